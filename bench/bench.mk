@@ -1,0 +1,1 @@
+# Build rules for bench (bench); appended to the lists in the top Makefile.am.

@@ -1,0 +1,1 @@
+# Build rules for man (man); appended to the lists in the top Makefile.am.

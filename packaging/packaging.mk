@@ -1,0 +1,1 @@
+# Build rules for packaging (packaging); appended to the lists in the top Makefile.am.

@@ -1,0 +1,1 @@
+# Build rules for src/aegisd (aegisd); appended to the lists in the top Makefile.am.

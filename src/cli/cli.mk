@@ -1,0 +1,1 @@
+# Build rules for src/cli (cli); appended to the lists in the top Makefile.am.

@@ -1,0 +1,1 @@
+# Build rules for src/shared (manifest); appended to the lists in the top Makefile.am.

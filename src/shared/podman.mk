@@ -1,0 +1,1 @@
+# Build rules for src/shared (podman); appended to the lists in the top Makefile.am.

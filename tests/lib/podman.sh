@@ -1,0 +1,63 @@
+# tests/lib/podman.sh — a private, real Podman API service for one test.
+#
+# podman_start: starts `podman system service` on $SCRATCH/podman/podman.sock with its own
+# storage (so tests never touch anything else and can run in parallel), the project's
+# containers.conf (runc, cgroupfs: what works on these machines), and imports the static
+# busybox test image as $TEST_IMAGE. Sets PODMAN_SOCK, PODMAN (a podman command bound to
+# that storage) and CONTAINER_HOST. Stops the service and removes every container at exit.
+# shellcheck source=common.sh
+. "${AEGIS_TEST_LIB:-$(dirname "${BASH_SOURCE[0]}")}/common.sh"
+
+TEST_IMAGE=localhost/aegis-test-busybox:latest
+export CONTAINERS_CONF="$AEGIS_TEST_LIB/containers.conf"
+
+podman_cmd() { podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" "$@"; }
+
+# Builds (once per scratch dir) a tarball of a rootfs with a static busybox.
+busybox_tar() {
+        local d="$PODMAN_DIR/busybox-rootfs" bb
+        if [ ! -f "$PODMAN_DIR/busybox.tar" ]; then
+                bb="$(command -v busybox)"
+                [ -n "$bb" ] && file -L "$bb" 2>/dev/null | grep -q 'statically linked' || bb=/bin/busybox
+                mkdir -p "$d/bin" "$d/tmp" "$d/workspace" "$d/etc"
+                cp "$bb" "$d/bin/busybox"
+                for a in sh echo cat sleep ls mkdir rm cp mv head tail dd wc grep sed env id true false test printf seq yes awk touch stat find sync; do
+                        ln -sf busybox "$d/bin/$a"
+                done
+                chmod 1777 "$d/tmp"
+                tar -C "$d" -cf "$PODMAN_DIR/busybox.tar" .
+        fi
+        echo "$PODMAN_DIR/busybox.tar"
+}
+
+podman_start() {
+        require_cmd podman runc curl
+        [ -x /bin/busybox ] || skip_or_fail "needs busybox-static"
+        [ -n "${SCRATCH:-}" ] || make_scratch
+        PODMAN_DIR="$SCRATCH/podman"
+        mkdir -p "$PODMAN_DIR"
+        PODMAN_SOCK="$PODMAN_DIR/podman.sock"
+        export CONTAINER_HOST="unix://$PODMAN_SOCK"
+        podman_cmd system service --time=0 "unix://$PODMAN_SOCK" >"$PODMAN_DIR/service.log" 2>&1 &
+        PODMAN_PID=$!
+        on_exit "podman_stop"
+        wait_for 20 curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping || fail "podman API did not come up: $(tail -5 "$PODMAN_DIR/service.log")"
+        podman_cmd import -q "$(busybox_tar)" "$TEST_IMAGE" >/dev/null || fail "cannot import the busybox test image"
+}
+
+podman_stop() {
+        [ -n "${PODMAN_PID:-}" ] || return 0
+        podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
+        kill "$PODMAN_PID" 2>/dev/null || true
+        wait "$PODMAN_PID" 2>/dev/null || true
+        PODMAN_PID=
+        # Storage holds overlay mounts: unmount before the scratch dir goes.
+        podman_cmd system reset -f >/dev/null 2>&1 || true
+        umount -R "$PODMAN_DIR/root/overlay" 2>/dev/null || true
+}
+
+# A podman API request: papi METHOD PATH [curl args...]
+papi() { local m="$1" p="$2"; shift 2; curl -s --unix-socket "$PODMAN_SOCK" -X "$m" "http://d/v1.41$p" "$@"; }
+
+# Containers carrying our label, as ids, one per line.
+podman_managed_ids() { podman_cmd ps -a --filter label=aegis.managed=true --format '{{.ID}}'; }

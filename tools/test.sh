@@ -1,0 +1,44 @@
+#!/bin/bash
+# tools/test.sh — the whole test suite from a fresh checkout: installs what is missing
+# (tools/deps.sh, as root), builds with warnings as errors, runs `make check`, then the
+# suite again under ASan+UBSan. Prints "N passed, N failed" last; any failure or skip
+# (in CI) is a non-zero exit.
+set -euo pipefail
+top="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$top"
+jobs="$(nproc)"
+
+[ "${AEGIS_SKIP_DEPS:-}" = 1 ] || "$top/tools/deps.sh"
+
+[ -x configure ] || ./autogen.sh >/dev/null
+
+summary() { # summary DIR → "pass fail skip"
+        local log="$1/test-suite.log"
+        [ -f "$log" ] || { echo "0 1 0"; return; }
+        awk '/^# PASS:/{p=$3} /^# FAIL:/{f=$3} /^# XPASS:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s=$3} END{print p+0, f+0, s+0}' "$log"
+}
+
+run_suite() { # run_suite BUILDDIR [configure args...]
+        local dir="$1"; shift
+        mkdir -p "$dir"
+        (cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" && make -s -j"$jobs" check) || true
+        if [ -f "$dir/test-suite.log" ]; then
+                grep -E '^(FAIL|ERROR|SKIP|XPASS):' "$dir/test-suite.log" | sed 's/^/  /' || true
+        fi
+}
+
+run_suite "$top/build"
+read -r pass fail skip < <(summary "$top/build")
+
+if [ "${AEGIS_NO_SANITIZERS:-}" != 1 ]; then
+        run_suite "$top/build-asan" --enable-sanitizers
+        read -r p2 f2 s2 < <(summary "$top/build-asan")
+        pass=$((pass + p2)); fail=$((fail + f2)); skip=$((skip + s2))
+fi
+
+if [ "${CI:-}" = true ] && [ "$skip" -gt 0 ]; then
+        echo "$skip test(s) skipped: in CI every dependency must be present" >&2
+        fail=$((fail + skip))
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

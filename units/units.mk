@@ -1,0 +1,1 @@
+# Build rules for units (units); appended to the lists in the top Makefile.am.
