@@ -1,1 +1,5 @@
 # Build rules for man (man); appended to the lists in the top Makefile.am.
+
+dist_man_MANS += man/aegis.systemd.7
+TESTS += tests/integration/man-pages-lint-clean.sh
+EXTRA_DIST += tests/integration/man-pages-lint-clean.sh

@@ -1,1 +1,20 @@
 # Build rules for units (units); appended to the lists in the top Makefile.am.
+
+# Host set-up shipped as files (issue 8): the aegis user, its directories and linger flag,
+# and cgroup delegation for every user manager.
+tmpfiles_DATA += tmpfiles/aegis.conf
+sysusers_DATA += sysusers/aegis.conf
+EXTRA_DIST += tmpfiles/aegis.conf
+EXTRA_DIST += sysusers/aegis.conf
+EXTRA_DIST += units/user-delegate.conf
+# "@" cannot appear in automake file lists: install the drop-in under its real name here.
+userdropindir = $(systemdsystemunitdir)/user@.service.d
+install-data-local: install-user-dropin
+uninstall-local: uninstall-user-dropin
+install-user-dropin:
+	$(MKDIR_P) '$(DESTDIR)$(userdropindir)'
+	$(INSTALL_DATA) '$(srcdir)/units/user-delegate.conf' '$(DESTDIR)$(userdropindir)/50-aegis-delegate.conf'
+uninstall-user-dropin:
+	rm -f '$(DESTDIR)$(userdropindir)/50-aegis-delegate.conf'
+	-rmdir '$(DESTDIR)$(userdropindir)' 2>/dev/null
+.PHONY: install-user-dropin uninstall-user-dropin
