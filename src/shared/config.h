@@ -1,0 +1,102 @@
+/* config.h — the configuration every AEGIS program reads (aegis-config.yaml(5)).
+ *
+ * One Config is built in three layers, each key remembering which layer set it:
+ * built-in defaults, then the YAML file, then the environment (DATABASE_URL,
+ * AEGIS_LOG_LEVEL / RUST_LOG override the file; CONTAINER_HOST / DOCKER_HOST and
+ * STATE_DIRECTORY / XDG_STATE_HOME only supply defaults, so a file value wins over them).
+ *
+ * File discovery: the explicit path (--config), then $AEGIS_CONFIG_PATH, then
+ * $XDG_CONFIG_HOME/aegis/config.yaml (user mode), then /etc/aegis/config.yaml; none found
+ * means built-in defaults. An explicit path that does not exist is an error.
+ *
+ * Every key is one line of the table in config.c (name, type, field, default, env vars,
+ * limits): to add a key, add a field below and a line there; parsing, validation,
+ * provenance and `aegisd --check-config` follow from the table.
+ *
+ * A bad file is an Error "FILE:LINE:COLUMN: KEY: what is wrong" (unknown keys suggest the
+ * closest one); programs print it and exit with CONFIG_EXIT_STATUS. */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define CONFIG_EXIT_STATUS 78 /* EX_CONFIG from sysexits.h */
+
+typedef enum ConfigSource {
+        CONFIG_SOURCE_DEFAULT,
+        CONFIG_SOURCE_FILE,
+        CONFIG_SOURCE_ENVIRONMENT,
+        _CONFIG_SOURCE_MAX,
+} ConfigSource;
+
+typedef enum StorageMountMode {
+        STORAGE_MOUNT_NFS, /* containers mount volumes from aegis-nfsd (the default) */
+        STORAGE_MOUNT_BIND, /* single host: bind-mount storage.root/<tenant>/<volume> */
+        _STORAGE_MOUNT_MAX,
+} StorageMountMode;
+
+typedef struct ConfigProvenance ConfigProvenance;
+
+typedef struct Config {
+        struct {
+                char *listen; /* "127.0.0.1:8088", used when not socket-activated */
+                char *metrics_listen; /* "127.0.0.1:9091" */
+                uint64_t idle_exit_secs; /* 0 = never exit when idle */
+                char *tokens_file; /* bearer tokens, one per line; NULL = no authentication */
+                uint64_t max_body_bytes; /* request bodies above this get 413 (8 MiB) */
+        } api;
+        struct {
+                char *container_socket_path; /* Podman API unix socket, never NULL */
+                char *network; /* NetworkMode for agent containers; NULL = engine default */
+                uint64_t image_pull_timeout_secs; /* 180 */
+                uint64_t max_concurrent; /* executions running at once, 50 */
+                uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
+        } runtime;
+        struct {
+                char *root; /* volumes live in root/<tenant>/<volume>; default <state>/volumes */
+                char *nfs_listen_addr; /* "0.0.0.0:2049" */
+                char *nfs_server_host; /* addr= containers mount from; NULL = host gateway */
+                StorageMountMode mount_mode;
+        } storage;
+        struct {
+                char *url; /* "sqlite:///var/lib/aegis/aegis.db" or "postgresql://…" */
+        } database;
+        struct {
+                int level; /* syslog level (LOG_INFO …), already applied by the caller */
+        } logging;
+        struct {
+                uint64_t grace_secs; /* a container younger than this is never reaped, 60 */
+                uint64_t interval_secs; /* timer period, 300 */
+        } reaper;
+
+        char *path; /* the file that was loaded, NULL when only defaults/environment */
+        char *state_dir; /* $STATE_DIRECTORY, $XDG_STATE_HOME/aegis or /var/lib/aegis */
+        bool user_mode; /* not root (or $XDG_CONFIG_HOME set): XDG paths apply */
+
+        ConfigProvenance *provenance; /* private: where each key came from */
+} Config;
+
+/* Discovers and loads the configuration (see above). explicit_path may be NULL.
+ * On error returns a negative errno and fills e with the "FILE:LINE:COL: KEY: …" message. */
+int config_load(const char *explicit_path, Config **ret, Error *e);
+/* Same from a string (tests, fuzzing): name is the file name used in messages. */
+int config_load_string(const char *name, const char *text, size_t size, Config **ret, Error *e);
+
+Config *config_free(Config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
+
+/* Where a key ("runtime.network") got its value; -ENOENT for unknown keys. ret_detail
+ * (optional) names the variable or "FILE:LINE" and lives as long as c. */
+int config_source(const Config *c, const char *key, ConfigSource *ret, const char **ret_detail);
+/* Prints the effective configuration as YAML, each value followed by "# default",
+ * "# file FILE:LINE" or "# environment $VAR". Passwords in database.url are masked. */
+int config_dump(const Config *c, FILE *f);
+
+const char *config_source_to_string(ConfigSource s);
+const char *storage_mount_mode_to_string(StorageMountMode m);
+int storage_mount_mode_from_string(const char *s);
+
+/* The table's key names in order ("api.listen", …), NULL past the end. */
+const char *config_key_name(size_t i);
