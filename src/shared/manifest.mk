@@ -1,1 +1,10 @@
 # Build rules for src/shared (manifest); appended to the lists in the top Makefile.am.
+libaegis_shared_la_SOURCES += \
+	src/shared/yaml-tree.h \
+	src/shared/yaml-tree.c
+
+check_PROGRAMS += tests/unit/test-yaml-tree
+TESTS += tests/unit/test-yaml-tree
+tests_unit_test_yaml_tree_SOURCES = tests/unit/test-yaml-tree.c
+tests_unit_test_yaml_tree_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_yaml_tree_LDADD = $(TEST_LIBS)
