@@ -1,0 +1,208 @@
+/* manifest.h — an agent manifest (YAML or JSON) read and validated into the execution plan
+ * the supervisor runs.
+ *
+ * Both spellings are accepted: the seed's (spec.resources.cpu_quota / memory_bytes /
+ * timeout_secs, spec.security.network_policy, spec.environment) and the reference's
+ * (spec.security.resources.cpu millicores / memory "512Mi" / timeout "600s",
+ * spec.security.network, spec.env). Giving both spellings of one setting with different
+ * values is an error naming both. Unknown keys are errors ("did you mean"); reference fields
+ * accepted but not acted on (spec.tools, spec.task, …) become warnings. Every error is
+ * "FILE:LINE:COL: path.to.key: what is wrong" with Error.field = "path.to.key".
+ * See aegis-manifest(5) for every field, default and limit.
+ *
+ * A plan is immutable once parsed; manifest_plan_to_json() writes it back as a canonical
+ * manifest (seed spellings, every default made explicit) that parses to the same plan. */
+#pragma once
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct json_object;
+struct YamlNode;
+
+/* Limits (also in aegis-manifest(5)). */
+#define MANIFEST_MAX_INPUT (256 * 1024) /* bytes of YAML/JSON */
+#define MANIFEST_MAX_DEPTH 32
+#define MANIFEST_MAX_NODES 20000
+#define MANIFEST_MAX_STRING (64 * 1024) /* any one string */
+#define MANIFEST_MAX_ENV 256
+#define MANIFEST_MAX_ENV_NAME 255
+#define MANIFEST_MAX_ENV_VALUE (32 * 1024)
+#define MANIFEST_MAX_ARGS 256
+#define MANIFEST_MAX_ARG (32 * 1024)
+#define MANIFEST_MAX_HOSTS 256 /* allowlist/denylist entries, each ≤ 253 bytes */
+#define MANIFEST_MAX_VALIDATORS 32
+#define MANIFEST_MAX_PATTERN 4096
+#define MANIFEST_MAX_VOLUMES 16
+#define MANIFEST_MAX_NAME 63 /* metadata.name and volume names: ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ */
+#define MANIFEST_MAX_IMAGE 512
+#define MANIFEST_MAX_PATH 4096
+#define MANIFEST_MAX_WARNINGS 64
+
+/* Ranges and defaults. */
+#define MANIFEST_MEMORY_MIN UINT64_C(4194304) /* 4 MiB */
+#define MANIFEST_MEMORY_MAX (UINT64_C(1) << 40) /* 1 TiB */
+#define MANIFEST_MEMORY_DEFAULT (UINT64_C(512) << 20)
+#define MANIFEST_NANO_CPUS_MIN UINT64_C(1000000) /* 1 millicore */
+#define MANIFEST_NANO_CPUS_MAX (UINT64_C(1024) * UINT64_C(1000000000))
+#define MANIFEST_NANO_CPUS_DEFAULT UINT64_C(1000000000) /* 1 CPU */
+#define MANIFEST_PIDS_MIN 16
+#define MANIFEST_PIDS_MAX 1000000
+#define MANIFEST_PIDS_DEFAULT 1024
+#define MANIFEST_TIMEOUT_MAX (7 * 24 * 3600) /* seconds, overall and per iteration */
+#define MANIFEST_TIMEOUT_DEFAULT 1800 /* overall */
+#define MANIFEST_ITERATION_TIMEOUT_DEFAULT 600
+#define MANIFEST_ITERATIONS_MAX 100
+#define MANIFEST_ITERATIONS_DEFAULT 5 /* with a spec.execution block */
+#define MANIFEST_ITERATIONS_DEFAULT_NO_EXECUTION 3 /* without one */
+#define MANIFEST_UID_DEFAULT 1000
+#define MANIFEST_GID_DEFAULT 1000
+#define MANIFEST_VOLUME_SIZE_MIN (UINT64_C(1) << 20) /* 1 MiB */
+#define MANIFEST_VOLUME_SIZE_MAX (UINT64_C(1) << 40) /* 1 TiB */
+#define MANIFEST_VOLUME_SIZE_DEFAULT (UINT64_C(1) << 30) /* 1 GiB */
+#define MANIFEST_TTL_HOURS_DEFAULT 24 /* ephemeral volumes */
+#define MANIFEST_TTL_HOURS_MAX (24 * 365)
+#define MANIFEST_API_VERSION "100monkeys.ai/v1"
+#define MANIFEST_KIND "Agent"
+#define MANIFEST_WORKSPACE "/workspace"
+
+typedef enum ManifestPullPolicy {
+        MANIFEST_PULL_IF_NOT_PRESENT, /* default */
+        MANIFEST_PULL_ALWAYS,
+        MANIFEST_PULL_NEVER,
+        _MANIFEST_PULL_MAX,
+} ManifestPullPolicy;
+
+typedef enum ManifestNetworkMode {
+        MANIFEST_NETWORK_ALLOW, /* default: the container gets the runtime's network */
+        MANIFEST_NETWORK_DENY, /* no network (NetworkMode none) */
+        MANIFEST_NETWORK_NONE, /* same as deny */
+        _MANIFEST_NETWORK_MAX,
+} ManifestNetworkMode;
+
+typedef enum ManifestValidatorType {
+        MANIFEST_VALIDATOR_EXIT_CODE,
+        MANIFEST_VALIDATOR_REGEX,
+        MANIFEST_VALIDATOR_JSON_SCHEMA,
+        _MANIFEST_VALIDATOR_MAX,
+} ManifestValidatorType;
+
+typedef enum ManifestStream {
+        MANIFEST_STREAM_STDOUT, /* default */
+        MANIFEST_STREAM_STDERR,
+        _MANIFEST_STREAM_MAX,
+} ManifestStream;
+
+typedef enum ManifestStorageClass {
+        MANIFEST_STORAGE_EPHEMERAL, /* default */
+        MANIFEST_STORAGE_PERSISTENT,
+        _MANIFEST_STORAGE_MAX,
+} ManifestStorageClass;
+
+typedef enum ManifestAccessMode {
+        MANIFEST_ACCESS_READ_WRITE, /* default */
+        MANIFEST_ACCESS_READ_ONLY,
+        _MANIFEST_ACCESS_MAX,
+} ManifestAccessMode;
+
+/* "Always", "IfNotPresent", "Never"; "allow", "deny", "none"; "exit_code", "regex",
+ * "json_schema"; "stdout", "stderr"; "ephemeral", "persistent"; "read-write", "read-only".
+ * *_from_string return the value or -EINVAL. */
+const char *manifest_pull_policy_to_string(ManifestPullPolicy p);
+int manifest_pull_policy_from_string(const char *s);
+const char *manifest_network_mode_to_string(ManifestNetworkMode m);
+int manifest_network_mode_from_string(const char *s);
+const char *manifest_validator_type_to_string(ManifestValidatorType t);
+int manifest_validator_type_from_string(const char *s);
+const char *manifest_stream_to_string(ManifestStream s);
+int manifest_stream_from_string(const char *s);
+const char *manifest_storage_class_to_string(ManifestStorageClass c);
+int manifest_storage_class_from_string(const char *s);
+const char *manifest_access_mode_to_string(ManifestAccessMode m);
+int manifest_access_mode_from_string(const char *s);
+
+typedef struct ManifestEnv {
+        char *name; /* [A-Za-z_][A-Za-z0-9_]*, not starting with AEGIS_ (reserved) */
+        char *value;
+} ManifestEnv;
+
+typedef struct ManifestValidator {
+        ManifestValidatorType type;
+        int expected_exit_code; /* EXIT_CODE: the code that passes (default 0) */
+        char *pattern; /* REGEX: POSIX extended regular expression */
+        regex_t regex; /* REGEX: pattern compiled (REG_EXTENDED|REG_NOSUB) */
+        ManifestStream target; /* REGEX: which stream the pattern must match */
+        struct json_object *schema; /* JSON_SCHEMA: the schema (owned) */
+} ManifestValidator;
+
+typedef struct ManifestVolume {
+        char *name; /* unique within the manifest, ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ */
+        ManifestStorageClass storage_class;
+        char *mount_path; /* normalised, "/workspace" or below, unique */
+        ManifestAccessMode access_mode;
+        uint64_t size_limit_bytes;
+        uint64_t ttl_hours; /* ephemeral: default 24; persistent: 0 (no expiry) */
+        char *volume_id; /* an existing volume to attach, or NULL to create one */
+} ManifestVolume;
+
+typedef struct ManifestPlan {
+        char *name; /* metadata.name, NULL if not given */
+        char *version; /* metadata.version, NULL if not given */
+
+        char *image; /* required */
+        ManifestPullPolicy pull_policy;
+        char **command; /* strv argv, NULL = the image's default command */
+        char *workdir; /* absolute, NULL = the image's default */
+        bool keep_container_on_failure;
+
+        uint64_t nano_cpus; /* Docker NanoCpus */
+        uint64_t memory_bytes; /* Memory (and MemorySwap: no swap beyond it) */
+        uint64_t pids_limit;
+        uint64_t timeout_secs; /* whole execution, all iterations */
+        uint64_t iteration_timeout_secs; /* one container run; ≤ timeout_secs */
+        uint64_t max_iterations;
+
+        ManifestEnv *env; /* in manifest order, names unique */
+        size_t n_env;
+
+        uint32_t uid, gid; /* never 0 */
+        ManifestNetworkMode network_mode;
+        char **network_allowlist; /* strv, may be NULL */
+        char **network_denylist; /* strv, may be NULL */
+        bool read_only_rootfs;
+
+        ManifestValidator *validators; /* in manifest order */
+        size_t n_validators;
+        ManifestVolume *volumes;
+        size_t n_volumes;
+
+        char **warnings; /* strv of "FILE:LINE:COL: path: … not acted on" for the API, may be NULL */
+} ManifestPlan;
+
+/* Parse and validate. file names the document in messages (e.g. "agent.yaml" or "request
+ * body"). Errors: -EINVAL (invalid field), -EBADMSG (not YAML/JSON), -EMSGSIZE/-E2BIG
+ * (limits), -ENOMEM; e says what, where and how to fix. */
+int manifest_parse(const char *data, size_t size, const char *file, ManifestPlan **ret, Error *e);
+int manifest_parse_file(const char *path, ManifestPlan **ret, Error *e);
+/* Validate an already-parsed tree (e.g. a manifest embedded in a larger request). */
+int manifest_from_tree(const struct YamlNode *root, ManifestPlan **ret, Error *e);
+
+void manifest_plan_free(ManifestPlan *p);
+static inline void manifest_plan_freep(ManifestPlan **p) {
+        if (*p)
+                manifest_plan_free(*p);
+}
+
+/* The plan as a canonical manifest (json-c object, caller puts it): apiVersion, kind,
+ * metadata, spec with every value explicit in the seed's spellings. Parsing its text gives
+ * an equal plan (without warnings). -ENOMEM only. */
+int manifest_plan_to_json(const ManifestPlan *p, struct json_object **ret);
+/* Same, as a malloc'd compact JSON string; NULL on allocation failure. */
+char *manifest_plan_to_json_string(const ManifestPlan *p);
+
+/* The value of env name in the plan, or NULL. */
+const char *manifest_plan_getenv(const ManifestPlan *p, const char *name);
