@@ -1,0 +1,145 @@
+/* reconcile.h — the third cleanup layer: which containers are orphans, and what to do
+ * about them. Shared by `aegis-reaper` (every 5 minutes, from a timer) and `aegisd`
+ * (once at start-up), so both always decide the same way.
+ *
+ * Two layers:
+ *  - pure decisions (this part needs neither Podman nor the store, and is unit-tested
+ *    exhaustively): given what Podman says about a container, what the store says about
+ *    its execution, the backoff state, the policy and "now", decide keep / reap / skip
+ *    and whether the execution row is stale;
+ *  - the run (reconcile_run(), below), which gathers those facts with one label-filtered
+ *    list call and store look-ups, acts on the decisions, and returns a report.
+ *
+ * Invariants:
+ *  - a container without the label aegis.managed=true is never acted on, whatever the
+ *    store says about it (RECONCILE_SKIP);
+ *  - a container labelled aegis.keep_container_on_failure=true is never removed;
+ *  - a container created (or exited) less than grace ago is never removed: its row may not
+ *    be committed yet, or its supervisor may still be collecting its logs;
+ *  - a container whose removal failed is retried after 5, 10, 20, 40, then every 60
+ *    minutes; after 5 failures it is quarantined, which is reported once. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macros.h"
+
+#define RECONCILE_LABEL_MANAGED "aegis.managed"
+#define RECONCILE_LABEL_EXECUTION_ID "aegis.execution_id"
+#define RECONCILE_LABEL_ITERATION "aegis.iteration"
+#define RECONCILE_LABEL_KEEP "aegis.keep_container_on_failure"
+/* The reason written on an execution whose container vanished or died unobserved. */
+#define RECONCILE_REASON_CONTAINER_LOST "container_lost"
+
+#define RECONCILE_GRACE_SECS_DEFAULT 60
+#define RECONCILE_QUARANTINE_FAILURES 5
+
+/* What Podman says about one container. Strings are borrowed. */
+typedef struct ReconcileContainer {
+        const char *id;
+        const char *name;
+        bool managed; /* label aegis.managed is exactly "true" */
+        const char *execution_id; /* label aegis.execution_id, NULL when absent */
+        bool keep_on_failure; /* label aegis.keep_container_on_failure is exactly "true" */
+        bool running; /* running, paused or restarting: a process may still be in it */
+        uint64_t created_usec; /* CLOCK_REALTIME; 0 = unknown (treated as old) */
+        uint64_t finished_usec; /* when it exited; 0 = never ran or unknown */
+} ReconcileContainer;
+
+typedef enum ReconcileExecutionState {
+        RECONCILE_EXECUTION_UNKNOWN, /* no such row */
+        RECONCILE_EXECUTION_LIVE, /* pending or running: its current container should run */
+        RECONCILE_EXECUTION_FINISHED, /* completed, failed or cancelled */
+        _RECONCILE_EXECUTION_STATE_MAX,
+} ReconcileExecutionState;
+
+/* What the store says about the execution a container names. Strings are borrowed. */
+typedef struct ReconcileExecution {
+        ReconcileExecutionState state;
+        /* The id (or name) of the container of the execution's current iteration, as the
+         * store recorded it; NULL when unknown (then every container of a live execution
+         * counts as current). Containers of earlier iterations are orphans. */
+        const char *current_container;
+} ReconcileExecution;
+
+/* Persisted per container id in the store (reaper_backoff). failures == 0: no row. */
+typedef struct ReconcileBackoff {
+        unsigned failures; /* removal attempts that failed, in a row */
+        uint64_t next_attempt_usec; /* CLOCK_REALTIME; do not retry before */
+        bool quarantined; /* failures reached RECONCILE_QUARANTINE_FAILURES */
+} ReconcileBackoff;
+
+typedef struct ReconcilePolicy {
+        uint64_t grace_usec; /* reaper.grace_secs */
+} ReconcilePolicy;
+
+typedef enum ReconcileAction {
+        RECONCILE_SKIP, /* not ours: never touched */
+        RECONCILE_KEEP,
+        RECONCILE_REAP,
+        _RECONCILE_ACTION_MAX,
+} ReconcileAction;
+
+typedef enum ReconcileReason {
+        RECONCILE_REASON_NOT_MANAGED, /* skip: no aegis.managed=true label */
+        RECONCILE_REASON_LIVE, /* keep: execution live, container running */
+        RECONCILE_REASON_KEEP_ON_FAILURE, /* keep: aegis.keep_container_on_failure=true */
+        RECONCILE_REASON_GRACE, /* keep: created or exited less than grace ago */
+        RECONCILE_REASON_BACKOFF, /* keep: an orphan whose last removal failed; retry later */
+        RECONCILE_REASON_QUARANTINED, /* keep: like backoff, after too many failures */
+        RECONCILE_REASON_NO_EXECUTION_ID, /* reap: our label but no execution id */
+        RECONCILE_REASON_UNKNOWN_EXECUTION, /* reap: no such execution in the store */
+        RECONCILE_REASON_EXECUTION_FINISHED, /* reap: the execution ended */
+        RECONCILE_REASON_CONTAINER_EXITED, /* reap: execution live, its container is not running */
+        RECONCILE_REASON_STALE_ITERATION, /* reap: execution live, container of an earlier iteration */
+        _RECONCILE_REASON_MAX,
+} ReconcileReason;
+
+typedef struct ReconcileDecision {
+        ReconcileAction action;
+        ReconcileReason reason;
+        /* The execution is live but its current container is no longer running and nobody
+         * recorded it: mark it failed with reason container_lost. */
+        bool execution_lost;
+} ReconcileDecision;
+
+const char *reconcile_action_to_string(ReconcileAction a);
+const char *reconcile_reason_to_string(ReconcileReason r);
+/* The status strings the store uses → execution state ("pending", "running" → LIVE;
+ * "completed", "failed", "cancelled" → FINISHED; NULL → UNKNOWN). Unrecognised strings
+ * count as LIVE: a state we do not know must never make us remove a container. */
+ReconcileExecutionState reconcile_execution_state_from_status(const char *status);
+
+/* The decision for one container. execution NULL = no such row; backoff NULL = no row. */
+ReconcileDecision reconcile_decide(const ReconcileContainer *c, const ReconcileExecution *execution,
+                                   const ReconcileBackoff *backoff, const ReconcilePolicy *policy,
+                                   uint64_t now_usec);
+
+/* One container with its facts, as reconcile_plan() takes them. */
+typedef struct ReconcileItem {
+        ReconcileContainer container;
+        const ReconcileExecution *execution; /* NULL: no such row */
+        const ReconcileBackoff *backoff; /* NULL: no backoff row */
+        ReconcileDecision decision; /* filled in by reconcile_plan() */
+} ReconcileItem;
+
+/* Decides every item, then settles execution_lost per execution: an execution that still
+ * has a running (or just created / just exited) container of its own is not lost, so only
+ * its other, stale containers are reaped. */
+void reconcile_plan(ReconcileItem *items, size_t n_items, const ReconcilePolicy *policy, uint64_t now_usec);
+
+/* Should a live execution whose recorded current container is absent from Podman's list be
+ * marked container_lost? Yes when it recorded one more than grace ago and no container of
+ * that id/name exists. recorded_usec = when the store wrote that container down. */
+bool reconcile_execution_vanished(const char *current_container, uint64_t recorded_usec,
+                                  const ReconcileContainer *containers, size_t n_containers,
+                                  const ReconcilePolicy *policy, uint64_t now_usec);
+
+/* The delay before retry number failures+1, after `failures` failed attempts (≥ 1):
+ * 5, 10, 20, 40 minutes, then 60 minutes from the 5th on. */
+uint64_t reconcile_backoff_delay_usec(unsigned failures);
+/* The new backoff state after one more failed removal at now. Sets *ret_newly_quarantined
+ * when this failure is the one that quarantines it (the moment to report it, once). */
+void reconcile_backoff_failed(const ReconcileBackoff *old, uint64_t now_usec, ReconcileBackoff *ret,
+                              bool *ret_newly_quarantined);

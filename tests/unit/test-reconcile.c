@@ -1,0 +1,313 @@
+/* test-reconcile.c — the reaper's pure decisions: which containers are orphans, grace,
+ * keep_container_on_failure, the label guard, stale rows, and the backoff/quarantine
+ * arithmetic (an unremovable container is simulated by feeding failures in). */
+#include <check.h>
+
+#include "reconcile.h"
+#include "util.h"
+#include "test-main.h"
+
+#define MIN_USEC (60 * USEC_PER_SEC)
+#define NOW (UINT64_C(1800000000) * USEC_PER_SEC)
+#define GRACE (60 * USEC_PER_SEC)
+#define OLD (NOW - 10 * MIN_USEC)
+
+static const ReconcilePolicy policy = { .grace_usec = GRACE };
+
+static ReconcileContainer ours(const char *id, const char *execution_id, bool running) {
+        return (ReconcileContainer){
+                .id = id,
+                .name = id,
+                .managed = true,
+                .execution_id = execution_id,
+                .running = running,
+                .created_usec = OLD,
+                .finished_usec = running ? 0 : OLD + USEC_PER_SEC,
+        };
+}
+
+static const ReconcileExecution live = { .state = RECONCILE_EXECUTION_LIVE };
+static const ReconcileExecution finished = { .state = RECONCILE_EXECUTION_FINISHED };
+
+#define ck_assert_decision(d, act, why, is_lost)                                                          \
+        do {                                                                                              \
+                ReconcileDecision d_ = (d);                                                               \
+                ck_assert_int_eq(d_.action, (act));                                                       \
+                ck_assert_str_eq(reconcile_reason_to_string(d_.reason), reconcile_reason_to_string(why)); \
+                ck_assert_int_eq(d_.execution_lost, (is_lost));                                           \
+        } while (0)
+
+START_TEST(test_reaper_reaps_container_of_unknown_execution) {
+        ReconcileContainer c = ours("c1", "e-unknown", true);
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+        ReconcileExecution unknown = { .state = RECONCILE_EXECUTION_UNKNOWN };
+        ck_assert_decision(reconcile_decide(&c, &unknown, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+}
+END_TEST
+
+START_TEST(test_reaper_reaps_container_without_execution_id) {
+        ReconcileContainer c = ours("c1", NULL, true);
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_NO_EXECUTION_ID, false);
+        c.execution_id = "";
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_NO_EXECUTION_ID, false);
+}
+END_TEST
+
+START_TEST(test_reaper_reaps_container_of_finished_execution) {
+        ReconcileContainer running = ours("c1", "e1", true), exited = ours("c2", "e1", false);
+        ck_assert_decision(reconcile_decide(&running, &finished, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_EXECUTION_FINISHED, false);
+        ck_assert_decision(reconcile_decide(&exited, &finished, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_EXECUTION_FINISHED, false);
+}
+END_TEST
+
+START_TEST(test_reaper_keeps_running_container_of_live_execution) {
+        ReconcileContainer c = ours("c1", "e1", true);
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+        ReconcileExecution current = { .state = RECONCILE_EXECUTION_LIVE, .current_container = "c1" };
+        ck_assert_decision(reconcile_decide(&c, &current, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+        /* The store may have recorded the name rather than the id. */
+        c.name = "aegis-agent-1";
+        current.current_container = "aegis-agent-1";
+        ck_assert_decision(reconcile_decide(&c, &current, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+}
+END_TEST
+
+START_TEST(test_reaper_reaps_exited_container_of_live_execution_and_marks_it_lost) {
+        ReconcileContainer c = ours("c1", "e1", false);
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_CONTAINER_EXITED, true);
+        /* Created but never started, long ago: its supervisor is gone. */
+        c.finished_usec = 0;
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_CONTAINER_EXITED, true);
+}
+END_TEST
+
+START_TEST(test_reaper_reaps_earlier_iteration_without_failing_execution) {
+        ReconcileExecution e = { .state = RECONCILE_EXECUTION_LIVE, .current_container = "c2" };
+        ReconcileContainer old_running = ours("c1", "e1", true), old_exited = ours("c0", "e1", false);
+        ck_assert_decision(reconcile_decide(&old_running, &e, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_STALE_ITERATION, false);
+        ck_assert_decision(reconcile_decide(&old_exited, &e, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_STALE_ITERATION, false);
+}
+END_TEST
+
+START_TEST(test_reaper_skips_keep_on_failure) {
+        ReconcileContainer c = ours("c1", "e1", false);
+        c.keep_on_failure = true;
+        ck_assert_decision(reconcile_decide(&c, &finished, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_KEEP_ON_FAILURE, false);
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_KEEP_ON_FAILURE, false);
+        /* Kept, but a live row whose container died unobserved is still fixed. */
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_KEEP_ON_FAILURE, true);
+        /* A live, running one stays "live". */
+        c.running = true;
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+}
+END_TEST
+
+START_TEST(test_reaper_keeps_containers_within_grace) {
+        ReconcileContainer c = ours("c1", "e-unknown", false);
+        c.created_usec = NOW - GRACE + USEC_PER_SEC;
+        c.finished_usec = 0;
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_GRACE, false);
+        /* Exactly grace old: no longer protected. */
+        c.created_usec = NOW - GRACE;
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+        /* Clock skew: a creation time in the future is recent. */
+        c.created_usec = NOW + MIN_USEC;
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_GRACE, false);
+        /* Old, but exited a moment ago: its supervisor may still be reading its logs. */
+        c = ours("c2", "e1", false);
+        c.finished_usec = NOW - USEC_PER_SEC;
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_GRACE, false);
+        ck_assert_decision(reconcile_decide(&c, &finished, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_GRACE, false);
+        /* No grace at all: everything orphaned goes. */
+        ReconcilePolicy none = { .grace_usec = 0 };
+        ck_assert_decision(reconcile_decide(&c, &finished, NULL, &none, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_EXECUTION_FINISHED, false);
+}
+END_TEST
+
+START_TEST(test_reaper_never_touches_unlabelled_containers) {
+        ReconcileContainer c = ours("c1", "e1", false);
+        c.managed = false;
+        /* Whatever the store says about it. */
+        ck_assert_decision(reconcile_decide(&c, &finished, NULL, &policy, NOW), RECONCILE_SKIP,
+                           RECONCILE_REASON_NOT_MANAGED, false);
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_SKIP,
+                           RECONCILE_REASON_NOT_MANAGED, false);
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_SKIP,
+                           RECONCILE_REASON_NOT_MANAGED, false);
+}
+END_TEST
+
+START_TEST(test_reaper_unknown_status_counts_as_live) {
+        ck_assert_int_eq(reconcile_execution_state_from_status(NULL), RECONCILE_EXECUTION_UNKNOWN);
+        ck_assert_int_eq(reconcile_execution_state_from_status("pending"), RECONCILE_EXECUTION_LIVE);
+        ck_assert_int_eq(reconcile_execution_state_from_status("running"), RECONCILE_EXECUTION_LIVE);
+        ck_assert_int_eq(reconcile_execution_state_from_status("completed"), RECONCILE_EXECUTION_FINISHED);
+        ck_assert_int_eq(reconcile_execution_state_from_status("failed"), RECONCILE_EXECUTION_FINISHED);
+        ck_assert_int_eq(reconcile_execution_state_from_status("cancelled"), RECONCILE_EXECUTION_FINISHED);
+        ck_assert_int_eq(reconcile_execution_state_from_status("paused-by-admin"), RECONCILE_EXECUTION_LIVE);
+}
+END_TEST
+
+START_TEST(test_reaper_backoff_schedule) {
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(0), 0);
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(1), 5 * MIN_USEC);
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(2), 10 * MIN_USEC);
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(3), 20 * MIN_USEC);
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(4), 40 * MIN_USEC);
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(5), 60 * MIN_USEC);
+        ck_assert_uint_eq(reconcile_backoff_delay_usec(50), 60 * MIN_USEC);
+}
+END_TEST
+
+/* An unremovable container: every attempt fails. Walk it through five reaper cycles and
+ * check that it is left alone between retries and quarantined, reported once. */
+START_TEST(test_reaper_backs_off_and_quarantines_unremovable_container) {
+        static const unsigned expect_minutes[] = { 5, 10, 20, 40, 60, 60, 60 };
+        ReconcileContainer c = ours("wedged", "e-gone", true);
+        ReconcileBackoff b = { 0 };
+        uint64_t now = NOW;
+        unsigned reports = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(expect_minutes); i++) {
+                bool newly = false;
+                ReconcileBackoff next;
+
+                ck_assert_decision(reconcile_decide(&c, NULL, &b, &policy, now), RECONCILE_REAP,
+                                   RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+                reconcile_backoff_failed(&b, now, &next, &newly);
+                ck_assert_uint_eq(next.failures, i + 1);
+                ck_assert_uint_eq(next.next_attempt_usec, now + expect_minutes[i] * MIN_USEC);
+                ck_assert_int_eq(next.quarantined, i + 1 >= RECONCILE_QUARANTINE_FAILURES);
+                reports += newly;
+                b = next;
+
+                /* Timer runs every 5 minutes in between: nothing is attempted. */
+                for (uint64_t t = now + 5 * MIN_USEC; t < b.next_attempt_usec; t += 5 * MIN_USEC)
+                        ck_assert_decision(reconcile_decide(&c, NULL, &b, &policy, t), RECONCILE_KEEP,
+                                           b.quarantined ? RECONCILE_REASON_QUARANTINED
+                                                         : RECONCILE_REASON_BACKOFF,
+                                           false);
+                now = b.next_attempt_usec;
+        }
+        ck_assert_uint_eq(reports, 1);
+}
+END_TEST
+
+START_TEST(test_reaper_backoff_from_nothing) {
+        ReconcileBackoff b;
+        bool newly = true;
+        reconcile_backoff_failed(NULL, NOW, &b, &newly);
+        ck_assert_uint_eq(b.failures, 1);
+        ck_assert_uint_eq(b.next_attempt_usec, NOW + 5 * MIN_USEC);
+        ck_assert(!b.quarantined);
+        ck_assert(!newly);
+}
+END_TEST
+
+START_TEST(test_reaper_backoff_does_not_protect_live_containers) {
+        /* A backoff row left behind does not turn a live container into a reap. */
+        ReconcileBackoff b = { .failures = 3, .next_attempt_usec = NOW - 1 };
+        ReconcileContainer c = ours("c1", "e1", true);
+        ck_assert_decision(reconcile_decide(&c, &live, &b, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+        /* Due: it is tried again. */
+        ck_assert_decision(reconcile_decide(&c, &finished, &b, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_EXECUTION_FINISHED, false);
+}
+END_TEST
+
+START_TEST(test_reaper_plan_does_not_fail_execution_with_a_live_container) {
+        ReconcileExecution e = { .state = RECONCILE_EXECUTION_LIVE };
+        ReconcileItem items[] = {
+                { .container = ours("old", "e1", false), .execution = &e },
+                { .container = ours("new", "e1", true), .execution = &e },
+                { .container = ours("lone", "e2", false), .execution = &e },
+                { .container = ours("fresh", "e3", false), .execution = &e },
+                { .container = ours("dead", "e3", false), .execution = &e },
+        };
+        items[3].container.created_usec = NOW - USEC_PER_SEC;
+
+        reconcile_plan(items, ELEMENTSOF(items), &policy, NOW);
+        ck_assert_decision(items[0].decision, RECONCILE_REAP, RECONCILE_REASON_CONTAINER_EXITED, false);
+        ck_assert_decision(items[1].decision, RECONCILE_KEEP, RECONCILE_REASON_LIVE, false);
+        ck_assert_decision(items[2].decision, RECONCILE_REAP, RECONCILE_REASON_CONTAINER_EXITED, true);
+        ck_assert_decision(items[3].decision, RECONCILE_KEEP, RECONCILE_REASON_GRACE, false);
+        ck_assert_decision(items[4].decision, RECONCILE_REAP, RECONCILE_REASON_CONTAINER_EXITED, false);
+}
+END_TEST
+
+START_TEST(test_reaper_detects_vanished_container) {
+        ReconcileContainer list[] = { ours("c1", "e1", true), ours("c2", "e2", true) };
+        list[1].name = "aegis-agent-2";
+
+        ck_assert(reconcile_execution_vanished("c9", OLD, list, ELEMENTSOF(list), &policy, NOW));
+        ck_assert(reconcile_execution_vanished("c9", OLD, NULL, 0, &policy, NOW));
+        ck_assert(!reconcile_execution_vanished("c1", OLD, list, ELEMENTSOF(list), &policy, NOW));
+        ck_assert(!reconcile_execution_vanished("aegis-agent-2", OLD, list, ELEMENTSOF(list), &policy, NOW));
+        /* Recorded a moment ago: the create call may still be in flight. */
+        ck_assert(!reconcile_execution_vanished("c9", NOW - USEC_PER_SEC, list, ELEMENTSOF(list), &policy,
+                                                NOW));
+        /* Nothing recorded: nothing to say. */
+        ck_assert(!reconcile_execution_vanished(NULL, OLD, list, ELEMENTSOF(list), &policy, NOW));
+        ck_assert(!reconcile_execution_vanished("", OLD, list, ELEMENTSOF(list), &policy, NOW));
+}
+END_TEST
+
+START_TEST(test_reaper_strings) {
+        ck_assert_str_eq(reconcile_action_to_string(RECONCILE_REAP), "reap");
+        ck_assert_str_eq(reconcile_reason_to_string(RECONCILE_REASON_KEEP_ON_FAILURE),
+                         "keep_container_on_failure");
+        ck_assert_ptr_null(reconcile_reason_to_string(_RECONCILE_REASON_MAX));
+        for (int r = 0; r < _RECONCILE_REASON_MAX; r++)
+                ck_assert_ptr_nonnull(reconcile_reason_to_string(r));
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("reconcile");
+        TCase *tc = tcase_create("decisions");
+        tcase_add_test(tc, test_reaper_reaps_container_of_unknown_execution);
+        tcase_add_test(tc, test_reaper_reaps_container_without_execution_id);
+        tcase_add_test(tc, test_reaper_reaps_container_of_finished_execution);
+        tcase_add_test(tc, test_reaper_keeps_running_container_of_live_execution);
+        tcase_add_test(tc, test_reaper_reaps_exited_container_of_live_execution_and_marks_it_lost);
+        tcase_add_test(tc, test_reaper_reaps_earlier_iteration_without_failing_execution);
+        tcase_add_test(tc, test_reaper_skips_keep_on_failure);
+        tcase_add_test(tc, test_reaper_keeps_containers_within_grace);
+        tcase_add_test(tc, test_reaper_never_touches_unlabelled_containers);
+        tcase_add_test(tc, test_reaper_unknown_status_counts_as_live);
+        tcase_add_test(tc, test_reaper_plan_does_not_fail_execution_with_a_live_container);
+        tcase_add_test(tc, test_reaper_detects_vanished_container);
+        tcase_add_test(tc, test_reaper_strings);
+        suite_add_tcase(s, tc);
+        TCase *tb = tcase_create("backoff");
+        tcase_add_test(tb, test_reaper_backoff_schedule);
+        tcase_add_test(tb, test_reaper_backs_off_and_quarantines_unremovable_container);
+        tcase_add_test(tb, test_reaper_backoff_from_nothing);
+        tcase_add_test(tb, test_reaper_backoff_does_not_protect_live_containers);
+        suite_add_tcase(s, tb);
+        return run_suite(s);
+}
