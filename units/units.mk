@@ -18,3 +18,6 @@ uninstall-user-dropin:
 	rm -f '$(DESTDIR)$(userdropindir)/50-aegis-delegate.conf'
 	-rmdir '$(DESTDIR)$(userdropindir)' 2>/dev/null
 .PHONY: install-user-dropin uninstall-user-dropin
+# System-bus policy so the system flavour of aegisd may own org.aegis1.
+dbussystemdir = $(datadir)/dbus-1/system.d
+dist_dbussystem_DATA = units/org.aegis1.conf
