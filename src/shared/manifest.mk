@@ -1,7 +1,9 @@
 # Build rules for src/shared (manifest); appended to the lists in the top Makefile.am.
 libaegis_shared_la_SOURCES += \
 	src/shared/yaml-tree.h \
-	src/shared/yaml-tree.c
+	src/shared/yaml-tree.c \
+	src/shared/manifest.h \
+	src/shared/manifest.c
 
 check_PROGRAMS += tests/unit/test-yaml-tree
 TESTS += tests/unit/test-yaml-tree

@@ -1,0 +1,1467 @@
+/* manifest.c — agent manifest → validated ManifestPlan (see manifest.h, aegis-manifest(5)).
+ *
+ * One function per section of the document, each checking its keys against a table first
+ * (so a typo is reported as "unknown key, did you mean …" before anything else), then
+ * reading each field with the typed getters of yaml-tree.h. Settings that have two
+ * spellings are read into a Spelled value each and reconciled at the end, so a conflict
+ * can name both places. */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "util.h"
+#include "yaml-tree.h"
+
+/* ---- enum tables ---- */
+
+static const char *const pull_policy_table[_MANIFEST_PULL_MAX] = {
+        [MANIFEST_PULL_IF_NOT_PRESENT] = "IfNotPresent",
+        [MANIFEST_PULL_ALWAYS] = "Always",
+        [MANIFEST_PULL_NEVER] = "Never",
+};
+static const char *const network_mode_table[_MANIFEST_NETWORK_MAX] = {
+        [MANIFEST_NETWORK_ALLOW] = "allow",
+        [MANIFEST_NETWORK_DENY] = "deny",
+        [MANIFEST_NETWORK_NONE] = "none",
+};
+static const char *const validator_type_table[_MANIFEST_VALIDATOR_MAX] = {
+        [MANIFEST_VALIDATOR_EXIT_CODE] = "exit_code",
+        [MANIFEST_VALIDATOR_REGEX] = "regex",
+        [MANIFEST_VALIDATOR_JSON_SCHEMA] = "json_schema",
+};
+static const char *const stream_table[_MANIFEST_STREAM_MAX] = {
+        [MANIFEST_STREAM_STDOUT] = "stdout",
+        [MANIFEST_STREAM_STDERR] = "stderr",
+};
+static const char *const storage_class_table[_MANIFEST_STORAGE_MAX] = {
+        [MANIFEST_STORAGE_EPHEMERAL] = "ephemeral",
+        [MANIFEST_STORAGE_PERSISTENT] = "persistent",
+};
+static const char *const access_mode_table[_MANIFEST_ACCESS_MAX] = {
+        [MANIFEST_ACCESS_READ_WRITE] = "read-write",
+        [MANIFEST_ACCESS_READ_ONLY] = "read-only",
+};
+
+static const char *table_to_string(const char *const *table, size_t n, int v) {
+        return v >= 0 && (size_t) v < n ? table[v] : NULL;
+}
+static int table_from_string(const char *const *table, size_t n, const char *s) {
+        for (size_t i = 0; s && i < n; i++)
+                if (streq(table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+#define DEFINE_ENUM_STRING(name, type, table)                          \
+        const char *name##_to_string(type v) {                         \
+                return table_to_string(table, ELEMENTSOF(table), v);   \
+        }                                                              \
+        int name##_from_string(const char *s) {                        \
+                return table_from_string(table, ELEMENTSOF(table), s); \
+        }
+
+DEFINE_ENUM_STRING(manifest_pull_policy, ManifestPullPolicy, pull_policy_table)
+DEFINE_ENUM_STRING(manifest_network_mode, ManifestNetworkMode, network_mode_table)
+DEFINE_ENUM_STRING(manifest_validator_type, ManifestValidatorType, validator_type_table)
+DEFINE_ENUM_STRING(manifest_stream, ManifestStream, stream_table)
+DEFINE_ENUM_STRING(manifest_storage_class, ManifestStorageClass, storage_class_table)
+DEFINE_ENUM_STRING(manifest_access_mode, ManifestAccessMode, access_mode_table)
+
+/* ---- freeing ---- */
+
+void manifest_plan_free(ManifestPlan *p) {
+        if (!p)
+                return;
+        free(p->name);
+        free(p->version);
+        free(p->image);
+        strv_free(p->command);
+        free(p->workdir);
+        for (size_t i = 0; i < p->n_env; i++) {
+                free(p->env[i].name);
+                free(p->env[i].value);
+        }
+        free(p->env);
+        strv_free(p->network_allowlist);
+        strv_free(p->network_denylist);
+        for (size_t i = 0; i < p->n_validators; i++) {
+                ManifestValidator *v = &p->validators[i];
+                if (v->type == MANIFEST_VALIDATOR_REGEX)
+                        regfree(&v->regex);
+                free(v->pattern);
+                json_object_put(v->schema);
+        }
+        free(p->validators);
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                free(p->volumes[i].name);
+                free(p->volumes[i].mount_path);
+                free(p->volumes[i].volume_id);
+        }
+        free(p->volumes);
+        strv_free(p->warnings);
+        free(p);
+}
+
+/* ---- parse context ---- */
+
+/* A setting that may be given under two names: the node it came from (NULL = not given) and
+ * its value in the plan's unit. */
+typedef struct Spelled {
+        const YamlNode *node;
+        uint64_t value;
+} Spelled;
+
+typedef struct NetworkPolicy {
+        const YamlNode *node;
+        ManifestNetworkMode mode;
+        char **allowlist, **denylist;
+} NetworkPolicy;
+
+typedef struct Ctx {
+        ManifestPlan *plan;
+        Error *e;
+        Spelled cpu_quota, cpu_millis, memory_bytes, memory, timeout_secs, timeout, pids_limit, pids;
+        Spelled iteration_timeout, iteration_timeout_secs;
+        NetworkPolicy network_policy, network;
+        const YamlNode *environment, *env;
+        const YamlNode *execution;
+        const YamlNode *max_iterations;
+} Ctx;
+
+static void network_policy_done(NetworkPolicy *n) {
+        strv_free(n->allowlist);
+        strv_free(n->denylist);
+}
+
+static int oom(Ctx *c) {
+        return error_set(c->e, -ENOMEM, "out of memory while reading the manifest");
+}
+
+static int warn(Ctx *c, const YamlNode *n, const char *what) {
+        char path[YAML_PATH_MAX];
+        _cleanup_free_ char *w = NULL;
+
+        if (strv_length(c->plan->warnings) >= MANIFEST_MAX_WARNINGS)
+                return 0;
+        yaml_node_path(n, path, sizeof path);
+        w = asprintf_safe("%s:%u:%u: %s: %s", n->file, n->line, n->column, path, what);
+        if (!w || strv_extend(&c->plan->warnings, w) < 0)
+                return oom(c);
+        return 0;
+}
+
+/* Check the keys of map against known ∪ ignored; warn once for each ignored key present. */
+static int check_keys(Ctx *c, const YamlNode *map, const char *const *known, const char *const *ignored,
+                      const char *why) {
+        const char *all[64];
+        size_t n = 0;
+        int r;
+
+        r = yaml_node_expect(map, YAML_TREE_MAPPING, c->e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; known && known[i] && n + 1 < ELEMENTSOF(all); i++)
+                all[n++] = known[i];
+        for (size_t i = 0; ignored && ignored[i] && n + 1 < ELEMENTSOF(all); i++)
+                all[n++] = ignored[i];
+        all[n] = NULL;
+        r = yaml_mapping_check_keys(map, all, c->e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; ignored && ignored[i]; i++) {
+                const YamlNode *v = yaml_mapping_get(map, ignored[i]);
+                if (v) {
+                        r = warn(c, v, why);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int required(Ctx *c, const YamlNode *parent, const char *key, const char *hint) {
+        char path[YAML_PATH_MAX];
+        size_t len;
+
+        yaml_node_path(parent, path, sizeof path);
+        len = strlen(path);
+        (void) snprintf(path + len, sizeof path - len, "%s%s", len > 0 ? "." : "", key);
+        return yaml_node_error_path(parent, path, c->e, -EINVAL, "required key missing: %s", hint);
+}
+
+static int dup_string(Ctx *c, const YamlNode *n, size_t max, char **ret) {
+        const char *s;
+        char *d;
+        int r;
+
+        r = yaml_node_get_string(n, max, &s, c->e);
+        if (r < 0)
+                return r;
+        d = strdup(s);
+        if (!d)
+                return oom(c);
+        free(*ret);
+        *ret = d;
+        return 0;
+}
+
+/* One of a table's strings, exactly; suggests the closest on a typo ("always" → "Always"). */
+static int get_enum(Ctx *c, const YamlNode *n, const char *const *table, size_t size, int *ret) {
+        const char *s, *list[16];
+        char expected[256];
+        size_t o = 0;
+        int v;
+
+        for (size_t i = 0; i < size && i + 1 < ELEMENTSOF(list); i++) {
+                list[i] = table[i];
+                list[i + 1] = NULL;
+                o += (size_t) snprintf(expected + o, sizeof expected - MIN(o, sizeof expected), "%s%s",
+                                       i == 0          ? ""
+                                       : i + 1 == size ? " or "
+                                                       : ", ",
+                                       table[i]);
+                o = MIN(o, sizeof expected - 1);
+        }
+        if (!yaml_node_is_string(n) || n->kind != YAML_TREE_SCALAR)
+                return yaml_node_error(n, c->e, -EINVAL, "expected one of %s, got %s", expected,
+                                       yaml_node_describe(n));
+        s = n->value;
+        v = table_from_string(table, size, s);
+        if (v >= 0) {
+                *ret = v;
+                return 0;
+        }
+        const char *guess = suggest_closest(s, list);
+        if (guess)
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected one of %s, got \"%.64s\" (did you mean \"%s\"?)", expected,
+                                       s, guess);
+        return yaml_node_error(n, c->e, -EINVAL, "expected one of %s, got \"%.64s\"", expected, s);
+}
+
+/* ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$, at most MANIFEST_MAX_NAME bytes. */
+static bool dns_label_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > MANIFEST_MAX_NAME || s[0] == '-' || s[n - 1] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+                        return false;
+        return true;
+}
+
+static int get_name(Ctx *c, const YamlNode *n, char **ret) {
+        const char *s;
+        int r;
+
+        r = yaml_node_get_string(n, 0, &s, c->e);
+        if (r < 0)
+                return r;
+        if (!dns_label_valid(s))
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected a name of lowercase letters, digits and '-' matching "
+                                       "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ (at most %d bytes), got \"%.64s\"",
+                                       MANIFEST_MAX_NAME, s);
+        return dup_string(c, n, MANIFEST_MAX_NAME, ret);
+}
+
+/* ---- metadata ---- */
+
+static int string_map(Ctx *c, const YamlNode *map, size_t max_entries, size_t max_value) {
+        const char *s;
+        int r;
+
+        r = yaml_node_expect(map, YAML_TREE_MAPPING, c->e);
+        if (r < 0)
+                return r;
+        if (map->n_items / 2 > max_entries)
+                return yaml_node_error(map, c->e, -E2BIG, "more than %zu entries", max_entries);
+        for (size_t i = 0; i < map->n_items / 2; i++) {
+                r = yaml_node_get_string(yaml_mapping_value(map, i), max_value, &s, c->e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_metadata(Ctx *c, const YamlNode *m) {
+        static const char *const known[] = {
+                "name", "version", "description", "labels", "annotations", NULL
+        };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, m, known, NULL, NULL);
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(m, "name")) && (r = get_name(c, n, &c->plan->name)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(m, "version")) && (r = dup_string(c, n, 128, &c->plan->version)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(m, "description")) &&
+            (r = yaml_node_get_string(n, 4096, &(const char *){ 0 }, c->e)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(m, "labels")) && (r = string_map(c, n, 64, 1024)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(m, "annotations")) && (r = string_map(c, n, 64, 4096)) < 0)
+                return r;
+        return 0;
+}
+
+/* ---- spec.runtime ---- */
+
+static bool image_char_ok(char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               strchr("._/:@+-", ch);
+}
+
+static int parse_image(Ctx *c, const YamlNode *n) {
+        const char *s;
+        int r;
+
+        r = yaml_node_get_string(n, 0, &s, c->e);
+        if (r < 0)
+                return r;
+        bool ok = strlen(s) <= MANIFEST_MAX_IMAGE && s[0] != '-' && s[0] != '/' && s[0] != ':';
+        for (const char *p = s; ok && *p; p++)
+                ok = image_char_ok(*p);
+        if (!ok)
+                return yaml_node_error(
+                        n, c->e, -EINVAL,
+                        "expected an image reference like \"localhost/aegis-test-busybox:latest\" "
+                        "(letters, digits, ._/:@+-, at most %d bytes), got \"%.64s\"",
+                        MANIFEST_MAX_IMAGE, s);
+        return dup_string(c, n, MANIFEST_MAX_IMAGE, &c->plan->image);
+}
+
+static int parse_command(Ctx *c, const YamlNode *n) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        if (n->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected a list of arguments like [\"echo\", \"hello\"], got %s",
+                                       yaml_node_describe(n));
+        if (n->n_items == 0)
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected at least one argument (the program to run)");
+        if (n->n_items > MANIFEST_MAX_ARGS)
+                return yaml_node_error(n, c->e, -E2BIG, "more than %d arguments", MANIFEST_MAX_ARGS);
+        for (size_t i = 0; i < n->n_items; i++) {
+                const char *s;
+                r = yaml_node_get_string(yaml_sequence_item(n, i), MANIFEST_MAX_ARG, &s, c->e);
+                if (r < 0)
+                        return r;
+                if (strv_extend(&argv, s) < 0)
+                        return oom(c);
+        }
+        c->plan->command = TAKE_PTR(argv);
+        return 0;
+}
+
+static int parse_absolute_path(Ctx *c, const YamlNode *n, char **ret) {
+        const char *s;
+        int r;
+
+        r = yaml_node_get_string(n, MANIFEST_MAX_PATH, &s, c->e);
+        if (r < 0)
+                return r;
+        if (s[0] != '/')
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected an absolute path (starting with /), got \"%.64s\"", s);
+        return dup_string(c, n, MANIFEST_MAX_PATH, ret);
+}
+
+static int parse_runtime(Ctx *c, const YamlNode *rt) {
+        static const char *const known[] = {
+                "image",    "image_pull_policy", "command", "workdir", "keep_container_on_failure",
+                "language", "version",           NULL,
+        };
+        const YamlNode *n, *language;
+        int r, v;
+
+        r = check_keys(c, rt, known, NULL, NULL);
+        if (r < 0)
+                return r;
+        /* language/version select an image from the reference's runtime registry, which this
+         * runtime does not have: beside an image they are only noted. */
+        language = yaml_mapping_get(rt, "language");
+        n = yaml_mapping_get(rt, "image");
+        if (!n) {
+                if (language)
+                        return yaml_node_error(
+                                language, c->e, -EINVAL,
+                                "language runtimes are not supported: give spec.runtime.image "
+                                "(a container image) instead");
+                return required(c, rt, "image",
+                                "the container image to run, e.g. \"localhost/aegis-test-busybox:latest\"");
+        }
+        for (size_t i = 0; i < 2; i++) {
+                const YamlNode *x = yaml_mapping_get(rt, i == 0 ? "language" : "version");
+                if (x && (r = warn(c, x, "not acted on: spec.runtime.image is run")) < 0)
+                        return r;
+        }
+        r = parse_image(c, n);
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(rt, "image_pull_policy"))) {
+                r = get_enum(c, n, pull_policy_table, ELEMENTSOF(pull_policy_table), &v);
+                if (r < 0)
+                        return r;
+                c->plan->pull_policy = v;
+        }
+        if ((n = yaml_mapping_get(rt, "command")) && (r = parse_command(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(rt, "workdir")) && (r = parse_absolute_path(c, n, &c->plan->workdir)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(rt, "keep_container_on_failure")) &&
+            (r = yaml_node_get_bool(n, &c->plan->keep_container_on_failure, c->e)) < 0)
+                return r;
+        return 0;
+}
+
+/* ---- spec.resources (seed) and spec.security.resources (reference) ---- */
+
+static int parse_resources(Ctx *c, const YamlNode *res) {
+        static const char *const known[] = { "cpu_quota", "memory_bytes", "timeout_secs", "pids_limit",
+                                             NULL };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, res, known, NULL, NULL);
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(res, "cpu_quota"))) {
+                double q;
+                r = yaml_node_get_double(n, 0.001, 1024, &q, c->e);
+                if (r < 0)
+                        return r;
+                c->cpu_quota = (Spelled){ n, (uint64_t) llround(q * 1e9) };
+        }
+        if ((n = yaml_mapping_get(res, "memory_bytes"))) {
+                r = yaml_node_get_u64(n, MANIFEST_MEMORY_MIN, MANIFEST_MEMORY_MAX, &c->memory_bytes.value,
+                                      c->e);
+                if (r < 0)
+                        return r;
+                c->memory_bytes.node = n;
+        }
+        if ((n = yaml_mapping_get(res, "timeout_secs"))) {
+                r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &c->timeout_secs.value, c->e);
+                if (r < 0)
+                        return r;
+                c->timeout_secs.node = n;
+        }
+        if ((n = yaml_mapping_get(res, "pids_limit"))) {
+                r = yaml_node_get_u64(n, MANIFEST_PIDS_MIN, MANIFEST_PIDS_MAX, &c->pids_limit.value, c->e);
+                if (r < 0)
+                        return r;
+                c->pids_limit.node = n;
+        }
+        return 0;
+}
+
+static int parse_millicores(Ctx *c, const YamlNode *n, uint64_t *ret) {
+        uint64_t v;
+        int r;
+
+        /* An integer (millicores), or Kubernetes' "500m". */
+        if (n->kind == YAML_TREE_SCALAR && n->length > 1 && n->value[n->length - 1] == 'm') {
+                _cleanup_free_ char *digits = strndup(n->value, n->length - 1);
+                if (!digits)
+                        return oom(c);
+                if (safe_atou64(digits, &v) >= 0 && v >= 1 && v <= 1024000) {
+                        *ret = v;
+                        return 0;
+                }
+        }
+        r = yaml_node_get_u64(n, 1, 1024000, &v, c->e);
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+static int parse_security_resources(Ctx *c, const YamlNode *res) {
+        static const char *const known[] = { "cpu", "memory", "timeout", "pids", NULL };
+        static const char *const ignored[] = { "disk", NULL };
+        const YamlNode *n;
+        uint64_t v = 0;
+        int r;
+
+        r = check_keys(c, res, known, ignored,
+                       "not acted on: a container's disk is not limited; size volumes with "
+                       "spec.volumes[].size_limit");
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(res, "cpu"))) {
+                r = parse_millicores(c, n, &v);
+                if (r < 0)
+                        return r;
+                c->cpu_millis = (Spelled){ n, v * UINT64_C(1000000) };
+        }
+        if ((n = yaml_mapping_get(res, "memory"))) {
+                r = yaml_node_get_size(n, MANIFEST_MEMORY_MIN, MANIFEST_MEMORY_MAX, &c->memory.value, c->e);
+                if (r < 0)
+                        return r;
+                c->memory.node = n;
+        }
+        if ((n = yaml_mapping_get(res, "timeout"))) {
+                r = yaml_node_get_duration_secs(n, 1, MANIFEST_TIMEOUT_MAX, &c->timeout.value, c->e);
+                if (r < 0)
+                        return r;
+                c->timeout.node = n;
+        }
+        if ((n = yaml_mapping_get(res, "pids"))) {
+                r = yaml_node_get_u64(n, MANIFEST_PIDS_MIN, MANIFEST_PIDS_MAX, &c->pids.value, c->e);
+                if (r < 0)
+                        return r;
+                c->pids.node = n;
+        }
+        return 0;
+}
+
+/* ---- spec.security ---- */
+
+static bool host_entry_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 253)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      strchr(".-_*:/", *p)))
+                        return false;
+        return true;
+}
+
+static int parse_host_list(Ctx *c, const YamlNode *n, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if (n->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(
+                        n, c->e, -EINVAL,
+                        "expected a list of host names, addresses or CIDRs like [\"pypi.org\"], got %s",
+                        yaml_node_describe(n));
+        if (n->n_items > MANIFEST_MAX_HOSTS)
+                return yaml_node_error(n, c->e, -E2BIG, "more than %d entries", MANIFEST_MAX_HOSTS);
+        for (size_t i = 0; i < n->n_items; i++) {
+                const YamlNode *item = yaml_sequence_item(n, i);
+                const char *s;
+                r = yaml_node_get_string(item, 253, &s, c->e);
+                if (r < 0)
+                        return r;
+                if (!host_entry_valid(s))
+                        return yaml_node_error(item, c->e, -EINVAL,
+                                               "expected a host name, address or CIDR (letters, digits, "
+                                               ".-_*:/), got \"%.64s\"",
+                                               s);
+                if (strv_extend(&l, s) < 0)
+                        return oom(c);
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int parse_network(Ctx *c, const YamlNode *net, NetworkPolicy *ret) {
+        static const char *const known[] = { "mode", "allowlist", "denylist", NULL };
+        const YamlNode *n;
+        int r, v;
+
+        r = check_keys(c, net, known, NULL, NULL);
+        if (r < 0)
+                return r;
+        ret->node = net;
+        if ((n = yaml_mapping_get(net, "mode"))) {
+                r = get_enum(c, n, network_mode_table, ELEMENTSOF(network_mode_table), &v);
+                if (r < 0)
+                        return r;
+                ret->mode = v;
+        }
+        if ((n = yaml_mapping_get(net, "allowlist")) && (r = parse_host_list(c, n, &ret->allowlist)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(net, "denylist")) && (r = parse_host_list(c, n, &ret->denylist)) < 0)
+                return r;
+        return 0;
+}
+
+static int parse_user(Ctx *c, const YamlNode *n) {
+        char buf[64];
+        const char *colon;
+        unsigned uid, gid;
+
+        if (n->kind != YAML_TREE_SCALAR || !yaml_node_is_string(n) || n->length >= sizeof buf)
+                goto bad;
+        memcpy(buf, n->value, n->length + 1);
+        colon = strchr(buf, ':');
+        if (colon) {
+                buf[colon - buf] = '\0';
+                if (safe_atou(buf, &uid) < 0 || safe_atou(colon + 1, &gid) < 0)
+                        goto bad;
+        } else {
+                if (safe_atou(buf, &uid) < 0)
+                        goto bad;
+                gid = uid;
+        }
+        if (uid == 0 || gid == 0 || uid > INT32_MAX || gid > INT32_MAX)
+                goto bad;
+        c->plan->uid = uid;
+        c->plan->gid = gid;
+        return 0;
+bad:
+        return yaml_node_error(n, c->e, -EINVAL,
+                               "expected \"uid:gid\" (or a uid) of a non-root user, like \"1000:1000\" "
+                               "(1 to 2147483647; root is refused), got %s%.64s%s",
+                               yaml_node_is_string(n) ? "\"" : yaml_node_describe(n),
+                               yaml_node_is_string(n) ? n->value : "", yaml_node_is_string(n) ? "\"" : "");
+}
+
+static int parse_security(Ctx *c, const YamlNode *sec) {
+        static const char *const known[] = {
+                "network_policy", "network", "resources", "user", "read_only_rootfs", NULL,
+        };
+        static const char *const ignored[] = { "filesystem", NULL };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(
+                c, sec, known, ignored,
+                "not acted on: the container sees only its image and spec.volumes (use read_only_rootfs)");
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(sec, "network_policy")) &&
+            (r = parse_network(c, n, &c->network_policy)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(sec, "network")) && (r = parse_network(c, n, &c->network)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(sec, "resources")) && (r = parse_security_resources(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(sec, "user")) && (r = parse_user(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(sec, "read_only_rootfs")) &&
+            (r = yaml_node_get_bool(n, &c->plan->read_only_rootfs, c->e)) < 0)
+                return r;
+        return 0;
+}
+
+/* ---- spec.environment / spec.env ---- */
+
+static bool env_name_valid(const char *s) {
+        if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                      *p == '_'))
+                        return false;
+        return strlen(s) <= MANIFEST_MAX_ENV_NAME;
+}
+
+static int check_env(Ctx *c, const YamlNode *map) {
+        int r;
+
+        if (map->kind != YAML_TREE_MAPPING)
+                return yaml_node_error(map, c->e, -EINVAL, "expected a mapping of NAME: value, got %s",
+                                       yaml_node_describe(map));
+        if (map->n_items / 2 > MANIFEST_MAX_ENV)
+                return yaml_node_error(map, c->e, -E2BIG, "more than %d variables", MANIFEST_MAX_ENV);
+        for (size_t i = 0; i < map->n_items / 2; i++) {
+                const YamlNode *k = yaml_mapping_key(map, i), *v = yaml_mapping_value(map, i);
+                char path[YAML_PATH_MAX];
+                const char *s;
+
+                yaml_node_path(v, path, sizeof path);
+                if (!env_name_valid(k->value))
+                        return yaml_node_error_path(k, path, c->e, -EINVAL,
+                                                    "expected a variable name of letters, digits and '_' "
+                                                    "not starting with a digit (at most %d bytes)",
+                                                    MANIFEST_MAX_ENV_NAME);
+                if (startswith(k->value, "AEGIS_"))
+                        return yaml_node_error_path(
+                                k, path, c->e, -EINVAL,
+                                "names starting with AEGIS_ are reserved for the runtime");
+                r = yaml_node_get_string(v, MANIFEST_MAX_ENV_VALUE, &s, c->e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool env_maps_equal(const YamlNode *a, const YamlNode *b) {
+        if (a->n_items != b->n_items)
+                return false;
+        for (size_t i = 0; i < a->n_items / 2; i++) {
+                const YamlNode *o = yaml_mapping_get(b, yaml_mapping_key(a, i)->value);
+                if (!o || !streq(o->value, yaml_mapping_value(a, i)->value))
+                        return false;
+        }
+        return true;
+}
+
+static int build_env(Ctx *c, const YamlNode *map) {
+        size_t n = map->n_items / 2;
+
+        if (n == 0)
+                return 0;
+        c->plan->env = calloc(n, sizeof *c->plan->env);
+        if (!c->plan->env)
+                return oom(c);
+        for (size_t i = 0; i < n; i++) {
+                ManifestEnv *v = &c->plan->env[c->plan->n_env++];
+                v->name = strdup(yaml_mapping_key(map, i)->value);
+                v->value = strdup(yaml_mapping_value(map, i)->value);
+                if (!v->name || !v->value)
+                        return oom(c);
+        }
+        return 0;
+}
+
+/* ---- spec.execution ---- */
+
+/* Counted repetitions multiply the size of glibc's compiled automaton; bound their product
+ * so that a hostile pattern cannot exhaust memory at regcomp() time. Back-references make
+ * matching exponential: refuse them. */
+static int pattern_check(Ctx *c, const YamlNode *n, const char *s) {
+        uint64_t product = 1;
+
+        for (const char *p = s; *p; p++) {
+                if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+                        return yaml_node_error(n, c->e, -EINVAL, "back-references (\\%c) are not supported",
+                                               p[1]);
+                if (*p == '\\' && p[1])
+                        p++;
+                else if (*p == '{') {
+                        uint64_t bound = 0;
+                        for (const char *q = p + 1; *q && *q != '}'; q++)
+                                if (*q >= '0' && *q <= '9') {
+                                        uint64_t cur = 0;
+                                        while (*q >= '0' && *q <= '9' && cur < 100000)
+                                                cur = cur * 10 + (uint64_t) (*q++ - '0');
+                                        bound = MAX(bound, cur);
+                                        q--;
+                                }
+                        product *= MAX(bound, (uint64_t) 1);
+                        if (product > 65536)
+                                return yaml_node_error(
+                                        n, c->e, -E2BIG,
+                                        "counted repetitions {n,m} too large (the product of their "
+                                        "bounds must be at most 65536)");
+                }
+        }
+        return 0;
+}
+
+static int parse_validator(Ctx *c, const YamlNode *item) {
+        static const char *const types[] = { "exit_code", "regex",       "json_schema",
+                                             "semantic",  "multi_judge", NULL };
+        static const char *const keys_exit[] = { "type", "expected", NULL };
+        static const char *const keys_regex[] = { "type", "pattern", "target", NULL };
+        static const char *const keys_schema[] = { "type", "schema", NULL };
+        ManifestValidator *v;
+        const YamlNode *t, *n;
+        const char *ts;
+        int r, x;
+
+        r = yaml_node_expect(item, YAML_TREE_MAPPING, c->e);
+        if (r < 0)
+                return r;
+        t = yaml_mapping_get(item, "type");
+        if (!t)
+                return required(c, item, "type", "exit_code, regex or json_schema");
+        r = yaml_node_get_string(t, 64, &ts, c->e);
+        if (r < 0)
+                return r;
+        if (streq(ts, "semantic") || streq(ts, "multi_judge"))
+                return warn(c, item, "not acted on: LLM-judged validators are not run by this runtime");
+        x = manifest_validator_type_from_string(ts);
+        if (x < 0) {
+                const char *guess = suggest_closest(ts, types);
+                if (guess)
+                        return yaml_node_error(t, c->e, -EINVAL,
+                                               "expected exit_code, regex or json_schema, got \"%.64s\" "
+                                               "(did you mean \"%s\"?)",
+                                               ts, guess);
+                return yaml_node_error(t, c->e, -EINVAL,
+                                       "expected exit_code, regex or json_schema, got \"%.64s\"", ts);
+        }
+        v = &c->plan->validators[c->plan->n_validators++];
+        switch (x) {
+        case MANIFEST_VALIDATOR_EXIT_CODE:
+                r = check_keys(c, item, keys_exit, NULL, NULL);
+                if (r < 0)
+                        return r;
+                if ((n = yaml_mapping_get(item, "expected"))) {
+                        uint64_t code;
+                        r = yaml_node_get_u64(n, 0, 255, &code, c->e);
+                        if (r < 0)
+                                return r;
+                        v->expected_exit_code = (int) code;
+                }
+                break;
+        case MANIFEST_VALIDATOR_REGEX: {
+                char msg[256];
+                r = check_keys(c, item, keys_regex, NULL, NULL);
+                if (r < 0)
+                        return r;
+                n = yaml_mapping_get(item, "pattern");
+                if (!n)
+                        return required(c, item, "pattern", "a POSIX extended regular expression");
+                r = dup_string(c, n, MANIFEST_MAX_PATTERN, &v->pattern);
+                if (r < 0)
+                        return r;
+                r = pattern_check(c, n, v->pattern);
+                if (r < 0)
+                        return r;
+                if ((t = yaml_mapping_get(item, "target"))) {
+                        r = get_enum(c, t, stream_table, ELEMENTSOF(stream_table), &x);
+                        if (r < 0)
+                                return r;
+                        v->target = x;
+                }
+                r = regcomp(&v->regex, v->pattern, REG_EXTENDED | REG_NOSUB);
+                if (r != 0) {
+                        (void) regerror(r, &v->regex, msg, sizeof msg);
+                        return yaml_node_error(n, c->e, -EINVAL, "invalid regular expression: %s", msg);
+                }
+                v->type = MANIFEST_VALIDATOR_REGEX; /* only now is there a regex to free */
+                break;
+        }
+        case MANIFEST_VALIDATOR_JSON_SCHEMA:
+                r = check_keys(c, item, keys_schema, NULL, NULL);
+                if (r < 0)
+                        return r;
+                n = yaml_mapping_get(item, "schema");
+                if (!n)
+                        return required(c, item, "schema", "a JSON Schema (a mapping)");
+                r = yaml_node_expect(n, YAML_TREE_MAPPING, c->e);
+                if (r < 0)
+                        return r;
+                r = yaml_node_to_json(n, &v->schema, c->e);
+                if (r < 0)
+                        return r;
+                v->type = MANIFEST_VALIDATOR_JSON_SCHEMA;
+                break;
+        }
+        return 0;
+}
+
+static int parse_execution(Ctx *c, const YamlNode *ex) {
+        static const char *const known[] = {
+                "max_iterations", "iteration_timeout", "iteration_timeout_secs", "validation", NULL,
+        };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, ex, known, NULL, NULL);
+        if (r < 0)
+                return r;
+        c->execution = ex;
+        if ((n = yaml_mapping_get(ex, "max_iterations"))) {
+                r = yaml_node_get_u64(n, 1, MANIFEST_ITERATIONS_MAX, &c->plan->max_iterations, c->e);
+                if (r < 0)
+                        return r;
+                c->max_iterations = n;
+        }
+        if ((n = yaml_mapping_get(ex, "iteration_timeout"))) {
+                r = yaml_node_get_duration_secs(n, 1, MANIFEST_TIMEOUT_MAX, &c->iteration_timeout.value,
+                                                c->e);
+                if (r < 0)
+                        return r;
+                c->iteration_timeout.node = n;
+        }
+        if ((n = yaml_mapping_get(ex, "iteration_timeout_secs"))) {
+                r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &c->iteration_timeout_secs.value, c->e);
+                if (r < 0)
+                        return r;
+                c->iteration_timeout_secs.node = n;
+        }
+        if ((n = yaml_mapping_get(ex, "validation"))) {
+                if (n->kind != YAML_TREE_SEQUENCE)
+                        return yaml_node_error(
+                                n, c->e, -EINVAL,
+                                "expected a list of validators like [{type: exit_code}], got %s",
+                                yaml_node_describe(n));
+                if (n->n_items > MANIFEST_MAX_VALIDATORS)
+                        return yaml_node_error(n, c->e, -E2BIG, "more than %d validators",
+                                               MANIFEST_MAX_VALIDATORS);
+                if (n->n_items > 0) {
+                        c->plan->validators = calloc(n->n_items, sizeof *c->plan->validators);
+                        if (!c->plan->validators)
+                                return oom(c);
+                }
+                for (size_t i = 0; i < n->n_items; i++) {
+                        r = parse_validator(c, yaml_sequence_item(n, i));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- spec.volumes ---- */
+
+static bool mount_path_valid(const char *s) {
+        const char *rest = startswith(s, MANIFEST_WORKSPACE);
+
+        if (!rest)
+                return false;
+        if (*rest == '\0')
+                return true;
+        if (*rest != '/')
+                return false;
+        /* Each component non-empty, not "." or "..", no characters that mean something in a
+         * mount specification (",", ":") or are invisible. */
+        for (const char *p = rest; *p;) {
+                const char *start = ++p, *end = strchrnul(start, '/');
+                size_t len = (size_t) (end - start);
+                if (len == 0 || (len == 1 && start[0] == '.') ||
+                    (len == 2 && start[0] == '.' && start[1] == '.'))
+                        return false;
+                for (const char *q = start; q < end; q++)
+                        if ((unsigned char) *q < 0x20 || *q == 0x7f || *q == ',' || *q == ':')
+                                return false;
+                p = end;
+        }
+        return true;
+}
+
+static int parse_volume(Ctx *c, const YamlNode *item) {
+        static const char *const known[] = {
+                "name",       "storage_class", "mount_path", "access_mode",
+                "size_limit", "ttl_hours",     "volume_id",  NULL,
+        };
+        ManifestVolume *v;
+        const YamlNode *n;
+        int r, x;
+
+        r = check_keys(c, item, known, NULL, NULL);
+        if (r < 0)
+                return r;
+        v = &c->plan->volumes[c->plan->n_volumes++];
+        v->size_limit_bytes = MANIFEST_VOLUME_SIZE_DEFAULT;
+        n = yaml_mapping_get(item, "name");
+        if (!n)
+                return required(c, item, "name", "a name for the volume, e.g. \"workspace\"");
+        r = get_name(c, n, &v->name);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i + 1 < c->plan->n_volumes; i++)
+                if (streq(c->plan->volumes[i].name, v->name))
+                        return yaml_node_error(n, c->e, -EINVAL, "duplicate volume name \"%s\"", v->name);
+        if ((n = yaml_mapping_get(item, "storage_class"))) {
+                r = get_enum(c, n, storage_class_table, ELEMENTSOF(storage_class_table), &x);
+                if (r < 0)
+                        return r;
+                v->storage_class = x;
+        }
+        n = yaml_mapping_get(item, "mount_path");
+        if (!n)
+                return required(c, item, "mount_path", "where the volume appears, \"/workspace\" or below");
+        r = dup_string(c, n, MANIFEST_MAX_PATH, &v->mount_path);
+        if (r < 0)
+                return r;
+        if (!mount_path_valid(v->mount_path))
+                return yaml_node_error(
+                        n, c->e, -EINVAL,
+                        "expected /workspace or a normalised path below it (no '.', '..', empty "
+                        "components, trailing '/', ',' or ':'), got \"%.64s\"",
+                        v->mount_path);
+        for (size_t i = 0; i + 1 < c->plan->n_volumes; i++)
+                if (streq(c->plan->volumes[i].mount_path, v->mount_path))
+                        return yaml_node_error(n, c->e, -EINVAL, "volume \"%s\" is already mounted at %s",
+                                               c->plan->volumes[i].name, v->mount_path);
+        if ((n = yaml_mapping_get(item, "access_mode"))) {
+                r = get_enum(c, n, access_mode_table, ELEMENTSOF(access_mode_table), &x);
+                if (r < 0)
+                        return r;
+                v->access_mode = x;
+        }
+        if ((n = yaml_mapping_get(item, "size_limit"))) {
+                r = yaml_node_get_size(n, MANIFEST_VOLUME_SIZE_MIN, MANIFEST_VOLUME_SIZE_MAX,
+                                       &v->size_limit_bytes, c->e);
+                if (r < 0)
+                        return r;
+        }
+        if (v->storage_class == MANIFEST_STORAGE_EPHEMERAL)
+                v->ttl_hours = MANIFEST_TTL_HOURS_DEFAULT;
+        if ((n = yaml_mapping_get(item, "ttl_hours"))) {
+                if (v->storage_class != MANIFEST_STORAGE_EPHEMERAL)
+                        return yaml_node_error(n, c->e, -EINVAL,
+                                               "only ephemeral volumes expire; remove ttl_hours or use "
+                                               "storage_class: ephemeral");
+                r = yaml_node_get_u64(n, 1, MANIFEST_TTL_HOURS_MAX, &v->ttl_hours, c->e);
+                if (r < 0)
+                        return r;
+        }
+        if ((n = yaml_mapping_get(item, "volume_id"))) {
+                const char *s;
+                r = yaml_node_get_string(n, 64, &s, c->e);
+                if (r < 0)
+                        return r;
+                if (!id_is_valid(s))
+                        return yaml_node_error(
+                                n, c->e, -EINVAL,
+                                "expected a volume id (1 to 64 of A-Z a-z 0-9 _ . -), got \"%.64s\"", s);
+                r = dup_string(c, n, 64, &v->volume_id);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_volumes(Ctx *c, const YamlNode *n) {
+        int r;
+
+        if (n->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(
+                        n, c->e, -EINVAL,
+                        "expected a list of volumes like [{name: work, mount_path: /workspace}], got %s",
+                        yaml_node_describe(n));
+        if (n->n_items > MANIFEST_MAX_VOLUMES)
+                return yaml_node_error(n, c->e, -E2BIG, "more than %d volumes", MANIFEST_MAX_VOLUMES);
+        if (n->n_items == 0)
+                return 0;
+        c->plan->volumes = calloc(n->n_items, sizeof *c->plan->volumes);
+        if (!c->plan->volumes)
+                return oom(c);
+        for (size_t i = 0; i < n->n_items; i++) {
+                r = parse_volume(c, yaml_sequence_item(n, i));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- reconciling the two spellings ---- */
+
+static int conflict(Ctx *c, const YamlNode *a, const YamlNode *b, const char *detail) {
+        const YamlNode *first = a->line < b->line || (a->line == b->line && a->column <= b->column) ? a : b;
+        const YamlNode *second = first == a ? b : a;
+        char path[YAML_PATH_MAX];
+
+        yaml_node_path(first, path, sizeof path);
+        return yaml_node_error(second, c->e, -EINVAL,
+                               "conflicts with %s at line %u (%s): give only one of them", path, first->line,
+                               detail);
+}
+
+/* Pick the one given, or both if they agree; else an error naming both. */
+static int reconcile(Ctx *c, const Spelled *a, const Spelled *b, const char *unit, uint64_t def,
+                     uint64_t *ret, bool *ret_given) {
+        char detail[128];
+
+        if (a->node && b->node && a->value != b->value) {
+                bool a_first = a->node->line < b->node->line ||
+                               (a->node->line == b->node->line && a->node->column <= b->node->column);
+                (void) snprintf(detail, sizeof detail, "%" PRIu64 " vs %" PRIu64 "%s",
+                                a_first ? a->value : b->value, a_first ? b->value : a->value, unit);
+                return conflict(c, a->node, b->node, detail);
+        }
+        *ret = a->node ? a->value : b->node ? b->value : def;
+        if (ret_given)
+                *ret_given = a->node || b->node;
+        return 0;
+}
+
+static bool strv_equal(char **a, char **b) {
+        size_t n = strv_length(a);
+
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+static int finish(Ctx *c) {
+        ManifestPlan *p = c->plan;
+        NetworkPolicy *np;
+        bool timeout_given, iteration_given;
+        int r;
+
+        r = reconcile(c, &c->cpu_quota, &c->cpu_millis, " nano-CPUs", MANIFEST_NANO_CPUS_DEFAULT,
+                      &p->nano_cpus, NULL);
+        if (r < 0)
+                return r;
+        r = reconcile(c, &c->memory_bytes, &c->memory, " bytes", MANIFEST_MEMORY_DEFAULT, &p->memory_bytes,
+                      NULL);
+        if (r < 0)
+                return r;
+        r = reconcile(c, &c->pids_limit, &c->pids, "", MANIFEST_PIDS_DEFAULT, &p->pids_limit, NULL);
+        if (r < 0)
+                return r;
+        r = reconcile(c, &c->timeout_secs, &c->timeout, " s", MANIFEST_TIMEOUT_DEFAULT, &p->timeout_secs,
+                      &timeout_given);
+        if (r < 0)
+                return r;
+        r = reconcile(c, &c->iteration_timeout, &c->iteration_timeout_secs, " s",
+                      MIN((uint64_t) MANIFEST_ITERATION_TIMEOUT_DEFAULT, p->timeout_secs),
+                      &p->iteration_timeout_secs, &iteration_given);
+        if (r < 0)
+                return r;
+        if (iteration_given && p->iteration_timeout_secs > p->timeout_secs) {
+                const YamlNode *it = c->iteration_timeout.node ? c->iteration_timeout.node
+                                                               : c->iteration_timeout_secs.node;
+                if (timeout_given)
+                        return yaml_node_error(it, c->e, -EINVAL,
+                                               "%" PRIu64 " s is longer than the overall timeout of %" PRIu64
+                                               " s: lower it or raise the overall timeout",
+                                               p->iteration_timeout_secs, p->timeout_secs);
+                /* Only the iteration timeout was given: let one iteration run to it. */
+                p->timeout_secs = p->iteration_timeout_secs;
+        }
+        if (!c->max_iterations)
+                p->max_iterations = c->execution ? MANIFEST_ITERATIONS_DEFAULT
+                                                 : MANIFEST_ITERATIONS_DEFAULT_NO_EXECUTION;
+
+        if (c->network_policy.node && c->network.node &&
+            (c->network_policy.mode != c->network.mode ||
+             !strv_equal(c->network_policy.allowlist, c->network.allowlist) ||
+             !strv_equal(c->network_policy.denylist, c->network.denylist)))
+                return conflict(c, c->network_policy.node, c->network.node, "different network policies");
+        np = c->network_policy.node ? &c->network_policy : &c->network;
+        p->network_mode = np->mode;
+        p->network_allowlist = TAKE_PTR(np->allowlist);
+        p->network_denylist = TAKE_PTR(np->denylist);
+
+        if (c->environment && c->env && !env_maps_equal(c->environment, c->env))
+                return conflict(c, c->environment, c->env, "different variables");
+        if (c->environment || c->env)
+                return build_env(c, c->environment ? c->environment : c->env);
+        return 0;
+}
+
+/* ---- top level ---- */
+
+static int parse_spec(Ctx *c, const YamlNode *spec) {
+        static const char *const known[] = {
+                "runtime", "resources", "security", "environment", "env", "execution", "volumes", NULL,
+        };
+        static const char *const ignored[] = { "description", "tools", "task", "context", "schedule", NULL };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, spec, known, ignored, "accepted but not acted on by this runtime");
+        if (r < 0)
+                return r;
+        n = yaml_mapping_get(spec, "runtime");
+        if (!n)
+                return required(c, spec, "runtime",
+                                "a mapping with at least image: (the container image to run)");
+        r = parse_runtime(c, n);
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "resources")) && (r = parse_resources(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "security")) && (r = parse_security(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "environment"))) {
+                r = check_env(c, n);
+                if (r < 0)
+                        return r;
+                c->environment = n;
+        }
+        if ((n = yaml_mapping_get(spec, "env"))) {
+                r = check_env(c, n);
+                if (r < 0)
+                        return r;
+                c->env = n;
+        }
+        if ((n = yaml_mapping_get(spec, "execution")) && (r = parse_execution(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "volumes")) && (r = parse_volumes(c, n)) < 0)
+                return r;
+        return finish(c);
+}
+
+static int expect_exact(Ctx *c, const YamlNode *n, const char *want) {
+        const char *s;
+        int r = yaml_node_get_string(n, 0, &s, c->e);
+
+        if (r < 0)
+                return r;
+        if (!streq(s, want))
+                return yaml_node_error(n, c->e, -EINVAL, "expected \"%s\", got \"%.64s\"", want, s);
+        return 0;
+}
+
+int manifest_from_tree(const YamlNode *root, ManifestPlan **ret, Error *e) {
+        static const char *const known[] = { "apiVersion", "kind", "metadata", "spec", NULL };
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = NULL;
+        const YamlNode *n;
+        Ctx c;
+        int r;
+
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return error_set(e, -ENOMEM, "out of memory while reading the manifest");
+        p->pull_policy = MANIFEST_PULL_IF_NOT_PRESENT;
+        p->uid = MANIFEST_UID_DEFAULT;
+        p->gid = MANIFEST_GID_DEFAULT;
+        c = (Ctx){ .plan = p, .e = e };
+
+        if (root->kind != YAML_TREE_MAPPING)
+                r = yaml_node_error(
+                        root, e, -EINVAL,
+                        "expected a manifest (a mapping with apiVersion, kind, metadata, spec), got %s",
+                        yaml_node_describe(root));
+        else
+                r = check_keys(&c, root, known, NULL, NULL);
+        if (r >= 0 && (n = yaml_mapping_get(root, "apiVersion")))
+                r = expect_exact(&c, n, MANIFEST_API_VERSION);
+        if (r >= 0 && (n = yaml_mapping_get(root, "kind")))
+                r = expect_exact(&c, n, MANIFEST_KIND);
+        if (r >= 0 && (n = yaml_mapping_get(root, "metadata")))
+                r = parse_metadata(&c, n);
+        if (r >= 0) {
+                n = yaml_mapping_get(root, "spec");
+                r = n ? parse_spec(&c, n)
+                      : required(&c, root, "spec", "the agent's runtime, resources and security");
+        }
+        network_policy_done(&c.network_policy);
+        network_policy_done(&c.network);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int manifest_parse(const char *data, size_t size, const char *file, ManifestPlan **ret, Error *e) {
+        const YamlLimits limits = {
+                .max_input = MANIFEST_MAX_INPUT,
+                .max_depth = MANIFEST_MAX_DEPTH,
+                .max_nodes = MANIFEST_MAX_NODES,
+                .max_scalar = MANIFEST_MAX_STRING,
+                .max_key = 256,
+        };
+        _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
+        int r;
+
+        r = yaml_tree_parse(data, size, file, &limits, &doc, e);
+        if (r < 0)
+                return r;
+        return manifest_from_tree(doc->root, ret, e);
+}
+
+int manifest_parse_file(const char *path, ManifestPlan **ret, Error *e) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, MANIFEST_MAX_INPUT, &data, &size);
+        if (r == -EFBIG || r == -E2BIG || r == -EMSGSIZE)
+                return error_set(e, -EMSGSIZE, "%s: larger than the manifest limit of %d bytes", path,
+                                 MANIFEST_MAX_INPUT);
+        if (r < 0)
+                return error_set(e, r, "%s: cannot read: %s", path, strerror(-r));
+        return manifest_parse(data, size, path, ret, e);
+}
+
+const char *manifest_plan_getenv(const ManifestPlan *p, const char *name) {
+        for (size_t i = 0; p && i < p->n_env; i++)
+                if (streq(p->env[i].name, name))
+                        return p->env[i].value;
+        return NULL;
+}
+
+/* ---- back to JSON ---- */
+
+static int add(struct json_object *o, const char *key, struct json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static struct json_object *strv_to_json(char **l) {
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && l && l[i]; i++)
+                if (json_object_array_add(a, json_object_new_string(l[i])) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static struct json_object *cpus_to_json(uint64_t nano) {
+        char text[64];
+        size_t n;
+
+        /* Exact decimal text (1.5, 0.001), so parsing it back gives the same NanoCpus. */
+        n = (size_t) snprintf(text, sizeof text, "%" PRIu64 ".%09" PRIu64, nano / 1000000000,
+                              nano % 1000000000);
+        while (n > 0 && text[n - 1] == '0')
+                text[--n] = '\0';
+        if (n > 0 && text[n - 1] == '.')
+                text[n++] = '0', text[n] = '\0';
+        return json_object_new_double_s((double) nano / 1e9, text);
+}
+
+static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
+        struct json_object *spec, *o, *a;
+        char buf[64];
+        int r;
+
+        if ((r = add(root, "apiVersion", json_object_new_string(MANIFEST_API_VERSION))) < 0 ||
+            (r = add(root, "kind", json_object_new_string(MANIFEST_KIND))) < 0)
+                return r;
+        if (p->name || p->version) {
+                if ((r = add(root, "metadata", o = json_object_new_object())) < 0)
+                        return r;
+                if (p->name && (r = add(o, "name", json_object_new_string(p->name))) < 0)
+                        return r;
+                if (p->version && (r = add(o, "version", json_object_new_string(p->version))) < 0)
+                        return r;
+        }
+        if ((r = add(root, "spec", spec = json_object_new_object())) < 0)
+                return r;
+
+        if ((r = add(spec, "runtime", o = json_object_new_object())) < 0 ||
+            (r = add(o, "image", json_object_new_string(p->image))) < 0 ||
+            (r = add(o, "image_pull_policy",
+                     json_object_new_string(manifest_pull_policy_to_string(p->pull_policy)))) < 0)
+                return r;
+        if (p->command && (r = add(o, "command", strv_to_json(p->command))) < 0)
+                return r;
+        if (p->workdir && (r = add(o, "workdir", json_object_new_string(p->workdir))) < 0)
+                return r;
+        if ((r = add(o, "keep_container_on_failure",
+                     json_object_new_boolean(p->keep_container_on_failure))) < 0)
+                return r;
+
+        if ((r = add(spec, "resources", o = json_object_new_object())) < 0 ||
+            (r = add(o, "cpu_quota", cpus_to_json(p->nano_cpus))) < 0 ||
+            (r = add(o, "memory_bytes", json_object_new_int64((int64_t) p->memory_bytes))) < 0 ||
+            (r = add(o, "timeout_secs", json_object_new_int64((int64_t) p->timeout_secs))) < 0 ||
+            (r = add(o, "pids_limit", json_object_new_int64((int64_t) p->pids_limit))) < 0)
+                return r;
+
+        (void) snprintf(buf, sizeof buf, "%" PRIu32 ":%" PRIu32, p->uid, p->gid);
+        if ((r = add(spec, "security", o = json_object_new_object())) < 0 ||
+            (r = add(o, "user", json_object_new_string(buf))) < 0 ||
+            (r = add(o, "read_only_rootfs", json_object_new_boolean(p->read_only_rootfs))) < 0 ||
+            (r = add(o, "network_policy", a = json_object_new_object())) < 0 ||
+            (r = add(a, "mode", json_object_new_string(manifest_network_mode_to_string(p->network_mode)))) <
+                    0)
+                return r;
+        if (p->network_allowlist && (r = add(a, "allowlist", strv_to_json(p->network_allowlist))) < 0)
+                return r;
+        if (p->network_denylist && (r = add(a, "denylist", strv_to_json(p->network_denylist))) < 0)
+                return r;
+
+        if (p->n_env > 0) {
+                if ((r = add(spec, "environment", o = json_object_new_object())) < 0)
+                        return r;
+                for (size_t i = 0; i < p->n_env; i++)
+                        if ((r = add(o, p->env[i].name, json_object_new_string(p->env[i].value))) < 0)
+                                return r;
+        }
+
+        (void) snprintf(buf, sizeof buf, "%" PRIu64 "s", p->iteration_timeout_secs);
+        if ((r = add(spec, "execution", o = json_object_new_object())) < 0 ||
+            (r = add(o, "max_iterations", json_object_new_int64((int64_t) p->max_iterations))) < 0 ||
+            (r = add(o, "iteration_timeout", json_object_new_string(buf))) < 0)
+                return r;
+        if (p->n_validators > 0) {
+                if ((r = add(o, "validation", a = json_object_new_array())) < 0)
+                        return r;
+                for (size_t i = 0; i < p->n_validators; i++) {
+                        const ManifestValidator *v = &p->validators[i];
+                        struct json_object *jv = json_object_new_object(), *schema = NULL;
+                        if (!jv || json_object_array_add(a, jv) < 0) {
+                                json_object_put(jv);
+                                return -ENOMEM;
+                        }
+                        if ((r = add(jv, "type",
+                                     json_object_new_string(manifest_validator_type_to_string(v->type)))) <
+                            0)
+                                return r;
+                        switch (v->type) {
+                        case MANIFEST_VALIDATOR_EXIT_CODE:
+                                r = add(jv, "expected", json_object_new_int(v->expected_exit_code));
+                                break;
+                        case MANIFEST_VALIDATOR_REGEX:
+                                if ((r = add(jv, "pattern", json_object_new_string(v->pattern))) >= 0)
+                                        r = add(jv, "target",
+                                                json_object_new_string(
+                                                        manifest_stream_to_string(v->target)));
+                                break;
+                        case MANIFEST_VALIDATOR_JSON_SCHEMA:
+                                if (json_object_deep_copy(v->schema, &schema, NULL) < 0)
+                                        return -ENOMEM;
+                                r = add(jv, "schema", schema);
+                                break;
+                        default:
+                                break;
+                        }
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (p->n_volumes > 0) {
+                if ((r = add(spec, "volumes", a = json_object_new_array())) < 0)
+                        return r;
+                for (size_t i = 0; i < p->n_volumes; i++) {
+                        const ManifestVolume *v = &p->volumes[i];
+                        struct json_object *jv = json_object_new_object();
+                        if (!jv || json_object_array_add(a, jv) < 0) {
+                                json_object_put(jv);
+                                return -ENOMEM;
+                        }
+                        if ((r = add(jv, "name", json_object_new_string(v->name))) < 0 ||
+                            (r = add(jv, "storage_class",
+                                     json_object_new_string(
+                                             manifest_storage_class_to_string(v->storage_class)))) < 0 ||
+                            (r = add(jv, "mount_path", json_object_new_string(v->mount_path))) < 0 ||
+                            (r = add(jv, "access_mode",
+                                     json_object_new_string(
+                                             manifest_access_mode_to_string(v->access_mode)))) < 0 ||
+                            (r = add(jv, "size_limit",
+                                     json_object_new_int64((int64_t) v->size_limit_bytes))) < 0)
+                                return r;
+                        if (v->storage_class == MANIFEST_STORAGE_EPHEMERAL &&
+                            (r = add(jv, "ttl_hours", json_object_new_int64((int64_t) v->ttl_hours))) < 0)
+                                return r;
+                        if (v->volume_id &&
+                            (r = add(jv, "volume_id", json_object_new_string(v->volume_id))) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int manifest_plan_to_json(const ManifestPlan *p, struct json_object **ret) {
+        struct json_object *root = json_object_new_object();
+        int r;
+
+        if (!root)
+                return -ENOMEM;
+        r = plan_to_json(p, root);
+        if (r < 0) {
+                json_object_put(root);
+                return r;
+        }
+        *ret = root;
+        return 0;
+}
+
+char *manifest_plan_to_json_string(const ManifestPlan *p) {
+        struct json_object *j = NULL;
+        char *s;
+
+        if (manifest_plan_to_json(p, &j) < 0)
+                return NULL;
+        s = strdup_or_null(
+                json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(j);
+        return s;
+}
