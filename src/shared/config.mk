@@ -1,3 +1,10 @@
 # Build rules for src/shared (config); appended to the lists in the top Makefile.am.
 libaegis_shared_la_SOURCES += \
-	src/shared/config.h
+	src/shared/config.h \
+	src/shared/config.c
+
+check_PROGRAMS += tests/unit/test-config
+TESTS += tests/unit/test-config
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(TEST_LIBS)
