@@ -11,7 +11,8 @@
 TEST_IMAGE=localhost/aegis-test-busybox:latest
 export CONTAINERS_CONF="$AEGIS_TEST_LIB/containers.conf"
 
-podman_cmd() { podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" "$@"; }
+# CONTAINER_HOST (exported for the code under test) would turn podman into a remote client.
+podman_cmd() { env -u CONTAINER_HOST podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" "$@"; }
 
 # Builds (once per scratch dir) a tarball of a rootfs with a static busybox.
 busybox_tar() {

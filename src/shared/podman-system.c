@@ -1,0 +1,212 @@
+/* podman-system.c — engine-level calls (_ping, version) and what behaviour adapts to: whether
+ * the engine resolves "host-gateway" itself, and the host address we use when it does not. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "podman-internal.h"
+#include "podman-sync.h"
+#include "util.h"
+
+static const char *const engine_table[_PODMAN_ENGINE_MAX] = {
+        [PODMAN_ENGINE_UNKNOWN] = "unknown",
+        [PODMAN_ENGINE_PODMAN] = "podman",
+        [PODMAN_ENGINE_DOCKER] = "docker",
+};
+
+const char *podman_engine_to_string(PodmanEngine e) {
+        return e >= 0 && e < _PODMAN_ENGINE_MAX ? engine_table[e] : NULL;
+}
+
+/* --- _ping ------------------------------------------------------------------------------ */
+
+static void ping_finish(PodmanCall *call, int r, Error *e) {
+        podman_done_fn cb = (podman_done_fn) call->cb;
+
+        if (r >= 0 && !(call->body_size >= 2 && memcmp(call->body, "OK", 2) == 0))
+                r = podman_call_bad_answer(call, e, "expected \"OK\"");
+        cb(r, r < 0 ? e : NULL, call->userdata);
+}
+
+int podman_ping_async(PodmanClient *c, uint64_t timeout_usec, podman_done_fn cb, void *userdata,
+                      PodmanOp **ret_op) {
+        PodmanCall *call;
+        int r;
+
+        if (!cb)
+                return -EINVAL;
+        r = podman_call_new(c, "GET", "/_ping", timeout_usec, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, ping_finish, cb, userdata, ret_op);
+}
+
+int podman_ping(PodmanClient *c, uint64_t timeout_usec, Error *e) {
+        PODMAN_SYNC_BEGIN(c, e);
+        r = podman_ping_async(priv, timeout_usec, podman_sync_done, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        return r;
+}
+
+/* --- version ---------------------------------------------------------------------------- */
+
+static void parse_semver(const char *s, unsigned *major, unsigned *minor, unsigned *patch) {
+        unsigned v[3] = { 0, 0, 0 };
+        size_t i;
+
+        for (i = 0; i < 3 && s && *s; i++) {
+                char *end;
+                unsigned long n = strtoul(s, &end, 10);
+                if (end == s)
+                        break;
+                v[i] = (unsigned) MIN(n, 100000UL);
+                s = *end == '.' ? end + 1 : NULL;
+        }
+        *major = v[0];
+        *minor = v[1];
+        *patch = v[2];
+}
+
+int podman_version_parse(const char *json, size_t size, PodmanVersion *ret) {
+        json_tokener *tok = json_tokener_new_ex(16);
+        json_object *o, *components;
+        PodmanVersion v = { 0 };
+        const char *s;
+
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, json, (int) MIN(size, (size_t) INT32_MAX));
+        if (json_tokener_get_error(tok) != json_tokener_success ||
+            !json_object_is_type(o, json_type_object)) {
+                json_tokener_free(tok);
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        json_tokener_free(tok);
+        s = json_get_string(o, "Version");
+        if (!s) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        (void) snprintf(v.version, sizeof v.version, "%s", s);
+        (void) snprintf(v.api_version, sizeof v.api_version, "%s",
+                        strempty(json_get_string(o, "ApiVersion")));
+        (void) snprintf(v.os_arch, sizeof v.os_arch, "%s/%s", strempty(json_get_string(o, "Os")),
+                        strempty(json_get_string(o, "Arch")));
+        v.engine = PODMAN_ENGINE_DOCKER;
+        components = json_get(o, "Components");
+        if (components && json_object_is_type(components, json_type_array)) {
+                size_t i, n = json_object_array_length(components);
+                for (i = 0; i < n; i++) {
+                        const char *name = json_get_string(json_object_array_get_idx(components, i), "Name");
+                        if (name && strstr(name, "Podman")) {
+                                v.engine = PODMAN_ENGINE_PODMAN;
+                                break;
+                        }
+                }
+        }
+        parse_semver(v.version, &v.major, &v.minor, &v.patch);
+        /* Docker translates host-gateway since 20.10; Podman only from 5.0 on (4.3 writes the
+         * literal word into /etc/hosts). */
+        if (v.engine == PODMAN_ENGINE_DOCKER)
+                v.resolves_host_gateway = v.major > 20 || (v.major == 20 && v.minor >= 10);
+        else
+                v.resolves_host_gateway = v.major >= 5;
+        json_object_put(o);
+        *ret = v;
+        return 0;
+}
+
+static void version_finish(PodmanCall *call, int r, Error *e) {
+        podman_version_fn cb = (podman_version_fn) call->cb;
+        PodmanVersion v;
+
+        if (r >= 0) {
+                r = podman_version_parse(call->body ? call->body : "", call->body_size, &v);
+                if (r < 0)
+                        r = podman_call_bad_answer(call, e, "no \"Version\" in the answer");
+                else
+                        podman_client_record_version(call->client, &v);
+        }
+        cb(r, r >= 0 ? &v : NULL, r < 0 ? e : NULL, call->userdata);
+}
+
+int podman_version_async(PodmanClient *c, podman_version_fn cb, void *userdata, PodmanOp **ret_op) {
+        PodmanCall *call;
+        int r;
+
+        if (!cb)
+                return -EINVAL;
+        r = podman_call_new(c, "GET", "/version", 0, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, version_finish, cb, userdata, ret_op);
+}
+
+static void version_sync_cb(int r, const PodmanVersion *v, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+
+        if (v)
+                *(PodmanVersion *) sync->result = *v;
+        podman_sync_done(r, e, sync);
+}
+
+int podman_version(PodmanClient *c, PodmanVersion *ret, Error *e) {
+        PodmanVersion v;
+
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &v;
+        r = podman_version_async(priv, version_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r >= 0) {
+                podman_client_record_version(c, &v);
+                if (ret)
+                        *ret = v;
+        }
+        return r;
+}
+
+/* --- host-gateway ----------------------------------------------------------------------- */
+
+int podman_host_gateway_address(char ret[PODMAN_ADDRESS_MAX], Error *e) {
+        struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(53) }, src;
+        socklen_t len = sizeof src;
+        struct ifaddrs *ifs, *i;
+        _cleanup_close_ int fd = -EBADF;
+
+        /* The source address of the default route: reachable from bridged containers (through
+         * the bridge gateway) and from rootless slirp4netns/pasta ones alike. A UDP connect()
+         * only consults the routing table; nothing is sent. */
+        (void) inet_pton(AF_INET, "198.51.100.1", &dst.sin_addr);
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *) &dst, sizeof dst) == 0 &&
+            getsockname(fd, (struct sockaddr *) &src, &len) == 0 &&
+            src.sin_addr.s_addr != htonl(INADDR_ANY)) {
+                if (!inet_ntop(AF_INET, &src.sin_addr, ret, PODMAN_ADDRESS_MAX))
+                        return error_set(e, -EINVAL, "cannot format the host address");
+                return 0;
+        }
+        /* No default route: any non-loopback IPv4 address of an interface that is up. */
+        if (getifaddrs(&ifs) < 0)
+                return error_set(e, negative_errno(), "cannot list the host's addresses: %s",
+                                 strerror(errno));
+        for (i = ifs; i; i = i->ifa_next) {
+                struct sockaddr_in *a = (struct sockaddr_in *) i->ifa_addr;
+                if (!a || a->sin_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+                    (i->ifa_flags & IFF_LOOPBACK))
+                        continue;
+                if (inet_ntop(AF_INET, &a->sin_addr, ret, PODMAN_ADDRESS_MAX)) {
+                        freeifaddrs(ifs);
+                        return 0;
+                }
+        }
+        freeifaddrs(ifs);
+        return error_set(
+                e, -EADDRNOTAVAIL,
+                "cannot resolve host-gateway: the host has no default route and no non-loopback "
+                "IPv4 address; set runtime.host_gateway to the address containers reach the host at");
+}
