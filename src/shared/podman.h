@@ -107,3 +107,344 @@ int podman_version_parse(const char *json, size_t size, PodmanVersion *ret);
  * from rootless slirp4netns/pasta containers), else the first non-loopback IPv4 address. */
 #define PODMAN_ADDRESS_MAX 46
 int podman_host_gateway_address(char ret[PODMAN_ADDRESS_MAX], Error *e);
+
+/* ========================================================================================
+ * Images
+ * ======================================================================================== */
+
+/* Same order and spelling as the manifest's image_pull_policy. */
+typedef enum PodmanPullPolicy {
+        PODMAN_PULL_IF_NOT_PRESENT,
+        PODMAN_PULL_ALWAYS,
+        PODMAN_PULL_NEVER,
+        _PODMAN_PULL_POLICY_MAX,
+} PodmanPullPolicy;
+const char *podman_pull_policy_to_string(PodmanPullPolicy p); /* "IfNotPresent", "Always", "Never" */
+int podman_pull_policy_from_string(const char *s); /* the value or -EINVAL */
+
+typedef struct PodmanImage {
+        char id[80]; /* "sha256:…" */
+        char *reference; /* what was asked for */
+        uint64_t size_bytes;
+} PodmanImage;
+void podman_image_done(PodmanImage *i); /* frees the members */
+
+/* GET /images/{name}/json. r = -ENOENT (with e) when the image is not present. */
+typedef void (*podman_image_fn)(int r, const PodmanImage *image, const Error *e, void *userdata);
+int podman_image_inspect(PodmanClient *c, const char *reference, PodmanImage *ret, Error *e);
+int podman_image_inspect_async(PodmanClient *c, const char *reference, podman_image_fn cb, void *userdata,
+                               PodmanOp **ret_op);
+
+/* One line of pull progress as the engine streams it: status ("Pulling fs layer",
+ * "Download complete", …), the layer id and the progress text, each possibly "". */
+typedef void (*podman_pull_progress_fn)(const char *status, const char *id, const char *progress,
+                                        void *userdata);
+
+/* Makes the image present according to policy:
+ *   IfNotPresent — inspect; pull only when missing.   Always — pull (then inspect).
+ *   Never — inspect; a missing image fails with -ENOENT and a message saying to pull it
+ *           (`podman pull …`) or change image_pull_policy; nothing is pulled.
+ * The pull (POST /images/create) is bounded by timeout_usec (runtime.image_pull_timeout_secs),
+ * sends X-Registry-Auth for the image's registry from the first of $REGISTRY_AUTH_FILE,
+ * $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json that has it, and reports
+ * progress as it streams (progress may be NULL). An error the engine reports inside the
+ * stream (HTTP 200 then {"error": …}) fails the pull with that message. */
+int podman_image_ensure(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
+                        uint64_t timeout_usec, podman_pull_progress_fn progress, void *userdata,
+                        PodmanImage *ret, Error *e);
+int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
+                              uint64_t timeout_usec, podman_pull_progress_fn progress, podman_image_fn cb,
+                              void *userdata, PodmanOp **ret_op);
+
+/* The X-Registry-Auth value (base64url JSON) for reference's registry, or NULL in *ret when
+ * no credentials are configured (exposed for tests). */
+int podman_registry_auth_header(const char *reference, char **ret, Error *e);
+
+/* ========================================================================================
+ * Containers
+ * ======================================================================================== */
+
+#define PODMAN_LABEL_MANAGED "aegis.managed"
+#define PODMAN_LABEL_EXECUTION_ID "aegis.execution_id"
+#define PODMAN_LABEL_ITERATION "aegis.iteration"
+#define PODMAN_LABEL_RUNTIME "aegis.runtime"
+#define PODMAN_LABEL_KEEP_ON_FAILURE "aegis.keep_container_on_failure"
+
+typedef enum PodmanMountType {
+        PODMAN_MOUNT_BIND, /* source = host path */
+        PODMAN_MOUNT_VOLUME, /* source = volume name; driver/driver_options create it on first use */
+        _PODMAN_MOUNT_TYPE_MAX,
+} PodmanMountType;
+
+typedef struct PodmanMount {
+        PodmanMountType type;
+        const char *source;
+        const char *target; /* absolute path in the container */
+        bool read_only;
+        const char *driver; /* VOLUME: "local" (NULL = the engine's default, no options) */
+        char **driver_options; /* VOLUME: strv of "key=value" ("type=nfs", "o=addr=…", "device=:/t/v") */
+} PodmanMount;
+
+/* A small file placed into the container before it starts (PUT /containers/{id}/archive with
+ * a tar we build; parent directories are created 0755 root-owned). Works on read-only root
+ * filesystems and for remote engines, unlike a bind-mounted host file. */
+typedef struct PodmanFile {
+        const char *path; /* absolute, e.g. "/run/aegis/input.json" */
+        const void *data;
+        size_t size; /* ≤ PODMAN_FILE_MAX */
+        mode_t mode; /* 0 = 0644 */
+        uid_t uid;
+        gid_t gid;
+} PodmanFile;
+#define PODMAN_FILE_MAX (64U * 1024U * 1024U)
+
+typedef struct PodmanContainerSpec {
+        const char *execution_id; /* required, id_is_valid(); name is aegis-<execution>-<iteration> */
+        unsigned iteration; /* ≥ 1 */
+        const char *image; /* required */
+        char **cmd; /* strv argv, NULL = the image's default */
+        char **env; /* strv "NAME=value" */
+        const char *user; /* "uid:gid", NULL = the image's user */
+        const char *workdir; /* NULL = the image's */
+        uint64_t nano_cpus; /* 0 = no CPU limit */
+        uint64_t memory_bytes; /* 0 = no limit; MemorySwap is set equal (no swap beyond it) */
+        uint64_t pids_limit; /* 0 = engine default */
+        const char *network_mode; /* NULL = engine default; see podman_network_mode() */
+        bool read_only_rootfs;
+        bool keep_container_on_failure;
+        /* Address for host.docker.internal / host.containers.internal when the engine does not
+         * translate host-gateway itself; NULL = podman_host_gateway_address(). */
+        const char *host_gateway;
+        const PodmanMount *mounts;
+        size_t n_mounts;
+        const PodmanFile *files; /* placed before start by podman_container_create*() */
+        size_t n_files;
+} PodmanContainerSpec;
+
+/* NetworkMode for a manifest's network policy: "none" for deny/none, else the configured
+ * runtime.network (NULL = engine default). policy_mode: "allow", "deny", "none" or NULL. */
+const char *podman_network_mode(const char *policy_mode, const char *configured);
+
+/* The container name for an execution and iteration ("aegis-<execution>-<iteration>"). */
+int podman_container_name(const char *execution_id, unsigned iteration, char **ret);
+/* The POST /containers/create body for spec (exposed for tests); gateway = address for
+ * host-gateway or NULL to leave "host-gateway" to the engine. */
+int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine engine, const char *gateway,
+                                 char **ret, Error *e);
+/* A ustar archive holding files (exposed for tests and the fuzzer's corpus). */
+int podman_tar_build(const PodmanFile *files, size_t n_files, char **ret, size_t *ret_size, Error *e);
+
+/* POST /containers/create?name=…, then PUT the spec's files. On any failure after the create,
+ * the container is removed again before the callback runs, so nothing leaks. id: 64 hex. */
+typedef void (*podman_create_fn)(int r, const char *id, const Error *e, void *userdata);
+int podman_container_create(PodmanClient *c, const PodmanContainerSpec *spec, char **ret_id, Error *e);
+int podman_container_create_async(PodmanClient *c, const PodmanContainerSpec *spec, podman_create_fn cb,
+                                  void *userdata, PodmanOp **ret_op);
+
+/* PUT /containers/{id}/archive?path=/ (files as above), for a created container. */
+int podman_container_put_files(PodmanClient *c, const char *id, const PodmanFile *files, size_t n_files,
+                               Error *e);
+int podman_container_put_files_async(PodmanClient *c, const char *id, const PodmanFile *files,
+                                     size_t n_files, podman_done_fn cb, void *userdata, PodmanOp **ret_op);
+
+/* POST /containers/{id}/wait?condition=not-running. The engine answers only when the
+ * container stops: issue it BEFORE start. timeout_usec bounds the wait (the iteration's
+ * timeout plus a margin; the supervisor kills the container at its own timeout). */
+typedef void (*podman_wait_fn)(int r, int64_t exit_code, const Error *e, void *userdata);
+int podman_container_wait(PodmanClient *c, const char *id, uint64_t timeout_usec, int64_t *ret_exit_code,
+                          Error *e);
+int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeout_usec, podman_wait_fn cb,
+                                void *userdata, PodmanOp **ret_op);
+
+/* POST /containers/{id}/start (already running: success). */
+int podman_container_start(PodmanClient *c, const char *id, Error *e);
+int podman_container_start_async(PodmanClient *c, const char *id, podman_done_fn cb, void *userdata,
+                                 PodmanOp **ret_op);
+/* POST /containers/{id}/stop?t=timeout_secs: SIGTERM, SIGKILL after timeout_secs (already
+ * stopped: success). The call is bounded by timeout_secs plus a margin. */
+int podman_container_stop(PodmanClient *c, const char *id, unsigned timeout_secs, Error *e);
+int podman_container_stop_async(PodmanClient *c, const char *id, unsigned timeout_secs, podman_done_fn cb,
+                                void *userdata, PodmanOp **ret_op);
+/* POST /containers/{id}/kill?signal=SIG (NULL = SIGKILL). Not running: -EBUSY (HTTP 409). */
+int podman_container_kill(PodmanClient *c, const char *id, const char *signal, Error *e);
+int podman_container_kill_async(PodmanClient *c, const char *id, const char *signal, podman_done_fn cb,
+                                void *userdata, PodmanOp **ret_op);
+/* DELETE /containers/{id}?force=1&v=1 (anonymous volumes too). Already gone: success. */
+int podman_container_remove(PodmanClient *c, const char *id, Error *e);
+int podman_container_remove_async(PodmanClient *c, const char *id, podman_done_fn cb, void *userdata,
+                                  PodmanOp **ret_op);
+
+typedef enum PodmanContainerStatus {
+        PODMAN_STATUS_UNKNOWN,
+        PODMAN_STATUS_CREATED,
+        PODMAN_STATUS_RUNNING,
+        PODMAN_STATUS_PAUSED,
+        PODMAN_STATUS_RESTARTING,
+        PODMAN_STATUS_REMOVING,
+        PODMAN_STATUS_EXITED,
+        PODMAN_STATUS_DEAD,
+        _PODMAN_STATUS_MAX,
+} PodmanContainerStatus;
+const char *podman_container_status_to_string(PodmanContainerStatus s); /* Docker's words */
+PodmanContainerStatus podman_container_status_from_string(const char *s); /* UNKNOWN if unknown */
+
+/* What inspect and list tell about one container (strings malloc'd, NULL when absent). */
+typedef struct PodmanContainer {
+        char *id;
+        char *name; /* without the leading '/' */
+        char *image;
+        PodmanContainerStatus status;
+        bool running;
+        bool oom_killed; /* inspect only */
+        int64_t exit_code; /* inspect only; valid when status is EXITED */
+        int64_t pid; /* inspect only; 0 when not running */
+        uint64_t created_usec; /* CLOCK_REALTIME, 0 when unknown */
+        uint64_t started_usec, finished_usec; /* inspect only */
+        char *error; /* inspect only: State.Error */
+        /* Our labels, parsed. */
+        bool managed; /* aegis.managed=true */
+        char *execution_id;
+        unsigned iteration;
+        bool keep_container_on_failure;
+        char **labels; /* strv "key=value", all of them */
+} PodmanContainer;
+void podman_container_done(PodmanContainer *ct); /* frees the members */
+
+/* GET /containers/{id}/json. No such container: -ENOENT. */
+typedef void (*podman_inspect_fn)(int r, const PodmanContainer *ct, const Error *e, void *userdata);
+int podman_container_inspect(PodmanClient *c, const char *id, PodmanContainer *ret, Error *e);
+int podman_container_inspect_async(PodmanClient *c, const char *id, podman_inspect_fn cb, void *userdata,
+                                   PodmanOp **ret_op);
+
+/* GET /containers/json?all=1&filters={"label":[…]}: every container (running or not) carrying
+ * all the given "key=value" labels (NULL = aegis.managed=true). */
+typedef void (*podman_list_fn)(int r, const PodmanContainer *cts, size_t n, const Error *e, void *userdata);
+int podman_container_list(PodmanClient *c, char *const *label_filters, PodmanContainer **ret, size_t *ret_n,
+                          Error *e);
+int podman_container_list_async(PodmanClient *c, char *const *label_filters, podman_list_fn cb,
+                                void *userdata, PodmanOp **ret_op);
+void podman_container_list_free(PodmanContainer *cts, size_t n);
+
+/* ========================================================================================
+ * Logs: GET /containers/{id}/logs, demultiplexed
+ * ======================================================================================== */
+
+typedef enum PodmanStream {
+        PODMAN_STREAM_STDIN = 0,
+        PODMAN_STREAM_STDOUT = 1,
+        PODMAN_STREAM_STDERR = 2,
+} PodmanStream;
+
+/* The marker appended to a stream's buffer when its bound cut it short. */
+#define PODMAN_TRUNCATION_MARKER "\n[aegis: output truncated]\n"
+
+/* Called with each chunk as it arrives (a frame may come in several chunks); binary-safe. */
+typedef int (*podman_log_chunk_fn)(PodmanStream stream, const void *data, size_t size, void *userdata);
+
+typedef struct PodmanLogOptions {
+        bool follow; /* stream until the container stops (start it after issuing this) */
+        bool stdout_, stderr_; /* which streams (both false = both) */
+        size_t max_bytes; /* per stream kept in PodmanLogs; 0 = 1 MiB; beyond: marker, dropped */
+        uint64_t timeout_usec; /* bound on the whole transfer; 0 = default */
+        podman_log_chunk_fn on_chunk; /* optional; returning < 0 stops the stream */
+        void *chunk_userdata;
+} PodmanLogOptions;
+
+typedef struct PodmanLogs {
+        char *out, *err; /* NUL-terminated for convenience; may hold NULs: use the sizes */
+        size_t out_size, err_size; /* kept bytes, marker included */
+        uint64_t out_total, err_total; /* bytes the container wrote */
+        bool out_truncated, err_truncated;
+} PodmanLogs;
+void podman_logs_done(PodmanLogs *l);
+
+typedef void (*podman_logs_fn)(int r, const PodmanLogs *logs, const Error *e, void *userdata);
+int podman_container_logs(PodmanClient *c, const char *id, const PodmanLogOptions *opts, PodmanLogs *ret,
+                          Error *e);
+int podman_container_logs_async(PodmanClient *c, const char *id, const PodmanLogOptions *opts,
+                                podman_logs_fn cb, void *userdata, PodmanOp **ret_op);
+
+/* The frame demultiplexer (exposed for tests and the fuzzer): feed it any split of the byte
+ * stream; each payload piece goes to emit in order. Frames: 8-byte header (stream byte 0/1/2,
+ * three zero bytes, big-endian u32 length) then the payload. A malformed header is -EBADMSG. */
+typedef struct PodmanDemux {
+        uint8_t header[8];
+        size_t header_len;
+        uint8_t stream;
+        uint32_t remaining;
+        uint64_t frames;
+} PodmanDemux;
+typedef int (*podman_demux_emit_fn)(PodmanStream stream, const void *data, size_t size, void *userdata);
+void podman_demux_init(PodmanDemux *d);
+int podman_demux_feed(PodmanDemux *d, const void *data, size_t size, podman_demux_emit_fn emit,
+                      void *userdata);
+/* At end of stream: -EBADMSG when a frame was cut off in the middle. */
+int podman_demux_finish(const PodmanDemux *d);
+
+/* ========================================================================================
+ * Stats: GET /containers/{id}/stats?stream=false, normalised over cgroups v1 and v2
+ * ======================================================================================== */
+
+typedef struct PodmanStats {
+        /* Each value comes with a flag: false means the engine did not report it or reported a
+         * zero that cannot be real (cgroup controllers not delegated): unknown, not 0. */
+        uint64_t cpu_usage_nsec;
+        bool cpu_known;
+        uint64_t memory_bytes; /* usage minus page cache (v1 total_cache, v2 inactive_file) */
+        bool memory_known;
+        uint64_t memory_limit_bytes;
+        bool memory_limit_known;
+        uint64_t pids;
+        bool pids_known;
+        uint64_t read_usec; /* CLOCK_REALTIME of the sample, 0 if unknown */
+} PodmanStats;
+
+int podman_stats_parse(const char *json, size_t size, PodmanStats *ret);
+typedef void (*podman_stats_fn)(int r, const PodmanStats *stats, const Error *e, void *userdata);
+int podman_container_stats(PodmanClient *c, const char *id, PodmanStats *ret, Error *e);
+int podman_container_stats_async(PodmanClient *c, const char *id, podman_stats_fn cb, void *userdata,
+                                 PodmanOp **ret_op);
+
+/* ========================================================================================
+ * Events: GET /events?filters=…, one JSON object per line
+ * ======================================================================================== */
+
+typedef struct PodmanEvent {
+        const char *type; /* "container", "image", "volume", … */
+        const char *action; /* "create", "start", "die", "remove", "oom", … */
+        const char *id;
+        const char *name; /* Actor.Attributes.name, may be NULL */
+        const char *execution_id; /* aegis.execution_id label, may be NULL */
+        int64_t exit_code; /* "die": containerExitCode / exitCode, else -1 */
+        uint64_t time_nsec;
+} PodmanEvent;
+
+/* Parses one line (exposed for tests and the fuzzer); pointers in ret point into *ret_json,
+ * which the caller puts. */
+int podman_event_parse(const char *line, size_t size, PodmanEvent *ret, struct json_object **ret_json);
+
+/* Streams events about containers carrying all label_filters (NULL = aegis.managed=true) from
+ * since_usec (CLOCK_REALTIME, 0 = from now). on_event returning < 0 stops the stream; done runs
+ * once when the stream ends (the engine went away, timeout_usec elapsed — UINT64_MAX for none —
+ * or on_event asked to stop). */
+typedef int (*podman_event_fn)(const PodmanEvent *ev, void *userdata);
+int podman_events_async(PodmanClient *c, char *const *label_filters, uint64_t since_usec,
+                        uint64_t timeout_usec, podman_event_fn on_event, podman_done_fn done, void *userdata,
+                        PodmanOp **ret_op);
+
+/* ========================================================================================
+ * Volumes (engine volumes, e.g. NFS-backed aegis-vol-*)
+ * ======================================================================================== */
+
+/* POST /volumes/create; labels/driver_options: strv "key=value". Existing name: -EBUSY. */
+int podman_volume_create(PodmanClient *c, const char *name, const char *driver, char *const *driver_options,
+                         char *const *labels, Error *e);
+int podman_volume_create_async(PodmanClient *c, const char *name, const char *driver,
+                               char *const *driver_options, char *const *labels, podman_done_fn cb,
+                               void *userdata, PodmanOp **ret_op);
+/* DELETE /volumes/{name}?force=true. Missing: success (so stale-volume replacement is idempotent). */
+int podman_volume_remove(PodmanClient *c, const char *name, Error *e);
+int podman_volume_remove_async(PodmanClient *c, const char *name, podman_done_fn cb, void *userdata,
+                               PodmanOp **ret_op);
+/* GET /volumes/{name}: 1 and the driver options as strv when present, 0 when absent. */
+int podman_volume_inspect(PodmanClient *c, const char *name, char ***ret_options, Error *e);
