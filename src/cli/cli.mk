@@ -1,1 +1,12 @@
 # Build rules for src/cli (cli); appended to the lists in the top Makefile.am.
+bin_PROGRAMS += aegis
+aegis_SOURCES = \
+	src/cli/aegis.c \
+	src/cli/cli.h \
+	src/cli/cli-util.c \
+	src/cli/client.h \
+	src/cli/client.c \
+	src/cli/cmd-agents.c \
+	src/cli/cmd-executions.c
+aegis_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
+aegis_LDADD = $(AEGIS_LIBS)

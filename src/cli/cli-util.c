@@ -1,0 +1,158 @@
+/* cli-util.c — helpers the `aegis` commands share: requests with error reporting, input
+ * files, JSON access. Errors are printed here, once, so commands just return. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#define CLI_FILE_MAX (16u * 1024u * 1024u)
+
+int cli_call(Cli *cli, const char *method, const char *path, const char *content_type, const char *body,
+             Response *ret) {
+        char errbuf[CURL_ERROR_SIZE + 256];
+        Response resp = { 0 };
+        int r;
+
+        r = client_request(&cli->client, method, path, content_type, body, body ? strlen(body) : 0, &resp,
+                           errbuf);
+        if (r < 0) {
+                fprintf(stderr, "aegis: cannot reach aegisd at %s: %s\n", cli->client.base_url, errbuf);
+                return r;
+        }
+        if (resp.status >= 400) {
+                _cleanup_free_ char *m = response_error_message(&resp);
+                fprintf(stderr, "aegis: %s %s: %s\n", method, path, strempty(m));
+                r = resp.status == 404 ? -ENOENT : resp.status == 409 ? -EBUSY : -EIO;
+                response_done(&resp);
+                return r;
+        }
+        *ret = resp;
+        return 0;
+}
+
+int cli_call_json(Cli *cli, const char *method, const char *path, json_object *body, json_object **ret) {
+        Response resp = { 0 };
+        json_object *j;
+        int r;
+
+        r = cli_call(cli, method, path, body ? "application/json" : NULL,
+                     body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL, &resp);
+        if (r < 0)
+                return r;
+        j = response_json(&resp);
+        if (!j && resp.size > 0) {
+                fprintf(stderr, "aegis: %s %s: the answer is not JSON: %.200s\n", method, path, resp.body);
+                response_done(&resp);
+                return -EBADMSG;
+        }
+        response_done(&resp);
+        *ret = j ? j : json_object_new_object();
+        return 0;
+}
+
+int cli_read_file(const char *path, char **ret, size_t *ret_size) {
+        int r;
+
+        if (streq(path, "-")) {
+                char *buf = NULL, *p;
+                size_t size = 0, n;
+                char chunk[65536];
+
+                while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+                        if (size + n > CLI_FILE_MAX) {
+                                free(buf);
+                                fprintf(stderr, "aegis: stdin: larger than %u bytes\n", CLI_FILE_MAX);
+                                return -EFBIG;
+                        }
+                        p = realloc(buf, size + n + 1);
+                        if (!p) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = p;
+                        memcpy(buf + size, chunk, n);
+                        size += n;
+                        buf[size] = '\0';
+                }
+                if (!buf && !(buf = strdup("")))
+                        return -ENOMEM;
+                *ret = buf;
+                if (ret_size)
+                        *ret_size = size;
+                return 0;
+        }
+        r = read_full_file(path, CLI_FILE_MAX, ret, ret_size);
+        if (r < 0)
+                fprintf(stderr, "aegis: %s: %s\n", path, r == -EFBIG ? "file too large" : strerror(-r));
+        return r;
+}
+
+int cli_parse_input(const char *arg, json_object **ret) {
+        _cleanup_free_ char *text = NULL;
+        json_tokener *tok;
+        json_object *j;
+        const char *src = arg;
+        size_t end;
+        int r;
+
+        if (arg[0] == '@') {
+                r = cli_read_file(arg + 1, &text, NULL);
+                if (r < 0)
+                        return r;
+                src = text;
+        }
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        /* The length includes the NUL so that a number at the very end is complete. */
+        j = json_tokener_parse_ex(tok, src, (int) strlen(src) + 1);
+        end = json_tokener_get_parse_end(tok);
+        if (end > 0 && end <= strlen(src) && src[end - 1] == '\0')
+                end--;
+        if (!j || json_tokener_get_error(tok) != json_tokener_success ||
+            (end < strlen(src) && src[end + strspn(src + end, " \t\r\n")])) {
+                fprintf(stderr,
+                        "aegis: --input%s%s: not valid JSON (%s); quote strings, e.g. --input '\"text\"'\n",
+                        arg[0] == '@' ? " " : "", arg[0] == '@' ? arg + 1 : "",
+                        j ? "trailing characters" : json_tokener_error_desc(json_tokener_get_error(tok)));
+                json_object_put(j);
+                json_tokener_free(tok);
+                return -EINVAL;
+        }
+        json_tokener_free(tok);
+        *ret = j;
+        return 0;
+}
+
+void cli_print_json(json_object *j) {
+        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+const char *json_str(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+int64_t json_int(json_object *o, const char *key, int64_t dflt) {
+        json_object *v;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return dflt;
+        return json_object_get_int64(v);
+}
+
+char *cli_escape(const char *s) {
+        char *e = curl_easy_escape(NULL, s, 0), *r;
+
+        if (!e)
+                return NULL;
+        r = strdup(e);
+        curl_free(e);
+        return r;
+}
