@@ -1,0 +1,35 @@
+/* validate.h — deciding whether one iteration succeeded: its exit code and the manifest's
+ * validators (spec.execution.validation).
+ *
+ * An iteration succeeds when the container exited 0 AND every validator passes:
+ *   exit_code    the exit code equals `expected` (default 0);
+ *   regex        a POSIX extended regex (compiled by the manifest) matches the stdout or
+ *                stderr of the iteration; only the last VALIDATE_REGEX_INPUT_MAX bytes are
+ *                searched, so a validator's cost is bounded whatever the container prints;
+ *   json_schema  stdout (or, when stdout as a whole is not JSON, its last non-empty line)
+ *                parses as JSON and conforms to the schema. The supported subset, documented
+ *                in aegis-manifest(5): type (a name or a list of them: object, array,
+ *                string, number, integer, boolean, null), properties, required, items,
+ *                additionalProperties (false), enum, minimum, maximum, minLength,
+ *                maxLength, minItems, maxItems. Other keywords are ignored.
+ * The reason a check failed is a sentence for the execution's record and the next
+ * iteration's feedback ("validator 2 (regex on stdout): /^done$/ did not match"). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "manifest.h"
+
+#define VALIDATE_REGEX_INPUT_MAX (1024 * 1024)
+#define VALIDATE_JSON_INPUT_MAX (4 * 1024 * 1024)
+#define VALIDATE_SCHEMA_DEPTH_MAX 32
+
+/* Returns 1 when the iteration passes, 0 when it fails (ret_reason gets a malloc'd
+ * sentence), -ENOMEM. out/err may be NULL (empty). */
+int validate_iteration(const ManifestValidator *validators, size_t n_validators, int exit_code,
+                       const char *out, const char *err, char **ret_reason);
+
+/* Checks a JSON value against a schema of the subset above. Returns 1 conforming, 0 not
+ * (ret_reason says where: "$.items[2].name: expected string, got integer"), -ENOMEM. */
+int validate_json_schema(struct json_object *schema, struct json_object *value, char **ret_reason);
