@@ -10,3 +10,4 @@ aegis_SOURCES = \
 	src/cli/cmd-executions.c
 aegis_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 aegis_LDADD = $(AEGIS_LIBS)
+dist_bashcompletion_DATA += src/cli/completion/aegis

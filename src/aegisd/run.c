@@ -1,0 +1,885 @@
+/* run.c — one execution's iteration loop (the seed's 100monkeys loop), as a state machine
+ * driven by Podman callbacks and timers on the supervisor's sd-event loop.
+ *
+ * Invariants:
+ *  - the container row is written before create, and every path after that goes through
+ *    run_cleanup_container(), which removes the container (unless the manifest asked to keep
+ *    failed ones) before the iteration is decided — so no error can leak a container;
+ *  - wait is issued before start (it blocks until the exit, and an early exit must not be
+ *    missed);
+ *  - one step operation (r->op) at a time, plus the wait and the log stream;
+ *  - the first reason to end an iteration wins (timeout, cancel, error), later ones are
+ *    ignored, so a timeout is never reported as a mere "exit code 137". */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "supervisor-internal.h"
+#include "util.h"
+#include "validate.h"
+
+#define INPUT_ENV_MAX (32 * 1024) /* AEGIS_INPUT only when the input is at most this big */
+#define FEEDBACK_TAIL_MAX (16 * 1024) /* output tail in feedback.json */
+#define LOG_DRAIN_USEC (2 * USEC_PER_SEC) /* after exit, how long logs may still arrive */
+#define FLUSH_USEC (1 * USEC_PER_SEC) /* live output written to the store this often */
+#define RUN_DIR_IN_CONTAINER "/run/aegis"
+
+static void run_iteration_step_create(Run *r);
+static void run_collect(Run *r);
+static void run_cleanup_container(Run *r);
+static void run_finish(Run *r, ExecutionStatus status, const char *reason);
+
+int tail_append(Tail *t, const char *p, size_t n) {
+        if (n >= t->cap) {
+                p += n - t->cap;
+                n = t->cap;
+                t->truncated = true;
+                t->size = 0;
+        }
+        if (t->size + n > t->cap) {
+                size_t drop = t->size + n - t->cap;
+                memmove(t->data, t->data + drop, t->size - drop);
+                t->size -= drop;
+                t->truncated = true;
+        }
+        if (!t->data) {
+                t->data = malloc(t->cap + 1);
+                if (!t->data)
+                        return -ENOMEM;
+        }
+        memcpy(t->data + t->size, p, n);
+        t->size += n;
+        t->data[t->size] = '\0';
+        return 0;
+}
+
+void tail_reset(Tail *t) {
+        free(t->data);
+        t->data = NULL;
+        t->size = 0;
+        t->truncated = false;
+}
+
+const char *tail_str(const Tail *t) {
+        return t->data ? t->data : "";
+}
+
+static char *output_tail(const char *s, size_t max) {
+        size_t n = strlen(s);
+        return strdup(n > max ? s + n - max : s);
+}
+
+static uint64_t now_rt(void) {
+        return now_usec(CLOCK_REALTIME);
+}
+
+static void disarm(sd_event_source **s) {
+        *s = sd_event_source_disable_unref(*s);
+}
+
+static void set_first(char **slot, const char *reason) {
+        if (!*slot)
+                *slot = strdup(reason);
+}
+
+static int write_json_file(Run *r, const char *name, json_object *j) {
+        _cleanup_free_ char *path = path_join(r->dir, name);
+        const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+        if (!path)
+                return -ENOMEM;
+        return write_file_atomic(path, text, strlen(text), 0644);
+}
+
+int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
+        Error e = ERROR_INIT;
+        Run *r;
+        int k;
+
+        k = manifest_parse(x->manifest_json, strlen(strempty(x->manifest_json)), "stored manifest", &plan, &e);
+        if (k < 0) {
+                log_fields(LOG_ERR, LOG_FIELDS("EXECUTION_ID=%s"), "execution %s: %s", x->id, e.message);
+                return k;
+        }
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->sup = s;
+        memcpy(r->id, x->id, sizeof r->id);
+        r->plan = TAKE_PTR(plan);
+        r->input_json = strdup(x->input_json ? x->input_json : "null");
+        r->dir = asprintf_safe("%s/executions/%s", s->state_dir, x->id);
+        r->exit_code = -1;
+        r->prev_exit_code = -1;
+        r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
+        if (!r->input_json || !r->dir) {
+                run_free(r);
+                return -ENOMEM;
+        }
+        k = mkdir_p(r->dir, 0755);
+        if (k >= 0) {
+                _cleanup_free_ char *path = path_join(r->dir, "input.json");
+                k = path ? write_file_atomic(path, r->input_json, strlen(r->input_json), 0644) : -ENOMEM;
+        }
+        if (k < 0) {
+                log_error_errno(k, "execution %s: cannot write %s/input.json: %m", x->id, r->dir);
+                run_free(r);
+                return k;
+        }
+        *ret = r;
+        return 0;
+}
+
+void run_free(Run *r) {
+        if (!r)
+                return;
+        podman_op_cancel(r->op);
+        podman_op_cancel(r->wait_op);
+        podman_op_cancel(r->logs_op);
+        disarm(&r->iteration_timer);
+        disarm(&r->overall_timer);
+        disarm(&r->flush_timer);
+        disarm(&r->drain_timer);
+        manifest_plan_free(r->plan);
+        free(r->input_json);
+        free(r->dir);
+        free(r->container_name);
+        free(r->container_id);
+        tail_reset(&r->out);
+        tail_reset(&r->err);
+        free(r->kill_reason);
+        free(r->error_reason);
+        free(r->prev_reason);
+        free(r);
+}
+
+/* ---- timers ---- */
+
+static int on_iteration_timeout(sd_event_source *es, uint64_t usec, void *userdata);
+static int on_overall_timeout(sd_event_source *es, uint64_t usec, void *userdata);
+
+static void arm_timer(Run *r, sd_event_source **slot, uint64_t deadline_realtime, sd_event_time_handler_t cb) {
+        uint64_t now = now_rt(), left = deadline_realtime > now ? deadline_realtime - now : 0;
+
+        disarm(slot);
+        (void) sd_event_add_time_relative(r->sup->event, slot, CLOCK_MONOTONIC, left, USEC_PER_MSEC * 10, cb, r);
+}
+
+static void flush_output(Run *r, IterationStatus status, const char *reason) {
+        StoreIteration it = {
+                .number = r->iteration,
+                .status = status,
+                .exit_code = r->exit_code,
+                .reason = (char *) reason,
+                .container_id = r->container_id,
+                .stdout_text = (char *) tail_str(&r->out),
+                .stderr_text = (char *) tail_str(&r->err),
+        };
+        int k;
+
+        memcpy(it.execution_id, r->id, sizeof it.execution_id);
+        k = store_iteration_update(r->sup->store, &it);
+        if (k < 0)
+                run_log(r, LOG_WARNING, "cannot record iteration %u: %s (%s)", r->iteration, strerror(-k),
+                        store_last_error(r->sup->store));
+        r->flushed_size = r->out.size + r->err.size;
+}
+
+static int on_flush(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        if (r->out.size + r->err.size != r->flushed_size)
+                flush_output(r, ITERATION_RUNNING, NULL);
+        (void) sd_event_source_set_time_relative(es, FLUSH_USEC);
+        return 0;
+}
+
+/* ---- kill, used by timeouts and cancel ---- */
+
+static void on_killed(int k, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->op = NULL;
+        if (k < 0 && !r->wait_done) {
+                /* Could not kill: force-remove it (which kills) once the wait gives up. */
+                run_log(r, LOG_WARNING, "kill of %s failed: %s", strempty(r->container_id), e ? e->message : "");
+                set_first(&r->error_reason, "kill failed");
+        }
+}
+
+static void run_kill(Run *r, const char *reason) {
+        set_first(&r->kill_reason, reason);
+        if (r->phase == PHASE_IMAGE) {
+                /* No container yet: stop pulling and decide. */
+                podman_op_cancel(r->op);
+                r->op = NULL;
+                run_collect(r);
+                return;
+        }
+        if (r->phase != PHASE_START && r->phase != PHASE_RUNNING)
+                return; /* create in flight (checked on its answer) or already collecting */
+        if (!r->container_id || r->op)
+                return;
+        run_log(r, LOG_INFO, "killing container %s (%s)", r->container_id, reason);
+        if (podman_container_kill_async(r->sup->podman, r->container_id, SIGKILL, on_killed, r, &r->op) < 0)
+                r->op = NULL;
+}
+
+static int on_iteration_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->iteration_timer = sd_event_source_disable_unref(r->iteration_timer);
+        run_log(r, LOG_NOTICE, "iteration %u hit its timeout of %" PRIu64 " s", r->iteration,
+                r->plan->iteration_timeout_secs);
+        run_kill(r, REASON_TIMEOUT);
+        return 0;
+}
+
+static int on_overall_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->overall_timer = sd_event_source_disable_unref(r->overall_timer);
+        r->overall_timeout = true;
+        run_log(r, LOG_NOTICE, "execution hit its timeout of %" PRIu64 " s", r->plan->timeout_secs);
+        run_kill(r, REASON_TIMEOUT);
+        return 0;
+}
+
+/* ---- the iteration ---- */
+
+static void iteration_error(Run *r, const char *what, const Error *e) {
+        _cleanup_free_ char *m = asprintf_safe("%s: %s", what, e && e->message[0] ? e->message : "failed");
+
+        run_log(r, LOG_ERR, "iteration %u: %s", r->iteration, strempty(m));
+        set_first(&r->error_reason, m ? m : what);
+}
+
+static int on_log_data(int stream, const char *p, size_t n, void *userdata) {
+        Run *r = userdata;
+
+        return tail_append(stream == 2 ? &r->err : &r->out, p, n);
+}
+
+static void on_logs_done(int k, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->logs_op = NULL;
+        r->logs_done = true;
+        if (k < 0)
+                run_log(r, LOG_WARNING, "log stream of %s ended: %s", strempty(r->container_id), e ? e->message : "");
+        if (r->wait_done)
+                run_collect(r);
+}
+
+static int on_drain_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->drain_timer = sd_event_source_disable_unref(r->drain_timer);
+        podman_op_cancel(r->logs_op);
+        r->logs_op = NULL;
+        r->logs_done = true;
+        run_collect(r);
+        return 0;
+}
+
+static void on_wait(int k, int exit_code, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->wait_op = NULL;
+        r->wait_done = true;
+        if (k < 0)
+                iteration_error(r, "wait", e);
+        else
+                r->exit_code = exit_code;
+        disarm(&r->iteration_timer);
+        if (!r->started || r->logs_done || !r->logs_op) {
+                if (r->phase == PHASE_RUNNING || r->phase == PHASE_START)
+                        run_collect(r);
+                return;
+        }
+        /* Logs still flowing: give them a moment to drain, then collect. */
+        disarm(&r->drain_timer);
+        (void) sd_event_add_time_relative(r->sup->event, &r->drain_timer, CLOCK_MONOTONIC, LOG_DRAIN_USEC, 0,
+                                          on_drain_timeout, r);
+}
+
+static void on_started(int k, const Error *e, void *userdata) {
+        Run *r = userdata;
+        int q;
+
+        r->op = NULL;
+        if (k < 0) {
+                iteration_error(r, "start", e);
+                podman_op_cancel(r->wait_op);
+                r->wait_op = NULL;
+                r->wait_done = true;
+                run_collect(r);
+                return;
+        }
+        r->started = true;
+        r->phase = PHASE_RUNNING;
+        q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_RUNNING);
+        if (q < 0)
+                run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id, strerror(-q));
+        run_emit(r, EVENT_CONTAINER_STARTED, NULL);
+        q = podman_container_logs_async(r->sup->podman, r->container_id, true, on_log_data, on_logs_done, r,
+                                        &r->logs_op);
+        if (q < 0) {
+                r->logs_op = NULL;
+                r->logs_done = true;
+        }
+        if (r->wait_done)
+                on_wait(0, r->exit_code, NULL, r); /* exited before we got here */
+        if (r->cancel_requested)
+                run_kill(r, REASON_CANCELLED);
+}
+
+/* Attach to a container that exists: wait (before start), then start unless it ran. */
+static void run_attach(Run *r, bool needs_start) {
+        int k;
+
+        r->wait_done = r->logs_done = r->started = false;
+        k = podman_container_wait_async(r->sup->podman, r->container_id, 0, on_wait, r, &r->wait_op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "cannot issue wait: %s", strerror(-k));
+                iteration_error(r, "wait", &e);
+                r->wait_op = NULL;
+                r->wait_done = true;
+                run_collect(r);
+                return;
+        }
+        arm_timer(r, &r->iteration_timer,
+                  r->iteration_started_realtime + r->plan->iteration_timeout_secs * USEC_PER_SEC,
+                  on_iteration_timeout);
+        (void) sd_event_add_time_relative(r->sup->event, &r->flush_timer, CLOCK_MONOTONIC, FLUSH_USEC, 0, on_flush,
+                                          r);
+        if (needs_start) {
+                r->phase = PHASE_START;
+                k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
+                if (k < 0) {
+                        Error e = ERROR_INIT;
+                        error_set(&e, k, "%s", strerror(-k));
+                        r->op = NULL;
+                        on_started(k, &e, r);
+                }
+        } else
+                on_started(0, NULL, r);
+}
+
+static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
+        Run *r = userdata;
+        int q;
+
+        r->op = NULL;
+        if (k < 0) {
+                iteration_error(r, "create", e);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        free(r->container_id);
+        r->container_id = strdup(container_id);
+        q = store_container_update(r->sup->store, r->container_name, container_id, CONTAINER_CREATED);
+        if (q < 0)
+                run_log(r, LOG_WARNING, "cannot record container id: %s", strerror(-q));
+        run_emit(r, EVENT_CONTAINER_CREATED, NULL);
+        if (r->cancel_requested || r->kill_reason) {
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        run_attach(r, true);
+}
+
+static char *env_entry(const char *name, const char *value) {
+        return asprintf_safe("%s=%s", name, value);
+}
+
+static int build_env(Run *r, char ***ret) {
+        _cleanup_strv_free_ char **env = NULL;
+        char buf[32];
+        int k = 0;
+
+        for (size_t i = 0; i < r->plan->n_env; i++) {
+                _cleanup_free_ char *x = env_entry(r->plan->env[i].name, r->plan->env[i].value);
+                if (!x || strv_extend(&env, x) < 0)
+                        return -ENOMEM;
+        }
+#define ADD(name, value)                                                   \
+        do {                                                               \
+                _cleanup_free_ char *_x = env_entry(name, value);          \
+                if (!_x || (k = strv_extend(&env, _x)) < 0)                \
+                        return -ENOMEM;                                    \
+        } while (0)
+        ADD("AEGIS_EXECUTION_ID", r->id);
+        snprintf(buf, sizeof buf, "%u", r->iteration);
+        ADD("AEGIS_ITERATION", buf);
+        snprintf(buf, sizeof buf, "%" PRIu64, r->plan->max_iterations);
+        ADD("AEGIS_MAX_ITERATIONS", buf);
+        ADD("AEGIS_INPUT_FILE", RUN_DIR_IN_CONTAINER "/input.json");
+        if (strlen(r->input_json) <= INPUT_ENV_MAX)
+                ADD("AEGIS_INPUT", r->input_json);
+        if (r->iteration > 1) {
+                ADD("AEGIS_FEEDBACK_FILE", RUN_DIR_IN_CONTAINER "/feedback.json");
+                snprintf(buf, sizeof buf, "%d", r->prev_exit_code);
+                ADD("AEGIS_PREVIOUS_EXIT_CODE", buf);
+                ADD("AEGIS_PREVIOUS_REASON", strempty(r->prev_reason));
+        }
+#undef ADD
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+static void run_iteration_step_create(Run *r) {
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *bind = NULL;
+        ExecutionStatus status = EXECUTION_RUNNING;
+        PodmanCreateSpec spec;
+        Error e = ERROR_INIT;
+        char iter[16];
+        int k;
+
+        r->phase = PHASE_CREATE;
+        free(r->container_name);
+        r->container_name = asprintf_safe("aegis-%s-%u", r->id, r->iteration);
+        if (!r->container_name || build_env(r, &env) < 0) {
+                error_set(&e, -ENOMEM, "out of memory");
+                iteration_error(r, "create", &e);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        /* The row first (invariant: nothing exists in Podman that the store does not list). */
+        k = store_container_record(r->sup->store, r->container_name, r->id, r->iteration);
+        if (k < 0 && k != -EEXIST) {
+                error_set(&e, k, "cannot record the container in the store: %s", store_last_error(r->sup->store));
+                iteration_error(r, "create", &e);
+                r->wait_done = r->logs_done = true;
+                r->phase = PHASE_DONE; /* nothing to remove */
+                run_collect(r);
+                return;
+        }
+        if (r->iteration == 1 || !r->started_realtime) {
+                k = store_execution_set_status(r->sup->store, r->id, status, NULL);
+                if (k >= 0 && !r->started_realtime) {
+                        r->started_realtime = now_rt();
+                        run_emit(r, EVENT_EXECUTION_STARTED, json_object_new_object());
+                }
+        }
+        snprintf(iter, sizeof iter, "%u", r->iteration);
+        bind = asprintf_safe("%s:%s:ro", r->dir, RUN_DIR_IN_CONTAINER);
+        spec = (PodmanCreateSpec){
+                .name = r->container_name,
+                .plan = r->plan,
+                .execution_id = r->id,
+                .iteration = r->iteration,
+                .env = env,
+                .binds = (const char *[]){ bind, NULL },
+                .network = r->sup->network,
+        };
+        k = podman_container_create_async(r->sup->podman, &spec, on_created, r, &r->op);
+        if (k < 0) {
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_created(k, NULL, &e, r);
+        }
+}
+
+static void write_feedback(Run *r) {
+        json_object *fb;
+        _cleanup_free_ char *out = NULL, *err = NULL;
+
+        if (r->iteration <= 1)
+                return;
+        fb = json_object_new_object();
+        out = output_tail(tail_str(&r->out), FEEDBACK_TAIL_MAX);
+        err = output_tail(tail_str(&r->err), FEEDBACK_TAIL_MAX);
+        json_object_object_add(fb, "iteration", json_object_new_int(r->iteration - 1));
+        json_object_object_add(fb, "exit_code", json_object_new_int(r->prev_exit_code));
+        json_object_object_add(fb, "reason", r->prev_reason ? json_object_new_string(r->prev_reason) : NULL);
+        json_object_object_add(fb, "stdout_tail", json_object_new_string(strempty(out)));
+        json_object_object_add(fb, "stderr_tail", json_object_new_string(strempty(err)));
+        if (write_json_file(r, "feedback.json", fb) < 0)
+                run_log(r, LOG_WARNING, "cannot write feedback.json");
+        json_object_put(fb);
+}
+
+static void on_image(int k, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->op = NULL;
+        if (k < 0) {
+                /* An image that cannot be had will not appear on retry: end the execution. */
+                _cleanup_free_ char *m = asprintf_safe("image %s: %s", r->plan->image, e ? e->message : strerror(-k));
+                iteration_error(r, "image", e);
+                r->phase = PHASE_DONE;
+                flush_output(r, ITERATION_FAILED, m);
+                run_emit(r, EVENT_ITERATION_FINISHED,
+                         ({
+                                 json_object *p = json_object_new_object();
+                                 json_object_object_add(p, "status", json_object_new_string("failed"));
+                                 json_object_object_add(p, "reason", json_object_new_string(strempty(m)));
+                                 p;
+                         }));
+                run_finish(r, EXECUTION_FAILED, m);
+                return;
+        }
+        write_feedback(r);
+        tail_reset(&r->out);
+        tail_reset(&r->err);
+        if (r->cancel_requested || r->kill_reason) {
+                r->phase = PHASE_DONE;
+                run_collect(r);
+                return;
+        }
+        run_iteration_step_create(r);
+}
+
+void run_next_iteration(Run *r) {
+        int k;
+
+        if (r->cancel_requested) {
+                run_finish(r, EXECUTION_CANCELLED, REASON_CANCELLED);
+                return;
+        }
+        if (r->overall_timeout) {
+                run_finish(r, EXECUTION_FAILED, REASON_TIMEOUT);
+                return;
+        }
+        if (r->iteration >= r->plan->max_iterations) {
+                _cleanup_free_ char *m = asprintf_safe("all %u iterations failed; last: %s", r->iteration,
+                                                       strempty(r->prev_reason));
+                run_finish(r, EXECUTION_FAILED, m ? m : "iterations exhausted");
+                return;
+        }
+        r->iteration++;
+        r->phase = PHASE_IMAGE;
+        r->exit_code = -1;
+        r->wait_done = r->logs_done = r->started = false;
+        free(r->kill_reason);
+        free(r->error_reason);
+        r->kill_reason = r->error_reason = NULL;
+        free(r->container_id);
+        r->container_id = NULL;
+        r->iteration_started_realtime = now_rt();
+        k = store_iteration_begin(r->sup->store, r->id, r->iteration);
+        if (k < 0 && k != -EEXIST) {
+                _cleanup_free_ char *m = asprintf_safe("store: cannot begin iteration %u: %s", r->iteration,
+                                                       store_last_error(r->sup->store));
+                run_finish(r, EXECUTION_FAILED, m);
+                return;
+        }
+        if (!r->overall_timer) {
+                uint64_t start = r->started_realtime ? r->started_realtime : now_rt();
+                arm_timer(r, &r->overall_timer, start + r->plan->timeout_secs * USEC_PER_SEC, on_overall_timeout);
+        }
+        run_emit(r, EVENT_ITERATION_STARTED, ({
+                         json_object *p = json_object_new_object();
+                         json_object_object_add(p, "max_iterations", json_object_new_int64(r->plan->max_iterations));
+                         p;
+                 }));
+        k = podman_image_ensure_async(r->sup->podman, r->plan->image, r->plan->pull_policy,
+                                      r->sup->opts.image_pull_timeout_usec, on_image, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_image(k, &e, r);
+        }
+}
+
+/* ---- collecting: OOM check, result, removal ---- */
+
+static void run_decide(Run *r);
+
+static void on_inspected(int k, const PodmanContainerInfo *info, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->op = NULL;
+        if (k >= 0 && info && info->oom_killed && !r->kill_reason)
+                set_first(&r->kill_reason, REASON_OOM);
+        run_cleanup_container(r);
+}
+
+static void run_collect(Run *r) {
+        int k;
+
+        if (r->phase == PHASE_COLLECT || r->phase == PHASE_REMOVE)
+                return;
+        disarm(&r->iteration_timer);
+        disarm(&r->flush_timer);
+        disarm(&r->drain_timer);
+        podman_op_cancel(r->logs_op);
+        r->logs_op = NULL;
+        if (!r->container_id && r->phase != PHASE_CREATE) {
+                /* Never got a container (image phase, or cancelled before create). */
+                r->phase = PHASE_COLLECT;
+                run_decide(r);
+                return;
+        }
+        r->phase = PHASE_COLLECT;
+        if (r->container_id && r->started && !r->kill_reason && r->exit_code == 137 && r->plan->memory_bytes > 0) {
+                /* SIGKILL we did not send: find out whether the kernel's OOM killer did. */
+                podman_op_cancel(r->op);
+                k = podman_container_inspect_async(r->sup->podman, r->container_id, on_inspected, r, &r->op);
+                if (k >= 0)
+                        return;
+                r->op = NULL;
+        }
+        run_cleanup_container(r);
+}
+
+static bool iteration_failed_so_far(Run *r) {
+        return r->kill_reason || r->error_reason || r->exit_code != 0;
+}
+
+static void on_removed(int k, const Error *e, void *userdata) {
+        Run *r = userdata;
+        int q;
+
+        r->op = NULL;
+        if (k < 0 && k != -ENOENT)
+                run_log(r, LOG_WARNING, "cannot remove container %s: %s (the reaper will retry)",
+                        strempty(r->container_id ? r->container_id : r->container_name), e ? e->message : "");
+        else {
+                q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_REMOVED);
+                if (q < 0)
+                        run_log(r, LOG_WARNING, "cannot record container removed: %s", strerror(-q));
+        }
+        run_decide(r);
+}
+
+/* The guard: every path after the container row was written ends here. */
+static void run_cleanup_container(Run *r) {
+        const char *what = r->container_id ? r->container_id : r->container_name;
+        int k;
+
+        r->phase = PHASE_REMOVE;
+        podman_op_cancel(r->op);
+        r->op = NULL;
+        podman_op_cancel(r->wait_op);
+        r->wait_op = NULL;
+        if (!what || r->lost_claim) {
+                run_decide(r);
+                return;
+        }
+        if (r->plan->keep_container_on_failure && iteration_failed_so_far(r)) {
+                run_log(r, LOG_NOTICE, "keeping failed container %s (keep_container_on_failure)", what);
+                run_decide(r);
+                return;
+        }
+        k = podman_container_remove_async(r->sup->podman, what, true, on_removed, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_removed(k, &e, r);
+        }
+}
+
+static void run_decide(Run *r) {
+        _cleanup_free_ char *reason = NULL;
+        IterationStatus status;
+        json_object *p;
+        int ok = 0;
+
+        r->phase = PHASE_DONE;
+        if (r->lost_claim) {
+                supervisor_run_finished(r->sup, r);
+                return;
+        }
+        if (r->cancel_requested) {
+                status = ITERATION_CANCELLED;
+                reason = strdup(REASON_CANCELLED);
+        } else if (r->kill_reason) {
+                status = ITERATION_FAILED;
+                reason = strdup(r->kill_reason);
+        } else if (r->error_reason) {
+                status = ITERATION_FAILED;
+                reason = strdup(r->error_reason);
+        } else {
+                ok = validate_iteration(r->plan->validators, r->plan->n_validators, r->exit_code,
+                                        tail_str(&r->out), tail_str(&r->err), &reason);
+                if (ok < 0)
+                        reason = strdup("out of memory while validating");
+                status = ok > 0 ? ITERATION_SUCCEEDED : ITERATION_FAILED;
+        }
+        flush_output(r, status, reason);
+        p = json_object_new_object();
+        json_object_object_add(p, "status", json_object_new_string(iteration_status_to_string(status)));
+        json_object_object_add(p, "exit_code", json_object_new_int(r->exit_code));
+        if (reason)
+                json_object_object_add(p, "reason", json_object_new_string(reason));
+        run_emit(r, EVENT_ITERATION_FINISHED, p);
+
+        r->prev_exit_code = r->exit_code;
+        free(r->prev_reason);
+        r->prev_reason = TAKE_PTR(reason);
+
+        if (status == ITERATION_SUCCEEDED) {
+                int k = store_execution_set_output(r->sup->store, r->id, tail_str(&r->out));
+                if (k < 0)
+                        run_log(r, LOG_WARNING, "cannot record the output: %s", strerror(-k));
+                run_finish(r, EXECUTION_COMPLETED, NULL);
+                return;
+        }
+        if (status == ITERATION_CANCELLED) {
+                run_finish(r, EXECUTION_CANCELLED, REASON_CANCELLED);
+                return;
+        }
+        if (r->overall_timeout) {
+                run_finish(r, EXECUTION_FAILED, REASON_TIMEOUT);
+                return;
+        }
+        run_next_iteration(r);
+}
+
+static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
+        json_object *p;
+        int k;
+
+        r->phase = PHASE_DONE;
+        disarm(&r->overall_timer);
+        disarm(&r->iteration_timer);
+        disarm(&r->flush_timer);
+        k = store_execution_set_status(r->sup->store, r->id, status, reason);
+        if (k < 0 && k != -EALREADY)
+                run_log(r, LOG_ERR, "cannot record the end of the execution: %s (%s)", strerror(-k),
+                        store_last_error(r->sup->store));
+        p = json_object_new_object();
+        json_object_object_add(p, "status", json_object_new_string(execution_status_to_string(status)));
+        if (reason)
+                json_object_object_add(p, "reason", json_object_new_string(reason));
+        run_emit(r, EVENT_EXECUTION_FINISHED, p);
+        run_log(r, status == EXECUTION_COMPLETED ? LOG_INFO : LOG_NOTICE, "execution %s%s%s",
+                execution_status_to_string(status), reason ? ": " : "", strempty(reason));
+        if (r->dir) {
+                _cleanup_free_ char *a = path_join(r->dir, "input.json"), *b = path_join(r->dir, "feedback.json");
+                if (a)
+                        (void) unlink(a);
+                if (b)
+                        (void) unlink(b);
+                (void) rmdir(r->dir);
+        }
+        supervisor_run_finished(r->sup, r);
+}
+
+void run_cancel(Run *r) {
+        if (r->cancel_requested)
+                return;
+        r->cancel_requested = true;
+        run_emit(r, EVENT_CANCEL_REQUESTED, NULL);
+        run_kill(r, REASON_CANCELLED);
+}
+
+void run_abandon(Run *r) {
+        r->lost_claim = true;
+        podman_op_cancel(r->op);
+        podman_op_cancel(r->wait_op);
+        podman_op_cancel(r->logs_op);
+        r->op = r->wait_op = r->logs_op = NULL;
+        supervisor_run_finished(r->sup, r);
+}
+
+/* ---- re-attach after a restart ---- */
+
+static void on_reattach_inspected(int k, const PodmanContainerInfo *info, const Error *e, void *userdata) {
+        Run *r = userdata;
+        int q;
+
+        r->op = NULL;
+        if (k == -ENOENT || (k >= 0 && !info)) {
+                run_log(r, LOG_NOTICE, "container %s of iteration %u is gone: iteration failed", r->container_name,
+                        r->iteration);
+                q = store_container_update(r->sup->store, r->container_name, NULL, CONTAINER_REMOVED);
+                (void) q;
+                set_first(&r->error_reason, REASON_CONTAINER_LOST);
+                r->phase = PHASE_COLLECT;
+                free(r->container_id);
+                r->container_id = NULL;
+                run_decide(r);
+                return;
+        }
+        if (k < 0) {
+                iteration_error(r, "inspect", e);
+                r->phase = PHASE_RUNNING;
+                run_collect(r);
+                return;
+        }
+        free(r->container_id);
+        r->container_id = strdup(info->id);
+        run_emit(r, EVENT_CONTAINER_REATTACHED, ({
+                         json_object *p = json_object_new_object();
+                         json_object_object_add(p, "state", json_object_new_string(strempty(info->state)));
+                         p;
+                 }));
+        run_log(r, LOG_INFO, "re-attached to container %s (%s)", info->id, strempty(info->state));
+        run_attach(r, streq(info->state, "created") || streq(info->state, "configured"));
+}
+
+void run_reattach(Run *r, const StoreExecution *x) {
+        StoreContainer *cs = NULL;
+        StoreIteration it = { 0 };
+        size_t n = 0;
+        int k;
+
+        r->iteration = x->iteration;
+        r->started_realtime = x->started_at;
+        if (r->iteration == 0) {
+                run_next_iteration(r);
+                return;
+        }
+        if (store_iteration_get(r->sup->store, r->id, r->iteration, &it) >= 0) {
+                r->iteration_started_realtime = it.started_at;
+                if (it.status != ITERATION_RUNNING) {
+                        /* The iteration was decided before the crash: go on from there. */
+                        r->prev_exit_code = it.exit_code;
+                        r->prev_reason = strdup_or_null(it.reason);
+                        store_iteration_done(&it);
+                        if (it.status == ITERATION_SUCCEEDED) {
+                                run_finish(r, EXECUTION_COMPLETED, NULL);
+                                return;
+                        }
+                        arm_timer(r, &r->overall_timer, r->started_realtime + r->plan->timeout_secs * USEC_PER_SEC,
+                                  on_overall_timeout);
+                        run_next_iteration(r);
+                        return;
+                }
+                store_iteration_done(&it);
+        } else
+                r->iteration_started_realtime = now_rt();
+        arm_timer(r, &r->overall_timer, (r->started_realtime ? r->started_realtime : now_rt()) +
+                                                r->plan->timeout_secs * USEC_PER_SEC,
+                  on_overall_timeout);
+
+        k = store_container_list(r->sup->store, r->id, false, &cs, &n);
+        if (k >= 0)
+                for (size_t i = 0; i < n; i++)
+                        if (cs[i].iteration == r->iteration) {
+                                free(r->container_name);
+                                r->container_name = strdup(cs[i].name);
+                                r->container_id = strdup_or_null(cs[i].container_id);
+                        }
+        store_container_array_free(cs, n);
+        if (!r->container_name) {
+                /* Crashed between beginning the iteration and recording its container. */
+                set_first(&r->error_reason, REASON_CONTAINER_LOST);
+                r->phase = PHASE_COLLECT;
+                run_decide(r);
+                return;
+        }
+        r->phase = PHASE_START;
+        k = podman_container_inspect_async(r->sup->podman, r->container_id ? r->container_id : r->container_name,
+                                           on_reattach_inspected, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_reattach_inspected(k, NULL, &e, r);
+        }
+}

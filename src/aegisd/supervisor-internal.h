@@ -1,0 +1,113 @@
+/* supervisor-internal.h — what supervisor.c (the node: claims, leases, events, listeners)
+ * and run.c (one execution's iteration loop) share. Not for other modules. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "manifest.h"
+#include "supervisor.h"
+
+/* A bounded tail of a byte stream: keeps the last `cap` bytes. */
+typedef struct Tail {
+        char *data;
+        size_t size;
+        size_t cap;
+        bool truncated;
+} Tail;
+int tail_append(Tail *t, const char *p, size_t n);
+void tail_reset(Tail *t);
+const char *tail_str(const Tail *t); /* NUL-terminated, "" when empty */
+
+typedef enum RunPhase {
+        PHASE_NONE,
+        PHASE_IMAGE, /* ensuring the image */
+        PHASE_CREATE, /* container row written, create in flight */
+        PHASE_START, /* wait issued, start in flight */
+        PHASE_RUNNING, /* started: waiting for exit, logs streaming */
+        PHASE_COLLECT, /* exited: inspecting / draining logs */
+        PHASE_REMOVE, /* removing the container */
+        PHASE_DONE,
+} RunPhase;
+
+typedef struct Run Run;
+struct Run {
+        Supervisor *sup;
+        Run *prev, *next;
+        char id[UUID_STRING_MAX];
+        ManifestPlan *plan;
+        char *input_json;
+        char *dir; /* state_dir/executions/<id>: input.json, feedback.json */
+        unsigned iteration; /* current, 1-based */
+        RunPhase phase;
+        uint64_t started_realtime; /* when the execution started running */
+        uint64_t iteration_started_realtime;
+
+        char *container_name;
+        char *container_id;
+        PodmanOp *op; /* the one in-flight step (image, create, start, kill, inspect, remove) */
+        PodmanOp *wait_op;
+        PodmanOp *logs_op;
+        bool wait_done, logs_done, started;
+        int exit_code; /* -1 unknown */
+        Tail out, err;
+        uint64_t flushed_size; /* output bytes already written to the store */
+
+        /* Why the current iteration ends other than by its own exit, first one wins. */
+        char *kill_reason; /* REASON_TIMEOUT / REASON_CANCELLED / "error: …" */
+        bool overall_timeout;
+        bool cancel_requested;
+        bool lost_claim; /* another node owns it now: touch nothing */
+        char *error_reason; /* an infrastructure error ended the iteration */
+
+        /* Feedback of the previous iteration. */
+        int prev_exit_code;
+        char *prev_reason;
+
+        sd_event_source *iteration_timer;
+        sd_event_source *overall_timer;
+        sd_event_source *flush_timer;
+        sd_event_source *drain_timer;
+};
+
+struct SupervisorListener {
+        SupervisorListener *prev, *next;
+        char *execution_id;
+        supervisor_listener_fn fn;
+        void *userdata;
+};
+
+struct Supervisor {
+        sd_event *event;
+        Store *store;
+        PodmanClient *podman;
+        SupervisorOptions opts;
+        char *state_dir;
+        char *network;
+        char node_id[64];
+        Run *runs;
+        unsigned n_runs;
+        SupervisorListener *listeners;
+        sd_event_source *poll_timer;
+        sd_event_source *heartbeat_timer;
+        sd_event_source *kick_event;
+        bool running;
+};
+
+/* run.c */
+int run_new(Supervisor *s, const StoreExecution *x, Run **ret);
+void run_free(Run *r);
+/* Starts the next iteration (or the first). */
+void run_next_iteration(Run *r);
+/* Re-attaches to the current iteration after a restart or take-over. */
+void run_reattach(Run *r, const StoreExecution *x);
+/* Kills the current container at once and ends the execution with status/reason. */
+void run_cancel(Run *r);
+/* Another node owns the execution now: stop every operation, touch nothing. */
+void run_abandon(Run *r);
+
+/* supervisor.c */
+void supervisor_run_finished(Supervisor *s, Run *r);
+Run *supervisor_find_run(Supervisor *s, const char *id);
+/* Journal + store event for a run, with EXECUTION_ID/ITERATION/CONTAINER_ID. */
+void run_emit(Run *r, const char *type, json_object *payload);
+void run_log(Run *r, int level, const char *fmt, ...) _printf_(3, 4);

@@ -1,0 +1,452 @@
+/* supervisor.c — the node side of the execution supervisor: claiming work from the store,
+ * leases and heartbeats, re-attaching after a restart, events (store + listeners +
+ * journal) and cancellation. One execution's loop is in run.c.
+ *
+ * Claims are leases in the store, so several aegisd processes (hosts) sharing one
+ * PostgreSQL never run one execution twice: pending work is claimed with the store's
+ * claim (FOR UPDATE SKIP LOCKED), running work whose owner stopped renewing its lease is
+ * adopted by whoever sees it first. The node id is kept in the state directory, so a
+ * restarted aegisd recognises its own executions at once and re-attaches to them. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "supervisor-internal.h"
+#include "util.h"
+
+#define LEASE_DEFAULT_USEC (15 * USEC_PER_SEC)
+#define POLL_DEFAULT_USEC (1 * USEC_PER_SEC)
+#define RECONCILE_PAGE 200
+
+static void run_list_remove(Supervisor *s, Run *r) {
+        if (r->prev)
+                r->prev->next = r->next;
+        else if (s->runs == r)
+                s->runs = r->next;
+        if (r->next)
+                r->next->prev = r->prev;
+        r->prev = r->next = NULL;
+}
+
+Run *supervisor_find_run(Supervisor *s, const char *id) {
+        for (Run *r = s->runs; r; r = r->next)
+                if (streq(r->id, id))
+                        return r;
+        return NULL;
+}
+
+void run_log(Run *r, int level, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *f1 = NULL, *f2 = NULL, *f3 = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        f1 = asprintf_safe("EXECUTION_ID=%s", r->id);
+        f2 = asprintf_safe("ITERATION=%u", r->iteration);
+        f3 = asprintf_safe("CONTAINER_ID=%s", strempty(r->container_id));
+        if (!msg || !f1 || !f2 || !f3)
+                return;
+        log_fields(level, LOG_FIELDS(f1, f2, f3), "execution %s: %s", r->id, msg);
+}
+
+static void notify_listeners(Supervisor *s, const char *execution_id, uint64_t seq) {
+        SupervisorListener *l, *next;
+
+        for (l = s->listeners; l; l = next) {
+                next = l->next; /* a listener may unlisten itself */
+                if (!l->execution_id || streq(l->execution_id, execution_id))
+                        l->fn(execution_id, seq, l->userdata);
+        }
+}
+
+int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration, const char *container_id,
+                    const char *type, json_object *payload) {
+        char ts[TIMESTAMP_MAX];
+        uint64_t seq = 0;
+        int k;
+
+        if (!payload)
+                payload = json_object_new_object();
+        if (!payload)
+                return -ENOMEM;
+        json_object_object_add(payload, "type", json_object_new_string(type));
+        json_object_object_add(payload, "execution_id", json_object_new_string(execution_id));
+        if (iteration > 0)
+                json_object_object_add(payload, "iteration", json_object_new_int64(iteration));
+        if (container_id)
+                json_object_object_add(payload, "container_id", json_object_new_string(container_id));
+        json_object_object_add(payload, "time",
+                               json_object_new_string(format_timestamp(ts, sizeof ts, now_usec(CLOCK_REALTIME))));
+        k = store_event_append(s->store, execution_id, type,
+                               json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN), &seq);
+        json_object_put(payload);
+        if (k < 0)
+                return k;
+        notify_listeners(s, execution_id, seq);
+        return 0;
+}
+
+void run_emit(Run *r, const char *type, json_object *payload) {
+        const char *status = NULL, *reason = NULL;
+        json_object *v;
+        int k;
+
+        if (!payload)
+                payload = json_object_new_object();
+        if (payload && json_object_object_get_ex(payload, "status", &v))
+                status = json_object_get_string(v);
+        if (payload && json_object_object_get_ex(payload, "reason", &v))
+                reason = json_object_get_string(v);
+        run_log(r, LOG_INFO, "%s%s%s%s%s", type, status ? " " : "", strempty(status), reason ? ": " : "",
+                strempty(reason));
+        k = supervisor_emit(r->sup, r->id, r->iteration, r->container_id, type, payload);
+        if (k < 0)
+                run_log(r, LOG_WARNING, "cannot record event %s: %s", type, strerror(-k));
+}
+
+void supervisor_run_finished(Supervisor *s, Run *r) {
+        run_list_remove(s, r);
+        s->n_runs--;
+        run_free(r);
+        supervisor_kick(s);
+}
+
+static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
+        Run *r;
+        int k;
+
+        k = run_new(s, x, &r);
+        if (k < 0) {
+                _cleanup_free_ char *m = asprintf_safe("cannot start: %s", strerror(-k));
+                (void) store_execution_set_status(s->store, x->id, EXECUTION_FAILED,
+                                                  k == -EINVAL ? "invalid stored manifest" : m);
+                (void) supervisor_emit(s, x->id, 0, NULL, EVENT_EXECUTION_FINISHED, ({
+                                               json_object *p = json_object_new_object();
+                                               json_object_object_add(p, "status", json_object_new_string("failed"));
+                                               p;
+                                       }));
+                return k;
+        }
+        r->next = s->runs;
+        if (s->runs)
+                s->runs->prev = r;
+        s->runs = r;
+        s->n_runs++;
+        if (reattach)
+                run_reattach(r, x);
+        else
+                run_next_iteration(r);
+        return 0;
+}
+
+/* Adopts running (or claimed-pending) executions that are ours from before a restart, or
+ * whose owner's lease expired. */
+static void adopt_abandoned(Supervisor *s) {
+        StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
+        StoreExecution *xs = NULL;
+        size_t n = 0;
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        int k;
+
+        f.status = EXECUTION_RUNNING;
+        f.limit = RECONCILE_PAGE;
+        f.summary = true;
+        k = store_execution_list(s->store, &f, &xs, &n, NULL);
+        if (k < 0) {
+                log_warning("supervisor: cannot list running executions: %s (%s)", strerror(-k),
+                            store_last_error(s->store));
+                return;
+        }
+        for (size_t i = 0; i < n && s->n_runs < s->opts.max_concurrent; i++) {
+                StoreExecution full = { 0 };
+                bool ours = streq(xs[i].claimed_by, s->node_id);
+
+                if (supervisor_find_run(s, xs[i].id))
+                        continue;
+                if (!ours && xs[i].claimed_by && xs[i].lease_expires_at > now)
+                        continue; /* alive elsewhere */
+                k = store_execution_claim_id(s->store, xs[i].id, s->node_id, s->opts.lease_usec);
+                if (k < 0)
+                        continue; /* somebody else was faster, or it ended */
+                if (store_execution_get(s->store, xs[i].id, &full) < 0)
+                        continue;
+                char field[64];
+                snprintf(field, sizeof field, "EXECUTION_ID=%s", full.id);
+                log_fields(LOG_NOTICE, LOG_FIELDS(field), "execution %s: re-attaching (left running by %s)", full.id,
+                           ours ? "this node before a restart" : strempty(xs[i].claimed_by));
+                (void) start_run(s, &full, true);
+                store_execution_done(&full);
+        }
+        store_execution_array_free(xs, n);
+}
+
+static void claim_pending(Supervisor *s) {
+        while (s->running && s->n_runs < s->opts.max_concurrent) {
+                StoreExecution x = { 0 };
+                int k = store_execution_claim(s->store, s->node_id, s->opts.lease_usec, &x);
+
+                if (k < 0) {
+                        log_warning("supervisor: cannot claim work: %s (%s)", strerror(-k), store_last_error(s->store));
+                        return;
+                }
+                if (k == 0)
+                        return;
+                (void) start_run(s, &x, x.iteration > 0);
+                store_execution_done(&x);
+        }
+}
+
+static void supervisor_poll(Supervisor *s) {
+        if (!s->running)
+                return;
+        adopt_abandoned(s);
+        claim_pending(s);
+}
+
+static int on_poll(sd_event_source *es, uint64_t usec, void *userdata) {
+        Supervisor *s = userdata;
+
+        supervisor_poll(s);
+        (void) sd_event_source_set_time_relative(es, s->opts.poll_usec);
+        return 0;
+}
+
+static int on_kick(sd_event_source *es, void *userdata) {
+        Supervisor *s = userdata;
+
+        (void) sd_event_source_set_enabled(es, SD_EVENT_OFF);
+        claim_pending(s);
+        return 0;
+}
+
+void supervisor_kick(Supervisor *s) {
+        if (s->kick_event)
+                (void) sd_event_source_set_enabled(s->kick_event, SD_EVENT_ONESHOT);
+}
+
+static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
+        Supervisor *s = userdata;
+        Run *r, *next;
+
+        for (r = s->runs; r; r = next) {
+                next = r->next;
+                int k = store_execution_heartbeat(s->store, r->id, s->node_id, s->opts.lease_usec);
+                if (k == -ESTALE || k == -ENOENT) {
+                        StoreExecution x = { 0 };
+
+                        /* Cancelled by another node (terminal) or taken over: stop here. */
+                        if (k == -ENOENT || (store_execution_get(s->store, r->id, &x) >= 0 &&
+                                             x.status == EXECUTION_CANCELLED)) {
+                                run_log(r, LOG_NOTICE, "cancelled elsewhere: killing its container");
+                                run_cancel(r);
+                        } else {
+                                run_log(r, LOG_WARNING, "lost the claim to %s: leaving it", strempty(x.claimed_by));
+                                run_abandon(r);
+                        }
+                        store_execution_done(&x);
+                }
+        }
+        (void) sd_event_source_set_time_relative(es, s->opts.lease_usec / 3);
+        return 0;
+}
+
+static int load_node_id(Supervisor *s) {
+        _cleanup_free_ char *path = path_join(s->state_dir, "node-id"), *text = NULL;
+        char id[ID128_STRING_MAX], host[64] = "";
+        size_t n;
+        int k;
+
+        if (!path)
+                return -ENOMEM;
+        k = read_full_file(path, 256, &text, &n);
+        if (k >= 0) {
+                while (n > 0 && strchr("\r\n \t", text[n - 1]))
+                        text[--n] = '\0';
+                if (n > 0 && n < sizeof s->node_id) {
+                        memcpy(s->node_id, text, n + 1);
+                        return 0;
+                }
+        }
+        (void) gethostname(host, sizeof host - 1);
+        k = random_id(id);
+        if (k < 0)
+                return k;
+        snprintf(s->node_id, sizeof s->node_id, "%.24s/%.16s", isempty(host) ? "node" : host, id);
+        k = mkdir_p(s->state_dir, 0755);
+        if (k >= 0)
+                k = write_file_atomic(path, s->node_id, strlen(s->node_id), 0644);
+        return k;
+}
+
+int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o, Supervisor **ret,
+                   Error *e) {
+        _cleanup_(supervisor_freep) Supervisor *s = NULL;
+        int k;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return error_set(e, -ENOMEM, "out of memory");
+        s->event = sd_event_ref(event);
+        s->store = store;
+        s->podman = podman;
+        s->opts = *o;
+        if (s->opts.max_concurrent == 0)
+                s->opts.max_concurrent = 50;
+        if (s->opts.lease_usec == 0)
+                s->opts.lease_usec = LEASE_DEFAULT_USEC;
+        if (s->opts.poll_usec == 0)
+                s->opts.poll_usec = POLL_DEFAULT_USEC;
+        s->state_dir = strdup(o->state_dir);
+        s->network = strdup_or_null(o->network);
+        if (!s->state_dir || (o->network && !s->network))
+                return error_set(e, -ENOMEM, "out of memory");
+        k = load_node_id(s);
+        if (k < 0)
+                return error_set_field(e, k, "state_dir", "cannot keep the node id in %s: %s", s->state_dir,
+                                       strerror(-k));
+        k = sd_event_add_defer(event, &s->kick_event, on_kick, s);
+        if (k >= 0)
+                k = sd_event_source_set_enabled(s->kick_event, SD_EVENT_OFF);
+        if (k < 0)
+                return error_set(e, k, "cannot set up the supervisor's events: %s", strerror(-k));
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Supervisor *supervisor_free(Supervisor *s) {
+        if (!s)
+                return NULL;
+        supervisor_stop(s);
+        while (s->runs) {
+                Run *r = s->runs;
+                run_list_remove(s, r);
+                run_free(r);
+        }
+        while (s->listeners) {
+                SupervisorListener *l = s->listeners;
+                s->listeners = l->next;
+                free(l->execution_id);
+                free(l);
+        }
+        s->kick_event = sd_event_source_disable_unref(s->kick_event);
+        sd_event_unref(s->event);
+        free(s->state_dir);
+        free(s->network);
+        free(s);
+        return NULL;
+}
+
+int supervisor_start(Supervisor *s) {
+        int k;
+
+        s->running = true;
+        log_info("supervisor: node %s, up to %" PRIu64 " executions at once", s->node_id, s->opts.max_concurrent);
+        supervisor_poll(s); /* re-attach to our own leftovers first, then claim */
+        k = sd_event_add_time_relative(s->event, &s->poll_timer, CLOCK_MONOTONIC, s->opts.poll_usec,
+                                       USEC_PER_MSEC * 50, on_poll, s);
+        if (k >= 0)
+                k = sd_event_add_time_relative(s->event, &s->heartbeat_timer, CLOCK_MONOTONIC, s->opts.lease_usec / 3,
+                                               USEC_PER_MSEC * 100, on_heartbeat, s);
+        return k;
+}
+
+void supervisor_stop(Supervisor *s) {
+        s->running = false;
+        s->poll_timer = sd_event_source_disable_unref(s->poll_timer);
+        s->heartbeat_timer = sd_event_source_disable_unref(s->heartbeat_timer);
+}
+
+const char *supervisor_node_id(const Supervisor *s) {
+        return s->node_id;
+}
+
+unsigned supervisor_active(const Supervisor *s) {
+        return s->n_runs;
+}
+
+int supervisor_cancel(Supervisor *s, const char *id, Error *e) {
+        StoreExecution x = { 0 };
+        Run *r = supervisor_find_run(s, id);
+        int k;
+
+        if (r) {
+                run_cancel(r);
+                return 0;
+        }
+        k = store_execution_get(s->store, id, &x);
+        if (k == -ENOENT)
+                return error_set(e, -ENOENT, "no execution %s", id);
+        if (k < 0)
+                return error_set(e, k, "cannot read execution %s: %s", id, store_last_error(s->store));
+        if (execution_status_is_terminal(x.status)) {
+                k = error_set(e, -EALREADY, "execution %s already %s", id, execution_status_to_string(x.status));
+                store_execution_done(&x);
+                return k;
+        }
+        store_execution_done(&x);
+        /* Pending, or running on another node: end it in the store; the owner (if any)
+         * notices at its next heartbeat and kills the container. */
+        k = store_execution_set_status(s->store, id, EXECUTION_CANCELLED, REASON_CANCELLED);
+        if (k == -EALREADY)
+                return error_set(e, -EALREADY, "execution %s already ended", id);
+        if (k < 0)
+                return error_set(e, k, "cannot cancel execution %s: %s", id, store_last_error(s->store));
+        (void) supervisor_emit(s, id, 0, NULL, EVENT_EXECUTION_FINISHED, ({
+                                       json_object *p = json_object_new_object();
+                                       json_object_object_add(p, "status", json_object_new_string("cancelled"));
+                                       json_object_object_add(p, "reason", json_object_new_string(REASON_CANCELLED));
+                                       p;
+                               }));
+        return 0;
+}
+
+int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listener_fn fn, void *userdata,
+                      SupervisorListener **ret) {
+        SupervisorListener *l = calloc(1, sizeof *l);
+
+        if (!l)
+                return -ENOMEM;
+        l->execution_id = strdup_or_null(execution_id);
+        if (execution_id && !l->execution_id) {
+                free(l);
+                return -ENOMEM;
+        }
+        l->fn = fn;
+        l->userdata = userdata;
+        l->next = s->listeners;
+        if (s->listeners)
+                s->listeners->prev = l;
+        s->listeners = l;
+        *ret = l;
+        return 0;
+}
+
+void supervisor_unlisten(Supervisor *s, SupervisorListener *l) {
+        if (!l)
+                return;
+        if (l->prev)
+                l->prev->next = l->next;
+        else
+                s->listeners = l->next;
+        if (l->next)
+                l->next->prev = l->prev;
+        free(l->execution_id);
+        free(l);
+}
+
+const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_iteration, size_t *ret_len) {
+        Run *r = supervisor_find_run(s, id);
+
+        if (!r) {
+                *ret_iteration = 0;
+                *ret_len = 0;
+                return "";
+        }
+        *ret_iteration = r->iteration;
+        *ret_len = r->out.size;
+        return tail_str(&r->out);
+}

@@ -1,0 +1,98 @@
+/* supervisor.h — the execution supervisor: the 100monkeys loop on aegisd's sd-event loop.
+ *
+ * The API inserts executions as `pending` (supervisor_submit); the supervisor claims them
+ * through the store (multi-host safe), up to runtime.max_concurrent at once, and runs each
+ * one iteration after the other in a fresh container:
+ *
+ *   image (pull policy, bounded) → container row written → create (labels, limits, env,
+ *   /run/aegis/{input,feedback}.json) → wait (issued before start) → start → logs streamed →
+ *   exit | iteration timeout (SIGKILL, reason "timeout") | OOM (reason "oom") | cancel →
+ *   remove → validators → completed, or feed back and iterate, or failed.
+ *
+ * Nothing blocks the loop: every Podman call is asynchronous; store calls are short.
+ * Every state change is written before the side effect it leads to; every error path after
+ * create goes through one cleanup (remove the container unless keep_container_on_failure).
+ * Every event is appended to the store (SSE history), passed to local listeners (SSE live)
+ * and logged with EXECUTION_ID=, ITERATION=, CONTAINER_ID= journal fields.
+ *
+ * At start-up supervisor_start() re-attaches to executions this node left running (same
+ * node id, kept in the state directory): a container still running is followed again, one
+ * that exited is collected, a vanished one fails its iteration and the loop goes on.
+ * Executions of other nodes whose lease expired are adopted the same way. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "error.h"
+#include "podman.h"
+#include "store.h"
+
+typedef struct Supervisor Supervisor;
+
+/* Event types (the "type" of each event's JSON and the SSE event name). */
+#define EVENT_EXECUTION_CREATED "execution_created"
+#define EVENT_EXECUTION_STARTED "execution_started"
+#define EVENT_ITERATION_STARTED "iteration_started"
+#define EVENT_CONTAINER_CREATED "container_created"
+#define EVENT_CONTAINER_STARTED "container_started"
+#define EVENT_CONTAINER_REATTACHED "container_reattached"
+#define EVENT_ITERATION_FINISHED "iteration_finished"
+#define EVENT_CANCEL_REQUESTED "cancel_requested"
+#define EVENT_EXECUTION_FINISHED "execution_finished"
+
+/* Reasons written on executions and iterations. */
+#define REASON_TIMEOUT "timeout" /* iteration_timeout_secs or timeout_secs hit: killed */
+#define REASON_OOM "oom" /* the kernel killed the container at its memory limit */
+#define REASON_CANCELLED "cancelled"
+#define REASON_CONTAINER_LOST "container_lost"
+
+typedef struct SupervisorOptions {
+        uint64_t max_concurrent; /* runtime.max_concurrent */
+        uint64_t image_pull_timeout_usec;
+        uint64_t stop_timeout_secs;
+        const char *network; /* runtime.network or NULL */
+        const char *state_dir; /* per-execution files live in state_dir/executions/<id>/ */
+        uint64_t lease_usec; /* claim lease; renewed every lease/3 */
+        uint64_t poll_usec; /* how often to look for pending / abandoned work */
+} SupervisorOptions;
+
+int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,
+                   Supervisor **ret, Error *e);
+Supervisor *supervisor_free(Supervisor *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Supervisor *, supervisor_free);
+
+/* Reconciles this node's leftovers, then starts claiming work. */
+int supervisor_start(Supervisor *s);
+/* Stops claiming; running executions are left to reconciliation (their containers keep
+ * running and are re-attached by the next start). */
+void supervisor_stop(Supervisor *s);
+
+const char *supervisor_node_id(const Supervisor *s);
+/* Executions running on this node now (for idle exit, /metrics, D-Bus). */
+unsigned supervisor_active(const Supervisor *s);
+/* Pending work was created: look for it now instead of at the next poll. */
+void supervisor_kick(Supervisor *s);
+/* Cancels: a pending execution ends `cancelled` at once; a running one has its container
+ * killed at once. Another node's execution is marked for cancellation and that node acts
+ * on it at its next heartbeat. -ENOENT, -EALREADY when it already ended. */
+int supervisor_cancel(Supervisor *s, const char *id, Error *e);
+
+/* Appends an event (store + listeners + journal). payload: a JSON object the function
+ * completes with type, execution_id, time; it takes ownership. */
+int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration, const char *container_id,
+                    const char *type, struct json_object *payload);
+
+/* Live event listeners (SSE): called for every event of execution_id appended by this node,
+ * after it is in the store. A listener with execution_id NULL sees all. */
+typedef void (*supervisor_listener_fn)(const char *execution_id, uint64_t seq, void *userdata);
+typedef struct SupervisorListener SupervisorListener;
+int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listener_fn fn, void *userdata,
+                      SupervisorListener **ret);
+void supervisor_unlisten(Supervisor *s, SupervisorListener *l);
+
+/* The live stdout+stderr of the running iteration of a local execution ("" when none);
+ * borrowed until the next loop turn. */
+const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_iteration, size_t *ret_len);
