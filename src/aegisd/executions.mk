@@ -10,3 +10,4 @@ TESTS += tests/unit/test-validate
 tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_validate_LDADD = $(TEST_LIBS)
+dist_noinst_DATA += tests/lib/executions.sh

@@ -1,0 +1,36 @@
+#!/bin/bash
+# iteration_timeout kills a `sleep 600` container: the iteration and the execution say
+# `timeout`, it takes seconds not minutes, and the container is removed.
+. "$AEGIS_TEST_LIB/podman.sh"
+. "$AEGIS_TEST_LIB/executions.sh"
+require_cmd jq
+podman_start
+aegisd_start
+
+m="$(manifest sleeper 'sleep 600' '  execution:
+    max_iterations: 1
+    iteration_timeout: 2s')"
+start=$(date +%s)
+aegis -q run "$m" >/dev/null
+rc=$?
+took=$(( $(date +%s) - start ))
+assert_eq "aegis run exits 1 (failed)" 1 "$rc"
+check "killed within seconds (took ${took}s)" test "$took" -lt 30
+id="$(aegis list --output json | jq -r '.executions[0].id')"
+ex="$(api GET "/v1/executions/$id")"
+assert_eq "execution failed" failed "$(jq -r .status <<<"$ex")"
+assert_match "execution reason names the timeout" 'timeout' "$(jq -r .reason <<<"$ex")"
+assert_eq "iteration reason timeout" timeout "$(jq -r '.iterations[0].reason' <<<"$ex")"
+
+# The overall timeout (timeout_secs) ends the loop too, with reason timeout.
+m="$(manifest overall 'sleep 600' '  resources:
+    timeout_secs: 3
+  execution:
+    max_iterations: 5
+    iteration_timeout: 60s')"
+aegis -q run "$m" >/dev/null
+id="$(aegis list --output json | jq -r '.executions[0].id')"
+assert_eq "overall timeout: reason timeout" timeout "$(execution_field "$id" .reason)"
+assert_eq "overall timeout: one iteration" 1 "$(execution_field "$id" '.iterations | length')"
+assert_no_managed_containers
+finish
