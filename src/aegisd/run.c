@@ -87,7 +87,8 @@ static void set_first(char **slot, const char *reason) {
 
 static int write_json_file(Run *r, const char *name, json_object *j) {
         _cleanup_free_ char *path = path_join(r->dir, name);
-        const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *text =
+                json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
         if (!path)
                 return -ENOMEM;
@@ -100,7 +101,8 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         Run *r;
         int k;
 
-        k = manifest_parse(x->manifest_json, strlen(strempty(x->manifest_json)), "stored manifest", &plan, &e);
+        k = manifest_parse(x->manifest_json, strlen(strempty(x->manifest_json)), "stored manifest", &plan,
+                           &e);
         if (k < 0) {
                 log_fields(LOG_ERR, LOG_FIELDS("EXECUTION_ID=%s"), "execution %s: %s", x->id, e.message);
                 return k;
@@ -162,11 +164,13 @@ void run_free(Run *r) {
 static int on_iteration_timeout(sd_event_source *es, uint64_t usec, void *userdata);
 static int on_overall_timeout(sd_event_source *es, uint64_t usec, void *userdata);
 
-static void arm_timer(Run *r, sd_event_source **slot, uint64_t deadline_realtime, sd_event_time_handler_t cb) {
+static void arm_timer(Run *r, sd_event_source **slot, uint64_t deadline_realtime,
+                      sd_event_time_handler_t cb) {
         uint64_t now = now_rt(), left = deadline_realtime > now ? deadline_realtime - now : 0;
 
         disarm(slot);
-        (void) sd_event_add_time_relative(r->sup->event, slot, CLOCK_MONOTONIC, left, USEC_PER_MSEC * 10, cb, r);
+        (void) sd_event_add_time_relative(r->sup->event, slot, CLOCK_MONOTONIC, left, USEC_PER_MSEC * 10, cb,
+                                          r);
 }
 
 static void flush_output(Run *r, IterationStatus status, const char *reason) {
@@ -206,7 +210,8 @@ static void on_killed(int k, const Error *e, void *userdata) {
         r->op = NULL;
         if (k < 0 && !r->wait_done) {
                 /* Could not kill: force-remove it (which kills) once the wait gives up. */
-                run_log(r, LOG_WARNING, "kill of %s failed: %s", strempty(r->container_id), e ? e->message : "");
+                run_log(r, LOG_WARNING, "kill of %s failed: %s", strempty(r->container_id),
+                        e ? e->message : "");
                 set_first(&r->error_reason, "kill failed");
         }
 }
@@ -270,7 +275,8 @@ static void on_logs_done(int k, const Error *e, void *userdata) {
         r->logs_op = NULL;
         r->logs_done = true;
         if (k < 0)
-                run_log(r, LOG_WARNING, "log stream of %s ended: %s", strempty(r->container_id), e ? e->message : "");
+                run_log(r, LOG_WARNING, "log stream of %s ended: %s", strempty(r->container_id),
+                        e ? e->message : "");
         if (r->wait_done)
                 run_collect(r);
 }
@@ -324,7 +330,8 @@ static void on_started(int k, const Error *e, void *userdata) {
         r->phase = PHASE_RUNNING;
         q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_RUNNING);
         if (q < 0)
-                run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id, strerror(-q));
+                run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id,
+                        strerror(-q));
         run_emit(r, EVENT_CONTAINER_STARTED, NULL);
         q = podman_container_logs_async(r->sup->podman, r->container_id, true, on_log_data, on_logs_done, r,
                                         &r->logs_op);
@@ -356,8 +363,8 @@ static void run_attach(Run *r, bool needs_start) {
         arm_timer(r, &r->iteration_timer,
                   r->iteration_started_realtime + r->plan->iteration_timeout_secs * USEC_PER_SEC,
                   on_iteration_timeout);
-        (void) sd_event_add_time_relative(r->sup->event, &r->flush_timer, CLOCK_MONOTONIC, FLUSH_USEC, 0, on_flush,
-                                          r);
+        (void) sd_event_add_time_relative(r->sup->event, &r->flush_timer, CLOCK_MONOTONIC, FLUSH_USEC, 0,
+                                          on_flush, r);
         if (needs_start) {
                 r->phase = PHASE_START;
                 k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
@@ -410,11 +417,11 @@ static int build_env(Run *r, char ***ret) {
                 if (!x || strv_extend(&env, x) < 0)
                         return -ENOMEM;
         }
-#define ADD(name, value)                                                   \
-        do {                                                               \
-                _cleanup_free_ char *_x = env_entry(name, value);          \
-                if (!_x || (k = strv_extend(&env, _x)) < 0)                \
-                        return -ENOMEM;                                    \
+#define ADD(name, value)                                          \
+        do {                                                      \
+                _cleanup_free_ char *_x = env_entry(name, value); \
+                if (!_x || (k = strv_extend(&env, _x)) < 0)       \
+                        return -ENOMEM;                           \
         } while (0)
         ADD("AEGIS_EXECUTION_ID", r->id);
         snprintf(buf, sizeof buf, "%u", r->iteration);
@@ -457,7 +464,8 @@ static void run_iteration_step_create(Run *r) {
         /* The row first (invariant: nothing exists in Podman that the store does not list). */
         k = store_container_record(r->sup->store, r->container_name, r->id, r->iteration);
         if (k < 0 && k != -EEXIST) {
-                error_set(&e, k, "cannot record the container in the store: %s", store_last_error(r->sup->store));
+                error_set(&e, k, "cannot record the container in the store: %s",
+                          store_last_error(r->sup->store));
                 iteration_error(r, "create", &e);
                 r->wait_done = r->logs_done = true;
                 r->phase = PHASE_DONE; /* nothing to remove */
@@ -515,12 +523,12 @@ static void on_image(int k, const Error *e, void *userdata) {
         r->op = NULL;
         if (k < 0) {
                 /* An image that cannot be had will not appear on retry: end the execution. */
-                _cleanup_free_ char *m = asprintf_safe("image %s: %s", r->plan->image, e ? e->message : strerror(-k));
+                _cleanup_free_ char *m =
+                        asprintf_safe("image %s: %s", r->plan->image, e ? e->message : strerror(-k));
                 iteration_error(r, "image", e);
                 r->phase = PHASE_DONE;
                 flush_output(r, ITERATION_FAILED, m);
-                run_emit(r, EVENT_ITERATION_FINISHED,
-                         ({
+                run_emit(r, EVENT_ITERATION_FINISHED, ({
                                  json_object *p = json_object_new_object();
                                  json_object_object_add(p, "status", json_object_new_string("failed"));
                                  json_object_object_add(p, "reason", json_object_new_string(strempty(m)));
@@ -576,11 +584,13 @@ void run_next_iteration(Run *r) {
         }
         if (!r->overall_timer) {
                 uint64_t start = r->started_realtime ? r->started_realtime : now_rt();
-                arm_timer(r, &r->overall_timer, start + r->plan->timeout_secs * USEC_PER_SEC, on_overall_timeout);
+                arm_timer(r, &r->overall_timer, start + r->plan->timeout_secs * USEC_PER_SEC,
+                          on_overall_timeout);
         }
         run_emit(r, EVENT_ITERATION_STARTED, ({
                          json_object *p = json_object_new_object();
-                         json_object_object_add(p, "max_iterations", json_object_new_int64(r->plan->max_iterations));
+                         json_object_object_add(p, "max_iterations",
+                                                json_object_new_int64(r->plan->max_iterations));
                          p;
                  }));
         k = podman_image_ensure_async(r->sup->podman, r->plan->image, r->plan->pull_policy,
@@ -623,7 +633,8 @@ static void run_collect(Run *r) {
                 return;
         }
         r->phase = PHASE_COLLECT;
-        if (r->container_id && r->started && !r->kill_reason && r->exit_code == 137 && r->plan->memory_bytes > 0) {
+        if (r->container_id && r->started && !r->kill_reason && r->exit_code == 137 &&
+            r->plan->memory_bytes > 0) {
                 /* SIGKILL we did not send: find out whether the kernel's OOM killer did. */
                 podman_op_cancel(r->op);
                 k = podman_container_inspect_async(r->sup->podman, r->container_id, on_inspected, r, &r->op);
@@ -645,9 +656,11 @@ static void on_removed(int k, const Error *e, void *userdata) {
         r->op = NULL;
         if (k < 0 && k != -ENOENT)
                 run_log(r, LOG_WARNING, "cannot remove container %s: %s (the reaper will retry)",
-                        strempty(r->container_id ? r->container_id : r->container_name), e ? e->message : "");
+                        strempty(r->container_id ? r->container_id : r->container_name),
+                        e ? e->message : "");
         else {
-                q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_REMOVED);
+                q = store_container_update(r->sup->store, r->container_name, r->container_id,
+                                           CONTAINER_REMOVED);
                 if (q < 0)
                         run_log(r, LOG_WARNING, "cannot record container removed: %s", strerror(-q));
         }
@@ -759,7 +772,8 @@ static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
         run_log(r, status == EXECUTION_COMPLETED ? LOG_INFO : LOG_NOTICE, "execution %s%s%s",
                 execution_status_to_string(status), reason ? ": " : "", strempty(reason));
         if (r->dir) {
-                _cleanup_free_ char *a = path_join(r->dir, "input.json"), *b = path_join(r->dir, "feedback.json");
+                _cleanup_free_ char *a = path_join(r->dir, "input.json"),
+                                    *b = path_join(r->dir, "feedback.json");
                 if (a)
                         (void) unlink(a);
                 if (b)
@@ -794,8 +808,8 @@ static void on_reattach_inspected(int k, const PodmanContainerInfo *info, const 
 
         r->op = NULL;
         if (k == -ENOENT || (k >= 0 && !info)) {
-                run_log(r, LOG_NOTICE, "container %s of iteration %u is gone: iteration failed", r->container_name,
-                        r->iteration);
+                run_log(r, LOG_NOTICE, "container %s of iteration %u is gone: iteration failed",
+                        r->container_name, r->iteration);
                 q = store_container_update(r->sup->store, r->container_name, NULL, CONTAINER_REMOVED);
                 (void) q;
                 set_first(&r->error_reason, REASON_CONTAINER_LOST);
@@ -845,7 +859,8 @@ void run_reattach(Run *r, const StoreExecution *x) {
                                 run_finish(r, EXECUTION_COMPLETED, NULL);
                                 return;
                         }
-                        arm_timer(r, &r->overall_timer, r->started_realtime + r->plan->timeout_secs * USEC_PER_SEC,
+                        arm_timer(r, &r->overall_timer,
+                                  r->started_realtime + r->plan->timeout_secs * USEC_PER_SEC,
                                   on_overall_timeout);
                         run_next_iteration(r);
                         return;
@@ -853,8 +868,9 @@ void run_reattach(Run *r, const StoreExecution *x) {
                 store_iteration_done(&it);
         } else
                 r->iteration_started_realtime = now_rt();
-        arm_timer(r, &r->overall_timer, (r->started_realtime ? r->started_realtime : now_rt()) +
-                                                r->plan->timeout_secs * USEC_PER_SEC,
+        arm_timer(r, &r->overall_timer,
+                  (r->started_realtime ? r->started_realtime : now_rt()) +
+                          r->plan->timeout_secs * USEC_PER_SEC,
                   on_overall_timeout);
 
         k = store_container_list(r->sup->store, r->id, false, &cs, &n);
@@ -874,7 +890,8 @@ void run_reattach(Run *r, const StoreExecution *x) {
                 return;
         }
         r->phase = PHASE_START;
-        k = podman_container_inspect_async(r->sup->podman, r->container_id ? r->container_id : r->container_name,
+        k = podman_container_inspect_async(r->sup->podman,
+                                           r->container_id ? r->container_id : r->container_name,
                                            on_reattach_inspected, r, &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;

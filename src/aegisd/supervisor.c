@@ -79,8 +79,9 @@ int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration,
                 json_object_object_add(payload, "iteration", json_object_new_int64(iteration));
         if (container_id)
                 json_object_object_add(payload, "container_id", json_object_new_string(container_id));
-        json_object_object_add(payload, "time",
-                               json_object_new_string(format_timestamp(ts, sizeof ts, now_usec(CLOCK_REALTIME))));
+        json_object_object_add(
+                payload, "time",
+                json_object_new_string(format_timestamp(ts, sizeof ts, now_usec(CLOCK_REALTIME))));
         k = store_event_append(s->store, execution_id, type,
                                json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN), &seq);
         json_object_put(payload);
@@ -126,7 +127,8 @@ static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
                                                   k == -EINVAL ? "invalid stored manifest" : m);
                 (void) supervisor_emit(s, x->id, 0, NULL, EVENT_EXECUTION_FINISHED, ({
                                                json_object *p = json_object_new_object();
-                                               json_object_object_add(p, "status", json_object_new_string("failed"));
+                                               json_object_object_add(p, "status",
+                                                                      json_object_new_string("failed"));
                                                p;
                                        }));
                 return k;
@@ -176,8 +178,8 @@ static void adopt_abandoned(Supervisor *s) {
                         continue;
                 char field[64];
                 snprintf(field, sizeof field, "EXECUTION_ID=%s", full.id);
-                log_fields(LOG_NOTICE, LOG_FIELDS(field), "execution %s: re-attaching (left running by %s)", full.id,
-                           ours ? "this node before a restart" : strempty(xs[i].claimed_by));
+                log_fields(LOG_NOTICE, LOG_FIELDS(field), "execution %s: re-attaching (left running by %s)",
+                           full.id, ours ? "this node before a restart" : strempty(xs[i].claimed_by));
                 (void) start_run(s, &full, true);
                 store_execution_done(&full);
         }
@@ -190,7 +192,8 @@ static void claim_pending(Supervisor *s) {
                 int k = store_execution_claim(s->store, s->node_id, s->opts.lease_usec, &x);
 
                 if (k < 0) {
-                        log_warning("supervisor: cannot claim work: %s (%s)", strerror(-k), store_last_error(s->store));
+                        log_warning("supervisor: cannot claim work: %s (%s)", strerror(-k),
+                                    store_last_error(s->store));
                         return;
                 }
                 if (k == 0)
@@ -244,7 +247,8 @@ static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
                                 run_log(r, LOG_NOTICE, "cancelled elsewhere: killing its container");
                                 run_cancel(r);
                         } else {
-                                run_log(r, LOG_WARNING, "lost the claim to %s: leaving it", strempty(x.claimed_by));
+                                run_log(r, LOG_WARNING, "lost the claim to %s: leaving it",
+                                        strempty(x.claimed_by));
                                 run_abandon(r);
                         }
                         store_execution_done(&x);
@@ -282,8 +286,8 @@ static int load_node_id(Supervisor *s) {
         return k;
 }
 
-int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o, Supervisor **ret,
-                   Error *e) {
+int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,
+                   Supervisor **ret, Error *e) {
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
         int k;
 
@@ -344,13 +348,14 @@ int supervisor_start(Supervisor *s) {
         int k;
 
         s->running = true;
-        log_info("supervisor: node %s, up to %" PRIu64 " executions at once", s->node_id, s->opts.max_concurrent);
+        log_info("supervisor: node %s, up to %" PRIu64 " executions at once", s->node_id,
+                 s->opts.max_concurrent);
         supervisor_poll(s); /* re-attach to our own leftovers first, then claim */
         k = sd_event_add_time_relative(s->event, &s->poll_timer, CLOCK_MONOTONIC, s->opts.poll_usec,
                                        USEC_PER_MSEC * 50, on_poll, s);
         if (k >= 0)
-                k = sd_event_add_time_relative(s->event, &s->heartbeat_timer, CLOCK_MONOTONIC, s->opts.lease_usec / 3,
-                                               USEC_PER_MSEC * 100, on_heartbeat, s);
+                k = sd_event_add_time_relative(s->event, &s->heartbeat_timer, CLOCK_MONOTONIC,
+                                               s->opts.lease_usec / 3, USEC_PER_MSEC * 100, on_heartbeat, s);
         return k;
 }
 
@@ -383,7 +388,8 @@ int supervisor_cancel(Supervisor *s, const char *id, Error *e) {
         if (k < 0)
                 return error_set(e, k, "cannot read execution %s: %s", id, store_last_error(s->store));
         if (execution_status_is_terminal(x.status)) {
-                k = error_set(e, -EALREADY, "execution %s already %s", id, execution_status_to_string(x.status));
+                k = error_set(e, -EALREADY, "execution %s already %s", id,
+                              execution_status_to_string(x.status));
                 store_execution_done(&x);
                 return k;
         }
@@ -395,12 +401,13 @@ int supervisor_cancel(Supervisor *s, const char *id, Error *e) {
                 return error_set(e, -EALREADY, "execution %s already ended", id);
         if (k < 0)
                 return error_set(e, k, "cannot cancel execution %s: %s", id, store_last_error(s->store));
-        (void) supervisor_emit(s, id, 0, NULL, EVENT_EXECUTION_FINISHED, ({
-                                       json_object *p = json_object_new_object();
-                                       json_object_object_add(p, "status", json_object_new_string("cancelled"));
-                                       json_object_object_add(p, "reason", json_object_new_string(REASON_CANCELLED));
-                                       p;
-                               }));
+        (void) supervisor_emit(
+                s, id, 0, NULL, EVENT_EXECUTION_FINISHED, ({
+                        json_object *p = json_object_new_object();
+                        json_object_object_add(p, "status", json_object_new_string("cancelled"));
+                        json_object_object_add(p, "reason", json_object_new_string(REASON_CANCELLED));
+                        p;
+                }));
         return 0;
 }
 
