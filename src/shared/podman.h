@@ -41,6 +41,8 @@
 #include "error.h"
 #include "macros.h"
 
+struct json_object;
+
 #define PODMAN_API_VERSION "1.41"
 /* Default bound for short calls (ping, inspect, create, start, remove, ...). */
 #define PODMAN_DEFAULT_TIMEOUT_USEC (30 * UINT64_C(1000000))
