@@ -8,3 +8,12 @@ TESTS += tests/unit/test-util
 tests_unit_test_util_SOURCES = tests/unit/test-util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LIBS)
+
+# The store suite: SQLite and a real PostgreSQL (tests/integration/test-store.sh starts it).
+check_PROGRAMS += tests/unit/test-store
+tests_unit_test_store_SOURCES = tests/unit/test-store.c
+tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_store_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/test-store.sh
+EXTRA_DIST += tests/integration/test-store.sh
+dist_noinst_DATA += tests/lib/postgres.sh

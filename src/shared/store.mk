@@ -1,1 +1,7 @@
 # Build rules for src/shared (store); appended to the lists in the top Makefile.am.
+libaegis_shared_la_SOURCES += \
+	src/shared/store.h \
+	src/shared/store-internal.h \
+	src/shared/store.c \
+	src/shared/store-sqlite.c \
+	src/shared/store-pg.c

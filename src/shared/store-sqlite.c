@@ -1,0 +1,319 @@
+/* store-sqlite.c — the embedded backend: one SQLite file in the state directory.
+ *
+ * WAL journal (readers never block the writer), synchronous=FULL (a committed row survives a
+ * power cut, since rows are written before Podman side effects), foreign keys on (deleting an
+ * execution cascades), a busy timeout so several processes (aegisd, aegis-reaper, aegis-nfsd)
+ * can share the file. Write transactions start with BEGIN IMMEDIATE so they take the write
+ * lock up front and wait for it, instead of failing on upgrade. The file is created 0600. */
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store-internal.h"
+
+#define SQLITE_BUSY_TIMEOUT_MS 10000
+
+static sqlite3 *db_of(Store *s) {
+        return s->conn;
+}
+
+static int sqlite_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_CONSTRAINT:
+                switch (rc) {
+                case SQLITE_CONSTRAINT_UNIQUE:
+                case SQLITE_CONSTRAINT_PRIMARYKEY:
+                        return -EEXIST;
+                case SQLITE_CONSTRAINT_FOREIGNKEY:
+                        return -ENOENT;
+                default:
+                        return -EINVAL;
+                }
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_TOOBIG:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+static int fail(Store *s, int rc) {
+        return store_set_error(s, sqlite_errno(rc), "sqlite: %s", sqlite3_errmsg(db_of(s)));
+}
+
+static int sqlite_connect(Store *s, const char *path, Error *e) {
+        sqlite3 *db = NULL;
+        int rc, r;
+
+        if (strcmp(path, ":memory:") != 0) {
+                /* Create it 0600 ourselves: SQLite would honour only the umask. */
+                _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+                if (fd < 0)
+                        return error_set_field(
+                                e, negative_errno(), "database.url",
+                                "cannot open SQLite database %s: %m; the directory must exist and be "
+                                "writable by this user",
+                                path);
+        }
+
+        rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+        if (rc != SQLITE_OK) {
+                r = error_set_field(e, sqlite_errno(rc) ?: -EIO, "database.url",
+                                    "cannot open SQLite database %s: %s", path,
+                                    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                sqlite3_close(db);
+                return r;
+        }
+        s->conn = db;
+        sqlite3_extended_result_codes(db, 1);
+        sqlite3_busy_timeout(db, SQLITE_BUSY_TIMEOUT_MS);
+
+        static const char *const pragmas[] = {
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=FULL",
+                "PRAGMA foreign_keys=ON",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(pragmas); i++) {
+                rc = sqlite3_exec(db, pragmas[i], NULL, NULL, NULL);
+                if (rc != SQLITE_OK)
+                        return error_set_field(e, sqlite_errno(rc) ?: -EIO, "database.url", "%s: %s: %s",
+                                               path, pragmas[i], sqlite3_errmsg(db));
+        }
+        return 0;
+}
+
+static void sqlite_disconnect(Store *s) {
+        if (s->conn)
+                sqlite3_close_v2(db_of(s));
+        s->conn = NULL;
+}
+
+static int bind_params(Store *s, sqlite3_stmt *st, const StoreParam *params, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                int rc;
+                switch (params[i].type) {
+                case STORE_PARAM_NULL:
+                        rc = sqlite3_bind_null(st, (int) i + 1);
+                        break;
+                case STORE_PARAM_TEXT:
+                        rc = sqlite3_bind_text(st, (int) i + 1, params[i].text, -1, SQLITE_STATIC);
+                        break;
+                case STORE_PARAM_INT:
+                        rc = sqlite3_bind_int64(st, (int) i + 1, params[i].i);
+                        break;
+                default:
+                        return store_set_error(s, -EINVAL, "sqlite: bad parameter type");
+                }
+                if (rc != SQLITE_OK)
+                        return fail(s, rc);
+        }
+        return 0;
+}
+
+static int sqlite_exec(Store *s, const char *sql, const StoreParam *params, size_t n_params,
+                       StoreRows *ret_rows, uint64_t *ret_changes) {
+        sqlite3_stmt *st = NULL;
+        StoreRows rows = {};
+        size_t cap = 0;
+        int rc, r;
+
+        rc = sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return fail(s, rc);
+        if ((size_t) sqlite3_bind_parameter_count(st) != n_params) {
+                sqlite3_finalize(st);
+                return store_set_error(s, -EINVAL, "sqlite: %zu parameters for a statement with %d",
+                                       n_params, sqlite3_bind_parameter_count(st));
+        }
+        r = bind_params(s, st, params, n_params);
+        if (r < 0)
+                goto finish;
+
+        rows.ncols = (size_t) sqlite3_column_count(st);
+        for (;;) {
+                rc = sqlite3_step(st);
+                if (rc == SQLITE_DONE)
+                        break;
+                if (rc != SQLITE_ROW) {
+                        r = fail(s, rc);
+                        goto finish;
+                }
+                if (!ret_rows || rows.ncols == 0)
+                        continue;
+                if ((rows.nrows + 1) * rows.ncols > cap) {
+                        size_t ncap = MAX(cap * 2, rows.ncols * 8);
+                        char **n = realloc(rows.cells, ncap * sizeof(char *));
+                        if (!n) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        rows.cells = n;
+                        cap = ncap;
+                }
+                for (size_t c = 0; c < rows.ncols; c++) {
+                        char **cell = &rows.cells[rows.nrows * rows.ncols + c];
+                        const unsigned char *t = sqlite3_column_text(st, (int) c);
+                        if (!t) {
+                                *cell = NULL;
+                                if (sqlite3_column_type(st, (int) c) != SQLITE_NULL) {
+                                        /* Fill the row so store_rows_done() sees no garbage. */
+                                        for (size_t k = c + 1; k < rows.ncols; k++)
+                                                rows.cells[rows.nrows * rows.ncols + k] = NULL;
+                                        rows.nrows++;
+                                        r = -ENOMEM;
+                                        goto finish;
+                                }
+                                continue;
+                        }
+                        *cell = strdup((const char *) t);
+                        if (!*cell) {
+                                for (size_t k = c + 1; k < rows.ncols; k++)
+                                        rows.cells[rows.nrows * rows.ncols + k] = NULL;
+                                rows.nrows++;
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                }
+                rows.nrows++;
+        }
+        r = 0;
+        if (ret_changes)
+                *ret_changes = (uint64_t) sqlite3_changes64(db_of(s));
+        if (ret_rows) {
+                *ret_rows = rows;
+                rows = (StoreRows){};
+        }
+finish:
+        sqlite3_finalize(st);
+        store_rows_done(&rows);
+        return r;
+}
+
+static int sqlite_exec_script(Store *s, const char *sql) {
+        int rc = sqlite3_exec(db_of(s), sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : fail(s, rc);
+}
+
+static int sqlite_ping(Store *s) {
+        return sqlite_exec(s, "SELECT 1", NULL, 0, NULL, NULL);
+}
+
+/* Version 1: the whole schema. Keep in step with store-pg.c (same tables, columns, meaning). */
+static const char sqlite_v1[] =
+        "CREATE TABLE agents (\n"
+        "  id TEXT PRIMARY KEY,\n"
+        "  name TEXT NOT NULL,\n"
+        "  version TEXT NOT NULL,\n"
+        "  manifest_json TEXT NOT NULL,\n"
+        "  created_at BIGINT NOT NULL,\n"
+        "  updated_at BIGINT NOT NULL,\n"
+        "  UNIQUE (name, version));\n"
+        "CREATE TABLE executions (\n"
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+        "  id TEXT NOT NULL UNIQUE,\n"
+        "  agent_id TEXT,\n"
+        "  agent_name TEXT,\n"
+        "  tenant_id TEXT NOT NULL,\n"
+        "  status TEXT NOT NULL CHECK (status IN ('pending','running','completed','failed','cancelled')),\n"
+        "  reason TEXT,\n"
+        "  input_json TEXT,\n"
+        "  manifest_json TEXT,\n"
+        "  output TEXT,\n"
+        "  max_iterations INTEGER NOT NULL,\n"
+        "  iteration INTEGER NOT NULL DEFAULT 0,\n"
+        "  created_at BIGINT NOT NULL,\n"
+        "  started_at BIGINT NOT NULL DEFAULT 0,\n"
+        "  finished_at BIGINT NOT NULL DEFAULT 0,\n"
+        "  updated_at BIGINT NOT NULL,\n"
+        "  claimed_by TEXT,\n"
+        "  lease_expires_at BIGINT NOT NULL DEFAULT 0,\n"
+        "  last_event_seq BIGINT NOT NULL DEFAULT 0);\n"
+        "CREATE INDEX executions_status ON executions (status, seq);\n"
+        "CREATE INDEX executions_tenant ON executions (tenant_id, seq);\n"
+        "CREATE TABLE iterations (\n"
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"
+        "  number INTEGER NOT NULL,\n"
+        "  status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','cancelled')),\n"
+        "  exit_code INTEGER NOT NULL DEFAULT -1,\n"
+        "  reason TEXT,\n"
+        "  container_id TEXT,\n"
+        "  stdout_text TEXT,\n"
+        "  stderr_text TEXT,\n"
+        "  started_at BIGINT NOT NULL,\n"
+        "  finished_at BIGINT NOT NULL DEFAULT 0,\n"
+        "  PRIMARY KEY (execution_id, number));\n"
+        "CREATE TABLE containers (\n"
+        "  name TEXT PRIMARY KEY,\n"
+        "  container_id TEXT UNIQUE,\n"
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"
+        "  iteration INTEGER NOT NULL,\n"
+        "  state TEXT NOT NULL CHECK (state IN ('created','running','removed')),\n"
+        "  created_at BIGINT NOT NULL,\n"
+        "  updated_at BIGINT NOT NULL);\n"
+        "CREATE INDEX containers_execution ON containers (execution_id);\n"
+        "CREATE TABLE events (\n"
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"
+        "  seq BIGINT NOT NULL,\n"
+        "  type TEXT NOT NULL,\n"
+        "  payload_json TEXT,\n"
+        "  timestamp BIGINT NOT NULL,\n"
+        "  PRIMARY KEY (execution_id, seq));\n"
+        "CREATE TABLE volumes (\n"
+        "  id TEXT PRIMARY KEY,\n"
+        "  tenant_id TEXT NOT NULL,\n"
+        "  name TEXT NOT NULL,\n"
+        "  storage_class TEXT NOT NULL CHECK (storage_class IN ('ephemeral','persistent')),\n"
+        "  access_mode TEXT NOT NULL CHECK (access_mode IN ('read-write','read-only')),\n"
+        "  size_limit BIGINT NOT NULL DEFAULT 0,\n"
+        "  uid BIGINT NOT NULL,\n"
+        "  gid BIGINT NOT NULL,\n"
+        "  owner_execution_id TEXT,\n"
+        "  status TEXT NOT NULL CHECK (status IN ('active','deleted')),\n"
+        "  expires_at BIGINT NOT NULL DEFAULT 0,\n"
+        "  created_at BIGINT NOT NULL,\n"
+        "  deleted_at BIGINT NOT NULL DEFAULT 0);\n"
+        "CREATE INDEX volumes_tenant ON volumes (tenant_id);\n"
+        "CREATE INDEX volumes_owner ON volumes (owner_execution_id);\n"
+        "CREATE TABLE reaper_backoff (\n"
+        "  container_id TEXT PRIMARY KEY,\n"
+        "  failures INTEGER NOT NULL,\n"
+        "  next_attempt_at BIGINT NOT NULL,\n"
+        "  quarantined INTEGER NOT NULL DEFAULT 0,\n"
+        "  updated_at BIGINT NOT NULL);\n";
+
+static const char *const sqlite_migrations[] = {
+        sqlite_v1,
+};
+
+const StoreBackendOps store_sqlite_ops = {
+        .name = "sqlite",
+        .connect = sqlite_connect,
+        .disconnect = sqlite_disconnect,
+        .ping = sqlite_ping,
+        .exec = sqlite_exec,
+        .exec_script = sqlite_exec_script,
+        .begin_sql = "BEGIN IMMEDIATE",
+        .skip_locked = "",
+        .migrations = sqlite_migrations,
+        .n_migrations = ELEMENTSOF(sqlite_migrations),
+};

@@ -1,0 +1,1071 @@
+/* test-store.c — the store suite, run unchanged against both backends.
+ *
+ * Every test runs twice: once on SQLite in a fresh temporary directory, once on PostgreSQL in a
+ * fresh database of the real server that tests/integration/test-store.sh starts (it passes
+ * AEGIS_TEST_PG_PORT). Without that server the PostgreSQL half skips loudly, and fails in CI. */
+#include <check.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "store.h"
+#include "util.h"
+#include "test-main.h"
+
+static char test_url[512];
+static char test_dir[256];
+static char pg_db[64];
+static bool on_pg;
+
+/* ---- fixtures ---- */
+
+static void setup_sqlite(void) {
+        char tmpl[] = "/tmp/aegis-store-test.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(tmpl));
+        snprintf(test_dir, sizeof test_dir, "%s", tmpl);
+        snprintf(test_url, sizeof test_url, "sqlite://%s/aegis.db", test_dir);
+        on_pg = false;
+}
+
+static void teardown_sqlite(void) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
+        (void) !system(cmd);
+}
+
+static void pg_admin(const char *sql) {
+        char conninfo[256];
+        snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%s user=aegis dbname=postgres",
+                 getenv("AEGIS_TEST_PG_PORT"));
+        PGconn *c = PQconnectdb(conninfo);
+        ck_assert_msg(PQstatus(c) == CONNECTION_OK, "admin connection: %s", PQerrorMessage(c));
+        PGresult *res = PQexec(c, sql);
+        ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+        PQclear(res);
+        PQfinish(c);
+}
+
+static void setup_pg(void) {
+        char sql[128];
+        snprintf(pg_db, sizeof pg_db, "t_%d", (int) getpid());
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", pg_db);
+        pg_admin(sql);
+        snprintf(test_url, sizeof test_url, "postgresql://aegis@127.0.0.1:%s/%s",
+                 getenv("AEGIS_TEST_PG_PORT"), pg_db);
+        on_pg = true;
+}
+
+static void teardown_pg(void) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
+        pg_admin(sql);
+}
+
+static Store *open_store(void) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+        int r = store_open(test_url, &e, &s);
+        ck_assert_msg(r == 0, "store_open(%s): %d %s", test_url, r, e.message);
+        return s;
+}
+
+/* A pending execution with recognisable fields; returns its id in ret. */
+static void make_execution(Store *s, const char *tenant, char ret[UUID_STRING_MAX]) {
+        StoreExecution x = {
+                .agent_name = (char *) "hello",
+                .tenant_id = (char *) tenant,
+                .input_json = (char *) "{\"n\":1}",
+                .manifest_json = (char *) "{\"kind\":\"Agent\"}",
+                .max_iterations = 3,
+        };
+        ck_assert_int_eq(store_execution_create(s, &x), 0);
+        memcpy(ret, x.id, UUID_STRING_MAX);
+}
+
+/* Pending → running the only allowed way: container row first. */
+static void make_running(Store *s, char ret[UUID_STRING_MAX]) {
+        char name[128];
+        make_execution(s, NULL, ret);
+        snprintf(name, sizeof name, "aegis-agent-%s", ret);
+        ck_assert_int_eq(store_container_record(s, name, ret, 1), 0);
+        ck_assert_int_eq(store_execution_set_status(s, ret, EXECUTION_RUNNING, NULL), 0);
+}
+
+/* ---- connection and migrations ---- */
+
+static unsigned progress_calls, progress_last;
+static void on_progress(unsigned version, unsigned target, void *userdata) {
+        progress_calls++;
+        progress_last = version;
+        ck_assert_uint_eq(target, store_schema_version_latest());
+        ck_assert_ptr_eq(userdata, &progress_calls);
+}
+
+START_TEST(test_open_applies_migrations_once_and_is_idempotent) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+
+        progress_calls = 0;
+        ck_assert_int_eq(store_open_full(test_url, on_progress, &progress_calls, &e, &s), 0);
+        ck_assert_uint_eq(progress_calls, store_schema_version_latest());
+        ck_assert_uint_eq(progress_last, store_schema_version_latest());
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        ck_assert_str_eq(store_backend(s), on_pg ? "postgresql" : "sqlite");
+        ck_assert_int_eq(store_ping(s, &e), 0);
+        char id[UUID_STRING_MAX];
+        make_execution(s, NULL, id);
+        s = store_close(s);
+
+        /* Second open: nothing to migrate, data intact. */
+        progress_calls = 0;
+        ck_assert_int_eq(store_open_full(test_url, on_progress, &progress_calls, &e, &s), 0);
+        ck_assert_uint_eq(progress_calls, 0);
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        StoreExecution x = {};
+        ck_assert_int_eq(store_execution_get(s, id, &x), 0);
+        store_execution_done(&x);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_open_from_many_processes_at_once_migrates_once) {
+        pid_t pids[4];
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                pids[i] = fork();
+                ck_assert_int_ge(pids[i], 0);
+                if (pids[i] == 0) {
+                        Error e = ERROR_INIT;
+                        Store *s = NULL;
+                        int r = store_open(test_url, &e, &s);
+                        if (r < 0)
+                                fprintf(stderr, "child open: %s\n", e.message);
+                        store_close(s);
+                        _exit(r < 0 ? 1 : 0);
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                int status;
+                ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+                ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        Store *s = open_store();
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_open_rejects_bad_urls_naming_the_field) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+
+        ck_assert_int_eq(store_open("", &e, &s), -EINVAL);
+        ck_assert_str_eq(e.field, "database.url");
+        ck_assert_int_eq(store_open("mysql://root:hunter2@db/aegis", &e, &s), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(e.message, "unsupported scheme"));
+        ck_assert_ptr_null(strstr(e.message, "hunter2"));
+        ck_assert_int_eq(store_open("sqlite://", &e, &s), -EINVAL);
+        ck_assert_int_lt(store_open("sqlite:///nonexistent-dir/x/aegis.db", &e, &s), 0);
+        ck_assert_ptr_nonnull(strstr(e.message, "/nonexistent-dir/x/aegis.db"));
+        ck_assert_str_eq(e.field, "database.url");
+        /* A server that is not there: refused quickly, password not shown. */
+        ck_assert_int_eq(store_open("postgresql://aegis:hunter2@127.0.0.1:1/aegis", &e, &s), -ECONNREFUSED);
+        ck_assert_ptr_null(strstr(e.message, "hunter2"));
+        ck_assert_ptr_nonnull(strstr(e.message, "postgresql://aegis:***@127.0.0.1:1/aegis"));
+        ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(test_url_redact_hides_passwords) {
+        struct {
+                const char *in, *out;
+        } cases[] = {
+                { "postgresql://u:pw@h:5432/db", "postgresql://u:***@h:5432/db" },
+                { "postgres://u@h/db", "postgres://u@h/db" },
+                { "postgresql://h/db?user=u&password=pw&sslmode=require",
+                  "postgresql://h/db?user=u&password=***&sslmode=require" },
+                { "postgresql://u:p@ss@h/db", "postgresql://u:***@h/db" },
+                { "sqlite:///var/lib/aegis/aegis.db", "sqlite:///var/lib/aegis/aegis.db" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *r = store_url_redact(cases[i].in);
+                ck_assert_str_eq(r, cases[i].out);
+        }
+        _cleanup_free_ char *d = store_default_url("/var/lib/aegis");
+        ck_assert_str_eq(d, "sqlite:///var/lib/aegis/aegis.db");
+}
+END_TEST
+
+START_TEST(test_enum_strings_round_trip) {
+        for (int i = 0; i < _EXECUTION_STATUS_MAX; i++)
+                ck_assert_int_eq(execution_status_from_string(execution_status_to_string(i)), i);
+        ck_assert_int_eq(execution_status_from_string("bogus"), _EXECUTION_STATUS_INVALID);
+        ck_assert_ptr_null(execution_status_to_string(_EXECUTION_STATUS_MAX));
+        ck_assert(execution_status_is_terminal(EXECUTION_CANCELLED));
+        ck_assert(!execution_status_is_terminal(EXECUTION_RUNNING));
+        ck_assert_str_eq(volume_access_mode_to_string(VOLUME_READ_ONLY), "read-only");
+        ck_assert_int_eq(volume_storage_class_from_string("persistent"), VOLUME_PERSISTENT);
+        ck_assert_int_eq(container_state_from_string("removed"), CONTAINER_REMOVED);
+        ck_assert_int_eq(iteration_status_from_string("succeeded"), ITERATION_SUCCEEDED);
+}
+END_TEST
+
+/* ---- agents ---- */
+
+START_TEST(test_agents_put_get_list_delete) {
+        Store *s = open_store();
+        char id1[UUID_STRING_MAX], id2[UUID_STRING_MAX], id1b[UUID_STRING_MAX];
+        StoreAgent a = {};
+
+        ck_assert_int_eq(store_agent_put(s, "hello", "1.0", "{\"v\":1}", id1), 0);
+        usleep(2000);
+        ck_assert_int_eq(store_agent_put(s, "hello", "2.0", "{\"v\":2}", id2), 0);
+        ck_assert_str_ne(id1, id2);
+
+        /* By name: the most recently deployed version. */
+        ck_assert_int_eq(store_agent_get(s, "hello", NULL, &a), 0);
+        ck_assert_str_eq(a.version, "2.0");
+        ck_assert_str_eq(a.id, id2);
+        store_agent_done(&a);
+        ck_assert_int_eq(store_agent_get(s, "hello", "1.0", &a), 0);
+        ck_assert_str_eq(a.manifest_json, "{\"v\":1}");
+        store_agent_done(&a);
+        ck_assert_int_eq(store_agent_get(s, id1, NULL, &a), 0);
+        ck_assert_str_eq(a.version, "1.0");
+        store_agent_done(&a);
+
+        /* Redeploying a name+version replaces the manifest and keeps the id. */
+        usleep(2000);
+        ck_assert_int_eq(store_agent_put(s, "hello", "1.0", "{\"v\":11}", id1b), 0);
+        ck_assert_str_eq(id1, id1b);
+        ck_assert_int_eq(store_agent_get(s, "hello", NULL, &a), 0);
+        ck_assert_str_eq(a.manifest_json, "{\"v\":11}");
+        ck_assert_uint_gt(a.updated_at, a.created_at);
+        store_agent_done(&a);
+
+        StoreAgent *list = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(store_agent_list(s, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        store_agent_array_free(list, n);
+
+        ck_assert_int_eq(store_agent_get(s, "nope", NULL, &a), -ENOENT);
+        ck_assert_int_eq(store_agent_put(s, "", "1", "{}", NULL), -EINVAL);
+        ck_assert_int_eq(store_agent_delete(s, id2), 0);
+        ck_assert_int_eq(store_agent_delete(s, id2), -ENOENT);
+        ck_assert_int_eq(store_agent_get(s, id2, NULL, &a), -ENOENT);
+        store_close(s);
+}
+END_TEST
+
+/* ---- executions ---- */
+
+START_TEST(test_execution_create_get_round_trips_every_field) {
+        Store *s = open_store();
+        char agent[UUID_STRING_MAX];
+        ck_assert_int_eq(store_agent_put(s, "hello", "1", "{}", agent), 0);
+
+        StoreExecution x = {
+                .agent_id = agent,
+                .agent_name = (char *) "hello",
+                .tenant_id = (char *) "acme",
+                .input_json = (char *) "{\"q\":\"héllo ✓\"}",
+                .manifest_json = (char *) "{\"spec\":{}}",
+                .max_iterations = 7,
+        };
+        ck_assert_int_eq(store_execution_create(s, &x), 0);
+        ck_assert_uint_eq(strlen(x.id), 36);
+        ck_assert_int_eq(x.status, EXECUTION_PENDING);
+        ck_assert_uint_gt(x.created_at, 0);
+
+        StoreExecution g = {};
+        ck_assert_int_eq(store_execution_get(s, x.id, &g), 0);
+        ck_assert_str_eq(g.id, x.id);
+        ck_assert_str_eq(g.agent_id, agent);
+        ck_assert_str_eq(g.agent_name, "hello");
+        ck_assert_str_eq(g.tenant_id, "acme");
+        ck_assert_str_eq(g.input_json, "{\"q\":\"héllo ✓\"}");
+        ck_assert_str_eq(g.manifest_json, "{\"spec\":{}}");
+        ck_assert_ptr_null(g.output);
+        ck_assert_ptr_null(g.reason);
+        ck_assert_ptr_null(g.claimed_by);
+        ck_assert_int_eq(g.status, EXECUTION_PENDING);
+        ck_assert_uint_eq(g.max_iterations, 7);
+        ck_assert_uint_eq(g.iteration, 0);
+        ck_assert_uint_eq(g.created_at, x.created_at);
+        ck_assert_uint_eq(g.started_at, 0);
+        ck_assert_uint_eq(g.finished_at, 0);
+        store_execution_done(&g);
+
+        /* Tenant defaults to "default"; a caller-chosen id is kept; duplicates refused. */
+        StoreExecution y = { .id = "my-id-1", .max_iterations = 1 };
+        ck_assert_int_eq(store_execution_create(s, &y), 0);
+        ck_assert_int_eq(store_execution_get(s, "my-id-1", &g), 0);
+        ck_assert_str_eq(g.tenant_id, "default");
+        store_execution_done(&g);
+        StoreExecution z = { .id = "my-id-1", .max_iterations = 1 };
+        ck_assert_int_eq(store_execution_create(s, &z), -EEXIST);
+        StoreExecution bad = { .id = "../etc", .max_iterations = 1 };
+        ck_assert_int_eq(store_execution_create(s, &bad), -EINVAL);
+
+        ck_assert_int_eq(store_execution_get(s, "00000000-0000-0000-0000-000000000000", &g), -ENOENT);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_execution_values_are_bound_not_spliced) {
+        Store *s = open_store();
+        const char *evil = "x'); DROP TABLE executions; --";
+        StoreExecution x = { .agent_name = (char *) evil,
+                             .tenant_id = (char *) "t'\"\\",
+                             .input_json = (char *) evil };
+        ck_assert_int_eq(store_execution_create(s, &x), 0);
+        StoreExecution g = {};
+        ck_assert_int_eq(store_execution_get(s, x.id, &g), 0);
+        ck_assert_str_eq(g.agent_name, evil);
+        ck_assert_str_eq(g.tenant_id, "t'\"\\");
+        store_execution_done(&g);
+        StoreAgent a = {};
+        ck_assert_int_eq(store_agent_get(s, "' OR 1=1 --", NULL, &a), -ENOENT);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_execution_transitions_are_guarded) {
+        Store *s = open_store();
+        char id[UUID_STRING_MAX], name[128];
+        StoreExecution g = {};
+
+        make_execution(s, NULL, id);
+        /* Invariant 2: no running without a container row. */
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_RUNNING, NULL), -EPROTO);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_COMPLETED, "ok"), -EINVAL);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_PENDING, NULL), -EINVAL);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_int_eq(g.status, EXECUTION_PENDING);
+        store_execution_done(&g);
+
+        snprintf(name, sizeof name, "aegis-agent-%s", id);
+        ck_assert_int_eq(store_container_record(s, name, id, 1), 0);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_RUNNING, "started"), 0);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_int_eq(g.status, EXECUTION_RUNNING);
+        ck_assert_str_eq(g.reason, "started");
+        uint64_t started = g.started_at;
+        ck_assert_uint_gt(started, 0);
+        store_execution_done(&g);
+        /* running → running keeps started_at. */
+        usleep(1000);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_RUNNING, NULL), 0);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_uint_eq(g.started_at, started);
+        ck_assert_str_eq(g.reason, "started");
+        store_execution_done(&g);
+
+        ck_assert_int_eq(store_execution_claim_id(s, id, "host-a", 60 * USEC_PER_SEC), 0);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_COMPLETED, "validators passed"), 0);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_int_eq(g.status, EXECUTION_COMPLETED);
+        ck_assert_str_eq(g.reason, "validators passed");
+        ck_assert_uint_ge(g.finished_at, g.started_at);
+        ck_assert_ptr_null(g.claimed_by);
+        store_execution_done(&g);
+
+        /* Invariant 1: never leave a terminal state. */
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_FAILED, "late"), -EALREADY);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_CANCELLED, NULL), -EALREADY);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_RUNNING, NULL), -EALREADY);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_COMPLETED, NULL), -EALREADY);
+        ck_assert_int_eq(store_execution_claim_id(s, id, "host-a", 1), -EALREADY);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_int_eq(g.status, EXECUTION_COMPLETED);
+        ck_assert_str_eq(g.reason, "validators passed");
+        store_execution_done(&g);
+
+        /* pending → cancelled and pending → failed are allowed. */
+        make_execution(s, NULL, id);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_CANCELLED, "cancelled by user"), 0);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_FAILED, NULL), -EALREADY);
+        make_execution(s, NULL, id);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_FAILED, "image_pull"), 0);
+
+        ck_assert_int_eq(store_execution_set_status(s, "no-such-id", EXECUTION_FAILED, NULL), -ENOENT);
+        ck_assert_int_eq(store_execution_set_status(s, "no-such-id", EXECUTION_RUNNING, NULL), -ENOENT);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_execution_list_paginates_newest_first_with_stable_cursor) {
+        Store *s = open_store();
+        char ids[25][UUID_STRING_MAX];
+        for (size_t i = 0; i < 25; i++)
+                make_execution(s, i % 5 == 0 ? "acme" : NULL, ids[i]);
+
+        StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
+        f.limit = 10;
+        size_t seen = 0;
+        _cleanup_free_ char *cursor = NULL;
+        for (int page = 0; page < 3; page++) {
+                StoreExecution *list = NULL;
+                size_t n = 0;
+                char *next = NULL;
+                f.cursor = cursor;
+                ck_assert_int_eq(store_execution_list(s, &f, &list, &n, &next), 0);
+                ck_assert_uint_eq(n, page < 2 ? 10 : 5);
+                for (size_t i = 0; i < n; i++, seen++)
+                        ck_assert_str_eq(list[i].id, ids[24 - seen]);
+                ck_assert_ptr_nonnull(list[0].input_json);
+                store_execution_array_free(list, n);
+                if (page == 0) {
+                        /* Rows added while paging do not disturb the walk. */
+                        char extra[UUID_STRING_MAX];
+                        make_execution(s, NULL, extra);
+                }
+                free(cursor);
+                cursor = next;
+                if (page < 2)
+                        ck_assert_ptr_nonnull(cursor);
+                else
+                        ck_assert_ptr_null(cursor);
+        }
+        ck_assert_uint_eq(seen, 25);
+
+        /* Filters. */
+        StoreExecution *list = NULL;
+        size_t n = 0;
+        f = STORE_EXECUTION_FILTER_INIT;
+        f.tenant_id = "acme";
+        f.summary = true;
+        ck_assert_int_eq(store_execution_list(s, &f, &list, &n, NULL), 0);
+        ck_assert_uint_eq(n, 5);
+        ck_assert_str_eq(list[0].id, ids[20]);
+        ck_assert_ptr_null(list[0].input_json);
+        ck_assert_ptr_null(list[0].manifest_json);
+        ck_assert_str_eq(list[0].agent_name, "hello");
+        store_execution_array_free(list, n);
+
+        ck_assert_int_eq(store_execution_set_status(s, ids[3], EXECUTION_CANCELLED, NULL), 0);
+        f = STORE_EXECUTION_FILTER_INIT;
+        f.status = EXECUTION_CANCELLED;
+        ck_assert_int_eq(store_execution_list(s, &f, &list, &n, NULL), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].id, ids[3]);
+        store_execution_array_free(list, n);
+
+        f = STORE_EXECUTION_FILTER_INIT;
+        f.cursor = "not-a-cursor";
+        ck_assert_int_eq(store_execution_list(s, &f, &list, &n, NULL), -EINVAL);
+        f.cursor = "0";
+        ck_assert_int_eq(store_execution_list(s, &f, &list, &n, NULL), -EINVAL);
+        f.cursor = NULL;
+        f.limit = STORE_LIST_MAX + 1;
+        ck_assert_int_eq(store_execution_list(s, &f, &list, &n, NULL), -EINVAL);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_execution_claim_lease_and_heartbeat) {
+        Store *s = open_store();
+        char a[UUID_STRING_MAX], b[UUID_STRING_MAX];
+        StoreExecution c = {};
+
+        make_execution(s, NULL, a);
+        make_execution(s, NULL, b);
+
+        /* Oldest first, one owner each. */
+        ck_assert_int_eq(store_execution_claim(s, "host-a", 60 * USEC_PER_SEC, &c), 1);
+        ck_assert_str_eq(c.id, a);
+        ck_assert_str_eq(c.claimed_by, "host-a");
+        ck_assert_uint_gt(c.lease_expires_at, now_usec(CLOCK_REALTIME));
+        store_execution_done(&c);
+        ck_assert_int_eq(store_execution_claim(s, "host-b", 60 * USEC_PER_SEC, &c), 1);
+        ck_assert_str_eq(c.id, b);
+        store_execution_done(&c);
+        ck_assert_int_eq(store_execution_claim(s, "host-c", 60 * USEC_PER_SEC, &c), 0);
+
+        ck_assert_int_eq(store_execution_heartbeat(s, a, "host-a", 60 * USEC_PER_SEC), 0);
+        ck_assert_int_eq(store_execution_heartbeat(s, a, "host-b", 60 * USEC_PER_SEC), -ESTALE);
+        ck_assert_int_eq(store_execution_heartbeat(s, "nope", "host-b", 60 * USEC_PER_SEC), -ENOENT);
+        ck_assert_int_eq(store_execution_claim_id(s, a, "host-b", 60 * USEC_PER_SEC), -EBUSY);
+        ck_assert_int_eq(store_execution_claim_id(s, a, "host-a", 60 * USEC_PER_SEC), 0);
+        ck_assert_int_eq(store_execution_claim_id(s, "nope", "host-a", 60 * USEC_PER_SEC), -ENOENT);
+
+        /* A lease that runs out can be taken over; the old owner then learns it lost it. */
+        ck_assert_int_eq(store_execution_claim_id(s, b, "host-b", 1), 0);
+        usleep(5000);
+        ck_assert_int_eq(store_execution_claim(s, "host-c", 60 * USEC_PER_SEC, &c), 1);
+        ck_assert_str_eq(c.id, b);
+        ck_assert_str_eq(c.claimed_by, "host-c");
+        store_execution_done(&c);
+        ck_assert_int_eq(store_execution_heartbeat(s, b, "host-b", 60 * USEC_PER_SEC), -ESTALE);
+
+        /* The owner filter finds what one host holds (for reconciliation). */
+        StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
+        StoreExecution *list = NULL;
+        size_t n = 0;
+        f.claimed_by = "host-c";
+        ck_assert_int_eq(store_execution_list(s, &f, &list, &n, NULL), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].id, b);
+        store_execution_array_free(list, n);
+
+        ck_assert_int_eq(store_execution_claim(s, "", 1, &c), -EINVAL);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_execution_output_delete_and_prune) {
+        Store *s = open_store();
+        char id[UUID_STRING_MAX], pend[UUID_STRING_MAX];
+        StoreExecution g = {};
+
+        make_running(s, id);
+        ck_assert_int_eq(store_iteration_begin(s, id, 1), 0);
+        ck_assert_int_eq(store_event_append(s, id, "status", "{}", NULL), 0);
+        ck_assert_int_eq(store_execution_set_output(s, id, "hello world\n"), 0);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_str_eq(g.output, "hello world\n");
+        store_execution_done(&g);
+        ck_assert_int_eq(store_execution_set_output(s, "nope", "x"), -ENOENT);
+
+        ck_assert_int_eq(store_execution_delete(s, id), -EBUSY);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_COMPLETED, NULL), 0);
+        ck_assert_int_eq(store_execution_delete(s, id), 0);
+        ck_assert_int_eq(store_execution_get(s, id, &g), -ENOENT);
+        ck_assert_int_eq(store_execution_delete(s, id), -ENOENT);
+        /* Its iterations, containers and events went with it. */
+        StoreIteration *its = NULL;
+        StoreContainer *cs = NULL;
+        StoreEvent *evs = NULL;
+        size_t n = 9;
+        ck_assert_int_eq(store_iteration_list(s, id, &its, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        store_iteration_array_free(its, n);
+        ck_assert_int_eq(store_container_list(s, id, false, &cs, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        store_container_array_free(cs, n);
+        ck_assert_int_eq(store_event_list(s, id, 0, 0, &evs, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        store_event_array_free(evs, n);
+
+        /* Prune: finished before the cut-off only. */
+        char old[UUID_STRING_MAX];
+        make_execution(s, NULL, old);
+        ck_assert_int_eq(store_execution_set_status(s, old, EXECUTION_FAILED, NULL), 0);
+        make_execution(s, NULL, pend);
+        uint64_t cut = now_usec(CLOCK_REALTIME) + 1, pruned = 0;
+        usleep(2000);
+        make_execution(s, NULL, id);
+        ck_assert_int_eq(store_execution_set_status(s, id, EXECUTION_CANCELLED, NULL), 0);
+        ck_assert_int_eq(store_execution_prune(s, cut, &pruned), 0);
+        ck_assert_uint_eq(pruned, 1);
+        ck_assert_int_eq(store_execution_get(s, old, &g), -ENOENT);
+        ck_assert_int_eq(store_execution_get(s, pend, &g), 0);
+        store_execution_done(&g);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        store_execution_done(&g);
+        store_close(s);
+}
+END_TEST
+
+/* ---- iterations ---- */
+
+START_TEST(test_iterations_begin_update_list_and_bound_output) {
+        Store *s = open_store();
+        char id[UUID_STRING_MAX];
+        StoreExecution g = {};
+        StoreIteration it = {};
+
+        make_running(s, id);
+        ck_assert_int_eq(store_iteration_begin(s, id, 1), 0);
+        ck_assert_int_eq(store_iteration_begin(s, id, 1), -EEXIST);
+        ck_assert_int_eq(store_iteration_begin(s, id, 0), -EINVAL);
+        ck_assert_int_eq(store_iteration_begin(s, "nope", 1), -ENOENT);
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_uint_eq(g.iteration, 1);
+        store_execution_done(&g);
+
+        ck_assert_int_eq(store_iteration_get(s, id, 1, &it), 0);
+        ck_assert_int_eq(it.status, ITERATION_RUNNING);
+        ck_assert_int_eq(it.exit_code, -1);
+        ck_assert_uint_gt(it.started_at, 0);
+        ck_assert_uint_eq(it.finished_at, 0);
+        store_iteration_done(&it);
+
+        /* Huge stdout keeps its tail; invalid UTF-8 becomes U+FFFD. */
+        size_t big = STORE_OUTPUT_MAX + 1000;
+        _cleanup_free_ char *out = malloc(big + 1);
+        memset(out, 'a', big);
+        memcpy(out + big - 4, "END\n", 4);
+        out[big] = 0;
+        StoreIteration u = {
+                .number = 1,
+                .status = ITERATION_FAILED,
+                .exit_code = 3,
+                .reason = (char *) "exit_code",
+                .container_id = (char *) "c0ffee",
+                .stdout_text = out,
+                .stderr_text = (char *) "bad \xff\xfe byte \xe2\x9c\x93",
+        };
+        memcpy(u.execution_id, id, sizeof u.execution_id);
+        ck_assert_int_eq(store_iteration_update(s, &u), 0);
+        ck_assert_int_eq(store_iteration_begin(s, id, 2), 0);
+        u.number = 2;
+        u.status = ITERATION_SUCCEEDED;
+        u.exit_code = 0;
+        u.reason = NULL;
+        u.stdout_text = (char *) "ok";
+        u.stderr_text = NULL;
+        ck_assert_int_eq(store_iteration_update(s, &u), 0);
+        u.number = 9;
+        ck_assert_int_eq(store_iteration_update(s, &u), -ENOENT);
+
+        StoreIteration *list = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(store_iteration_list(s, id, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(list[0].number, 1);
+        ck_assert_int_eq(list[0].status, ITERATION_FAILED);
+        ck_assert_int_eq(list[0].exit_code, 3);
+        ck_assert_str_eq(list[0].reason, "exit_code");
+        ck_assert_str_eq(list[0].container_id, "c0ffee");
+        ck_assert_uint_eq(strlen(list[0].stdout_text), STORE_OUTPUT_MAX);
+        ck_assert(endswith(list[0].stdout_text, "aaaEND\n"));
+        ck_assert_str_eq(list[0].stderr_text, "bad \xef\xbf\xbd\xef\xbf\xbd byte \xe2\x9c\x93");
+        ck_assert_uint_ge(list[0].finished_at, list[0].started_at);
+        ck_assert_uint_eq(list[1].number, 2);
+        ck_assert_int_eq(list[1].status, ITERATION_SUCCEEDED);
+        ck_assert_int_eq(list[1].exit_code, 0);
+        ck_assert_ptr_null(list[1].reason);
+        ck_assert_ptr_null(list[1].stderr_text);
+        store_iteration_array_free(list, n);
+
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        ck_assert_uint_eq(g.iteration, 2);
+        store_execution_done(&g);
+        store_close(s);
+}
+END_TEST
+
+/* ---- containers ---- */
+
+START_TEST(test_containers_record_update_list) {
+        Store *s = open_store();
+        char id[UUID_STRING_MAX];
+        StoreContainer c = {};
+
+        make_execution(s, NULL, id);
+        ck_assert_int_eq(store_container_record(s, "aegis-agent-1", id, 1), 0);
+        ck_assert_int_eq(store_container_record(s, "aegis-agent-1", id, 1), -EEXIST);
+        ck_assert_int_eq(store_container_record(s, "aegis-agent-x", "no-such-execution", 1), -ENOENT);
+        ck_assert_int_eq(store_container_get(s, "aegis-agent-1", &c), 0);
+        ck_assert_int_eq(c.state, CONTAINER_CREATED);
+        ck_assert_ptr_null(c.container_id);
+        ck_assert_str_eq(c.execution_id, id);
+        ck_assert_uint_eq(c.iteration, 1);
+        store_container_done(&c);
+
+        ck_assert_int_eq(store_container_update(s, "aegis-agent-1", "abc123", CONTAINER_RUNNING), 0);
+        ck_assert_int_eq(store_container_get(s, "abc123", &c), 0);
+        ck_assert_str_eq(c.name, "aegis-agent-1");
+        ck_assert_int_eq(c.state, CONTAINER_RUNNING);
+        store_container_done(&c);
+
+        ck_assert_int_eq(store_container_record(s, "aegis-agent-2", id, 2), 0);
+        StoreContainer *list = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(store_container_list(s, id, true, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        store_container_array_free(list, n);
+
+        /* Removed stays removed; the id may be used to address it. */
+        ck_assert_int_eq(store_container_update(s, "abc123", NULL, CONTAINER_REMOVED), 0);
+        ck_assert_int_eq(store_container_update(s, "abc123", NULL, CONTAINER_RUNNING), -EALREADY);
+        ck_assert_int_eq(store_container_update(s, "abc123", NULL, CONTAINER_REMOVED), 0);
+        ck_assert_int_eq(store_container_update(s, "nope", NULL, CONTAINER_RUNNING), -ENOENT);
+        ck_assert_int_eq(store_container_list(s, id, true, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].name, "aegis-agent-2");
+        store_container_array_free(list, n);
+        ck_assert_int_eq(store_container_list(s, NULL, false, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        store_container_array_free(list, n);
+        store_close(s);
+}
+END_TEST
+
+/* ---- events ---- */
+
+START_TEST(test_events_are_ordered_per_execution) {
+        Store *s = open_store();
+        char a[UUID_STRING_MAX], b[UUID_STRING_MAX];
+        uint64_t seq = 0;
+
+        make_execution(s, NULL, a);
+        make_execution(s, NULL, b);
+        for (unsigned i = 1; i <= 30; i++) {
+                char payload[64];
+                snprintf(payload, sizeof payload, "{\"i\":%u}", i);
+                ck_assert_int_eq(store_event_append(s, a, "log", payload, &seq), 0);
+                ck_assert_uint_eq(seq, i);
+                if (i % 10 == 0) {
+                        ck_assert_int_eq(store_event_append(s, b, "status", NULL, &seq), 0);
+                        ck_assert_uint_eq(seq, i / 10);
+                }
+        }
+        ck_assert_int_eq(store_event_append(s, "nope", "log", "{}", &seq), -ENOENT);
+        ck_assert_int_eq(store_event_append(s, a, "", "{}", &seq), -EINVAL);
+
+        StoreEvent *list = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(store_event_list(s, a, 10, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 20);
+        for (size_t i = 0; i < n; i++) {
+                char payload[64];
+                snprintf(payload, sizeof payload, "{\"i\":%zu}", i + 11);
+                ck_assert_uint_eq(list[i].seq, i + 11);
+                ck_assert_str_eq(list[i].payload_json, payload);
+                ck_assert_str_eq(list[i].type, "log");
+                ck_assert_str_eq(list[i].execution_id, a);
+                if (i > 0)
+                        ck_assert_uint_ge(list[i].timestamp, list[i - 1].timestamp);
+        }
+        store_event_array_free(list, n);
+        ck_assert_int_eq(store_event_list(s, a, 0, 5, &list, &n), 0);
+        ck_assert_uint_eq(n, 5);
+        ck_assert_uint_eq(list[4].seq, 5);
+        store_event_array_free(list, n);
+        ck_assert_int_eq(store_event_list(s, b, 0, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_ptr_null(list[0].payload_json);
+        store_event_array_free(list, n);
+        ck_assert_int_eq(store_event_list(s, a, 30, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        store_event_array_free(list, n);
+        store_close(s);
+}
+END_TEST
+
+/* ---- volumes ---- */
+
+START_TEST(test_volumes_crud_tenant_lookup_and_expiry) {
+        Store *s = open_store();
+        char exec[UUID_STRING_MAX];
+        StoreVolume g = {};
+        uint64_t t = now_usec(CLOCK_REALTIME);
+
+        make_execution(s, "acme", exec);
+        StoreVolume v = {
+                .tenant_id = (char *) "acme",
+                .name = (char *) "workspace",
+                .storage_class = VOLUME_EPHEMERAL,
+                .access_mode = VOLUME_READ_WRITE,
+                .size_limit = UINT64_C(1) << 30,
+                .uid = 1000,
+                .gid = 1001,
+                .owner_execution_id = exec,
+                .expires_at = t - 1000,
+        };
+        ck_assert_int_eq(store_volume_create(s, &v), 0);
+        ck_assert_uint_eq(strlen(v.id), 36);
+        StoreVolume p = {
+                .tenant_id = (char *) "acme",
+                .name = (char *) "data",
+                .storage_class = VOLUME_PERSISTENT,
+                .access_mode = VOLUME_READ_ONLY,
+                .uid = 1000,
+                .gid = 1000,
+        };
+        ck_assert_int_eq(store_volume_create(s, &p), 0);
+        StoreVolume o = {
+                .tenant_id = (char *) "other",
+                .name = (char *) "workspace",
+                .storage_class = VOLUME_EPHEMERAL,
+                .access_mode = VOLUME_READ_WRITE,
+                .expires_at = t + 3600 * USEC_PER_SEC,
+        };
+        ck_assert_int_eq(store_volume_create(s, &o), 0);
+
+        ck_assert_int_eq(store_volume_get(s, "acme", v.id, &g), 0);
+        ck_assert_str_eq(g.tenant_id, "acme");
+        ck_assert_str_eq(g.name, "workspace");
+        ck_assert_int_eq(g.storage_class, VOLUME_EPHEMERAL);
+        ck_assert_int_eq(g.access_mode, VOLUME_READ_WRITE);
+        ck_assert_uint_eq(g.size_limit, UINT64_C(1) << 30);
+        ck_assert_uint_eq(g.uid, 1000);
+        ck_assert_uint_eq(g.gid, 1001);
+        ck_assert_str_eq(g.owner_execution_id, exec);
+        ck_assert_int_eq(g.status, VOLUME_ACTIVE);
+        ck_assert_uint_eq(g.expires_at, t - 1000);
+        store_volume_done(&g);
+        /* Another tenant cannot see it; NULL tenant = internal lookup (the gateway checks it). */
+        ck_assert_int_eq(store_volume_get(s, "other", v.id, &g), -ENOENT);
+        ck_assert_int_eq(store_volume_get(s, NULL, v.id, &g), 0);
+        store_volume_done(&g);
+        ck_assert_int_eq(store_volume_get(s, NULL, "nope", &g), -ENOENT);
+
+        StoreVolume *list = NULL;
+        size_t n = 0;
+        StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        f.tenant_id = "acme";
+        ck_assert_int_eq(store_volume_list(s, &f, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        store_volume_array_free(list, n);
+        f = STORE_VOLUME_FILTER_INIT;
+        f.owner_execution_id = exec;
+        ck_assert_int_eq(store_volume_list(s, &f, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].id, v.id);
+        store_volume_array_free(list, n);
+        /* Expired: only those with an expiry in the past, never "no expiry". */
+        f = STORE_VOLUME_FILTER_INIT;
+        f.status = VOLUME_ACTIVE;
+        f.expired_before = t;
+        ck_assert_int_eq(store_volume_list(s, &f, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].id, v.id);
+        store_volume_array_free(list, n);
+
+        ck_assert_int_eq(store_volume_set_status(s, v.id, VOLUME_DELETED), 0);
+        ck_assert_int_eq(store_volume_set_status(s, v.id, VOLUME_DELETED), -EALREADY);
+        ck_assert_int_eq(store_volume_set_status(s, v.id, VOLUME_ACTIVE), -EALREADY);
+        ck_assert_int_eq(store_volume_set_status(s, p.id, VOLUME_ACTIVE), 0);
+        ck_assert_int_eq(store_volume_set_status(s, "nope", VOLUME_DELETED), -ENOENT);
+        ck_assert_int_eq(store_volume_get(s, "acme", v.id, &g), 0);
+        ck_assert_int_eq(g.status, VOLUME_DELETED);
+        ck_assert_uint_gt(g.deleted_at, 0);
+        store_volume_done(&g);
+        f = STORE_VOLUME_FILTER_INIT;
+        f.status = VOLUME_ACTIVE;
+        ck_assert_int_eq(store_volume_list(s, &f, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        store_volume_array_free(list, n);
+
+        ck_assert_int_eq(store_volume_purge(s, v.id), 0);
+        ck_assert_int_eq(store_volume_purge(s, v.id), -ENOENT);
+        ck_assert_int_eq(store_volume_get(s, NULL, v.id, &g), -ENOENT);
+
+        StoreVolume bad = { .tenant_id = (char *) "acme", .name = (char *) "x", .storage_class = 7 };
+        ck_assert_int_eq(store_volume_create(s, &bad), -EINVAL);
+        StoreVolume dup = p;
+        ck_assert_int_eq(store_volume_create(s, &dup), -EEXIST);
+        store_close(s);
+}
+END_TEST
+
+/* ---- reaper backoff ---- */
+
+START_TEST(test_reaper_backoff_get_put_delete) {
+        Store *s = open_store();
+        StoreReaperBackoff b = {};
+
+        ck_assert_int_eq(store_reaper_backoff_get(s, "c1", &b), -ENOENT);
+        StoreReaperBackoff p = { .container_id = (char *) "c1", .failures = 1, .next_attempt_at = 12345 };
+        ck_assert_int_eq(store_reaper_backoff_put(s, &p), 0);
+        ck_assert_int_eq(store_reaper_backoff_get(s, "c1", &b), 0);
+        ck_assert_str_eq(b.container_id, "c1");
+        ck_assert_uint_eq(b.failures, 1);
+        ck_assert_uint_eq(b.next_attempt_at, 12345);
+        ck_assert(!b.quarantined);
+        ck_assert_uint_gt(b.updated_at, 0);
+        store_reaper_backoff_done(&b);
+
+        p.failures = 5;
+        p.quarantined = true;
+        p.next_attempt_at = 99999;
+        ck_assert_int_eq(store_reaper_backoff_put(s, &p), 0);
+        ck_assert_int_eq(store_reaper_backoff_get(s, "c1", &b), 0);
+        ck_assert_uint_eq(b.failures, 5);
+        ck_assert(b.quarantined);
+        ck_assert_uint_eq(b.next_attempt_at, 99999);
+        store_reaper_backoff_done(&b);
+
+        ck_assert_int_eq(store_reaper_backoff_delete(s, "c1"), 0);
+        ck_assert_int_eq(store_reaper_backoff_delete(s, "c1"), -ENOENT);
+        StoreReaperBackoff bad = {};
+        ck_assert_int_eq(store_reaper_backoff_put(s, &bad), -EINVAL);
+        store_close(s);
+}
+END_TEST
+
+/* ---- several processes at once (the multi-host case) ---- */
+
+#define CLAIM_EXECUTIONS 100
+#define CLAIM_WORKERS 4
+
+START_TEST(test_concurrent_claims_never_hand_out_the_same_execution) {
+        Store *s = open_store();
+        char ids[CLAIM_EXECUTIONS][UUID_STRING_MAX];
+        int fds[2];
+
+        for (size_t i = 0; i < CLAIM_EXECUTIONS; i++)
+                make_execution(s, NULL, ids[i]);
+        s = store_close(s);
+
+        ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+        pid_t pids[CLAIM_WORKERS];
+        for (size_t w = 0; w < CLAIM_WORKERS; w++) {
+                pids[w] = fork();
+                ck_assert_int_ge(pids[w], 0);
+                if (pids[w] == 0) {
+                        char owner[32];
+                        Error e = ERROR_INIT;
+                        Store *cs = NULL;
+                        int r;
+                        close(fds[0]);
+                        snprintf(owner, sizeof owner, "host-%zu", w);
+                        if (store_open(test_url, &e, &cs) < 0)
+                                _exit(2);
+                        for (;;) {
+                                StoreExecution c = {};
+                                r = store_execution_claim(cs, owner, 60 * USEC_PER_SEC, &c);
+                                if (r == 0)
+                                        break;
+                                if (r < 0) {
+                                        fprintf(stderr, "claim: %d %s\n", r, store_last_error(cs));
+                                        _exit(3);
+                                }
+                                char line[UUID_STRING_MAX + 1];
+                                memcpy(line, c.id, UUID_STRING_MAX);
+                                line[UUID_STRING_MAX - 1] = '\n';
+                                /* Short lines to a pipe are written atomically. */
+                                if (write(fds[1], line, UUID_STRING_MAX) != UUID_STRING_MAX)
+                                        _exit(4);
+                                store_execution_done(&c);
+                        }
+                        store_close(cs);
+                        _exit(0);
+                }
+        }
+        close(fds[1]);
+
+        _cleanup_fclose_ FILE *f = fdopen(fds[0], "r");
+        char line[128];
+        size_t n = 0;
+        static char got[CLAIM_EXECUTIONS * 2][UUID_STRING_MAX];
+        while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = 0;
+                ck_assert_uint_lt(n, ELEMENTSOF(got));
+                memcpy(got[n++], line, UUID_STRING_MAX);
+        }
+        for (size_t w = 0; w < CLAIM_WORKERS; w++) {
+                int status;
+                ck_assert_int_eq(waitpid(pids[w], &status, 0), pids[w]);
+                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker %zu failed", w);
+        }
+        /* Every execution claimed exactly once. */
+        ck_assert_uint_eq(n, CLAIM_EXECUTIONS);
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n; j++)
+                        ck_assert_str_ne(got[i], got[j]);
+        for (size_t i = 0; i < CLAIM_EXECUTIONS; i++) {
+                bool found = false;
+                for (size_t j = 0; j < n && !found; j++)
+                        found = streq(ids[i], got[j]);
+                ck_assert_msg(found, "execution %s never claimed", ids[i]);
+        }
+
+        s = open_store();
+        StoreExecution c = {};
+        ck_assert_int_eq(store_execution_claim(s, "late", 60 * USEC_PER_SEC, &c), 0);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_concurrent_event_appends_stay_gapless) {
+        Store *s = open_store();
+        char id[UUID_STRING_MAX];
+        make_execution(s, NULL, id);
+        s = store_close(s);
+
+        pid_t pids[3];
+        for (size_t w = 0; w < ELEMENTSOF(pids); w++) {
+                pids[w] = fork();
+                ck_assert_int_ge(pids[w], 0);
+                if (pids[w] == 0) {
+                        Error e = ERROR_INIT;
+                        Store *cs = NULL;
+                        if (store_open(test_url, &e, &cs) < 0)
+                                _exit(2);
+                        for (int i = 0; i < 40; i++) {
+                                int r;
+                                /* PostgreSQL may report a serialization conflict: retry as callers do. */
+                                while ((r = store_event_append(cs, id, "log", "{}", NULL)) == -EBUSY)
+                                        ;
+                                if (r < 0) {
+                                        fprintf(stderr, "append: %d %s\n", r, store_last_error(cs));
+                                        _exit(3);
+                                }
+                        }
+                        store_close(cs);
+                        _exit(0);
+                }
+        }
+        for (size_t w = 0; w < ELEMENTSOF(pids); w++) {
+                int status;
+                ck_assert_int_eq(waitpid(pids[w], &status, 0), pids[w]);
+                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %zu failed", w);
+        }
+        s = open_store();
+        StoreEvent *list = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(store_event_list(s, id, 0, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 120);
+        for (size_t i = 0; i < n; i++)
+                ck_assert_uint_eq(list[i].seq, i + 1);
+        store_event_array_free(list, n);
+        store_close(s);
+}
+END_TEST
+
+/* ---- suite ---- */
+
+static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardown)(void)) {
+        const TTest *const tests[] = {
+                test_open_applies_migrations_once_and_is_idempotent,
+                test_open_from_many_processes_at_once_migrates_once,
+                test_agents_put_get_list_delete,
+                test_execution_create_get_round_trips_every_field,
+                test_execution_values_are_bound_not_spliced,
+                test_execution_transitions_are_guarded,
+                test_execution_list_paginates_newest_first_with_stable_cursor,
+                test_execution_claim_lease_and_heartbeat,
+                test_execution_output_delete_and_prune,
+                test_iterations_begin_update_list_and_bound_output,
+                test_containers_record_update_list,
+                test_events_are_ordered_per_execution,
+                test_volumes_crud_tenant_lookup_and_expiry,
+                test_reaper_backoff_get_put_delete,
+                test_concurrent_claims_never_hand_out_the_same_execution,
+                test_concurrent_event_appends_stay_gapless,
+        };
+        TCase *tc = tcase_create(name);
+        tcase_set_timeout(tc, 120);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        for (size_t i = 0; i < ELEMENTSOF(tests); i++)
+                tcase_add_test(tc, tests[i]);
+        return tc;
+}
+
+int main(void) {
+        Suite *s = suite_create("store");
+        TCase *tc = tcase_create("common");
+        tcase_add_test(tc, test_open_rejects_bad_urls_naming_the_field);
+        tcase_add_test(tc, test_url_redact_hides_passwords);
+        tcase_add_test(tc, test_enum_strings_round_trip);
+        suite_add_tcase(s, tc);
+
+        suite_add_tcase(s, backend_tcase("sqlite", setup_sqlite, teardown_sqlite));
+        if (getenv("AEGIS_TEST_PG_PORT"))
+                suite_add_tcase(s, backend_tcase("postgresql", setup_pg, teardown_pg));
+        else if (streq(getenv("CI"), "true")) {
+                fprintf(stderr, "FAIL: AEGIS_TEST_PG_PORT is not set: run tests/integration/test-store.sh, "
+                                "which starts PostgreSQL\n");
+                return 1;
+        } else
+                fprintf(stderr, "SKIP: postgresql half of the store suite: AEGIS_TEST_PG_PORT is not set "
+                                "(tests/integration/test-store.sh starts a server)\n");
+        return run_suite(s);
+}
