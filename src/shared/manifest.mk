@@ -10,3 +10,9 @@ TESTS += tests/unit/test-yaml-tree
 tests_unit_test_yaml_tree_SOURCES = tests/unit/test-yaml-tree.c
 tests_unit_test_yaml_tree_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_yaml_tree_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-manifest
+TESTS += tests/unit/test-manifest
+tests_unit_test_manifest_SOURCES = tests/unit/test-manifest.c
+tests_unit_test_manifest_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_manifest_LDADD = $(TEST_LIBS)

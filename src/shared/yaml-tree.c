@@ -674,7 +674,8 @@ static int parser_error(Builder *b, const yaml_parser_t *p) {
                                  p->problem_offset, problem);
         default:
                 if (p->context)
-                        return error_set(b->error, -EBADMSG, "%s:%zu:%zu: invalid YAML: %s %s (line %zu)",
+                        return error_set(b->error, -EBADMSG,
+                                         "%s:%zu:%zu: invalid YAML: %s %s that started at line %zu",
                                          b->doc->file, p->problem_mark.line + 1, p->problem_mark.column + 1,
                                          problem, p->context, p->context_mark.line + 1);
                 return error_set(b->error, -EBADMSG, "%s:%zu:%zu: invalid YAML: %s", b->doc->file,

@@ -1,0 +1,752 @@
+/* test-manifest.c — agent manifests: every field in both spellings, defaults, every error
+ * message (exact text), warnings, hostile inputs, the JSON form and the canonical JSON. */
+#include <check.h>
+#include <dirent.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "util.h"
+#include "test-main.h"
+
+#define HEAD                                                                                              \
+        "apiVersion: 100monkeys.ai/v1\nkind: Agent\nmetadata:\n  name: t\nspec:\n  runtime:\n    image: " \
+        "busybox\n"
+
+static ManifestPlan *ok(const char *text) {
+        Error e = ERROR_INIT;
+        ManifestPlan *p = NULL;
+        int r = manifest_parse(text, strlen(text), "a.yaml", &p, &e);
+        ck_assert_msg(r == 0, "parse failed: %s", e.message);
+        ck_assert_ptr_nonnull(p);
+        return p;
+}
+
+static void fails_len(const char *text, size_t len, int code, const char *message) {
+        Error e = ERROR_INIT;
+        ManifestPlan *p = NULL;
+        int r = manifest_parse(text, len, "a.yaml", &p, &e);
+        ck_assert_msg(r < 0, "parse unexpectedly succeeded; expected: %s", message);
+        ck_assert_ptr_null(p);
+        ck_assert_str_eq(e.message, message);
+        if (code != 0)
+                ck_assert_int_eq(r, code);
+}
+
+static void fails(const char *text, const char *message) {
+        fails_len(text, strlen(text), 0, message);
+}
+
+START_TEST(test_manifest_defaults) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok("spec:\n  runtime:\n    image: busybox\n");
+
+        ck_assert_ptr_null(p->name);
+        ck_assert_ptr_null(p->version);
+        ck_assert_str_eq(p->image, "busybox");
+        ck_assert_int_eq(p->pull_policy, MANIFEST_PULL_IF_NOT_PRESENT);
+        ck_assert_ptr_null(p->command);
+        ck_assert_ptr_null(p->workdir);
+        ck_assert(!p->keep_container_on_failure);
+        ck_assert_uint_eq(p->nano_cpus, 1000000000);
+        ck_assert_uint_eq(p->memory_bytes, 512 * 1024 * 1024);
+        ck_assert_uint_eq(p->pids_limit, 1024);
+        ck_assert_uint_eq(p->timeout_secs, 1800);
+        ck_assert_uint_eq(p->iteration_timeout_secs, 600);
+        ck_assert_uint_eq(p->max_iterations, 3);
+        ck_assert_uint_eq(p->n_env, 0);
+        ck_assert_uint_eq(p->uid, 1000);
+        ck_assert_uint_eq(p->gid, 1000);
+        ck_assert_int_eq(p->network_mode, MANIFEST_NETWORK_ALLOW);
+        ck_assert_ptr_null(p->network_allowlist);
+        ck_assert_ptr_null(p->network_denylist);
+        ck_assert(!p->read_only_rootfs);
+        ck_assert_uint_eq(p->n_validators, 0);
+        ck_assert_uint_eq(p->n_volumes, 0);
+        ck_assert_ptr_null(p->warnings);
+}
+END_TEST
+
+START_TEST(test_manifest_execution_block_changes_iteration_default) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(HEAD "  execution: {}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *q = ok(HEAD "  execution:\n    max_iterations: 7\n");
+
+        ck_assert_uint_eq(p->max_iterations, 5);
+        ck_assert_uint_eq(q->max_iterations, 7);
+}
+END_TEST
+
+START_TEST(test_manifest_seed_spellings) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p =
+                ok(HEAD "    image_pull_policy: Always\n"
+                        "    command: [sh, -c, 'echo hi', 5]\n"
+                        "    workdir: /workspace\n"
+                        "    keep_container_on_failure: true\n"
+                        "  resources:\n"
+                        "    cpu_quota: 0.5\n"
+                        "    memory_bytes: 1073741824\n"
+                        "    timeout_secs: 300\n"
+                        "    pids_limit: 64\n"
+                        "  security:\n"
+                        "    user: \"2000:3000\"\n"
+                        "    read_only_rootfs: true\n"
+                        "    network_policy:\n"
+                        "      mode: allow\n"
+                        "      allowlist: [pypi.org, api.github.com, 10.0.0.0/8]\n"
+                        "      denylist: ['*.evil.example']\n"
+                        "  environment:\n"
+                        "    B: two\n"
+                        "    A: 1\n"
+                        "    EMPTY: ''\n");
+
+        ck_assert_int_eq(p->pull_policy, MANIFEST_PULL_ALWAYS);
+        ck_assert_uint_eq(strv_length(p->command), 4);
+        ck_assert_str_eq(p->command[2], "echo hi");
+        ck_assert_str_eq(p->command[3], "5");
+        ck_assert_str_eq(p->workdir, "/workspace");
+        ck_assert(p->keep_container_on_failure);
+        ck_assert_uint_eq(p->nano_cpus, 500000000);
+        ck_assert_uint_eq(p->memory_bytes, 1073741824);
+        ck_assert_uint_eq(p->timeout_secs, 300);
+        ck_assert_uint_eq(p->iteration_timeout_secs, 300); /* min(600, overall) */
+        ck_assert_uint_eq(p->pids_limit, 64);
+        ck_assert_uint_eq(p->uid, 2000);
+        ck_assert_uint_eq(p->gid, 3000);
+        ck_assert(p->read_only_rootfs);
+        ck_assert_int_eq(p->network_mode, MANIFEST_NETWORK_ALLOW);
+        ck_assert_uint_eq(strv_length(p->network_allowlist), 3);
+        ck_assert_str_eq(p->network_allowlist[2], "10.0.0.0/8");
+        ck_assert_str_eq(p->network_denylist[0], "*.evil.example");
+        ck_assert_uint_eq(p->n_env, 3);
+        ck_assert_str_eq(p->env[0].name, "B"); /* manifest order */
+        ck_assert_str_eq(p->env[1].name, "A");
+        ck_assert_str_eq(p->env[1].value, "1");
+        ck_assert_str_eq(manifest_plan_getenv(p, "EMPTY"), "");
+        ck_assert_ptr_null(manifest_plan_getenv(p, "NOPE"));
+}
+END_TEST
+
+START_TEST(test_manifest_reference_spellings) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(HEAD "  security:\n"
+                                                                 "    user: 4242\n"
+                                                                 "    resources:\n"
+                                                                 "      cpu: 1500\n"
+                                                                 "      memory: 512Mi\n"
+                                                                 "      timeout: 10m\n"
+                                                                 "      pids: 100\n"
+                                                                 "    network:\n"
+                                                                 "      mode: deny\n"
+                                                                 "  env:\n"
+                                                                 "    X: y\n"
+                                                                 "  execution:\n"
+                                                                 "    max_iterations: 2\n"
+                                                                 "    iteration_timeout: 90s\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *q =
+                ok(HEAD "  security:\n    resources:\n      cpu: 250m\n      timeout: 600\n    network: "
+                        "{mode: none}\n"
+                        "  execution:\n    iteration_timeout_secs: 45\n");
+
+        ck_assert_uint_eq(p->nano_cpus, 1500000000);
+        ck_assert_uint_eq(p->memory_bytes, 512 * 1024 * 1024);
+        ck_assert_uint_eq(p->timeout_secs, 600);
+        ck_assert_uint_eq(p->pids_limit, 100);
+        ck_assert_uint_eq(p->uid, 4242);
+        ck_assert_uint_eq(p->gid, 4242);
+        ck_assert_int_eq(p->network_mode, MANIFEST_NETWORK_DENY);
+        ck_assert_str_eq(manifest_plan_getenv(p, "X"), "y");
+        ck_assert_uint_eq(p->max_iterations, 2);
+        ck_assert_uint_eq(p->iteration_timeout_secs, 90);
+
+        ck_assert_uint_eq(q->nano_cpus, 250000000);
+        ck_assert_uint_eq(q->timeout_secs, 600);
+        ck_assert_int_eq(q->network_mode, MANIFEST_NETWORK_NONE);
+        ck_assert_uint_eq(q->iteration_timeout_secs, 45);
+        ck_assert_uint_eq(q->max_iterations, 5);
+}
+END_TEST
+
+START_TEST(test_manifest_both_spellings_agreeing_are_accepted) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(
+                HEAD
+                "  resources: {cpu_quota: 1.5, memory_bytes: 536870912, timeout_secs: 600, pids_limit: 99}\n"
+                "  security:\n"
+                "    resources: {cpu: 1500, memory: 512Mi, timeout: 10m, pids: 99}\n"
+                "    network_policy: {mode: deny, allowlist: [a.org]}\n"
+                "    network: {mode: deny, allowlist: [a.org]}\n"
+                "  environment: {A: '1', B: '2'}\n"
+                "  env: {B: '2', A: 1}\n"
+                "  execution: {iteration_timeout: 1m, iteration_timeout_secs: 60}\n");
+
+        ck_assert_uint_eq(p->nano_cpus, 1500000000);
+        ck_assert_uint_eq(p->memory_bytes, 536870912);
+        ck_assert_uint_eq(p->timeout_secs, 600);
+        ck_assert_uint_eq(p->pids_limit, 99);
+        ck_assert_uint_eq(p->iteration_timeout_secs, 60);
+        ck_assert_uint_eq(p->n_env, 2);
+        ck_assert_str_eq(p->env[0].name, "A");
+}
+END_TEST
+
+START_TEST(test_manifest_both_spellings_disagreeing_name_both) {
+        fails(HEAD "  resources:\n    cpu_quota: 1\n  security:\n    resources:\n      cpu: 500\n",
+              "a.yaml:12:12: spec.security.resources.cpu: conflicts with spec.resources.cpu_quota at line 9 "
+              "(1000000000 vs 500000000 nano-CPUs): give only one of them");
+        fails(HEAD
+              "  resources:\n    memory_bytes: 536870912\n  security:\n    resources:\n      memory: 1Gi\n",
+              "a.yaml:12:15: spec.security.resources.memory: conflicts with spec.resources.memory_bytes at "
+              "line 9 "
+              "(536870912 vs 1073741824 bytes): give only one of them");
+        fails(HEAD "  security:\n    resources:\n      timeout: 600s\n  resources:\n    timeout_secs: 300\n",
+              "a.yaml:12:19: spec.resources.timeout_secs: conflicts with spec.security.resources.timeout at "
+              "line 10 "
+              "(600 vs 300 s): give only one of them");
+        fails(HEAD "  resources:\n    pids_limit: 100\n  security:\n    resources:\n      pids: 200\n",
+              "a.yaml:12:13: spec.security.resources.pids: conflicts with spec.resources.pids_limit at line "
+              "9 "
+              "(100 vs 200): give only one of them");
+        fails(HEAD "  security:\n    network_policy: {mode: allow}\n    network: {mode: deny}\n",
+              "a.yaml:10:14: spec.security.network: conflicts with spec.security.network_policy at line 9 "
+              "(different network policies): give only one of them");
+        fails(HEAD "  environment: {A: x}\n  env: {A: y}\n",
+              "a.yaml:9:8: spec.env: conflicts with spec.environment at line 8 (different variables): give "
+              "only one "
+              "of them");
+        fails(HEAD "  execution: {iteration_timeout: 2m, iteration_timeout_secs: 60}\n",
+              "a.yaml:8:62: spec.execution.iteration_timeout_secs: conflicts with "
+              "spec.execution.iteration_timeout at "
+              "line 8 (120 vs 60 s): give only one of them");
+}
+END_TEST
+
+START_TEST(test_manifest_timeouts) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(HEAD "  execution: {iteration_timeout: 1h}\n");
+
+        /* Only the iteration timeout given, above the overall default: one iteration may run to it. */
+        ck_assert_uint_eq(p->iteration_timeout_secs, 3600);
+        ck_assert_uint_eq(p->timeout_secs, 3600);
+        fails(HEAD "  resources: {timeout_secs: 100}\n  execution: {iteration_timeout: 200s}\n",
+              "a.yaml:9:34: spec.execution.iteration_timeout: 200 s is longer than the overall timeout of "
+              "100 s: "
+              "lower it or raise the overall timeout");
+        fails(HEAD "  resources: {timeout_secs: 0}\n",
+              "a.yaml:8:29: spec.resources.timeout_secs: expected an integer ≥ 1, got \"0\"");
+        fails(HEAD "  resources: {timeout_secs: 604801}\n",
+              "a.yaml:8:29: spec.resources.timeout_secs: expected an integer ≤ 604800, got \"604801\"");
+        fails(HEAD "  security: {resources: {timeout: forever}}\n",
+              "a.yaml:8:35: spec.security.resources.timeout: expected a duration ≥ 1 s (seconds, or like "
+              "\"600s\", "
+              "\"10m\", \"1h30m\"), got \"forever\"");
+}
+END_TEST
+
+START_TEST(test_manifest_field_errors) {
+        fails(HEAD "  resources:\n    memory_bytes: lots\n",
+              "a.yaml:9:19: spec.resources.memory_bytes: expected an integer ≥ 4194304, got \"lots\"");
+        fails(HEAD "  resources:\n    memory_bytes: 1024\n",
+              "a.yaml:9:19: spec.resources.memory_bytes: expected an integer ≥ 4194304, got \"1024\"");
+        fails(HEAD "  resources:\n    memory_bytes: \"67108864\"\n",
+              "a.yaml:9:19: spec.resources.memory_bytes: expected an integer ≥ 4194304, got the string "
+              "\"67108864\"");
+        fails(HEAD "  security: {resources: {memory: 2Ti}}\n",
+              "a.yaml:8:34: spec.security.resources.memory: expected a size ≤ 1099511627776 bytes (bytes, "
+              "or with a "
+              "suffix like \"512Mi\", \"1Gi\"), got \"2Ti\"");
+        fails(HEAD "  resources: {cpu_quota: 0}\n",
+              "a.yaml:8:26: spec.resources.cpu_quota: expected a number between 0.001 and 1024, got \"0\"");
+        fails(HEAD "  resources: {cpu_quota: lots}\n", "a.yaml:8:26: spec.resources.cpu_quota: expected a "
+                                                       "number between 0.001 and 1024, got \"lots\"");
+        fails(HEAD "  security: {resources: {cpu: 0}}\n",
+              "a.yaml:8:31: spec.security.resources.cpu: expected an integer ≥ 1, got \"0\"");
+        fails(HEAD "  resources: {pids_limit: 2}\n",
+              "a.yaml:8:27: spec.resources.pids_limit: expected an integer ≥ 16, got \"2\"");
+        fails(HEAD "    image_pull_policy: always\n", "a.yaml:8:24: spec.runtime.image_pull_policy: "
+                                                      "expected one of IfNotPresent, Always or Never, got "
+                                                      "\"always\" (did you mean \"Always\"?)");
+        fails(HEAD "    image_pull_policy: Sometimes\n",
+              "a.yaml:8:24: spec.runtime.image_pull_policy: expected one of IfNotPresent, Always or Never, "
+              "got "
+              "\"Sometimes\"");
+        fails(HEAD "    command: echo hi\n", "a.yaml:8:14: spec.runtime.command: expected a list of "
+                                             "arguments like [\"echo\", \"hello\"], got a string");
+        fails(HEAD "    command: []\n",
+              "a.yaml:8:14: spec.runtime.command: expected at least one argument (the program to run)");
+        fails(HEAD "    command: [echo, [x]]\n",
+              "a.yaml:8:21: spec.runtime.command[1]: expected a string, got a sequence");
+        fails(HEAD "    workdir: work\n", "a.yaml:8:14: spec.runtime.workdir: expected an absolute path "
+                                          "(starting with /), got \"work\"");
+        fails(HEAD "    keep_container_on_failure: yes\n",
+              "a.yaml:8:32: spec.runtime.keep_container_on_failure: expected a boolean (true or false), got "
+              "\"yes\"");
+        fails(HEAD "  security: {read_only_rootfs: 1}\n",
+              "a.yaml:8:32: spec.security.read_only_rootfs: expected a boolean (true or false), got \"1\"");
+        fails(HEAD "  security: {user: \"0:0\"}\n",
+              "a.yaml:8:20: spec.security.user: expected \"uid:gid\" (or a uid) of a non-root user, like "
+              "\"1000:1000\" (1 to 2147483647; root is refused), got \"0:0\"");
+        fails(HEAD "  security: {user: [1]}\n",
+              "a.yaml:8:20: spec.security.user: expected \"uid:gid\" (or a uid) of a non-root user, like "
+              "\"1000:1000\" (1 to 2147483647; root is refused), got a sequence");
+        fails(HEAD "  security: {user: \"1000:x\"}\n",
+              "a.yaml:8:20: spec.security.user: expected \"uid:gid\" (or a uid) of a non-root user, like "
+              "\"1000:1000\" (1 to 2147483647; root is refused), got \"1000:x\"");
+        fails(HEAD "  security: {network: {mode: open}}\n",
+              "a.yaml:8:30: spec.security.network.mode: expected one of allow, deny or none, got \"open\"");
+        fails(HEAD "  security: {network: {allowlist: pypi.org}}\n",
+              "a.yaml:8:35: spec.security.network.allowlist: expected a list of host names, addresses or "
+              "CIDRs like "
+              "[\"pypi.org\"], got a string");
+        fails(HEAD "  security: {network: {allowlist: ['a b']}}\n",
+              "a.yaml:8:36: spec.security.network.allowlist[0]: expected a host name, address or CIDR "
+              "(letters, "
+              "digits, .-_*:/), got \"a b\"");
+        fails(HEAD "  environment: {1X: a}\n", "a.yaml:8:17: spec.environment.1X: expected a variable name "
+                                               "of letters, digits and '_' not starting "
+                                               "with a digit (at most 255 bytes)");
+        fails(HEAD "  env: {AEGIS_TOKEN: a}\n",
+              "a.yaml:8:9: spec.env.AEGIS_TOKEN: names starting with AEGIS_ are reserved for the runtime");
+        fails(HEAD "  env: {A: }\n", "a.yaml:8:12: spec.env.A: expected a string, got null");
+        fails(HEAD "  env: [A=b]\n",
+              "a.yaml:8:8: spec.env: expected a mapping of NAME: value, got a sequence");
+        fails(HEAD "  execution: {max_iterations: 0}\n",
+              "a.yaml:8:31: spec.execution.max_iterations: expected an integer ≥ 1, got \"0\"");
+        fails(HEAD "  execution: {max_iterations: 101}\n",
+              "a.yaml:8:31: spec.execution.max_iterations: expected an integer ≤ 100, got \"101\"");
+}
+END_TEST
+
+START_TEST(test_manifest_structure_errors) {
+        fails("- a\n", "a.yaml:1:1: expected a manifest (a mapping with apiVersion, kind, metadata, spec), "
+                       "got a sequence");
+        fails("",
+              "a.yaml:1:1: expected a manifest (a mapping with apiVersion, kind, metadata, spec), got null");
+        fails("kind: Agent\n",
+              "a.yaml:1:1: spec: required key missing: the agent's runtime, resources and security");
+        fails("sepc: {}\n", "a.yaml:1:1: sepc: unknown key, did you mean \"spec\"?");
+        fails("apiVersion: v1\nspec: {}\n",
+              "a.yaml:1:13: apiVersion: expected \"100monkeys.ai/v1\", got \"v1\"");
+        fails("kind: Tool\nspec: {}\n", "a.yaml:1:7: kind: expected \"Agent\", got \"Tool\"");
+        fails("metadata: {name: Hello}\nspec: {}\n",
+              "a.yaml:1:18: metadata.name: expected a name of lowercase letters, digits and '-' matching "
+              "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ (at most 63 bytes), got \"Hello\"");
+        fails("metadata: {name: a-}\nspec: {}\n",
+              "a.yaml:1:18: metadata.name: expected a name of lowercase letters, digits and '-' matching "
+              "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ (at most 63 bytes), got \"a-\"");
+        fails("metadata: {nmae: x}\nspec: {}\n",
+              "a.yaml:1:12: metadata.nmae: unknown key, did you mean \"name\"?");
+        fails("spec: {}\n",
+              "a.yaml:1:7: spec.runtime: required key missing: a mapping with at least image: (the "
+              "container image to run)");
+        fails("spec: {runtime: {}}\n",
+              "a.yaml:1:17: spec.runtime.image: required key missing: the container image "
+              "to run, e.g. \"localhost/aegis-test-busybox:latest\"");
+        fails("spec: {runtime: {language: python, version: '3.12'}}\n",
+              "a.yaml:1:28: spec.runtime.language: language runtimes are not supported: give "
+              "spec.runtime.image (a "
+              "container image) instead");
+        fails("spec: {runtime: {image: 'bad image'}}\n",
+              "a.yaml:1:25: spec.runtime.image: expected an image reference like "
+              "\"localhost/aegis-test-busybox:latest\" (letters, digits, ._/:@+-, at most 512 bytes), got "
+              "\"bad "
+              "image\"");
+        fails("spec: {runtime: {image: '-x'}}\n",
+              "a.yaml:1:25: spec.runtime.image: expected an image reference like "
+              "\"localhost/aegis-test-busybox:latest\" (letters, digits, ._/:@+-, at most 512 bytes), got "
+              "\"-x\"");
+        fails(HEAD "    imgae: x\n", "a.yaml:8:5: spec.runtime.imgae: unknown key, did you mean \"image\"?");
+        fails(HEAD "  resources: {memroy_bytes: 5}\n",
+              "a.yaml:8:15: spec.resources.memroy_bytes: unknown key, did you mean \"memory_bytes\"?");
+        fails(HEAD "  enviroment: {}\n",
+              "a.yaml:8:3: spec.enviroment: unknown key, did you mean \"environment\"?");
+        fails(HEAD "  security: {resources: {gpu: 1}}\n",
+              "a.yaml:8:26: spec.security.resources.gpu: unknown key, did you mean \"cpu\"?");
+        fails(HEAD "  zzz: 1\n",
+              "a.yaml:8:3: spec.zzz: unknown key (known keys: runtime, resources, security, "
+              "environment, env, execution, volumes, description, tools, task, context, schedule)");
+        fails(HEAD "  resources: 5\n",
+              "a.yaml:8:14: spec.resources: expected a mapping (key: value pairs), got \"5\"");
+}
+END_TEST
+
+START_TEST(test_manifest_validators) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(
+                HEAD
+                "  execution:\n"
+                "    validation:\n"
+                "      - type: exit_code\n"
+                "      - {type: exit_code, expected: 3}\n"
+                "      - {type: regex, pattern: '^ok [0-9]+$', target: stderr}\n"
+                "      - {type: regex, pattern: done}\n"
+                "      - type: json_schema\n"
+                "        schema: {type: object, required: [answer], properties: {answer: {type: integer}}}\n"
+                "      - {type: semantic, judge: whatever}\n");
+
+        ck_assert_uint_eq(p->n_validators, 5);
+        ck_assert_int_eq(p->validators[0].type, MANIFEST_VALIDATOR_EXIT_CODE);
+        ck_assert_int_eq(p->validators[0].expected_exit_code, 0);
+        ck_assert_int_eq(p->validators[1].expected_exit_code, 3);
+        ck_assert_int_eq(p->validators[2].type, MANIFEST_VALIDATOR_REGEX);
+        ck_assert_int_eq(p->validators[2].target, MANIFEST_STREAM_STDERR);
+        ck_assert_int_eq(regexec(&p->validators[2].regex, "ok 42", 0, NULL, 0), 0);
+        ck_assert_int_ne(regexec(&p->validators[2].regex, "ok x", 0, NULL, 0), 0);
+        ck_assert_int_eq(p->validators[3].target, MANIFEST_STREAM_STDOUT);
+        ck_assert_int_eq(p->validators[4].type, MANIFEST_VALIDATOR_JSON_SCHEMA);
+        ck_assert_str_eq(
+                json_object_to_json_string_ext(p->validators[4].schema, JSON_C_TO_STRING_PLAIN),
+                "{\"type\":\"object\",\"required\":[\"answer\"],\"properties\":{\"answer\":{\"type\":"
+                "\"integer\"}}}");
+        ck_assert_uint_eq(strv_length(p->warnings), 1);
+        ck_assert_str_eq(p->warnings[0],
+                         "a.yaml:16:9: spec.execution.validation[5]: not acted on: LLM-judged "
+                         "validators are not run by this runtime");
+
+        fails(HEAD "  execution: {validation: {type: regex}}\n",
+              "a.yaml:8:27: spec.execution.validation: expected a list of validators like [{type: "
+              "exit_code}], got a "
+              "mapping");
+        fails(HEAD "  execution: {validation: [{pattern: x}]}\n",
+              "a.yaml:8:28: spec.execution.validation[0].type: required key missing: exit_code, regex or "
+              "json_schema");
+        fails(HEAD "  execution: {validation: [{type: regexp}]}\n",
+              "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex or json_schema, "
+              "got "
+              "\"regexp\" (did you mean \"regex\"?)");
+        fails(HEAD "  execution: {validation: [{type: llm}]}\n",
+              "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex or json_schema, "
+              "got \"llm\"");
+        fails(HEAD "  execution: {validation: [{type: regex}]}\n",
+              "a.yaml:8:28: spec.execution.validation[0].pattern: required key missing: a POSIX extended "
+              "regular "
+              "expression");
+        fails(HEAD "  execution: {validation: [{type: regex, pattern: '(a'}]}\n",
+              "a.yaml:8:51: spec.execution.validation[0].pattern: invalid regular expression: Unmatched ( "
+              "or \\(");
+        fails(HEAD "  execution: {validation: [{type: regex, pattern: '(a)\\1'}]}\n",
+              "a.yaml:8:51: spec.execution.validation[0].pattern: back-references (\\1) are not supported");
+        fails(HEAD "  execution: {validation: [{type: regex, pattern: '((a{255}){255}){255}'}]}\n",
+              "a.yaml:8:51: spec.execution.validation[0].pattern: counted repetitions {n,m} too large (the "
+              "product of "
+              "their bounds must be at most 65536)");
+        fails(HEAD "  execution: {validation: [{type: regex, pattern: x, target: both}]}\n",
+              "a.yaml:8:62: spec.execution.validation[0].target: expected one of stdout or stderr, got "
+              "\"both\"");
+        fails(HEAD "  execution: {validation: [{type: regex, pattern: x, flags: i}]}\n",
+              "a.yaml:8:54: spec.execution.validation[0].flags: unknown key (known keys: type, pattern, "
+              "target)");
+        fails(HEAD "  execution: {validation: [{type: exit_code, expected: 256}]}\n",
+              "a.yaml:8:56: spec.execution.validation[0].expected: expected an integer ≤ 255, got \"256\"");
+        fails(HEAD "  execution: {validation: [{type: json_schema}]}\n",
+              "a.yaml:8:28: spec.execution.validation[0].schema: required key missing: a JSON Schema (a "
+              "mapping)");
+        fails(HEAD "  execution: {validation: [{type: json_schema, schema: '{}'}]}\n",
+              "a.yaml:8:56: spec.execution.validation[0].schema: expected a mapping (key: value pairs), got "
+              "\"{}\"");
+}
+END_TEST
+
+START_TEST(test_manifest_volumes) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(
+                HEAD "  volumes:\n"
+                     "    - name: work\n"
+                     "      mount_path: /workspace\n"
+                     "    - name: cache\n"
+                     "      storage_class: persistent\n"
+                     "      mount_path: /workspace/cache\n"
+                     "      access_mode: read-only\n"
+                     "      size_limit: 5Gi\n"
+                     "      volume_id: vol-123\n"
+                     "    - {name: tmp, mount_path: /workspace/a/b, ttl_hours: 2, size_limit: 1048576}\n");
+
+        ck_assert_uint_eq(p->n_volumes, 3);
+        ck_assert_str_eq(p->volumes[0].name, "work");
+        ck_assert_int_eq(p->volumes[0].storage_class, MANIFEST_STORAGE_EPHEMERAL);
+        ck_assert_int_eq(p->volumes[0].access_mode, MANIFEST_ACCESS_READ_WRITE);
+        ck_assert_uint_eq(p->volumes[0].size_limit_bytes, UINT64_C(1) << 30);
+        ck_assert_uint_eq(p->volumes[0].ttl_hours, 24);
+        ck_assert_ptr_null(p->volumes[0].volume_id);
+        ck_assert_int_eq(p->volumes[1].storage_class, MANIFEST_STORAGE_PERSISTENT);
+        ck_assert_int_eq(p->volumes[1].access_mode, MANIFEST_ACCESS_READ_ONLY);
+        ck_assert_uint_eq(p->volumes[1].size_limit_bytes, UINT64_C(5) << 30);
+        ck_assert_uint_eq(p->volumes[1].ttl_hours, 0);
+        ck_assert_str_eq(p->volumes[1].volume_id, "vol-123");
+        ck_assert_str_eq(p->volumes[1].mount_path, "/workspace/cache");
+        ck_assert_uint_eq(p->volumes[2].ttl_hours, 2);
+        ck_assert_uint_eq(p->volumes[2].size_limit_bytes, 1048576);
+
+        fails(HEAD "  volumes: {name: x}\n",
+              "a.yaml:8:12: spec.volumes: expected a list of volumes like [{name: work, "
+              "mount_path: /workspace}], got a mapping");
+        fails(HEAD "  volumes: [{mount_path: /workspace}]\n",
+              "a.yaml:8:13: spec.volumes[0].name: required key missing: a name for the volume, e.g. "
+              "\"workspace\"");
+        fails(HEAD "  volumes: [{name: Work, mount_path: /workspace}]\n",
+              "a.yaml:8:20: spec.volumes[0].name: expected a name of lowercase letters, digits and '-' "
+              "matching "
+              "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ (at most 63 bytes), got \"Work\"");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace}, {name: a, mount_path: /workspace/b}]\n",
+              "a.yaml:8:55: spec.volumes[1].name: duplicate volume name \"a\"");
+        fails(HEAD "  volumes: [{name: a}]\n",
+              "a.yaml:8:13: spec.volumes[0].mount_path: required key missing: where "
+              "the volume appears, \"/workspace\" or below");
+        static const char *const bad_paths[] = { "/etc",           "/workspace/../etc", "/workspace/",
+                                                 "/workspace//x",  "/workspacex",       "/workspace/./x",
+                                                 "/workspace/a,b", "/workspace/a:b" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_paths); i++) {
+                _cleanup_free_ char *doc =
+                        asprintf_safe(HEAD "  volumes: [{name: a, mount_path: '%s'}]\n", bad_paths[i]);
+                _cleanup_free_ char *msg = asprintf_safe(
+                        "a.yaml:8:35: spec.volumes[0].mount_path: expected /workspace or a normalised path "
+                        "below it "
+                        "(no '.', '..', empty components, trailing '/', ',' or ':'), got \"%s\"",
+                        bad_paths[i]);
+                fails(doc, msg);
+        }
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace}, {name: b, mount_path: /workspace}]\n",
+              "a.yaml:8:70: spec.volumes[1].mount_path: volume \"a\" is already mounted at /workspace");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace, storage_class: nfs}]\n",
+              "a.yaml:8:62: spec.volumes[0].storage_class: expected one of ephemeral or persistent, got "
+              "\"nfs\"");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace, access_mode: rw}]\n",
+              "a.yaml:8:60: spec.volumes[0].access_mode: expected one of read-write or read-only, got "
+              "\"rw\"");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace, access_mode: read_only}]\n",
+              "a.yaml:8:60: spec.volumes[0].access_mode: expected one of read-write or read-only, got "
+              "\"read_only\" "
+              "(did you mean \"read-only\"?)");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace, size_limit: 1Ki}]\n",
+              "a.yaml:8:59: spec.volumes[0].size_limit: expected a size ≥ 1048576 bytes (bytes, or with a "
+              "suffix "
+              "like \"512Mi\", \"1Gi\"), got \"1Ki\"");
+        fails(HEAD
+              "  volumes: [{name: a, mount_path: /workspace, storage_class: persistent, ttl_hours: 5}]\n",
+              "a.yaml:8:85: spec.volumes[0].ttl_hours: only ephemeral volumes expire; remove ttl_hours or "
+              "use "
+              "storage_class: ephemeral");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace, ttl_hours: 0}]\n",
+              "a.yaml:8:58: spec.volumes[0].ttl_hours: expected an integer ≥ 1, got \"0\"");
+        fails(HEAD "  volumes: [{name: a, mount_path: /workspace, volume_id: ../x}]\n",
+              "a.yaml:8:58: spec.volumes[0].volume_id: expected a volume id (1 to 64 of A-Z a-z 0-9 _ . -), "
+              "got "
+              "\"../x\"");
+}
+END_TEST
+
+START_TEST(test_manifest_warnings_for_reference_fields) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(HEAD "    language: python\n"
+                                                                 "  tools: [web-search]\n"
+                                                                 "  task: {prompt: hi}\n"
+                                                                 "  security:\n"
+                                                                 "    filesystem: {read: [/workspace]}\n"
+                                                                 "    resources: {disk: 1Gi}\n");
+
+        ck_assert_uint_eq(strv_length(p->warnings), 5);
+        ck_assert_str_eq(p->warnings[0],
+                         "a.yaml:9:10: spec.tools: accepted but not acted on by this runtime");
+        ck_assert_str_eq(p->warnings[1],
+                         "a.yaml:10:9: spec.task: accepted but not acted on by this runtime");
+        ck_assert_str_eq(p->warnings[2],
+                         "a.yaml:8:15: spec.runtime.language: not acted on: spec.runtime.image is run");
+        ck_assert_str_eq(p->warnings[3],
+                         "a.yaml:12:17: spec.security.filesystem: not acted on: the container sees "
+                         "only its image and spec.volumes (use read_only_rootfs)");
+        ck_assert_str_eq(p->warnings[4],
+                         "a.yaml:13:23: spec.security.resources.disk: not acted on: a container's disk "
+                         "is not limited; size volumes with spec.volumes[].size_limit");
+}
+END_TEST
+
+START_TEST(test_manifest_json_form) {
+        static const char json[] =
+                "{\"apiVersion\":\"100monkeys.ai/v1\",\"kind\":\"Agent\",\"metadata\":{\"name\":\"j\"},"
+                "\"spec\":{\"runtime\":{\"image\":\"busybox\",\"command\":[\"echo\",\"hi\"]},"
+                "\"resources\":{\"cpu_quota\":0.25,\"memory_bytes\":8388608},"
+                "\"environment\":{\"K\":\"v\"}}}";
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(json);
+
+        ck_assert_str_eq(p->name, "j");
+        ck_assert_uint_eq(p->nano_cpus, 250000000);
+        ck_assert_uint_eq(p->memory_bytes, 8388608);
+        ck_assert_str_eq(p->command[1], "hi");
+        fails("{\"spec\": {\"runtime\": {\"image\": \"busybox\"}, \"resources\": {\"memory_bytes\": "
+              "\"lots\"}}}",
+              "a.yaml:1:74: spec.resources.memory_bytes: expected an integer ≥ 4194304, got \"lots\"");
+}
+END_TEST
+
+START_TEST(test_manifest_canonical_json_round_trips) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p =
+                ok(HEAD "    image_pull_policy: Never\n    command: [a, '1', 'x\"y']\n    workdir: /w\n"
+                        "  security:\n    user: 5:6\n    network: {mode: allow, allowlist: [a.org], "
+                        "denylist: [b.org]}\n"
+                        "    resources: {cpu: 1, memory: 5Mi, timeout: 1h, pids: 77}\n"
+                        "  env: {Z: '007', A: 'true'}\n"
+                        "  execution:\n    iteration_timeout: 5m\n"
+                        "    validation: [{type: regex, pattern: 'a|b'}, {type: json_schema, schema: {x: "
+                        "[1, 2.5, null]}}]\n"
+                        "  volumes: [{name: v, mount_path: /workspace/v, storage_class: persistent, "
+                        "size_limit: 2Gi}]\n");
+        _cleanup_free_ char *s = manifest_plan_to_json_string(p), *s2 = NULL;
+        _cleanup_(manifest_plan_freep) ManifestPlan *q = NULL;
+
+        ck_assert_ptr_nonnull(s);
+        ck_assert_str_eq(
+                s,
+                "{\"apiVersion\":\"100monkeys.ai/"
+                "v1\",\"kind\":\"Agent\",\"metadata\":{\"name\":\"t\"},\"spec\":{"
+                "\"runtime\":{\"image\":\"busybox\",\"image_pull_policy\":\"Never\",\"command\":[\"a\","
+                "\"1\","
+                "\"x\\\"y\"],\"workdir\":\"/"
+                "w\",\"keep_container_on_failure\":false},\"resources\":{\"cpu_quota\":"
+                "0.001,\"memory_bytes\":5242880,\"timeout_secs\":3600,\"pids_limit\":77},\"security\":{"
+                "\"user\":"
+                "\"5:6\",\"read_only_rootfs\":false,\"network_policy\":{\"mode\":\"allow\",\"allowlist\":["
+                "\"a.org\"],"
+                "\"denylist\":[\"b.org\"]}},\"environment\":{\"Z\":\"007\",\"A\":\"true\"},\"execution\":{"
+                "\"max_iterations\":5,\"iteration_timeout\":\"300s\",\"validation\":[{\"type\":\"regex\","
+                "\"pattern\":\"a|b\",\"target\":\"stdout\"},{\"type\":\"json_schema\",\"schema\":{\"x\":[1,"
+                "2.5,"
+                "null]}}]},\"volumes\":[{\"name\":\"v\",\"storage_class\":\"persistent\",\"mount_path\":"
+                "\"/workspace/v\",\"access_mode\":\"read-write\",\"size_limit\":2147483648}]}}");
+        q = ok(s);
+        s2 = manifest_plan_to_json_string(q);
+        ck_assert_str_eq(s, s2);
+        ck_assert_uint_eq(q->nano_cpus, p->nano_cpus);
+        ck_assert_str_eq(manifest_plan_getenv(q, "Z"), "007");
+}
+END_TEST
+
+START_TEST(test_manifest_hostile_inputs) {
+        _cleanup_free_ char *buf = malloc(MANIFEST_MAX_INPUT + 2);
+        size_t o;
+
+        /* Deep nesting stops at the depth limit, long before the input runs out. */
+        memset(buf, '[', 100000);
+        fails_len(buf, 100000, -E2BIG, "a.yaml:1:33: nesting deeper than 32 levels");
+        /* A document larger than the limit is refused before parsing. */
+        memset(buf, ' ', MANIFEST_MAX_INPUT + 1);
+        fails_len(buf, MANIFEST_MAX_INPUT + 1, -EMSGSIZE,
+                  "a.yaml: document is 262145 bytes, more than the limit of 262144 bytes");
+        /* A huge string. */
+        o = (size_t) snprintf(buf, 64, "spec: {runtime: {image: '");
+        memset(buf + o, 'x', 70000);
+        memcpy(buf + o + 70000, "'}}", 4);
+        fails_len(buf, strlen(buf), -E2BIG, "a.yaml:1:25: string longer than 65536 bytes");
+        /* Too many environment variables. */
+        o = (size_t) snprintf(buf, 256, HEAD "  env:\n");
+        for (unsigned i = 0; i <= MANIFEST_MAX_ENV; i++)
+                o += (size_t) snprintf(buf + o, 64, "    V%u: x\n", i);
+        fails_len(buf, o, -E2BIG, "a.yaml:9:5: spec.env: more than 256 variables");
+        /* Many keys: bounded by the node limit. */
+        o = 0;
+        for (unsigned i = 0; i < 20000; i++)
+                o += (size_t) snprintf(buf + o, 64, "k%u: 1\n", i);
+        fails_len(buf, o, -E2BIG, "a.yaml:10000:8: document has more than 20000 nodes");
+        /* Alias bombs never expand. */
+        fails("a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nspec: {}\n",
+              "a.yaml:2:8: aliases (*a) are not supported: write the value out");
+        /* Invalid UTF-8 in the input and through escapes. */
+        fails_len("spec: {runtime: {image: \"\xc3\x28\"}}", 31, -EBADMSG,
+                  "a.yaml: invalid input at byte 26: invalid trailing UTF-8 octet");
+        fails(HEAD "  env: {A: \"\\0\"}\n", "a.yaml:8:12: string is not valid UTF-8 or contains a NUL byte");
+        fails(HEAD "  env: {A: \"\\ud800\"}\n",
+              "a.yaml:8:15: invalid YAML: found invalid Unicode character escape code "
+              "while parsing a quoted scalar that started at line 8");
+        /* Too many volumes, validators, arguments, hosts. */
+        o = (size_t) snprintf(buf, 256, HEAD "  volumes:\n");
+        for (unsigned i = 0; i <= MANIFEST_MAX_VOLUMES; i++)
+                o += (size_t) snprintf(buf + o, 128, "    - {name: v%u, mount_path: /workspace/%u}\n", i, i);
+        fails_len(buf, o, -E2BIG, "a.yaml:9:5: spec.volumes: more than 16 volumes");
+        o = (size_t) snprintf(buf, 256, HEAD "    command:\n");
+        for (unsigned i = 0; i <= MANIFEST_MAX_ARGS; i++)
+                o += (size_t) snprintf(buf + o, 128, "      - a\n");
+        fails_len(buf, o, -E2BIG, "a.yaml:9:7: spec.runtime.command: more than 256 arguments");
+}
+END_TEST
+
+START_TEST(test_manifest_enum_tables) {
+        ck_assert_str_eq(manifest_pull_policy_to_string(MANIFEST_PULL_NEVER), "Never");
+        ck_assert_int_eq(manifest_pull_policy_from_string("IfNotPresent"), MANIFEST_PULL_IF_NOT_PRESENT);
+        ck_assert_int_eq(manifest_pull_policy_from_string("never"), -EINVAL);
+        ck_assert_str_eq(manifest_network_mode_to_string(MANIFEST_NETWORK_NONE), "none");
+        ck_assert_int_eq(manifest_validator_type_from_string("json_schema"), MANIFEST_VALIDATOR_JSON_SCHEMA);
+        ck_assert_str_eq(manifest_stream_to_string(MANIFEST_STREAM_STDERR), "stderr");
+        ck_assert_str_eq(manifest_storage_class_to_string(MANIFEST_STORAGE_PERSISTENT), "persistent");
+        ck_assert_int_eq(manifest_access_mode_from_string("read-only"), MANIFEST_ACCESS_READ_ONLY);
+        ck_assert_ptr_null(manifest_access_mode_to_string(_MANIFEST_ACCESS_MAX));
+}
+END_TEST
+
+START_TEST(test_manifest_examples_parse) {
+        const char *top = getenv("top_srcdir");
+        _cleanup_free_ char *dir = path_join(top ? top : "..", "examples");
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        unsigned agents = 0;
+
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL, *data = NULL;
+                ManifestPlan *p = NULL;
+                Error e = ERROR_INIT;
+                size_t size;
+
+                if (!endswith(de->d_name, ".yaml") && !endswith(de->d_name, ".json"))
+                        continue;
+                path = path_join(dir, de->d_name);
+                ck_assert_int_eq(read_full_file(path, MANIFEST_MAX_INPUT, &data, &size), 0);
+                if (!strstr(data, "kind: Agent") && !strstr(data, "\"kind\": \"Agent\""))
+                        continue; /* a configuration file, not a manifest */
+                ck_assert_msg(manifest_parse_file(path, &p, &e) == 0, "%s: %s", path, e.message);
+                manifest_plan_free(p);
+                agents++;
+        }
+        closedir(d);
+        ck_assert_uint_ge(agents, 1);
+}
+END_TEST
+
+START_TEST(test_manifest_hello_example) {
+        const char *top = getenv("top_srcdir");
+        _cleanup_free_ char *path = path_join(top ? top : "..", "examples/hello.yaml");
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = NULL;
+        Error e = ERROR_INIT;
+
+        ck_assert_int_eq(manifest_parse_file(path, &p, &e), 0);
+        ck_assert_str_eq(p->image, "localhost/aegis-test-busybox:latest");
+        ck_assert_int_eq(p->pull_policy, MANIFEST_PULL_NEVER);
+        ck_assert_str_eq(p->name, "hello");
+        ck_assert_uint_eq(p->max_iterations, 1);
+        fails("",
+              "a.yaml:1:1: expected a manifest (a mapping with apiVersion, kind, metadata, spec), got null");
+        ck_assert_int_eq(manifest_parse_file("/nonexistent/x.yaml", &p, &e), -ENOENT);
+        ck_assert_str_eq(e.message, "/nonexistent/x.yaml: cannot read: No such file or directory");
+}
+END_TEST
+
+static Suite *suite(void) {
+        Suite *s = suite_create("manifest");
+        TCase *t = tcase_create("core");
+
+        tcase_set_timeout(t, 60);
+        tcase_add_test(t, test_manifest_defaults);
+        tcase_add_test(t, test_manifest_execution_block_changes_iteration_default);
+        tcase_add_test(t, test_manifest_seed_spellings);
+        tcase_add_test(t, test_manifest_reference_spellings);
+        tcase_add_test(t, test_manifest_both_spellings_agreeing_are_accepted);
+        tcase_add_test(t, test_manifest_both_spellings_disagreeing_name_both);
+        tcase_add_test(t, test_manifest_timeouts);
+        tcase_add_test(t, test_manifest_field_errors);
+        tcase_add_test(t, test_manifest_structure_errors);
+        tcase_add_test(t, test_manifest_validators);
+        tcase_add_test(t, test_manifest_volumes);
+        tcase_add_test(t, test_manifest_warnings_for_reference_fields);
+        tcase_add_test(t, test_manifest_json_form);
+        tcase_add_test(t, test_manifest_canonical_json_round_trips);
+        tcase_add_test(t, test_manifest_hostile_inputs);
+        tcase_add_test(t, test_manifest_enum_tables);
+        tcase_add_test(t, test_manifest_examples_parse);
+        tcase_add_test(t, test_manifest_hello_example);
+        suite_add_tcase(s, t);
+        return s;
+}
+
+int main(void) {
+        return run_suite(suite());
+}
