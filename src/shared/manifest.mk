@@ -16,3 +16,6 @@ TESTS += tests/unit/test-manifest
 tests_unit_test_manifest_SOURCES = tests/unit/test-manifest.c
 tests_unit_test_manifest_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_manifest_LDADD = $(TEST_LIBS)
+
+TESTS += tests/integration/fuzz-manifest.sh
+EXTRA_DIST += tests/integration/fuzz-manifest.sh fuzz/manifest.c

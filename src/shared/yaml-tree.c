@@ -466,40 +466,56 @@ typedef struct Builder {
         Error *error;
 } Builder;
 
-static bool utf8_valid(const char *s, size_t n) {
+/* Characters a scalar may hold: YAML's printable set, which is also what survives a trip
+ * through JSON text and back (json-c writes these raw), minus the characters libyaml folds
+ * as line breaks inside quoted scalars (U+0085, U+2028, U+2029). Everything else (C0/C1
+ * controls but tab, LF, CR; DEL; U+FFFE/U+FFFF) could only have arrived through an escape,
+ * and would either not round-trip or smuggle terminal escapes into logs. */
+static bool char_allowed(uint32_t cp) {
+        if (cp == '\t' || cp == '\n' || cp == '\r')
+                return true;
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029 || cp == 0xfffe ||
+            cp == 0xffff)
+                return false;
+        return true;
+}
+
+/* 0 if s is valid UTF-8 of allowed characters; else -EILSEQ (bad UTF-8) or -EINVAL with
+ * *ret_cp the first character not allowed. */
+static int scalar_text_check(const char *s, size_t n, uint32_t *ret_cp) {
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
                 size_t len;
                 uint32_t cp;
 
-                if (c == 0)
-                        return false;
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if ((c & 0xe0) == 0xc0)
+                if (c < 0x80)
+                        len = 1, cp = c;
+                else if ((c & 0xe0) == 0xc0)
                         len = 2, cp = c & 0x1f;
                 else if ((c & 0xf0) == 0xe0)
                         len = 3, cp = c & 0x0f;
                 else if ((c & 0xf8) == 0xf0)
                         len = 4, cp = c & 0x07;
                 else
-                        return false;
+                        return -EILSEQ;
                 if (i + len > n)
-                        return false;
+                        return -EILSEQ;
                 for (size_t k = 1; k < len; k++) {
                         unsigned char cc = (unsigned char) s[i + k];
                         if ((cc & 0xc0) != 0x80)
-                                return false;
+                                return -EILSEQ;
                         cp = (cp << 6) | (cc & 0x3f);
                 }
                 if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
                     cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
+                        return -EILSEQ;
+                if (!char_allowed(cp)) {
+                        *ret_cp = cp;
+                        return -EINVAL;
+                }
                 i += len;
         }
-        return true;
+        return 0;
 }
 
 static int build_error(Builder *b, const yaml_mark_t *mark, int code, const char *fmt, ...) _printf_(4, 5);
@@ -567,6 +583,13 @@ static int attach(Builder *b, YamlNode *child, const yaml_mark_t *mark) {
                                 node_free(child);
                                 return build_error(b, mark, -EINVAL, "mapping keys must not be empty");
                         }
+                        for (size_t i = 0; i < child->length; i++)
+                                if ((unsigned char) child->value[i] < 0x20 || child->value[i] == 0x7f) {
+                                        node_free(child);
+                                        return build_error(
+                                                b, mark, -EINVAL,
+                                                "mapping keys must not contain control characters");
+                                }
                         if (child->length > b->limits->max_key) {
                                 node_free(child);
                                 return build_error(b, mark, -E2BIG, "mapping key longer than %zu bytes",
@@ -623,12 +646,21 @@ static int check_duplicate_keys(Builder *b, const YamlNode *map) {
 static int on_scalar(Builder *b, const yaml_event_t *ev) {
         const yaml_mark_t *mark = &ev->start_mark;
         size_t len = ev->data.scalar.length;
+        uint32_t cp = 0;
         YamlNode *n;
+        int r;
 
         if (len > b->limits->max_scalar)
                 return build_error(b, mark, -E2BIG, "string longer than %zu bytes", b->limits->max_scalar);
-        if (!utf8_valid((const char *) ev->data.scalar.value, len))
-                return build_error(b, mark, -EINVAL, "string is not valid UTF-8 or contains a NUL byte");
+        r = scalar_text_check((const char *) ev->data.scalar.value, len, &cp);
+        if (r == -EILSEQ)
+                return build_error(b, mark, -EINVAL, "string is not valid UTF-8");
+        if (r < 0)
+                return build_error(b, mark, -EINVAL,
+                                   "string contains U+%04" PRIX32
+                                   ": control characters (but tab and newline) and "
+                                   "line or paragraph separators are not allowed",
+                                   cp);
         n = node_new(b, YAML_TREE_SCALAR, mark);
         if (!n)
                 return error_set(b->error, -ENOMEM, "%s: out of memory", b->doc->file);

@@ -644,7 +644,15 @@ START_TEST(test_manifest_hostile_inputs) {
         /* Invalid UTF-8 in the input and through escapes. */
         fails_len("spec: {runtime: {image: \"\xc3\x28\"}}", 31, -EBADMSG,
                   "a.yaml: invalid input at byte 26: invalid trailing UTF-8 octet");
-        fails(HEAD "  env: {A: \"\\0\"}\n", "a.yaml:8:12: string is not valid UTF-8 or contains a NUL byte");
+        fails(HEAD "  env: {A: \"\\0\"}\n",
+              "a.yaml:8:12: string contains U+0000: control characters (but tab and "
+              "newline) and line or paragraph separators are not allowed");
+        fails(HEAD "  env: {A: \"\\u009e\"}\n",
+              "a.yaml:8:12: string contains U+009E: control characters (but tab "
+              "and newline) and line or paragraph separators are not allowed");
+        fails(HEAD "  env: {A: \"a\\u2028b\"}\n",
+              "a.yaml:8:12: string contains U+2028: control characters (but tab "
+              "and newline) and line or paragraph separators are not allowed");
         fails(HEAD "  env: {A: \"\\ud800\"}\n",
               "a.yaml:8:15: invalid YAML: found invalid Unicode character escape code "
               "while parsing a quoted scalar that started at line 8");

@@ -219,7 +219,8 @@ START_TEST(test_yaml_bad_input_messages) {
         ck_assert_int_eq(parse_fail("a: 1\na: 2\n", 10, NULL, &e), -EINVAL);
         ck_assert_str_eq(e.message, "t.yaml:2:1: a: duplicate key (first given at line 1)");
         ck_assert_int_eq(parse_fail("a: \"\\0\"\n", 8, NULL, &e), -EINVAL);
-        ck_assert_str_eq(e.message, "t.yaml:1:4: string is not valid UTF-8 or contains a NUL byte");
+        ck_assert_str_eq(e.message, "t.yaml:1:4: string contains U+0000: control characters (but tab and "
+                                    "newline) and line or paragraph separators are not allowed");
         ck_assert_int_eq(parse_fail("a: \xff\xfe\n", 6, NULL, &e), -EBADMSG);
         ck_assert(startswith(e.message, "t.yaml: invalid input at byte 3: "));
         ck_assert_int_eq(parse_fail("a: [1, 2\n", 9, NULL, &e), -EBADMSG);
@@ -228,6 +229,8 @@ START_TEST(test_yaml_bad_input_messages) {
         ck_assert_str_eq(e.message, "t.yaml:2:1: more than one document (\"---\"): give exactly one");
         ck_assert_int_eq(parse_fail("? [a]\n: 1\n", 10, NULL, &e), -EINVAL);
         ck_assert_str_eq(e.message, "t.yaml:1:3: mapping keys must be plain strings, not collections");
+        ck_assert_int_eq(parse_fail("\"a\\tb\": 1\n", 10, NULL, &e), -EINVAL);
+        ck_assert_str_eq(e.message, "t.yaml:1:1: mapping keys must not contain control characters");
         ck_assert_int_eq(parse_fail("\"\": 1\n", 6, NULL, &e), -EINVAL);
         ck_assert_str_eq(e.message, "t.yaml:1:1: mapping keys must not be empty");
 }
