@@ -12,7 +12,7 @@ if [ ! -x "$fuzzer" ]; then
         fuzzer="$scratch/fuzz-manifest"
         # shellcheck disable=SC2046
         if ! clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
-                -include "$top_builddir/config.h" -I"$top_srcdir/src/shared" \
+                -include "$top_builddir/build-config.h" -I"$top_srcdir/src/shared" \
                 "$top_srcdir/fuzz/manifest.c" "$top_srcdir"/src/shared/{util,error,yaml-tree,manifest}.c \
                 $(pkg-config --cflags --libs yaml-0.1 json-c libsystemd) -lm -o "$fuzzer" 2>"$scratch/build.log"; then
                 if grep -q -E "libclang_rt|fuzzer" "$scratch/build.log"; then
