@@ -4,3 +4,4 @@ dist_man_MANS += man/aegis.systemd.7
 TESTS += tests/integration/man-pages-lint-clean.sh
 EXTRA_DIST += tests/integration/man-pages-lint-clean.sh
 dist_man_MANS += man/aegis.1
+dist_man_MANS += man/aegis-manifest.5
