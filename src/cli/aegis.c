@@ -29,6 +29,8 @@ static const CliCommand commands[] = {
         { "agent", "deploy FILE | list | show NAME | run NAME [--input JSON|@FILE]",
           "manage deployed agents", cmd_agent },
         { "health", "", "ask the daemon whether it is alive and ready", cmd_health },
+        { "doctor", "[--config FILE] [--user NAME] [--skip CHECK,...]", "check the host set-up, print fixes",
+          cmd_doctor },
         { "help", "", "this help", cmd_help },
 };
 

@@ -58,5 +58,8 @@ int cmd_events(Cli *cli, int argc, char **argv);
 int cmd_wait(Cli *cli, int argc, char **argv);
 int cmd_agent(Cli *cli, int argc, char **argv);
 int cmd_health(Cli *cli, int argc, char **argv);
+/* aegis doctor (doctor.c): host set-up checks; doctor_main parses its own options. */
+int cmd_doctor(Cli *cli, int argc, char **argv);
+int doctor_main(int argc, char **argv);
 /* Follows an execution's events until it ends and returns its exit code (0/1/2). */
 int cli_follow_execution(Cli *cli, const char *id);

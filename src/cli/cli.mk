@@ -7,7 +7,10 @@ aegis_SOURCES = \
 	src/cli/client.h \
 	src/cli/client.c \
 	src/cli/cmd-agents.c \
-	src/cli/cmd-executions.c
+	src/cli/cmd-executions.c \
+	src/cli/doctor.c
 aegis_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 aegis_LDADD = $(AEGIS_LIBS)
 dist_bashcompletion_DATA += src/cli/completion/aegis
+TESTS += tests/integration/doctor-reports-host-setup.sh
+EXTRA_DIST += tests/integration/doctor-reports-host-setup.sh
