@@ -28,7 +28,7 @@
 #include <systemd/sd-bus.h>
 
 #include "cli.h"
-#include "../shared/config.h" /* not the autoconf config.h in the build directory */
+#include "config.h"
 #include "util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
