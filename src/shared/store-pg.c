@@ -239,8 +239,13 @@ static int pg_exec_script(Store *s, const char *sql) {
         return r;
 }
 
+/* A ping may retry once on a fresh connection (it changes nothing), so /health/ready recovers on
+ * its first call after the server restarted. */
 static int pg_ping(Store *s) {
-        return pg_exec(s, "SELECT 1", NULL, 0, NULL, NULL);
+        int r = pg_exec(s, "SELECT 1", NULL, 0, NULL, NULL);
+        if (r == -ECONNRESET && !s->in_transaction)
+                r = pg_exec(s, "SELECT 1", NULL, 0, NULL, NULL);
+        return r;
 }
 
 /* Version 1: the whole schema. Same tables, columns and meaning as store-sqlite.c; only the

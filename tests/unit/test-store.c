@@ -43,7 +43,8 @@ static void pg_admin(const char *sql) {
         PGconn *c = PQconnectdb(conninfo);
         ck_assert_msg(PQstatus(c) == CONNECTION_OK, "admin connection: %s", PQerrorMessage(c));
         PGresult *res = PQexec(c, sql);
-        ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+        ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK,
+                      "%s: %s", sql, PQerrorMessage(c));
         PQclear(res);
         PQfinish(c);
 }
@@ -1020,6 +1021,28 @@ START_TEST(test_concurrent_event_appends_stay_gapless) {
 }
 END_TEST
 
+/* ---- PostgreSQL only ---- */
+
+START_TEST(test_pg_ping_recovers_after_the_connection_is_killed) {
+        Store *s = open_store();
+        Error e = ERROR_INIT;
+        char sql[256], id[UUID_STRING_MAX];
+
+        make_execution(s, NULL, id);
+        snprintf(sql, sizeof sql,
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> "
+                 "pg_backend_pid()",
+                 pg_db);
+        pg_admin(sql);
+        usleep(100 * 1000);
+        ck_assert_msg(store_ping(s, &e) == 0, "ping after the backend was killed: %s", e.message);
+        StoreExecution g = {};
+        ck_assert_int_eq(store_execution_get(s, id, &g), 0);
+        store_execution_done(&g);
+        store_close(s);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardown)(void)) {
@@ -1058,9 +1081,11 @@ int main(void) {
         suite_add_tcase(s, tc);
 
         suite_add_tcase(s, backend_tcase("sqlite", setup_sqlite, teardown_sqlite));
-        if (getenv("AEGIS_TEST_PG_PORT"))
-                suite_add_tcase(s, backend_tcase("postgresql", setup_pg, teardown_pg));
-        else if (streq(getenv("CI"), "true")) {
+        if (getenv("AEGIS_TEST_PG_PORT")) {
+                tc = backend_tcase("postgresql", setup_pg, teardown_pg);
+                tcase_add_test(tc, test_pg_ping_recovers_after_the_connection_is_killed);
+                suite_add_tcase(s, tc);
+        } else if (streq(getenv("CI"), "true")) {
                 fprintf(stderr, "FAIL: AEGIS_TEST_PG_PORT is not set: run tests/integration/test-store.sh, "
                                 "which starts PostgreSQL\n");
                 return 1;
