@@ -5,3 +5,4 @@ TESTS += tests/integration/man-pages-lint-clean.sh
 EXTRA_DIST += tests/integration/man-pages-lint-clean.sh
 dist_man_MANS += man/aegis.1
 dist_man_MANS += man/aegis-manifest.5
+dist_man_MANS += man/aegis-database.7
