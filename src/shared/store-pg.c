@@ -332,8 +332,19 @@ static const char pg_v1[] =
         "  quarantined INTEGER NOT NULL DEFAULT 0,\n"
         "  updated_at BIGINT NOT NULL);\n";
 
+/* Version 2: which executions mount a volume they do not own (a manifest may attach an existing
+ * volume by id), so a volume in use is never deleted. */
+static const char pg_v2[] =
+        "CREATE TABLE volume_attachments (\n"
+        "  volume_id TEXT NOT NULL REFERENCES volumes (id) ON DELETE CASCADE,\n"
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"
+        "  created_at BIGINT NOT NULL,\n"
+        "  PRIMARY KEY (volume_id, execution_id));\n"
+        "CREATE INDEX volume_attachments_execution ON volume_attachments (execution_id);\n";
+
 static const char *const pg_migrations[] = {
         pg_v1,
+        pg_v2,
 };
 
 const StoreBackendOps store_pg_ops = {

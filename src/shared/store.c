@@ -1379,6 +1379,30 @@ int store_volume_purge(Store *s, const char *id) {
         return n > 0 ? 0 : -ENOENT;
 }
 
+int store_volume_attach(Store *s, const char *volume_id, const char *execution_id) {
+        return run(s,
+                   "INSERT INTO volume_attachments (volume_id, execution_id, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (volume_id, execution_id) DO NOTHING",
+                   PARAMS(P_TEXT(strempty(volume_id)), P_TEXT(strempty(execution_id)), P_INT(now())), NULL,
+                   NULL);
+}
+
+int store_volume_users(Store *s, const char *volume_id, uint64_t *ret_n) {
+        _cleanup_(store_rows_done) StoreRows rows = {};
+        uint64_t n;
+        int r = run(s,
+                    "SELECT COUNT(*) FROM executions x WHERE x.status IN ('pending', 'running') AND ("
+                    "x.id IN (SELECT owner_execution_id FROM volumes WHERE id = ?) OR "
+                    "x.id IN (SELECT execution_id FROM volume_attachments WHERE volume_id = ?))",
+                    PARAMS(P_TEXT(strempty(volume_id)), P_TEXT(strempty(volume_id))), &rows, NULL);
+        if (r < 0)
+                return r;
+        if (rows.nrows != 1 || cell_u64(&rows, 0, 0, &n) < 0)
+                return store_set_error(s, -EIO, "unreadable volume user count");
+        *ret_n = n;
+        return 0;
+}
+
 /* ---- reaper backoff ---- */
 
 int store_reaper_backoff_get(Store *s, const char *container_id, StoreReaperBackoff *ret) {

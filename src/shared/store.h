@@ -336,6 +336,12 @@ int store_volume_list(Store *s, const StoreVolumeFilter *f, StoreVolume **ret, s
 int store_volume_set_status(Store *s, const char *id, VolumeStatus status);
 /* Removes the row for good (after the directory is gone). */
 int store_volume_purge(Store *s, const char *id);
+/* Records that execution_id mounts volume_id (one it may not own); idempotent. -ENOENT when
+ * either does not exist. */
+int store_volume_attach(Store *s, const char *volume_id, const char *execution_id);
+/* How many executions that are not finished own or have attached the volume (0 = safe to
+ * delete). */
+int store_volume_users(Store *s, const char *volume_id, uint64_t *ret_n);
 
 /* ---- reaper backoff ---- */
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "store-internal.h"
 #include "store.h"
 #include "util.h"
 #include "test-main.h"
@@ -210,6 +211,65 @@ START_TEST(test_enum_strings_round_trip) {
         ck_assert_int_eq(volume_storage_class_from_string("persistent"), VOLUME_PERSISTENT);
         ck_assert_int_eq(container_state_from_string("removed"), CONTAINER_REMOVED);
         ck_assert_int_eq(iteration_status_from_string("succeeded"), ITERATION_SUCCEEDED);
+}
+END_TEST
+
+/* A database left at schema version `version` by an older aegis, via the backend directly. */
+static void make_old_database(unsigned version, bool with_row) {
+        const StoreBackendOps *ops = on_pg ? &store_pg_ops : &store_sqlite_ops;
+        Store raw = { .ops = ops };
+        Error e = ERROR_INIT;
+        char path[512];
+
+        snprintf(path, sizeof path, "%s/aegis.db", test_dir);
+        raw.url_redacted = (char *) test_url;
+        ck_assert_int_eq(ops->connect(&raw, on_pg ? test_url : path, &e), 0);
+        ck_assert_int_eq(ops->exec_script(&raw, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                                                "applied_at BIGINT NOT NULL)"),
+                         0);
+        for (unsigned v = 1; v <= version; v++) {
+                if (v <= ops->n_migrations)
+                        ck_assert_msg(ops->exec_script(&raw, ops->migrations[v - 1]) == 0, "%s",
+                                      raw.last_error);
+                ck_assert_int_eq(ops->exec(&raw, "INSERT INTO schema_version VALUES (?, 1)",
+                                           (const StoreParam[]){ P_INT(v) }, 1, NULL, NULL),
+                                 0);
+        }
+        if (with_row)
+                ck_assert_msg(ops->exec_script(
+                                      &raw, "INSERT INTO executions (id, tenant_id, status, max_iterations, "
+                                            "created_at, updated_at) VALUES ('old-1', 'default', "
+                                            "'completed', 1, 1, 1)") == 0,
+                              "%s", raw.last_error);
+        ops->disconnect(&raw);
+}
+
+START_TEST(test_open_upgrades_a_version_1_database_keeping_its_rows) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+
+        make_old_database(1, true);
+        progress_calls = 0;
+        ck_assert_int_eq(store_open_full(test_url, on_progress, &progress_calls, &e, &s), 0);
+        ck_assert_uint_eq(progress_calls, store_schema_version_latest() - 1);
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        StoreExecution g = {};
+        ck_assert_int_eq(store_execution_get(s, "old-1", &g), 0);
+        ck_assert_int_eq(g.status, EXECUTION_COMPLETED);
+        store_execution_done(&g);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_open_refuses_a_database_newer_than_this_build) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+
+        make_old_database(store_schema_version_latest() + 1, false);
+        ck_assert_int_eq(store_open(test_url, &e, &s), -EPROTONOSUPPORT);
+        ck_assert_ptr_nonnull(strstr(e.message, "newer than this aegis knows"));
+        ck_assert_str_eq(e.field, "database.url");
+        ck_assert_ptr_null(s);
 }
 END_TEST
 
@@ -856,6 +916,45 @@ START_TEST(test_volumes_crud_tenant_lookup_and_expiry) {
 }
 END_TEST
 
+START_TEST(test_volume_users_count_owners_and_attachments_until_they_finish) {
+        Store *s = open_store();
+        char a[UUID_STRING_MAX], b[UUID_STRING_MAX];
+        uint64_t n = 99;
+
+        make_execution(s, "acme", a);
+        make_execution(s, "acme", b);
+        StoreVolume v = {
+                .tenant_id = (char *) "acme",
+                .name = (char *) "workspace",
+                .storage_class = VOLUME_PERSISTENT,
+                .access_mode = VOLUME_READ_WRITE,
+                .owner_execution_id = a,
+        };
+        ck_assert_int_eq(store_volume_create(s, &v), 0);
+        ck_assert_int_eq(store_volume_users(s, v.id, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(store_volume_attach(s, v.id, b), 0);
+        ck_assert_int_eq(store_volume_attach(s, v.id, b), 0);
+        ck_assert_int_eq(store_volume_attach(s, v.id, a), 0);
+        ck_assert_int_eq(store_volume_users(s, v.id, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(store_execution_set_status(s, a, EXECUTION_CANCELLED, NULL), 0);
+        ck_assert_int_eq(store_volume_users(s, v.id, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(store_execution_set_status(s, b, EXECUTION_FAILED, NULL), 0);
+        ck_assert_int_eq(store_volume_users(s, v.id, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_int_eq(store_volume_users(s, "nope", &n), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_int_eq(store_volume_attach(s, "nope", b), -ENOENT);
+        ck_assert_int_eq(store_volume_attach(s, v.id, "nope"), -ENOENT);
+        /* Purging the volume drops its attachments; deleting the execution too. */
+        ck_assert_int_eq(store_execution_delete(s, b), 0);
+        ck_assert_int_eq(store_volume_purge(s, v.id), 0);
+        store_close(s);
+}
+END_TEST
+
 /* ---- reaper backoff ---- */
 
 START_TEST(test_reaper_backoff_get_put_delete) {
@@ -1049,6 +1148,8 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
         const TTest *const tests[] = {
                 test_open_applies_migrations_once_and_is_idempotent,
                 test_open_from_many_processes_at_once_migrates_once,
+                test_open_upgrades_a_version_1_database_keeping_its_rows,
+                test_open_refuses_a_database_newer_than_this_build,
                 test_agents_put_get_list_delete,
                 test_execution_create_get_round_trips_every_field,
                 test_execution_values_are_bound_not_spliced,
@@ -1060,6 +1161,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_containers_record_update_list,
                 test_events_are_ordered_per_execution,
                 test_volumes_crud_tenant_lookup_and_expiry,
+                test_volume_users_count_owners_and_attachments_until_they_finish,
                 test_reaper_backoff_get_put_delete,
                 test_concurrent_claims_never_hand_out_the_same_execution,
                 test_concurrent_event_appends_stay_gapless,
