@@ -21,3 +21,14 @@ uninstall-user-dropin:
 # System-bus policy so the system flavour of aegisd may own org.aegis1.
 dbussystemdir = $(datadir)/dbus-1/system.d
 dist_dbussystem_DATA = units/org.aegis1.conf
+
+# aegis-reaper (issue 5): the timer and the oneshot service, user and system flavours
+# (same names, different directories); @bindir@ is substituted at build time.
+systemdsystemunit_DATA += units/aegis-reaper.service units/aegis-reaper.timer
+systemduserunit_DATA += units/user/aegis-reaper.service units/aegis-reaper.timer
+EXTRA_DIST += units/aegis-reaper.service.in units/user/aegis-reaper.service.in units/aegis-reaper.timer
+CLEANFILES += units/aegis-reaper.service units/user/aegis-reaper.service
+units/aegis-reaper.service: units/aegis-reaper.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|@bindir@|$(bindir)|g' $(srcdir)/units/aegis-reaper.service.in >$@
+units/user/aegis-reaper.service: units/user/aegis-reaper.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|@bindir@|$(bindir)|g' $(srcdir)/units/user/aegis-reaper.service.in >$@

@@ -8,7 +8,6 @@
 #include "util.h"
 
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
-#define IN_SET_REASON(r, a, b) ((r) == (a) || (r) == (b))
 
 static const char *const action_table[_RECONCILE_ACTION_MAX] = {
         [RECONCILE_SKIP] = "skip",
@@ -19,6 +18,7 @@ static const char *const action_table[_RECONCILE_ACTION_MAX] = {
 static const char *const reason_table[_RECONCILE_REASON_MAX] = {
         [RECONCILE_REASON_NOT_MANAGED] = "not_managed",
         [RECONCILE_REASON_LIVE] = "live",
+        [RECONCILE_REASON_OWNED] = "owned",
         [RECONCILE_REASON_KEEP_ON_FAILURE] = "keep_container_on_failure",
         [RECONCILE_REASON_GRACE] = "grace_period",
         [RECONCILE_REASON_BACKOFF] = "backoff",
@@ -60,6 +60,13 @@ static bool container_is(const ReconcileContainer *c, const char *ref) {
         return streq(c->id, ref) || streq(c->name, ref);
 }
 
+static bool is_current(const ReconcileContainer *c, const ReconcileExecution *e) {
+        if (!e->current_container && !e->current_container_id)
+                return true;
+        return (e->current_container && container_is(c, e->current_container)) ||
+               (e->current_container_id && container_is(c, e->current_container_id));
+}
+
 static ReconcileDecision decision(ReconcileAction action, ReconcileReason reason, bool lost) {
         return (ReconcileDecision){ .action = action, .reason = reason, .execution_lost = lost };
 }
@@ -84,10 +91,12 @@ ReconcileDecision reconcile_decide(const ReconcileContainer *c, const ReconcileE
                 reason = RECONCILE_REASON_UNKNOWN_EXECUTION;
         else if (execution->state == RECONCILE_EXECUTION_FINISHED)
                 reason = RECONCILE_REASON_EXECUTION_FINISHED;
-        else if (execution->current_container && !container_is(c, execution->current_container))
+        else if (!is_current(c, execution))
                 reason = RECONCILE_REASON_STALE_ITERATION;
         else if (c->running)
                 return decision(RECONCILE_KEEP, RECONCILE_REASON_LIVE, false);
+        else if (execution->owned)
+                return decision(RECONCILE_KEEP, RECONCILE_REASON_OWNED, false);
         else {
                 reason = RECONCILE_REASON_CONTAINER_EXITED;
                 lost = true;
@@ -128,7 +137,8 @@ void reconcile_plan(ReconcileItem *items, size_t n_items, const ReconcilePolicy 
                             !streq(items[j].container.execution_id, items[i].container.execution_id))
                                 continue;
                         if (d->action == RECONCILE_KEEP &&
-                            IN_SET_REASON(d->reason, RECONCILE_REASON_LIVE, RECONCILE_REASON_GRACE)) {
+                            (d->reason == RECONCILE_REASON_LIVE || d->reason == RECONCILE_REASON_GRACE ||
+                             d->reason == RECONCILE_REASON_OWNED)) {
                                 items[i].decision.execution_lost = false;
                                 break;
                         }

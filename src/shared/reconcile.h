@@ -57,10 +57,14 @@ typedef enum ReconcileExecutionState {
 /* What the store says about the execution a container names. Strings are borrowed. */
 typedef struct ReconcileExecution {
         ReconcileExecutionState state;
-        /* The id (or name) of the container of the execution's current iteration, as the
-         * store recorded it; NULL when unknown (then every container of a live execution
-         * counts as current). Containers of earlier iterations are orphans. */
+        /* The name and/or id of the container of the execution's current iteration, as the
+         * store recorded it; both NULL when unknown (then every container of a live
+         * execution counts as current). Containers of earlier iterations are orphans. */
         const char *current_container;
+        const char *current_container_id;
+        /* Another process holds a live claim on the execution (its supervisor is alive and
+         * will handle its container's exit itself). */
+        bool owned;
 } ReconcileExecution;
 
 /* Persisted per container id in the store (reaper_backoff). failures == 0: no row. */
@@ -84,6 +88,7 @@ typedef enum ReconcileAction {
 typedef enum ReconcileReason {
         RECONCILE_REASON_NOT_MANAGED, /* skip: no aegis.managed=true label */
         RECONCILE_REASON_LIVE, /* keep: execution live, container running */
+        RECONCILE_REASON_OWNED, /* keep: execution live, its supervisor alive elsewhere */
         RECONCILE_REASON_KEEP_ON_FAILURE, /* keep: aegis.keep_container_on_failure=true */
         RECONCILE_REASON_GRACE, /* keep: created or exited less than grace ago */
         RECONCILE_REASON_BACKOFF, /* keep: an orphan whose last removal failed; retry later */

@@ -92,6 +92,37 @@ START_TEST(test_reaper_reaps_exited_container_of_live_execution_and_marks_it_los
 }
 END_TEST
 
+START_TEST(test_reaper_leaves_exited_container_to_its_live_owner) {
+        ReconcileExecution e = { .state = RECONCILE_EXECUTION_LIVE,
+                                 .current_container = "c1",
+                                 .owned = true };
+        ReconcileContainer c = ours("c1", "e1", false), old = ours("c0", "e1", false);
+        ck_assert_decision(reconcile_decide(&c, &e, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_OWNED, false);
+        /* An earlier iteration's leftover is garbage even while the owner lives. */
+        ck_assert_decision(reconcile_decide(&old, &e, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_STALE_ITERATION, false);
+}
+END_TEST
+
+START_TEST(test_reaper_matches_current_container_by_name_or_id) {
+        ReconcileExecution e = { .state = RECONCILE_EXECUTION_LIVE,
+                                 .current_container = "aegis-agent-x",
+                                 .current_container_id = "abc123" };
+        ReconcileContainer c = ours("abc123", "e1", true);
+        c.name = "other-name";
+        ck_assert_decision(reconcile_decide(&c, &e, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+        c.id = "zzz";
+        c.name = "aegis-agent-x";
+        ck_assert_decision(reconcile_decide(&c, &e, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_LIVE, false);
+        c.name = "aegis-agent-y";
+        ck_assert_decision(reconcile_decide(&c, &e, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_STALE_ITERATION, false);
+}
+END_TEST
+
 START_TEST(test_reaper_reaps_earlier_iteration_without_failing_execution) {
         ReconcileExecution e = { .state = RECONCILE_EXECUTION_LIVE, .current_container = "c2" };
         ReconcileContainer old_running = ours("c1", "e1", true), old_exited = ours("c0", "e1", false);
@@ -295,6 +326,8 @@ int main(void) {
         tcase_add_test(tc, test_reaper_keeps_running_container_of_live_execution);
         tcase_add_test(tc, test_reaper_reaps_exited_container_of_live_execution_and_marks_it_lost);
         tcase_add_test(tc, test_reaper_reaps_earlier_iteration_without_failing_execution);
+        tcase_add_test(tc, test_reaper_leaves_exited_container_to_its_live_owner);
+        tcase_add_test(tc, test_reaper_matches_current_container_by_name_or_id);
         tcase_add_test(tc, test_reaper_skips_keep_on_failure);
         tcase_add_test(tc, test_reaper_keeps_containers_within_grace);
         tcase_add_test(tc, test_reaper_never_touches_unlabelled_containers);
