@@ -6,3 +6,4 @@ EXTRA_DIST += tests/integration/man-pages-lint-clean.sh
 dist_man_MANS += man/aegis.1
 dist_man_MANS += man/aegis-manifest.5
 dist_man_MANS += man/aegis-database.7
+dist_man_MANS += man/aegis-reaper.8

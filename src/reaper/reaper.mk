@@ -2,7 +2,8 @@
 # aegisd also runs once at start-up); appended to the lists in the top Makefile.am.
 libaegis_shared_la_SOURCES += \
 	src/shared/reconcile.h \
-	src/shared/reconcile.c
+	src/shared/reconcile.c \
+	src/shared/reconcile-report.c
 
 check_PROGRAMS += tests/unit/test-reconcile
 TESTS += tests/unit/test-reconcile

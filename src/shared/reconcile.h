@@ -22,8 +22,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "error.h"
 #include "macros.h"
+#include "util.h"
 
 #define RECONCILE_LABEL_MANAGED "aegis.managed"
 #define RECONCILE_LABEL_EXECUTION_ID "aegis.execution_id"
@@ -148,3 +151,108 @@ uint64_t reconcile_backoff_delay_usec(unsigned failures);
  * when this failure is the one that quarantines it (the moment to report it, once). */
 void reconcile_backoff_failed(const ReconcileBackoff *old, uint64_t now_usec, ReconcileBackoff *ret,
                               bool *ret_newly_quarantined);
+
+/* ---- the run: gather facts, decide, act, report ---- */
+
+typedef struct PodmanClient PodmanClient;
+typedef struct Store Store;
+struct json_object;
+
+typedef struct ReconcileOptions {
+        uint64_t grace_usec; /* reaper.grace_secs × USEC_PER_SEC */
+        uint64_t stop_timeout_secs; /* runtime.stop_timeout_secs: stop before SIGKILL */
+        bool dry_run; /* decide and report; change nothing in Podman or the store */
+        /* The claim owner name of the calling aegisd, whose leases (left by its previous
+         * life) count as dead; NULL for the reaper: every live lease is respected. */
+        const char *owner;
+        /* Whether to mark executions container_lost (aegisd may prefer to re-run the
+         * iteration itself: then false, and it reads report->executions). */
+        bool fix_rows;
+        const char *storage_root; /* storage.root, for volume expiry; NULL = skip volumes */
+        unsigned parallel; /* removals in flight at once; 0 = RECONCILE_PARALLEL_DEFAULT */
+        uint64_t now_usec; /* CLOCK_REALTIME; 0 = now */
+} ReconcileOptions;
+#define RECONCILE_PARALLEL_DEFAULT 16
+#define RECONCILE_OPTIONS_INIT                                                          \
+        ((ReconcileOptions){ .grace_usec = RECONCILE_GRACE_SECS_DEFAULT * USEC_PER_SEC, \
+                             .stop_timeout_secs = 5,                                    \
+                             .fix_rows = true })
+
+typedef enum ReconcileResult {
+        RECONCILE_RESULT_KEPT, /* keep decisions */
+        RECONCILE_RESULT_SKIPPED, /* not ours */
+        RECONCILE_RESULT_REMOVED, /* gone now (also when it vanished before we removed it) */
+        RECONCILE_RESULT_WOULD_REMOVE, /* --dry-run */
+        RECONCILE_RESULT_FAILED, /* removal failed: backoff updated */
+        RECONCILE_RESULT_MARKED, /* execution marked failed / volume deleted */
+        RECONCILE_RESULT_WOULD_MARK, /* --dry-run */
+        RECONCILE_RESULT_DELETED,
+        RECONCILE_RESULT_WOULD_DELETE,
+        _RECONCILE_RESULT_MAX,
+} ReconcileResult;
+const char *reconcile_result_to_string(ReconcileResult r);
+
+typedef struct ReconcileContainerReport {
+        char *id, *name, *execution_id, *state;
+        ReconcileDecision decision;
+        ReconcileResult result;
+        char *error; /* why the removal failed, NULL otherwise */
+        ReconcileBackoff backoff; /* after this run (failures 0 = none) */
+        bool newly_quarantined; /* report it now: it will not be reported again */
+} ReconcileContainerReport;
+
+typedef struct ReconcileExecutionReport {
+        char *id;
+        ReconcileResult result; /* MARKED / WOULD_MARK / FAILED */
+        char *container; /* the container it lost */
+        char *error;
+} ReconcileExecutionReport;
+
+typedef struct ReconcileVolumeReport {
+        char *id, *tenant_id, *path;
+        uint64_t expires_usec;
+        ReconcileResult result; /* DELETED / WOULD_DELETE / KEPT (owner still live) / FAILED */
+        char *error;
+} ReconcileVolumeReport;
+
+typedef struct ReconcileReport {
+        bool dry_run;
+        uint64_t grace_usec;
+        uint64_t started_usec, finished_usec; /* CLOCK_REALTIME / duration from CLOCK_MONOTONIC */
+        uint64_t duration_usec;
+        ReconcileContainerReport *containers;
+        size_t n_containers;
+        ReconcileExecutionReport *executions;
+        size_t n_executions;
+        ReconcileVolumeReport *volumes;
+        size_t n_volumes;
+        /* The summary. */
+        unsigned reaped, kept, quarantined, failed, skipped, lost, volumes_deleted;
+} ReconcileReport;
+
+ReconcileReport *reconcile_report_free(ReconcileReport *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ReconcileReport *, reconcile_report_free);
+/* The report as the JSON object aegis-reaper(8) documents. NULL on allocation failure. */
+struct json_object *reconcile_report_to_json(const ReconcileReport *r);
+/* The report as text: one line per container/execution/volume, then the summary. */
+int reconcile_report_print(const ReconcileReport *r, FILE *f);
+
+/* One reconciliation pass (see the top of this file), shared by aegis-reaper and aegisd.
+ *
+ * podman: a client for the engine socket (only its socket path is used: the run drives its
+ * own private client and event loop, so it may be called before or outside the caller's
+ * loop without touching it). store: an open store, used from this thread only.
+ *
+ * Returns 0 when the pass did its job (removals that failed are in the report, with their
+ * backoff, and do not make it fail), with *ret the report. On failure a negative errno and
+ * e says why; e->field is "runtime.container_socket_path" when Podman could not be reached
+ * and "database.url" when the store failed. Nothing is acted on unless the facts were
+ * gathered completely; when a failure happens after acting began, *ret is set as well (the
+ * report of what was done) and the negative errno is returned. */
+int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o, ReconcileReport **ret,
+                  Error *e);
+
+/* Only the volume part: delete expired ephemeral volumes (directory storage_root/TENANT/ID,
+ * then the row) into r. Called by reconcile_run(); exposed for aegisd's periodic task. */
+int reconcile_expire_volumes(Store *store, const char *storage_root, bool dry_run, uint64_t now_usec,
+                             ReconcileReport *r, Error *e);

@@ -2,6 +2,7 @@
  * keep_container_on_failure, the label guard, stale rows, and the backoff/quarantine
  * arithmetic (an unremovable container is simulated by feeding failures in). */
 #include <check.h>
+#include <json-c/json.h>
 
 #include "reconcile.h"
 #include "util.h"
@@ -317,6 +318,61 @@ START_TEST(test_reaper_strings) {
 }
 END_TEST
 
+START_TEST(test_reaper_report_json_has_summary_and_decisions) {
+        ReconcileReport *r = calloc(1, sizeof(*r));
+        ck_assert_ptr_nonnull(r);
+        r->dry_run = true;
+        r->grace_usec = GRACE;
+        r->started_usec = NOW;
+        r->reaped = 1;
+        r->kept = 1;
+        r->n_containers = 2;
+        r->containers = calloc(2, sizeof(ReconcileContainerReport));
+        r->containers[0] = (ReconcileContainerReport){
+                .id = strdup("abc"),
+                .name = strdup("aegis-agent-1"),
+                .execution_id = strdup("e1"),
+                .state = strdup("exited"),
+                .decision = { RECONCILE_REAP, RECONCILE_REASON_CONTAINER_EXITED, true },
+                .result = RECONCILE_RESULT_WOULD_REMOVE,
+        };
+        r->containers[1] = (ReconcileContainerReport){
+                .id = strdup("def"),
+                .decision = { RECONCILE_KEEP, RECONCILE_REASON_QUARANTINED, false },
+                .result = RECONCILE_RESULT_KEPT,
+                .backoff = { .failures = 5, .next_attempt_usec = NOW + 60 * MIN_USEC, .quarantined = true },
+        };
+        r->n_executions = 1;
+        r->executions = calloc(1, sizeof(ReconcileExecutionReport));
+        r->executions[0] =
+                (ReconcileExecutionReport){ .id = strdup("e1"), .result = RECONCILE_RESULT_WOULD_MARK };
+
+        json_object *j = reconcile_report_to_json(r);
+        ck_assert_ptr_nonnull(j);
+        const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+        ck_assert_ptr_nonnull(strstr(s, "\"dry_run\":true"));
+        ck_assert_ptr_nonnull(strstr(s, "\"grace_secs\":60"));
+        ck_assert_ptr_nonnull(strstr(s, "\"summary\":{\"reaped\":1,\"kept\":1,\"quarantined\":0"));
+        ck_assert_ptr_nonnull(strstr(s, "\"reason\":\"container_exited\",\"result\":\"would_remove\""));
+        ck_assert_ptr_nonnull(strstr(s, "\"failures\":5"));
+        ck_assert_ptr_nonnull(strstr(s, "\"quarantined\":true"));
+        ck_assert_ptr_nonnull(strstr(s, "\"reason\":\"container_lost\""));
+        ck_assert_ptr_nonnull(strstr(s, "\"name\":null"));
+        json_object_put(j);
+
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        ck_assert_int_eq(reconcile_report_print(r, f), 0);
+        fclose(f);
+        ck_assert_ptr_nonnull(strstr(text, "would_remove (container_exited) execution-lost"));
+        ck_assert_ptr_nonnull(strstr(text, "failures=5"));
+        ck_assert_ptr_nonnull(strstr(text, "dry run: reaped=1 kept=1"));
+        free(text);
+        reconcile_report_free(r);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("reconcile");
         TCase *tc = tcase_create("decisions");
@@ -335,6 +391,7 @@ int main(void) {
         tcase_add_test(tc, test_reaper_plan_does_not_fail_execution_with_a_live_container);
         tcase_add_test(tc, test_reaper_detects_vanished_container);
         tcase_add_test(tc, test_reaper_strings);
+        tcase_add_test(tc, test_reaper_report_json_has_summary_and_decisions);
         suite_add_tcase(s, tc);
         TCase *tb = tcase_create("backoff");
         tcase_add_test(tb, test_reaper_backoff_schedule);

@@ -1,0 +1,193 @@
+/* reconcile-engine.c — the engine side of a reconciliation pass over podman.h: a private
+ * client on a private sd-event loop (never the caller's), one label-filtered list, the
+ * exit time of stopped containers (inspect, concurrently), and stop / kill / remove started
+ * concurrently and driven until done. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include <systemd/sd-event.h>
+
+#include "reconcile-internal.h"
+#include "reconcile.h"
+#include "util.h"
+
+#define FIELD_PODMAN "runtime.container_socket_path"
+/* Bound on one list: far beyond what one host runs, small enough to keep memory sane. */
+#define LIST_MAX 100000
+#define INSPECT_PARALLEL 16
+
+struct ReconcileEngine {
+        sd_event *event;
+        PodmanClient *client;
+};
+
+void reconcile_engine_container_done(ReconcileEngineContainer *c) {
+        if (!c)
+                return;
+        free(c->id);
+        free(c->name);
+        free(c->execution_id);
+        free(c->state);
+        *c = (ReconcileEngineContainer){ 0 };
+}
+
+ReconcileEngine *reconcile_engine_free(ReconcileEngine *engine) {
+        if (!engine)
+                return NULL;
+        podman_client_free(engine->client);
+        sd_event_unref(engine->event);
+        free(engine);
+        return NULL;
+}
+
+int reconcile_engine_new(const char *socket_path, ReconcileEngine **ret, Error *e) {
+        _cleanup_(reconcile_engine_freep) ReconcileEngine *engine = NULL;
+        int r;
+
+        engine = calloc(1, sizeof(*engine));
+        if (!engine)
+                return error_set(e, -ENOMEM, "out of memory");
+        r = sd_event_new(&engine->event);
+        if (r < 0)
+                return error_set(e, r, "cannot create an event loop: %s", strerror(-r));
+        r = podman_client_new(socket_path, engine->event, &engine->client);
+        if (r < 0)
+                return error_set_field(e, r, FIELD_PODMAN,
+                                       "cannot set up a client for the Podman API at %s: %s",
+                                       strempty(socket_path), strerror(-r));
+        *ret = TAKE_PTR(engine);
+        return 0;
+}
+
+int reconcile_engine_run_until_idle(ReconcileEngine *engine, const size_t *in_flight, Error *e) {
+        while (*in_flight > 0) {
+                int r = sd_event_run(engine->event, UINT64_MAX);
+                if (r < 0)
+                        return error_set(e, r, "the event loop failed: %s", strerror(-r));
+        }
+        return 0;
+}
+
+static bool state_is_running(const char *state) {
+        /* A process may still be inside: stop it before removing. */
+        return streq(state, "running") || streq(state, "paused") || streq(state, "restarting") ||
+               streq(state, "stopping");
+}
+
+/* ---- list + inspect ---- */
+
+typedef struct Inspecting {
+        ReconcileEngineContainer *c;
+        size_t *in_flight;
+} Inspecting;
+
+static void on_inspected(int r, const PodmanContainerInfo *info, const Error *err, void *userdata) {
+        Inspecting *in = userdata;
+
+        (*in->in_flight)--;
+        if (r < 0 || !info)
+                return; /* gone meanwhile, or unknown: the finish time stays unknown (old) */
+        in->c->finished_usec = info->finished_usec;
+        if (info->state && !streq(info->state, in->c->state)) {
+                char *s = strdup(info->state);
+                if (s) {
+                        free(in->c->state);
+                        in->c->state = s;
+                        in->c->running = state_is_running(s);
+                }
+        }
+}
+
+int reconcile_engine_list(ReconcileEngine *engine, ReconcileEngineContainer **ret, size_t *ret_n, Error *e) {
+        PodmanContainerSummary *list = NULL;
+        ReconcileEngineContainer *out = NULL;
+        _cleanup_free_ Inspecting *ins = NULL;
+        size_t n = 0, k = 0, in_flight = 0, next = 0;
+        int r;
+
+        r = podman_container_list(engine->client, RECONCILE_LABEL_MANAGED "=true", true, &list, &n, e);
+        if (r < 0) {
+                if (e && isempty(e->field))
+                        snprintf(e->field, sizeof e->field, "%s", FIELD_PODMAN);
+                return r;
+        }
+        if (n > LIST_MAX) {
+                podman_container_summary_array_free(list, n);
+                return error_set_field(e, -E2BIG, FIELD_PODMAN,
+                                       "the engine lists %zu managed containers, more than %d", n, LIST_MAX);
+        }
+        out = calloc(n ? n : 1, sizeof(*out));
+        ins = calloc(n ? n : 1, sizeof(*ins));
+        if (!out || !ins) {
+                free(out);
+                podman_container_summary_array_free(list, n);
+                return error_set(e, -ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+                const PodmanContainerSummary *s = &list[i];
+                ReconcileEngineContainer *c = &out[k++];
+                const char *name = s->name && s->name[0] == '/' ? s->name + 1 : s->name;
+
+                c->id = strdup_or_null(s->id);
+                c->name = strdup_or_null(name);
+                c->state = strdup_or_null(s->state);
+                c->execution_id = strdup_or_null(podman_labels_get(s->labels, RECONCILE_LABEL_EXECUTION_ID));
+                if (!c->id || (name && !c->name) || (s->state && !c->state)) {
+                        for (size_t j = 0; j < k; j++)
+                                reconcile_engine_container_done(&out[j]);
+                        free(out);
+                        podman_container_summary_array_free(list, n);
+                        return error_set(e, -ENOMEM, "out of memory");
+                }
+                /* The filter asked for the label; the decision still insists on it. */
+                c->managed = streq(podman_labels_get(s->labels, RECONCILE_LABEL_MANAGED), "true");
+                c->keep_on_failure = streq(podman_labels_get(s->labels, RECONCILE_LABEL_KEEP), "true");
+                c->running = state_is_running(s->state);
+                c->created_usec = s->created_usec;
+        }
+        podman_container_summary_array_free(list, n);
+
+        /* The list does not say when a container exited: inspect the stopped ones,
+         * several at a time. A failure leaves the time unknown (treated as long ago). */
+        for (;;) {
+                while (in_flight < INSPECT_PARALLEL && next < k) {
+                        ReconcileEngineContainer *c = &out[next++];
+                        if (c->running || !c->managed)
+                                continue;
+                        ins[next - 1] = (Inspecting){ .c = c, .in_flight = &in_flight };
+                        if (podman_container_inspect_async(engine->client, c->id, on_inspected,
+                                                           &ins[next - 1], NULL) >= 0)
+                                in_flight++;
+                }
+                if (in_flight == 0 && next >= k)
+                        break;
+                r = sd_event_run(engine->event, UINT64_MAX);
+                if (r < 0) {
+                        for (size_t j = 0; j < k; j++)
+                                reconcile_engine_container_done(&out[j]);
+                        free(out);
+                        return error_set(e, r, "the event loop failed: %s", strerror(-r));
+                }
+        }
+        *ret = out;
+        *ret_n = k;
+        return 0;
+}
+
+/* ---- the removal steps ---- */
+
+int reconcile_engine_stop_async(ReconcileEngine *engine, const char *id, uint64_t timeout_secs,
+                                podman_done_fn cb, void *userdata) {
+        return podman_container_stop_async(engine->client, id, (unsigned) MIN(timeout_secs, 3600), cb,
+                                           userdata, NULL);
+}
+
+int reconcile_engine_kill_async(ReconcileEngine *engine, const char *id, podman_done_fn cb, void *userdata) {
+        return podman_container_kill_async(engine->client, id, SIGKILL, cb, userdata, NULL);
+}
+
+int reconcile_engine_remove_async(ReconcileEngine *engine, const char *id, podman_done_fn cb,
+                                  void *userdata) {
+        return podman_container_remove_async(engine->client, id, true, true, cb, userdata, NULL);
+}

@@ -1,0 +1,250 @@
+/* reconcile-report.c — the report of one reconciliation pass: freeing it, and its two
+ * renderings (the JSON object of `aegis-reaper --output json`, and text lines). */
+#include <json-c/json.h>
+
+#include "reconcile.h"
+#include "util.h"
+
+static const char *const result_table[_RECONCILE_RESULT_MAX] = {
+        [RECONCILE_RESULT_KEPT] = "kept",
+        [RECONCILE_RESULT_SKIPPED] = "skipped",
+        [RECONCILE_RESULT_REMOVED] = "removed",
+        [RECONCILE_RESULT_WOULD_REMOVE] = "would_remove",
+        [RECONCILE_RESULT_FAILED] = "failed",
+        [RECONCILE_RESULT_MARKED] = "marked",
+        [RECONCILE_RESULT_WOULD_MARK] = "would_mark",
+        [RECONCILE_RESULT_DELETED] = "deleted",
+        [RECONCILE_RESULT_WOULD_DELETE] = "would_delete",
+};
+
+const char *reconcile_result_to_string(ReconcileResult r) {
+        return r >= 0 && r < _RECONCILE_RESULT_MAX ? result_table[r] : NULL;
+}
+
+ReconcileReport *reconcile_report_free(ReconcileReport *r) {
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_containers; i++) {
+                ReconcileContainerReport *c = &r->containers[i];
+                free(c->id);
+                free(c->name);
+                free(c->execution_id);
+                free(c->state);
+                free(c->error);
+        }
+        free(r->containers);
+        for (size_t i = 0; i < r->n_executions; i++) {
+                free(r->executions[i].id);
+                free(r->executions[i].container);
+                free(r->executions[i].error);
+        }
+        free(r->executions);
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                free(r->volumes[i].id);
+                free(r->volumes[i].tenant_id);
+                free(r->volumes[i].path);
+                free(r->volumes[i].error);
+        }
+        free(r->volumes);
+        free(r);
+        return NULL;
+}
+
+/* json-c helpers that tolerate NULL values (as JSON null) and count allocation failures. */
+static void add(json_object *o, const char *key, json_object *v, bool *oom) {
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                *oom = true;
+        }
+}
+
+static void add_str(json_object *o, const char *key, const char *s, bool *oom) {
+        json_object *v = NULL;
+
+        if (s) {
+                v = json_object_new_string(s);
+                if (!v) {
+                        *oom = true;
+                        return;
+                }
+        }
+        add(o, key, v, oom);
+}
+
+static void add_int(json_object *o, const char *key, int64_t n, bool *oom) {
+        json_object *v = json_object_new_int64(n);
+        if (!v) {
+                *oom = true;
+                return;
+        }
+        add(o, key, v, oom);
+}
+
+static void add_bool(json_object *o, const char *key, bool b, bool *oom) {
+        json_object *v = json_object_new_boolean(b);
+        if (!v) {
+                *oom = true;
+                return;
+        }
+        add(o, key, v, oom);
+}
+
+static void add_time(json_object *o, const char *key, uint64_t usec, bool *oom) {
+        char buf[TIMESTAMP_MAX];
+
+        add_str(o, key, usec ? format_timestamp(buf, sizeof buf, usec) : NULL, oom);
+}
+
+static json_object *container_json(const ReconcileContainerReport *c, bool *oom) {
+        json_object *o = json_object_new_object();
+        if (!o) {
+                *oom = true;
+                return NULL;
+        }
+        add_str(o, "id", c->id, oom);
+        add_str(o, "name", c->name, oom);
+        add_str(o, "execution_id", c->execution_id, oom);
+        add_str(o, "state", c->state, oom);
+        add_str(o, "action", reconcile_action_to_string(c->decision.action), oom);
+        add_str(o, "reason", reconcile_reason_to_string(c->decision.reason), oom);
+        add_str(o, "result", reconcile_result_to_string(c->result), oom);
+        add_bool(o, "execution_lost", c->decision.execution_lost, oom);
+        if (c->error)
+                add_str(o, "error", c->error, oom);
+        if (c->backoff.failures > 0) {
+                add_int(o, "failures", c->backoff.failures, oom);
+                add_time(o, "next_attempt_at", c->backoff.next_attempt_usec, oom);
+                add_bool(o, "quarantined", c->backoff.quarantined, oom);
+        }
+        return o;
+}
+
+json_object *reconcile_report_to_json(const ReconcileReport *r) {
+        json_object *root = NULL, *summary = NULL, *list = NULL;
+        bool oom = false;
+
+        if (!r)
+                return NULL;
+        root = json_object_new_object();
+        summary = json_object_new_object();
+        if (!root || !summary)
+                goto fail;
+        add_bool(root, "dry_run", r->dry_run, &oom);
+        add_int(root, "grace_secs", (int64_t) (r->grace_usec / USEC_PER_SEC), &oom);
+        add_time(root, "started_at", r->started_usec, &oom);
+        add_int(root, "duration_ms", (int64_t) (r->duration_usec / USEC_PER_MSEC), &oom);
+        add_int(summary, "reaped", r->reaped, &oom);
+        add_int(summary, "kept", r->kept, &oom);
+        add_int(summary, "quarantined", r->quarantined, &oom);
+        add_int(summary, "failed", r->failed, &oom);
+        add_int(summary, "skipped", r->skipped, &oom);
+        add_int(summary, "lost", r->lost, &oom);
+        add_int(summary, "volumes_deleted", r->volumes_deleted, &oom);
+        add(root, "summary", TAKE_PTR(summary), &oom);
+
+        if (!(list = json_object_new_array()))
+                goto fail;
+        for (size_t i = 0; i < r->n_containers; i++) {
+                json_object *o = container_json(&r->containers[i], &oom);
+                if (!o || json_object_array_add(list, o) < 0) {
+                        json_object_put(o);
+                        goto fail;
+                }
+        }
+        add(root, "containers", TAKE_PTR(list), &oom);
+
+        if (!(list = json_object_new_array()))
+                goto fail;
+        for (size_t i = 0; i < r->n_executions; i++) {
+                const ReconcileExecutionReport *x = &r->executions[i];
+                json_object *o = json_object_new_object();
+                if (!o || json_object_array_add(list, o) < 0) {
+                        json_object_put(o);
+                        goto fail;
+                }
+                add_str(o, "id", x->id, &oom);
+                add_str(o, "status", "failed", &oom);
+                add_str(o, "reason", RECONCILE_REASON_CONTAINER_LOST, &oom);
+                add_str(o, "container", x->container, &oom);
+                add_str(o, "result", reconcile_result_to_string(x->result), &oom);
+                if (x->error)
+                        add_str(o, "error", x->error, &oom);
+        }
+        add(root, "executions", TAKE_PTR(list), &oom);
+
+        if (!(list = json_object_new_array()))
+                goto fail;
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                const ReconcileVolumeReport *v = &r->volumes[i];
+                json_object *o = json_object_new_object();
+                if (!o || json_object_array_add(list, o) < 0) {
+                        json_object_put(o);
+                        goto fail;
+                }
+                add_str(o, "id", v->id, &oom);
+                add_str(o, "tenant_id", v->tenant_id, &oom);
+                add_str(o, "path", v->path, &oom);
+                add_time(o, "expires_at", v->expires_usec, &oom);
+                add_str(o, "result", reconcile_result_to_string(v->result), &oom);
+                if (v->error)
+                        add_str(o, "error", v->error, &oom);
+        }
+        add(root, "volumes", TAKE_PTR(list), &oom);
+
+        if (oom)
+                goto fail;
+        return root;
+fail:
+        json_object_put(list);
+        json_object_put(summary);
+        json_object_put(root);
+        return NULL;
+}
+
+static const char *short_id(const char *id, char buf[static 13]) {
+        if (!id)
+                return "-";
+        snprintf(buf, 13, "%s", id);
+        return buf;
+}
+
+int reconcile_report_print(const ReconcileReport *r, FILE *f) {
+        char idbuf[13];
+
+        for (size_t i = 0; i < r->n_containers; i++) {
+                const ReconcileContainerReport *c = &r->containers[i];
+
+                fprintf(f, "container %s %s execution=%s state=%s %s (%s)%s%s%s", short_id(c->id, idbuf),
+                        strempty(c->name), c->execution_id ? c->execution_id : "-", strempty(c->state),
+                        reconcile_result_to_string(c->result),
+                        reconcile_reason_to_string(c->decision.reason),
+                        c->decision.execution_lost ? " execution-lost" : "", c->error ? ": " : "",
+                        strempty(c->error));
+                if (c->backoff.failures > 0) {
+                        char ts[TIMESTAMP_MAX];
+                        fprintf(f, " failures=%u next-attempt=%s%s", c->backoff.failures,
+                                format_timestamp(ts, sizeof ts, c->backoff.next_attempt_usec),
+                                c->backoff.quarantined ? " quarantined" : "");
+                }
+                fputc('\n', f);
+        }
+        for (size_t i = 0; i < r->n_executions; i++) {
+                const ReconcileExecutionReport *x = &r->executions[i];
+                fprintf(f, "execution %s failed (%s) container=%s %s%s%s\n", x->id,
+                        RECONCILE_REASON_CONTAINER_LOST, x->container ? x->container : "-",
+                        reconcile_result_to_string(x->result), x->error ? ": " : "", strempty(x->error));
+        }
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                const ReconcileVolumeReport *v = &r->volumes[i];
+                char ts[TIMESTAMP_MAX];
+                fprintf(f, "volume %s tenant=%s expired=%s %s%s%s\n", v->id, strempty(v->tenant_id),
+                        format_timestamp(ts, sizeof ts, v->expires_usec),
+                        reconcile_result_to_string(v->result), v->error ? ": " : "", strempty(v->error));
+        }
+        fprintf(f,
+                "%sreaped=%u kept=%u quarantined=%u failed=%u skipped=%u lost=%u volumes_deleted=%u "
+                "(%" PRIu64 " ms)\n",
+                r->dry_run ? "dry run: " : "", r->reaped, r->kept, r->quarantined, r->failed, r->skipped,
+                r->lost, r->volumes_deleted, r->duration_usec / USEC_PER_MSEC);
+        return ferror(f) ? -EIO : 0;
+}
