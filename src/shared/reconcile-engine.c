@@ -3,9 +3,9 @@
  * exit time of stopped containers (inspect, concurrently), and stop / kill / remove started
  * concurrently and driven until done. */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <systemd/sd-event.h>
 
 #include "reconcile-internal.h"
@@ -69,12 +69,6 @@ int reconcile_engine_run_until_idle(ReconcileEngine *engine, const size_t *in_fl
         return 0;
 }
 
-static bool state_is_running(const char *state) {
-        /* A process may still be inside: stop it before removing. */
-        return streq(state, "running") || streq(state, "paused") || streq(state, "restarting") ||
-               streq(state, "stopping");
-}
-
 /* ---- list + inspect ---- */
 
 typedef struct Inspecting {
@@ -82,96 +76,103 @@ typedef struct Inspecting {
         size_t *in_flight;
 } Inspecting;
 
-static void on_inspected(int r, const PodmanContainerInfo *info, const Error *err, void *userdata) {
+static void on_inspected(int r, const PodmanContainer *ct, const Error *err, void *userdata) {
         Inspecting *in = userdata;
 
         (*in->in_flight)--;
-        if (r < 0 || !info)
+        if (r < 0 || !ct)
                 return; /* gone meanwhile, or unknown: the finish time stays unknown (old) */
-        in->c->finished_usec = info->finished_usec;
-        if (info->state && !streq(info->state, in->c->state)) {
-                char *s = strdup(info->state);
+        in->c->finished_usec = ct->finished_usec;
+        in->c->running = ct->running;
+        const char *state = podman_container_status_to_string(ct->status);
+        if (state && !streq(state, in->c->state)) {
+                char *s = strdup(state);
                 if (s) {
                         free(in->c->state);
                         in->c->state = s;
-                        in->c->running = state_is_running(s);
                 }
         }
 }
 
+static void free_containers(ReconcileEngineContainer *out, size_t n) {
+        for (size_t j = 0; j < n; j++)
+                reconcile_engine_container_done(&out[j]);
+        free(out);
+}
+
 int reconcile_engine_list(ReconcileEngine *engine, ReconcileEngineContainer **ret, size_t *ret_n, Error *e) {
-        PodmanContainerSummary *list = NULL;
+        static char *const managed[] = { (char *) RECONCILE_LABEL_MANAGED "=true", NULL };
+        PodmanContainer *list = NULL;
         ReconcileEngineContainer *out = NULL;
         _cleanup_free_ Inspecting *ins = NULL;
-        size_t n = 0, k = 0, in_flight = 0, next = 0;
+        size_t n = 0, in_flight = 0, next = 0;
         int r;
 
-        r = podman_container_list(engine->client, RECONCILE_LABEL_MANAGED "=true", true, &list, &n, e);
+        r = podman_container_list(engine->client, managed, &list, &n, e);
         if (r < 0) {
                 if (e && isempty(e->field))
                         snprintf(e->field, sizeof e->field, "%s", FIELD_PODMAN);
                 return r;
         }
         if (n > LIST_MAX) {
-                podman_container_summary_array_free(list, n);
-                return error_set_field(e, -E2BIG, FIELD_PODMAN,
-                                       "the engine lists %zu managed containers, more than %d", n, LIST_MAX);
+                podman_container_list_free(list, n);
+                return error_set_field(e, -E2BIG, FIELD_PODMAN, "the engine lists %zu managed containers, more than %d",
+                                       n, LIST_MAX);
         }
         out = calloc(n ? n : 1, sizeof(*out));
         ins = calloc(n ? n : 1, sizeof(*ins));
         if (!out || !ins) {
                 free(out);
-                podman_container_summary_array_free(list, n);
+                podman_container_list_free(list, n);
                 return error_set(e, -ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < n; i++) {
-                const PodmanContainerSummary *s = &list[i];
-                ReconcileEngineContainer *c = &out[k++];
-                const char *name = s->name && s->name[0] == '/' ? s->name + 1 : s->name;
+                const PodmanContainer *s = &list[i];
+                ReconcileEngineContainer *c = &out[i];
+                const char *state = podman_container_status_to_string(s->status);
 
                 c->id = strdup_or_null(s->id);
-                c->name = strdup_or_null(name);
-                c->state = strdup_or_null(s->state);
-                c->execution_id = strdup_or_null(podman_labels_get(s->labels, RECONCILE_LABEL_EXECUTION_ID));
-                if (!c->id || (name && !c->name) || (s->state && !c->state)) {
-                        for (size_t j = 0; j < k; j++)
-                                reconcile_engine_container_done(&out[j]);
-                        free(out);
-                        podman_container_summary_array_free(list, n);
+                c->name = strdup_or_null(s->name);
+                c->state = strdup_or_null(state);
+                c->execution_id = strdup_or_null(s->execution_id);
+                if (!c->id || (s->name && !c->name) || (state && !c->state) ||
+                    (s->execution_id && !c->execution_id)) {
+                        free_containers(out, n);
+                        podman_container_list_free(list, n);
                         return error_set(e, -ENOMEM, "out of memory");
                 }
                 /* The filter asked for the label; the decision still insists on it. */
-                c->managed = streq(podman_labels_get(s->labels, RECONCILE_LABEL_MANAGED), "true");
-                c->keep_on_failure = streq(podman_labels_get(s->labels, RECONCILE_LABEL_KEEP), "true");
-                c->running = state_is_running(s->state);
+                c->managed = s->managed;
+                c->keep_on_failure = s->keep_container_on_failure;
+                c->running = s->running || s->status == PODMAN_STATUS_PAUSED ||
+                             s->status == PODMAN_STATUS_RESTARTING;
                 c->created_usec = s->created_usec;
         }
-        podman_container_summary_array_free(list, n);
+        podman_container_list_free(list, n);
 
         /* The list does not say when a container exited: inspect the stopped ones,
          * several at a time. A failure leaves the time unknown (treated as long ago). */
         for (;;) {
-                while (in_flight < INSPECT_PARALLEL && next < k) {
-                        ReconcileEngineContainer *c = &out[next++];
+                while (in_flight < INSPECT_PARALLEL && next < n) {
+                        ReconcileEngineContainer *c = &out[next];
+                        Inspecting *in = &ins[next++];
+
                         if (c->running || !c->managed)
                                 continue;
-                        ins[next - 1] = (Inspecting){ .c = c, .in_flight = &in_flight };
-                        if (podman_container_inspect_async(engine->client, c->id, on_inspected,
-                                                           &ins[next - 1], NULL) >= 0)
+                        *in = (Inspecting){ .c = c, .in_flight = &in_flight };
+                        if (podman_container_inspect_async(engine->client, c->id, on_inspected, in, NULL) >= 0)
                                 in_flight++;
                 }
-                if (in_flight == 0 && next >= k)
+                if (in_flight == 0 && next >= n)
                         break;
                 r = sd_event_run(engine->event, UINT64_MAX);
                 if (r < 0) {
-                        for (size_t j = 0; j < k; j++)
-                                reconcile_engine_container_done(&out[j]);
-                        free(out);
+                        free_containers(out, n);
                         return error_set(e, r, "the event loop failed: %s", strerror(-r));
                 }
         }
         *ret = out;
-        *ret_n = k;
+        *ret_n = n;
         return 0;
 }
 
@@ -184,10 +185,10 @@ int reconcile_engine_stop_async(ReconcileEngine *engine, const char *id, uint64_
 }
 
 int reconcile_engine_kill_async(ReconcileEngine *engine, const char *id, podman_done_fn cb, void *userdata) {
-        return podman_container_kill_async(engine->client, id, SIGKILL, cb, userdata, NULL);
+        return podman_container_kill_async(engine->client, id, "SIGKILL", cb, userdata, NULL);
 }
 
 int reconcile_engine_remove_async(ReconcileEngine *engine, const char *id, podman_done_fn cb,
                                   void *userdata) {
-        return podman_container_remove_async(engine->client, id, true, true, cb, userdata, NULL);
+        return podman_container_remove_async(engine->client, id, cb, userdata, NULL);
 }

@@ -4,6 +4,8 @@
  * reconcile-engine.c. Internal to the reconcile module. */
 #pragma once
 
+#include <json-c/json.h>
+
 #include "error.h"
 #include "macros.h"
 #include "podman.h"

@@ -10,11 +10,11 @@
  *  - the caller's event loop is never touched: engine calls run on a private client and loop. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include <json-c/json.h>
 #include <systemd/sd-event.h>
 
 #include "podman.h"
