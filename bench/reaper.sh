@@ -40,7 +40,8 @@ make_orphans() {
         running) cmd=run args=(-d) ;;
         exited) cmd=run args=() ;;
         esac
-        seq 1 "$N" | xargs -P 4 -I{} podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" \
+        seq 1 "$N" | xargs -P 4 -I{} env -u CONTAINER_HOST podman --root "$PODMAN_DIR/root" \
+                --runroot "$PODMAN_DIR/run" --tmpdir "$PODMAN_DIR/tmp" \
                 "$cmd" "${args[@]}" --name "orphan-$tag-{}" --label aegis.managed=true \
                 --label "aegis.execution_id=gone-$tag-{}" "$TEST_IMAGE" \
                 $([ "$STATE" = running ] && echo sleep 600 || echo true) >/dev/null ||

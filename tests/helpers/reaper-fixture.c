@@ -8,6 +8,8 @@
  *   reaper-fixture URL claim ID OWNER LEASE_SECS       claim an execution (a live supervisor)
  *   reaper-fixture URL status ID                       prints "STATUS REASON"
  *   reaper-fixture URL backoff CONTAINER_ID            prints "FAILURES QUARANTINED" or "none"
+ *   reaper-fixture URL backoff-set CONTAINER_ID FAILURES NEXT_ATTEMPT_IN_SECS
+ *       writes a backoff record (quarantined from 5 failures on), as earlier runs would have
  *   reaper-fixture URL volume TENANT ephemeral|persistent EXPIRES_IN_SECS [OWNER_EXECUTION]
  *       a volume row (EXPIRES_IN_SECS may be negative: already expired; 0: never); prints its id
  *   reaper-fixture URL volume-status ID                prints "active", "deleted" or "gone" */
@@ -105,6 +107,17 @@ int main(int argc, char **argv) {
                 printf("%u %s\n", b.failures, b.quarantined ? "quarantined" : "-");
                 store_reaper_backoff_done(&b);
                 return 0;
+        }
+        if (streq(cmd, "backoff-set") && argc >= 6) {
+                StoreReaperBackoff b = { .container_id = argv[3] };
+                int64_t in;
+                if (safe_atou(argv[4], &b.failures) < 0 || safe_atoi64(argv[5], &in) < 0)
+                        return die("failures / next attempt", s, -EINVAL);
+                b.next_attempt_at = (uint64_t) ((int64_t) now_usec(CLOCK_REALTIME) + in * (int64_t) USEC_PER_SEC);
+                b.quarantined = b.failures >= 5;
+                b.updated_at = now_usec(CLOCK_REALTIME);
+                r = store_reaper_backoff_put(s, &b);
+                return r < 0 ? die("put backoff", s, r) : 0;
         }
         if (streq(cmd, "volume") && argc >= 6) {
                 StoreVolume v = { 0 };

@@ -1,0 +1,33 @@
+#!/bin/bash
+# The reaper's units, both flavours, as built: `systemd-analyze verify` finds nothing wrong,
+# the timer has the documented schedule, the service is a sandboxed idle-I/O oneshot, and
+# `systemd-analyze security` rates each at most 2.0 (aegis.systemd(7)).
+. "$AEGIS_TEST_LIB/common.sh"
+require_cmd systemd-analyze
+make_scratch
+export XDG_RUNTIME_DIR="$SCRATCH/xdg" && mkdir -m 0700 "$XDG_RUNTIME_DIR"
+
+timer="$top_srcdir/units/aegis-reaper.timer"
+for flavour in system user; do
+        if [ "$flavour" = system ]; then svc="$top_builddir/units/aegis-reaper.service" mode=""
+        else svc="$top_builddir/units/user/aegis-reaper.service" mode="--user"; fi
+        [ -f "$svc" ] || fail "$svc not built"
+        d="$SCRATCH/$flavour" && mkdir -p "$d"
+        # verify wants the ExecStart binary to exist: point it at the built one.
+        sed "s|^ExecStart=.*|ExecStart=$AEGIS_REAPER|" "$svc" >"$d/aegis-reaper.service"
+        cp "$timer" "$d/aegis-reaper.timer"
+        out="$(cd "$d" && systemd-analyze $mode verify --man=no ./aegis-reaper.service ./aegis-reaper.timer 2>&1)"
+        check "$flavour: systemd-analyze verify is clean${out:+: $out}" test -z "$out"
+        for want in Type=oneshot IOSchedulingClass=idle ProtectSystem=strict NoNewPrivileges=yes \
+                "TemporaryFileSystem=" "BindPaths=-" StateDirectory=aegis; do
+                check "$flavour: service has $want" grep -q "^$want" "$d/aegis-reaper.service"
+        done
+        exposure="$(cd "$d" && systemd-analyze $mode security --offline=true ./aegis-reaper.service 2>/dev/null |
+                sed -n 's/.*Overall exposure level for aegis-reaper.service: \([0-9.]*\).*/\1/p')"
+        check "$flavour: exposure ${exposure:-?} <= 2.0" awk -v x="${exposure:-99}" 'BEGIN{exit !(x <= 2.0)}'
+done
+for want in OnBootSec=2min OnUnitActiveSec=5min Persistent=true WantedBy=timers.target; do
+        check "timer has $want" grep -q "^$want" "$timer"
+done
+check "timer has a small RandomizedDelaySec" grep -Eq '^RandomizedDelaySec=[0-9]+s$' "$timer"
+finish
