@@ -116,8 +116,8 @@ int reconcile_engine_list(ReconcileEngine *engine, ReconcileEngineContainer **re
         }
         if (n > LIST_MAX) {
                 podman_container_list_free(list, n);
-                return error_set_field(e, -E2BIG, FIELD_PODMAN, "the engine lists %zu managed containers, more than %d",
-                                       n, LIST_MAX);
+                return error_set_field(e, -E2BIG, FIELD_PODMAN,
+                                       "the engine lists %zu managed containers, more than %d", n, LIST_MAX);
         }
         out = calloc(n ? n : 1, sizeof(*out));
         ins = calloc(n ? n : 1, sizeof(*ins));
@@ -160,7 +160,8 @@ int reconcile_engine_list(ReconcileEngine *engine, ReconcileEngineContainer **re
                         if (c->running || !c->managed)
                                 continue;
                         *in = (Inspecting){ .c = c, .in_flight = &in_flight };
-                        if (podman_container_inspect_async(engine->client, c->id, on_inspected, in, NULL) >= 0)
+                        if (podman_container_inspect_async(engine->client, c->id, on_inspected, in, NULL) >=
+                            0)
                                 in_flight++;
                 }
                 if (in_flight == 0 && next >= n)

@@ -409,7 +409,7 @@ static int remove_orphans(Run *run, Error *e) {
 
 /* ---- executions whose container is lost ---- */
 
-static int mark_lost(Run *run, const char *execution_id, const char *container) {
+static int mark_lost(Run *run, const char *execution_id, unsigned iteration, const char *container) {
         char payload[256];
         int r;
 
@@ -426,10 +426,9 @@ static int mark_lost(Run *run, const char *execution_id, const char *container) 
                                         run->store_e.message);
         }
         /* The iteration that was running ends with it; and the event stream says why. */
-        Fact *f = fact_for(run, execution_id);
-        if (f && f->iteration > 0) {
+        if (iteration > 0) {
                 StoreIteration it = { 0 };
-                if (store_iteration_get(run->store, execution_id, f->iteration, &it) >= 0) {
+                if (store_iteration_get(run->store, execution_id, iteration, &it) >= 0) {
                         if (it.status == ITERATION_RUNNING) {
                                 it.status = ITERATION_FAILED;
                                 free(it.reason);
@@ -494,7 +493,7 @@ static int find_vanished(Run *run, Error *e) {
 
                                 if (!present && reconcile_execution_vanished(cur->name, since, NULL, 0,
                                                                              &policy, run->now)) {
-                                        r = mark_lost(run, x->id,
+                                        r = mark_lost(run, x->id, x->iteration,
                                                       cur->container_id ? cur->container_id : cur->name);
                                         if (r >= 0 && !run->o->dry_run) {
                                                 (void) store_container_update(run->store, cur->name, NULL,
@@ -523,7 +522,7 @@ static int fix_lost_rows(Run *run, Error *e) {
 
                 if (!en->decision.execution_lost)
                         continue;
-                r = mark_lost(run, en->c.execution_id, en->c.id);
+                r = mark_lost(run, en->c.execution_id, en->fact ? en->fact->iteration : 0, en->c.id);
                 if (r < 0)
                         return error_set(e, r, "out of memory");
         }

@@ -113,7 +113,8 @@ int main(int argc, char **argv) {
                 int64_t in;
                 if (safe_atou(argv[4], &b.failures) < 0 || safe_atoi64(argv[5], &in) < 0)
                         return die("failures / next attempt", s, -EINVAL);
-                b.next_attempt_at = (uint64_t) ((int64_t) now_usec(CLOCK_REALTIME) + in * (int64_t) USEC_PER_SEC);
+                b.next_attempt_at =
+                        (uint64_t) ((int64_t) now_usec(CLOCK_REALTIME) + in * (int64_t) USEC_PER_SEC);
                 b.quarantined = b.failures >= 5;
                 b.updated_at = now_usec(CLOCK_REALTIME);
                 r = store_reaper_backoff_put(s, &b);
