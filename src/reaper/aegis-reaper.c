@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
         _cleanup_(podman_client_freep) PodmanClient *podman = NULL;
         _cleanup_(store_closep) Store *store = NULL;
         _cleanup_(reconcile_report_freep) ReconcileReport *rep = NULL;
-        ReconcileOptions o = RECONCILE_OPTIONS_INIT;
+        ReconcileOptions o;
         const char *config_path = NULL;
         Output output = OUTPUT_TEXT;
         bool dry_run = false;
@@ -215,10 +215,8 @@ int main(int argc, char **argv) {
                 return EXIT_STORE;
         }
 
-        o.grace_usec = config->reaper.grace_secs * USEC_PER_SEC;
-        o.stop_timeout_secs = config->runtime.stop_timeout_secs;
+        reconcile_options_from_config(config, &o);
         o.dry_run = dry_run;
-        o.storage_root = config->storage.root;
         r = reconcile_run(podman, store, &o, &rep, &e);
         if (rep) {
                 log_report(rep);

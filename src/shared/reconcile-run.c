@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "config.h"
 #include "podman.h"
 #include "reconcile-internal.h"
 #include "reconcile.h"
@@ -530,6 +531,13 @@ static int fix_lost_rows(Run *run, Error *e) {
 }
 
 /* ---- the pass ---- */
+
+void reconcile_options_from_config(const Config *config, ReconcileOptions *ret) {
+        *ret = RECONCILE_OPTIONS_INIT;
+        ret->grace_usec = config->reaper.grace_secs * USEC_PER_SEC;
+        ret->stop_timeout_secs = config->runtime.stop_timeout_secs;
+        ret->storage_root = config->storage.root;
+}
 
 int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o, ReconcileReport **ret,
                   Error *e) {

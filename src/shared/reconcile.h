@@ -173,6 +173,10 @@ typedef struct ReconcileOptions {
         uint64_t now_usec; /* CLOCK_REALTIME; 0 = now */
 } ReconcileOptions;
 #define RECONCILE_PARALLEL_DEFAULT 16
+struct Config;
+/* Options from the configuration: reaper.grace_secs, runtime.stop_timeout_secs,
+ * storage.root; fix_rows true, dry_run false, owner NULL. */
+void reconcile_options_from_config(const struct Config *config, ReconcileOptions *ret);
 #define RECONCILE_OPTIONS_INIT                                                          \
         ((ReconcileOptions){ .grace_usec = RECONCILE_GRACE_SECS_DEFAULT * USEC_PER_SEC, \
                              .stop_timeout_secs = 5,                                    \
