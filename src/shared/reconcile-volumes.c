@@ -8,7 +8,7 @@
  *    (id_is_valid), opened without following symlinks at any level, and removed with
  *    unlinkat() relative to directory fds, so nothing outside it can be reached through a
  *    symlink planted inside a volume;
- *  - a volume whose owning execution is still live is kept until that execution ends;
+ *  - a volume owned or attached by an execution that has not finished is kept until it ends;
  *  - persistent volumes never expire (expires_at 0 is never listed), and a row is purged
  *    only after its directory is gone, so a failed removal is retried next run. */
 #include <dirent.h>
@@ -111,26 +111,6 @@ static int add_volume(ReconcileReport *r, const StoreVolume *v, const char *path
         return 0;
 }
 
-static bool owner_is_live(Store *store, const char *execution_id, int *ret_r) {
-        StoreExecution x = { 0 };
-        bool live;
-        int r;
-
-        *ret_r = 0;
-        if (isempty(execution_id))
-                return false;
-        r = store_execution_get(store, execution_id, &x);
-        if (r == -ENOENT)
-                return false;
-        if (r < 0) {
-                *ret_r = r;
-                return true;
-        }
-        live = !execution_status_is_terminal(x.status);
-        store_execution_done(&x);
-        return live;
-}
-
 int reconcile_expire_volumes(Store *store, const char *storage_root, bool dry_run, uint64_t now_usec,
                              ReconcileReport *rep, Error *e) {
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
@@ -163,17 +143,23 @@ int reconcile_expire_volumes(Store *store, const char *storage_root, bool dry_ru
                         r = error_set(e, -ENOMEM, "out of memory");
                         break;
                 }
-                if (v->status == VOLUME_ACTIVE && owner_is_live(store, v->owner_execution_id, &q)) {
+                if (v->status == VOLUME_ACTIVE) {
+                        uint64_t users = 0;
+
+                        /* Owned or attached by an execution that has not finished: keep. */
+                        q = store_volume_users(store, v->id, &users);
                         if (q < 0) {
                                 r = error_set_field(
                                         e, q, "database.url",
-                                        "the execution store failed while looking up volume %s's owner",
-                                        v->id);
+                                        "the execution store failed while looking up volume %s's users: %s",
+                                        v->id, strerror(-q));
                                 break;
                         }
-                        if (add_volume(rep, v, path, RECONCILE_RESULT_KEPT, NULL) < 0)
-                                r = error_set(e, -ENOMEM, "out of memory");
-                        continue;
+                        if (users > 0) {
+                                if (add_volume(rep, v, path, RECONCILE_RESULT_KEPT, NULL) < 0)
+                                        r = error_set(e, -ENOMEM, "out of memory");
+                                continue;
+                        }
                 }
                 if (dry_run) {
                         if (add_volume(rep, v, path, RECONCILE_RESULT_WOULD_DELETE, NULL) < 0)
