@@ -1,1 +1,8 @@
 # Build rules for bench (bench); appended to the lists in the top Makefile.am.
+
+# bench/api: HTTP load figures beside nginx (bench/api/run.sh).
+noinst_PROGRAMS += bench/api/bench-api-seed
+bench_api_bench_api_seed_SOURCES = bench/api/seed.c
+bench_api_bench_api_seed_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
+bench_api_bench_api_seed_LDADD = $(AEGIS_LIBS)
+EXTRA_DIST += bench/api/run.sh

@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
   debootstrap valgrind iproute2 procps psmisc"
-BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time"
+BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time prometheus"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0
 for p in $BUILD $TEST $BENCH $PACKAGING; do
@@ -25,7 +25,7 @@ if [ "$need" = 1 ]; then
         apt-get install -y -q --no-install-recommends $BUILD $TEST $BENCH $PACKAGING
 fi
 # The packaged services must not run on their own: tests start private instances.
-for s in nginx nfs-ganesha rpcbind postgresql; do
+for s in nginx nfs-ganesha rpcbind postgresql prometheus; do
         { command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null; } || true
         { command -v service >/dev/null && service "$s" stop >/dev/null 2>&1; } || true
 done
