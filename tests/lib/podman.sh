@@ -41,7 +41,11 @@ podman_start() {
         mkdir -p "$PODMAN_DIR"
         PODMAN_SOCK="$PODMAN_DIR/podman.sock"
         export CONTAINER_HOST="unix://$PODMAN_SOCK"
-        podman_cmd system service --time=0 "unix://$PODMAN_SOCK" >"$PODMAN_DIR/service.log" 2>&1 &
+        # exec, so that $! is Podman itself and not a subshell running the function: killing a
+        # subshell would leave the service behind, orphaned.
+        (exec env -u CONTAINER_HOST podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" \
+                --tmpdir "$PODMAN_DIR/tmp" system service --time=0 "unix://$PODMAN_SOCK") \
+                >"$PODMAN_DIR/service.log" 2>&1 &
         PODMAN_PID=$!
         on_exit "podman_stop"
         wait_for 20 curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping || fail "podman API did not come up: $(tail -5 "$PODMAN_DIR/service.log")"
@@ -53,6 +57,8 @@ podman_stop() {
         podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
         kill "$PODMAN_PID" 2>/dev/null || true
         wait "$PODMAN_PID" 2>/dev/null || true
+        # Anything else still bound to this private storage (conmon, a stray service) goes too.
+        pkill -f -- "--root $PODMAN_DIR/root " 2>/dev/null || true
         PODMAN_PID=
         # Storage holds overlay mounts: unmount before the scratch dir goes.
         podman_cmd system reset -f >/dev/null 2>&1 || true
