@@ -1,7 +1,9 @@
 # Build rules for src/shared (config); appended to the lists in the top Makefile.am.
 libaegis_shared_la_SOURCES += \
 	src/shared/config.h \
-	src/shared/config.c
+	src/shared/config.c \
+	src/shared/metrics.h \
+	src/shared/metrics.c
 
 check_PROGRAMS += tests/unit/test-config
 TESTS += tests/unit/test-config

@@ -1,0 +1,179 @@
+/* api-health.c — GET /health, /health/live (the process answers) and /health/ready (every
+ * dependency answers: 200, else 503 with what failed).
+ *
+ * Readiness runs the checks of ready_checks[] concurrently on the event loop and answers
+ * when the last one reports; each check bounds its own time. To add a dependency, add a
+ * line to the table with a function that eventually calls probe_done() exactly once. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "podman.h"
+#include "util.h"
+
+#define READY_PODMAN_TIMEOUT_USEC (5 * USEC_PER_SEC)
+
+typedef struct ReadyProbe ReadyProbe;
+typedef int (*ReadyCheckFunc)(Daemon *d, ReadyProbe *p, size_t i);
+
+static int check_podman(Daemon *d, ReadyProbe *p, size_t i);
+
+static const struct {
+        const char *name; /* the key in "dependencies" */
+        ReadyCheckFunc start;
+} ready_checks[] = {
+        { "podman", check_podman },
+};
+#define N_CHECKS ELEMENTSOF(ready_checks)
+
+struct ReadyProbe {
+        Daemon *daemon;
+        HttpRequest *req; /* NULL when the server went away first */
+        size_t n_pending;
+        struct {
+                bool done, ok;
+                char *error;
+                PodmanOp *op;
+        } results[N_CHECKS];
+};
+
+static struct json_object *health_object(Daemon *d, const char *status) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        if (json_object_object_add(o, "status", json_object_new_string(status)) < 0 ||
+            json_object_object_add(o, "uptime_seconds",
+                                   json_object_new_int64((int64_t) daemon_uptime_secs(d))) < 0 ||
+            json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION)) < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+static int get_health(HttpRequest *r, void *userdata) {
+        struct json_object *o = health_object(userdata, "healthy");
+        int k;
+
+        if (!o)
+                return -ENOMEM;
+        k = http_respond_json(r, 200, o);
+        json_object_put(o);
+        return k;
+}
+
+static void probe_free(ReadyProbe *p) {
+        for (size_t i = 0; i < N_CHECKS; i++)
+                free(p->results[i].error);
+        free(p);
+}
+
+static void probe_answer(ReadyProbe *p) {
+        struct json_object *o, *deps;
+        bool all_ok = true;
+
+        for (size_t i = 0; i < N_CHECKS; i++)
+                all_ok = all_ok && p->results[i].ok;
+        o = health_object(p->daemon, all_ok ? "ready" : "not_ready");
+        deps = json_object_new_object();
+        if (!o || !deps)
+                goto fail;
+        for (size_t i = 0; i < N_CHECKS; i++) {
+                struct json_object *dep = json_object_new_object();
+                if (!dep || json_object_object_add(deps, ready_checks[i].name, dep) < 0 ||
+                    json_object_object_add(dep, "ok", json_object_new_boolean(p->results[i].ok)) < 0 ||
+                    (p->results[i].error &&
+                     json_object_object_add(dep, "error", json_object_new_string(p->results[i].error)) < 0))
+                        goto fail;
+        }
+        if (json_object_object_add(o, "dependencies", json_object_get(deps)) < 0)
+                goto fail;
+        if (http_respond_json(p->req, all_ok ? 200 : 503, o) < 0)
+                log_warning("Failed to answer GET /health/ready");
+        json_object_put(deps);
+        json_object_put(o);
+        return;
+fail:
+        json_object_put(deps);
+        json_object_put(o);
+        (void) http_respond_error(p->req, 500, NULL, "internal error: out of memory");
+}
+
+/* Records one check's outcome; the last one answers and frees the probe. */
+static void probe_done(ReadyProbe *p, size_t i, bool ok, const char *error) {
+        if (i < N_CHECKS && !p->results[i].done) {
+                p->results[i].done = true;
+                p->results[i].ok = ok;
+                p->results[i].op = NULL;
+                p->results[i].error = error ? strdup(error) : NULL;
+        }
+        if (--p->n_pending > 0)
+                return;
+        if (p->req)
+                probe_answer(p);
+        probe_free(p);
+}
+
+/* The server is going away: stop the checks (their callbacks will not run). */
+static void probe_closed(void *userdata) {
+        ReadyProbe *p = userdata;
+
+        p->req = NULL;
+        p->n_pending++; /* hold the probe while cancelling */
+        for (size_t i = 0; i < N_CHECKS; i++)
+                if (!p->results[i].done && p->results[i].op) {
+                        podman_op_cancel(p->results[i].op);
+                        probe_done(p, i, false, "shutting down");
+                }
+        probe_done(p, SIZE_MAX, false, NULL);
+}
+
+static void on_podman_ping(int r, const Error *e, void *userdata) {
+        ReadyProbe *p = userdata;
+        size_t i = 0;
+
+        while (i < N_CHECKS && ready_checks[i].start != check_podman)
+                i++;
+        probe_done(p, i, r >= 0, r >= 0 ? NULL : e && e->message[0] ? e->message : strerror(-r));
+}
+
+static int check_podman(Daemon *d, ReadyProbe *p, size_t i) {
+        Error e = ERROR_INIT;
+        int r;
+
+        r = podman_ping_async(d->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_ping, p, &p->results[i].op);
+        if (r < 0)
+                probe_done(p, i, false, e.message[0] ? e.message : strerror(-r));
+        return 0;
+}
+
+static int get_ready(HttpRequest *r, void *userdata) {
+        ReadyProbe *p;
+        int k;
+
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        p->daemon = userdata;
+        p->req = r;
+        p->n_pending = N_CHECKS + 1; /* +1: this function, so that checks finishing at once cannot free p */
+        k = http_request_defer(r, probe_closed, p);
+        if (k < 0) {
+                free(p);
+                return k;
+        }
+        for (size_t i = 0; i < N_CHECKS; i++)
+                (void) ready_checks[i].start(p->daemon, p, i);
+        probe_done(p, SIZE_MAX, false, NULL);
+        return 0;
+}
+
+const HttpRoute api_health_routes[] = {
+        { HTTP_GET, "/health", get_health, HTTP_ROUTE_PUBLIC },
+        { HTTP_GET, "/health/live", get_health, HTTP_ROUTE_PUBLIC },
+        { HTTP_GET, "/health/ready", get_ready, HTTP_ROUTE_PUBLIC },
+        {},
+};

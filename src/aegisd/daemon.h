@@ -1,0 +1,64 @@
+/* daemon.h — the aegisd process: its objects, sockets, sd_notify life cycle and idle exit.
+ *
+ * One Daemon lives in main(); the api-*.c route modules get it as their route userdata.
+ * Life cycle: daemon_new() (config already loaded) → daemon_start() (take or bind sockets,
+ * HTTP servers, signals, watchdog, idle timer, READY=1) → sd_event_loop() → daemon_free()
+ * (STOPPING=1 was sent by whatever ended the loop). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+
+typedef struct PodmanClient PodmanClient;
+
+/* Something that keeps the daemon from an idle exit while it returns true. */
+typedef bool (*DaemonBusyFunc)(void *userdata);
+
+#define DAEMON_MAX_BUSY_HOOKS 8
+
+typedef struct Daemon {
+        sd_event *event;
+        Config *config;
+        uint64_t start_usec; /* CLOCK_MONOTONIC */
+
+        int api_fd, metrics_fd;
+        bool socket_activated;
+        HttpServer *api, *metrics;
+        MetricsRegistry *registry;
+        PodmanClient *podman;
+
+        char **tokens; /* from api.tokens_file; NULL = no authentication */
+
+        sd_event_source *sigterm, *sigint, *watchdog, *idle;
+        uint64_t watchdog_usec;
+        struct {
+                DaemonBusyFunc f;
+                void *userdata;
+        } busy[DAEMON_MAX_BUSY_HOOKS];
+        unsigned n_busy;
+} Daemon;
+
+/* Takes ownership of config. */
+int daemon_new(Config *config, Daemon **ret);
+Daemon *daemon_free(Daemon *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Daemon *, daemon_free);
+
+/* Everything up to READY=1. Errors are logged here; the return value is an exit status
+ * (0, or EXIT_FAILURE / CONFIG_EXIT_STATUS). */
+int daemon_start(Daemon *d);
+
+/* Idle exit waits while any hook returns true (live executions, …). */
+int daemon_add_busy_hook(Daemon *d, DaemonBusyFunc f, void *userdata);
+
+/* Seconds since start, for /health. */
+uint64_t daemon_uptime_secs(const Daemon *d);
+
+/* Route tables of the api-*.c modules. */
+extern const HttpRoute api_health_routes[];
+extern const HttpRoute api_metrics_routes[];

@@ -1,0 +1,156 @@
+/* http.h — aegisd's HTTP server: libmicrohttpd driven by sd-event, a route table, JSON
+ * responses, deferred responses and streams (Server-Sent Events, followed logs).
+ *
+ * One HttpServer serves one listening socket (api, metrics) on the daemon's sd-event loop,
+ * single-threaded: MHD runs in "external polling" mode with its epoll fd registered in
+ * sd-event (as systemd-journal-remote does), so handlers run on the loop thread and may touch
+ * any daemon state without locks — and must never block.
+ *
+ * Routes. Modules export tables and the daemon adds them:
+ *
+ *     static int get_execution(HttpRequest *r, void *userdata) {
+ *             const char *id = http_request_param(r, "id");
+ *             …
+ *             return http_respond_json(r, 200, obj);
+ *     }
+ *     const HttpRoute api_execution_routes[] = {
+ *             { HTTP_GET, "/v1/executions/{id}", get_execution },
+ *             { HTTP_POST, "/v1/executions/{id}/cancel", cancel_execution },
+ *             {}
+ *     };
+ *     http_server_add_routes(server, api_execution_routes, daemon);
+ *
+ * A pattern is a path whose "{name}" segments capture one non-empty path segment (already
+ * %-decoded by MHD). Paths that match no pattern get 404 {"error":…}; a path that matches
+ * with another method gets 405 with "Allow:". GET routes answer HEAD too. The request body
+ * (bounded by max_body_bytes, else 413) is read completely before the handler runs.
+ *
+ * A handler answers exactly once, by one of:
+ *   - http_respond*(): a complete response, now;
+ *   - http_request_defer(): answer later (from any sd-event callback) with http_respond*();
+ *   - http_respond_stream(): headers now, then http_stream_*() writes from callbacks.
+ * Returning a negative errno without answering gives 500 {"error":"internal error: …"}.
+ *
+ * Errors are JSON: {"error":"message","field":"spec.image"} ("field" only when known). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "error.h"
+#include "macros.h"
+
+struct json_object;
+
+typedef enum HttpMethod {
+        HTTP_GET = 1 << 0,
+        HTTP_HEAD = 1 << 1,
+        HTTP_POST = 1 << 2,
+        HTTP_PUT = 1 << 3,
+        HTTP_DELETE = 1 << 4,
+        HTTP_PATCH = 1 << 5,
+        HTTP_OPTIONS = 1 << 6,
+} HttpMethod;
+
+const char *http_method_to_string(HttpMethod m);
+
+typedef struct HttpServer HttpServer;
+typedef struct HttpRequest HttpRequest;
+typedef struct HttpStream HttpStream;
+
+typedef int (*HttpHandler)(HttpRequest *r, void *userdata);
+
+typedef enum HttpRouteFlags {
+        HTTP_ROUTE_PUBLIC = 1 << 0, /* no authentication (health, metrics) */
+} HttpRouteFlags;
+
+typedef struct HttpRoute {
+        HttpMethod method; /* one method per line; add one line per method */
+        const char *pattern; /* "/v1/executions/{id}/events" */
+        HttpHandler handler;
+        HttpRouteFlags flags;
+} HttpRoute; /* tables end with an entry whose pattern is NULL */
+
+/* Authentication hook: 0 lets the request through; a negative errno refuses it with 401
+ * (-EACCES/-EPERM: 403) and msg as the error. bearer is the token of "Authorization: Bearer
+ * …" or NULL. Not called for HTTP_ROUTE_PUBLIC routes. */
+typedef int (*HttpAuthFunc)(HttpRequest *r, const char *bearer, void *userdata);
+/* Asked before an idle exit: return true while something (a live execution) needs us. */
+typedef bool (*HttpBusyFunc)(void *userdata);
+
+typedef struct HttpServerOptions {
+        const char *name; /* "api", "metrics": for logs */
+        uint64_t max_body_bytes; /* 0 = 8 MiB */
+        unsigned connection_limit; /* 0 = 1024 */
+        unsigned connection_timeout_secs; /* idle connection timeout, 0 = 60 */
+} HttpServerOptions;
+
+/* Serve listen_fd (a listening stream socket; not closed, never shut down: it may be
+ * systemd's) on event. */
+int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opts, HttpServer **ret);
+/* Ends every stream and deferred request (their on_closed runs), stops serving, frees. The
+ * listening socket stays open and untouched (the caller owns it). */
+HttpServer *http_server_free(HttpServer *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_free);
+
+/* Adds a route table (terminated by a NULL pattern; it must outlive the server). Earlier
+ * tables win when two patterns match. */
+int http_server_add_routes(HttpServer *s, const HttpRoute *routes, void *userdata);
+void http_server_set_auth(HttpServer *s, HttpAuthFunc f, void *userdata);
+
+/* Connections open now (requests in progress, streams, keep-alive) and when the last
+ * request started or a connection ended (CLOCK_MONOTONIC µs): for idle exit. */
+unsigned http_server_connections(const HttpServer *s);
+uint64_t http_server_last_activity(const HttpServer *s);
+
+/* ---- requests ---- */
+HttpMethod http_request_method(const HttpRequest *r);
+const char *http_request_path(const HttpRequest *r);
+/* A "{name}" capture of the route's pattern, or NULL. */
+const char *http_request_param(const HttpRequest *r, const char *name);
+/* A query-string argument ("?follow=true"), or NULL. */
+const char *http_request_query(const HttpRequest *r, const char *name);
+/* A request header (case-insensitive name), or NULL. */
+const char *http_request_header(const HttpRequest *r, const char *name);
+/* The body (NUL-terminated for convenience; size excludes the NUL), "" when none. */
+const char *http_request_body(const HttpRequest *r, size_t *ret_size);
+/* Adds a header to the response this request will get (before responding). */
+int http_request_add_header(HttpRequest *r, const char *name, const char *value);
+
+/* ---- responses ---- */
+int http_respond(HttpRequest *r, unsigned status, const char *content_type, const void *body, size_t size);
+/* Serializes o (the caller keeps its reference) with a trailing newline. */
+int http_respond_json(HttpRequest *r, unsigned status, struct json_object *o);
+/* {"error": message, "field": field} — field may be NULL. */
+int http_respond_error(HttpRequest *r, unsigned status, const char *field, const char *fmt, ...)
+        _printf_(4, 5);
+/* From an Error: status error_http_status(e), its message and field. */
+int http_respond_error_from(HttpRequest *r, const Error *e);
+
+/* Answer later. The request stays valid until it is answered with http_respond*() or
+ * http_respond_stream(), or until on_closed(userdata) runs (the server is going away); after
+ * either, forget the pointer. on_closed may be NULL. */
+typedef void (*HttpClosedFunc)(void *userdata);
+int http_request_defer(HttpRequest *r, HttpClosedFunc on_closed, void *userdata);
+
+/* ---- streams ---- */
+/* Sends status and headers now; the body is written later, chunked, from any callback.
+ * on_closed(userdata) runs once if the stream ends for any reason other than
+ * http_stream_end() (client gone, write error, too slow a reader, server stopping); after it
+ * returns, the stream pointer is invalid. The server sends an SSE comment every 15 s while a
+ * text/event-stream is idle, so a client that went away is noticed. */
+int http_respond_stream(HttpRequest *r, unsigned status, const char *content_type, HttpClosedFunc on_closed,
+                        void *userdata, HttpStream **ret);
+/* Queue bytes (copied). -ENOBUFS when the client lags more than 4 MiB behind: the stream is
+ * then closed (on_closed runs later, from the loop, never from inside this call). */
+int http_stream_write(HttpStream *s, const void *data, size_t size);
+int http_stream_printf(HttpStream *s, const char *fmt, ...) _printf_(2, 3);
+/* One Server-Sent Event: "id: …\nevent: …\ndata: …\n\n"; data may span lines (each becomes
+ * a "data:" line); event and id may be NULL. */
+int http_stream_sse(HttpStream *s, const char *event, const char *id, const char *data);
+/* Finish: what was written is still delivered, then the response ends. on_closed will not
+ * run; the pointer is invalid after this call. */
+void http_stream_end(HttpStream *s);

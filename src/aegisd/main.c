@@ -1,0 +1,84 @@
+/* main.c — aegisd: arguments, configuration, then the daemon on its sd-event loop. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+static void help(void) {
+        printf("Usage: aegisd [OPTIONS]\n\n"
+               "The AEGIS agent runtime daemon: HTTP API, execution supervisor, Podman driver.\n\n"
+               "  -c, --config=FILE   read FILE instead of discovering aegis-config.yaml\n"
+               "      --check-config  validate the configuration, print it with the source of\n"
+               "                      every value, and exit (78 when invalid)\n"
+               "      --version       print the version and exit\n"
+               "  -h, --help          show this help\n\n"
+               "See aegisd(8) and aegis-config.yaml(5).\n");
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check-config", no_argument, NULL, 'C' },
+                { "version", no_argument, NULL, 'V' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        Config *config = NULL;
+        const char *config_path = NULL;
+        bool check_config = false;
+        Error e = ERROR_INIT;
+        int c, r;
+
+        log_setup("aegisd");
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        config_path = optarg;
+                        break;
+                case 'C':
+                        check_config = true;
+                        break;
+                case 'V':
+                        printf("aegisd %s\n", PACKAGE_VERSION);
+                        return EXIT_SUCCESS;
+                case 'h':
+                        help();
+                        return EXIT_SUCCESS;
+                default:
+                        return EXIT_FAILURE;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument \"%s\" (see aegisd --help)", argv[optind]);
+                return EXIT_FAILURE;
+        }
+
+        r = config_load(config_path, &config, &e);
+        if (r < 0) {
+                log_error("%s", e.message);
+                return CONFIG_EXIT_STATUS;
+        }
+        log_set_max_level(config->logging.level);
+        if (check_config) {
+                r = config_dump(config, stdout);
+                config_free(config);
+                return r < 0 || fflush(stdout) != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+
+        r = daemon_new(config, &d);
+        if (r < 0) {
+                config_free(config);
+                log_error_errno(r, "Failed to set up: %m");
+                return EXIT_FAILURE;
+        }
+        r = daemon_start(d);
+        if (r != 0)
+                return r;
+        r = sd_event_loop(d->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
