@@ -71,9 +71,9 @@ n="$(curl -s -v "$U/nowhere" "$U/items/k" 2>&1 | grep -c 'Re-using existing conn
 assert_eq "404 keeps the connection open" 1 "$n"
 
 # Stopping the server with a stream open tells its owner.
-curl -s -N --max-time 10 "$U/follow" >/dev/null &
+curl -s -N --max-time 10 "$U/follow" >"$SCRATCH/follow2.out" &
 CURL=$!
-sleep 0.3
+wait_for 5 grep -q '^event:' "$SCRATCH/follow2.out" || fail "the second followed stream did not start"
 kill -TERM "$SERVER_PID"
 check "server exits promptly with a stream open" wait_for 2 bash -c "! kill -0 $SERVER_PID 2>/dev/null"
 check "stream owner told at shutdown" test -e "$SCRATCH/closed-follow"
