@@ -9,8 +9,10 @@
 #include "util.h"
 
 static int seed_one(Store *s, unsigned i, char ret_id[UUID_STRING_MAX]) {
-        StoreExecution x = { .agent_name = (char *) "bench", .input_json = (char *) "{\"n\":1}",
-                             .manifest_json = (char *) "{\"spec\":{}}", .max_iterations = 1 };
+        StoreExecution x = { .agent_name = (char *) "bench",
+                             .input_json = (char *) "{\"n\":1}",
+                             .manifest_json = (char *) "{\"spec\":{}}",
+                             .max_iterations = 1 };
         char name[64];
         int r;
 
@@ -24,7 +26,9 @@ static int seed_one(Store *s, unsigned i, char ret_id[UUID_STRING_MAX]) {
             (r = store_execution_set_status(s, x.id, EXECUTION_RUNNING, NULL)) < 0 ||
             (r = store_container_update(s, name, NULL, CONTAINER_REMOVED)) < 0)
                 return r;
-        StoreIteration it = { .number = 1, .status = ITERATION_SUCCEEDED, .exit_code = 0,
+        StoreIteration it = { .number = 1,
+                              .status = ITERATION_SUCCEEDED,
+                              .exit_code = 0,
                               .stdout_text = (char *) "hello from the bench\n" };
         memcpy(it.execution_id, x.id, sizeof it.execution_id);
         if ((r = store_iteration_update(s, &it)) < 0 ||
@@ -54,7 +58,8 @@ int main(int argc, char **argv) {
         for (unsigned i = 0; i < n; i++) {
                 r = seed_one(s, i, id);
                 if (r < 0) {
-                        fprintf(stderr, "seeding execution %u: %s (%s)\n", i, strerror(-r), store_last_error(s));
+                        fprintf(stderr, "seeding execution %u: %s (%s)\n", i, strerror(-r),
+                                store_last_error(s));
                         return 1;
                 }
                 if (i == n / 2)
