@@ -46,3 +46,8 @@ clean-local: clean-packages
 clean-packages:
 	rm -rf '$(PKG_WORKDIR)'
 .PHONY: deb rpm clean-packages
+
+# The packaged product under a real systemd in a container (TESTING.md "systemd").
+TESTS += tests/e2e/systemd-container.sh
+EXTRA_DIST += tests/e2e/systemd-container.sh
+EXTRA_DIST += tests/e2e/rootfs.sh

@@ -32,3 +32,11 @@ units/aegis-reaper.service: units/aegis-reaper.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|@bindir@|$(bindir)|g' $(srcdir)/units/aegis-reaper.service.in >$@
 units/user/aegis-reaper.service: units/user/aegis-reaper.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|@bindir@|$(bindir)|g' $(srcdir)/units/user/aegis-reaper.service.in >$@
+# Every unit: systemd-analyze verify and security exposure budgets (issue 8).
+TESTS += tests/integration/units-verify-clean.sh
+TESTS += tests/integration/units-security-exposure.sh
+EXTRA_DIST += tests/integration/units-verify-clean.sh
+EXTRA_DIST += tests/integration/units-security-exposure.sh
+# User-bus activation file: org.aegis1 starts aegis.service on demand.
+dbussessiondir = $(datadir)/dbus-1/services
+dist_dbussession_DATA = units/org.aegis1.service

@@ -12,8 +12,8 @@ TEST_IMAGE=localhost/aegis-test-busybox:latest
 export CONTAINERS_CONF="$AEGIS_TEST_LIB/containers.conf"
 
 # CONTAINER_HOST (exported for the code under test) would turn podman into a remote client.
-# --tmpdir too: the default (/run/libpod) is shared by every Podman on the machine, and a
-# private service that finds another one's state there "refreshes" (breaks) its containers.
+# --tmpdir and lock_type=file (containers.conf) keep concurrent private instances apart:
+# by default they share /run/libpod and the /dev/shm lock segment and break each other.
 podman_cmd() { env -u CONTAINER_HOST podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" --tmpdir "$PODMAN_DIR/tmp" "$@"; }
 
 # Builds (once per scratch dir) a tarball of a rootfs with a static busybox.
