@@ -20,7 +20,7 @@ uninstall-user-dropin:
 .PHONY: install-user-dropin uninstall-user-dropin
 # System-bus policy so the system flavour of aegisd may own org.aegis1.
 dbussystemdir = $(datadir)/dbus-1/system.d
-dist_dbussystem_DATA = units/org.aegis1.conf
+dist_dbussystem_DATA = units/dbus/org.aegis1.conf
 
 # aegis-reaper (issue 5): the timer and the oneshot service, user and system flavours
 # (same names, different directories); @bindir@ is substituted at build time.
@@ -39,4 +39,4 @@ EXTRA_DIST += tests/integration/units-verify-clean.sh
 EXTRA_DIST += tests/integration/units-security-exposure.sh
 # User-bus activation file: org.aegis1 starts aegis.service on demand.
 dbussessiondir = $(datadir)/dbus-1/services
-dist_dbussession_DATA = units/org.aegis1.service
+dist_dbussession_DATA = units/dbus/org.aegis1.service
