@@ -29,9 +29,9 @@ systemduserunit_DATA += units/user/aegis-reaper.service units/aegis-reaper.timer
 EXTRA_DIST += units/aegis-reaper.service.in units/user/aegis-reaper.service.in units/aegis-reaper.timer
 CLEANFILES += units/aegis-reaper.service units/user/aegis-reaper.service
 units/aegis-reaper.service: units/aegis-reaper.service.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|@bindir@|$(bindir)|g' $(srcdir)/units/aegis-reaper.service.in >$@
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]bindir[@]|$(bindir)|g' $(srcdir)/units/aegis-reaper.service.in >$@
 units/user/aegis-reaper.service: units/user/aegis-reaper.service.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|@bindir@|$(bindir)|g' $(srcdir)/units/user/aegis-reaper.service.in >$@
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]bindir[@]|$(bindir)|g' $(srcdir)/units/user/aegis-reaper.service.in >$@
 # Every unit: systemd-analyze verify and security exposure budgets (issue 8).
 TESTS += tests/integration/units-verify-clean.sh
 TESTS += tests/integration/units-security-exposure.sh
