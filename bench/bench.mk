@@ -6,3 +6,10 @@ bench_api_bench_api_seed_SOURCES = bench/api/seed.c
 bench_api_bench_api_seed_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 bench_api_bench_api_seed_LDADD = $(AEGIS_LIBS)
 EXTRA_DIST += bench/api/run.sh
+
+# bench/store.sh: execution store figures on SQLite and PostgreSQL.
+noinst_PROGRAMS += bench/store-bench
+bench_store_bench_SOURCES = bench/store-bench.c
+bench_store_bench_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
+bench_store_bench_LDADD = $(AEGIS_LIBS)
+dist_noinst_SCRIPTS += bench/store.sh

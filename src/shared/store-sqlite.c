@@ -1,7 +1,10 @@
 /* store-sqlite.c — the embedded backend: one SQLite file in the state directory.
  *
- * WAL journal (readers never block the writer), synchronous=FULL (a committed row survives a
- * power cut, since rows are written before Podman side effects), foreign keys on (deleting an
+ * WAL journal (readers never block the writer) with synchronous=NORMAL: a committed row survives
+ * any crash of the process (the case the write-before-side-effect rule is about: kill -9 of
+ * aegisd); only a power cut may lose the last commits, and it also stops every container, which
+ * the reaper then removes by label. FULL would cost an fsync per commit — about 5 ms each here,
+ * 18 commits per execution — for no gain in that case. Foreign keys on (deleting an
  * execution cascades), a busy timeout so several processes (aegisd, aegis-reaper, aegis-nfsd)
  * can share the file. Write transactions start with BEGIN IMMEDIATE so they take the write
  * lock up front and wait for it, instead of failing on upgrade. The file is created 0600. */
@@ -90,7 +93,7 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
 
         static const char *const pragmas[] = {
                 "PRAGMA journal_mode=WAL",
-                "PRAGMA synchronous=FULL",
+                "PRAGMA synchronous=NORMAL",
                 "PRAGMA foreign_keys=ON",
         };
         for (size_t i = 0; i < ELEMENTSOF(pragmas); i++) {
