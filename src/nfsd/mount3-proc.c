@@ -1,0 +1,179 @@
+/* mount3-proc.c — MOUNT v3 (RFC 1813 appendix I): NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT.
+ *
+ * MNT answers only for a volume registered and active in the registry: unknown paths get
+ * MNT3ERR_NOENT, registered-but-inactive ones MNT3ERR_ACCES. DUMP/EXPORT lists are bounded
+ * (NFS_MAX_MOUNTS records, the reply buffer) and encoded as loops. */
+#include <errno.h>
+#include <string.h>
+
+#include "mount3.h"
+#include "nfs-rpc.h"
+#include "util.h"
+
+#define LIST_REPLY_MAX (256 * 1024)
+
+typedef struct MntRes {
+        mountstat3 status;
+        int flavors[2];
+        mountres3 res;
+} MntRes;
+
+static uint32_t mnt_null(NfsCall *c, void *a, void *r) {
+        return MNT3_OK;
+}
+
+static bool_t xdr_mnt_res(XDR *x, void *r) {
+        MntRes *m = r;
+        return xdr_mountres3(x, &m->res);
+}
+
+static uint32_t mnt_mnt(NfsCall *c, void *a, void *r) {
+        dirpath *path = a;
+        MntRes *m = r;
+        NfsObj root = NFS_OBJ_NULL;
+        NfsVol *v;
+        int k;
+
+        k = nfs_gateway_mount(c->g, *path, &v);
+        if (k == 0)
+                k = nfs_vol_root(v, &root);
+        switch (k) {
+        case 0:
+                break;
+        case -EACCES:
+                c->g->metrics.access_denials++;
+                m->res.fhs_status = MNT3ERR_ACCES;
+                return m->res.fhs_status;
+        case -EINVAL:
+        case -ENOENT:
+                m->res.fhs_status = MNT3ERR_NOENT;
+                return m->res.fhs_status;
+        default:
+                m->res.fhs_status = MNT3ERR_SERVERFAULT;
+                return m->res.fhs_status;
+        }
+        NfsHandle h;
+        nfs_vol_handle(v, &root, &h);
+        nfs_handle_encode(c->g->key, &h, c->fh);
+        nfs_obj_done(&root);
+        m->flavors[0] = 1; /* AUTH_UNIX */
+        m->flavors[1] = 0; /* AUTH_NONE */
+        m->res.fhs_status = MNT3_OK;
+        m->res.mountres3_u.mountinfo.fhandle.fhandle3_len = NFS_HANDLE_SIZE;
+        m->res.mountres3_u.mountinfo.fhandle.fhandle3_val = (char *) c->fh;
+        m->res.mountres3_u.mountinfo.auth_flavors.auth_flavors_len = 2;
+        m->res.mountres3_u.mountinfo.auth_flavors.auth_flavors_val = m->flavors;
+
+        /* Remember it for DUMP (bounded; the oldest record goes first). */
+        NfsGateway *g = c->g;
+        for (size_t i = 0; i < g->n_mounts; i++)
+                if (streq(g->mounts[i].host, c->peer->host) && streq(g->mounts[i].path, *path))
+                        return MNT3_OK;
+        if (!g->mounts) {
+                g->mounts = calloc(NFS_MAX_MOUNTS, sizeof(NfsMountRecord));
+                if (!g->mounts)
+                        return MNT3_OK;
+        }
+        if (g->n_mounts == NFS_MAX_MOUNTS) {
+                memmove(g->mounts, g->mounts + 1, (NFS_MAX_MOUNTS - 1) * sizeof(NfsMountRecord));
+                g->n_mounts--;
+        }
+        snprintf(g->mounts[g->n_mounts].host, sizeof(g->mounts[0].host), "%s", c->peer->host);
+        snprintf(g->mounts[g->n_mounts].path, sizeof(g->mounts[0].path), "%s", *path);
+        g->n_mounts++;
+        return MNT3_OK;
+}
+
+static void forget_mounts(NfsGateway *g, const char *host, const char *path) {
+        size_t j = 0;
+
+        for (size_t i = 0; i < g->n_mounts; i++)
+                if (!(streq(g->mounts[i].host, host) && (!path || streq(g->mounts[i].path, path))))
+                        g->mounts[j++] = g->mounts[i];
+        g->n_mounts = j;
+}
+
+static uint32_t mnt_umnt(NfsCall *c, void *a, void *r) {
+        forget_mounts(c->g, c->peer->host, *(dirpath *) a);
+        return MNT3_OK;
+}
+
+static uint32_t mnt_umntall(NfsCall *c, void *a, void *r) {
+        forget_mounts(c->g, c->peer->host, NULL);
+        return MNT3_OK;
+}
+
+typedef struct ListRes {
+        NfsGateway *g;
+        bool exports;
+} ListRes;
+
+static uint32_t mnt_dump(NfsCall *c, void *a, void *r) {
+        ((ListRes *) r)->g = c->g;
+        return MNT3_OK;
+}
+
+static uint32_t mnt_export(NfsCall *c, void *a, void *r) {
+        ((ListRes *) r)->g = c->g;
+        ((ListRes *) r)->exports = true;
+        return MNT3_OK;
+}
+
+/* mountlist / exports as loops: value-follows TRUE, fields, ..., FALSE. Entries that would
+ * overflow the reply are left out. */
+static bool_t xdr_list_res(XDR *x, void *r) {
+        ListRes *l = r;
+        bool_t t = TRUE, f = FALSE;
+        const size_t limit = LIST_REPLY_MAX - 64;
+
+        if (!l->exports) {
+                for (size_t i = 0; i < l->g->n_mounts; i++) {
+                        char *h = l->g->mounts[i].host, *p = l->g->mounts[i].path;
+                        if (xdr_getpos(x) + 8 + strlen(h) + strlen(p) + 16 > limit)
+                                break;
+                        if (!xdr_bool(x, &t) || !xdr_string(x, &h, MNTNAMLEN) ||
+                            !xdr_string(x, &p, MNTPATHLEN))
+                                return FALSE;
+                }
+                return xdr_bool(x, &f);
+        }
+        const NfsVolumeInfo *vols;
+        size_t n = 0;
+        if (nfs_exports_list(l->g->exports, &vols, &n) < 0)
+                n = 0;
+        for (size_t i = 0; i < n; i++) {
+                char path[2 * NFS_ID_MAX + 2], *p = path;
+                snprintf(path, sizeof(path), "/%s/%s", vols[i].tenant, vols[i].volume);
+                if (xdr_getpos(x) + 16 + strlen(path) > limit)
+                        break;
+                /* No group list: access is decided per volume, not per client address. */
+                if (!xdr_bool(x, &t) || !xdr_string(x, &p, MNTPATHLEN) || !xdr_bool(x, &f))
+                        return FALSE;
+        }
+        return xdr_bool(x, &f);
+}
+
+static size_t list_reply_max(const void *a) {
+        return LIST_REPLY_MAX;
+}
+
+const NfsProc mount3_procs[6] = {
+        [MOUNTPROC3_NULL] = { .handler = mnt_null },
+        [MOUNTPROC3_MNT] = { .xdr_args = (xdrproc_t) xdr_dirpath,
+                             .args_size = sizeof(dirpath),
+                             .xdr_res = (xdrproc_t) xdr_mnt_res,
+                             .res_size = sizeof(MntRes),
+                             .handler = mnt_mnt },
+        [MOUNTPROC3_DUMP] = { .xdr_res = (xdrproc_t) xdr_list_res,
+                              .res_size = sizeof(ListRes),
+                              .handler = mnt_dump,
+                              .reply_max = list_reply_max },
+        [MOUNTPROC3_UMNT] = { .xdr_args = (xdrproc_t) xdr_dirpath,
+                              .args_size = sizeof(dirpath),
+                              .handler = mnt_umnt },
+        [MOUNTPROC3_UMNTALL] = { .handler = mnt_umntall },
+        [MOUNTPROC3_EXPORT] = { .xdr_res = (xdrproc_t) xdr_list_res,
+                                .res_size = sizeof(ListRes),
+                                .handler = mnt_export,
+                                .reply_max = list_reply_max },
+};

@@ -1,0 +1,117 @@
+/* nfs-gateway.c — see nfs-gateway.h: volume lifetime and export checks. */
+#include <errno.h>
+#include <string.h>
+
+#include "nfs-gateway.h"
+#include "util.h"
+
+int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t key[NFS_HANDLE_KEY_SIZE],
+                    const uint8_t write_verf[8], NfsGateway **ret) {
+        NfsGateway *g = calloc(1, sizeof(*g));
+
+        if (!g)
+                return -ENOMEM;
+        g->storage_root = strdup(storage_root);
+        if (!g->storage_root) {
+                free(g);
+                return -ENOMEM;
+        }
+        memcpy(g->key, key, NFS_HANDLE_KEY_SIZE);
+        memcpy(g->write_verf, write_verf, 8);
+        g->exports = exports;
+        *ret = g;
+        return 0;
+}
+
+NfsGateway *nfs_gateway_free(NfsGateway *g) {
+        if (!g)
+                return NULL;
+        for (size_t i = 0; i < g->n_vols; i++)
+                nfs_vol_free(g->vols[i]);
+        free(g->vols);
+        free(g->mounts);
+        free(g->storage_root);
+        free(g);
+        return NULL;
+}
+
+void nfs_gateway_sync(NfsGateway *g) {
+        for (size_t i = 0; i < g->n_vols; i++)
+                (void) syncfs(g->vols[i]->root_fd);
+}
+
+static void drop_volume(NfsGateway *g, size_t i) {
+        nfs_vol_free(g->vols[i]);
+        g->vols[i] = g->vols[--g->n_vols];
+}
+
+static int open_volume(NfsGateway *g, const NfsVolumeInfo *info, NfsVol **ret) {
+        NfsVol *v;
+        int r;
+
+        if (g->n_vols >= NFS_MAX_VOLUMES_OPEN)
+                drop_volume(g, 0);
+        if (g->n_vols % 16 == 0) {
+                NfsVol **t = realloc(g->vols, (g->n_vols + 16) * sizeof(NfsVol *));
+                if (!t)
+                        return -ENOMEM;
+                g->vols = t;
+        }
+        r = nfs_vol_open(g->storage_root, info, &v);
+        if (r < 0)
+                return r;
+        g->vols[g->n_vols++] = v;
+        *ret = v;
+        return 0;
+}
+
+int nfs_gateway_volume(NfsGateway *g, uint64_t key, NfsVol **ret) {
+        NfsVolumeInfo info;
+        int r;
+
+        r = nfs_exports_lookup_key(g->exports, key, &info);
+        for (size_t i = 0; i < g->n_vols; i++) {
+                if (g->vols[i]->key != key)
+                        continue;
+                if (r < 0) {
+                        drop_volume(g, i);
+                        return -ESTALE;
+                }
+                g->vols[i]->info = info; /* read-only flag and quota may change */
+                *ret = g->vols[i];
+                return 0;
+        }
+        if (r < 0)
+                return -ESTALE;
+        r = open_volume(g, &info, ret);
+        return r == -ENOENT || r == -ENOTDIR || r == -ELOOP ? -ESTALE : r;
+}
+
+int nfs_gateway_mount(NfsGateway *g, const char *path, NfsVol **ret) {
+        char tenant[NFS_ID_MAX], volume[NFS_ID_MAX];
+        const char *p = path, *slash;
+        NfsVolumeInfo info;
+        size_t n;
+        int r;
+
+        while (*p == '/')
+                p++;
+        slash = strchr(p, '/');
+        if (!slash || (size_t) (slash - p) >= sizeof(tenant))
+                return -EINVAL;
+        memcpy(tenant, p, (size_t) (slash - p));
+        tenant[slash - p] = '\0';
+        p = slash + 1;
+        n = strcspn(p, "/");
+        if (n >= sizeof(volume) || p[n + strspn(p + n, "/")] != '\0')
+                return -EINVAL;
+        memcpy(volume, p, n);
+        volume[n] = '\0';
+        if (!id_is_valid(tenant) || !id_is_valid(volume))
+                return -EINVAL;
+        r = nfs_exports_lookup(g->exports, tenant, volume, &info);
+        if (r < 0)
+                return r;
+        r = nfs_gateway_volume(g, nfs_volume_key(tenant, volume), ret);
+        return r == -ESTALE ? -ENOENT : r;
+}

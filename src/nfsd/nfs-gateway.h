@@ -1,0 +1,62 @@
+/* nfs-gateway.h — the gateway's state independent of sockets: keys, the export registry,
+ * the open volumes, mount records and counters; and the entry point that turns one RPC
+ * record into one reply (nfs_rpc_process()), which is all the transport and the fuzzer
+ * need to know. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfs-exports.h"
+#include "nfs-handle.h"
+#include "nfs-metrics.h"
+#include "nfs-volume.h"
+
+#define NFS_MAX_IO (1024 * 1024) /* rtmax/wtmax */
+#define NFS_MAX_RECORD (NFS_MAX_IO + 64 * 1024) /* largest request (WRITE) with headers */
+#define NFS_MAX_READDIR (256 * 1024) /* cap on READDIR count / READDIRPLUS maxcount */
+#define NFS_MAX_MOUNTS 1024 /* DUMP records kept */
+#define NFS_MAX_VOLUMES_OPEN 4096
+
+typedef struct NfsMountRecord {
+        char host[64];
+        char path[2 * NFS_ID_MAX + 2];
+} NfsMountRecord;
+
+typedef struct NfsGateway {
+        uint8_t key[NFS_HANDLE_KEY_SIZE];
+        uint8_t write_verf[8];
+        char *storage_root;
+        NfsExports *exports;
+        NfsVol **vols;
+        size_t n_vols;
+        NfsMountRecord *mounts;
+        size_t n_mounts;
+        uint16_t port; /* answered to portmapper GETPORT */
+        NfsMetrics metrics;
+} NfsGateway;
+
+typedef struct NfsPeer {
+        char host[64]; /* numeric address of the client */
+        uint16_t local_port;
+} NfsPeer;
+
+int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t key[NFS_HANDLE_KEY_SIZE],
+                    const uint8_t write_verf[8], NfsGateway **ret);
+NfsGateway *nfs_gateway_free(NfsGateway *g);
+/* fsync every open volume (clean shutdown, before the verifier is kept). */
+void nfs_gateway_sync(NfsGateway *g);
+
+/* The active volume a handle key names, opened on first use; -ESTALE when it is no longer
+ * exported (deleted or deactivated) or its directory is gone. */
+int nfs_gateway_volume(NfsGateway *g, uint64_t key, NfsVol **ret);
+/* "/tenant/volume" → volume; -ENOENT unknown, -EACCES inactive, -EINVAL malformed. */
+int nfs_gateway_mount(NfsGateway *g, const char *path, NfsVol **ret);
+
+/* One RPC record in, one reply out. *ret is malloc'd, begins with 4 bytes reserved for the
+ * record mark (filled in), *ret_size counts them. Returns 0 with a reply, 0 with
+ * *ret == NULL when there is nothing to answer, or -EBADMSG when the connection should be
+ * closed (not an RPC call at all). */
+int nfs_rpc_process(NfsGateway *g, const NfsPeer *peer, const uint8_t *req, size_t size, uint8_t **ret,
+                    size_t *ret_size);

@@ -1,0 +1,36 @@
+/* nfs-rpc.h — internal to the gateway: the dispatch table format shared by the NFSv3 and
+ * MOUNT v3 procedure files, and the per-call context handlers receive. */
+#pragma once
+
+#include <rpc/rpc.h>
+
+#include "nfs-gateway.h"
+
+typedef struct NfsCall {
+        NfsGateway *g;
+        const NfsPeer *peer;
+        uint32_t prog, proc;
+        uint32_t auth_uid, auth_gid; /* as claimed (AUTH_UNIX); never trusted for access */
+        uint8_t fh[NFS_HANDLE_SIZE]; /* the one handle a result may carry */
+        void *autofree[4]; /* buffers the result points into, freed after encoding */
+        unsigned n_autofree;
+} NfsCall;
+
+/* Fills res (zeroed beforehand); returns the status code placed in it (for metrics). */
+typedef uint32_t (*NfsHandler)(NfsCall *c, void *args, void *res);
+
+typedef struct NfsProc {
+        xdrproc_t xdr_args;
+        size_t args_size;
+        xdrproc_t xdr_res;
+        size_t res_size;
+        NfsHandler handler;
+        /* Upper bound of the encoded result for these args; NULL = 16 KiB. */
+        size_t (*reply_max)(const void *args);
+} NfsProc;
+
+extern const NfsProc nfs3_procs[22];
+extern const NfsProc mount3_procs[6];
+
+/* A buffer owned by the call (freed after the reply is encoded); NULL on ENOMEM. */
+void *nfs_call_alloc(NfsCall *c, size_t size);

@@ -1,0 +1,8 @@
+/* nfs-seccomp.h — the gateway's system-call allow-list, installed after setup (sockets
+ * bound, state loaded): file-system calls on already-open directories, socket I/O on
+ * accepted connections, sd-event/sd-notify plumbing and memory management. Anything else
+ * fails with EPERM, so a compromised gateway cannot exec, ptrace, mount or open network
+ * connections of its own. */
+#pragma once
+
+int nfs_seccomp_install(void);

@@ -1,0 +1,336 @@
+/* nfsd.c — aegis-nfsd(8): the NFSv3 + MOUNT v3 gateway serving /<tenant>/<volume>.
+ *
+ * Setup, in order: options, state directory (handle key, write verifier), the export
+ * registry, the listening socket (socket activation or --listen), then the seccomp
+ * allow-list, READY=1 and the event loop. On SIGTERM: STOPPING=1, sync every volume, and
+ * leave the clean-shutdown marker so the write verifier survives the restart. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "log.h"
+#include "nfs-gateway.h"
+#include "nfs-seccomp.h"
+#include "nfs-server.h"
+#include "util.h"
+
+typedef struct Options {
+        const char *listen;
+        const char *storage_root;
+        const char *state_dir;
+        const char *exports;
+        const char *config;
+        bool seccomp;
+        unsigned max_connections;
+        uint64_t idle_exit_secs;
+} Options;
+
+static void help(void) {
+        printf("Usage: aegis-nfsd [OPTIONS]\n\n"
+               "NFSv3 + MOUNT v3 gateway for AEGIS volumes (see aegis-nfsd(8)).\n\n"
+               "  --listen=HOST:PORT       bind this address when not socket-activated (default "
+               "0.0.0.0:2049)\n"
+               "  --storage-root=DIR       volumes live in DIR/<tenant>/<volume>\n"
+               "  --state-dir=DIR          handle key and write verifier (default $STATE_DIRECTORY)\n"
+               "  --exports=FILE           volume registry file (default STATE_DIR/exports)\n"
+               "  --config=FILE            aegis configuration file\n"
+               "  --max-connections=N      connection limit (default %d)\n"
+               "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
+               "  --seccomp=on|off         system-call allow-list (default on)\n"
+               "  --log-level=LEVEL        error, warning, info, debug\n"
+               "  -h --help                this text\n",
+               NFS_MAX_CONNECTIONS_DEFAULT);
+}
+
+static int parse_args(int argc, char **argv, Options *o) {
+        enum {
+                ARG_LISTEN = 0x100,
+                ARG_ROOT,
+                ARG_STATE,
+                ARG_EXPORTS,
+                ARG_CONFIG,
+                ARG_SECCOMP,
+                ARG_MAXCONN,
+                ARG_IDLE,
+                ARG_LOG
+        };
+        static const struct option opts[] = {
+                { "listen", required_argument, NULL, ARG_LISTEN },
+                { "storage-root", required_argument, NULL, ARG_ROOT },
+                { "state-dir", required_argument, NULL, ARG_STATE },
+                { "exports", required_argument, NULL, ARG_EXPORTS },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "seccomp", required_argument, NULL, ARG_SECCOMP },
+                { "max-connections", required_argument, NULL, ARG_MAXCONN },
+                { "idle-exit", required_argument, NULL, ARG_IDLE },
+                { "log-level", required_argument, NULL, ARG_LOG },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                switch (c) {
+                case ARG_LISTEN:
+                        o->listen = optarg;
+                        break;
+                case ARG_ROOT:
+                        o->storage_root = optarg;
+                        break;
+                case ARG_STATE:
+                        o->state_dir = optarg;
+                        break;
+                case ARG_EXPORTS:
+                        o->exports = optarg;
+                        break;
+                case ARG_CONFIG:
+                        o->config = optarg;
+                        break;
+                case ARG_SECCOMP:
+                        if (!streq(optarg, "on") && !streq(optarg, "off")) {
+                                log_error("--seccomp: expected on or off, got \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        o->seccomp = streq(optarg, "on");
+                        break;
+                case ARG_MAXCONN:
+                        r = safe_atou(optarg, &o->max_connections);
+                        if (r < 0 || o->max_connections == 0 || o->max_connections > 65536) {
+                                log_error("--max-connections: expected 1..65536, got \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_IDLE:
+                        r = parse_duration_secs(optarg, &o->idle_exit_secs);
+                        if (r < 0) {
+                                log_error("--idle-exit: expected a duration like 300 or 5m, got \"%s\"",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_LOG:
+                        r = log_level_from_string(optarg);
+                        if (r < 0) {
+                                log_error("--log-level: unknown level \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        log_set_max_level(r);
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument \"%s\" (see --help)", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int bind_listen(const char *addr, int *ret) {
+        _cleanup_free_ char *host = NULL;
+        _cleanup_close_ int fd = -1;
+        struct sockaddr_storage sa = { 0 };
+        socklen_t salen;
+        uint16_t port;
+        int one = 1, zero = 0, r;
+
+        r = parse_listen_address(addr, &host, &port);
+        if (r < 0)
+                return log_error_errno(r, "--listen/storage.nfs_listen_addr: expected HOST:PORT, got \"%s\"",
+                                       addr);
+        if (isempty(host) || streq(host, "::")) {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &sa;
+                s6->sin6_family = AF_INET6;
+                s6->sin6_addr = in6addr_any;
+                s6->sin6_port = htons(port);
+                salen = sizeof(*s6);
+        } else if (inet_pton(AF_INET, host, &((struct sockaddr_in *) &sa)->sin_addr) == 1) {
+                ((struct sockaddr_in *) &sa)->sin_family = AF_INET;
+                ((struct sockaddr_in *) &sa)->sin_port = htons(port);
+                salen = sizeof(struct sockaddr_in);
+        } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *) &sa)->sin6_addr) == 1) {
+                ((struct sockaddr_in6 *) &sa)->sin6_family = AF_INET6;
+                ((struct sockaddr_in6 *) &sa)->sin6_port = htons(port);
+                salen = sizeof(struct sockaddr_in6);
+        } else
+                return log_error_errno(-EINVAL, "--listen: \"%s\" is not a numeric IPv4/IPv6 address", host);
+        fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to create socket: %m");
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (sa.ss_family == AF_INET6 && isempty(host))
+                (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        if (bind(fd, (struct sockaddr *) &sa, salen) < 0)
+                return log_error_errno(
+                        -errno, "Failed to bind %s: %m%s", addr,
+                        port < 1024
+                                ? " (ports below 1024 need privileges: use socket activation or a high port)"
+                                : "");
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(-errno, "Failed to listen on %s: %m", addr);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+static uint16_t socket_port(int fd) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof(sa);
+
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
+                return 0;
+        return ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+                                              : ((struct sockaddr_in *) &sa)->sin_port);
+}
+
+typedef struct Idle {
+        NfsServer *server;
+        uint64_t secs;
+} Idle;
+
+static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
+        Idle *idle = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (nfs_server_connections(idle->server) == 0 &&
+            now - nfs_server_last_activity(idle->server) >= idle->secs * USEC_PER_SEC) {
+                log_info("Idle for %" PRIu64 "s, exiting (socket activation restarts us)", idle->secs);
+                return sd_event_exit(sd_event_source_get_event(s), 0);
+        }
+        return sd_event_source_set_time_relative(s, USEC_PER_SEC) < 0
+                       ? 0
+                       : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int run(int argc, char **argv) {
+        Options o = { .seccomp = true };
+        _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
+        _cleanup_free_ char *exports_path = NULL;
+        _cleanup_close_ int listen_fd = -1;
+        uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8];
+        sd_event *event = NULL;
+        NfsGateway *g = NULL;
+        NfsServer *server = NULL;
+        Idle idle = { 0 };
+        int r, n;
+
+        log_setup("aegis-nfsd");
+        r = parse_args(argc, argv, &o);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (!o.state_dir)
+                o.state_dir = getenv("STATE_DIRECTORY");
+        if (!o.state_dir || !o.storage_root) {
+                log_error("Missing %s (see aegis-nfsd --help)",
+                          !o.state_dir ? "--state-dir (or $STATE_DIRECTORY)" : "--storage-root");
+                return 2;
+        }
+        umask(0); /* modes come from the client, as NFS wants */
+        r = mkdir_p(o.state_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create state directory %s: %m", o.state_dir), 1;
+        r = nfs_handle_key_load(o.state_dir, key);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load handle key %s/handle-key: %m", o.state_dir), 1;
+        r = nfs_write_verifier_load(o.state_dir, verf);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load write verifier in %s: %m", o.state_dir), 1;
+        exports_path = o.exports ? strdup(o.exports) : path_join(o.state_dir, "exports");
+        if (!exports_path)
+                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        r = nfs_exports_new(exports_path, &exports);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up export registry %s: %m", exports_path), 1;
+
+        n = sd_listen_fds(true);
+        if (n > 1)
+                return log_error_errno(-EINVAL, "Expected one listening socket from systemd, got %d", n), 1;
+        if (n == 1)
+                listen_fd = SD_LISTEN_FDS_START;
+        else {
+                r = bind_listen(o.listen ? o.listen : "0.0.0.0:2049", &listen_fd);
+                if (r < 0)
+                        return 1;
+        }
+
+        r = nfs_gateway_new(o.storage_root, exports, key, verf, &g);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up gateway: %m"), 1;
+        g->port = socket_port(listen_fd);
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_event_set_signal_exit(event, true);
+        if (r < 0) {
+                /* Older libsystemd: handle SIGTERM/SIGINT ourselves. */
+                sigset_t ss;
+                sigemptyset(&ss);
+                sigaddset(&ss, SIGTERM);
+                sigaddset(&ss, SIGINT);
+                sigprocmask(SIG_BLOCK, &ss, NULL);
+                r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+                if (r >= 0)
+                        r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        }
+        if (r >= 0)
+                r = nfs_server_new(event, g, listen_fd, o.max_connections, &server);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up event loop: %m");
+                goto finish;
+        }
+        listen_fd = -1;
+        if (o.idle_exit_secs > 0) {
+                idle = (Idle){ .server = server, .secs = o.idle_exit_secs };
+                r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC, 0, on_idle_check,
+                                               &idle);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up idle timer: %m");
+                        goto finish;
+                }
+        }
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        if (o.seccomp) {
+#if defined(__SANITIZE_ADDRESS__)
+                log_notice("Built with AddressSanitizer: seccomp allow-list not installed");
+#else
+                r = nfs_seccomp_install();
+                if (r < 0) {
+                        log_error_errno(r, "Failed to install seccomp filter (--seccomp=off to debug): %m");
+                        goto finish;
+                }
+#endif
+        }
+        log_info("Serving NFSv3 and MOUNT v3 on port %u from %s (registry %s)", g->port, o.storage_root,
+                 exports_path);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving NFSv3 on port %u", g->port);
+        r = sd_event_loop(event);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Syncing volumes");
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+        nfs_gateway_sync(g);
+        if (r >= 0) {
+                int k = nfs_write_verifier_mark_clean(o.state_dir);
+                if (k < 0)
+                        log_warning_errno(
+                                k,
+                                "Failed to record clean shutdown (clients will resend unstable writes): %m");
+        }
+finish:
+        nfs_server_free(server);
+        nfs_gateway_free(g);
+        sd_event_unref(event);
+        return r < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        return run(argc, argv);
+}
