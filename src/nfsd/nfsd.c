@@ -27,6 +27,7 @@ typedef struct Options {
         const char *state_dir;
         const char *exports;
         const char *config;
+        const char *metrics_listen;
         bool seccomp;
         unsigned max_connections;
         uint64_t idle_exit_secs;
@@ -41,6 +42,7 @@ static void help(void) {
                "  --state-dir=DIR          handle key and write verifier (default $STATE_DIRECTORY)\n"
                "  --exports=FILE           volume registry file (default STATE_DIR/exports)\n"
                "  --config=FILE            aegis configuration file\n"
+               "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
                "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
                "  --seccomp=on|off         system-call allow-list (default on)\n"
@@ -59,7 +61,8 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_SECCOMP,
                 ARG_MAXCONN,
                 ARG_IDLE,
-                ARG_LOG
+                ARG_LOG,
+                ARG_METRICS
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -71,6 +74,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "max-connections", required_argument, NULL, ARG_MAXCONN },
                 { "idle-exit", required_argument, NULL, ARG_IDLE },
                 { "log-level", required_argument, NULL, ARG_LOG },
+                { "metrics-listen", required_argument, NULL, ARG_METRICS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -122,6 +126,9 @@ static int parse_args(int argc, char **argv, Options *o) {
                                 return -EINVAL;
                         }
                         log_set_max_level(r);
+                        break;
+                case ARG_METRICS:
+                        o->metrics_listen = optarg;
                         break;
                 case 'h':
                         help();
@@ -192,6 +199,35 @@ static uint16_t socket_port(int fd) {
                                               : ((struct sockaddr_in *) &sa)->sin_port);
 }
 
+/* A minimal HTTP/1.0 endpoint for the counters: every request gets the whole exposition.
+ * Replies are small (a few KiB), so a bounded blocking send is enough. */
+static int on_metrics(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        NfsGateway *g = userdata;
+        struct timeval tv = { .tv_sec = 1 };
+        _cleanup_close_ int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        _cleanup_free_ char *body = NULL;
+        size_t size = 0;
+        char req[2048];
+        FILE *f;
+
+        if (c < 0)
+                return 0;
+        (void) setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void) setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        (void) recv(c, req, sizeof(req), 0);
+        f = open_memstream(&body, &size);
+        if (!f)
+                return 0;
+        (void) nfs_metrics_format(&g->metrics, f);
+        if (fclose(f) != 0)
+                return 0;
+        dprintf(c,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n\r\n",
+                size);
+        (void) !write(c, body, size);
+        return 0;
+}
+
 typedef struct Idle {
         NfsServer *server;
         uint64_t secs;
@@ -215,7 +251,7 @@ static int run(int argc, char **argv) {
         Options o = { .seccomp = true };
         _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
         _cleanup_free_ char *exports_path = NULL;
-        _cleanup_close_ int listen_fd = -1;
+        _cleanup_close_ int listen_fd = -1, metrics_fd = -1;
         uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8];
         sd_event *event = NULL;
         NfsGateway *g = NULL;
@@ -262,6 +298,9 @@ static int run(int argc, char **argv) {
                         return 1;
         }
 
+        if (o.metrics_listen && bind_listen(o.metrics_listen, &metrics_fd) < 0)
+                return 1;
+
         r = nfs_gateway_new(o.storage_root, exports, key, verf, &g);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up gateway: %m"), 1;
@@ -287,6 +326,13 @@ static int run(int argc, char **argv) {
                 goto finish;
         }
         listen_fd = -1;
+        if (metrics_fd >= 0) {
+                r = sd_event_add_io(event, NULL, metrics_fd, EPOLLIN, on_metrics, g);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up metrics listener: %m");
+                        goto finish;
+                }
+        }
         if (o.idle_exit_secs > 0) {
                 idle = (Idle){ .server = server, .secs = o.idle_exit_secs };
                 r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC, 0, on_idle_check,

@@ -58,3 +58,21 @@ regen-xdr:
 		 $(RPCGEN) -h -o $$p.h $$p.x && $(RPCGEN) -c -o $${p}_xdr.c $$p.x) || exit 1; \
 	done
 .PHONY: regen-xdr
+
+# Tests: the libnfs client program (only with libnfs; CI has it) and the shell tests.
+dist_noinst_DATA += tests/lib/nfs.sh
+if HAVE_LIBNFS
+check_PROGRAMS += tests/integration/nfs-client
+tests_integration_nfs_client_SOURCES = tests/integration/nfs-client.c
+tests_integration_nfs_client_CFLAGS = $(AM_CFLAGS) $(LIBNFS_CFLAGS) -Wno-missing-prototypes
+tests_integration_nfs_client_LDADD = $(LIBNFS_LIBS)
+endif
+NFS_TESTS = \
+	tests/integration/nfs-mount-list-and-copy-100mb.sh \
+	tests/integration/nfs-namespace-operations.sh \
+	tests/integration/nfs-readdirplus-10000-entries.sh \
+	tests/integration/nfs-quota-and-read-only.sh \
+	tests/integration/nfs-handles-forged-stale-and-restart.sh \
+	tests/integration/nfs-hostile-input.sh
+TESTS += $(NFS_TESTS)
+EXTRA_DIST += $(NFS_TESTS)

@@ -1,0 +1,75 @@
+# tests/lib/nfs.sh — a private aegis-nfsd for one test, and the libnfs client around it.
+#
+# nfsd_start [EXTRA ARGS]: starts $AEGIS_NFSD on a free port with its own storage root
+# ($NFS_ROOT), state dir ($NFS_STATE), registry file ($NFS_EXPORTS) and metrics port; sets
+# NFS_PORT, NFS_PID, NFS_METRICS_PORT. nfsd_stop stops it (SIGTERM, a clean shutdown);
+# nfsd_kill kills it (SIGKILL, a crash). Both are idempotent; the gateway is stopped at exit.
+# nfs_volume TENANT VOLUME UID GID LIMIT MODE STATUS: creates the directory and registers it.
+# nfs_url TENANT VOLUME: the libnfs URL; nfs_client URL CMD...: tests/integration/nfs-client.
+# shellcheck source=common.sh
+. "${AEGIS_TEST_LIB:-$(dirname "${BASH_SOURCE[0]}")}/common.sh"
+
+NFS_CLIENT="$top_builddir/tests/integration/nfs-client"
+
+nfs_require() {
+        require_cmd nfs-ls nfs-cp nfs-cat python3
+        [ -x "$AEGIS_NFSD" ] || skip_or_fail "aegis-nfsd not built"
+        [ -x "$NFS_CLIENT" ] || skip_or_fail "tests/integration/nfs-client not built (libnfs-dev missing at configure time)"
+}
+
+nfs_setup() {
+        [ -n "${SCRATCH:-}" ] || make_scratch
+        NFS_ROOT="$SCRATCH/nfs-root"
+        NFS_STATE="$SCRATCH/nfs-state"
+        NFS_EXPORTS="$NFS_STATE/exports"
+        mkdir -p "$NFS_ROOT" "$NFS_STATE"
+        : >"$NFS_EXPORTS"
+}
+
+nfs_volume() { # TENANT VOLUME UID GID LIMIT MODE STATUS
+        mkdir -p "$NFS_ROOT/$1/$2"
+        chown "$3:$4" "$NFS_ROOT/$1/$2" 2>/dev/null || true
+        # Replace any earlier line for this volume.
+        grep -v -E "^$1 $2 " "$NFS_EXPORTS" >"$NFS_EXPORTS.new" || true
+        echo "$*" >>"$NFS_EXPORTS.new"
+        mv "$NFS_EXPORTS.new" "$NFS_EXPORTS"
+        sleep 0.6 # the registry is re-read at most every 0.5 s
+}
+
+nfsd_start() {
+        [ -n "${NFS_ROOT:-}" ] || nfs_setup
+        NFS_PORT="${NFS_PORT:-$(free_port)}"
+        NFS_METRICS_PORT="${NFS_METRICS_PORT:-$(free_port)}"
+        "$AEGIS_NFSD" --listen "127.0.0.1:$NFS_PORT" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
+                --storage-root "$NFS_ROOT" --state-dir "$NFS_STATE" "$@" >>"$SCRATCH/nfsd.log" 2>&1 &
+        NFS_PID=$!
+        on_exit "nfsd_kill"
+        wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
+                { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start"; }
+}
+
+nfsd_stop() {
+        [ -n "${NFS_PID:-}" ] || return 0
+        kill -TERM "$NFS_PID" 2>/dev/null || true
+        wait "$NFS_PID" 2>/dev/null
+        NFS_EXIT=$?
+        NFS_PID=
+}
+
+nfsd_kill() {
+        [ -n "${NFS_PID:-}" ] || return 0
+        kill -KILL "$NFS_PID" 2>/dev/null || true
+        wait "$NFS_PID" 2>/dev/null || true
+        NFS_PID=
+}
+
+nfsd_alive() { [ -n "${NFS_PID:-}" ] && kill -0 "$NFS_PID" 2>/dev/null; }
+
+nfs_url() { echo "nfs://127.0.0.1/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_file_url() { echo "nfs://127.0.0.1/$1/$2$3?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_client() { "$NFS_CLIENT" "$@"; }
+
+# nfs_metric NAME_AND_LABELS → the value ("" when absent).
+nfs_metric() {
+        curl -s "http://127.0.0.1:$NFS_METRICS_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'
+}
