@@ -17,3 +17,9 @@ tests_unit_test_store_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/test-store.sh
 EXTRA_DIST += tests/integration/test-store.sh
 dist_noinst_DATA += tests/lib/postgres.sh
+
+# Not rerun by `make check-sanitizers` (see the top Makefile.am): text and unit-file checks,
+# the packaged end-to-end test, and fuzzers (built with ASan by themselves).
+SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-clean.sh \
+	tests/integration/units-verify-clean.sh tests/integration/units-security-exposure.sh \
+	tests/e2e/systemd-container.sh $(filter %fuzz-manifest.sh %fuzz-nfs-xdr.sh %fuzz-podman.sh %fuzz-config.sh,$(TESTS))
