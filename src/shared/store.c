@@ -7,6 +7,7 @@
  * Text that comes from containers (stdout, stderr, output, event payloads) is made valid UTF-8
  * (PostgreSQL refuses anything else) and bounded before it is stored. */
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "store-internal.h"
@@ -469,6 +470,15 @@ unlock:
         if (s->ops->migration_unlock_sql)
                 (void) run(s, s->ops->migration_unlock_sql, NULL, 0, NULL, NULL);
         return r;
+}
+
+#define STORE_MIGRATION_STEP_USEC (60 * USEC_PER_SEC)
+
+void store_progress_sd_notify(unsigned version, unsigned target, void *userdata) {
+        (void) sd_notifyf(false,
+                          "EXTEND_TIMEOUT_USEC=%" PRIu64 "\n"
+                          "STATUS=Migrating the database schema to version %u of %u",
+                          STORE_MIGRATION_STEP_USEC, version, target);
 }
 
 int store_open_full(const char *url, StoreProgressFn progress, void *userdata, Error *e, Store **ret) {

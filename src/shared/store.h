@@ -209,6 +209,10 @@ void store_volume_array_free(StoreVolume *a, size_t n);
 /* Called before migration step `version` (of `target`) runs; e.g. to send EXTEND_TIMEOUT_USEC. */
 typedef void (*StoreProgressFn)(unsigned version, unsigned target, void *userdata);
 
+/* A StoreProgressFn for services: sd_notify()s EXTEND_TIMEOUT_USEC (60 s per step) and a STATUS=
+ * line saying which schema version is being applied; does nothing outside systemd. */
+void store_progress_sd_notify(unsigned version, unsigned target, void *userdata);
+
 /* Opens url (see top), applies pending migrations. Errors name the field "database.url". */
 int store_open(const char *url, Error *e, Store **ret);
 int store_open_full(const char *url, StoreProgressFn progress, void *userdata, Error *e, Store **ret);

@@ -8,6 +8,8 @@
 #include <libpq-fe.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -129,6 +131,31 @@ START_TEST(test_open_applies_migrations_once_and_is_idempotent) {
         StoreExecution x = {};
         ck_assert_int_eq(store_execution_get(s, id, &x), 0);
         store_execution_done(&x);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_open_extends_the_start_timeout_while_migrating) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+        char buf[512];
+
+        ck_assert_int_ge(fd, 0);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/aegis-store-notify.%d", (int) getpid());
+        (void) unlink(sa.sun_path);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ck_assert_int_eq(setenv("NOTIFY_SOCKET", sa.sun_path, 1), 0);
+        ck_assert_int_eq(store_open_full(test_url, store_progress_sd_notify, NULL, &e, &s), 0);
+        unsetenv("NOTIFY_SOCKET");
+        ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+        (void) unlink(sa.sun_path);
+        ck_assert_int_gt(n, 0);
+        buf[n] = 0;
+        ck_assert_msg(startswith(buf, "EXTEND_TIMEOUT_USEC=60000000\nSTATUS=Migrating the database schema "
+                                      "to version 1 of"),
+                      "got: %s", buf);
         store_close(s);
 }
 END_TEST
@@ -1148,6 +1175,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
         const TTest *const tests[] = {
                 test_open_applies_migrations_once_and_is_idempotent,
                 test_open_from_many_processes_at_once_migrates_once,
+                test_open_extends_the_start_timeout_while_migrating,
                 test_open_upgrades_a_version_1_database_keeping_its_rows,
                 test_open_refuses_a_database_newer_than_this_build,
                 test_agents_put_get_list_delete,
