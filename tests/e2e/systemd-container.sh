@@ -126,6 +126,12 @@ check "… structured (fields beyond MESSAGE)" bash -c 'jq -s -e "map(select(._S
 check "systemctl --user list-timers lists the reaper" bash -c 'grep -q aegis-reaper.timer' \
         <<<"$(as_aegis systemctl --user list-timers --all --no-pager 2>&1)"
 
+if in_c test -x /usr/bin/aegis-reaper; then
+        out="$(as_aegis timeout 120 systemctl --user start aegis-reaper.service 2>&1)"
+        check "the reaper's sandboxed oneshot runs to success${out:+: $out}" test "$(as_aegis systemctl --user show -p Result --value aegis-reaper.service)" = success
+        [ -z "$out" ] || note "reaper: $(as_aegis journalctl --user -u aegis-reaper --no-pager 2>&1 | tail -5)"
+fi
+
 intro="$(as_aegis busctl --user introspect org.aegis1 /org/aegis1 2>&1)"
 check "busctl --user introspect org.aegis1 /org/aegis1${intro:+: $(head -3 <<<"$intro")}" grep -q 'org.aegis1.Manager' <<<"$intro"
 assert_match "… Ready is true" 'b true' "$(as_aegis busctl --user get-property org.aegis1 /org/aegis1 org.aegis1.Manager Ready 2>&1)"
