@@ -23,3 +23,7 @@ dist_noinst_DATA += tests/lib/postgres.sh
 SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-clean.sh \
 	tests/integration/units-verify-clean.sh tests/integration/units-security-exposure.sh \
 	tests/e2e/systemd-container.sh $(filter %fuzz-manifest.sh %fuzz-nfs-xdr.sh %fuzz-podman.sh %fuzz-config.sh,$(TESTS))
+
+# Observability (issue 9): both Prometheus endpoints pass promtool after real traffic.
+TESTS += tests/integration/metrics-exposition.sh
+EXTRA_DIST += tests/integration/metrics-exposition.sh

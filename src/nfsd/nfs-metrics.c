@@ -87,14 +87,14 @@ int nfs_metrics_format(const NfsMetrics *m, FILE *f) {
                 for (unsigned r = 0; r < _NFS_RESULT_MAX; r++)
                         if (m->nfs_ops[p][r])
                                 fprintf(f,
-                                        "aegis_nfs_operations_total{operation=\"%s\",result=\"%s\"} %" PRIu64
+                                        "aegis_nfs_operations_total{procedure=\"%s\",result=\"%s\"} %" PRIu64
                                         "\n",
                                         nfs3_names[p], result_names[r], m->nfs_ops[p][r]);
         for (unsigned p = 0; p < NFS_METRICS_MOUNT_PROCS; p++)
                 for (unsigned r = 0; r < _NFS_RESULT_MAX; r++)
                         if (m->mount_ops[p][r])
                                 fprintf(f,
-                                        "aegis_nfs_operations_total{operation=\"mount_%s\",result=\"%s\"} "
+                                        "aegis_nfs_operations_total{procedure=\"mount_%s\",result=\"%s\"} "
                                         "%" PRIu64 "\n",
                                         mount3_names[p], result_names[r], m->mount_ops[p][r]);
 #define COUNTER(name, help, v)                                                                           \

@@ -16,7 +16,7 @@ check "create 1,000 files over NFS" nfs_client "$U" create-many /many 1000
 assert_eq "10,000 entries on disk" "10000" "$(find "$NFS_ROOT/t1/big/many" -type f | wc -l)"
 out="$(EXPECT_UID=4242 nfs_client "$U" readdir-count /many)"
 assert_eq "READDIRPLUS returns all 10,000 entries, all owned by the volume uid" "OK 10000 0" "$out"
-calls="$(nfs_metric 'aegis_nfs_operations_total{operation="readdirplus",result="ok"}')"
+calls="$(nfs_metric 'aegis_nfs_operations_total{procedure="readdirplus",result="ok"}')"
 [ "${calls:-0}" -gt 1 ] && echo "ok - listing took $calls READDIRPLUS calls (cookies used)" ||
         { echo "not ok - expected several READDIRPLUS calls, got ${calls:-0}"; TEST_FAILURES=$((TEST_FAILURES + 1)); }
 finish
