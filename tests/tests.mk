@@ -2,6 +2,7 @@
 TESTS += tests/check-format.sh
 EXTRA_DIST += tests/check-format.sh
 dist_noinst_DATA += tests/lib/common.sh tests/lib/podman.sh tests/lib/containers.conf
+dist_noinst_DATA += tests/lib/notify.sh
 
 check_PROGRAMS += tests/unit/test-util
 TESTS += tests/unit/test-util

@@ -40,3 +40,16 @@ EXTRA_DIST += tests/integration/units-security-exposure.sh
 # User-bus activation file: org.aegis1 starts aegis.service on demand.
 dbussessiondir = $(datadir)/dbus-1/services
 dist_dbussession_DATA = units/dbus/org.aegis1.service
+
+# aegisd (issue 2): the API and metrics sockets (one file for both managers) and the
+# service, user and system flavours (same name, different directories); @sbindir@ substituted.
+systemdsystemunit_DATA += units/aegis.socket units/aegis-metrics.socket units/aegis.service
+systemduserunit_DATA += units/aegis.socket units/aegis-metrics.socket units/user/aegis.service
+EXTRA_DIST += units/aegis.socket units/aegis-metrics.socket units/aegis.service.in units/user/aegis.service.in
+CLEANFILES += units/aegis.service units/user/aegis.service
+units/aegis.service: units/aegis.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]sbindir[@]|$(sbindir)|g' $(srcdir)/units/aegis.service.in >$@
+units/user/aegis.service: units/user/aegis.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]sbindir[@]|$(sbindir)|g' $(srcdir)/units/user/aegis.service.in >$@
+TESTS += tests/integration/units-verify.sh
+EXTRA_DIST += tests/integration/units-verify.sh

@@ -18,3 +18,5 @@ tests_integration_http_test_server_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/a
 tests_integration_http_test_server_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/http-layer.sh
 EXTRA_DIST += tests/integration/http-layer.sh
+TESTS += tests/integration/aegisd-socket-activation.sh
+EXTRA_DIST += tests/integration/aegisd-socket-activation.sh

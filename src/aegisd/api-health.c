@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "podman.h"
+#include "store.h"
 #include "util.h"
 
 #define READY_PODMAN_TIMEOUT_USEC (5 * USEC_PER_SEC)
@@ -19,12 +20,14 @@ typedef struct ReadyProbe ReadyProbe;
 typedef int (*ReadyCheckFunc)(Daemon *d, ReadyProbe *p, size_t i);
 
 static int check_podman(Daemon *d, ReadyProbe *p, size_t i);
+static int check_database(Daemon *d, ReadyProbe *p, size_t i);
 
 static const struct {
         const char *name; /* the key in "dependencies" */
         ReadyCheckFunc start;
 } ready_checks[] = {
         { "podman", check_podman },
+        { "database", check_database },
 };
 #define N_CHECKS ELEMENTSOF(ready_checks)
 
@@ -147,6 +150,22 @@ static int check_podman(Daemon *d, ReadyProbe *p, size_t i) {
         r = podman_ping_async(d->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_ping, p, &p->results[i].op);
         if (r < 0)
                 probe_done(p, i, false, e.message[0] ? e.message : strerror(-r));
+        return 0;
+}
+
+/* A round trip on the daemon's store when it has one; else the store must open (and migrate)
+ * from database.url. Blocking: SQLite answers in microseconds, PostgreSQL in a round trip. */
+static int check_database(Daemon *d, ReadyProbe *p, size_t i) {
+        Error e = ERROR_INIT;
+        int r;
+
+        if (d->store)
+                r = store_ping(d->store, &e);
+        else {
+                _cleanup_(store_closep) Store *s = NULL;
+                r = store_open(d->config->database.url, &e, &s);
+        }
+        probe_done(p, i, r >= 0, r >= 0 ? NULL : e.message[0] ? e.message : strerror(-r));
         return 0;
 }
 

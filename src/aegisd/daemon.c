@@ -288,6 +288,10 @@ int daemon_start(Daemon *d) {
 
         if (load_tokens(d) < 0)
                 return CONFIG_EXIT_STATUS;
+        /* systemd creates it (StateDirectory=); by hand we do, for the SQLite store. */
+        r = mkdir_p(c->state_dir, 0750);
+        if (r < 0)
+                log_warning_errno(r, "Cannot create the state directory %s: %m", c->state_dir);
         if (take_sockets(d) < 0)
                 return EXIT_FAILURE;
         if (!d->socket_activated) {

@@ -16,6 +16,7 @@
 #include "metrics.h"
 
 typedef struct PodmanClient PodmanClient;
+typedef struct Store Store;
 
 /* Something that keeps the daemon from an idle exit while it returns true. */
 typedef bool (*DaemonBusyFunc)(void *userdata);
@@ -32,6 +33,7 @@ typedef struct Daemon {
         HttpServer *api, *metrics;
         MetricsRegistry *registry;
         PodmanClient *podman;
+        Store *store; /* borrowed: set by whoever opens the store; /health/ready pings it */
 
         char **tokens; /* from api.tokens_file; NULL = no authentication */
 

@@ -49,7 +49,7 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
 
 typedef enum DefaultKind {
         DEFAULT_CONTAINER_SOCKET = 1, /* $CONTAINER_HOST, $DOCKER_HOST, the Podman socket */
-        DEFAULT_STORAGE_ROOT, /* <state dir>/volumes */
+        DEFAULT_STORAGE_ROOT, /* <state dir>/storage */
         DEFAULT_DATABASE_URL, /* sqlite://<state dir>/aegis.db */
 } DefaultKind;
 
@@ -360,7 +360,7 @@ static int apply_defaults(Config *c, Error *e, Error *deferred) {
                         r = default_container_socket(c, &computed, &env);
                         break;
                 case DEFAULT_STORAGE_ROOT:
-                        computed = path_join(c->state_dir, "volumes");
+                        computed = path_join(c->state_dir, "storage");
                         r = computed ? 0 : -ENOMEM;
                         break;
                 case DEFAULT_DATABASE_URL: {

@@ -55,7 +55,7 @@ typedef struct Config {
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
         } runtime;
         struct {
-                char *root; /* volumes live in root/<tenant>/<volume>; default <state>/volumes */
+                char *root; /* volumes live in root/<tenant>/<volume>; default <state>/storage */
                 char *nfs_listen_addr; /* "0.0.0.0:2049" */
                 char *nfs_server_host; /* addr= containers mount from; NULL = host gateway */
                 StorageMountMode mount_mode;

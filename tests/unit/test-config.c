@@ -82,7 +82,7 @@ START_TEST(test_config_defaults) {
         ck_assert_uint_eq(c->runtime.image_pull_timeout_secs, 180);
         ck_assert_uint_eq(c->runtime.max_concurrent, 50);
         ck_assert_uint_eq(c->runtime.stop_timeout_secs, 5);
-        ck_assert_str_eq(c->storage.root, "/var/lib/aegis-test/volumes");
+        ck_assert_str_eq(c->storage.root, "/var/lib/aegis-test/storage");
         ck_assert_str_eq(c->storage.nfs_listen_addr, "0.0.0.0:2049");
         ck_assert_ptr_null(c->storage.nfs_server_host);
         ck_assert_int_eq(c->storage.mount_mode, STORAGE_MOUNT_NFS);
@@ -338,7 +338,7 @@ START_TEST(test_config_state_directory) {
         c = load_ok("");
         ck_assert_str_eq(c->state_dir, "/var/lib/aegis");
         ck_assert_str_eq(c->database.url, "sqlite:///var/lib/aegis/aegis.db");
-        ck_assert_str_eq(c->storage.root, "/var/lib/aegis/volumes");
+        ck_assert_str_eq(c->storage.root, "/var/lib/aegis/storage");
         config_free(c);
 
         /* User mode (XDG_CONFIG_HOME set even as root): $XDG_STATE_HOME/aegis. */

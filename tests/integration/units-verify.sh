@@ -1,0 +1,39 @@
+#!/bin/bash
+# aegis.socket, aegis-metrics.socket and aegis.service, both flavours, as built:
+# `systemd-analyze verify` finds nothing wrong, and they say what issue 2 and the operator
+# documentation promise (ports and descriptor names, Type=notify, the Podman socket, the
+# environment file, restart policy, file limit, watchdog, state directory).
+. "$AEGIS_TEST_LIB/common.sh"
+require_cmd systemd-analyze
+make_scratch
+export XDG_RUNTIME_DIR="$SCRATCH/xdg" && mkdir -m 0700 "$XDG_RUNTIME_DIR"
+
+for flavour in system user; do
+        if [ "$flavour" = system ]; then svc="$top_builddir/units/aegis.service" mode=""
+        else svc="$top_builddir/units/user/aegis.service" mode="--user"; fi
+        [ -f "$svc" ] || fail "$svc not built"
+        d="$SCRATCH/$flavour" && mkdir -p "$d"
+        # verify wants the ExecStart binary to exist: point it at the built one.
+        sed "s|^ExecStart=.*|ExecStart=$AEGISD|" "$svc" >"$d/aegis.service"
+        cp "$top_srcdir/units/aegis.socket" "$top_srcdir/units/aegis-metrics.socket" "$d/"
+        out="$(cd "$d" && systemd-analyze $mode verify --man=no ./aegis.service ./aegis.socket ./aegis-metrics.socket 2>&1)"
+        check "$flavour: systemd-analyze verify is clean${out:+: $out}" test -z "$out"
+        for want in Type=notify "Requires=aegis.socket podman.socket" Restart=on-failure RestartSec=10s \
+                LimitNOFILE=65535 "WatchdogSec=" StateDirectory=aegis "ExecStart=/.*/aegisd$"; do
+                check "$flavour: service has $want" grep -q "^$want" "$svc"
+        done
+        check "$flavour: service starts after podman.socket" grep -Eq '^After=.*podman\.socket' "$svc"
+done
+check "user service points CONTAINER_HOST at the user's Podman socket" \
+        grep -qx 'Environment=CONTAINER_HOST=unix://%t/podman/podman.sock' "$top_builddir/units/user/aegis.service"
+check "user service reads ~/.config/aegis/env if present" \
+        grep -qx 'EnvironmentFile=-%h/.config/aegis/env' "$top_builddir/units/user/aegis.service"
+check "system service points CONTAINER_HOST at the rootful Podman socket" \
+        grep -qx 'Environment=CONTAINER_HOST=unix:///run/podman/podman.sock' "$top_builddir/units/aegis.service"
+for want in ListenStream=8088 FileDescriptorName=api Service=aegis.service; do
+        check "aegis.socket has $want" grep -qx "$want" "$top_srcdir/units/aegis.socket"
+done
+for want in ListenStream=9091 FileDescriptorName=metrics Service=aegis.service; do
+        check "aegis-metrics.socket has $want" grep -qx "$want" "$top_srcdir/units/aegis-metrics.socket"
+done
+finish
