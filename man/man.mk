@@ -7,3 +7,5 @@ dist_man_MANS += man/aegis.1
 dist_man_MANS += man/aegis-manifest.5
 dist_man_MANS += man/aegis-database.7
 dist_man_MANS += man/aegis-reaper.8
+dist_man_MANS += man/aegisd.8
+dist_man_MANS += man/aegis-config.yaml.5

@@ -20,3 +20,7 @@ TESTS += tests/integration/http-layer.sh
 EXTRA_DIST += tests/integration/http-layer.sh
 TESTS += tests/integration/aegisd-socket-activation.sh
 EXTRA_DIST += tests/integration/aegisd-socket-activation.sh
+TESTS += tests/integration/aegisd-config-and-lifecycle.sh
+EXTRA_DIST += tests/integration/aegisd-config-and-lifecycle.sh
+TESTS += tests/integration/aegisd-health-ready.sh
+EXTRA_DIST += tests/integration/aegisd-health-ready.sh
