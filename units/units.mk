@@ -44,9 +44,14 @@ dist_dbussession_DATA = units/dbus/org.aegis1.service
 # aegisd (issue 2): the API and metrics sockets (one file for both managers) and the
 # service, user and system flavours (same name, different directories); @sbindir@ substituted.
 systemdsystemunit_DATA += units/aegis.socket units/aegis-metrics.socket units/aegis.service
-systemduserunit_DATA += units/aegis.socket units/aegis-metrics.socket units/user/aegis.service
+systemduserunit_DATA += units/user/aegis.socket units/user/aegis-metrics.socket units/user/aegis.service
 EXTRA_DIST += units/aegis.socket units/aegis-metrics.socket units/aegis.service.in units/user/aegis.service.in
-CLEANFILES += units/aegis.service units/user/aegis.service
+CLEANFILES += units/aegis.service units/user/aegis.service units/user/aegis.socket units/user/aegis-metrics.socket
+# The sockets are the same for both managers: one source, copied beside the user service.
+units/user/aegis.socket: units/aegis.socket
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && cp $(srcdir)/units/aegis.socket $@
+units/user/aegis-metrics.socket: units/aegis-metrics.socket
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && cp $(srcdir)/units/aegis-metrics.socket $@
 units/aegis.service: units/aegis.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]sbindir[@]|$(sbindir)|g' $(srcdir)/units/aegis.service.in >$@
 units/user/aegis.service: units/user/aegis.service.in Makefile
