@@ -4,6 +4,10 @@
 aegislibexecdir = $(libexecdir)/aegis
 dist_aegislibexec_SCRIPTS = packaging/aegis-subid
 
+# Needed by `make distcheck` and listed by nobody else.
+EXTRA_DIST += tests/unit/test-main.h
+EXTRA_DIST += HACKING.md
+
 # Debian and RPM packaging, built from the `make dist` tarball (issue 8).
 EXTRA_DIST += packaging/rpm/aegis.spec
 EXTRA_DIST += packaging/debian/control

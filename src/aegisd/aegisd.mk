@@ -24,3 +24,12 @@ TESTS += tests/integration/aegisd-config-and-lifecycle.sh
 EXTRA_DIST += tests/integration/aegisd-config-and-lifecycle.sh
 TESTS += tests/integration/aegisd-health-ready.sh
 EXTRA_DIST += tests/integration/aegisd-health-ready.sh
+
+# D-Bus object org.aegis1 (issue 8): bus.c is linked into aegisd; the harness drives it alone.
+aegisd_SOURCES += src/aegisd/bus.c src/aegisd/bus.h
+check_PROGRAMS += tests/helpers/bus-harness
+tests_helpers_bus_harness_SOURCES = tests/helpers/bus-harness.c src/aegisd/bus.c src/aegisd/bus.h
+tests_helpers_bus_harness_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -I$(top_srcdir)/src/aegisd
+tests_helpers_bus_harness_LDADD = $(AEGIS_LIBS)
+TESTS += tests/integration/bus-publishes-org-aegis1.sh
+EXTRA_DIST += tests/integration/bus-publishes-org-aegis1.sh

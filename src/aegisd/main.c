@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -27,6 +28,7 @@ int main(int argc, char *argv[]) {
                 {},
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_(aegis_bus_freep) AegisBus *bus = NULL; /* after d: freed before its event loop */
         Config *config = NULL;
         const char *config_path = NULL;
         bool check_config = false;
@@ -77,6 +79,12 @@ int main(int argc, char *argv[]) {
         r = daemon_start(d);
         if (r != 0)
                 return r;
+        /* org.aegis1 (bus.h); executions plug in a BusCallbacks once the supervisor lives in Daemon. */
+        r = aegis_bus_new(d->event, PACKAGE_VERSION, NULL, &bus);
+        if (r < 0)
+                log_warning_errno(r, "Not publishing org.aegis1 on D-Bus: %m");
+        else
+                aegis_bus_set_ready(bus, true);
         r = sd_event_loop(d->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;

@@ -72,6 +72,21 @@ check "PropertiesChanged for ActiveExecutions" wait_for 5 grep -q '"ActiveExecut
 kill "$HP"; wait "$HP"
 assert_eq "SIGTERM exits cleanly" 0 "$?"
 
+# aegisd itself publishes the object once it is ready.
+if [ -x "$AEGISD" ]; then
+        p1="$(free_port)"; p2="$(free_port)"
+        mkdir -p "$SCRATCH/aegisd"
+        printf 'api:\n  listen: "127.0.0.1:%s"\n  metrics_listen: "127.0.0.1:%s"\ndatabase:\n  url: "sqlite://%s/aegisd/a.db"\n' \
+                "$p1" "$p2" "$SCRATCH" >"$SCRATCH/aegisd/config.yaml"
+        STATE_DIRECTORY="$SCRATCH/aegisd" "$AEGISD" --config "$SCRATCH/aegisd/config.yaml" >"$SCRATCH/aegisd/log" 2>&1 &
+        AP=$!
+        on_exit "kill $AP 2>/dev/null"
+        check "aegisd owns org.aegis1" wait_for 20 B status org.aegis1
+        assert_eq "aegisd: Ready" 'b true' "$(B get-property org.aegis1 /org/aegis1 org.aegis1.Manager Ready 2>&1)"
+        assert_match "aegisd: Version" '^s "[0-9]' "$(B get-property org.aegis1 /org/aegis1 org.aegis1.Manager Version 2>&1)"
+        kill "$AP"; wait "$AP" 2>/dev/null
+fi
+
 # No bus at all: a clean error the daemon turns into a warning.
 DBUS_SESSION_BUS_ADDRESS="unix:path=$SCRATCH/nonexistent" "$HARNESS" x >"$SCRATCH/nobus.out" 2>&1
 assert_eq "an unreachable bus is reported, not a crash" 3 "$?"
