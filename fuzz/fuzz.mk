@@ -14,3 +14,20 @@ fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/man
 fuzz_fuzz_manifest_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_manifest_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_manifest_LDADD = $(AEGIS_DEP_LIBS)
+
+# The NFS gateway's request path (RPC header, auth, dispatch, XDR, handlers).
+# Run: fuzz/fuzz-nfs-xdr -max_total_time=60 $(srcdir)/fuzz/corpus/nfs-xdr (seeds: fuzz/nfs-xdr-corpus.py)
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz-nfs-xdr
+endif
+fuzz_fuzz_nfs_xdr_SOURCES = fuzz/nfs-xdr.c src/shared/util.c src/shared/error.c src/shared/log.c \
+	src/nfsd/sha256.c src/nfsd/nfs-handle.c src/nfsd/nfs-exports.c src/nfsd/nfs-volume.c src/nfsd/nfs-metrics.c \
+	src/nfsd/nfs-gateway.c src/nfsd/nfs-rpc.c src/nfsd/nfs3-proc.c src/nfsd/nfs3-readdir.c src/nfsd/mount3-proc.c \
+	src/nfsd/nfs3_xdr.c src/nfsd/mount3_xdr.c src/shared/store.c src/shared/store-sqlite.c src/shared/store-pg.c
+fuzz_fuzz_nfs_xdr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/nfsd
+fuzz_fuzz_nfs_xdr_CFLAGS = $(FUZZ_COMPILE_FLAGS) -Wno-unused-variable
+fuzz_fuzz_nfs_xdr_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_nfs_xdr_LDADD = $(AEGIS_DEP_LIBS)
+EXTRA_DIST += fuzz/nfs-xdr-corpus.py
+TESTS += tests/integration/nfs-fuzz-xdr.sh
+EXTRA_DIST += tests/integration/nfs-fuzz-xdr.sh

@@ -58,3 +58,11 @@ units/user/aegis.service: units/user/aegis.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]sbindir[@]|$(sbindir)|g' $(srcdir)/units/user/aegis.service.in >$@
 TESTS += tests/integration/units-verify.sh
 EXTRA_DIST += tests/integration/units-verify.sh
+systemdsystemunit_DATA += units/aegis-nfs.socket units/aegis-nfs.service
+systemduserunit_DATA += units/user/aegis-nfs.socket units/user/aegis-nfs.service
+EXTRA_DIST += units/aegis-nfs.socket units/aegis-nfs.service.in units/user/aegis-nfs.socket units/user/aegis-nfs.service.in
+CLEANFILES += units/aegis-nfs.service units/user/aegis-nfs.service
+units/aegis-nfs.service: units/aegis-nfs.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]sbindir[@]|$(sbindir)|g' $(srcdir)/units/aegis-nfs.service.in >$@
+units/user/aegis-nfs.service: units/user/aegis-nfs.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && sed -e 's|[@]sbindir[@]|$(sbindir)|g' $(srcdir)/units/user/aegis-nfs.service.in >$@

@@ -1,5 +1,8 @@
-/* nfs-exports.c — see nfs-exports.h. The registry-file backend: the file is re-read when
- * its mtime/size/inode change, checked at most every NFS_EXPORTS_TTL_USEC. */
+/* nfs-exports.c — see nfs-exports.h. Two backends behind one cache of entries refreshed at
+ * most every NFS_EXPORTS_TTL_USEC:
+ *   - the store (database.url): the volumes table, every row (active or not) in one query;
+ *   - a registry file: re-read when its mtime/size/inode change.
+ * When the store cannot be reached the last good list stays in use (and is logged). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include "log.h"
 #include "nfs-exports.h"
 #include "nfs-handle.h"
+#include "store.h"
 #include "util.h"
 
 typedef struct Entry {
@@ -17,7 +21,9 @@ typedef struct Entry {
 } Entry;
 
 struct NfsExports {
-        char *path;
+        char *path; /* registry file, or NULL with the store */
+        char *url; /* database URL */
+        Store *store;
         Entry *entries;
         size_t n;
         NfsVolumeInfo *active; /* for nfs_exports_list() */
@@ -74,18 +80,87 @@ static int parse_line(char *line, unsigned lineno, const char *path, Entry *ret)
         return 0;
 }
 
+static int exports_replace(NfsExports *e, Entry *entries, size_t n) {
+        NfsVolumeInfo *active = calloc(n ? n : 1, sizeof(NfsVolumeInfo));
+        size_t na = 0;
+
+        if (!active) {
+                free(entries);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (entries[i].info.active)
+                        active[na++] = entries[i].info;
+        free(e->entries);
+        free(e->active);
+        e->entries = entries;
+        e->n = n;
+        e->active = active;
+        e->n_active = na;
+        e->loaded = true;
+        return 0;
+}
+
+static int exports_reload_store(NfsExports *e) {
+        StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        StoreVolume *vols = NULL;
+        Entry *entries;
+        size_t n = 0, k = 0;
+        int r;
+
+        if (!e->store) {
+                Error err = ERROR_INIT;
+                r = store_open(e->url, &err, &e->store);
+                if (r < 0) {
+                        log_warning_errno(r, "Volume registry unavailable: %s", err.message);
+                        return e->loaded ? 0 : r;
+                }
+        }
+        r = store_volume_list(e->store, &f, &vols, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to list volumes (keeping the last list): %s",
+                                  store_last_error(e->store));
+                e->store = store_close(e->store); /* reconnect next time */
+                return e->loaded ? 0 : r;
+        }
+        entries = calloc(n ? n : 1, sizeof(Entry));
+        if (!entries) {
+                store_volume_array_free(vols, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n && k < NFS_EXPORTS_MAX; i++) {
+                const StoreVolume *v = &vols[i];
+                Entry *x = &entries[k];
+                if (!id_is_valid(v->tenant_id) || !id_is_valid(v->id))
+                        continue;
+                snprintf(x->info.tenant, sizeof(x->info.tenant), "%s", v->tenant_id);
+                snprintf(x->info.volume, sizeof(x->info.volume), "%s", v->id);
+                x->info.uid = v->uid;
+                x->info.gid = v->gid;
+                x->info.size_limit = v->size_limit;
+                x->info.read_only = v->access_mode == VOLUME_READ_ONLY;
+                x->info.active = v->status == VOLUME_ACTIVE;
+                x->key = nfs_volume_key(x->info.tenant, x->info.volume);
+                k++;
+        }
+        store_volume_array_free(vols, n);
+        return exports_replace(e, entries, k);
+}
+
 static int exports_reload(NfsExports *e) {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
-        size_t cap = 0, n = 0, alloc = 0, na = 0;
+        size_t cap = 0, n = 0, alloc = 0;
         Entry *entries = NULL;
-        NfsVolumeInfo *active = NULL;
         unsigned lineno = 0;
         struct stat st;
+        int r;
 
         if (now_usec(CLOCK_MONOTONIC) - e->checked_usec < NFS_EXPORTS_TTL_USEC && e->loaded)
                 return 0;
         e->checked_usec = now_usec(CLOCK_MONOTONIC);
+        if (e->url)
+                return exports_reload_store(e);
         f = fopen(e->path, "re");
         if (!f) {
                 if (errno != ENOENT)
@@ -132,21 +207,9 @@ static int exports_reload(NfsExports *e) {
                 }
                 entries[n++] = x;
         }
-        active = calloc(n ? n : 1, sizeof(NfsVolumeInfo));
-        if (!active) {
-                free(entries);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-                if (entries[i].info.active)
-                        active[na++] = entries[i].info;
-        free(e->entries);
-        free(e->active);
-        e->entries = entries;
-        e->n = n;
-        e->active = active;
-        e->n_active = na;
-        e->loaded = true;
+        r = exports_replace(e, entries, n);
+        if (r < 0)
+                return r;
         e->ino = st.st_ino;
         e->size = st.st_size;
         e->mtime = st.st_mtim;
@@ -162,8 +225,12 @@ int nfs_exports_new(const char *source, NfsExports **ret) {
         e = calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
-        e->path = strdup(p ? p : source);
-        if (!e->path) {
+        if (startswith(source, "sqlite:") || startswith(source, "postgres:") ||
+            startswith(source, "postgresql:"))
+                e->url = strdup(source);
+        else
+                e->path = strdup(p ? p : source);
+        if (!e->path && !e->url) {
                 free(e);
                 return -ENOMEM;
         }
@@ -175,6 +242,8 @@ NfsExports *nfs_exports_free(NfsExports *e) {
         if (!e)
                 return NULL;
         free(e->path);
+        free(e->url);
+        store_close(e->store);
         free(e->entries);
         free(e->active);
         free(e);

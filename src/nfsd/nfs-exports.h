@@ -28,7 +28,9 @@ typedef struct NfsVolumeInfo {
 
 typedef struct NfsExports NfsExports;
 
-/* source: "file:PATH" (or a plain path) — one volume per line:
+/* source: a database URL (sqlite://…, postgresql://…): the store's volumes table, the
+ * volume id as the export's second component; or "file:PATH" (or a plain path), one
+ * volume per line:
  *   <tenant> <volume> <uid> <gid> <size_limit|0> <read-write|read-only> <active|inactive|…>
  * '#' starts a comment. A malformed line is reported with its number and skipped. */
 int nfs_exports_new(const char *source, NfsExports **ret);

@@ -125,7 +125,7 @@ static const char *const allowed[] = {
         "restart_syscall",
 };
 
-int nfs_seccomp_install(void) {
+int nfs_seccomp_install(bool allow_inet) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         int r = 0;
 
@@ -141,6 +141,12 @@ int nfs_seccomp_install(void) {
         }
         /* sd_notify() makes a fresh AF_UNIX datagram socket each time; nothing else may. */
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+        if (r >= 0 && allow_inet)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, AF_INET));
+        if (r >= 0 && allow_inet)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, AF_INET6));
         if (r < 0)
                 goto out;
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);

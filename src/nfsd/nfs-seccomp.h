@@ -5,4 +5,7 @@
  * connections of its own. */
 #pragma once
 
-int nfs_seccomp_install(void);
+#include <stdbool.h>
+
+/* allow_inet: also allow AF_INET/AF_INET6 sockets (a PostgreSQL registry reconnecting). */
+int nfs_seccomp_install(bool allow_inet);

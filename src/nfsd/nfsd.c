@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "config.h"
 #include "log.h"
 #include "nfs-gateway.h"
 #include "nfs-seccomp.h"
@@ -39,9 +40,12 @@ static void help(void) {
                "  --listen=HOST:PORT       bind this address when not socket-activated (default "
                "0.0.0.0:2049)\n"
                "  --storage-root=DIR       volumes live in DIR/<tenant>/<volume>\n"
-               "  --state-dir=DIR          handle key and write verifier (default $STATE_DIRECTORY)\n"
-               "  --exports=FILE           volume registry file (default STATE_DIR/exports)\n"
-               "  --config=FILE            aegis configuration file\n"
+               "  --state-dir=DIR          handle key and write verifier (default <state>/nfs)\n"
+               "  --exports=FILE|URL       volume registry: a file, or a database URL (default "
+               "database.url)\n"
+               "  --config=FILE            aegis configuration file (storage.root, "
+               "storage.nfs_listen_addr,\n"
+               "                           database.url; see aegis-config.yaml(5))\n"
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
                "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
@@ -250,7 +254,9 @@ static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
 static int run(int argc, char **argv) {
         Options o = { .seccomp = true };
         _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
-        _cleanup_free_ char *exports_path = NULL;
+        _cleanup_(config_freep) Config *cfg = NULL;
+        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL;
+        Error err = ERROR_INIT;
         _cleanup_close_ int listen_fd = -1, metrics_fd = -1;
         uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8];
         sd_event *event = NULL;
@@ -263,12 +269,23 @@ static int run(int argc, char **argv) {
         r = parse_args(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (!o.state_dir)
-                o.state_dir = getenv("STATE_DIRECTORY");
-        if (!o.state_dir || !o.storage_root) {
-                log_error("Missing %s (see aegis-nfsd --help)",
-                          !o.state_dir ? "--state-dir (or $STATE_DIRECTORY)" : "--storage-root");
-                return 2;
+        r = config_load(o.config, &cfg, &err);
+        if (r < 0) {
+                log_error("%s", err.message);
+                return CONFIG_EXIT_STATUS;
+        }
+        /* The command line wins over the configuration file. */
+        if (!o.storage_root)
+                o.storage_root = cfg->storage.root;
+        if (!o.listen)
+                o.listen = cfg->storage.nfs_listen_addr;
+        state_dir = o.state_dir ? strdup(o.state_dir) : path_join(cfg->state_dir, "nfs");
+        if (!state_dir)
+                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        o.state_dir = state_dir;
+        if (isempty(o.storage_root)) {
+                log_error("No storage root: set storage.root in the configuration or pass --storage-root");
+                return CONFIG_EXIT_STATUS;
         }
         umask(0); /* modes come from the client, as NFS wants */
         r = mkdir_p(o.state_dir, 0700);
@@ -280,12 +297,23 @@ static int run(int argc, char **argv) {
         r = nfs_write_verifier_load(o.state_dir, verf);
         if (r < 0)
                 return log_error_errno(r, "Failed to load write verifier in %s: %m", o.state_dir), 1;
-        exports_path = o.exports ? strdup(o.exports) : path_join(o.state_dir, "exports");
+        exports_path = strdup(o.exports ? o.exports : cfg->database.url);
         if (!exports_path)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         r = nfs_exports_new(exports_path, &exports);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up export registry %s: %m", exports_path), 1;
+        {
+                /* Connect (and migrate) now, so a broken registry shows at start, not at the first mount. */
+                const NfsVolumeInfo *vols;
+                size_t n_vols;
+                r = nfs_exports_list(exports, &vols, &n_vols);
+                if (r < 0)
+                        log_warning_errno(r, "Volume registry %s not readable yet (retrying on demand): %m",
+                                          exports_path);
+                else
+                        log_info("%zu active volume(s) in the registry", n_vols);
+        }
 
         n = sd_listen_fds(true);
         if (n > 1)
@@ -348,7 +376,8 @@ static int run(int argc, char **argv) {
 #if defined(__SANITIZE_ADDRESS__)
                 log_notice("Built with AddressSanitizer: seccomp allow-list not installed");
 #else
-                r = nfs_seccomp_install();
+                /* libpq may have to reconnect over TCP after setup. */
+                r = nfs_seccomp_install(startswith(exports_path, "postgres") != NULL);
                 if (r < 0) {
                         log_error_errno(r, "Failed to install seccomp filter (--seccomp=off to debug): %m");
                         goto finish;

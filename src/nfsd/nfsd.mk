@@ -73,6 +73,8 @@ NFS_TESTS = \
 	tests/integration/nfs-readdirplus-10000-entries.sh \
 	tests/integration/nfs-quota-and-read-only.sh \
 	tests/integration/nfs-handles-forged-stale-and-restart.sh \
-	tests/integration/nfs-hostile-input.sh
+	tests/integration/nfs-hostile-input.sh \
+	tests/integration/nfs-registry-from-store-and-config.sh \
+	tests/integration/nfs-socket-activation-notify-seccomp.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
