@@ -41,7 +41,7 @@ nfsd_start() {
         NFS_PORT="${NFS_PORT:-$(free_port)}"
         NFS_METRICS_PORT="${NFS_METRICS_PORT:-$(free_port)}"
         "$AEGIS_NFSD" --listen "127.0.0.1:$NFS_PORT" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
-                --storage-root "$NFS_ROOT" --state-dir "$NFS_STATE" "$@" >>"$SCRATCH/nfsd.log" 2>&1 &
+                --storage-root "$NFS_ROOT" --state-dir "$NFS_STATE" --exports "$NFS_EXPORTS" "$@" >>"$SCRATCH/nfsd.log" 2>&1 &
         NFS_PID=$!
         on_exit "nfsd_kill"
         wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
