@@ -17,5 +17,5 @@ tests_unit_test_manifest_SOURCES = tests/unit/test-manifest.c
 tests_unit_test_manifest_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_manifest_LDADD = $(TEST_LIBS)
 
-TESTS += tests/integration/fuzz-manifest.sh
-EXTRA_DIST += tests/integration/fuzz-manifest.sh fuzz/manifest.c
+TESTS += tests/integration/fuzz-parsers.sh
+EXTRA_DIST += tests/integration/fuzz-parsers.sh fuzz/manifest.c fuzz/config.c

@@ -66,6 +66,8 @@ char *yaml_node_path(const YamlNode *n, char *buf, size_t size) {
         return buf;
 }
 
+static int node_errorv(const YamlNode *n, const char *path, Error *e, int code, const char *fmt, va_list ap)
+        _printf_(5, 0);
 static int node_errorv(const YamlNode *n, const char *path, Error *e, int code, const char *fmt,
                        va_list ap) {
         char msg[ERROR_MESSAGE_MAX];
