@@ -13,3 +13,5 @@ bench_store_bench_SOURCES = bench/store-bench.c
 bench_store_bench_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 bench_store_bench_LDADD = $(AEGIS_LIBS)
 dist_noinst_SCRIPTS += bench/store.sh
+# bench/nfs: aegis-nfsd beside nfs-ganesha (nfs-cp throughput, libnfs metadata workload, RSS).
+dist_noinst_SCRIPTS += bench/nfs
