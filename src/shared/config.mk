@@ -10,3 +10,9 @@ TESTS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-metrics
+TESTS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
+tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(TEST_LIBS)

@@ -261,23 +261,27 @@ static void put_escaped(FILE *f, const char *s, bool quote) {
         }
 }
 
-static void put_value(FILE *f, double v) {
+/* The shortest text that reads back as the same double ("0.1", "3", "+Inf"). */
+static const char *format_value(char buf[static 32], double v) {
         if (isnan(v))
-                fputs("NaN", f);
-        else if (isinf(v))
-                fputs(v > 0 ? "+Inf" : "-Inf", f);
-        else if (v == floor(v) && fabs(v) < 1e15)
-                fprintf(f, "%.0f", v);
-        else {
-                /* The shortest form that reads back as the same double. */
-                char buf[32];
-                for (int prec = 15; prec <= 17; prec++) {
-                        (void) snprintf(buf, sizeof buf, "%.*g", prec, v);
-                        if (strtod(buf, NULL) == v)
-                                break;
-                }
-                fputs(buf, f);
+                return "NaN";
+        if (isinf(v))
+                return v > 0 ? "+Inf" : "-Inf";
+        if (v == floor(v) && fabs(v) < 1e15) {
+                (void) snprintf(buf, 32, "%.0f", v);
+                return buf;
         }
+        for (int prec = 15; prec <= 17; prec++) {
+                (void) snprintf(buf, 32, "%.*g", prec, v);
+                if (strtod(buf, NULL) == v)
+                        break;
+        }
+        return buf;
+}
+
+static void put_value(FILE *f, double v) {
+        char buf[32];
+        fputs(format_value(buf, v), f);
 }
 
 /* name{a="x",b="y"[,le="…"]} */
@@ -318,13 +322,11 @@ int metrics_render(MetricsRegistry *reg, FILE *f) {
                         }
                         uint64_t cum = 0;
                         for (size_t b = 0; b <= m->n_buckets; b++) {
-                                char le[64];
+                                char le[32];
                                 cum += s->bucket_counts[b];
-                                if (b < m->n_buckets)
-                                        (void) snprintf(le, sizeof le, "%.17g", m->buckets[b]);
-                                else
-                                        (void) snprintf(le, sizeof le, "+Inf");
-                                put_series_name(f, m, "_bucket", s, le);
+                                put_series_name(
+                                        f, m, "_bucket", s,
+                                        format_value(le, b < m->n_buckets ? m->buckets[b] : INFINITY));
                                 fprintf(f, " %" PRIu64 "\n", cum);
                         }
                         put_series_name(f, m, "_sum", s, NULL);

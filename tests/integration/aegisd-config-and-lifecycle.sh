@@ -3,7 +3,7 @@
 # exits 78 with "FILE:LINE:COL: KEY: …" and binds nothing; every key is documented in
 # aegis-config.yaml(5); the real daemon answers JSON 404/405; it exits on its own after
 # api.idle_exit_secs without requests (STOPPING=1, status 0) but not while a connection is
-# open; SIGTERM ends it within a second.
+# open; WATCHDOG=1 pings under WatchdogSec=; SIGTERM ends it within a second.
 . "${AEGIS_TEST_LIB:-$(dirname "$0")/../lib}/notify.sh"
 require_cmd curl jq
 make_scratch
@@ -100,9 +100,10 @@ check "idle exit: logged" grep -q 'No requests for 2 s, exiting' "$SCRATCH/aegis
 # SIGTERM, by hand (no sockets from systemd).
 : >"$NOTIFY_LOG"
 sed -i 's/idle_exit_secs: 2/idle_exit_secs: 0/' "$SCRATCH/good.yaml"
-"$AEGISD" --config "$SCRATCH/good.yaml" 2>>"$SCRATCH/aegisd.log" &
+WATCHDOG_USEC=400000 "$AEGISD" --config "$SCRATCH/good.yaml" 2>>"$SCRATCH/aegisd.log" &
 PID=$!
 check "READY=1" notify_wait_for READY=1 10
+check "WATCHDOG=1 pings when WatchdogSec= is set" notify_wait_for WATCHDOG=1 5
 t0=$(date +%s%N)
 kill -TERM "$PID"
 wait "$PID"; rc=$?
