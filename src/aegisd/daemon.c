@@ -56,6 +56,7 @@ Daemon *daemon_free(Daemon *d) {
         safe_close(d->metrics_fd);
         metrics_registry_free(d->registry);
         strv_free(d->tokens);
+        api_volumes_free(d);
         config_free(d->config);
         sd_event_unref(d->event);
         free(d);
@@ -267,6 +268,8 @@ static int start_servers(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start the API server: %m");
         if ((r = http_server_add_routes(d->api, api_health_routes, d)) < 0)
+                return log_error_errno(r, "Failed to add routes: %m");
+        if ((r = http_server_add_routes(d->api, api_volumes_routes, d)) < 0)
                 return log_error_errno(r, "Failed to add routes: %m");
         if (d->tokens)
                 http_server_set_auth(d->api, check_token, d);

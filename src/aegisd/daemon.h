@@ -36,6 +36,7 @@ typedef struct Daemon {
         Store *store; /* borrowed: set by whoever opens the store; /health/ready pings it */
 
         char **tokens; /* from api.tokens_file; NULL = no authentication */
+        struct Store *volume_store; /* api-volumes.c: opened on the first request */
 
         sd_event_source *sigterm, *sigint, *watchdog, *idle;
         uint64_t watchdog_usec;
@@ -64,3 +65,5 @@ uint64_t daemon_uptime_secs(const Daemon *d);
 /* Route tables of the api-*.c modules. */
 extern const HttpRoute api_health_routes[];
 extern const HttpRoute api_metrics_routes[];
+extern const HttpRoute api_volumes_routes[];
+void api_volumes_free(Daemon *d); /* closes what the volume routes opened */

@@ -1,0 +1,393 @@
+/* api-volumes.c — standalone volumes over the API: POST/GET /v1/volumes, GET/DELETE
+ * /v1/volumes/{id}.
+ *
+ * A volume is a row in the store and a directory storage.root/<tenant>/<id> (volume.h).
+ * The tenant is "default" (bearer tokens carry no tenant yet); a volume of another tenant is
+ * 404, like one that never existed. DELETE is refused (409) while an execution that is not
+ * finished owns or mounts the volume (store_volume_users()). The store is opened on the
+ * first request and closed by daemon_free() (api_volumes_free()). */
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "manifest.h"
+#include "store.h"
+#include "util.h"
+#include "volume.h"
+
+#define VOLUME_TENANT_DEFAULT "default"
+#define VOLUME_TTL_HOURS_DEFAULT 24 /* ephemeral volumes without ttl_hours */
+#define VOLUME_TTL_HOURS_MAX (24 * 365 * 10)
+
+static const char *request_tenant(HttpRequest *r) {
+        (void) r;
+        return VOLUME_TENANT_DEFAULT;
+}
+
+static int get_store(HttpRequest *r, Daemon *d, Store **ret) {
+        Error e = {};
+        int k;
+
+        if (!d->volume_store) {
+                k = store_open(d->config->database.url, &e, &d->volume_store);
+                if (k < 0) {
+                        log_error("volumes: cannot open the store: %s", e.message);
+                        (void) http_respond_error(r, 503, NULL, "the store is unavailable: %s", e.message);
+                        return k;
+                }
+        }
+        *ret = d->volume_store;
+        return 0;
+}
+
+void api_volumes_free(Daemon *d) {
+        d->volume_store = store_close(d->volume_store);
+}
+
+static int add_timestamp(struct json_object *o, const char *key, uint64_t usec) {
+        char buf[TIMESTAMP_MAX];
+
+        if (usec == 0)
+                return json_object_object_add(o, key, NULL);
+        return json_object_object_add(o, key,
+                                      json_object_new_string(format_timestamp(buf, sizeof buf, usec)));
+}
+
+static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *bytes_used) {
+        struct json_object *o = json_object_new_object();
+        bool ok;
+
+        if (!o)
+                return NULL;
+        ok = json_object_object_add(o, "id", json_object_new_string(v->id)) >= 0 &&
+             json_object_object_add(o, "tenant_id", json_object_new_string(strempty(v->tenant_id))) >= 0 &&
+             json_object_object_add(o, "name", json_object_new_string(strempty(v->name))) >= 0 &&
+             json_object_object_add(
+                     o, "storage_class",
+                     json_object_new_string(volume_storage_class_to_string(v->storage_class))) >= 0 &&
+             json_object_object_add(o, "access_mode",
+                                    json_object_new_string(volume_access_mode_to_string(v->access_mode))) >=
+                     0 &&
+             json_object_object_add(o, "size_limit", json_object_new_uint64(v->size_limit)) >= 0 &&
+             json_object_object_add(o, "uid", json_object_new_int64(v->uid)) >= 0 &&
+             json_object_object_add(o, "gid", json_object_new_int64(v->gid)) >= 0 &&
+             json_object_object_add(o, "owner_execution_id",
+                                    v->owner_execution_id ? json_object_new_string(v->owner_execution_id)
+                                                          : NULL) >= 0 &&
+             json_object_object_add(o, "status",
+                                    json_object_new_string(volume_status_to_string(v->status))) >= 0 &&
+             add_timestamp(o, "created_at", v->created_at) >= 0 &&
+             add_timestamp(o, "expires_at", v->expires_at) >= 0;
+        if (ok && bytes_used)
+                ok = json_object_object_add(o, "bytes_used", json_object_new_uint64(*bytes_used)) >= 0;
+        if (!ok) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+static int respond_volume(HttpRequest *r, unsigned status, const StoreVolume *v,
+                          const uint64_t *bytes_used) {
+        struct json_object *o = volume_to_json(v, bytes_used);
+        int k;
+
+        if (!o)
+                return -ENOMEM;
+        k = http_respond_json(r, status, o);
+        json_object_put(o);
+        return k;
+}
+
+typedef struct CreateRequest {
+        const char *name;
+        uint64_t size_limit;
+        VolumeAccessMode access_mode;
+        VolumeStorageClass storage_class;
+        int64_t ttl_hours; /* -1 = not given */
+} CreateRequest;
+
+static const char *const create_fields[] = { "name", "size_limit", "access_mode", "storage_class",
+                                             "ttl_hours" };
+
+/* Returns 0, or answers 400 naming the field and returns 1. */
+static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest *c) {
+        struct json_object *v;
+
+        *c = (CreateRequest){ .access_mode = VOLUME_READ_WRITE,
+                              .storage_class = VOLUME_PERSISTENT,
+                              .ttl_hours = -1 };
+
+        if (!json_object_is_type(body, json_type_object))
+                return http_respond_error(r, 400, NULL, "the request body must be a JSON object") < 0 ? -EIO
+                                                                                                      : 1;
+        json_object_object_foreach (body, key, val) {
+                bool known = false;
+
+                (void) val;
+                for (size_t i = 0; i < ELEMENTSOF(create_fields); i++)
+                        known = known || streq(key, create_fields[i]);
+                if (!known)
+                        return http_respond_error(r, 400, key,
+                                                  "unknown field \"%s\": a volume takes name, size_limit, "
+                                                  "access_mode, storage_class and ttl_hours",
+                                                  key) < 0
+                                       ? -EIO
+                                       : 1;
+        }
+
+        if (!json_object_object_get_ex(body, "name", &v) || !json_object_is_type(v, json_type_string) ||
+            !id_is_valid(json_object_get_string(v)))
+                return http_respond_error(r, 400, "name",
+                                          "name is required: 1 to 64 characters of A-Z a-z 0-9 _ . - "
+                                          "(not \".\" or \"..\")") < 0
+                               ? -EIO
+                               : 1;
+        c->name = json_object_get_string(v);
+
+        if (json_object_object_get_ex(body, "size_limit", &v) && v) {
+                if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0)
+                        c->size_limit = json_object_get_uint64(v);
+                else if (!json_object_is_type(v, json_type_string) ||
+                         volume_parse_size_limit(json_object_get_string(v), &c->size_limit) < 0)
+                        return http_respond_error(
+                                       r, 400, "size_limit",
+                                       "size_limit must be a size like \"512Mi\", \"1Gi\" or a number "
+                                       "of bytes (0 = unlimited)") < 0
+                                       ? -EIO
+                                       : 1;
+        }
+        if (json_object_object_get_ex(body, "access_mode", &v) && v) {
+                c->access_mode = json_object_is_type(v, json_type_string)
+                                         ? volume_access_mode_from_string(json_object_get_string(v))
+                                         : _VOLUME_ACCESS_MODE_INVALID;
+                if (c->access_mode < 0)
+                        return http_respond_error(r, 400, "access_mode",
+                                                  "access_mode must be \"read-write\" or \"read-only\"") < 0
+                                       ? -EIO
+                                       : 1;
+        }
+        if (json_object_object_get_ex(body, "storage_class", &v) && v) {
+                c->storage_class = json_object_is_type(v, json_type_string)
+                                           ? volume_storage_class_from_string(json_object_get_string(v))
+                                           : _VOLUME_STORAGE_CLASS_INVALID;
+                if (c->storage_class < 0)
+                        return http_respond_error(r, 400, "storage_class",
+                                                  "storage_class must be \"ephemeral\" or \"persistent\"") <
+                                               0
+                                       ? -EIO
+                                       : 1;
+        }
+        if (json_object_object_get_ex(body, "ttl_hours", &v) && v) {
+                if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+                    json_object_get_int64(v) > VOLUME_TTL_HOURS_MAX)
+                        return http_respond_error(r, 400, "ttl_hours",
+                                                  "ttl_hours must be an integer from 1 to %d",
+                                                  VOLUME_TTL_HOURS_MAX) < 0
+                                       ? -EIO
+                                       : 1;
+                if (c->storage_class != VOLUME_EPHEMERAL)
+                        return http_respond_error(r, 400, "ttl_hours",
+                                                  "ttl_hours applies to ephemeral volumes only: set "
+                                                  "\"storage_class\": \"ephemeral\" or drop ttl_hours") < 0
+                                       ? -EIO
+                                       : 1;
+                c->ttl_hours = json_object_get_int64(v);
+        }
+        return 0;
+}
+
+static int create_volume(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_(store_volume_done) StoreVolume v = {};
+        struct json_object *body;
+        enum json_tokener_error jerr;
+        CreateRequest c;
+        const char *text;
+        Store *s;
+        size_t size;
+        int k;
+
+        text = http_request_body(r, &size);
+        body = json_tokener_parse_verbose(text, &jerr);
+        if (!body)
+                return http_respond_error(r, 400, NULL, "the request body is not valid JSON: %s",
+                                          json_tokener_error_desc(jerr));
+        k = parse_create(r, body, &c);
+        if (k != 0) {
+                json_object_put(body);
+                return k > 0 ? 0 : k;
+        }
+        if (get_store(r, d, &s) < 0) {
+                json_object_put(body);
+                return 0;
+        }
+
+        v.tenant_id = strdup(request_tenant(r));
+        v.name = strdup(c.name);
+        json_object_put(body);
+        if (!v.tenant_id || !v.name)
+                return -ENOMEM;
+        v.storage_class = c.storage_class;
+        v.access_mode = c.access_mode;
+        v.size_limit = c.size_limit;
+        v.uid = MANIFEST_UID_DEFAULT;
+        v.gid = MANIFEST_GID_DEFAULT;
+        if (c.storage_class == VOLUME_EPHEMERAL)
+                v.expires_at = now_usec(CLOCK_REALTIME) +
+                               (uint64_t) (c.ttl_hours > 0 ? c.ttl_hours : VOLUME_TTL_HOURS_DEFAULT) * 3600 *
+                                       USEC_PER_SEC;
+
+        k = store_volume_create(s, &v);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot record the volume in the store: %s",
+                                          strerror(-k));
+        k = volume_dir_create(d->config->storage.root, v.tenant_id, v.id, v.uid, v.gid,
+                              v.access_mode == VOLUME_READ_ONLY ? 0750 : 0770);
+        if (k < 0) {
+                log_error_errno(k, "volumes: cannot create %s/%s/%s: %m", d->config->storage.root,
+                                v.tenant_id, v.id);
+                (void) store_volume_purge(s, v.id);
+                return http_respond_error(r, 500, NULL,
+                                          "cannot create the volume's directory under storage.root: %s",
+                                          strerror(-k));
+        }
+        log_info("volumes: created %s (%s) for tenant %s", v.id, v.name, v.tenant_id);
+        {
+                uint64_t zero = 0;
+                return respond_volume(r, 201, &v, &zero);
+        }
+}
+
+static int list_volumes(HttpRequest *r, void *userdata) {
+        StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        StoreVolume *a = NULL;
+        struct json_object *o, *arr;
+        size_t n = 0;
+        Store *s;
+        int k;
+
+        if (get_store(r, userdata, &s) < 0)
+                return 0;
+        f.tenant_id = request_tenant(r);
+        f.status = VOLUME_ACTIVE;
+        k = store_volume_list(s, &f, &a, &n);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot list volumes: %s", strerror(-k));
+        o = json_object_new_object();
+        arr = json_object_new_array();
+        if (!o || !arr || json_object_object_add(o, "volumes", arr) < 0) {
+                json_object_put(o);
+                json_object_put(arr);
+                store_volume_array_free(a, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *e = volume_to_json(&a[i], NULL);
+                if (!e || json_object_array_add(arr, e) < 0) {
+                        json_object_put(e);
+                        json_object_put(o);
+                        store_volume_array_free(a, n);
+                        return -ENOMEM;
+                }
+        }
+        store_volume_array_free(a, n);
+        k = http_respond_json(r, 200, o);
+        json_object_put(o);
+        return k;
+}
+
+/* Looks up {id} for this tenant; answers 404 (returns 1) for an invalid, unknown, deleted or
+ * foreign id. */
+static int lookup(HttpRequest *r, Store *s, StoreVolume *ret) {
+        const char *id = http_request_param(r, "id");
+        int k;
+
+        if (!id_is_valid(id))
+                return http_respond_error(
+                               r, 404, "id",
+                               "no such volume: ids are 1 to 64 characters of A-Z a-z 0-9 _ . -") < 0
+                               ? -EIO
+                               : 1;
+        k = store_volume_get(s, request_tenant(r), id, ret);
+        if (k == -ENOENT || (k >= 0 && ret->status == VOLUME_DELETED)) {
+                if (k >= 0)
+                        store_volume_done(ret);
+                return http_respond_error(r, 404, "id", "no such volume: %s", id) < 0 ? -EIO : 1;
+        }
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot read the volume: %s", strerror(-k)) < 0
+                               ? -EIO
+                               : 1;
+        return 0;
+}
+
+static int get_volume(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_(store_volume_done) StoreVolume v = {};
+        uint64_t used = 0;
+        Store *s;
+        int k;
+
+        if (get_store(r, d, &s) < 0)
+                return 0;
+        k = lookup(r, s, &v);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        k = volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used);
+        if (k < 0) {
+                log_warning_errno(k, "volumes: cannot measure %s: %m", v.id);
+                return http_respond_error(r, 500, NULL, "cannot measure the volume's directory: %s",
+                                          strerror(-k));
+        }
+        return respond_volume(r, 200, &v, &used);
+}
+
+static int delete_volume(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_(store_volume_done) StoreVolume v = {};
+        uint64_t users = 0;
+        Store *s;
+        int k;
+
+        if (get_store(r, d, &s) < 0)
+                return 0;
+        k = lookup(r, s, &v);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        k = store_volume_users(s, v.id, &users);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot check the volume's users: %s", strerror(-k));
+        if (users > 0)
+                return http_respond_error(r, 409, "id",
+                                          "volume %s is in use by %" PRIu64
+                                          " live execution(s): cancel or wait for them, then delete",
+                                          v.id, users);
+        /* Deleted first, so nothing mounts it while the directory goes. */
+        k = store_volume_set_status(s, v.id, VOLUME_DELETED);
+        if (k < 0 && k != -EALREADY)
+                return http_respond_error(r, 503, NULL, "cannot mark the volume deleted: %s", strerror(-k));
+        k = volume_dir_remove(d->config->storage.root, v.tenant_id, v.id);
+        if (k < 0) {
+                log_error_errno(k, "volumes: cannot remove the directory of %s: %m", v.id);
+                return http_respond_error(r, 500, NULL,
+                                          "the volume is deleted but its directory could not be removed: %s",
+                                          strerror(-k));
+        }
+        k = store_volume_purge(s, v.id);
+        if (k < 0 && k != -ENOENT)
+                log_warning_errno(k, "volumes: cannot purge the row of %s: %m", v.id);
+        log_info("volumes: deleted %s (%s)", v.id, strempty(v.name));
+        return http_respond(r, 204, NULL, NULL, 0);
+}
+
+const HttpRoute api_volumes_routes[] = {
+        { HTTP_POST, "/v1/volumes", create_volume },
+        { HTTP_GET, "/v1/volumes", list_volumes },
+        { HTTP_GET, "/v1/volumes/{id}", get_volume },
+        { HTTP_DELETE, "/v1/volumes/{id}", delete_volume },
+        {},
+};

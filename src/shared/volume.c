@@ -1,0 +1,212 @@
+/* volume.c — see volume.h. Every walk is fd-relative (openat/fstatat with
+ * AT_SYMLINK_NOFOLLOW, O_NOFOLLOW|O_DIRECTORY), so a symlink planted inside a volume can
+ * never make us read or delete outside it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macros.h"
+#include "util.h"
+#include "volume.h"
+
+int volume_path(const char *root, const char *tenant, const char *id, char **ret) {
+        char *p;
+
+        if (isempty(root) || !id_is_valid(tenant) || !id_is_valid(id))
+                return -EINVAL;
+        p = asprintf_safe("%s/%s/%s", root, tenant, id);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+/* Opens root/<tenant> as a directory fd (never through a symlink at the tenant level). */
+static int open_tenant_dir(const char *root, const char *tenant, bool create, int *ret) {
+        _cleanup_close_ int rfd = -EBADF, tfd = -EBADF;
+
+        if (isempty(root) || !id_is_valid(tenant))
+                return -EINVAL;
+        if (create && mkdir_p(root, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rfd < 0)
+                return -errno;
+        if (create && mkdirat(rfd, tenant, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        tfd = openat(rfd, tenant, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (tfd < 0)
+                return errno == ELOOP ? -ENOTDIR : -errno;
+        *ret = TAKE_FD(tfd);
+        return 0;
+}
+
+int volume_dir_create(const char *root, const char *tenant, const char *id, uid_t uid, gid_t gid,
+                      mode_t mode) {
+        _cleanup_close_ int tfd = -EBADF, vfd = -EBADF;
+        int r;
+
+        if (!id_is_valid(id))
+                return -EINVAL;
+        r = open_tenant_dir(root, tenant, true, &tfd);
+        if (r < 0)
+                return r;
+        if (mkdirat(tfd, id, 0700) < 0)
+                return -errno;
+        vfd = openat(tfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (vfd < 0)
+                r = -errno;
+        else if (fchown(vfd, uid, gid) < 0 || fchmod(vfd, mode & 07777) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(tfd, id, AT_REMOVEDIR);
+                return r;
+        }
+        return 0;
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
+typedef struct Walk {
+        uint64_t entries;
+        uint64_t bytes;
+        dev_t dev;
+        bool remove;
+} Walk;
+
+/* Visits the entries of directory dfd (consumed). For remove, empties it. */
+static int walk_dir(int dfd, unsigned depth, Walk *w) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = 0;
+
+        if (depth > VOLUME_WALK_MAX_DEPTH) {
+                (void) close(dfd);
+                return -ELOOP;
+        }
+        d = fdopendir(dfd);
+        if (!d) {
+                (void) close(dfd);
+                return -errno;
+        }
+        for (;;) {
+                struct dirent *de;
+                struct stat st;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0)
+                                return -errno;
+                        break;
+                }
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (++w->entries > VOLUME_WALK_MAX_ENTRIES)
+                        return -E2BIG;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -errno;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        int sub;
+
+                        if (st.st_dev != w->dev)
+                                return -EXDEV; /* a mount inside a volume: never cross */
+                        sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0) {
+                                if (errno == ENOENT)
+                                        continue;
+                                return -errno;
+                        }
+                        r = walk_dir(sub, depth + 1, w);
+                        if (r < 0)
+                                return r;
+                        if (w->remove && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                                return -errno;
+                        continue;
+                }
+                if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+                        w->bytes += (uint64_t) st.st_size;
+                if (w->remove && unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        return 0;
+}
+
+static int open_volume_dir(const char *root, const char *tenant, const char *id, int *ret_tfd,
+                           int *ret_vfd) {
+        _cleanup_close_ int tfd = -EBADF, vfd = -EBADF;
+        int r;
+
+        if (!id_is_valid(id))
+                return -EINVAL;
+        r = open_tenant_dir(root, tenant, false, &tfd);
+        if (r < 0)
+                return r;
+        vfd = openat(tfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (vfd < 0)
+                return errno == ELOOP ? -ENOTDIR : -errno;
+        *ret_vfd = TAKE_FD(vfd);
+        if (ret_tfd)
+                *ret_tfd = TAKE_FD(tfd);
+        return 0;
+}
+
+int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, uint64_t *ret) {
+        Walk w = {};
+        struct stat st;
+        int vfd = -EBADF, r;
+
+        r = open_volume_dir(root, tenant, id, NULL, &vfd);
+        if (r < 0)
+                return r;
+        if (fstat(vfd, &st) < 0) {
+                r = -errno;
+                (void) close(vfd);
+                return r;
+        }
+        w.dev = st.st_dev;
+        r = walk_dir(vfd, 0, &w);
+        if (r < 0)
+                return r;
+        *ret = w.bytes;
+        return 0;
+}
+
+int volume_dir_remove(const char *root, const char *tenant, const char *id) {
+        _cleanup_close_ int tfd = -EBADF;
+        Walk w = { .remove = true };
+        struct stat st;
+        int vfd = -EBADF, r;
+
+        r = open_volume_dir(root, tenant, id, &tfd, &vfd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (fstat(vfd, &st) < 0) {
+                r = -errno;
+                (void) close(vfd);
+                return r;
+        }
+        w.dev = st.st_dev;
+        r = walk_dir(vfd, 0, &w);
+        if (r < 0)
+                return r;
+        if (unlinkat(tfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int volume_parse_size_limit(const char *s, uint64_t *ret) {
+        if (isempty(s))
+                return -EINVAL;
+        return parse_size(s, ret);
+}

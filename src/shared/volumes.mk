@@ -1,0 +1,14 @@
+# Build rules for volumes (issue 7): directory lifecycle, REST API, tests.
+# Appended to the lists in the top Makefile.am (included after aegisd.mk).
+libaegis_shared_la_SOURCES += \
+	src/shared/volume.h \
+	src/shared/volume.c
+aegisd_SOURCES += \
+	src/aegisd/api-volumes.c
+check_PROGRAMS += tests/unit/test-volume
+TESTS += tests/unit/test-volume
+tests_unit_test_volume_SOURCES = tests/unit/test-volume.c
+tests_unit_test_volume_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_volume_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/volumes-api.sh
+EXTRA_DIST += tests/integration/volumes-api.sh

@@ -1,0 +1,148 @@
+/* test-volume.c — volume directories: create with owner and mode, bytes used, removal that
+ * never follows symlinks or leaves the root, id validation, size limits. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "volume.h"
+#include "test-main.h"
+
+static char root[] = "/tmp/test-volume-XXXXXX";
+
+static void write_bytes(const char *path, size_t n) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        char buf[4096] = {};
+        ck_assert_int_ge(fd, 0);
+        while (n > 0) {
+                size_t k = n < sizeof buf ? n : sizeof buf;
+                ck_assert_int_eq(write(fd, buf, k), (ssize_t) k);
+                n -= k;
+        }
+        close(fd);
+}
+
+static char *sub(const char *rel) {
+        char *p = asprintf_safe("%s/%s", root, rel);
+        ck_assert_ptr_nonnull(p);
+        return p;
+}
+
+START_TEST(test_create_sets_owner_and_mode) {
+        struct stat st;
+        char *p = sub("t1/v1");
+        ck_assert_int_eq(volume_dir_create(root, "t1", "v1", 1234, 5678, 0770), 0);
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        ck_assert_uint_eq(st.st_mode & 07777, 0770);
+        if (geteuid() == 0) {
+                ck_assert_uint_eq(st.st_uid, 1234);
+                ck_assert_uint_eq(st.st_gid, 5678);
+        }
+        ck_assert_int_eq(volume_dir_create(root, "t1", "v1", 0, 0, 0770), -EEXIST);
+        ck_assert_int_eq(volume_dir_create(root, "t1", "ro", geteuid(), getegid(), 0750), 0);
+        free(p);
+        p = sub("t1/ro");
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0750);
+        free(p);
+}
+END_TEST
+
+START_TEST(test_invalid_ids_are_refused) {
+        char *p = NULL;
+        ck_assert_int_eq(volume_dir_create(root, "..", "x", 0, 0, 0770), -EINVAL);
+        ck_assert_int_eq(volume_dir_create(root, "t", "..", 0, 0, 0770), -EINVAL);
+        ck_assert_int_eq(volume_dir_create(root, "t", "a/b", 0, 0, 0770), -EINVAL);
+        ck_assert_int_eq(volume_dir_create(root, "t", "", 0, 0, 0770), -EINVAL);
+        ck_assert_int_eq(volume_dir_remove(root, "t", "../.."), -EINVAL);
+        ck_assert_int_eq(volume_path(root, "t", "x", &p), 0);
+        ck_assert(endswith(p, "/t/x"));
+        free(p);
+        ck_assert_int_eq(volume_path(root, "t", ".", &p), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_bytes_used_counts_files_not_symlink_targets) {
+        uint64_t n = 0;
+        char *a, *d, *b, *l, *outside;
+        ck_assert_int_eq(volume_dir_create(root, "t2", "v", geteuid(), getegid(), 0770), 0);
+        ck_assert_int_eq(volume_dir_bytes_used(root, "t2", "v", &n), 0);
+        ck_assert_uint_eq(n, 0);
+        a = sub("t2/v/a");
+        d = sub("t2/v/d");
+        b = sub("t2/v/d/b");
+        l = sub("t2/v/link");
+        outside = sub("outside");
+        write_bytes(a, 10000);
+        ck_assert_int_eq(mkdir(d, 0755), 0);
+        write_bytes(b, 5000);
+        write_bytes(outside, 1 << 20);
+        ck_assert_int_eq(symlink(outside, l), 0);
+        ck_assert_int_eq(volume_dir_bytes_used(root, "t2", "v", &n), 0);
+        ck_assert_uint_eq(n, 15000 + strlen(outside));
+        ck_assert_int_eq(volume_dir_bytes_used(root, "t2", "missing", &n), -ENOENT);
+        free(a), free(d), free(b), free(l), free(outside);
+}
+END_TEST
+
+START_TEST(test_remove_never_follows_symlinks) {
+        struct stat st;
+        char *v = sub("t3/v"), *d = sub("t3/v/d"), *keep = sub("keep"), *keepf = sub("keep/f");
+        char *l1 = sub("t3/v/d/to-dir"), *l2 = sub("t3/v/to-file"), *vlink = sub("t3/evil");
+        ck_assert_int_eq(volume_dir_create(root, "t3", "v", geteuid(), getegid(), 0770), 0);
+        ck_assert_int_eq(mkdir(keep, 0755), 0);
+        write_bytes(keepf, 100);
+        ck_assert_int_eq(mkdir(d, 0755), 0);
+        ck_assert_int_eq(symlink(keep, l1), 0);
+        ck_assert_int_eq(symlink(keepf, l2), 0);
+        /* a volume id that is itself a symlink to something outside: not a volume */
+        ck_assert_int_eq(symlink(keep, vlink), 0);
+        ck_assert_int_eq(volume_dir_remove(root, "t3", "evil"), -ENOTDIR);
+        ck_assert_int_eq(volume_dir_remove(root, "t3", "v"), 0);
+        ck_assert_int_eq(stat(v, &st), -1);
+        ck_assert_int_eq(stat(keepf, &st), 0);
+        ck_assert_uint_eq(st.st_size, 100);
+        ck_assert_int_eq(volume_dir_remove(root, "t3", "v"), 0); /* gone already: fine */
+        free(v), free(d), free(keep), free(keepf), free(l1), free(l2), free(vlink);
+}
+END_TEST
+
+START_TEST(test_size_limit_parsing) {
+        uint64_t v = 0;
+        ck_assert_int_eq(volume_parse_size_limit("1Gi", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(1) << 30);
+        ck_assert_int_eq(volume_parse_size_limit("0", &v), 0);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(volume_parse_size_limit("", &v), -EINVAL);
+        ck_assert_int_eq(volume_parse_size_limit(NULL, &v), -EINVAL);
+        ck_assert_int_eq(volume_parse_size_limit("lots", &v), -EINVAL);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("volume");
+        TCase *tc = tcase_create("core");
+        int r;
+
+        if (!mkdtemp(root))
+                return 99;
+        tcase_add_test(tc, test_create_sets_owner_and_mode);
+        tcase_add_test(tc, test_invalid_ids_are_refused);
+        tcase_add_test(tc, test_bytes_used_counts_files_not_symlink_targets);
+        tcase_add_test(tc, test_remove_never_follows_symlinks);
+        tcase_add_test(tc, test_size_limit_parsing);
+        tcase_set_timeout(tc, 30);
+        suite_add_tcase(s, tc);
+        r = run_suite(s);
+        {
+                char *cmd = asprintf_safe("rm -rf '%s'", root);
+                if (cmd && system(cmd) != 0)
+                        r = r ? r : 1;
+                free(cmd);
+        }
+        return r;
+}
