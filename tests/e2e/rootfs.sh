@@ -7,7 +7,7 @@
 # changing the list builds a new one and reruns take seconds.
 E2E_PACKAGES="systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,procps,curl,ca-certificates,\
 libcurl4,libjson-c5,libyaml-0-2,libpq5,libsqlite3-0,libtirpc3,libseccomp2,libmicrohttpd12,libsystemd0,\
-uidmap,slirp4netns,adduser,passwd,podman"
+uidmap,slirp4netns,adduser,passwd"
 E2E_SUITE=bookworm
 
 e2e_rootfs_tar() {

@@ -91,6 +91,13 @@ in_c_stdin runuser -u aegis -- sh -c 'mkdir -p ~/.config/aegis && cat > ~/.confi
 runtime:
   container_socket_path: "/run/host-podman.sock"
 YAML
+# Podman is the host's, not a podman.socket in this machine: drop that one requirement, as
+# aegis.systemd(7) tells users of a remote Podman to (systemctl --user edit aegis.service).
+in_c_stdin runuser -u aegis -- sh -c 'mkdir -p ~/.config/systemd/user/aegis.service.d && cat > ~/.config/systemd/user/aegis.service.d/remote-podman.conf' <<'CONF'
+[Unit]
+Requires=
+Requires=aegis.socket
+CONF
 as_aegis() {
         in_c runuser -u aegis -- env XDG_RUNTIME_DIR="/run/user/$AUID" \
                 DBUS_SESSION_BUS_ADDRESS="unix:path=/run/user/$AUID/bus" "$@"
