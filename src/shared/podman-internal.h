@@ -20,6 +20,12 @@
 
 typedef struct PodmanCall PodmanCall;
 
+/* The handle the caller holds: it follows an operation across the calls it chains (create →
+ * put files, inspect → pull → inspect). */
+struct PodmanOp {
+        PodmanCall *call;
+};
+
 /* Receives each chunk of a 2xx response body when set; returns < 0 (with call->data_error set)
  * to abort the transfer. */
 typedef int (*podman_sink_fn)(PodmanCall *call, const char *p, size_t n);
@@ -30,6 +36,7 @@ typedef void (*podman_finish_fn)(PodmanCall *call, int r, Error *e);
 struct PodmanCall {
         PodmanClient *client;
         PodmanCall *prev, *next;
+        PodmanOp *op; /* NULL once cancelled (or for a call nobody can cancel) */
         CURL *easy;
         struct curl_slist *headers;
         char *what; /* "POST /v1.41/containers/create", for messages */
@@ -42,6 +49,10 @@ struct PodmanCall {
         uint64_t timeout_usec;
         podman_sink_fn sink;
         podman_finish_fn finish;
+        /* Runs once when the response headers are complete (before any body); must not call
+         * curl, but may start other calls. */
+        void (*on_headers)(PodmanCall *call);
+        bool headers_seen;
         Error data_error; /* set by a sink that aborted */
         /* The operation's own state and its user callback. */
         void *state;
@@ -74,6 +85,12 @@ int podman_call_add_header(PodmanCall *call, const char *header);
 int podman_call_start(PodmanCall *call, podman_finish_fn finish, void *cb, void *userdata,
                       PodmanOp **ret_op);
 void podman_call_free(PodmanCall *call);
+/* Ends a call that is still running with e (its finish runs, then it is freed). Not from
+ * inside a curl callback. */
+void podman_call_fail(PodmanCall *call, Error *e);
+/* From a finish(): continues the same operation with next (op handle, state, callback and
+ * userdata move over) and starts it. On failure next is freed and prev keeps everything. */
+int podman_call_continue(PodmanCall *prev, PodmanCall *next, podman_finish_fn finish);
 
 /* The parsed buffered body (NULL when empty or not JSON). */
 json_object *podman_call_json(PodmanCall *call);
@@ -93,6 +110,9 @@ bool json_get_bool(json_object *o, const char *key);
 json_object *json_get(json_object *o, const char *key);
 /* o[k1][k2]... (NULL-terminated key list). */
 json_object *json_get_path(json_object *o, ...);
+
+/* The URL-encoded filters={"label":[…]} value (NULL filters = aegis.managed=true). */
+char *podman_label_filters_query(char *const *label_filters);
 
 /* Percent-encodes s for a URL path segment or query value. */
 char *podman_escape(const char *s);

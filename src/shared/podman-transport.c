@@ -136,6 +136,8 @@ void podman_call_free(PodmanCall *call) {
                 curl_easy_cleanup(call->easy);
         }
         call_unlink(call);
+        if (call->op && call->op->call == call)
+                free(call->op);
         curl_slist_free_all(call->headers);
         if (call->free_state)
                 call->free_state(call->state);
@@ -372,6 +374,37 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+static size_t on_header(char *p, size_t size, size_t nmemb, void *userdata) {
+        PodmanCall *call = userdata;
+        size_t n = size * nmemb;
+
+        if (call->cancelled)
+                return 0;
+        if (n <= 2 && (n == 0 || p[0] == '\r' || p[0] == '\n')) {
+                long status = 0;
+                (void) curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+                if (status >= 200 && !call->headers_seen) {
+                        call->status = status;
+                        call->headers_seen = true;
+                        if (call->on_headers)
+                                call->on_headers(call);
+                }
+        }
+        return n;
+}
+
+void podman_call_fail(PodmanCall *call, Error *e) {
+        if (!call || call->done || call->cancelled)
+                return;
+        call->done = true;
+        if (call->added) {
+                (void) curl_multi_remove_handle(call->client->multi, call->easy);
+                call->added = false;
+        }
+        call->finish(call, e->code, e);
+        podman_call_free(call);
+}
+
 int podman_call_new(PodmanClient *c, const char *method, const char *path, uint64_t timeout_usec,
                     PodmanCall **ret) {
         _cleanup_free_ char *url = NULL;
@@ -405,6 +438,8 @@ int podman_call_new(PodmanClient *c, const char *method, const char *path, uint6
             curl_easy_setopt(call->easy, CURLOPT_ERRORBUFFER, call->errbuf) != CURLE_OK ||
             curl_easy_setopt(call->easy, CURLOPT_WRITEFUNCTION, on_write) != CURLE_OK ||
             curl_easy_setopt(call->easy, CURLOPT_WRITEDATA, call) != CURLE_OK ||
+            curl_easy_setopt(call->easy, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+            curl_easy_setopt(call->easy, CURLOPT_HEADERDATA, call) != CURLE_OK ||
             curl_easy_setopt(call->easy, CURLOPT_CONNECTTIMEOUT_MS,
                              (long) (PODMAN_CONNECT_TIMEOUT_USEC / USEC_PER_MSEC)) != CURLE_OK)
                 goto oom;
@@ -478,9 +513,33 @@ int podman_call_start(PodmanCall *call, podman_finish_fn finish, void *cb, void 
         call->finish = finish;
         call->cb = cb;
         call->userdata = userdata;
+        if (!call->op) {
+                call->op = calloc(1, sizeof *call->op);
+                if (!call->op) {
+                        podman_call_free(call);
+                        return -ENOMEM;
+                }
+                call->op->call = call;
+        }
         client_wake(call->client);
         if (ret_op)
-                *ret_op = (PodmanOp *) call;
+                *ret_op = call->op;
+        return 0;
+}
+
+int podman_call_continue(PodmanCall *prev, PodmanCall *next, podman_finish_fn finish) {
+        next->finish = finish;
+        next->cb = prev->cb;
+        next->userdata = prev->userdata;
+        next->state = prev->state;
+        next->free_state = prev->free_state;
+        next->op = prev->op;
+        prev->state = NULL;
+        prev->free_state = NULL;
+        prev->op = NULL;
+        if (next->op)
+                next->op->call = next;
+        client_wake(next->client);
         return 0;
 }
 
@@ -503,11 +562,16 @@ json_object *podman_call_json(PodmanCall *call) {
 }
 
 void podman_op_cancel(PodmanOp *op) {
-        PodmanCall *call = (PodmanCall *) op;
+        PodmanCall *call;
 
+        if (!op)
+                return;
+        call = op->call;
         if (!call || call->done || call->cancelled)
                 return;
         call->cancelled = true;
+        call->op = NULL;
+        free(op);
         if (call->client)
                 client_wake(call->client);
 }

@@ -49,6 +49,7 @@ struct json_object;
 /* How long establishing the connection may take (socket-activated podman.service start-up). */
 #define PODMAN_CONNECT_TIMEOUT_USEC (10 * UINT64_C(1000000))
 
+struct json_object;
 typedef struct PodmanClient PodmanClient;
 typedef struct PodmanOp PodmanOp;
 
@@ -249,10 +250,27 @@ int podman_container_put_files(PodmanClient *c, const char *id, const PodmanFile
 int podman_container_put_files_async(PodmanClient *c, const char *id, const PodmanFile *files,
                                      size_t n_files, podman_done_fn cb, void *userdata, PodmanOp **ret_op);
 
-/* POST /containers/{id}/wait?condition=not-running. The engine answers only when the
- * container stops: issue it BEFORE start. timeout_usec bounds the wait (the iteration's
- * timeout plus a margin; the supervisor kills the container at its own timeout). */
+/* POST /containers/{id}/wait: the exit code once the container stops. timeout_usec bounds the
+ * wait (the iteration's timeout plus a margin; the supervisor kills the container at its own
+ * timeout and the wait then returns 137).
+ *
+ * podman_container_wait_start*(): the way to run a created container: starts it and reports its
+ * exit code, without a window in which a quick exit could be missed. On Docker the wait
+ * (condition next-exit) is issued BEFORE start, because it blocks and Docker registers the
+ * waiter before it answers the headers; POST /start goes out when the headers arrive. On Podman
+ * that order is racy: Podman 4.3 flushes the headers first and subscribes to the "died" event
+ * afterwards, so a container that exits at once is missed and the wait hangs (measured here).
+ * There we start first, then wait with condition not-running, which Podman answers with the
+ * recorded exit code even when the container has already exited. A failed start fails the
+ * operation with the start's error.
+ *
+ * podman_container_wait*(): condition not-running, for a container already started (reaper,
+ * CLI); returns at once when it is not running. */
 typedef void (*podman_wait_fn)(int r, int64_t exit_code, const Error *e, void *userdata);
+int podman_container_wait_start(PodmanClient *c, const char *id, uint64_t timeout_usec,
+                                int64_t *ret_exit_code, Error *e);
+int podman_container_wait_start_async(PodmanClient *c, const char *id, uint64_t timeout_usec,
+                                      podman_wait_fn cb, void *userdata, PodmanOp **ret_op);
 int podman_container_wait(PodmanClient *c, const char *id, uint64_t timeout_usec, int64_t *ret_exit_code,
                           Error *e);
 int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeout_usec, podman_wait_fn cb,

@@ -4,7 +4,16 @@ libaegis_shared_la_SOURCES += \
 	src/shared/podman-internal.h \
 	src/shared/podman-sync.h \
 	src/shared/podman-transport.c \
-	src/shared/podman-system.c
+	src/shared/podman-system.c \
+	src/shared/podman-images.c \
+	src/shared/podman-containers.c \
+	src/shared/podman-archive.c \
+	src/shared/podman-lifecycle.c \
+	src/shared/podman-frames.c \
+	src/shared/podman-logs.c \
+	src/shared/podman-stats.c \
+	src/shared/podman-events.c \
+	src/shared/podman-volumes.c
 
 # Integration tests of the driver against a private, real Podman service (tests/lib/podman.sh).
 check_PROGRAMS += tests/integration/podman-probe
@@ -13,3 +22,12 @@ tests_integration_podman_probe_CFLAGS = $(TEST_CFLAGS)
 tests_integration_podman_probe_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/podman-ping.sh
 EXTRA_DIST += tests/integration/podman-ping.sh
+TESTS += tests/integration/podman-containers.sh
+EXTRA_DIST += tests/integration/podman-containers.sh
+EXTRA_DIST += tests/integration/podman-probe-async.h
+
+check_PROGRAMS += tests/unit/test-podman
+TESTS += tests/unit/test-podman
+tests_unit_test_podman_SOURCES = tests/unit/test-podman.c
+tests_unit_test_podman_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_podman_LDADD = $(TEST_LIBS)

@@ -1,0 +1,503 @@
+/* podman-containers.c — creating agent containers from a PodmanContainerSpec, placing files in
+ * them, and the lifecycle verbs: wait, start, stop, kill, remove, inspect, list.
+ *
+ * Invariants: every container we create carries aegis.managed=true and its execution's labels
+ * (the reaper's only way to find leaks); a create that fails after the engine made the
+ * container removes it before reporting; idempotent verbs (start/stop on a container already
+ * in that state, remove of a container already gone) succeed. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "podman-internal.h"
+#include "podman-sync.h"
+#include "util.h"
+
+/* --- names and small tables ------------------------------------------------------------- */
+
+static const char *const status_table[_PODMAN_STATUS_MAX] = {
+        [PODMAN_STATUS_UNKNOWN] = "unknown",       [PODMAN_STATUS_CREATED] = "created",
+        [PODMAN_STATUS_RUNNING] = "running",       [PODMAN_STATUS_PAUSED] = "paused",
+        [PODMAN_STATUS_RESTARTING] = "restarting", [PODMAN_STATUS_REMOVING] = "removing",
+        [PODMAN_STATUS_EXITED] = "exited",         [PODMAN_STATUS_DEAD] = "dead",
+};
+
+const char *podman_container_status_to_string(PodmanContainerStatus s) {
+        return s >= 0 && s < _PODMAN_STATUS_MAX ? status_table[s] : NULL;
+}
+
+PodmanContainerStatus podman_container_status_from_string(const char *s) {
+        for (size_t i = 0; i < _PODMAN_STATUS_MAX; i++)
+                if (streq(status_table[i], s))
+                        return (PodmanContainerStatus) i;
+        /* Podman's own words for the same states. */
+        if (streq(s, "configured") || streq(s, "initialized"))
+                return PODMAN_STATUS_CREATED;
+        if (streq(s, "stopped") || streq(s, "stopping"))
+                return PODMAN_STATUS_EXITED;
+        return PODMAN_STATUS_UNKNOWN;
+}
+
+const char *podman_network_mode(const char *policy_mode, const char *configured) {
+        if (streq(policy_mode, "deny") || streq(policy_mode, "none"))
+                return "none";
+        return configured;
+}
+
+int podman_container_name(const char *execution_id, unsigned iteration, char **ret) {
+        char *n;
+
+        if (!id_is_valid(execution_id) || iteration == 0)
+                return -EINVAL;
+        n = asprintf_safe("aegis-%s-%u", execution_id, iteration);
+        if (!n)
+                return -ENOMEM;
+        *ret = n;
+        return 0;
+}
+
+/* --- the create body -------------------------------------------------------------------- */
+
+static int json_add_string(json_object *o, const char *key, const char *value) {
+        json_object *v = json_object_new_string(value);
+
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int json_add_int(json_object *o, const char *key, int64_t value) {
+        json_object *v = json_object_new_int64(value);
+
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int json_add_bool(json_object *o, const char *key, bool value) {
+        json_object *v = json_object_new_boolean(value);
+
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *json_strv(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && l && l[i]; i++) {
+                json_object *s = json_object_new_string(l[i]);
+                if (!s || json_object_array_add(a, s) < 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static int json_add_obj(json_object *o, const char *key, json_object *v) {
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* {"k": "v", …} from a strv of "k=v"; entries without '=' are an error naming them. */
+static int json_kv_object(char *const *l, const char *what, json_object **ret, Error *e) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return -ENOMEM;
+        for (size_t i = 0; l && l[i]; i++) {
+                const char *eq = strchr(l[i], '=');
+                _cleanup_free_ char *k = NULL;
+                if (!eq || eq == l[i]) {
+                        json_object_put(o);
+                        return error_set_field(e, -EINVAL, what, "%s: expected key=value, got \"%s\"", what,
+                                               l[i]);
+                }
+                k = strndup(l[i], eq - l[i]);
+                if (!k || json_add_string(o, k, eq + 1) < 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+        }
+        *ret = o;
+        return 0;
+}
+
+static int mounts_json(const PodmanContainerSpec *spec, json_object **ret, Error *e) {
+        json_object *a = json_object_new_array();
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const PodmanMount *m = &spec->mounts[i];
+                json_object *o = json_object_new_object();
+                char field[64];
+
+                (void) snprintf(field, sizeof field, "mounts[%zu]", i);
+                if (!o || json_object_array_add(a, o) < 0) {
+                        json_object_put(o);
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+                if (isempty(m->source) || isempty(m->target) || m->target[0] != '/' ||
+                    (m->type != PODMAN_MOUNT_BIND && m->type != PODMAN_MOUNT_VOLUME)) {
+                        json_object_put(a);
+                        return error_set_field(e, -EINVAL, field,
+                                               "%s: a mount needs a type (bind or volume), a source and an "
+                                               "absolute target",
+                                               field);
+                }
+                r = json_add_string(o, "Type", m->type == PODMAN_MOUNT_BIND ? "bind" : "volume");
+                if (r >= 0)
+                        r = json_add_string(o, "Source", m->source);
+                if (r >= 0)
+                        r = json_add_string(o, "Target", m->target);
+                if (r >= 0)
+                        r = json_add_bool(o, "ReadOnly", m->read_only);
+                if (r >= 0 && m->type == PODMAN_MOUNT_VOLUME && m->driver) {
+                        json_object *vo = json_object_new_object(), *dc = json_object_new_object(),
+                                    *opts = NULL;
+                        r = json_add_obj(o, "VolumeOptions", vo);
+                        if (r >= 0)
+                                r = json_add_obj(vo, "DriverConfig", dc);
+                        else
+                                json_object_put(dc);
+                        if (r >= 0)
+                                r = json_add_string(dc, "Name", m->driver);
+                        if (r >= 0) {
+                                r = json_kv_object(m->driver_options, field, &opts, e);
+                                if (r < 0) {
+                                        json_object_put(a);
+                                        return r;
+                                }
+                                r = json_add_obj(dc, "Options", opts);
+                        }
+                }
+                if (r < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+        }
+        *ret = a;
+        return 0;
+}
+
+int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine engine, const char *gateway,
+                                 char **ret, Error *e) {
+        json_object *o = NULL, *hc, *labels;
+        char iteration[16];
+        int r;
+
+        if (!spec || !id_is_valid(spec->execution_id))
+                return error_set_field(e, -EINVAL, "execution_id", "execution_id: \"%s\" is not a valid id",
+                                       spec ? strempty(spec->execution_id) : "");
+        if (spec->iteration == 0)
+                return error_set_field(e, -EINVAL, "iteration", "iteration: must be 1 or more");
+        if (isempty(spec->image))
+                return error_set_field(e, -EINVAL, "image", "image: required");
+        if (spec->workdir && spec->workdir[0] != '/')
+                return error_set_field(e, -EINVAL, "workdir", "workdir: \"%s\" is not an absolute path",
+                                       spec->workdir);
+        for (size_t i = 0; spec->env && spec->env[i]; i++)
+                if (!strchr(spec->env[i], '=') || spec->env[i][0] == '=')
+                        return error_set_field(e, -EINVAL, "env", "env: expected NAME=value, got \"%s\"",
+                                               spec->env[i]);
+        if (spec->nano_cpus > INT64_MAX || spec->memory_bytes > INT64_MAX || spec->pids_limit > INT64_MAX)
+                return error_set(e, -ERANGE, "a resource limit is out of range");
+
+        (void) snprintf(iteration, sizeof iteration, "%u", spec->iteration);
+        o = json_object_new_object();
+        hc = json_object_new_object();
+        labels = json_object_new_object();
+        if (!o || !hc || !labels) {
+                json_object_put(hc);
+                json_object_put(labels);
+                goto oom;
+        }
+        if (json_add_obj(o, "HostConfig", hc) < 0) {
+                json_object_put(labels);
+                goto oom;
+        }
+        if (json_add_obj(o, "Labels", labels) < 0)
+                goto oom;
+
+        if (json_add_string(o, "Image", spec->image) < 0 || json_add_bool(o, "Tty", false) < 0 ||
+            json_add_bool(o, "OpenStdin", false) < 0 || json_add_bool(o, "AttachStdin", false) < 0)
+                goto oom;
+        if (spec->cmd && json_add_obj(o, "Cmd", json_strv(spec->cmd)) < 0)
+                goto oom;
+        if (spec->env && json_add_obj(o, "Env", json_strv(spec->env)) < 0)
+                goto oom;
+        if (spec->user && json_add_string(o, "User", spec->user) < 0)
+                goto oom;
+        if (spec->workdir && json_add_string(o, "WorkingDir", spec->workdir) < 0)
+                goto oom;
+
+        if (json_add_string(labels, PODMAN_LABEL_MANAGED, "true") < 0 ||
+            json_add_string(labels, PODMAN_LABEL_EXECUTION_ID, spec->execution_id) < 0 ||
+            json_add_string(labels, PODMAN_LABEL_ITERATION, iteration) < 0 ||
+            json_add_string(labels, PODMAN_LABEL_RUNTIME,
+                            engine == PODMAN_ENGINE_DOCKER ? "docker" : "podman") < 0 ||
+            json_add_string(labels, PODMAN_LABEL_KEEP_ON_FAILURE,
+                            spec->keep_container_on_failure ? "true" : "false") < 0)
+                goto oom;
+
+        if (spec->nano_cpus && json_add_int(hc, "NanoCpus", (int64_t) spec->nano_cpus) < 0)
+                goto oom;
+        if (spec->memory_bytes && (json_add_int(hc, "Memory", (int64_t) spec->memory_bytes) < 0 ||
+                                   json_add_int(hc, "MemorySwap", (int64_t) spec->memory_bytes) < 0))
+                goto oom;
+        if (spec->pids_limit && json_add_int(hc, "PidsLimit", (int64_t) spec->pids_limit) < 0)
+                goto oom;
+        if (spec->network_mode && json_add_string(hc, "NetworkMode", spec->network_mode) < 0)
+                goto oom;
+        /* Without a network there is no host to reach, and engines refuse extra hosts then. */
+        if (!streq(spec->network_mode, "none")) {
+                const char *g = gateway ? gateway : "host-gateway";
+                _cleanup_free_ char *h1 = asprintf_safe("host.docker.internal:%s", g);
+                _cleanup_free_ char *h2 = asprintf_safe("host.containers.internal:%s", g);
+                char *hosts[] = { h1, h2, NULL };
+                if (!h1 || !h2 || json_add_obj(hc, "ExtraHosts", json_strv(hosts)) < 0)
+                        goto oom;
+        }
+        {
+                char *drop[] = { (char *) "ALL", NULL };
+                char *secopt[] = { (char *) "no-new-privileges", NULL };
+                if (json_add_obj(hc, "CapDrop", json_strv(drop)) < 0 ||
+                    json_add_obj(hc, "SecurityOpt", json_strv(secopt)) < 0)
+                        goto oom;
+        }
+        if (spec->read_only_rootfs && json_add_bool(hc, "ReadonlyRootfs", true) < 0)
+                goto oom;
+        if (spec->n_mounts > 0) {
+                json_object *m = NULL;
+                r = mounts_json(spec, &m, e);
+                if (r < 0) {
+                        json_object_put(o);
+                        return r == -ENOMEM ? error_set(e, r, "out of memory") : r;
+                }
+                if (json_add_obj(hc, "Mounts", m) < 0)
+                        goto oom;
+        }
+        {
+                const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+                char *copy = s ? strdup(s) : NULL;
+                json_object_put(o);
+                if (!copy)
+                        return error_set(e, -ENOMEM, "out of memory");
+                *ret = copy;
+        }
+        return 0;
+oom:
+        json_object_put(o);
+        return error_set(e, -ENOMEM, "out of memory building the container's definition");
+}
+
+/* --- create (+ files) ------------------------------------------------------------------- */
+
+typedef struct CreateState {
+        char *id;
+        char *files_body; /* the tar, when the spec has files */
+        size_t files_size;
+        Error error; /* the failure being reported while the container is removed again */
+} CreateState;
+
+static void create_state_free(void *p) {
+        CreateState *s = p;
+
+        if (!s)
+                return;
+        free(s->id);
+        free(s->files_body);
+        free(s);
+}
+
+static void create_report(PodmanCall *call, int r, const Error *e) {
+        CreateState *s = call->state;
+
+        ((podman_create_fn) call->cb)(r, r >= 0 ? s->id : NULL, r < 0 ? e : NULL, call->userdata);
+}
+
+static void create_cleanup_finish(PodmanCall *call, int r, Error *e) {
+        CreateState *s = call->state;
+
+        /* Report the original failure whatever the removal did (the reaper backs us up). */
+        create_report(call, s->error.code, &s->error);
+}
+
+static void create_fail_after_create(PodmanCall *call, Error *e) {
+        CreateState *s = call->state;
+        PodmanCall *rm;
+        _cleanup_free_ char *path = asprintf_safe("/containers/%s?force=1&v=1", s->id);
+
+        s->error = *e;
+        if (path && podman_call_new(call->client, "DELETE", path, 0, &rm) >= 0 &&
+            podman_call_continue(call, rm, create_cleanup_finish) >= 0)
+                return;
+        create_report(call, e->code, e);
+}
+
+static void create_files_finish(PodmanCall *call, int r, Error *e) {
+        if (r < 0) {
+                (void) error_prefix(e, "placing files into the container");
+                create_fail_after_create(call, e);
+                return;
+        }
+        create_report(call, 0, NULL);
+}
+
+static void create_finish(PodmanCall *call, int r, Error *e) {
+        CreateState *s = call->state;
+        json_object *j;
+        const char *id;
+
+        if (r < 0) {
+                create_report(call, r, e);
+                return;
+        }
+        j = podman_call_json(call);
+        id = json_get_string(j, "Id");
+        if (!id || strlen(id) < 12) {
+                json_object_put(j);
+                r = podman_call_bad_answer(call, e, "no container \"Id\"");
+                create_report(call, r, e);
+                return;
+        }
+        s->id = strdup(id);
+        json_object_put(j);
+        if (!s->id) {
+                create_report(call, error_set(e, -ENOMEM, "out of memory"), e);
+                return;
+        }
+        if (s->files_body) {
+                _cleanup_free_ char *path = asprintf_safe("/containers/%s/archive?path=%%2F", s->id);
+                PodmanCall *put;
+                char *body = TAKE_PTR(s->files_body);
+
+                r = path ? podman_call_new(call->client, "PUT", path, 0, &put) : -ENOMEM;
+                if (r < 0) {
+                        free(body);
+                        error_set(e, r, "cannot place files into container %s", s->id);
+                        create_fail_after_create(call, e);
+                        return;
+                }
+                r = podman_call_set_body(put, body, s->files_size, "application/x-tar");
+                if (r < 0 || podman_call_continue(call, put, create_files_finish) < 0) {
+                        podman_call_free(put);
+                        error_set(e, -ENOMEM, "cannot place files into container %s", s->id);
+                        create_fail_after_create(call, e);
+                }
+                return;
+        }
+        create_report(call, 0, NULL);
+}
+
+int podman_container_create_async(PodmanClient *c, const PodmanContainerSpec *spec, podman_create_fn cb,
+                                  void *userdata, PodmanOp **ret_op) {
+        _cleanup_free_ char *name = NULL, *body = NULL, *path = NULL, *ename = NULL;
+        char gateway[PODMAN_ADDRESS_MAX];
+        const char *gw = NULL;
+        PodmanEngine engine = c->have_version ? c->version.engine : PODMAN_ENGINE_PODMAN;
+        CreateState *s;
+        PodmanCall *call;
+        Error ignored = ERROR_INIT;
+        int r;
+
+        if (!cb || !spec)
+                return -EINVAL;
+        if (!streq(spec->network_mode, "none") && !(c->have_version && c->version.resolves_host_gateway)) {
+                if (spec->host_gateway)
+                        gw = spec->host_gateway;
+                else if (podman_host_gateway_address(gateway, &ignored) >= 0)
+                        gw = gateway;
+        }
+        r = podman_container_create_body(spec, engine, gw, &body, &ignored);
+        if (r < 0)
+                return r;
+        r = podman_container_name(spec->execution_id, spec->iteration, &name);
+        if (r < 0)
+                return r;
+        ename = podman_escape(name);
+        path = ename ? asprintf_safe("/containers/create?name=%s", ename) : NULL;
+        if (!path)
+                return -ENOMEM;
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        if (spec->n_files > 0) {
+                r = podman_tar_build(spec->files, spec->n_files, &s->files_body, &s->files_size, &ignored);
+                if (r < 0) {
+                        create_state_free(s);
+                        return r;
+                }
+        }
+        r = podman_call_new(c, "POST", path, 0, &call);
+        if (r < 0) {
+                create_state_free(s);
+                return r;
+        }
+        call->state = s;
+        call->free_state = create_state_free;
+        size_t n = strlen(body);
+        r = podman_call_set_body(call, TAKE_PTR(body), n, "application/json");
+        if (r < 0) {
+                podman_call_free(call);
+                return r;
+        }
+        return podman_call_start(call, create_finish, cb, userdata, ret_op);
+}
+
+static void create_sync_cb(int r, const char *id, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+
+        if (r >= 0) {
+                *(char **) sync->result = strdup(id);
+                if (!*(char **) sync->result)
+                        r = -ENOMEM;
+        }
+        podman_sync_done(r, e, sync);
+}
+
+int podman_container_create(PodmanClient *c, const PodmanContainerSpec *spec, char **ret_id, Error *e) {
+        char *id = NULL;
+
+        /* Validate here too, so the caller gets the field-naming message. */
+        if (spec) {
+                _cleanup_free_ char *body = NULL;
+                int q = podman_container_create_body(spec, PODMAN_ENGINE_PODMAN, NULL, &body, e);
+                if (q < 0)
+                        return q;
+                if (spec->n_files > 0) {
+                        _cleanup_free_ char *tar = NULL;
+                        size_t n;
+                        q = podman_tar_build(spec->files, spec->n_files, &tar, &n, e);
+                        if (q < 0)
+                                return q;
+                }
+        }
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &id;
+        r = podman_container_create_async(priv, spec, create_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r < 0) {
+                free(id);
+                return r;
+        }
+        if (ret_id)
+                *ret_id = id;
+        else
+                free(id);
+        return 0;
+}

@@ -1,0 +1,644 @@
+/* podman-lifecycle.c — the verbs on an existing container: put files, wait, start, stop, kill,
+ * remove, inspect, list; and parsing the engine's container descriptions (inspect and list
+ * use different shapes: State object vs string, Name vs Names, RFC 3339 vs Unix Created). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "podman-internal.h"
+#include "podman-sync.h"
+#include "util.h"
+
+/* --- simple verbs ----------------------------------------------------------------------- */
+
+static void done_finish(PodmanCall *call, int r, Error *e) {
+        ((podman_done_fn) call->cb)(r, r < 0 ? e : NULL, call->userdata);
+}
+
+/* A missing object is what remove wanted anyway. */
+static void remove_finish(PodmanCall *call, int r, Error *e) {
+        if (r == -ENOENT)
+                r = 0;
+        done_finish(call, r, e);
+}
+
+/* Docker answers 409 for a container that is not running; Podman 500 "container state improper". */
+static void kill_finish(PodmanCall *call, int r, Error *e) {
+        if (r < 0 &&
+            (call->status == 409 || (call->status == 500 && strstr(e->message, "state improper")))) {
+                r = e->code = -EBUSY;
+                e->http_status = 409;
+        }
+        done_finish(call, r, e);
+}
+
+static int id_check(const char *id) {
+        return isempty(id) || strlen(id) > 256 || strchr(id, '/') ? -EINVAL : 0;
+}
+
+static int verb_async(PodmanClient *c, const char *method, const char *id, const char *suffix,
+                      uint64_t timeout_usec, podman_finish_fn finish, void *cb, void *userdata,
+                      PodmanOp **ret_op) {
+        _cleanup_free_ char *eid = NULL, *path = NULL;
+        PodmanCall *call;
+        int r;
+
+        if (!cb || id_check(id) < 0)
+                return -EINVAL;
+        eid = podman_escape(id);
+        path = eid ? asprintf_safe("/containers/%s%s", eid, suffix) : NULL;
+        if (!path)
+                return -ENOMEM;
+        r = podman_call_new(c, method, path, timeout_usec, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, finish, cb, userdata, ret_op);
+}
+
+int podman_container_start_async(PodmanClient *c, const char *id, podman_done_fn cb, void *userdata,
+                                 PodmanOp **ret_op) {
+        return verb_async(c, "POST", id, "/start", 0, done_finish, (void *) cb, userdata, ret_op);
+}
+
+int podman_container_stop_async(PodmanClient *c, const char *id, unsigned timeout_secs, podman_done_fn cb,
+                                void *userdata, PodmanOp **ret_op) {
+        char suffix[32];
+
+        (void) snprintf(suffix, sizeof suffix, "/stop?t=%u", timeout_secs);
+        return verb_async(c, "POST", id, suffix, (timeout_secs + 30) * USEC_PER_SEC, done_finish, cb,
+                          userdata, ret_op);
+}
+
+int podman_container_kill_async(PodmanClient *c, const char *id, const char *signal, podman_done_fn cb,
+                                void *userdata, PodmanOp **ret_op) {
+        char suffix[64];
+
+        if (signal && (strlen(signal) > 16 ||
+                       strspn(signal, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+") != strlen(signal)))
+                return -EINVAL;
+        (void) snprintf(suffix, sizeof suffix, "/kill?signal=%s", signal ? signal : "KILL");
+        return verb_async(c, "POST", id, suffix, 0, kill_finish, (void *) cb, userdata, ret_op);
+}
+
+int podman_container_remove_async(PodmanClient *c, const char *id, podman_done_fn cb, void *userdata,
+                                  PodmanOp **ret_op) {
+        /* Removing a running container stops it first (up to its stop timeout): allow for it. */
+        return verb_async(c, "DELETE", id, "?force=1&v=1", 60 * USEC_PER_SEC, remove_finish, (void *) cb,
+                          userdata, ret_op);
+}
+
+int podman_container_put_files_async(PodmanClient *c, const char *id, const PodmanFile *files,
+                                     size_t n_files, podman_done_fn cb, void *userdata, PodmanOp **ret_op) {
+        _cleanup_free_ char *eid = NULL, *path = NULL;
+        Error ignored = ERROR_INIT;
+        PodmanCall *call;
+        char *tar;
+        size_t size;
+        int r;
+
+        if (!cb || id_check(id) < 0)
+                return -EINVAL;
+        r = podman_tar_build(files, n_files, &tar, &size, &ignored);
+        if (r < 0)
+                return r;
+        eid = podman_escape(id);
+        path = eid ? asprintf_safe("/containers/%s/archive?path=%%2F", eid) : NULL;
+        if (!path) {
+                free(tar);
+                return -ENOMEM;
+        }
+        r = podman_call_new(c, "PUT", path, 0, &call);
+        if (r < 0) {
+                free(tar);
+                return r;
+        }
+        r = podman_call_set_body(call, tar, size, "application/x-tar");
+        if (r < 0) {
+                podman_call_free(call);
+                return r;
+        }
+        return podman_call_start(call, done_finish, (void *) cb, userdata, ret_op);
+}
+
+#define SYNC_VERB(call_expr)     \
+        PODMAN_SYNC_BEGIN(c, e); \
+        r = call_expr;           \
+        PODMAN_SYNC_END(c, e);   \
+        return r
+
+int podman_container_start(PodmanClient *c, const char *id, Error *e) {
+        SYNC_VERB(podman_container_start_async(priv, id, podman_sync_done, &sync, NULL));
+}
+
+int podman_container_stop(PodmanClient *c, const char *id, unsigned timeout_secs, Error *e) {
+        SYNC_VERB(podman_container_stop_async(priv, id, timeout_secs, podman_sync_done, &sync, NULL));
+}
+
+int podman_container_kill(PodmanClient *c, const char *id, const char *signal, Error *e) {
+        SYNC_VERB(podman_container_kill_async(priv, id, signal, podman_sync_done, &sync, NULL));
+}
+
+int podman_container_remove(PodmanClient *c, const char *id, Error *e) {
+        SYNC_VERB(podman_container_remove_async(priv, id, podman_sync_done, &sync, NULL));
+}
+
+int podman_container_put_files(PodmanClient *c, const char *id, const PodmanFile *files, size_t n_files,
+                               Error *e) {
+        {
+                _cleanup_free_ char *tar = NULL;
+                size_t n;
+                int q = podman_tar_build(files, n_files, &tar, &n, e);
+                if (q < 0)
+                        return q;
+        }
+        SYNC_VERB(podman_container_put_files_async(priv, id, files, n_files, podman_sync_done, &sync, NULL));
+}
+
+/* --- wait ------------------------------------------------------------------------------- */
+
+static void wait_finish(PodmanCall *call, int r, Error *e) {
+        podman_wait_fn cb = (podman_wait_fn) call->cb;
+        json_object *j = NULL;
+        int64_t code = -1;
+        bool present;
+
+        if (r >= 0) {
+                const char *msg;
+                j = podman_call_json(call);
+                code = json_get_int(j, "StatusCode", &present);
+                msg = json_get_string(json_get(j, "Error"), "Message");
+                if (!present)
+                        r = podman_call_bad_answer(call, e, "no \"StatusCode\"");
+                else if (!isempty(msg))
+                        r = error_set(e, -EIO, "%s: the engine could not wait for the container: %s",
+                                      call->what, msg);
+        }
+        cb(r, code, r < 0 ? e : NULL, call->userdata);
+        json_object_put(j);
+}
+
+int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeout_usec, podman_wait_fn cb,
+                                void *userdata, PodmanOp **ret_op) {
+        return verb_async(c, "POST", id, "/wait?condition=not-running", timeout_usec, wait_finish,
+                          (void *) cb, userdata, ret_op);
+}
+
+/* Docker: the wait (condition next-exit: the container is only "created" yet) is sent first;
+ * Docker answers its headers once the waiter is registered, and only then is the start sent,
+ * so even a container that exits at once cannot slip past the wait. */
+typedef struct WaitStartState {
+        char *id;
+        uint64_t timeout_usec;
+        PodmanCall *wait_call;
+        PodmanCall *start_call;
+} WaitStartState;
+
+static void wait_start_state_free(void *p) {
+        WaitStartState *s = p;
+
+        if (!s)
+                return;
+        if (s->start_call)
+                s->start_call->userdata = NULL; /* orphan it: its result no longer matters */
+        free(s->id);
+        free(s);
+}
+
+static void wait_start_started(PodmanCall *call, int r, Error *e) {
+        WaitStartState *s = call->userdata;
+
+        if (!s)
+                return;
+        s->start_call = NULL;
+        if (r < 0) {
+                (void) error_prefix(e, "starting container %s", s->id);
+                podman_call_fail(s->wait_call, e);
+        }
+}
+
+static void wait_start_headers(PodmanCall *call) {
+        WaitStartState *s = call->state;
+        _cleanup_free_ char *path = NULL, *eid = NULL;
+        PodmanCall *start;
+
+        if (call->status < 200 || call->status >= 300 || s->start_call)
+                return;
+        eid = podman_escape(s->id);
+        path = eid ? asprintf_safe("/containers/%s/start", eid) : NULL;
+        if (!path || podman_call_new(call->client, "POST", path, 0, &start) < 0) {
+                error_set(&call->data_error, -ENOMEM, "cannot start container %s: out of memory", s->id);
+                return;
+        }
+        s->start_call = start;
+        (void) podman_call_start(start, wait_start_started, NULL, s, NULL);
+}
+
+/* Podman: start, then wait for not-running. Podman keeps an exited container's exit code and
+ * not-running reports it at once, so nothing can be missed in between. */
+static void start_then_wait_started(PodmanCall *call, int r, Error *e) {
+        WaitStartState *s = call->state;
+        _cleanup_free_ char *path = NULL, *eid = NULL;
+        PodmanCall *wait;
+
+        if (r >= 0) {
+                eid = podman_escape(s->id);
+                path = eid ? asprintf_safe("/containers/%s/wait?condition=not-running", eid) : NULL;
+                r = path ? podman_call_new(call->client, "POST", path, s->timeout_usec, &wait) : -ENOMEM;
+                if (r >= 0) {
+                        (void) podman_call_continue(call, wait, wait_finish);
+                        return;
+                }
+                (void) error_set(e, r, "cannot wait for container %s: %s", s->id, strerror(-r));
+        } else
+                (void) error_prefix(e, "starting container %s", s->id);
+        ((podman_wait_fn) call->cb)(r, -1, e, call->userdata);
+}
+
+int podman_container_wait_start_async(PodmanClient *c, const char *id, uint64_t timeout_usec,
+                                      podman_wait_fn cb, void *userdata, PodmanOp **ret_op) {
+        _cleanup_free_ char *eid = NULL, *path = NULL;
+        bool docker = c->have_version && c->version.engine == PODMAN_ENGINE_DOCKER;
+        WaitStartState *s;
+        PodmanCall *call;
+        int r;
+
+        if (!cb || id_check(id) < 0)
+                return -EINVAL;
+        eid = podman_escape(id);
+        path = !eid     ? NULL
+               : docker ? asprintf_safe("/containers/%s/wait?condition=next-exit", eid)
+                        : asprintf_safe("/containers/%s/start", eid);
+        s = calloc(1, sizeof *s);
+        if (!path || !s || !(s->id = strdup(id))) {
+                wait_start_state_free(s);
+                return -ENOMEM;
+        }
+        s->timeout_usec = timeout_usec;
+        r = podman_call_new(c, "POST", path, docker ? timeout_usec : 0, &call);
+        if (r < 0) {
+                wait_start_state_free(s);
+                return r;
+        }
+        s->wait_call = call;
+        call->state = s;
+        call->free_state = wait_start_state_free;
+        if (!docker)
+                return podman_call_start(call, start_then_wait_started, (void *) cb, userdata, ret_op);
+        call->on_headers = wait_start_headers;
+        return podman_call_start(call, wait_finish, (void *) cb, userdata, ret_op);
+}
+
+static void wait_sync_cb(int r, int64_t code, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+
+        *(int64_t *) sync->result = code;
+        podman_sync_done(r, e, sync);
+}
+
+int podman_container_wait_start(PodmanClient *c, const char *id, uint64_t timeout_usec,
+                                int64_t *ret_exit_code, Error *e) {
+        int64_t code = -1;
+
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &code;
+        r = podman_container_wait_start_async(priv, id, timeout_usec, wait_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r >= 0 && ret_exit_code)
+                *ret_exit_code = code;
+        return r;
+}
+
+int podman_container_wait(PodmanClient *c, const char *id, uint64_t timeout_usec, int64_t *ret_exit_code,
+                          Error *e) {
+        int64_t code = -1;
+
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &code;
+        r = podman_container_wait_async(priv, id, timeout_usec, wait_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r >= 0 && ret_exit_code)
+                *ret_exit_code = code;
+        return r;
+}
+
+/* --- container descriptions ------------------------------------------------------------- */
+
+/* RFC 3339 ("2026-11-28T10:00:00.123456789Z", "+01:00" offsets) → µs; 0 for the zero time. */
+static uint64_t parse_rfc3339(const char *s) {
+        struct tm tm = { 0 };
+        int y, mo, d, h, mi, sec, n = 0;
+        uint64_t frac = 0, scale = 100000;
+        long off = 0;
+        time_t t;
+
+        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || y < 1970)
+                return 0;
+        s += n;
+        if (*s == '.')
+                for (s++; *s >= '0' && *s <= '9'; s++) {
+                        frac += (uint64_t) (*s - '0') * scale;
+                        scale /= 10;
+                }
+        if (*s == '+' || *s == '-') {
+                int oh, om;
+                if (sscanf(s + 1, "%2d:%2d", &oh, &om) == 2)
+                        off = (*s == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+        }
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = sec;
+        t = timegm(&tm);
+        if (t < 0 || (int64_t) t - off < 0)
+                return 0;
+        return (uint64_t) ((int64_t) t - off) * USEC_PER_SEC + frac;
+}
+
+void podman_container_done(PodmanContainer *ct) {
+        if (!ct)
+                return;
+        free(ct->id);
+        free(ct->name);
+        free(ct->image);
+        free(ct->error);
+        free(ct->execution_id);
+        strv_free(ct->labels);
+        *ct = (PodmanContainer){ 0 };
+}
+
+void podman_container_list_free(PodmanContainer *cts, size_t n) {
+        for (size_t i = 0; cts && i < n; i++)
+                podman_container_done(&cts[i]);
+        free(cts);
+}
+
+static int dup_or_null(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int parse_labels(json_object *labels, PodmanContainer *ct) {
+        if (!labels || !json_object_is_type(labels, json_type_object))
+                return 0;
+        json_object_object_foreach (labels, k, v) {
+                const char *val = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+                _cleanup_free_ char *kv = asprintf_safe("%s=%s", k, val);
+                if (!kv || strv_extend(&ct->labels, kv) < 0)
+                        return -ENOMEM;
+                if (streq(k, PODMAN_LABEL_MANAGED))
+                        ct->managed = streq(val, "true");
+                else if (streq(k, PODMAN_LABEL_EXECUTION_ID)) {
+                        free(ct->execution_id);
+                        if (dup_or_null(val, &ct->execution_id) < 0)
+                                return -ENOMEM;
+                } else if (streq(k, PODMAN_LABEL_ITERATION))
+                        (void) safe_atou(val, &ct->iteration);
+                else if (streq(k, PODMAN_LABEL_KEEP_ON_FAILURE))
+                        ct->keep_container_on_failure = streq(val, "true");
+        }
+        return 0;
+}
+
+/* Fills ct from an inspect answer (State object) or a list entry (State string). */
+static int parse_container(json_object *o, PodmanContainer *ct) {
+        json_object *state = json_get(o, "State"), *names = json_get(o, "Names");
+        const char *name = json_get_string(o, "Name");
+        int r;
+
+        *ct = (PodmanContainer){ 0 };
+        if (!json_get_string(o, "Id"))
+                return -EBADMSG;
+        if (isempty(name)) /* Podman's list has "Name": "" beside "Names" */
+                name = NULL;
+        if (!name && names && json_object_is_type(names, json_type_array) &&
+            json_object_array_length(names) > 0)
+                name = json_object_get_string(json_object_array_get_idx(names, 0));
+        if (name && name[0] == '/')
+                name++;
+        r = dup_or_null(json_get_string(o, "Id"), &ct->id);
+        if (r >= 0)
+                r = dup_or_null(name, &ct->name);
+        if (r >= 0)
+                r = dup_or_null(json_get_string(json_get(o, "Config"), "Image")
+                                        ?: json_get_string(o, "Image"),
+                                &ct->image);
+        if (r < 0)
+                goto fail;
+        if (state && json_object_is_type(state, json_type_object)) {
+                ct->status = podman_container_status_from_string(json_get_string(state, "Status"));
+                ct->running = json_get_bool(state, "Running");
+                ct->oom_killed = json_get_bool(state, "OOMKilled");
+                ct->exit_code = json_get_int(state, "ExitCode", NULL);
+                ct->pid = json_get_int(state, "Pid", NULL);
+                ct->started_usec = parse_rfc3339(json_get_string(state, "StartedAt"));
+                ct->finished_usec = parse_rfc3339(json_get_string(state, "FinishedAt"));
+                r = dup_or_null(isempty(json_get_string(state, "Error")) ? NULL
+                                                                         : json_get_string(state, "Error"),
+                                &ct->error);
+                if (r < 0)
+                        goto fail;
+        } else if (state && json_object_is_type(state, json_type_string)) {
+                ct->status = podman_container_status_from_string(json_object_get_string(state));
+                ct->running = ct->status == PODMAN_STATUS_RUNNING;
+        }
+        if (json_get_string(o, "Created"))
+                ct->created_usec = parse_rfc3339(json_get_string(o, "Created"));
+        else {
+                int64_t created = json_get_int(o, "Created", NULL);
+                ct->created_usec = created > 0 ? (uint64_t) created * USEC_PER_SEC : 0;
+        }
+        r = parse_labels(json_get(json_get(o, "Config"), "Labels") ?: json_get(o, "Labels"), ct);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        podman_container_done(ct);
+        return r;
+}
+
+/* --- inspect ---------------------------------------------------------------------------- */
+
+static void inspect_finish(PodmanCall *call, int r, Error *e) {
+        podman_inspect_fn cb = (podman_inspect_fn) call->cb;
+        PodmanContainer ct = { 0 };
+        json_object *j = NULL;
+
+        if (r >= 0) {
+                j = podman_call_json(call);
+                r = parse_container(j, &ct);
+                if (r == -ENOMEM)
+                        r = error_set(e, r, "out of memory");
+                else if (r < 0)
+                        r = podman_call_bad_answer(call, e, "not a container description");
+        }
+        cb(r, r >= 0 ? &ct : NULL, r < 0 ? e : NULL, call->userdata);
+        podman_container_done(&ct);
+        json_object_put(j);
+}
+
+int podman_container_inspect_async(PodmanClient *c, const char *id, podman_inspect_fn cb, void *userdata,
+                                   PodmanOp **ret_op) {
+        return verb_async(c, "GET", id, "/json", 0, inspect_finish, (void *) cb, userdata, ret_op);
+}
+
+static int container_copy(const PodmanContainer *src, PodmanContainer *dst) {
+        *dst = *src;
+        dst->id = dst->name = dst->image = dst->error = dst->execution_id = NULL;
+        dst->labels = NULL;
+        if (dup_or_null(src->id, &dst->id) < 0 || dup_or_null(src->name, &dst->name) < 0 ||
+            dup_or_null(src->image, &dst->image) < 0 || dup_or_null(src->error, &dst->error) < 0 ||
+            dup_or_null(src->execution_id, &dst->execution_id) < 0 ||
+            (src->labels && !(dst->labels = strv_copy(src->labels)))) {
+                podman_container_done(dst);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static void inspect_sync_cb(int r, const PodmanContainer *ct, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+
+        if (r >= 0)
+                r = container_copy(ct, sync->result);
+        podman_sync_done(r, e, sync);
+}
+
+int podman_container_inspect(PodmanClient *c, const char *id, PodmanContainer *ret, Error *e) {
+        PodmanContainer ct = { 0 };
+
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &ct;
+        r = podman_container_inspect_async(priv, id, inspect_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = ct;
+        else
+                podman_container_done(&ct);
+        return 0;
+}
+
+/* --- list ------------------------------------------------------------------------------- */
+
+/* filters={"label":["k=v",…]} (URL-encoded). */
+static char *label_filters_query(char *const *label_filters) {
+        char *const managed[] = { (char *) PODMAN_LABEL_MANAGED "=true", NULL };
+        json_object *o = json_object_new_object(), *a;
+        char *q = NULL;
+
+        if (!label_filters)
+                label_filters = managed;
+        a = json_object_new_array();
+        if (!o || !a || json_object_object_add(o, "label", a) < 0) {
+                json_object_put(a);
+                goto out;
+        }
+        for (size_t i = 0; label_filters[i]; i++) {
+                json_object *s = json_object_new_string(label_filters[i]);
+                if (!s || json_object_array_add(a, s) < 0) {
+                        json_object_put(s);
+                        goto out;
+                }
+        }
+        q = podman_escape(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+out:
+        json_object_put(o);
+        return q;
+}
+
+char *podman_label_filters_query(char *const *label_filters) {
+        return label_filters_query(label_filters);
+}
+
+static void list_finish(PodmanCall *call, int r, Error *e) {
+        podman_list_fn cb = (podman_list_fn) call->cb;
+        PodmanContainer *cts = NULL;
+        json_object *j = NULL;
+        size_t n = 0;
+
+        if (r >= 0) {
+                j = podman_call_json(call);
+                if (!j || !json_object_is_type(j, json_type_array))
+                        r = podman_call_bad_answer(call, e, "not a list of containers");
+        }
+        if (r >= 0) {
+                size_t len = json_object_array_length(j);
+                cts = calloc(len ? len : 1, sizeof *cts);
+                if (!cts)
+                        r = error_set(e, -ENOMEM, "out of memory");
+                for (size_t i = 0; r >= 0 && i < len; i++) {
+                        int q = parse_container(json_object_array_get_idx(j, i), &cts[n]);
+                        if (q == -ENOMEM)
+                                r = error_set(e, q, "out of memory");
+                        else if (q >= 0)
+                                n++;
+                }
+        }
+        cb(r, r >= 0 ? cts : NULL, r >= 0 ? n : 0, r < 0 ? e : NULL, call->userdata);
+        podman_container_list_free(cts, n);
+        json_object_put(j);
+}
+
+int podman_container_list_async(PodmanClient *c, char *const *label_filters, podman_list_fn cb,
+                                void *userdata, PodmanOp **ret_op) {
+        _cleanup_free_ char *q = NULL, *path = NULL;
+        PodmanCall *call;
+        int r;
+
+        if (!cb)
+                return -EINVAL;
+        q = label_filters_query(label_filters);
+        path = q ? asprintf_safe("/containers/json?all=1&filters=%s", q) : NULL;
+        if (!path)
+                return -ENOMEM;
+        r = podman_call_new(c, "GET", path, 0, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, list_finish, cb, userdata, ret_op);
+}
+
+typedef struct ListResult {
+        PodmanContainer *cts;
+        size_t n;
+} ListResult;
+
+static void list_sync_cb(int r, const PodmanContainer *cts, size_t n, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+        ListResult *res = sync->result;
+
+        if (r >= 0) {
+                res->cts = calloc(n ? n : 1, sizeof *res->cts);
+                if (!res->cts)
+                        r = -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < n; i++) {
+                        r = container_copy(&cts[i], &res->cts[i]);
+                        if (r >= 0)
+                                res->n++;
+                }
+        }
+        podman_sync_done(r, e, sync);
+}
+
+int podman_container_list(PodmanClient *c, char *const *label_filters, PodmanContainer **ret, size_t *ret_n,
+                          Error *e) {
+        ListResult res = { 0 };
+
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &res;
+        r = podman_container_list_async(priv, label_filters, list_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r < 0) {
+                podman_container_list_free(res.cts, res.n);
+                return r;
+        }
+        *ret = res.cts;
+        *ret_n = res.n;
+        return 0;
+}

@@ -1,0 +1,174 @@
+/* podman-volumes.c — engine volumes: create (with a driver and its options, e.g. the local
+ * driver's NFS options), remove, inspect. Stale-volume replacement (remove then create,
+ * because engines silently reuse an existing volume and ignore new options) builds on these. */
+#include <errno.h>
+#include <string.h>
+
+#include "podman-internal.h"
+#include "podman-sync.h"
+#include "util.h"
+
+static bool volume_name_ok(const char *n) {
+        size_t len = n ? strlen(n) : 0;
+
+        return len > 0 && len <= 255 &&
+               strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len &&
+               n[0] != '.' && n[0] != '-';
+}
+
+static void done_finish(PodmanCall *call, int r, Error *e) {
+        ((podman_done_fn) call->cb)(r, r < 0 ? e : NULL, call->userdata);
+}
+
+static void remove_finish(PodmanCall *call, int r, Error *e) {
+        done_finish(call, r == -ENOENT ? 0 : r, e);
+}
+
+static int kv_into(json_object *o, const char *key, char *const *l) {
+        json_object *m = json_object_new_object();
+
+        if (!m || json_object_object_add(o, key, m) < 0) {
+                json_object_put(m);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; l && l[i]; i++) {
+                const char *eq = strchr(l[i], '=');
+                _cleanup_free_ char *k = eq ? strndup(l[i], eq - l[i]) : NULL;
+                if (!eq || eq == l[i])
+                        return -EINVAL;
+                if (!k || json_object_object_add(m, k, json_object_new_string(eq + 1)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int podman_volume_create_async(PodmanClient *c, const char *name, const char *driver,
+                               char *const *driver_options, char *const *labels, podman_done_fn cb,
+                               void *userdata, PodmanOp **ret_op) {
+        json_object *o;
+        PodmanCall *call;
+        int r;
+
+        if (!cb || !volume_name_ok(name))
+                return -EINVAL;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "Name", json_object_new_string(name));
+        json_object_object_add(o, "Driver", json_object_new_string(driver ? driver : "local"));
+        r = kv_into(o, "DriverOpts", driver_options);
+        if (r >= 0)
+                r = kv_into(o, "Labels", labels);
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
+        r = podman_call_new(c, "POST", "/volumes/create", 0, &call);
+        if (r >= 0) {
+                r = podman_call_set_json_body(call, o);
+                if (r < 0)
+                        podman_call_free(call);
+        }
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, done_finish, cb, userdata, ret_op);
+}
+
+int podman_volume_remove_async(PodmanClient *c, const char *name, podman_done_fn cb, void *userdata,
+                               PodmanOp **ret_op) {
+        _cleanup_free_ char *path = NULL;
+        PodmanCall *call;
+        int r;
+
+        if (!cb || !volume_name_ok(name))
+                return -EINVAL;
+        path = asprintf_safe("/volumes/%s?force=true", name);
+        if (!path)
+                return -ENOMEM;
+        r = podman_call_new(c, "DELETE", path, 0, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, remove_finish, cb, userdata, ret_op);
+}
+
+int podman_volume_create(PodmanClient *c, const char *name, const char *driver, char *const *driver_options,
+                         char *const *labels, Error *e) {
+        if (!volume_name_ok(name))
+                return error_set_field(e, -EINVAL, "name",
+                                       "volume name \"%s\" is not valid ([A-Za-z0-9_.-], 1-255)",
+                                       strempty(name));
+        PODMAN_SYNC_BEGIN(c, e);
+        r = podman_volume_create_async(priv, name, driver, driver_options, labels, podman_sync_done, &sync,
+                                       NULL);
+        if (r == -EINVAL)
+                return error_set_field(e, r, "driver_options",
+                                       "volume %s: options and labels must be key=value", name);
+        PODMAN_SYNC_END(c, e);
+        return r;
+}
+
+int podman_volume_remove(PodmanClient *c, const char *name, Error *e) {
+        if (!volume_name_ok(name))
+                return error_set_field(e, -EINVAL, "name", "volume name \"%s\" is not valid",
+                                       strempty(name));
+        PODMAN_SYNC_BEGIN(c, e);
+        r = podman_volume_remove_async(priv, name, podman_sync_done, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        return r;
+}
+
+typedef struct VolumeInspect {
+        bool found;
+        char **options;
+} VolumeInspect;
+
+static void inspect_finish(PodmanCall *call, int r, Error *e) {
+        PodmanSync *sync = call->userdata;
+        VolumeInspect *res = sync->result;
+
+        if (r == -ENOENT) {
+                podman_sync_done(0, NULL, sync);
+                return;
+        }
+        if (r >= 0) {
+                json_object *j = podman_call_json(call), *opts = json_get(j, "Options");
+                res->found = true;
+                if (opts && json_object_is_type(opts, json_type_object)) {
+                        json_object_object_foreach (opts, k, v) {
+                                _cleanup_free_ char *kv =
+                                        asprintf_safe("%s=%s", k, json_object_get_string(v));
+                                if (!kv || strv_extend(&res->options, kv) < 0)
+                                        r = error_set(e, -ENOMEM, "out of memory");
+                        }
+                }
+                json_object_put(j);
+        }
+        podman_sync_done(r, e, sync);
+}
+
+int podman_volume_inspect(PodmanClient *c, const char *name, char ***ret_options, Error *e) {
+        _cleanup_free_ char *path = NULL;
+        VolumeInspect res = { 0 };
+        PodmanCall *call;
+
+        if (!volume_name_ok(name))
+                return error_set_field(e, -EINVAL, "name", "volume name \"%s\" is not valid",
+                                       strempty(name));
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &res;
+        path = asprintf_safe("/volumes/%s", name);
+        r = path ? podman_call_new(priv, "GET", path, 0, &call) : -ENOMEM;
+        if (r >= 0)
+                r = podman_call_start(call, inspect_finish, NULL, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r < 0) {
+                strv_free(res.options);
+                return r;
+        }
+        if (ret_options)
+                *ret_options = res.options;
+        else
+                strv_free(res.options);
+        return res.found ? 1 : 0;
+}
