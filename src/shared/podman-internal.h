@@ -46,6 +46,7 @@ struct PodmanCall {
         size_t body_size, body_max;
         long status;
         bool added, done, cancelled;
+        uint64_t not_before_usec; /* CLOCK_MONOTONIC; the call is sent no earlier (retries) */
         uint64_t timeout_usec;
         podman_sink_fn sink;
         podman_finish_fn finish;
@@ -68,6 +69,7 @@ struct PodmanClient {
         CURLM *multi;
         sd_event_source *timer;
         sd_event_source *defer;
+        sd_event_source *delay; /* wakes the deferred source for calls with not_before_usec */
         PodmanCall *calls;
         size_t n_calls;
         PodmanVersion version;

@@ -147,27 +147,45 @@ void podman_call_free(PodmanCall *call) {
         free(call);
 }
 
+static int on_delay(sd_event_source *s, uint64_t usec, void *userdata);
+
 static int on_defer(sd_event_source *s, void *userdata) {
         PodmanClient *c = userdata;
         PodmanCall *call, *next;
+        uint64_t now = now_usec(CLOCK_MONOTONIC), earliest = UINT64_MAX;
         int running;
 
+restart:
         for (call = c->calls; call; call = next) {
                 next = call->next;
                 if (call->cancelled) {
                         podman_call_free(call);
                         continue;
                 }
-                if (!call->added && call->finish) {
-                        if (curl_multi_add_handle(c->multi, call->easy) != CURLM_OK) {
-                                Error e = ERROR_INIT;
-                                error_set(&e, -ENOMEM, "%s: cannot start the transfer", call->what);
-                                call->done = true;
-                                call->finish(call, e.code, &e);
-                                podman_call_free(call);
-                                continue;
-                        }
-                        call->added = true;
+                if (call->added || !call->finish)
+                        continue;
+                if (call->not_before_usec > now) {
+                        earliest = MIN(earliest, call->not_before_usec);
+                        continue;
+                }
+                if (curl_multi_add_handle(c->multi, call->easy) != CURLM_OK) {
+                        Error e = ERROR_INIT;
+                        error_set(&e, -ENOMEM, "%s: cannot start the transfer", call->what);
+                        call->done = true;
+                        call->finish(call, e.code, &e);
+                        podman_call_free(call);
+                        /* The callback may have started or cancelled other calls. */
+                        goto restart;
+                }
+                call->added = true;
+        }
+        if (earliest != UINT64_MAX) {
+                if (!c->delay)
+                        (void) sd_event_add_time(c->event, &c->delay, CLOCK_MONOTONIC, earliest, 0, on_delay,
+                                                 c);
+                else {
+                        (void) sd_event_source_set_time(c->delay, earliest);
+                        (void) sd_event_source_set_enabled(c->delay, SD_EVENT_ONESHOT);
                 }
         }
         /* Let curl start the new transfers now rather than at its next timer. */
@@ -178,6 +196,11 @@ static int on_defer(sd_event_source *s, void *userdata) {
 
 static void client_wake(PodmanClient *c) {
         (void) sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
+}
+
+static int on_delay(sd_event_source *s, uint64_t usec, void *userdata) {
+        client_wake(userdata);
+        return 0;
 }
 
 /* --- errors ----------------------------------------------------------------------------- */
@@ -628,6 +651,7 @@ PodmanClient *podman_client_free(PodmanClient *c) {
                 (void) curl_multi_cleanup(c->multi);
         sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->defer);
+        sd_event_source_disable_unref(c->delay);
         sd_event_unref(c->event);
         free(c->socket_path);
         free(c);

@@ -42,9 +42,55 @@ static int kv_into(json_object *o, const char *key, char *const *l) {
         return 0;
 }
 
+typedef struct VolumeCreate {
+        char *name;
+        char *body;
+} VolumeCreate;
+
+static void volume_create_free(void *p) {
+        VolumeCreate *v = p;
+
+        if (!v)
+                return;
+        free(v->name);
+        free(v->body);
+        free(v);
+}
+
+/* Engines answer a create for an existing name with the existing volume and silently ignore
+ * the new driver options (the reference's NFS incident), so we look first and refuse. */
+static void volume_exists_finish(PodmanCall *call, int r, Error *e) {
+        VolumeCreate *v = call->state;
+        PodmanCall *create;
+
+        if (r >= 0) {
+                r = error_set(
+                        e, -EEXIST,
+                        "volume %s already exists: the engine would reuse it and ignore the new driver "
+                        "options; remove it first",
+                        v->name);
+                e->http_status = 409;
+        } else if (r == -ENOENT) {
+                r = podman_call_new(call->client, "POST", "/volumes/create", 0, &create);
+                if (r >= 0) {
+                        size_t n = strlen(v->body);
+                        r = podman_call_set_body(create, TAKE_PTR(v->body), n, "application/json");
+                        if (r >= 0) {
+                                (void) podman_call_continue(call, create, done_finish);
+                                return;
+                        }
+                        podman_call_free(create);
+                }
+                r = error_set(e, r, "cannot create volume %s: %s", v->name, strerror(-r));
+        }
+        done_finish(call, r, e);
+}
+
 int podman_volume_create_async(PodmanClient *c, const char *name, const char *driver,
                                char *const *driver_options, char *const *labels, podman_done_fn cb,
                                void *userdata, PodmanOp **ret_op) {
+        _cleanup_free_ char *path = NULL;
+        VolumeCreate *v;
         json_object *o;
         PodmanCall *call;
         int r;
@@ -59,20 +105,23 @@ int podman_volume_create_async(PodmanClient *c, const char *name, const char *dr
         r = kv_into(o, "DriverOpts", driver_options);
         if (r >= 0)
                 r = kv_into(o, "Labels", labels);
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        r = podman_call_new(c, "POST", "/volumes/create", 0, &call);
-        if (r >= 0) {
-                r = podman_call_set_json_body(call, o);
-                if (r < 0)
-                        podman_call_free(call);
-        }
+        v = calloc(1, sizeof *v);
+        if (r >= 0 && (!v || !(v->name = strdup(name)) ||
+                       !(v->body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)))))
+                r = -ENOMEM;
         json_object_put(o);
-        if (r < 0)
+        path = asprintf_safe("/volumes/%s", name);
+        if (r >= 0 && !path)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = podman_call_new(c, "GET", path, 0, &call);
+        if (r < 0) {
+                volume_create_free(v);
                 return r;
-        return podman_call_start(call, done_finish, cb, userdata, ret_op);
+        }
+        call->state = v;
+        call->free_state = volume_create_free;
+        return podman_call_start(call, volume_exists_finish, (void *) cb, userdata, ret_op);
 }
 
 int podman_volume_remove_async(PodmanClient *c, const char *name, podman_done_fn cb, void *userdata,

@@ -184,8 +184,11 @@ typedef struct PodmanMount {
         const char *source;
         const char *target; /* absolute path in the container */
         bool read_only;
-        const char *driver; /* VOLUME: "local" (NULL = the engine's default, no options) */
-        char **driver_options; /* VOLUME: strv of "key=value" ("type=nfs", "o=addr=…", "device=:/t/v") */
+        /* VOLUME: sent as VolumeOptions.DriverConfig, which Docker applies when it creates the
+         * volume on first use but Podman 4.3 ignores (the volume is created plain): for volumes
+         * with options (NFS), podman_volume_create() them first and mount by name. */
+        const char *driver; /* "local"; NULL = none */
+        char **driver_options; /* strv of "key=value" ("type=nfs", "o=addr=…", "device=:/t/v") */
 } PodmanMount;
 
 /* A small file placed into the container before it starts (PUT /containers/{id}/archive with
@@ -260,12 +263,16 @@ int podman_container_put_files_async(PodmanClient *c, const char *id, const Podm
  * waiter before it answers the headers; POST /start goes out when the headers arrive. On Podman
  * that order is racy: Podman 4.3 flushes the headers first and subscribes to the "died" event
  * afterwards, so a container that exits at once is missed and the wait hangs (measured here).
- * There we start first, then wait with condition not-running, which Podman answers with the
+ * There we start first, then wait for the state "exited", which Podman answers with the
  * recorded exit code even when the container has already exited. A failed start fails the
  * operation with the start's error.
  *
- * podman_container_wait*(): condition not-running, for a container already started (reaper,
- * CLI); returns at once when it is not running. */
+ * podman_container_wait*(): for a container already started (reaper, CLI); returns at once
+ * when it has exited. Docker: condition not-running. Podman: its own /libpod/…/wait with
+ * condition exited, because the compatible not-running can return while the container is
+ * "stopped" but its exit code not yet recorded (it then reports 0 for a container that exited
+ * 3: measured with Podman 4.3). Call podman_version() once first when the engine may be Docker
+ * (an unknown engine is taken to be Podman). */
 typedef void (*podman_wait_fn)(int r, int64_t exit_code, const Error *e, void *userdata);
 int podman_container_wait_start(PodmanClient *c, const char *id, uint64_t timeout_usec,
                                 int64_t *ret_exit_code, Error *e);
@@ -456,7 +463,9 @@ int podman_events_async(PodmanClient *c, char *const *label_filters, uint64_t si
  * Volumes (engine volumes, e.g. NFS-backed aegis-vol-*)
  * ======================================================================================== */
 
-/* POST /volumes/create; labels/driver_options: strv "key=value". Existing name: -EBUSY. */
+/* POST /volumes/create; labels/driver_options: strv "key=value". An existing name fails with
+ * -EEXIST (HTTP 409): engines answer such a create with the old volume and silently ignore the
+ * new options, so stale volumes must be removed first (podman_volume_remove). */
 int podman_volume_create(PodmanClient *c, const char *name, const char *driver, char *const *driver_options,
                          char *const *labels, Error *e);
 int podman_volume_create_async(PodmanClient *c, const char *name, const char *driver,

@@ -24,6 +24,8 @@ TESTS += tests/integration/podman-ping.sh
 EXTRA_DIST += tests/integration/podman-ping.sh
 TESTS += tests/integration/podman-containers.sh
 EXTRA_DIST += tests/integration/podman-containers.sh
+TESTS += tests/integration/podman-concurrent.sh
+EXTRA_DIST += tests/integration/podman-concurrent.sh
 EXTRA_DIST += tests/integration/podman-probe-async.h
 
 check_PROGRAMS += tests/unit/test-podman
@@ -31,3 +33,6 @@ TESTS += tests/unit/test-podman
 tests_unit_test_podman_SOURCES = tests/unit/test-podman.c
 tests_unit_test_podman_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_podman_LDADD = $(TEST_LIBS)
+
+TESTS += tests/integration/fuzz-podman-frames.sh
+EXTRA_DIST += tests/integration/fuzz-podman-frames.sh fuzz/podman-frames.c

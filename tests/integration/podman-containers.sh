@@ -9,6 +9,18 @@ require_cmd jq
 podman_start
 P() { "$PROBE" "$PODMAN_SOCK" "$@"; }
 kv() { sed -n "s/^$1=//p"; } # kv KEY < probe output
+# Podman 4.3 under heavy load here sometimes loses a container it started (state back to
+# "created", no exit code); the driver reports that as an error instead of a false exit 0.
+# Retry such runs so the checks below test what they mean to.
+prun() {
+        local i out
+        for i in 1 2 3 4; do
+                out="$(P run "$@" 2>&1)"
+                grep -q "lost track of container" <<<"$out" || break
+                note "the engine lost track of a container (attempt $i): retrying"
+        done
+        printf '%s\n' "$out"
+}
 
 # --- create: what the engine was asked for ---------------------------------------------
 id="$(P create limits 1 cpu=0.5 mem=64Mi pids=128 env=FOO=bar env=EMPTY= user=1000:1000 workdir=/tmp keep=1 \
@@ -27,8 +39,8 @@ assert_eq "label aegis.runtime" podman "$(jq -r '.Config.Labels["aegis.runtime"]
 assert_eq "label aegis.keep_container_on_failure" true "$(jq -r '.Config.Labels["aegis.keep_container_on_failure"]' <<<"$j")"
 assert_eq "user" 1000:1000 "$(jq -r .Config.User <<<"$j")"
 assert_eq "workdir" /tmp "$(jq -r .Config.WorkingDir <<<"$j")"
-check "env FOO=bar" jq -e '.Config.Env | index("FOO=bar")' <<<"$j"
-check "CapDrop ALL" jq -e '.HostConfig.CapDrop | map(ascii_upcase) | (index("ALL") or (length > 10))' <<<"$j"
+check "env FOO=bar" jq -e '.Config.Env | index("FOO=bar")' <<<"$j" >/dev/null
+check "CapDrop ALL" jq -e '.HostConfig.CapDrop | map(ascii_upcase) | (index("ALL") or (length > 10))' <<<"$j" >/dev/null
 P inspect "$id" >"$SCRATCH/inspect"
 assert_eq "driver inspect: status created" created "$(kv status <"$SCRATCH/inspect")"
 assert_eq "driver inspect: execution label parsed" limits "$(kv execution <"$SCRATCH/inspect")"
@@ -37,7 +49,7 @@ P remove "$id" >/dev/null || fail "remove of a created container failed"
 
 # --- the same, seen from inside the running container ------------------------------------
 gw="$(P gateway | kv gateway)"
-P run inside 1 cpu=0.5 mem=64Mi env=FOO=bar user=1000:1000 'file=/run/aegis/input.json:{"task":"x"}' \
+prun inside 1 cpu=0.5 mem=64Mi env=FOO=bar user=1000:1000 'file=/run/aegis/input.json:{"task":"x"}' \
         "out=$SCRATCH/inside.out" "err=$SCRATCH/inside.err" -- sh -c '
         echo "env=$FOO"; echo "id=$(id -u):$(id -g)"; echo "input=$(cat /run/aegis/input.json)"
         if [ -f /sys/fs/cgroup/cpu.max ]; then echo "cpu=$(cut -d" " -f1 /sys/fs/cgroup/cpu.max)"; echo "mem=$(cat /sys/fs/cgroup/memory.max)"
@@ -61,17 +73,17 @@ check "host-gateway never lands literally in /etc/hosts" bash -c "! grep -q host
 assert_eq "stderr kept apart" oops "$(cat "$SCRATCH/inside.err")"
 
 # read-only root filesystem: still writable files placed, root not writable
-P run ro 1 ro=1 file=/run/aegis/feedback.json:fb "out=$SCRATCH/ro.out" -- sh -c \
+prun ro 1 ro=1 file=/run/aegis/feedback.json:fb "out=$SCRATCH/ro.out" -- sh -c \
         'cat /run/aegis/feedback.json; echo; touch /x 2>/dev/null && echo writable || echo readonly' >/dev/null
 assert_eq "read-only rootfs keeps the placed file and refuses writes" "fb
 readonly" "$(cat "$SCRATCH/ro.out")"
 
 # network none: no network interface but loopback
-P run nonet 1 net=none "out=$SCRATCH/nonet.out" -- sh -c 'ls /sys/class/net' >/dev/null
+prun nonet 1 net=none "out=$SCRATCH/nonet.out" -- sh -c 'ls /sys/class/net' >/dev/null
 assert_eq "NetworkMode none leaves only loopback" lo "$(cat "$SCRATCH/nonet.out")"
 
 # --- logs: binary-exact demux, bound with marker -----------------------------------------
-P run logs 1 max=1000 "out=$SCRATCH/logs.out" "err=$SCRATCH/logs.err" -- sh -c \
+prun logs 1 max=1000 "out=$SCRATCH/logs.out" "err=$SCRATCH/logs.err" -- sh -c \
         'printf "a\000b\377\n"; printf "E\001\002" >&2; yes 0123456789 | head -c 5000' >"$SCRATCH/run" || fail "logs run failed"
 assert_eq "stdout total counted past the bound" 5005 "$(kv out_total <"$SCRATCH/run")"
 assert_eq "stdout truncated" 1 "$(kv out_truncated <"$SCRATCH/run")"
@@ -134,17 +146,17 @@ out="$(P run badimg 1 image=localhost/aegis-no-such-image:1 -- true 2>&1)"; rc=$
 assert_eq "create with a missing image fails" 1 "$rc"
 
 # --- engine volumes ---------------------------------------------------------------------
-assert_eq "volume create" volume=ok "$(P volume create aegis-vol-test type=tmpfs device=tmpfs o=size=1m)"
+assert_eq "volume create" volume=ok "$(P volume create aegis-vol-test type=tmpfs device=tmpfs o=mode=0711)"
 out="$(P volume inspect aegis-vol-test)"
 assert_match "volume inspect shows its driver options" "option=type=tmpfs" "$out"
 out="$(P volume create aegis-vol-test type=tmpfs device=tmpfs 2>&1)"; rc=$?
 assert_eq "creating an existing volume fails" 1 "$rc"
+assert_match "… saying why (the engine would ignore new options)" "already exists.*ignore the new driver options" "$out"
+prun volmount 1 volume=aegis-vol-test:/workspace "out=$SCRATCH/vol.out" -- \
+        sh -c 'grep " /workspace " /proc/mounts | cut -d" " -f3,4' >/dev/null
+assert_match "a volume created with driver options is mounted with them" "^tmpfs .*mode=711" "$(cat "$SCRATCH/vol.out")"
 assert_eq "volume remove" volume=ok "$(P volume remove aegis-vol-test)"
 assert_eq "volume gone" exists=0 "$(P volume inspect aegis-vol-test | head -1)"
 assert_eq "removing a missing volume succeeds" volume=ok "$(P volume remove aegis-vol-test)"
-P run volmount 1 volume=aegis-vol-m:/workspace:local:type=tmpfs,device=tmpfs,o=size=2m "out=$SCRATCH/vol.out" -- \
-        sh -c 'grep " /workspace " /proc/mounts | cut -d" " -f3' >/dev/null
-assert_eq "a volume mount with driver options reaches the container" tmpfs "$(cat "$SCRATCH/vol.out")"
-P volume remove aegis-vol-m >/dev/null
 assert_eq "nothing of ours leaked" "" "$(podman_managed_ids)"
 finish

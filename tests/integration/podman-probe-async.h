@@ -12,6 +12,7 @@ typedef struct Job {
         Error e;
         bool done;
         unsigned *n_done;
+        unsigned *in_wait, *max_in_wait;
         uint64_t started_usec, finished_usec;
 } Job;
 
@@ -52,6 +53,7 @@ static void job_logs(int r, const PodmanLogs *logs, const Error *e, void *userda
 static void job_waited(int r, int64_t code, const Error *e, void *userdata) {
         Job *j = userdata;
 
+        (*j->in_wait)--;
         if (r < 0) {
                 j->r = r;
                 j->e = *e;
@@ -71,25 +73,54 @@ static void job_created(int r, const char *id, const Error *e, void *userdata) {
                 return;
         }
         j->id = strdup(id);
-        if (!j->id ||
-            podman_container_wait_start_async(j->client, j->id, 60 * USEC_PER_SEC, job_waited, j, NULL) < 0)
+        if (!j->id || podman_container_wait_start_async(j->client, j->id, 120 * USEC_PER_SEC, job_waited, j,
+                                                        NULL) < 0) {
                 job_finish(j, -ENOMEM, NULL);
+                return;
+        }
+        (*j->in_wait)++;
+        *j->max_in_wait = MAX(*j->max_in_wait, *j->in_wait);
 }
 
-/* N containers (each sleeps 1 s then prints its index) created, waited+started, logged and
- * removed concurrently on one loop: the wall time shows they overlap. */
+/* A 50 ms ticker on the same loop: the longest gap between ticks shows whether anything
+ * blocked the loop while the engine calls ran. */
+typedef struct Ticker {
+        uint64_t last, max_gap;
+} Ticker;
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Ticker *t = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (t->last)
+                t->max_gap = MAX(t->max_gap, now - t->last);
+        t->last = now;
+        return sd_event_source_set_time(s, now + 50 * USEC_PER_MSEC);
+}
+
+/* N containers (each sleeps SLEEP s then prints its index) created, waited+started, logged and
+ * removed concurrently on one loop: a wall time below N × SLEEP shows they overlapped. */
 static int cmd_concurrent(PodmanClient *unused, int argc, char **argv) {
+        sd_event_source *tick = NULL;
+        Ticker ticker = { 0 };
+        char sleep_cmd[64];
+        unsigned secs = 1;
         _cleanup_(podman_client_freep) PodmanClient *c = NULL;
         sd_event *ev = NULL;
-        unsigned n, n_done = 0, bad = 0;
+        unsigned n, n_done = 0, bad = 0, in_wait = 0, max_in_wait = 0;
         uint64_t t0;
         char exec[32];
         Job *jobs;
         int r;
 
-        if (argc < 1 || safe_atou(argv[0], &n) < 0 || n == 0 || n > 100)
+        if (argc < 1 || safe_atou(argv[0], &n) < 0 || n == 0 || n > 100 ||
+            (argc > 1 && safe_atou(argv[1], &secs) < 0))
                 return 2;
         if (sd_event_new(&ev) < 0 || podman_client_new(podman_client_socket_path(unused), ev, &c) < 0)
+                return 1;
+        (void) snprintf(sleep_cmd, sizeof sleep_cmd, "sleep %u; echo job-$AEGIS_JOB", secs);
+        if (sd_event_add_time(ev, &tick, CLOCK_MONOTONIC, 0, 0, on_tick, &ticker) < 0 ||
+            sd_event_source_set_enabled(tick, SD_EVENT_ON) < 0)
                 return 1;
         jobs = calloc(n, sizeof *jobs);
         (void) snprintf(exec, sizeof exec, "conc%d", (int) getpid());
@@ -107,9 +138,13 @@ static int cmd_concurrent(PodmanClient *unused, int argc, char **argv) {
                                              .image = "localhost/aegis-test-busybox:latest",
                                              .cmd = cmd,
                                              .env = env };
-                jobs[i] = (Job){
-                        .client = c, .index = i, .n_done = &n_done, .started_usec = t0, .exit_code = -1
-                };
+                jobs[i] = (Job){ .client = c,
+                                 .index = i,
+                                 .n_done = &n_done,
+                                 .started_usec = t0,
+                                 .exit_code = -1,
+                                 .in_wait = &in_wait,
+                                 .max_in_wait = &max_in_wait };
                 r = podman_container_create_async(c, &spec, job_created, &jobs[i], NULL);
                 if (r < 0)
                         return 1;
@@ -134,7 +169,9 @@ static int cmd_concurrent(PodmanClient *unused, int argc, char **argv) {
                 free(jobs[i].id);
                 free(jobs[i].logs.out);
         }
-        printf("jobs=%u\nfailed=%u\nwall_ms=%" PRIu64 "\n", n, bad, (now_usec(CLOCK_MONOTONIC) - t0) / 1000);
+        printf("jobs=%u\nfailed=%u\nwall_ms=%" PRIu64 "\nmax_loop_gap_ms=%" PRIu64 "\nmax_running=%u\n", n,
+               bad, (now_usec(CLOCK_MONOTONIC) - t0) / 1000, ticker.max_gap / 1000, max_in_wait);
+        sd_event_source_disable_unref(tick);
         free(jobs);
         c = podman_client_free(c);
         sd_event_unref(ev);

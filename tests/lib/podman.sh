@@ -38,7 +38,7 @@ podman_start() {
         [ -x /bin/busybox ] || skip_or_fail "needs busybox-static"
         [ -n "${SCRATCH:-}" ] || make_scratch
         PODMAN_DIR="$SCRATCH/podman"
-        mkdir -p "$PODMAN_DIR"
+        mkdir -p "$PODMAN_DIR" "$PODMAN_DIR/tmp"
         PODMAN_SOCK="$PODMAN_DIR/podman.sock"
         export CONTAINER_HOST="unix://$PODMAN_SOCK"
         # exec, so that $! is Podman itself and not a subshell running the function: killing a
