@@ -443,7 +443,7 @@ int podman_container_create_async(PodmanClient *c, const PodmanContainerSpec *sp
                         return r;
                 }
         }
-        r = podman_call_new(c, "POST", path, 0, &call);
+        r = podman_call_new(c, "POST", path, PODMAN_START_TIMEOUT_USEC, &call);
         if (r < 0) {
                 create_state_free(s);
                 return r;

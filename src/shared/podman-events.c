@@ -48,8 +48,10 @@ int podman_event_parse(const char *line, size_t size, PodmanEvent *ret, json_obj
                         ret->exit_code = v;
         }
         t = json_get_int(o, "timeNano", NULL);
-        if (t <= 0)
-                t = json_get_int(o, "time", NULL) * (int64_t) NSEC_PER_SEC;
+        if (t <= 0) {
+                t = json_get_int(o, "time", NULL);
+                t = t > 0 && t < INT64_MAX / (int64_t) NSEC_PER_SEC ? t * (int64_t) NSEC_PER_SEC : 0;
+        }
         ret->time_nsec = t > 0 ? (uint64_t) t : 0;
         *ret_json = o;
         return 0;

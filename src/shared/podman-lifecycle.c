@@ -70,7 +70,8 @@ static int verb_async(PodmanClient *c, const char *method, const char *id, const
 
 int podman_container_start_async(PodmanClient *c, const char *id, podman_done_fn cb, void *userdata,
                                  PodmanOp **ret_op) {
-        return verb_async(c, "POST", id, "/start", 0, done_finish, (void *) cb, userdata, ret_op);
+        return verb_async(c, "POST", id, "/start", PODMAN_START_TIMEOUT_USEC, done_finish, (void *) cb,
+                          userdata, ret_op);
 }
 
 int podman_container_stop_async(PodmanClient *c, const char *id, unsigned timeout_secs, podman_done_fn cb,
@@ -416,7 +417,7 @@ int podman_container_wait_start_async(PodmanClient *c, const char *id, uint64_t 
                 return -ENOMEM;
         }
         s->timeout_usec = timeout_usec;
-        r = podman_call_new(c, "POST", path, docker ? timeout_usec : 0, &call);
+        r = podman_call_new(c, "POST", path, docker ? timeout_usec : PODMAN_START_TIMEOUT_USEC, &call);
         if (r < 0) {
                 wait_start_state_free(s);
                 return r;

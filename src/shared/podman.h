@@ -46,6 +46,9 @@ struct json_object;
 #define PODMAN_API_VERSION "1.41"
 /* Default bound for short calls (ping, inspect, create, start, remove, ...). */
 #define PODMAN_DEFAULT_TIMEOUT_USEC (30 * UINT64_C(1000000))
+/* Bound for create and start: the engine sets up storage and network then, and serialises
+ * that work, so under load (many iterations starting at once) they take much longer. */
+#define PODMAN_START_TIMEOUT_USEC (120 * UINT64_C(1000000))
 /* How long establishing the connection may take (socket-activated podman.service start-up). */
 #define PODMAN_CONNECT_TIMEOUT_USEC (10 * UINT64_C(1000000))
 
