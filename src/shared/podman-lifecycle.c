@@ -304,10 +304,85 @@ static bool engine_is_docker(const PodmanClient *c) {
 /* Docker: condition not-running. Podman: its own endpoint with condition exited, because the
  * compatible not-running can return while the container is "stopped" but its exit code not yet
  * recorded (then it reports 0 for a container that exited 3: measured with Podman 4.3). */
+/* Podman's wait for "exited" returns at once (0) for a container that is only created. So a
+ * wait issued before start (the usual order) first watches the container with inspect every
+ * 250 ms until it has left "created", then waits for it to exit. */
+typedef struct WaitPoll {
+        char *id;
+        uint64_t deadline_usec; /* CLOCK_MONOTONIC, UINT64_MAX for none */
+        uint64_t timeout_usec;
+} WaitPoll;
+
+static void wait_poll_free(void *p) {
+        WaitPoll *w = p;
+
+        if (w)
+                free(w->id);
+        free(w);
+}
+
+static void wait_poll_finish(PodmanCall *call, int r, Error *e) {
+        WaitPoll *w = call->state;
+        _cleanup_free_ char *eid = NULL, *path = NULL;
+        json_object *j = NULL, *state;
+        PodmanCall *next;
+        bool created = false, started = false;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (r >= 0) {
+                j = podman_call_json(call);
+                state = json_get(j, "State");
+                created = streq(json_get_string(state, "Status"), "created");
+                started = parse_rfc3339(json_get_string(state, "StartedAt")) > 0;
+                json_object_put(j);
+        }
+        if (r < 0) {
+                ((podman_wait_fn) call->cb)(r, -1, e, call->userdata);
+                return;
+        }
+        eid = podman_escape(w->id);
+        if (!eid) {
+                ((podman_wait_fn) call->cb)(error_set(e, -ENOMEM, "out of memory"), -1, e, call->userdata);
+                return;
+        }
+        if (created && !started) {
+                if (now >= w->deadline_usec) {
+                        r = error_set(e, -ETIMEDOUT,
+                                      "container %s was not started within %.1f s of the wait", w->id,
+                                      (double) w->timeout_usec / USEC_PER_SEC);
+                        e->http_status = 504;
+                        ((podman_wait_fn) call->cb)(r, -1, e, call->userdata);
+                        return;
+                }
+                path = asprintf_safe("/containers/%s/json", eid);
+                r = path ? podman_call_new(call->client, "GET", path, 0, &next) : -ENOMEM;
+                if (r >= 0) {
+                        next->not_before_usec = now + 250 * USEC_PER_MSEC;
+                        (void) podman_call_continue(call, next, wait_poll_finish);
+                        return;
+                }
+        } else {
+                /* Running, exited, or lost (created again after running): the exit wait and its
+                 * confirmation sort these out. */
+                uint64_t left = w->deadline_usec == UINT64_MAX ? UINT64_MAX
+                                : w->deadline_usec > now       ? w->deadline_usec - now
+                                                               : 1;
+                path = asprintf_safe("/libpod/containers/%s/wait?condition=exited", eid);
+                r = path ? podman_call_new(call->client, "POST", path, left, &next) : -ENOMEM;
+                if (r >= 0) {
+                        (void) podman_call_continue(call, next, libpod_wait_finish);
+                        return;
+                }
+        }
+        ((podman_wait_fn) call->cb)(error_set(e, r, "cannot wait for container %s", w->id), -1, e,
+                                    call->userdata);
+}
+
 int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeout_usec, podman_wait_fn cb,
                                 void *userdata, PodmanOp **ret_op) {
         _cleanup_free_ char *eid = NULL, *path = NULL;
         PodmanCall *call;
+        WaitPoll *w;
         int r;
 
         if (engine_is_docker(c))
@@ -316,13 +391,25 @@ int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeou
         if (!cb || id_check(id) < 0)
                 return -EINVAL;
         eid = podman_escape(id);
-        path = eid ? asprintf_safe("/libpod/containers/%s/wait?condition=exited", eid) : NULL;
-        if (!path)
+        path = eid ? asprintf_safe("/containers/%s/json", eid) : NULL;
+        w = calloc(1, sizeof *w);
+        if (!path || !w || !(w->id = strdup(id))) {
+                wait_poll_free(w);
                 return -ENOMEM;
-        r = podman_call_new(c, "POST", path, timeout_usec, &call);
-        if (r < 0)
+        }
+        if (timeout_usec == 0)
+                timeout_usec = UINT64_MAX;
+        w->timeout_usec = timeout_usec;
+        w->deadline_usec =
+                timeout_usec == UINT64_MAX ? UINT64_MAX : now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        r = podman_call_new(c, "GET", path, 0, &call);
+        if (r < 0) {
+                wait_poll_free(w);
                 return r;
-        return podman_call_start(call, libpod_wait_finish, (void *) cb, userdata, ret_op);
+        }
+        call->state = w;
+        call->free_state = wait_poll_free;
+        return podman_call_start(call, wait_poll_finish, (void *) cb, userdata, ret_op);
 }
 
 /* Docker: the wait (condition next-exit: the container is only "created" yet) is sent first;

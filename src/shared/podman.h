@@ -270,12 +270,15 @@ int podman_container_put_files_async(PodmanClient *c, const char *id, const Podm
  * recorded exit code even when the container has already exited. A failed start fails the
  * operation with the start's error.
  *
- * podman_container_wait*(): for a container already started (reaper, CLI); returns at once
- * when it has exited. Docker: condition not-running. Podman: its own /libpod/…/wait with
- * condition exited, because the compatible not-running can return while the container is
- * "stopped" but its exit code not yet recorded (it then reports 0 for a container that exited
- * 3: measured with Podman 4.3). Call podman_version() once first when the engine may be Docker
- * (an unknown engine is taken to be Podman). */
+ * podman_container_wait*(): waits for a created or running container to exit; may be issued
+ * before start (the supervisor's order) or after (reaper, CLI). Docker: condition not-running.
+ * Podman: while the container is still "created" it is watched with inspect every 250 ms; once
+ * started, Podman's own /libpod/…/wait for the state "exited" is used, because the compatible
+ * not-running can return while the container is "stopped" but its exit code not yet recorded
+ * (reporting 0 for a container that exited 3: measured with Podman 4.3). The exit code is
+ * then confirmed by inspect; a container the engine lost track of (state back to "created"
+ * after it ran) fails with -EIO instead of a false 0. timeout_usec 0 = no bound. Call
+ * podman_version() once first when the engine may be Docker (unknown is taken as Podman). */
 typedef void (*podman_wait_fn)(int r, int64_t exit_code, const Error *e, void *userdata);
 int podman_container_wait_start(PodmanClient *c, const char *id, uint64_t timeout_usec,
                                 int64_t *ret_exit_code, Error *e);
