@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "manifest.h"
+#include "metrics.h"
 #include "supervisor.h"
 
 /* A bounded tail of a byte stream: keeps the last `cap` bytes. */
@@ -36,7 +37,7 @@ struct Run {
         char id[UUID_STRING_MAX];
         ManifestPlan *plan;
         char *input_json;
-        char *dir; /* state_dir/executions/<id>: input.json, feedback.json */
+        char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
         RunPhase phase;
         uint64_t started_realtime; /* when the execution started running */
@@ -66,7 +67,8 @@ struct Run {
         sd_event_source *iteration_timer;
         sd_event_source *overall_timer;
         sd_event_source *flush_timer;
-        sd_event_source *drain_timer;
+        sd_event_source *probe_timer;
+        unsigned wait_retries;
 };
 
 struct SupervisorListener {
@@ -91,7 +93,11 @@ struct Supervisor {
         sd_event_source *heartbeat_timer;
         sd_event_source *kick_event;
         bool running;
+        struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
 };
+
+/* Metrics (no-ops before supervisor_register_metrics). */
+void supervisor_count_container_op(Supervisor *s, const char *op, int r);
 
 /* run.c */
 int run_new(Supervisor *s, const StoreExecution *x, Run **ret);

@@ -457,3 +457,40 @@ const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_
         *ret_len = r->out.size;
         return tail_str(&r->out);
 }
+
+int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
+        static const char *const status_labels[] = { "status", NULL },
+                                 *const result_labels[] = { "result", NULL },
+                                 *const op_labels[] = { "op", "result", NULL };
+        static const double buckets[] = { 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600 };
+        int k;
+
+        k = metrics_register(reg, METRIC_COUNTER, "aegis_executions_total",
+                             "Executions finished, by status.", status_labels, NULL, 0, &s->m_executions);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_GAUGE, "aegis_execution_active",
+                                     "Executions running on this node now.", NULL, NULL, 0, &s->m_active);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_HISTOGRAM, "aegis_execution_duration_seconds",
+                                     "Wall time of finished executions, from start to end.", NULL, buckets,
+                                     ELEMENTSOF(buckets), &s->m_duration);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iterations_total",
+                                     "Iterations finished, by result.", result_labels, NULL, 0,
+                                     &s->m_iterations);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_container_operations_total",
+                                     "Podman operations on agent containers, by operation and result.",
+                                     op_labels, NULL, 0, &s->m_container_ops);
+        return k;
+}
+
+void supervisor_update_metrics(Supervisor *s) {
+        if (s->m_active)
+                (void) metric_set(s->m_active, NULL, s->n_runs);
+}
+
+void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
+        if (s->m_container_ops)
+                (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
+}
