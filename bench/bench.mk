@@ -13,3 +13,6 @@ bench_store_bench_SOURCES = bench/store-bench.c
 bench_store_bench_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 bench_store_bench_LDADD = $(AEGIS_LIBS)
 dist_noinst_SCRIPTS += bench/store.sh
+
+# bench/launch: what the supervisor costs on top of Podman (sequential, concurrent, RSS).
+dist_noinst_SCRIPTS += bench/launch
