@@ -117,6 +117,8 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
 void run_free(Run *r) {
         if (!r)
                 return;
+        supervisor_gate_forget(r);
+        supervisor_gate_release(r);
         podman_op_cancel(r->op);
         podman_op_cancel(r->wait_op);
         podman_op_cancel(r->logs_op);
@@ -405,6 +407,7 @@ static void on_started(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
         supervisor_count_container_op(r->sup, "start", k);
         if (k < 0) {
                 iteration_error(r, "start", e);
@@ -422,10 +425,26 @@ static void on_started(int k, const Error *e, void *userdata) {
         run_follow(r);
 }
 
-/* Attach to a container that exists: start it unless it ran, then follow it. */
-static void run_attach(Run *r, bool needs_start) {
+static void run_gated_start(Run *r) {
         int k;
 
+        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
+                supervisor_gate_release(r);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_started(k, &e, r);
+        }
+}
+
+/* Attach to a container that exists: start it unless it ran, then follow it. */
+static void run_attach(Run *r, bool needs_start) {
         r->wait_done = r->logs_done = r->started = false;
         arm_timer(r, &r->iteration_timer,
                   r->iteration_started_realtime + r->plan->iteration_timeout_secs * USEC_PER_SEC,
@@ -439,13 +458,7 @@ static void run_attach(Run *r, bool needs_start) {
                 return;
         }
         r->phase = PHASE_START;
-        k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
-        if (k < 0) {
-                Error e = ERROR_INIT;
-                error_set(&e, k, "%s", strerror(-k));
-                r->op = NULL;
-                on_started(k, &e, r);
-        }
+        supervisor_gate(r->sup, r, run_gated_start);
 }
 
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
@@ -453,6 +466,7 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
         supervisor_count_container_op(r->sup, "create", k);
         if (k < 0) {
                 iteration_error(r, "create", e);
@@ -523,11 +537,18 @@ static void run_iteration_step_create(Run *r) {
         Error e = ERROR_INIT;
         int k;
 
+        if (r->kill_reason) { /* timed out or cancelled while queued */
+                supervisor_gate_release(r);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
         r->phase = PHASE_CREATE;
         free(r->container_name);
         r->container_name = NULL;
         k = podman_container_name(r->id, r->iteration, &r->container_name);
         if (k < 0 || build_env(r, &env) < 0) {
+                supervisor_gate_release(r);
                 error_set(&e, -ENOMEM, "out of memory");
                 iteration_error(r, "create", &e);
                 r->wait_done = r->logs_done = true;
@@ -643,7 +664,7 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
                 run_collect(r);
                 return;
         }
-        run_iteration_step_create(r);
+        supervisor_gate(r->sup, r, run_iteration_step_create);
 }
 
 void run_next_iteration(Run *r) {
@@ -709,6 +730,7 @@ static void run_decide(Run *r);
 static void run_collect(Run *r) {
         if (r->phase == PHASE_COLLECT || r->phase == PHASE_REMOVE)
                 return;
+        supervisor_gate_forget(r);
         disarm(&r->iteration_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
@@ -739,6 +761,7 @@ static void on_removed(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
         supervisor_count_container_op(r->sup, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && k != -ENOENT)
                 run_log(r, LOG_WARNING, "cannot remove container %s: %s (the reaper will retry)",
@@ -753,10 +776,22 @@ static void on_removed(int k, const Error *e, void *userdata) {
         run_decide(r);
 }
 
+static void run_gated_remove(Run *r) {
+        const char *what = r->container_id ? r->container_id : r->container_name;
+        int k;
+
+        k = podman_container_remove_async(r->sup->podman, what, on_removed, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_removed(k, &e, r);
+        }
+}
+
 /* The guard: every path after the container row was written ends here. */
 static void run_cleanup_container(Run *r) {
         const char *what = r->container_id ? r->container_id : r->container_name;
-        int k;
 
         r->phase = PHASE_REMOVE;
         podman_op_cancel(r->op);
@@ -772,13 +807,7 @@ static void run_cleanup_container(Run *r) {
                 run_decide(r);
                 return;
         }
-        k = podman_container_remove_async(r->sup->podman, what, on_removed, r, &r->op);
-        if (k < 0) {
-                Error e = ERROR_INIT;
-                error_set(&e, k, "%s", strerror(-k));
-                r->op = NULL;
-                on_removed(k, &e, r);
-        }
+        supervisor_gate(r->sup, r, run_gated_remove);
 }
 
 static void run_decide(Run *r) {

@@ -109,6 +109,75 @@ void run_emit(Run *r, const char *type, json_object *payload) {
                 run_log(r, LOG_WARNING, "cannot record event %s: %s", type, strerror(-k));
 }
 
+void supervisor_gate_forget(Run *r) {
+        Supervisor *s = r->sup;
+        Run **p;
+
+        if (!r->gate_queued)
+                return;
+        for (p = &s->gate_head; *p; p = &(*p)->gate_next)
+                if (*p == r) {
+                        *p = r->gate_next;
+                        break;
+                }
+        s->gate_tail = NULL;
+        for (Run *q = s->gate_head; q; q = q->gate_next)
+                s->gate_tail = q;
+        r->gate_next = NULL;
+        r->gate_queued = false;
+        r->gate_fn = NULL;
+}
+
+static int on_gate(sd_event_source *es, void *userdata) {
+        Supervisor *s = userdata;
+
+        while (s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
+                Run *r = s->gate_head;
+                void (*fn)(Run *) = r->gate_fn;
+
+                s->gate_head = r->gate_next;
+                if (!s->gate_head)
+                        s->gate_tail = NULL;
+                r->gate_next = NULL;
+                r->gate_queued = false;
+                r->gate_fn = NULL;
+                r->holds_gate = true;
+                s->gate_busy++;
+                fn(r);
+        }
+        if (!s->gate_head)
+                (void) sd_event_source_set_enabled(es, SD_EVENT_OFF);
+        return 0;
+}
+
+void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r)) {
+        supervisor_gate_forget(r);
+        if (!s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
+                r->holds_gate = true;
+                s->gate_busy++;
+                fn(r);
+                return;
+        }
+        r->gate_fn = fn;
+        r->gate_queued = true;
+        if (s->gate_tail)
+                s->gate_tail->gate_next = r;
+        else
+                s->gate_head = r;
+        s->gate_tail = r;
+}
+
+void supervisor_gate_release(Run *r) {
+        Supervisor *s = r->sup;
+
+        if (!r->holds_gate)
+                return;
+        r->holds_gate = false;
+        s->gate_busy--;
+        if (s->gate_head && s->gate_event)
+                (void) sd_event_source_set_enabled(s->gate_event, SD_EVENT_ON);
+}
+
 void supervisor_run_finished(Supervisor *s, Run *r) {
         run_list_remove(s, r);
         s->n_runs--;
@@ -312,7 +381,11 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
         if (k < 0)
                 return error_set_field(e, k, "state_dir", "cannot keep the node id in %s: %s", s->state_dir,
                                        strerror(-k));
-        k = sd_event_add_defer(event, &s->kick_event, on_kick, s);
+        k = sd_event_add_defer(event, &s->gate_event, on_gate, s);
+        if (k >= 0)
+                k = sd_event_source_set_enabled(s->gate_event, SD_EVENT_OFF);
+        if (k >= 0)
+                k = sd_event_add_defer(event, &s->kick_event, on_kick, s);
         if (k >= 0)
                 k = sd_event_source_set_enabled(s->kick_event, SD_EVENT_OFF);
         if (k < 0)
@@ -337,6 +410,7 @@ Supervisor *supervisor_free(Supervisor *s) {
                 free(l);
         }
         s->kick_event = sd_event_source_disable_unref(s->kick_event);
+        s->gate_event = sd_event_source_disable_unref(s->gate_event);
         sd_event_unref(s->event);
         free(s->state_dir);
         free(s->network);
