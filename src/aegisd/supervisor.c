@@ -145,8 +145,8 @@ static int on_gate(sd_event_source *es, void *userdata) {
                 s->gate_busy++;
                 fn(r);
         }
-        if (!s->gate_head)
-                (void) sd_event_source_set_enabled(es, SD_EVENT_OFF);
+        /* Either the queue is empty or the gate is full: a release turns this on again. */
+        (void) sd_event_source_set_enabled(es, SD_EVENT_OFF);
         return 0;
 }
 
