@@ -7,6 +7,7 @@
 #include "executions.h"
 #include "log.h"
 #include "podman.h"
+#include "reconcile.h"
 #include "util.h"
 
 static void on_migration(unsigned version, unsigned target, void *userdata) {
@@ -89,8 +90,35 @@ int executions_new(Daemon *d, Executions **ret) {
         return 0;
 }
 
+/* The third cleanup layer, once at start-up, before anything is claimed: containers whose
+ * executions ended or vanished are removed (the reaper's rules, shared code). Rows are not
+ * fixed here: the supervisor re-attaches to this node's running executions itself and fails
+ * only the iteration whose container is gone. */
+static void reconcile_at_start(Executions *x) {
+        _cleanup_(reconcile_report_freep) ReconcileReport *report = NULL;
+        ReconcileOptions o;
+        Error e = ERROR_INIT;
+        int k;
+
+        reconcile_options_from_config(x->daemon->config, &o);
+        o.owner = supervisor_node_id(x->supervisor);
+        o.fix_rows = false;
+        o.storage_root = NULL; /* volume expiry is the reaper timer's job */
+        k = reconcile_run(x->daemon->podman, x->store, &o, &report, &e);
+        if (k < 0) {
+                log_warning("start-up reconciliation failed: %s (the reaper will retry)", e.message);
+                return;
+        }
+        if (report && (report->reaped || report->failed || report->quarantined))
+                log_notice("start-up reconciliation: %u orphaned container(s) removed, %u kept, %u failed",
+                           report->reaped, report->kept, report->failed);
+}
+
 int executions_start(Executions *x) {
-        int k = supervisor_start(x->supervisor);
+        int k;
+
+        reconcile_at_start(x);
+        k = supervisor_start(x->supervisor);
 
         if (k < 0)
                 return log_error_errno(k, "Failed to start the supervisor: %m");
