@@ -511,6 +511,7 @@ static int on_stream_timer(sd_event_source *es, uint64_t usec, void *userdata) {
 
         (void) sd_event_source_set_time_relative(es, s->kind == STREAM_EVENTS ? STREAM_POLL_USEC
                                                                               : LOG_POLL_USEC);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         stream_pump(s); /* may free s (and es with it) */
         return 0;
 }

@@ -65,7 +65,8 @@ int executions_new(Daemon *d, Executions **ret) {
         k = store_open_full(url, on_migration, x, &e, &x->store);
         if (k < 0)
                 return log_error_errno(k, "Failed to open the store %s: %s", strempty(redacted), e.message);
-        log_info("store: %s at %s, schema %u", store_backend(x->store), strempty(redacted),
+        d->store = x->store; /* /health/ready pings it */
+        log_info("store: %s at %s, schema %u store_backend(x->store), strempty(redacted),
                  store_schema_version(x->store));
         if (lease && safe_atou64(lease, &secs) >= 0 && secs > 0)
                 o.lease_usec = secs * USEC_PER_SEC;
@@ -130,6 +131,8 @@ Executions *executions_free(Executions *x) {
                 return NULL;
         api_close_streams(x);
         supervisor_free(x->supervisor);
+        if (x->daemon && x->daemon->store == x->store)
+                x->daemon->store = NULL;
         store_close(x->store);
         free(x);
         return NULL;

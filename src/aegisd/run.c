@@ -179,6 +179,7 @@ static int on_flush(sd_event_source *es, uint64_t usec, void *userdata) {
         if (r->out.size + r->err.size != r->flushed_size)
                 flush_output(r, ITERATION_RUNNING, NULL);
         (void) sd_event_source_set_time_relative(es, FLUSH_USEC);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         return 0;
 }
 

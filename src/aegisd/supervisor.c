@@ -189,6 +189,8 @@ static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
         Run *r;
         int k;
 
+        if (supervisor_find_run(s, x->id))
+                return 0; /* already ours and running here: never twice */
         k = run_new(s, x, &r);
         if (k < 0) {
                 _cleanup_free_ char *m = asprintf_safe("cannot start: %s", strerror(-k));
@@ -284,6 +286,7 @@ static int on_poll(sd_event_source *es, uint64_t usec, void *userdata) {
 
         supervisor_poll(s);
         (void) sd_event_source_set_time_relative(es, s->opts.poll_usec);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         return 0;
 }
 
@@ -324,6 +327,7 @@ static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
                 }
         }
         (void) sd_event_source_set_time_relative(es, s->opts.lease_usec / 3);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         return 0;
 }
 
