@@ -15,3 +15,6 @@ bench_store_bench_LDADD = $(AEGIS_LIBS)
 dist_noinst_SCRIPTS += bench/store.sh
 # bench/nfs: aegis-nfsd beside nfs-ganesha (nfs-cp throughput, libnfs metadata workload, RSS).
 dist_noinst_SCRIPTS += bench/nfs
+
+# bench/launch: what the supervisor costs on top of Podman (sequential, concurrent, RSS).
+dist_noinst_SCRIPTS += bench/launch

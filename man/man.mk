@@ -12,3 +12,4 @@ dist_man_MANS += man/aegis-config.yaml.5
 dist_man_MANS += man/aegis-nfsd.8
 dist_man_MANS += man/aegis-volumes.7
 dist_man_MANS += man/aegis-podman.7
+dist_man_MANS += man/aegis-api.7

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tools/quickstart.sh — from a fresh checkout: dependencies, build, then the main job:
 # a private Podman API service (its own storage, the test suite's set-up from
-# tests/lib/podman.sh), aegisd against it on a free port, and /health/ready answering 200.
+# tests/lib/podman.sh), aegisd against it on a free port (embedded SQLite store), /health/ready
+# answering 200, then `aegis run examples/hello.yaml` end to end, its result printed.
 # Everything it starts is stopped when it ends. AEGIS_SKIP_DEPS=1 skips tools/deps.sh.
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,3 +47,19 @@ fi
 echo "quickstart: GET http://127.0.0.1:$port/health/ready → 200"
 cat "$SCRATCH/ready.json"
 echo "quickstart: aegisd is up against a real Podman API service."
+
+# The example agent, end to end: a fresh container on that Podman, its output printed.
+set +e
+echo "+ aegis run examples/hello.yaml"
+"$AEGIS_CLI" --url "http://127.0.0.1:$port" run "$top/examples/hello.yaml"
+rc=$?
+id="$("$AEGIS_CLI" --url "http://127.0.0.1:$port" list --limit 1 --output json | jq -r '.executions[0].id')"
+echo "+ aegis show $id"
+"$AEGIS_CLI" --url "http://127.0.0.1:$port" show "$id"
+if [ "$rc" = 0 ]; then
+        echo "quickstart: the example agent ran end to end on Podman (exit status 0)."
+else
+        echo "quickstart: the example agent did not complete (exit status $rc); aegisd's log:" >&2
+        tail -20 "$SCRATCH/aegisd.log" >&2
+fi
+exit "$rc"

@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "executions.h"
 #include "podman.h"
 #include "util.h"
 
@@ -44,6 +45,7 @@ int daemon_new(Config *config, Daemon **ret) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
+        executions_free(d->executions); /* ends its streams, then stops supervising */
         /* Servers first: their deferred requests and streams are told, then closed. */
         http_server_free(d->api);
         http_server_free(d->metrics);
@@ -316,6 +318,8 @@ int daemon_start(Daemon *d) {
         }
 
         if (start_servers(d) < 0)
+                return EXIT_FAILURE;
+        if (executions_new(d, &d->executions) < 0 || executions_start(d->executions) < 0)
                 return EXIT_FAILURE;
 
         (void) sigemptyset(&mask);

@@ -34,6 +34,7 @@ typedef struct Daemon {
         MetricsRegistry *registry;
         PodmanClient *podman;
         Store *store; /* borrowed: set by whoever opens the store; /health/ready pings it */
+        struct Executions *executions; /* store, supervisor, /v1/executions and /v1/agents */
 
         char **tokens; /* from api.tokens_file; NULL = no authentication */
         struct Store *volume_store; /* api-volumes.c: opened on the first request */

@@ -11,3 +11,40 @@ tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_validate_LDADD = $(TEST_LIBS)
 dist_noinst_DATA += tests/lib/executions.sh
+
+# The supervisor and the REST API of executions and agents, linked into aegisd.
+aegisd_SOURCES += \
+	src/aegisd/executions.h \
+	src/aegisd/executions.c \
+	src/aegisd/supervisor.h \
+	src/aegisd/supervisor-internal.h \
+	src/aegisd/supervisor.c \
+	src/aegisd/run.c \
+	src/aegisd/api-executions.c \
+	src/aegisd/api-agents.c
+
+# End to end on real Podman (tests/lib/executions.sh starts aegisd on a private service).
+TESTS += \
+	tests/integration/executions-first-iteration-success.sh \
+	tests/integration/executions-feedback.sh \
+	tests/integration/executions-timeout.sh \
+	tests/integration/executions-cancel.sh \
+	tests/integration/executions-oom.sh \
+	tests/integration/executions-crash-recovery.sh \
+	tests/integration/executions-api.sh \
+	tests/integration/executions-auth.sh \
+	tests/integration/executions-examples.sh \
+	tests/integration/executions-concurrency.sh \
+	tests/integration/executions-postgres-two-daemons.sh
+EXTRA_DIST += \
+	tests/integration/executions-first-iteration-success.sh \
+	tests/integration/executions-feedback.sh \
+	tests/integration/executions-timeout.sh \
+	tests/integration/executions-cancel.sh \
+	tests/integration/executions-oom.sh \
+	tests/integration/executions-crash-recovery.sh \
+	tests/integration/executions-api.sh \
+	tests/integration/executions-auth.sh \
+	tests/integration/executions-examples.sh \
+	tests/integration/executions-concurrency.sh \
+	tests/integration/executions-postgres-two-daemons.sh

@@ -23,7 +23,6 @@
 
 #define INPUT_ENV_MAX (32 * 1024) /* AEGIS_INPUT only when the input is at most this big */
 #define FEEDBACK_TAIL_MAX (16 * 1024) /* output tail in feedback.json */
-#define LOG_DRAIN_USEC (2 * USEC_PER_SEC) /* after exit, how long logs may still arrive */
 #define FLUSH_USEC (1 * USEC_PER_SEC) /* live output written to the store this often */
 #define RUN_DIR_IN_CONTAINER "/run/aegis"
 
@@ -85,16 +84,6 @@ static void set_first(char **slot, const char *reason) {
                 *slot = strdup(reason);
 }
 
-static int write_json_file(Run *r, const char *name, json_object *j) {
-        _cleanup_free_ char *path = path_join(r->dir, name);
-        const char *text =
-                json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-
-        if (!path)
-                return -ENOMEM;
-        return write_file_atomic(path, text, strlen(text), 0644);
-}
-
 int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
         Error e = ERROR_INIT;
@@ -114,23 +103,12 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         memcpy(r->id, x->id, sizeof r->id);
         r->plan = TAKE_PTR(plan);
         r->input_json = strdup(x->input_json ? x->input_json : "null");
-        r->dir = asprintf_safe("%s/executions/%s", s->state_dir, x->id);
         r->exit_code = -1;
         r->prev_exit_code = -1;
         r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
-        if (!r->input_json || !r->dir) {
+        if (!r->input_json) {
                 run_free(r);
                 return -ENOMEM;
-        }
-        k = mkdir_p(r->dir, 0755);
-        if (k >= 0) {
-                _cleanup_free_ char *path = path_join(r->dir, "input.json");
-                k = path ? write_file_atomic(path, r->input_json, strlen(r->input_json), 0644) : -ENOMEM;
-        }
-        if (k < 0) {
-                log_error_errno(k, "execution %s: cannot write %s/input.json: %m", x->id, r->dir);
-                run_free(r);
-                return k;
         }
         *ret = r;
         return 0;
@@ -139,16 +117,18 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
 void run_free(Run *r) {
         if (!r)
                 return;
+        supervisor_gate_forget(r);
+        supervisor_gate_release(r);
         podman_op_cancel(r->op);
         podman_op_cancel(r->wait_op);
         podman_op_cancel(r->logs_op);
         disarm(&r->iteration_timer);
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
-        disarm(&r->drain_timer);
+        disarm(&r->probe_timer);
         manifest_plan_free(r->plan);
         free(r->input_json);
-        free(r->dir);
+        free(r->feedback_json);
         free(r->container_name);
         free(r->container_id);
         tail_reset(&r->out);
@@ -199,6 +179,7 @@ static int on_flush(sd_event_source *es, uint64_t usec, void *userdata) {
         if (r->out.size + r->err.size != r->flushed_size)
                 flush_output(r, ITERATION_RUNNING, NULL);
         (void) sd_event_source_set_time_relative(es, FLUSH_USEC);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         return 0;
 }
 
@@ -208,6 +189,7 @@ static void on_killed(int k, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->op = NULL;
+        supervisor_count_container_op(r->sup, "kill", k);
         if (k < 0 && !r->wait_done) {
                 /* Could not kill: force-remove it (which kills) once the wait gives up. */
                 run_log(r, LOG_WARNING, "kill of %s failed: %s", strempty(r->container_id),
@@ -230,14 +212,21 @@ static void run_kill(Run *r, const char *reason) {
         if (!r->container_id || r->op)
                 return;
         run_log(r, LOG_INFO, "killing container %s (%s)", r->container_id, reason);
-        if (podman_container_kill_async(r->sup->podman, r->container_id, SIGKILL, on_killed, r, &r->op) < 0)
+        if (podman_container_kill_async(r->sup->podman, r->container_id, NULL, on_killed, r, &r->op) < 0)
                 r->op = NULL;
+}
+
+static bool overall_deadline_passed(Run *r) {
+        return r->started_realtime &&
+               now_rt() + USEC_PER_SEC / 2 >= r->started_realtime + r->plan->timeout_secs * USEC_PER_SEC;
 }
 
 static int on_iteration_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->iteration_timer = sd_event_source_disable_unref(r->iteration_timer);
+        if (overall_deadline_passed(r))
+                r->overall_timeout = true; /* both deadlines at once: the execution's wins */
         run_log(r, LOG_NOTICE, "iteration %u hit its timeout of %" PRIu64 " s", r->iteration,
                 r->plan->iteration_timeout_secs);
         run_kill(r, REASON_TIMEOUT);
@@ -263,54 +252,155 @@ static void iteration_error(Run *r, const char *what, const Error *e) {
         set_first(&r->error_reason, m ? m : what);
 }
 
-static int on_log_data(int stream, const char *p, size_t n, void *userdata) {
+static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userdata) {
         Run *r = userdata;
 
-        return tail_append(stream == 2 ? &r->err : &r->out, p, n);
+        return tail_append(stream == PODMAN_STREAM_STDERR ? &r->err : &r->out, p, n);
 }
 
-static void on_logs_done(int k, const Error *e, void *userdata) {
+static void on_logs_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        /* The follow stream ended by itself (the container stopped): the wait decides. */
+        r->logs_op = NULL;
+        if (k < 0)
+                run_log(r, LOG_DEBUG, "log stream of %s ended: %s", strempty(r->container_id),
+                        e ? e->message : "");
+}
+
+static void on_final_logs(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->logs_op = NULL;
         r->logs_done = true;
         if (k < 0)
-                run_log(r, LOG_WARNING, "log stream of %s ended: %s", strempty(r->container_id),
+                run_log(r, LOG_WARNING, "cannot read the logs of %s: %s", strempty(r->container_id),
                         e ? e->message : "");
-        if (r->wait_done)
-                run_collect(r);
+        run_collect(r);
 }
 
-static int on_drain_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
-        Run *r = userdata;
+static void run_read_final_logs(Run *r) {
+        PodmanLogOptions lo = {
+                .follow = false,
+                .max_bytes = 4096, /* we keep our own tail through on_chunk */
+                .on_chunk = on_log_data,
+                .chunk_userdata = r,
+        };
 
-        r->drain_timer = sd_event_source_disable_unref(r->drain_timer);
+        /* The followed stream may lag behind the exit: read the whole output once more, now
+         * that it is complete, instead of waiting for the stream to notice. */
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
+        if (r->started && r->container_id) {
+                tail_reset(&r->out);
+                tail_reset(&r->err);
+                r->logs_done = false;
+                if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_final_logs, r,
+                                                &r->logs_op) >= 0)
+                        return;
+                r->logs_op = NULL;
+        }
         r->logs_done = true;
         run_collect(r);
+}
+
+static void run_issue_wait(Run *r);
+
+static int on_probe_retry(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+        run_issue_wait(r);
         return 0;
 }
 
-static void on_wait(int k, int exit_code, const Error *e, void *userdata) {
+/* Podman's wait sometimes answers exit code -1 for a container that just exited, before
+ * the engine recorded its code: ask inspect, and wait again while it still runs. */
+static void on_exit_probe(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->op = NULL;
+        if (k >= 0 && ct && (ct->status == PODMAN_STATUS_EXITED || ct->status == PODMAN_STATUS_DEAD) &&
+            ct->exit_code >= 0) {
+                r->exit_code = (int) ct->exit_code;
+                if (ct->oom_killed)
+                        set_first(&r->kill_reason, REASON_OOM);
+                run_read_final_logs(r);
+                return;
+        }
+        if (k >= 0 && r->wait_retries < 20) {
+                r->wait_retries++;
+                r->wait_done = false;
+                (void) sd_event_add_time_relative(r->sup->event, &r->probe_timer, CLOCK_MONOTONIC,
+                                                  100 * USEC_PER_MSEC, 0, on_probe_retry, r);
+                return;
+        }
+        if (k < 0)
+                iteration_error(r, "inspect", e);
+        run_read_final_logs(r);
+}
+
+static void on_wait(int k, int64_t exit_code, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->wait_op = NULL;
         r->wait_done = true;
-        if (k < 0)
+        if (r->phase != PHASE_RUNNING && r->phase != PHASE_START)
+                return;
+        if (k < 0) {
                 iteration_error(r, "wait", e);
-        else
-                r->exit_code = exit_code;
-        disarm(&r->iteration_timer);
-        if (!r->started || r->logs_done || !r->logs_op) {
-                if (r->phase == PHASE_RUNNING || r->phase == PHASE_START)
-                        run_collect(r);
+                disarm(&r->iteration_timer);
+                run_read_final_logs(r);
                 return;
         }
-        /* Logs still flowing: give them a moment to drain, then collect. */
-        disarm(&r->drain_timer);
-        (void) sd_event_add_time_relative(r->sup->event, &r->drain_timer, CLOCK_MONOTONIC, LOG_DRAIN_USEC, 0,
-                                          on_drain_timeout, r);
+        r->exit_code = (int) exit_code;
+        if (exit_code < 0 && r->container_id && !r->op) {
+                if (podman_container_inspect_async(r->sup->podman, r->container_id, on_exit_probe, r,
+                                                   &r->op) >= 0)
+                        return;
+                r->op = NULL;
+        }
+        disarm(&r->iteration_timer);
+        run_read_final_logs(r);
+}
+
+static void run_issue_wait(Run *r) {
+        int k;
+
+        k = podman_container_wait_async(r->sup->podman, r->container_id,
+                                        (r->plan->timeout_secs + 300) * USEC_PER_SEC, on_wait, r,
+                                        &r->wait_op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "cannot issue wait: %s", strerror(-k));
+                r->wait_op = NULL;
+                on_wait(k, -1, &e, r);
+        }
+}
+
+/* Follow a started container: wait for its exit (condition not-running: Podman answers with
+ * the recorded exit code even when it already exited, so starting first misses nothing;
+ * waiting before start is racy on Podman 4.3, see podman.h) and stream its logs. */
+static void run_follow(Run *r) {
+        PodmanLogOptions lo = {
+                .follow = true,
+                .max_bytes = 4096, /* we keep our own tail through on_chunk */
+                .timeout_usec = (r->plan->timeout_secs + 300) * USEC_PER_SEC,
+                .on_chunk = on_log_data,
+                .chunk_userdata = r,
+        };
+        int k;
+
+        r->phase = PHASE_RUNNING;
+        r->wait_retries = 0;
+        k = podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_logs_done, r, &r->logs_op);
+        if (k < 0) {
+                r->logs_op = NULL;
+                r->logs_done = true;
+        }
+        run_issue_wait(r);
+        if (r->kill_reason && r->phase == PHASE_RUNNING) /* a timeout or cancel came while starting */
+                run_kill(r, r->kill_reason);
 }
 
 static void on_started(int k, const Error *e, void *userdata) {
@@ -318,64 +408,58 @@ static void on_started(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
+        supervisor_count_container_op(r->sup, "start", k);
         if (k < 0) {
                 iteration_error(r, "start", e);
-                podman_op_cancel(r->wait_op);
-                r->wait_op = NULL;
-                r->wait_done = true;
+                r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
         }
         r->started = true;
-        r->phase = PHASE_RUNNING;
         q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_RUNNING);
         if (q < 0)
                 run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id,
                         strerror(-q));
+        flush_output(r, ITERATION_RUNNING, NULL); /* the iteration shows its container from now on */
         run_emit(r, EVENT_CONTAINER_STARTED, NULL);
-        q = podman_container_logs_async(r->sup->podman, r->container_id, true, on_log_data, on_logs_done, r,
-                                        &r->logs_op);
-        if (q < 0) {
-                r->logs_op = NULL;
-                r->logs_done = true;
-        }
-        if (r->wait_done)
-                on_wait(0, r->exit_code, NULL, r); /* exited before we got here */
-        if (r->cancel_requested)
-                run_kill(r, REASON_CANCELLED);
+        run_follow(r);
 }
 
-/* Attach to a container that exists: wait (before start), then start unless it ran. */
-static void run_attach(Run *r, bool needs_start) {
+static void run_gated_start(Run *r) {
         int k;
 
-        r->wait_done = r->logs_done = r->started = false;
-        k = podman_container_wait_async(r->sup->podman, r->container_id, 0, on_wait, r, &r->wait_op);
-        if (k < 0) {
-                Error e = ERROR_INIT;
-                error_set(&e, k, "cannot issue wait: %s", strerror(-k));
-                iteration_error(r, "wait", &e);
-                r->wait_op = NULL;
-                r->wait_done = true;
+        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
+                supervisor_gate_release(r);
+                r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
         }
+        k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_started(k, &e, r);
+        }
+}
+
+/* Attach to a container that exists: start it unless it ran, then follow it. */
+static void run_attach(Run *r, bool needs_start) {
+        r->wait_done = r->logs_done = r->started = false;
         arm_timer(r, &r->iteration_timer,
                   r->iteration_started_realtime + r->plan->iteration_timeout_secs * USEC_PER_SEC,
                   on_iteration_timeout);
+        disarm(&r->flush_timer);
         (void) sd_event_add_time_relative(r->sup->event, &r->flush_timer, CLOCK_MONOTONIC, FLUSH_USEC, 0,
                                           on_flush, r);
-        if (needs_start) {
-                r->phase = PHASE_START;
-                k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
-                if (k < 0) {
-                        Error e = ERROR_INIT;
-                        error_set(&e, k, "%s", strerror(-k));
-                        r->op = NULL;
-                        on_started(k, &e, r);
-                }
-        } else
-                on_started(0, NULL, r);
+        if (!needs_start) {
+                r->started = true;
+                run_follow(r);
+                return;
+        }
+        r->phase = PHASE_START;
+        supervisor_gate(r->sup, r, run_gated_start);
 }
 
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
@@ -383,6 +467,8 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
+        supervisor_count_container_op(r->sup, "create", k);
         if (k < 0) {
                 iteration_error(r, "create", e);
                 r->wait_done = r->logs_done = true;
@@ -444,20 +530,30 @@ static int build_env(Run *r, char ***ret) {
 
 static void run_iteration_step_create(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *bind = NULL;
+        _cleanup_free_ char *user = NULL;
         ExecutionStatus status = EXECUTION_RUNNING;
-        PodmanCreateSpec spec;
+        PodmanContainerSpec spec;
+        PodmanFile files[2];
+        size_t n_files = 0;
         Error e = ERROR_INIT;
-        char iter[16];
         int k;
 
+        if (r->kill_reason) { /* timed out or cancelled while queued */
+                supervisor_gate_release(r);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
         r->phase = PHASE_CREATE;
         free(r->container_name);
-        r->container_name = asprintf_safe("aegis-%s-%u", r->id, r->iteration);
-        if (!r->container_name || build_env(r, &env) < 0) {
+        r->container_name = NULL;
+        k = podman_container_name(r->id, r->iteration, &r->container_name);
+        if (k < 0 || build_env(r, &env) < 0) {
+                supervisor_gate_release(r);
                 error_set(&e, -ENOMEM, "out of memory");
                 iteration_error(r, "create", &e);
                 r->wait_done = r->logs_done = true;
+                r->phase = PHASE_DONE;
                 run_collect(r);
                 return;
         }
@@ -472,23 +568,45 @@ static void run_iteration_step_create(Run *r) {
                 run_collect(r);
                 return;
         }
-        if (r->iteration == 1 || !r->started_realtime) {
+        if (!r->started_realtime) {
                 k = store_execution_set_status(r->sup->store, r->id, status, NULL);
-                if (k >= 0 && !r->started_realtime) {
-                        r->started_realtime = now_rt();
-                        run_emit(r, EVENT_EXECUTION_STARTED, json_object_new_object());
-                }
+                if (k < 0)
+                        run_log(r, LOG_WARNING, "cannot record running: %s (%s)", strerror(-k),
+                                store_last_error(r->sup->store));
+                r->started_realtime = now_rt();
+                run_emit(r, EVENT_EXECUTION_STARTED, json_object_new_object());
         }
-        snprintf(iter, sizeof iter, "%u", r->iteration);
-        bind = asprintf_safe("%s:%s:ro", r->dir, RUN_DIR_IN_CONTAINER);
-        spec = (PodmanCreateSpec){
-                .name = r->container_name,
-                .plan = r->plan,
+        files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
+                                         .data = r->input_json,
+                                         .size = strlen(r->input_json),
+                                         .mode = 0644,
+                                         .uid = r->plan->uid,
+                                         .gid = r->plan->gid };
+        if (r->iteration > 1 && r->feedback_json)
+                files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/feedback.json",
+                                                 .data = r->feedback_json,
+                                                 .size = strlen(r->feedback_json),
+                                                 .mode = 0644,
+                                                 .uid = r->plan->uid,
+                                                 .gid = r->plan->gid };
+        user = asprintf_safe("%u:%u", r->plan->uid, r->plan->gid);
+        spec = (PodmanContainerSpec){
                 .execution_id = r->id,
                 .iteration = r->iteration,
+                .image = r->plan->image,
+                .cmd = r->plan->command,
                 .env = env,
-                .binds = (const char *[]){ bind, NULL },
-                .network = r->sup->network,
+                .user = user,
+                .workdir = r->plan->workdir,
+                .nano_cpus = r->plan->nano_cpus,
+                .memory_bytes = r->plan->memory_bytes,
+                .pids_limit = r->plan->pids_limit,
+                .network_mode = podman_network_mode(manifest_network_mode_to_string(r->plan->network_mode),
+                                                    r->sup->network),
+                .read_only_rootfs = r->plan->read_only_rootfs,
+                .keep_container_on_failure = r->plan->keep_container_on_failure,
+                .files = files,
+                .n_files = n_files,
         };
         k = podman_container_create_async(r->sup->podman, &spec, on_created, r, &r->op);
         if (k < 0) {
@@ -512,15 +630,17 @@ static void write_feedback(Run *r) {
         json_object_object_add(fb, "reason", r->prev_reason ? json_object_new_string(r->prev_reason) : NULL);
         json_object_object_add(fb, "stdout_tail", json_object_new_string(strempty(out)));
         json_object_object_add(fb, "stderr_tail", json_object_new_string(strempty(err)));
-        if (write_json_file(r, "feedback.json", fb) < 0)
-                run_log(r, LOG_WARNING, "cannot write feedback.json");
+        free(r->feedback_json);
+        r->feedback_json = strdup(
+                json_object_to_json_string_ext(fb, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(fb);
 }
 
-static void on_image(int k, const Error *e, void *userdata) {
+static void on_image(int k, const PodmanImage *image, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->op = NULL;
+        supervisor_count_container_op(r->sup, "image", k);
         if (k < 0) {
                 /* An image that cannot be had will not appear on retry: end the execution. */
                 _cleanup_free_ char *m =
@@ -545,7 +665,7 @@ static void on_image(int k, const Error *e, void *userdata) {
                 run_collect(r);
                 return;
         }
-        run_iteration_step_create(r);
+        supervisor_gate(r->sup, r, run_iteration_step_create);
 }
 
 void run_next_iteration(Run *r) {
@@ -555,7 +675,7 @@ void run_next_iteration(Run *r) {
                 run_finish(r, EXECUTION_CANCELLED, REASON_CANCELLED);
                 return;
         }
-        if (r->overall_timeout) {
+        if (r->overall_timeout || overall_deadline_passed(r)) {
                 run_finish(r, EXECUTION_FAILED, REASON_TIMEOUT);
                 return;
         }
@@ -593,13 +713,14 @@ void run_next_iteration(Run *r) {
                                                 json_object_new_int64(r->plan->max_iterations));
                          p;
                  }));
-        k = podman_image_ensure_async(r->sup->podman, r->plan->image, r->plan->pull_policy,
-                                      r->sup->opts.image_pull_timeout_usec, on_image, r, &r->op);
+        k = podman_image_ensure_async(r->sup->podman, r->plan->image,
+                                      (PodmanPullPolicy) r->plan->pull_policy,
+                                      r->sup->opts.image_pull_timeout_usec, NULL, on_image, r, &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
                 r->op = NULL;
-                on_image(k, &e, r);
+                on_image(k, NULL, &e, r);
         }
 }
 
@@ -607,23 +728,13 @@ void run_next_iteration(Run *r) {
 
 static void run_decide(Run *r);
 
-static void on_inspected(int k, const PodmanContainerInfo *info, const Error *e, void *userdata) {
-        Run *r = userdata;
-
-        r->op = NULL;
-        if (k >= 0 && info && info->oom_killed && !r->kill_reason)
-                set_first(&r->kill_reason, REASON_OOM);
-        run_cleanup_container(r);
-}
-
 static void run_collect(Run *r) {
-        int k;
-
         if (r->phase == PHASE_COLLECT || r->phase == PHASE_REMOVE)
                 return;
+        supervisor_gate_forget(r);
         disarm(&r->iteration_timer);
         disarm(&r->flush_timer);
-        disarm(&r->drain_timer);
+        disarm(&r->probe_timer);
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
         if (!r->container_id && r->phase != PHASE_CREATE) {
@@ -634,14 +745,11 @@ static void run_collect(Run *r) {
         }
         r->phase = PHASE_COLLECT;
         if (r->container_id && r->started && !r->kill_reason && r->exit_code == 137 &&
-            r->plan->memory_bytes > 0) {
-                /* SIGKILL we did not send: find out whether the kernel's OOM killer did. */
-                podman_op_cancel(r->op);
-                k = podman_container_inspect_async(r->sup->podman, r->container_id, on_inspected, r, &r->op);
-                if (k >= 0)
-                        return;
-                r->op = NULL;
-        }
+            r->plan->memory_bytes > 0)
+                /* SIGKILL that we did not send, under a memory limit: the kernel's OOM killer.
+                 * (Podman's State.OOMKilled stays false with cgroups v1 + runc, so inspect
+                 * cannot be relied on; when it does say so, on_exit_probe took it already.) */
+                set_first(&r->kill_reason, REASON_OOM);
         run_cleanup_container(r);
 }
 
@@ -654,6 +762,8 @@ static void on_removed(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
+        supervisor_count_container_op(r->sup, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && k != -ENOENT)
                 run_log(r, LOG_WARNING, "cannot remove container %s: %s (the reaper will retry)",
                         strempty(r->container_id ? r->container_id : r->container_name),
@@ -667,10 +777,22 @@ static void on_removed(int k, const Error *e, void *userdata) {
         run_decide(r);
 }
 
+static void run_gated_remove(Run *r) {
+        const char *what = r->container_id ? r->container_id : r->container_name;
+        int k;
+
+        k = podman_container_remove_async(r->sup->podman, what, on_removed, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_removed(k, &e, r);
+        }
+}
+
 /* The guard: every path after the container row was written ends here. */
 static void run_cleanup_container(Run *r) {
         const char *what = r->container_id ? r->container_id : r->container_name;
-        int k;
 
         r->phase = PHASE_REMOVE;
         podman_op_cancel(r->op);
@@ -686,13 +808,7 @@ static void run_cleanup_container(Run *r) {
                 run_decide(r);
                 return;
         }
-        k = podman_container_remove_async(r->sup->podman, what, true, on_removed, r, &r->op);
-        if (k < 0) {
-                Error e = ERROR_INIT;
-                error_set(&e, k, "%s", strerror(-k));
-                r->op = NULL;
-                on_removed(k, &e, r);
-        }
+        supervisor_gate(r->sup, r, run_gated_remove);
 }
 
 static void run_decide(Run *r) {
@@ -723,6 +839,9 @@ static void run_decide(Run *r) {
                 status = ok > 0 ? ITERATION_SUCCEEDED : ITERATION_FAILED;
         }
         flush_output(r, status, reason);
+        if (r->sup->m_iterations)
+                (void) metric_add(r->sup->m_iterations, METRIC_LABELS(iteration_status_to_string(status)),
+                                  1);
         p = json_object_new_object();
         json_object_object_add(p, "status", json_object_new_string(iteration_status_to_string(status)));
         json_object_object_add(p, "exit_code", json_object_new_int(r->exit_code));
@@ -764,6 +883,12 @@ static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
         if (k < 0 && k != -EALREADY)
                 run_log(r, LOG_ERR, "cannot record the end of the execution: %s (%s)", strerror(-k),
                         store_last_error(r->sup->store));
+        if (r->sup->m_executions)
+                (void) metric_add(r->sup->m_executions, METRIC_LABELS(execution_status_to_string(status)),
+                                  1);
+        if (r->sup->m_duration && r->started_realtime)
+                (void) metric_observe(r->sup->m_duration, NULL,
+                                      (double) (now_rt() - r->started_realtime) / 1e6);
         p = json_object_new_object();
         json_object_object_add(p, "status", json_object_new_string(execution_status_to_string(status)));
         if (reason)
@@ -771,15 +896,6 @@ static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
         run_emit(r, EVENT_EXECUTION_FINISHED, p);
         run_log(r, status == EXECUTION_COMPLETED ? LOG_INFO : LOG_NOTICE, "execution %s%s%s",
                 execution_status_to_string(status), reason ? ": " : "", strempty(reason));
-        if (r->dir) {
-                _cleanup_free_ char *a = path_join(r->dir, "input.json"),
-                                    *b = path_join(r->dir, "feedback.json");
-                if (a)
-                        (void) unlink(a);
-                if (b)
-                        (void) unlink(b);
-                (void) rmdir(r->dir);
-        }
         supervisor_run_finished(r->sup, r);
 }
 
@@ -802,7 +918,7 @@ void run_abandon(Run *r) {
 
 /* ---- re-attach after a restart ---- */
 
-static void on_reattach_inspected(int k, const PodmanContainerInfo *info, const Error *e, void *userdata) {
+static void on_reattach_inspected(int k, const PodmanContainer *info, const Error *e, void *userdata) {
         Run *r = userdata;
         int q;
 
@@ -829,11 +945,14 @@ static void on_reattach_inspected(int k, const PodmanContainerInfo *info, const 
         r->container_id = strdup(info->id);
         run_emit(r, EVENT_CONTAINER_REATTACHED, ({
                          json_object *p = json_object_new_object();
-                         json_object_object_add(p, "state", json_object_new_string(strempty(info->state)));
+                         json_object_object_add(
+                                 p, "state",
+                                 json_object_new_string(podman_container_status_to_string(info->status)));
                          p;
                  }));
-        run_log(r, LOG_INFO, "re-attached to container %s (%s)", info->id, strempty(info->state));
-        run_attach(r, streq(info->state, "created") || streq(info->state, "configured"));
+        run_log(r, LOG_INFO, "re-attached to container %s (%s)", info->id,
+                podman_container_status_to_string(info->status));
+        run_attach(r, info->status == PODMAN_STATUS_CREATED);
 }
 
 void run_reattach(Run *r, const StoreExecution *x) {

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "manifest.h"
+#include "metrics.h"
 #include "supervisor.h"
 
 /* A bounded tail of a byte stream: keeps the last `cap` bytes. */
@@ -36,7 +37,7 @@ struct Run {
         char id[UUID_STRING_MAX];
         ManifestPlan *plan;
         char *input_json;
-        char *dir; /* state_dir/executions/<id>: input.json, feedback.json */
+        char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
         RunPhase phase;
         uint64_t started_realtime; /* when the execution started running */
@@ -59,6 +60,11 @@ struct Run {
         bool lost_claim; /* another node owns it now: touch nothing */
         char *error_reason; /* an infrastructure error ended the iteration */
 
+        /* The gate (see supervisor_gate). */
+        void (*gate_fn)(Run *r);
+        Run *gate_next;
+        bool gate_queued, holds_gate;
+
         /* Feedback of the previous iteration. */
         int prev_exit_code;
         char *prev_reason;
@@ -66,7 +72,8 @@ struct Run {
         sd_event_source *iteration_timer;
         sd_event_source *overall_timer;
         sd_event_source *flush_timer;
-        sd_event_source *drain_timer;
+        sd_event_source *probe_timer;
+        unsigned wait_retries;
 };
 
 struct SupervisorListener {
@@ -91,7 +98,25 @@ struct Supervisor {
         sd_event_source *heartbeat_timer;
         sd_event_source *kick_event;
         bool running;
+        /* Podman serialises creates, starts and removals on its storage lock: with 50 at
+         * once, the last would wait past any sane per-call bound. Only this many are in
+         * flight; the rest queue here, in order. */
+        unsigned gate_busy;
+        Run *gate_head, *gate_tail;
+        sd_event_source *gate_event;
+        struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
 };
+
+#define SUPERVISOR_GATE_MAX 3
+/* Runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations are in flight, else
+ * when one is released. fn must lead to supervisor_gate_release(r) exactly once. */
+void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r));
+void supervisor_gate_release(Run *r);
+/* Leaves the queue (run ending or changing course while waiting). */
+void supervisor_gate_forget(Run *r);
+
+/* Metrics (no-ops before supervisor_register_metrics). */
+void supervisor_count_container_op(Supervisor *s, const char *op, int r);
 
 /* run.c */
 int run_new(Supervisor *s, const StoreExecution *x, Run **ret);

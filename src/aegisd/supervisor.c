@@ -109,6 +109,75 @@ void run_emit(Run *r, const char *type, json_object *payload) {
                 run_log(r, LOG_WARNING, "cannot record event %s: %s", type, strerror(-k));
 }
 
+void supervisor_gate_forget(Run *r) {
+        Supervisor *s = r->sup;
+        Run **p;
+
+        if (!r->gate_queued)
+                return;
+        for (p = &s->gate_head; *p; p = &(*p)->gate_next)
+                if (*p == r) {
+                        *p = r->gate_next;
+                        break;
+                }
+        s->gate_tail = NULL;
+        for (Run *q = s->gate_head; q; q = q->gate_next)
+                s->gate_tail = q;
+        r->gate_next = NULL;
+        r->gate_queued = false;
+        r->gate_fn = NULL;
+}
+
+static int on_gate(sd_event_source *es, void *userdata) {
+        Supervisor *s = userdata;
+
+        while (s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
+                Run *r = s->gate_head;
+                void (*fn)(Run *) = r->gate_fn;
+
+                s->gate_head = r->gate_next;
+                if (!s->gate_head)
+                        s->gate_tail = NULL;
+                r->gate_next = NULL;
+                r->gate_queued = false;
+                r->gate_fn = NULL;
+                r->holds_gate = true;
+                s->gate_busy++;
+                fn(r);
+        }
+        /* Either the queue is empty or the gate is full: a release turns this on again. */
+        (void) sd_event_source_set_enabled(es, SD_EVENT_OFF);
+        return 0;
+}
+
+void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r)) {
+        supervisor_gate_forget(r);
+        if (!s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
+                r->holds_gate = true;
+                s->gate_busy++;
+                fn(r);
+                return;
+        }
+        r->gate_fn = fn;
+        r->gate_queued = true;
+        if (s->gate_tail)
+                s->gate_tail->gate_next = r;
+        else
+                s->gate_head = r;
+        s->gate_tail = r;
+}
+
+void supervisor_gate_release(Run *r) {
+        Supervisor *s = r->sup;
+
+        if (!r->holds_gate)
+                return;
+        r->holds_gate = false;
+        s->gate_busy--;
+        if (s->gate_head && s->gate_event)
+                (void) sd_event_source_set_enabled(s->gate_event, SD_EVENT_ON);
+}
+
 void supervisor_run_finished(Supervisor *s, Run *r) {
         run_list_remove(s, r);
         s->n_runs--;
@@ -120,6 +189,8 @@ static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
         Run *r;
         int k;
 
+        if (supervisor_find_run(s, x->id))
+                return 0; /* already ours and running here: never twice */
         k = run_new(s, x, &r);
         if (k < 0) {
                 _cleanup_free_ char *m = asprintf_safe("cannot start: %s", strerror(-k));
@@ -215,6 +286,7 @@ static int on_poll(sd_event_source *es, uint64_t usec, void *userdata) {
 
         supervisor_poll(s);
         (void) sd_event_source_set_time_relative(es, s->opts.poll_usec);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         return 0;
 }
 
@@ -255,6 +327,7 @@ static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
                 }
         }
         (void) sd_event_source_set_time_relative(es, s->opts.lease_usec / 3);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
         return 0;
 }
 
@@ -312,7 +385,11 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
         if (k < 0)
                 return error_set_field(e, k, "state_dir", "cannot keep the node id in %s: %s", s->state_dir,
                                        strerror(-k));
-        k = sd_event_add_defer(event, &s->kick_event, on_kick, s);
+        k = sd_event_add_defer(event, &s->gate_event, on_gate, s);
+        if (k >= 0)
+                k = sd_event_source_set_enabled(s->gate_event, SD_EVENT_OFF);
+        if (k >= 0)
+                k = sd_event_add_defer(event, &s->kick_event, on_kick, s);
         if (k >= 0)
                 k = sd_event_source_set_enabled(s->kick_event, SD_EVENT_OFF);
         if (k < 0)
@@ -337,6 +414,7 @@ Supervisor *supervisor_free(Supervisor *s) {
                 free(l);
         }
         s->kick_event = sd_event_source_disable_unref(s->kick_event);
+        s->gate_event = sd_event_source_disable_unref(s->gate_event);
         sd_event_unref(s->event);
         free(s->state_dir);
         free(s->network);
@@ -456,4 +534,41 @@ const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_
         *ret_iteration = r->iteration;
         *ret_len = r->out.size;
         return tail_str(&r->out);
+}
+
+int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
+        static const char *const status_labels[] = { "status", NULL },
+                                 *const result_labels[] = { "result", NULL },
+                                 *const op_labels[] = { "op", "result", NULL };
+        static const double buckets[] = { 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600 };
+        int k;
+
+        k = metrics_register(reg, METRIC_COUNTER, "aegis_executions_total",
+                             "Executions finished, by status.", status_labels, NULL, 0, &s->m_executions);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_GAUGE, "aegis_execution_active",
+                                     "Executions running on this node now.", NULL, NULL, 0, &s->m_active);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_HISTOGRAM, "aegis_execution_duration_seconds",
+                                     "Wall time of finished executions, from start to end.", NULL, buckets,
+                                     ELEMENTSOF(buckets), &s->m_duration);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iterations_total",
+                                     "Iterations finished, by result.", result_labels, NULL, 0,
+                                     &s->m_iterations);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_container_operations_total",
+                                     "Podman operations on agent containers, by operation and result.",
+                                     op_labels, NULL, 0, &s->m_container_ops);
+        return k;
+}
+
+void supervisor_update_metrics(Supervisor *s) {
+        if (s->m_active)
+                (void) metric_set(s->m_active, NULL, s->n_runs);
+}
+
+void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
+        if (s->m_container_ops)
+                (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
 }

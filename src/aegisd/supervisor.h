@@ -93,6 +93,14 @@ int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listen
                       SupervisorListener **ret);
 void supervisor_unlisten(Supervisor *s, SupervisorListener *l);
 
+/* Registers aegis_executions_total{status}, aegis_execution_active,
+ * aegis_execution_duration_seconds, aegis_iterations_total{result} and
+ * aegis_container_operations_total{op,result}; the supervisor keeps them current. */
+struct MetricsRegistry;
+int supervisor_register_metrics(Supervisor *s, struct MetricsRegistry *reg);
+/* Sets the gauges (called before each scrape). */
+void supervisor_update_metrics(Supervisor *s);
+
 /* The live stdout+stderr of the running iteration of a local execution ("" when none);
  * borrowed until the next loop turn. */
 const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_iteration, size_t *ret_len);

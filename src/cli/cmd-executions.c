@@ -222,8 +222,8 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         f->max_iterations = json_int(j, "max_iterations", f->max_iterations);
         if (startswith(type, "execution") && status)
                 snprintf(f->status, sizeof f->status, "%s", status);
-        snprintf(f->last, sizeof f->last, "%s%s%s", msg ? msg : type, reason && !msg ? ": " : "",
-                 reason && !msg ? reason : "");
+        snprintf(f->last, sizeof f->last, "%s%s%s%s%s", msg ? msg : type, status && !msg ? " " : "",
+                 status && !msg ? status : "", reason && !msg ? ": " : "", reason && !msg ? reason : "");
         if (!f->cli->quiet) {
                 if (f->tty) {
                         /* Iteration results stay on screen; the rest only updates the line. */

@@ -17,7 +17,7 @@ done
 check "50 executions accepted" test "$(printf '%s\n' "${ids[@]}" | grep -c '^[0-9a-f-]\{36\}$')" = 50
 
 slow=0 probes=0 max_ms=0
-deadline=$(( $(date +%s) + 240 ))
+deadline=$(( $(date +%s) + 600 ))
 while [ "$(date +%s)" -lt "$deadline" ]; do
         t="$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$AEGIS_URL/health")"
         probes=$((probes + 1))

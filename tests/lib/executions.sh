@@ -17,13 +17,15 @@
 #   assert_no_managed_containers    no container labelled aegis.managed=true remains
 
 aegisd_start() {
-        local name="${1:-a}" extra="${2:-}" port dir
+        local name="${1:-a}" extra="${2:-}" port mport dir
         port="$(free_port)"
+        mport="$(free_port)"
         dir="$SCRATCH/aegisd-$name"
         mkdir -p "$dir/state"
         cat >"$dir/config.yaml" <<YAML
 api:
   listen: "127.0.0.1:$port"
+  metrics_listen: "127.0.0.1:$mport"
 ${AEGIS_API_EXTRA:-}
 runtime:
   container_socket_path: "$PODMAN_SOCK"

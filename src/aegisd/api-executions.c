@@ -1,0 +1,626 @@
+/* api-executions.c — /v1/executions: submit, list, get, logs (followable), events (SSE:
+ * history, then live), cancel, delete.
+ *
+ * Bodies: {"manifest": <YAML text or object>, "input": <any>}, the raw manifest with
+ * Content-Type: application/yaml, or the reference's {"agent_id", "input",
+ * "context_overrides"}. Answers 202 {"execution_id", "status", "warnings"}. Errors are
+ * {"error", "field"}: manifest errors 400 with the manifest's line, unknown ids 404, state
+ * conflicts 409; the HTTP layer answers 413 beyond api.max_body_bytes.
+ *
+ * Streams read the store, so they work whichever node runs the execution: a local event
+ * wakes them at once, a timer catches events written by other nodes. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "executions.h"
+#include "log.h"
+#include "manifest.h"
+#include "util.h"
+
+#define STREAM_POLL_USEC (500 * USEC_PER_MSEC)
+#define LOG_POLL_USEC (500 * USEC_PER_MSEC)
+
+char *api_timestamp(uint64_t usec) {
+        char buf[TIMESTAMP_MAX];
+
+        if (usec == 0)
+                return NULL;
+        return strdup(format_timestamp(buf, sizeof buf, usec));
+}
+
+static void add_time(json_object *o, const char *key, uint64_t usec) {
+        _cleanup_free_ char *t = api_timestamp(usec);
+
+        json_object_object_add(o, key, t ? json_object_new_string(t) : NULL);
+}
+
+static void add_str(json_object *o, const char *key, const char *v) {
+        json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+bool api_content_is_yaml(HttpRequest *r) {
+        const char *ct = http_request_header(r, "Content-Type");
+
+        return ct && (startswith(ct, "application/yaml") || startswith(ct, "application/x-yaml") ||
+                      startswith(ct, "text/yaml") || startswith(ct, "text/x-yaml"));
+}
+
+int api_parse_json_body(HttpRequest *r, json_object **ret) {
+        const char *body;
+        json_tokener *tok;
+        json_object *j;
+        size_t n;
+
+        body = http_request_body(r, &n);
+        if (n == 0)
+                return http_respond_error(r, 400, NULL, "the request has no body: send a JSON object"),
+                       -EINVAL;
+        tok = json_tokener_new_ex(64);
+        if (!tok)
+                return -ENOMEM;
+        j = json_tokener_parse_ex(tok, body, (int) n + 1);
+        if (!j || json_tokener_get_error(tok) != json_tokener_success) {
+                http_respond_error(r, 400, NULL, "the request body is not JSON: %s",
+                                   json_tokener_error_desc(json_tokener_get_error(tok)));
+                json_object_put(j);
+                json_tokener_free(tok);
+                return -EINVAL;
+        }
+        json_tokener_free(tok);
+        if (!json_object_is_type(j, json_type_object)) {
+                json_object_put(j);
+                return http_respond_error(r, 400, NULL, "the request body must be a JSON object"), -EINVAL;
+        }
+        *ret = j;
+        return 0;
+}
+
+int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, const char *id) {
+        if (k == -ENOENT)
+                return http_respond_error(r, 404, NULL, "no %s %s", what, strempty(id));
+        log_error("store: %s %s: %s (%s)", what, strempty(id), strerror(-k), store_last_error(s));
+        return http_respond_error(r, k == -ECONNRESET || k == -EBUSY ? 503 : 500, NULL, "database error: %s",
+                                  store_last_error(s)[0] ? store_last_error(s) : strerror(-k));
+}
+
+static json_object *warnings_json(char **warnings) {
+        json_object *a = json_object_new_array();
+
+        for (char **w = warnings; w && *w; w++)
+                json_object_array_add(a, json_object_new_string(*w));
+        return a;
+}
+
+int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *agent_id,
+               const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        StoreExecution ex = { 0 };
+        Error e = ERROR_INIT;
+        json_object *answer;
+        int k;
+
+        k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
+        if (k < 0) {
+                if (!e.http_status)
+                        e.http_status = k == -ENOMEM ? 500 : (k == -E2BIG || k == -EMSGSIZE) ? 413 : 400;
+                if (!e.field[0])
+                        snprintf(e.field, sizeof e.field, "manifest");
+                return http_respond_error_from(r, &e);
+        }
+        canonical = manifest_plan_to_json_string(plan);
+        if (!canonical)
+                return -ENOMEM;
+        ex.agent_id = (char *) agent_id;
+        ex.agent_name = (char *) (agent_name ? agent_name : plan->name);
+        ex.input_json =
+                (char *) (input ? json_object_to_json_string_ext(input, JSON_C_TO_STRING_PLAIN) : "null");
+        ex.manifest_json = canonical;
+        ex.max_iterations = (unsigned) plan->max_iterations;
+        k = store_execution_create(x->store, &ex);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", NULL);
+        (void) supervisor_emit(x->supervisor, ex.id, 0, NULL, EVENT_EXECUTION_CREATED, ({
+                                       json_object *p = json_object_new_object();
+                                       json_object_object_add(p, "status",
+                                                              json_object_new_string("pending"));
+                                       json_object_object_add(p, "max_iterations",
+                                                              json_object_new_int64(plan->max_iterations));
+                                       p;
+                               }));
+        supervisor_kick(x->supervisor);
+        answer = json_object_new_object();
+        json_object_object_add(answer, "execution_id", json_object_new_string(ex.id));
+        json_object_object_add(answer, "status", json_object_new_string("pending"));
+        json_object_object_add(answer, "warnings", warnings_json(plan->warnings));
+        {
+                _cleanup_free_ char *loc = asprintf_safe("/v1/executions/%s", ex.id);
+                if (loc)
+                        (void) http_request_add_header(r, "Location", loc);
+        }
+        k = http_respond_json(r, 202, answer);
+        json_object_put(answer);
+        ex.agent_id = ex.agent_name = ex.input_json = ex.manifest_json = NULL;
+        store_execution_done(&ex);
+        return k;
+}
+
+static int post_execution(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        json_object *body = NULL, *m, *input = NULL, *aid;
+        const char *text;
+        size_t n;
+        int k;
+
+        if (api_content_is_yaml(r)) {
+                text = http_request_body(r, &n);
+                return api_submit(x, r, NULL, NULL, NULL, text, n, "request body");
+        }
+        if (api_parse_json_body(r, &body) < 0)
+                return 0;
+        (void) json_object_object_get_ex(body, "input", &input);
+        if (json_object_object_get_ex(body, "agent_id", &aid) && !json_object_is_type(aid, json_type_null)) {
+                /* The reference's body: run a deployed agent (by id or name). */
+                StoreAgent a = { 0 };
+
+                if (!json_object_is_type(aid, json_type_string)) {
+                        json_object_put(body);
+                        return http_respond_error(r, 400, "agent_id", "agent_id: expected a string");
+                }
+                k = store_agent_get(x->store, json_object_get_string(aid), NULL, &a);
+                if (k == -ENOENT) {
+                        k = http_respond_error(r, 404, "agent_id",
+                                               "no deployed agent \"%s\" (deploy it with POST /v1/agents)",
+                                               json_object_get_string(aid));
+                        json_object_put(body);
+                        return k;
+                }
+                if (k < 0) {
+                        json_object_put(body);
+                        return api_respond_store_error(r, x->store, k, "agent", json_object_get_string(aid));
+                }
+                k = api_submit(x, r, input, a.id, a.name, a.manifest_json, strlen(a.manifest_json), a.name);
+                store_agent_done(&a);
+                json_object_put(body);
+                return k;
+        }
+        if (json_object_object_get_ex(body, "manifest", &m)) {
+                if (json_object_is_type(m, json_type_string)) {
+                        json_object *path;
+                        const char *file = "manifest";
+                        if (json_object_object_get_ex(body, "manifest_path", &path) &&
+                            json_object_is_type(path, json_type_string))
+                                file = json_object_get_string(path);
+                        k = api_submit(x, r, input, NULL, NULL, json_object_get_string(m),
+                                       (size_t) json_object_get_string_len(m), file);
+                } else if (json_object_is_type(m, json_type_object)) {
+                        const char *s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY);
+                        k = api_submit(x, r, input, NULL, NULL, s, strlen(s), "manifest");
+                } else
+                        k = http_respond_error(
+                                r, 400, "manifest",
+                                "manifest: expected the manifest as YAML text or a JSON object");
+                json_object_put(body);
+                return k;
+        }
+        if (json_object_object_get_ex(body, "spec", NULL) ||
+            json_object_object_get_ex(body, "apiVersion", NULL)) {
+                /* The manifest itself, as JSON. */
+                text = http_request_body(r, &n);
+                k = api_submit(x, r, NULL, NULL, NULL, text, n, "request body");
+                json_object_put(body);
+                return k;
+        }
+        json_object_put(body);
+        return http_respond_error(
+                r, 400, "manifest",
+                "manifest: missing; send {\"manifest\": <YAML text or object>, \"input\": …}, "
+                "{\"agent_id\": …}, or the YAML with Content-Type: application/yaml");
+}
+
+static json_object *execution_summary_json(const StoreExecution *e) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "id", json_object_new_string(e->id));
+        json_object_object_add(o, "execution_id", json_object_new_string(e->id));
+        add_str(o, "agent_id", e->agent_id);
+        add_str(o, "agent", e->agent_name);
+        add_str(o, "status", execution_status_to_string(e->status));
+        add_str(o, "reason", e->reason);
+        json_object_object_add(o, "iteration_count", json_object_new_int64(e->iteration));
+        json_object_object_add(o, "max_iterations", json_object_new_int64(e->max_iterations));
+        add_time(o, "created_at", e->created_at);
+        add_time(o, "started_at", e->started_at);
+        add_time(o, "finished_at", e->finished_at);
+        return o;
+}
+
+static int list_executions(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
+        _cleanup_free_ char *next = NULL;
+        const char *status = http_request_query(r, "status"), *limit = http_request_query(r, "limit");
+        StoreExecution *list = NULL;
+        json_object *answer, *arr;
+        size_t n = 0;
+        unsigned l;
+        int k;
+
+        if (status) {
+                f.status = execution_status_from_string(status);
+                if (f.status == _EXECUTION_STATUS_INVALID)
+                        return http_respond_error(r, 400, "status",
+                                                  "status: expected pending, running, completed, failed or "
+                                                  "cancelled, got \"%s\"",
+                                                  status);
+        }
+        if (limit) {
+                if (safe_atou(limit, &l) < 0 || l == 0 || l > STORE_LIST_MAX)
+                        return http_respond_error(r, 400, "limit",
+                                                  "limit: expected an integer from 1 to %d, got \"%s\"",
+                                                  STORE_LIST_MAX, limit);
+                f.limit = l;
+        }
+        f.cursor = http_request_query(r, "cursor");
+        f.summary = true;
+        k = store_execution_list(x->store, &f, &list, &n, &next);
+        if (k == -EINVAL && f.cursor)
+                return http_respond_error(r, 400, "cursor", "cursor: not a cursor this server issued");
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "executions", NULL);
+        answer = json_object_new_object();
+        arr = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(arr, execution_summary_json(&list[i]));
+        json_object_object_add(answer, "executions", arr);
+        add_str(answer, "next_cursor", next);
+        store_execution_array_free(list, n);
+        k = http_respond_json(r, 200, answer);
+        json_object_put(answer);
+        return k;
+}
+
+static json_object *iteration_json(const StoreIteration *it) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "number", json_object_new_int64(it->number));
+        add_str(o, "status", iteration_status_to_string(it->status));
+        json_object_object_add(o, "exit_code",
+                               it->exit_code >= 0 ? json_object_new_int(it->exit_code) : NULL);
+        add_str(o, "reason", it->reason);
+        add_str(o, "container_id", it->container_id);
+        add_time(o, "started_at", it->started_at);
+        add_time(o, "finished_at", it->finished_at);
+        return o;
+}
+
+static int get_execution(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        const char *id = http_request_param(r, "id");
+        StoreExecution e = { 0 };
+        StoreIteration *its = NULL;
+        json_object *o, *arr, *m;
+        size_t n = 0;
+        int k;
+
+        k = store_execution_get(x->store, id, &e);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        o = execution_summary_json(&e);
+        json_object_object_add(o, "input", e.input_json ? json_tokener_parse(e.input_json) : NULL);
+        add_str(o, "output", e.output);
+        m = e.manifest_json ? json_tokener_parse(e.manifest_json) : NULL;
+        if (m) {
+                json_object *md, *v;
+                if (json_object_object_get_ex(m, "metadata", &md) &&
+                    json_object_object_get_ex(md, "version", &v))
+                        add_str(o, "agent_version", json_object_get_string(v));
+                json_object_put(m);
+        }
+        k = store_iteration_list(x->store, id, &its, &n);
+        arr = json_object_new_array();
+        for (size_t i = 0; k >= 0 && i < n; i++)
+                json_object_array_add(arr, iteration_json(&its[i]));
+        json_object_object_add(o, "iterations", arr);
+        store_iteration_array_free(its, n);
+        store_execution_done(&e);
+        k = http_respond_json(r, 200, o);
+        json_object_put(o);
+        return k;
+}
+
+static int cancel_execution(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        const char *id = http_request_param(r, "id");
+        Error e = ERROR_INIT;
+        json_object *o;
+        int k;
+
+        k = supervisor_cancel(x->supervisor, id, &e);
+        if (k == -ENOENT)
+                return http_respond_error(r, 404, NULL, "%s", e.message);
+        if (k == -EALREADY)
+                return http_respond_error(r, 409, NULL, "%s", e.message);
+        if (k < 0)
+                return http_respond_error_from(r, &e);
+        o = json_object_new_object();
+        json_object_object_add(o, "execution_id", json_object_new_string(id));
+        json_object_object_add(o, "status", json_object_new_string("cancelling"));
+        k = http_respond_json(r, 202, o);
+        json_object_put(o);
+        return k;
+}
+
+static int delete_execution(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        const char *id = http_request_param(r, "id");
+        int k;
+
+        k = store_execution_delete(x->store, id);
+        if (k == -EBUSY)
+                return http_respond_error(r, 409, NULL, "execution %s has not finished: cancel it first",
+                                          id);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        return http_respond(r, 204, NULL, NULL, 0);
+}
+
+/* ---- streams: SSE events and followed logs ---- */
+
+typedef enum ApiStreamKind {
+        STREAM_EVENTS,
+        STREAM_LOGS,
+} ApiStreamKind;
+
+struct ApiStream {
+        ApiStream *prev, *next;
+        Executions *x;
+        ApiStreamKind kind;
+        HttpStream *stream;
+        char id[UUID_STRING_MAX];
+        uint64_t last_seq; /* events sent */
+        unsigned iteration; /* logs: the iteration being followed */
+        size_t sent_out, sent_err; /* logs: bytes of it already sent */
+        unsigned only_iteration; /* logs: ?iteration=N, 0 = all */
+        SupervisorListener *listener;
+        sd_event_source *timer;
+};
+
+static void stream_free(ApiStream *s) {
+        Executions *x = s->x;
+
+        if (s->prev)
+                s->prev->next = s->next;
+        else if (x->streams == s)
+                x->streams = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        supervisor_unlisten(x->supervisor, s->listener);
+        sd_event_source_disable_unref(s->timer);
+        free(s);
+}
+
+static void stream_finish(ApiStream *s) {
+        http_stream_end(s->stream);
+        stream_free(s);
+}
+
+static void on_stream_closed(void *userdata) {
+        stream_free(userdata);
+}
+
+void api_close_streams(Executions *x) {
+        while (x->streams)
+                stream_finish(x->streams);
+}
+
+/* Sends the events after last_seq; returns 1 when the final event went out. */
+static int events_pump(ApiStream *s) {
+        StoreEvent *evs = NULL;
+        size_t n = 0;
+        bool final = false;
+        int k;
+
+        k = store_event_list(s->x->store, s->id, s->last_seq, 0, &evs, &n);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < n && !final; i++) {
+                char seq[32];
+                snprintf(seq, sizeof seq, "%" PRIu64, evs[i].seq);
+                k = http_stream_sse(s->stream, evs[i].type, seq, evs[i].payload_json);
+                if (k < 0)
+                        break;
+                s->last_seq = evs[i].seq;
+                final = streq(evs[i].type, EVENT_EXECUTION_FINISHED);
+        }
+        store_event_array_free(evs, n);
+        if (k < 0)
+                return k;
+        if (!final) {
+                /* An execution that ended without a final event (deleted rows, old data). */
+                StoreExecution e = { 0 };
+                if (n == 0 && store_execution_get(s->x->store, s->id, &e) >= 0 &&
+                    execution_status_is_terminal(e.status) && e.finished_at &&
+                    now_usec(CLOCK_REALTIME) - e.finished_at > 5 * USEC_PER_SEC)
+                        final = true;
+                store_execution_done(&e);
+        }
+        return final;
+}
+
+/* Sends new stdout/stderr bytes; returns 1 when the execution ended and all was sent. */
+static int logs_pump(ApiStream *s) {
+        StoreExecution e = { 0 };
+        StoreIteration *its = NULL;
+        size_t n = 0;
+        bool terminal;
+        int k;
+
+        k = store_execution_get(s->x->store, s->id, &e);
+        if (k < 0)
+                return k;
+        terminal = execution_status_is_terminal(e.status);
+        store_execution_done(&e);
+        k = store_iteration_list(s->x->store, s->id, &its, &n);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < n; i++) {
+                const StoreIteration *it = &its[i];
+                size_t lo = it->stdout_text ? strlen(it->stdout_text) : 0,
+                       le = it->stderr_text ? strlen(it->stderr_text) : 0;
+
+                if (it->number < s->iteration || (s->only_iteration && it->number != s->only_iteration))
+                        continue;
+                if (it->number > s->iteration) {
+                        s->iteration = it->number;
+                        s->sent_out = s->sent_err = 0;
+                        if (!s->only_iteration)
+                                (void) http_stream_printf(s->stream, "==> iteration %u <==\n", it->number);
+                }
+                if (lo > s->sent_out) {
+                        (void) http_stream_write(s->stream, it->stdout_text + s->sent_out, lo - s->sent_out);
+                        s->sent_out = lo;
+                }
+                if (le > s->sent_err) {
+                        (void) http_stream_write(s->stream, it->stderr_text + s->sent_err, le - s->sent_err);
+                        s->sent_err = le;
+                }
+        }
+        store_iteration_array_free(its, n);
+        return terminal;
+}
+
+static void stream_pump(ApiStream *s) {
+        int k = s->kind == STREAM_EVENTS ? events_pump(s) : logs_pump(s);
+
+        if (k != 0) /* finished, or an error: end the response */
+                stream_finish(s);
+}
+
+static void on_stream_event(const char *execution_id, uint64_t seq, void *userdata) {
+        ApiStream *s = userdata;
+
+        if (s->kind == STREAM_EVENTS && seq <= s->last_seq)
+                return;
+        stream_pump(s);
+}
+
+static int on_stream_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        ApiStream *s = userdata;
+
+        (void) sd_event_source_set_time_relative(es, s->kind == STREAM_EVENTS ? STREAM_POLL_USEC
+                                                                              : LOG_POLL_USEC);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT); /* timers fire once per arming */
+        stream_pump(s); /* may free s (and es with it) */
+        return 0;
+}
+
+static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64_t after_seq,
+                       unsigned iteration) {
+        const char *id = http_request_param(r, "id");
+        StoreExecution e = { 0 };
+        ApiStream *s;
+        int k;
+
+        k = store_execution_get(x->store, id, &e);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        store_execution_done(&e);
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->x = x;
+        s->kind = kind;
+        s->last_seq = after_seq;
+        s->only_iteration = iteration;
+        snprintf(s->id, sizeof s->id, "%s", id);
+        (void) http_request_add_header(r, "Cache-Control", "no-cache");
+        k = http_respond_stream(r, 200,
+                                kind == STREAM_EVENTS ? "text/event-stream" : "text/plain; charset=utf-8",
+                                on_stream_closed, s, &s->stream);
+        if (k < 0) {
+                free(s);
+                return k;
+        }
+        s->next = x->streams;
+        if (x->streams)
+                x->streams->prev = s;
+        x->streams = s;
+        (void) supervisor_listen(x->supervisor, id, on_stream_event, s, &s->listener);
+        (void) sd_event_add_time_relative(x->daemon->event, &s->timer, CLOCK_MONOTONIC,
+                                          kind == STREAM_EVENTS ? STREAM_POLL_USEC : LOG_POLL_USEC,
+                                          USEC_PER_MSEC * 50, on_stream_timer, s);
+        stream_pump(s); /* history first */
+        return 0;
+}
+
+static int execution_events(HttpRequest *r, void *userdata) {
+        const char *last = http_request_header(r, "Last-Event-ID");
+        uint64_t after = 0;
+
+        if (last && safe_atou64(last, &after) < 0)
+                return http_respond_error(r, 400, "Last-Event-ID",
+                                          "Last-Event-ID: expected an event number");
+        return open_stream(userdata, r, STREAM_EVENTS, after, 0);
+}
+
+static int execution_logs(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        const char *follow = http_request_query(r, "follow"), *iter = http_request_query(r, "iteration");
+        const char *id = http_request_param(r, "id");
+        StoreIteration *its = NULL;
+        unsigned only = 0;
+        size_t n = 0;
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+        int k;
+
+        if (iter && (safe_atou(iter, &only) < 0 || only == 0))
+                return http_respond_error(r, 400, "iteration",
+                                          "iteration: expected a positive integer, got \"%s\"", iter);
+        if (follow && (streq(follow, "true") || streq(follow, "1")))
+                return open_stream(x, r, STREAM_LOGS, 0, only);
+        if (follow && !streq(follow, "false") && !streq(follow, "0"))
+                return http_respond_error(r, 400, "follow", "follow: expected true or false, got \"%s\"",
+                                          follow);
+        k = store_iteration_list(x->store, id, &its, &n);
+        if (k >= 0 && n == 0) {
+                StoreExecution e = { 0 };
+                k = store_execution_get(x->store, id, &e);
+                store_execution_done(&e);
+        }
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        f = open_memstream(&buf, &size);
+        if (!f) {
+                store_iteration_array_free(its, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (only && its[i].number != only)
+                        continue;
+                if (!only)
+                        fprintf(f, "==> iteration %u <==\n", its[i].number);
+                fputs(strempty(its[i].stdout_text), f);
+                fputs(strempty(its[i].stderr_text), f);
+        }
+        fclose(f);
+        store_iteration_array_free(its, n);
+        k = http_respond(r, 200, "text/plain; charset=utf-8", buf, size);
+        free(buf);
+        return k;
+}
+
+const HttpRoute api_execution_routes[] = {
+        { HTTP_POST, "/v1/executions", post_execution },
+        { HTTP_GET, "/v1/executions", list_executions },
+        { HTTP_GET, "/v1/executions/{id}", get_execution },
+        { HTTP_DELETE, "/v1/executions/{id}", delete_execution },
+        { HTTP_POST, "/v1/executions/{id}/cancel", cancel_execution },
+        { HTTP_GET, "/v1/executions/{id}/events", execution_events },
+        { HTTP_GET, "/v1/executions/{id}/stream", execution_events },
+        { HTTP_GET, "/v1/executions/{id}/logs", execution_logs },
+        {},
+};

@@ -1,0 +1,39 @@
+/* executions.h — the executions subsystem of aegisd: the store, the supervisor, the REST
+ * routes of executions and agents, their metrics and the idle-exit hook, wired into the
+ * Daemon in one place. */
+#pragma once
+
+#include "daemon.h"
+#include "store.h"
+#include "supervisor.h"
+
+typedef struct ApiStream ApiStream;
+
+typedef struct Executions {
+        Daemon *daemon;
+        Store *store;
+        Supervisor *supervisor;
+        ApiStream *streams; /* open SSE / followed-log streams */
+} Executions;
+
+/* Opens the store (database.url; migrations with EXTEND_TIMEOUT_USEC), creates the
+ * supervisor on d->podman, registers the routes on d->api, the metrics on d->registry and
+ * the busy hook. Errors are logged; returns a negative errno. */
+int executions_new(Daemon *d, Executions **ret);
+/* Re-attaches to what a crash left running, then starts claiming work. */
+int executions_start(Executions *x);
+Executions *executions_free(Executions *x);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Executions *, executions_free);
+
+extern const HttpRoute api_execution_routes[];
+extern const HttpRoute api_agent_routes[];
+
+/* Shared by api-executions.c and api-agents.c. */
+int api_submit(Executions *x, HttpRequest *r, struct json_object *input, const char *agent_id,
+               const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file);
+int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, const char *id);
+/* Parses a request body as JSON (400 answered when it is not). */
+int api_parse_json_body(HttpRequest *r, struct json_object **ret);
+bool api_content_is_yaml(HttpRequest *r);
+char *api_timestamp(uint64_t usec); /* RFC 3339, NULL for 0 */
+void api_close_streams(Executions *x);
