@@ -9,15 +9,30 @@ libaegis_shared_la_SOURCES += \
 	src/shared/reconcile-engine.c \
 	src/shared/reconcile-volumes.c
 
+bin_PROGRAMS += aegis-reaper
+aegis_reaper_SOURCES = src/reaper/aegis-reaper.c
+aegis_reaper_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
+aegis_reaper_LDADD = $(AEGIS_LIBS)
+
 check_PROGRAMS += tests/unit/test-reconcile
 TESTS += tests/unit/test-reconcile
 tests_unit_test_reconcile_SOURCES = tests/unit/test-reconcile.c
 tests_unit_test_reconcile_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_reconcile_LDADD = $(TEST_LIBS)
 
+# Writes the store rows the integration tests need, through the store API.
+check_PROGRAMS += tests/helpers/reaper-fixture
+tests_helpers_reaper_fixture_SOURCES = tests/helpers/reaper-fixture.c
+tests_helpers_reaper_fixture_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
+tests_helpers_reaper_fixture_LDADD = $(AEGIS_LIBS)
+
+TESTS += \
+	tests/integration/reaper-removes-exactly-the-orphans-sqlite.sh \
+	tests/integration/reaper-removes-exactly-the-orphans-postgresql.sh \
+	tests/integration/reaper-backs-off-unremovable-containers.sh \
+	tests/integration/reaper-fails-clearly-without-podman-or-store.sh \
+	tests/integration/reaper-units-verify.sh
 EXTRA_DIST += \
-	src/reaper/aegis-reaper.c \
-	tests/helpers/reaper-fixture.c \
 	tests/integration/reaper-scenario.sh \
 	tests/integration/reaper-removes-exactly-the-orphans-sqlite.sh \
 	tests/integration/reaper-removes-exactly-the-orphans-postgresql.sh \

@@ -12,6 +12,7 @@ for flavour in system user; do
         if [ "$flavour" = system ]; then svc="$top_builddir/units/aegis-reaper.service" mode=""
         else svc="$top_builddir/units/user/aegis-reaper.service" mode="--user"; fi
         [ -f "$svc" ] || fail "$svc not built"
+        check "$flavour: ExecStart is the installed program" grep -Eq '^ExecStart=/[^@]*/aegis-reaper$' "$svc"
         d="$SCRATCH/$flavour" && mkdir -p "$d"
         # verify wants the ExecStart binary to exist: point it at the built one.
         sed "s|^ExecStart=.*|ExecStart=$AEGIS_REAPER|" "$svc" >"$d/aegis-reaper.service"
