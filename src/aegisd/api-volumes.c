@@ -31,6 +31,10 @@ static int get_store(HttpRequest *r, Daemon *d, Store **ret) {
         Error e = {};
         int k;
 
+        if (d->store) { /* the executions' connection, when the daemon has opened one */
+                *ret = d->store;
+                return 0;
+        }
         if (!d->volume_store) {
                 k = store_open(d->config->database.url, &e, &d->volume_store);
                 if (k < 0) {
