@@ -81,7 +81,9 @@ r="$(api POST /v1/executions -d "$(jq -n --arg a "$agent_id" '{agent_id: $a, inp
 assert_eq "reference body with agent_id: 202" 202 "$(tail -1 <<<"$r")"
 id4="$(head -1 <<<"$r" | jq -r .execution_id)"
 wait_status "$id4" completed 30
-assert_eq "agent_id by name works too" 202 "$(api_status POST /v1/executions -d '{"agent_id": "api-ok"}')"
+r="$(api POST /v1/executions -d '{"agent_id": "api-ok"}' -w '\n%{http_code}')"
+assert_eq "agent_id by name works too" 202 "$(tail -1 <<<"$r")"
+wait_status "$(head -1 <<<"$r" | jq -r .execution_id)" completed 30 # its container is gone once it completes
 assert_eq "unknown agent_id: 404" 404 "$(api_status POST /v1/executions -d '{"agent_id": "nope"}')"
 stream="$(curl -s -N --max-time 5 "$AEGIS_URL/v1/executions/$id4/stream")"
 assert_match "/stream is the event stream" 'event: execution_finished' "$stream"

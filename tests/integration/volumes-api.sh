@@ -101,9 +101,12 @@ assert_eq "and is not listed" "work" "$(req GET /v1/volumes >/dev/null; body '[.
 sqlite3 "$DB" "UPDATE volumes SET tenant_id = 'default' WHERE id = '$ID2';"
 
 # ---- 409 while a live execution owns it ----
+# Leased by another daemon for an hour, so this aegisd's supervisor leaves it alone.
 NOW="$(date +%s)000000"
-sqlite3 "$DB" "INSERT INTO executions (id, tenant_id, status, max_iterations, created_at, updated_at)
-               VALUES ('exec-live', 'default', 'running', 1, $NOW, $NOW);
+LEASE="$(($(date +%s) + 3600))000000"
+sqlite3 "$DB" "INSERT INTO executions (id, tenant_id, status, max_iterations, created_at, updated_at,
+                                       claimed_by, lease_expires_at)
+               VALUES ('exec-live', 'default', 'running', 1, $NOW, $NOW, 'another-daemon', $LEASE);
                UPDATE volumes SET owner_execution_id = 'exec-live' WHERE id = '$ID';" ||
         fail "cannot insert a live execution into the store"
 assert_eq "delete while in use is 409" "409 id" "$(req DELETE "/v1/volumes/$ID") $(body .field)"
