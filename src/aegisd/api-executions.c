@@ -109,9 +109,33 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                         snprintf(e.field, sizeof e.field, "manifest");
                 return http_respond_error_from(r, &e);
         }
+        /* Volumes attached by id must be this tenant's and alive (another tenant's look
+         * exactly like missing ones). */
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                StoreVolume v = {};
+                const char *vid = plan->volumes[i].volume_id;
+                bool usable;
+
+                if (!vid)
+                        continue;
+                k = store_volume_get(x->store, http_request_tenant(r), vid, &v);
+                if (k < 0 && k != -ENOENT)
+                        return api_respond_store_error(r, x->store, k, "volume", vid);
+                usable = k >= 0 && v.status == VOLUME_ACTIVE;
+                store_volume_done(&v);
+                if (!usable) {
+                        char field[64];
+                        snprintf(field, sizeof field, "spec.volumes[%zu].volume_id", i);
+                        return http_respond_error(r, 400, field,
+                                                  "%s: no volume %s for tenant %s: create it first (POST "
+                                                  "/v1/volumes, aegis volume create) or drop volume_id",
+                                                  field, vid, http_request_tenant(r));
+                }
+        }
         canonical = manifest_plan_to_json_string(plan);
         if (!canonical)
                 return -ENOMEM;
+        ex.tenant_id = (char *) http_request_tenant(r);
         ex.agent_id = (char *) agent_id;
         ex.agent_name = (char *) (agent_name ? agent_name : plan->name);
         ex.input_json =
@@ -121,6 +145,14 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         k = store_execution_create(x->store, &ex);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", NULL);
+        /* Attached from now on: the volume cannot be deleted while the execution lives. */
+        for (size_t i = 0; i < plan->n_volumes; i++)
+                if (plan->volumes[i].volume_id) {
+                        int q = store_volume_attach(x->store, plan->volumes[i].volume_id, ex.id);
+                        if (q < 0)
+                                log_warning_errno(q, "execution %s: cannot attach volume %s: %m", ex.id,
+                                                  plan->volumes[i].volume_id);
+                }
         (void) supervisor_emit(x->supervisor, ex.id, 0, NULL, EVENT_EXECUTION_CREATED, ({
                                        json_object *p = json_object_new_object();
                                        json_object_object_add(p, "status",
@@ -141,7 +173,7 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         }
         k = http_respond_json(r, 202, answer);
         json_object_put(answer);
-        ex.agent_id = ex.agent_name = ex.input_json = ex.manifest_json = NULL;
+        ex.agent_id = ex.agent_name = ex.input_json = ex.manifest_json = ex.tenant_id = NULL;
         store_execution_done(&ex);
         return k;
 }

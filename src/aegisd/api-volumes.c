@@ -2,8 +2,8 @@
  * /v1/volumes/{id}.
  *
  * A volume is a row in the store and a directory storage.root/<tenant>/<id> (volume.h).
- * The tenant is "default" (bearer tokens carry no tenant yet); a volume of another tenant is
- * 404, like one that never existed. DELETE is refused (409) while an execution that is not
+ * The tenant is the authenticated token's (api.tokens_file "TOKEN TENANT"), else "default";
+ * a volume of another tenant is 404, like one that never existed. DELETE is refused (409) while an execution that is not
  * finished owns or mounts the volume (store_volume_users()). The store is opened on the
  * first request and closed by daemon_free() (api_volumes_free()). */
 #include <errno.h>
@@ -18,13 +18,11 @@
 #include "util.h"
 #include "volume.h"
 
-#define VOLUME_TENANT_DEFAULT "default"
 #define VOLUME_TTL_HOURS_DEFAULT 24 /* ephemeral volumes without ttl_hours */
 #define VOLUME_TTL_HOURS_MAX (24 * 365 * 10)
 
 static const char *request_tenant(HttpRequest *r) {
-        (void) r;
-        return VOLUME_TENANT_DEFAULT;
+        return http_request_tenant(r);
 }
 
 static int get_store(HttpRequest *r, Daemon *d, Store **ret) {

@@ -58,6 +58,7 @@ Daemon *daemon_free(Daemon *d) {
         safe_close(d->metrics_fd);
         metrics_registry_free(d->registry);
         strv_free(d->tokens);
+        strv_free(d->token_tenants);
         api_volumes_free(d);
         config_free(d->config);
         sd_event_unref(d->event);
@@ -151,9 +152,12 @@ static int take_sockets(Daemon *d) {
 
 /* ---- authentication ---- */
 
+/* One token per line, optionally followed by the tenant it acts for ("TOKEN TENANT"; default
+ * "default"). */
 static int load_tokens(Daemon *d) {
         _cleanup_free_ char *text = NULL;
         const char *path = d->config->api.tokens_file;
+        unsigned lineno = 0;
         int r;
 
         if (!path)
@@ -162,9 +166,13 @@ static int load_tokens(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "api.tokens_file: cannot read %s: %m", path);
         d->tokens = calloc(1, sizeof(char *));
-        if (!d->tokens)
+        d->token_tenants = calloc(1, sizeof(char *));
+        if (!d->tokens || !d->token_tenants)
                 return log_error_errno(-ENOMEM, "Out of memory");
         for (char *line = text, *next; line && *line; line = next) {
+                char *tenant;
+
+                lineno++;
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = '\0';
@@ -173,7 +181,21 @@ static int load_tokens(Daemon *d) {
                         line++;
                 if (*line == '\0' || *line == '#')
                         continue;
-                if (strv_extend(&d->tokens, line) < 0)
+                tenant = line + strcspn(line, " \t");
+                if (*tenant) {
+                        *tenant++ = '\0';
+                        tenant += strspn(tenant, " \t");
+                        tenant[strcspn(tenant, " \t")] = '\0';
+                }
+                if (isempty(tenant))
+                        tenant = (char *) HTTP_TENANT_DEFAULT;
+                if (!id_is_valid(tenant))
+                        return log_error_errno(
+                                -EINVAL,
+                                "api.tokens_file: %s:%u: the tenant after the token must be 1 "
+                                "to 64 characters of A-Z a-z 0-9 _ . -",
+                                path, lineno);
+                if (strv_extend(&d->tokens, line) < 0 || strv_extend(&d->token_tenants, tenant) < 0)
                         return log_error_errno(-ENOMEM, "Out of memory");
         }
         if (strv_length(d->tokens) == 0)
@@ -193,13 +215,17 @@ static bool token_equal(const char *a, const char *b) {
 
 static int check_token(HttpRequest *r, const char *bearer, void *userdata) {
         Daemon *d = userdata;
-        bool ok = false;
+        const char *tenant = NULL;
 
         if (!bearer)
                 return -ENOKEY;
-        for (char **t = d->tokens; t && *t; t++)
-                ok |= token_equal(bearer, *t);
-        return ok ? 0 : -ENOKEY;
+        for (size_t i = 0; d->tokens && d->tokens[i]; i++)
+                if (token_equal(bearer, d->tokens[i]) && !tenant) /* every token compared */
+                        tenant = d->token_tenants[i];
+        if (!tenant)
+                return -ENOKEY;
+        http_request_set_tenant(r, tenant);
+        return 0;
 }
 
 /* ---- life cycle ---- */

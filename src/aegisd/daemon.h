@@ -37,6 +37,7 @@ typedef struct Daemon {
         struct Executions *executions; /* store, supervisor, /v1/executions and /v1/agents */
 
         char **tokens; /* from api.tokens_file; NULL = no authentication */
+        char **token_tenants; /* the tenant of each token, same order */
         struct Store *volume_store; /* api-volumes.c: opened on the first request */
 
         sd_event_source *sigterm, *sigint, *watchdog, *idle;

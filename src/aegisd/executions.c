@@ -40,6 +40,9 @@ int executions_new(Daemon *d, Executions **ret) {
                 .stop_timeout_secs = c->runtime.stop_timeout_secs,
                 .network = c->runtime.network,
                 .state_dir = c->state_dir,
+                .storage_root = c->storage.root,
+                .mount_mode = c->storage.mount_mode,
+                .nfs_server_host = c->storage.nfs_server_host,
         };
         Error e = ERROR_INIT;
         const char *lease = getenv("AEGIS_LEASE_SECS");
@@ -50,6 +53,10 @@ int executions_new(Daemon *d, Executions **ret) {
         if (!x)
                 return log_error_errno(-ENOMEM, "Out of memory");
         x->daemon = d;
+        if (c->storage.nfs_listen_addr) {
+                _cleanup_free_ char *host = NULL;
+                (void) parse_listen_address(c->storage.nfs_listen_addr, &host, &o.nfs_port);
+        }
         url = c->database.url ? strdup(c->database.url) : store_default_url(c->state_dir);
         if (!url)
                 return log_error_errno(-ENOMEM, "Out of memory");

@@ -86,6 +86,7 @@ struct HttpRequest {
         void *closed_userdata;
         HttpStream *stream;
         uint64_t start_usec;
+        const char *tenant; /* borrowed from the authentication hook; NULL = default */
 };
 
 struct HttpStream {
@@ -532,6 +533,14 @@ const char *http_request_query(const HttpRequest *r, const char *name) {
 
 const char *http_request_header(const HttpRequest *r, const char *name) {
         return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void http_request_set_tenant(HttpRequest *r, const char *tenant) {
+        r->tenant = tenant;
+}
+
+const char *http_request_tenant(const HttpRequest *r) {
+        return r->tenant ? r->tenant : HTTP_TENANT_DEFAULT;
 }
 
 const char *http_request_body(const HttpRequest *r, size_t *ret_size) {

@@ -115,6 +115,11 @@ const char *http_request_param(const HttpRequest *r, const char *name);
 const char *http_request_query(const HttpRequest *r, const char *name);
 /* A request header (case-insensitive name), or NULL. */
 const char *http_request_header(const HttpRequest *r, const char *name);
+/* The tenant the request acts for: set by the authentication hook from the token (the string
+ * must outlive the request), HTTP_TENANT_DEFAULT without authentication or tenant. */
+#define HTTP_TENANT_DEFAULT "default"
+void http_request_set_tenant(HttpRequest *r, const char *tenant);
+const char *http_request_tenant(const HttpRequest *r);
 /* The body (NUL-terminated for convenience; size excludes the NUL), "" when none. */
 const char *http_request_body(const HttpRequest *r, size_t *ret_size);
 /* Adds a header to the response this request will get (before responding). */

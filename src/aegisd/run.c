@@ -103,10 +103,11 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         memcpy(r->id, x->id, sizeof r->id);
         r->plan = TAKE_PTR(plan);
         r->input_json = strdup(x->input_json ? x->input_json : "null");
+        r->tenant_id = strdup(isempty(x->tenant_id) ? "default" : x->tenant_id);
         r->exit_code = -1;
         r->prev_exit_code = -1;
         r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
-        if (!r->input_json) {
+        if (!r->input_json || !r->tenant_id) {
                 run_free(r);
                 return -ENOMEM;
         }
@@ -126,6 +127,8 @@ void run_free(Run *r) {
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        run_volumes_free(r);
+        free(r->tenant_id);
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->feedback_json);
@@ -528,13 +531,10 @@ static int build_env(Run *r, char ***ret) {
         return 0;
 }
 
+static void run_create_container(Run *r);
+
 static void run_iteration_step_create(Run *r) {
-        _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *user = NULL;
         ExecutionStatus status = EXECUTION_RUNNING;
-        PodmanContainerSpec spec;
-        PodmanFile files[2];
-        size_t n_files = 0;
         Error e = ERROR_INIT;
         int k;
 
@@ -548,7 +548,7 @@ static void run_iteration_step_create(Run *r) {
         free(r->container_name);
         r->container_name = NULL;
         k = podman_container_name(r->id, r->iteration, &r->container_name);
-        if (k < 0 || build_env(r, &env) < 0) {
+        if (k < 0) {
                 supervisor_gate_release(r);
                 error_set(&e, -ENOMEM, "out of memory");
                 iteration_error(r, "create", &e);
@@ -575,6 +575,29 @@ static void run_iteration_step_create(Run *r) {
                                 store_last_error(r->sup->store));
                 r->started_realtime = now_rt();
                 run_emit(r, EVENT_EXECUTION_STARTED, json_object_new_object());
+        }
+        /* nfs mode: the engine volumes (stale ones replaced) before the container. */
+        run_volumes_prepare(r, run_create_container);
+}
+
+static void run_create_container(Run *r) {
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *user = NULL;
+        PodmanContainerSpec spec;
+        PodmanFile files[2];
+        size_t n_files = 0;
+        Error e = ERROR_INIT;
+        int k;
+
+        if (r->error_reason || r->kill_reason || build_env(r, &env) < 0) {
+                if (!r->error_reason && !r->kill_reason) {
+                        error_set(&e, -ENOMEM, "out of memory");
+                        iteration_error(r, "create", &e);
+                }
+                supervisor_gate_release(r);
+                r->wait_done = r->logs_done = true;
+                run_collect(r); /* removes what carries the container's name, if anything */
+                return;
         }
         files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
                                          .data = r->input_json,
@@ -608,6 +631,7 @@ static void run_iteration_step_create(Run *r) {
                 .files = files,
                 .n_files = n_files,
         };
+        spec.mounts = run_volumes_mounts(r, &spec.n_mounts);
         k = podman_container_create_async(r->sup->podman, &spec, on_created, r, &r->op);
         if (k < 0) {
                 error_set(&e, k, "%s", strerror(-k));
@@ -678,6 +702,13 @@ void run_next_iteration(Run *r) {
         if (r->overall_timeout || overall_deadline_passed(r)) {
                 run_finish(r, EXECUTION_FAILED, REASON_TIMEOUT);
                 return;
+        }
+        if (!r->volumes_ready) {
+                _cleanup_free_ char *m = NULL;
+                if (run_volumes_setup(r, &m) < 0) {
+                        run_finish(r, EXECUTION_FAILED, m ? m : "cannot set up the execution's volumes");
+                        return;
+                }
         }
         if (r->iteration >= r->plan->max_iterations) {
                 _cleanup_free_ char *m = asprintf_safe("all %u iterations failed; last: %s", r->iteration,
@@ -774,7 +805,8 @@ static void on_removed(int k, const Error *e, void *userdata) {
                 if (q < 0)
                         run_log(r, LOG_WARNING, "cannot record container removed: %s", strerror(-q));
         }
-        run_decide(r);
+        /* The container is gone: so go its engine volumes (nfs mode). */
+        run_volumes_release(r, run_decide);
 }
 
 static void run_gated_remove(Run *r) {
@@ -837,6 +869,16 @@ static void run_decide(Run *r) {
                 if (ok < 0)
                         reason = strdup("out of memory while validating");
                 status = ok > 0 ? ITERATION_SUCCEEDED : ITERATION_FAILED;
+        }
+        if (status != ITERATION_CANCELLED && r->started) {
+                /* A volume left over its size_limit fails the iteration, whatever else it did,
+                 * and the next iteration is told (AEGIS_PREVIOUS_REASON, feedback.json). */
+                _cleanup_free_ char *quota = NULL;
+                if (run_volumes_check_quota(r, &quota) > 0) {
+                        status = ITERATION_FAILED;
+                        free(reason);
+                        reason = TAKE_PTR(quota);
+                }
         }
         flush_output(r, status, reason);
         if (r->sup->m_iterations)
@@ -963,6 +1005,11 @@ void run_reattach(Run *r, const StoreExecution *x) {
 
         r->iteration = x->iteration;
         r->started_realtime = x->started_at;
+        if (!r->volumes_ready) {
+                _cleanup_free_ char *m = NULL;
+                if (run_volumes_setup(r, &m) < 0)
+                        run_log(r, LOG_WARNING, "re-attach: %s", strempty(m)); /* retried next iteration */
+        }
         if (r->iteration == 0) {
                 run_next_iteration(r);
                 return;

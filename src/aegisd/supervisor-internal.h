@@ -31,6 +31,7 @@ typedef enum RunPhase {
 } RunPhase;
 
 typedef struct Run Run;
+typedef struct RunVolume RunVolume;
 struct Run {
         Supervisor *sup;
         Run *prev, *next;
@@ -74,6 +75,15 @@ struct Run {
         sd_event_source *flush_timer;
         sd_event_source *probe_timer;
         unsigned wait_retries;
+
+        /* Volumes (run-volumes.c). */
+        char *tenant_id;
+        RunVolume *volumes; /* one per plan->volumes[], same order */
+        size_t n_volumes;
+        PodmanMount *mounts; /* the containers' mounts, one per volume */
+        bool volumes_ready;
+        size_t vol_step; /* engine volume being prepared / released */
+        void (*vol_next)(Run *r); /* what follows preparing / releasing */
 };
 
 struct SupervisorListener {
@@ -90,6 +100,8 @@ struct Supervisor {
         SupervisorOptions opts;
         char *state_dir;
         char *network;
+        char *storage_root; /* storage.root */
+        char *nfs_host; /* addr= of NFS mounts: storage.nfs_server_host or the host's address */
         char node_id[64];
         Run *runs;
         unsigned n_runs;
@@ -129,6 +141,21 @@ void run_reattach(Run *r, const StoreExecution *x);
 void run_cancel(Run *r);
 /* Another node owns the execution now: stop every operation, touch nothing. */
 void run_abandon(Run *r);
+
+/* run-volumes.c */
+/* Creates or finds the execution's volumes and attaches the ones named by id (idempotent).
+ * On failure *ret_reason says why (for the execution's reason). */
+int run_volumes_setup(Run *r, char **ret_reason);
+/* The mounts for the next container (valid while r lives). */
+const PodmanMount *run_volumes_mounts(Run *r, size_t *ret_n);
+/* nfs mode: replaces stale engine volumes and creates them, then next(r); a failure sets
+ * r->error_reason. bind mode: next(r) at once. Uses r->op. */
+void run_volumes_prepare(Run *r, void (*next)(Run *r));
+/* nfs mode: removes the engine volumes no other live execution uses, then next(r). */
+void run_volumes_release(Run *r, void (*next)(Run *r));
+/* 1 and a reason when a read-write volume holds more than its size_limit, else 0. */
+int run_volumes_check_quota(Run *r, char **ret_reason);
+void run_volumes_free(Run *r);
 
 /* supervisor.c */
 void supervisor_run_finished(Supervisor *s, Run *r);

@@ -379,8 +379,25 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                 s->opts.poll_usec = POLL_DEFAULT_USEC;
         s->state_dir = strdup(o->state_dir);
         s->network = strdup_or_null(o->network);
-        if (!s->state_dir || (o->network && !s->network))
+        s->storage_root = o->storage_root ? strdup(o->storage_root) : path_join(o->state_dir, "storage");
+        if (!s->state_dir || (o->network && !s->network) || !s->storage_root)
                 return error_set(e, -ENOMEM, "out of memory");
+        s->opts.storage_root = NULL; /* borrowed: use s->storage_root */
+        s->opts.nfs_server_host = NULL;
+        if (s->opts.nfs_port == 0)
+                s->opts.nfs_port = 2049;
+        if (o->nfs_server_host)
+                s->nfs_host = strdup(o->nfs_server_host);
+        else if (o->mount_mode == STORAGE_MOUNT_NFS) {
+                char addr[PODMAN_ADDRESS_MAX];
+                Error ge = ERROR_INIT;
+                if (podman_host_gateway_address(addr, &ge) >= 0)
+                        s->nfs_host = strdup(addr);
+                else
+                        log_warning("storage.nfs_server_host is not set and %s: executions with volumes "
+                                    "will fail until it is set",
+                                    ge.message);
+        }
         k = load_node_id(s);
         if (k < 0)
                 return error_set_field(e, k, "state_dir", "cannot keep the node id in %s: %s", s->state_dir,
@@ -418,6 +435,8 @@ Supervisor *supervisor_free(Supervisor *s) {
         sd_event_unref(s->event);
         free(s->state_dir);
         free(s->network);
+        free(s->storage_root);
+        free(s->nfs_host);
         free(s);
         return NULL;
 }

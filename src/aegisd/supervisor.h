@@ -48,6 +48,7 @@ typedef struct Supervisor Supervisor;
 #define REASON_OOM "oom" /* the kernel killed the container at its memory limit */
 #define REASON_CANCELLED "cancelled"
 #define REASON_CONTAINER_LOST "container_lost"
+#define REASON_QUOTA_EXCEEDED "quota_exceeded" /* a read-write volume over its size_limit */
 
 typedef struct SupervisorOptions {
         uint64_t max_concurrent; /* runtime.max_concurrent */
@@ -57,6 +58,10 @@ typedef struct SupervisorOptions {
         const char *state_dir; /* per-execution files live in state_dir/executions/<id>/ */
         uint64_t lease_usec; /* claim lease; renewed every lease/3 */
         uint64_t poll_usec; /* how often to look for pending / abandoned work */
+        const char *storage_root; /* storage.root: volumes live in root/<tenant>/<id> */
+        StorageMountMode mount_mode; /* storage.mount_mode: how containers get their volumes */
+        const char *nfs_server_host; /* addr= of NFS mounts; NULL = the host's address */
+        uint16_t nfs_port; /* port= and mountport= of NFS mounts (storage.nfs_listen_addr's) */
 } SupervisorOptions;
 
 int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,

@@ -2,13 +2,16 @@
 # Appended to the lists in the top Makefile.am (included after aegisd.mk).
 libaegis_shared_la_SOURCES += \
 	src/shared/volume.h \
-	src/shared/volume.c
+	src/shared/volume.c \
+	src/shared/volume-mount.h \
+	src/shared/volume-mount.c
 aegisd_SOURCES += \
-	src/aegisd/api-volumes.c
+	src/aegisd/api-volumes.c \
+	src/aegisd/run-volumes.c
 check_PROGRAMS += tests/unit/test-volume
 TESTS += tests/unit/test-volume
 tests_unit_test_volume_SOURCES = tests/unit/test-volume.c
 tests_unit_test_volume_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_volume_LDADD = $(TEST_LIBS)
-TESTS += tests/integration/volumes-api.sh
-EXTRA_DIST += tests/integration/volumes-api.sh
+TESTS += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh
+EXTRA_DIST += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh

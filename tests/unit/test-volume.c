@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "volume-mount.h"
 #include "volume.h"
 #include "test-main.h"
 
@@ -123,6 +124,47 @@ START_TEST(test_size_limit_parsing) {
 }
 END_TEST
 
+START_TEST(test_engine_volume_names) {
+        char *n = NULL;
+        ck_assert_int_eq(volume_engine_name("0b6a-11", false, &n), 0);
+        ck_assert_str_eq(n, "aegis-vol-0b6a-11");
+        free(n);
+        ck_assert_int_eq(volume_engine_name("0b6a-11", true, &n), 0);
+        ck_assert_str_eq(n, "aegis-vol-0b6a-11-ro");
+        free(n);
+        ck_assert_int_eq(volume_engine_name("../x", false, &n), -EINVAL);
+        ck_assert_int_eq(volume_engine_name("", false, &n), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_nfs_options_are_exactly_the_documented_ones) {
+        char **o = NULL;
+        ck_assert_int_eq(volume_nfs_options("10.0.0.5", 2049, "acme", "v1", false, &o), 0);
+        ck_assert_uint_eq(strv_length(o), 3);
+        ck_assert_str_eq(o[0], "type=nfs");
+        ck_assert_str_eq(
+                o[1], "o=addr=10.0.0.5,nfsvers=3,proto=tcp,port=2049,mountport=2049,soft,timeo=10,nolock");
+        ck_assert_str_eq(o[2], "device=:/acme/v1");
+        strv_free(o);
+        ck_assert_int_eq(volume_nfs_options("nfs.example", 12049, "t", "v", true, &o), 0);
+        ck_assert_str_eq(
+                o[1],
+                "o=addr=nfs.example,nfsvers=3,proto=tcp,port=12049,mountport=12049,soft,timeo=10,nolock,ro");
+        strv_free(o);
+        o = NULL;
+        /* Nothing can smuggle in another option or another export. */
+        ck_assert_int_eq(volume_nfs_options("h,rw", 2049, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h x", 2049, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h=1", 2049, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("", 2049, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options(NULL, 2049, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 0, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 2049, "..", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 2049, "t", "a/b", false, &o), -EINVAL);
+        ck_assert_ptr_null(o);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("volume");
         TCase *tc = tcase_create("core");
@@ -135,6 +177,8 @@ int main(void) {
         tcase_add_test(tc, test_bytes_used_counts_files_not_symlink_targets);
         tcase_add_test(tc, test_remove_never_follows_symlinks);
         tcase_add_test(tc, test_size_limit_parsing);
+        tcase_add_test(tc, test_engine_volume_names);
+        tcase_add_test(tc, test_nfs_options_are_exactly_the_documented_ones);
         tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
         r = run_suite(s);
