@@ -259,13 +259,21 @@ static int cmd(int argc, char **argv) {
         if (!strcmp(c, "append-bytes") && argc == 3) {
                 /* One WRITE of N bytes at the current end (quota tests). */
                 size_t n = strtoull(argv[2], NULL, 10);
-                char *buf = malloc(n ? n : 1);
+                char *buf;
                 int r;
-                memset(buf, 'q', n);
                 if (nfs_open(nfs, argv[1], O_WRONLY, &fh) < 0 && nfs_creat(nfs, argv[1], 0644, &fh) < 0)
                         return fail("open");
-                if (nfs_fstat64(nfs, fh, &st) < 0)
-                        return fail("fstat");
+                if (nfs_fstat64(nfs, fh, &st) < 0) {
+                        r = fail("fstat");
+                        nfs_close(nfs, fh);
+                        return r;
+                }
+                buf = malloc(n ? n : 1);
+                if (!buf) {
+                        nfs_close(nfs, fh);
+                        return fail("malloc");
+                }
+                memset(buf, 'q', n);
                 r = nfs_pwrite(nfs, fh, st.nfs_size, n, buf);
                 free(buf);
                 if (r < 0 || (size_t) r != n) {

@@ -59,7 +59,9 @@ typedef struct Spec {
         char **env, **cmd;
         PodmanMount mounts[8];
         char **mount_opts[8];
+        char **mount_parts[8]; /* owns each mount's source, target and driver */
         PodmanFile files[8];
+        char *file_paths[8]; /* owns each file's path */
         PodmanPullPolicy policy;
         size_t max_bytes;
         const char *out, *err;
@@ -68,11 +70,14 @@ typedef struct Spec {
 static void spec_done(Spec *s) {
         strv_free(s->env);
         strv_free(s->cmd);
-        for (size_t i = 0; i < 8; i++)
+        for (size_t i = 0; i < 8; i++) {
                 strv_free(s->mount_opts[i]);
+                strv_free(s->mount_parts[i]);
+                free(s->file_paths[i]);
+        }
 }
 
-/* exec iter [key=value...] [-- cmd...] */
+/* exec iter [key=value...] [-- cmd...]; the caller calls spec_done() whatever this returns. */
 static int spec_parse(Spec *s, int argc, char **argv) {
         int i;
 
@@ -136,20 +141,30 @@ static int spec_parse(Spec *s, int argc, char **argv) {
                         PodmanFile *f = &s->files[s->spec.n_files];
                         if (!colon || s->spec.n_files >= 8)
                                 return -EINVAL;
-                        *f = (PodmanFile){ .path = strndup(v, colon - v),
+                        s->file_paths[s->spec.n_files] = strndup(v, colon - v);
+                        if (!s->file_paths[s->spec.n_files])
+                                return -ENOMEM;
+                        *f = (PodmanFile){ .path = s->file_paths[s->spec.n_files],
                                            .data = colon + 1,
                                            .size = strlen(colon + 1) };
                         s->spec.n_files++;
                 } else if ((v = startswith(a, "bind=")) || (v = startswith(a, "volume="))) {
                         /* bind=SRC:DST[:ro]  volume=NAME:DST[:ro][:driver:opt,opt] */
-                        PodmanMount *m = &s->mounts[s->spec.n_mounts];
-                        char **parts = NULL, *copy = strdup(v), *tok, *save = NULL;
+                        PodmanMount *m;
+                        char **parts = NULL, *copy, *tok, *save = NULL;
                         size_t n;
+                        if (s->spec.n_mounts >= 8)
+                                return -EINVAL;
+                        m = &s->mounts[s->spec.n_mounts];
+                        copy = strdup(v);
+                        if (!copy)
+                                return -ENOMEM;
                         for (tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
                                 (void) strv_extend(&parts, tok);
                         free(copy);
+                        s->mount_parts[s->spec.n_mounts] = parts;
                         n = strv_length(parts);
-                        if (n < 2 || s->spec.n_mounts >= 8)
+                        if (n < 2)
                                 return -EINVAL;
                         *m = (PodmanMount){ .type = startswith(a, "bind=") ? PODMAN_MOUNT_BIND
                                                                            : PODMAN_MOUNT_VOLUME,
@@ -200,6 +215,7 @@ static int cmd_create(PodmanClient *c, int argc, char **argv) {
         int r;
 
         if (spec_parse(&s, argc, argv) < 0) {
+                spec_done(&s);
                 fprintf(stderr, "bad spec arguments\n");
                 return 2;
         }
@@ -226,6 +242,7 @@ static int cmd_run(PodmanClient *c, int argc, char **argv) {
         int r;
 
         if (spec_parse(&s, argc, argv) < 0) {
+                spec_done(&s);
                 fprintf(stderr, "bad spec arguments\n");
                 return 2;
         }
