@@ -13,5 +13,7 @@ TESTS += tests/unit/test-volume
 tests_unit_test_volume_SOURCES = tests/unit/test-volume.c
 tests_unit_test_volume_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_volume_LDADD = $(TEST_LIBS)
-TESTS += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh
-EXTRA_DIST += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh
+TESTS += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
+	tests/integration/volumes-nfs-mode.sh
+EXTRA_DIST += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
+	tests/integration/volumes-nfs-mode.sh
