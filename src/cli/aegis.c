@@ -28,6 +28,10 @@ static const CliCommand commands[] = {
         { "delete", "ID", "delete a finished execution", cmd_delete },
         { "agent", "deploy FILE | list | show NAME | run NAME [--input JSON|@FILE]",
           "manage deployed agents", cmd_agent },
+        { "volume",
+          "create NAME [--size-limit SIZE] [--access-mode M] [--storage-class C] [--ttl-hours N] | list | "
+          "show ID | delete ID",
+          "manage volumes", cmd_volume },
         { "health", "", "ask the daemon whether it is alive and ready", cmd_health },
         { "doctor", "[--config FILE] [--user NAME] [--skip CHECK,...]", "check the host set-up, print fixes",
           cmd_doctor },

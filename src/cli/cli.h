@@ -57,6 +57,7 @@ int cmd_delete(Cli *cli, int argc, char **argv);
 int cmd_events(Cli *cli, int argc, char **argv);
 int cmd_wait(Cli *cli, int argc, char **argv);
 int cmd_agent(Cli *cli, int argc, char **argv);
+int cmd_volume(Cli *cli, int argc, char **argv);
 int cmd_health(Cli *cli, int argc, char **argv);
 /* aegis doctor (doctor.c): host set-up checks; doctor_main parses its own options. */
 int cmd_doctor(Cli *cli, int argc, char **argv);

@@ -8,6 +8,7 @@ aegis_SOURCES = \
 	src/cli/client.c \
 	src/cli/cmd-agents.c \
 	src/cli/cmd-executions.c \
+	src/cli/cmd-volumes.c \
 	src/cli/doctor.c
 aegis_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 aegis_LDADD = $(AEGIS_LIBS)

@@ -14,6 +14,8 @@ tests_unit_test_volume_SOURCES = tests/unit/test-volume.c
 tests_unit_test_volume_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_volume_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
-	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh
+	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh \
+	tests/integration/volumes-tenants-and-cli.sh
 EXTRA_DIST += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
-	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh
+	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh \
+	tests/integration/volumes-tenants-and-cli.sh
