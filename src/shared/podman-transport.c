@@ -211,6 +211,13 @@ static const char *engine_label(const PodmanClient *c) {
         return "Podman";
 }
 
+bool podman_error_unreachable(int r) {
+        return r == -ECONNREFUSED || r == -ECONNRESET;
+}
+
+/* The engine cannot be reached. Never -ENOENT, even for a missing socket file: callers read
+ * -ENOENT as "no such container/image" (a container would be recorded as removed, an image as
+ * absent, while the engine is merely down). */
 static int connect_error(PodmanCall *call, long os_errno, Error *e) {
         const char *p = call->client->socket_path;
         struct stat st;
@@ -221,7 +228,7 @@ static int connect_error(PodmanCall *call, long os_errno, Error *e) {
         case ENOENT:
         case ENOTDIR:
                 return error_set(
-                        e, -ENOENT,
+                        e, -ECONNREFUSED,
                         "Podman API socket %s not found (Socket Not Found): the Podman socket is not "
                         "active. Enable it with `systemctl --user enable --now podman.socket` (as the "
                         "daemon's user; rootful: `systemctl enable --now podman.socket`), check it with "
@@ -270,6 +277,16 @@ static int transport_error(PodmanCall *call, CURLcode cc, Error *e) {
                 return r;
         case CURLE_OUT_OF_MEMORY:
                 return error_set(e, -ENOMEM, "%s: out of memory", call->what);
+        case CURLE_GOT_NOTHING:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_PARTIAL_FILE:
+                /* The engine went away in the middle of the call (service stopped, restarted). */
+                r = error_set(e, -ECONNRESET, "%s: the connection to %s at %s broke: %s", call->what,
+                              engine_label(call->client), call->client->socket_path,
+                              call->errbuf[0] ? call->errbuf : curl_easy_strerror(cc));
+                e->http_status = 503;
+                return r;
         default:
                 r = error_set(e, -EIO, "%s: talking to %s at %s failed: %s", call->what,
                               engine_label(call->client), call->client->socket_path,

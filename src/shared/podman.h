@@ -29,6 +29,11 @@
  * (404 no such container/image, 409 conflict), 502 for an engine 5xx, 503 when the engine
  * cannot be reached, 504 on a timeout.
  *
+ * An engine that cannot be reached (no socket, nobody listening, the connection broke during
+ * the call) fails with -ECONNREFUSED or -ECONNRESET, never -ENOENT (which always means "no such
+ * container/image"): podman_error_unreachable() tells these apart, so callers can wait for the
+ * engine to come back instead of drawing conclusions about containers.
+ *
  * The API version is part of every path (/v1.41/...): Podman ≥ 3 and Docker ≥ 20.10 serve it. */
 #pragma once
 
@@ -75,7 +80,10 @@ typedef struct PodmanVersion {
         bool resolves_host_gateway;
 } PodmanVersion;
 
-const char *podman_engine_to_string(PodmanEngine e); /* "podman", "docker", "unknown" */
+const char *podman_engine_to_string(PodmanEngine e);
+
+/* True for the errors that mean the engine could not be reached (see above). */
+bool podman_error_unreachable(int r); /* "podman", "docker", "unknown" */
 
 /* A client for the API socket at socket_path (an absolute path; config resolves it from
  * runtime.container_socket_path or CONTAINER_HOST). event: the loop async operations run on;
