@@ -25,6 +25,8 @@
 #define FEEDBACK_TAIL_MAX (16 * 1024) /* output tail in feedback.json */
 #define FLUSH_USEC (1 * USEC_PER_SEC) /* live output written to the store this often */
 #define RUN_DIR_IN_CONTAINER "/run/aegis"
+#define ENGINE_RETRY_USEC (1 * USEC_PER_SEC) /* Podman unreachable: try again this often… */
+#define ENGINE_OUTAGE_MAX_USEC (120 * USEC_PER_SEC) /* …for this long, then fail the step */
 
 static void run_iteration_step_create(Run *r);
 static void run_collect(Run *r);
@@ -186,6 +188,32 @@ static int on_flush(sd_event_source *es, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* ---- Podman outages ---- */
+
+/* k is a step's result: true when the engine could not be reached and the step should be
+ * retried in ENGINE_RETRY_USEC rather than fail (the container runs on under conmon while the
+ * API service restarts), for up to ENGINE_OUTAGE_MAX_USEC. */
+static bool engine_outage_retry(Run *r, int k) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!podman_error_unreachable(k) || r->lost_claim) {
+                r->engine_down_since = 0;
+                return false;
+        }
+        if (!r->engine_down_since) {
+                r->engine_down_since = now;
+                run_log(r, LOG_WARNING, "Podman does not answer: retrying for up to %u s",
+                        (unsigned) (ENGINE_OUTAGE_MAX_USEC / USEC_PER_SEC));
+        }
+        return now - r->engine_down_since < ENGINE_OUTAGE_MAX_USEC;
+}
+
+static void engine_retry_later(Run *r, sd_event_time_handler_t cb) {
+        disarm(&r->probe_timer);
+        (void) sd_event_add_time_relative(r->sup->event, &r->probe_timer, CLOCK_MONOTONIC, ENGINE_RETRY_USEC,
+                                          0, cb, r);
+}
+
 /* ---- kill, used by timeouts and cancel ---- */
 
 static void on_killed(int k, const Error *e, void *userdata) {
@@ -193,6 +221,10 @@ static void on_killed(int k, const Error *e, void *userdata) {
 
         r->op = NULL;
         supervisor_count_container_op(r->sup, "kill", k);
+        if (k < 0 && !r->wait_done && engine_outage_retry(r, k)) {
+                r->kill_pending = true; /* sent again when the wait is retried */
+                return;
+        }
         if (k < 0 && !r->wait_done) {
                 /* Could not kill: force-remove it (which kills) once the wait gives up. */
                 run_log(r, LOG_WARNING, "kill of %s failed: %s", strempty(r->container_id),
@@ -313,6 +345,10 @@ static int on_probe_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+        if (r->kill_pending && r->kill_reason && !r->op) {
+                r->kill_pending = false;
+                run_kill(r, r->kill_reason);
+        }
         run_issue_wait(r);
         return 0;
 }
@@ -350,6 +386,12 @@ static void on_wait(int k, int64_t exit_code, const Error *e, void *userdata) {
         r->wait_done = true;
         if (r->phase != PHASE_RUNNING && r->phase != PHASE_START)
                 return;
+        if (k < 0 && engine_outage_retry(r, k)) {
+                r->wait_done = false;
+                engine_retry_later(r, on_probe_retry);
+                return;
+        }
+        r->engine_down_since = 0;
         if (k < 0) {
                 iteration_error(r, "wait", e);
                 disarm(&r->iteration_timer);
@@ -788,6 +830,16 @@ static bool iteration_failed_so_far(Run *r) {
         return r->kill_reason || r->error_reason || r->exit_code != 0;
 }
 
+static void run_gated_remove(Run *r);
+
+static int on_remove_retry(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+        supervisor_gate(r->sup, r, run_gated_remove);
+        return 0;
+}
+
 static void on_removed(int k, const Error *e, void *userdata) {
         Run *r = userdata;
         int q;
@@ -795,6 +847,10 @@ static void on_removed(int k, const Error *e, void *userdata) {
         r->op = NULL;
         supervisor_gate_release(r);
         supervisor_count_container_op(r->sup, "remove", k == -ENOENT ? 0 : k);
+        if (k < 0 && engine_outage_retry(r, k)) {
+                engine_retry_later(r, on_remove_retry); /* the gate is free meanwhile */
+                return;
+        }
         if (k < 0 && k != -ENOENT)
                 run_log(r, LOG_WARNING, "cannot remove container %s: %s (the reaper will retry)",
                         strempty(r->container_id ? r->container_id : r->container_name),
@@ -960,11 +1016,26 @@ void run_abandon(Run *r) {
 
 /* ---- re-attach after a restart ---- */
 
+static void run_reattach_inspect(Run *r);
+
+static int on_reattach_retry(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+        run_reattach_inspect(r);
+        return 0;
+}
+
 static void on_reattach_inspected(int k, const PodmanContainer *info, const Error *e, void *userdata) {
         Run *r = userdata;
         int q;
 
         r->op = NULL;
+        if (k < 0 && engine_outage_retry(r, k)) {
+                engine_retry_later(r, on_reattach_retry); /* restarted while Podman is down */
+                return;
+        }
+        r->engine_down_since = 0;
         if (k == -ENOENT || (k >= 0 && !info)) {
                 run_log(r, LOG_NOTICE, "container %s of iteration %u is gone: iteration failed",
                         r->container_name, r->iteration);
@@ -1049,13 +1120,33 @@ void run_reattach(Run *r, const StoreExecution *x) {
                         }
         store_container_array_free(cs, n);
         if (!r->container_name) {
-                /* Crashed between beginning the iteration and recording its container. */
-                set_first(&r->error_reason, REASON_CONTAINER_LOST);
-                r->phase = PHASE_COLLECT;
-                run_decide(r);
+                /* Crashed between beginning the iteration and recording its container: the row
+                 * is written before create, so no container ever ran. Run the iteration again
+                 * (a crash must not use up an iteration), with the previous one's feedback. */
+                run_log(r, LOG_NOTICE, "iteration %u had no container yet: running it again", r->iteration);
+                r->iteration--;
+                if (r->iteration > 0 && store_iteration_get(r->sup->store, r->id, r->iteration, &it) >= 0) {
+                        r->prev_exit_code = it.exit_code;
+                        free(r->prev_reason);
+                        r->prev_reason = strdup_or_null(it.reason);
+                        tail_reset(&r->out);
+                        tail_reset(&r->err);
+                        (void) tail_append(&r->out, strempty(it.stdout_text),
+                                           strlen(strempty(it.stdout_text)));
+                        (void) tail_append(&r->err, strempty(it.stderr_text),
+                                           strlen(strempty(it.stderr_text)));
+                        store_iteration_done(&it);
+                }
+                run_next_iteration(r);
                 return;
         }
         r->phase = PHASE_START;
+        run_reattach_inspect(r);
+}
+
+static void run_reattach_inspect(Run *r) {
+        int k;
+
         k = podman_container_inspect_async(r->sup->podman,
                                            r->container_id ? r->container_id : r->container_name,
                                            on_reattach_inspected, r, &r->op);

@@ -84,6 +84,10 @@ struct Run {
         bool volumes_ready;
         size_t vol_step; /* engine volume being prepared / released */
         void (*vol_next)(Run *r); /* what follows preparing / releasing */
+        /* Podman unreachable (service stopped or restarting): since when (CLOCK_MONOTONIC µs,
+         * 0 = it answers), and whether a kill must be sent again once it is back. */
+        uint64_t engine_down_since;
+        bool kill_pending;
 };
 
 struct SupervisorListener {
