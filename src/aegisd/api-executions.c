@@ -59,6 +59,8 @@ int api_parse_json_body(HttpRequest *r, json_object **ret) {
         tok = json_tokener_new_ex(64);
         if (!tok)
                 return -ENOMEM;
+        /* Invalid UTF-8 would reach the store (PostgreSQL refuses it) and answers. */
+        json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
         j = json_tokener_parse_ex(tok, body, (int) n + 1);
         if (!j || json_tokener_get_error(tok) != json_tokener_success) {
                 http_respond_error(r, 400, NULL, "the request body is not JSON: %s",

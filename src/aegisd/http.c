@@ -25,6 +25,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define DEFAULT_MAX_BODY (8u * 1024 * 1024)
@@ -52,6 +53,7 @@ struct HttpServer {
         unsigned n_connections;
         uint64_t last_activity;
         HttpRequest *requests; /* every live request, for shutdown */
+        Metric *requests_total;
         bool stopping;
 };
 
@@ -362,6 +364,12 @@ static void on_request_completed(void *cls, struct MHD_Connection *conn, void **
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
         request_notify_closed(r);
         r->server->last_activity = now_usec(CLOCK_MONOTONIC);
+        if (r->server->requests_total) {
+                char code[16] = "none";
+                if (r->status > 0)
+                        (void) snprintf(code, sizeof code, "%u", r->status);
+                (void) metric_add(r->server->requests_total, METRIC_LABELS(code), 1);
+        }
         request_free(r);
 }
 
@@ -637,14 +645,35 @@ static const char *bearer_token(HttpRequest *r) {
         return *h ? h : NULL;
 }
 
+static enum MHD_Result check_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value) {
+        bool *ok = cls;
+
+        if (!utf8_is_valid_text(key, strlen(key)) || (value && !utf8_is_valid_text(value, strlen(value)))) {
+                *ok = false;
+                return MHD_NO;
+        }
+        return MHD_YES;
+}
+
 /* First call for a request: route, authenticate, check the announced body size. Returns
  * true when it answered already. */
 static bool request_begin(HttpRequest *r) {
         HttpServer *s = r->server;
         _cleanup_free_ char *allow = NULL;
         const char *cl;
+        bool args_ok = true;
         unsigned st;
 
+        /* Everything after this quotes the path and arguments back in JSON, logs and store
+         * lookups: only text gets that far. */
+        (void) MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_argument, &args_ok);
+        if (!utf8_is_valid_text(r->path, strlen(r->path)) || !args_ok) {
+                (void) http_respond_error(r, 400, NULL,
+                                          "the request path or query is not UTF-8 text (after %%-decoding; "
+                                          "control characters are refused)");
+                return true;
+        }
         st = route_find(s, r, &allow);
         if (st == 404) {
                 (void) http_respond_error(r, 404, NULL, "no such endpoint: %s %s",
@@ -806,6 +835,7 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         s->listen_fd = listen_fd;
         s->name = strdup(opts && opts->name ? opts->name : "http");
         s->max_body = opts && opts->max_body_bytes ? opts->max_body_bytes : DEFAULT_MAX_BODY;
+        s->requests_total = opts ? opts->requests_total : NULL;
         s->last_activity = now_usec(CLOCK_MONOTONIC);
         if (!s->name)
                 return -ENOMEM;

@@ -23,7 +23,9 @@
  * A pattern is a path whose "{name}" segments capture one non-empty path segment (already
  * %-decoded by MHD). Paths that match no pattern get 404 {"error":…}; a path that matches
  * with another method gets 405 with "Allow:". GET routes answer HEAD too. The request body
- * (bounded by max_body_bytes, else 413) is read completely before the handler runs.
+ * (bounded by max_body_bytes, else 413) is read completely before the handler runs. A path
+ * or query argument that is not UTF-8 text (after %-decoding; no control characters) gets 400
+ * before routing, so handlers only ever see text.
  *
  * A handler answers exactly once, by one of:
  *   - http_respond*(): a complete response, now;
@@ -86,6 +88,9 @@ typedef struct HttpServerOptions {
         uint64_t max_body_bytes; /* 0 = 8 MiB */
         unsigned connection_limit; /* 0 = 1024 */
         unsigned connection_timeout_secs; /* idle connection timeout, 0 = 60 */
+        /* Counter with one label, "code": every request once it ends, by the status it got
+         * ("none" when the client went away before an answer). NULL = not counted. */
+        struct Metric *requests_total;
 } HttpServerOptions;
 
 /* Serve listen_fd (a listening stream socket; not closed, never shut down: it may be

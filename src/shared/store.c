@@ -292,25 +292,8 @@ static char *utf8_clean_tail(const char *s, size_t max) {
         if (!out)
                 return NULL;
         while (p < end) {
-                unsigned c = *p;
-                size_t n = c < 0x80             ? 1
-                           : (c & 0xE0) == 0xC0 ? 2
-                           : (c & 0xF0) == 0xE0 ? 3
-                           : (c & 0xF8) == 0xF0 ? 4
-                                                : 0;
-                bool ok = n > 0 && (size_t) (end - p) >= n;
-                for (size_t k = 1; ok && k < n; k++)
-                        ok = (p[k] & 0xC0) == 0x80;
-                if (ok && n == 2)
-                        ok = c >= 0xC2;
-                else if (ok && n == 3) {
-                        unsigned cp = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-                        ok = cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
-                } else if (ok && n == 4) {
-                        unsigned cp = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) |
-                                      (p[3] & 0x3F);
-                        ok = cp >= 0x10000 && cp <= 0x10FFFF;
-                }
+                size_t n = utf8_char_len((const char *) p, (size_t) (end - p));
+                bool ok = n > 0;
                 if (ok) {
                         memcpy(o, p, n);
                         o += n;

@@ -37,6 +37,12 @@ char *asprintf_safe(const char *fmt, ...) _printf_(1, 2);
 /* Joins path segments with single '/' separators. */
 char *path_join(const char *a, const char *b);
 
+/* UTF-8: the length (1–4) of the well-formed character at p (at most left bytes: shortest
+ * form, no surrogates, ≤ U+10FFFF), or 0 when the bytes there are not one. */
+size_t utf8_char_len(const char *p, size_t left);
+/* Whether s[0..n) is well-formed UTF-8 without NUL or other C0 control characters but tab. */
+bool utf8_is_valid_text(const char *s, size_t n);
+
 size_t strv_length(char *const *l);
 /* Appends a copy of s; returns 0 or -ENOMEM. */
 int strv_extend(char ***l, const char *s);
