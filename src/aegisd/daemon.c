@@ -19,7 +19,14 @@
 
 #define TOKENS_FILE_MAX (64 * 1024)
 
+static int collect_api(MetricsRegistry *reg, void *userdata) {
+        Daemon *d = userdata;
+
+        return metric_set(d->m_api_connections, NULL, d->api ? http_server_connections(d->api) : 0);
+}
+
 int daemon_new(Config *config, Daemon **ret) {
+        static const char *const code_labels[] = { "code", NULL };
         _cleanup_(daemon_freep) Daemon *d = NULL;
         int r;
 
@@ -36,6 +43,16 @@ int daemon_new(Config *config, Daemon **ret) {
         if (r < 0)
                 return r;
         r = metrics_register_process(d->registry, PACKAGE_VERSION);
+        if (r < 0)
+                return r;
+        r = metrics_register(d->registry, METRIC_COUNTER, "aegis_api_requests_total",
+                             "API requests answered, by HTTP status (\"none\": the client left first).",
+                             code_labels, NULL, 0, &d->m_api_requests);
+        if (r >= 0)
+                r = metrics_register(d->registry, METRIC_GAUGE, "aegis_api_connections",
+                                     "API connections open now.", NULL, NULL, 0, &d->m_api_connections);
+        if (r >= 0)
+                r = metrics_add_collector(d->registry, collect_api, d);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(d);
@@ -286,7 +303,12 @@ static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int start_servers(Daemon *d) {
-        HttpServerOptions api_opts = { .name = "api", .max_body_bytes = d->config->api.max_body_bytes };
+        HttpServerOptions api_opts = { .name = "api",
+                                       .max_body_bytes = d->config->api.max_body_bytes,
+                                       .connection_limit = (unsigned) d->config->api.max_connections,
+                                       .connection_timeout_secs =
+                                               (unsigned) d->config->api.connection_timeout_secs,
+                                       .requests_total = d->m_api_requests };
         HttpServerOptions metrics_opts = { .name = "metrics",
                                            .max_body_bytes = 64 * 1024,
                                            .connection_limit = 64 };

@@ -32,6 +32,7 @@ typedef struct Daemon {
         bool socket_activated;
         HttpServer *api, *metrics;
         MetricsRegistry *registry;
+        Metric *m_api_requests, *m_api_connections; /* aegis_api_requests_total{code}, _connections */
         PodmanClient *podman;
         Store *store; /* borrowed: set by whoever opens the store; /health/ready pings it */
         struct Executions *executions; /* store, supervisor, /v1/executions and /v1/agents */

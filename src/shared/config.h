@@ -46,6 +46,8 @@ typedef struct Config {
                 uint64_t idle_exit_secs; /* 0 = never exit when idle */
                 char *tokens_file; /* bearer tokens, one per line; NULL = no authentication */
                 uint64_t max_body_bytes; /* request bodies above this get 413 (8 MiB) */
+                uint64_t max_connections; /* API connections open at once (1024) */
+                uint64_t connection_timeout_secs; /* a silent connection is closed after this (60) */
         } api;
         struct {
                 char *container_socket_path; /* Podman API unix socket, never NULL */
