@@ -28,3 +28,12 @@ SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-c
 # Observability (issue 9): both Prometheus endpoints pass promtool after real traffic.
 TESTS += tests/integration/metrics-exposition.sh
 EXTRA_DIST += tests/integration/metrics-exposition.sh
+
+# Fault injection (issue 9): real Podman, PostgreSQL and aegisd, broken on purpose.
+FAULT_TESTS = \
+	tests/integration/faults-podman-restart.sh \
+	tests/integration/faults-store-unavailable.sh \
+	tests/integration/faults-aegisd-sigkill.sh \
+	tests/integration/faults-idle-connections.sh
+TESTS += $(FAULT_TESTS)
+EXTRA_DIST += $(FAULT_TESTS)

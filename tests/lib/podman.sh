@@ -33,6 +33,33 @@ busybox_tar() {
         echo "$PODMAN_DIR/busybox.tar"
 }
 
+# Starts (or restarts) the API service process alone on $PODMAN_SOCK; storage, containers and
+# conmon processes are untouched.
+_podman_service_spawn() {
+        # exec, so that $! is Podman itself and not a subshell running the function: killing a
+        # subshell would leave the service behind, orphaned.
+        (exec env -u CONTAINER_HOST podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" \
+                --tmpdir "$PODMAN_DIR/tmp" system service --time=0 "unix://$PODMAN_SOCK") \
+                >>"$PODMAN_DIR/service.log" 2>&1 &
+        PODMAN_PID=$!
+}
+
+# Fault injection: the API service dies (SIGKILL: no goodbye to its clients) while containers
+# keep running under conmon; podman_service_restart brings it back on the same socket.
+podman_service_kill() {
+        [ -n "${PODMAN_PID:-}" ] || return 0
+        kill -9 "$PODMAN_PID" 2>/dev/null || true
+        wait "$PODMAN_PID" 2>/dev/null || true
+        rm -f "$PODMAN_SOCK"
+        PODMAN_PID=
+        PODMAN_DOWN=1
+}
+podman_service_restart() {
+        _podman_service_spawn
+        PODMAN_DOWN=
+        wait_for 30 curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping || fail "podman API did not come back: $(tail -5 "$PODMAN_DIR/service.log")"
+}
+
 podman_start() {
         require_cmd podman runc curl
         [ -x /bin/busybox ] || skip_or_fail "needs busybox-static"
@@ -41,22 +68,20 @@ podman_start() {
         mkdir -p "$PODMAN_DIR" "$PODMAN_DIR/tmp"
         PODMAN_SOCK="$PODMAN_DIR/podman.sock"
         export CONTAINER_HOST="unix://$PODMAN_SOCK"
-        # exec, so that $! is Podman itself and not a subshell running the function: killing a
-        # subshell would leave the service behind, orphaned.
-        (exec env -u CONTAINER_HOST podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/run" \
-                --tmpdir "$PODMAN_DIR/tmp" system service --time=0 "unix://$PODMAN_SOCK") \
-                >"$PODMAN_DIR/service.log" 2>&1 &
-        PODMAN_PID=$!
+        _podman_service_spawn
         on_exit "podman_stop"
         wait_for 20 curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping || fail "podman API did not come up: $(tail -5 "$PODMAN_DIR/service.log")"
         podman_cmd import -q "$(busybox_tar)" "$TEST_IMAGE" >/dev/null || fail "cannot import the busybox test image"
 }
 
 podman_stop() {
-        [ -n "${PODMAN_PID:-}" ] || return 0
+        [ -n "${PODMAN_PID:-}" ] || [ -n "${PODMAN_DOWN:-}" ] || return 0
         podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
-        kill "$PODMAN_PID" 2>/dev/null || true
-        wait "$PODMAN_PID" 2>/dev/null || true
+        if [ -n "${PODMAN_PID:-}" ]; then
+                kill "$PODMAN_PID" 2>/dev/null || true
+                wait "$PODMAN_PID" 2>/dev/null || true
+        fi
+        PODMAN_DOWN=
         # Anything else still bound to this private storage (conmon, a stray service) goes too.
         pkill -f -- "--root $PODMAN_DIR/root " 2>/dev/null || true
         PODMAN_PID=

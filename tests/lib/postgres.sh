@@ -6,6 +6,7 @@
 #                        PG_URL (postgresql://aegis@127.0.0.1:PORT/aegis, a database made for you)
 #   pg_createdb NAME     a further empty database; prints its URL
 #   pg_psql ARGS...      psql against PG_URL
+#   pg_server_stop / pg_server_start   stop the server keeping its data / start it again (faults)
 #   pg_stop              stops it and removes its files (registered with on_exit by pg_start)
 #
 # Missing server binaries skip (and fail in CI). The server runs with fsync=off: tests check
@@ -35,11 +36,20 @@ pg_start() {
         PG_USER=aegis
         _pg_as "$PG_BIN/initdb" -D "$PG_HOST/data" -U "$PG_USER" --auth=trust -E UTF8 --locale=C.UTF-8 -N \
                 >"$PG_HOST/initdb.log" 2>&1 || { cat "$PG_HOST/initdb.log" >&2; fail "initdb failed"; }
+        pg_server_start
+        PG_URL="$(pg_createdb aegis)" || fail "createdb failed"
+        export PG_HOST PG_PORT PG_USER PG_URL
+}
+
+# Fault injection: pg_server_stop stops the server (fast shutdown: clients are disconnected)
+# and keeps its data; pg_server_start starts it again on the same port and socket.
+pg_server_start() {
         _pg_as "$PG_BIN/pg_ctl" -D "$PG_HOST/data" -l "$PG_HOST/server.log" -w -t 60 \
                 -o "-k $PG_HOST -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200" \
                 start >/dev/null || { cat "$PG_HOST/server.log" >&2; fail "pg_ctl start failed"; }
-        PG_URL="$(pg_createdb aegis)" || fail "createdb failed"
-        export PG_HOST PG_PORT PG_USER PG_URL
+}
+pg_server_stop() {
+        _pg_as "$PG_BIN/pg_ctl" -D "$PG_HOST/data" -m fast -w -t 60 stop >/dev/null || fail "pg_ctl stop failed"
 }
 
 pg_createdb() {
