@@ -53,7 +53,7 @@ static void setup(void) {
         fputs("t v 0 0 1Mi read-write active\nt ro 0 0 0 read-only active\n", f);
         fclose(f);
         if (nfs_exports_new(path, &exports) < 0 || nfs_gateway_new(dir, exports, key, verf, &gateway) < 0 ||
-            nfs_gateway_mount(gateway, "/t/v", &v) < 0 || nfs_vol_root(v, &root) < 0)
+            nfs_gateway_mount(gateway, "127.0.0.1", "/t/v", &v) < 0 || nfs_vol_root(v, &root) < 0)
                 abort();
         nfs_vol_handle(v, &root, &h);
         nfs_handle_encode(gateway->key, &h, root_fh);

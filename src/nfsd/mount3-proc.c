@@ -1,7 +1,8 @@
 /* mount3-proc.c — MOUNT v3 (RFC 1813 appendix I): NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT.
  *
  * MNT answers only for a volume registered and active in the registry: unknown paths get
- * MNT3ERR_NOENT, registered-but-inactive ones MNT3ERR_ACCES. DUMP/EXPORT lists are bounded
+ * MNT3ERR_NOENT, registered-but-inactive ones, and volumes the client's host is not allowed
+ * to use (nfs-clients.h), MNT3ERR_ACCES. DUMP/EXPORT lists are bounded
  * (NFS_MAX_MOUNTS records, the reply buffer) and encoded as loops. */
 #include <errno.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static uint32_t mnt_mnt(NfsCall *c, void *a, void *r) {
         NfsVol *v;
         int k;
 
-        k = nfs_gateway_mount(c->g, *path, &v);
+        k = nfs_gateway_mount(c->g, c->peer->host, *path, &v);
         if (k == 0)
                 k = nfs_vol_root(v, &root);
         switch (k) {

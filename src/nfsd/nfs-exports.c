@@ -36,7 +36,7 @@ struct NfsExports {
 };
 
 static int parse_line(char *line, unsigned lineno, const char *path, Entry *ret) {
-        char *f[8], *save = NULL;
+        char *f[9], *save = NULL;
         unsigned n = 0;
         Entry e = { 0 };
         unsigned u, g;
@@ -46,11 +46,17 @@ static int parse_line(char *line, unsigned lineno, const char *path, Entry *ret)
                         break;
                 f[n++] = t;
         }
-        if (n != 7) {
-                log_warning("%s:%u: expected 7 fields (tenant volume uid gid size_limit access_mode "
-                            "status), got %u; "
-                            "line ignored",
+        if (n != 7 && n != 8) {
+                log_warning("%s:%u: expected 7 or 8 fields (tenant volume uid gid size_limit access_mode "
+                            "status [clients]), got %u; line ignored",
                             path, lineno, n);
+                return -EINVAL;
+        }
+        if (n == 8 && nfs_clients_parse(f[7], &e.info.clients) < 0) {
+                log_warning(
+                        "%s:%u: clients must be * or up to %d comma-separated ADDR[/PREFIX], got \"%s\"; "
+                        "line ignored",
+                        path, lineno, NFS_CLIENTS_MAX, f[7]);
                 return -EINVAL;
         }
         if (!id_is_valid(f[0]) || !id_is_valid(f[1])) {

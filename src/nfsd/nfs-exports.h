@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "macros.h"
+#include "nfs-clients.h"
 
 #define NFS_ID_MAX 65
 #define NFS_EXPORTS_TTL_USEC (500 * UINT64_C(1000))
@@ -24,6 +25,7 @@ typedef struct NfsVolumeInfo {
         uint64_t size_limit; /* bytes, 0 = unlimited */
         bool read_only;
         bool active;
+        NfsClients clients; /* registry file's 8th field; unset: the gateway's --clients */
 } NfsVolumeInfo;
 
 typedef struct NfsExports NfsExports;
@@ -31,8 +33,9 @@ typedef struct NfsExports NfsExports;
 /* source: a database URL (sqlite://…, postgresql://…): the store's volumes table, the
  * volume id as the export's second component; or "file:PATH" (or a plain path), one
  * volume per line:
- *   <tenant> <volume> <uid> <gid> <size_limit|0> <read-write|read-only> <active|inactive|…>
- * '#' starts a comment. A malformed line is reported with its number and skipped. */
+ *   <tenant> <volume> <uid> <gid> <size_limit|0> <read-write|read-only> <active|inactive|…> [clients]
+ * where clients is "*" or up to NFS_CLIENTS_MAX comma-separated ADDR[/PREFIX] (the hosts
+ * allowed to mount the volume and use its handles). '#' starts a comment. A malformed line is reported with its number and skipped. */
 int nfs_exports_new(const char *source, NfsExports **ret);
 NfsExports *nfs_exports_free(NfsExports *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NfsExports *, nfs_exports_free);

@@ -19,6 +19,7 @@ int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t
         memcpy(g->key, key, NFS_HANDLE_KEY_SIZE);
         memcpy(g->write_verf, write_verf, 8);
         g->exports = exports;
+        g->default_clients = (NfsClients){ .set = true, .any = true };
         *ret = g;
         return 0;
 }
@@ -87,7 +88,11 @@ int nfs_gateway_volume(NfsGateway *g, uint64_t key, NfsVol **ret) {
         return r == -ENOENT || r == -ENOTDIR || r == -ELOOP ? -ESTALE : r;
 }
 
-int nfs_gateway_mount(NfsGateway *g, const char *path, NfsVol **ret) {
+bool nfs_gateway_client_allowed(const NfsGateway *g, const NfsVol *v, const char *host) {
+        return nfs_clients_match(v->info.clients.set ? &v->info.clients : &g->default_clients, host);
+}
+
+int nfs_gateway_mount(NfsGateway *g, const char *host, const char *path, NfsVol **ret) {
         char tenant[NFS_ID_MAX], volume[NFS_ID_MAX];
         const char *p = path, *slash;
         NfsVolumeInfo info;
@@ -113,5 +118,7 @@ int nfs_gateway_mount(NfsGateway *g, const char *path, NfsVol **ret) {
         if (r < 0)
                 return r;
         r = nfs_gateway_volume(g, nfs_volume_key(tenant, volume), ret);
+        if (r == 0 && !nfs_gateway_client_allowed(g, *ret, host))
+                return -EACCES;
         return r == -ESTALE ? -ENOENT : r;
 }

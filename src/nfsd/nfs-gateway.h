@@ -34,6 +34,7 @@ typedef struct NfsGateway {
         NfsMountRecord *mounts;
         size_t n_mounts;
         uint16_t port; /* answered to portmapper GETPORT */
+        NfsClients default_clients; /* for volumes whose registry entry names none ("*" unless --clients) */
         NfsMetrics metrics;
 } NfsGateway;
 
@@ -51,8 +52,12 @@ void nfs_gateway_sync(NfsGateway *g);
 /* The active volume a handle key names, opened on first use; -ESTALE when it is no longer
  * exported (deleted or deactivated) or its directory is gone. */
 int nfs_gateway_volume(NfsGateway *g, uint64_t key, NfsVol **ret);
-/* "/tenant/volume" → volume; -ENOENT unknown, -EACCES inactive, -EINVAL malformed. */
-int nfs_gateway_mount(NfsGateway *g, const char *path, NfsVol **ret);
+/* Whether the client host may mount v and use its handles (the volume's clients, else the
+ * gateway's default). */
+bool nfs_gateway_client_allowed(const NfsGateway *g, const NfsVol *v, const char *host);
+/* "/tenant/volume" → volume for the client host; -ENOENT unknown, -EACCES inactive or
+ * not allowed for that host, -EINVAL malformed. */
+int nfs_gateway_mount(NfsGateway *g, const char *host, const char *path, NfsVol **ret);
 
 /* One RPC record in, one reply out. *ret is malloc'd, begins with 4 bytes reserved for the
  * record mark (filled in), *ret_size counts them. Returns 0 with a reply, 0 with

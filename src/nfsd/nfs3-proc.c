@@ -2,7 +2,7 @@
  * nfs3_procs[] by nfs-rpc.c; READDIR/READDIRPLUS live in nfs3-readdir.c.
  *
  * Rules every handler keeps: a handle is decoded and verified before anything else
- * (forged → BADHANDLE, gone → STALE); names are single components; a read-only volume
+ * (forged → BADHANDLE, gone → STALE, a host the volume does not admit → ACCES); names are single components; a read-only volume
  * answers ROFS on every path that would change it; every file is created and reported as
  * the volume's uid:gid; quota is checked before any byte is written, so a refused write
  * changes nothing. */
@@ -61,6 +61,12 @@ nfsstat3 nfs3_get(NfsCall *c, const nfs_fh3 *fh, NfsOpen mode, NfsVol **ret_vol,
         r = nfs_gateway_volume(c->g, h.volume_key, &v);
         if (r < 0)
                 return r == -ESTALE ? NFS3ERR_STALE : nfs3_status_from_errno(r);
+        /* A valid handle is a volume's, not a permission: the host using it must be one the
+         * volume admits, exactly as at MNT (a borrowed handle of another tenant's volume). */
+        if (!nfs_gateway_client_allowed(c->g, v, c->peer->host)) {
+                c->g->metrics.access_denials++;
+                return NFS3ERR_ACCES;
+        }
         r = nfs_vol_resolve(v, &h, mode, ret);
         if (r < 0)
                 return nfs3_status_from_errno(r);

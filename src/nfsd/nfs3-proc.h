@@ -6,7 +6,8 @@
 #include "nfs3.h"
 
 nfsstat3 nfs3_status_from_errno(int r);
-/* Handle → volume + object: BADHANDLE when it does not verify, STALE when gone. */
+/* Handle → volume + object: BADHANDLE when it does not verify, STALE when gone, ACCES
+ * when the client's host may not use that volume. */
 nfsstat3 nfs3_get(NfsCall *c, const nfs_fh3 *fh, NfsOpen mode, NfsVol **ret_vol, NfsObj *ret);
 nfsstat3 nfs3_check_name(NfsCall *c, const char *name);
 void nfs3_fattr(const NfsVol *v, const NfsObj *o, fattr3 *a);

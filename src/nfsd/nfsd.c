@@ -32,6 +32,7 @@ typedef struct Options {
         bool seccomp;
         unsigned max_connections;
         uint64_t idle_exit_secs;
+        NfsClients clients;
 } Options;
 
 static void help(void) {
@@ -49,6 +50,8 @@ static void help(void) {
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
                "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
+               "  --clients=LIST           hosts that may mount volumes whose registry entry names\n"
+               "                           none: * or ADDR[/PREFIX],... (default *)\n"
                "  --seccomp=on|off         system-call allow-list (default on)\n"
                "  --log-level=LEVEL        error, warning, info, debug\n"
                "  -h --help                this text\n",
@@ -66,7 +69,8 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_MAXCONN,
                 ARG_IDLE,
                 ARG_LOG,
-                ARG_METRICS
+                ARG_METRICS,
+                ARG_CLIENTS
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -79,6 +83,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "idle-exit", required_argument, NULL, ARG_IDLE },
                 { "log-level", required_argument, NULL, ARG_LOG },
                 { "metrics-listen", required_argument, NULL, ARG_METRICS },
+                { "clients", required_argument, NULL, ARG_CLIENTS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -133,6 +138,14 @@ static int parse_args(int argc, char **argv, Options *o) {
                         break;
                 case ARG_METRICS:
                         o->metrics_listen = optarg;
+                        break;
+                case ARG_CLIENTS:
+                        if (nfs_clients_parse(optarg, &o->clients) < 0) {
+                                log_error("--clients: expected * or up to %d comma-separated ADDR[/PREFIX], "
+                                          "got \"%s\"",
+                                          NFS_CLIENTS_MAX, optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case 'h':
                         help();
@@ -333,6 +346,8 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up gateway: %m"), 1;
         g->port = socket_port(listen_fd);
+        if (o.clients.set)
+                g->default_clients = o.clients;
         r = sd_event_default(&event);
         if (r >= 0)
                 r = sd_event_set_signal_exit(event, true);

@@ -22,6 +22,8 @@ libaegis_nfs_la_SOURCES = \
 	src/nfsd/sha256.c \
 	src/nfsd/nfs-handle.h \
 	src/nfsd/nfs-handle.c \
+	src/nfsd/nfs-clients.h \
+	src/nfsd/nfs-clients.c \
 	src/nfsd/nfs-exports.h \
 	src/nfsd/nfs-exports.c \
 	src/nfsd/nfs-volume.h \
@@ -75,6 +77,15 @@ NFS_TESTS = \
 	tests/integration/nfs-handles-forged-stale-and-restart.sh \
 	tests/integration/nfs-hostile-input.sh \
 	tests/integration/nfs-registry-from-store-and-config.sh \
-	tests/integration/nfs-socket-activation-notify-seccomp.sh
+	tests/integration/nfs-socket-activation-notify-seccomp.sh \
+	tests/integration/nfs-tenant-isolation.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
+
+# Unit test of the client host lists (linked against the gateway library).
+check_PROGRAMS += tests/unit/test-nfs-clients
+TESTS += tests/unit/test-nfs-clients
+tests_unit_test_nfs_clients_SOURCES = tests/unit/test-nfs-clients.c
+tests_unit_test_nfs_clients_CPPFLAGS = $(NFSD_CPPFLAGS)
+tests_unit_test_nfs_clients_CFLAGS = $(TEST_CFLAGS) $(NFSD_CFLAGS)
+tests_unit_test_nfs_clients_LDADD = $(NFSD_LIBS) $(CHECK_LIBS)

@@ -10,6 +10,7 @@
  *                                              stat, readdir, remove; prints seconds)
  *   fh P FILE                                 (save P's raw handle, hex, to FILE)
  *   getattr-fh FILE [flip-byte N]             (GETATTR on a saved handle, optionally altered)
+ *   read-fh FILE                              (READ of up to 4 KiB through a saved handle)
  *   mknod P
  * Prints "OK …" and exits 0, or prints "ERR <message>" (the libnfs error text, which names
  * the NFS3ERR_* code) and exits 1. The raw GETATTR prints the nfsstat3 name. */
@@ -82,6 +83,8 @@ static const char *nfsstat_name(int s) {
                 return "NFS3ERR_BADHANDLE";
         case 2:
                 return "NFS3ERR_NOENT";
+        case 13:
+                return "NFS3ERR_ACCES";
         default:
                 return "OTHER";
         }
@@ -215,6 +218,40 @@ static int raw_getattr(const char *hexfile, int flip) {
         }
         printf("%s %s\n", r.status == 0 ? "OK" : "ERR", nfsstat_name(r.status));
         return r.status == 0 ? 0 : 1;
+}
+
+static void read_cb(struct rpc_context *rpc, int status, void *data, void *priv) {
+        struct rawres *r = priv;
+        READ3res *res = data;
+        status_cb(rpc, status, data, priv);
+        if (r->status == 0) {
+                r->fhlen = res->READ3res_u.resok.data.data_len < sizeof(r->fh)
+                                   ? res->READ3res_u.resok.data.data_len
+                                   : sizeof(r->fh) - 1;
+                memcpy(r->fh, res->READ3res_u.resok.data.data_val, r->fhlen);
+        }
+}
+
+/* READ through the handle saved in FILE (obtained by whoever saved it). */
+static int raw_read(const char *file) {
+        struct rpc_context *rpc = nfs_get_rpc_context(nfs);
+        char fh[128];
+        size_t n = read_hex(file, fh, sizeof(fh));
+        READ3args args;
+        struct rawres r = { 0 };
+
+        memset(&args, 0, sizeof(args));
+        args.file.data.data_len = n;
+        args.file.data.data_val = fh;
+        args.count = 4096;
+        if (rpc_nfs3_read_async(rpc, read_cb, &args, &r) != 0 || raw_wait(rpc, &r) < 0)
+                return fail("read");
+        if (r.status != 0) {
+                printf("ERR %s\n", nfsstat_name(r.status));
+                return 1;
+        }
+        printf("OK %.*s\n", (int) r.fhlen, r.fh);
+        return 0;
 }
 
 static int cmd(int argc, char **argv) {
@@ -381,6 +418,8 @@ static int cmd(int argc, char **argv) {
         }
         if (!strcmp(c, "getattr-fh") && (argc == 2 || (argc == 4 && !strcmp(argv[2], "flip-byte"))))
                 return raw_getattr(argv[1], argc == 4 ? (int) strtol(argv[3], NULL, 10) : -1);
+        if (!strcmp(c, "read-fh") && argc == 2)
+                return raw_read(argv[1]);
         if (!strcmp(c, "meta") && argc == 2) {
                 int n = (int) strtol(argv[1], NULL, 10);
                 char p[256];

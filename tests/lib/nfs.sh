@@ -4,12 +4,14 @@
 # ($NFS_ROOT), state dir ($NFS_STATE), registry file ($NFS_EXPORTS) and metrics port; sets
 # NFS_PORT, NFS_PID, NFS_METRICS_PORT. nfsd_stop stops it (SIGTERM, a clean shutdown);
 # nfsd_kill kills it (SIGKILL, a crash). Both are idempotent; the gateway is stopped at exit.
-# nfs_volume TENANT VOLUME UID GID LIMIT MODE STATUS: creates the directory and registers it.
+# nfs_volume TENANT VOLUME UID GID LIMIT MODE STATUS [CLIENTS]: creates the directory and registers it.
+# NFS_HOST (default 127.0.0.1): the address the gateway listens on and the URLs name.
 # nfs_url TENANT VOLUME: the libnfs URL; nfs_client URL CMD...: tests/integration/nfs-client.
 # shellcheck source=common.sh
 . "${AEGIS_TEST_LIB:-$(dirname "${BASH_SOURCE[0]}")}/common.sh"
 
 NFS_CLIENT="$top_builddir/tests/integration/nfs-client"
+NFS_HOST="${NFS_HOST:-127.0.0.1}" # the address the gateway listens on and clients use
 
 nfs_require() {
         require_cmd nfs-ls nfs-cp nfs-cat python3
@@ -40,11 +42,11 @@ nfsd_start() {
         [ -n "${NFS_ROOT:-}" ] || nfs_setup
         NFS_PORT="${NFS_PORT:-$(free_port)}"
         NFS_METRICS_PORT="${NFS_METRICS_PORT:-$(free_port)}"
-        "$AEGIS_NFSD" --listen "127.0.0.1:$NFS_PORT" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
+        "$AEGIS_NFSD" --listen "$NFS_HOST:$NFS_PORT" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
                 --storage-root "$NFS_ROOT" --state-dir "$NFS_STATE" --exports "$NFS_EXPORTS" "$@" >>"$SCRATCH/nfsd.log" 2>&1 &
         NFS_PID=$!
         on_exit "nfsd_kill"
-        wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
+        wait_for 10 python3 -c "import socket; socket.create_connection(('$NFS_HOST', $NFS_PORT), 1)" ||
                 { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start"; }
 }
 
@@ -65,8 +67,8 @@ nfsd_kill() {
 
 nfsd_alive() { [ -n "${NFS_PID:-}" ] && kill -0 "$NFS_PID" 2>/dev/null; }
 
-nfs_url() { echo "nfs://127.0.0.1/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
-nfs_file_url() { echo "nfs://127.0.0.1/$1/$2$3?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_url() { echo "nfs://$NFS_HOST/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_file_url() { echo "nfs://$NFS_HOST/$1/$2$3?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
 nfs_client() { "$NFS_CLIENT" "$@"; }
 
 # nfs_metric NAME_AND_LABELS → the value ("" when absent).
