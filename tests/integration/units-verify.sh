@@ -18,7 +18,7 @@ for flavour in system user; do
         cp "$top_srcdir/units/aegis.socket" "$top_srcdir/units/aegis-metrics.socket" "$d/"
         out="$(cd "$d" && systemd-analyze $mode verify --man=no ./aegis.service ./aegis.socket ./aegis-metrics.socket 2>&1)"
         check "$flavour: systemd-analyze verify is clean${out:+: $out}" test -z "$out"
-        for want in Type=notify "Requires=aegis.socket podman.socket" Restart=on-failure RestartSec=10s \
+        for want in Type=notify Requires=aegis.socket "Wants=podman.socket" Restart=on-failure RestartSec=10s \
                 LimitNOFILE=65535 "WatchdogSec=" StateDirectory=aegis "ExecStart=/.*/aegisd$"; do
                 check "$flavour: service has $want" grep -q "^$want" "$svc"
         done
