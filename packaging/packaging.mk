@@ -2,7 +2,7 @@
 
 # Package scripts' helper: subordinate ids for the aegis user (rootless Podman).
 aegislibexecdir = $(libexecdir)/aegis
-dist_aegislibexec_SCRIPTS = packaging/aegis-subid
+dist_aegislibexec_SCRIPTS = packaging/aegis-subid packaging/aegis-user-units
 
 # Needed by `make distcheck` and listed by nobody else.
 EXTRA_DIST += tests/unit/test-main.h
@@ -17,6 +17,7 @@ EXTRA_DIST += packaging/debian/copyright
 EXTRA_DIST += packaging/debian/source/format
 EXTRA_DIST += packaging/debian/aegis.postinst
 EXTRA_DIST += packaging/debian/aegis.postrm
+EXTRA_DIST += packaging/debian/aegis.prerm
 
 PKG_WORKDIR = $(abs_top_builddir)/pkg-build
 PKG_TARBALL = $(distdir).tar.xz
@@ -55,3 +56,8 @@ clean-packages:
 TESTS += tests/e2e/systemd-container.sh
 EXTRA_DIST += tests/e2e/systemd-container.sh
 EXTRA_DIST += tests/e2e/rootfs.sh
+# The end-to-end test's cache (rootfs tarball, .deb per source hash) survives `make clean`.
+distclean-local: clean-e2e-cache
+clean-e2e-cache:
+	rm -rf '$(abs_top_builddir)/tests/e2e/cache'
+.PHONY: clean-e2e-cache
