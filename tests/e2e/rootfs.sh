@@ -2,16 +2,16 @@
 #
 # e2e_rootfs_tar prints the path of a cached tarball of a debootstrapped bookworm with
 # systemd, D-Bus and the runtime libraries the aegis package depends on, building it the
-# first time (about 2 minutes). The cache lives outside the source tree
-# ($AEGIS_TEST_CACHE, default /var/cache/aegis-test) and is keyed by the package list, so
-# changing the list builds a new one and reruns take seconds.
+# first time (about 2 minutes). The cache lives in the build tree ($AEGIS_TEST_CACHE,
+# default $top_builddir/tests/e2e/cache, removed by `make distclean`) and is keyed by the
+# package list, so changing the list builds a new one and reruns take seconds.
 E2E_PACKAGES="systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,procps,curl,ca-certificates,\
 libcurl4,libjson-c5,libyaml-0-2,libpq5,libsqlite3-0,libtirpc3,libseccomp2,libmicrohttpd12,libsystemd0,\
 uidmap,slirp4netns,adduser,passwd"
 E2E_SUITE=bookworm
 
 e2e_rootfs_tar() {
-        local cache="${AEGIS_TEST_CACHE:-/var/cache/aegis-test}" key tar tmp
+        local cache="${AEGIS_TEST_CACHE:-$top_builddir/tests/e2e/cache}" key tar tmp
         key="$(printf '%s %s' "$E2E_SUITE" "$E2E_PACKAGES" | sha256sum | cut -c1-12)"
         tar="$cache/rootfs-$E2E_SUITE-systemd-$key.tar"
         if [ ! -s "$tar" ]; then

@@ -2,16 +2,20 @@
 # The packaged product under a real systemd, as a user would run it (README "Install as a
 # package"): a Debian 12 container booted with systemd as PID 1, the built .deb installed,
 # then: the aegis user exists, lingering is on through the shipped tmpfiles entry (logind
-# starts its user manager), `systemctl --user enable --now aegis.socket` as aegis, the
-# first `curl :8088/health` starts aegis.service, an execution runs against the host's
-# Podman (its API socket bind-mounted in), `journalctl --user -u aegis` shows structured
-# entries, `systemctl --user list-timers` lists the reaper, `busctl --user introspect
-# org.aegis1 /org/aegis1` works, `aegis doctor` reports, and everything comes back after a
-# reboot of the container.
+# starts its user manager), the man pages are installed, `systemctl --user enable --now
+# aegis.socket` (with the metrics and NFS sockets and the reaper timer) as aegis, the first
+# `curl :8088/health` starts aegis.service, `aegis run examples/hello.yaml` runs against the
+# host's Podman (its API socket bind-mounted in, named in ~/.config/aegis/config.yaml as
+# aegis.systemd(7) says for a Podman elsewhere), the daemon's structured journal entries,
+# `systemctl --user list-timers` lists the reaper, `busctl --user introspect org.aegis1
+# /org/aegis1` works, `aegis doctor` reports, `systemctl --user stop` leaves no container
+# (one running at the stop is re-attached by the next start and removed when it ends),
+# everything comes back after a reboot of the container, and `dpkg -r` / `dpkg -P` leave
+# nothing running and none of the package's files.
 #
-# Cached outside the tree ($AEGIS_TEST_CACHE, default /var/cache/aegis-test): the rootfs
-# tarball (first build ~2-6 min, tests/e2e/rootfs.sh) and the .deb per source hash (so the
-# sanitizer build's run reuses the plain build's package). Prints its duration.
+# Cached in the build tree ($AEGIS_TEST_CACHE, default $top_builddir/tests/e2e/cache, gone
+# with `make distclean`): the rootfs tarball (tests/e2e/rootfs.sh, debootstrapped while the
+# .deb builds) and the .deb per source hash. Prints its duration.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$top_srcdir/tests/e2e/rootfs.sh"
 # Minutes of CPU on a shared 2-core machine: always in CI, on request elsewhere.
@@ -19,13 +23,15 @@ if [ "${CI:-}" != true ] && [ "${AEGIS_E2E:-}" != 1 ]; then
         printf 'SKIP: %s: the systemd end-to-end test runs in CI; AEGIS_E2E=1 runs it here\n' "$TEST_NAME" >&2
         exit 77
 fi
-require_cmd podman runc debootstrap dpkg-buildpackage flock sha256sum jq
-[ -e "$top_srcdir/units/aegis.socket" ] || [ -e "$top_srcdir/units/aegis.socket.in" ] \
-        || skip_or_fail "units/aegis.socket is not in the tree yet: nothing to enable"
+require_cmd podman runc debootstrap dpkg-buildpackage lintian flock sha256sum jq
 T0=$(date +%s)
 make_scratch
-CACHE="${AEGIS_TEST_CACHE:-/var/cache/aegis-test}"
-mkdir -p "$CACHE" || skip_or_fail "cannot create $CACHE"
+CACHE="${AEGIS_TEST_CACHE:-$top_builddir/tests/e2e/cache}"
+mkdir -p "$CACHE" || fail "cannot create $CACHE"
+# The rootfs (about 2 minutes when not cached) is debootstrapped while the package builds.
+(e2e_rootfs_tar >"$SCRATCH/rootfs.path" 2>"$SCRATCH/rootfs.err") &
+ROOTFS_PID=$!
+on_exit "kill $ROOTFS_PID 2>/dev/null; wait $ROOTFS_PID 2>/dev/null"
 
 # --- the package ------------------------------------------------------------------------
 src_hash() {
@@ -43,15 +49,15 @@ DEB_DIR="$CACHE/deb-$(src_hash)"
 ) 9>"$CACHE/deb.lock" || fail "make deb failed"
 DEB="$(ls "$DEB_DIR"/aegis_*.deb | head -1)"
 note "package: $DEB ($(($(date +%s) - T0)) s)"
-if command -v lintian >/dev/null; then
-        lint="$(lintian --tag-display-limit 0 "$DEB" 2>&1 | grep -E '^E: ' || true)"
-        check "lintian reports no errors${lint:+: $lint}" test -z "$lint"
-fi
+lint="$(lintian --tag-display-limit 0 "$DEB" 2>&1 | grep -E '^E: ' || true)"
+check "lintian reports no errors${lint:+: $lint}" test -z "$lint"
 
 # --- the host's Podman, and the container -------------------------------------------------
 podman_start
 chmod 0666 "$PODMAN_SOCK" # the aegis user in the container must be able to connect
-ROOTFS="$(e2e_rootfs_tar)" || skip_or_fail "cannot debootstrap a Debian 12 rootfs (needs the apt archive)"
+wait "$ROOTFS_PID" && ROOTFS="$(cat "$SCRATCH/rootfs.path")" && [ -s "$ROOTFS" ] \
+        || skip_or_fail "cannot debootstrap a Debian 12 rootfs (needs the apt archive): $(cat "$SCRATCH/rootfs.err")"
+note "rootfs: $ROOTFS ($(($(date +%s) - T0)) s)"
 podman_cmd import -q --change 'CMD ["/sbin/init"]' "$ROOTFS" localhost/aegis-e2e-systemd:latest >/dev/null \
         || fail "cannot import the rootfs"
 C=aegis-e2e-$$
@@ -60,6 +66,7 @@ podman_cmd run -d --name "$C" --systemd=always --network none --hostname aegis-e
         || fail "cannot start the systemd container"
 on_exit "podman_cmd rm -f -t 0 $C >/dev/null 2>&1"
 in_c() { podman_cmd exec "$C" "$@"; }
+not() { ! "$@"; }
 in_c_stdin() { podman_cmd exec -i "$C" "$@"; }
 boot() {
         local s
@@ -74,6 +81,12 @@ note "booted ($(($(date +%s) - T0)) s)"
 podman_cmd cp "$DEB" "$C:/tmp/aegis.deb" || fail "cannot copy the package in"
 out="$(in_c dpkg -i /tmp/aegis.deb 2>&1)"
 check "dpkg -i installs the package${out:+: $(tail -5 <<<"$out")}" in_c dpkg -s aegis >/dev/null
+check "… without warnings" bash -c '! grep -Ei "warning|error" <<<"$1"' _ "$out"
+PKG_FILES="$(in_c dpkg -L aegis 2>/dev/null)"
+for m in man1/aegis.1 man5/aegis-config.yaml.5 man5/aegis-manifest.5 man7/aegis.systemd.7 \
+        man8/aegisd.8 man8/aegis-nfsd.8 man8/aegis-reaper.8; do
+        check "man page $m is installed" grep -qx "/usr/share/man/$m.gz" <<<"$PKG_FILES"
+done
 
 # --- what the README says ----------------------------------------------------------------
 AUID="$(in_c id -u aegis 2>/dev/null)"
@@ -86,25 +99,21 @@ check "the user manager of aegis runs" wait_for 30 in_c systemctl is-active --qu
 assert_match "the Delegate= drop-in is in effect" 'cpu.*cpuset.*io.*memory.*pids' \
         "$(in_c systemctl show -p DelegateControllers "user@$AUID.service" 2>&1)"
 
-# The configuration a user writes: Podman's socket is the host's, bind-mounted in.
+# The configuration a user writes: Podman's socket is the host's, bind-mounted in; the user
+# NFS socket's port (aegis.systemd(7), "a Podman elsewhere" and aegis-nfs.socket).
 in_c_stdin runuser -u aegis -- sh -c 'mkdir -p ~/.config/aegis && cat > ~/.config/aegis/config.yaml' <<'YAML'
 runtime:
   container_socket_path: "/run/host-podman.sock"
+storage:
+  nfs_listen_addr: "0.0.0.0:20490"
 YAML
-# Podman is the host's, not a podman.socket in this machine: drop that one requirement, as
-# aegis.systemd(7) tells users of a remote Podman to (systemctl --user edit aegis.service).
-in_c_stdin runuser -u aegis -- sh -c 'mkdir -p ~/.config/systemd/user/aegis.service.d && cat > ~/.config/systemd/user/aegis.service.d/remote-podman.conf' <<'CONF'
-[Unit]
-Requires=
-Requires=aegis.socket
-CONF
 as_aegis() {
         in_c runuser -u aegis -- env XDG_RUNTIME_DIR="/run/user/$AUID" \
                 DBUS_SESSION_BUS_ADDRESS="unix:path=/run/user/$AUID/bus" "$@"
 }
-UNITS_EN="aegis.socket aegis-metrics.socket aegis-reaper.timer"
+UNITS_EN="aegis.socket aegis-metrics.socket aegis-nfs.socket aegis-reaper.timer"
 out="$(as_aegis systemctl --user enable --now $UNITS_EN 2>&1)"
-check "systemctl --user enable --now $UNITS_EN${out:+: $out}" as_aegis systemctl --user is-active --quiet aegis.socket
+check "systemctl --user enable --now $UNITS_EN${out:+: $out}" as_aegis systemctl --user is-active --quiet $UNITS_EN
 assert_eq "aegis.service is not running before the first request" inactive \
         "$(as_aegis systemctl --user is-active aegis.service 2>&1)"
 
@@ -115,29 +124,28 @@ check "… and started aegis.service" wait_for 20 as_aegis systemctl --user is-a
 [ -n "$out" ] || note "aegis.service: $(as_aegis systemctl --user status aegis.service --no-pager 2>&1 | tail -15)"
 
 # An execution against the host's Podman.
-if in_c test -x /usr/bin/aegis && [ -f "$top_srcdir/examples/hello.yaml" ]; then
-        podman_cmd cp "$top_srcdir/examples/hello.yaml" "$C:/tmp/hello.yaml"
-        in_c chmod 0644 /tmp/hello.yaml
-        out="$(as_aegis timeout 120 aegis --quiet run /tmp/hello.yaml 2>&1)"
-        rc=$?
-        assert_eq "aegis run examples/hello.yaml completes (exit 0)" 0 "$rc"
-        assert_match "… with the container's output" 'hello from aegis' "$out"
-        check "… and leaves no container behind" test -z "$(podman_managed_ids)"
-fi
+podman_cmd cp "$top_srcdir/examples/hello.yaml" "$C:/tmp/hello.yaml" && in_c chmod 0644 /tmp/hello.yaml
+out="$(as_aegis timeout 120 aegis --quiet run /tmp/hello.yaml 2>&1)"
+rc=$?
+assert_eq "aegis run examples/hello.yaml completes (exit 0)" 0 "$rc"
+assert_match "… with the container's output" 'hello from aegis' "$out"
+check "… and leaves no container behind" test -z "$(podman_managed_ids)"
 
-j="$(as_aegis journalctl --user -u aegis -o json --no-pager 2>&1)"
-check "journalctl --user -u aegis shows aegisd's entries" grep -q '"_SYSTEMD_USER_UNIT":"aegis.service"' <<<"$j"
-check "… structured (fields beyond MESSAGE)" bash -c 'jq -s -e "map(select(._SYSTEMD_USER_UNIT == \"aegis.service\" and (.CODE_FILE or .EXECUTION_ID or .LISTEN_ADDRESS))) | length > 0" >/dev/null 2>&1' <<<"$j"
-[ -n "$j" ] || note "journal: $(as_aegis journalctl --user -u aegis --no-pager 2>&1 | tail -5)"
+# aegis is a system user (uid < 1000): journald files its messages in the system journal,
+# which `journalctl --user` does not open; --user-unit reads them there (aegis is in
+# systemd-journal, sysusers.d/aegis.conf). aegis.systemd(7), "LOGS".
+j="$(as_aegis journalctl --user-unit aegis -o json --no-pager 2>&1)"
+check "journalctl --user-unit aegis shows aegisd's entries" grep -q '"_SYSTEMD_USER_UNIT":"aegis.service"' <<<"$j"
+check "… structured: the execution's entries carry EXECUTION_ID, ITERATION, CONTAINER_ID" \
+        bash -c 'jq -s -e "map(select(._SYSTEMD_USER_UNIT == \"aegis.service\" and .EXECUTION_ID and .ITERATION and .CONTAINER_ID)) | length > 0" >/dev/null 2>&1' <<<"$j"
+[ -n "$j" ] || note "journal: $(as_aegis journalctl --user-unit aegis --no-pager 2>&1 | tail -5)"
 
 check "systemctl --user list-timers lists the reaper" bash -c 'grep -q aegis-reaper.timer' \
         <<<"$(as_aegis systemctl --user list-timers --all --no-pager 2>&1)"
 
-if in_c test -x /usr/bin/aegis-reaper; then
-        out="$(as_aegis timeout 120 systemctl --user start aegis-reaper.service 2>&1)"
-        check "the reaper's sandboxed oneshot runs to success${out:+: $out}" test "$(as_aegis systemctl --user show -p Result --value aegis-reaper.service)" = success
-        [ -z "$out" ] || note "reaper: $(as_aegis journalctl --user -u aegis-reaper --no-pager 2>&1 | tail -5)"
-fi
+out="$(as_aegis timeout 120 systemctl --user start aegis-reaper.service 2>&1)"
+check "the reaper's sandboxed oneshot runs to success${out:+: $out}" test "$(as_aegis systemctl --user show -p Result --value aegis-reaper.service)" = success
+[ -z "$out" ] || note "reaper: $(as_aegis journalctl --user-unit aegis-reaper --no-pager 2>&1 | tail -5)"
 
 intro="$(as_aegis busctl --user introspect org.aegis1 /org/aegis1 2>&1)"
 check "busctl --user introspect org.aegis1 /org/aegis1${intro:+: $(head -3 <<<"$intro")}" grep -q 'org.aegis1.Manager' <<<"$intro"
@@ -149,7 +157,29 @@ verdict() { jq -r --arg n "$1" '.checks[] | select(.name == $n) | .verdict' <<<"
 assert_eq "doctor: config" pass "$(verdict config)"
 assert_eq "doctor: lingering (logind over D-Bus)" pass "$(verdict linger)"
 assert_eq "doctor: the Podman API is reachable with permission" pass "$(verdict podman-api)"
+assert_eq "doctor: the NFS port answers (aegis-nfs.socket)" pass "$(verdict nfs-port)"
+check "… and that connection started aegis-nfs.service" wait_for 20 as_aegis systemctl --user is-active --quiet aegis-nfs.service
+[ "$(as_aegis systemctl --user is-active aegis-nfs.service)" = active ] \
+        || note "aegis-nfs: $(as_aegis journalctl --user-unit aegis-nfs --no-pager 2>&1 | tail -5)"
 note "doctor: $(jq -r '[.checks[] | "\(.name)=\(.verdict)"] | join(" ")' <<<"$doc" 2>/dev/null)"
+
+# systemctl stop. An execution still running when aegis.service stops keeps its container
+# (aegisd re-attaches on its next start, supervisor.h); `aegis wait` starts the daemon
+# through the socket again, it follows the execution to its end and removes the container.
+sed -e 's/^  name: hello/  name: hello-slow/' -e 's|^    command: .*|    command: ["/bin/sh", "-c", "echo \\"hello from $GREETING\\"; sleep 8"]|' \
+        "$top_srcdir/examples/hello.yaml" >"$SCRATCH/slow.yaml"
+podman_cmd cp "$SCRATCH/slow.yaml" "$C:/tmp/slow.yaml" && in_c chmod 0644 /tmp/slow.yaml
+id="$(as_aegis aegis submit /tmp/slow.yaml 2>&1)"
+has_container() { test -n "$(podman_managed_ids)"; }
+check "a slower execution's container runs${id:+ ($id)}" wait_for 60 has_container
+out="$(as_aegis systemctl --user stop aegis.socket aegis-metrics.socket aegis.service 2>&1)"
+check "systemctl --user stop aegis.socket aegis-metrics.socket aegis.service${out:+: $out}" \
+        test "$(as_aegis systemctl --user is-active aegis.service)" = inactive
+check "… no aegisd is left" not in_c pgrep -x aegisd
+as_aegis systemctl --user start aegis.socket aegis-metrics.socket
+out="$(as_aegis timeout 120 aegis --quiet wait "$id" 2>&1)"
+assert_eq "the next start re-attaches: aegis wait sees it complete (exit 0)${out:+: $out}" 0 "$?"
+check "… and no container is left" test -z "$(podman_managed_ids)"
 
 # A reboot: lingering (from the flag file alone) brings the user manager and the enabled
 # socket back, and the next request starts the service again.
@@ -159,6 +189,29 @@ check "after a reboot the user manager of aegis starts by itself" wait_for 30 in
 check "… aegis.socket listens again" wait_for 30 as_aegis systemctl --user is-active --quiet aegis.socket
 out="$(health)"
 check "… and /health starts aegis.service again" grep -q '"status"' <<<"$out"
+out="$(as_aegis systemctl --user stop aegis.socket aegis-metrics.socket aegis.service 2>&1)"
+check "… and systemctl --user stop leaves no aegisd${out:+: $out}" not in_c pgrep -x aegisd
+check "… and no container" test -z "$(podman_managed_ids)"
+
+# Removal and purge: nothing of the package keeps running or listening, and no file stays.
+as_aegis systemctl --user start aegis.socket && health >/dev/null # a running daemon to remove
+out="$(in_c dpkg -r aegis 2>&1)"
+st="$(in_c dpkg-query -W -f '${db:Status-Status}' aegis 2>&1)"
+check "dpkg -r aegis removes the package ($st)${out:+: $(tail -3 <<<"$out")}" test "$st" != installed
+check "… without warnings" bash -c '! grep -Ei "warning|error" <<<"$1"' _ "$out"
+check "… and stops what the aegis user ran: no aegisd" not in_c pgrep -x aegisd
+check "… nothing listens on 8088" not in_c curl -s --max-time 5 http://127.0.0.1:8088/health
+out="$(in_c dpkg -P aegis 2>&1)"
+check "dpkg -P aegis purges it${out:+: $(tail -3 <<<"$out")}" bash -c '! grep -Ei "warning|error" <<<"$1"' _ "$out"
+left=""
+for f in $PKG_FILES; do
+        in_c test -d "$f" || ! in_c test -e "$f" || left="$left $f"
+done
+check "… none of the package's files remain${left:+:$left}" test -z "$left"
+check "… the linger flag is gone" not in_c test -e /var/lib/systemd/linger/aegis
+check "… and logind stops the user manager of aegis" wait_for 30 not in_c systemctl is-active --quiet "user@$AUID.service"
+failed="$(in_c systemctl --failed --no-legend --plain 2>&1 | grep aegis)"
+check "… no failed aegis unit${failed:+: $failed}" test -z "$failed"
 
 note "e2e duration: $(($(date +%s) - T0)) s"
 finish
