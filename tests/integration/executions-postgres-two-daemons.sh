@@ -17,7 +17,7 @@ for i in $(seq 30); do
         if [ $((i % 2)) = 0 ]; then url="$AEGIS_URL_a"; else url="$AEGIS_URL_b"; fi
         ids+=("$(curl -s -X POST "$url/v1/executions" -H 'Content-Type: application/yaml' --data-binary @"$m" | jq -r .execution_id)")
 done
-wait_for 120 bash -c "[ \"\$(curl -s '$AEGIS_URL_a/v1/executions?status=completed&limit=100' | jq '.executions | length')\" = 30 ]" ||
+wait_for 300 bash -c "[ \"\$(curl -s '$AEGIS_URL_a/v1/executions?status=completed&limit=100' | jq '.executions | length')\" = 30 ]" ||
         fail "not all completed: $(curl -s "$AEGIS_URL_a/v1/executions?limit=100" | jq -c '[.executions[].status] | group_by(.) | map({(.[0]): length}) | add')"
 twice=0
 for id in "${ids[@]}"; do
