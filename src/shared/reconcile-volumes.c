@@ -4,90 +4,21 @@
  * then its row is purged.
  *
  * Invariants:
- *  - the directory removed is always exactly root/<tenant>/<id> with both names validated
- *    (id_is_valid), opened without following symlinks at any level, and removed with
- *    unlinkat() relative to directory fds, so nothing outside it can be reached through a
- *    symlink planted inside a volume;
+ *  - the directory removed is always exactly root/<tenant>/<id>, by volume_dir_remove()
+ *    (volume.h): both names validated, opened without following symlinks at any level,
+ *    removed with unlinkat() relative to directory fds on the volume's own file system, so
+ *    nothing outside it can be reached through a symlink planted inside a volume;
  *  - a volume owned or attached by an execution that has not finished is kept until it ends;
  *  - persistent volumes never expire (expires_at 0 is never listed), and a row is purged
  *    only after its directory is gone, so a failed removal is retried next run. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "reconcile.h"
 #include "store.h"
 #include "util.h"
-
-#define RM_MAX_DEPTH 256
-
-static int rm_rf_children(int dfd, unsigned depth);
-
-static int rm_rf_at(int parent, const char *name, unsigned depth) {
-        struct stat st;
-
-        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (S_ISDIR(st.st_mode)) {
-                int fd, r;
-
-                if (depth >= RM_MAX_DEPTH)
-                        return -ELOOP;
-                fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return errno == ENOENT ? 0 : -errno;
-                r = rm_rf_children(fd, depth + 1); /* takes fd */
-                if (r < 0)
-                        return r;
-                if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                        return -errno;
-                return 0;
-        }
-        if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
-}
-
-/* Removes everything inside the directory dfd (which it closes). */
-static int rm_rf_children(int dfd, unsigned depth) {
-        DIR *d = fdopendir(dfd);
-        struct dirent *de;
-        int r = 0;
-
-        if (!d) {
-                r = -errno;
-                safe_close(dfd);
-                return r;
-        }
-        while ((errno = 0, de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                r = rm_rf_at(dirfd(d), de->d_name, depth);
-                if (r < 0)
-                        break;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        closedir(d);
-        return r;
-}
-
-/* Removes root/tenant/id; 0 also when it did not exist. */
-static int remove_volume_dir(const char *root, const char *tenant, const char *id) {
-        _cleanup_close_ int rfd = -1, tfd = -1;
-
-        if (!id_is_valid(tenant) || !id_is_valid(id))
-                return -EINVAL;
-        rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rfd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        tfd = openat(rfd, tenant, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (tfd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return rm_rf_at(tfd, id, 0);
-}
+#include "volume.h"
 
 static int add_volume(ReconcileReport *r, const StoreVolume *v, const char *path, ReconcileResult result,
                       const char *error) {
@@ -177,7 +108,7 @@ int reconcile_expire_volumes(Store *store, const char *storage_root, bool dry_ru
                                 break;
                         }
                 }
-                q = remove_volume_dir(storage_root, strempty(v->tenant_id), v->id);
+                q = volume_dir_remove(storage_root, strempty(v->tenant_id), v->id);
                 if (q < 0) {
                         char msg[512];
                         snprintf(msg, sizeof msg, "cannot remove %s: %s", path, strerror(-q));

@@ -19,8 +19,7 @@ podman_start
 ROOT="$SCRATCH/storage"
 DB="$SCRATCH/aegis.db"
 NFS_PORT="$(free_port)"
-NFS_METRICS_PORT="$(free_port)"
-mkdir -p "$ROOT" "$SCRATCH/nfs-state"
+mkdir -p "$ROOT"
 cat >"$SCRATCH/nfsd.yaml" <<YAML
 storage:
   root: "$ROOT"
@@ -28,12 +27,7 @@ storage:
 database:
   url: "sqlite://$DB"
 YAML
-STATE_DIRECTORY="$SCRATCH/nfs-state" "$AEGIS_NFSD" --config "$SCRATCH/nfsd.yaml" \
-        --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" >>"$SCRATCH/nfsd.log" 2>&1 &
-NFS_PID=$!
-on_exit "nfsd_kill"
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
-        { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start"; }
+nfsd_start_config "$SCRATCH/nfsd.yaml" "$SCRATCH/nfs-state"
 
 AEGIS_DATABASE_URL="sqlite://$DB" aegisd_start a "storage:
   root: \"$ROOT\"

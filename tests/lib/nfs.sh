@@ -4,6 +4,9 @@
 # ($NFS_ROOT), state dir ($NFS_STATE), registry file ($NFS_EXPORTS) and metrics port; sets
 # NFS_PORT, NFS_PID, NFS_METRICS_PORT. nfsd_stop stops it (SIGTERM, a clean shutdown);
 # nfsd_kill kills it (SIGKILL, a crash). Both are idempotent; the gateway is stopped at exit.
+# nfsd_start_config CONFIG STATE_DIR: starts $AEGIS_NFSD from a configuration file (its
+# storage.root, storage.nfs_listen_addr with port $NFS_PORT, database.url: the store is the
+# registry) with STATE_DIRECTORY=STATE_DIR; sets NFS_PID, NFS_METRICS_PORT.
 # nfs_volume TENANT VOLUME UID GID LIMIT MODE STATUS [CLIENTS]: creates the directory and registers it.
 # NFS_HOST (default 127.0.0.1): the address the gateway listens on and the URLs name.
 # nfs_url TENANT VOLUME: the libnfs URL; nfs_client URL CMD...: tests/integration/nfs-client.
@@ -48,6 +51,17 @@ nfsd_start() {
         on_exit "nfsd_kill"
         wait_for 10 python3 -c "import socket; socket.create_connection(('$NFS_HOST', $NFS_PORT), 1)" ||
                 { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start"; }
+}
+
+nfsd_start_config() {
+        NFS_METRICS_PORT="${NFS_METRICS_PORT:-$(free_port)}"
+        mkdir -p "$2"
+        STATE_DIRECTORY="$2" "$AEGIS_NFSD" --config "$1" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
+                >>"$SCRATCH/nfsd.log" 2>&1 &
+        NFS_PID=$!
+        on_exit "nfsd_kill"
+        wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
+                { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start from $1"; }
 }
 
 nfsd_stop() {
