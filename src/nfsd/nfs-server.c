@@ -1,6 +1,7 @@
 /* nfs-server.c — see nfs-server.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -67,6 +68,10 @@ static void conn_free(NfsConn *c) {
         free(c->in);
         free(c->rec);
         free(c);
+        /* Request and reply buffers stay in the heap while clients are connected (see
+         * nfsd.c's mallopt()); give them back when the last one leaves. */
+        if (s->n_conns == 0)
+                (void) malloc_trim(0);
 }
 
 static int conn_update_events(NfsConn *c) {
