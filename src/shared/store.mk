@@ -2,6 +2,7 @@
 libaegis_shared_la_SOURCES += \
 	src/shared/store.h \
 	src/shared/store-internal.h \
+	src/shared/store-schema.h \
 	src/shared/store.c \
 	src/shared/store-sqlite.c \
 	src/shared/store-pg.c

@@ -1,0 +1,98 @@
+/* store-schema.h — the schema migrations, one text for both backends (store-sqlite.c,
+ * store-pg.c). They differ only in how the executions' sequence column is declared, which each
+ * backend passes in. A migration is appended here, never edited once released. */
+#pragma once
+
+/* Version 1: the whole schema. */
+#define STORE_SCHEMA_V1(SEQ_COLUMN)                                                                \
+        "CREATE TABLE agents (\n"                                                                  \
+        "  id TEXT PRIMARY KEY,\n"                                                                 \
+        "  name TEXT NOT NULL,\n"                                                                  \
+        "  version TEXT NOT NULL,\n"                                                               \
+        "  manifest_json TEXT NOT NULL,\n"                                                         \
+        "  created_at BIGINT NOT NULL,\n"                                                          \
+        "  updated_at BIGINT NOT NULL,\n"                                                          \
+        "  UNIQUE (name, version));\n"                                                             \
+        "CREATE TABLE executions (\n"                                                              \
+        "  seq " SEQ_COLUMN ",\n"                                                                  \
+        "  id TEXT NOT NULL UNIQUE,\n"                                                             \
+        "  agent_id TEXT,\n"                                                                       \
+        "  agent_name TEXT,\n"                                                                     \
+        "  tenant_id TEXT NOT NULL,\n"                                                             \
+        "  status TEXT NOT NULL CHECK (status IN "                                                 \
+        "('pending','running','completed','failed','cancelled')),\n"                               \
+        "  reason TEXT,\n"                                                                         \
+        "  input_json TEXT,\n"                                                                     \
+        "  manifest_json TEXT,\n"                                                                  \
+        "  output TEXT,\n"                                                                         \
+        "  max_iterations INTEGER NOT NULL,\n"                                                     \
+        "  iteration INTEGER NOT NULL DEFAULT 0,\n"                                                \
+        "  created_at BIGINT NOT NULL,\n"                                                          \
+        "  started_at BIGINT NOT NULL DEFAULT 0,\n"                                                \
+        "  finished_at BIGINT NOT NULL DEFAULT 0,\n"                                               \
+        "  updated_at BIGINT NOT NULL,\n"                                                          \
+        "  claimed_by TEXT,\n"                                                                     \
+        "  lease_expires_at BIGINT NOT NULL DEFAULT 0,\n"                                          \
+        "  last_event_seq BIGINT NOT NULL DEFAULT 0);\n"                                           \
+        "CREATE INDEX executions_status ON executions (status, seq);\n"                            \
+        "CREATE INDEX executions_tenant ON executions (tenant_id, seq);\n"                         \
+        "CREATE TABLE iterations (\n"                                                              \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"             \
+        "  number INTEGER NOT NULL,\n"                                                             \
+        "  status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','cancelled')),\n" \
+        "  exit_code INTEGER NOT NULL DEFAULT -1,\n"                                               \
+        "  reason TEXT,\n"                                                                         \
+        "  container_id TEXT,\n"                                                                   \
+        "  stdout_text TEXT,\n"                                                                    \
+        "  stderr_text TEXT,\n"                                                                    \
+        "  started_at BIGINT NOT NULL,\n"                                                          \
+        "  finished_at BIGINT NOT NULL DEFAULT 0,\n"                                               \
+        "  PRIMARY KEY (execution_id, number));\n"                                                 \
+        "CREATE TABLE containers (\n"                                                              \
+        "  name TEXT PRIMARY KEY,\n"                                                               \
+        "  container_id TEXT UNIQUE,\n"                                                            \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"             \
+        "  iteration INTEGER NOT NULL,\n"                                                          \
+        "  state TEXT NOT NULL CHECK (state IN ('created','running','removed')),\n"                \
+        "  created_at BIGINT NOT NULL,\n"                                                          \
+        "  updated_at BIGINT NOT NULL);\n"                                                         \
+        "CREATE INDEX containers_execution ON containers (execution_id);\n"                        \
+        "CREATE TABLE events (\n"                                                                  \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n"             \
+        "  seq BIGINT NOT NULL,\n"                                                                 \
+        "  type TEXT NOT NULL,\n"                                                                  \
+        "  payload_json TEXT,\n"                                                                   \
+        "  timestamp BIGINT NOT NULL,\n"                                                           \
+        "  PRIMARY KEY (execution_id, seq));\n"                                                    \
+        "CREATE TABLE volumes (\n"                                                                 \
+        "  id TEXT PRIMARY KEY,\n"                                                                 \
+        "  tenant_id TEXT NOT NULL,\n"                                                             \
+        "  name TEXT NOT NULL,\n"                                                                  \
+        "  storage_class TEXT NOT NULL CHECK (storage_class IN ('ephemeral','persistent')),\n"     \
+        "  access_mode TEXT NOT NULL CHECK (access_mode IN ('read-write','read-only')),\n"         \
+        "  size_limit BIGINT NOT NULL DEFAULT 0,\n"                                                \
+        "  uid BIGINT NOT NULL,\n"                                                                 \
+        "  gid BIGINT NOT NULL,\n"                                                                 \
+        "  owner_execution_id TEXT,\n"                                                             \
+        "  status TEXT NOT NULL CHECK (status IN ('active','deleted')),\n"                         \
+        "  expires_at BIGINT NOT NULL DEFAULT 0,\n"                                                \
+        "  created_at BIGINT NOT NULL,\n"                                                          \
+        "  deleted_at BIGINT NOT NULL DEFAULT 0);\n"                                               \
+        "CREATE INDEX volumes_tenant ON volumes (tenant_id);\n"                                    \
+        "CREATE INDEX volumes_owner ON volumes (owner_execution_id);\n"                            \
+        "CREATE TABLE reaper_backoff (\n"                                                          \
+        "  container_id TEXT PRIMARY KEY,\n"                                                       \
+        "  failures INTEGER NOT NULL,\n"                                                           \
+        "  next_attempt_at BIGINT NOT NULL,\n"                                                     \
+        "  quarantined INTEGER NOT NULL DEFAULT 0,\n"                                              \
+        "  updated_at BIGINT NOT NULL);\n"
+
+/* Version 2: which executions mount a volume they do not own (a manifest may attach an existing
+ * volume by id), so a volume in use is never deleted. */
+#define STORE_SCHEMA_V2                                                                \
+        "CREATE TABLE volume_attachments (\n"                                          \
+        "  volume_id TEXT NOT NULL REFERENCES volumes (id) ON DELETE CASCADE,\n"       \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n" \
+        "  created_at BIGINT NOT NULL,\n"                                              \
+        "  PRIMARY KEY (volume_id, execution_id));\n"                                  \
+        "CREATE INDEX volume_attachments_execution ON volume_attachments (execution_id);\n"
