@@ -55,6 +55,10 @@ clean-packages:
 # The packaged product under a real systemd in a container (TESTING.md "systemd").
 TESTS += tests/e2e/systemd-container.sh
 EXTRA_DIST += tests/e2e/systemd-container.sh
+# The RPM from `make rpm`: its payload and scriptlets.
+TESTS += tests/e2e/rpm-payload.sh
+EXTRA_DIST += tests/e2e/rpm-payload.sh
+SANITIZER_SKIP_TESTS += tests/e2e/rpm-payload.sh
 EXTRA_DIST += tests/e2e/rootfs.sh
 # The end-to-end test's cache (rootfs tarball, .deb per source hash) survives `make clean`.
 distclean-local: clean-e2e-cache
