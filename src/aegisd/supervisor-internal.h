@@ -157,7 +157,8 @@ const PodmanMount *run_volumes_mounts(Run *r, size_t *ret_n);
 void run_volumes_prepare(Run *r, void (*next)(Run *r));
 /* nfs mode: removes the engine volumes no other live execution uses, then next(r). */
 void run_volumes_release(Run *r, void (*next)(Run *r));
-/* 1 and a reason when a read-write volume holds more than its size_limit, else 0. */
+/* bind mode: 1 and a reason when a read-write volume holds more than its size_limit, else 0
+ * (nfs mode: always 0, the gateway enforces the limit). */
 int run_volumes_check_quota(Run *r, char **ret_reason);
 void run_volumes_free(Run *r);
 
