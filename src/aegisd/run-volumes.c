@@ -329,7 +329,7 @@ static void prepare_step(Run *r) {
 void run_volumes_prepare(Run *r, void (*next)(Run *r)) {
         r->vol_step = 0;
         r->vol_next = next;
-        if (!nfs_mode(r))
+        if (!nfs_mode(r) || !r->volumes_ready)
                 r->vol_step = r->n_volumes;
         prepare_step(r);
 }
@@ -372,7 +372,8 @@ static void release_step(Run *r) {
 void run_volumes_release(Run *r, void (*next)(Run *r)) {
         r->vol_step = 0;
         r->vol_next = next;
-        if (!nfs_mode(r) || r->lost_claim)
+        /* Not set up (a re-attach whose set-up failed): nothing of ours to remove. */
+        if (!nfs_mode(r) || r->lost_claim || !r->volumes_ready)
                 r->vol_step = r->n_volumes;
         release_step(r);
 }
