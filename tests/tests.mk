@@ -29,11 +29,13 @@ SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-c
 TESTS += tests/integration/metrics-exposition.sh
 EXTRA_DIST += tests/integration/metrics-exposition.sh
 
-# Fault injection (issue 9): real Podman, PostgreSQL and aegisd, broken on purpose.
+# Fault injection and hostile input (issue 9): real Podman, PostgreSQL and aegisd, broken or
+# abused on purpose.
 FAULT_TESTS = \
 	tests/integration/faults-podman-restart.sh \
 	tests/integration/faults-store-unavailable.sh \
 	tests/integration/faults-aegisd-sigkill.sh \
-	tests/integration/faults-idle-connections.sh
+	tests/integration/faults-idle-connections.sh \
+	tests/integration/api-hostile-input.sh
 TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS)

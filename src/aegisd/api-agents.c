@@ -63,7 +63,7 @@ static int deploy(HttpRequest *r, void *userdata) {
         json_object_put(body);
         if (k < 0) {
                 if (!e.http_status)
-                        e.http_status = k == -ENOMEM ? 500 : (k == -E2BIG || k == -EMSGSIZE) ? 413 : 400;
+                        e.http_status = api_manifest_error_status(k);
                 return http_respond_error_from(r, &e);
         }
         if (isempty(plan->name))

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "executions.h"
+#include "json-body.h"
 #include "log.h"
 #include "manifest.h"
 #include "util.h"
@@ -47,35 +48,18 @@ bool api_content_is_yaml(HttpRequest *r) {
 }
 
 int api_parse_json_body(HttpRequest *r, json_object **ret) {
+        Error e = ERROR_INIT;
         const char *body;
-        json_tokener *tok;
-        json_object *j;
         size_t n;
+        int k;
 
         body = http_request_body(r, &n);
-        if (n == 0)
-                return http_respond_error(r, 400, NULL, "the request has no body: send a JSON object"),
-                       -EINVAL;
-        tok = json_tokener_new_ex(64);
-        if (!tok)
-                return -ENOMEM;
-        /* Invalid UTF-8 would reach the store (PostgreSQL refuses it) and answers. */
-        json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
-        j = json_tokener_parse_ex(tok, body, (int) n + 1);
-        if (!j || json_tokener_get_error(tok) != json_tokener_success) {
-                http_respond_error(r, 400, NULL, "the request body is not JSON: %s",
-                                   json_tokener_error_desc(json_tokener_get_error(tok)));
-                json_object_put(j);
-                json_tokener_free(tok);
-                return -EINVAL;
-        }
-        json_tokener_free(tok);
-        if (!json_object_is_type(j, json_type_object)) {
-                json_object_put(j);
-                return http_respond_error(r, 400, NULL, "the request body must be a JSON object"), -EINVAL;
-        }
-        *ret = j;
-        return 0;
+        k = json_body_parse(body, n, ret, &e);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                (void) http_respond_error_from(r, &e);
+        return k;
 }
 
 int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, const char *id) {
@@ -84,6 +68,10 @@ int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, c
         log_error("store: %s %s: %s (%s)", what, strempty(id), strerror(-k), store_last_error(s));
         return http_respond_error(r, k == -ECONNRESET || k == -EBUSY ? 503 : 500, NULL, "database error: %s",
                                   store_last_error(s)[0] ? store_last_error(s) : strerror(-k));
+}
+
+unsigned api_manifest_error_status(int k) {
+        return k == -ENOMEM ? 500 : k == -EMSGSIZE ? 413 : 400;
 }
 
 static json_object *warnings_json(char **warnings) {
@@ -106,7 +94,7 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
         if (k < 0) {
                 if (!e.http_status)
-                        e.http_status = k == -ENOMEM ? 500 : (k == -E2BIG || k == -EMSGSIZE) ? 413 : 400;
+                        e.http_status = api_manifest_error_status(k);
                 if (!e.field[0])
                         snprintf(e.field, sizeof e.field, "manifest");
                 return http_respond_error_from(r, &e);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "json-body.h"
 #include "log.h"
 #include "manifest.h"
 #include "store.h"
@@ -206,7 +207,7 @@ static int create_volume(HttpRequest *r, void *userdata) {
         Daemon *d = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body;
-        enum json_tokener_error jerr;
+        Error e = ERROR_INIT;
         CreateRequest c;
         const char *text;
         Store *s;
@@ -214,10 +215,11 @@ static int create_volume(HttpRequest *r, void *userdata) {
         int k;
 
         text = http_request_body(r, &size);
-        body = json_tokener_parse_verbose(text, &jerr);
-        if (!body)
-                return http_respond_error(r, 400, NULL, "the request body is not valid JSON: %s",
-                                          json_tokener_error_desc(jerr));
+        k = json_body_parse(text, size, &body, &e);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return http_respond_error_from(r, &e);
         k = parse_create(r, body, &c);
         if (k != 0) {
                 json_object_put(body);

@@ -32,6 +32,9 @@ extern const HttpRoute api_agent_routes[];
 int api_submit(Executions *x, HttpRequest *r, struct json_object *input, const char *agent_id,
                const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file);
 int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, const char *id);
+/* The HTTP status of a manifest_parse() failure k: 413 only when the document is too many
+ * bytes, 400 for every other refusal (structural limits: nesting, entries, lengths). */
+unsigned api_manifest_error_status(int k);
 /* Parses a request body as JSON (400 answered when it is not). */
 int api_parse_json_body(HttpRequest *r, struct json_object **ret);
 bool api_content_is_yaml(HttpRequest *r);

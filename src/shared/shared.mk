@@ -3,4 +3,5 @@ libaegis_shared_la_SOURCES += \
 	src/shared/macros.h \
 	src/shared/error.h src/shared/error.c \
 	src/shared/log.h src/shared/log.c \
-	src/shared/util.h src/shared/util.c
+	src/shared/util.h src/shared/util.c \
+	src/shared/json-body.h src/shared/json-body.c
