@@ -220,7 +220,7 @@ static void on_killed(int k, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->op = NULL;
-        supervisor_count_container_op(r->sup, "kill", k);
+        run_count_op(r, "kill", k);
         if (k < 0 && !r->wait_done && engine_outage_retry(r, k)) {
                 r->kill_pending = true; /* sent again when the wait is retried */
                 return;
@@ -247,6 +247,7 @@ static void run_kill(Run *r, const char *reason) {
         if (!r->container_id || r->op)
                 return;
         run_log(r, LOG_INFO, "killing container %s (%s)", r->container_id, reason);
+        run_op_begin(r);
         if (podman_container_kill_async(r->sup->podman, r->container_id, NULL, on_killed, r, &r->op) < 0)
                 r->op = NULL;
 }
@@ -454,7 +455,7 @@ static void on_started(int k, const Error *e, void *userdata) {
 
         r->op = NULL;
         supervisor_gate_release(r);
-        supervisor_count_container_op(r->sup, "start", k);
+        run_count_op(r, "start", k);
         if (k < 0) {
                 iteration_error(r, "start", e);
                 r->wait_done = r->logs_done = true;
@@ -480,6 +481,7 @@ static void run_gated_start(Run *r) {
                 run_collect(r);
                 return;
         }
+        run_op_begin(r);
         k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
@@ -513,7 +515,7 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
 
         r->op = NULL;
         supervisor_gate_release(r);
-        supervisor_count_container_op(r->sup, "create", k);
+        run_count_op(r, "create", k);
         if (k < 0) {
                 iteration_error(r, "create", e);
                 r->wait_done = r->logs_done = true;
@@ -674,6 +676,7 @@ static void run_create_container(Run *r) {
                 .n_files = n_files,
         };
         spec.mounts = run_volumes_mounts(r, &spec.n_mounts);
+        run_op_begin(r);
         k = podman_container_create_async(r->sup->podman, &spec, on_created, r, &r->op);
         if (k < 0) {
                 error_set(&e, k, "%s", strerror(-k));
@@ -702,11 +705,22 @@ static void write_feedback(Run *r) {
         json_object_put(fb);
 }
 
+static void on_pull_progress(const char *status, const char *id, const char *progress, void *userdata) {
+        Run *r = userdata;
+
+        if (!r->pulling)
+                run_log(r, LOG_INFO, "pulling image %s", r->plan->image);
+        r->pulling = true;
+}
+
 static void on_image(int k, const PodmanImage *image, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->op = NULL;
-        supervisor_count_container_op(r->sup, "image", k);
+        run_count_op(r, "image", k);
+        if (r->pulling && r->sup->m_image_pulls)
+                (void) metric_add(r->sup->m_image_pulls, METRIC_LABELS(k >= 0 ? "ok" : "error"), 1);
+        r->pulling = false;
         if (k < 0) {
                 /* An image that cannot be had will not appear on retry: end the execution. */
                 _cleanup_free_ char *m =
@@ -714,6 +728,8 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
                 iteration_error(r, "image", e);
                 r->phase = PHASE_DONE;
                 flush_output(r, ITERATION_FAILED, m);
+                if (r->sup->m_iterations)
+                        (void) metric_add(r->sup->m_iterations, METRIC_LABELS("failed"), 1);
                 run_emit(r, EVENT_ITERATION_FINISHED, ({
                                  json_object *p = json_object_new_object();
                                  json_object_object_add(p, "status", json_object_new_string("failed"));
@@ -786,9 +802,11 @@ void run_next_iteration(Run *r) {
                                                 json_object_new_int64(r->plan->max_iterations));
                          p;
                  }));
-        k = podman_image_ensure_async(r->sup->podman, r->plan->image,
-                                      (PodmanPullPolicy) r->plan->pull_policy,
-                                      r->sup->opts.image_pull_timeout_usec, NULL, on_image, r, &r->op);
+        run_op_begin(r);
+        r->pulling = false;
+        k = podman_image_ensure_async(
+                r->sup->podman, r->plan->image, (PodmanPullPolicy) r->plan->pull_policy,
+                r->sup->opts.image_pull_timeout_usec, on_pull_progress, on_image, r, &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
@@ -846,7 +864,7 @@ static void on_removed(int k, const Error *e, void *userdata) {
 
         r->op = NULL;
         supervisor_gate_release(r);
-        supervisor_count_container_op(r->sup, "remove", k == -ENOENT ? 0 : k);
+        run_count_op(r, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && engine_outage_retry(r, k)) {
                 engine_retry_later(r, on_remove_retry); /* the gate is free meanwhile */
                 return;
@@ -869,6 +887,7 @@ static void run_gated_remove(Run *r) {
         const char *what = r->container_id ? r->container_id : r->container_name;
         int k;
 
+        run_op_begin(r);
         k = podman_container_remove_async(r->sup->podman, what, on_removed, r, &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;

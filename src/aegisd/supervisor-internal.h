@@ -84,10 +84,13 @@ struct Run {
         bool volumes_ready;
         size_t vol_step; /* engine volume being prepared / released */
         void (*vol_next)(Run *r); /* what follows preparing / releasing */
+
         /* Podman unreachable (service stopped or restarting): since when (CLOCK_MONOTONIC µs,
          * 0 = it answers), and whether a kill must be sent again once it is back. */
         uint64_t engine_down_since;
         bool kill_pending;
+        uint64_t op_started; /* CLOCK_MONOTONIC µs when the step operation r->op was issued */
+        bool pulling; /* the image step asked the engine to pull (aegis_image_pulls_total) */
 };
 
 struct SupervisorListener {
@@ -121,6 +124,7 @@ struct Supervisor {
         Run *gate_head, *gate_tail;
         sd_event_source *gate_event;
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
+        struct Metric *m_container_op_seconds, *m_image_pulls;
 };
 
 #define SUPERVISOR_GATE_MAX 3
@@ -133,6 +137,10 @@ void supervisor_gate_forget(Run *r);
 
 /* Metrics (no-ops before supervisor_register_metrics). */
 void supervisor_count_container_op(Supervisor *s, const char *op, int r);
+/* Counts r's step operation op with result k and, when run_op_begin() stamped it, observes
+ * its latency in aegis_container_operation_duration_seconds{op}. */
+void run_op_begin(Run *r);
+void run_count_op(Run *r, const char *op, int k);
 
 /* run.c */
 int run_new(Supervisor *s, const StoreExecution *x, Run **ret);

@@ -558,7 +558,9 @@ const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_
 int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
         static const char *const status_labels[] = { "status", NULL },
                                  *const result_labels[] = { "result", NULL },
-                                 *const op_labels[] = { "op", "result", NULL };
+                                 *const op_labels[] = { "op", "result", NULL },
+                                 *const op_only_labels[] = { "op", NULL };
+        static const double op_buckets[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
         static const double buckets[] = { 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600 };
         int k;
 
@@ -579,6 +581,15 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
                 k = metrics_register(reg, METRIC_COUNTER, "aegis_container_operations_total",
                                      "Podman operations on agent containers, by operation and result.",
                                      op_labels, NULL, 0, &s->m_container_ops);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_HISTOGRAM, "aegis_container_operation_duration_seconds",
+                                     "Latency of Podman operations on agent containers, by operation.",
+                                     op_only_labels, op_buckets, ELEMENTSOF(op_buckets),
+                                     &s->m_container_op_seconds);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_image_pulls_total",
+                                     "Image pulls the engine was asked for, by result.", result_labels, NULL,
+                                     0, &s->m_image_pulls);
         return k;
 }
 
@@ -590,4 +601,16 @@ void supervisor_update_metrics(Supervisor *s) {
 void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
         if (s->m_container_ops)
                 (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
+}
+
+void run_op_begin(Run *r) {
+        r->op_started = now_usec(CLOCK_MONOTONIC);
+}
+
+void run_count_op(Run *r, const char *op, int k) {
+        supervisor_count_container_op(r->sup, op, k);
+        if (r->sup->m_container_op_seconds && r->op_started > 0)
+                (void) metric_observe(r->sup->m_container_op_seconds, METRIC_LABELS(op),
+                                      (double) (now_usec(CLOCK_MONOTONIC) - r->op_started) / 1e6);
+        r->op_started = 0;
 }

@@ -404,11 +404,14 @@ static int make_pull_call(PodmanClient *c, EnsureState *s, PodmanCall **ret) {
 }
 
 static int start_pull(PodmanCall *prev) {
+        EnsureState *s = prev->state;
         PodmanCall *call;
         int r = make_pull_call(prev->client, prev->state, &call);
 
         if (r < 0)
                 return r;
+        if (s->progress) /* the caller learns that a pull begins, even one failing at once */
+                s->progress("pulling", s->reference, "", prev->userdata);
         return podman_call_continue(prev, call, ensure_pull_finish);
 }
 
@@ -489,7 +492,10 @@ int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPull
                 }
                 call->state = s;
                 call->free_state = ensure_state_free;
-                return podman_call_start(call, ensure_pull_finish, cb, userdata, ret_op);
+                r = podman_call_start(call, ensure_pull_finish, cb, userdata, ret_op);
+                if (r >= 0 && progress) /* see start_pull() */
+                        progress("pulling", reference, "", userdata);
+                return r;
         }
         r = start_inspect(NULL, c, reference, NULL, &call);
         if (r < 0) {

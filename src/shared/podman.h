@@ -161,7 +161,9 @@ typedef void (*podman_pull_progress_fn)(const char *status, const char *id, cons
  * The pull (POST /images/create) is bounded by timeout_usec (runtime.image_pull_timeout_secs),
  * sends X-Registry-Auth for the image's registry from the first of $REGISTRY_AUTH_FILE,
  * $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json that has it, and reports
- * progress as it streams (progress may be NULL). An error the engine reports inside the
+ * progress as it streams (progress may be NULL; it is first called with status "pulling" and
+ * id = reference when the pull is requested — for Always from inside the _async call itself —
+ * so callers know a pull happened even when it fails before the engine says anything). An error the engine reports inside the
  * stream (HTTP 200 then {"error": …}) fails the pull with that message. */
 int podman_image_ensure(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
                         uint64_t timeout_usec, podman_pull_progress_fn progress, void *userdata,

@@ -1,37 +1,64 @@
 #!/bin/bash
 # The Prometheus endpoints of aegisd and aegis-nfsd pass `promtool check metrics` (names,
-# types, help, label syntax) after real traffic, and carry the series operators look for.
+# types, help, label syntax) after real traffic (an execution on a real Podman, a failed
+# pull, API errors; NFS reads), and carry every family operators look for (issue 9).
 . "$AEGIS_TEST_LIB/nfs.sh"
-require_cmd promtool curl
+. "$AEGIS_TEST_LIB/podman.sh"
+. "$AEGIS_TEST_LIB/executions.sh"
+require_cmd promtool curl jq
 [ -x "$AEGISD" ] || skip_or_fail "aegisd not built"
 make_scratch
 
-# aegisd on free ports, its store in the scratch dir; no Podman needed for /metrics.
-api_port="$(free_port)" metrics_port="$(free_port)"
-mkdir -p "$SCRATCH/state"
-cat >"$SCRATCH/config.yaml" <<YAML
-api:
-  listen: "127.0.0.1:$api_port"
-  metrics_listen: "127.0.0.1:$metrics_port"
-runtime:
-  container_socket_path: "$SCRATCH/no-podman.sock"
-database:
-  url: "sqlite://$SCRATCH/state/aegis.db"
-YAML
-STATE_DIRECTORY="$SCRATCH/state" "$AEGISD" --config "$SCRATCH/config.yaml" >"$SCRATCH/aegisd.log" 2>&1 &
-aegisd_pid=$!
-on_exit "kill $aegisd_pid 2>/dev/null; wait $aegisd_pid 2>/dev/null"
-wait_for 30 curl -sf "http://127.0.0.1:$api_port/health" || fail "aegisd did not start: $(tail -5 "$SCRATCH/aegisd.log")"
-curl -s -o /dev/null "http://127.0.0.1:$api_port/health/ready"
-curl -s -o /dev/null "http://127.0.0.1:$api_port/no/such/path"
+# aegisd on a private Podman: one execution completes, one fails pulling from a registry
+# that does not exist, and the API sees a 404; then every family issue 9 lists is there.
+podman_start
+aegisd_start
+mport="$(sed -n 's/^  metrics_listen: "127.0.0.1:\([0-9]*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
+ok="$(aegis submit "$(manifest metrics-ok 'echo fine')")"
+sed -e 's|image: .*|image: 127.0.0.1:9/aegis/missing:latest|' -e 's|image_pull_policy: Never|image_pull_policy: Always|' \
+        "$(manifest metrics-pull 'echo never')" >"$SCRATCH/pull.yaml"
+pull="$(aegis submit "$SCRATCH/pull.yaml")"
+wait_status "$ok" completed 60 || fail "the execution did not complete: $(api GET "/v1/executions/$ok")"
+wait_status "$pull" failed 60 || fail "the pull did not fail: $(api GET "/v1/executions/$pull")"
+curl -s -o /dev/null "$AEGIS_URL/health/ready"
+curl -s -o /dev/null "$AEGIS_URL/no/such/path"
 
-curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$SCRATCH/aegisd.prom" || fail "GET /metrics on aegisd failed"
+curl -sf "http://127.0.0.1:$mport/metrics" >"$SCRATCH/aegisd.prom" || fail "GET /metrics on aegisd failed"
 out="$(promtool check metrics <"$SCRATCH/aegisd.prom" 2>&1)"; rc=$?
 assert_eq "aegisd exposition passes promtool (output: $out)" 0 "$rc"
-assert_match "aegisd exposes aegis_build_info" '(^|'$'\n'')aegis_build_info\{[^}]*version="' "$(cat "$SCRATCH/aegisd.prom")"
-assert_match "aegisd exposes its resident memory" 'process_resident_memory_bytes [0-9]' "$(cat "$SCRATCH/aegisd.prom")"
+prom="$(cat "$SCRATCH/aegisd.prom")"
+family() { assert_match "aegisd declares $1 ($2)" "(^|"$'\n'")# TYPE $1 $2("$'\n'"|$)" "$prom"; }
+series() { assert_match "aegisd exposes $1" "(^|"$'\n'")$1 [0-9]" "$prom"; }
+family aegis_executions_total counter
+family aegis_execution_active gauge
+family aegis_execution_duration_seconds histogram
+family aegis_iterations_total counter
+family aegis_container_operations_total counter
+family aegis_container_operation_duration_seconds histogram
+family aegis_image_pulls_total counter
+family aegis_api_requests_total counter
+family aegis_api_connections gauge
+family aegis_build_info gauge
+for f in process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes \
+        process_open_fds process_max_fds process_start_time_seconds; do
+        series "$f"
+done
+series 'aegis_executions_total\{status="completed"\}'
+series 'aegis_executions_total\{status="failed"\}'
+series 'aegis_execution_active'
+series 'aegis_execution_duration_seconds_count'
+series 'aegis_iterations_total\{result="succeeded"\}'
+for op in image create start remove; do
+        series "aegis_container_operations_total\\{op=\"$op\",result=\"ok\"\\}"
+        series "aegis_container_operation_duration_seconds_count\\{op=\"$op\"\\}"
+done
+series 'aegis_image_pulls_total\{result="error"\}'
+check "no successful pull counted (the test image is local)" bash -c "! grep -q 'aegis_image_pulls_total{result=\"ok\"}' '$SCRATCH/aegisd.prom'"
+series 'aegis_api_requests_total\{code="404"\}'
+series 'aegis_api_requests_total\{code="202"\}'
+assert_match "aegisd exposes aegis_build_info" '(^|'$'\n'')aegis_build_info\{[^}]*version="' "$prom"
 assert_eq "the metrics socket does not serve the API" 404 \
-        "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/health")"
+        "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/health")"
 
 # aegis-nfsd after a client listed and read a volume.
 nfs_require
