@@ -53,3 +53,19 @@ fuzz_fuzz_podman_frames_SOURCES = fuzz/podman-frames.c src/shared/util.c src/sha
 fuzz_fuzz_podman_frames_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_podman_frames_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_podman_frames_LDADD = $(AEGIS_DEP_LIBS)
+
+# API request bodies (JSON → manifest) and HTTP request framing (aegisd's HTTP layer).
+# Run: fuzz/fuzz-api-body -max_total_time=60 $(srcdir)/fuzz/corpus/api-body (same for http-framing)
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz-api-body fuzz/fuzz-http-framing
+endif
+fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c
+fuzz_fuzz_api_body_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_fuzz_api_body_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_api_body_LDADD = $(AEGIS_DEP_LIBS)
+fuzz_fuzz_http_framing_SOURCES = fuzz/http-framing.c src/shared/util.c src/shared/error.c src/shared/log.c \
+	src/shared/json-body.c src/shared/metrics.c src/aegisd/http.c
+fuzz_fuzz_http_framing_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/aegisd
+fuzz_fuzz_http_framing_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_fuzz_http_framing_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_http_framing_LDADD = $(AEGIS_DEP_LIBS)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # fuzz-parsers.sh — runs the libFuzzer targets for the manifest (FUZZ_SECONDS, default 30)
-# and configuration (FUZZ_CONFIG_SECONDS, default 15) parsers under ASan+UBSan, starting
+# and configuration (FUZZ_CONFIG_SECONDS, default 15) parsers, JSON request bodies and HTTP
+# request framing (FUZZ_API_SECONDS each, default 15) under ASan+UBSan, starting
 # from their seed corpora. Uses fuzz/fuzz-* when configure built them (--enable-fuzzing
 # CC=clang), else builds them here with clang straight from the sources. A failing input is
 # kept in $top_builddir/fuzz/artifacts/ (replay: fuzz-TARGET FILE).
@@ -18,10 +19,10 @@ run_target() {
                 fuzzer="$scratch/fuzz-$name"
                 # shellcheck disable=SC2046
                 if ! clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
-                        -include "$top_builddir/build-config.h" -I"$top_srcdir/src/shared" \
+                        -include "$top_builddir/build-config.h" -I"$top_srcdir/src/shared" -I"$top_srcdir/src/aegisd" \
                         -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DPKGDATADIR=\"/usr/share/aegis\" \
                         "$top_srcdir/fuzz/$name.c" "$@" \
-                        $(pkg-config --cflags --libs yaml-0.1 json-c libsystemd) -lm -o "$fuzzer" \
+                        $(pkg-config --cflags --libs yaml-0.1 json-c libsystemd libmicrohttpd) -lm -o "$fuzzer" \
                         2>"$scratch/build-$name.log"; then
                         cat "$scratch/build-$name.log" >&2
                         if grep -q -E "libclang_rt|fuzzer" "$scratch/build-$name.log"; then
@@ -54,4 +55,8 @@ run_target() {
 core=("$top_srcdir"/src/shared/{util,error,yaml-tree}.c)
 run_target manifest "${FUZZ_SECONDS:-30}" "${core[@]}" "$top_srcdir/src/shared/manifest.c"
 run_target config "${FUZZ_CONFIG_SECONDS:-15}" "${core[@]}" "$top_srcdir"/src/shared/{log,config}.c
+# Request bodies (JSON → manifest) and HTTP framing (raw bytes → aegisd's HTTP layer).
+run_target api-body "${FUZZ_API_SECONDS:-15}" "${core[@]}" "$top_srcdir"/src/shared/{json-body,manifest}.c
+run_target http-framing "${FUZZ_API_SECONDS:-15}" "$top_srcdir"/src/shared/{util,error,log,json-body,metrics}.c \
+        "$top_srcdir/src/aegisd/http.c"
 finish
