@@ -52,6 +52,11 @@ int daemon_new(Config *config, Daemon **ret) {
                 r = metrics_register(d->registry, METRIC_GAUGE, "aegis_api_connections",
                                      "API connections open now.", NULL, NULL, 0, &d->m_api_connections);
         if (r >= 0)
+                r = metrics_register(d->registry, METRIC_COUNTER, "aegis_api_connections_timed_out_total",
+                                     "API connections closed without a complete request within "
+                                     "api.connection_timeout_secs (silent or slowloris clients).",
+                                     NULL, NULL, 0, &d->m_api_timeouts);
+        if (r >= 0)
                 r = metrics_add_collector(d->registry, collect_api, d);
         if (r < 0)
                 return r;
@@ -308,7 +313,8 @@ static int start_servers(Daemon *d) {
                                        .connection_limit = (unsigned) d->config->api.max_connections,
                                        .connection_timeout_secs =
                                                (unsigned) d->config->api.connection_timeout_secs,
-                                       .requests_total = d->m_api_requests };
+                                       .requests_total = d->m_api_requests,
+                                       .timeouts_total = d->m_api_timeouts };
         HttpServerOptions metrics_opts = { .name = "metrics",
                                            .max_body_bytes = 64 * 1024,
                                            .connection_limit = 64 };

@@ -33,6 +33,7 @@ typedef struct Daemon {
         HttpServer *api, *metrics;
         MetricsRegistry *registry;
         Metric *m_api_requests, *m_api_connections; /* aegis_api_requests_total{code}, _connections */
+        Metric *m_api_timeouts; /* aegis_api_connections_timed_out_total */
         PodmanClient *podman;
         Store *store; /* borrowed: set by whoever opens the store; /health/ready pings it */
         struct Executions *executions; /* store, supervisor, /v1/executions and /v1/agents */

@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "http.h"
@@ -33,6 +34,16 @@
 #define STREAM_HEARTBEAT_USEC (15 * USEC_PER_SEC)
 #define MAX_PARAMS 8
 #define MAX_TABLES 32
+
+/* One TCP connection, from MHD's NOTIFY_STARTED to NOTIFY_CLOSED (its socket context): for
+ * the request deadline. */
+typedef struct HttpConn HttpConn;
+struct HttpConn {
+        HttpConn *prev, *next;
+        int fd;
+        uint64_t waiting_since; /* CLOCK_MONOTONIC µs since it has no request in progress; 0 = one is */
+        bool cut;
+};
 
 typedef struct RouteTable {
         const HttpRoute *routes;
@@ -53,7 +64,10 @@ struct HttpServer {
         unsigned n_connections;
         uint64_t last_activity;
         HttpRequest *requests; /* every live request, for shutdown */
-        Metric *requests_total;
+        HttpConn *conns; /* every open connection */
+        sd_event_source *deadline_timer;
+        uint64_t request_timeout_usec;
+        Metric *requests_total, *timeouts_total;
         bool stopping;
 };
 
@@ -129,6 +143,12 @@ static HttpMethod http_method_from_string(const char *s) {
 }
 
 /* ---- the MHD ↔ sd-event glue ---- */
+
+static HttpConn *conn_of(struct MHD_Connection *conn) {
+        const union MHD_ConnectionInfo *i =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return i ? i->socket_context : NULL;
+}
 
 static void server_kick(HttpServer *s) {
         if (s->kick)
@@ -364,6 +384,11 @@ static void on_request_completed(void *cls, struct MHD_Connection *conn, void **
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
         request_notify_closed(r);
         r->server->last_activity = now_usec(CLOCK_MONOTONIC);
+        {
+                HttpConn *c = conn_of(conn);
+                if (c)
+                        c->waiting_since = r->server->last_activity; /* it may carry another request */
+        }
         if (r->server->requests_total) {
                 char code[16] = "none";
                 if (r->status > 0)
@@ -373,15 +398,74 @@ static void on_request_completed(void *cls, struct MHD_Connection *conn, void **
         request_free(r);
 }
 
+/* MHD's own timeout only counts silence, so a client dribbling a byte of header now and then
+ * (slowloris) would hold its connection forever: a connection that has no complete request
+ * within request_timeout_usec of opening (or of its previous request ending) is shut down
+ * here, and MHD closes it on its next read. */
+static int on_deadline(sd_event_source *src, uint64_t usec, void *userdata) {
+        HttpServer *s = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        bool cut = false;
+
+        for (HttpConn *c = s->conns; c; c = c->next)
+                if (!c->cut && c->waiting_since > 0 && now - c->waiting_since >= s->request_timeout_usec) {
+                        (void) shutdown(c->fd, SHUT_RDWR);
+                        c->cut = cut = true;
+                        if (s->timeouts_total)
+                                (void) metric_add(s->timeouts_total, NULL, 1);
+                }
+        if (cut)
+                log_debug("%s: closed connections without a complete request after %" PRIu64 " s", s->name,
+                          s->request_timeout_usec / USEC_PER_SEC);
+        if (s->conns) {
+                (void) sd_event_source_set_time(src, now + USEC_PER_SEC);
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code) {
         HttpServer *s = cls;
+        HttpConn *c;
 
-        if (code == MHD_CONNECTION_NOTIFY_STARTED)
-                s->n_connections++;
-        else if (s->n_connections > 0)
-                s->n_connections--;
         s->last_activity = now_usec(CLOCK_MONOTONIC);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *i =
+                        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+                s->n_connections++;
+                c = calloc(1, sizeof *c);
+                if (!c || !i) {
+                        free(c);
+                        return; /* no deadline for this one: MHD's idle timeout still applies */
+                }
+                c->fd = i->connect_fd;
+                c->waiting_since = s->last_activity;
+                c->next = s->conns;
+                if (s->conns)
+                        s->conns->prev = c;
+                s->conns = c;
+                *socket_context = c;
+                if (s->deadline_timer && !c->next) {
+                        (void) sd_event_source_set_time(s->deadline_timer, s->last_activity + USEC_PER_SEC);
+                        (void) sd_event_source_set_enabled(s->deadline_timer, SD_EVENT_ONESHOT);
+                }
+                return;
+        }
+        if (s->n_connections > 0)
+                s->n_connections--;
+        c = *socket_context;
+        if (!c)
+                return;
+        *socket_context = NULL;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        free(c);
 }
 
 /* Hands a response to MHD (now, inside the handler) or parks it and resumes (outside). */
@@ -743,6 +827,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         int k;
 
         if (!r) {
+                HttpConn *c = conn_of(conn);
+                if (c)
+                        c->waiting_since = 0; /* its request line and headers are complete */
                 r = calloc(1, sizeof *r);
                 if (!r)
                         return MHD_NO;
@@ -836,6 +923,9 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         s->name = strdup(opts && opts->name ? opts->name : "http");
         s->max_body = opts && opts->max_body_bytes ? opts->max_body_bytes : DEFAULT_MAX_BODY;
         s->requests_total = opts ? opts->requests_total : NULL;
+        s->timeouts_total = opts ? opts->timeouts_total : NULL;
+        s->request_timeout_usec =
+                (opts && opts->connection_timeout_secs ? opts->connection_timeout_secs : 60) * USEC_PER_SEC;
         s->last_activity = now_usec(CLOCK_MONOTONIC);
         if (!s->name)
                 return -ENOMEM;
@@ -849,8 +939,9 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
                 MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
                 on_connection, s, MHD_OPTION_CONNECTION_LIMIT,
                 (unsigned) (opts && opts->connection_limit ? opts->connection_limit : 1024),
-                MHD_OPTION_CONNECTION_TIMEOUT,
-                (unsigned) (opts && opts->connection_timeout_secs ? opts->connection_timeout_secs : 60),
+                /* A second more than the request deadline: a connection waiting for a request is
+                 * closed (and counted) by on_deadline(), MHD's timeout catches a stalled body. */
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (s->request_timeout_usec / USEC_PER_SEC + 1),
                 MHD_OPTION_END);
         if (!s->mhd)
                 return -EINVAL;
@@ -866,6 +957,11 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         k = sd_event_add_defer(event, &s->kick, on_kick, s);
         if (k < 0)
                 return k;
+        k = sd_event_add_time(event, &s->deadline_timer, CLOCK_MONOTONIC, UINT64_MAX, USEC_PER_SEC / 4,
+                              on_deadline, s);
+        if (k < 0)
+                return k;
+        (void) sd_event_source_set_enabled(s->deadline_timer, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(s->kick, SD_EVENT_ONESHOT);
         *ret = TAKE_PTR(s);
         return 0;
@@ -893,6 +989,12 @@ HttpServer *http_server_free(HttpServer *s) {
                 (void) MHD_quiesce_daemon(s->mhd); /* returns the socket: never shut down */
                 MHD_stop_daemon(s->mhd);
         }
+        while (s->conns) { /* in case MHD did not report every close */
+                HttpConn *c = s->conns;
+                s->conns = c->next;
+                free(c);
+        }
+        sd_event_source_disable_unref(s->deadline_timer);
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
         sd_event_source_disable_unref(s->kick);

@@ -87,10 +87,15 @@ typedef struct HttpServerOptions {
         const char *name; /* "api", "metrics": for logs */
         uint64_t max_body_bytes; /* 0 = 8 MiB */
         unsigned connection_limit; /* 0 = 1024 */
-        unsigned connection_timeout_secs; /* idle connection timeout, 0 = 60 */
+        /* A connection silent for this long, or without a complete request (line and headers)
+         * this long after it opened or its previous request ended, is closed. 0 = 60. */
+        unsigned connection_timeout_secs;
         /* Counter with one label, "code": every request once it ends, by the status it got
          * ("none" when the client went away before an answer). NULL = not counted. */
         struct Metric *requests_total;
+        /* Counter without labels: connections closed for want of a complete request in time
+         * (silent clients, slowloris). NULL = not counted. */
+        struct Metric *timeouts_total;
 } HttpServerOptions;
 
 /* Serve listen_fd (a listening stream socket; not closed, never shut down: it may be

@@ -2,8 +2,9 @@
 # Fault injection: one client opens 1,000 TCP connections to the API and sends nothing, and
 # a slowloris dribbles request headers a byte at a time on 20 more. Meanwhile other clients
 # are served: /health, /health/ready and an API list answer within 2 s each, and the metrics
-# socket still answers. The server closes the silent connections after
-# api.connection_timeout_secs, and after the flood it serves as before.
+# socket still answers. The server closes the silent and the slowloris connections once
+# api.connection_timeout_secs passes without a complete request, counts them, and after the
+# flood it serves as before.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 require_cmd python3 curl jq
@@ -74,12 +75,15 @@ conns="$(awk '$1 == "aegis_api_connections" {print $2}' "$SCRATCH/flood.prom")"
 note "aegis_api_connections during the flood: $conns"
 check "aegisd holds the flood's connections itself (not the kernel's backlog)" test "${conns%.*}" -ge 1000
 
-sleep 7 # past api.connection_timeout_secs
+sleep 9 # past api.connection_timeout_secs and the next deadline check
 touch "$SCRATCH/stop"
 wait "$flood"
 read -r closed slow_left <"$SCRATCH/report"
 note "after the timeout: $closed of 1000 silent connections closed by the server, $slow_left slowloris left"
 assert_eq "the server closed every silent connection after its timeout" 1000 "$closed"
+assert_eq "the server closed every slowloris connection (headers never complete)" 0 "$slow_left"
+timed_out="$(curl -s --max-time 2 "http://127.0.0.1:$mport/metrics" | awk '$1 == "aegis_api_connections_timed_out_total" {print $2}')"
+assert_eq "aegis_api_connections_timed_out_total counts them all" 1020 "${timed_out%.*}"
 check "aegisd is still running" kill -0 "$(aegisd_pid a)"
 assert_eq "/health after the flood" 200 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$AEGIS_URL/health")"
 finish
