@@ -45,9 +45,14 @@ check "the payload lists every program, unit (both flavours), host set-up file a
 note "payload: $(wc -l <<<"$files") files"
 
 scripts="$(rpm -qp --scripts "$RPM" 2>/dev/null)"
-for w in systemd-sysusers systemd-tmpfiles "aegis-subid aegis" "preset" "--global" "aegis-user-units stop aegis" \
-        "aegis-user-units restart aegis" "disable-linger aegis"; do
+# The arguments, not just the commands: fallback macros defined with an eager global once
+# expanded to "preset" with no units and an empty sysusers file.
+entry="aegis.socket aegis-metrics.socket aegis-nfs.socket aegis-reaper.timer"
+for w in "systemd-sysusers --replace=/usr/lib/sysusers.d/aegis.conf" "systemd-tmpfiles --create /usr/lib/tmpfiles.d/aegis.conf" \
+        "aegis-subid aegis" "preset $entry" "--global preset $entry" "disable --now $entry" "--global disable $entry" \
+        "try-restart $entry" "aegis-user-units stop aegis" "aegis-user-units restart aegis" "disable-linger aegis"; do
         check "scriptlets: $w" grep -qF -- "$w" <<<"$scripts"
 done
+check "scriptlets: %pre carries the sysusers entries" grep -qE '^u +aegis ' <<<"$scripts"
 note "rpm duration: $(($(date +%s) - T0)) s"
 finish
