@@ -41,6 +41,11 @@ void nfs_gateway_sync(NfsGateway *g) {
                 (void) syncfs(g->vols[i]->root_fd);
 }
 
+void nfs_gateway_idle(NfsGateway *g) {
+        for (size_t i = 0; i < g->n_vols; i++)
+                nfs_vol_forget_all(g->vols[i]);
+}
+
 static void drop_volume(NfsGateway *g, size_t i) {
         nfs_vol_free(g->vols[i]);
         g->vols[i] = g->vols[--g->n_vols];

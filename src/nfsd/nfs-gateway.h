@@ -48,6 +48,8 @@ int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t
 NfsGateway *nfs_gateway_free(NfsGateway *g);
 /* fsync every open volume (clean shutdown, before the verifier is kept). */
 void nfs_gateway_sync(NfsGateway *g);
+/* No client left: close the fds the volumes keep open for speed. */
+void nfs_gateway_idle(NfsGateway *g);
 
 /* The active volume a handle key names, opened on first use; -ESTALE when it is no longer
  * exported (deleted or deactivated) or its directory is gone. */

@@ -70,8 +70,10 @@ static void conn_free(NfsConn *c) {
         free(c);
         /* Request and reply buffers stay in the heap while clients are connected (see
          * nfsd.c's mallopt()); give them back when the last one leaves. */
-        if (s->n_conns == 0)
+        if (s->n_conns == 0) {
+                nfs_gateway_idle(s->g);
                 (void) malloc_trim(0);
+        }
 }
 
 static int conn_update_events(NfsConn *c) {

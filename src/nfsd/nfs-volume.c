@@ -26,7 +26,17 @@ struct NfsIndexEntry {
 };
 
 void nfs_obj_done(NfsObj *o) {
-        o->fd = safe_close(o->fd);
+        if (o->cached) {
+                nfs_fdcache_put(o->cached);
+                o->cached = NULL;
+                o->fd = -1;
+        } else
+                o->fd = safe_close(o->fd);
+}
+
+void nfs_obj_set_fd(NfsObj *o, int fd) {
+        nfs_obj_done(o);
+        o->fd = fd;
 }
 
 bool nfs_name_is_valid(const char *name) {
@@ -214,6 +224,50 @@ static int obj_fill(const NfsVol *v, int fd, NfsObj *o) {
         return 0;
 }
 
+/* ---- fd cache ---- */
+
+/* Hands o's own fd to the volume's cache; o then borrows it. Nothing happens when the
+ * cache cannot take it (o keeps its fd). */
+static void obj_cache(NfsVol *v, NfsObj *o, bool rw) {
+        NfsFdEntry *e;
+
+        if (o->cached || o->fd < 0)
+                return;
+        e = nfs_fdcache_add(&v->fds, o->fd, o->sx.stx_ino, o->gen, o->type, rw, &o->sx);
+        if (e)
+                o->cached = e;
+}
+
+/* The cached fd of ino, with fresh attributes, if it still is that (named) object. */
+static int obj_from_cache(NfsVol *v, uint64_t ino, bool need_rw, NfsObj *ret) {
+        NfsFdEntry *e = nfs_fdcache_get(&v->fds, ino, need_rw);
+        NfsObj o = NFS_OBJ_NULL;
+
+        if (!e)
+                return -ENOENT;
+        if (statx(e->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &o.sx) < 0 ||
+            !nfs_fdcache_valid(e, &o.sx)) {
+                /* Removed behind our back, or its owner or mode changed: open it afresh. */
+                nfs_fdcache_put(e);
+                nfs_fdcache_forget(&v->fds, ino);
+                return -ENOENT;
+        }
+        o.fd = e->fd;
+        o.cached = e;
+        o.gen = e->gen;
+        o.type = e->type;
+        *ret = o;
+        return 0;
+}
+
+void nfs_vol_forget(NfsVol *v, uint64_t ino) {
+        nfs_fdcache_forget(&v->fds, ino);
+}
+
+void nfs_vol_forget_all(NfsVol *v) {
+        nfs_fdcache_clear(&v->fds);
+}
+
 int nfs_vol_refresh(NfsObj *o) {
         return statx(o->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &o->sx) < 0 ? -errno : 0;
 }
@@ -375,6 +429,7 @@ int nfs_vol_open(const char *storage_root, const NfsVolumeInfo *info, NfsVol **r
 NfsVol *nfs_vol_free(NfsVol *v) {
         if (!v)
                 return NULL;
+        nfs_fdcache_clear(&v->fds);
         index_clear(v);
         safe_close(v->root_fd);
         free(v);
@@ -417,17 +472,33 @@ static int try_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret)
                 nfs_obj_done(&o);
                 return -ESTALE;
         }
+        obj_cache(v, &o, h->type == NFS_HANDLE_REG && mode == NFS_OPEN_WRITE);
         *ret = o;
         return 0;
 }
 
 int nfs_vol_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret) {
+        NfsObj o = NFS_OBJ_NULL;
         int r;
 
         if (h->ino == v->root_ino) {
                 if (h->gen != v->root_gen || h->type != NFS_HANDLE_DIR)
                         return -ESTALE;
-                return nfs_vol_root(v, ret);
+                if (obj_from_cache(v, h->ino, false, ret) == 0)
+                        return 0;
+                r = nfs_vol_root(v, ret);
+                if (r == 0)
+                        obj_cache(v, ret, false);
+                return r;
+        }
+        /* Used a moment ago: the open fd is still that inode (it cannot be reused while we
+         * hold it) and still has a name. Anything else takes the path below. */
+        if (obj_from_cache(v, h->ino, h->type == NFS_HANDLE_REG && mode == NFS_OPEN_WRITE, &o) == 0) {
+                if (o.type == h->type && (o.gen == h->gen || gen_from_btime(&o.sx) == h->gen)) {
+                        *ret = o;
+                        return 0;
+                }
+                nfs_obj_done(&o);
         }
         r = try_resolve(v, h, mode, ret);
         if (r != -ENOENT)
@@ -441,6 +512,7 @@ int nfs_vol_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret) {
 
 int nfs_vol_stat_at(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret) {
         NfsObj o = NFS_OBJ_NULL;
+        NfsFdEntry *e;
         int fd, r;
 
         if (statx(dir->fd, name, AT_SYMLINK_NOFOLLOW, STATX_WANT, &o.sx) < 0)
@@ -448,14 +520,43 @@ int nfs_vol_stat_at(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret)
         o.type = type_of(o.sx.stx_mode);
         if (makedev(o.sx.stx_dev_major, o.sx.stx_dev_minor) != v->dev)
                 return -EXDEV;
-        fd = openat(dir->fd, name, flags_for(o.type, NFS_OPEN_READ) | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        r = obj_fill(v, fd, &o);
-        if (r < 0) {
-                safe_close(fd);
-                return r;
+        e = nfs_fdcache_get(&v->fds, o.sx.stx_ino, false);
+        if (e && e->type == o.type && nfs_fdcache_valid(e, &o.sx)) {
+                /* The name is that cached inode (alive, so its number is its own). */
+                o.fd = e->fd;
+                o.cached = e;
+                o.gen = e->gen;
+        } else {
+                if (e) {
+                        nfs_fdcache_put(e);
+                        nfs_fdcache_forget(&v->fds, o.sx.stx_ino);
+                }
+                fd = openat(dir->fd, name, flags_for(o.type, NFS_OPEN_READ) | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                r = obj_fill(v, fd, &o);
+                if (r < 0) {
+                        safe_close(fd);
+                        return r;
+                }
+                obj_cache(v, &o, false);
         }
+        (void) nfs_vol_index_add(v, o.sx.stx_ino, dir->sx.stx_ino, name);
+        *ret = o;
+        return 0;
+}
+
+int nfs_vol_adopt(NfsVol *v, const NfsObj *dir, const char *name, int fd, bool rw, NfsObj *ret) {
+        NfsObj o = NFS_OBJ_NULL;
+        int r;
+
+        r = obj_fill(v, fd, &o);
+        if (r < 0)
+                return r;
+        if (makedev(o.sx.stx_dev_major, o.sx.stx_dev_minor) != v->dev)
+                return -EXDEV;
+        /* A fresh open of this inode replaces whatever the cache held for it. */
+        obj_cache(v, &o, rw && o.type == NFS_HANDLE_REG);
         (void) nfs_vol_index_add(v, o.sx.stx_ino, dir->sx.stx_ino, name);
         *ret = o;
         return 0;

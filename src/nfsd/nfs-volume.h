@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "nfs-exports.h"
+#include "nfs-fdcache.h"
 #include "nfs-handle.h"
 
 #define NFS_SCAN_INTERVAL_USEC (1000 * UINT64_C(1000))
@@ -37,19 +38,25 @@ typedef struct NfsVol {
         uint64_t scan_usec; /* CLOCK_MONOTONIC of the last full scan, 0 = never */
         NfsIndexEntry **buckets;
         size_t n_buckets, n_entries;
+        NfsFdCache fds; /* recently used files and directories, kept open */
 } NfsVol;
 
 /* A resolved object: an fd (O_PATH for symlinks and specials, O_RDONLY or O_RDWR for
- * regular files, O_RDONLY|O_DIRECTORY for directories), its attributes and generation. */
+ * regular files, O_RDONLY|O_DIRECTORY for directories), its attributes and generation.
+ * The fd is either the object's own or borrowed from the volume's fd cache (`cached`):
+ * never close o->fd directly, use nfs_obj_done() or nfs_obj_set_fd(). */
 typedef struct NfsObj {
         int fd;
         struct statx sx;
         uint32_t gen;
         uint8_t type; /* NfsHandleType */
+        NfsFdEntry *cached;
 } NfsObj;
 
 #define NFS_OBJ_NULL ((NfsObj){ .fd = -1 })
 void nfs_obj_done(NfsObj *o);
+/* Lets go of o's fd (closing it or returning it to the cache) and takes fd instead. */
+void nfs_obj_set_fd(NfsObj *o, int fd);
 
 typedef enum NfsOpen {
         NFS_OPEN_READ, /* files O_RDONLY */
@@ -68,9 +75,18 @@ int nfs_vol_root(NfsVol *v, NfsObj *ret);
 int nfs_vol_lookup(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret);
 /* Stats dir/name (no follow) and computes generation; records the entry in the index. */
 int nfs_vol_stat_at(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret);
+/* The object behind fd, just opened as dir/name (CREATE): no second open by name. On
+ * success fd belongs to *ret (release with nfs_obj_done()); on error it stays the caller's. */
+int nfs_vol_adopt(NfsVol *v, const NfsObj *dir, const char *name, int fd, bool rw, NfsObj *ret);
 void nfs_vol_handle(const NfsVol *v, const NfsObj *o, NfsHandle *ret);
 /* Re-reads o's attributes (after a change). */
 int nfs_vol_refresh(NfsObj *o);
+
+/* A name of inode ino was removed or replaced: close its cached fd so that the file's space
+ * is released now and its handle goes STALE. */
+void nfs_vol_forget(NfsVol *v, uint64_t ino);
+/* Closes every cached fd of the volume (idle gateway). */
+void nfs_vol_forget_all(NfsVol *v);
 
 /* Index maintenance for the procedures that change names. */
 int nfs_vol_index_add(NfsVol *v, uint64_t ino, uint64_t parent, const char *name);

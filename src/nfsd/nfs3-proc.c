@@ -558,9 +558,12 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 st = nfs3_status_from_errno(-errno);
                 goto out;
         }
-        k = nfs_vol_stat_at(v, &dir, name, &o);
-        safe_close(fd);
+        if (created)
+                squash(v, dir.fd, name, fd);
+        /* The fd just opened (O_RDWR) is the object: kept for the WRITE that follows. */
+        k = nfs_vol_adopt(v, &dir, name, fd, true, &o);
         if (k < 0) {
+                safe_close(fd);
                 st = nfs3_status_from_errno(k);
                 goto out;
         }
@@ -572,7 +575,6 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 struct timespec ts[2];
                 exclusive_times(args->how.createhow3_u.verf, ts);
                 if (created) {
-                        squash(v, dir.fd, name, o.fd);
                         if (futimens(o.fd, ts) < 0) {
                                 st = nfs3_status_from_errno(-errno);
                                 goto out;
@@ -583,20 +585,8 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 }
         } else {
                 sattr3 rest = *s;
-                if (created)
-                        squash(v, dir.fd, name, o.fd);
                 rest.mode.set_it = !created && s->mode.set_it;
-                if (rest.size.set_it) {
-                        /* apply_sattr truncates through o.fd: reopen it writable. */
-                        int wfd = openat(dir.fd, name,
-                                         O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-                        if (wfd < 0) {
-                                st = nfs3_status_from_errno(-errno);
-                                goto out;
-                        }
-                        safe_close(o.fd);
-                        o.fd = wfd;
-                }
+                /* apply_sattr truncates through o.fd: open O_RDWR above. */
                 st = apply_sattr(v, &o, &rest);
                 if (st != NFS3_OK)
                         goto out;
@@ -718,6 +708,9 @@ static nfsstat3 remove_common(NfsCall *c, const diropargs3 *d, bool rmdir, REMOV
                 st = NFS3ERR_NOTDIR;
         if (st == NFS3_OK && unlinkat(dir.fd, d->name, rmdir ? AT_REMOVEDIR : 0) < 0)
                 st = nfs3_status_from_errno(-errno);
+        if (st == NFS3_OK)
+                /* Even when other names remain: an fd we keep must not delay anything. */
+                nfs_vol_forget(v, sx.stx_ino);
         if (st == NFS3_OK && (rmdir || sx.stx_nlink <= 1)) {
                 nfs_vol_index_remove(v, sx.stx_ino);
                 if (S_ISREG(sx.stx_mode))
@@ -761,6 +754,8 @@ static uint32_t proc_rename(NfsCall *c, void *a, void *r) {
                            dst.stx_ino != src.stx_ino;
         if (st == NFS3_OK && renameat(from.fd, args->from.name, to.fd, args->to.name) < 0)
                 st = nfs3_status_from_errno(-errno);
+        if (st == NFS3_OK && replaced)
+                nfs_vol_forget(v, dst.stx_ino); /* its space is freed now, its handle STALE */
         if (st == NFS3_OK) {
                 if (replaced && (S_ISDIR(dst.stx_mode) || dst.stx_nlink <= 1)) {
                         nfs_vol_index_remove(v, dst.stx_ino);

@@ -26,6 +26,8 @@ libaegis_nfs_la_SOURCES = \
 	src/nfsd/nfs-clients.c \
 	src/nfsd/nfs-exports.h \
 	src/nfsd/nfs-exports.c \
+	src/nfsd/nfs-fdcache.h \
+	src/nfsd/nfs-fdcache.c \
 	src/nfsd/nfs-volume.h \
 	src/nfsd/nfs-volume.c \
 	src/nfsd/nfs-metrics.h \
@@ -75,6 +77,7 @@ NFS_TESTS = \
 	tests/integration/nfs-readdirplus-10000-entries.sh \
 	tests/integration/nfs-quota-and-read-only.sh \
 	tests/integration/nfs-handles-forged-stale-and-restart.sh \
+	tests/integration/nfs-open-file-cache.sh \
 	tests/integration/nfs-hostile-input.sh \
 	tests/integration/nfs-registry-from-store-and-config.sh \
 	tests/integration/nfs-socket-activation-notify-seccomp.sh \

@@ -12,6 +12,10 @@
  *   getattr-fh FILE [flip-byte N]             (GETATTR on a saved handle, optionally altered)
  *   read-fh FILE                              (READ of up to 4 KiB through a saved handle)
  *   mknod P
+ *   session                                   (one mount, one connection: commands read from
+ *                                              stdin, one a line, each answer followed by a
+ *                                              line "DONE"; for state the gateway keeps per
+ *                                              connection, such as its cache of open files)
  * Prints "OK …" and exits 0, or prints "ERR <message>" (the libnfs error text, which names
  * the NFS3ERR_* code) and exits 1. The raw GETATTR prints the nfsstat3 name. */
 #include <errno.h>
@@ -486,7 +490,23 @@ int main(int argc, char **argv) {
                 nfs_destroy_context(nfs);
                 return r;
         }
-        r = cmd(argc - 2, argv + 2);
+        if (argc == 3 && !strcmp(argv[2], "session")) {
+                char line[4096];
+                r = 0;
+                while (fgets(line, sizeof(line), stdin)) {
+                        char *tok[8];
+                        int n = 0;
+                        char *save = NULL;
+                        for (char *t = strtok_r(line, " \t\n", &save); t && n < 8;
+                             t = strtok_r(NULL, " \t\n", &save))
+                                tok[n++] = t;
+                        if (n > 0)
+                                (void) cmd(n, tok);
+                        printf("DONE\n");
+                        fflush(stdout);
+                }
+        } else
+                r = cmd(argc - 2, argv + 2);
         nfs_destroy_url(url);
         nfs_destroy_context(nfs);
         return r;
