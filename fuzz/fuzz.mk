@@ -23,7 +23,8 @@ endif
 fuzz_fuzz_nfs_xdr_SOURCES = fuzz/nfs-xdr.c src/shared/util.c src/shared/error.c src/shared/log.c \
 	src/nfsd/sha256.c src/nfsd/nfs-handle.c src/nfsd/nfs-clients.c src/nfsd/nfs-exports.c src/nfsd/nfs-volume.c src/nfsd/nfs-metrics.c \
 	src/nfsd/nfs-gateway.c src/nfsd/nfs-rpc.c src/nfsd/nfs3-proc.c src/nfsd/nfs3-readdir.c src/nfsd/mount3-proc.c \
-	src/nfsd/nfs3_xdr.c src/nfsd/mount3_xdr.c src/shared/store.c src/shared/store-sqlite.c src/shared/store-pg.c
+	src/nfsd/nfs3_xdr.c src/nfsd/mount3_xdr.c src/shared/store.c src/shared/store-sqlite.c src/shared/store-pg.c \
+	src/shared/pq-dlopen.c
 fuzz_fuzz_nfs_xdr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/nfsd
 fuzz_fuzz_nfs_xdr_CFLAGS = $(FUZZ_COMPILE_FLAGS) -Wno-unused-variable
 fuzz_fuzz_nfs_xdr_LDFLAGS = $(FUZZ_LINK_FLAGS)

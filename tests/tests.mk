@@ -14,9 +14,12 @@ tests_unit_test_util_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/unit/test-store
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_store_LDADD = $(TEST_LIBS)
+tests_unit_test_store_LDADD = $(TEST_LIBS) $(PQ_LIBS)
 TESTS += tests/integration/test-store.sh
 EXTRA_DIST += tests/integration/test-store.sh
+# libpq is dlopen()ed: no program links it; without it a PostgreSQL store names the package.
+TESTS += tests/integration/store-loads-libpq-on-demand.sh
+EXTRA_DIST += tests/integration/store-loads-libpq-on-demand.sh
 dist_noinst_DATA += tests/lib/postgres.sh
 
 # Not rerun by `make check-sanitizers` (see the top Makefile.am): text and unit-file checks,

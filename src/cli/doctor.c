@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <libpq-fe.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <sqlite3.h>
@@ -29,6 +28,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "pq-dlopen.h"
 #include "util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -565,7 +565,12 @@ static void check_store(Doctor *d, Result *res) {
                 return;
         }
         if (startswith(url, "postgresql://") || startswith(url, "postgres://")) {
-                PGPing ping = PQping(url);
+                Error e = ERROR_INIT;
+                if (pq_dlopen(&e) < 0) {
+                        result_set(res, VERDICT_FAIL, "apt-get install libpq5", "%s", e.message);
+                        return;
+                }
+                PGPing ping = sym_PQping(url);
                 static const char *const what[] = {
                         [PQPING_OK] = "accepting connections",
                         [PQPING_REJECT] = "rejecting connections (starting up or shutting down)",

@@ -395,7 +395,9 @@ static int run(int argc, char **argv) {
         (void) signal(SIGPIPE, SIG_IGN);
 
         if (o.seccomp) {
-                /* libpq may have to reconnect over TCP after setup. */
+                /* libpq may have to reconnect over TCP after setup. It was dlopen()ed by the
+                 * registry's first connect above; a later first load (libpq5 installed while we
+                 * run) needs only openat, read, fstat, mmap, mprotect and close, all allowed. */
                 r = nfs_seccomp_install(startswith(exports_path, "postgres") != NULL);
                 if (r < 0) {
                         log_error_errno(r, "Failed to install seccomp filter (--seccomp=off to debug): %m");

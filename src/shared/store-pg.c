@@ -4,10 +4,11 @@
  * as a parameter (integers typed int8, text left for the server to infer from the column). A
  * connection that broke between statements is re-established once before the next statement
  * (never inside a transaction, whose outcome the caller must learn). Migrations of several
- * hosts starting at once are serialized with a session advisory lock. */
-#include <libpq-fe.h>
+ * hosts starting at once are serialized with a session advisory lock. libpq itself is loaded
+ * on the first connect (pq-dlopen.h), so programs using SQLite never map it. */
 #include <string.h>
 
+#include "pq-dlopen.h"
 #include "store-internal.h"
 #include "store-schema.h"
 
@@ -74,41 +75,44 @@ static int pg_connect(Store *s, const char *url, Error *e) {
         /* Later keywords win: the URL may set its own connect_timeout / application_name. */
         const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
         const char *const vals[] = { PG_CONNECT_TIMEOUT_SECS, program_invocation_short_name, url, NULL };
-        PGconn *c = PQconnectdbParams(keys, vals, 1);
+        int r = pq_dlopen(e);
+        if (r < 0)
+                return r;
+        PGconn *c = sym_PQconnectdbParams(keys, vals, 1);
 
         if (!c)
                 return error_set_field(e, -ENOMEM, "database.url", "out of memory connecting to PostgreSQL");
-        if (PQstatus(c) != CONNECTION_OK) {
+        if (sym_PQstatus(c) != CONNECTION_OK) {
                 char msg[ERROR_MESSAGE_MAX];
-                (void) snprintf(msg, sizeof msg, "%s", PQerrorMessage(c));
+                (void) snprintf(msg, sizeof msg, "%s", sym_PQerrorMessage(c));
                 one_line(msg, sizeof msg);
-                PQfinish(c);
+                sym_PQfinish(c);
                 return error_set_field(
                         e, -ECONNREFUSED, "database.url",
                         "cannot connect to PostgreSQL at %s: %s; check database.url / $DATABASE_URL "
                         "and that the server runs",
                         s->url_redacted, msg);
         }
-        PQsetNoticeProcessor(c, notice_ignore, NULL);
+        sym_PQsetNoticeProcessor(c, notice_ignore, NULL);
         s->conn = c;
         return 0;
 }
 
 static void pg_disconnect(Store *s) {
         if (s->conn)
-                PQfinish(conn_of(s));
+                sym_PQfinish(conn_of(s));
         s->conn = NULL;
 }
 
 static int ensure_connected(Store *s) {
-        if (PQstatus(conn_of(s)) == CONNECTION_OK)
+        if (sym_PQstatus(conn_of(s)) == CONNECTION_OK)
                 return 0;
         if (s->in_transaction)
                 return pg_fail(s, -ECONNRESET, "connection lost inside a transaction", NULL);
-        PQreset(conn_of(s));
-        if (PQstatus(conn_of(s)) != CONNECTION_OK)
-                return pg_fail(s, -ECONNRESET, "connection lost", PQerrorMessage(conn_of(s)));
-        PQsetNoticeProcessor(conn_of(s), notice_ignore, NULL);
+        sym_PQreset(conn_of(s));
+        if (sym_PQstatus(conn_of(s)) != CONNECTION_OK)
+                return pg_fail(s, -ECONNRESET, "connection lost", sym_PQerrorMessage(conn_of(s)));
+        sym_PQsetNoticeProcessor(conn_of(s), notice_ignore, NULL);
         return 0;
 }
 
@@ -133,11 +137,11 @@ static char *rewrite_placeholders(const char *sql, size_t *ret_count) {
 }
 
 static int result_errno(Store *s, PGresult *res) {
-        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *st = sym_PQresultErrorField(res, PG_DIAG_SQLSTATE);
         int r = sqlstate_errno(st);
-        if (!st && PQstatus(conn_of(s)) != CONNECTION_OK)
+        if (!st && sym_PQstatus(conn_of(s)) != CONNECTION_OK)
                 r = -ECONNRESET;
-        return pg_fail(s, r, NULL, PQresultErrorMessage(res));
+        return pg_fail(s, r, NULL, sym_PQresultErrorMessage(res));
 }
 
 static int pg_exec(Store *s, const char *sql, const StoreParam *params, size_t n_params, StoreRows *ret_rows,
@@ -181,34 +185,35 @@ static int pg_exec(Store *s, const char *sql, const StoreParam *params, size_t n
                 }
         }
 
-        PGresult *res = PQexecParams(conn_of(s), q, (int) n_params, types, values, NULL, NULL, 0);
+        PGresult *res = sym_PQexecParams(conn_of(s), q, (int) n_params, types, values, NULL, NULL, 0);
         if (!res)
-                return pg_fail(s, PQstatus(conn_of(s)) == CONNECTION_OK ? -ENOMEM : -ECONNRESET, NULL,
-                               PQerrorMessage(conn_of(s)));
-        ExecStatusType st = PQresultStatus(res);
+                return pg_fail(s, sym_PQstatus(conn_of(s)) == CONNECTION_OK ? -ENOMEM : -ECONNRESET, NULL,
+                               sym_PQerrorMessage(conn_of(s)));
+        ExecStatusType st = sym_PQresultStatus(res);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
                 r = result_errno(s, res);
-                PQclear(res);
+                sym_PQclear(res);
                 return r;
         }
 
         if (ret_rows && st == PGRES_TUPLES_OK) {
-                rows.nrows = (size_t) PQntuples(res);
-                rows.ncols = (size_t) PQnfields(res);
+                rows.nrows = (size_t) sym_PQntuples(res);
+                rows.ncols = (size_t) sym_PQnfields(res);
                 if (rows.nrows * rows.ncols > 0) {
                         rows.cells = calloc(rows.nrows * rows.ncols, sizeof(char *));
                         if (!rows.cells) {
-                                PQclear(res);
+                                sym_PQclear(res);
                                 return -ENOMEM;
                         }
                 }
                 for (size_t i = 0; i < rows.nrows; i++)
                         for (size_t c = 0; c < rows.ncols; c++) {
-                                if (PQgetisnull(res, (int) i, (int) c))
+                                if (sym_PQgetisnull(res, (int) i, (int) c))
                                         continue;
-                                rows.cells[i * rows.ncols + c] = strdup(PQgetvalue(res, (int) i, (int) c));
+                                rows.cells[i * rows.ncols + c] =
+                                        strdup(sym_PQgetvalue(res, (int) i, (int) c));
                                 if (!rows.cells[i * rows.ncols + c]) {
-                                        PQclear(res);
+                                        sym_PQclear(res);
                                         store_rows_done(&rows);
                                         return -ENOMEM;
                                 }
@@ -216,12 +221,12 @@ static int pg_exec(Store *s, const char *sql, const StoreParam *params, size_t n
         }
         if (ret_changes) {
                 uint64_t n = 0;
-                const char *t = PQcmdTuples(res);
+                const char *t = sym_PQcmdTuples(res);
                 if (!isempty(t))
                         (void) safe_atou64(t, &n);
                 *ret_changes = n;
         }
-        PQclear(res);
+        sym_PQclear(res);
         if (ret_rows)
                 *ret_rows = rows;
         return 0;
@@ -231,12 +236,12 @@ static int pg_exec_script(Store *s, const char *sql) {
         int r = ensure_connected(s);
         if (r < 0)
                 return r;
-        PGresult *res = PQexec(conn_of(s), sql);
+        PGresult *res = sym_PQexec(conn_of(s), sql);
         if (!res)
-                return pg_fail(s, -ENOMEM, NULL, PQerrorMessage(conn_of(s)));
-        ExecStatusType st = PQresultStatus(res);
+                return pg_fail(s, -ENOMEM, NULL, sym_PQerrorMessage(conn_of(s)));
+        ExecStatusType st = sym_PQresultStatus(res);
         r = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? 0 : result_errno(s, res);
-        PQclear(res);
+        sym_PQclear(res);
         return r;
 }
 

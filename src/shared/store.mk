@@ -5,4 +5,6 @@ libaegis_shared_la_SOURCES += \
 	src/shared/store-schema.h \
 	src/shared/store.c \
 	src/shared/store-sqlite.c \
-	src/shared/store-pg.c
+	src/shared/store-pg.c \
+	src/shared/pq-dlopen.h \
+	src/shared/pq-dlopen.c
