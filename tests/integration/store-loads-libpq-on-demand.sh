@@ -35,4 +35,9 @@ rc=$?
 check "aegisd without libpq, PostgreSQL store: exits non-zero (not a timeout)" test "$rc" -ne 0 -a "$rc" -ne 124
 assert_match "aegisd without libpq: names the package" \
         "PostgreSQL support needs libpq5 \(apt-get install libpq5\)" "$out"
+
+out="$(without_libpq "$AEGIS_CLI" doctor --config "$SCRATCH/config.yaml" \
+        --skip podman-socket-unit,podman-socket,podman-api,linger,cgroup-v2,cgroup-delegation,rootless-network,nfs-port 2>&1)"
+assert_match "aegis doctor without libpq: the store check names the package" \
+        "FAIL +store +PostgreSQL support needs libpq5" "$out"
 finish
