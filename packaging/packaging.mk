@@ -21,12 +21,16 @@ EXTRA_DIST += packaging/debian/aegis.prerm
 
 PKG_WORKDIR = $(abs_top_builddir)/pkg-build
 PKG_TARBALL = $(distdir).tar.xz
+# `make dist` and the copy of its tarball under one lock: make check runs the deb (e2e) and
+# rpm (rpm-payload) tests at once, and two dists in one build tree remove each other's distdir.
+PKG_DIST_TO = flock '$(abs_top_builddir)/.pkg-dist.lock' sh -c \
+	'XZ_OPT=$${XZ_OPT:--1} $(MAKE) $(AM_MAKEFLAGS) dist && cp "$$0" "$$1"' '$(PKG_TARBALL)'
 
 # make deb: aegis_VERSION-1_ARCH.deb in the build directory.
 deb:
-	XZ_OPT=$${XZ_OPT:--1} $(MAKE) $(AM_MAKEFLAGS) dist
 	rm -rf '$(PKG_WORKDIR)/deb' && $(MKDIR_P) '$(PKG_WORKDIR)/deb'
-	tar -C '$(PKG_WORKDIR)/deb' -xJf '$(PKG_TARBALL)'
+	$(PKG_DIST_TO) '$(PKG_WORKDIR)/deb/'
+	tar -C '$(PKG_WORKDIR)/deb' -xJf '$(PKG_WORKDIR)/deb/$(PKG_TARBALL)'
 	cp -R '$(PKG_WORKDIR)/deb/$(distdir)/packaging/debian' '$(PKG_WORKDIR)/deb/$(distdir)/debian'
 	cd '$(PKG_WORKDIR)/deb/$(distdir)' && DEB_BUILD_OPTIONS="nocheck parallel=2 $${DEB_BUILD_OPTIONS:-}" \
 		dpkg-buildpackage -us -uc -b >'$(PKG_WORKDIR)/deb/build.log' 2>&1 \
@@ -37,9 +41,8 @@ deb:
 # make rpm: aegis-VERSION-1.ARCH.rpm in the build directory (rpmbuild --nodeps: Debian
 # hosts have an empty RPM database).
 rpm:
-	XZ_OPT=$${XZ_OPT:--1} $(MAKE) $(AM_MAKEFLAGS) dist
 	rm -rf '$(PKG_WORKDIR)/rpm' && $(MKDIR_P) '$(PKG_WORKDIR)/rpm/SOURCES'
-	cp '$(PKG_TARBALL)' '$(PKG_WORKDIR)/rpm/SOURCES/'
+	$(PKG_DIST_TO) '$(PKG_WORKDIR)/rpm/SOURCES/'
 	cp '$(srcdir)/sysusers/aegis.conf' '$(PKG_WORKDIR)/rpm/SOURCES/aegis.sysusers'
 	rpmbuild -ba --nodeps --define '_topdir $(PKG_WORKDIR)/rpm' --define 'aegis_version $(VERSION)' \
 		--define '_smp_mflags -j2' '$(srcdir)/packaging/rpm/aegis.spec' >'$(PKG_WORKDIR)/rpm/build.log' 2>&1 \
@@ -49,7 +52,7 @@ rpm:
 
 clean-local: clean-packages
 clean-packages:
-	rm -rf '$(PKG_WORKDIR)'
+	rm -rf '$(PKG_WORKDIR)' '$(abs_top_builddir)/.pkg-dist.lock'
 .PHONY: deb rpm clean-packages
 
 # The packaged product under a real systemd in a container (TESTING.md "systemd").
