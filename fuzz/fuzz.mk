@@ -21,7 +21,8 @@ if ENABLE_FUZZING
 noinst_PROGRAMS += fuzz/fuzz-nfs-xdr
 endif
 fuzz_fuzz_nfs_xdr_SOURCES = fuzz/nfs-xdr.c src/shared/util.c src/shared/error.c src/shared/log.c \
-	src/nfsd/sha256.c src/nfsd/nfs-handle.c src/nfsd/nfs-clients.c src/nfsd/nfs-exports.c src/nfsd/nfs-volume.c src/nfsd/nfs-metrics.c \
+	src/nfsd/sha256.c src/nfsd/nfs-handle.c src/nfsd/nfs-clients.c src/nfsd/nfs-exports.c src/nfsd/nfs-fdcache.c src/nfsd/nfs-volume.c \
+	src/nfsd/nfs-metrics.c \
 	src/nfsd/nfs-gateway.c src/nfsd/nfs-rpc.c src/nfsd/nfs3-proc.c src/nfsd/nfs3-readdir.c src/nfsd/mount3-proc.c \
 	src/nfsd/nfs3_xdr.c src/nfsd/mount3_xdr.c src/shared/store.c src/shared/store-sqlite.c src/shared/store-pg.c \
 	src/shared/pq-dlopen.c

@@ -15,7 +15,7 @@ if [ ! -x "$fuzzer" ]; then
         if ! clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                 -include "$top_builddir/build-config.h" -I"$top_srcdir/src/shared" -I"$n" \
                 "$top_srcdir/fuzz/nfs-xdr.c" "$top_srcdir"/src/shared/{util,error,log}.c \
-                "$n"/{sha256,nfs-handle,nfs-clients,nfs-exports,nfs-volume,nfs-metrics,nfs-gateway,nfs-rpc,nfs3-proc,nfs3-readdir,mount3-proc}.c \
+                "$n"/{sha256,nfs-handle,nfs-clients,nfs-exports,nfs-fdcache,nfs-volume,nfs-metrics,nfs-gateway,nfs-rpc,nfs3-proc,nfs3-readdir,mount3-proc}.c \
                 "$n"/nfs3_xdr.c "$n"/mount3_xdr.c "$top_srcdir"/src/shared/{store,store-sqlite,store-pg,pq-dlopen}.c -Wno-unused-variable \
                 $(pkg-config --cflags --libs libtirpc libsystemd sqlite3 libpq) -lm -o "$fuzzer" 2>"$SCRATCH/build.log"; then
                 cat "$SCRATCH/build.log" >&2
