@@ -24,7 +24,7 @@ aegisd_SOURCES += \
 	src/aegisd/api-agents.c
 
 # End to end on real Podman (tests/lib/executions.sh starts aegisd on a private service).
-TESTS += \
+EXECUTIONS_TESTS = \
 	tests/integration/executions-first-iteration-success.sh \
 	tests/integration/executions-feedback.sh \
 	tests/integration/executions-timeout.sh \
@@ -36,15 +36,5 @@ TESTS += \
 	tests/integration/executions-examples.sh \
 	tests/integration/executions-concurrency.sh \
 	tests/integration/executions-postgres-two-daemons.sh
-EXTRA_DIST += \
-	tests/integration/executions-first-iteration-success.sh \
-	tests/integration/executions-feedback.sh \
-	tests/integration/executions-timeout.sh \
-	tests/integration/executions-cancel.sh \
-	tests/integration/executions-oom.sh \
-	tests/integration/executions-crash-recovery.sh \
-	tests/integration/executions-api.sh \
-	tests/integration/executions-auth.sh \
-	tests/integration/executions-examples.sh \
-	tests/integration/executions-concurrency.sh \
-	tests/integration/executions-postgres-two-daemons.sh
+TESTS += $(EXECUTIONS_TESTS)
+EXTRA_DIST += $(EXECUTIONS_TESTS)
