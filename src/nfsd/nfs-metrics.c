@@ -6,12 +6,10 @@
 #include "nfs-metrics.h"
 
 static const char *const result_names[_NFS_RESULT_MAX] = {
-        [NFS_RESULT_OK] = "ok",           [NFS_RESULT_NOENT] = "noent",
-        [NFS_RESULT_EXIST] = "exist",     [NFS_RESULT_ACCESS] = "access",
-        [NFS_RESULT_ROFS] = "rofs",       [NFS_RESULT_DQUOT] = "dquot",
-        [NFS_RESULT_STALE] = "stale",     [NFS_RESULT_BADHANDLE] = "badhandle",
-        [NFS_RESULT_NOTSUPP] = "notsupp", [NFS_RESULT_INVAL] = "inval",
-        [NFS_RESULT_OTHER] = "other",
+        [NFS_RESULT_OK] = "ok",           [NFS_RESULT_NOENT] = "noent", [NFS_RESULT_EXIST] = "exist",
+        [NFS_RESULT_ACCESS] = "access",   [NFS_RESULT_ROFS] = "rofs",   [NFS_RESULT_DQUOT] = "dquot",
+        [NFS_RESULT_NOSPC] = "nospc",     [NFS_RESULT_STALE] = "stale", [NFS_RESULT_BADHANDLE] = "badhandle",
+        [NFS_RESULT_NOTSUPP] = "notsupp", [NFS_RESULT_INVAL] = "inval", [NFS_RESULT_OTHER] = "other",
 };
 
 static const char *const nfs3_names[NFS_METRICS_NFS_PROCS] = {
@@ -35,7 +33,7 @@ static const struct {
         { 17, NFS_RESULT_EXIST },
         { 22, NFS_RESULT_INVAL },
         { 27, NFS_RESULT_DQUOT },
-        { 28, NFS_RESULT_DQUOT },
+        { 28, NFS_RESULT_NOSPC },
         { 30, NFS_RESULT_ROFS },
         { 63, NFS_RESULT_INVAL },
         { 69, NFS_RESULT_DQUOT },
@@ -75,6 +73,8 @@ void nfs_metrics_count(NfsMetrics *m, uint32_t prog, uint32_t proc, uint32_t sta
                 m->mount_ops[proc][r]++;
         if (r == NFS_RESULT_DQUOT)
                 m->quota_denials++;
+        else if (r == NFS_RESULT_NOSPC)
+                m->nospc++;
         else if (r == NFS_RESULT_ACCESS || r == NFS_RESULT_ROFS)
                 m->access_denials++;
 }
@@ -104,8 +104,10 @@ int nfs_metrics_format(const NfsMetrics *m, FILE *f) {
                 (uint64_t) (v))
         COUNTER("bytes_read_total", "Bytes returned by READ.", m->bytes_read);
         COUNTER("bytes_written_total", "Bytes accepted by WRITE.", m->bytes_written);
-        COUNTER("quota_denials_total", "Operations refused for the volume quota (DQUOT/NOSPC/FBIG).",
+        COUNTER("quota_denials_total", "Operations refused for the volume quota (DQUOT/FBIG).",
                 m->quota_denials);
+        COUNTER("nospc_total",
+                "Operations refused because the file system under the volume is full (NOSPC).", m->nospc);
         COUNTER("access_denials_total", "Operations refused for access (ACCES/PERM/ROFS, escapes).",
                 m->access_denials);
         COUNTER("rpc_garbage_total", "Undecodable RPC requests and oversized records.", m->rpc_garbage);

@@ -13,7 +13,8 @@ typedef enum NfsResult {
         NFS_RESULT_EXIST,
         NFS_RESULT_ACCESS, /* ACCES, PERM */
         NFS_RESULT_ROFS,
-        NFS_RESULT_DQUOT, /* DQUOT, NOSPC, FBIG */
+        NFS_RESULT_DQUOT, /* DQUOT, FBIG: the volume's quota */
+        NFS_RESULT_NOSPC, /* NOSPC: the file system under the volume is full */
         NFS_RESULT_STALE,
         NFS_RESULT_BADHANDLE,
         NFS_RESULT_NOTSUPP,
@@ -30,7 +31,8 @@ typedef struct NfsMetrics {
         uint64_t mount_ops[NFS_METRICS_MOUNT_PROCS][_NFS_RESULT_MAX];
         uint64_t bytes_read;
         uint64_t bytes_written;
-        uint64_t quota_denials;
+        uint64_t quota_denials; /* DQUOT/FBIG answers */
+        uint64_t nospc; /* NOSPC answers: the backing file system is full */
         uint64_t access_denials; /* ACCES/PERM/ROFS answers, traversal and symlink refusals */
         uint64_t rpc_garbage; /* GARBAGE_ARGS, bad headers, oversized records */
         uint64_t rpc_rejected; /* PROG/PROC unavailable, auth errors */

@@ -81,7 +81,8 @@ NFS_TESTS = \
 	tests/integration/nfs-hostile-input.sh \
 	tests/integration/nfs-registry-from-store-and-config.sh \
 	tests/integration/nfs-socket-activation-notify-seccomp.sh \
-	tests/integration/nfs-tenant-isolation.sh
+	tests/integration/nfs-tenant-isolation.sh \
+	tests/integration/faults-nfs-disk-full.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
 

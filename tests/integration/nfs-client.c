@@ -12,6 +12,9 @@
  *   getattr-fh FILE [flip-byte N]             (GETATTR on a saved handle, optionally altered)
  *   read-fh FILE                              (READ of up to 4 KiB through a saved handle)
  *   mknod P
+ *   append-raw P N                            (one raw WRITE, FILE_SYNC, of N bytes at P's end:
+ *                                              prints the nfsstat3 name, which libnfs's own
+ *                                              write calls do not report)
  *   session                                   (one mount, one connection: commands read from
  *                                              stdin, one a line, each answer followed by a
  *                                              line "DONE"; for state the gateway keeps per
@@ -89,6 +92,14 @@ static const char *nfsstat_name(int s) {
                 return "NFS3ERR_NOENT";
         case 13:
                 return "NFS3ERR_ACCES";
+        case 27:
+                return "NFS3ERR_FBIG";
+        case 28:
+                return "NFS3ERR_NOSPC";
+        case 30:
+                return "NFS3ERR_ROFS";
+        case 69:
+                return "NFS3ERR_DQUOT";
         default:
                 return "OTHER";
         }
@@ -258,6 +269,48 @@ static int raw_read(const char *file) {
         return 0;
 }
 
+/* One WRITE3 of n bytes ('q') at the end of path, created if missing. */
+static int raw_append(const char *path, size_t n) {
+        struct rpc_context *rpc = nfs_get_rpc_context(nfs);
+        struct nfsfh *fh;
+        struct nfs_stat_64 st;
+        struct nfs_fh *h;
+        WRITE3args args;
+        struct rawres r = { 0 };
+        char *buf;
+        int k;
+
+        if (nfs_open(nfs, path, O_WRONLY, &fh) < 0 && nfs_creat(nfs, path, 0644, &fh) < 0)
+                return fail("open");
+        if (nfs_fstat64(nfs, fh, &st) < 0) {
+                k = fail("fstat");
+                nfs_close(nfs, fh);
+                return k;
+        }
+        buf = malloc(n ? n : 1);
+        if (!buf) {
+                nfs_close(nfs, fh);
+                return fail("malloc");
+        }
+        memset(buf, 'q', n);
+        h = nfs_get_fh(fh);
+        memset(&args, 0, sizeof(args));
+        args.file.data.data_len = (u_int) h->len;
+        args.file.data.data_val = h->val;
+        args.offset = st.nfs_size;
+        args.count = (count3) n;
+        args.stable = FILE_SYNC;
+        args.data.data_len = (u_int) n;
+        args.data.data_val = buf;
+        k = rpc_nfs3_write_async(rpc, status_cb, &args, &r) != 0 || raw_wait(rpc, &r) < 0;
+        free(buf);
+        nfs_close(nfs, fh);
+        if (k)
+                return fail("write");
+        printf("%s %s\n", r.status == 0 ? "OK" : "ERR", nfsstat_name(r.status));
+        return r.status == 0 ? 0 : 1;
+}
+
 static int cmd(int argc, char **argv) {
         const char *c = argv[0];
         struct nfsfh *fh;
@@ -424,6 +477,8 @@ static int cmd(int argc, char **argv) {
                 return raw_getattr(argv[1], argc == 4 ? (int) strtol(argv[3], NULL, 10) : -1);
         if (!strcmp(c, "read-fh") && argc == 2)
                 return raw_read(argv[1]);
+        if (!strcmp(c, "append-raw") && argc == 3)
+                return raw_append(argv[1], strtoull(argv[2], NULL, 10));
         if (!strcmp(c, "meta") && argc == 2) {
                 int n = (int) strtol(argv[1], NULL, 10);
                 char p[256];
