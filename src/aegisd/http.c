@@ -34,6 +34,8 @@
 #define STREAM_HEARTBEAT_USEC (15 * USEC_PER_SEC)
 #define MAX_PARAMS 8
 #define MAX_TABLES 32
+/* How much longer than the request deadline MHD's own idle timeout is. */
+#define MHD_TIMEOUT_MARGIN_SECS 10
 
 /* One TCP connection, from MHD's NOTIFY_STARTED to NOTIFY_CLOSED (its socket context): for
  * the request deadline. */
@@ -939,9 +941,11 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
                 MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
                 on_connection, s, MHD_OPTION_CONNECTION_LIMIT,
                 (unsigned) (opts && opts->connection_limit ? opts->connection_limit : 1024),
-                /* A second more than the request deadline: a connection waiting for a request is
-                 * closed (and counted) by on_deadline(), MHD's timeout catches a stalled body. */
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (s->request_timeout_usec / USEC_PER_SEC + 1),
+                /* Comfortably above the request deadline (which on_deadline() checks every
+                 * second): a connection waiting for a request is always closed, and counted, by
+                 * on_deadline() first; MHD's timeout only catches a body that stalls. */
+                MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned) (s->request_timeout_usec / USEC_PER_SEC + MHD_TIMEOUT_MARGIN_SECS),
                 MHD_OPTION_END);
         if (!s->mhd)
                 return -EINVAL;
@@ -961,6 +965,8 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
                               on_deadline, s);
         if (k < 0)
                 return k;
+        /* Before MHD's I/O when both are due in one loop iteration. */
+        (void) sd_event_source_set_priority(s->deadline_timer, SD_EVENT_PRIORITY_IMPORTANT);
         (void) sd_event_source_set_enabled(s->deadline_timer, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(s->kick, SD_EVENT_ONESHOT);
         *ret = TAKE_PTR(s);

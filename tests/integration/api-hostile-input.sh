@@ -1,15 +1,18 @@
 #!/bin/bash
 # Hostile API input: oversized bodies (announced and chunked), deeply nested JSON and YAML,
-# invalid UTF-8 (body, manifest, path, query), control characters and path tricks in ids.
-# Each gets the right 4xx with a JSON {"error": …}, nothing is stored, the daemon keeps
-# serving, and aegis_api_requests_total{code} counts every one of them.
+# invalid UTF-8 (body, manifest, path, query), control characters and path tricks in ids,
+# and slowloris. Each request gets the right 4xx with a JSON {"error": …}, nothing is stored,
+# the daemon keeps serving, and aegis_api_requests_total{code} counts every one of them;
+# each slowloris connection is closed at api.connection_timeout_secs and counted exactly once
+# in aegis_api_connections_timed_out_total.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 require_cmd python3 curl jq
 make_scratch
 # Nothing here reaches Podman: point at a socket that does not exist.
 PODMAN_SOCK="$SCRATCH/no-podman.sock" TEST_IMAGE=localhost/aegis-test-busybox:latest
-AEGIS_API_EXTRA="  max_body_bytes: 64Ki"
+AEGIS_API_EXTRA="  max_body_bytes: 64Ki
+  connection_timeout_secs: 3"
 aegisd_start
 mport="$(sed -n 's/^  metrics_listen: "127.0.0.1:\([0-9]*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
 metric_code() { # the aegis_api_requests_total{code=…} counter now
@@ -67,6 +70,39 @@ expect 404 "dot-dot in an agent name" --path-as-is "$AEGIS_URL/v1/agents/..%2F..
 expect 404 "a NUL byte in an id" "$AEGIS_URL/v1/executions/abc%00def"
 expect 404 "an id of 4,000 characters" "$AEGIS_URL/v1/executions/$(head -c 4000 /dev/zero | tr '\0' a)"
 expect 404 "a cancel on a path-trick id" -X POST --path-as-is "$AEGIS_URL/v1/executions/..%2F..%2F/cancel"
+
+# Slowloris: 3 connections dribble a header byte every 0.3 s and never finish the request,
+# a 4th sends nothing. The server closes each at its deadline and counts it once.
+metric() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v k="$1" '$1 == k {v = $2} END {print v + 0}'; }
+t0="$(metric aegis_api_connections_timed_out_total)"
+cat >"$SCRATCH/slowloris.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+for s in conns[:3]:
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+open_ = set(range(4))
+deadline = time.monotonic() + 60
+while open_ and time.monotonic() < deadline:
+    for i in list(open_):
+        s = conns[i]
+        try:
+            if i < 3:
+                s.send(b"a")
+            s.setblocking(False)
+            if s.recv(1) == b"":
+                open_.discard(i)
+        except BlockingIOError:
+            pass
+        except OSError:
+            open_.discard(i)
+        s.setblocking(True)
+    time.sleep(0.3)
+print(4 - len(open_))
+PY
+assert_eq "slowloris: the server closed all 4 connections" 4 "$(python3 "$SCRATCH/slowloris.py" "${AEGIS_URL##*:}")"
+assert_eq "slowloris: aegis_api_connections_timed_out_total counted each once" 4 \
+        "$(( $(metric aegis_api_connections_timed_out_total) - ${t0%.*} ))"
 
 assert_eq "nothing was stored" 0 "$(api GET '/v1/executions?limit=100' | jq '.executions | length')"
 check "aegisd still serves" curl -sf --max-time 2 "$AEGIS_URL/health" -o /dev/null
