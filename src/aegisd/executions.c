@@ -23,6 +23,42 @@ static bool executions_busy(void *userdata) {
         return supervisor_active(x->supervisor) > 0 || x->streams;
 }
 
+static int register_reaper_metrics(Executions *x, MetricsRegistry *reg) {
+        static const char *const labels[] = { "action", NULL };
+        int k;
+
+        k = metrics_register(reg, METRIC_COUNTER, "aegis_reaper_containers_total",
+                             "Containers looked at by aegisd's reconciliation, by what was done (removed, "
+                             "failed, kept, skipped).",
+                             labels, NULL, 0, &x->m_reaper_containers);
+        if (k >= 0)
+                k = metrics_register(
+                        reg, METRIC_COUNTER, "aegis_reaper_engine_volumes_total",
+                        "Engine volumes aegis-vol-* looked at by aegisd's reconciliation, by what "
+                        "was done (removed, failed, kept).",
+                        labels, NULL, 0, &x->m_reaper_engine_volumes);
+        if (k < 0)
+                return k;
+        /* The series alerts look at exist from the start, at 0. */
+        (void) metric_add(x->m_reaper_containers, METRIC_LABELS("removed"), 0);
+        (void) metric_add(x->m_reaper_containers, METRIC_LABELS("failed"), 0);
+        (void) metric_add(x->m_reaper_engine_volumes, METRIC_LABELS("removed"), 0);
+        (void) metric_add(x->m_reaper_engine_volumes, METRIC_LABELS("failed"), 0);
+        return 0;
+}
+
+static void count_reconcile(Executions *x, const ReconcileReport *rep) {
+        if (!x->m_reaper_containers || !rep)
+                return;
+        for (size_t i = 0; i < rep->n_containers; i++)
+                (void) metric_add(x->m_reaper_containers,
+                                  METRIC_LABELS(reconcile_result_to_string(rep->containers[i].result)), 1);
+        for (size_t i = 0; i < rep->n_engine_volumes; i++)
+                (void) metric_add(x->m_reaper_engine_volumes,
+                                  METRIC_LABELS(reconcile_result_to_string(rep->engine_volumes[i].result)),
+                                  1);
+}
+
 static int collect_active(MetricsRegistry *reg, void *userdata) {
         Executions *x = userdata;
 
@@ -82,6 +118,8 @@ int executions_new(Daemon *d, Executions **ret) {
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);
         if (d->registry) {
                 k = supervisor_register_metrics(x->supervisor, d->registry);
+                if (k >= 0)
+                        k = register_reaper_metrics(x, d->registry);
                 if (k < 0)
                         log_warning_errno(k, "Cannot register the execution metrics: %m");
                 (void) metrics_add_collector(d->registry, collect_active, x);
@@ -113,13 +151,17 @@ static void reconcile_at_start(Executions *x) {
         o.fix_rows = false;
         o.storage_root = NULL; /* volume expiry is the reaper timer's job */
         k = reconcile_run(x->daemon->podman, x->store, &o, &report, &e);
+        count_reconcile(x, report);
         if (k < 0) {
                 log_warning("start-up reconciliation failed: %s (the reaper will retry)", e.message);
                 return;
         }
-        if (report && (report->reaped || report->failed || report->quarantined))
-                log_notice("start-up reconciliation: %u orphaned container(s) removed, %u kept, %u failed",
-                           report->reaped, report->kept, report->failed);
+        if (report && (report->reaped || report->failed || report->quarantined ||
+                       report->engine_volumes_removed || report->engine_volumes_failed))
+                log_notice("start-up reconciliation: %u orphaned container(s) removed, %u kept, %u failed; "
+                           "%u leaked engine volume(s) removed, %u failed",
+                           report->reaped, report->kept, report->failed, report->engine_volumes_removed,
+                           report->engine_volumes_failed);
 }
 
 int executions_start(Executions *x) {

@@ -14,6 +14,9 @@ typedef struct Executions {
         Store *store;
         Supervisor *supervisor;
         ApiStream *streams; /* open SSE / followed-log streams */
+        /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
+         * what this daemon's reconciliation passes did (action = the report's result). */
+        struct Metric *m_reaper_containers, *m_reaper_engine_volumes;
 } Executions;
 
 /* Opens the store (database.url; migrations with EXTEND_TIMEOUT_USEC), creates the

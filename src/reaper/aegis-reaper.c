@@ -1,6 +1,7 @@
 /* aegis-reaper — one reconciliation pass (reconcile.h), run by aegis-reaper.timer every
  * 5 minutes: removes orphaned aegis.managed=true containers, fixes execution rows whose
- * container vanished, deletes expired ephemeral volumes, logs one summary line with
+ * container vanished, deletes expired ephemeral volumes and leaked engine volumes
+ * (aegis-vol-*), logs one summary line with
  * REAPED= KEPT= QUARANTINED= fields, and prints the report (text or JSON).
  *
  * Exit status (aegis-reaper(8)): 0 the pass did its job; 1 the store failed mid-pass;
@@ -94,7 +95,7 @@ static int parse_args(int argc, char **argv, const char **ret_config, bool *ret_
 
 /* One line per notable container, then the summary with its journal fields. */
 static void log_report(const ReconcileReport *rep) {
-        char reaped[32], kept[32], quarantined[32], failed[32], lost[32], volumes[32], dry[16];
+        char reaped[32], kept[32], quarantined[32], failed[32], lost[32], volumes[32], engine[48], dry[16];
 
         for (size_t i = 0; i < rep->n_containers; i++) {
                 const ReconcileContainerReport *c = &rep->containers[i];
@@ -143,18 +144,31 @@ static void log_report(const ReconcileReport *rep) {
                                  strempty(v->path));
         }
 
+        for (size_t i = 0; i < rep->n_engine_volumes; i++) {
+                const ReconcileEngineVolumeReport *v = &rep->engine_volumes[i];
+                if (v->result == RECONCILE_RESULT_FAILED)
+                        log_warning("Failed to remove engine volume %s: %s", v->name, strempty(v->error));
+                else if (v->result != RECONCILE_RESULT_KEPT)
+                        log_info("%s leaked engine volume %s",
+                                 v->result == RECONCILE_RESULT_REMOVED ? "Removed" : "Would remove",
+                                 v->name);
+        }
+
         snprintf(reaped, sizeof reaped, "REAPED=%u", rep->reaped);
         snprintf(kept, sizeof kept, "KEPT=%u", rep->kept);
         snprintf(quarantined, sizeof quarantined, "QUARANTINED=%u", rep->quarantined);
         snprintf(failed, sizeof failed, "FAILED=%u", rep->failed);
         snprintf(lost, sizeof lost, "LOST=%u", rep->lost);
         snprintf(volumes, sizeof volumes, "VOLUMES_DELETED=%u", rep->volumes_deleted);
+        snprintf(engine, sizeof engine, "ENGINE_VOLUMES_REMOVED=%u", rep->engine_volumes_removed);
         snprintf(dry, sizeof dry, "DRY_RUN=%d", rep->dry_run);
-        log_fields(LOG_INFO, LOG_FIELDS(reaped, kept, quarantined, failed, lost, volumes, dry),
+        log_fields(LOG_INFO, LOG_FIELDS(reaped, kept, quarantined, failed, lost, volumes, engine, dry),
                    "%sReaped %u orphaned container(s), kept %u, %u quarantined, %u removal(s) failed; "
-                   "%u execution(s) marked %s; %u expired volume(s) deleted",
+                   "%u execution(s) marked %s; %u expired volume(s) deleted; %u leaked engine volume(s) "
+                   "removed",
                    rep->dry_run ? "Dry run: " : "", rep->reaped, rep->kept, rep->quarantined, rep->failed,
-                   rep->lost, RECONCILE_REASON_CONTAINER_LOST, rep->volumes_deleted);
+                   rep->lost, RECONCILE_REASON_CONTAINER_LOST, rep->volumes_deleted,
+                   rep->engine_volumes_removed);
 }
 
 static int print_report(const ReconcileReport *rep, Output output) {

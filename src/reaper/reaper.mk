@@ -7,7 +7,8 @@ libaegis_shared_la_SOURCES += \
 	src/shared/reconcile-internal.h \
 	src/shared/reconcile-run.c \
 	src/shared/reconcile-engine.c \
-	src/shared/reconcile-volumes.c
+	src/shared/reconcile-volumes.c \
+	src/shared/reconcile-engine-volumes.c
 
 bin_PROGRAMS += aegis-reaper
 aegis_reaper_SOURCES = src/reaper/aegis-reaper.c

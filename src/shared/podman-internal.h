@@ -118,3 +118,6 @@ char *podman_label_filters_query(char *const *label_filters);
 
 /* Percent-encodes s for a URL path segment or query value. */
 char *podman_escape(const char *s);
+
+/* "2024-01-02T03:04:05.123456789+01:00" (or Z) → CLOCK_REALTIME µs; 0 when unparsable. */
+uint64_t podman_parse_rfc3339(const char *s);

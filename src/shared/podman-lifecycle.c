@@ -191,8 +191,6 @@ static void wait_finish(PodmanCall *call, int r, Error *e) {
         json_object_put(j);
 }
 
-static uint64_t parse_rfc3339(const char *s);
-
 /* After Podman's wait: the code it answered, confirmed by inspect. Podman can report a
  * container that is "stopped" (the runtime says so) before conmon's exit file was read, with
  * ExitCode still 0 (measured with Podman 4.3: 1 run in ~10 of `exit 3` said 0). So we inspect
@@ -223,7 +221,7 @@ static void confirm_finish(PodmanCall *call, int r, Error *e) {
                 j = podman_call_json(call);
                 state = json_get(j, "State");
                 if (streq(json_get_string(state, "Status"), "created") &&
-                    parse_rfc3339(json_get_string(state, "StartedAt")) > 0) {
+                    podman_parse_rfc3339(json_get_string(state, "StartedAt")) > 0) {
                         r = error_set(e, -EIO,
                                       "%s lost track of container %s after starting it (its state went back "
                                       "to \"created\" without an exit code): the exit status is unknown",
@@ -333,7 +331,7 @@ static void wait_poll_finish(PodmanCall *call, int r, Error *e) {
                 j = podman_call_json(call);
                 state = json_get(j, "State");
                 created = streq(json_get_string(state, "Status"), "created");
-                started = parse_rfc3339(json_get_string(state, "StartedAt")) > 0;
+                started = podman_parse_rfc3339(json_get_string(state, "StartedAt")) > 0;
                 json_object_put(j);
         }
         if (r < 0) {
@@ -554,7 +552,7 @@ int podman_container_wait(PodmanClient *c, const char *id, uint64_t timeout_usec
 /* --- container descriptions ------------------------------------------------------------- */
 
 /* RFC 3339 ("2026-11-28T10:00:00.123456789Z", "+01:00" offsets) → µs; 0 for the zero time. */
-static uint64_t parse_rfc3339(const char *s) {
+uint64_t podman_parse_rfc3339(const char *s) {
         struct tm tm = { 0 };
         int y, mo, d, h, mi, sec, n = 0;
         uint64_t frac = 0, scale = 100000;
@@ -666,8 +664,8 @@ static int parse_container(json_object *o, PodmanContainer *ct) {
                 ct->oom_killed = json_get_bool(state, "OOMKilled");
                 ct->exit_code = json_get_int(state, "ExitCode", NULL);
                 ct->pid = json_get_int(state, "Pid", NULL);
-                ct->started_usec = parse_rfc3339(json_get_string(state, "StartedAt"));
-                ct->finished_usec = parse_rfc3339(json_get_string(state, "FinishedAt"));
+                ct->started_usec = podman_parse_rfc3339(json_get_string(state, "StartedAt"));
+                ct->finished_usec = podman_parse_rfc3339(json_get_string(state, "FinishedAt"));
                 r = dup_or_null(isempty(json_get_string(state, "Error")) ? NULL
                                                                          : json_get_string(state, "Error"),
                                 &ct->error);
@@ -678,7 +676,7 @@ static int parse_container(json_object *o, PodmanContainer *ct) {
                 ct->running = ct->status == PODMAN_STATUS_RUNNING;
         }
         if (json_get_string(o, "Created"))
-                ct->created_usec = parse_rfc3339(json_get_string(o, "Created"));
+                ct->created_usec = podman_parse_rfc3339(json_get_string(o, "Created"));
         else {
                 int64_t created = json_get_int(o, "Created", NULL);
                 ct->created_usec = created > 0 ? (uint64_t) created * USEC_PER_SEC : 0;

@@ -124,21 +124,26 @@ int podman_volume_create_async(PodmanClient *c, const char *name, const char *dr
         return podman_call_start(call, volume_exists_finish, (void *) cb, userdata, ret_op);
 }
 
-int podman_volume_remove_async(PodmanClient *c, const char *name, podman_done_fn cb, void *userdata,
-                               PodmanOp **ret_op) {
+static int remove_async(PodmanClient *c, const char *name, bool force, podman_done_fn cb, void *userdata,
+                        PodmanOp **ret_op) {
         _cleanup_free_ char *path = NULL;
         PodmanCall *call;
         int r;
 
         if (!cb || !volume_name_ok(name))
                 return -EINVAL;
-        path = asprintf_safe("/volumes/%s?force=true", name);
+        path = asprintf_safe("/volumes/%s%s", name, force ? "?force=true" : "");
         if (!path)
                 return -ENOMEM;
         r = podman_call_new(c, "DELETE", path, 0, &call);
         if (r < 0)
                 return r;
         return podman_call_start(call, remove_finish, cb, userdata, ret_op);
+}
+
+int podman_volume_remove_async(PodmanClient *c, const char *name, podman_done_fn cb, void *userdata,
+                               PodmanOp **ret_op) {
+        return remove_async(c, name, true, cb, userdata, ret_op);
 }
 
 int podman_volume_create(PodmanClient *c, const char *name, const char *driver, char *const *driver_options,
@@ -165,6 +170,132 @@ int podman_volume_remove(PodmanClient *c, const char *name, Error *e) {
         r = podman_volume_remove_async(priv, name, podman_sync_done, &sync, NULL);
         PODMAN_SYNC_END(c, e);
         return r;
+}
+
+int podman_volume_remove_unused(PodmanClient *c, const char *name, Error *e) {
+        if (!volume_name_ok(name))
+                return error_set_field(e, -EINVAL, "name", "volume name \"%s\" is not valid",
+                                       strempty(name));
+        PODMAN_SYNC_BEGIN(c, e);
+        r = remove_async(priv, name, false, podman_sync_done, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        return r;
+}
+
+static void in_use_finish(PodmanCall *call, int r, Error *e) {
+        PodmanSync *sync = call->userdata;
+        bool *in_use = sync->result;
+
+        if (r >= 0) {
+                json_object *j = podman_call_json(call);
+                if (!j || !json_object_is_type(j, json_type_array))
+                        r = podman_call_bad_answer(call, e, "not a list of containers");
+                else
+                        *in_use = json_object_array_length(j) > 0;
+                json_object_put(j);
+        }
+        podman_sync_done(r, e, sync);
+}
+
+int podman_volume_in_use(PodmanClient *c, const char *name, Error *e) {
+        _cleanup_free_ char *f = NULL, *q = NULL, *path = NULL;
+        bool in_use = false;
+        PodmanCall *call;
+
+        if (!volume_name_ok(name))
+                return error_set_field(e, -EINVAL, "name", "volume name \"%s\" is not valid",
+                                       strempty(name));
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &in_use;
+        f = asprintf_safe("{\"volume\":[\"%s\"]}", name);
+        q = f ? podman_escape(f) : NULL;
+        path = q ? asprintf_safe("/containers/json?all=1&filters=%s", q) : NULL;
+        r = path ? podman_call_new(priv, "GET", path, 0, &call) : -ENOMEM;
+        if (r >= 0)
+                r = podman_call_start(call, in_use_finish, NULL, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        return r < 0 ? r : in_use;
+}
+
+void podman_volume_list_free(PodmanVolume *vs, size_t n) {
+        for (size_t i = 0; vs && i < n; i++)
+                free(vs[i].name);
+        free(vs);
+}
+
+typedef struct VolumeList {
+        const char *prefix;
+        PodmanVolume *vs;
+        size_t n;
+} VolumeList;
+
+/* Docker's answer {"Volumes": [...]}; Podman's compatible API answers the same. */
+static void list_finish(PodmanCall *call, int r, Error *e) {
+        PodmanSync *sync = call->userdata;
+        VolumeList *res = sync->result;
+        json_object *j = NULL, *a = NULL;
+
+        if (r >= 0) {
+                j = podman_call_json(call);
+                a = json_get(j, "Volumes");
+                if (a && json_object_is_type(a, json_type_null))
+                        a = NULL; /* Docker says null for none */
+                else if (!a || !json_object_is_type(a, json_type_array))
+                        r = podman_call_bad_answer(call, e, "not a list of volumes");
+        }
+        if (r >= 0 && a) {
+                size_t len = json_object_array_length(a);
+                res->vs = calloc(len ? len : 1, sizeof *res->vs);
+                if (!res->vs)
+                        r = error_set(e, -ENOMEM, "out of memory");
+                for (size_t i = 0; r >= 0 && i < len; i++) {
+                        json_object *o = json_object_array_get_idx(a, i);
+                        const char *name = json_get_string(o, "Name");
+                        PodmanVolume *v = &res->vs[res->n];
+
+                        /* The engine's name filter matches substrings: keep the prefix only. */
+                        if (!name || !startswith(name, strempty(res->prefix)))
+                                continue;
+                        v->name = strdup(name);
+                        if (!v->name) {
+                                r = error_set(e, -ENOMEM, "out of memory");
+                                break;
+                        }
+                        v->created_usec = podman_parse_rfc3339(json_get_string(o, "CreatedAt"));
+                        res->n++;
+                }
+        }
+        json_object_put(j);
+        podman_sync_done(r, e, sync);
+}
+
+int podman_volume_list(PodmanClient *c, const char *name_prefix, PodmanVolume **ret, size_t *ret_n,
+                       Error *e) {
+        _cleanup_free_ char *q = NULL, *path = NULL;
+        VolumeList res = { .prefix = name_prefix };
+        PodmanCall *call;
+
+        if (!ret || !ret_n)
+                return error_set(e, -EINVAL, "podman_volume_list: missing argument");
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &res;
+        if (!isempty(name_prefix)) {
+                _cleanup_free_ char *f = asprintf_safe("{\"name\":[\"%s\"]}", name_prefix);
+                q = f && volume_name_ok(name_prefix) ? podman_escape(f) : NULL;
+                path = q ? asprintf_safe("/volumes?filters=%s", q) : NULL;
+        } else
+                path = strdup("/volumes");
+        r = path ? podman_call_new(priv, "GET", path, 0, &call) : -ENOMEM;
+        if (r >= 0)
+                r = podman_call_start(call, list_finish, NULL, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r < 0) {
+                podman_volume_list_free(res.vs, res.n);
+                return r;
+        }
+        *ret = res.vs;
+        *ret_n = res.n;
+        return 0;
 }
 
 typedef struct VolumeInspect {

@@ -491,5 +491,22 @@ int podman_volume_create_async(PodmanClient *c, const char *name, const char *dr
 int podman_volume_remove(PodmanClient *c, const char *name, Error *e);
 int podman_volume_remove_async(PodmanClient *c, const char *name, podman_done_fn cb, void *userdata,
                                PodmanOp **ret_op);
+/* DELETE /volumes/{name} without force: the engine refuses (-EBUSY, HTTP 409) while any
+ * container uses the volume. Missing: success. For the reaper, which must never take a
+ * volume from under a container. */
+int podman_volume_remove_unused(PodmanClient *c, const char *name, Error *e);
+
+/* Whether any container (running or not) mounts the volume: 1 yes, 0 no. */
+int podman_volume_in_use(PodmanClient *c, const char *name, Error *e);
+
+typedef struct PodmanVolume {
+        char *name;
+        uint64_t created_usec; /* CLOCK_REALTIME, 0 when unknown */
+} PodmanVolume;
+/* GET /volumes: every engine volume whose name starts with name_prefix (NULL or "" = all). */
+int podman_volume_list(PodmanClient *c, const char *name_prefix, PodmanVolume **ret, size_t *ret_n,
+                       Error *e);
+void podman_volume_list_free(PodmanVolume *vs, size_t n);
+
 /* GET /volumes/{name}: 1 and the driver options as strv when present, 0 when absent. */
 int podman_volume_inspect(PodmanClient *c, const char *name, char ***ret_options, Error *e);

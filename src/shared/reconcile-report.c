@@ -46,6 +46,12 @@ ReconcileReport *reconcile_report_free(ReconcileReport *r) {
                 free(r->volumes[i].error);
         }
         free(r->volumes);
+        for (size_t i = 0; i < r->n_engine_volumes; i++) {
+                free(r->engine_volumes[i].name);
+                free(r->engine_volumes[i].volume_id);
+                free(r->engine_volumes[i].error);
+        }
+        free(r->engine_volumes);
         free(r);
         return NULL;
 }
@@ -140,6 +146,7 @@ json_object *reconcile_report_to_json(const ReconcileReport *r) {
         add_int(summary, "skipped", r->skipped, &oom);
         add_int(summary, "lost", r->lost, &oom);
         add_int(summary, "volumes_deleted", r->volumes_deleted, &oom);
+        add_int(summary, "engine_volumes_removed", r->engine_volumes_removed, &oom);
         add(root, "summary", TAKE_PTR(summary), &oom);
 
         if (!(list = json_object_new_array()))
@@ -191,6 +198,24 @@ json_object *reconcile_report_to_json(const ReconcileReport *r) {
         }
         add(root, "volumes", TAKE_PTR(list), &oom);
 
+        if (!(list = json_object_new_array()))
+                goto fail;
+        for (size_t i = 0; i < r->n_engine_volumes; i++) {
+                const ReconcileEngineVolumeReport *v = &r->engine_volumes[i];
+                json_object *o = json_object_new_object();
+                if (!o || json_object_array_add(list, o) < 0) {
+                        json_object_put(o);
+                        goto fail;
+                }
+                add_str(o, "name", v->name, &oom);
+                add_str(o, "volume_id", v->volume_id, &oom);
+                add_str(o, "reason", v->reason, &oom);
+                add_str(o, "result", reconcile_result_to_string(v->result), &oom);
+                if (v->error)
+                        add_str(o, "error", v->error, &oom);
+        }
+        add(root, "engine_volumes", TAKE_PTR(list), &oom);
+
         if (oom)
                 goto fail;
         return root;
@@ -241,10 +266,15 @@ int reconcile_report_print(const ReconcileReport *r, FILE *f) {
                         format_timestamp(ts, sizeof ts, v->expires_usec),
                         reconcile_result_to_string(v->result), v->error ? ": " : "", strempty(v->error));
         }
+        for (size_t i = 0; i < r->n_engine_volumes; i++) {
+                const ReconcileEngineVolumeReport *v = &r->engine_volumes[i];
+                fprintf(f, "engine-volume %s %s (%s)%s%s\n", v->name, reconcile_result_to_string(v->result),
+                        strempty(v->reason), v->error ? ": " : "", strempty(v->error));
+        }
         fprintf(f,
                 "%sreaped=%u kept=%u quarantined=%u failed=%u skipped=%u lost=%u volumes_deleted=%u "
-                "(%" PRIu64 " ms)\n",
+                "engine_volumes_removed=%u (%" PRIu64 " ms)\n",
                 r->dry_run ? "dry run: " : "", r->reaped, r->kept, r->quarantined, r->failed, r->skipped,
-                r->lost, r->volumes_deleted, r->duration_usec / USEC_PER_MSEC);
+                r->lost, r->volumes_deleted, r->engine_volumes_removed, r->duration_usec / USEC_PER_MSEC);
         return ferror(f) ? -EIO : 0;
 }

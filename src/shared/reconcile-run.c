@@ -578,6 +578,9 @@ int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o,
                 r = fix_lost_rows(&run, e);
         if (r >= 0 && o->storage_root)
                 r = reconcile_expire_volumes(store, o->storage_root, o->dry_run, run.now, rep, e);
+        /* After the containers and expired volumes: what they held is free now. */
+        if (r >= 0)
+                r = reconcile_engine_volumes(podman, store, o, run.now, rep, e);
         if (r >= 0 && run.store_r < 0) {
                 r = run.store_r;
                 if (e)

@@ -219,6 +219,15 @@ typedef struct ReconcileVolumeReport {
         char *error;
 } ReconcileVolumeReport;
 
+/* An engine volume aegis-vol-* (reconcile-engine-volumes.c). */
+typedef struct ReconcileEngineVolumeReport {
+        char *name, *volume_id;
+        /* grace_period, live_execution, in_use (kept); no_live_execution (removed or failed) */
+        const char *reason;
+        ReconcileResult result; /* REMOVED / WOULD_REMOVE / KEPT / FAILED */
+        char *error;
+} ReconcileEngineVolumeReport;
+
 typedef struct ReconcileReport {
         bool dry_run;
         uint64_t grace_usec;
@@ -230,8 +239,11 @@ typedef struct ReconcileReport {
         size_t n_executions;
         ReconcileVolumeReport *volumes;
         size_t n_volumes;
+        ReconcileEngineVolumeReport *engine_volumes;
+        size_t n_engine_volumes;
         /* The summary. */
         unsigned reaped, kept, quarantined, failed, skipped, lost, volumes_deleted;
+        unsigned engine_volumes_removed, engine_volumes_failed;
 } ReconcileReport;
 
 ReconcileReport *reconcile_report_free(ReconcileReport *r);
@@ -255,6 +267,12 @@ int reconcile_report_print(const ReconcileReport *r, FILE *f);
  * report of what was done) and the negative errno is returned. */
 int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o, ReconcileReport **ret,
                   Error *e);
+
+/* Only the engine-volume part: remove engine volumes aegis-vol-* that no unfinished
+ * execution uses, older than o->grace_usec, that no container uses (never forced), into r.
+ * Called by reconcile_run(). */
+int reconcile_engine_volumes(PodmanClient *podman, Store *store, const ReconcileOptions *o,
+                             uint64_t now_usec, ReconcileReport *r, Error *e);
 
 /* Only the volume part: delete expired ephemeral volumes (directory storage_root/TENANT/ID,
  * then the row) into r. Called by reconcile_run(); exposed for aegisd's periodic task. */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Prometheus endpoints of aegisd and aegis-nfsd pass `promtool check metrics` (names,
 # types, help, label syntax) after real traffic (an execution on a real Podman, a failed
-# pull, API errors; NFS reads), and carry every family operators look for (issue 9).
+# pull, API errors, an orphaned container and a leaked engine volume that aegisd's start-up
+# reconciliation removes; NFS reads), and carry every family operators look for (issue 9).
 . "$AEGIS_TEST_LIB/nfs.sh"
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
@@ -12,7 +13,17 @@ make_scratch
 # aegisd on a private Podman: one execution completes, one fails pulling from a registry
 # that does not exist, and the API sees a 404; then every family issue 9 lists is there.
 podman_start
-aegisd_start
+# What a killed daemon leaves behind: a container of an execution the store does not know,
+# and an engine volume of no execution. aegisd's start-up reconciliation removes both.
+orphan_eid="$(cat /proc/sys/kernel/random/uuid)" leaked="aegis-vol-$(cat /proc/sys/kernel/random/uuid)"
+podman_cmd create --name metrics-orphan --label aegis.managed=true --label aegis.execution_id="$orphan_eid" \
+        "$TEST_IMAGE" true >/dev/null || fail "podman create metrics-orphan"
+podman_cmd volume create "$leaked" >/dev/null || fail "podman volume create $leaked"
+aegisd_start a "reaper:
+  grace_secs: 0"
+gone() { local kind="$1" name="$2"; ! podman_cmd "$kind" exists "$name"; }
+check "the start-up reconciliation removed the orphaned container" gone container metrics-orphan
+check "the start-up reconciliation removed the leaked engine volume" gone volume "$leaked"
 mport="$(sed -n 's/^  metrics_listen: "127.0.0.1:\([0-9]*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
 ok="$(aegis submit "$(manifest metrics-ok 'echo fine')")"
 sed -e 's|image: .*|image: 127.0.0.1:9/aegis/missing:latest|' -e 's|image_pull_policy: Never|image_pull_policy: Always|' \
@@ -39,6 +50,8 @@ family aegis_image_pulls_total counter
 family aegis_api_requests_total counter
 family aegis_api_connections gauge
 family aegis_build_info gauge
+family aegis_reaper_containers_total counter
+family aegis_reaper_engine_volumes_total counter
 for f in process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes \
         process_open_fds process_max_fds process_start_time_seconds; do
         series "$f"
@@ -53,6 +66,12 @@ for op in image create start remove; do
         series "aegis_container_operation_duration_seconds_count\\{op=\"$op\"\\}"
 done
 series 'aegis_image_pulls_total\{result="error"\}'
+assert_eq "aegis_reaper_containers_total{action=\"removed\"} counts the orphan" 1 \
+        "$(awk '$1 == "aegis_reaper_containers_total{action=\"removed\"}" {print $2}' "$SCRATCH/aegisd.prom")"
+assert_eq "aegis_reaper_containers_total{action=\"failed\"} is 0" 0 \
+        "$(awk '$1 == "aegis_reaper_containers_total{action=\"failed\"}" {print $2}' "$SCRATCH/aegisd.prom")"
+assert_eq "aegis_reaper_engine_volumes_total{action=\"removed\"} counts the leaked volume" 1 \
+        "$(awk '$1 == "aegis_reaper_engine_volumes_total{action=\"removed\"}" {print $2}' "$SCRATCH/aegisd.prom")"
 check "no successful pull counted (the test image is local)" bash -c "! grep -q 'aegis_image_pulls_total{result=\"ok\"}' '$SCRATCH/aegisd.prom'"
 series 'aegis_api_requests_total\{code="404"\}'
 series 'aegis_api_requests_total\{code="202"\}'

@@ -7,8 +7,10 @@
 # running execution whose container vanished, a running execution claimed by a live
 # supervisor elsewhere (its container exited: left to it), keep_container_on_failure=true,
 # one created within the grace period; and two without our label. Expired, unexpired,
-# persistent and still-owned volumes. One --dry-run pass changes nothing and reports the
-# same decisions as the real pass that follows, which removes exactly the orphans.
+# persistent and still-owned volumes. Engine volumes aegis-vol-* that a killed daemon leaked
+# (unknown volume, the expired volume's), one of a live execution, one a container uses, one
+# within the grace period, and one not named by us. One --dry-run pass changes nothing and
+# reports the same decisions as the real pass that follows, which removes exactly the orphans.
 
 FIXTURE="$top_builddir/tests/helpers/reaper-fixture"
 GRACE=20 # long enough that a loaded machine still runs both passes inside it
@@ -51,7 +53,10 @@ EOF
         ours aegis-agent-exited "$e_exited" "$TEST_IMAGE" true
         ours aegis-agent-owned "$e_owned" "$TEST_IMAGE" true
         ours aegis-agent-keep "$e_keep" --label aegis.keep_container_on_failure=true "$TEST_IMAGE" false
-        podman_cmd run -d --name unrelated "$TEST_IMAGE" sleep 600 >/dev/null || fail "podman run unrelated"
+        local ev_leaked ev_inuse
+        ev_leaked="aegis-vol-$(uuid)" ev_inuse="aegis-vol-$(uuid)"
+        podman_cmd run -d --name unrelated -v "$ev_inuse:/data" "$TEST_IMAGE" sleep 600 >/dev/null ||
+                fail "podman run unrelated"
         podman_cmd run -d --name not-ours --label aegis.managed=false --label aegis.execution_id="$e_done" \
                 "$TEST_IMAGE" sleep 600 >/dev/null || fail "podman run not-ours"
         fx container-id aegis-agent-live "$(podman_cmd inspect -f '{{.Id}}' aegis-agent-live)"
@@ -67,11 +72,18 @@ EOF
         mkdir -p "$SCRATCH/outside" && echo precious >"$SCRATCH/outside/keep"
         ln -s "$SCRATCH/outside" "$root/default/$v_expired/escape"
         ln -s "$SCRATCH/outside/keep" "$root/default/$v_expired/sub/keep-link"
+        # Engine volumes as the supervisor names them (the NFS options do not matter here).
+        for ev in "$ev_leaked" "aegis-vol-$v_expired" "aegis-vol-$v_owned-ro" other-volume; do
+                podman_cmd volume create "$ev" >/dev/null || fail "podman volume create $ev"
+        done
 
         sleep $((GRACE + 1))
         ours aegis-agent-grace "$(uuid)" -d "$TEST_IMAGE" sleep 600
-        local before
+        local ev_young="aegis-vol-$(uuid)"
+        podman_cmd volume create "$ev_young" >/dev/null || fail "podman volume create $ev_young"
+        local before volumes_before
         before="$(podman_cmd ps -a --format '{{.Names}}' | sort | tr '\n' ' ')"
+        volumes_before="$(podman_cmd volume ls --format '{{.Name}}' | sort | tr '\n' ' ')"
 
         # --- dry run: decisions only ---
         local dry rc
@@ -82,6 +94,8 @@ EOF
                 "$(podman_cmd ps -a --format '{{.Names}}' | sort | tr '\n' ' ')"
         assert_eq "dry run leaves the stale row" "running -" "$(fx status "$e_exited")"
         check "dry run leaves the expired volume" test -d "$root/default/$v_expired/sub"
+        assert_eq "dry run removes no engine volume" "$volumes_before" \
+                "$(podman_cmd volume ls --format '{{.Name}}' | sort | tr '\n' ' ')"
         decisions "$dry" >"$SCRATCH/dry.decisions"
 
         # --- the real pass ---
@@ -107,7 +121,7 @@ aegis-agent-owned keep owned kept
 aegis-agent-unknown reap unknown_execution removed
 EOF
 )" "$(cat "$SCRATCH/real.decisions")"
-        assert_eq "summary" '{"reaped":3,"kept":4,"quarantined":0,"failed":0,"skipped":0,"lost":2,"volumes_deleted":1}' \
+        assert_eq "summary" '{"reaped":3,"kept":4,"quarantined":0,"failed":0,"skipped":0,"lost":2,"volumes_deleted":1,"engine_volumes_removed":2}' \
                 "$(jq -c .summary <<<"$out")"
         assert_eq "dry-run summary is the same" "$(jq -c '.summary' <<<"$out")" "$(jq -c '.summary' <<<"$dry")"
         assert_eq "dry run says so" "true false" "$(jq -r .dry_run <<<"$dry") $(jq -r .dry_run <<<"$out")"
@@ -131,8 +145,22 @@ EOF
         assert_eq "persistent row stays active" active "$(fx volume-status "$v_persistent")"
         assert_eq "owned expired row stays active" active "$(fx volume-status "$v_owned")"
 
+        # Engine volumes: exactly the leaked ones are gone, never one a container uses.
+        assert_eq "engine volumes: exactly the leaked ones are gone" \
+                "$(printf '%s\n' "aegis-vol-$v_owned-ro" "$ev_inuse" "$ev_young" other-volume | sort | tr '\n' ' ')" \
+                "$(podman_cmd volume ls --format '{{.Name}}' | sort | tr '\n' ' ')"
+        assert_eq "engine volume decisions" "$(printf '%s\n' \
+                "aegis-vol-$v_expired removed no_live_execution" "aegis-vol-$v_owned-ro kept live_execution" \
+                "$ev_inuse kept in_use" "$ev_leaked removed no_live_execution" "$ev_young kept grace_period" | sort)" \
+                "$(jq -r '.engine_volumes[] | "\(.name) \(.result) \(.reason)"' <<<"$out" | sort)"
+        assert_eq "the dry run would have removed the same two" \
+                "$(printf '%s\n' "aegis-vol-$v_expired" "$ev_leaked" | sort | tr '\n' ' ')" \
+                "$(jq -r '.engine_volumes[] | select(.result=="would_remove") | .name' <<<"$dry" | sort | tr '\n' ' ')"
+        check "the volume a container uses still works" podman_cmd exec unrelated ls /data
+
         # The summary line, with its journal fields (on stderr outside the journal).
-        assert_match "summary line has REAPED= KEPT= QUARANTINED=" 'REAPED=3.*KEPT=4.*QUARANTINED=0' \
+        assert_match "summary line has REAPED= KEPT= QUARANTINED= ENGINE_VOLUMES_REMOVED=" \
+                'REAPED=3.*KEPT=4.*QUARANTINED=0.*ENGINE_VOLUMES_REMOVED=2' \
                 "$(grep -a 'Reaped' "$SCRATCH/real.err" | tr '\n' ' ')"
 
         # A second pass finds nothing more to do, except the young container once its
