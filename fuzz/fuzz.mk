@@ -2,14 +2,29 @@
 # libFuzzer targets, built with --enable-fuzzing CC=clang. Each compiles the sources it
 # exercises itself, so they are instrumented whatever flags the shared library got.
 # Run: fuzz/fuzz-manifest -max_total_time=60 $(srcdir)/fuzz/corpus/manifest
+#
+# `make fuzz-programs [FUZZERS=fuzz/fuzz-NAME]` builds them with clang also in a tree
+# configured without --enable-fuzzing (clang skips the gcc warning switches it does not know).
+# The fuzz tests build their fuzzer that way (tests/lib/fuzz.sh), so each source list below
+# is the only one.
+FUZZERS = fuzz/fuzz-manifest fuzz/fuzz-nfs-xdr fuzz/fuzz-config fuzz/fuzz-podman-frames \
+	fuzz/fuzz-api-body fuzz/fuzz-http-framing
+if ENABLE_FUZZING
+noinst_PROGRAMS += $(FUZZERS)
+FUZZ_CC = $(CC)
+else
+FUZZ_CC = clang
+endif
+CLEANFILES += $(FUZZERS)
+fuzz-programs:
+	$(MAKE) $(AM_MAKEFLAGS) CC='$(FUZZ_CC)' WARN_CFLAGS='$(WARN_CFLAGS) -Wno-unknown-warning-option' $(FUZZERS)
+.PHONY: fuzz-programs
+dist_noinst_DATA += tests/lib/fuzz.sh
 FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_CORE_SOURCES = src/shared/util.c src/shared/error.c src/shared/yaml-tree.c
 EXTRA_DIST += fuzz/corpus
 
-if ENABLE_FUZZING
-noinst_PROGRAMS += fuzz/fuzz-manifest
-endif
 fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/manifest.c
 fuzz_fuzz_manifest_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_manifest_LDFLAGS = $(FUZZ_LINK_FLAGS)
@@ -17,9 +32,6 @@ fuzz_fuzz_manifest_LDADD = $(AEGIS_DEP_LIBS)
 
 # The NFS gateway's request path (RPC header, auth, dispatch, XDR, handlers).
 # Run: fuzz/fuzz-nfs-xdr -max_total_time=60 $(srcdir)/fuzz/corpus/nfs-xdr (seeds: fuzz/nfs-xdr-corpus.py)
-if ENABLE_FUZZING
-noinst_PROGRAMS += fuzz/fuzz-nfs-xdr
-endif
 fuzz_fuzz_nfs_xdr_SOURCES = fuzz/nfs-xdr.c src/shared/util.c src/shared/error.c src/shared/log.c \
 	src/nfsd/sha256.c src/nfsd/nfs-handle.c src/nfsd/nfs-clients.c src/nfsd/nfs-exports.c src/nfsd/nfs-fdcache.c src/nfsd/nfs-volume.c \
 	src/nfsd/nfs-metrics.c \
@@ -34,9 +46,6 @@ EXTRA_DIST += fuzz/nfs-xdr-corpus.py
 TESTS += tests/integration/nfs-fuzz-xdr.sh
 EXTRA_DIST += tests/integration/nfs-fuzz-xdr.sh
 
-if ENABLE_FUZZING
-noinst_PROGRAMS += fuzz/fuzz-config
-endif
 fuzz_fuzz_config_SOURCES = fuzz/config.c $(FUZZ_CORE_SOURCES) src/shared/log.c src/shared/config.c
 fuzz_fuzz_config_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
@@ -44,9 +53,6 @@ fuzz_fuzz_config_LDADD = $(AEGIS_DEP_LIBS)
 
 # Podman driver: log frame demux and the engine's JSON answers.
 # Run: fuzz/fuzz-podman-frames -max_total_time=60 $(srcdir)/fuzz/corpus/podman-frames
-if ENABLE_FUZZING
-noinst_PROGRAMS += fuzz/fuzz-podman-frames
-endif
 fuzz_fuzz_podman_frames_SOURCES = fuzz/podman-frames.c src/shared/util.c src/shared/error.c \
 	src/shared/podman-transport.c src/shared/podman-system.c src/shared/podman-images.c \
 	src/shared/podman-containers.c src/shared/podman-archive.c src/shared/podman-lifecycle.c \
@@ -58,9 +64,6 @@ fuzz_fuzz_podman_frames_LDADD = $(AEGIS_DEP_LIBS)
 
 # API request bodies (JSON → manifest) and HTTP request framing (aegisd's HTTP layer).
 # Run: fuzz/fuzz-api-body -max_total_time=60 $(srcdir)/fuzz/corpus/api-body (same for http-framing)
-if ENABLE_FUZZING
-noinst_PROGRAMS += fuzz/fuzz-api-body fuzz/fuzz-http-framing
-endif
 fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c
 fuzz_fuzz_api_body_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_api_body_LDFLAGS = $(FUZZ_LINK_FLAGS)

@@ -182,7 +182,7 @@ static int on_kick(sd_event_source *src, void *userdata) {
         return server_run(userdata);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap) {
+static _printf_(2, 0) void mhd_logger(void *cls, const char *fmt, va_list ap) {
         char msg[512];
         (void) vsnprintf(msg, sizeof msg, fmt, ap);
         msg[strcspn(msg, "\n")] = '\0';
