@@ -304,12 +304,17 @@ static int list_volumes(HttpRequest *r, void *userdata) {
         return k;
 }
 
-/* Looks up {id} for this tenant; answers 404 (returns 1) for an invalid, unknown, deleted or
- * foreign id. */
-static int lookup(HttpRequest *r, Store *s, StoreVolume *ret) {
+/* The prologue of the requests on one volume: opens the store and looks up {id} for this
+ * tenant. Returns 0 with *ret_store and *ret set; 1 once it has answered (503 when the store is
+ * unavailable, 404 for an invalid, unknown, deleted or foreign id); -EIO when answering failed. */
+static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume *ret) {
         const char *id = http_request_param(r, "id");
+        Store *s;
         int k;
 
+        if (get_store(r, d, &s) < 0)
+                return 1;
+        *ret_store = s;
         if (!id_is_valid(id))
                 return http_respond_error(
                                r, 404, "id",
@@ -336,9 +341,7 @@ static int get_volume(HttpRequest *r, void *userdata) {
         Store *s;
         int k;
 
-        if (get_store(r, d, &s) < 0)
-                return 0;
-        k = lookup(r, s, &v);
+        k = open_volume(r, d, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
         k = volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used);
@@ -357,9 +360,7 @@ static int delete_volume(HttpRequest *r, void *userdata) {
         Store *s;
         int k;
 
-        if (get_store(r, d, &s) < 0)
-                return 0;
-        k = lookup(r, s, &v);
+        k = open_volume(r, d, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
         k = store_volume_users(s, v.id, &users);
