@@ -547,6 +547,8 @@ typedef struct ImageSync {
         PodmanImage image;
         podman_pull_progress_fn progress;
         void *progress_userdata;
+        PodmanPullPolicy policy; /* podman_image_ensure()'s arguments */
+        uint64_t timeout_usec;
 } ImageSync;
 
 static void image_sync_cb(int r, const PodmanImage *img, const Error *e, void *userdata) {
@@ -575,9 +577,14 @@ static int reference_error(const char *reference, Error *e) {
                 strempty(reference));
 }
 
-int podman_image_inspect(PodmanClient *c, const char *reference, PodmanImage *ret, Error *e) {
+typedef int (*image_sync_start_fn)(PodmanClient *priv, const char *reference, ImageSync *is);
+
+/* What the synchronous wrappers share: checks the reference, starts the call with start() on a
+ * private client, runs it until it answers ("cannot VERB image …" when that fails) and hands
+ * the image to *ret (frees it when ret is NULL). */
+static int image_sync_run(PodmanClient *c, const char *reference, const char *verb,
+                          image_sync_start_fn start, ImageSync *is, PodmanImage *ret, Error *e) {
         _cleanup_(podman_client_freep) PodmanClient *priv = NULL;
-        ImageSync is = { 0 };
         int r;
 
         if (!reference_ok(reference))
@@ -585,49 +592,47 @@ int podman_image_inspect(PodmanClient *c, const char *reference, PodmanImage *re
         r = podman_client_clone_private(c, &priv);
         if (r < 0)
                 return error_set(e, r, "cannot set up a Podman API client");
-        r = podman_image_inspect_async(priv, reference, image_sync_cb, &is, NULL);
+        r = start(priv, reference, is);
         if (r >= 0)
-                r = podman_client_run_until(priv, &is.sync.done);
+                r = podman_client_run_until(priv, &is->sync.done);
         if (r < 0)
-                return error_set(e, r, "cannot inspect image %s: %s", reference, strerror(-r));
-        if (is.sync.r < 0) {
+                return error_set(e, r, "cannot %s image %s: %s", verb, reference, strerror(-r));
+        if (is->sync.r < 0) {
                 if (e)
-                        *e = is.sync.e;
-                return is.sync.r;
+                        *e = is->sync.e;
+                return is->sync.r;
         }
         if (ret)
-                *ret = is.image;
+                *ret = is->image;
         else
-                podman_image_done(&is.image);
+                podman_image_done(&is->image);
         return 0;
+}
+
+static int image_sync_start_inspect(PodmanClient *priv, const char *reference, ImageSync *is) {
+        return podman_image_inspect_async(priv, reference, image_sync_cb, is, NULL);
+}
+
+int podman_image_inspect(PodmanClient *c, const char *reference, PodmanImage *ret, Error *e) {
+        ImageSync is = { 0 };
+
+        return image_sync_run(c, reference, "inspect", image_sync_start_inspect, &is, ret, e);
+}
+
+static int image_sync_start_ensure(PodmanClient *priv, const char *reference, ImageSync *is) {
+        return podman_image_ensure_async(priv, reference, is->policy, is->timeout_usec, image_sync_progress,
+                                         image_sync_cb, is, NULL);
 }
 
 int podman_image_ensure(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
                         uint64_t timeout_usec, podman_pull_progress_fn progress, void *userdata,
                         PodmanImage *ret, Error *e) {
-        _cleanup_(podman_client_freep) PodmanClient *priv = NULL;
-        ImageSync is = { .progress = progress, .progress_userdata = userdata };
-        int r;
+        ImageSync is = {
+                .progress = progress,
+                .progress_userdata = userdata,
+                .policy = policy,
+                .timeout_usec = timeout_usec,
+        };
 
-        if (!reference_ok(reference))
-                return reference_error(reference, e);
-        r = podman_client_clone_private(c, &priv);
-        if (r < 0)
-                return error_set(e, r, "cannot set up a Podman API client");
-        r = podman_image_ensure_async(priv, reference, policy, timeout_usec, image_sync_progress,
-                                      image_sync_cb, &is, NULL);
-        if (r >= 0)
-                r = podman_client_run_until(priv, &is.sync.done);
-        if (r < 0)
-                return error_set(e, r, "cannot ensure image %s: %s", reference, strerror(-r));
-        if (is.sync.r < 0) {
-                if (e)
-                        *e = is.sync.e;
-                return is.sync.r;
-        }
-        if (ret)
-                *ret = is.image;
-        else
-                podman_image_done(&is.image);
-        return 0;
+        return image_sync_run(c, reference, "ensure", image_sync_start_ensure, &is, ret, e);
 }
