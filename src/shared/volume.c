@@ -159,21 +159,28 @@ static int open_volume_dir(const char *root, const char *tenant, const char *id,
         return 0;
 }
 
-int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, uint64_t *ret) {
-        Walk w = {};
+/* Walks the volume directory vfd (consumed) with w, never leaving its file system. */
+static int walk_volume_dir(int vfd, Walk *w) {
         struct stat st;
-        int vfd = -EBADF, r;
+        int r;
 
-        r = open_volume_dir(root, tenant, id, NULL, &vfd);
-        if (r < 0)
-                return r;
         if (fstat(vfd, &st) < 0) {
                 r = -errno;
                 (void) close(vfd);
                 return r;
         }
-        w.dev = st.st_dev;
-        r = walk_dir(vfd, 0, &w);
+        w->dev = st.st_dev;
+        return walk_dir(vfd, 0, w);
+}
+
+int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, uint64_t *ret) {
+        Walk w = {};
+        int vfd = -EBADF, r;
+
+        r = open_volume_dir(root, tenant, id, NULL, &vfd);
+        if (r < 0)
+                return r;
+        r = walk_volume_dir(vfd, &w);
         if (r < 0)
                 return r;
         *ret = w.bytes;
@@ -183,7 +190,6 @@ int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, 
 int volume_dir_remove(const char *root, const char *tenant, const char *id) {
         _cleanup_close_ int tfd = -EBADF;
         Walk w = { .remove = true };
-        struct stat st;
         int vfd = -EBADF, r;
 
         r = open_volume_dir(root, tenant, id, &tfd, &vfd);
@@ -191,13 +197,7 @@ int volume_dir_remove(const char *root, const char *tenant, const char *id) {
                 return 0;
         if (r < 0)
                 return r;
-        if (fstat(vfd, &st) < 0) {
-                r = -errno;
-                (void) close(vfd);
-                return r;
-        }
-        w.dev = st.st_dev;
-        r = walk_dir(vfd, 0, &w);
+        r = walk_volume_dir(vfd, &w);
         if (r < 0)
                 return r;
         if (unlinkat(tfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
