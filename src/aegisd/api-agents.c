@@ -86,9 +86,7 @@ static int deploy(HttpRequest *r, void *userdata) {
         for (char **p = plan->warnings; p && *p; p++)
                 json_object_array_add(w, json_object_new_string(*p));
         json_object_object_add(answer, "warnings", w);
-        k = http_respond_json(r, 201, answer);
-        json_object_put(answer);
-        return k;
+        return http_respond_json_unref(r, 201, answer);
 }
 
 static int list_agents(HttpRequest *r, void *userdata) {
@@ -107,9 +105,7 @@ static int list_agents(HttpRequest *r, void *userdata) {
                 json_object_array_add(arr, agent_json(&list[i], false));
         json_object_object_add(answer, "agents", arr);
         store_agent_array_free(list, n);
-        k = http_respond_json(r, 200, answer);
-        json_object_put(answer);
-        return k;
+        return http_respond_json_unref(r, 200, answer);
 }
 
 static int get_agent(HttpRequest *r, void *userdata) {
@@ -124,9 +120,7 @@ static int get_agent(HttpRequest *r, void *userdata) {
                 return api_respond_store_error(r, x->store, k, "agent", name);
         o = agent_json(&a, true);
         store_agent_done(&a);
-        k = http_respond_json(r, 200, o);
-        json_object_put(o);
-        return k;
+        return http_respond_json_unref(r, 200, o);
 }
 
 static int execute_agent(HttpRequest *r, void *userdata) {

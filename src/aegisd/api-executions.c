@@ -82,13 +82,23 @@ static json_object *warnings_json(char **warnings) {
         return a;
 }
 
+/* 202 Accepted: {"execution_id", "status"} and "warnings" (taken) unless NULL. */
+static int respond_accepted(HttpRequest *r, const char *id, const char *status, json_object *warnings) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "execution_id", json_object_new_string(id));
+        json_object_object_add(o, "status", json_object_new_string(status));
+        if (warnings)
+                json_object_object_add(o, "warnings", warnings);
+        return http_respond_json_unref(r, 202, o);
+}
+
 int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *agent_id,
                const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
         _cleanup_free_ char *canonical = NULL;
         StoreExecution ex = { 0 };
         Error e = ERROR_INIT;
-        json_object *answer;
         int k;
 
         k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
@@ -152,17 +162,12 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                        p;
                                }));
         supervisor_kick(x->supervisor);
-        answer = json_object_new_object();
-        json_object_object_add(answer, "execution_id", json_object_new_string(ex.id));
-        json_object_object_add(answer, "status", json_object_new_string("pending"));
-        json_object_object_add(answer, "warnings", warnings_json(plan->warnings));
         {
                 _cleanup_free_ char *loc = asprintf_safe("/v1/executions/%s", ex.id);
                 if (loc)
                         (void) http_request_add_header(r, "Location", loc);
         }
-        k = http_respond_json(r, 202, answer);
-        json_object_put(answer);
+        k = respond_accepted(r, ex.id, "pending", warnings_json(plan->warnings));
         ex.agent_id = ex.agent_name = ex.input_json = ex.manifest_json = ex.tenant_id = NULL;
         store_execution_done(&ex);
         return k;
@@ -298,9 +303,7 @@ static int list_executions(HttpRequest *r, void *userdata) {
         json_object_object_add(answer, "executions", arr);
         add_str(answer, "next_cursor", next);
         store_execution_array_free(list, n);
-        k = http_respond_json(r, 200, answer);
-        json_object_put(answer);
-        return k;
+        return http_respond_json_unref(r, 200, answer);
 }
 
 static json_object *iteration_json(const StoreIteration *it) {
@@ -347,16 +350,13 @@ static int get_execution(HttpRequest *r, void *userdata) {
         json_object_object_add(o, "iterations", arr);
         store_iteration_array_free(its, n);
         store_execution_done(&e);
-        k = http_respond_json(r, 200, o);
-        json_object_put(o);
-        return k;
+        return http_respond_json_unref(r, 200, o);
 }
 
 static int cancel_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
         Error e = ERROR_INIT;
-        json_object *o;
         int k;
 
         k = supervisor_cancel(x->supervisor, id, &e);
@@ -366,12 +366,7 @@ static int cancel_execution(HttpRequest *r, void *userdata) {
                 return http_respond_error(r, 409, NULL, "%s", e.message);
         if (k < 0)
                 return http_respond_error_from(r, &e);
-        o = json_object_new_object();
-        json_object_object_add(o, "execution_id", json_object_new_string(id));
-        json_object_object_add(o, "status", json_object_new_string("cancelling"));
-        k = http_respond_json(r, 202, o);
-        json_object_put(o);
-        return k;
+        return respond_accepted(r, id, "cancelling", NULL);
 }
 
 static int delete_execution(HttpRequest *r, void *userdata) {

@@ -59,13 +59,10 @@ static struct json_object *health_object(Daemon *d, const char *status) {
 
 static int get_health(HttpRequest *r, void *userdata) {
         struct json_object *o = health_object(userdata, "healthy");
-        int k;
 
         if (!o)
                 return -ENOMEM;
-        k = http_respond_json(r, 200, o);
-        json_object_put(o);
-        return k;
+        return http_respond_json_unref(r, 200, o);
 }
 
 static void probe_free(ReadyProbe *p) {

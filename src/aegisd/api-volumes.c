@@ -96,13 +96,10 @@ static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *
 static int respond_volume(HttpRequest *r, unsigned status, const StoreVolume *v,
                           const uint64_t *bytes_used) {
         struct json_object *o = volume_to_json(v, bytes_used);
-        int k;
 
         if (!o)
                 return -ENOMEM;
-        k = http_respond_json(r, status, o);
-        json_object_put(o);
-        return k;
+        return http_respond_json_unref(r, status, o);
 }
 
 typedef struct CreateRequest {
@@ -299,9 +296,7 @@ static int list_volumes(HttpRequest *r, void *userdata) {
                 }
         }
         store_volume_array_free(a, n);
-        k = http_respond_json(r, 200, o);
-        json_object_put(o);
-        return k;
+        return http_respond_json_unref(r, 200, o);
 }
 
 /* The prologue of the requests on one volume: opens the store and looks up {id} for this

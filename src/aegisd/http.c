@@ -520,9 +520,15 @@ int http_respond_json(HttpRequest *r, unsigned status, struct json_object *o) {
         return http_respond(r, status, "application/json", body, len + 1);
 }
 
+int http_respond_json_unref(HttpRequest *r, unsigned status, struct json_object *o) {
+        int k = http_respond_json(r, status, o);
+
+        json_object_put(o);
+        return k;
+}
+
 static int respond_error_message(HttpRequest *r, unsigned status, const char *field, const char *message) {
         struct json_object *o = json_object_new_object();
-        int ret;
 
         if (!o)
                 return -ENOMEM;
@@ -531,9 +537,7 @@ static int respond_error_message(HttpRequest *r, unsigned status, const char *fi
                 json_object_put(o);
                 return -ENOMEM;
         }
-        ret = http_respond_json(r, status, o);
-        json_object_put(o);
-        return ret;
+        return http_respond_json_unref(r, status, o);
 }
 
 int http_respond_error(HttpRequest *r, unsigned status, const char *field, const char *fmt, ...) {

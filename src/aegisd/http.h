@@ -139,6 +139,8 @@ int http_request_add_header(HttpRequest *r, const char *name, const char *value)
 int http_respond(HttpRequest *r, unsigned status, const char *content_type, const void *body, size_t size);
 /* Serializes o (the caller keeps its reference) with a trailing newline. */
 int http_respond_json(HttpRequest *r, unsigned status, struct json_object *o);
+/* The same, then drops the caller's reference to o (the handlers' usual last step). */
+int http_respond_json_unref(HttpRequest *r, unsigned status, struct json_object *o);
 /* {"error": message, "field": field} — field may be NULL. */
 int http_respond_error(HttpRequest *r, unsigned status, const char *field, const char *fmt, ...)
         _printf_(4, 5);
