@@ -17,36 +17,25 @@ for p in "$top_srcdir"/man/*.[1-8] "$top_builddir"/man/*.[1-8]; do
         ln -sf "$p" "$SCRATCH/man/man$s/"
 done
 export MANPATH="$SCRATCH/man:"
-mkdir -p "$SCRATCH/xdg" "$SCRATCH/system" "$SCRATCH/user"
-export XDG_RUNTIME_DIR="$SCRATCH/xdg"
+units_runtime_dir
 
-# Copies with Exec*= pointing at the built programs, so a missing program is an error but
-# an uninstalled tree is not.
-prepare() { # prepare DIR UNIT...
-        local dir="$1" f; shift
-        for f in "$@"; do
-                sed -E "s#^(Exec[A-Za-z]*=[-@!+:]*)/[^ ]*/(aegis[^ /]*)#\1$top_builddir/\2#" "$f" >"$dir/$(basename "$f")"
-        done
-}
 verify() { # verify FLAVOUR DIR
         local flavour="$1" dir="$2" out rc u prog
-        local args=()
-        [ "$flavour" = user ] && args+=(--user)
         for u in "$dir"/*; do
                 prog="$(sed -n "s#^Exec[A-Za-z]*=[-@!+:]*\($top_builddir/[^ ]*\).*#\1#p" "$u" | head -1)"
                 if [ -n "$prog" ] && [ ! -x "$prog" ]; then
                         note "$flavour $(basename "$u"): $(basename "$prog") is not built in this tree yet: not verified"
                         continue
                 fi
-                out="$(cd "$dir" && systemd-analyze verify "${args[@]}" "$(basename "$u")" 2>&1)"
+                out="$(units_analyze "$flavour" "$dir" verify "$(basename "$u")")"
                 rc=$?
                 # Messages about units we do not ship (the host's own) are not ours to fix.
                 out="$(grep -E "(^|/)($(cd "$dir" && ls | sed 's/\./\\./g' | paste -sd'|'))" <<<"$out")"
                 check "$flavour $(basename "$u") verifies clean${out:+: $out}" test "$rc" -eq 0 -a -z "$out"
         done
 }
-if [ "${#UNITS_SYSTEM[@]}" -gt 0 ]; then prepare "$SCRATCH/system" "${UNITS_SYSTEM[@]}"; verify system "$SCRATCH/system"; fi
-if [ "${#UNITS_USER[@]}" -gt 0 ]; then prepare "$SCRATCH/user" "${UNITS_USER[@]}"; verify user "$SCRATCH/user"; fi
+if [ "${#UNITS_SYSTEM[@]}" -gt 0 ]; then units_prepare "$SCRATCH/system" "${UNITS_SYSTEM[@]}"; verify system "$SCRATCH/system"; fi
+if [ "${#UNITS_USER[@]}" -gt 0 ]; then units_prepare "$SCRATCH/user" "${UNITS_USER[@]}"; verify user "$SCRATCH/user"; fi
 
 # The shipped host set-up parses, too.
 check "sysusers.d/aegis.conf parses" bash -c 'systemd-sysusers --dry-run "$1" >/dev/null 2>&1' _ "$top_srcdir/sysusers/aegis.conf"

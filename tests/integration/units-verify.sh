@@ -4,19 +4,18 @@
 # documentation promise (ports and descriptor names, Type=notify, the Podman socket, the
 # environment file, restart policy, file limit, watchdog, state directory).
 . "$AEGIS_TEST_LIB/common.sh"
+. "$AEGIS_TEST_LIB/units.sh"
 require_cmd systemd-analyze
 make_scratch
-export XDG_RUNTIME_DIR="$SCRATCH/xdg" && mkdir -m 0700 "$XDG_RUNTIME_DIR"
+units_runtime_dir
 
 for flavour in system user; do
-        if [ "$flavour" = system ]; then svc="$top_builddir/units/aegis.service" mode=""
-        else svc="$top_builddir/units/user/aegis.service" mode="--user"; fi
+        if [ "$flavour" = system ]; then svc="$top_builddir/units/aegis.service"
+        else svc="$top_builddir/units/user/aegis.service"; fi
         [ -f "$svc" ] || fail "$svc not built"
-        d="$SCRATCH/$flavour" && mkdir -p "$d"
-        # verify wants the ExecStart binary to exist: point it at the built one.
-        sed "s|^ExecStart=.*|ExecStart=$AEGISD|" "$svc" >"$d/aegis.service"
-        cp "$top_srcdir/units/aegis.socket" "$top_srcdir/units/aegis-metrics.socket" "$d/"
-        out="$(cd "$d" && systemd-analyze $mode verify --man=no ./aegis.service ./aegis.socket ./aegis-metrics.socket 2>&1)"
+        d="$SCRATCH/$flavour"
+        units_prepare "$d" "$svc" "$top_srcdir/units/aegis.socket" "$top_srcdir/units/aegis-metrics.socket"
+        out="$(units_analyze "$flavour" "$d" verify --man=no ./aegis.service ./aegis.socket ./aegis-metrics.socket)"
         check "$flavour: systemd-analyze verify is clean${out:+: $out}" test -z "$out"
         for want in Type=notify Requires=aegis.socket "Wants=podman.socket" Restart=on-failure RestartSec=10s \
                 LimitNOFILE=65535 "WatchdogSec=" StateDirectory=aegis "ExecStart=/.*/aegisd$"; do
