@@ -1,4 +1,5 @@
 /* nfs-gateway.c — see nfs-gateway.h: volume lifetime and export checks. */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t
         memcpy(g->key, key, NFS_HANDLE_KEY_SIZE);
         memcpy(g->write_verf, write_verf, 8);
         g->exports = exports;
+        g->max_vols = NFS_MAX_VOLUMES_OPEN;
         g->default_clients = (NfsClients){ .set = true, .any = true };
         *ret = g;
         return 0;
@@ -46,17 +48,38 @@ void nfs_gateway_idle(NfsGateway *g) {
                 nfs_vol_forget_all(g->vols[i]);
 }
 
+void nfs_gateway_pin(NfsVol *v) {
+        v->pins++;
+}
+
+void nfs_gateway_unpin(NfsVol *v) {
+        assert(v->pins > 0);
+        if (--v->pins == 0 && v->dropped)
+                nfs_vol_free(v);
+}
+
+/* Closes vols[i]: at once, or when the request using it unpins it. */
 static void drop_volume(NfsGateway *g, size_t i) {
-        nfs_vol_free(g->vols[i]);
+        NfsVol *v = g->vols[i];
+
         g->vols[i] = g->vols[--g->n_vols];
+        if (v->pins > 0)
+                v->dropped = true;
+        else
+                nfs_vol_free(v);
 }
 
 static int open_volume(NfsGateway *g, const NfsVolumeInfo *info, NfsVol **ret) {
         NfsVol *v;
         int r;
 
-        if (g->n_vols >= NFS_MAX_VOLUMES_OPEN)
-                drop_volume(g, 0);
+        if (g->n_vols >= MAX(g->max_vols, (size_t) 1)) {
+                size_t i = 0;
+                /* Rather one no request is using; a pinned one stays allocated anyway. */
+                while (i < g->n_vols && g->vols[i]->pins > 0)
+                        i++;
+                drop_volume(g, i < g->n_vols ? i : 0);
+        }
         if (g->n_vols % 16 == 0) {
                 NfsVol **t = realloc(g->vols, (g->n_vols + 16) * sizeof(NfsVol *));
                 if (!t)

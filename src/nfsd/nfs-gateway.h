@@ -17,7 +17,7 @@
 #define NFS_MAX_RECORD (NFS_MAX_IO + 64 * 1024) /* largest request (WRITE) with headers */
 #define NFS_MAX_READDIR (256 * 1024) /* cap on READDIR count / READDIRPLUS maxcount */
 #define NFS_MAX_MOUNTS 1024 /* DUMP records kept */
-#define NFS_MAX_VOLUMES_OPEN 4096
+#define NFS_MAX_VOLUMES_OPEN 4096 /* default of --max-open-volumes */
 
 typedef struct NfsMountRecord {
         char host[64];
@@ -30,7 +30,7 @@ typedef struct NfsGateway {
         char *storage_root;
         NfsExports *exports;
         NfsVol **vols;
-        size_t n_vols;
+        size_t n_vols, max_vols; /* open volumes; beyond max_vols one is closed first */
         NfsMountRecord *mounts;
         size_t n_mounts;
         uint16_t port; /* answered to portmapper GETPORT */
@@ -52,8 +52,14 @@ void nfs_gateway_sync(NfsGateway *g);
 void nfs_gateway_idle(NfsGateway *g);
 
 /* The active volume a handle key names, opened on first use; -ESTALE when it is no longer
- * exported (deleted or deactivated) or its directory is gone. */
+ * exported (deleted or deactivated) or its directory is gone. Opening one may close another
+ * (the open-volume limit) and a lookup may close the one it finds (no longer exported): a
+ * request that keeps a volume while looking up another pins it first. */
 int nfs_gateway_volume(NfsGateway *g, uint64_t key, NfsVol **ret);
+/* A pinned volume stays allocated (its fd cache and the objects borrowed from it valid) until
+ * unpinned, even if it is closed meanwhile; nfs_rpc_process() unpins at the end of the call. */
+void nfs_gateway_pin(NfsVol *v);
+void nfs_gateway_unpin(NfsVol *v);
 /* Whether the client host may mount v and use its handles (the volume's clients, else the
  * gateway's default). */
 bool nfs_gateway_client_allowed(const NfsGateway *g, const NfsVol *v, const char *host);

@@ -45,6 +45,17 @@ void *nfs_call_alloc(NfsCall *c, size_t size) {
         return p;
 }
 
+int nfs_call_pin(NfsCall *c, NfsVol *v) {
+        for (unsigned i = 0; i < c->n_pinned; i++)
+                if (c->pinned[i] == v)
+                        return 0;
+        if (c->n_pinned >= ELEMENTSOF(c->pinned))
+                return -ENOBUFS;
+        nfs_gateway_pin(v);
+        c->pinned[c->n_pinned++] = v;
+        return 0;
+}
+
 typedef struct Reply {
         uint8_t *buf;
         size_t cap;
@@ -268,6 +279,8 @@ finish:
         free(res);
         for (unsigned i = 0; i < call.n_autofree; i++)
                 free(call.autofree[i]);
+        for (unsigned i = 0; i < call.n_pinned; i++)
+                nfs_gateway_unpin(call.pinned[i]);
         xdr_destroy(&in);
         return k;
 

@@ -14,6 +14,8 @@ typedef struct NfsCall {
         uint8_t fh[NFS_HANDLE_SIZE]; /* the one handle a result may carry */
         void *autofree[4]; /* buffers the result points into, freed after encoding */
         unsigned n_autofree;
+        NfsVol *pinned[2]; /* volumes the call's handles resolved to (RENAME, LINK: two) */
+        unsigned n_pinned;
 } NfsCall;
 
 /* Fills res (zeroed beforehand); returns the status code placed in it (for metrics). */
@@ -34,3 +36,6 @@ extern const NfsProc mount3_procs[6];
 
 /* A buffer owned by the call (freed after the reply is encoded); NULL on ENOMEM. */
 void *nfs_call_alloc(NfsCall *c, size_t size);
+/* Keeps v allocated until the call ends, whatever other lookups of the call close; -ENOBUFS
+ * when the call already holds as many volumes as a procedure can name. */
+int nfs_call_pin(NfsCall *c, NfsVol *v);

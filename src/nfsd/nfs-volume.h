@@ -39,6 +39,8 @@ typedef struct NfsVol {
         NfsIndexEntry **buckets;
         size_t n_buckets, n_entries;
         NfsFdCache fds; /* recently used files and directories, kept open */
+        unsigned pins; /* requests using it now (nfs_gateway_pin()): not freed under them */
+        bool dropped; /* no longer among the gateway's open volumes: freed when unpinned */
 } NfsVol;
 
 /* A resolved object: an fd (O_PATH for symlinks and specials, O_RDONLY or O_RDWR for

@@ -61,6 +61,10 @@ nfsstat3 nfs3_get(NfsCall *c, const nfs_fh3 *fh, NfsOpen mode, NfsVol **ret_vol,
         r = nfs_gateway_volume(c->g, h.volume_key, &v);
         if (r < 0)
                 return r == -ESTALE ? NFS3ERR_STALE : nfs3_status_from_errno(r);
+        /* Held until the reply is sent: resolving a second handle (RENAME, LINK) may close
+         * this volume (open-volume limit, or no longer exported) while its objects are used. */
+        if (nfs_call_pin(c, v) < 0)
+                return NFS3ERR_SERVERFAULT;
         /* A valid handle is a volume's, not a permission: the host using it must be one the
          * volume admits, exactly as at MNT (a borrowed handle of another tenant's volume). */
         if (!nfs_gateway_client_allowed(c->g, v, c->peer->host)) {
@@ -744,7 +748,7 @@ static uint32_t proc_rename(NfsCall *c, void *a, void *r) {
         st = dirop_begin(c, &args->from, &v, &from, &bfrom);
         if (st == NFS3_OK)
                 st = dirop_begin(c, &args->to, &v2, &to, &bto);
-        if (st == NFS3_OK && v != v2)
+        if (st == NFS3_OK && v->key != v2->key)
                 st = NFS3ERR_XDEV;
         if (st == NFS3_OK &&
             statx(from.fd, args->from.name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0)
@@ -789,7 +793,7 @@ static uint32_t proc_link(NfsCall *c, void *a, void *r) {
         st = nfs3_get(c, &args->file, NFS_OPEN_READ, &v, &file);
         if (st == NFS3_OK)
                 st = dirop_begin(c, &args->link, &vd, &dir, &before);
-        if (st == NFS3_OK && v != vd)
+        if (st == NFS3_OK && v->key != vd->key)
                 st = NFS3ERR_XDEV;
         if (st == NFS3_OK && file.type == NFS_HANDLE_DIR)
                 st = NFS3ERR_ISDIR;

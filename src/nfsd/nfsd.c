@@ -32,6 +32,7 @@ typedef struct Options {
         const char *metrics_listen;
         bool seccomp;
         unsigned max_connections;
+        unsigned max_open_volumes;
         uint64_t idle_exit_secs;
         NfsClients clients;
 } Options;
@@ -50,13 +51,14 @@ static void help(void) {
                "                           database.url; see aegis-config.yaml(5))\n"
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
+               "  --max-open-volumes=N     volumes kept open at once (default %d)\n"
                "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
                "  --clients=LIST           hosts that may mount volumes whose registry entry names\n"
                "                           none: * or ADDR[/PREFIX],... (default *)\n"
                "  --seccomp=on|off         system-call allow-list (default on)\n"
                "  --log-level=LEVEL        error, warning, info, debug\n"
                "  -h --help                this text\n",
-               NFS_MAX_CONNECTIONS_DEFAULT);
+               NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_VOLUMES_OPEN);
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
@@ -68,6 +70,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_CONFIG,
                 ARG_SECCOMP,
                 ARG_MAXCONN,
+                ARG_MAXVOLS,
                 ARG_IDLE,
                 ARG_LOG,
                 ARG_METRICS,
@@ -81,6 +84,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "seccomp", required_argument, NULL, ARG_SECCOMP },
                 { "max-connections", required_argument, NULL, ARG_MAXCONN },
+                { "max-open-volumes", required_argument, NULL, ARG_MAXVOLS },
                 { "idle-exit", required_argument, NULL, ARG_IDLE },
                 { "log-level", required_argument, NULL, ARG_LOG },
                 { "metrics-listen", required_argument, NULL, ARG_METRICS },
@@ -118,6 +122,14 @@ static int parse_args(int argc, char **argv, Options *o) {
                         r = safe_atou(optarg, &o->max_connections);
                         if (r < 0 || o->max_connections == 0 || o->max_connections > 65536) {
                                 log_error("--max-connections: expected 1..65536, got \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_MAXVOLS:
+                        r = safe_atou(optarg, &o->max_open_volumes);
+                        if (r < 0 || o->max_open_volumes == 0 || o->max_open_volumes > NFS_MAX_VOLUMES_OPEN) {
+                                log_error("--max-open-volumes: expected 1..%d, got \"%s\"", NFS_MAX_VOLUMES_OPEN,
+                                          optarg);
                                 return -EINVAL;
                         }
                         break;
@@ -353,6 +365,8 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up gateway: %m"), 1;
         g->port = socket_port(listen_fd);
+        if (o.max_open_volumes > 0)
+                g->max_vols = o.max_open_volumes;
         if (o.clients.set)
                 g->default_clients = o.clients;
         r = sd_event_default(&event);

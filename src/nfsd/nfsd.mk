@@ -82,7 +82,8 @@ NFS_TESTS = \
 	tests/integration/nfs-registry-from-store-and-config.sh \
 	tests/integration/nfs-socket-activation-notify-seccomp.sh \
 	tests/integration/nfs-tenant-isolation.sh \
-	tests/integration/faults-nfs-disk-full.sh
+	tests/integration/faults-nfs-disk-full.sh \
+	tests/integration/nfs-volume-eviction-rename-link.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
 

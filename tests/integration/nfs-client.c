@@ -9,6 +9,9 @@
  *   meta N                                    (metadata benchmark: N files create+write 16 B,
  *                                              stat, readdir, remove; prints seconds)
  *   fh P FILE                                 (save P's raw handle, hex, to FILE)
+ *   root-fh FILE                              (save the volume root's handle to FILE)
+ *   rename-into FILE NAME | link-into FILE NAME  (RENAME or LINK /NAME into the directory
+ *                                              whose handle is in FILE, maybe another volume's)
  *   getattr-fh FILE [flip-byte N]             (GETATTR on a saved handle, optionally altered)
  *   read-fh FILE                              (READ of up to 4 KiB through a saved handle)
  *   mknod P
@@ -196,6 +199,35 @@ static int raw_rename_into(const char *file, char *name) {
                 return fail("rename");
         printf("%s %s\n", r.status == 0 ? "OK" : "ERR",
                r.status == 18 ? "NFS3ERR_XDEV" : nfsstat_name(r.status));
+        return r.status == 0 ? 0 : 1;
+}
+
+/* LINK /NAME of this volume into the directory whose handle is in FILE, as NAME. */
+static int raw_link_into(const char *file, char *name) {
+        struct rpc_context *rpc = nfs_get_rpc_context(nfs);
+        struct nfsfh *src;
+        const struct nfs_fh *h;
+        char fh[128], path[300];
+        size_t n = read_hex(file, fh, sizeof(fh));
+        LINK3args args;
+        struct rawres r = { 0 };
+
+        snprintf(path, sizeof(path), "/%s", name);
+        if (nfs_open(nfs, path, O_RDONLY, &src) < 0)
+                return fail("open");
+        h = nfs_get_fh(src);
+        memset(&args, 0, sizeof(args));
+        args.file.data.data_len = h->len;
+        args.file.data.data_val = h->val;
+        args.link.dir.data.data_len = n;
+        args.link.dir.data.data_val = fh;
+        args.link.name = name;
+        if (rpc_nfs3_link_async(rpc, status_cb, &args, &r) != 0 || raw_wait(rpc, &r) < 0) {
+                nfs_close(nfs, src);
+                return fail("link");
+        }
+        nfs_close(nfs, src);
+        printf("%s %s\n", r.status == 0 ? "OK" : "ERR", r.status == 18 ? "NFS3ERR_XDEV" : nfsstat_name(r.status));
         return r.status == 0 ? 0 : 1;
 }
 
@@ -463,6 +495,8 @@ static int cmd(int argc, char **argv) {
                 return raw_lookup_dotdot();
         if (!strcmp(c, "rename-into") && argc == 3)
                 return raw_rename_into(argv[1], argv[2]);
+        if (!strcmp(c, "link-into") && argc == 3)
+                return raw_link_into(argv[1], argv[2]);
         if (!strcmp(c, "root-fh") && argc == 2) {
                 const struct nfs_fh *h = nfs_get_rootfh(nfs);
                 FILE *f = fopen(argv[1], "we");
