@@ -56,6 +56,31 @@ int nfs_call_pin(NfsCall *c, NfsVol *v) {
         return 0;
 }
 
+void *nfs_call_reply_space(NfsCall *c, size_t offset, size_t size) {
+        uint8_t *p = c->reply_at;
+
+        c->reply_at = NULL;
+        if (!p || offset > c->reply_room || size > c->reply_room - offset)
+                return NULL;
+        return p + offset;
+}
+
+bool_t nfs_xdr_opaque_in_place(XDR *x, char *data, u_int len, u_int max) {
+        u_int padded = (len + 3) & ~3u;
+        char *p;
+
+        if (x->x_op != XDR_ENCODE || len > max || padded < len || !xdr_u_int(x, &len))
+                return FALSE;
+        /* xdr_inline() on a memory stream: the current position, advanced past the data. */
+        p = padded > 0 ? (char *) xdr_inline(x, (int) padded) : NULL;
+        if (!p)
+                return padded == 0 || xdr_opaque(x, data, len);
+        if (p != data)
+                memmove(p, data, len);
+        memset(p + len, 0, padded - len);
+        return TRUE;
+}
+
 typedef struct Reply {
         uint8_t *buf;
         size_t cap;
@@ -258,13 +283,19 @@ int nfs_rpc_process(NfsGateway *g, const NfsPeer *peer, const uint8_t *req, size
                 k = reply_simple(xid, false, ACCEPT_GARBAGE_ARGS, NULL, 0, ret, ret_size);
                 goto finish;
         }
-        status = p->handler(&call, args, res);
-        nfs_metrics_count(&g->metrics, prog, proc, status);
+        /* The reply buffer exists before the handler runs, so that bulk data can be read
+         * straight into its final place (nfs_call_reply_space()). */
         k = reply_begin(&r, p->reply_max ? p->reply_max(args) : DEFAULT_REPLY_MAX, xid);
         if (k == 0)
                 k = reply_accepted(&r, ACCEPT_SUCCESS);
-        if (k == 0 && p->xdr_res && !p->xdr_res(&r.x, res))
-                k = -ENOBUFS;
+        if (k == 0) {
+                call.reply_at = r.buf + 4 + xdr_getpos(&r.x);
+                call.reply_room = r.cap - xdr_getpos(&r.x);
+                status = p->handler(&call, args, res);
+                nfs_metrics_count(&g->metrics, prog, proc, status);
+                if (p->xdr_res && !p->xdr_res(&r.x, res))
+                        k = -ENOBUFS;
+        }
         if (k < 0) {
                 free(r.buf);
                 r.buf = NULL;

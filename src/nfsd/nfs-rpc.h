@@ -16,6 +16,8 @@ typedef struct NfsCall {
         unsigned n_autofree;
         NfsVol *pinned[2]; /* volumes the call's handles resolved to (RENAME, LINK: two) */
         unsigned n_pinned;
+        uint8_t *reply_at; /* where the result's encoding will begin in the reply buffer */
+        size_t reply_room; /* bytes from there to the end of the buffer */
 } NfsCall;
 
 /* Fills res (zeroed beforehand); returns the status code placed in it (for metrics). */
@@ -36,6 +38,15 @@ extern const NfsProc mount3_procs[6];
 
 /* A buffer owned by the call (freed after the reply is encoded); NULL on ENOMEM. */
 void *nfs_call_alloc(NfsCall *c, size_t size);
+/* size bytes of the reply buffer, offset bytes into where the result's encoding begins
+ * (once: NULL afterwards, or when they do not fit), so that a handler can put bulk data
+ * (READ) where its encoder will find it in place (nfs_xdr_opaque_in_place()) instead of
+ * copying it there. */
+void *nfs_call_reply_space(NfsCall *c, size_t offset, size_t size);
+/* Encodes variable-length opaque data (≤ max bytes) like xdr_bytes(), without a copy when
+ * *data already sits at the current position of an XDR_ENCODE memory stream. */
+bool_t nfs_xdr_opaque_in_place(XDR *x, char *data, u_int len, u_int max);
+
 /* Keeps v allocated until the call ends, whatever other lookups of the call close; -ENOBUFS
  * when the call already holds as many volumes as a procedure can name. */
 int nfs_call_pin(NfsCall *c, NfsVol *v);

@@ -376,6 +376,22 @@ static size_t read_reply_max(const void *a) {
         return MIN((size_t) args->count, (size_t) NFS_MAX_IO) + 1024;
 }
 
+/* Encoded READ3resok up to its data: status, post_op_attr with fattr3 (84 bytes), count,
+ * eof, data length. */
+#define READ3_RESOK_DATA_OFFSET (4 + 4 + 84 + 4 + 4 + 4)
+
+/* xdr_READ3res(), but the data is not copied when proc_read() put it in place. */
+static bool_t xdr_read_res(XDR *x, void *r) {
+        READ3res *res = r;
+        READ3resok *ok = &res->READ3res_u.resok;
+
+        if (x->x_op != XDR_ENCODE || res->status != NFS3_OK)
+                return xdr_READ3res(x, res);
+        return xdr_nfsstat3(x, &res->status) && xdr_post_op_attr(x, &ok->file_attributes) &&
+               xdr_count3(x, &ok->count) && xdr_bool(x, &ok->eof) &&
+               nfs_xdr_opaque_in_place(x, ok->data.data_val, ok->data.data_len, NFS3_MAXDATA);
+}
+
 static uint32_t proc_read(NfsCall *c, void *a, void *r) {
         READ3args *args = a;
         READ3res *res = r;
@@ -392,7 +408,10 @@ static uint32_t proc_read(NfsCall *c, void *a, void *r) {
                 nfs_obj_done(&o);
                 return res->status;
         }
-        buf = nfs_call_alloc(c, count);
+        /* Straight into the reply, where the encoder leaves it (one copy, kernel to reply). */
+        buf = nfs_call_reply_space(c, READ3_RESOK_DATA_OFFSET, count);
+        if (!buf)
+                buf = nfs_call_alloc(c, count);
         if (!buf) {
                 res->status = NFS3ERR_SERVERFAULT;
                 nfs_obj_done(&o);
@@ -938,7 +957,7 @@ const NfsProc nfs3_procs[22] = {
         [NFSPROC3_READLINK] = PROC(READLINK3args, READLINK3res, proc_readlink),
         [NFSPROC3_READ] = { .xdr_args = (xdrproc_t) xdr_READ3args,
                             .args_size = sizeof(READ3args),
-                            .xdr_res = (xdrproc_t) xdr_READ3res,
+                            .xdr_res = (xdrproc_t) xdr_read_res,
                             .res_size = sizeof(READ3res),
                             .handler = proc_read,
                             .reply_max = read_reply_max },
