@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nfs-gateway.h"
 #include "util.h"
@@ -21,6 +22,8 @@ int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t
         memcpy(g->write_verf, write_verf, 8);
         g->exports = exports;
         g->max_vols = NFS_MAX_VOLUMES_OPEN;
+        g->euid = geteuid();
+        g->egid = getegid();
         g->default_clients = (NfsClients){ .set = true, .any = true };
         *ret = g;
         return 0;

@@ -34,6 +34,8 @@ typedef struct NfsGateway {
         NfsMountRecord *mounts;
         size_t n_mounts;
         uint16_t port; /* answered to portmapper GETPORT */
+        uid_t euid; /* who the gateway runs as: what owns the objects it creates */
+        gid_t egid;
         NfsClients default_clients; /* for volumes whose registry entry names none ("*" unless --clients) */
         NfsMetrics metrics;
 } NfsGateway;

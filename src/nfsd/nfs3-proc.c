@@ -147,12 +147,17 @@ static void pre_attr(const NfsObj *o, pre_op_attr *p) {
         };
 }
 
-/* wcc_data: `before` was captured by the caller; o is refreshed for `after`. */
-static void wcc(const NfsVol *v, const pre_op_attr *before, NfsObj *o, wcc_data *w) {
+/* wcc_data: `before` was captured by the caller; o is refreshed for `after` unless
+ * `unchanged` (nothing the procedure did can have changed its attributes). */
+static void wcc_of(const NfsVol *v, const pre_op_attr *before, NfsObj *o, bool unchanged, wcc_data *w) {
         w->before = *before;
-        if (o && o->fd >= 0)
+        if (o && o->fd >= 0 && !unchanged)
                 (void) nfs_vol_refresh(o);
         nfs3_post_attr(v, o, &w->after);
+}
+
+static void wcc(const NfsVol *v, const pre_op_attr *before, NfsObj *o, wcc_data *w) {
+        wcc_of(v, before, o, false, w);
 }
 
 void nfs3_set_fh(NfsCall *c, const NfsVol *v, const NfsObj *o, nfs_fh3 *fh) {
@@ -535,9 +540,15 @@ static nfsstat3 dirop_begin(NfsCall *c, const diropargs3 *d, NfsVol **v, NfsObj 
         return nfs3_check_name(c, d->name);
 }
 
-static void squash(const NfsVol *v, int dirfd, const char *name, int fd) {
-        int k = fd >= 0 ? fchown(fd, v->info.uid, v->info.gid)
-                        : fchownat(dirfd, name, v->info.uid, v->info.gid, AT_SYMLINK_NOFOLLOW);
+static void squash(NfsCall *c, const NfsVol *v, const NfsObj *dir, const char *name, int fd) {
+        int k;
+
+        /* Created by the gateway running as the volume's uid:gid in a directory without the
+         * set-group-ID bit: the new object is that owner's already. */
+        if (v->info.uid == c->g->euid && v->info.gid == c->g->egid && !(dir->sx.stx_mode & S_ISGID))
+                return;
+        k = fd >= 0 ? fchown(fd, v->info.uid, v->info.gid)
+                    : fchownat(dir->fd, name, v->info.uid, v->info.gid, AT_SYMLINK_NOFOLLOW);
         /* Unprivileged and not the owner: the file stays ours; it is reported squashed anyway. */
         if (k < 0 && errno != EPERM)
                 log_debug_errno(-errno, "Failed to set owner of %s: %m", name);
@@ -560,7 +571,7 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
         createmode3 how = args->how.mode;
         const sattr3 *s = how == EXCLUSIVE ? NULL : &args->how.createhow3_u.obj_attributes;
         mode_t mode = s && s->mode.set_it ? s->mode.set_mode3_u.mode & 07777 : 0644;
-        bool created = true;
+        bool created = true, changed = false;
         nfsstat3 st;
         int fd, k;
 
@@ -582,7 +593,7 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 goto out;
         }
         if (created)
-                squash(v, dir.fd, name, fd);
+                squash(c, v, &dir, name, fd);
         /* The fd just opened (O_RDWR) is the object: kept for the WRITE that follows. */
         k = nfs_vol_adopt(v, &dir, name, fd, true, &o);
         if (k < 0) {
@@ -598,6 +609,7 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 struct timespec ts[2];
                 exclusive_times(args->how.createhow3_u.verf, ts);
                 if (created) {
+                        changed = true;
                         if (futimens(o.fd, ts) < 0) {
                                 st = nfs3_status_from_errno(-errno);
                                 goto out;
@@ -609,12 +621,15 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
         } else {
                 sattr3 rest = *s;
                 rest.mode.set_it = !created && s->mode.set_it;
+                changed = rest.mode.set_it || rest.size.set_it || rest.atime.set_it != DONT_CHANGE ||
+                          rest.mtime.set_it != DONT_CHANGE;
                 /* apply_sattr truncates through o.fd: open O_RDWR above. */
                 st = apply_sattr(v, &o, &rest);
                 if (st != NFS3_OK)
                         goto out;
         }
-        (void) nfs_vol_refresh(&o);
+        if (changed) /* else o's attributes are those read when it was adopted */
+                (void) nfs_vol_refresh(&o);
         res->CREATE3res_u.resok.obj.handle_follows = true;
         nfs3_set_fh(c, v, &o, &res->CREATE3res_u.resok.obj.post_op_fh3_u.handle);
         nfs3_post_attr(v, &o, &res->CREATE3res_u.resok.obj_attributes);
@@ -632,7 +647,7 @@ static nfsstat3 created_reply(NfsCall *c, NfsVol *v, NfsObj *dir, const char *na
         NfsObj o = NFS_OBJ_NULL;
         int k;
 
-        squash(v, dir->fd, name, -1);
+        squash(c, v, dir, name, -1);
         k = nfs_vol_stat_at(v, dir, name, &o);
         if (k < 0)
                 return nfs3_status_from_errno(k);
@@ -936,8 +951,9 @@ static uint32_t proc_commit(NfsCall *c, void *a, void *r) {
         if (st == NFS3_OK)
                 memcpy(res->COMMIT3res_u.resok.verf, c->g->write_verf, NFS3_WRITEVERFSIZE);
         res->status = st;
-        wcc(v, &before, &o,
-            st == NFS3_OK ? &res->COMMIT3res_u.resok.file_wcc : &res->COMMIT3res_u.resfail.file_wcc);
+        /* fsync() changes no attribute: after = the attributes read just before it. */
+        wcc_of(v, &before, &o, true,
+               st == NFS3_OK ? &res->COMMIT3res_u.resok.file_wcc : &res->COMMIT3res_u.resfail.file_wcc);
         nfs_obj_done(&o);
         return st;
 }
