@@ -127,9 +127,10 @@ static int parse_args(int argc, char **argv, Options *o) {
                         break;
                 case ARG_MAXVOLS:
                         r = safe_atou(optarg, &o->max_open_volumes);
-                        if (r < 0 || o->max_open_volumes == 0 || o->max_open_volumes > NFS_MAX_VOLUMES_OPEN) {
-                                log_error("--max-open-volumes: expected 1..%d, got \"%s\"", NFS_MAX_VOLUMES_OPEN,
-                                          optarg);
+                        if (r < 0 || o->max_open_volumes == 0 ||
+                            o->max_open_volumes > NFS_MAX_VOLUMES_OPEN) {
+                                log_error("--max-open-volumes: expected 1..%d, got \"%s\"",
+                                          NFS_MAX_VOLUMES_OPEN, optarg);
                                 return -EINVAL;
                         }
                         break;

@@ -227,7 +227,8 @@ static int raw_link_into(const char *file, char *name) {
                 return fail("link");
         }
         nfs_close(nfs, src);
-        printf("%s %s\n", r.status == 0 ? "OK" : "ERR", r.status == 18 ? "NFS3ERR_XDEV" : nfsstat_name(r.status));
+        printf("%s %s\n", r.status == 0 ? "OK" : "ERR",
+               r.status == 18 ? "NFS3ERR_XDEV" : nfsstat_name(r.status));
         return r.status == 0 ? 0 : 1;
 }
 
