@@ -10,6 +10,14 @@ tests_unit_test_util_SOURCES = tests/unit/test-util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LIBS)
 
+# log.c's journal entries: sd_journal_sendv_with_location() replaced by a recorder.
+check_PROGRAMS += tests/unit/test-log
+TESTS += tests/unit/test-log
+tests_unit_test_log_SOURCES = tests/unit/test-log.c
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDFLAGS = -Wl,--wrap=sd_journal_sendv_with_location
+tests_unit_test_log_LDADD = $(TEST_LIBS)
+
 # The store suite: SQLite and a real PostgreSQL (tests/integration/test-store.sh starts it).
 check_PROGRAMS += tests/unit/test-store
 tests_unit_test_store_SOURCES = tests/unit/test-store.c

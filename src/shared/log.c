@@ -135,21 +135,16 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
         if (use_journal) {
                 struct iovec iov[64];
-                char f_msg[4200], f_prio[32], f_file[512], f_line[32], f_func[256], f_ident[128],
-                        f_errno[32];
+                char f_msg[4200], f_prio[32], f_file[512], f_line[32], f_ident[128], f_errno[32];
                 size_t n = 0;
 
                 (void) snprintf(f_msg, sizeof f_msg, "MESSAGE=%s", msg);
                 (void) snprintf(f_prio, sizeof f_prio, "PRIORITY=%d", level);
                 (void) snprintf(f_file, sizeof f_file, "CODE_FILE=%s", file);
                 (void) snprintf(f_line, sizeof f_line, "CODE_LINE=%d", line);
-                (void) snprintf(f_func, sizeof f_func, "CODE_FUNC=%s", func);
                 (void) snprintf(f_ident, sizeof f_ident, "SYSLOG_IDENTIFIER=%s", log_ident);
                 iov[n++] = (struct iovec){ f_msg, strlen(f_msg) };
                 iov[n++] = (struct iovec){ f_prio, strlen(f_prio) };
-                iov[n++] = (struct iovec){ f_file, strlen(f_file) };
-                iov[n++] = (struct iovec){ f_line, strlen(f_line) };
-                iov[n++] = (struct iovec){ f_func, strlen(f_func) };
                 iov[n++] = (struct iovec){ f_ident, strlen(f_ident) };
                 if (error > 0) {
                         (void) snprintf(f_errno, sizeof f_errno, "ERRNO=%d", error);
@@ -157,7 +152,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 }
                 for (size_t i = 0; fields && fields[i] && n < ELEMENTSOF(iov); i++)
                         iov[n++] = (struct iovec){ (void *) fields[i], strlen(fields[i]) };
-                if (sd_journal_sendv(iov, (int) n) >= 0)
+                /* The caller's location, given once: plain sd_journal_sendv() is a macro that
+                 * adds CODE_FILE/CODE_LINE/CODE_FUNC of this very line on top of ours. */
+                if (sd_journal_sendv_with_location(f_file, f_line, func, iov, (int) n) >= 0)
                         goto done;
         }
 
