@@ -73,7 +73,18 @@ typedef struct Doctor {
         bool have_uid;
         bool as_root;
         char **skip; /* --skip names */
+        char *env_file; /* the unit's EnvironmentFile=, read when it exists */
+        bool env_file_read;
+        mode_t env_file_mode;
+        char *env_file_error; /* why it could not be read, NULL when fine or absent */
+        char *state_dir; /* the unit's StateDirectory=aegis, set as $STATE_DIRECTORY */
 } Doctor;
+
+static void doctor_done(Doctor *d) {
+        free(d->env_file);
+        free(d->env_file_error);
+        free(d->state_dir);
+}
 
 static void result_set(Result *r, Verdict v, const char *fix, const char *fmt, ...) _printf_(4, 5);
 static void result_set(Result *r, Verdict v, const char *fix, const char *fmt, ...) {
@@ -100,6 +111,124 @@ static void podman_default_socket(const Doctor *d, char *buf, size_t size) {
                 snprintf(buf, size, "/run/podman/podman.sock");
         else
                 snprintf(buf, size, "/run/user/%u/podman/podman.sock", (unsigned) getuid());
+}
+
+/* What systemd gives aegis.service and a login shell does not, so that the checks look
+ * where the daemon looks (units/aegis.service.in, units/user/aegis.service.in):
+ *  - EnvironmentFile=-/etc/aegis/env (system), EnvironmentFile=-%h/.config/aegis/env (user):
+ *    literally ~/.config, whatever $XDG_CONFIG_HOME says. Its variables (DATABASE_URL, …)
+ *    override the unit's Environment= and so the shell's here.
+ *  - StateDirectory=aegis: /var/lib/aegis for the system manager; for a user manager
+ *    $XDG_CONFIG_HOME/aegis before systemd 254 (Debian 12 has 252), $XDG_STATE_HOME/aegis
+ *    since (systemd.exec(5)). The default store and volumes live there. */
+#define SYSTEMD_USER_STATE_HOME_SINCE 254
+
+static char *home_dir(void) {
+        const char *h = getenv("HOME");
+        struct passwd *pw;
+
+        if (h && h[0] == '/')
+                return strdup(h);
+        pw = getpwuid(getuid());
+        return pw && pw->pw_dir ? strdup(pw->pw_dir) : NULL;
+}
+
+/* The manager's version (252 of "252.39-1~deb12u2"), from the manager itself when it answers,
+ * else the libsystemd this was built against. */
+static unsigned manager_version(const Doctor *d) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *v = NULL;
+        unsigned long n;
+        char *end;
+
+        if (open_manager_bus(d, &bus) >= 0 &&
+            sd_bus_get_property_string(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "Version", NULL, &v) >= 0) {
+                n = strtoul(v, &end, 10);
+                if (end != v && n > 0 && n < 100000)
+                        return (unsigned) n;
+        }
+        return SYSTEMD_BUILD_VERSION;
+}
+
+/* systemd's EnvironmentFile= syntax, the part people write: KEY=VALUE lines, '#' and ';'
+ * comments, blank lines, the value optionally in matching single or double quotes. */
+static int env_file_apply(const char *path, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        unsigned lineno = 0;
+        int r;
+
+        r = read_full_file(path, 64 * 1024, &text, &size);
+        if (r < 0) {
+                *ret_error = asprintf_safe("%s: %s", path, strerror(-r));
+                return r;
+        }
+        for (char *line = text, *next; line && *line; line = next) {
+                char *eq, *key, *value, *e;
+                size_t n;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                lineno++;
+                key = line + strspn(line, " \t");
+                if (*key == '\0' || *key == '#' || *key == ';')
+                        continue;
+                eq = strchr(key, '=');
+                if (!eq || eq == key) {
+                        *ret_error = asprintf_safe("%s:%u: expected KEY=VALUE", path, lineno);
+                        return -EINVAL;
+                }
+                for (e = eq; e > key && strchr(" \t", e[-1]); e--)
+                        ;
+                *e = '\0';
+                value = eq + 1 + strspn(eq + 1, " \t");
+                n = strlen(value);
+                while (n > 0 && strchr(" \t\r", value[n - 1]))
+                        value[--n] = '\0';
+                if (n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n - 1] == value[0]) {
+                        value[n - 1] = '\0';
+                        value++;
+                }
+                if (setenv(key, value, 1) < 0) {
+                        *ret_error = asprintf_safe("%s:%u: %s: %s", path, lineno, key, strerror(errno));
+                        return -errno;
+                }
+        }
+        return 0;
+}
+
+static int doctor_unit_environment(Doctor *d) {
+        _cleanup_free_ char *home = NULL;
+        struct stat st;
+
+        if (d->as_root)
+                d->env_file = strdup(SYSCONFDIR "/aegis/env");
+        else {
+                home = home_dir();
+                d->env_file = home ? path_join(home, ".config/aegis/env") : NULL;
+        }
+        if (d->env_file && stat(d->env_file, &st) == 0) {
+                d->env_file_mode = st.st_mode;
+                d->env_file_read = env_file_apply(d->env_file, &d->env_file_error) >= 0;
+        }
+
+        if (!isempty(getenv("STATE_DIRECTORY")))
+                return 0; /* run by systemd, or told */
+        if (d->as_root)
+                d->state_dir = strdup(LOCALSTATEDIR "/lib/aegis");
+        else if (home) {
+                bool state_home = manager_version(d) >= SYSTEMD_USER_STATE_HOME_SINCE;
+                const char *var = state_home ? "XDG_STATE_HOME" : "XDG_CONFIG_HOME", *v = getenv(var);
+                _cleanup_free_ char *base =
+                        v && v[0] == '/' ? strdup(v)
+                                         : path_join(home, state_home ? ".local/state" : ".config");
+                d->state_dir = base ? path_join(base, "aegis") : NULL;
+        }
+        if (d->state_dir && setenv("STATE_DIRECTORY", d->state_dir, 1) < 0)
+                return -errno;
+        return 0;
 }
 
 static void check_podman_unit(Doctor *d, Result *res) {
@@ -513,11 +642,35 @@ static void check_config(Doctor *d, Result *res) {
                            "%s", d->config_error.message);
                 return;
         }
-        if (d->config->path)
-                result_set(res, VERDICT_PASS, NULL, "%s is valid", d->config->path);
-        else
-                result_set(res, VERDICT_PASS, NULL,
-                           "no configuration file: built-in defaults and environment");
+        if (d->env_file_error) {
+                result_set(res, VERDICT_FAIL,
+                           "write one KEY=VALUE per line (systemd.exec(5), EnvironmentFile=)", "%s",
+                           d->env_file_error);
+                return;
+        }
+        {
+                char env[PATH_MAX + 64] = "no environment file", state[PATH_MAX + 64] = "";
+
+                if (d->env_file_read)
+                        (void) snprintf(env, sizeof env, "environment from %s", d->env_file);
+                else if (d->env_file)
+                        (void) snprintf(env, sizeof env, "no %s", d->env_file);
+                (void) snprintf(state, sizeof state, "state directory %s", d->config->state_dir);
+                if (d->env_file_read && (d->env_file_mode & 0077)) {
+                        char fix[PATH_MAX + 16];
+                        (void) snprintf(fix, sizeof fix, "chmod 600 %s", d->env_file);
+                        result_set(res, VERDICT_WARN, fix,
+                                   "%s holds secrets and is readable by others (mode %04o)", d->env_file,
+                                   (unsigned) (d->env_file_mode & 07777));
+                        return;
+                }
+                if (d->config->path)
+                        result_set(res, VERDICT_PASS, NULL, "%s is valid; %s; %s", d->config->path, env,
+                                   state);
+                else
+                        result_set(res, VERDICT_PASS, NULL,
+                                   "no configuration file: built-in defaults; %s; %s", env, state);
+        }
 }
 
 static void check_store(Doctor *d, Result *res) {
@@ -636,7 +789,7 @@ int doctor_main(int argc, char **argv) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_strv_free_ char **skip = NULL;
         _cleanup_(json_putp) json_object *list = NULL;
-        Doctor d = { .config_error = ERROR_INIT };
+        _cleanup_(doctor_done) Doctor d = { .config_error = ERROR_INIT };
         bool json = false;
         unsigned failed = 0, warned = 0;
         struct passwd *pw;
@@ -691,6 +844,8 @@ int doctor_main(int argc, char **argv) {
                 d.uid = pw->pw_uid;
                 d.have_uid = true;
         }
+        if (doctor_unit_environment(&d) < 0)
+                return EXIT_FAILED;
         if (config_load(d.config_path, &config, &d.config_error) >= 0)
                 d.config = config;
         d.skip = skip;

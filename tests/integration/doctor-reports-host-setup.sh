@@ -75,6 +75,43 @@ out="$(doctor_json --config "$SCRATCH/config.yaml")"
 assert_eq "a closed NFS port fails" fail "$(verdict nfs-port "$out")"
 assert_match "… and the fix enables aegis-nfs.socket" 'enable --now aegis-nfs.socket' "$(field nfs-port fix "$out")"
 
+# Where the unit's aegisd looks, not a login shell: the user unit's EnvironmentFile=
+# (%h/.config/aegis/env) and its StateDirectory=aegis, which a user manager before systemd 254
+# puts in ~/.config/aegis (systemd.exec(5)). As a user without a manager on the bus here, so
+# the version is the one built against.
+H="$SCRATCH/home"
+mkdir -p "$H/.config/aegis" && chmod 0711 "$SCRATCH"
+printf 'runtime:\n  container_socket_path: "%s"\n' "$PODMAN_SOCK" >"$SCRATCH/nodb.yaml"
+chmod 0644 "$SCRATCH/nodb.yaml"
+chown -R 65534:65534 "$H"
+as_nobody() {
+        setpriv --reuid=65534 --regid=65534 --clear-groups env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS \
+                -u XDG_CONFIG_HOME -u XDG_STATE_HOME -u STATE_DIRECTORY HOME="$H" "$@"
+}
+sdv="$(sed -n 's/^#define SYSTEMD_BUILD_VERSION //p' "$top_builddir/build-config.h")"
+if [ "${sdv:-0}" -lt 254 ]; then STATE="$H/.config/aegis"; else STATE="$H/.local/state/aegis"; fi
+out="$(as_nobody "$AEGIS_CLI" doctor --output json --config "$SCRATCH/nodb.yaml")"
+assert_eq "no environment file: config passes" pass "$(verdict config "$out")"
+assert_match "… saying it looked for ~/.config/aegis/env" "no $H/.config/aegis/env" "$(field config detail "$out")"
+assert_match "… and where the user unit's StateDirectory= is (systemd $sdv)" "state directory $STATE\$" \
+        "$(field config detail "$out")"
+assert_match "the store checked is the one there" "$STATE/aegis.db" "$(field store detail "$out")"
+as_nobody sh -c 'umask 077; printf "%s\n" "# secrets" "" "DATABASE_URL=\"sqlite://$1/env.db\"" >"$HOME/.config/aegis/env"' _ "$H"
+out="$(as_nobody "$AEGIS_CLI" doctor --output json --config "$SCRATCH/nodb.yaml")"
+assert_eq "~/.config/aegis/env (mode 0600): config passes" pass "$(verdict config "$out")"
+assert_match "… read" "environment from $H/.config/aegis/env" "$(field config detail "$out")"
+assert_match "… and its DATABASE_URL is the store checked, as the unit's aegisd would use" "$H/env.db" \
+        "$(field store detail "$out")"
+chmod 0644 "$H/.config/aegis/env"
+out="$(as_nobody "$AEGIS_CLI" doctor --output json --config "$SCRATCH/nodb.yaml")"
+assert_eq "an environment file others may read: config warns" warn "$(verdict config "$out")"
+assert_eq "… and the fix is chmod 600" "chmod 600 $H/.config/aegis/env" "$(field config fix "$out")"
+printf 'DATABASE_URL=sqlite:///x.db\nnot a variable\n' >"$H/.config/aegis/env"
+out="$(as_nobody "$AEGIS_CLI" doctor --output json --config "$SCRATCH/nodb.yaml")"
+assert_eq "a malformed environment file fails config" fail "$(verdict config "$out")"
+assert_eq "… naming file and line" "$H/.config/aegis/env:2: expected KEY=VALUE" "$(field config detail "$out")"
+rm -f "$H/.config/aegis/env"
+
 # Permission denied on the Podman socket, as another user.
 chmod 0711 "$SCRATCH" "$PODMAN_DIR"
 chmod 0600 "$PODMAN_SOCK"
