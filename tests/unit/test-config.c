@@ -247,7 +247,51 @@ START_TEST(test_config_yaml_syntax_error_has_position) {
         const char *yaml = "api:\n  listen: [\n";
 
         ck_assert_int_lt(config_load_string("config.yaml", yaml, strlen(yaml), &c, &e), 0);
-        ck_assert_msg(startswith(e.message, "config.yaml:3:1: "), "got: %s", e.message);
+        /* libyaml's words; the context line is its mark too. */
+        ck_assert_str_eq(e.message, "config.yaml:3:1: invalid YAML: did not find expected node content "
+                                    "while parsing a flow node that started at line 3");
+}
+END_TEST
+
+START_TEST(test_config_long_bad_value_is_cut_at_64_bytes) {
+        load_fails("runtime:\n  network: \"a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 "
+                   "6 7 8 9\"\n",
+                   "config.yaml:2:3: runtime.network: expected a string, got "
+                   "\"a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 \xe2\x80\xa6\"");
+        load_fails("runtime:\n  network: \"\"\n",
+                   "config.yaml:2:3: runtime.network: expected a string, got \"\"");
+}
+END_TEST
+
+START_TEST(test_config_bad_state_directory_is_an_invalid_default) {
+        ck_assert_int_eq(setenv("STATE_DIRECTORY", "relative/state", 1), 0);
+        load_fails(
+                "",
+                "storage.root: invalid default: expected an absolute path, got \"relative/state/storage\"");
+}
+END_TEST
+
+START_TEST(test_config_file_too_large_or_unreadable) {
+        _cleanup_free_ char *big = path_join(scratch, "big.yaml"), *expected = NULL;
+        Config *c = NULL;
+        Error e = ERROR_INIT;
+        FILE *f = fopen(big, "we");
+
+        ck_assert_ptr_nonnull(f);
+        for (int i = 0; i < 70000; i++) /* 16 bytes a line: 1.1 MB of comments */
+                ck_assert_int_ge(fputs("# padding line\n", f), 0);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_lt(config_load(big, &c, &e), 0);
+        expected = asprintf_safe("%s: configuration file larger than 1048576 bytes", big);
+        ck_assert_str_eq(e.message, expected);
+        ck_assert_ptr_null(c);
+
+        /* A directory passes the existence test of discovery, then cannot be read. */
+        e = (Error) ERROR_INIT;
+        ck_assert_int_lt(config_load(scratch, &c, &e), 0);
+        free(expected);
+        expected = asprintf_safe("%s: cannot read the configuration file (Is a directory)", scratch);
+        ck_assert_str_eq(e.message, expected);
 }
 END_TEST
 
@@ -458,6 +502,9 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_config_unknown_keys_suggest);
         tcase_add_test(tc, test_config_bad_structure);
         tcase_add_test(tc, test_config_yaml_syntax_error_has_position);
+        tcase_add_test(tc, test_config_long_bad_value_is_cut_at_64_bytes);
+        tcase_add_test(tc, test_config_bad_state_directory_is_an_invalid_default);
+        tcase_add_test(tc, test_config_file_too_large_or_unreadable);
         tcase_add_test(tc, test_config_database_url_env_overrides_file);
         tcase_add_test(tc, test_config_bad_database_url_env);
         tcase_add_test(tc, test_config_log_level_env);
