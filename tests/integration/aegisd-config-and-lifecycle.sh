@@ -3,7 +3,8 @@
 # exits 78 with "FILE:LINE:COL: KEY: …" and binds nothing; every key is documented in
 # aegis-config.yaml(5); the real daemon answers JSON 404/405; it exits on its own after
 # api.idle_exit_secs without requests (STOPPING=1, status 0) but not while a connection is
-# open; WATCHDOG=1 pings under WatchdogSec=; SIGTERM ends it within a second.
+# open; WATCHDOG=1 pings under WatchdogSec=; STATUS= lines say what it does; SIGTERM and
+# SIGINT end it within a second with STOPPING=1.
 . "${AEGIS_TEST_LIB:-$(dirname "$0")/../lib}/notify.sh"
 require_cmd curl jq
 make_scratch
@@ -82,6 +83,11 @@ assert_eq "405 body is JSON with an error" true "$(jq '.error | length > 0' "$SC
 body="$(curl -s "http://127.0.0.1:$PORT/health")"
 assert_eq "/health: status, uptime and version" true \
         "$(jq '.status == "healthy" and (.uptime_seconds | type == "number") and (.version | length > 0)' <<<"$body")"
+body="$(curl -s "http://127.0.0.1:$PORT/health/live")"
+assert_eq "/health/live: the same shape, nothing else" '["status","uptime_seconds","version"] healthy' \
+        "$(jq -c 'keys' <<<"$body") $(jq -r .status <<<"$body")"
+check "STATUS= says it serves and where Podman is" \
+        grep -qx "STATUS=Serving the API; Podman at $SCRATCH/no-podman.sock" "$NOTIFY_LOG"
 
 # An open connection keeps it alive past idle_exit_secs.
 exec 7<>"/dev/tcp/127.0.0.1/$PORT"
@@ -95,6 +101,7 @@ wait "$PID"; rc=$?
 assert_eq "idle exit: status 0" 0 "$rc"
 check "idle exit: within idle_exit_secs + 2 s of the last connection" test $(($(date +%s) - t0)) -le 4
 check "idle exit: STOPPING=1" notify_wait_for STOPPING=1
+check "idle exit: STATUS= says why" grep -qx "STATUS=Idle for 2 s, exiting until the next connection" "$NOTIFY_LOG"
 check "idle exit: logged" grep -q 'No requests for 2 s, exiting' "$SCRATCH/aegisd.log"
 
 # SIGTERM, by hand (no sockets from systemd).
@@ -111,4 +118,18 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 assert_eq "SIGTERM: status 0" 0 "$rc"
 check "SIGTERM: exited within 1 s (took $ms ms)" test "$ms" -lt 1000
 check "SIGTERM: STOPPING=1" notify_wait_for STOPPING=1
+check "SIGTERM: STATUS= says it shuts down" grep -q "^STATUS=Shutting down" "$NOTIFY_LOG"
+
+# SIGINT (Ctrl-C in a terminal) the same way.
+: >"$NOTIFY_LOG"
+"$AEGISD" --config "$SCRATCH/good.yaml" 2>>"$SCRATCH/aegisd.log" &
+PID=$!
+check "READY=1 again" notify_wait_for READY=1 10
+t0=$(date +%s%N)
+kill -INT "$PID"
+wait "$PID"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "SIGINT: status 0" 0 "$rc"
+check "SIGINT: exited within 1 s (took $ms ms)" test "$ms" -lt 1000
+check "SIGINT: STOPPING=1" notify_wait_for STOPPING=1
 finish
