@@ -13,21 +13,14 @@
 #define EVENT_LINE_MAX (256U * 1024U)
 
 int podman_event_parse(const char *line, size_t size, PodmanEvent *ret, json_object **ret_json) {
-        json_tokener *tok = json_tokener_new_ex(16);
         json_object *o, *attrs;
         const char *code;
         int64_t t;
+        int r;
 
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, line, (int) MIN(size, (size_t) INT32_MAX));
-        if (json_tokener_get_error(tok) != json_tokener_success ||
-            !json_object_is_type(o, json_type_object)) {
-                json_tokener_free(tok);
-                json_object_put(o);
-                return -EBADMSG;
-        }
-        json_tokener_free(tok);
+        r = json_parse_object(line, size, 16, &o);
+        if (r < 0)
+                return r;
         attrs = json_get_path(o, "Actor", "Attributes", NULL);
         *ret = (PodmanEvent){
                 .type = json_get_string(o, "Type") ?: json_get_string(o, "type"),

@@ -112,6 +112,9 @@ bool json_get_bool(json_object *o, const char *key);
 json_object *json_get(json_object *o, const char *key);
 /* o[k1][k2]... (NULL-terminated key list). */
 json_object *json_get_path(json_object *o, ...);
+/* Parses size bytes of json, nested at most depth deep, as one JSON object: -ENOMEM, or
+ * -EBADMSG when it is not JSON or not an object. */
+int json_parse_object(const char *json, size_t size, int depth, json_object **ret);
 
 /* The URL-encoded filters={"label":[…]} value (NULL filters = aegis.managed=true). */
 char *podman_label_filters_query(char *const *label_filters);

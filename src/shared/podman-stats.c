@@ -18,22 +18,14 @@ static uint64_t u64_at(json_object *o, const char *key) {
 }
 
 int podman_stats_parse(const char *json, size_t size, PodmanStats *ret) {
-        json_tokener *tok = json_tokener_new_ex(32);
         json_object *o, *mem, *memstats;
         PodmanStats s = { 0 };
         uint64_t usage, cache;
+        int r;
 
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, json, (int) MIN(size, (size_t) INT32_MAX));
-        if (json_tokener_get_error(tok) != json_tokener_success ||
-            !json_object_is_type(o, json_type_object)) {
-                json_tokener_free(tok);
-                json_object_put(o);
-                return -EBADMSG;
-        }
-        json_tokener_free(tok);
-
+        r = json_parse_object(json, size, 32, &o);
+        if (r < 0)
+                return r;
         s.cpu_usage_nsec = u64_at(json_get_path(o, "cpu_stats", "cpu_usage", NULL), "total_usage");
         s.cpu_known = s.cpu_usage_nsec > 0;
 

@@ -72,21 +72,14 @@ static void parse_semver(const char *s, unsigned *major, unsigned *minor, unsign
 }
 
 int podman_version_parse(const char *json, size_t size, PodmanVersion *ret) {
-        json_tokener *tok = json_tokener_new_ex(16);
         json_object *o, *components;
         PodmanVersion v = { 0 };
         const char *s;
+        int r;
 
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, json, (int) MIN(size, (size_t) INT32_MAX));
-        if (json_tokener_get_error(tok) != json_tokener_success ||
-            !json_object_is_type(o, json_type_object)) {
-                json_tokener_free(tok);
-                json_object_put(o);
-                return -EBADMSG;
-        }
-        json_tokener_free(tok);
+        r = json_parse_object(json, size, 16, &o);
+        if (r < 0)
+                return r;
         s = json_get_string(o, "Version");
         if (!s) {
                 json_object_put(o);

@@ -735,6 +735,24 @@ json_object *json_get_path(json_object *o, ...) {
         return o;
 }
 
+int json_parse_object(const char *json, size_t size, int depth, json_object **ret) {
+        json_tokener *tok = json_tokener_new_ex(depth);
+        json_object *o;
+
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, json, (int) MIN(size, (size_t) INT32_MAX));
+        if (json_tokener_get_error(tok) != json_tokener_success ||
+            !json_object_is_type(o, json_type_object)) {
+                json_tokener_free(tok);
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        json_tokener_free(tok);
+        *ret = o;
+        return 0;
+}
+
 const char *json_get_string(json_object *o, const char *key) {
         json_object *v = json_get(o, key);
 
