@@ -846,6 +846,14 @@ static uint32_t proc_link(NfsCall *c, void *a, void *r) {
         return st;
 }
 
+/* How FSSTAT, FSINFO and PATHCONF end, failed or not: the object's post-op attributes in the
+ * result's arm for st, the object released, st returned. */
+static uint32_t obj_attr_reply(NfsVol *v, NfsObj *o, post_op_attr *attr, nfsstat3 st) {
+        nfs3_post_attr(v, o, attr);
+        nfs_obj_done(o);
+        return st;
+}
+
 static uint32_t proc_fsstat(NfsCall *c, void *a, void *r) {
         FSSTAT3args *args = a;
         FSSTAT3res *res = r;
@@ -857,11 +865,8 @@ static uint32_t proc_fsstat(NfsCall *c, void *a, void *r) {
         res->status = nfs3_get(c, &args->fsroot, NFS_OPEN_READ, &v, &o);
         if (res->status == NFS3_OK && fstatvfs(o.fd, &sv) < 0)
                 res->status = nfs3_status_from_errno(-errno);
-        if (res->status != NFS3_OK) {
-                nfs3_post_attr(v, &o, &res->FSSTAT3res_u.resfail.obj_attributes);
-                nfs_obj_done(&o);
-                return res->status;
-        }
+        if (res->status != NFS3_OK)
+                return obj_attr_reply(v, &o, &res->FSSTAT3res_u.resfail.obj_attributes, res->status);
         ok->tbytes = (size3) sv.f_blocks * sv.f_frsize;
         ok->fbytes = (size3) sv.f_bfree * sv.f_frsize;
         ok->abytes = (size3) sv.f_bavail * sv.f_frsize;
@@ -878,9 +883,7 @@ static uint32_t proc_fsstat(NfsCall *c, void *a, void *r) {
         ok->ffiles = sv.f_ffree;
         ok->afiles = sv.f_favail;
         ok->invarsec = 0;
-        nfs3_post_attr(v, &o, &ok->obj_attributes);
-        nfs_obj_done(&o);
-        return NFS3_OK;
+        return obj_attr_reply(v, &o, &ok->obj_attributes, NFS3_OK);
 }
 
 static uint32_t proc_fsinfo(NfsCall *c, void *a, void *r) {
@@ -891,10 +894,8 @@ static uint32_t proc_fsinfo(NfsCall *c, void *a, void *r) {
         FSINFO3resok *ok = &res->FSINFO3res_u.resok;
 
         res->status = nfs3_get(c, &args->fsroot, NFS_OPEN_READ, &v, &o);
-        if (res->status != NFS3_OK) {
-                nfs3_post_attr(v, &o, &res->FSINFO3res_u.resfail.obj_attributes);
-                return res->status;
-        }
+        if (res->status != NFS3_OK)
+                return obj_attr_reply(v, &o, &res->FSINFO3res_u.resfail.obj_attributes, res->status);
         ok->rtmax = ok->rtpref = NFS_MAX_IO;
         ok->wtmax = ok->wtpref = NFS_MAX_IO;
         ok->rtmult = ok->wtmult = 4096;
@@ -902,9 +903,7 @@ static uint32_t proc_fsinfo(NfsCall *c, void *a, void *r) {
         ok->maxfilesize = v->info.size_limit > 0 ? v->info.size_limit : (size3) INT64_MAX;
         ok->time_delta = (nfstime3){ 0, 1 };
         ok->properties = FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME;
-        nfs3_post_attr(v, &o, &ok->obj_attributes);
-        nfs_obj_done(&o);
-        return NFS3_OK;
+        return obj_attr_reply(v, &o, &ok->obj_attributes, NFS3_OK);
 }
 
 static uint32_t proc_pathconf(NfsCall *c, void *a, void *r) {
@@ -915,19 +914,15 @@ static uint32_t proc_pathconf(NfsCall *c, void *a, void *r) {
         PATHCONF3resok *ok = &res->PATHCONF3res_u.resok;
 
         res->status = nfs3_get(c, &args->object, NFS_OPEN_READ, &v, &o);
-        if (res->status != NFS3_OK) {
-                nfs3_post_attr(v, &o, &res->PATHCONF3res_u.resfail.obj_attributes);
-                return res->status;
-        }
+        if (res->status != NFS3_OK)
+                return obj_attr_reply(v, &o, &res->PATHCONF3res_u.resfail.obj_attributes, res->status);
         ok->linkmax = 65000;
         ok->name_max = 255;
         ok->no_trunc = true;
         ok->chown_restricted = true;
         ok->case_insensitive = false;
         ok->case_preserving = true;
-        nfs3_post_attr(v, &o, &ok->obj_attributes);
-        nfs_obj_done(&o);
-        return NFS3_OK;
+        return obj_attr_reply(v, &o, &ok->obj_attributes, NFS3_OK);
 }
 
 static uint32_t proc_commit(NfsCall *c, void *a, void *r) {
