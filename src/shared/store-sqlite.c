@@ -7,7 +7,11 @@
  * 18 commits per execution — for no gain in that case. Foreign keys on (deleting an
  * execution cascades), a busy timeout so several processes (aegisd, aegis-reaper, aegis-nfsd)
  * can share the file. Write transactions start with BEGIN IMMEDIATE so they take the write
- * lock up front and wait for it, instead of failing on upgrade. The file is created 0600. */
+ * lock up front and wait for it, instead of failing on upgrade. The file is created 0600.
+ *
+ * Prepared statements are kept per connection, by SQL text (the store's statements are a small
+ * fixed set plus a few filter combinations), and reset after each use: preparing costs more
+ * than running a primary-key look-up (GET /v1/executions/{id} runs several per request). */
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -17,9 +21,61 @@
 #include "store-schema.h"
 
 #define SQLITE_BUSY_TIMEOUT_MS 10000
+#define STMT_CACHE_SIZE 64
+
+typedef struct CachedStmt {
+        char *sql;
+        sqlite3_stmt *st;
+} CachedStmt;
+
+typedef struct SqliteConn {
+        sqlite3 *db;
+        CachedStmt cache[STMT_CACHE_SIZE];
+        unsigned n_cached, next_evict;
+} SqliteConn;
 
 static sqlite3 *db_of(Store *s) {
-        return s->conn;
+        return s->conn ? ((SqliteConn *) s->conn)->db : NULL;
+}
+
+/* A prepared statement for sql, from the cache or prepared now and cached (evicting round-robin
+ * when full). The caller resets it after use (stmt_release). */
+static int stmt_get(Store *s, const char *sql, sqlite3_stmt **ret) {
+        SqliteConn *c = s->conn;
+        CachedStmt *slot;
+        sqlite3_stmt *st = NULL;
+        char *copy;
+        int rc;
+
+        for (unsigned i = 0; i < c->n_cached; i++)
+                if (streq(c->cache[i].sql, sql)) {
+                        *ret = c->cache[i].st;
+                        return SQLITE_OK;
+                }
+        rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return rc;
+        copy = strdup(sql);
+        if (!copy) {
+                sqlite3_finalize(st);
+                return SQLITE_NOMEM;
+        }
+        if (c->n_cached < STMT_CACHE_SIZE)
+                slot = &c->cache[c->n_cached++];
+        else {
+                slot = &c->cache[c->next_evict];
+                c->next_evict = (c->next_evict + 1) % STMT_CACHE_SIZE;
+                sqlite3_finalize(slot->st);
+                free(slot->sql);
+        }
+        *slot = (CachedStmt){ .sql = copy, .st = st };
+        *ret = st;
+        return SQLITE_OK;
+}
+
+static void stmt_release(sqlite3_stmt *st) {
+        (void) sqlite3_reset(st);
+        (void) sqlite3_clear_bindings(st);
 }
 
 static int sqlite_errno(int rc) {
@@ -88,7 +144,12 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
                 sqlite3_close(db);
                 return r;
         }
-        s->conn = db;
+        s->conn = calloc(1, sizeof(SqliteConn));
+        if (!s->conn) {
+                sqlite3_close(db);
+                return error_set(e, -ENOMEM, "out of memory");
+        }
+        ((SqliteConn *) s->conn)->db = db;
         sqlite3_extended_result_codes(db, 1);
         sqlite3_busy_timeout(db, SQLITE_BUSY_TIMEOUT_MS);
 
@@ -107,8 +168,16 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
 }
 
 static void sqlite_disconnect(Store *s) {
-        if (s->conn)
-                sqlite3_close_v2(db_of(s));
+        SqliteConn *c = s->conn;
+
+        if (!c)
+                return;
+        for (unsigned i = 0; i < c->n_cached; i++) {
+                sqlite3_finalize(c->cache[i].st);
+                free(c->cache[i].sql);
+        }
+        sqlite3_close_v2(c->db);
+        free(c);
         s->conn = NULL;
 }
 
@@ -141,14 +210,12 @@ static int sqlite_exec(Store *s, const char *sql, const StoreParam *params, size
         size_t cap = 0;
         int rc, r;
 
-        rc = sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL);
+        rc = stmt_get(s, sql, &st);
         if (rc != SQLITE_OK)
                 return fail(s, rc);
-        if ((size_t) sqlite3_bind_parameter_count(st) != n_params) {
-                sqlite3_finalize(st);
+        if ((size_t) sqlite3_bind_parameter_count(st) != n_params)
                 return store_set_error(s, -EINVAL, "sqlite: %zu parameters for a statement with %d",
                                        n_params, sqlite3_bind_parameter_count(st));
-        }
         r = bind_params(s, st, params, n_params);
         if (r < 0)
                 goto finish;
@@ -208,7 +275,7 @@ static int sqlite_exec(Store *s, const char *sql, const StoreParam *params, size
                 rows = (StoreRows){};
         }
 finish:
-        sqlite3_finalize(st);
+        stmt_release(st);
         store_rows_done(&rows);
         return r;
 }
