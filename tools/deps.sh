@@ -4,10 +4,11 @@
 set -euo pipefail
 BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
   libsystemd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libpq-dev libsqlite3-dev
-  libtirpc-dev libseccomp-dev libmicrohttpd-dev check clang clang-format libclang-rt-14-dev"
+  libtirpc-dev libseccomp-dev libmicrohttpd-dev check clang clang-format libclang-rt-14-dev
+  valgrind"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
-  debootstrap valgrind iproute2 procps psmisc"
+  debootstrap iproute2 procps psmisc"
 BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time prometheus"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0

@@ -1,8 +1,10 @@
 #!/bin/bash
 # tools/test.sh — the whole test suite from a fresh checkout: installs what is missing
 # (tools/deps.sh, as root), builds with warnings as errors, runs `make check`, then the
-# suite again under ASan+UBSan. Prints "N passed, N failed" last; any failure or skip
-# (in CI) is a non-zero exit.
+# suite again under ASan+UBSan, then the daemons' integration tests under valgrind
+# (`make check-valgrind` in the normal build; AEGIS_NO_VALGRIND=1 leaves it out). Prints
+# "N passed, N failed" last, the three stages added up; any failure or skip (in CI) is a
+# non-zero exit.
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
@@ -12,19 +14,23 @@ jobs="$(nproc)"
 
 [ -x configure ] || ./autogen.sh >/dev/null
 
-summary() { # summary DIR → "pass fail skip"
-        local log="$1/test-suite.log"
+summary() { # summary DIR [LOG] → "pass fail skip"
+        local log="$1/${2:-test-suite.log}"
         [ -f "$log" ] || { echo "0 1 0"; return; }
         awk '/^# PASS:/{p=$3} /^# FAIL:/{f=$3} /^# XPASS:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s=$3} END{print p+0, f+0, s+0}' "$log"
+}
+
+print_failures() { # print_failures LOGFILE
+        if [ -f "$1" ]; then
+                grep -E '^(FAIL|ERROR|SKIP|XPASS):' "$1" | sed 's/^/  /' || true
+        fi
 }
 
 run_suite() { # run_suite BUILDDIR CHECK-TARGET [configure args...]
         local dir="$1" target="$2"; shift 2
         mkdir -p "$dir"
         (cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" && make -s -j"$jobs" "$target") || true
-        if [ -f "$dir/test-suite.log" ]; then
-                grep -E '^(FAIL|ERROR|SKIP|XPASS):' "$dir/test-suite.log" | sed 's/^/  /' || true
-        fi
+        print_failures "$dir/test-suite.log"
 }
 
 run_suite "$top/build" check
@@ -34,6 +40,16 @@ if [ "${AEGIS_NO_SANITIZERS:-}" != 1 ]; then
         run_suite "$top/build-asan" check-sanitizers --enable-sanitizers
         read -r p2 f2 s2 < <(summary "$top/build-asan")
         pass=$((pass + p2)); fail=$((fail + f2)); skip=$((skip + s2))
+fi
+
+# Valgrind: in the normal build configured above (tests/tests.mk lists the tests); its
+# summary is build/test-suite-valgrind.log, so make check's test-suite.log is kept.
+if [ "${AEGIS_NO_VALGRIND:-}" != 1 ]; then
+        rm -f "$top/build/test-suite-valgrind.log"
+        (cd "$top/build" && make -s -j"$jobs" check-valgrind) || true
+        print_failures "$top/build/test-suite-valgrind.log"
+        read -r p3 f3 s3 < <(summary "$top/build" test-suite-valgrind.log)
+        pass=$((pass + p3)); fail=$((fail + f3)); skip=$((skip + s3))
 fi
 
 if [ "${CI:-}" = true ] && [ "$skip" -gt 0 ]; then

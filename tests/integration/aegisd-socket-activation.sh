@@ -40,7 +40,7 @@ systemd-socket-activate -l "127.0.0.1:$API" -l "127.0.0.1:$METRICS" --fdname=api
 PID=$!
 on_exit "kill $PID 2>/dev/null"
 wait_for 5 bash -c "ss -ltn | grep -q ':$API '" || fail "systemd-socket-activate did not listen"
-body="$(curl -s --max-time 10 "http://127.0.0.1:$API/health")"
+body="$(curl -s --max-time "$(scaled 10)" "http://127.0.0.1:$API/health")"
 assert_match "first connection answered by the activated daemon" '"status":"healthy"' "$body"
 check "READY=1 sent" notify_wait_for READY=1
 check "a STATUS= line sent" grep -q '^STATUS=' "$NOTIFY_LOG"
@@ -48,8 +48,8 @@ check "metrics served on the passed metrics socket" \
         bash -c "curl -s --max-time 5 http://127.0.0.1:$METRICS/metrics | grep -q '^aegis_build_info{version=\"'"
 check "api.listen not bound when socket-activated" bash -c "! ss -ltn | grep -q ':$OWN '"
 check "log says socket-activated" grep -q 'the socket from systemd' "$SCRATCH/aegisd.log"
-ms="$(stop_within "$PID" 1)"
-check "SIGTERM: exited within 1 s (took ${ms} ms)" test "$ms" -lt 1000
+ms="$(stop_within "$PID" "$(scaled 1)")"
+check "SIGTERM: exited within 1 s (took ${ms} ms)" test "$ms" -lt "$(scaled 1000)"
 wait "$PID"; rc=$?
 assert_eq "SIGTERM: exit status 0" 0 "$rc"
 check "STOPPING=1 sent" notify_wait_for STOPPING=1
@@ -98,14 +98,14 @@ for instance in 1 2; do
                 bash -c "curl -sf --max-time 5 http://127.0.0.1:$API2/health/live | grep -q healthy"
         check "instance $instance: metrics on the held socket" \
                 bash -c "curl -sf --max-time 5 http://127.0.0.1:$METRICS2/metrics | grep -q '^process_open_fds '"
-        ms="$(stop_within "$pid" 1)"
-        check "instance $instance: SIGTERM exit within 1 s (took ${ms} ms)" test "$ms" -lt 1000
+        ms="$(stop_within "$pid" "$(scaled 1)")"
+        check "instance $instance: SIGTERM exit within 1 s (took ${ms} ms)" test "$ms" -lt "$(scaled 1000)"
         check "instance $instance: STOPPING=1" notify_wait_for STOPPING=1
         : >"$NOTIFY_LOG"
 done
 # Between instances nobody serves, yet connections queue on the held socket: the next
 # instance answers them.
-curl -s --max-time 10 "http://127.0.0.1:$API2/health" >"$SCRATCH/queued" &
+curl -s --max-time "$(scaled 10)" "http://127.0.0.1:$API2/health" >"$SCRATCH/queued" &
 CURL=$!
 sleep 0.3
 echo spawn >&"${HOLDER[1]}"

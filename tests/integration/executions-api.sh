@@ -85,7 +85,7 @@ r="$(api POST /v1/executions -d '{"agent_id": "api-ok"}' -w '\n%{http_code}')"
 assert_eq "agent_id by name works too" 202 "$(tail -1 <<<"$r")"
 wait_status "$(head -1 <<<"$r" | jq -r .execution_id)" completed 30 # its container is gone once it completes
 assert_eq "unknown agent_id: 404" 404 "$(api_status POST /v1/executions -d '{"agent_id": "nope"}')"
-stream="$(curl -s -N --max-time 5 "$AEGIS_URL/v1/executions/$id4/stream")"
+stream="$(curl -s -N --max-time "$(scaled 5)" "$AEGIS_URL/v1/executions/$id4/stream")"
 assert_match "/stream is the event stream" 'event: execution_finished' "$stream"
 check "health/live is {status}" bash -c "curl -s $AEGIS_URL/health/live | jq -e .status"
 assert_no_managed_containers

@@ -25,7 +25,7 @@ assert_match "iteration container id recorded" '^[0-9a-f]{12,}$' "$(jq -r '.iter
 assert_match "output in the API" '^iteration=1' "$(jq -r .output <<<"$ex")"
 check "timestamps set" jq -e '.created_at and .started_at and .finished_at' <<<"$ex"
 
-events="$(curl -s -N --max-time 10 "$AEGIS_URL/v1/executions/$id/events")"
+events="$(curl -s -N --max-time "$(scaled 10)" "$AEGIS_URL/v1/executions/$id/events")"
 for t in execution_created execution_started iteration_started container_created container_started iteration_finished execution_finished; do
         assert_match "event $t in the stream" "event: $t" "$events"
 done

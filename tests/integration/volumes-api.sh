@@ -7,7 +7,6 @@
 . "${AEGIS_TEST_LIB:-$(dirname "$0")/../lib}/common.sh"
 require_cmd curl jq sqlite3
 make_scratch
-AEGISD="$top_builddir/aegisd"
 PORT="$(free_port)"
 U="http://127.0.0.1:$PORT"
 ROOT="$SCRATCH/volumes"

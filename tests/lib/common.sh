@@ -18,6 +18,12 @@ on_exit() { TEST_CLEANUPS=("$*" "${TEST_CLEANUPS[@]}"); }
 _run_cleanups() {
         local rc=$? c
         for c in "${TEST_CLEANUPS[@]}"; do eval "$c" || true; done
+        # Under valgrind (tests/lib/valgrind.sh), after everything started was stopped: an
+        # error or leak in any program the test ran fails the test.
+        if [ -n "${VALGRIND_DIR:-}" ] && ! valgrind_check; then
+                [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] && rc=1
+                printf 'FAIL: %s: valgrind reported errors (above)\n' "$TEST_NAME" >&2
+        fi
         exit $rc
 }
 trap _run_cleanups EXIT
@@ -60,9 +66,23 @@ make_scratch() {
 # A free TCP port on 127.0.0.1 (the kernel picks it; tiny race accepted in tests).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# wait_for SECONDS command... : retry every 0.1 s until the command succeeds.
+# running PID: the process exists and has not exited (kill -0 also succeeds on a zombie, a
+# child of the test that exited and was not waited for yet).
+running() { local st; st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" && [ -n "$st" ] && [ "$st" != Z ]; }
+
+# Time bounds scale by AEGIS_TIME_FACTOR (an integer, default 1; 5 under valgrind, see
+# tests/lib/valgrind.sh), so a bound that holds for the normal build is not raised for
+# everyone. scaled N → N × the factor, for a test's own bounds ("exits within 1000 ms").
+if [ -z "${AEGIS_TIME_FACTOR:-}" ]; then
+        AEGIS_TIME_FACTOR=1
+        [ "${AEGIS_VALGRIND:-}" = 1 ] && AEGIS_TIME_FACTOR=5
+fi
+scaled() { echo $(($1 * AEGIS_TIME_FACTOR)); }
+
+# wait_for SECONDS command... : retry every 0.1 s until the command succeeds, for at most
+# SECONDS × AEGIS_TIME_FACTOR.
 wait_for() {
-        local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+        local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 * AEGIS_TIME_FACTOR )); shift
         until "$@" >/dev/null 2>&1; do
                 [ $(( $(date +%s%N) / 1000000 )) -lt $deadline ] || return 1
                 sleep 0.1
@@ -74,3 +94,7 @@ AEGISD="$top_builddir/aegisd"
 AEGIS_NFSD="$top_builddir/aegis-nfsd"
 AEGIS_REAPER="$top_builddir/aegis-reaper"
 AEGIS_CLI="$top_builddir/aegis"
+
+# With AEGIS_VALGRIND=1 the four above become valgrind wrappers (tests/lib/valgrind.sh).
+# shellcheck source=valgrind.sh
+. "$AEGIS_TEST_LIB/valgrind.sh"

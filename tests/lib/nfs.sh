@@ -3,7 +3,8 @@
 # nfsd_start [EXTRA ARGS]: starts $AEGIS_NFSD on a free port with its own storage root
 # ($NFS_ROOT), state dir ($NFS_STATE), registry file ($NFS_EXPORTS) and metrics port; sets
 # NFS_PORT, NFS_PID, NFS_METRICS_PORT. nfsd_stop stops it (SIGTERM, a clean shutdown);
-# nfsd_kill kills it (SIGKILL, a crash). Both are idempotent; the gateway is stopped at exit.
+# nfsd_kill kills it (SIGKILL, a crash). Both are idempotent; the gateway is killed at exit
+# (stopped with SIGTERM under valgrind, so that its exit-time leak check runs).
 # nfsd_start_config CONFIG STATE_DIR: starts $AEGIS_NFSD from a configuration file (its
 # storage.root, storage.nfs_listen_addr with port $NFS_PORT, database.url: the store is the
 # registry) with STATE_DIRECTORY=STATE_DIR; sets NFS_PID, NFS_METRICS_PORT.
@@ -48,7 +49,7 @@ nfsd_start() {
         "$AEGIS_NFSD" --listen "$NFS_HOST:$NFS_PORT" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
                 --storage-root "$NFS_ROOT" --state-dir "$NFS_STATE" --exports "$NFS_EXPORTS" "$@" >>"$SCRATCH/nfsd.log" 2>&1 &
         NFS_PID=$!
-        on_exit "nfsd_kill"
+        on_exit "nfsd_exit_cleanup"
         wait_for 10 python3 -c "import socket; socket.create_connection(('$NFS_HOST', $NFS_PORT), 1)" ||
                 { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start"; }
 }
@@ -59,7 +60,7 @@ nfsd_start_config() {
         STATE_DIRECTORY="$2" "$AEGIS_NFSD" --config "$1" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
                 >>"$SCRATCH/nfsd.log" 2>&1 &
         NFS_PID=$!
-        on_exit "nfsd_kill"
+        on_exit "nfsd_exit_cleanup"
         wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
                 { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start from $1"; }
 }
@@ -77,6 +78,17 @@ nfsd_kill() {
         kill -KILL "$NFS_PID" 2>/dev/null || true
         wait "$NFS_PID" 2>/dev/null || true
         NFS_PID=
+}
+
+# The exit cleanup: SIGKILL, or under valgrind a clean stop (SIGKILL after 30 s × the factor).
+nfsd_exit_cleanup() {
+        [ -n "${NFS_PID:-}" ] || return 0
+        if [ -n "${VALGRIND_DIR:-}" ]; then
+                kill -TERM "$NFS_PID" 2>/dev/null || true
+                local i
+                for ((i = 0; i < $(scaled 300); i++)); do running "$NFS_PID" || break; sleep 0.1; done
+        fi
+        nfsd_kill
 }
 
 nfsd_alive() { [ -n "${NFS_PID:-}" ] && kill -0 "$NFS_PID" 2>/dev/null; }
