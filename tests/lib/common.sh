@@ -68,7 +68,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # running PID: the process exists and has not exited (kill -0 also succeeds on a zombie, a
 # child of the test that exited and was not waited for yet).
-running() { local st; st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" && [ -n "$st" ] && [ "$st" != Z ]; }
+running() { local st; st="$(sed -n 's/.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)" && [ -n "$st" ] && [ "$st" != Z ]; }
 
 # Time bounds scale by AEGIS_TIME_FACTOR (an integer, default 1; 5 under valgrind, see
 # tests/lib/valgrind.sh), so a bound that holds for the normal build is not raised for
