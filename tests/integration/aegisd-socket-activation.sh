@@ -45,7 +45,7 @@ assert_match "first connection answered by the activated daemon" '"status":"heal
 check "READY=1 sent" notify_wait_for READY=1
 check "a STATUS= line sent" grep -q '^STATUS=' "$NOTIFY_LOG"
 check "metrics served on the passed metrics socket" \
-        bash -c "curl -s --max-time 5 http://127.0.0.1:$METRICS/metrics | grep -q '^aegis_build_info{version=\"'"
+        bash -c "curl -s --max-time $(scaled 5) http://127.0.0.1:$METRICS/metrics | grep -q '^aegis_build_info{version=\"'"
 check "api.listen not bound when socket-activated" bash -c "! ss -ltn | grep -q ':$OWN '"
 check "log says socket-activated" grep -q 'the socket from systemd' "$SCRATCH/aegisd.log"
 ms="$(stop_within "$PID" "$(scaled 1)")"
@@ -95,9 +95,9 @@ for instance in 1 2; do
         read -r pid <&"${HOLDER[0]}"
         check "instance $instance: READY=1" notify_wait_for READY=1
         check "instance $instance: serves on the held socket" \
-                bash -c "curl -sf --max-time 5 http://127.0.0.1:$API2/health/live | grep -q healthy"
+                bash -c "curl -sf --max-time $(scaled 5) http://127.0.0.1:$API2/health/live | grep -q healthy"
         check "instance $instance: metrics on the held socket" \
-                bash -c "curl -sf --max-time 5 http://127.0.0.1:$METRICS2/metrics | grep -q '^process_open_fds '"
+                bash -c "curl -sf --max-time $(scaled 5) http://127.0.0.1:$METRICS2/metrics | grep -q '^process_open_fds '"
         ms="$(stop_within "$pid" "$(scaled 1)")"
         check "instance $instance: SIGTERM exit within 1 s (took ${ms} ms)" test "$ms" -lt "$(scaled 1000)"
         check "instance $instance: STOPPING=1" notify_wait_for STOPPING=1

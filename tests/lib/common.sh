@@ -70,12 +70,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # child of the test that exited and was not waited for yet).
 running() { local st; st="$(sed -n 's/.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)" && [ -n "$st" ] && [ "$st" != Z ]; }
 
-# Time bounds scale by AEGIS_TIME_FACTOR (an integer, default 1; 5 under valgrind, see
+# Time bounds scale by AEGIS_TIME_FACTOR (an integer, default 1; 10 under valgrind, see
 # tests/lib/valgrind.sh), so a bound that holds for the normal build is not raised for
 # everyone. scaled N → N × the factor, for a test's own bounds ("exits within 1000 ms").
 if [ -z "${AEGIS_TIME_FACTOR:-}" ]; then
         AEGIS_TIME_FACTOR=1
-        [ "${AEGIS_VALGRIND:-}" = 1 ] && AEGIS_TIME_FACTOR=5
+        [ "${AEGIS_VALGRIND:-}" = 1 ] && AEGIS_TIME_FACTOR=10
 fi
 scaled() { echo $(($1 * AEGIS_TIME_FACTOR)); }
 

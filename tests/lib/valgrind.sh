@@ -14,8 +14,8 @@
 # (its exit-time leak check is still being written); one killed with SIGKILL (a crash test,
 # on purpose) leaves no summary and is only noted.
 #
-# AEGIS_TIME_FACTOR (common.sh: 5 under valgrind unless set, else 1) scales wait_for and the tests' explicit
-# time bounds (see `scaled` in common.sh): valgrind runs the programs ~5-30x slower.
+# AEGIS_TIME_FACTOR (common.sh: 10 under valgrind unless set, else 1) scales wait_for and the
+# tests' explicit time bounds (`scaled` in common.sh): valgrind runs the programs 5-30x slower.
 # Third-party libraries' one-time allocations are suppressed in tests/valgrind.supp.
 
 VALGRIND_OPTS=(--leak-check=full --show-leak-kinds=definite,indirect
@@ -51,7 +51,7 @@ valgrind_check() {
                 pid="${pid##*.}"
                 # Still running (a cleanup sent SIGTERM without waiting): give its exit-time
                 # leak check the time it needs.
-                deadline=$(($(date +%s) + 60 * AEGIS_TIME_FACTOR / 5))
+                deadline=$(($(date +%s) + 6 * AEGIS_TIME_FACTOR))
                 while running "$pid" && ! grep -q 'ERROR SUMMARY:' "$log" &&
                         [ "$(date +%s)" -lt "$deadline" ]; do
                         sleep 0.1
