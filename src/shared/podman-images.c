@@ -460,6 +460,23 @@ static int start_inspect(PodmanCall *prev, PodmanClient *c, const char *referenc
         return 0;
 }
 
+/* Starts the inspect of s->reference on c, s the call's state (freed with the call, or here when
+ * it cannot start): how ensure (other than "always") and inspect begin. */
+static int start_inspect_with_state(PodmanClient *c, EnsureState *s, podman_finish_fn finish,
+                                    podman_image_fn cb, void *userdata, PodmanOp **ret_op) {
+        PodmanCall *call;
+        int r;
+
+        r = start_inspect(NULL, c, s->reference, NULL, &call);
+        if (r < 0) {
+                ensure_state_free(s);
+                return r;
+        }
+        call->state = s;
+        call->free_state = ensure_state_free;
+        return podman_call_start(call, finish, cb, userdata, ret_op);
+}
+
 int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
                               uint64_t timeout_usec, podman_pull_progress_fn progress, podman_image_fn cb,
                               void *userdata, PodmanOp **ret_op) {
@@ -497,14 +514,7 @@ int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPull
                         progress("pulling", reference, "", userdata);
                 return r;
         }
-        r = start_inspect(NULL, c, reference, NULL, &call);
-        if (r < 0) {
-                ensure_state_free(s);
-                return r;
-        }
-        call->state = s;
-        call->free_state = ensure_state_free;
-        return podman_call_start(call, ensure_inspect_finish, cb, userdata, ret_op);
+        return start_inspect_with_state(c, s, ensure_inspect_finish, cb, userdata, ret_op);
 }
 
 static void image_inspect_finish(PodmanCall *call, int r, Error *e) {
@@ -522,8 +532,6 @@ static void image_inspect_finish(PodmanCall *call, int r, Error *e) {
 int podman_image_inspect_async(PodmanClient *c, const char *reference, podman_image_fn cb, void *userdata,
                                PodmanOp **ret_op) {
         EnsureState *s;
-        PodmanCall *call;
-        int r;
 
         if (!cb || !reference_ok(reference))
                 return -EINVAL;
@@ -532,14 +540,7 @@ int podman_image_inspect_async(PodmanClient *c, const char *reference, podman_im
                 ensure_state_free(s);
                 return -ENOMEM;
         }
-        r = start_inspect(NULL, c, reference, NULL, &call);
-        if (r < 0) {
-                ensure_state_free(s);
-                return r;
-        }
-        call->state = s;
-        call->free_state = ensure_state_free;
-        return podman_call_start(call, image_inspect_finish, cb, userdata, ret_op);
+        return start_inspect_with_state(c, s, image_inspect_finish, cb, userdata, ret_op);
 }
 
 typedef struct ImageSync {
