@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store-internal.h"
 #include "store-schema.h"
@@ -159,7 +160,13 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
                 "PRAGMA foreign_keys=ON",
         };
         for (size_t i = 0; i < ELEMENTSOF(pragmas); i++) {
-                rc = sqlite3_exec(db, pragmas[i], NULL, NULL, NULL);
+                /* Switching to WAL takes the database's exclusive lock, and SQLite answers BUSY at
+                 * once, without its busy handler, while another process opening the same new
+                 * database is switching it too: retry for as long as the busy timeout. */
+                uint64_t deadline = now_usec(CLOCK_MONOTONIC) + SQLITE_BUSY_TIMEOUT_MS * USEC_PER_MSEC;
+                while ((rc = sqlite3_exec(db, pragmas[i], NULL, NULL, NULL)) != SQLITE_OK &&
+                       (rc & 0xff) == SQLITE_BUSY && now_usec(CLOCK_MONOTONIC) < deadline)
+                        sqlite3_sleep(10);
                 if (rc != SQLITE_OK)
                         return error_set_field(e, sqlite_errno(rc) ?: -EIO, "database.url", "%s: %s: %s",
                                                path, pragmas[i], sqlite3_errmsg(db));
