@@ -83,7 +83,8 @@ NFS_TESTS = \
 	tests/integration/nfs-socket-activation-notify-seccomp.sh \
 	tests/integration/nfs-tenant-isolation.sh \
 	tests/integration/faults-nfs-disk-full.sh \
-	tests/integration/nfs-volume-eviction-rename-link.sh
+	tests/integration/nfs-volume-eviction-rename-link.sh \
+	tests/integration/nfs-protocol-details.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
 

@@ -10,6 +10,11 @@
  *                                              stat, readdir, remove; prints seconds)
  *   fh P FILE                                 (save P's raw handle, hex, to FILE)
  *   root-fh FILE                              (save the volume root's handle to FILE)
+ *   create-exclusive NAME VERF                (CREATE /NAME EXCLUSIVE, verifier VERF ≤ 8 chars)
+ *   commit-verf P                             (COMMIT on P: prints the write verifier, hex)
+ *   readdirplus-cookie good|bad               (READDIRPLUS of / resumed from a cookie with the
+ *                                              verifier answered, or with it altered)
+ *   chown P UID GID                           (SETATTR uid/gid)
  *   rename-into FILE NAME | link-into FILE NAME  (RENAME or LINK /NAME into the directory
  *                                              whose handle is in FILE, maybe another volume's)
  *   getattr-fh FILE [flip-byte N]             (GETATTR on a saved handle, optionally altered)
@@ -95,6 +100,12 @@ static const char *nfsstat_name(int s) {
                 return "NFS3ERR_NOENT";
         case 13:
                 return "NFS3ERR_ACCES";
+        case 1:
+                return "NFS3ERR_PERM";
+        case 17:
+                return "NFS3ERR_EXIST";
+        case 10003:
+                return "NFS3ERR_BAD_COOKIE";
         case 27:
                 return "NFS3ERR_FBIG";
         case 28:
@@ -230,6 +241,124 @@ static int raw_link_into(const char *file, char *name) {
         printf("%s %s\n", r.status == 0 ? "OK" : "ERR",
                r.status == 18 ? "NFS3ERR_XDEV" : nfsstat_name(r.status));
         return r.status == 0 ? 0 : 1;
+}
+
+/* CREATE NAME in the root, EXCLUSIVE with the 8-byte verifier VERF (a string, zero-padded). */
+static int raw_create_exclusive(char *name, const char *verf) {
+        struct rpc_context *rpc = nfs_get_rpc_context(nfs);
+        const struct nfs_fh *root = nfs_get_rootfh(nfs);
+        CREATE3args args;
+        struct rawres r = { 0 };
+
+        memset(&args, 0, sizeof(args));
+        args.where.dir.data.data_len = root->len;
+        args.where.dir.data.data_val = root->val;
+        args.where.name = name;
+        args.how.mode = EXCLUSIVE;
+        strncpy(args.how.createhow3_u.verf, verf, sizeof(args.how.createhow3_u.verf));
+        if (rpc_nfs3_create_async(rpc, status_cb, &args, &r) != 0 || raw_wait(rpc, &r) < 0)
+                return fail("create");
+        printf("%s %s\n", r.status == 0 ? "OK" : "ERR", nfsstat_name(r.status));
+        return r.status == 0 ? 0 : 1;
+}
+
+struct verfres {
+        int done, status;
+        unsigned char verf[8];
+        uint64_t cookie;
+};
+
+static void commit_cb(struct rpc_context *rpc, int status, void *data, void *priv) {
+        struct verfres *r = priv;
+        COMMIT3res *res = data;
+        r->done = 1;
+        r->status = status == RPC_STATUS_SUCCESS ? (int) res->status : -1;
+        if (r->status == 0)
+                memcpy(r->verf, res->COMMIT3res_u.resok.verf, 8);
+}
+
+static int verf_wait(struct rpc_context *rpc, struct verfres *r) {
+        while (!r->done) {
+                struct pollfd p = { .fd = rpc_get_fd(rpc), .events = rpc_which_events(rpc) };
+                if (poll(&p, 1, 5000) <= 0 || rpc_service(rpc, p.revents) < 0) {
+                        printf("ERR rpc: %s\n", rpc_get_error(rpc));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* COMMIT on P: prints the write verifier the gateway answers (hex). */
+static int raw_commit_verf(const char *path) {
+        struct rpc_context *rpc = nfs_get_rpc_context(nfs);
+        struct nfsfh *f;
+        struct nfs_fh *h;
+        COMMIT3args args;
+        struct verfres r = { 0 };
+
+        if (nfs_open(nfs, path, O_RDONLY, &f) < 0)
+                return fail("open");
+        h = nfs_get_fh(f);
+        memset(&args, 0, sizeof(args));
+        args.file.data.data_len = h->len;
+        args.file.data.data_val = h->val;
+        if (rpc_nfs3_commit_async(rpc, commit_cb, &args, &r) != 0 || verf_wait(rpc, &r) < 0) {
+                nfs_close(nfs, f);
+                return fail("commit");
+        }
+        nfs_close(nfs, f);
+        if (r.status != 0) {
+                printf("ERR %s\n", nfsstat_name(r.status));
+                return 1;
+        }
+        printf("OK ");
+        for (int i = 0; i < 8; i++)
+                printf("%02x", r.verf[i]);
+        printf("\n");
+        return 0;
+}
+
+static void readdirplus_cb(struct rpc_context *rpc, int status, void *data, void *priv) {
+        struct verfres *r = priv;
+        READDIRPLUS3res *res = data;
+        r->done = 1;
+        r->status = status == RPC_STATUS_SUCCESS ? (int) res->status : -1;
+        if (r->status == 0) {
+                memcpy(r->verf, res->READDIRPLUS3res_u.resok.cookieverf, 8);
+                if (res->READDIRPLUS3res_u.resok.reply.entries)
+                        r->cookie = res->READDIRPLUS3res_u.resok.reply.entries->cookie;
+        }
+}
+
+/* READDIRPLUS of the root from cookie 0 (one entry's worth), then again from the first
+ * entry's cookie with the verifier it answered ("good") or that verifier altered ("bad"). */
+static int raw_readdirplus_cookie(const char *mode) {
+        struct rpc_context *rpc = nfs_get_rpc_context(nfs);
+        const struct nfs_fh *root = nfs_get_rootfh(nfs);
+        READDIRPLUS3args args;
+        struct verfres first = { 0 }, second = { 0 };
+
+        memset(&args, 0, sizeof(args));
+        args.dir.data.data_len = root->len;
+        args.dir.data.data_val = root->val;
+        args.dircount = 512;
+        args.maxcount = 4096;
+        if (rpc_nfs3_readdirplus_async(rpc, readdirplus_cb, &args, &first) != 0 ||
+            verf_wait(rpc, &first) < 0)
+                return fail("readdirplus");
+        if (first.status != 0 || first.cookie == 0) {
+                printf("ERR first call: %s\n", nfsstat_name(first.status));
+                return 1;
+        }
+        args.cookie = first.cookie;
+        memcpy(args.cookieverf, first.verf, 8);
+        if (!strcmp(mode, "bad"))
+                args.cookieverf[0] ^= 0x01;
+        if (rpc_nfs3_readdirplus_async(rpc, readdirplus_cb, &args, &second) != 0 ||
+            verf_wait(rpc, &second) < 0)
+                return fail("readdirplus");
+        printf("%s %s\n", second.status == 0 ? "OK" : "ERR", nfsstat_name(second.status));
+        return second.status == 0 ? 0 : 1;
 }
 
 static int raw_getattr(const char *hexfile, int flip) {
@@ -496,6 +625,18 @@ static int cmd(int argc, char **argv) {
                 return raw_lookup_dotdot();
         if (!strcmp(c, "rename-into") && argc == 3)
                 return raw_rename_into(argv[1], argv[2]);
+        if (!strcmp(c, "create-exclusive") && argc == 3)
+                return raw_create_exclusive(argv[1], argv[2]);
+        if (!strcmp(c, "commit-verf") && argc == 2)
+                return raw_commit_verf(argv[1]);
+        if (!strcmp(c, "readdirplus-cookie") && argc == 2 &&
+            (!strcmp(argv[1], "good") || !strcmp(argv[1], "bad")))
+                return raw_readdirplus_cookie(argv[1]);
+        if (!strcmp(c, "chown") && argc == 4)
+                return nfs_chown(nfs, argv[1], (int) strtol(argv[2], NULL, 10),
+                                 (int) strtol(argv[3], NULL, 10)) < 0
+                               ? fail("chown")
+                               : (puts("OK"), 0);
         if (!strcmp(c, "link-into") && argc == 3)
                 return raw_link_into(argv[1], argv[2]);
         if (!strcmp(c, "root-fh") && argc == 2) {

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Protocol details of issue 6 that no other test pins down, each through a real client call:
+# CREATE EXCLUSIVE with a verifier (a retry with the same verifier succeeds, another verifier
+# gets EXIST); the COMMIT write verifier as answered on the wire is the same after a clean
+# restart and different after a crash; READDIRPLUS resumes from a cookie only with the
+# directory's cookie verifier (an altered one gets BAD_COOKIE); SETATTR may not change uid/gid
+# (PERM, nothing changes on disk) but may "set" them to the volume's own; the socket unit
+# handles BindIPv6Only=, and aegis-nfsd(8) documents the rootless case.
+. "$AEGIS_TEST_LIB/nfs.sh"
+nfs_require
+nfs_setup
+nfs_volume t1 v 4242 4343 0 read-write active
+nfsd_start
+U="$(nfs_url t1 v)"
+D="$NFS_ROOT/t1/v"
+
+assert_eq "CREATE EXCLUSIVE, verifier v1" "OK NFS3_OK" "$(nfs_client "$U" create-exclusive ex v1)"
+check "the file exists on disk" test -f "$D/ex"
+assert_eq "the same CREATE again (a retransmission): same verifier → OK" "OK NFS3_OK" "$(nfs_client "$U" create-exclusive ex v1)"
+assert_eq "another verifier → EXIST" "ERR NFS3ERR_EXIST" "$(nfs_client "$U" create-exclusive ex v2)"
+assert_eq "a file created by someone else → EXIST" "ERR NFS3ERR_EXIST" \
+        "$(echo x >"$D/plain"; nfs_client "$U" create-exclusive plain v1)"
+
+check "write a file" nfs_client "$U" write /f hello
+v1="$(nfs_client "$U" commit-verf /f)"
+assert_match "COMMIT answers a verifier" '^OK [0-9a-f]{16}$' "$v1"
+assert_eq "same verifier for the next COMMIT" "$v1" "$(nfs_client "$U" commit-verf /f)"
+nfsd_stop
+nfsd_start
+assert_eq "COMMIT verifier unchanged after a clean restart" "$v1" "$(nfs_client "$U" commit-verf /f)"
+nfsd_kill
+nfsd_start
+v2="$(nfs_client "$U" commit-verf /f)"
+assert_match "COMMIT answers a verifier after a crash" '^OK [0-9a-f]{16}$' "$v2"
+check "COMMIT verifier changed after a crash (clients resend unstable writes)" test "$v1" != "$v2"
+
+for i in 1 2 3 4 5 6 7 8; do echo "$i" >"$D/entry$i"; done
+assert_eq "READDIRPLUS resumed with the directory's cookie verifier" "OK NFS3_OK" "$(nfs_client "$U" readdirplus-cookie good)"
+assert_eq "READDIRPLUS resumed with an altered cookie verifier → BAD_COOKIE" "ERR NFS3ERR_BAD_COOKIE" \
+        "$(nfs_client "$U" readdirplus-cookie bad)"
+
+assert_match "SETATTR uid/gid to root → PERM" 'NFS3ERR_PERM' "$(nfs_client "$U" chown /f 0 0)"
+assert_match "SETATTR uid to another user → PERM" 'NFS3ERR_PERM' "$(nfs_client "$U" chown /f 1000 4343)"
+assert_eq "SETATTR uid/gid to the volume's own → OK" "OK" "$(nfs_client "$U" chown /f 4242 4343)"
+assert_eq "owner on disk unchanged" "4242:4343" "$(stat -c %u:%g "$D/f")"
+assert_eq "content unchanged" "hello" "$(cat "$D/f")"
+
+for u in units/aegis-nfs.socket units/user/aegis-nfs.socket; do
+        check "$u sets BindIPv6Only= (one socket for IPv4 and IPv6)" grep -q '^BindIPv6Only=both$' "$top_srcdir/$u"
+done
+check "aegis-nfsd(8) documents the rootless case" grep -q '^\.SS Rootless' "$top_srcdir/man/aegis-nfsd.8"
+check "… with the high port and the matching mount options" grep -q 'port=20490,mountport=20490' "$top_srcdir/man/aegis-nfsd.8"
+finish
