@@ -80,3 +80,8 @@ VALGRIND_TESTS += \
 EXTRA_DIST += tests/valgrind.supp
 mostlyclean-local:
 	rm -rf valgrind-logs
+
+# configure names the Debian package of each missing library (issue 2).
+TESTS += tests/integration/configure-names-missing-package.sh
+EXTRA_DIST += tests/integration/configure-names-missing-package.sh
+SANITIZER_SKIP_TESTS += tests/integration/configure-names-missing-package.sh
