@@ -2,14 +2,12 @@
 #
 # e2e_rootfs_tar prints the path of a cached tarball of a debootstrapped bookworm with
 # systemd, D-Bus and the packages the aegis package depends on (podman among them: `dpkg -i`
-# installs no dependencies; netavark provides the virtual container-network-stack that
-# podman's golang-github-containers-common depends on and debootstrap does not resolve),
-# building it the first time (about 2 minutes). The cache lives in the build tree ($AEGIS_TEST_CACHE,
+# installs no dependencies), building it the first time (about 2 minutes). The cache lives in the build tree ($AEGIS_TEST_CACHE,
 # default $top_builddir/tests/e2e/cache, removed by `make distclean`) and is keyed by the
 # package list, so changing the list builds a new one and reruns take seconds.
 E2E_PACKAGES="systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,procps,curl,ca-certificates,\
 libcurl4,libjson-c5,libyaml-0-2,libpq5,libsqlite3-0,libtirpc3,libseccomp2,libmicrohttpd12,libsystemd0,\
-uidmap,slirp4netns,adduser,passwd,podman,netavark"
+uidmap,slirp4netns,adduser,passwd,podman"
 E2E_SUITE=bookworm
 
 e2e_rootfs_tar() {
