@@ -1,13 +1,13 @@
 # tests/e2e/rootfs.sh — the Debian 12 rootfs with systemd that the end-to-end test boots.
 #
 # e2e_rootfs_tar prints the path of a cached tarball of a debootstrapped bookworm with
-# systemd, D-Bus and the packages the aegis package depends on (podman among them: `dpkg -i`
-# installs no dependencies), building it the first time (about 2 minutes). The cache lives in the build tree ($AEGIS_TEST_CACHE,
+# systemd, D-Bus and the runtime libraries the aegis package depends on, building it the
+# first time (about 2 minutes). The cache lives in the build tree ($AEGIS_TEST_CACHE,
 # default $top_builddir/tests/e2e/cache, removed by `make distclean`) and is keyed by the
 # package list, so changing the list builds a new one and reruns take seconds.
 E2E_PACKAGES="systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,procps,curl,ca-certificates,\
 libcurl4,libjson-c5,libyaml-0-2,libpq5,libsqlite3-0,libtirpc3,libseccomp2,libmicrohttpd12,libsystemd0,\
-uidmap,slirp4netns,adduser,passwd,podman"
+uidmap,slirp4netns,adduser,passwd"
 E2E_SUITE=bookworm
 
 e2e_rootfs_tar() {
