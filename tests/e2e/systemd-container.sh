@@ -142,6 +142,9 @@ check "journalctl --user-unit aegis shows aegisd's entries" grep -q '"_SYSTEMD_U
 check "… structured: the execution's entries carry EXECUTION_ID, ITERATION, CONTAINER_ID" \
         bash -c 'jq -s -e "map(select(._SYSTEMD_USER_UNIT == \"aegis.service\" and .EXECUTION_ID and .ITERATION and .CONTAINER_ID)) | length > 0" >/dev/null 2>&1' <<<"$j"
 [ -n "$j" ] || note "journal: $(as_aegis journalctl --user-unit aegis --no-pager 2>&1 | tail -5)"
+# A field given twice comes out of `journalctl -o json` as an array: one CODE_FILE, the caller's.
+check "… each with one CODE_FILE, the caller's (not log.c)" \
+        bash -c 'jq -s -e "map(select(._SYSTEMD_USER_UNIT == \"aegis.service\" and .MESSAGE and .CODE_FILE)) | length > 0 and all(.CODE_FILE | type == \"string\" and (endswith(\"log.c\") | not))" >/dev/null 2>&1' <<<"$j"
 
 check "systemctl --user list-timers lists the reaper" bash -c 'grep -q aegis-reaper.timer' \
         <<<"$(as_aegis systemctl --user list-timers --all --no-pager 2>&1)"
