@@ -38,6 +38,7 @@
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-nfs.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,8 +326,11 @@ static void readdirplus_cb(struct rpc_context *rpc, int status, void *data, void
         r->status = status == RPC_STATUS_SUCCESS ? (int) res->status : -1;
         if (r->status == 0) {
                 memcpy(r->verf, res->READDIRPLUS3res_u.resok.cookieverf, 8);
-                if (res->READDIRPLUS3res_u.resok.reply.entries)
-                        r->cookie = res->READDIRPLUS3res_u.resok.reply.entries->cookie;
+                /* libnfs's decoder places entries at 4-byte alignment: copy the 8-byte
+                 * cookie out by offset (a member access there is undefined behaviour). */
+                const char *e = (const char *) res->READDIRPLUS3res_u.resok.reply.entries;
+                if (e)
+                        memcpy(&r->cookie, e + offsetof(struct entryplus3, cookie), sizeof(r->cookie));
         }
 }
 
