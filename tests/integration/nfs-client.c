@@ -435,35 +435,47 @@ static int raw_read(const char *file) {
         return 0;
 }
 
+/* Opens path for writing (created if missing) and fills *buf with n bytes 'q' to append at
+ * *end, its current size: 0, or the exit status of a failure (nothing left open). */
+static int open_for_append(const char *path, size_t n, struct nfsfh **fh, uint64_t *end, char **buf) {
+        struct nfs_stat_64 st;
+        int k;
+
+        if (nfs_open(nfs, path, O_WRONLY, fh) < 0 && nfs_creat(nfs, path, 0644, fh) < 0)
+                return fail("open");
+        if (nfs_fstat64(nfs, *fh, &st) < 0) {
+                k = fail("fstat");
+                nfs_close(nfs, *fh);
+                return k;
+        }
+        *buf = malloc(n ? n : 1);
+        if (!*buf) {
+                nfs_close(nfs, *fh);
+                return fail("malloc");
+        }
+        memset(*buf, 'q', n);
+        *end = st.nfs_size;
+        return 0;
+}
+
 /* One WRITE3 of n bytes ('q') at the end of path, created if missing. */
 static int raw_append(const char *path, size_t n) {
         struct rpc_context *rpc = nfs_get_rpc_context(nfs);
         struct nfsfh *fh;
-        struct nfs_stat_64 st;
         struct nfs_fh *h;
         WRITE3args args;
         struct rawres r = { 0 };
+        uint64_t end;
         char *buf;
         int k;
 
-        if (nfs_open(nfs, path, O_WRONLY, &fh) < 0 && nfs_creat(nfs, path, 0644, &fh) < 0)
-                return fail("open");
-        if (nfs_fstat64(nfs, fh, &st) < 0) {
-                k = fail("fstat");
-                nfs_close(nfs, fh);
+        if ((k = open_for_append(path, n, &fh, &end, &buf)))
                 return k;
-        }
-        buf = malloc(n ? n : 1);
-        if (!buf) {
-                nfs_close(nfs, fh);
-                return fail("malloc");
-        }
-        memset(buf, 'q', n);
         h = nfs_get_fh(fh);
         memset(&args, 0, sizeof(args));
         args.file.data.data_len = (u_int) h->len;
         args.file.data.data_val = h->val;
-        args.offset = st.nfs_size;
+        args.offset = end;
         args.count = (count3) n;
         args.stable = FILE_SYNC;
         args.data.data_len = (u_int) n;
@@ -519,22 +531,12 @@ static int cmd(int argc, char **argv) {
         if (!strcmp(c, "append-bytes") && argc == 3) {
                 /* One WRITE of N bytes at the current end (quota tests). */
                 size_t n = strtoull(argv[2], NULL, 10);
+                uint64_t end;
                 char *buf;
                 int r;
-                if (nfs_open(nfs, argv[1], O_WRONLY, &fh) < 0 && nfs_creat(nfs, argv[1], 0644, &fh) < 0)
-                        return fail("open");
-                if (nfs_fstat64(nfs, fh, &st) < 0) {
-                        r = fail("fstat");
-                        nfs_close(nfs, fh);
+                if ((r = open_for_append(argv[1], n, &fh, &end, &buf)))
                         return r;
-                }
-                buf = malloc(n ? n : 1);
-                if (!buf) {
-                        nfs_close(nfs, fh);
-                        return fail("malloc");
-                }
-                memset(buf, 'q', n);
-                r = nfs_pwrite(nfs, fh, st.nfs_size, n, buf);
+                r = nfs_pwrite(nfs, fh, end, n, buf);
                 free(buf);
                 if (r < 0 || (size_t) r != n) {
                         printf("ERR pwrite rc=%d (%s): ", r, strerror(r < 0 ? -r : EIO));
