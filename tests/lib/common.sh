@@ -27,7 +27,10 @@ _run_cleanups() {
         exit $rc
 }
 trap _run_cleanups EXIT
-trap 'exit 130' INT TERM
+# A signal ends the test after its clean-ups, and says so: a test or bench that was
+# stopped from outside must not look like one that finished without printing anything.
+trap 'printf "FAIL: %s: interrupted by SIGINT\n" "$TEST_NAME" >&2; exit 130' INT
+trap 'printf "FAIL: %s: terminated by SIGTERM\n" "$TEST_NAME" >&2; exit 143' TERM
 
 note() { printf '# %s\n' "$*" >&2; }
 fail() { printf 'FAIL: %s: %s\n' "$TEST_NAME" "$*" >&2; exit 1; }
