@@ -116,6 +116,20 @@ json_object *json_get_path(json_object *o, ...);
  * -EBADMSG when it is not JSON or not an object. */
 int json_parse_object(const char *json, size_t size, int depth, json_object **ret);
 
+/* How to turn one element of an engine's JSON list into an item of item_size bytes: parse()
+ * fills *ret_item and returns 1 to keep it, 0 to pass over the element (the slot left empty),
+ * or -ENOMEM (the slot left empty); done() frees a kept item's members. */
+typedef struct PodmanListParser {
+        size_t item_size;
+        int (*parse)(json_object *o, void *ret_item, void *userdata);
+        void (*done)(void *item);
+} PodmanListParser;
+/* Parses the JSON array a (the caller has checked it is one) with p into a new array of the
+ * kept items. On failure (e filled, "out of memory") the items parsed so far are freed and
+ * nothing is returned. */
+int podman_parse_list(json_object *a, const PodmanListParser *p, void *userdata, void **ret, size_t *ret_n,
+                      Error *e);
+
 /* The URL-encoded filters={"label":[…]} value (NULL filters = aegis.managed=true). */
 char *podman_label_filters_query(char *const *label_filters);
 

@@ -785,9 +785,26 @@ char *podman_label_filters_query(char *const *label_filters) {
         return label_filters_query(label_filters);
 }
 
+/* A list entry without an Id is not a container we can name: it is passed over. */
+static int parse_list_entry(json_object *o, void *ret_item, void *userdata) {
+        int r = parse_container(o, ret_item);
+
+        return r == -ENOMEM ? r : r >= 0;
+}
+
+static void container_done(void *item) {
+        podman_container_done(item);
+}
+
+static const PodmanListParser container_list_parser = {
+        .item_size = sizeof(PodmanContainer),
+        .parse = parse_list_entry,
+        .done = container_done,
+};
+
 static void list_finish(PodmanCall *call, int r, Error *e) {
         podman_list_fn cb = (podman_list_fn) call->cb;
-        PodmanContainer *cts = NULL;
+        void *items = NULL;
         json_object *j = NULL;
         size_t n = 0;
 
@@ -796,21 +813,10 @@ static void list_finish(PodmanCall *call, int r, Error *e) {
                 if (!j || !json_object_is_type(j, json_type_array))
                         r = podman_call_bad_answer(call, e, "not a list of containers");
         }
-        if (r >= 0) {
-                size_t len = json_object_array_length(j);
-                cts = calloc(len ? len : 1, sizeof *cts);
-                if (!cts)
-                        r = error_set(e, -ENOMEM, "out of memory");
-                for (size_t i = 0; r >= 0 && i < len; i++) {
-                        int q = parse_container(json_object_array_get_idx(j, i), &cts[n]);
-                        if (q == -ENOMEM)
-                                r = error_set(e, q, "out of memory");
-                        else if (q >= 0)
-                                n++;
-                }
-        }
-        cb(r, r >= 0 ? cts : NULL, r >= 0 ? n : 0, r < 0 ? e : NULL, call->userdata);
-        podman_container_list_free(cts, n);
+        if (r >= 0)
+                r = podman_parse_list(j, &container_list_parser, NULL, &items, &n, e);
+        cb(r, r >= 0 ? items : NULL, r >= 0 ? n : 0, r < 0 ? e : NULL, call->userdata);
+        podman_container_list_free(items, n);
         json_object_put(j);
 }
 

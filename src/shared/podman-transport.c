@@ -774,6 +774,31 @@ bool json_get_bool(json_object *o, const char *key) {
         return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+int podman_parse_list(json_object *a, const PodmanListParser *p, void *userdata, void **ret, size_t *ret_n,
+                      Error *e) {
+        size_t len = json_object_array_length(a), n = 0;
+        char *items = calloc(len ? len : 1, p->item_size);
+        int r = 0;
+
+        if (!items)
+                return error_set(e, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < len; i++) {
+                r = p->parse(json_object_array_get_idx(a, i), items + n * p->item_size, userdata);
+                if (r < 0)
+                        break;
+                n += r > 0;
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        p->done(items + i * p->item_size);
+                free(items);
+                return error_set(e, r, "out of memory");
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
 char *podman_escape(const char *s) {
         char *r = curl_easy_escape(NULL, s, 0), *copy;
 

@@ -229,11 +229,38 @@ typedef struct VolumeList {
         size_t n;
 } VolumeList;
 
+/* The engine's name filter matches substrings: only names with the prefix are kept. */
+static int parse_volume(json_object *o, void *ret_item, void *userdata) {
+        const char *prefix = userdata, *name = json_get_string(o, "Name");
+        PodmanVolume *v = ret_item;
+
+        if (!name || !startswith(name, strempty(prefix)))
+                return 0;
+        v->name = strdup(name);
+        if (!v->name)
+                return -ENOMEM;
+        v->created_usec = podman_parse_rfc3339(json_get_string(o, "CreatedAt"));
+        return 1;
+}
+
+static void volume_done(void *item) {
+        PodmanVolume *v = item;
+
+        free(v->name);
+}
+
+static const PodmanListParser volume_list_parser = {
+        .item_size = sizeof(PodmanVolume),
+        .parse = parse_volume,
+        .done = volume_done,
+};
+
 /* Docker's answer {"Volumes": [...]}; Podman's compatible API answers the same. */
 static void list_finish(PodmanCall *call, int r, Error *e) {
         PodmanSync *sync = call->userdata;
         VolumeList *res = sync->result;
         json_object *j = NULL, *a = NULL;
+        void *items;
 
         if (r >= 0) {
                 j = podman_call_json(call);
@@ -244,26 +271,9 @@ static void list_finish(PodmanCall *call, int r, Error *e) {
                         r = podman_call_bad_answer(call, e, "not a list of volumes");
         }
         if (r >= 0 && a) {
-                size_t len = json_object_array_length(a);
-                res->vs = calloc(len ? len : 1, sizeof *res->vs);
-                if (!res->vs)
-                        r = error_set(e, -ENOMEM, "out of memory");
-                for (size_t i = 0; r >= 0 && i < len; i++) {
-                        json_object *o = json_object_array_get_idx(a, i);
-                        const char *name = json_get_string(o, "Name");
-                        PodmanVolume *v = &res->vs[res->n];
-
-                        /* The engine's name filter matches substrings: keep the prefix only. */
-                        if (!name || !startswith(name, strempty(res->prefix)))
-                                continue;
-                        v->name = strdup(name);
-                        if (!v->name) {
-                                r = error_set(e, -ENOMEM, "out of memory");
-                                break;
-                        }
-                        v->created_usec = podman_parse_rfc3339(json_get_string(o, "CreatedAt"));
-                        res->n++;
-                }
+                r = podman_parse_list(a, &volume_list_parser, (void *) res->prefix, &items, &res->n, e);
+                if (r >= 0)
+                        res->vs = items;
         }
         json_object_put(j);
         podman_sync_done(r, e, sync);
