@@ -29,6 +29,16 @@ events="$(curl -s -N --max-time "$(scaled 10)" "$AEGIS_URL/v1/executions/$id/eve
 for t in execution_created execution_started iteration_started container_created container_started iteration_finished execution_finished; do
         assert_match "event $t in the stream" "event: $t" "$events"
 done
+# The CLI reads both kinds of stream: events (SSE) and logs (a plain body), and says an
+# error answer's message.
+assert_match "aegis events shows the execution finishing" 'execution_finished' "$(aegis events "$id")"
+assert_match "aegis logs prints the output" 'iteration=1 input=\{"task":"greet"\}' "$(aegis logs "$id")"
+out="$(aegis logs 00000000-0000-4000-8000-000000000000 2>&1)"
+assert_eq "aegis logs of an unknown execution exits 1" 1 "$?"
+assert_match "and says the API's error" 'HTTP 404' "$out"
+out="$(aegis events 00000000-0000-4000-8000-000000000000 2>&1)"
+assert_eq "aegis events of an unknown execution exits 1" 1 "$?"
+assert_match "and says the API's error" 'HTTP 404' "$out"
 check "log lines carry EXECUTION_ID" grep -q "EXECUTION_ID=$id" "$SCRATCH/aegisd-a/aegisd.log"
 check "log lines carry CONTAINER_ID" grep -q "CONTAINER_ID=[0-9a-f]" "$SCRATCH/aegisd-a/aegisd.log"
 assert_no_managed_containers
