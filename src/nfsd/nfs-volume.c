@@ -26,6 +26,7 @@ struct NfsIndexEntry {
 };
 
 void nfs_obj_done(NfsObj *o) {
+        o->unopened = false;
         if (o->cached) {
                 nfs_fdcache_put(o->cached);
                 o->cached = NULL;
@@ -197,13 +198,33 @@ static uint32_t gen_from_btime(const struct statx *sx) {
         return (uint32_t) x;
 }
 
+static bool gen_needs_ioctl(const NfsVol *v, const struct statx *sx) {
+        return v->gen_ioctl && (S_ISREG(sx->stx_mode) || S_ISDIR(sx->stx_mode));
+}
+
 uint32_t nfs_vol_gen(const NfsVol *v, int fd, const struct statx *sx) {
         int g;
 
-        if (v->gen_ioctl && fd >= 0 && (S_ISREG(sx->stx_mode) || S_ISDIR(sx->stx_mode)) &&
-            ioctl(fd, FS_IOC_GETVERSION, &g) >= 0)
+        if (gen_needs_ioctl(v, sx) && fd >= 0 && ioctl(fd, FS_IOC_GETVERSION, &g) >= 0)
                 return (uint32_t) g;
         return gen_from_btime(sx);
+}
+
+/* The generation of dir/name, just statx'ed into sx, without opening it: the same number
+ * nfs_vol_gen() would compute on an fd. -EOPNOTSUPP when that takes an open.
+ *
+ * Order matters: statx first, the handle second. If the name is replaced in between, the
+ * handle names another inode number (-ESTALE: the caller opens and re-stats) or, should the
+ * new file have reused the number, carries the new file's generation, so the NFS handle
+ * made from it resolves to the file the name now denotes (with attributes a moment old, as
+ * any attributes may be), never to a removed one. */
+static int gen_by_name(const NfsVol *v, int dir_fd, const char *name, const struct statx *sx,
+                       uint32_t *ret) {
+        if (!gen_needs_ioctl(v, sx)) {
+                *ret = gen_from_btime(sx);
+                return 0;
+        }
+        return nfs_fsgen_at(&v->fsgen, dir_fd, name, sx->stx_ino, ret);
 }
 
 static uint8_t type_of(mode_t m) {
@@ -419,6 +440,8 @@ int nfs_vol_open(const char *storage_root, const NfsVolumeInfo *info, NfsVol **r
                 nfs_vol_free(v);
                 return r;
         }
+        if (v->gen_ioctl)
+                nfs_fsgen_learn(&v->fsgen, fd, o.sx.stx_ino, (uint32_t) g);
         v->dev = makedev(o.sx.stx_dev_major, o.sx.stx_dev_minor);
         v->root_ino = o.sx.stx_ino;
         v->root_gen = o.gen;
@@ -477,6 +500,45 @@ static int try_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret)
         return 0;
 }
 
+/* NFS_OPEN_ATTR without an open: the handle's indexed name, looked up in its parent
+ * directory (the volume root, or a directory in the fd cache: a single component, nothing
+ * to follow) and accepted only when that name is the handle's inode number, type and
+ * generation right now. -ENOENT for anything else: the caller takes the opening path, which
+ * knows how to tell STALE from moved. */
+static int resolve_by_name(NfsVol *v, const NfsHandle *h, NfsObj *ret) {
+        NfsIndexEntry *e = index_find(v, h->ino);
+        NfsFdEntry *parent = NULL;
+        NfsObj o = NFS_OBJ_NULL;
+        int dir_fd, r = -ENOENT;
+
+        if (!e)
+                return -ENOENT;
+        if (e->parent == v->root_ino)
+                dir_fd = v->root_fd;
+        else {
+                parent = nfs_fdcache_get(&v->fds, e->parent, false);
+                if (!parent || parent->type != NFS_HANDLE_DIR)
+                        goto out;
+                dir_fd = parent->fd;
+        }
+        if (statx(dir_fd, e->name, AT_SYMLINK_NOFOLLOW, STATX_WANT, &o.sx) < 0)
+                goto out;
+        o.type = type_of(o.sx.stx_mode);
+        if (o.sx.stx_ino != h->ino || o.type != h->type ||
+            makedev(o.sx.stx_dev_major, o.sx.stx_dev_minor) != v->dev)
+                goto out;
+        if (gen_by_name(v, dir_fd, e->name, &o.sx, &o.gen) < 0)
+                goto out;
+        if (o.gen != h->gen && gen_from_btime(&o.sx) != h->gen)
+                goto out;
+        o.unopened = true;
+        *ret = o;
+        r = 0;
+out:
+        nfs_fdcache_put(parent);
+        return r;
+}
+
 int nfs_vol_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret) {
         NfsObj o = NFS_OBJ_NULL;
         int r;
@@ -500,6 +562,8 @@ int nfs_vol_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret) {
                 }
                 nfs_obj_done(&o);
         }
+        if (mode == NFS_OPEN_ATTR && resolve_by_name(v, h, ret) == 0)
+                return 0;
         r = try_resolve(v, h, mode, ret);
         if (r != -ENOENT)
                 return r == -ESTALE ? -ESTALE : r;
@@ -530,6 +594,14 @@ int nfs_vol_stat_at(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret)
                 if (e) {
                         nfs_fdcache_put(e);
                         nfs_fdcache_forget(&v->fds, o.sx.stx_ino);
+                }
+                if (gen_by_name(v, dir->fd, name, &o.sx, &o.gen) == 0) {
+                        /* A handle and attributes need no fd: the next request on the handle
+                         * opens it, if one comes. */
+                        o.unopened = true;
+                        (void) nfs_vol_index_add(v, o.sx.stx_ino, dir->sx.stx_ino, name);
+                        *ret = o;
+                        return 0;
                 }
                 fd = openat(dir->fd, name, flags_for(o.type, NFS_OPEN_READ) | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)

@@ -17,6 +17,7 @@
 
 #include "nfs-exports.h"
 #include "nfs-fdcache.h"
+#include "nfs-fsgen.h"
 #include "nfs-handle.h"
 
 #define NFS_SCAN_INTERVAL_USEC (1000 * UINT64_C(1000))
@@ -33,6 +34,7 @@ typedef struct NfsVol {
         uint64_t root_ino;
         uint32_t root_gen;
         bool gen_ioctl; /* FS_IOC_GETVERSION works on this file system */
+        NfsFsGen fsgen; /* ... and its answer can be read from name_to_handle_at() */
         bool usage_known;
         uint64_t used_bytes; /* sum of regular file sizes */
         uint64_t scan_usec; /* CLOCK_MONOTONIC of the last full scan, 0 = never */
@@ -46,12 +48,15 @@ typedef struct NfsVol {
 /* A resolved object: an fd (O_PATH for symlinks and specials, O_RDONLY or O_RDWR for
  * regular files, O_RDONLY|O_DIRECTORY for directories), its attributes and generation.
  * The fd is either the object's own or borrowed from the volume's fd cache (`cached`):
- * never close o->fd directly, use nfs_obj_done() or nfs_obj_set_fd(). */
+ * never close o->fd directly, use nfs_obj_done() or nfs_obj_set_fd(). An object found by
+ * name (nfs_vol_stat_at()) may have no fd at all (`unopened`): attributes, generation and
+ * type only, enough for a handle and fattr3. */
 typedef struct NfsObj {
         int fd;
         struct statx sx;
         uint32_t gen;
         uint8_t type; /* NfsHandleType */
+        bool unopened; /* fd is -1, sx/gen/type are valid */
         NfsFdEntry *cached;
 } NfsObj;
 
@@ -63,6 +68,7 @@ void nfs_obj_set_fd(NfsObj *o, int fd);
 typedef enum NfsOpen {
         NFS_OPEN_READ, /* files O_RDONLY */
         NFS_OPEN_WRITE, /* files O_RDWR */
+        NFS_OPEN_ATTR, /* attributes only: the object may come back `unopened` */
 } NfsOpen;
 
 /* Opens storage_root/tenant/volume; -ENOENT when the directory is missing. */
@@ -75,7 +81,10 @@ int nfs_vol_resolve(NfsVol *v, const NfsHandle *h, NfsOpen mode, NfsObj *ret);
 int nfs_vol_root(NfsVol *v, NfsObj *ret);
 /* dir + single-component name → object; "." and ".." handled (".." of the root is the root). */
 int nfs_vol_lookup(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret);
-/* Stats dir/name (no follow) and computes generation; records the entry in the index. */
+/* Stats dir/name (no follow) and computes generation; records the entry in the index. The
+ * name is opened only when its generation cannot be had otherwise (FS_IOC_GETVERSION with no
+ * name_to_handle_at() layout known for the file system) and it is not in the fd cache: the
+ * result is often `unopened` (fd -1), good for a handle and attributes only. */
 int nfs_vol_stat_at(NfsVol *v, const NfsObj *dir, const char *name, NfsObj *ret);
 /* The object behind fd, just opened as dir/name (CREATE): no second open by name. On
  * success fd belongs to *ret (release with nfs_obj_done()); on error it stays the caller's. */

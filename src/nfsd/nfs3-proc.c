@@ -131,7 +131,7 @@ void nfs3_fattr(const NfsVol *v, const NfsObj *o, fattr3 *a) {
 }
 
 void nfs3_post_attr(const NfsVol *v, const NfsObj *o, post_op_attr *p) {
-        p->attributes_follow = v && o && o->fd >= 0;
+        p->attributes_follow = v && o && (o->fd >= 0 || o->unopened);
         if (p->attributes_follow)
                 nfs3_fattr(v, o, &p->post_op_attr_u.attributes);
 }
@@ -179,7 +179,7 @@ static uint32_t proc_getattr(NfsCall *c, void *a, void *r) {
         NfsObj o = NFS_OBJ_NULL;
         NfsVol *v;
 
-        res->status = nfs3_get(c, &args->object, NFS_OPEN_READ, &v, &o);
+        res->status = nfs3_get(c, &args->object, NFS_OPEN_ATTR, &v, &o);
         if (res->status == NFS3_OK)
                 nfs3_fattr(v, &o, &res->GETATTR3res_u.resok.obj_attributes);
         nfs_obj_done(&o);
@@ -316,7 +316,7 @@ static uint32_t proc_access(NfsCall *c, void *a, void *r) {
         uint32 acc = 0;
         mode_t m;
 
-        res->status = nfs3_get(c, &args->object, NFS_OPEN_READ, &v, &o);
+        res->status = nfs3_get(c, &args->object, NFS_OPEN_ATTR, &v, &o);
         if (res->status != NFS3_OK) {
                 nfs3_post_attr(NULL, NULL, &res->ACCESS3res_u.resfail.obj_attributes);
                 return res->status;

@@ -28,6 +28,8 @@ libaegis_nfs_la_SOURCES = \
 	src/nfsd/nfs-exports.c \
 	src/nfsd/nfs-fdcache.h \
 	src/nfsd/nfs-fdcache.c \
+	src/nfsd/nfs-fsgen.h \
+	src/nfsd/nfs-fsgen.c \
 	src/nfsd/nfs-volume.h \
 	src/nfsd/nfs-volume.c \
 	src/nfsd/nfs-metrics.h \
