@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "nfs-gateway.h"
 #include "util.h"
 
@@ -41,9 +42,24 @@ NfsGateway *nfs_gateway_free(NfsGateway *g) {
         return NULL;
 }
 
-void nfs_gateway_sync(NfsGateway *g) {
-        for (size_t i = 0; i < g->n_vols; i++)
-                (void) syncfs(g->vols[i]->root_fd);
+int nfs_gateway_sync(NfsGateway *g) {
+        int r = 0;
+
+        if (g->unsynced_closed) {
+                log_warning("A volume with unstable writes was closed while running; they may not be on "
+                            "stable storage");
+                r = -EIO;
+        }
+        for (size_t i = 0; i < g->n_vols; i++) {
+                NfsVol *v = g->vols[i];
+                if (syncfs(v->root_fd) < 0) {
+                        r = log_warning_errno(-errno, "Failed to sync volume %s/%s: %m", v->info.tenant,
+                                              v->info.volume);
+                        continue;
+                }
+                v->unsynced = false;
+        }
+        return r;
 }
 
 void nfs_gateway_idle(NfsGateway *g) {
@@ -65,6 +81,10 @@ void nfs_gateway_unpin(NfsVol *v) {
 static void drop_volume(NfsGateway *g, size_t i) {
         NfsVol *v = g->vols[i];
 
+        /* Not synced here (that could stall every client for as long as the file system
+         * takes): the clean shutdown will not keep the write verifier instead. */
+        if (v->unsynced)
+                g->unsynced_closed = true;
         g->vols[i] = g->vols[--g->n_vols];
         if (v->pins > 0)
                 v->dropped = true;

@@ -38,6 +38,7 @@ typedef struct NfsGateway {
         gid_t egid;
         NfsClients default_clients; /* for volumes whose registry entry names none ("*" unless --clients) */
         NfsMetrics metrics;
+        bool unsynced_closed; /* a volume was closed with UNSTABLE writes not yet synced */
 } NfsGateway;
 
 typedef struct NfsPeer {
@@ -48,8 +49,11 @@ typedef struct NfsPeer {
 int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t key[NFS_HANDLE_KEY_SIZE],
                     const uint8_t write_verf[8], NfsGateway **ret);
 NfsGateway *nfs_gateway_free(NfsGateway *g);
-/* fsync every open volume (clean shutdown, before the verifier is kept). */
-void nfs_gateway_sync(NfsGateway *g);
+/* syncfs() every open volume (clean shutdown, before the verifier is kept): 0 when all the
+ * data UNSTABLE writes left in memory is now on stable storage; an error when a sync failed
+ * or a volume holding such writes was closed earlier without one (the open-volume limit, or
+ * no longer exported): then the verifier must change, so clients resend. */
+int nfs_gateway_sync(NfsGateway *g);
 /* No client left: close the fds the volumes keep open for speed. */
 void nfs_gateway_idle(NfsGateway *g);
 

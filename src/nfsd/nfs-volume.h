@@ -35,6 +35,7 @@ typedef struct NfsVol {
         uint32_t root_gen;
         bool gen_ioctl; /* FS_IOC_GETVERSION works on this file system */
         NfsFsGen fsgen; /* ... and its answer can be read from name_to_handle_at() */
+        bool unsynced; /* an UNSTABLE write since the last syncfs() (nfs_gateway_sync()) */
         bool usage_known;
         uint64_t used_bytes; /* sum of regular file sizes */
         uint64_t scan_usec; /* CLOCK_MONOTONIC of the last full scan, 0 = never */

@@ -514,6 +514,8 @@ static uint32_t proc_write(NfsCall *c, void *a, void *r) {
                 goto out;
         }
         nfs_vol_usage_add(v, (int64_t) grow);
+        if (args->stable == UNSTABLE)
+                v->unsynced = true;
         c->g->metrics.bytes_written += n;
         res->WRITE3res_u.resok.count = (count3) n;
         res->WRITE3res_u.resok.committed = args->stable;
@@ -940,13 +942,15 @@ static uint32_t proc_commit(NfsCall *c, void *a, void *r) {
                         st = NFS3ERR_ROFS;
                 else if (o.type != NFS_HANDLE_REG)
                         st = o.type == NFS_HANDLE_DIR ? NFS3ERR_ISDIR : NFS3ERR_INVAL;
-                else if (fsync(o.fd) < 0)
+                else if (fdatasync(o.fd) < 0)
+                        /* The data and what reading it back needs (size, blocks), as
+                         * DATA_SYNC: COMMIT promises the data, not the timestamps. */
                         st = nfs3_status_from_errno(-errno);
         }
         if (st == NFS3_OK)
                 memcpy(res->COMMIT3res_u.resok.verf, c->g->write_verf, NFS3_WRITEVERFSIZE);
         res->status = st;
-        /* fsync() changes no attribute: after = the attributes read just before it. */
+        /* fdatasync() changes no attribute: after = the attributes read just before it. */
         wcc_of(v, &before, &o, true,
                st == NFS3_OK ? &res->COMMIT3res_u.resok.file_wcc : &res->COMMIT3res_u.resfail.file_wcc);
         nfs_obj_done(&o);

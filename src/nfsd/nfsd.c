@@ -426,8 +426,9 @@ static int run(int argc, char **argv) {
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Syncing volumes");
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
-        nfs_gateway_sync(g);
-        if (r >= 0) {
+        if (nfs_gateway_sync(g) < 0)
+                log_warning("Not keeping the write verifier: clients will resend their unstable writes");
+        else if (r >= 0) {
                 int k = nfs_write_verifier_mark_clean(o.state_dir);
                 if (k < 0)
                         log_warning_errno(
