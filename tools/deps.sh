@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
   valgrind"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
-  debootstrap iproute2 procps psmisc"
+  debootstrap iproute2 procps psmisc strace"
 BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time prometheus"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0

@@ -80,6 +80,8 @@ NFS_TESTS = \
 	tests/integration/nfs-quota-and-read-only.sh \
 	tests/integration/nfs-handles-forged-stale-and-restart.sh \
 	tests/integration/nfs-open-file-cache.sh \
+	tests/integration/nfs-handle-inode-reuse.sh \
+	tests/integration/nfs-write-stability-syncs.sh \
 	tests/integration/nfs-hostile-input.sh \
 	tests/integration/nfs-registry-from-store-and-config.sh \
 	tests/integration/nfs-socket-activation-notify-seccomp.sh \

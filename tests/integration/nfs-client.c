@@ -20,9 +20,12 @@
  *   getattr-fh FILE [flip-byte N]             (GETATTR on a saved handle, optionally altered)
  *   read-fh FILE                              (READ of up to 4 KiB through a saved handle)
  *   mknod P
- *   append-raw P N                            (one raw WRITE, FILE_SYNC, of N bytes at P's end:
- *                                              prints the nfsstat3 name, which libnfs's own
- *                                              write calls do not report)
+ *   append-raw P N [unstable|data_sync|file_sync]
+ *                                             (one raw WRITE, FILE_SYNC unless named, of N
+ *                                              bytes at P's end: prints the nfsstat3 name,
+ *                                              which libnfs's own write calls do not report,
+ *                                              and with a stable_how named, "committed=" the
+ *                                              one the reply names)
  *   session                                   (one mount, one connection: commands read from
  *                                              stdin, one a line, each answer followed by a
  *                                              line "DONE"; for state the gateway keeps per
@@ -458,13 +461,29 @@ static int open_for_append(const char *path, size_t n, struct nfsfh **fh, uint64
         return 0;
 }
 
-/* One WRITE3 of n bytes ('q') at the end of path, created if missing. */
-static int raw_append(const char *path, size_t n) {
+struct writeres {
+        struct rawres raw;
+        int committed;
+};
+
+static void write_cb(struct rpc_context *rpc, int status, void *data, void *priv) {
+        struct writeres *w = priv;
+        status_cb(rpc, status, data, &w->raw);
+        if (w->raw.status == 0)
+                w->committed = (int) ((WRITE3res *) data)->WRITE3res_u.resok.committed;
+}
+
+static const char *const stable_names[] = { "unstable", "data_sync", "file_sync" };
+
+/* One WRITE3 of n bytes ('q') at the end of path, created if missing; how: a stable_how3,
+ * or -1 for FILE_SYNC with the short answer. */
+static int raw_append(const char *path, size_t n, int how) {
         struct rpc_context *rpc = nfs_get_rpc_context(nfs);
         struct nfsfh *fh;
         struct nfs_fh *h;
         WRITE3args args;
-        struct rawres r = { 0 };
+        struct writeres w = { 0 };
+        struct rawres *r = &w.raw;
         uint64_t end;
         char *buf;
         int k;
@@ -477,16 +496,19 @@ static int raw_append(const char *path, size_t n) {
         args.file.data.data_val = h->val;
         args.offset = end;
         args.count = (count3) n;
-        args.stable = FILE_SYNC;
+        args.stable = how < 0 ? FILE_SYNC : (stable_how) how;
         args.data.data_len = (u_int) n;
         args.data.data_val = buf;
-        k = rpc_nfs3_write_async(rpc, status_cb, &args, &r) != 0 || raw_wait(rpc, &r) < 0;
+        k = rpc_nfs3_write_async(rpc, write_cb, &args, &w) != 0 || raw_wait(rpc, r) < 0;
         free(buf);
         nfs_close(nfs, fh);
         if (k)
                 return fail("write");
-        printf("%s %s\n", r.status == 0 ? "OK" : "ERR", nfsstat_name(r.status));
-        return r.status == 0 ? 0 : 1;
+        if (how >= 0 && r->status == 0 && w.committed >= 0 && w.committed <= FILE_SYNC)
+                printf("OK NFS3_OK committed=%s\n", stable_names[w.committed]);
+        else
+                printf("%s %s\n", r->status == 0 ? "OK" : "ERR", nfsstat_name(r->status));
+        return r->status == 0 ? 0 : 1;
 }
 
 static int cmd(int argc, char **argv) {
@@ -660,7 +682,11 @@ static int cmd(int argc, char **argv) {
         if (!strcmp(c, "read-fh") && argc == 2)
                 return raw_read(argv[1]);
         if (!strcmp(c, "append-raw") && argc == 3)
-                return raw_append(argv[1], strtoull(argv[2], NULL, 10));
+                return raw_append(argv[1], strtoull(argv[2], NULL, 10), -1);
+        if (!strcmp(c, "append-raw") && argc == 4)
+                for (int how = UNSTABLE; how <= FILE_SYNC; how++)
+                        if (!strcmp(argv[3], stable_names[how]))
+                                return raw_append(argv[1], strtoull(argv[2], NULL, 10), how);
         if (!strcmp(c, "meta") && argc == 2) {
                 int n = (int) strtol(argv[1], NULL, 10);
                 char p[256];
