@@ -193,8 +193,74 @@ char *response_error_message(const Response *r) {
         return m;
 }
 
+/* What every streamed GET keeps, first member of each stream's own state (its write and
+ * progress callbacks get the outer state). */
+typedef struct Stream {
+        CURL *easy;
+        int result; /* < 0 failure, > 0 stopped by the caller's callback */
+        Buffer err; /* the body of an error answer */
+} Stream;
+
+/* An error answer's body is not the stream: it is kept for the message. */
+static bool stream_answer_failed(Stream *st) {
+        long status = 0;
+
+        curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &status);
+        return status >= 300;
+}
+
+/* GETs path (with one more request header, when given), feeding the body to on_write (and
+ * ticking on_progress, when given) with st as their data. Returns 0 when the stream ended or
+ * was stopped, or a negative errno with errbuf set; when the answer is an error
+ * (*ret_status ≥ 300) errbuf holds its message. */
+static int stream_get(Client *c, const char *path, const char *header, curl_write_callback on_write,
+                      curl_xferinfo_callback on_progress, Stream *st, long *ret_status, char *errbuf) {
+        struct curl_slist *headers = NULL;
+        CURLcode cc;
+        CURL *e;
+        int r = 0;
+
+        errbuf[0] = '\0';
+        e = client_easy(c, "GET", path, &headers, NULL, errbuf);
+        if (!e) {
+                curl_slist_free_all(headers);
+                return -ENOMEM;
+        }
+        st->easy = e;
+        if (header) {
+                headers = curl_slist_append(headers, header);
+                curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+        }
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, st);
+        if (on_progress) {
+                curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+                curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+                curl_easy_setopt(e, CURLOPT_XFERINFODATA, st);
+        }
+        cc = curl_easy_perform(e);
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, ret_status);
+        if (st->result < 0)
+                r = st->result;
+        else if (cc != CURLE_OK && st->result == 0) {
+                if (!errbuf[0])
+                        snprintf(errbuf, 256, "%s", curl_easy_strerror(cc));
+                r = curl_to_errno(cc);
+        }
+        curl_easy_cleanup(e);
+        curl_slist_free_all(headers);
+        if (*ret_status >= 300 && r == 0) {
+                Response resp = { .status = *ret_status, .body = st->err.data, .size = st->err.size };
+                _cleanup_free_ char *m = response_error_message(&resp);
+                snprintf(errbuf, 256, "%s", strempty(m));
+        }
+        free(st->err.data);
+        return r;
+}
+
 /* SSE parsing state. */
 typedef struct Sse {
+        Stream st;
         char *line;
         size_t line_len;
         char *event;
@@ -203,10 +269,7 @@ typedef struct Sse {
         client_sse_event_t on_event;
         client_sse_tick_t on_tick;
         void *userdata;
-        int result; /* < 0 failure, 1 stopped */
         bool too_long;
-        CURL *easy;
-        Buffer err; /* the body of an error answer */
 } Sse;
 
 static int sse_append_data(Sse *s, const char *v) {
@@ -259,11 +322,9 @@ static int sse_line(Sse *s, char *l) {
 static size_t sse_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
         Sse *s = userdata;
         size_t n = size * nmemb;
-        long status = 0;
 
-        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (status >= 300)
-                return buffer_write(ptr, size, nmemb, &s->err);
+        if (stream_answer_failed(&s->st))
+                return buffer_write(ptr, size, nmemb, &s->st.err);
         for (size_t i = 0; i < n; i++) {
                 char ch = ptr[i];
                 int r;
@@ -288,7 +349,7 @@ static size_t sse_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
                 s->line_len = 0;
                 r = sse_line(s, s->line);
                 if (r != 0) {
-                        s->result = r;
+                        s->st.result = r;
                         return 0; /* aborts the transfer */
                 }
         }
@@ -306,47 +367,13 @@ static int sse_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cu
 
 int client_stream(Client *c, const char *path, client_sse_event_t on_event, client_sse_tick_t on_tick,
                   void *userdata, long *ret_status, char *errbuf) {
-        struct curl_slist *headers = NULL;
         Sse s = { .on_event = on_event, .on_tick = on_tick, .userdata = userdata };
-        CURLcode cc;
-        CURL *e;
-        int r = 0;
+        int r;
 
-        errbuf[0] = '\0';
-        e = client_easy(c, "GET", path, &headers, NULL, errbuf);
-        if (!e) {
-                curl_slist_free_all(headers);
-                return -ENOMEM;
-        }
-        s.easy = e;
-        headers = curl_slist_append(headers, "Accept: text/event-stream");
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sse_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
-        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, sse_progress);
-        curl_easy_setopt(e, CURLOPT_XFERINFODATA, &s);
-        cc = curl_easy_perform(e);
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, ret_status);
-        if (s.result < 0)
-                r = s.result;
-        else if (s.result > 0)
-                r = 0;
-        else if (cc != CURLE_OK) {
-                if (!errbuf[0])
-                        snprintf(errbuf, 256, "%s", curl_easy_strerror(cc));
-                if (s.too_long)
-                        snprintf(errbuf, 256, "event stream line longer than %u bytes", SSE_LINE_MAX);
-                r = curl_to_errno(cc);
-        }
-        curl_easy_cleanup(e);
-        curl_slist_free_all(headers);
-        if (*ret_status >= 300 && r == 0) {
-                Response resp = { .status = *ret_status, .body = s.err.data, .size = s.err.size };
-                _cleanup_free_ char *m = response_error_message(&resp);
-                snprintf(errbuf, 256, "%s", strempty(m));
-        }
-        free(s.err.data);
+        r = stream_get(c, path, "Accept: text/event-stream", sse_write, sse_progress, &s.st, ret_status,
+                       errbuf);
+        if (r < 0 && s.too_long)
+                snprintf(errbuf, 256, "event stream line longer than %u bytes", SSE_LINE_MAX);
         free(s.line);
         free(s.event);
         free(s.data);
@@ -354,24 +381,20 @@ int client_stream(Client *c, const char *path, client_sse_event_t on_event, clie
 }
 
 typedef struct Raw {
+        Stream st;
         client_chunk_t on_chunk;
         void *userdata;
-        int result;
-        CURL *easy;
-        Buffer err;
 } Raw;
 
 static size_t raw_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
         Raw *w = userdata;
-        long status = 0;
         int r;
 
-        curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (status >= 300)
-                return buffer_write(ptr, size, nmemb, &w->err);
+        if (stream_answer_failed(&w->st))
+                return buffer_write(ptr, size, nmemb, &w->st.err);
         r = w->on_chunk(ptr, size * nmemb, w->userdata);
         if (r != 0) {
-                w->result = r;
+                w->st.result = r;
                 return 0;
         }
         return size * nmemb;
@@ -379,37 +402,7 @@ static size_t raw_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
 
 int client_stream_raw(Client *c, const char *path, client_chunk_t on_chunk, void *userdata, long *ret_status,
                       char *errbuf) {
-        struct curl_slist *headers = NULL;
         Raw w = { .on_chunk = on_chunk, .userdata = userdata };
-        CURLcode cc;
-        CURL *e;
-        int r = 0;
 
-        errbuf[0] = '\0';
-        e = client_easy(c, "GET", path, &headers, NULL, errbuf);
-        if (!e) {
-                curl_slist_free_all(headers);
-                return -ENOMEM;
-        }
-        w.easy = e;
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, raw_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &w);
-        cc = curl_easy_perform(e);
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, ret_status);
-        if (w.result < 0)
-                r = w.result;
-        else if (cc != CURLE_OK && w.result == 0) {
-                if (!errbuf[0])
-                        snprintf(errbuf, 256, "%s", curl_easy_strerror(cc));
-                r = curl_to_errno(cc);
-        }
-        if (*ret_status >= 300 && r == 0) {
-                Response resp = { .status = *ret_status, .body = w.err.data, .size = w.err.size };
-                _cleanup_free_ char *m = response_error_message(&resp);
-                snprintf(errbuf, 256, "%s", strempty(m));
-        }
-        free(w.err.data);
-        curl_easy_cleanup(e);
-        curl_slist_free_all(headers);
-        return r;
+        return stream_get(c, path, NULL, raw_write, NULL, &w.st, ret_status, errbuf);
 }
