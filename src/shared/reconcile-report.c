@@ -64,35 +64,28 @@ static void add(json_object *o, const char *key, json_object *v, bool *oom) {
         }
 }
 
-static void add_str(json_object *o, const char *key, const char *s, bool *oom) {
-        json_object *v = NULL;
-
-        if (s) {
-                v = json_object_new_string(s);
-                if (!v) {
-                        *oom = true;
-                        return;
-                }
+/* v was just made: NULL means its allocation failed. */
+static void add_new(json_object *o, const char *key, json_object *v, bool *oom) {
+        if (!v) {
+                *oom = true;
+                return;
         }
         add(o, key, v, oom);
+}
+
+static void add_str(json_object *o, const char *key, const char *s, bool *oom) {
+        if (s)
+                add_new(o, key, json_object_new_string(s), oom);
+        else
+                add(o, key, NULL, oom);
 }
 
 static void add_int(json_object *o, const char *key, int64_t n, bool *oom) {
-        json_object *v = json_object_new_int64(n);
-        if (!v) {
-                *oom = true;
-                return;
-        }
-        add(o, key, v, oom);
+        add_new(o, key, json_object_new_int64(n), oom);
 }
 
 static void add_bool(json_object *o, const char *key, bool b, bool *oom) {
-        json_object *v = json_object_new_boolean(b);
-        if (!v) {
-                *oom = true;
-                return;
-        }
-        add(o, key, v, oom);
+        add_new(o, key, json_object_new_boolean(b), oom);
 }
 
 static void add_time(json_object *o, const char *key, uint64_t usec, bool *oom) {
@@ -101,12 +94,9 @@ static void add_time(json_object *o, const char *key, uint64_t usec, bool *oom) 
         add_str(o, key, usec ? format_timestamp(buf, sizeof buf, usec) : NULL, oom);
 }
 
-static json_object *container_json(const ReconcileContainerReport *c, bool *oom) {
-        json_object *o = json_object_new_object();
-        if (!o) {
-                *oom = true;
-                return NULL;
-        }
+static void container_json(json_object *o, const void *entry, bool *oom) {
+        const ReconcileContainerReport *c = entry;
+
         add_str(o, "id", c->id, oom);
         add_str(o, "name", c->name, oom);
         add_str(o, "execution_id", c->execution_id, oom);
@@ -122,11 +112,63 @@ static json_object *container_json(const ReconcileContainerReport *c, bool *oom)
                 add_time(o, "next_attempt_at", c->backoff.next_attempt_usec, oom);
                 add_bool(o, "quarantined", c->backoff.quarantined, oom);
         }
-        return o;
+}
+
+static void execution_json(json_object *o, const void *entry, bool *oom) {
+        const ReconcileExecutionReport *x = entry;
+
+        add_str(o, "id", x->id, oom);
+        add_str(o, "status", "failed", oom);
+        add_str(o, "reason", RECONCILE_REASON_CONTAINER_LOST, oom);
+        add_str(o, "container", x->container, oom);
+        add_str(o, "result", reconcile_result_to_string(x->result), oom);
+        if (x->error)
+                add_str(o, "error", x->error, oom);
+}
+
+static void volume_json(json_object *o, const void *entry, bool *oom) {
+        const ReconcileVolumeReport *v = entry;
+
+        add_str(o, "id", v->id, oom);
+        add_str(o, "tenant_id", v->tenant_id, oom);
+        add_str(o, "path", v->path, oom);
+        add_time(o, "expires_at", v->expires_usec, oom);
+        add_str(o, "result", reconcile_result_to_string(v->result), oom);
+        if (v->error)
+                add_str(o, "error", v->error, oom);
+}
+
+static void engine_volume_json(json_object *o, const void *entry, bool *oom) {
+        const ReconcileEngineVolumeReport *v = entry;
+
+        add_str(o, "name", v->name, oom);
+        add_str(o, "volume_id", v->volume_id, oom);
+        add_str(o, "reason", v->reason, oom);
+        add_str(o, "result", reconcile_result_to_string(v->result), oom);
+        if (v->error)
+                add_str(o, "error", v->error, oom);
+}
+
+/* o[key] = an array with one object per entry (n entries of size bytes), filled by fill. */
+static void add_list(json_object *o, const char *key, const void *entries, size_t n, size_t size,
+                     void (*fill)(json_object *o, const void *entry, bool *oom), bool *oom) {
+        json_object *list = json_object_new_array();
+
+        for (size_t i = 0; list && i < n; i++) {
+                json_object *e = json_object_new_object();
+                if (!e || json_object_array_add(list, e) < 0) {
+                        json_object_put(e);
+                        json_object_put(list);
+                        list = NULL;
+                        break;
+                }
+                fill(e, (const char *) entries + i * size, oom);
+        }
+        add_new(o, key, list, oom);
 }
 
 json_object *reconcile_report_to_json(const ReconcileReport *r) {
-        json_object *root = NULL, *summary = NULL, *list = NULL;
+        json_object *root = NULL, *summary = NULL;
         bool oom = false;
 
         if (!r)
@@ -149,78 +191,17 @@ json_object *reconcile_report_to_json(const ReconcileReport *r) {
         add_int(summary, "engine_volumes_removed", r->engine_volumes_removed, &oom);
         add(root, "summary", TAKE_PTR(summary), &oom);
 
-        if (!(list = json_object_new_array()))
-                goto fail;
-        for (size_t i = 0; i < r->n_containers; i++) {
-                json_object *o = container_json(&r->containers[i], &oom);
-                if (!o || json_object_array_add(list, o) < 0) {
-                        json_object_put(o);
-                        goto fail;
-                }
-        }
-        add(root, "containers", TAKE_PTR(list), &oom);
-
-        if (!(list = json_object_new_array()))
-                goto fail;
-        for (size_t i = 0; i < r->n_executions; i++) {
-                const ReconcileExecutionReport *x = &r->executions[i];
-                json_object *o = json_object_new_object();
-                if (!o || json_object_array_add(list, o) < 0) {
-                        json_object_put(o);
-                        goto fail;
-                }
-                add_str(o, "id", x->id, &oom);
-                add_str(o, "status", "failed", &oom);
-                add_str(o, "reason", RECONCILE_REASON_CONTAINER_LOST, &oom);
-                add_str(o, "container", x->container, &oom);
-                add_str(o, "result", reconcile_result_to_string(x->result), &oom);
-                if (x->error)
-                        add_str(o, "error", x->error, &oom);
-        }
-        add(root, "executions", TAKE_PTR(list), &oom);
-
-        if (!(list = json_object_new_array()))
-                goto fail;
-        for (size_t i = 0; i < r->n_volumes; i++) {
-                const ReconcileVolumeReport *v = &r->volumes[i];
-                json_object *o = json_object_new_object();
-                if (!o || json_object_array_add(list, o) < 0) {
-                        json_object_put(o);
-                        goto fail;
-                }
-                add_str(o, "id", v->id, &oom);
-                add_str(o, "tenant_id", v->tenant_id, &oom);
-                add_str(o, "path", v->path, &oom);
-                add_time(o, "expires_at", v->expires_usec, &oom);
-                add_str(o, "result", reconcile_result_to_string(v->result), &oom);
-                if (v->error)
-                        add_str(o, "error", v->error, &oom);
-        }
-        add(root, "volumes", TAKE_PTR(list), &oom);
-
-        if (!(list = json_object_new_array()))
-                goto fail;
-        for (size_t i = 0; i < r->n_engine_volumes; i++) {
-                const ReconcileEngineVolumeReport *v = &r->engine_volumes[i];
-                json_object *o = json_object_new_object();
-                if (!o || json_object_array_add(list, o) < 0) {
-                        json_object_put(o);
-                        goto fail;
-                }
-                add_str(o, "name", v->name, &oom);
-                add_str(o, "volume_id", v->volume_id, &oom);
-                add_str(o, "reason", v->reason, &oom);
-                add_str(o, "result", reconcile_result_to_string(v->result), &oom);
-                if (v->error)
-                        add_str(o, "error", v->error, &oom);
-        }
-        add(root, "engine_volumes", TAKE_PTR(list), &oom);
-
+        add_list(root, "containers", r->containers, r->n_containers, sizeof *r->containers, container_json,
+                 &oom);
+        add_list(root, "executions", r->executions, r->n_executions, sizeof *r->executions, execution_json,
+                 &oom);
+        add_list(root, "volumes", r->volumes, r->n_volumes, sizeof *r->volumes, volume_json, &oom);
+        add_list(root, "engine_volumes", r->engine_volumes, r->n_engine_volumes, sizeof *r->engine_volumes,
+                 engine_volume_json, &oom);
         if (oom)
                 goto fail;
         return root;
 fail:
-        json_object_put(list);
         json_object_put(summary);
         json_object_put(root);
         return NULL;
