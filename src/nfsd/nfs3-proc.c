@@ -563,6 +563,17 @@ static void exclusive_times(const createverf3 verf, struct timespec ts[2]) {
         ts[1] = (struct timespec){ .tv_sec = m & 0x7fffffff, .tv_nsec = 0 };
 }
 
+/* How CREATE, MKDIR, SYMLINK and MKNOD end, failed or not: st, the directory's wcc data in
+ * the result's arm for st, the directory released, st returned. */
+static uint32_t create_reply(NfsVol *v, const pre_op_attr *before, NfsObj *dir, CREATE3res *res,
+                             nfsstat3 st) {
+        res->status = st;
+        wcc(v, before, dir,
+            st == NFS3_OK ? &res->CREATE3res_u.resok.dir_wcc : &res->CREATE3res_u.resfail.dir_wcc);
+        nfs_obj_done(dir);
+        return st;
+}
+
 static uint32_t proc_create(NfsCall *c, void *a, void *r) {
         CREATE3args *args = a;
         CREATE3res *res = r;
@@ -636,12 +647,8 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
         nfs3_set_fh(c, v, &o, &res->CREATE3res_u.resok.obj.post_op_fh3_u.handle);
         nfs3_post_attr(v, &o, &res->CREATE3res_u.resok.obj_attributes);
 out:
-        res->status = st;
-        wcc(v, &before, &dir,
-            st == NFS3_OK ? &res->CREATE3res_u.resok.dir_wcc : &res->CREATE3res_u.resfail.dir_wcc);
         nfs_obj_done(&o);
-        nfs_obj_done(&dir);
-        return st;
+        return create_reply(v, &before, &dir, res, st);
 }
 
 /* Common tail of MKDIR and SYMLINK: squash the new name, answer its handle. */
@@ -677,11 +684,7 @@ static uint32_t proc_mkdir(NfsCall *c, void *a, void *r) {
                 st = nfs3_status_from_errno(-errno);
         if (st == NFS3_OK)
                 st = created_reply(c, v, &dir, args->where.name, res);
-        res->status = st;
-        wcc(v, &before, &dir,
-            st == NFS3_OK ? &res->CREATE3res_u.resok.dir_wcc : &res->CREATE3res_u.resfail.dir_wcc);
-        nfs_obj_done(&dir);
-        return st;
+        return create_reply(v, &before, &dir, res, st);
 }
 
 static uint32_t proc_symlink(NfsCall *c, void *a, void *r) {
@@ -708,11 +711,7 @@ static uint32_t proc_symlink(NfsCall *c, void *a, void *r) {
                 st = nfs3_status_from_errno(-errno);
         if (st == NFS3_OK)
                 st = created_reply(c, v, &dir, args->where.name, res);
-        res->status = st;
-        wcc(v, &before, &dir,
-            st == NFS3_OK ? &res->CREATE3res_u.resok.dir_wcc : &res->CREATE3res_u.resfail.dir_wcc);
-        nfs_obj_done(&dir);
-        return st;
+        return create_reply(v, &before, &dir, res, st);
 }
 
 static uint32_t proc_mknod(NfsCall *c, void *a, void *r) {
@@ -726,10 +725,7 @@ static uint32_t proc_mknod(NfsCall *c, void *a, void *r) {
         /* Devices, sockets and FIFOs have no business on an agent's volume. */
         if (st == NFS3_OK)
                 st = NFS3ERR_NOTSUPP;
-        res->status = st;
-        wcc(v, &before, &dir, &res->CREATE3res_u.resfail.dir_wcc);
-        nfs_obj_done(&dir);
-        return st;
+        return create_reply(v, &before, &dir, res, st);
 }
 
 static nfsstat3 remove_common(NfsCall *c, const diropargs3 *d, bool rmdir, REMOVE3res *res) {
