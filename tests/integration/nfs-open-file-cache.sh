@@ -24,20 +24,7 @@ deleted_fds() { # fds of the gateway on files that no longer have a name
 check "a first client comes and goes" nfs_client "$A" statvfs >/dev/null
 idle_fds="$(fds)"
 
-coproc S { nfs_client "$A" session; }
-# bash unsets S and S_PID when the coprocess ends: keep copies.
-S_IN="${S[1]}" S_OUT="${S[0]}" S_PROC="$S_PID"
-# s COMMAND...: runs one command in the session, prints its answer (without "DONE"). Never
-# in a pipeline: a pipeline's subshell does not have the coprocess's fds.
-s() {
-        local line out=""
-        echo "$*" >&"$S_IN"
-        while IFS= read -r -t 60 line <&"$S_OUT"; do
-                [ "$line" = DONE ] && { printf '%s' "$out"; return 0; }
-                out="${out:+$out$'\n'}$line"
-        done
-        fail "session did not answer: $*"
-}
+nfs_session "$A"
 
 # Removed through another name (the handle came from the first one).
 assert_match "write 8 MiB" "^OK" "$(s append-bytes /big 8388608)"
@@ -84,8 +71,7 @@ check "fds kept are bounded ($n open, $idle_fds idle)" test "$n" -le $((idle_fds
 # A file still cached keeps working; the last client leaving closes everything.
 s write /kept k >/dev/null
 assert_eq "cached file reads back" "OK k" "$(s cat /kept)"
-exec {S_IN}>&-
-wait "$S_PROC" 2>/dev/null
+nfs_session_end
 for _ in $(seq 100); do [ "$(fds)" -le "$idle_fds" ] && break; sleep 0.1; done
 assert_eq "no cached fds once the client left" "$idle_fds" "$(fds)"
 assert_eq "nothing lost on disk" "k" "$(cat "$V/kept")"

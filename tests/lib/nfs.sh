@@ -11,6 +11,9 @@
 # nfs_volume TENANT VOLUME UID GID LIMIT MODE STATUS [CLIENTS]: creates the directory and registers it.
 # NFS_HOST (default 127.0.0.1): the address the gateway listens on and the URLs name.
 # nfs_url TENANT VOLUME: the libnfs URL; nfs_client URL CMD...: tests/integration/nfs-client.
+# nfs_session URL: one nfs-client session (one mount, one connection, so state the gateway
+# keeps per connection, such as its cache of open files, lives on) as a coprocess; s CMD...
+# runs one command in it and prints its answer; nfs_session_end lets the client leave.
 # shellcheck source=common.sh
 . "${AEGIS_TEST_LIB:-$(dirname "${BASH_SOURCE[0]}")}/common.sh"
 
@@ -100,4 +103,27 @@ nfs_client() { "$NFS_CLIENT" "$@"; }
 # nfs_metric NAME_AND_LABELS → the value ("" when absent).
 nfs_metric() {
         curl -s "http://127.0.0.1:$NFS_METRICS_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+nfs_session() {
+        coproc NFS_SESSION { nfs_client "$1" session; }
+        # bash unsets NFS_SESSION and NFS_SESSION_PID when the coprocess ends: keep copies.
+        NFS_SESSION_IN="${NFS_SESSION[1]}" NFS_SESSION_OUT="${NFS_SESSION[0]}" NFS_SESSION_PROC="$NFS_SESSION_PID"
+}
+
+# s COMMAND...: its answer without the closing "DONE". Never in a pipeline: a pipeline's
+# subshell does not have the coprocess's fds.
+s() {
+        local line out=""
+        echo "$*" >&"$NFS_SESSION_IN"
+        while IFS= read -r -t 60 line <&"$NFS_SESSION_OUT"; do
+                [ "$line" = DONE ] && { printf '%s' "$out"; return 0; }
+                out="${out:+$out$'\n'}$line"
+        done
+        fail "session did not answer: $*"
+}
+
+nfs_session_end() {
+        exec {NFS_SESSION_IN}>&-
+        wait "$NFS_SESSION_PROC" 2>/dev/null
 }
