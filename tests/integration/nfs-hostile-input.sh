@@ -4,10 +4,7 @@
 # connection — never a crash or a hang; fragments and pipelined calls work; the connection
 # limit holds; portmapper GETPORT is answered on the same port.
 . "$AEGIS_TEST_LIB/nfs.sh"
-nfs_require
-nfs_setup
-nfs_volume t1 v 4242 4343 0 read-write active
-nfsd_start --max-connections 16
+nfs_one_volume --max-connections 16
 python3 - "$NFS_PORT" <<'PY' || TEST_FAILURES=$((TEST_FAILURES + 1))
 import os, socket, struct, sys, time
 port = int(sys.argv[1])

@@ -3,12 +3,7 @@
 # through the libnfs API, each checked on the backing directory; MKNOD is NOTSUPP; uid/gid
 # changes are refused; traversal attempts (symlink to /etc, "..", absolute targets) fail.
 . "$AEGIS_TEST_LIB/nfs.sh"
-nfs_require
-nfs_setup
-nfs_volume t1 v 4242 4343 0 read-write active
-nfsd_start
-U="$(nfs_url t1 v)"
-D="$NFS_ROOT/t1/v"
+nfs_one_volume
 
 check "mkdir" nfs_client "$U" mkdir /dir
 check "mkdir made a directory on disk" test -d "$D/dir"

@@ -7,12 +7,7 @@
 # (PERM, nothing changes on disk) but may "set" them to the volume's own; the socket unit
 # handles BindIPv6Only=, and aegis-nfsd(8) documents the rootless case.
 . "$AEGIS_TEST_LIB/nfs.sh"
-nfs_require
-nfs_setup
-nfs_volume t1 v 4242 4343 0 read-write active
-nfsd_start
-U="$(nfs_url t1 v)"
-D="$NFS_ROOT/t1/v"
+nfs_one_volume
 
 assert_eq "CREATE EXCLUSIVE, verifier v1" "OK NFS3_OK" "$(nfs_client "$U" create-exclusive ex v1)"
 check "the file exists on disk" test -f "$D/ex"

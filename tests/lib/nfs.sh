@@ -9,6 +9,9 @@
 # storage.root, storage.nfs_listen_addr with port $NFS_PORT, database.url: the store is the
 # registry) with STATE_DIRECTORY=STATE_DIR; sets NFS_PID, NFS_METRICS_PORT.
 # nfs_volume TENANT VOLUME UID GID LIMIT MODE STATUS [CLIENTS]: creates the directory and registers it.
+# nfs_one_volume [NFSD ARGS]: how a test of one volume starts: nfs_require, then a gateway
+# (nfsd_start NFSD ARGS) serving t1/v (uid 4242, gid 4343, no limit, read-write, active); sets
+# U, its libnfs URL, and D, its backing directory.
 # NFS_HOST (default 127.0.0.1): the address the gateway listens on and the URLs name.
 # nfs_url TENANT VOLUME: the libnfs URL; nfs_client URL CMD...: tests/integration/nfs-client.
 # nfs_session URL: one nfs-client session (one mount, one connection, so state the gateway
@@ -43,6 +46,15 @@ nfs_volume() { # TENANT VOLUME UID GID LIMIT MODE STATUS
         echo "$*" >>"$NFS_EXPORTS.new"
         mv "$NFS_EXPORTS.new" "$NFS_EXPORTS"
         sleep 0.6 # the registry is re-read at most every 0.5 s
+}
+
+nfs_one_volume() {
+        nfs_require
+        nfs_setup
+        nfs_volume t1 v 4242 4343 0 read-write active
+        nfsd_start "$@"
+        U="$(nfs_url t1 v)"
+        D="$NFS_ROOT/t1/v"
 }
 
 nfsd_start() {
