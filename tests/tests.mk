@@ -31,10 +31,11 @@ EXTRA_DIST += tests/integration/store-loads-libpq-on-demand.sh
 dist_noinst_DATA += tests/lib/postgres.sh
 
 # Not rerun by `make check-sanitizers` (see the top Makefile.am): text and unit-file checks,
-# the packaged end-to-end test, and fuzzers (built with ASan by themselves).
+# and the packaged end-to-end test. The fuzz tests (fuzz-parsers, fuzz-podman-frames,
+# nfs-fuzz-xdr) are rerun there like any other test.
 SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-clean.sh \
 	tests/integration/units-verify-clean.sh tests/integration/units-security-exposure.sh \
-	tests/e2e/systemd-container.sh $(filter %fuzz-manifest.sh %fuzz-nfs-xdr.sh %fuzz-podman.sh %fuzz-config.sh,$(TESTS))
+	tests/e2e/systemd-container.sh
 
 # Observability (issue 9): both Prometheus endpoints pass promtool after real traffic.
 TESTS += tests/integration/metrics-exposition.sh
