@@ -125,6 +125,7 @@ out="$(health)"
 check "curl :8088/health answers through the socket${out:+: $out}" grep -q '"status"' <<<"$out"
 check "… and started aegis.service" wait_for 20 as_aegis systemctl --user is-active --quiet aegis.service
 [ -n "$out" ] || note "aegis.service: $(as_aegis systemctl --user status aegis.service --no-pager 2>&1 | tail -15)"
+check "… which pulled in podman.socket (Requires=, issue 2)" as_aegis systemctl --user is-active --quiet podman.socket
 
 # An execution against the host's Podman.
 podman_cmd cp "$top_srcdir/examples/hello.yaml" "$C:/tmp/hello.yaml" && in_c chmod 0644 /tmp/hello.yaml

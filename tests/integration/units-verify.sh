@@ -17,10 +17,11 @@ for flavour in system user; do
         units_prepare "$d" "$svc" "$top_srcdir/units/aegis.socket" "$top_srcdir/units/aegis-metrics.socket"
         out="$(units_analyze "$flavour" "$d" verify --man=no ./aegis.service ./aegis.socket ./aegis-metrics.socket)"
         check "$flavour: systemd-analyze verify is clean${out:+: $out}" test -z "$out"
-        for want in Type=notify Requires=aegis.socket "Wants=podman.socket" Restart=on-failure RestartSec=10s \
+        for want in Type=notify Requires=aegis.socket Restart=on-failure RestartSec=10s \
                 LimitNOFILE=65535 "WatchdogSec=" StateDirectory=aegis "ExecStart=/.*/aegisd$"; do
                 check "$flavour: service has $want" grep -q "^$want" "$svc"
         done
+        check "$flavour: service requires podman.socket (issue 2)" grep -Eq '^Requires=.*podman\.socket' "$svc"
         check "$flavour: service starts after podman.socket" grep -Eq '^After=.*podman\.socket' "$svc"
 done
 check "user service points CONTAINER_HOST at the user's Podman socket" \
