@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "config.h"
 #include "pq-dlopen.h"
+#include "state-dir.h"
 #include "util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -118,38 +119,8 @@ static void podman_default_socket(const Doctor *d, char *buf, size_t size) {
  *  - EnvironmentFile=-/etc/aegis/env (system), EnvironmentFile=-%h/.config/aegis/env (user):
  *    literally ~/.config, whatever $XDG_CONFIG_HOME says. Its variables (DATABASE_URL, …)
  *    override the unit's Environment= and so the shell's here.
- *  - StateDirectory=aegis: /var/lib/aegis for the system manager; for a user manager
- *    $XDG_CONFIG_HOME/aegis before systemd 254 (Debian 12 has 252), $XDG_STATE_HOME/aegis
- *    since (systemd.exec(5)). The default store and volumes live there. */
-#define SYSTEMD_USER_STATE_HOME_SINCE 254
-
-static char *home_dir(void) {
-        const char *h = getenv("HOME");
-        struct passwd *pw;
-
-        if (h && h[0] == '/')
-                return strdup(h);
-        pw = getpwuid(getuid());
-        return pw && pw->pw_dir ? strdup(pw->pw_dir) : NULL;
-}
-
-/* The manager's version (252 of "252.39-1~deb12u2"), from the manager itself when it answers,
- * else the libsystemd this was built against. */
-static unsigned manager_version(const Doctor *d) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *v = NULL;
-        unsigned long n;
-        char *end;
-
-        if (open_manager_bus(d, &bus) >= 0 &&
-            sd_bus_get_property_string(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "Version", NULL, &v) >= 0) {
-                n = strtoul(v, &end, 10);
-                if (end != v && n > 0 && n < 100000)
-                        return (unsigned) n;
-        }
-        return SYSTEMD_BUILD_VERSION;
-}
+ *  - StateDirectory=aegis: state_dir_for_unit() (state-dir.h), for the system manager when
+ *    run as root, else for this user's manager. The default store and volumes live there. */
 
 /* systemd's EnvironmentFile= syntax, the part people write: KEY=VALUE lines, '#' and ';'
  * comments, blank lines, the value optionally in matching single or double quotes. */
@@ -216,17 +187,9 @@ static int doctor_unit_environment(Doctor *d) {
 
         if (!isempty(getenv("STATE_DIRECTORY")))
                 return 0; /* run by systemd, or told */
-        if (d->as_root)
-                d->state_dir = strdup(LOCALSTATEDIR "/lib/aegis");
-        else if (home) {
-                bool state_home = manager_version(d) >= SYSTEMD_USER_STATE_HOME_SINCE;
-                const char *var = state_home ? "XDG_STATE_HOME" : "XDG_CONFIG_HOME", *v = getenv(var);
-                _cleanup_free_ char *base =
-                        v && v[0] == '/' ? strdup(v)
-                                         : path_join(home, state_home ? ".local/state" : ".config");
-                d->state_dir = base ? path_join(base, "aegis") : NULL;
-        }
-        if (d->state_dir && setenv("STATE_DIRECTORY", d->state_dir, 1) < 0)
+        if (state_dir_for_unit(!d->as_root, &d->state_dir, NULL, NULL) < 0)
+                return 0; /* no home: the configuration's own default applies */
+        if (setenv("STATE_DIRECTORY", d->state_dir, 1) < 0)
                 return -errno;
         return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "state-dir.h"
 #include "util.h"
 #include "yaml-tree.h"
 
@@ -310,24 +311,22 @@ static char *xdg_dir(const char *var, const char *home_suffix) {
         return path_join(home, home_suffix);
 }
 
+/* $STATE_DIRECTORY (systemd's), else the directory the installed unit would get
+ * (state-dir.h): by hand, every program uses the daemon's store and volumes. */
 static int state_dir_find(bool user_mode, char **ret) {
         const char *sd = getenv("STATE_DIRECTORY");
-        _cleanup_free_ char *base = NULL;
+        int r;
 
         if (!isempty(sd)) {
                 /* systemd passes one absolute path per StateDirectory= entry, ':'-separated. */
                 *ret = strndup(sd, strcspn(sd, ":"));
                 return *ret ? 0 : -ENOMEM;
         }
-        if (user_mode) {
-                base = xdg_dir("XDG_STATE_HOME", ".local/state");
-                if (base) {
-                        *ret = path_join(base, "aegis");
-                        return *ret ? 0 : -ENOMEM;
-                }
-        }
-        *ret = strdup(LOCALSTATEDIR "/lib/aegis");
-        return *ret ? 0 : -ENOMEM;
+        r = state_dir_for_unit(user_mode, ret, NULL, NULL);
+        if (r != -ENOENT)
+                return r;
+        /* A user without a home: the system's directory, as before. */
+        return state_dir_for_unit(false, ret, NULL, NULL);
 }
 
 static int config_new(Config **ret) {

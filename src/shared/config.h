@@ -3,7 +3,8 @@
  * One Config is built in three layers, each key remembering which layer set it:
  * built-in defaults, then the YAML file, then the environment (DATABASE_URL,
  * AEGIS_LOG_LEVEL / RUST_LOG override the file; CONTAINER_HOST / DOCKER_HOST and
- * STATE_DIRECTORY / XDG_STATE_HOME only supply defaults, so a file value wins over them).
+ * STATE_DIRECTORY, else the state directory the installed unit gets (state-dir.h: by hand
+ * the same as under systemd), only supply defaults, so a file value wins over them).
  *
  * File discovery: the explicit path (--config), then $AEGIS_CONFIG_PATH, then
  * $XDG_CONFIG_HOME/aegis/config.yaml (user mode), then /etc/aegis/config.yaml; none found
@@ -74,7 +75,7 @@ typedef struct Config {
         } reaper;
 
         char *path; /* the file that was loaded, NULL when only defaults/environment */
-        char *state_dir; /* $STATE_DIRECTORY, $XDG_STATE_HOME/aegis or /var/lib/aegis */
+        char *state_dir; /* $STATE_DIRECTORY, else the units' StateDirectory= (state-dir.h) */
         bool user_mode; /* not root (or $XDG_CONFIG_HOME set): XDG paths apply */
 
         ConfigProvenance *provenance; /* private: where each key came from */

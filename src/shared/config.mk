@@ -2,6 +2,8 @@
 libaegis_shared_la_SOURCES += \
 	src/shared/config.h \
 	src/shared/config.c \
+	src/shared/state-dir.h \
+	src/shared/state-dir.c \
 	src/shared/metrics.h \
 	src/shared/metrics.c
 
@@ -10,6 +12,12 @@ TESTS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-state-dir
+TESTS += tests/unit/test-state-dir
+tests_unit_test_state_dir_SOURCES = tests/unit/test-state-dir.c
+tests_unit_test_state_dir_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_state_dir_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test-metrics
 TESTS += tests/unit/test-metrics

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <systemd/sd-id128.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -67,6 +69,16 @@ char *strjoin_sep(const char *sep, const char *const *parts, size_t n) {
         }
         *p = '\0';
         return s;
+}
+
+char *home_dir(void) {
+        const char *h = getenv("HOME");
+        struct passwd *pw;
+
+        if (h && h[0] == '/')
+                return strdup(h);
+        pw = getpwuid(getuid());
+        return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? strdup(pw->pw_dir) : NULL;
 }
 
 char *path_join(const char *a, const char *b) {

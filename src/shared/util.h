@@ -36,6 +36,8 @@ char *strjoin_sep(const char *sep, const char *const *parts, size_t n);
 char *asprintf_safe(const char *fmt, ...) _printf_(1, 2);
 /* Joins path segments with single '/' separators. */
 char *path_join(const char *a, const char *b);
+/* $HOME when absolute, else the password database's home of this uid, else NULL. */
+char *home_dir(void);
 
 /* UTF-8: the length (1–4) of the well-formed character at p (at most left bytes: shortest
  * form, no surrogates, ≤ U+10FFFF), or 0 when the bytes there are not one. */

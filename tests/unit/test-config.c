@@ -385,14 +385,46 @@ START_TEST(test_config_state_directory) {
         ck_assert_str_eq(c->storage.root, "/var/lib/aegis/storage");
         config_free(c);
 
-        /* User mode (XDG_CONFIG_HOME set even as root): $XDG_STATE_HOME/aegis. */
+        /* User mode (XDG_CONFIG_HOME set even as root), no $STATE_DIRECTORY: what the user
+         * unit's StateDirectory=aegis is (state-dir.h). No user manager answers here, so the
+         * systemd this was built against decides: $XDG_CONFIG_HOME/aegis before 254 (Debian
+         * 12's 252), $XDG_STATE_HOME/aegis from 254 on. */
         ck_assert_int_eq(unsetenv("STATE_DIRECTORY"), 0);
+        ck_assert_int_eq(setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/aegis-test/bus", 1), 0);
+        ck_assert_int_eq(setenv("XDG_RUNTIME_DIR", "/nonexistent/aegis-test", 1), 0);
         ck_assert_int_eq(setenv("XDG_CONFIG_HOME", "/home/u/.config", 1), 0);
         ck_assert_int_eq(setenv("XDG_STATE_HOME", "/home/u/.local/state", 1), 0);
         c = load_ok("");
-        ck_assert_str_eq(c->state_dir, "/home/u/.local/state/aegis");
-        ck_assert_str_eq(c->database.url, "sqlite:///home/u/.local/state/aegis/aegis.db");
+        if (SYSTEMD_BUILD_VERSION >= 254) {
+                ck_assert_str_eq(c->state_dir, "/home/u/.local/state/aegis");
+                ck_assert_str_eq(c->database.url, "sqlite:///home/u/.local/state/aegis/aegis.db");
+                ck_assert_str_eq(c->storage.root, "/home/u/.local/state/aegis/storage");
+        } else {
+                ck_assert_str_eq(c->state_dir, "/home/u/.config/aegis");
+                ck_assert_str_eq(c->database.url, "sqlite:///home/u/.config/aegis/aegis.db");
+                ck_assert_str_eq(c->storage.root, "/home/u/.config/aegis/storage");
+        }
         config_free(c);
+
+        /* Explicit settings still win over that default. */
+        ck_assert_int_eq(setenv("DATABASE_URL", "sqlite:///srv/a.db", 1), 0);
+        c = load_ok("storage:\n  root: /srv/volumes\n");
+        ck_assert_str_eq(c->database.url, "sqlite:///srv/a.db");
+        ck_assert_str_eq(c->storage.root, "/srv/volumes");
+        config_free(c);
+        ck_assert_int_eq(unsetenv("DATABASE_URL"), 0);
+        c = load_ok("database:\n  url: sqlite:///srv/b.db\n");
+        ck_assert_str_eq(c->database.url, "sqlite:///srv/b.db");
+        config_free(c);
+
+        /* Root without XDG_CONFIG_HOME: the system unit's /var/lib/aegis. */
+        if (geteuid() == 0) {
+                ck_assert_int_eq(unsetenv("XDG_CONFIG_HOME"), 0);
+                c = load_ok("");
+                ck_assert_str_eq(c->state_dir, LOCALSTATEDIR "/lib/aegis");
+                ck_assert_str_eq(c->database.url, "sqlite://" LOCALSTATEDIR "/lib/aegis/aegis.db");
+                config_free(c);
+        }
 }
 END_TEST
 
