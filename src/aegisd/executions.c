@@ -152,6 +152,10 @@ static void reconcile_at_start(Executions *x) {
         o.storage_root = NULL; /* volume expiry is the reaper timer's job */
         k = reconcile_run(x->daemon->podman, x->store, &o, &report, &e);
         count_reconcile(x, report);
+        if (k == -EMEDIUMTYPE) {
+                log_warning("start-up reconciliation: %s", e.message);
+                return;
+        }
         if (k < 0) {
                 log_warning("start-up reconciliation failed: %s (the reaper will retry)", e.message);
                 return;

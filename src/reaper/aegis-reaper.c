@@ -5,7 +5,9 @@
  * REAPED= KEPT= QUARANTINED= fields, and prints the report (text or JSON).
  *
  * Exit status (aegis-reaper(8)): 0 the pass did its job; 1 the store failed mid-pass;
- * 2 usage; 69 Podman unreachable; 75 the store could not be opened; 78 bad configuration. */
+ * 2 usage; 69 Podman unreachable; 75 the store could not be opened; 78 bad configuration, or
+ * the configured store had no schema while Podman has aegis containers or engine volumes (it
+ * is not the daemon's store: nothing is removed, and the schema is not created). */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -221,7 +223,8 @@ int main(int argc, char **argv) {
                 return EXIT_PODMAN;
         }
 
-        r = store_open(config->database.url, &e, &store);
+        /* Never creates the schema: a new database stays new, and is refused again next time. */
+        r = store_open_existing(config->database.url, &e, &store);
         if (r < 0) {
                 _cleanup_free_ char *url = store_url_redact(config->database.url);
                 log_error("Cannot open the execution store (database.url=%s): %s", url ? url : "?",
@@ -235,6 +238,10 @@ int main(int argc, char **argv) {
         if (rep) {
                 log_report(rep);
                 (void) print_report(rep, output);
+        }
+        if (r == -EMEDIUMTYPE) {
+                log_error("%s", e.message);
+                return CONFIG_EXIT_STATUS;
         }
         if (r < 0) {
                 log_error("Reconciliation failed: %s", e.message);

@@ -32,6 +32,7 @@ TESTS += \
 	tests/integration/reaper-removes-exactly-the-orphans-postgresql.sh \
 	tests/integration/reaper-backs-off-unremovable-containers.sh \
 	tests/integration/reaper-fails-clearly-without-podman-or-store.sh \
+	tests/integration/reaper-refuses-a-new-store.sh \
 	tests/integration/reaper-units-verify.sh
 EXTRA_DIST += \
 	tests/integration/reaper-scenario.sh \
@@ -39,5 +40,6 @@ EXTRA_DIST += \
 	tests/integration/reaper-removes-exactly-the-orphans-postgresql.sh \
 	tests/integration/reaper-backs-off-unremovable-containers.sh \
 	tests/integration/reaper-fails-clearly-without-podman-or-store.sh \
+	tests/integration/reaper-refuses-a-new-store.sh \
 	tests/integration/reaper-units-verify.sh \
 	bench/reaper.sh

@@ -23,6 +23,7 @@
 #include "reconcile.h"
 #include "store.h"
 #include "util.h"
+#include "volume-mount.h"
 
 #define FIELD_PODMAN "runtime.container_socket_path"
 #define FIELD_STORE "database.url"
@@ -55,6 +56,7 @@ typedef struct Entry {
 
 typedef struct Run {
         const ReconcileOptions *o;
+        PodmanClient *podman;
         uint64_t now;
         Store *store;
         ReconcileEngine *engine;
@@ -136,6 +138,38 @@ static int load_fact(Run *run, Fact *f, Error *e) {
         return 0;
 }
 
+/* A store that had no AEGIS schema when it was opened (a new database: a wrong path, the
+ * state directory of another systemd version, a typo in DATABASE_URL) knows none of the
+ * executions the engine's aegis containers and engine volumes belong to: all of them would
+ * look orphaned, including running ones. Refuse to act then; with nothing labelled there is
+ * nothing to act on either way (a fresh install), and the pass goes on. -EMEDIUMTYPE. */
+static int refuse_new_store(Run *run, Error *e) {
+        PodmanVolume *vs = NULL;
+        size_t n_containers = 0, n_volumes = 0;
+        int r;
+
+        if (store_schema_found(run->store) > 0)
+                return 0;
+        for (size_t i = 0; i < run->n_entries; i++)
+                n_containers += run->entries[i].c.managed;
+        r = podman_volume_list(run->podman, VOLUME_ENGINE_PREFIX, &vs, &n_volumes, e);
+        if (r < 0) {
+                if (e && isempty(e->field))
+                        snprintf(e->field, sizeof e->field, "%s", FIELD_PODMAN);
+                return r;
+        }
+        podman_volume_list_free(vs, n_volumes);
+        if (n_containers == 0 && n_volumes == 0)
+                return 0;
+        return error_set_field(
+                e, -EMEDIUMTYPE, FIELD_STORE,
+                "Refusing to reap: the execution store %s had no AEGIS schema before this run, so it "
+                "is not the store of the daemon that created the %zu aegis container(s) and %zu aegis "
+                "engine volume(s) Podman has; nothing was removed. Point this program at the daemon's "
+                "database with --config FILE or DATABASE_URL (see aegis-reaper(8)).",
+                store_url(run->store), n_containers, n_volumes);
+}
+
 static int gather(Run *run, Error *e) {
         ReconcileEngineContainer *list = NULL;
         size_t n = 0;
@@ -167,6 +201,12 @@ static int gather(Run *run, Error *e) {
                 };
         }
         free(list);
+
+        r = refuse_new_store(run, e);
+        if (r < 0)
+                return r;
+        if (store_schema_version(run->store) == 0)
+                return 0; /* store_open_existing() left it without a schema: nothing to look up */
 
         for (size_t i = 0; i < run->n_entries; i++) {
                 Entry *en = &run->entries[i];
@@ -543,7 +583,7 @@ int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o,
                   Error *e) {
         _cleanup_(reconcile_report_freep) ReconcileReport *rep = NULL;
         _cleanup_(reconcile_engine_freep) ReconcileEngine *engine = NULL;
-        Run run = { .o = o, .store = store };
+        Run run = { .o = o, .podman = podman, .store = store };
         uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         bool acted = false;
         int r;
@@ -566,6 +606,13 @@ int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o,
         run.engine = engine;
 
         r = gather(&run, e);
+        if (r >= 0 && store_schema_version(store) == 0) {
+                /* No schema, and nothing labelled (else gather() refused): nothing to do. */
+                run_done(&run);
+                rep->duration_usec = now_usec(CLOCK_MONOTONIC) - t0;
+                *ret = TAKE_PTR(rep);
+                return 0;
+        }
         if (r >= 0)
                 r = plan(&run) < 0 ? error_set(e, -ENOMEM, "out of memory") : 0;
         if (r >= 0)

@@ -264,7 +264,13 @@ int reconcile_report_print(const ReconcileReport *r, FILE *f);
  * e says why; e->field is "runtime.container_socket_path" when Podman could not be reached
  * and "database.url" when the store failed. Nothing is acted on unless the facts were
  * gathered completely; when a failure happens after acting began, *ret is set as well (the
- * report of what was done) and the negative errno is returned. */
+ * report of what was done) and the negative errno is returned.
+ *
+ * A store that had no schema before it was opened (store_schema_found() 0) while the engine has
+ * aegis containers or engine volumes is not theirs: -EMEDIUMTYPE, e names the store and says
+ * what to do, nothing is acted on (dry run or not). Without anything labelled the pass goes on
+ * (a fresh install); a store left without a schema (store_open_existing()) then yields an
+ * empty report. */
 int reconcile_run(PodmanClient *podman, Store *store, const ReconcileOptions *o, ReconcileReport **ret,
                   Error *e);
 

@@ -63,6 +63,8 @@ struct Store {
         void *conn;
         char *url_redacted;
         unsigned schema_version;
+        unsigned schema_found; /* the version before migrating; 0 = no schema */
+        bool no_create; /* store_open_existing(): do not create a missing schema */
         bool in_transaction;
         char last_error[512];
 };

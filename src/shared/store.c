@@ -381,6 +381,14 @@ unsigned store_schema_version(const Store *s) {
         return s->schema_version;
 }
 
+unsigned store_schema_found(const Store *s) {
+        return s->schema_found;
+}
+
+const char *store_url(const Store *s) {
+        return s->url_redacted;
+}
+
 const char *store_backend(const Store *s) {
         return s->ops->name;
 }
@@ -397,7 +405,7 @@ static int migrate(Store *s, StoreProgressFn progress, void *userdata, Error *e)
                                                s->url_redacted, s->last_error);
         }
 
-        for (;;) {
+        for (bool first = true;; first = false) {
                 _cleanup_(store_rows_done) StoreRows rows = {};
                 uint64_t v;
 
@@ -414,6 +422,15 @@ static int migrate(Store *s, StoreProgressFn progress, void *userdata, Error *e)
                 if (r < 0) {
                         tx_rollback(s);
                         break;
+                }
+                if (first)
+                        s->schema_found = v <= latest ? (unsigned) v : latest;
+                if (v == 0 && s->no_create) {
+                        /* Undoes the schema_version table as well: nothing is left behind. */
+                        tx_rollback(s);
+                        s->schema_version = 0;
+                        r = 0;
+                        goto unlock;
                 }
                 if (v > latest) {
                         tx_rollback(s);
@@ -464,7 +481,8 @@ void store_progress_sd_notify(unsigned version, unsigned target, void *userdata)
                           STORE_MIGRATION_STEP_USEC, version, target);
 }
 
-int store_open_full(const char *url, StoreProgressFn progress, void *userdata, Error *e, Store **ret) {
+static int open_store(const char *url, bool no_create, StoreProgressFn progress, void *userdata, Error *e,
+                      Store **ret) {
         const StoreBackendOps *ops;
         const char *target, *p;
         int r;
@@ -496,6 +514,7 @@ int store_open_full(const char *url, StoreProgressFn progress, void *userdata, E
         if (!s)
                 return error_set(e, -ENOMEM, "out of memory");
         s->ops = ops;
+        s->no_create = no_create;
         s->url_redacted = store_url_redact(url);
         if (!s->url_redacted) {
                 free(s);
@@ -512,8 +531,16 @@ int store_open_full(const char *url, StoreProgressFn progress, void *userdata, E
         return 0;
 }
 
+int store_open_full(const char *url, StoreProgressFn progress, void *userdata, Error *e, Store **ret) {
+        return open_store(url, false, progress, userdata, e, ret);
+}
+
 int store_open(const char *url, Error *e, Store **ret) {
-        return store_open_full(url, NULL, NULL, e, ret);
+        return open_store(url, false, NULL, NULL, e, ret);
+}
+
+int store_open_existing(const char *url, Error *e, Store **ret) {
+        return open_store(url, true, NULL, NULL, e, ret);
 }
 
 Store *store_close(Store *s) {

@@ -216,12 +216,22 @@ void store_progress_sd_notify(unsigned version, unsigned target, void *userdata)
 /* Opens url (see top), applies pending migrations. Errors name the field "database.url". */
 int store_open(const char *url, Error *e, Store **ret);
 int store_open_full(const char *url, StoreProgressFn progress, void *userdata, Error *e, Store **ret);
+/* Like store_open(), but a database without the AEGIS schema is left without it: the store is
+ * open with store_schema_version() 0 and only store_schema_found() and store_url() may be used
+ * (aegis-reaper: a store nobody created is not the daemon's; opening it must not make it look
+ * like one to the next run). A SQLite file that does not exist is still created, empty. */
+int store_open_existing(const char *url, Error *e, Store **ret);
 Store *store_close(Store *s); /* NULL-safe, returns NULL */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_close);
 /* A round trip to the database (for /health/ready); Error says what is down. */
 int store_ping(Store *s, Error *e);
 const char *store_backend(const Store *s); /* "sqlite" | "postgresql" */
 unsigned store_schema_version(const Store *s); /* what the database is at after open */
+/* The schema version the database was at before this open migrated it: 0 when it had no
+ * AEGIS schema (this open created it, or with store_open_existing() left it absent). */
+unsigned store_schema_found(const Store *s);
+/* The database.url this store was opened with, password masked ("sqlite:///var/lib/…"). */
+const char *store_url(const Store *s);
 unsigned store_schema_version_latest(void); /* what this build knows */
 const char *store_last_error(const Store *s); /* "" when none */
 /* "sqlite://<state_dir>/aegis.db", malloc'd. */

@@ -12,7 +12,9 @@
  *       writes a backoff record (quarantined from 5 failures on), as earlier runs would have
  *   reaper-fixture URL volume TENANT ephemeral|persistent EXPIRES_IN_SECS [OWNER_EXECUTION]
  *       a volume row (EXPIRES_IN_SECS may be negative: already expired; 0: never); prints its id
- *   reaper-fixture URL volume-status ID                prints "active", "deleted" or "gone" */
+ *   reaper-fixture URL volume-status ID                prints "active", "deleted" or "gone"
+ *   reaper-fixture URL schema                          prints "found N now M" (the schema
+ *       version before and after this open: creates a daemon's store where there was none) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -93,6 +95,11 @@ int main(int argc, char **argv) {
                         return die("get execution", s, r);
                 printf("%s %s\n", execution_status_to_string(x.status), x.reason ? x.reason : "-");
                 store_execution_done(&x);
+                return 0;
+        }
+        if (streq(cmd, "schema")) {
+                /* Opening created the schema when there was none: a daemon's store. */
+                printf("found %u now %u\n", store_schema_found(s), store_schema_version(s));
                 return 0;
         }
         if (streq(cmd, "backoff") && argc >= 4) {
