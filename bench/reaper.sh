@@ -17,6 +17,8 @@ N="${1:-200}"
 ROUNDS="${2:-3}"
 STATE="${3:-exited}"
 [ -x "$AEGIS_REAPER" ] || fail "build aegis-reaper first ($AEGIS_REAPER)"
+FIXTURE="$top_builddir/tests/helpers/reaper-fixture"
+[ -x "$FIXTURE" ] || fail "build $FIXTURE first (make tests/helpers/reaper-fixture)"
 make_scratch
 podman_start
 
@@ -31,6 +33,10 @@ storage:
 reaper:
   grace_secs: 0
 EOF
+
+# The store exists, as a daemon's does: the reaper refuses a store without a schema while
+# aegis containers exist (aegis-reaper(8)).
+"$FIXTURE" "sqlite://$SCRATCH/aegis.db" schema >/dev/null || fail "creating the store"
 
 # N orphans: our label, an execution id the store has never heard of. Made through the API,
 # 8 at a time (one podman CLI process per container is far slower on a busy machine).

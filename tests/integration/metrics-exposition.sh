@@ -13,8 +13,12 @@ make_scratch
 # aegisd on a private Podman: one execution completes, one fails pulling from a registry
 # that does not exist, and the API sees a 404; then every family issue 9 lists is there.
 podman_start
-# What a killed daemon leaves behind: a container of an execution the store does not know,
-# and an engine volume of no execution. aegisd's start-up reconciliation removes both.
+# What a killed daemon leaves behind: its store, a container of an execution the store does
+# not know, and an engine volume of no execution. aegisd's start-up reconciliation removes
+# both (on a store without a schema before it, it would refuse: reaper-refuses-a-new-store).
+mkdir -p "$SCRATCH/aegisd-a/state"
+"$top_builddir/tests/helpers/reaper-fixture" "sqlite://$SCRATCH/aegisd-a/state/aegis.db" schema >/dev/null ||
+        fail "creating the daemon's store"
 orphan_eid="$(cat /proc/sys/kernel/random/uuid)" leaked="aegis-vol-$(cat /proc/sys/kernel/random/uuid)"
 podman_cmd create --name metrics-orphan --label aegis.managed=true --label aegis.execution_id="$orphan_eid" \
         "$TEST_IMAGE" true >/dev/null || fail "podman create metrics-orphan"
