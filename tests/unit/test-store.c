@@ -135,6 +135,42 @@ START_TEST(test_open_applies_migrations_once_and_is_idempotent) {
 }
 END_TEST
 
+/* store_schema_found(): what the database was at before this open. store_open_existing()
+ * leaves a database without the schema without it (aegis-reaper on a store nobody created:
+ * the next run must see it new again), and opens one with the schema as store_open() does. */
+START_TEST(test_open_existing_leaves_a_new_database_without_a_schema) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+        char id[UUID_STRING_MAX];
+
+        for (int i = 0; i < 2; i++) {
+                ck_assert_int_eq(store_open_existing(test_url, &e, &s), 0);
+                ck_assert_uint_eq(store_schema_found(s), 0);
+                ck_assert_uint_eq(store_schema_version(s), 0);
+                ck_assert_str_eq(store_url(s), test_url);
+                s = store_close(s);
+        }
+
+        /* A daemon's open creates it, and says so once. */
+        s = open_store();
+        ck_assert_uint_eq(store_schema_found(s), 0);
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        make_execution(s, NULL, id);
+        s = store_close(s);
+        s = open_store();
+        ck_assert_uint_eq(store_schema_found(s), store_schema_version_latest());
+        s = store_close(s);
+
+        ck_assert_int_eq(store_open_existing(test_url, &e, &s), 0);
+        ck_assert_uint_eq(store_schema_found(s), store_schema_version_latest());
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        StoreExecution x = {};
+        ck_assert_int_eq(store_execution_get(s, id, &x), 0);
+        store_execution_done(&x);
+        store_close(s);
+}
+END_TEST
+
 START_TEST(test_open_extends_the_start_timeout_while_migrating) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -1191,6 +1227,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_volumes_crud_tenant_lookup_and_expiry,
                 test_volume_users_count_owners_and_attachments_until_they_finish,
                 test_reaper_backoff_get_put_delete,
+                test_open_existing_leaves_a_new_database_without_a_schema,
                 test_concurrent_claims_never_hand_out_the_same_execution,
                 test_concurrent_event_appends_stay_gapless,
         };
