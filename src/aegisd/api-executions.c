@@ -15,6 +15,7 @@
 
 #include "executions.h"
 #include "json-body.h"
+#include "list.h"
 #include "log.h"
 #include "manifest.h"
 #include "util.h"
@@ -407,12 +408,7 @@ struct ApiStream {
 static void stream_free(ApiStream *s) {
         Executions *x = s->x;
 
-        if (s->prev)
-                s->prev->next = s->next;
-        else if (x->streams == s)
-                x->streams = s->next;
-        if (s->next)
-                s->next->prev = s->prev;
+        LIST_REMOVE(x->streams, s);
         supervisor_unlisten(x->supervisor, s->listener);
         sd_event_source_disable_unref(s->timer);
         free(s);
@@ -560,10 +556,7 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
                 free(s);
                 return k;
         }
-        s->next = x->streams;
-        if (x->streams)
-                x->streams->prev = s;
-        x->streams = s;
+        LIST_PREPEND(x->streams, s);
         (void) supervisor_listen(x->supervisor, id, on_stream_event, s, &s->listener);
         (void) sd_event_add_time_relative(x->daemon->event, &s->timer, CLOCK_MONOTONIC,
                                           kind == STREAM_EVENTS ? STREAM_POLL_USEC : LOG_POLL_USEC,

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -353,12 +354,7 @@ static void request_notify_closed(HttpRequest *r) {
 static void request_free(HttpRequest *r) {
         HttpServer *s = r->server;
 
-        if (r->prev)
-                r->prev->next = r->next;
-        else
-                s->requests = r->next;
-        if (r->next)
-                r->next->prev = r->prev;
+        LIST_REMOVE(s->requests, r);
         if (r->stream) {
                 r->stream->req = NULL;
                 (void) sd_event_source_set_enabled(r->stream->heartbeat, SD_EVENT_OFF);
@@ -444,10 +440,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 }
                 c->fd = i->connect_fd;
                 c->waiting_since = s->last_activity;
-                c->next = s->conns;
-                if (s->conns)
-                        s->conns->prev = c;
-                s->conns = c;
+                LIST_PREPEND(s->conns, c);
                 *socket_context = c;
                 if (s->deadline_timer && !c->next) {
                         (void) sd_event_source_set_time(s->deadline_timer, s->last_activity + USEC_PER_SEC);
@@ -461,12 +454,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (!c)
                 return;
         *socket_context = NULL;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        LIST_REMOVE(s->conns, c);
         free(c);
 }
 
@@ -844,10 +832,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 r->method = http_method_from_string(method);
                 r->path = strdup(url);
                 r->start_usec = now_usec(CLOCK_MONOTONIC);
-                r->next = s->requests;
-                if (s->requests)
-                        s->requests->prev = r;
-                s->requests = r;
+                LIST_PREPEND(s->requests, r);
                 *con_cls = r;
                 s->last_activity = r->start_usec;
                 if (!r->path)

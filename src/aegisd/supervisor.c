@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "log.h"
 #include "supervisor-internal.h"
 #include "util.h"
@@ -21,13 +22,7 @@
 #define RECONCILE_PAGE 200
 
 static void run_list_remove(Supervisor *s, Run *r) {
-        if (r->prev)
-                r->prev->next = r->next;
-        else if (s->runs == r)
-                s->runs = r->next;
-        if (r->next)
-                r->next->prev = r->prev;
-        r->prev = r->next = NULL;
+        LIST_REMOVE(s->runs, r);
 }
 
 Run *supervisor_find_run(Supervisor *s, const char *id) {
@@ -204,10 +199,7 @@ static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
                                        }));
                 return k;
         }
-        r->next = s->runs;
-        if (s->runs)
-                s->runs->prev = r;
-        s->runs = r;
+        LIST_PREPEND(s->runs, r);
         s->n_runs++;
         if (reattach)
                 run_reattach(r, x);
@@ -521,10 +513,7 @@ int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listen
         }
         l->fn = fn;
         l->userdata = userdata;
-        l->next = s->listeners;
-        if (s->listeners)
-                s->listeners->prev = l;
-        s->listeners = l;
+        LIST_PREPEND(s->listeners, l);
         *ret = l;
         return 0;
 }
@@ -532,12 +521,7 @@ int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listen
 void supervisor_unlisten(Supervisor *s, SupervisorListener *l) {
         if (!l)
                 return;
-        if (l->prev)
-                l->prev->next = l->next;
-        else
-                s->listeners = l->next;
-        if (l->next)
-                l->next->prev = l->prev;
+        LIST_REMOVE(s->listeners, l);
         free(l->execution_id);
         free(l);
 }

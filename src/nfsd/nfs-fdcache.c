@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "list.h"
 #include "nfs-fdcache.h"
 #include "util.h"
 
@@ -13,26 +14,16 @@ size_t nfs_fdcache_total(void) {
 }
 
 static void unlink_entry(NfsFdCache *c, NfsFdEntry *e) {
-        if (e->prev)
-                e->prev->next = e->next;
-        else
-                c->head = e->next;
-        if (e->next)
-                e->next->prev = e->prev;
-        else
+        if (!e->next)
                 c->tail = e->prev;
-        e->prev = e->next = NULL;
+        LIST_REMOVE(c->head, e);
         c->n--;
 }
 
 static void push_front(NfsFdCache *c, NfsFdEntry *e) {
-        e->prev = NULL;
-        e->next = c->head;
-        if (c->head)
-                c->head->prev = e;
-        else
+        if (!c->head)
                 c->tail = e;
-        c->head = e;
+        LIST_PREPEND(c->head, e);
         c->n++;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "list.h"
 #include "log.h"
 #include "nfs-server.h"
 #include "util.h"
@@ -49,12 +50,7 @@ struct NfsServer {
 static void conn_free(NfsConn *c) {
         NfsServer *s = c->server;
 
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        LIST_REMOVE(s->conns, c);
         s->n_conns--;
         s->g->metrics.connections_active = s->n_conns;
         sd_event_source_disable_unref(c->src);
@@ -297,10 +293,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
                 free(c);
                 return 0;
         }
-        c->next = s->conns;
-        if (s->conns)
-                s->conns->prev = c;
-        s->conns = c;
+        LIST_PREPEND(s->conns, c);
         s->n_conns++;
         s->g->metrics.connections_total++;
         s->g->metrics.connections_active = s->n_conns;

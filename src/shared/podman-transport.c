@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "list.h"
 #include "podman-internal.h"
 #include "util.h"
 
@@ -116,13 +117,7 @@ static void call_unlink(PodmanCall *call) {
 
         if (!c)
                 return;
-        if (call->prev)
-                call->prev->next = call->next;
-        else
-                c->calls = call->next;
-        if (call->next)
-                call->next->prev = call->prev;
-        call->prev = call->next = NULL;
+        LIST_REMOVE(c->calls, call);
         c->n_calls--;
         call->client = NULL;
 }
@@ -456,10 +451,7 @@ int podman_call_new(PodmanClient *c, const char *method, const char *path, uint6
         if (!call)
                 return -ENOMEM;
         call->client = c;
-        call->next = c->calls;
-        if (c->calls)
-                c->calls->prev = call;
-        c->calls = call;
+        LIST_PREPEND(c->calls, call);
         c->n_calls++;
         call->body_max = PODMAN_RESPONSE_MAX;
         call->timeout_usec = timeout_usec ? timeout_usec : PODMAN_DEFAULT_TIMEOUT_USEC;

@@ -1,6 +1,6 @@
 # Build rules for src/shared core: macros, errors, logging, utilities.
 libaegis_shared_la_SOURCES += \
-	src/shared/macros.h \
+	src/shared/macros.h src/shared/list.h \
 	src/shared/error.h src/shared/error.c \
 	src/shared/log.h src/shared/log.c \
 	src/shared/util.h src/shared/util.c \
