@@ -5,6 +5,7 @@
 # in ~/.config/aegis) would see the running container as an orphan. It must refuse, with the
 # exact message, exit 78, remove nothing, and not create the schema (a second run refuses
 # again); --dry-run refuses the same way; DATABASE_URL is named as a fix and is honoured.
+# A second aegisd on a new store refuses the same way in its start-up reconciliation.
 # On a fresh install (new store, no aegis container) the reaper has nothing to do and exits 0;
 # pointed at store A it keeps the live container.
 . "$AEGIS_TEST_LIB/podman.sh"
@@ -55,6 +56,17 @@ for run in first second dry-run; do
         assert_eq "$run run on a new store: still no schema in it" "" "$(tables "$NEW")"
 done
 assert_eq "the execution still runs" running "$(execution_field "$id" .status)"
+
+# A second aegisd started on a new store of its own shares the rule in its start-up
+# reconciliation: it warns, and leaves the first daemon's running container alone.
+aegisd_start b "reaper:
+  grace_secs: 0"
+AEGIS_URL="$AEGIS_URL_a"
+refusal="start-up reconciliation: Refusing to reap: the execution store sqlite://$SCRATCH/aegisd-b/state/aegis.db had no AEGIS schema before this run, so it is not the store of the daemon that created the 1 aegis container(s) and 0 aegis engine volume(s) Podman has; nothing was removed."
+wait_for 60 grep -qF "$refusal" "$SCRATCH/aegisd-b/aegisd.log" ||
+        fail "aegisd b did not refuse: $(tail -5 "$SCRATCH/aegisd-b/aegisd.log")"
+check "aegisd on a new store: the live container still runs" running
+aegisd_stop b
 
 # DATABASE_URL names the daemon's store, over the file's new one: the container is live, kept.
 out="$(DATABASE_URL="sqlite://$SCRATCH/aegisd-a/state/aegis.db" "$AEGIS_REAPER" --config "$SCRATCH/new.yaml" \
