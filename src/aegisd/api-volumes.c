@@ -22,6 +22,11 @@
 #define VOLUME_TTL_HOURS_DEFAULT 24 /* ephemeral volumes without ttl_hours */
 #define VOLUME_TTL_HOURS_MAX (24 * 365 * 10)
 
+/* Answers an error: 1 (answered: the handler is done), or -EIO when the answer could not be
+ * queued. */
+#define ANSWER_ERROR(r, status, field, ...) \
+        (http_respond_error(r, status, field, __VA_ARGS__) < 0 ? -EIO : 1)
+
 static const char *request_tenant(HttpRequest *r) {
         return http_request_tenant(r);
 }
@@ -122,8 +127,7 @@ static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest 
                               .ttl_hours = -1 };
 
         if (!json_object_is_type(body, json_type_object))
-                return http_respond_error(r, 400, NULL, "the request body must be a JSON object") < 0 ? -EIO
-                                                                                                      : 1;
+                return ANSWER_ERROR(r, 400, NULL, "the request body must be a JSON object");
         json_object_object_foreach (body, key, val) {
                 bool known = false;
 
@@ -131,21 +135,17 @@ static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest 
                 for (size_t i = 0; i < ELEMENTSOF(create_fields); i++)
                         known = known || streq(key, create_fields[i]);
                 if (!known)
-                        return http_respond_error(r, 400, key,
-                                                  "unknown field \"%s\": a volume takes name, size_limit, "
-                                                  "access_mode, storage_class and ttl_hours",
-                                                  key) < 0
-                                       ? -EIO
-                                       : 1;
+                        return ANSWER_ERROR(r, 400, key,
+                                            "unknown field \"%s\": a volume takes name, size_limit, "
+                                            "access_mode, storage_class and ttl_hours",
+                                            key);
         }
 
         if (!json_object_object_get_ex(body, "name", &v) || !json_object_is_type(v, json_type_string) ||
             !id_is_valid(json_object_get_string(v)))
-                return http_respond_error(r, 400, "name",
-                                          "name is required: 1 to 64 characters of A-Z a-z 0-9 _ . - "
-                                          "(not \".\" or \"..\")") < 0
-                               ? -EIO
-                               : 1;
+                return ANSWER_ERROR(r, 400, "name",
+                                    "name is required: 1 to 64 characters of A-Z a-z 0-9 _ . - "
+                                    "(not \".\" or \"..\")");
         c->name = json_object_get_string(v);
 
         if (json_object_object_get_ex(body, "size_limit", &v) && v) {
@@ -153,48 +153,35 @@ static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest 
                         c->size_limit = json_object_get_uint64(v);
                 else if (!json_object_is_type(v, json_type_string) ||
                          volume_parse_size_limit(json_object_get_string(v), &c->size_limit) < 0)
-                        return http_respond_error(
-                                       r, 400, "size_limit",
-                                       "size_limit must be a size like \"512Mi\", \"1Gi\" or a number "
-                                       "of bytes (0 = unlimited)") < 0
-                                       ? -EIO
-                                       : 1;
+                        return ANSWER_ERROR(r, 400, "size_limit",
+                                            "size_limit must be a size like \"512Mi\", \"1Gi\" or a number "
+                                            "of bytes (0 = unlimited)");
         }
         if (json_object_object_get_ex(body, "access_mode", &v) && v) {
                 c->access_mode = json_object_is_type(v, json_type_string)
                                          ? volume_access_mode_from_string(json_object_get_string(v))
                                          : _VOLUME_ACCESS_MODE_INVALID;
                 if (c->access_mode < 0)
-                        return http_respond_error(r, 400, "access_mode",
-                                                  "access_mode must be \"read-write\" or \"read-only\"") < 0
-                                       ? -EIO
-                                       : 1;
+                        return ANSWER_ERROR(r, 400, "access_mode",
+                                            "access_mode must be \"read-write\" or \"read-only\"");
         }
         if (json_object_object_get_ex(body, "storage_class", &v) && v) {
                 c->storage_class = json_object_is_type(v, json_type_string)
                                            ? volume_storage_class_from_string(json_object_get_string(v))
                                            : _VOLUME_STORAGE_CLASS_INVALID;
                 if (c->storage_class < 0)
-                        return http_respond_error(r, 400, "storage_class",
-                                                  "storage_class must be \"ephemeral\" or \"persistent\"") <
-                                               0
-                                       ? -EIO
-                                       : 1;
+                        return ANSWER_ERROR(r, 400, "storage_class",
+                                            "storage_class must be \"ephemeral\" or \"persistent\"");
         }
         if (json_object_object_get_ex(body, "ttl_hours", &v) && v) {
                 if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
                     json_object_get_int64(v) > VOLUME_TTL_HOURS_MAX)
-                        return http_respond_error(r, 400, "ttl_hours",
-                                                  "ttl_hours must be an integer from 1 to %d",
-                                                  VOLUME_TTL_HOURS_MAX) < 0
-                                       ? -EIO
-                                       : 1;
+                        return ANSWER_ERROR(r, 400, "ttl_hours", "ttl_hours must be an integer from 1 to %d",
+                                            VOLUME_TTL_HOURS_MAX);
                 if (c->storage_class != VOLUME_EPHEMERAL)
-                        return http_respond_error(r, 400, "ttl_hours",
-                                                  "ttl_hours applies to ephemeral volumes only: set "
-                                                  "\"storage_class\": \"ephemeral\" or drop ttl_hours") < 0
-                                       ? -EIO
-                                       : 1;
+                        return ANSWER_ERROR(r, 400, "ttl_hours",
+                                            "ttl_hours applies to ephemeral volumes only: set "
+                                            "\"storage_class\": \"ephemeral\" or drop ttl_hours");
                 c->ttl_hours = json_object_get_int64(v);
         }
         return 0;
@@ -311,21 +298,16 @@ static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume
                 return 1;
         *ret_store = s;
         if (!id_is_valid(id))
-                return http_respond_error(
-                               r, 404, "id",
-                               "no such volume: ids are 1 to 64 characters of A-Z a-z 0-9 _ . -") < 0
-                               ? -EIO
-                               : 1;
+                return ANSWER_ERROR(r, 404, "id",
+                                    "no such volume: ids are 1 to 64 characters of A-Z a-z 0-9 _ . -");
         k = store_volume_get(s, request_tenant(r), id, ret);
         if (k == -ENOENT || (k >= 0 && ret->status == VOLUME_DELETED)) {
                 if (k >= 0)
                         store_volume_done(ret);
-                return http_respond_error(r, 404, "id", "no such volume: %s", id) < 0 ? -EIO : 1;
+                return ANSWER_ERROR(r, 404, "id", "no such volume: %s", id);
         }
         if (k < 0)
-                return http_respond_error(r, 503, NULL, "cannot read the volume: %s", strerror(-k)) < 0
-                               ? -EIO
-                               : 1;
+                return ANSWER_ERROR(r, 503, NULL, "cannot read the volume: %s", strerror(-k));
         return 0;
 }
 
