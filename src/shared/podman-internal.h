@@ -133,6 +133,9 @@ int podman_parse_list(json_object *a, const PodmanListParser *p, void *userdata,
 /* The URL-encoded filters={"label":[…]} value (NULL filters = aegis.managed=true). */
 char *podman_label_filters_query(char *const *label_filters);
 
+/* "Docker" when c is known to talk to Docker, else "Podman": the engine's name in messages. */
+const char *podman_engine_label(const PodmanClient *c);
+
 /* Percent-encodes s for a URL path segment or query value. */
 char *podman_escape(const char *s);
 

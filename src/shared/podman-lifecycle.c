@@ -225,11 +225,7 @@ static void confirm_finish(PodmanCall *call, int r, Error *e) {
                         r = error_set(e, -EIO,
                                       "%s lost track of container %s after starting it (its state went back "
                                       "to \"created\" without an exit code): the exit status is unknown",
-                                      call->client->have_version &&
-                                                      call->client->version.engine == PODMAN_ENGINE_DOCKER
-                                              ? "Docker"
-                                              : "Podman",
-                                      x->id);
+                                      podman_engine_label(call->client), x->id);
                         e->http_status = 502;
                         json_object_put(j);
                         cb(r, -1, e, call->userdata);

@@ -200,7 +200,7 @@ static int on_delay(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* --- errors ----------------------------------------------------------------------------- */
 
-static const char *engine_label(const PodmanClient *c) {
+const char *podman_engine_label(const PodmanClient *c) {
         if (c && c->have_version && c->version.engine == PODMAN_ENGINE_DOCKER)
                 return "Docker";
         return "Podman";
@@ -266,7 +266,7 @@ static int transport_error(PodmanCall *call, CURLcode cc, Error *e) {
                 return r;
         case CURLE_OPERATION_TIMEDOUT:
                 r = error_set(e, -ETIMEDOUT, "%s: %s at %s did not finish within %.1f s", call->what,
-                              engine_label(call->client), call->client->socket_path,
+                              podman_engine_label(call->client), call->client->socket_path,
                               (double) call->timeout_usec / USEC_PER_SEC);
                 e->http_status = 504;
                 return r;
@@ -278,13 +278,13 @@ static int transport_error(PodmanCall *call, CURLcode cc, Error *e) {
         case CURLE_PARTIAL_FILE:
                 /* The engine went away in the middle of the call (service stopped, restarted). */
                 r = error_set(e, -ECONNRESET, "%s: the connection to %s at %s broke: %s", call->what,
-                              engine_label(call->client), call->client->socket_path,
+                              podman_engine_label(call->client), call->client->socket_path,
                               call->errbuf[0] ? call->errbuf : curl_easy_strerror(cc));
                 e->http_status = 503;
                 return r;
         default:
                 r = error_set(e, -EIO, "%s: talking to %s at %s failed: %s", call->what,
-                              engine_label(call->client), call->client->socket_path,
+                              podman_engine_label(call->client), call->client->socket_path,
                               call->errbuf[0] ? call->errbuf : curl_easy_strerror(cc));
                 e->http_status = 502;
                 return r;
@@ -326,7 +326,7 @@ static int status_error(PodmanCall *call, Error *e) {
                 msg = n > 0 ? excerpt : "(empty answer)";
         }
         r = error_set(e, status_to_errno(call->status), "%s: %s answered HTTP %ld: %s", call->what,
-                      engine_label(call->client), call->status, msg);
+                      podman_engine_label(call->client), call->status, msg);
         e->http_status = call->status >= 400 && call->status < 500 ? (int) call->status : 502;
         json_object_put(j);
         return r;
@@ -334,7 +334,7 @@ static int status_error(PodmanCall *call, Error *e) {
 
 int podman_call_bad_answer(PodmanCall *call, Error *e, const char *why) {
         int r = error_set(e, -EBADMSG, "%s: unexpected answer from %s (HTTP %ld): %s", call->what,
-                          engine_label(call->client), call->status, why);
+                          podman_engine_label(call->client), call->status, why);
         e->http_status = 502;
         return r;
 }
@@ -393,7 +393,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata) {
                 return call->sink(call, p, n) < 0 ? 0 : n;
         if (n > call->body_max - call->body_size) {
                 error_set(&call->data_error, -EFBIG, "%s: the answer of %s exceeds %zu bytes", call->what,
-                          engine_label(call->client), call->body_max);
+                          podman_engine_label(call->client), call->body_max);
                 call->data_error.http_status = 502;
                 return 0;
         }
