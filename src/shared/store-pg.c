@@ -258,9 +258,12 @@ static const char pg_v1[] = STORE_SCHEMA_V1("BIGINT GENERATED ALWAYS AS IDENTITY
 
 static const char pg_v2[] = STORE_SCHEMA_V2;
 
+static const char pg_v3[] = STORE_SCHEMA_V3;
+
 static const char *const pg_migrations[] = {
         pg_v1,
         pg_v2,
+        pg_v3,
 };
 
 const StoreBackendOps store_pg_ops = {

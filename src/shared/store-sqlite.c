@@ -300,9 +300,12 @@ static const char sqlite_v1[] = STORE_SCHEMA_V1("INTEGER PRIMARY KEY AUTOINCREME
 
 static const char sqlite_v2[] = STORE_SCHEMA_V2;
 
+static const char sqlite_v3[] = STORE_SCHEMA_V3;
+
 static const char *const sqlite_migrations[] = {
         sqlite_v1,
         sqlite_v2,
+        sqlite_v3,
 };
 
 const StoreBackendOps store_sqlite_ops = {

@@ -189,6 +189,15 @@ typedef struct StoreReaperBackoff {
         uint64_t updated_at;
 } StoreReaperBackoff;
 
+/* The last run of aegis-reaper on one host (store_reaper_run_put). */
+typedef struct StoreReaperRun {
+        char *host;
+        uint64_t started_at, finished_at;
+        bool ok;
+        uint64_t last_success_at; /* finished_at of the last ok run, 0 = never */
+        char *counts_json; /* {"containers":{"removed":N,…},"engine_volumes":{…},…} */
+} StoreReaperRun;
+
 void store_agent_done(StoreAgent *a);
 void store_execution_done(StoreExecution *x);
 void store_iteration_done(StoreIteration *it);
@@ -196,6 +205,7 @@ void store_container_done(StoreContainer *c);
 void store_event_done(StoreEvent *ev);
 void store_volume_done(StoreVolume *v);
 void store_reaper_backoff_done(StoreReaperBackoff *b);
+void store_reaper_run_done(StoreReaperRun *r);
 /* Free an array returned by a list function (each element's _done, then the array). */
 void store_agent_array_free(StoreAgent *a, size_t n);
 void store_execution_array_free(StoreExecution *a, size_t n);
@@ -363,3 +373,12 @@ int store_reaper_backoff_get(Store *s, const char *container_id, StoreReaperBack
 /* Inserts or replaces the record of b->container_id. */
 int store_reaper_backoff_put(Store *s, const StoreReaperBackoff *b);
 int store_reaper_backoff_delete(Store *s, const char *container_id);
+
+/* ---- reaper runs (one row per host: the last run, for aegisd's /metrics) ---- */
+
+/* Inserts or replaces the row of run->host with started_at, finished_at, ok and counts_json
+ * (a JSON object, "{}" when NULL). last_success_at becomes finished_at when ok, and is kept
+ * from the previous row (0 when none) when not; run->last_success_at is ignored. */
+int store_reaper_run_put(Store *s, const StoreReaperRun *run);
+/* -ENOENT when that host never recorded a run. */
+int store_reaper_run_get(Store *s, const char *host, StoreReaperRun *ret);

@@ -1053,6 +1053,48 @@ START_TEST(test_reaper_backoff_get_put_delete) {
 }
 END_TEST
 
+/* ---- reaper runs ---- */
+
+START_TEST(test_reaper_run_keeps_one_row_per_host_and_the_last_success) {
+        Store *s = open_store();
+        StoreReaperRun g = {};
+
+        ck_assert_int_eq(store_reaper_run_get(s, "h1", &g), -ENOENT);
+        StoreReaperRun p = { .host = (char *) "h1", .started_at = 100, .finished_at = 200, .ok = true,
+                             .counts_json = (char *) "{\"containers\":{\"removed\":1}}" };
+        ck_assert_int_eq(store_reaper_run_put(s, &p), 0);
+        ck_assert_int_eq(store_reaper_run_get(s, "h1", &g), 0);
+        ck_assert_str_eq(g.host, "h1");
+        ck_assert_uint_eq(g.started_at, 100);
+        ck_assert_uint_eq(g.finished_at, 200);
+        ck_assert(g.ok);
+        ck_assert_uint_eq(g.last_success_at, 200);
+        ck_assert_str_eq(g.counts_json, "{\"containers\":{\"removed\":1}}");
+        store_reaper_run_done(&g);
+
+        /* A failed run replaces the row but keeps the last success; other hosts are separate. */
+        p = (StoreReaperRun){ .host = (char *) "h1", .started_at = 300, .finished_at = 400, .ok = false,
+                              .last_success_at = 999 };
+        ck_assert_int_eq(store_reaper_run_put(s, &p), 0);
+        p = (StoreReaperRun){ .host = (char *) "h2", .started_at = 10, .finished_at = 20, .ok = false };
+        ck_assert_int_eq(store_reaper_run_put(s, &p), 0);
+        ck_assert_int_eq(store_reaper_run_get(s, "h1", &g), 0);
+        ck_assert_uint_eq(g.started_at, 300);
+        ck_assert_uint_eq(g.finished_at, 400);
+        ck_assert(!g.ok);
+        ck_assert_uint_eq(g.last_success_at, 200);
+        ck_assert_str_eq(g.counts_json, "{}");
+        store_reaper_run_done(&g);
+        ck_assert_int_eq(store_reaper_run_get(s, "h2", &g), 0);
+        ck_assert_uint_eq(g.last_success_at, 0);
+        store_reaper_run_done(&g);
+
+        StoreReaperRun bad = {};
+        ck_assert_int_eq(store_reaper_run_put(s, &bad), -EINVAL);
+        store_close(s);
+}
+END_TEST
+
 /* ---- several processes at once (the multi-host case) ---- */
 
 #define CLAIM_EXECUTIONS 100
@@ -1228,6 +1270,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_volume_users_count_owners_and_attachments_until_they_finish,
                 test_reaper_backoff_get_put_delete,
                 test_open_existing_leaves_a_new_database_without_a_schema,
+                test_reaper_run_keeps_one_row_per_host_and_the_last_success,
                 test_concurrent_claims_never_hand_out_the_same_execution,
                 test_concurrent_event_appends_stay_gapless,
         };
