@@ -4,6 +4,10 @@
  * (aegis-vol-*), logs one summary line with
  * REAPED= KEPT= QUARANTINED= fields, and prints the report (text or JSON).
  *
+ * Unless --dry-run, each run that got as far as reaching Podman or the store is recorded in the
+ * store (store_reaper_run_put: this host's last run, ok or not, with its counts), which aegisd
+ * exposes as the aegis_reaper_last_run_* metrics.
+ *
  * Exit status (aegis-reaper(8)): 0 the pass did its job; 1 the store failed mid-pass;
  * 2 usage; 69 Podman unreachable; 75 the store could not be opened; 78 bad configuration, or
  * the configured store had no schema while Podman has aegis containers or engine volumes (it
@@ -12,6 +16,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "error.h"
@@ -186,6 +191,45 @@ static int print_report(const ReconcileReport *rep, Output output) {
         return fflush(stdout) == 0 ? 0 : log_error_errno(-errno, "Failed to write the report: %m");
 }
 
+/* Records this run as this host's last one; a failure to do so is a warning (the pass itself is
+ * what the exit status reports, and a stale aegis_reaper_last_run_timestamp_seconds shows it). */
+static void record_run(Store *store, uint64_t started, bool ok, const ReconcileReport *rep) {
+        char host[256] = {};
+        _cleanup_free_ char *counts = reconcile_report_counts_json(rep);
+        StoreReaperRun run = {
+                .host = host,
+                .started_at = started,
+                .finished_at = now_usec(CLOCK_REALTIME),
+                .ok = ok,
+                .counts_json = counts,
+        };
+        int r;
+
+        if (store_schema_version(store) == 0) /* a store without the schema is nobody's: no row */
+                return;
+        if (gethostname(host, sizeof host - 1) < 0 || isempty(host))
+                snprintf(host, sizeof host, "localhost");
+        r = counts ? store_reaper_run_put(store, &run) : -ENOMEM;
+        if (r < 0)
+                log_warning_errno(r, "Failed to record this run in the store: %s",
+                                  r == -ENOMEM ? "out of memory" : store_last_error(store));
+}
+
+/* Podman is down: record the failed run if the store exists already (never create one, nor
+ * its schema). */
+static void record_failed_run(const char *url, uint64_t started) {
+        _cleanup_(store_closep) Store *store = NULL;
+        Error e = ERROR_INIT;
+
+        if (store_url_names_missing_file(url))
+                return;
+        if (store_open_existing(url, &e, &store) < 0) {
+                log_debug("Cannot record the failed run in the store: %s", e.message);
+                return;
+        }
+        record_run(store, started, false, NULL);
+}
+
 int main(int argc, char **argv) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(podman_client_freep) PodmanClient *podman = NULL;
@@ -196,6 +240,7 @@ int main(int argc, char **argv) {
         Output output = OUTPUT_TEXT;
         bool dry_run = false;
         Error e = ERROR_INIT;
+        uint64_t started = now_usec(CLOCK_REALTIME);
         int r;
 
         log_setup("aegis-reaper");
@@ -220,6 +265,8 @@ int main(int argc, char **argv) {
         if (r < 0) {
                 log_error("Cannot reach the Podman API (runtime.container_socket_path=%s): %s",
                           config->runtime.container_socket_path, e.message);
+                if (!dry_run)
+                        record_failed_run(config->database.url, started);
                 return EXIT_PODMAN;
         }
 
@@ -235,6 +282,8 @@ int main(int argc, char **argv) {
         reconcile_options_from_config(config, &o);
         o.dry_run = dry_run;
         r = reconcile_run(podman, store, &o, &rep, &e);
+        if (!dry_run)
+                record_run(store, started, r >= 0, rep);
         if (rep) {
                 log_report(rep);
                 (void) print_report(rep, output);

@@ -1,5 +1,6 @@
-/* reconcile-report.c — the report of one reconciliation pass: freeing it, and its two
- * renderings (the JSON object of `aegis-reaper --output json`, and text lines). */
+/* reconcile-report.c — the report of one reconciliation pass: freeing it, its two
+ * renderings (the JSON object of `aegis-reaper --output json`, and text lines), and its counts
+ * per family and result (what the store keeps of aegis-reaper's last run for /metrics). */
 #include <json-c/json.h>
 
 #include "reconcile.h"
@@ -205,6 +206,53 @@ fail:
         json_object_put(summary);
         json_object_put(root);
         return NULL;
+}
+
+static void add_counts(json_object *root, const char *family, const unsigned counts[], bool *oom) {
+        json_object *o = json_object_new_object();
+
+        if (!o) {
+                *oom = true;
+                return;
+        }
+        for (size_t i = 0; i < _RECONCILE_RESULT_MAX; i++)
+                if (counts[i] > 0)
+                        add_int(o, result_table[i], counts[i], oom);
+        add(root, family, o, oom);
+}
+
+char *reconcile_report_counts_json(const ReconcileReport *r) {
+        unsigned c[_RECONCILE_RESULT_MAX] = {}, x[_RECONCILE_RESULT_MAX] = {}, v[_RECONCILE_RESULT_MAX] = {},
+                 ev[_RECONCILE_RESULT_MAX] = {};
+        json_object *root;
+        bool oom = false;
+        char *text = NULL;
+
+        if (!r)
+                return strdup("{}");
+        for (size_t i = 0; i < r->n_containers; i++)
+                if ((unsigned) r->containers[i].result < _RECONCILE_RESULT_MAX)
+                        c[r->containers[i].result]++;
+        for (size_t i = 0; i < r->n_executions; i++)
+                if ((unsigned) r->executions[i].result < _RECONCILE_RESULT_MAX)
+                        x[r->executions[i].result]++;
+        for (size_t i = 0; i < r->n_volumes; i++)
+                if ((unsigned) r->volumes[i].result < _RECONCILE_RESULT_MAX)
+                        v[r->volumes[i].result]++;
+        for (size_t i = 0; i < r->n_engine_volumes; i++)
+                if ((unsigned) r->engine_volumes[i].result < _RECONCILE_RESULT_MAX)
+                        ev[r->engine_volumes[i].result]++;
+        root = json_object_new_object();
+        if (!root)
+                return NULL;
+        add_counts(root, "containers", c, &oom);
+        add_counts(root, "executions", x, &oom);
+        add_counts(root, "volumes", v, &oom);
+        add_counts(root, "engine_volumes", ev, &oom);
+        if (!oom)
+                text = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+        json_object_put(root);
+        return text;
 }
 
 static const char *short_id(const char *id, char buf[static 13]) {

@@ -252,6 +252,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ReconcileReport *, reconcile_report_free);
 struct json_object *reconcile_report_to_json(const ReconcileReport *r);
 /* The report as text: one line per container/execution/volume, then the summary. */
 int reconcile_report_print(const ReconcileReport *r, FILE *f);
+/* How many containers, executions, volumes and engine volumes got each result, as the JSON
+ * text store_reaper_run_put() keeps: {"containers":{"removed":1,"kept":2},"executions":{},…}
+ * (results that did not occur are left out). NULL r gives "{}". malloc'd; NULL on OOM. */
+char *reconcile_report_counts_json(const ReconcileReport *r);
 
 /* One reconciliation pass (see the top of this file), shared by aegis-reaper and aegisd.
  *

@@ -489,6 +489,12 @@ void store_progress_sd_notify(unsigned version, unsigned target, void *userdata)
                           STORE_MIGRATION_STEP_USEC, version, target);
 }
 
+bool store_url_names_missing_file(const char *url) {
+        const char *p = startswith(strempty(url), "sqlite://");
+
+        return p && !isempty(p) && access(p, F_OK) < 0 && errno == ENOENT;
+}
+
 static int open_store(const char *url, bool no_create, StoreProgressFn progress, void *userdata, Error *e,
                       Store **ret) {
         const StoreBackendOps *ops;

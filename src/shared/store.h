@@ -246,6 +246,8 @@ unsigned store_schema_version_latest(void); /* what this build knows */
 const char *store_last_error(const Store *s); /* "" when none */
 /* "sqlite://<state_dir>/aegis.db", malloc'd. */
 char *store_default_url(const char *state_dir);
+/* True when url is a sqlite:// URL whose file does not exist (opening it would create it). */
+bool store_url_names_missing_file(const char *url);
 /* A copy of url with any password replaced by "***", for messages. malloc'd. */
 char *store_url_redact(const char *url);
 
