@@ -40,6 +40,12 @@ SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-c
 # Observability (issue 9): both Prometheus endpoints pass promtool after real traffic.
 TESTS += tests/integration/metrics-exposition.sh
 EXTRA_DIST += tests/integration/metrics-exposition.sh
+# aegis-reaper's (the timer's) runs on aegisd's /metrics, on both store backends.
+TESTS += tests/integration/metrics-reaper-last-run-sqlite.sh \
+	tests/integration/metrics-reaper-last-run-postgresql.sh
+EXTRA_DIST += tests/integration/metrics-reaper-last-run-sqlite.sh \
+	tests/integration/metrics-reaper-last-run-postgresql.sh \
+	tests/integration/metrics-reaper-last-run-scenario.sh
 
 # Fault injection and hostile input (issue 9): real Podman, PostgreSQL and aegisd, broken or
 # abused on purpose.

@@ -1,8 +1,10 @@
 /* executions.c — wires the executions subsystem into aegisd: store, supervisor, routes,
  * metrics, idle-exit hook. */
 #include <errno.h>
+#include <json-c/json.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "executions.h"
 #include "log.h"
@@ -44,6 +46,90 @@ static int register_reaper_metrics(Executions *x, MetricsRegistry *reg) {
         (void) metric_add(x->m_reaper_containers, METRIC_LABELS("failed"), 0);
         (void) metric_add(x->m_reaper_engine_volumes, METRIC_LABELS("removed"), 0);
         (void) metric_add(x->m_reaper_engine_volumes, METRIC_LABELS("failed"), 0);
+        return 0;
+}
+
+/* The timer's runs are another process's: aegisd only ever sees the last one (it may have been
+ * idle-exited through many), so they are gauges of that run, not counters. */
+static int register_last_run_metrics(Executions *x, MetricsRegistry *reg) {
+        static const char *const labels[] = { "action", NULL };
+        static const struct {
+                const char *name, *help;
+                bool labelled;
+                size_t offset;
+        } table[] = {
+                { "aegis_reaper_last_run_timestamp_seconds",
+                  "When this host's last aegis-reaper run finished (Unix time), ok or not.", false,
+                  offsetof(Executions, m_last_run_ts) },
+                { "aegis_reaper_last_success_timestamp_seconds",
+                  "When this host's last successful aegis-reaper run finished (Unix time).", false,
+                  offsetof(Executions, m_last_success_ts) },
+                { "aegis_reaper_last_run_ok", "1 when this host's last aegis-reaper run succeeded, else 0.",
+                  false, offsetof(Executions, m_last_run_ok) },
+                { "aegis_reaper_last_run_duration_seconds", "How long this host's last aegis-reaper run took.",
+                  false, offsetof(Executions, m_last_run_duration) },
+                { "aegis_reaper_last_run_containers",
+                  "Containers looked at by this host's last aegis-reaper run, by what was done (removed, "
+                  "failed, kept, skipped).",
+                  true, offsetof(Executions, m_last_run_containers) },
+                { "aegis_reaper_last_run_engine_volumes",
+                  "Engine volumes aegis-vol-* looked at by this host's last aegis-reaper run, by what was "
+                  "done (removed, failed, kept).",
+                  true, offsetof(Executions, m_last_run_engine_volumes) },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                int k = metrics_register(reg, METRIC_GAUGE, table[i].name, table[i].help,
+                                         table[i].labelled ? labels : NULL, NULL, 0,
+                                         (Metric **) ((char *) x + table[i].offset));
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static void set_last_run_counts(Metric *m, json_object *counts, const char *const *actions) {
+        json_object_iter it;
+
+        for (; *actions; actions++) /* a result the last run did not have is 0 */
+                (void) metric_set(m, METRIC_LABELS(*actions), 0);
+        if (!json_object_is_type(counts, json_type_object))
+                return;
+        json_object_object_foreachC(counts, it) (void) metric_set(m, METRIC_LABELS(it.key),
+                                                                   (double) json_object_get_int64(it.val));
+}
+
+static int collect_last_run(MetricsRegistry *reg, void *userdata) {
+        Executions *x = userdata;
+        _cleanup_(store_reaper_run_done) StoreReaperRun run = {};
+        json_object *counts, *family;
+        char host[256] = {};
+        int k;
+
+        if (!x->m_last_run_ts)
+                return 0;
+        if (gethostname(host, sizeof host - 1) < 0 || isempty(host))
+                snprintf(host, sizeof host, "localhost");
+        k = store_reaper_run_get(x->store, host, &run);
+        if (k < 0) {
+                if (k != -ENOENT) /* keep what the last scrape showed */
+                        log_debug_errno(k, "Cannot read the reaper's last run: %s", store_last_error(x->store));
+                return 0;
+        }
+        (void) metric_set(x->m_last_run_ts, NULL, (double) run.finished_at / USEC_PER_SEC);
+        (void) metric_set(x->m_last_success_ts, NULL, (double) run.last_success_at / USEC_PER_SEC);
+        (void) metric_set(x->m_last_run_ok, NULL, run.ok ? 1 : 0);
+        (void) metric_set(x->m_last_run_duration, NULL,
+                          run.finished_at > run.started_at ? (double) (run.finished_at - run.started_at) / USEC_PER_SEC
+                                                           : 0);
+        counts = json_tokener_parse(run.counts_json);
+        set_last_run_counts(x->m_last_run_containers,
+                            json_object_object_get_ex(counts, "containers", &family) ? family : NULL,
+                            METRIC_LABELS("removed", "failed", "kept", "skipped"));
+        set_last_run_counts(x->m_last_run_engine_volumes,
+                            json_object_object_get_ex(counts, "engine_volumes", &family) ? family : NULL,
+                            METRIC_LABELS("removed", "failed", "kept"));
+        json_object_put(counts);
         return 0;
 }
 
@@ -120,9 +206,12 @@ int executions_new(Daemon *d, Executions **ret) {
                 k = supervisor_register_metrics(x->supervisor, d->registry);
                 if (k >= 0)
                         k = register_reaper_metrics(x, d->registry);
+                if (k >= 0)
+                        k = register_last_run_metrics(x, d->registry);
                 if (k < 0)
                         log_warning_errno(k, "Cannot register the execution metrics: %m");
                 (void) metrics_add_collector(d->registry, collect_active, x);
+                (void) metrics_add_collector(d->registry, collect_last_run, x);
         }
         k = http_server_add_routes(d->api, api_execution_routes, x);
         if (k >= 0)

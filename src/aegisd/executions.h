@@ -17,6 +17,10 @@ typedef struct Executions {
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
          * what this daemon's reconciliation passes did (action = the report's result). */
         struct Metric *m_reaper_containers, *m_reaper_engine_volumes;
+        /* aegis_reaper_last_run_*, aegis_reaper_last_success_timestamp_seconds: this host's
+         * last aegis-reaper run (the timer's), read from the store at each scrape. */
+        struct Metric *m_last_run_ts, *m_last_success_ts, *m_last_run_ok, *m_last_run_duration;
+        struct Metric *m_last_run_containers, *m_last_run_engine_volumes;
 } Executions;
 
 /* Opens the store (database.url; migrations with EXTEND_TIMEOUT_USEC), creates the
