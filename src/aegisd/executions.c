@@ -66,8 +66,9 @@ static int register_last_run_metrics(Executions *x, MetricsRegistry *reg) {
                   offsetof(Executions, m_last_success_ts) },
                 { "aegis_reaper_last_run_ok", "1 when this host's last aegis-reaper run succeeded, else 0.",
                   false, offsetof(Executions, m_last_run_ok) },
-                { "aegis_reaper_last_run_duration_seconds", "How long this host's last aegis-reaper run took.",
-                  false, offsetof(Executions, m_last_run_duration) },
+                { "aegis_reaper_last_run_duration_seconds",
+                  "How long this host's last aegis-reaper run took.", false,
+                  offsetof(Executions, m_last_run_duration) },
                 { "aegis_reaper_last_run_containers",
                   "Containers looked at by this host's last aegis-reaper run, by what was done (removed, "
                   "failed, kept, skipped).",
@@ -95,8 +96,8 @@ static void set_last_run_counts(Metric *m, json_object *counts, const char *cons
                 (void) metric_set(m, METRIC_LABELS(*actions), 0);
         if (!json_object_is_type(counts, json_type_object))
                 return;
-        json_object_object_foreachC(counts, it) (void) metric_set(m, METRIC_LABELS(it.key),
-                                                                   (double) json_object_get_int64(it.val));
+        json_object_object_foreachC(counts, it)(void)
+                metric_set(m, METRIC_LABELS(it.key), (double) json_object_get_int64(it.val));
 }
 
 static int collect_last_run(MetricsRegistry *reg, void *userdata) {
@@ -113,15 +114,17 @@ static int collect_last_run(MetricsRegistry *reg, void *userdata) {
         k = store_reaper_run_get(x->store, host, &run);
         if (k < 0) {
                 if (k != -ENOENT) /* keep what the last scrape showed */
-                        log_debug_errno(k, "Cannot read the reaper's last run: %s", store_last_error(x->store));
+                        log_debug_errno(k, "Cannot read the reaper's last run: %s",
+                                        store_last_error(x->store));
                 return 0;
         }
         (void) metric_set(x->m_last_run_ts, NULL, (double) run.finished_at / USEC_PER_SEC);
         (void) metric_set(x->m_last_success_ts, NULL, (double) run.last_success_at / USEC_PER_SEC);
         (void) metric_set(x->m_last_run_ok, NULL, run.ok ? 1 : 0);
         (void) metric_set(x->m_last_run_duration, NULL,
-                          run.finished_at > run.started_at ? (double) (run.finished_at - run.started_at) / USEC_PER_SEC
-                                                           : 0);
+                          run.finished_at > run.started_at
+                                  ? (double) (run.finished_at - run.started_at) / USEC_PER_SEC
+                                  : 0);
         counts = json_tokener_parse(run.counts_json);
         set_last_run_counts(x->m_last_run_containers,
                             json_object_object_get_ex(counts, "containers", &family) ? family : NULL,

@@ -100,11 +100,11 @@
 /* Version 3: the last run of aegis-reaper on each host (one row per host, replaced by every
  * run), which aegisd exposes on /metrics. last_success_at survives failed runs; counts_json is
  * {"containers":{"removed":N,…},"engine_volumes":{…},"volumes":{…},"executions":{…}}. */
-#define STORE_SCHEMA_V3                          \
-        "CREATE TABLE reaper_runs (\n"           \
-        "  host TEXT PRIMARY KEY,\n"             \
-        "  started_at BIGINT NOT NULL,\n"        \
-        "  finished_at BIGINT NOT NULL,\n"       \
-        "  ok INTEGER NOT NULL,\n"               \
-        "  last_success_at BIGINT NOT NULL,\n"   \
+#define STORE_SCHEMA_V3                        \
+        "CREATE TABLE reaper_runs (\n"         \
+        "  host TEXT PRIMARY KEY,\n"           \
+        "  started_at BIGINT NOT NULL,\n"      \
+        "  finished_at BIGINT NOT NULL,\n"     \
+        "  ok INTEGER NOT NULL,\n"             \
+        "  last_success_at BIGINT NOT NULL,\n" \
         "  counts_json TEXT NOT NULL);\n"

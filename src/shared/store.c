@@ -1488,26 +1488,28 @@ int store_reaper_backoff_delete(Store *s, const char *container_id) {
 int store_reaper_run_put(Store *s, const StoreReaperRun *rr) {
         if (isempty(rr->host) || rr->started_at > INT64_MAX || rr->finished_at > INT64_MAX)
                 return store_set_error(s, -EINVAL, "bad reaper run record");
-        return run(s,
-                   "INSERT INTO reaper_runs (host, started_at, finished_at, ok, last_success_at, counts_json) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET started_at = "
-                   "excluded.started_at, finished_at = excluded.finished_at, ok = excluded.ok, "
-                   "last_success_at = CASE WHEN excluded.ok = 1 THEN excluded.finished_at ELSE "
-                   "reaper_runs.last_success_at END, counts_json = excluded.counts_json",
-                   PARAMS(P_TEXT(rr->host), P_INT(rr->started_at), P_INT(rr->finished_at),
-                          P_INT(rr->ok ? 1 : 0), P_INT(rr->ok ? rr->finished_at : 0),
-                          P_TEXT(rr->counts_json ? rr->counts_json : "{}")),
-                   NULL, NULL);
+        return run(
+                s,
+                "INSERT INTO reaper_runs (host, started_at, finished_at, ok, last_success_at, counts_json) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET started_at = "
+                "excluded.started_at, finished_at = excluded.finished_at, ok = excluded.ok, "
+                "last_success_at = CASE WHEN excluded.ok = 1 THEN excluded.finished_at ELSE "
+                "reaper_runs.last_success_at END, counts_json = excluded.counts_json",
+                PARAMS(P_TEXT(rr->host), P_INT(rr->started_at), P_INT(rr->finished_at),
+                       P_INT(rr->ok ? 1 : 0), P_INT(rr->ok ? rr->finished_at : 0),
+                       P_TEXT(rr->counts_json ? rr->counts_json : "{}")),
+                NULL, NULL);
 }
 
 int store_reaper_run_get(Store *s, const char *host, StoreReaperRun *ret) {
         _cleanup_(store_rows_done) StoreRows rows = {};
         StoreReaperRun x = {};
         uint64_t ok;
-        int r = run(s,
-                    "SELECT host, started_at, finished_at, ok, last_success_at, counts_json FROM reaper_runs "
-                    "WHERE host = ?",
-                    PARAMS(P_TEXT(strempty(host))), &rows, NULL);
+        int r = run(
+                s,
+                "SELECT host, started_at, finished_at, ok, last_success_at, counts_json FROM reaper_runs "
+                "WHERE host = ?",
+                PARAMS(P_TEXT(strempty(host))), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)

@@ -1060,7 +1060,10 @@ START_TEST(test_reaper_run_keeps_one_row_per_host_and_the_last_success) {
         StoreReaperRun g = {};
 
         ck_assert_int_eq(store_reaper_run_get(s, "h1", &g), -ENOENT);
-        StoreReaperRun p = { .host = (char *) "h1", .started_at = 100, .finished_at = 200, .ok = true,
+        StoreReaperRun p = { .host = (char *) "h1",
+                             .started_at = 100,
+                             .finished_at = 200,
+                             .ok = true,
                              .counts_json = (char *) "{\"containers\":{\"removed\":1}}" };
         ck_assert_int_eq(store_reaper_run_put(s, &p), 0);
         ck_assert_int_eq(store_reaper_run_get(s, "h1", &g), 0);
@@ -1073,7 +1076,10 @@ START_TEST(test_reaper_run_keeps_one_row_per_host_and_the_last_success) {
         store_reaper_run_done(&g);
 
         /* A failed run replaces the row but keeps the last success; other hosts are separate. */
-        p = (StoreReaperRun){ .host = (char *) "h1", .started_at = 300, .finished_at = 400, .ok = false,
+        p = (StoreReaperRun){ .host = (char *) "h1",
+                              .started_at = 300,
+                              .finished_at = 400,
+                              .ok = false,
                               .last_success_at = 999 };
         ck_assert_int_eq(store_reaper_run_put(s, &p), 0);
         p = (StoreReaperRun){ .host = (char *) "h2", .started_at = 10, .finished_at = 20, .ok = false };
