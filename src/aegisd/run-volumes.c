@@ -270,11 +270,14 @@ static void on_engine_created(int k, const Error *e, void *userdata) {
 static void create_engine_volume(Run *r) {
         RunVolume *v = &r->volumes[r->vol_step];
         _cleanup_free_ char *l_exec = asprintf_safe(PODMAN_LABEL_EXECUTION_ID "=%s", r->id),
-                            *l_vol = asprintf_safe(VOLUME_ENGINE_LABEL_VOLUME_ID "=%s", v->id);
-        char *labels[] = { (char *) PODMAN_LABEL_MANAGED "=true", l_exec, l_vol, NULL };
+                            *l_vol = asprintf_safe(VOLUME_ENGINE_LABEL_VOLUME_ID "=%s", v->id),
+                            *l_store = asprintf_safe(PODMAN_LABEL_STORE "=%s", store_id(r->sup->store));
+        /* l_store last: a store without an id (none in practice) ends the list there. */
+        char *labels[] = { (char *) PODMAN_LABEL_MANAGED "=true", l_exec, l_vol,
+                           isempty(store_id(r->sup->store)) ? NULL : l_store, NULL };
         int k;
 
-        if (!l_exec || !l_vol)
+        if (!l_exec || !l_vol || !l_store)
                 k = -ENOMEM;
         else
                 k = podman_volume_create_async(r->sup->podman, v->engine_name, "local", v->nfs_options,

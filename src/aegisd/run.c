@@ -660,6 +660,7 @@ static void run_create_container(Run *r) {
         spec = (PodmanContainerSpec){
                 .execution_id = r->id,
                 .iteration = r->iteration,
+                .store_id = store_id(r->sup->store),
                 .image = r->plan->image,
                 .cmd = r->plan->command,
                 .env = env,

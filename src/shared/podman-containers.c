@@ -253,6 +253,8 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
             json_add_string(labels, PODMAN_LABEL_KEEP_ON_FAILURE,
                             spec->keep_container_on_failure ? "true" : "false") < 0)
                 goto oom;
+        if (!isempty(spec->store_id) && json_add_string(labels, PODMAN_LABEL_STORE, spec->store_id) < 0)
+                goto oom;
 
         if (spec->nano_cpus && json_add_int(hc, "NanoCpus", (int64_t) spec->nano_cpus) < 0)
                 goto oom;

@@ -588,6 +588,7 @@ void podman_container_done(PodmanContainer *ct) {
         free(ct->image);
         free(ct->error);
         free(ct->execution_id);
+        free(ct->store_id);
         strv_free(ct->labels);
         *ct = (PodmanContainer){ 0 };
 }
@@ -620,6 +621,10 @@ static int parse_labels(json_object *labels, PodmanContainer *ct) {
                 else if (streq(k, PODMAN_LABEL_EXECUTION_ID)) {
                         free(ct->execution_id);
                         if (dup_or_null(val, &ct->execution_id) < 0)
+                                return -ENOMEM;
+                } else if (streq(k, PODMAN_LABEL_STORE)) {
+                        free(ct->store_id);
+                        if (dup_or_null(val, &ct->store_id) < 0)
                                 return -ENOMEM;
                 } else if (streq(k, PODMAN_LABEL_ITERATION))
                         (void) safe_atou(val, &ct->iteration);
@@ -713,11 +718,12 @@ int podman_container_inspect_async(PodmanClient *c, const char *id, podman_inspe
 
 static int container_copy(const PodmanContainer *src, PodmanContainer *dst) {
         *dst = *src;
-        dst->id = dst->name = dst->image = dst->error = dst->execution_id = NULL;
+        dst->id = dst->name = dst->image = dst->error = dst->execution_id = dst->store_id = NULL;
         dst->labels = NULL;
         if (dup_or_null(src->id, &dst->id) < 0 || dup_or_null(src->name, &dst->name) < 0 ||
             dup_or_null(src->image, &dst->image) < 0 || dup_or_null(src->error, &dst->error) < 0 ||
             dup_or_null(src->execution_id, &dst->execution_id) < 0 ||
+            dup_or_null(src->store_id, &dst->store_id) < 0 ||
             (src->labels && !(dst->labels = strv_copy(src->labels)))) {
                 podman_container_done(dst);
                 return -ENOMEM;

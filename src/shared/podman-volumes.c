@@ -218,8 +218,10 @@ int podman_volume_in_use(PodmanClient *c, const char *name, Error *e) {
 }
 
 void podman_volume_list_free(PodmanVolume *vs, size_t n) {
-        for (size_t i = 0; vs && i < n; i++)
+        for (size_t i = 0; vs && i < n; i++) {
                 free(vs[i].name);
+                free(vs[i].store_id);
+        }
         free(vs);
 }
 
@@ -231,7 +233,7 @@ typedef struct VolumeList {
 
 /* The engine's name filter matches substrings: only names with the prefix are kept. */
 static int parse_volume(json_object *o, void *ret_item, void *userdata) {
-        const char *prefix = userdata, *name = json_get_string(o, "Name");
+        const char *prefix = userdata, *name = json_get_string(o, "Name"), *store;
         PodmanVolume *v = ret_item;
 
         if (!name || !startswith(name, strempty(prefix)))
@@ -240,6 +242,15 @@ static int parse_volume(json_object *o, void *ret_item, void *userdata) {
         if (!v->name)
                 return -ENOMEM;
         v->created_usec = podman_parse_rfc3339(json_get_string(o, "CreatedAt"));
+        store = json_get_string(json_get(o, "Labels"), PODMAN_LABEL_STORE);
+        if (store) {
+                v->store_id = strdup(store);
+                if (!v->store_id) {
+                        free(v->name);
+                        v->name = NULL;
+                        return -ENOMEM;
+                }
+        }
         return 1;
 }
 
@@ -247,6 +258,7 @@ static void volume_done(void *item) {
         PodmanVolume *v = item;
 
         free(v->name);
+        free(v->store_id);
 }
 
 static const PodmanListParser volume_list_parser = {

@@ -185,6 +185,8 @@ int podman_registry_auth_header(const char *reference, char **ret, Error *e);
 #define PODMAN_LABEL_ITERATION "aegis.iteration"
 #define PODMAN_LABEL_RUNTIME "aegis.runtime"
 #define PODMAN_LABEL_KEEP_ON_FAILURE "aegis.keep_container_on_failure"
+/* The id of the store (store_id()) of the daemon that created it: containers and engine volumes. */
+#define PODMAN_LABEL_STORE "aegis.store"
 
 typedef enum PodmanMountType {
         PODMAN_MOUNT_BIND, /* source = host path */
@@ -220,6 +222,7 @@ typedef struct PodmanFile {
 typedef struct PodmanContainerSpec {
         const char *execution_id; /* required, id_is_valid(); name is aegis-<execution>-<iteration> */
         unsigned iteration; /* ≥ 1 */
+        const char *store_id; /* label aegis.store; NULL or "" = no such label */
         const char *image; /* required */
         char **cmd; /* strv argv, NULL = the image's default */
         char **env; /* strv "NAME=value" */
@@ -347,6 +350,7 @@ typedef struct PodmanContainer {
         /* Our labels, parsed. */
         bool managed; /* aegis.managed=true */
         char *execution_id;
+        char *store_id; /* aegis.store, NULL when absent */
         unsigned iteration;
         bool keep_container_on_failure;
         char **labels; /* strv "key=value", all of them */
@@ -502,6 +506,7 @@ int podman_volume_in_use(PodmanClient *c, const char *name, Error *e);
 typedef struct PodmanVolume {
         char *name;
         uint64_t created_usec; /* CLOCK_REALTIME, 0 when unknown */
+        char *store_id; /* label aegis.store, NULL when absent */
 } PodmanVolume;
 /* GET /volumes: every engine volume whose name starts with name_prefix (NULL or "" = all). */
 int podman_volume_list(PodmanClient *c, const char *name_prefix, PodmanVolume **ret, size_t *ret_n,

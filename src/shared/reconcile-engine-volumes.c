@@ -5,6 +5,8 @@
  *
  * Invariants:
  *  - only volumes named with VOLUME_ENGINE_PREFIX are looked at;
+ *  - a volume labelled aegis.store with another store's id is another daemon's: kept
+ *    (reason other_store); one without the label (older) is decided as below;
  *  - a volume whose store volume is owned or attached by an execution that has not finished
  *    is kept (its supervisor, or the one that re-attaches after a restart, still uses it);
  *  - a volume created less than grace ago is kept (it may be between its create and its
@@ -94,6 +96,12 @@ int reconcile_engine_volumes(PodmanClient *podman, Store *store, const Reconcile
 
                 if (isempty(id))
                         continue;
+                if (reconcile_other_store(v->store_id, store_id(store))) {
+                        r = add_engine_volume(rep, v->name, id, "other_store", RECONCILE_RESULT_KEPT, NULL);
+                        if (r >= 0)
+                                rep->other_store++;
+                        continue;
+                }
                 if (v->created_usec > now_usec - MIN(now_usec, o->grace_usec)) {
                         r = add_engine_volume(rep, v->name, id, "grace_period", RECONCILE_RESULT_KEPT, NULL);
                         continue;

@@ -28,6 +28,7 @@ void reconcile_engine_container_done(ReconcileEngineContainer *c) {
         free(c->id);
         free(c->name);
         free(c->execution_id);
+        free(c->store_id);
         free(c->state);
         *c = (ReconcileEngineContainer){ 0 };
 }
@@ -135,8 +136,9 @@ int reconcile_engine_list(ReconcileEngine *engine, ReconcileEngineContainer **re
                 c->name = strdup_or_null(s->name);
                 c->state = strdup_or_null(state);
                 c->execution_id = strdup_or_null(s->execution_id);
+                c->store_id = strdup_or_null(s->store_id);
                 if (!c->id || (s->name && !c->name) || (state && !c->state) ||
-                    (s->execution_id && !c->execution_id)) {
+                    (s->execution_id && !c->execution_id) || (s->store_id && !c->store_id)) {
                         free_containers(out, n);
                         podman_container_list_free(list, n);
                         return error_set(e, -ENOMEM, "out of memory");

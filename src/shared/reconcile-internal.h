@@ -15,6 +15,7 @@ typedef struct ReconcileEngine ReconcileEngine;
 /* One container with the label aegis.managed=true, as the engine lists it. Owned strings. */
 typedef struct ReconcileEngineContainer {
         char *id, *name, *execution_id, *state;
+        char *store_id; /* label aegis.store, NULL when absent */
         bool managed; /* the label is exactly "true" (re-checked, whatever the filter did) */
         bool keep_on_failure;
         bool running; /* running, paused or restarting */

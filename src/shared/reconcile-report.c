@@ -184,6 +184,7 @@ json_object *reconcile_report_to_json(const ReconcileReport *r) {
         add_int(root, "duration_ms", (int64_t) (r->duration_usec / USEC_PER_MSEC), &oom);
         add_int(summary, "reaped", r->reaped, &oom);
         add_int(summary, "kept", r->kept, &oom);
+        add_int(summary, "other_store", r->other_store, &oom);
         add_int(summary, "quarantined", r->quarantined, &oom);
         add_int(summary, "failed", r->failed, &oom);
         add_int(summary, "skipped", r->skipped, &oom);
@@ -301,9 +302,9 @@ int reconcile_report_print(const ReconcileReport *r, FILE *f) {
                         strempty(v->reason), v->error ? ": " : "", strempty(v->error));
         }
         fprintf(f,
-                "%sreaped=%u kept=%u quarantined=%u failed=%u skipped=%u lost=%u volumes_deleted=%u "
-                "engine_volumes_removed=%u (%" PRIu64 " ms)\n",
-                r->dry_run ? "dry run: " : "", r->reaped, r->kept, r->quarantined, r->failed, r->skipped,
-                r->lost, r->volumes_deleted, r->engine_volumes_removed, r->duration_usec / USEC_PER_MSEC);
+                "%sreaped=%u kept=%u other_store=%u quarantined=%u failed=%u skipped=%u lost=%u "
+                "volumes_deleted=%u engine_volumes_removed=%u (%" PRIu64 " ms)\n",
+                r->dry_run ? "dry run: " : "", r->reaped, r->kept, r->other_store, r->quarantined, r->failed,
+                r->skipped, r->lost, r->volumes_deleted, r->engine_volumes_removed, r->duration_usec / USEC_PER_MSEC);
         return ferror(f) ? -EIO : 0;
 }

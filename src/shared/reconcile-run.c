@@ -194,6 +194,7 @@ static int gather(Run *run, Error *e) {
                         .name = en->ec.name,
                         .managed = en->ec.managed,
                         .execution_id = en->ec.execution_id,
+                        .store_id = en->ec.store_id,
                         .keep_on_failure = en->ec.keep_on_failure,
                         .running = en->ec.running,
                         .created_usec = en->ec.created_usec,
@@ -212,8 +213,8 @@ static int gather(Run *run, Error *e) {
                 Entry *en = &run->entries[i];
                 StoreReaperBackoff b = { 0 };
 
-                if (!en->c.managed)
-                        continue;
+                if (!en->c.managed || reconcile_other_store(en->c.store_id, store_id(run->store)))
+                        continue; /* not ours, or another store's: nothing to look up */
                 if (!isempty(en->c.execution_id)) {
                         en->fact = fact_for(run, en->c.execution_id);
                         if (!en->fact) {
@@ -244,7 +245,7 @@ static int gather(Run *run, Error *e) {
 static int plan(Run *run) {
         _cleanup_free_ ReconcileItem *items =
                 calloc(run->n_entries ? run->n_entries : 1, sizeof(ReconcileItem));
-        ReconcilePolicy policy = { .grace_usec = run->o->grace_usec };
+        ReconcilePolicy policy = { .grace_usec = run->o->grace_usec, .store_id = store_id(run->store) };
 
         if (!items)
                 return -ENOMEM;
@@ -291,6 +292,7 @@ static int report_containers(Run *run) {
                 case RECONCILE_KEEP:
                         c->result = RECONCILE_RESULT_KEPT;
                         rep->kept++;
+                        rep->other_store += en->decision.reason == RECONCILE_REASON_OTHER_STORE;
                         break;
                 default:
                         c->result =

@@ -17,6 +17,7 @@ static const char *const action_table[_RECONCILE_ACTION_MAX] = {
 
 static const char *const reason_table[_RECONCILE_REASON_MAX] = {
         [RECONCILE_REASON_NOT_MANAGED] = "not_managed",
+        [RECONCILE_REASON_OTHER_STORE] = "other_store",
         [RECONCILE_REASON_LIVE] = "live",
         [RECONCILE_REASON_OWNED] = "owned",
         [RECONCILE_REASON_KEEP_ON_FAILURE] = "keep_container_on_failure",
@@ -71,6 +72,11 @@ static ReconcileDecision decision(ReconcileAction action, ReconcileReason reason
         return (ReconcileDecision){ .action = action, .reason = reason, .execution_lost = lost };
 }
 
+bool reconcile_other_store(const char *label_store_id, const char *store_id) {
+        /* An empty label counts as a label: only an absent one is "made before store ids". */
+        return label_store_id && !streq(label_store_id, strempty(store_id));
+}
+
 ReconcileDecision reconcile_decide(const ReconcileContainer *c, const ReconcileExecution *execution,
                                    const ReconcileBackoff *backoff, const ReconcilePolicy *policy,
                                    uint64_t now_usec) {
@@ -82,6 +88,8 @@ ReconcileDecision reconcile_decide(const ReconcileContainer *c, const ReconcileE
 
         if (!c->managed)
                 return decision(RECONCILE_SKIP, RECONCILE_REASON_NOT_MANAGED, false);
+        if (reconcile_other_store(c->store_id, policy->store_id))
+                return decision(RECONCILE_KEEP, RECONCILE_REASON_OTHER_STORE, false);
         if (within(c->created_usec, policy->grace_usec, now_usec))
                 return decision(RECONCILE_KEEP, RECONCILE_REASON_GRACE, false);
 

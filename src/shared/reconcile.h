@@ -13,6 +13,10 @@
  * Invariants:
  *  - a container without the label aegis.managed=true is never acted on, whatever the
  *    store says about it (RECONCILE_SKIP);
+ *  - a container labelled aegis.store with another store's id than the one the pass opened
+ *    is another daemon's: kept (RECONCILE_REASON_OTHER_STORE), whatever this store says
+ *    about its execution; one without the label (made before stores had ids) is decided on
+ *    this store's facts as before;
  *  - a container labelled aegis.keep_container_on_failure=true is never removed;
  *  - a container created (or exited) less than grace ago is never removed: its row may not
  *    be committed yet, or its supervisor may still be collecting its logs;
@@ -32,6 +36,7 @@
 #define RECONCILE_LABEL_EXECUTION_ID "aegis.execution_id"
 #define RECONCILE_LABEL_ITERATION "aegis.iteration"
 #define RECONCILE_LABEL_KEEP "aegis.keep_container_on_failure"
+#define RECONCILE_LABEL_STORE "aegis.store"
 /* The reason written on an execution whose container vanished or died unobserved. */
 #define RECONCILE_REASON_CONTAINER_LOST "container_lost"
 
@@ -44,6 +49,7 @@ typedef struct ReconcileContainer {
         const char *name;
         bool managed; /* label aegis.managed is exactly "true" */
         const char *execution_id; /* label aegis.execution_id, NULL when absent */
+        const char *store_id; /* label aegis.store, NULL when absent */
         bool keep_on_failure; /* label aegis.keep_container_on_failure is exactly "true" */
         bool running; /* running, paused or restarting: a process may still be in it */
         uint64_t created_usec; /* CLOCK_REALTIME; 0 = unknown (treated as old) */
@@ -79,6 +85,7 @@ typedef struct ReconcileBackoff {
 
 typedef struct ReconcilePolicy {
         uint64_t grace_usec; /* reaper.grace_secs */
+        const char *store_id; /* the id of the store the pass opened (store_id()); NULL = none */
 } ReconcilePolicy;
 
 typedef enum ReconcileAction {
@@ -90,6 +97,7 @@ typedef enum ReconcileAction {
 
 typedef enum ReconcileReason {
         RECONCILE_REASON_NOT_MANAGED, /* skip: no aegis.managed=true label */
+        RECONCILE_REASON_OTHER_STORE, /* keep: labelled aegis.store with another store's id */
         RECONCILE_REASON_LIVE, /* keep: execution live, container running */
         RECONCILE_REASON_OWNED, /* keep: execution live, its supervisor alive elsewhere */
         RECONCILE_REASON_KEEP_ON_FAILURE, /* keep: aegis.keep_container_on_failure=true */
@@ -118,6 +126,10 @@ const char *reconcile_reason_to_string(ReconcileReason r);
  * "completed", "failed", "cancelled" → FINISHED; NULL → UNKNOWN). Unrecognised strings
  * count as LIVE: a state we do not know must never make us remove a container. */
 ReconcileExecutionState reconcile_execution_state_from_status(const char *status);
+
+/* Whether an object labelled aegis.store=label_store_id (NULL: no label) belongs to another
+ * store than store_id (the opened one's): it has the label, and it differs. */
+bool reconcile_other_store(const char *label_store_id, const char *store_id);
 
 /* The decision for one container. execution NULL = no such row; backoff NULL = no row. */
 ReconcileDecision reconcile_decide(const ReconcileContainer *c, const ReconcileExecution *execution,
@@ -222,7 +234,8 @@ typedef struct ReconcileVolumeReport {
 /* An engine volume aegis-vol-* (reconcile-engine-volumes.c). */
 typedef struct ReconcileEngineVolumeReport {
         char *name, *volume_id;
-        /* grace_period, live_execution, in_use (kept); no_live_execution (removed or failed) */
+        /* grace_period, live_execution, in_use, other_store (kept); no_live_execution (removed
+         * or failed) */
         const char *reason;
         ReconcileResult result; /* REMOVED / WOULD_REMOVE / KEPT / FAILED */
         char *error;
@@ -243,6 +256,8 @@ typedef struct ReconcileReport {
         size_t n_engine_volumes;
         /* The summary. */
         unsigned reaped, kept, quarantined, failed, skipped, lost, volumes_deleted;
+        /* Of the kept containers and engine volumes, those labelled with another store's id. */
+        unsigned other_store;
         unsigned engine_volumes_removed, engine_volumes_failed;
 } ReconcileReport;
 

@@ -64,6 +64,7 @@ struct Store {
         char *url_redacted;
         unsigned schema_version;
         unsigned schema_found; /* the version before migrating; 0 = no schema */
+        char id[UUID_STRING_MAX]; /* store_identity.id; "" while the schema is absent */
         bool no_create; /* store_open_existing(): do not create a missing schema */
         bool in_transaction;
         char last_error[512];

@@ -260,10 +260,13 @@ static const char pg_v2[] = STORE_SCHEMA_V2;
 
 static const char pg_v3[] = STORE_SCHEMA_V3;
 
+static const char pg_v4[] = STORE_SCHEMA_V4;
+
 static const char *const pg_migrations[] = {
         pg_v1,
         pg_v2,
         pg_v3,
+        pg_v4,
 };
 
 const StoreBackendOps store_pg_ops = {

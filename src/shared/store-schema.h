@@ -108,3 +108,14 @@
         "  ok INTEGER NOT NULL,\n"             \
         "  last_success_at BIGINT NOT NULL,\n" \
         "  counts_json TEXT NOT NULL);\n"
+
+/* Version 4: the store's identity, one row: a random UUID that aegisd writes on every container
+ * and engine volume it creates (label aegis.store), so a reconciliation against this store only
+ * ever treats as orphans what this store's daemon made. store.c inserts the row (random_uuid())
+ * in the same transaction as this script; a store upgraded from an older version gets one the same way. */
+#define STORE_SCHEMA_VERSION_IDENTITY 4
+#define STORE_SCHEMA_V4                                            \
+        "CREATE TABLE store_identity (\n"                          \
+        "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),\n" \
+        "  id TEXT NOT NULL,\n"                                    \
+        "  created_at BIGINT NOT NULL);\n"

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "store-internal.h"
+#include "store-schema.h"
 
 /* ---- enum tables ---- */
 
@@ -385,6 +386,10 @@ unsigned store_schema_version_latest(void) {
         return (unsigned) store_sqlite_ops.n_migrations;
 }
 
+const char *store_id(const Store *s) {
+        return s->id;
+}
+
 unsigned store_schema_version(const Store *s) {
         return s->schema_version;
 }
@@ -399,6 +404,32 @@ const char *store_url(const Store *s) {
 
 const char *store_backend(const Store *s) {
         return s->ops->name;
+}
+
+/* The store's identity, made with the schema version that brings its table (same transaction). */
+static int create_identity(Store *s) {
+        char id[UUID_STRING_MAX];
+        int r = random_uuid(id);
+
+        if (r < 0)
+                return store_set_error(s, r, "cannot make the store's id: %s", strerror(-r));
+        return run(s, "INSERT INTO store_identity (singleton, id, created_at) VALUES (1, ?, ?)",
+                   PARAMS(P_TEXT(id), P_INT(now())), NULL, NULL);
+}
+
+static int load_identity(Store *s, Error *e) {
+        _cleanup_(store_rows_done) StoreRows rows = {};
+        int r;
+
+        if (s->schema_version < STORE_SCHEMA_VERSION_IDENTITY)
+                return 0;
+        r = run(s, "SELECT id FROM store_identity WHERE singleton = 1", NULL, 0, &rows, NULL);
+        if (r >= 0 && (rows.nrows != 1 || cell_id(&rows, 0, 0, s->id) < 0 || isempty(s->id)))
+                r = store_set_error(s, -EIO, "the store_identity table has no valid id");
+        if (r < 0)
+                return error_set_field(e, r, "database.url", "%s: cannot read the store's id: %s",
+                                       s->url_redacted, s->last_error);
+        return 0;
 }
 
 static int migrate(Store *s, StoreProgressFn progress, void *userdata, Error *e) {
@@ -457,6 +488,8 @@ static int migrate(Store *s, StoreProgressFn progress, void *userdata, Error *e)
                 if (progress)
                         progress((unsigned) v + 1, latest, userdata);
                 r = s->ops->exec_script(s, s->ops->migrations[v]);
+                if (r >= 0 && v + 1 == STORE_SCHEMA_VERSION_IDENTITY)
+                        r = create_identity(s);
                 if (r >= 0)
                         r = run(s, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                                 PARAMS(P_INT(v + 1), P_INT(now())), NULL, NULL);
@@ -537,6 +570,8 @@ static int open_store(const char *url, bool no_create, StoreProgressFn progress,
         r = ops->connect(s, target, e);
         if (r >= 0)
                 r = migrate(s, progress, userdata, e);
+        if (r >= 0)
+                r = load_identity(s, e);
         if (r < 0) {
                 store_close(s);
                 return r;

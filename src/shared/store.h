@@ -237,6 +237,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_close);
 int store_ping(Store *s, Error *e);
 const char *store_backend(const Store *s); /* "sqlite" | "postgresql" */
 unsigned store_schema_version(const Store *s); /* what the database is at after open */
+/* The store's identity: a random UUID made with its schema (a store upgraded from before
+ * version 3 gets one then), never changed. aegisd labels what it creates with it (aegis.store);
+ * a reconciliation only treats as orphans what carries its own store's id. "" when the store
+ * has no schema (store_open_existing()). */
+const char *store_id(const Store *s);
 /* The schema version the database was at before this open migrated it: 0 when it had no
  * AEGIS schema (this open created it, or with store_open_existing() left it absent). */
 unsigned store_schema_found(const Store *s);
