@@ -184,13 +184,13 @@ json_object *reconcile_report_to_json(const ReconcileReport *r) {
         add_int(root, "duration_ms", (int64_t) (r->duration_usec / USEC_PER_MSEC), &oom);
         add_int(summary, "reaped", r->reaped, &oom);
         add_int(summary, "kept", r->kept, &oom);
-        add_int(summary, "other_store", r->other_store, &oom);
         add_int(summary, "quarantined", r->quarantined, &oom);
         add_int(summary, "failed", r->failed, &oom);
         add_int(summary, "skipped", r->skipped, &oom);
         add_int(summary, "lost", r->lost, &oom);
         add_int(summary, "volumes_deleted", r->volumes_deleted, &oom);
         add_int(summary, "engine_volumes_removed", r->engine_volumes_removed, &oom);
+        add_int(summary, "other_store", r->other_store, &oom);
         add(root, "summary", TAKE_PTR(summary), &oom);
 
         add_list(root, "containers", r->containers, r->n_containers, sizeof *r->containers, container_json,

@@ -192,6 +192,70 @@ START_TEST(test_reaper_never_touches_unlabelled_containers) {
 }
 END_TEST
 
+/* aegis.store: a container labelled with another store's id is that store's daemon's, whatever
+ * this store says (here: nothing, as for a live execution of the other daemon); one labelled
+ * with this store's id, or without the label (made before store ids), is decided as before. */
+START_TEST(test_reaper_keeps_containers_of_another_store) {
+        const ReconcilePolicy mine = { .grace_usec = GRACE, .store_id = "store-b" };
+        ReconcileContainer c = ours("c1", "e-of-a", true);
+
+        c.store_id = "store-a";
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &mine, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_OTHER_STORE, false);
+        c.running = false;
+        ck_assert_decision(reconcile_decide(&c, &finished, NULL, &mine, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_OTHER_STORE, false);
+        ck_assert_decision(reconcile_decide(&c, &live, NULL, &mine, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_OTHER_STORE, false);
+        /* An empty label is a label, not its absence. */
+        c.store_id = "";
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &mine, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_OTHER_STORE, false);
+        /* Labelled, but the pass's store has no id: not provably ours either. */
+        c.store_id = "store-a";
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_OTHER_STORE, false);
+
+        /* Ours: the orphan rules apply. */
+        c.store_id = "store-b";
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &mine, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+        /* No label: as before store ids. */
+        c.store_id = NULL;
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &mine, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+
+        /* The not-ours guard still comes first. */
+        c.managed = false;
+        c.store_id = "store-a";
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &mine, NOW), RECONCILE_SKIP,
+                           RECONCILE_REASON_NOT_MANAGED, false);
+
+        ck_assert(reconcile_other_store("store-a", "store-b"));
+        ck_assert(!reconcile_other_store("store-b", "store-b"));
+        ck_assert(!reconcile_other_store(NULL, "store-b"));
+        ck_assert(reconcile_other_store("store-a", NULL));
+        ck_assert_str_eq(reconcile_reason_to_string(RECONCILE_REASON_OTHER_STORE), "other_store");
+}
+END_TEST
+
+/* reconcile_plan(): another store's container does not make its execution (unknown here) lost,
+ * and does not keep this store's own orphans of the same execution id. */
+START_TEST(test_reaper_plan_keeps_another_stores_container_beside_an_orphan) {
+        const ReconcilePolicy mine = { .grace_usec = GRACE, .store_id = "store-b" };
+        ReconcileItem items[2] = {
+                { .container = ours("a1", "e1", true) },
+                { .container = ours("b1", "e1", true) },
+        };
+
+        items[0].container.store_id = "store-a";
+        items[1].container.store_id = "store-b";
+        reconcile_plan(items, ELEMENTSOF(items), &mine, NOW);
+        ck_assert_decision(items[0].decision, RECONCILE_KEEP, RECONCILE_REASON_OTHER_STORE, false);
+        ck_assert_decision(items[1].decision, RECONCILE_REAP, RECONCILE_REASON_UNKNOWN_EXECUTION, false);
+}
+END_TEST
+
 START_TEST(test_reaper_unknown_status_counts_as_live) {
         ck_assert_int_eq(reconcile_execution_state_from_status(NULL), RECONCILE_EXECUTION_UNKNOWN);
         ck_assert_int_eq(reconcile_execution_state_from_status("pending"), RECONCILE_EXECUTION_LIVE);
@@ -353,6 +417,7 @@ START_TEST(test_reaper_report_json_has_summary_and_decisions) {
         ck_assert_ptr_nonnull(strstr(s, "\"dry_run\":true"));
         ck_assert_ptr_nonnull(strstr(s, "\"grace_secs\":60"));
         ck_assert_ptr_nonnull(strstr(s, "\"summary\":{\"reaped\":1,\"kept\":1,\"quarantined\":0"));
+        ck_assert_ptr_nonnull(strstr(s, "\"engine_volumes_removed\":0,\"other_store\":0}"));
         ck_assert_ptr_nonnull(strstr(s, "\"reason\":\"container_exited\",\"result\":\"would_remove\""));
         ck_assert_ptr_nonnull(strstr(s, "\"failures\":5"));
         ck_assert_ptr_nonnull(strstr(s, "\"quarantined\":true"));
@@ -376,6 +441,8 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("reconcile");
         TCase *tc = tcase_create("decisions");
+        tcase_add_test(tc, test_reaper_keeps_containers_of_another_store);
+        tcase_add_test(tc, test_reaper_plan_keeps_another_stores_container_beside_an_orphan);
         tcase_add_test(tc, test_reaper_reaps_container_of_unknown_execution);
         tcase_add_test(tc, test_reaper_reaps_container_without_execution_id);
         tcase_add_test(tc, test_reaper_reaps_container_of_finished_execution);

@@ -324,6 +324,59 @@ START_TEST(test_open_upgrades_a_version_1_database_keeping_its_rows) {
 }
 END_TEST
 
+static bool is_uuid(const char *s) {
+        if (strlen(s) != UUID_STRING_MAX - 1)
+                return false;
+        for (size_t i = 0; s[i]; i++)
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !strchr("0123456789abcdef", s[i]))
+                        return false;
+        return true;
+}
+
+/* The store's identity: made with the schema, the same at every later open; a store upgraded
+ * from version 2 (before identities) gets one; a store left without a schema has none. */
+START_TEST(test_store_id_is_made_with_the_schema_and_kept) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+        char first[UUID_STRING_MAX];
+
+        ck_assert_int_eq(store_open_existing(test_url, &e, &s), 0);
+        ck_assert_str_eq(store_id(s), "");
+        s = store_close(s);
+
+        s = open_store();
+        ck_assert_msg(is_uuid(store_id(s)), "not a UUID: \"%s\"", store_id(s));
+        snprintf(first, sizeof first, "%s", store_id(s));
+        s = store_close(s);
+        s = open_store();
+        ck_assert_str_eq(store_id(s), first);
+        s = store_close(s);
+        ck_assert_int_eq(store_open_existing(test_url, &e, &s), 0);
+        ck_assert_str_eq(store_id(s), first);
+        store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_id_is_given_to_a_version_2_database_on_upgrade) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+        char first[UUID_STRING_MAX];
+
+        make_old_database(2, true);
+        ck_assert_int_eq(store_open(test_url, &e, &s), 0);
+        ck_assert_uint_eq(store_schema_found(s), 2);
+        ck_assert_msg(is_uuid(store_id(s)), "not a UUID: \"%s\"", store_id(s));
+        snprintf(first, sizeof first, "%s", store_id(s));
+        StoreExecution g = {};
+        ck_assert_int_eq(store_execution_get(s, "old-1", &g), 0);
+        store_execution_done(&g);
+        s = store_close(s);
+        s = open_store();
+        ck_assert_str_eq(store_id(s), first);
+        store_close(s);
+}
+END_TEST
+
 START_TEST(test_open_refuses_a_database_newer_than_this_build) {
         Error e = ERROR_INIT;
         Store *s = NULL;
@@ -1277,6 +1330,8 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_reaper_backoff_get_put_delete,
                 test_open_existing_leaves_a_new_database_without_a_schema,
                 test_reaper_run_keeps_one_row_per_host_and_the_last_success,
+                test_store_id_is_made_with_the_schema_and_kept,
+                test_store_id_is_given_to_a_version_2_database_on_upgrade,
                 test_concurrent_claims_never_hand_out_the_same_execution,
                 test_concurrent_event_appends_stay_gapless,
         };
