@@ -33,6 +33,7 @@ TESTS += \
 	tests/integration/reaper-backs-off-unremovable-containers.sh \
 	tests/integration/reaper-fails-clearly-without-podman-or-store.sh \
 	tests/integration/reaper-refuses-a-new-store.sh \
+	tests/integration/reaper-keeps-another-stores-containers.sh \
 	tests/integration/reaper-units-verify.sh
 EXTRA_DIST += \
 	tests/integration/reaper-scenario.sh \
@@ -41,5 +42,6 @@ EXTRA_DIST += \
 	tests/integration/reaper-backs-off-unremovable-containers.sh \
 	tests/integration/reaper-fails-clearly-without-podman-or-store.sh \
 	tests/integration/reaper-refuses-a-new-store.sh \
+	tests/integration/reaper-keeps-another-stores-containers.sh \
 	tests/integration/reaper-units-verify.sh \
 	bench/reaper.sh

@@ -186,6 +186,7 @@ START_TEST(test_create_body_carries_limits_labels_and_hardening) {
                                      .pids_limit = 256,
                                      .read_only_rootfs = true,
                                      .keep_container_on_failure = true,
+                                     .store_id = "0b0e5ab8-1c0e-4a46-9b5a-2f1d1d3c7e11",
                                      .mounts = mounts,
                                      .n_mounts = 2 };
         json_object *o = create_body(&spec, "192.0.2.2"), *hc = json_object_object_get(o, "HostConfig");
@@ -198,6 +199,7 @@ START_TEST(test_create_body_carries_limits_labels_and_hardening) {
         ck_assert_str_eq(jstr(o, "Labels", "aegis.iteration"), "2");
         ck_assert_str_eq(jstr(o, "Labels", "aegis.runtime"), "podman");
         ck_assert_str_eq(jstr(o, "Labels", "aegis.keep_container_on_failure"), "true");
+        ck_assert_str_eq(jstr(o, "Labels", "aegis.store"), "0b0e5ab8-1c0e-4a46-9b5a-2f1d1d3c7e11");
         ck_assert_str_eq(jstr(hc, "NanoCpus", NULL), "500000000");
         ck_assert_str_eq(jstr(hc, "Memory", NULL), "67108864");
         ck_assert_str_eq(jstr(hc, "MemorySwap", NULL), "67108864");
@@ -225,6 +227,7 @@ START_TEST(test_create_body_without_network_has_no_extra_hosts) {
         ck_assert_str_eq(jstr(hc, "NetworkMode", NULL), "none");
         ck_assert(!json_object_object_get_ex(hc, "ExtraHosts", NULL));
         ck_assert(!json_object_object_get_ex(hc, "Memory", NULL));
+        ck_assert_ptr_null(jstr(o, "Labels", "aegis.store")); /* no store id: no label */
         json_object_put(o);
         ck_assert_str_eq(podman_network_mode("allow", "aegis-network"), "aegis-network");
         ck_assert_ptr_null(podman_network_mode(NULL, NULL));
