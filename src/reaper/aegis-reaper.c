@@ -102,7 +102,8 @@ static int parse_args(int argc, char **argv, const char **ret_config, bool *ret_
 
 /* One line per notable container, then the summary with its journal fields. */
 static void log_report(const ReconcileReport *rep) {
-        char reaped[32], kept[32], quarantined[32], failed[32], lost[32], volumes[32], engine[48], other[32], dry[16];
+        char reaped[32], kept[32], quarantined[32], failed[32], lost[32], volumes[32], engine[48], other[32],
+                dry[16];
 
         for (size_t i = 0; i < rep->n_containers; i++) {
                 const ReconcileContainerReport *c = &rep->containers[i];
@@ -170,7 +171,8 @@ static void log_report(const ReconcileReport *rep) {
         snprintf(engine, sizeof engine, "ENGINE_VOLUMES_REMOVED=%u", rep->engine_volumes_removed);
         snprintf(other, sizeof other, "OTHER_STORE=%u", rep->other_store);
         snprintf(dry, sizeof dry, "DRY_RUN=%d", rep->dry_run);
-        log_fields(LOG_INFO, LOG_FIELDS(reaped, kept, quarantined, failed, lost, volumes, engine, other, dry),
+        log_fields(LOG_INFO,
+                   LOG_FIELDS(reaped, kept, quarantined, failed, lost, volumes, engine, other, dry),
                    "%sReaped %u orphaned container(s), kept %u, %u quarantined, %u removal(s) failed; "
                    "%u execution(s) marked %s; %u expired volume(s) deleted; %u leaked engine volume(s) "
                    "removed",

@@ -305,6 +305,7 @@ int reconcile_report_print(const ReconcileReport *r, FILE *f) {
                 "%sreaped=%u kept=%u other_store=%u quarantined=%u failed=%u skipped=%u lost=%u "
                 "volumes_deleted=%u engine_volumes_removed=%u (%" PRIu64 " ms)\n",
                 r->dry_run ? "dry run: " : "", r->reaped, r->kept, r->other_store, r->quarantined, r->failed,
-                r->skipped, r->lost, r->volumes_deleted, r->engine_volumes_removed, r->duration_usec / USEC_PER_MSEC);
+                r->skipped, r->lost, r->volumes_deleted, r->engine_volumes_removed,
+                r->duration_usec / USEC_PER_MSEC);
         return ferror(f) ? -EIO : 0;
 }

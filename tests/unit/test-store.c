@@ -328,7 +328,8 @@ static bool is_uuid(const char *s) {
         if (strlen(s) != UUID_STRING_MAX - 1)
                 return false;
         for (size_t i = 0; s[i]; i++)
-                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !strchr("0123456789abcdef", s[i]))
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+                                                            : !strchr("0123456789abcdef", s[i]))
                         return false;
         return true;
 }
