@@ -124,7 +124,7 @@ aegis-agent-owned keep owned kept
 aegis-agent-unknown reap unknown_execution removed
 EOF
 )" "$(cat "$SCRATCH/real.decisions")"
-        assert_eq "summary" '{"reaped":3,"kept":4,"quarantined":0,"failed":0,"skipped":0,"lost":2,"volumes_deleted":1,"engine_volumes_removed":2}' \
+        assert_eq "summary" '{"reaped":3,"kept":4,"quarantined":0,"failed":0,"skipped":0,"lost":2,"volumes_deleted":1,"engine_volumes_removed":2,"other_store":0}' \
                 "$(jq -c .summary <<<"$out")"
         assert_eq "dry-run summary is the same" "$(jq -c '.summary' <<<"$out")" "$(jq -c '.summary' <<<"$dry")"
         assert_eq "dry run says so" "true false" "$(jq -r .dry_run <<<"$dry") $(jq -r .dry_run <<<"$out")"
