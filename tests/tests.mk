@@ -92,3 +92,9 @@ mostlyclean-local:
 TESTS += tests/integration/configure-names-missing-package.sh
 EXTRA_DIST += tests/integration/configure-names-missing-package.sh
 SANITIZER_SKIP_TESTS += tests/integration/configure-names-missing-package.sh
+
+# The release tarball passes make distcheck as an unprivileged user (issue 2). Not again
+# under the sanitizers: it builds its own tree.
+TESTS += tests/integration/distcheck-unprivileged.sh
+EXTRA_DIST += tests/integration/distcheck-unprivileged.sh
+SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
