@@ -46,7 +46,8 @@ EXTRA_DIST += fuzz/nfs-xdr-corpus.py
 TESTS += tests/integration/nfs-fuzz-xdr.sh
 EXTRA_DIST += tests/integration/nfs-fuzz-xdr.sh
 
-fuzz_fuzz_config_SOURCES = fuzz/config.c $(FUZZ_CORE_SOURCES) src/shared/log.c src/shared/config.c
+fuzz_fuzz_config_SOURCES = fuzz/config.c $(FUZZ_CORE_SOURCES) src/shared/log.c src/shared/config.c \
+	src/shared/state-dir.c
 fuzz_fuzz_config_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_config_LDADD = $(AEGIS_DEP_LIBS)
