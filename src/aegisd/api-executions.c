@@ -601,8 +601,10 @@ static int execution_logs(HttpRequest *r, void *userdata) {
                 k = store_execution_get(x->store, id, &e);
                 store_execution_done(&e);
         }
-        if (k < 0)
+        if (k < 0) {
+                store_iteration_array_free(its, n); /* the empty list of an unknown execution */
                 return api_respond_store_error(r, x->store, k, "execution", id);
+        }
         f = open_memstream(&buf, &size);
         if (!f) {
                 store_iteration_array_free(its, n);
