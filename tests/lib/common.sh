@@ -18,6 +18,11 @@ on_exit() { TEST_CLEANUPS=("$*" "${TEST_CLEANUPS[@]}"); }
 _run_cleanups() {
         local rc=$? c
         for c in "${TEST_CLEANUPS[@]}"; do eval "$c" || true; done
+        # A script that exits 0 without calling finish must not pass over failed checks.
+        if [ "$rc" -eq 0 ] && [ "$TEST_FAILURES" -gt 0 ]; then
+                printf 'FAIL: %s: %s check(s) failed (the script exited without finish)\n' "$TEST_NAME" "$TEST_FAILURES" >&2
+                rc=1
+        fi
         # Under valgrind (tests/lib/valgrind.sh), after everything started was stopped: an
         # error or leak in any program the test ran fails the test.
         if [ -n "${VALGRIND_DIR:-}" ] && ! valgrind_check; then
