@@ -22,16 +22,23 @@ assert_eq "execution failed" failed "$(jq -r .status <<<"$ex")"
 assert_match "execution reason names the timeout" 'timeout' "$(jq -r .reason <<<"$ex")"
 assert_eq "iteration reason timeout" timeout "$(jq -r '.iterations[0].reason' <<<"$ex")"
 
-# The overall timeout (timeout_secs) ends the loop even with iterations left, reason timeout.
-m="$(manifest overall 'sleep 600' '  resources:
-    timeout_secs: 6
+# The overall timeout (timeout_secs) kills the running container itself: iteration 1 fails
+# after 4 s, so iteration 2 starts at about 5 s with its own iteration_timeout (10 s) ending
+# at about 15 s, past the execution's deadline at 10 s. Only the overall timer ends it then.
+m="$(manifest overall '[ "$AEGIS_ITERATION" = 1 ] && { sleep 4; exit 1; }; sleep 600' '  resources:
+    timeout_secs: 10
   execution:
     max_iterations: 5
-    iteration_timeout: 4s')"
+    iteration_timeout: 10s')"
+start_ms=$(( $(date +%s%N) / 1000000 ))
 id="$(aegis submit "$m")" || fail "submit failed"
 wait_status "$id" failed 60 || fail "overall timeout not enforced: $(api GET "/v1/executions/$id")"
+took_ms=$(( $(date +%s%N) / 1000000 - start_ms ))
 assert_eq "overall timeout: reason timeout" timeout "$(execution_field "$id" .reason)"
+check "overall timeout: ended at the execution's deadline, before iteration 2's own (took ${took_ms} ms)" \
+        test "$took_ms" -lt 13500
 n="$(execution_field "$id" '.iterations | length')"
-check "overall timeout: stopped before max_iterations ($n iterations)" test "$n" -lt 5
+assert_eq "overall timeout: killed during iteration 2" 2 "$n"
+assert_eq "overall timeout: iteration 2's reason is timeout" timeout "$(execution_field "$id" '.iterations[1].reason')"
 assert_no_managed_containers
 finish
