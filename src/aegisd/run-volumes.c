@@ -16,19 +16,23 @@
  *  - bind mode: after each iteration the read-write volumes are measured: one above its
  *    size_limit fails the iteration with reason "quota_exceeded: …", which the next iteration
  *    receives as AEGIS_PREVIOUS_REASON and in feedback.json (aegis-volumes(7)). In nfs mode
- *    the gateway enforces the limit on every write instead. */
+ *    the gateway enforces the limit on every write instead.
+ *
+ * The object sees only its context (run-volumes.h): no Run, no Supervisor. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
-#include "supervisor-internal.h"
+#include "run-volumes.h"
+#include "supervisor.h" /* REASON_QUOTA_EXCEEDED */
 #include "util.h"
 #include "volume-mount.h"
 #include "volume.h"
 
-struct RunVolume {
+typedef struct RunVolume {
         char id[UUID_STRING_MAX];
         char *name; /* the manifest's name */
         char *dir; /* storage.root/<tenant>/<id> */
@@ -37,24 +41,111 @@ struct RunVolume {
         uint64_t size_limit;
         char *engine_name; /* nfs: aegis-vol-<id>[-ro] */
         char **nfs_options; /* nfs: type=, o=, device= */
+} RunVolume;
+
+struct RunVolumes {
+        RunVolumesContext c; /* strings below owned copies; store, podman, plan borrowed */
+        char *storage_root, *nfs_host, *tenant_id, *execution_id;
+        RunVolume *volumes; /* one per plan->volumes[], same order */
+        size_t n_volumes;
+        PodmanMount *mounts; /* the containers' mounts, one per volume */
+        bool ready;
+
+        /* The asynchronous step (prepare or release) in progress. */
+        size_t step; /* engine volume being prepared / released */
+        PodmanOp **op; /* the caller's slot for the in-flight operation */
+        run_volumes_done_fn done;
+        void *done_userdata;
+        int error; /* prepare: the first failure … */
+        char *error_message; /* … and what it was */
 };
 
-static bool nfs_mode(const Run *r) {
-        return r->sup->opts.mount_mode == STORAGE_MOUNT_NFS;
+static void vlog(RunVolumes *v, int level, const char *fmt, ...) _printf_(3, 4);
+static void vlog(RunVolumes *v, int level, const char *fmt, ...) {
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+
+        if (!v->c.log)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        if (m)
+                v->c.log(v->c.userdata, level, m);
 }
 
-void run_volumes_free(Run *r) {
-        for (size_t i = 0; i < r->n_volumes; i++) {
-                free(r->volumes[i].name);
-                free(r->volumes[i].dir);
-                free(r->volumes[i].engine_name);
-                strv_free(r->volumes[i].nfs_options);
+static void count_op(RunVolumes *v, const char *op, int k) {
+        if (v->c.count_op)
+                v->c.count_op(v->c.userdata, op, k);
+}
+
+static bool interrupted(RunVolumes *v) {
+        return v->c.interrupted && v->c.interrupted(v->c.userdata);
+}
+
+static bool nfs_mode(const RunVolumes *v) {
+        return v->c.mount_mode == STORAGE_MOUNT_NFS;
+}
+
+static void volumes_clear(RunVolumes *v) {
+        for (size_t i = 0; i < v->n_volumes; i++) {
+                free(v->volumes[i].name);
+                free(v->volumes[i].dir);
+                free(v->volumes[i].engine_name);
+                strv_free(v->volumes[i].nfs_options);
         }
-        free(r->volumes);
-        free(r->mounts);
-        r->volumes = NULL;
-        r->mounts = NULL;
-        r->n_volumes = 0;
+        free(v->volumes);
+        free(v->mounts);
+        v->volumes = NULL;
+        v->mounts = NULL;
+        v->n_volumes = 0;
+}
+
+static int strdup_opt(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int run_volumes_new(const RunVolumesContext *c, RunVolumes **ret) {
+        _cleanup_(run_volumes_freep) RunVolumes *v = NULL;
+
+        assert(c);
+        assert(c->store);
+        assert(c->plan);
+        assert(c->tenant_id);
+        assert(c->execution_id);
+        assert(ret);
+
+        v = calloc(1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        v->c = *c;
+        if (strdup_opt(c->storage_root, &v->storage_root) < 0 || strdup_opt(c->nfs_host, &v->nfs_host) < 0 ||
+            strdup_opt(c->tenant_id, &v->tenant_id) < 0 || strdup_opt(c->execution_id, &v->execution_id) < 0)
+                return -ENOMEM;
+        v->c.storage_root = v->storage_root;
+        v->c.nfs_host = v->nfs_host;
+        v->c.tenant_id = v->tenant_id;
+        v->c.execution_id = v->execution_id;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+RunVolumes *run_volumes_free(RunVolumes *v) {
+        if (!v)
+                return NULL;
+        volumes_clear(v);
+        free(v->storage_root);
+        free(v->nfs_host);
+        free(v->tenant_id);
+        free(v->execution_id);
+        free(v->error_message);
+        free(v);
+        return NULL;
 }
 
 static int fail(char **ret_reason, int k, const char *fmt, ...) _printf_(3, 4);
@@ -72,23 +163,25 @@ static int fail(char **ret_reason, int k, const char *fmt, ...) {
 }
 
 /* The existing volume a manifest entry attaches by id. */
-static int attach_existing(Run *r, const ManifestVolume *mv, size_t i, RunVolume *v, char **ret_reason) {
+static int attach_existing(RunVolumes *rv, const ManifestVolume *mv, size_t i, RunVolume *v,
+                           char **ret_reason) {
         _cleanup_(store_volume_done) StoreVolume sv = {};
+        Store *store = rv->c.store;
         int k;
 
-        k = store_volume_get(r->sup->store, r->tenant_id, mv->volume_id, &sv);
+        k = store_volume_get(store, rv->tenant_id, mv->volume_id, &sv);
         if (k == -ENOENT || (k >= 0 && sv.status != VOLUME_ACTIVE))
                 return fail(ret_reason, -ENOENT,
                             "spec.volumes[%zu].volume_id: no volume %s for tenant %s (create it with POST "
                             "/v1/volumes or `aegis volume create`)",
-                            i, mv->volume_id, r->tenant_id);
+                            i, mv->volume_id, rv->tenant_id);
         if (k < 0)
                 return fail(ret_reason, k, "store: cannot read volume %s: %s", mv->volume_id,
-                            store_last_error(r->sup->store));
-        k = store_volume_attach(r->sup->store, sv.id, r->id);
+                            store_last_error(store));
+        k = store_volume_attach(store, sv.id, rv->execution_id);
         if (k < 0)
                 return fail(ret_reason, k, "store: cannot attach volume %s: %s", sv.id,
-                            store_last_error(r->sup->store));
+                            store_last_error(store));
         memcpy(v->id, sv.id, sizeof v->id);
         v->read_only = mv->access_mode == MANIFEST_ACCESS_READ_ONLY || sv.access_mode == VOLUME_READ_ONLY;
         v->size_limit = sv.size_limit;
@@ -96,10 +189,11 @@ static int attach_existing(Run *r, const ManifestVolume *mv, size_t i, RunVolume
 }
 
 /* The execution's own volume named mv->name: found again, or created (row, then directory). */
-static int ensure_owned(Run *r, const ManifestVolume *mv, const StoreVolume *owned, size_t n_owned,
+static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVolume *owned, size_t n_owned,
                         RunVolume *v, char **ret_reason) {
         _cleanup_(store_volume_done) StoreVolume sv = {};
-        const char *root = r->sup->storage_root;
+        const char *root = rv->storage_root, *tenant = rv->tenant_id;
+        Store *store = rv->c.store;
         int k;
 
         for (size_t j = 0; j < n_owned; j++)
@@ -108,54 +202,53 @@ static int ensure_owned(Run *r, const ManifestVolume *mv, const StoreVolume *own
                         v->read_only = mv->access_mode == MANIFEST_ACCESS_READ_ONLY;
                         v->size_limit = owned[j].size_limit;
                         /* A crash between row and directory left no directory: make it. */
-                        k = volume_dir_create(root, r->tenant_id, v->id, owned[j].uid, owned[j].gid,
+                        k = volume_dir_create(root, tenant, v->id, owned[j].uid, owned[j].gid,
                                               v->read_only ? 0750 : 0770);
                         if (k < 0 && k != -EEXIST)
                                 return fail(ret_reason, k, "volume %s: cannot create %s/%s/%s: %s", mv->name,
-                                            root, r->tenant_id, v->id, strerror(-k));
+                                            root, tenant, v->id, strerror(-k));
                         return 0;
                 }
 
-        sv.tenant_id = strdup(r->tenant_id);
+        sv.tenant_id = strdup(tenant);
         sv.name = strdup(mv->name);
-        sv.owner_execution_id = strdup(r->id);
+        sv.owner_execution_id = strdup(rv->execution_id);
         if (!sv.tenant_id || !sv.name || !sv.owner_execution_id)
                 return fail(ret_reason, -ENOMEM, "out of memory");
         sv.storage_class =
                 mv->storage_class == MANIFEST_STORAGE_PERSISTENT ? VOLUME_PERSISTENT : VOLUME_EPHEMERAL;
         sv.access_mode = mv->access_mode == MANIFEST_ACCESS_READ_ONLY ? VOLUME_READ_ONLY : VOLUME_READ_WRITE;
         sv.size_limit = mv->size_limit_bytes;
-        sv.uid = r->plan->uid;
-        sv.gid = r->plan->gid;
+        sv.uid = rv->c.plan->uid;
+        sv.gid = rv->c.plan->gid;
         if (sv.storage_class == VOLUME_EPHEMERAL)
                 sv.expires_at = now_usec(CLOCK_REALTIME) + mv->ttl_hours * 3600 * USEC_PER_SEC;
-        k = store_volume_create(r->sup->store, &sv);
+        k = store_volume_create(store, &sv);
         if (k < 0)
                 return fail(ret_reason, k, "store: cannot record volume %s: %s", mv->name,
-                            store_last_error(r->sup->store));
-        k = volume_dir_create(root, r->tenant_id, sv.id, sv.uid, sv.gid,
+                            store_last_error(store));
+        k = volume_dir_create(root, tenant, sv.id, sv.uid, sv.gid,
                               sv.access_mode == VOLUME_READ_ONLY ? 0750 : 0770);
         if (k < 0) {
-                (void) store_volume_purge(r->sup->store, sv.id);
-                return fail(ret_reason, k, "volume %s: cannot create %s/%s/%s: %s", mv->name, root,
-                            r->tenant_id, sv.id, strerror(-k));
+                (void) store_volume_purge(store, sv.id);
+                return fail(ret_reason, k, "volume %s: cannot create %s/%s/%s: %s", mv->name, root, tenant,
+                            sv.id, strerror(-k));
         }
         memcpy(v->id, sv.id, sizeof v->id);
         v->read_only = sv.access_mode == VOLUME_READ_ONLY;
         v->size_limit = sv.size_limit;
-        run_log(r, LOG_INFO, "created %s volume %s (%s) at %s/%s/%s",
-                volume_storage_class_to_string(sv.storage_class), sv.id, mv->name, root, r->tenant_id,
-                sv.id);
+        vlog(rv, LOG_INFO, "created %s volume %s (%s) at %s/%s/%s",
+             volume_storage_class_to_string(sv.storage_class), sv.id, mv->name, root, tenant, sv.id);
         return 0;
 }
 
-static int build_mount(Run *r, RunVolume *v, PodmanMount *m, char **ret_reason) {
+static int build_mount(RunVolumes *rv, RunVolume *v, PodmanMount *m, char **ret_reason) {
         int k;
 
-        k = volume_path(r->sup->storage_root, r->tenant_id, v->id, &v->dir);
+        k = volume_path(rv->storage_root, rv->tenant_id, v->id, &v->dir);
         if (k < 0)
                 return fail(ret_reason, k, "volume %s: invalid path", v->id);
-        if (!nfs_mode(r)) {
+        if (!nfs_mode(rv)) {
                 *m = (PodmanMount){ .type = PODMAN_MOUNT_BIND,
                                     .source = v->dir,
                                     .target = v->mount_path,
@@ -164,14 +257,13 @@ static int build_mount(Run *r, RunVolume *v, PodmanMount *m, char **ret_reason) 
         }
         k = volume_engine_name(v->id, v->read_only, &v->engine_name);
         if (k >= 0)
-                k = volume_nfs_options(r->sup->nfs_host, r->sup->opts.nfs_port, r->tenant_id, v->id,
-                                       v->read_only, &v->nfs_options);
+                k = volume_nfs_options(rv->nfs_host, rv->c.nfs_port, rv->tenant_id, v->id, v->read_only,
+                                       &v->nfs_options);
         if (k < 0)
                 return fail(ret_reason, k,
                             "volume %s: cannot build its NFS mount (storage.nfs_server_host \"%s\", port "
                             "%u): %s",
-                            v->id, strempty(r->sup->nfs_host), (unsigned) r->sup->opts.nfs_port,
-                            strerror(-k));
+                            v->id, strempty(rv->nfs_host), (unsigned) rv->c.nfs_port, strerror(-k));
         *m = (PodmanMount){ .type = PODMAN_MOUNT_VOLUME,
                             .source = v->engine_name,
                             .target = v->mount_path,
@@ -181,232 +273,267 @@ static int build_mount(Run *r, RunVolume *v, PodmanMount *m, char **ret_reason) 
         return 0;
 }
 
-int run_volumes_setup(Run *r, char **ret_reason) {
+int run_volumes_setup(RunVolumes *rv, char **ret_reason) {
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        const ManifestPlan *plan;
         StoreVolume *owned = NULL;
         size_t n_owned = 0;
         int k = 0;
 
-        if (r->volumes_ready || r->plan->n_volumes == 0) {
-                r->volumes_ready = true;
+        assert(rv);
+        assert(ret_reason);
+        plan = rv->c.plan;
+        if (rv->ready || plan->n_volumes == 0) {
+                rv->ready = true;
                 return 0;
         }
-        if (nfs_mode(r) && isempty(r->sup->nfs_host))
+        if (nfs_mode(rv) && isempty(rv->nfs_host))
                 return fail(ret_reason, -EADDRNOTAVAIL,
                             "storage.nfs_server_host is not set and the host's address could not be "
                             "determined: set it, or use storage.mount_mode: bind");
-        run_volumes_free(r);
-        r->volumes = calloc(r->plan->n_volumes, sizeof *r->volumes);
-        r->mounts = calloc(r->plan->n_volumes, sizeof *r->mounts);
-        if (!r->volumes || !r->mounts)
+        volumes_clear(rv);
+        rv->volumes = calloc(plan->n_volumes, sizeof *rv->volumes);
+        rv->mounts = calloc(plan->n_volumes, sizeof *rv->mounts);
+        if (!rv->volumes || !rv->mounts)
                 return fail(ret_reason, -ENOMEM, "out of memory");
-        f.owner_execution_id = r->id;
-        k = store_volume_list(r->sup->store, &f, &owned, &n_owned);
+        f.owner_execution_id = rv->execution_id;
+        k = store_volume_list(rv->c.store, &f, &owned, &n_owned);
         if (k < 0)
                 return fail(ret_reason, k, "store: cannot list the execution's volumes: %s",
-                            store_last_error(r->sup->store));
-        for (size_t i = 0; i < r->plan->n_volumes && k >= 0; i++) {
-                const ManifestVolume *mv = &r->plan->volumes[i];
-                RunVolume *v = &r->volumes[i];
+                            store_last_error(rv->c.store));
+        for (size_t i = 0; i < plan->n_volumes && k >= 0; i++) {
+                const ManifestVolume *mv = &plan->volumes[i];
+                RunVolume *v = &rv->volumes[i];
 
-                r->n_volumes++;
+                rv->n_volumes++;
                 v->mount_path = mv->mount_path;
                 v->name = strdup(mv->name);
                 if (!v->name) {
                         k = fail(ret_reason, -ENOMEM, "out of memory");
                         break;
                 }
-                k = mv->volume_id ? attach_existing(r, mv, i, v, ret_reason)
-                                  : ensure_owned(r, mv, owned, n_owned, v, ret_reason);
+                k = mv->volume_id ? attach_existing(rv, mv, i, v, ret_reason)
+                                  : ensure_owned(rv, mv, owned, n_owned, v, ret_reason);
                 if (k >= 0)
-                        k = build_mount(r, v, &r->mounts[i], ret_reason);
+                        k = build_mount(rv, v, &rv->mounts[i], ret_reason);
         }
         store_volume_array_free(owned, n_owned);
         if (k < 0)
                 return k;
-        r->volumes_ready = true;
+        rv->ready = true;
         return 0;
+}
+
+bool run_volumes_ready(const RunVolumes *rv) {
+        assert(rv);
+        return rv->ready;
+}
+
+const PodmanMount *run_volumes_mounts(const RunVolumes *rv, size_t *ret_n) {
+        assert(rv);
+        assert(ret_n);
+        *ret_n = rv->ready ? rv->n_volumes : 0;
+        return rv->mounts;
 }
 
 /* ---- nfs: engine volumes around each container ---- */
 
+/* Hands the step's result to its caller; the callback may free rv. */
+static void step_done(RunVolumes *rv) {
+        run_volumes_done_fn done = rv->done;
+        void *userdata = rv->done_userdata;
+        _cleanup_free_ char *m = TAKE_PTR(rv->error_message);
+        int k = rv->error;
+
+        rv->done = NULL;
+        rv->done_userdata = NULL;
+        rv->op = NULL;
+        rv->error = 0;
+        done(k, m, userdata);
+}
+
 /* Whether an execution other than this one may be using the volume right now. */
-static bool shared_with_others(Run *r, const RunVolume *v) {
+static bool shared_with_others(RunVolumes *rv, const RunVolume *v) {
         uint64_t users = 0;
 
-        if (store_volume_users(r->sup->store, v->id, &users) < 0)
+        if (store_volume_users(rv->c.store, v->id, &users) < 0)
                 return true; /* unknown: do not touch what someone else may use */
         return users > 1;
 }
 
-static void prepare_step(Run *r);
+static void prepare_step(RunVolumes *rv);
 
-static void prepare_failed(Run *r, const RunVolume *v, const char *what, const Error *e) {
-        _cleanup_free_ char *m = asprintf_safe("volume %s: %s engine volume %s: %s", v->name, what,
-                                               v->engine_name, e && e->message[0] ? e->message : "failed");
-
-        run_log(r, LOG_ERR, "iteration %u: %s", r->iteration, strempty(m));
-        if (!r->error_reason)
-                r->error_reason = strdup(m ? m : "volume: cannot create the engine volume");
-        r->vol_step = r->n_volumes; /* stop preparing */
+static void prepare_failed(RunVolumes *rv, const RunVolume *v, const char *what, int k, const Error *e) {
+        rv->error = k < 0 ? k : -EIO;
+        rv->error_message = asprintf_safe("volume %s: %s engine volume %s: %s", v->name, what,
+                                          v->engine_name, e && e->message[0] ? e->message : "failed");
+        rv->step = rv->n_volumes; /* stop preparing */
 }
 
 static void on_engine_created(int k, const Error *e, void *userdata) {
-        Run *r = userdata;
-        RunVolume *v = &r->volumes[r->vol_step];
+        RunVolumes *rv = userdata;
+        RunVolume *v = &rv->volumes[rv->step];
 
-        r->op = NULL;
-        supervisor_count_container_op(r->sup, "volume_create", k == -EEXIST ? 0 : k);
+        *rv->op = NULL;
+        count_op(rv, "volume_create", k == -EEXIST ? 0 : k);
         /* -EEXIST: another live execution created it meanwhile, with the same options. */
-        if (k < 0 && !(k == -EEXIST && shared_with_others(r, v))) {
-                prepare_failed(r, v, "cannot create", e);
-                prepare_step(r);
+        if (k < 0 && !(k == -EEXIST && shared_with_others(rv, v))) {
+                prepare_failed(rv, v, "cannot create", k, e);
+                prepare_step(rv);
                 return;
         }
-        r->vol_step++;
-        prepare_step(r);
+        rv->step++;
+        prepare_step(rv);
 }
 
-static void create_engine_volume(Run *r) {
-        RunVolume *v = &r->volumes[r->vol_step];
-        _cleanup_free_ char *l_exec = asprintf_safe(PODMAN_LABEL_EXECUTION_ID "=%s", r->id),
+static void create_engine_volume(RunVolumes *rv) {
+        RunVolume *v = &rv->volumes[rv->step];
+        Store *store = rv->c.store;
+        _cleanup_free_ char *l_exec = asprintf_safe(PODMAN_LABEL_EXECUTION_ID "=%s", rv->execution_id),
                             *l_vol = asprintf_safe(VOLUME_ENGINE_LABEL_VOLUME_ID "=%s", v->id),
-                            *l_store = asprintf_safe(PODMAN_LABEL_STORE "=%s", store_id(r->sup->store));
+                            *l_store = asprintf_safe(PODMAN_LABEL_STORE "=%s", store_id(store));
         /* l_store last: a store without an id (none in practice) ends the list there. */
         char *labels[] = { (char *) PODMAN_LABEL_MANAGED "=true", l_exec, l_vol,
-                           isempty(store_id(r->sup->store)) ? NULL : l_store, NULL };
+                           isempty(store_id(store)) ? NULL : l_store, NULL };
         int k;
 
         if (!l_exec || !l_vol || !l_store)
                 k = -ENOMEM;
         else
-                k = podman_volume_create_async(r->sup->podman, v->engine_name, "local", v->nfs_options,
-                                               labels, on_engine_created, r, &r->op);
+                k = podman_volume_create_async(rv->c.podman, v->engine_name, "local", v->nfs_options, labels,
+                                               on_engine_created, rv, rv->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
-                r->op = NULL;
-                on_engine_created(k, &e, r);
+                *rv->op = NULL;
+                on_engine_created(k, &e, rv);
         }
 }
 
 static void on_stale_removed(int k, const Error *e, void *userdata) {
-        Run *r = userdata;
-        RunVolume *v = &r->volumes[r->vol_step];
+        RunVolumes *rv = userdata;
+        RunVolume *v = &rv->volumes[rv->step];
 
-        r->op = NULL;
+        *rv->op = NULL;
         if (k < 0 && k != -ENOENT) {
-                prepare_failed(r, v, "cannot remove the stale", e);
-                prepare_step(r);
+                prepare_failed(rv, v, "cannot remove the stale", k, e);
+                prepare_step(rv);
                 return;
         }
-        create_engine_volume(r);
+        create_engine_volume(rv);
 }
 
-static void prepare_step(Run *r) {
+static void prepare_step(RunVolumes *rv) {
         RunVolume *v;
         int k;
 
-        if (r->vol_step >= r->n_volumes || r->kill_reason) {
-                void (*next)(Run *) = r->vol_next;
-                r->vol_next = NULL;
-                next(r);
+        if (rv->step >= rv->n_volumes || interrupted(rv)) {
+                step_done(rv);
                 return;
         }
-        v = &r->volumes[r->vol_step];
-        if (shared_with_others(r, v)) {
-                create_engine_volume(r); /* -EEXIST is fine: theirs has the same options */
+        v = &rv->volumes[rv->step];
+        if (shared_with_others(rv, v)) {
+                create_engine_volume(rv); /* -EEXIST is fine: theirs has the same options */
                 return;
         }
         /* Whatever carries this name now is stale: a leftover of a crash, or made with other
          * options (an engine would silently reuse it and ignore ours). */
-        k = podman_volume_remove_async(r->sup->podman, v->engine_name, on_stale_removed, r, &r->op);
+        k = podman_volume_remove_async(rv->c.podman, v->engine_name, on_stale_removed, rv, rv->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
-                r->op = NULL;
-                on_stale_removed(k, &e, r);
+                *rv->op = NULL;
+                on_stale_removed(k, &e, rv);
         }
 }
 
-void run_volumes_prepare(Run *r, void (*next)(Run *r)) {
-        r->vol_step = 0;
-        r->vol_next = next;
-        if (!nfs_mode(r) || !r->volumes_ready)
-                r->vol_step = r->n_volumes;
-        prepare_step(r);
+static void step_begin(RunVolumes *rv, PodmanOp **op, run_volumes_done_fn done, void *userdata) {
+        assert(rv);
+        assert(op);
+        assert(done);
+        rv->op = op;
+        rv->done = done;
+        rv->done_userdata = userdata;
+        rv->error = 0;
+        free(rv->error_message);
+        rv->error_message = NULL;
+        rv->step = 0;
+        if (!nfs_mode(rv) || !rv->ready)
+                rv->step = rv->n_volumes;
 }
 
-static void release_step(Run *r);
+void run_volumes_prepare(RunVolumes *rv, PodmanOp **op, run_volumes_done_fn done, void *userdata) {
+        step_begin(rv, op, done, userdata);
+        prepare_step(rv);
+}
+
+static void release_step(RunVolumes *rv);
 
 static void on_engine_removed(int k, const Error *e, void *userdata) {
-        Run *r = userdata;
-        RunVolume *v = &r->volumes[r->vol_step];
+        RunVolumes *rv = userdata;
+        RunVolume *v = &rv->volumes[rv->step];
 
-        r->op = NULL;
+        *rv->op = NULL;
         if (k < 0 && k != -ENOENT)
-                run_log(r, LOG_WARNING, "cannot remove engine volume %s: %s", v->engine_name,
-                        e && e->message[0] ? e->message : strerror(-k));
-        r->vol_step++;
-        release_step(r);
+                vlog(rv, LOG_WARNING, "cannot remove engine volume %s: %s", v->engine_name,
+                     e && e->message[0] ? e->message : strerror(-k));
+        rv->step++;
+        release_step(rv);
 }
 
-static void release_step(Run *r) {
+static void release_step(RunVolumes *rv) {
         int k;
 
-        while (r->vol_step < r->n_volumes && shared_with_others(r, &r->volumes[r->vol_step]))
-                r->vol_step++; /* still mounted elsewhere: the last user removes it */
-        if (r->vol_step >= r->n_volumes) {
-                void (*next)(Run *) = r->vol_next;
-                r->vol_next = NULL;
-                next(r);
+        while (rv->step < rv->n_volumes && shared_with_others(rv, &rv->volumes[rv->step]))
+                rv->step++; /* still mounted elsewhere: the last user removes it */
+        if (rv->step >= rv->n_volumes) {
+                step_done(rv);
                 return;
         }
-        k = podman_volume_remove_async(r->sup->podman, r->volumes[r->vol_step].engine_name,
-                                       on_engine_removed, r, &r->op);
+        k = podman_volume_remove_async(rv->c.podman, rv->volumes[rv->step].engine_name, on_engine_removed,
+                                       rv, rv->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
-                r->op = NULL;
-                on_engine_removed(k, &e, r);
+                *rv->op = NULL;
+                on_engine_removed(k, &e, rv);
         }
 }
 
-void run_volumes_release(Run *r, void (*next)(Run *r)) {
-        r->vol_step = 0;
-        r->vol_next = next;
+void run_volumes_release(RunVolumes *rv, PodmanOp **op, run_volumes_done_fn done, void *userdata) {
         /* Not set up (a re-attach whose set-up failed): nothing of ours to remove. */
-        if (!nfs_mode(r) || r->lost_claim || !r->volumes_ready)
-                r->vol_step = r->n_volumes;
-        release_step(r);
+        step_begin(rv, op, done, userdata);
+        release_step(rv);
 }
 
 /* ---- quota ---- */
 
-int run_volumes_check_quota(Run *r, char **ret_reason) {
+int run_volumes_check_quota(RunVolumes *rv, char **ret_reason) {
+        assert(rv);
+        assert(ret_reason);
         /* nfs mode: aegis-nfsd refuses the write that would cross the limit (the container
          * sees EDQUOT), so there is nothing to measure. bind mode: nothing stops writes, so
          * measure now. The walk runs on the loop: about 0.3 to 1 s per 100,000 files here. */
-        if (nfs_mode(r))
+        if (nfs_mode(rv))
                 return 0;
-        for (size_t i = 0; i < r->n_volumes; i++) {
-                const RunVolume *v = &r->volumes[i];
+        for (size_t i = 0; i < rv->n_volumes; i++) {
+                const RunVolume *v = &rv->volumes[i];
                 uint64_t used = 0;
                 int k;
 
                 if (v->read_only || v->size_limit == 0)
                         continue;
-                k = volume_dir_bytes_used(r->sup->storage_root, r->tenant_id, v->id, &used);
+                k = volume_dir_bytes_used(rv->storage_root, rv->tenant_id, v->id, &used);
                 if (k < 0) {
-                        run_log(r, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name,
-                                strerror(-k));
+                        vlog(rv, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name,
+                             strerror(-k));
                         continue;
                 }
                 if (used <= v->size_limit)
                         continue;
-                run_log(r, LOG_NOTICE,
-                        "volume %s (%s) holds %" PRIu64 " bytes, over its size_limit of %" PRIu64, v->id,
-                        v->name, used, v->size_limit);
+                vlog(rv, LOG_NOTICE,
+                     "volume %s (%s) holds %" PRIu64 " bytes, over its size_limit of %" PRIu64, v->id,
+                     v->name, used, v->size_limit);
                 *ret_reason = asprintf_safe(REASON_QUOTA_EXCEEDED ": volume \"%s\" at %s holds %" PRIu64
                                                                   " bytes, over its size_limit of %" PRIu64
                                                                   " bytes; delete files to get under it",
@@ -414,9 +541,4 @@ int run_volumes_check_quota(Run *r, char **ret_reason) {
                 return *ret_reason ? 1 : -ENOMEM;
         }
         return 0;
-}
-
-const PodmanMount *run_volumes_mounts(Run *r, size_t *ret_n) {
-        *ret_n = r->volumes_ready ? r->n_volumes : 0;
-        return r->mounts;
 }

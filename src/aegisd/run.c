@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -32,6 +33,8 @@ static void run_iteration_step_create(Run *r);
 static void run_collect(Run *r);
 static void run_cleanup_container(Run *r);
 static void run_finish(Run *r, ExecutionStatus status, const char *reason);
+static void on_volumes_prepared(int k, const char *message, void *userdata);
+static void on_volumes_released(int k, const char *message, void *userdata);
 
 int tail_append(Tail *t, const char *p, size_t n) {
         if (n >= t->cap) {
@@ -86,6 +89,67 @@ static void set_first(char **slot, const char *reason) {
                 *slot = strdup(reason);
 }
 
+void run_log(Run *r, int level, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *f1 = NULL, *f2 = NULL, *f3 = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        f1 = asprintf_safe("EXECUTION_ID=%s", r->id);
+        f2 = asprintf_safe("ITERATION=%u", r->iteration);
+        f3 = asprintf_safe("CONTAINER_ID=%s", strempty(r->container_id));
+        if (!msg || !f1 || !f2 || !f3)
+                return;
+        log_fields(level, LOG_FIELDS(f1, f2, f3), "execution %s: %s", r->id, msg);
+}
+
+void run_emit(Run *r, const char *type, json_object *payload) {
+        const char *status = NULL, *reason = NULL;
+        json_object *v;
+        int k;
+
+        if (!payload)
+                payload = json_object_new_object();
+        if (payload && json_object_object_get_ex(payload, "status", &v))
+                status = json_object_get_string(v);
+        if (payload && json_object_object_get_ex(payload, "reason", &v))
+                reason = json_object_get_string(v);
+        run_log(r, LOG_INFO, "%s%s%s%s%s", type, status ? " " : "", strempty(status), reason ? ": " : "",
+                strempty(reason));
+        k = supervisor_emit(r->sup, r->id, r->iteration, r->container_id, type, payload);
+        if (k < 0)
+                run_log(r, LOG_WARNING, "cannot record event %s: %s", type, strerror(-k));
+}
+
+void run_op_begin(Run *r) {
+        r->op_started = now_usec(CLOCK_MONOTONIC);
+}
+
+void run_count_op(Run *r, const char *op, int k) {
+        supervisor_count_container_op(r->sup, op, k);
+        if (r->op_started > 0)
+                supervisor_observe_container_op(r->sup, op, now_usec(CLOCK_MONOTONIC) - r->op_started);
+        r->op_started = 0;
+}
+
+/* ---- the callbacks of the run's parts (HACKING.md, "An iteration's parts") ---- */
+
+static void on_volumes_log(void *userdata, int level, const char *message) {
+        run_log(userdata, level, "%s", message);
+}
+
+static void on_volumes_count_op(void *userdata, const char *op, int k) {
+        Run *r = userdata;
+        supervisor_count_container_op(r->sup, op, k);
+}
+
+static bool on_volumes_interrupted(void *userdata) {
+        Run *r = userdata;
+        return r->kill_reason;
+}
+
 int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
         Error e = ERROR_INIT;
@@ -105,13 +169,31 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         memcpy(r->id, x->id, sizeof r->id);
         r->plan = TAKE_PTR(plan);
         r->input_json = strdup(x->input_json ? x->input_json : "null");
-        r->tenant_id = strdup(isempty(x->tenant_id) ? "default" : x->tenant_id);
         r->exit_code = -1;
         r->prev_exit_code = -1;
         r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
-        if (!r->input_json || !r->tenant_id) {
+        if (!r->input_json) {
                 run_free(r);
                 return -ENOMEM;
+        }
+        k = run_volumes_new(
+                &(RunVolumesContext){ .store = s->store,
+                                      .podman = s->podman,
+                                      .storage_root = s->storage_root,
+                                      .mount_mode = s->opts.mount_mode,
+                                      .nfs_host = s->nfs_host,
+                                      .nfs_port = s->opts.nfs_port,
+                                      .tenant_id = isempty(x->tenant_id) ? "default" : x->tenant_id,
+                                      .execution_id = r->id,
+                                      .plan = r->plan,
+                                      .log = on_volumes_log,
+                                      .count_op = on_volumes_count_op,
+                                      .interrupted = on_volumes_interrupted,
+                                      .userdata = r },
+                &r->volumes);
+        if (k < 0) {
+                run_free(r);
+                return k;
         }
         *ret = r;
         return 0;
@@ -129,8 +211,7 @@ void run_free(Run *r) {
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
-        run_volumes_free(r);
-        free(r->tenant_id);
+        run_volumes_free(r->volumes);
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->feedback_json);
@@ -621,7 +702,17 @@ static void run_iteration_step_create(Run *r) {
                 run_emit(r, EVENT_EXECUTION_STARTED, json_object_new_object());
         }
         /* nfs mode: the engine volumes (stale ones replaced) before the container. */
-        run_volumes_prepare(r, run_create_container);
+        run_volumes_prepare(r->volumes, &r->op, on_volumes_prepared, r);
+}
+
+static void on_volumes_prepared(int k, const char *message, void *userdata) {
+        Run *r = userdata;
+
+        if (k < 0) {
+                run_log(r, LOG_ERR, "iteration %u: %s", r->iteration, strempty(message));
+                set_first(&r->error_reason, message ? message : "volume: cannot create the engine volume");
+        }
+        run_create_container(r);
 }
 
 static void run_create_container(Run *r) {
@@ -676,7 +767,7 @@ static void run_create_container(Run *r) {
                 .files = files,
                 .n_files = n_files,
         };
-        spec.mounts = run_volumes_mounts(r, &spec.n_mounts);
+        spec.mounts = run_volumes_mounts(r->volumes, &spec.n_mounts);
         run_op_begin(r);
         k = podman_container_create_async(r->sup->podman, &spec, on_created, r, &r->op);
         if (k < 0) {
@@ -762,9 +853,9 @@ void run_next_iteration(Run *r) {
                 run_finish(r, EXECUTION_FAILED, REASON_TIMEOUT);
                 return;
         }
-        if (!r->volumes_ready) {
+        if (!run_volumes_ready(r->volumes)) {
                 _cleanup_free_ char *m = NULL;
-                if (run_volumes_setup(r, &m) < 0) {
+                if (run_volumes_setup(r->volumes, &m) < 0) {
                         run_finish(r, EXECUTION_FAILED, m ? m : "cannot set up the execution's volumes");
                         return;
                 }
@@ -880,8 +971,16 @@ static void on_removed(int k, const Error *e, void *userdata) {
                 if (q < 0)
                         run_log(r, LOG_WARNING, "cannot record container removed: %s", strerror(-q));
         }
-        /* The container is gone: so go its engine volumes (nfs mode). */
-        run_volumes_release(r, run_decide);
+        /* The container is gone: so go its engine volumes (nfs mode), unless another node
+         * owns the execution now. */
+        if (r->lost_claim)
+                run_decide(r);
+        else
+                run_volumes_release(r->volumes, &r->op, on_volumes_released, r);
+}
+
+static void on_volumes_released(int k, const char *message, void *userdata) {
+        run_decide(userdata);
 }
 
 static void run_gated_remove(Run *r) {
@@ -950,7 +1049,7 @@ static void run_decide(Run *r) {
                 /* A volume left over its size_limit fails the iteration, whatever else it did,
                  * and the next iteration is told (AEGIS_PREVIOUS_REASON, feedback.json). */
                 _cleanup_free_ char *quota = NULL;
-                if (run_volumes_check_quota(r, &quota) > 0) {
+                if (run_volumes_check_quota(r->volumes, &quota) > 0) {
                         status = ITERATION_FAILED;
                         free(reason);
                         reason = TAKE_PTR(quota);
@@ -1096,9 +1195,9 @@ void run_reattach(Run *r, const StoreExecution *x) {
 
         r->iteration = x->iteration;
         r->started_realtime = x->started_at;
-        if (!r->volumes_ready) {
+        if (!run_volumes_ready(r->volumes)) {
                 _cleanup_free_ char *m = NULL;
-                if (run_volumes_setup(r, &m) < 0)
+                if (run_volumes_setup(r->volumes, &m) < 0)
                         run_log(r, LOG_WARNING, "re-attach: %s", strempty(m)); /* retried next iteration */
         }
         if (r->iteration == 0) {

@@ -6,6 +6,7 @@
 
 #include "manifest.h"
 #include "metrics.h"
+#include "run-volumes.h"
 #include "supervisor.h"
 
 /* A bounded tail of a byte stream: keeps the last `cap` bytes. */
@@ -31,7 +32,6 @@ typedef enum RunPhase {
 } RunPhase;
 
 typedef struct Run Run;
-typedef struct RunVolume RunVolume;
 struct Run {
         Supervisor *sup;
         Run *prev, *next;
@@ -76,14 +76,7 @@ struct Run {
         sd_event_source *probe_timer;
         unsigned wait_retries;
 
-        /* Volumes (run-volumes.c). */
-        char *tenant_id;
-        RunVolume *volumes; /* one per plan->volumes[], same order */
-        size_t n_volumes;
-        PodmanMount *mounts; /* the containers' mounts, one per volume */
-        bool volumes_ready;
-        size_t vol_step; /* engine volume being prepared / released */
-        void (*vol_next)(Run *r); /* what follows preparing / releasing */
+        RunVolumes *volumes; /* spec.volumes[] (run-volumes.h) */
 
         /* Podman unreachable (service stopped or restarting): since when (CLOCK_MONOTONIC µs,
          * 0 = it answers), and whether a kill must be sent again once it is back. */
@@ -137,10 +130,8 @@ void supervisor_gate_forget(Run *r);
 
 /* Metrics (no-ops before supervisor_register_metrics). */
 void supervisor_count_container_op(Supervisor *s, const char *op, int r);
-/* Counts r's step operation op with result k and, when run_op_begin() stamped it, observes
- * its latency in aegis_container_operation_duration_seconds{op}. */
-void run_op_begin(Run *r);
-void run_count_op(Run *r, const char *op, int k);
+/* Observes one step operation's latency in aegis_container_operation_duration_seconds{op}. */
+void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec);
 
 /* run.c */
 int run_new(Supervisor *s, const StoreExecution *x, Run **ret);
@@ -153,26 +144,14 @@ void run_reattach(Run *r, const StoreExecution *x);
 void run_cancel(Run *r);
 /* Another node owns the execution now: stop every operation, touch nothing. */
 void run_abandon(Run *r);
-
-/* run-volumes.c */
-/* Creates or finds the execution's volumes and attaches the ones named by id (idempotent).
- * On failure *ret_reason says why (for the execution's reason). */
-int run_volumes_setup(Run *r, char **ret_reason);
-/* The mounts for the next container (valid while r lives). */
-const PodmanMount *run_volumes_mounts(Run *r, size_t *ret_n);
-/* nfs mode: replaces stale engine volumes and creates them, then next(r); a failure sets
- * r->error_reason. bind mode: next(r) at once. Uses r->op. */
-void run_volumes_prepare(Run *r, void (*next)(Run *r));
-/* nfs mode: removes the engine volumes no other live execution uses, then next(r). */
-void run_volumes_release(Run *r, void (*next)(Run *r));
-/* bind mode: 1 and a reason when a read-write volume holds more than its size_limit, else 0
- * (nfs mode: always 0, the gateway enforces the limit). */
-int run_volumes_check_quota(Run *r, char **ret_reason);
-void run_volumes_free(Run *r);
+/* Journal + store event for a run, with EXECUTION_ID/ITERATION/CONTAINER_ID. */
+void run_emit(Run *r, const char *type, json_object *payload);
+void run_log(Run *r, int level, const char *fmt, ...) _printf_(3, 4);
+/* Stamps the start of r's step operation; run_count_op() counts it with result k and, when
+ * stamped, observes its latency. */
+void run_op_begin(Run *r);
+void run_count_op(Run *r, const char *op, int k);
 
 /* supervisor.c */
 void supervisor_run_finished(Supervisor *s, Run *r);
 Run *supervisor_find_run(Supervisor *s, const char *id);
-/* Journal + store event for a run, with EXECUTION_ID/ITERATION/CONTAINER_ID. */
-void run_emit(Run *r, const char *type, json_object *payload);
-void run_log(Run *r, int level, const char *fmt, ...) _printf_(3, 4);

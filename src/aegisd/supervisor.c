@@ -32,22 +32,6 @@ Run *supervisor_find_run(Supervisor *s, const char *id) {
         return NULL;
 }
 
-void run_log(Run *r, int level, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL, *f1 = NULL, *f2 = NULL, *f3 = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        f1 = asprintf_safe("EXECUTION_ID=%s", r->id);
-        f2 = asprintf_safe("ITERATION=%u", r->iteration);
-        f3 = asprintf_safe("CONTAINER_ID=%s", strempty(r->container_id));
-        if (!msg || !f1 || !f2 || !f3)
-                return;
-        log_fields(level, LOG_FIELDS(f1, f2, f3), "execution %s: %s", r->id, msg);
-}
-
 static void notify_listeners(Supervisor *s, const char *execution_id, uint64_t seq) {
         SupervisorListener *l, *next;
 
@@ -84,24 +68,6 @@ int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration,
                 return k;
         notify_listeners(s, execution_id, seq);
         return 0;
-}
-
-void run_emit(Run *r, const char *type, json_object *payload) {
-        const char *status = NULL, *reason = NULL;
-        json_object *v;
-        int k;
-
-        if (!payload)
-                payload = json_object_new_object();
-        if (payload && json_object_object_get_ex(payload, "status", &v))
-                status = json_object_get_string(v);
-        if (payload && json_object_object_get_ex(payload, "reason", &v))
-                reason = json_object_get_string(v);
-        run_log(r, LOG_INFO, "%s%s%s%s%s", type, status ? " " : "", strempty(status), reason ? ": " : "",
-                strempty(reason));
-        k = supervisor_emit(r->sup, r->id, r->iteration, r->container_id, type, payload);
-        if (k < 0)
-                run_log(r, LOG_WARNING, "cannot record event %s: %s", type, strerror(-k));
 }
 
 void supervisor_gate_forget(Run *r) {
@@ -587,14 +553,7 @@ void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
                 (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
 }
 
-void run_op_begin(Run *r) {
-        r->op_started = now_usec(CLOCK_MONOTONIC);
-}
-
-void run_count_op(Run *r, const char *op, int k) {
-        supervisor_count_container_op(r->sup, op, k);
-        if (r->sup->m_container_op_seconds && r->op_started > 0)
-                (void) metric_observe(r->sup->m_container_op_seconds, METRIC_LABELS(op),
-                                      (double) (now_usec(CLOCK_MONOTONIC) - r->op_started) / 1e6);
-        r->op_started = 0;
+void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec) {
+        if (s->m_container_op_seconds)
+                (void) metric_observe(s->m_container_op_seconds, METRIC_LABELS(op), (double) usec / 1e6);
 }

@@ -7,6 +7,7 @@ libaegis_shared_la_SOURCES += \
 	src/shared/volume-mount.c
 aegisd_SOURCES += \
 	src/aegisd/api-volumes.c \
+	src/aegisd/run-volumes.h \
 	src/aegisd/run-volumes.c
 check_PROGRAMS += tests/unit/test-volume
 TESTS += tests/unit/test-volume

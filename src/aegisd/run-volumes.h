@@ -1,0 +1,69 @@
+/* run-volumes.h — the volumes of one execution (spec.volumes[]), as an object a Run owns.
+ *
+ * A RunVolumes knows only what its context gives it (store, engine client, storage root, NFS
+ * address, mount mode, tenant, execution id, the plan's volumes) and reports back through
+ * the context's callbacks and the completion callback of each asynchronous step; it never
+ * sees the Run or the Supervisor. This is the shape of every part of an iteration
+ * (HACKING.md, "An iteration's parts").
+ *
+ * What must stay true: at most one engine operation is in flight, and it sits in the slot
+ * the caller passes to prepare/release (the Run's step operation), so cancelling that slot
+ * cancels the step; a cancelled step never calls its completion callback. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "macros.h"
+#include "manifest.h"
+#include "podman.h"
+#include "store.h"
+
+typedef struct RunVolumes RunVolumes;
+
+typedef struct RunVolumesContext {
+        Store *store; /* borrowed */
+        PodmanClient *podman; /* borrowed */
+        const char *storage_root; /* storage.root: volumes live in root/<tenant>/<id> */
+        StorageMountMode mount_mode;
+        const char *nfs_host; /* addr= of NFS mounts (nfs mode); NULL or "" = unknown */
+        uint16_t nfs_port;
+        const char *tenant_id;
+        const char *execution_id;
+        const ManifestPlan *plan; /* volumes[], uid, gid; borrowed, must outlive the object */
+
+        /* Reports (all optional). log: one line about this execution. count_op: an engine
+         * operation ended with result k (aegis_container_operations_total). interrupted:
+         * true when the iteration is being ended, so preparing stops before the next volume. */
+        void (*log)(void *userdata, int level, const char *message);
+        void (*count_op)(void *userdata, const char *op, int k);
+        bool (*interrupted)(void *userdata);
+        void *userdata;
+} RunVolumesContext;
+
+/* The end of prepare/release: k < 0 and message (may be NULL when out of memory) on failure. */
+typedef void (*run_volumes_done_fn)(int k, const char *message, void *userdata);
+
+/* Copies what the context points to except store, podman and plan. */
+int run_volumes_new(const RunVolumesContext *c, RunVolumes **ret);
+RunVolumes *run_volumes_free(RunVolumes *v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RunVolumes *, run_volumes_free);
+
+/* Creates or finds the execution's volumes and attaches the ones named by id (idempotent: 0
+ * at once when done before). On failure *ret_reason says why (for the execution's reason). */
+int run_volumes_setup(RunVolumes *v, char **ret_reason);
+bool run_volumes_ready(const RunVolumes *v);
+/* The mounts for the next container (valid while v lives; none before set-up). */
+const PodmanMount *run_volumes_mounts(const RunVolumes *v, size_t *ret_n);
+/* nfs mode: replaces stale engine volumes and creates them, then done(); the first failure
+ * stops and is passed to done(). bind mode or not set up: done(0) at once. *op holds the
+ * in-flight engine operation. */
+void run_volumes_prepare(RunVolumes *v, PodmanOp **op, run_volumes_done_fn done, void *userdata);
+/* nfs mode: removes the engine volumes no other live execution uses (a failure is logged,
+ * not passed on), then done(0). bind mode or not set up: done(0) at once. */
+void run_volumes_release(RunVolumes *v, PodmanOp **op, run_volumes_done_fn done, void *userdata);
+/* bind mode: 1 and a reason when a read-write volume holds more than its size_limit, else 0
+ * (nfs mode: always 0, the gateway enforces the limit). */
+int run_volumes_check_quota(RunVolumes *v, char **ret_reason);
