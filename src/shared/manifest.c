@@ -101,6 +101,11 @@ void manifest_plan_free(ManifestPlan *p) {
                 free(p->volumes[i].volume_id);
         }
         free(p->volumes);
+        free(p->task_instruction);
+        free(p->prompt_template);
+        free(p->model_alias);
+        strv_free(p->tools);
+        free(p->bootstrap_path);
         strv_free(p->warnings);
         free(p);
 }
@@ -129,6 +134,8 @@ typedef struct Ctx {
         const YamlNode *environment, *env;
         const YamlNode *execution;
         const YamlNode *max_iterations;
+        const YamlNode *description; /* metadata.description */
+        const YamlNode *task, *tools, *model, *llm_timeout, *bootstrap_path;
 } Ctx;
 
 static void network_policy_done(NetworkPolicy *n) {
@@ -302,9 +309,12 @@ static int parse_metadata(Ctx *c, const YamlNode *m) {
                 return r;
         if ((n = yaml_mapping_get(m, "version")) && (r = dup_string(c, n, 128, &c->plan->version)) < 0)
                 return r;
-        if ((n = yaml_mapping_get(m, "description")) &&
-            (r = yaml_node_get_string(n, 4096, &(const char *){ 0 }, c->e)) < 0)
-                return r;
+        if ((n = yaml_mapping_get(m, "description"))) {
+                r = yaml_node_get_string(n, 4096, &(const char *){ 0 }, c->e);
+                if (r < 0)
+                        return r;
+                c->description = n;
+        }
         if ((n = yaml_mapping_get(m, "labels")) && (r = string_map(c, n, 64, 1024)) < 0)
                 return r;
         if ((n = yaml_mapping_get(m, "annotations")) && (r = string_map(c, n, 64, 4096)) < 0)
@@ -376,10 +386,43 @@ static int parse_absolute_path(Ctx *c, const YamlNode *n, char **ret) {
         return dup_string(c, n, MANIFEST_MAX_PATH, ret);
 }
 
+static bool ascii_isalnum(char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A model alias names an entry of the configuration's llm.providers[].models[]. */
+static bool model_alias_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > MANIFEST_MAX_MODEL_ALIAS || !ascii_isalnum(s[0]))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!ascii_isalnum(*p) && !strchr("._-", *p))
+                        return false;
+        return true;
+}
+
+static int parse_model(Ctx *c, const YamlNode *n) {
+        const char *s;
+        int r;
+
+        r = yaml_node_get_string(n, 0, &s, c->e);
+        if (r < 0)
+                return r;
+        if (!model_alias_valid(s))
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected a model alias of letters, digits and ._- like \"default\" "
+                                       "(at most %d bytes; an alias of the configuration's llm models), "
+                                       "got \"%.64s\"",
+                                       MANIFEST_MAX_MODEL_ALIAS, s);
+        c->model = n;
+        return dup_string(c, n, MANIFEST_MAX_MODEL_ALIAS, &c->plan->model_alias);
+}
+
 static int parse_runtime(Ctx *c, const YamlNode *rt) {
         static const char *const known[] = {
                 "image",    "image_pull_policy", "command", "workdir", "keep_container_on_failure",
-                "language", "version",           NULL,
+                "language", "version",           "model",   NULL,
         };
         const YamlNode *n, *language;
         int r, v;
@@ -420,6 +463,8 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
                 return r;
         if ((n = yaml_mapping_get(rt, "keep_container_on_failure")) &&
             (r = yaml_node_get_bool(n, &c->plan->keep_container_on_failure, c->e)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(rt, "model")) && (r = parse_model(c, n)) < 0)
                 return r;
         return 0;
 }
@@ -850,7 +895,8 @@ static int parse_validator(Ctx *c, const YamlNode *item) {
 
 static int parse_execution(Ctx *c, const YamlNode *ex) {
         static const char *const known[] = {
-                "max_iterations", "iteration_timeout", "iteration_timeout_secs", "validation", NULL,
+                "max_iterations", "iteration_timeout",   "iteration_timeout_secs",
+                "validation",     "llm_timeout_seconds", NULL,
         };
         const YamlNode *n;
         int r;
@@ -877,6 +923,12 @@ static int parse_execution(Ctx *c, const YamlNode *ex) {
                 if (r < 0)
                         return r;
                 c->iteration_timeout_secs.node = n;
+        }
+        if ((n = yaml_mapping_get(ex, "llm_timeout_seconds"))) {
+                r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &c->plan->llm_timeout_secs, c->e);
+                if (r < 0)
+                        return r;
+                c->llm_timeout = n;
         }
         if ((n = yaml_mapping_get(ex, "validation"))) {
                 if (n->kind != YAML_TREE_SEQUENCE)
@@ -1135,13 +1187,149 @@ static int finish(Ctx *c) {
         return 0;
 }
 
+/* ---- spec.task, spec.tools, spec.advanced: the inner loop ---- */
+
+static int parse_task(Ctx *c, const YamlNode *task) {
+        static const char *const known[] = { "instruction", "prompt_template", NULL };
+        static const char *const ignored[] = { "agentskills", "input_data", NULL };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, task, known, ignored,
+                       "not acted on by this runtime (give the input with the execution request)");
+        if (r < 0)
+                return r;
+        c->task = task;
+        if ((n = yaml_mapping_get(task, "instruction")) &&
+            (r = dup_string(c, n, MANIFEST_MAX_STRING, &c->plan->task_instruction)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(task, "prompt_template"))) {
+                const char *s;
+                r = yaml_node_get_string(n, MANIFEST_MAX_STRING, &s, c->e);
+                if (r < 0)
+                        return r;
+                /* The reference treats an empty template as none. */
+                if (s[0] != '\0' &&
+                    (r = dup_string(c, n, MANIFEST_MAX_STRING, &c->plan->prompt_template)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$ */
+static bool tool_name_valid(const char *s) {
+        bool start = true;
+
+        if (strlen(s) > MANIFEST_MAX_TOOL_NAME)
+                return false;
+        for (const char *p = s; *p; p++) {
+                if (start) {
+                        if (!(*p >= 'a' && *p <= 'z'))
+                                return false;
+                        start = false;
+                } else if (*p == '.')
+                        start = true;
+                else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                        return false;
+        }
+        return !start;
+}
+
+static int parse_tools(Ctx *c, const YamlNode *n) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if (n->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected a list of tool names like [cmd.run], got %s",
+                                       yaml_node_describe(n));
+        if (n->n_items > MANIFEST_MAX_TOOLS)
+                return yaml_node_error(n, c->e, -E2BIG, "more than %d tools", MANIFEST_MAX_TOOLS);
+        for (size_t i = 0; i < n->n_items; i++) {
+                const YamlNode *item = yaml_sequence_item(n, i);
+                const char *s;
+                r = yaml_node_get_string(item, MANIFEST_MAX_TOOL_NAME, &s, c->e);
+                if (r < 0)
+                        return r;
+                if (!tool_name_valid(s))
+                        return yaml_node_error(item, c->e, -EINVAL,
+                                               "expected a tool name of lowercase words joined by '.' like "
+                                               "\"cmd.run\" (^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$), got "
+                                               "\"%.64s\"",
+                                               s);
+                if (strv_contains(l, s))
+                        return yaml_node_error(item, c->e, -EINVAL, "duplicate tool \"%s\"", s);
+                if (strv_extend(&l, s) < 0)
+                        return oom(c);
+        }
+        c->tools = n;
+        c->plan->tools = TAKE_PTR(l);
+        return 0;
+}
+
+static int parse_advanced(Ctx *c, const YamlNode *adv) {
+        static const char *const known[] = { "bootstrap_path", NULL };
+        static const char *const ignored[] = { "warm_pool_size", "swarm_enabled", "startup_script",
+                                               "health_check", NULL };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, adv, known, ignored, "accepted but not acted on by this runtime");
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(adv, "bootstrap_path"))) {
+                r = parse_absolute_path(c, n, &c->plan->bootstrap_path);
+                if (r < 0)
+                        return r;
+                c->bootstrap_path = n;
+        }
+        return 0;
+}
+
+/* After spec.runtime and spec.execution: whether the inner loop runs, its defaults, and a
+ * warning for each of its fields that a command-running manifest carries in vain. */
+static int finish_inner_loop(Ctx *c) {
+        ManifestPlan *p = c->plan;
+        int r;
+
+        p->inner_loop = c->task && !p->command;
+        if (!p->model_alias && !(p->model_alias = strdup(MANIFEST_MODEL_ALIAS_DEFAULT)))
+                return oom(c);
+        if (!p->task_instruction && c->task && c->description &&
+            (r = dup_string(c, c->description, 4096, &p->task_instruction)) < 0)
+                return r;
+        if (!c->llm_timeout)
+                p->llm_timeout_secs =
+                        MIN((uint64_t) MANIFEST_LLM_TIMEOUT_DEFAULT, p->iteration_timeout_secs);
+        else if (p->llm_timeout_secs > p->iteration_timeout_secs)
+                return yaml_node_error(c->llm_timeout, c->e, -EINVAL,
+                                       "%" PRIu64 " s is longer than the iteration timeout of %" PRIu64
+                                       " s, which ends the iteration first: lower it or raise "
+                                       "spec.execution.iteration_timeout",
+                                       p->llm_timeout_secs, p->iteration_timeout_secs);
+        if (p->inner_loop)
+                return 0;
+
+        const YamlNode *unused[] = { c->task, c->tools, c->model, c->llm_timeout, c->bootstrap_path };
+        for (size_t i = 0; i < ELEMENTSOF(unused); i++)
+                if (unused[i] &&
+                    (r = warn(c, unused[i],
+                              p->command ? "not acted on: spec.runtime.command is run (remove it to run the "
+                                           "inner loop)"
+                                         : "not acted on without spec.task (the image's command is run)")) <
+                            0)
+                        return r;
+        return 0;
+}
+
 /* ---- top level ---- */
 
 static int parse_spec(Ctx *c, const YamlNode *spec) {
         static const char *const known[] = {
-                "runtime", "resources", "security", "environment", "env", "execution", "volumes", NULL,
+                "runtime", "resources", "security", "environment", "env", "execution",
+                "volumes", "task",      "tools",    "advanced",    NULL,
         };
-        static const char *const ignored[] = { "description", "tools", "task", "context", "schedule", NULL };
+        static const char *const ignored[] = { "description", "context", "schedule", NULL };
         const YamlNode *n;
         int r;
 
@@ -1175,7 +1363,16 @@ static int parse_spec(Ctx *c, const YamlNode *spec) {
                 return r;
         if ((n = yaml_mapping_get(spec, "volumes")) && (r = parse_volumes(c, n)) < 0)
                 return r;
-        return finish(c);
+        if ((n = yaml_mapping_get(spec, "task")) && (r = parse_task(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "tools")) && (r = parse_tools(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "advanced")) && (r = parse_advanced(c, n)) < 0)
+                return r;
+        r = finish(c);
+        if (r < 0)
+                return r;
+        return finish_inner_loop(c);
 }
 
 static int expect_exact(Ctx *c, const YamlNode *n, const char *want) {
@@ -1336,6 +1533,27 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
         if ((r = add(o, "keep_container_on_failure",
                      json_object_new_boolean(p->keep_container_on_failure))) < 0)
                 return r;
+        /* The inner loop's fields only where they matter, so that a command-running
+         * manifest's canonical form stays as it was. */
+        if ((p->inner_loop || !streq(p->model_alias, MANIFEST_MODEL_ALIAS_DEFAULT)) &&
+            (r = add(o, "model", json_object_new_string(p->model_alias))) < 0)
+                return r;
+        if (p->inner_loop || p->task_instruction || p->prompt_template) {
+                if ((r = add(spec, "task", a = json_object_new_object())) < 0)
+                        return r;
+                if (p->task_instruction &&
+                    (r = add(a, "instruction", json_object_new_string(p->task_instruction))) < 0)
+                        return r;
+                if (p->prompt_template &&
+                    (r = add(a, "prompt_template", json_object_new_string(p->prompt_template))) < 0)
+                        return r;
+        }
+        if (p->tools && (r = add(spec, "tools", strv_to_json(p->tools))) < 0)
+                return r;
+        if (p->bootstrap_path &&
+            ((r = add(spec, "advanced", a = json_object_new_object())) < 0 ||
+             (r = add(a, "bootstrap_path", json_object_new_string(p->bootstrap_path))) < 0))
+                return r;
 
         if ((r = add(spec, "resources", o = json_object_new_object())) < 0 ||
             (r = add(o, "cpu_quota", cpus_to_json(p->nano_cpus))) < 0 ||
@@ -1369,6 +1587,10 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
         if ((r = add(spec, "execution", o = json_object_new_object())) < 0 ||
             (r = add(o, "max_iterations", json_object_new_int64((int64_t) p->max_iterations))) < 0 ||
             (r = add(o, "iteration_timeout", json_object_new_string(buf))) < 0)
+                return r;
+        if ((p->inner_loop || p->llm_timeout_secs != MIN((uint64_t) MANIFEST_LLM_TIMEOUT_DEFAULT,
+                                                         p->iteration_timeout_secs)) &&
+            (r = add(o, "llm_timeout_seconds", json_object_new_int64((int64_t) p->llm_timeout_secs))) < 0)
                 return r;
         if (p->n_validators > 0) {
                 if ((r = add(o, "validation", a = json_object_new_array())) < 0)

@@ -6,7 +6,11 @@
  * (spec.security.resources.cpu millicores / memory "512Mi" / timeout "600s",
  * spec.security.network, spec.env). Giving both spellings of one setting with different
  * values is an error naming both. Unknown keys are errors ("did you mean"); reference fields
- * accepted but not acted on (spec.tools, spec.task, …) become warnings. Every error is
+ * accepted but not acted on (spec.context, spec.task.agentskills, …) become warnings.
+ *
+ * A manifest with spec.task and no spec.runtime.command runs the inner loop (inner_loop):
+ * each iteration is an LLM conversation driven from inside the container; one with a
+ * command runs the command as before (spec.task, spec.tools, … are then only warned about). Every error is
  * "FILE:LINE:COL: path.to.key: what is wrong" with Error.field = "path.to.key".
  * See aegis-manifest(5) for every field, default and limit.
  *
@@ -42,6 +46,9 @@ struct YamlNode;
 #define MANIFEST_MAX_IMAGE 512
 #define MANIFEST_MAX_PATH 4096
 #define MANIFEST_MAX_WARNINGS 64
+#define MANIFEST_MAX_TOOLS 64 /* spec.tools entries */
+#define MANIFEST_MAX_TOOL_NAME 128 /* ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$ */
+#define MANIFEST_MAX_MODEL_ALIAS 64 /* ^[A-Za-z0-9][A-Za-z0-9._-]*$ */
 
 /* Ranges and defaults. */
 #define MANIFEST_MEMORY_MIN UINT64_C(4194304) /* 4 MiB */
@@ -56,6 +63,8 @@ struct YamlNode;
 #define MANIFEST_TIMEOUT_MAX (7 * 24 * 3600) /* seconds, overall and per iteration */
 #define MANIFEST_TIMEOUT_DEFAULT 1800 /* overall */
 #define MANIFEST_ITERATION_TIMEOUT_DEFAULT 600
+#define MANIFEST_LLM_TIMEOUT_DEFAULT 300 /* one model call; never above the iteration timeout */
+#define MANIFEST_MODEL_ALIAS_DEFAULT "default"
 #define MANIFEST_ITERATIONS_MAX 100
 #define MANIFEST_ITERATIONS_DEFAULT 5 /* with a spec.execution block */
 #define MANIFEST_ITERATIONS_DEFAULT_NO_EXECUTION 3 /* without one */
@@ -179,6 +188,16 @@ typedef struct ManifestPlan {
         size_t n_validators;
         ManifestVolume *volumes;
         size_t n_volumes;
+
+        /* The inner loop (see aegis-manifest(5), "THE INNER LOOP"). */
+        bool inner_loop; /* spec.task given and spec.runtime.command not */
+        char *task_instruction; /* spec.task.instruction, else metadata.description, else NULL */
+        char *prompt_template; /* spec.task.prompt_template (checked), NULL = the default */
+        char *model_alias; /* spec.runtime.model, never NULL (default "default") */
+        char **tools; /* spec.tools: strv of unique tool names, NULL = no tools */
+        uint64_t llm_timeout_secs; /* spec.execution.llm_timeout_seconds, ≤ iteration_timeout_secs */
+        char *bootstrap_path; /* spec.advanced.bootstrap_path (absolute, in the image), NULL =
+                               * aegis-bootstrap */
 
         char **warnings; /* strv of "FILE:LINE:COL: path: … not acted on" for the API, may be NULL */
 } ManifestPlan;

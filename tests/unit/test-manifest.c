@@ -63,6 +63,181 @@ START_TEST(test_manifest_defaults) {
         ck_assert_uint_eq(p->n_validators, 0);
         ck_assert_uint_eq(p->n_volumes, 0);
         ck_assert_ptr_null(p->warnings);
+        ck_assert(!p->inner_loop);
+        ck_assert_ptr_null(p->task_instruction);
+        ck_assert_ptr_null(p->prompt_template);
+        ck_assert_str_eq(p->model_alias, "default");
+        ck_assert_ptr_null(p->tools);
+        ck_assert_uint_eq(p->llm_timeout_secs, 300);
+        ck_assert_ptr_null(p->bootstrap_path);
+}
+END_TEST
+
+START_TEST(test_manifest_inner_loop) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(
+                HEAD "    model: fast-1.b\n"
+                     "  task:\n    instruction: Say hi.\n    prompt_template: '{{instruction}} {{input}}'\n"
+                     "  tools: [cmd.run, fs.create_dir, a1_b.c2]\n"
+                     "  execution: {llm_timeout_seconds: 60, iteration_timeout: 2m}\n"
+                     "  advanced: {bootstrap_path: /opt/aegis/bootstrap.py}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *q = ok(HEAD "  task: {}\n  tools: []\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *d = ok("metadata: {description: From the metadata.}\n"
+                                                            "spec: {runtime: {image: busybox}, task: "
+                                                            "{prompt_template: ''}}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *s =
+                ok(HEAD "  execution: {iteration_timeout: 100s}\n  task: {instruction: x}\n");
+
+        ck_assert(p->inner_loop);
+        ck_assert_str_eq(p->task_instruction, "Say hi.");
+        ck_assert_str_eq(p->prompt_template, "{{instruction}} {{input}}");
+        ck_assert_str_eq(p->model_alias, "fast-1.b");
+        ck_assert_uint_eq(strv_length(p->tools), 3);
+        ck_assert_str_eq(p->tools[0], "cmd.run");
+        ck_assert_str_eq(p->tools[1], "fs.create_dir");
+        ck_assert_str_eq(p->tools[2], "a1_b.c2");
+        ck_assert_uint_eq(p->llm_timeout_secs, 60);
+        ck_assert_str_eq(p->bootstrap_path, "/opt/aegis/bootstrap.py");
+        ck_assert_ptr_null(p->warnings);
+        /* An empty task runs the loop on the input alone; an empty tool list is no tools. */
+        ck_assert(q->inner_loop);
+        ck_assert_ptr_null(q->task_instruction);
+        ck_assert_ptr_null(q->tools);
+        ck_assert_str_eq(q->model_alias, "default");
+        /* As in the reference: the instruction falls back to metadata.description, and an
+         * empty template is the default one. */
+        ck_assert(d->inner_loop);
+        ck_assert_str_eq(d->task_instruction, "From the metadata.");
+        ck_assert_ptr_null(d->prompt_template);
+        /* The default LLM timeout never exceeds the iteration timeout. */
+        ck_assert_uint_eq(s->llm_timeout_secs, 100);
+}
+END_TEST
+
+START_TEST(test_manifest_inner_loop_with_command_warns) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p =
+                ok(HEAD "    command: [echo, hi]\n    model: smart\n"
+                        "  task: {instruction: x, agentskills: [a], input_data: {k: 1}}\n"
+                        "  tools: [cmd.run]\n  advanced: {bootstrap_path: /b, warm_pool_size: 2}\n"
+                        "  execution: {llm_timeout_seconds: 5}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *q = ok(HEAD "  tools: [cmd.run]\n");
+
+        ck_assert(!p->inner_loop);
+        ck_assert_str_eq(p->task_instruction, "x");
+        ck_assert_uint_eq(strv_length(p->warnings), 8);
+        ck_assert_str_eq(p->warnings[0],
+                         "a.yaml:10:39: spec.task.agentskills: not acted on by this runtime (give the input "
+                         "with the execution request)");
+        ck_assert_str_eq(p->warnings[1],
+                         "a.yaml:10:56: spec.task.input_data: not acted on by this runtime (give the input "
+                         "with the execution request)");
+        ck_assert_str_eq(p->warnings[2],
+                         "a.yaml:12:50: spec.advanced.warm_pool_size: accepted but not acted on by this "
+                         "runtime");
+        ck_assert_str_eq(p->warnings[3], "a.yaml:10:9: spec.task: not acted on: spec.runtime.command is run "
+                                         "(remove it to run the inner loop)");
+        ck_assert_str_eq(p->warnings[4],
+                         "a.yaml:11:10: spec.tools: not acted on: spec.runtime.command is run "
+                         "(remove it to run the inner loop)");
+        ck_assert_str_eq(p->warnings[5],
+                         "a.yaml:9:12: spec.runtime.model: not acted on: spec.runtime.command is run "
+                         "(remove it to run the inner loop)");
+        ck_assert_str_eq(p->warnings[6], "a.yaml:13:36: spec.execution.llm_timeout_seconds: not acted on: "
+                                         "spec.runtime.command is run (remove it to run the inner loop)");
+        ck_assert_str_eq(p->warnings[7],
+                         "a.yaml:12:30: spec.advanced.bootstrap_path: not acted on: spec.runtime.command is "
+                         "run (remove it to run the inner loop)");
+        ck_assert(!q->inner_loop);
+        ck_assert_uint_eq(strv_length(q->warnings), 1);
+        ck_assert_str_eq(
+                q->warnings[0],
+                "a.yaml:8:10: spec.tools: not acted on without spec.task (the image's command is run)");
+}
+END_TEST
+
+START_TEST(test_manifest_inner_loop_errors) {
+        fails(HEAD "  tools: [web-search]\n",
+              "a.yaml:8:11: spec.tools[0]: expected a tool name of lowercase words joined by '.' like "
+              "\"cmd.run\" (^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$), got \"web-search\"");
+        fails(HEAD "  tools: [cmd.]\n",
+              "a.yaml:8:11: spec.tools[0]: expected a tool name of lowercase words joined by '.' like "
+              "\"cmd.run\" (^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$), got \"cmd.\"");
+        fails(HEAD "  tools: [Cmd.run]\n",
+              "a.yaml:8:11: spec.tools[0]: expected a tool name of lowercase words joined by '.' like "
+              "\"cmd.run\" (^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$), got \"Cmd.run\"");
+        fails(HEAD "  tools: [cmd.run, a.1b]\n",
+              "a.yaml:8:20: spec.tools[1]: expected a tool name of lowercase words joined by '.' like "
+              "\"cmd.run\" (^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$), got \"a.1b\"");
+        fails(HEAD "  tools: [cmd.run, fs.read, cmd.run]\n",
+              "a.yaml:8:29: spec.tools[2]: duplicate tool \"cmd.run\"");
+        fails(HEAD "  tools: cmd.run\n",
+              "a.yaml:8:10: spec.tools: expected a list of tool names like [cmd.run], got a string");
+        fails(HEAD "  task: {instruction: [a]}\n",
+              "a.yaml:8:23: spec.task.instruction: expected a string, got a sequence");
+        fails(HEAD "  task: {prompt: hi}\n",
+              "a.yaml:8:10: spec.task.prompt: unknown key (known keys: instruction, prompt_template, "
+              "agentskills, input_data)");
+        fails(HEAD "  task: {instructions: hi}\n",
+              "a.yaml:8:10: spec.task.instructions: unknown key, did you mean \"instruction\"?");
+        fails(HEAD "    model: 'gpt 4'\n",
+              "a.yaml:8:12: spec.runtime.model: expected a model alias of letters, digits and ._- like "
+              "\"default\" (at most 64 bytes; an alias of the configuration's llm models), got \"gpt 4\"");
+        fails(HEAD "    model: -x\n",
+              "a.yaml:8:12: spec.runtime.model: expected a model alias of letters, digits and ._- like "
+              "\"default\" (at most 64 bytes; an alias of the configuration's llm models), got \"-x\"");
+        fails(HEAD "  execution: {llm_timeout_seconds: 0}\n",
+              "a.yaml:8:36: spec.execution.llm_timeout_seconds: expected an integer ≥ 1, got \"0\"");
+        fails(HEAD "  execution: {llm_timeout_seconds: 700}\n",
+              "a.yaml:8:36: spec.execution.llm_timeout_seconds: 700 s is longer than the iteration "
+              "timeout of 600 s, which ends the iteration first: lower it or raise "
+              "spec.execution.iteration_timeout");
+        fails(HEAD "  advanced: {bootstrap_path: bootstrap.py}\n",
+              "a.yaml:8:30: spec.advanced.bootstrap_path: expected an absolute path (starting with /), "
+              "got \"bootstrap.py\"");
+        fails(HEAD "  advanced: {bootstrap: /b}\n",
+              "a.yaml:8:14: spec.advanced.bootstrap: unknown key (known keys: bootstrap_path, "
+              "warm_pool_size, swarm_enabled, startup_script, health_check)");
+}
+END_TEST
+
+START_TEST(test_manifest_inner_loop_round_trips) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p =
+                ok(HEAD "    model: smart\n"
+                        "  task:\n    instruction: \"Say \\\"hi\\\".\"\n    prompt_template: "
+                        "'{{#if intent}}{{intent}}{{/if}}{{input}}'\n"
+                        "  tools: [cmd.run, fs.read]\n"
+                        "  execution: {llm_timeout_seconds: 42}\n"
+                        "  advanced: {bootstrap_path: /b.py}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *e = ok(HEAD "  task: {}\n");
+        _cleanup_free_ char *s = manifest_plan_to_json_string(p), *s2 = NULL, *t = NULL, *t2 = NULL;
+        _cleanup_(manifest_plan_freep) ManifestPlan *q = NULL, *f = NULL;
+
+        ck_assert_ptr_nonnull(s);
+        ck_assert_str_eq(
+                s, "{\"apiVersion\":\"100monkeys.ai/v1\",\"kind\":\"Agent\",\"metadata\":{\"name\":\"t\"},"
+                   "\"spec\":{\"runtime\":{\"image\":\"busybox\",\"image_pull_policy\":\"IfNotPresent\","
+                   "\"keep_container_on_failure\":false,\"model\":\"smart\"},\"task\":{\"instruction\":"
+                   "\"Say \\\"hi\\\".\",\"prompt_template\":\"{{#if intent}}{{intent}}{{/if}}{{input}}\"},"
+                   "\"tools\":[\"cmd.run\",\"fs.read\"],\"advanced\":{\"bootstrap_path\":\"/b.py\"},"
+                   "\"resources\":{\"cpu_quota\":1.0,\"memory_bytes\":536870912,\"timeout_secs\":1800,"
+                   "\"pids_limit\":1024},\"security\":{\"user\":\"1000:1000\",\"read_only_rootfs\":false,"
+                   "\"network_policy\":{\"mode\":\"allow\"}},\"execution\":{\"max_iterations\":5,"
+                   "\"iteration_timeout\":\"600s\",\"llm_timeout_seconds\":42}}}");
+        q = ok(s);
+        s2 = manifest_plan_to_json_string(q);
+        ck_assert_str_eq(s, s2);
+        ck_assert(q->inner_loop);
+        ck_assert_str_eq(q->task_instruction, "Say \"hi\".");
+        ck_assert_str_eq(q->tools[1], "fs.read");
+        ck_assert_uint_eq(q->llm_timeout_secs, 42);
+        /* The empty task stays a task: the loop still runs after the round trip. */
+        t = manifest_plan_to_json_string(e);
+        f = ok(t);
+        t2 = manifest_plan_to_json_string(f);
+        ck_assert(f->inner_loop);
+        ck_assert_str_eq(t, t2);
+        ck_assert_ptr_nonnull(strstr(t, "\"task\":{}"));
+        ck_assert_ptr_nonnull(strstr(t, "\"model\":\"default\""));
+        ck_assert_ptr_nonnull(strstr(t, "\"llm_timeout_seconds\":300"));
 }
 END_TEST
 
@@ -359,7 +534,8 @@ START_TEST(test_manifest_structure_errors) {
               "a.yaml:8:26: spec.security.resources.gpu: unknown key, did you mean \"cpu\"?");
         fails(HEAD "  zzz: 1\n",
               "a.yaml:8:3: spec.zzz: unknown key (known keys: runtime, resources, security, "
-              "environment, env, execution, volumes, description, tools, task, context, schedule)");
+              "environment, env, execution, volumes, task, tools, advanced, description, context, "
+              "schedule)");
         fails(HEAD "  resources: 5\n",
               "a.yaml:8:14: spec.resources: expected a mapping (key: value pairs), got \"5\"");
 }
@@ -530,17 +706,17 @@ END_TEST
 
 START_TEST(test_manifest_warnings_for_reference_fields) {
         _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(HEAD "    language: python\n"
-                                                                 "  tools: [web-search]\n"
-                                                                 "  task: {prompt: hi}\n"
+                                                                 "  context: [{type: text, content: x}]\n"
+                                                                 "  schedule: {type: manual}\n"
                                                                  "  security:\n"
                                                                  "    filesystem: {read: [/workspace]}\n"
                                                                  "    resources: {disk: 1Gi}\n");
 
         ck_assert_uint_eq(strv_length(p->warnings), 5);
         ck_assert_str_eq(p->warnings[0],
-                         "a.yaml:9:10: spec.tools: accepted but not acted on by this runtime");
+                         "a.yaml:9:12: spec.context: accepted but not acted on by this runtime");
         ck_assert_str_eq(p->warnings[1],
-                         "a.yaml:10:9: spec.task: accepted but not acted on by this runtime");
+                         "a.yaml:10:13: spec.schedule: accepted but not acted on by this runtime");
         ck_assert_str_eq(p->warnings[2],
                          "a.yaml:8:15: spec.runtime.language: not acted on: spec.runtime.image is run");
         ck_assert_str_eq(p->warnings[3],
@@ -734,6 +910,10 @@ static Suite *suite(void) {
 
         tcase_set_timeout(t, 60);
         tcase_add_test(t, test_manifest_defaults);
+        tcase_add_test(t, test_manifest_inner_loop);
+        tcase_add_test(t, test_manifest_inner_loop_with_command_warns);
+        tcase_add_test(t, test_manifest_inner_loop_errors);
+        tcase_add_test(t, test_manifest_inner_loop_round_trips);
         tcase_add_test(t, test_manifest_execution_block_changes_iteration_default);
         tcase_add_test(t, test_manifest_seed_spellings);
         tcase_add_test(t, test_manifest_reference_spellings);
