@@ -1,6 +1,9 @@
 # Build rules for tests/: the format/banned-function check and the shared test library.
 TESTS += tests/check-format.sh
 EXTRA_DIST += tests/check-format.sh
+# Every configuration a test writes names its own ports (no fixed port must be free).
+TESTS += tests/integration/tests-own-their-ports.sh
+EXTRA_DIST += tests/integration/tests-own-their-ports.sh
 dist_noinst_DATA += tests/lib/common.sh tests/lib/podman.sh tests/lib/containers.conf
 dist_noinst_DATA += tests/lib/notify.sh tests/lib/valgrind.sh
 
@@ -34,6 +37,7 @@ dist_noinst_DATA += tests/lib/postgres.sh
 # and the packaged end-to-end test. The fuzz tests (fuzz-parsers, fuzz-podman-frames,
 # nfs-fuzz-xdr) are rerun there like any other test.
 SANITIZER_SKIP_TESTS += tests/check-format.sh tests/integration/man-pages-lint-clean.sh \
+	tests/integration/tests-own-their-ports.sh \
 	tests/integration/units-verify-clean.sh tests/integration/units-security-exposure.sh \
 	tests/e2e/systemd-container.sh
 

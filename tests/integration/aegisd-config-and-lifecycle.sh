@@ -48,6 +48,7 @@ done <<<"$out"
 cat >"$SCRATCH/bad.yaml" <<YAML
 api:
   listen: "127.0.0.1:$PORT"
+  metrics_listen: "127.0.0.1:$MPORT"
 runtime:
   container_socket_path:
     path: /run/podman/podman.sock
@@ -55,7 +56,7 @@ YAML
 err="$("$AEGISD" --config "$SCRATCH/bad.yaml" 2>&1 >/dev/null)"
 assert_eq "bad file: exit 78" 78 $?
 assert_eq "bad file: file:line:col: key: message" \
-        "aegisd: $SCRATCH/bad.yaml:4:3: runtime.container_socket_path: expected a string" "$err"
+        "aegisd: $SCRATCH/bad.yaml:5:3: runtime.container_socket_path: expected a string" "$err"
 check "bad file: nothing listens" bash -c "! curl -s --max-time 1 http://127.0.0.1:$PORT/health"
 printf 'api:\n  lisen: ":1"\n' >"$SCRATCH/typo.yaml"
 err="$("$AEGISD" --check-config --config "$SCRATCH/typo.yaml" 2>&1)"

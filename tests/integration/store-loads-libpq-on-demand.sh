@@ -21,8 +21,8 @@ without_libpq() {
 without_libpq true || skip_or_fail "needs unprivileged user and mount namespaces (unshare -rm)"
 
 write_config() { # URL
-        printf 'api:\n  listen: "127.0.0.1:%s"\nruntime:\n  container_socket_path: %s\ndatabase:\n  url: "%s"\n' \
-                "$(free_port)" "$SCRATCH/no-podman.sock" "$1" >"$SCRATCH/config.yaml"
+        printf 'api:\n  listen: "127.0.0.1:%s"\n  metrics_listen: "127.0.0.1:%s"\nruntime:\n  container_socket_path: %s\ndatabase:\n  url: "%s"\n' \
+                "$(free_port)" "$(free_port)" "$SCRATCH/no-podman.sock" "$1" >"$SCRATCH/config.yaml"
 }
 
 write_config "sqlite://$SCRATCH/aegis.db"

@@ -15,6 +15,7 @@ mkdir -p "$SCRATCH/state"
 cat >"$SCRATCH/config.yaml" <<YAML
 api:
   listen: "127.0.0.1:$PORT"
+  metrics_listen: "127.0.0.1:$(free_port)"
   max_body_bytes: 64Ki
 runtime:
   container_socket_path: "$SCRATCH/no-podman.sock"
