@@ -1,7 +1,13 @@
 #!/bin/bash
 # Two aegisd processes on one PostgreSQL never run the same execution twice: 30 executions
-# submitted through both are each run exactly once (one iteration_started, one container),
-# and both daemons took part.
+# left pending are claimed by both at the same instant (FOR UPDATE SKIP LOCKED: each claim
+# takes a row no other claim holds), each is run exactly once (one iteration_started, one
+# container), and both daemons took part.
+#
+# The race is made, not hoped for: a third daemon c, at its max_concurrent of 1 with a
+# long execution, takes the 30 submissions and leaves them pending while a and b are
+# stopped (SIGSTOP); then c is stopped and a and b continue together, their overdue polls
+# claiming at once.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/postgres.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
@@ -11,12 +17,23 @@ pg_start
 export AEGIS_DATABASE_URL="$PG_URL"
 aegisd_start a
 aegisd_start b
+AEGIS_RUNTIME_EXTRA="  max_concurrent: 1" aegisd_start c
+hold="$(curl -s -X POST "$AEGIS_URL_c/v1/executions" -H 'Content-Type: application/yaml' \
+        --data-binary @"$(manifest hold 'sleep 600')" | jq -r .execution_id)"
+wait_for 60 bash -c "[ \"\$(curl -s '$AEGIS_URL_c/v1/executions/$hold' | jq -r .status)\" = running ]" ||
+        fail "the holding execution did not start"
+pid_a="$(aegisd_pid a)" pid_b="$(aegisd_pid b)" pid_c="$(aegisd_pid c)"
+kill -STOP "$pid_a" "$pid_b"
+on_exit "kill -CONT $pid_a $pid_b $pid_c 2>/dev/null"
 m="$(manifest twice 'sleep 1; echo ran')"
 ids=()
 for i in $(seq 30); do
-        if [ $((i % 2)) = 0 ]; then url="$AEGIS_URL_a"; else url="$AEGIS_URL_b"; fi
-        ids+=("$(curl -s -X POST "$url/v1/executions" -H 'Content-Type: application/yaml' --data-binary @"$m" | jq -r .execution_id)")
+        ids+=("$(curl -s -X POST "$AEGIS_URL_c/v1/executions" -H 'Content-Type: application/yaml' --data-binary @"$m" | jq -r .execution_id)")
 done
+assert_eq "30 submissions left pending (c is full, a and b stopped)" 30 \
+        "$(curl -s "$AEGIS_URL_c/v1/executions?status=pending&limit=100" | jq '.executions | length')"
+kill -STOP "$pid_c"
+kill -CONT "$pid_a" "$pid_b"
 wait_for 300 bash -c "[ \"\$(curl -s '$AEGIS_URL_a/v1/executions?status=completed&limit=100' | jq '.executions | length')\" = 30 ]" ||
         fail "not all completed: $(curl -s "$AEGIS_URL_a/v1/executions?limit=100" | jq -c '[.executions[].status] | group_by(.) | map({(.[0]): length}) | add')"
 twice=0
@@ -26,10 +43,15 @@ for id in "${ids[@]}"; do
 done
 assert_eq "every execution ran exactly one iteration" 0 "$twice"
 containers="$(pg_psql -At -c 'SELECT count(*) FROM containers')"
-assert_eq "one container row per execution" 30 "$containers"
+assert_eq "one container row per execution (and the holding one's)" 31 "$containers"
 na="$(grep -c 'execution_started' "$SCRATCH/aegisd-a/aegisd.log")"
 nb="$(grep -c 'execution_started' "$SCRATCH/aegisd-b/aegisd.log")"
 note "daemon a ran $na, daemon b ran $nb"
 check "both daemons took part" test "$na" -gt 0 -a "$nb" -gt 0
+assert_eq "no daemon lost a claim to the other" 0 \
+        "$(cat "$SCRATCH/aegisd-a/aegisd.log" "$SCRATCH/aegisd-b/aegisd.log" | grep -c 'lost the claim')"
+# c dies with the holding execution's container running: remove it as the reaper would.
+aegisd_kill9 c
+podman_cmd rm -f -t 0 $(podman_cmd ps -aq --filter "label=aegis.execution_id=$hold") >/dev/null 2>&1
 assert_no_managed_containers
 finish
