@@ -8,7 +8,7 @@
 # request and restarts gets the same bytes again; an error answer exits 1. Then a Python
 # client of the reference's kind runs through --relay, over TCP to 127.0.0.1 only.
 . "$AEGIS_TEST_LIB/common.sh"
-require_cmd python3 file
+require_cmd python3 file jq
 
 BOOT="$top_builddir/aegis-bootstrap"
 GW="$AEGIS_TEST_LIB/fake-gateway.py"
@@ -32,8 +32,9 @@ gateway() {
         GW_PIDS+=($!)
         wait_for 10 test -S "$d/gw/dispatch.sock" || fail "the fake gateway $1 did not start: $(cat "$d/gw.log")"
 }
-# q NAME EXPR: EXPR over the requests the gateway NAME got (`reqs`, a list of dicts).
-q() { python3 "$GW" --query "$SCRATCH/$1/rec.jsonl" "$2"; }
+# q NAME FILTER: a jq filter over the array of the requests the gateway NAME got (jq, not
+# Python: it starts in a tenth of the time on a loaded machine).
+q() { jq -rcs "$2" "$SCRATCH/$1/rec.jsonl"; }
 # boot NAME [VAR=VALUE...]: the bootstrap on the host against gateway NAME; sets RC.
 boot() {
         local d="$SCRATCH/$1"
@@ -79,25 +80,25 @@ assert_main() {
         local n="$1" w="$2" out
         assert_eq "$w: exit status 0" 0 "$RC"
         check "$w: the final content on stdout, exactly" cmp -s "$SCRATCH/$n/out" <(printf '%s' "$FINAL_BYTES")
-        assert_eq "$w: 7 requests" 7 "$(q "$n" 'len(reqs)')"
+        assert_eq "$w: 7 requests" 7 "$(q "$n" length)"
         assert_eq "$w: each to the capability's path" "[\"/d/$CAP/v1/dispatch-gateway\"]" \
-                "$(q "$n" 'sorted(set(r["path"] for r in reqs))')"
-        assert_eq "$w: generate" '["generate", "exec-1", "agent-1", 3, "smart", [], "Solve it.\nUser: café\nAgent:"]' \
-                "$(q "$n" 'json.dumps([reqs[0]["body"][k] for k in ("type","execution_id","agent_id","iteration_number","model_alias","messages","prompt")], ensure_ascii=False)')"
-        assert_eq "$w: args run without a shell" '["dispatch_result", "exec-1", "d-args", 0, "a b|$HOME;`id`\n", ""]' \
-                "$(q "$n" 'json.dumps([reqs[1]["body"][k] for k in ("type","execution_id","dispatch_id","exit_code","stdout","stderr")])')"
-        assert_eq "$w: a shell line, its stdout, stderr and exit code" '["d-shell", 3, "out\n", "err\n", false]' \
-                "$(q "$n" 'json.dumps([reqs[2]["body"][k] for k in ("dispatch_id","exit_code","stdout","stderr","truncated")])')"
-        out="$(q "$n" 'reqs[3]["body"]["stdout"]')"
+                "$(q "$n" '[.[].path] | unique')"
+        assert_eq "$w: generate" '["generate","exec-1","agent-1",3,"smart",[],"Solve it.\nUser: café\nAgent:"]' \
+                "$(q "$n" '[.[0].body | .type, .execution_id, .agent_id, .iteration_number, .model_alias, .messages, .prompt]')"
+        assert_eq "$w: args run without a shell" '["dispatch_result","exec-1","d-args",0,"a b|$HOME;`id`\n",""]' \
+                "$(q "$n" '[.[1].body | .type, .execution_id, .dispatch_id, .exit_code, .stdout, .stderr]')"
+        assert_eq "$w: a shell line, its stdout, stderr and exit code" '["d-shell",3,"out\n","err\n",false]' \
+                "$(q "$n" '[.[2].body | .dispatch_id, .exit_code, .stdout, .stderr, .truncated]')"
+        out="$(q "$n" '.[3].body.stdout')"
         assert_match "$w: env_additions reach the command, no AEGIS_* variable does" '^FOO=bar baz
 0
 ' "$out"
         check "$w: the capability is not in the bootstrap's /proc/PID/environ as the command sees it" \
                 bash -c "! grep -q '$CAP' <<<'$out' && grep -Eq 'environ(:0|: Permission denied)' <<<'$out'"
-        assert_eq "$w: a missing cwd is exit code 127" 127 "$(q "$n" 'reqs[4]["body"]["exit_code"]')"
-        assert_match "$w: … and says so" 'working directory /no/such/dir: does not exist' "$(q "$n" 'reqs[4]["body"]["stderr"]')"
-        out="$(q "$n" 'reqs[5]["body"]["stdout"]')"
-        assert_eq "$w: over the bound: truncated" true "$(q "$n" 'reqs[5]["body"]["truncated"]')"
+        assert_eq "$w: a missing cwd is exit code 127" 127 "$(q "$n" '.[4].body.exit_code')"
+        assert_match "$w: … and says so" 'working directory /no/such/dir: does not exist' "$(q "$n" '.[4].body.stderr')"
+        out="$(q "$n" '.[5].body.stdout')"
+        assert_eq "$w: over the bound: truncated" true "$(q "$n" '.[5].body.truncated')"
         assert_match "$w: … keeps the head" '^1
 2
 3
@@ -107,13 +108,13 @@ assert_main() {
 99999
 100000$' "$out"
         assert_match "$w: … and says what was dropped" 'stdout was 588895 bytes, over max_output_bytes \(1000\): [0-9]+ bytes between' "$out"
-        assert_eq "$w: … within the bound (and the marker)" 1 "$(q "$n" 'int(len(reqs[5]["body"]["stdout"]) < 1000 + 200)')"
-        assert_eq "$w: invalid UTF-8 is replaced" "bad � byte" "$(q "$n" 'reqs[5]["body"]["stderr"]')"
-        check "$w: every request is valid UTF-8" test "$(q "$n" 'all(r["valid_utf8"] for r in reqs)')" = true
-        assert_eq "$w: a timeout is exit code 124" 124 "$(q "$n" 'reqs[6]["body"]["exit_code"]')"
-        assert_eq "$w: … with the output until then" "started" "$(q "$n" 'reqs[6]["body"]["stdout"].strip()')"
-        assert_match "$w: … and says it timed out" 'timed out after 1 s' "$(q "$n" 'reqs[6]["body"]["stderr"]')"
-        assert_eq "$w: … within 1-5 s" 1 "$(q "$n" 'int(1000 <= reqs[6]["body"]["duration_ms"] < 5000)')"
+        assert_eq "$w: … within the bound (and the marker)" true "$(q "$n" '.[5].body.stdout | length < 1000 + 200')"
+        assert_eq "$w: invalid UTF-8 is replaced" "bad � byte" "$(q "$n" '.[5].body.stderr')"
+        check "$w: every request is valid UTF-8" test "$(q "$n" 'all(.[]; .valid_utf8)')" = true
+        assert_eq "$w: a timeout is exit code 124" 124 "$(q "$n" '.[6].body.exit_code')"
+        assert_eq "$w: … with the output until then" "started" "$(q "$n" '.[6].body.stdout | rtrimstr("\n")')"
+        assert_match "$w: … and says it timed out" 'timed out after 1 s' "$(q "$n" '.[6].body.stderr')"
+        assert_eq "$w: … within 1-5 s" true "$(q "$n" '.[6].body.duration_ms | . >= 1000 and . < 5000')"
 }
 
 # --- on the host -------------------------------------------------------------------------
@@ -140,10 +141,10 @@ gateway restart
 boot restart
 assert_eq "restart: exit status 0" 0 "$RC"
 assert_eq "restart: the final content" "done" "$(cat "$SCRATCH/restart/out")"
-assert_eq "restart: 4 requests" 4 "$(q restart 'len(reqs)')"
-assert_eq "restart: the generate came again, the same bytes" true "$(q restart 'reqs[0]["raw"] == reqs[1]["raw"]')"
+assert_eq "restart: 4 requests" 4 "$(q restart length)"
+assert_eq "restart: the generate came again, the same bytes" true "$(q restart '.[0].raw == .[1].raw')"
 assert_eq "restart: the dispatch_result came again, the same bytes" true \
-        "$(q restart 'reqs[2]["raw"] == reqs[3]["raw"] and reqs[3]["body"]["stdout"] == "hi\n"')"
+        "$(q restart '.[2].raw == .[3].raw and .[3].body.stdout == "hi\n"')"
 assert_match "restart: each retry is a line on stderr" 'sending the same request again in 100 ms \(retry 1\)' \
         "$(cat "$SCRATCH/restart/err")"
 
@@ -156,7 +157,7 @@ assert_eq "error: exit status 1" 1 "$RC"
 assert_eq "error: nothing on stdout" "" "$(cat "$SCRATCH/error/out")"
 assert_match "error: the status and the error on stderr" 'answered 502: upstream_unavailable: the provider is down' \
         "$(cat "$SCRATCH/error/err")"
-assert_eq "error: not retried" 1 "$(q error 'len(reqs)')"
+assert_eq "error: not retried" 1 "$(q error length)"
 
 # An answer that is not the protocol.
 mkdir -p "$SCRATCH/garbage"
@@ -188,12 +189,12 @@ RC=$?
 assert_eq "relay: the client's exit status" 0 "$RC"
 assert_eq "relay: the client's stdout, untouched" "relay final" "$(cat "$SCRATCH/relay/out")"
 assert_eq "relay: the requests reached the gateway's path" "[\"/d/$CAP/v1/dispatch-gateway\"]" \
-        "$(q relay 'sorted(set(r["path"] for r in reqs))')"
-assert_eq "relay: the prompt is argv[1]" "relay prompt" "$(q relay 'reqs[0]["body"]["prompt"]')"
+        "$(q relay '[.[].path] | unique')"
+assert_eq "relay: the prompt is argv[1]" "relay prompt" "$(q relay '.[0].body.prompt')"
 assert_eq "relay: the dispatch ran" "relayed
-x" "$(q relay 'reqs[1]["body"]["stdout"].strip()')"
+x" "$(q relay '.[1].body.stdout | rtrimstr("\n")')"
 assert_eq "relay: a request broken before any answer was sent again, the same bytes" true \
-        "$(q relay 'len(reqs) == 3 and reqs[1]["dropped"] and reqs[1]["raw"] == reqs[2]["raw"]')"
+        "$(q relay 'length == 3 and .[1].dropped and .[1].raw == .[2].raw')"
 env AEGIS_DISPATCH_SOCKET="$SCRATCH/relay/gw/dispatch.sock" "$BOOT" --relay "$PORT" -- sh -c 'echo out; exit 7' \
         >"$SCRATCH/relay/out2" 2>&1
 assert_eq "relay: exits with the program's status" 7 "$?"
@@ -235,5 +236,5 @@ podman_cmd run --rm --network none -v "$SCRATCH/noshell/gw:/run/aegis/gateway" \
 assert_eq "no shell: exit status 0" 0 "$?"
 assert_eq "no shell: the final content" "no shell needed" "$(cat "$SCRATCH/noshell/out")"
 assert_eq "no shell: the command split on white space, nothing interpreted" "\$HOME 'a b'" \
-        "$(q noshell 'reqs[1]["body"]["stdout"].strip()')"
+        "$(q noshell '.[1].body.stdout | rtrimstr("\n")')"
 finish

@@ -3,7 +3,6 @@
 on a unix socket that answers requests in order from a script and records each request.
 
   fake-gateway.py --socket PATH --script SCRIPT.json --record RECORD.jsonl
-  fake-gateway.py --query RECORD.jsonl EXPR     # prints EXPR evaluated over `reqs`
 
 SCRIPT is a JSON list, one step per request received:
   {"status": 200, "reply": {...}}      answer with this JSON (status defaults to 200)
@@ -19,7 +18,6 @@ import argparse
 import json
 import os
 import socket
-import sys
 import time
 
 
@@ -111,26 +109,12 @@ def serve(args):
                 conn.sendall(head.encode() + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
 
 
-def query(record, expr):
-    reqs = []
-    if os.path.exists(record):
-        with open(record) as f:
-            reqs = [json.loads(line) for line in f]
-    v = eval(expr, {"reqs": reqs, "json": json})
-    sys.stdout.write(v if isinstance(v, str) else json.dumps(v))
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--socket")
-    ap.add_argument("--script")
-    ap.add_argument("--record")
-    ap.add_argument("--query", nargs=2, metavar=("RECORD", "EXPR"))
-    args = ap.parse_args()
-    if args.query:
-        query(*args.query)
-    else:
-        serve(args)
+    ap.add_argument("--socket", required=True)
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--record", required=True)
+    serve(ap.parse_args())
 
 
 if __name__ == "__main__":
