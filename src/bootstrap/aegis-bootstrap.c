@@ -291,6 +291,26 @@ static void log_error_answer(const BsResponse *r) {
         json_object_put(o);
 }
 
+/* The answer as a JSON object (white space may follow it), or NULL, logged. */
+static json_object *parse_answer(const BsResponse *r) {
+        json_tokener *tok = json_tokener_new_ex(64);
+        json_object *o = NULL;
+        size_t end = 0;
+
+        if (tok) {
+                o = json_tokener_parse_ex(tok, r->body, (int) r->body_len);
+                end = json_tokener_get_parse_end(tok);
+                json_tokener_free(tok);
+        }
+        while (o && end < r->body_len && strchr(" \t\r\n", r->body[end]))
+                end++;
+        if (o && end == r->body_len && json_object_is_type(o, json_type_object))
+                return o;
+        json_object_put(o);
+        bs_log("the dispatch gateway's answer is not a JSON object (%zu bytes)", r->body_len);
+        return NULL;
+}
+
 static int run_loop(const Config *c) {
         json_object *msg = json_object_new_object(), *prompt = read_prompt(c->prompt_file);
         unsigned dispatches = 0;
@@ -310,7 +330,6 @@ static int run_loop(const Config *c) {
                 const char *body = json_object_to_json_string_length(
                         msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &body_len);
                 BsResponse r = { 0 };
-                json_tokener *tok;
                 json_object *answer, *type, *content;
                 int k;
 
@@ -323,28 +342,10 @@ static int run_loop(const Config *c) {
                         bs_response_done(&r);
                         return BOOTSTRAP_EXIT_GATEWAY_ERROR;
                 }
-                tok = json_tokener_new_ex(64);
-                answer = tok ? json_tokener_parse_ex(tok, r.body, (int) r.body_len) : NULL;
-                if (!answer || json_tokener_get_error(tok) != json_tokener_success ||
-                    (size_t) json_tokener_get_parse_end(tok) != r.body_len ||
-                    !json_object_is_type(answer, json_type_object)) {
-                        /* Trailing whitespace after the object is allowed. */
-                        size_t end = tok ? json_tokener_get_parse_end(tok) : 0;
-
-                        while (answer && end < r.body_len && strchr(" \t\r\n", r.body[end]))
-                                end++;
-                        if (!answer || end != r.body_len || !json_object_is_type(answer, json_type_object)) {
-                                bs_log("the dispatch gateway's answer is not a JSON object (%zu bytes)",
-                                       r.body_len);
-                                json_object_put(answer);
-                                if (tok)
-                                        json_tokener_free(tok);
-                                bs_response_done(&r);
-                                return BOOTSTRAP_EXIT_PROTOCOL;
-                        }
-                }
-                json_tokener_free(tok);
+                answer = parse_answer(&r);
                 bs_response_done(&r);
+                if (!answer)
+                        return BOOTSTRAP_EXIT_PROTOCOL;
 
                 if (json_object_object_get_ex(answer, "type", &type) &&
                     json_object_is_type(type, json_type_string) &&
