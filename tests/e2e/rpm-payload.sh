@@ -24,7 +24,7 @@ check "… and the source RPM" ls "$top_builddir"/pkg-build/rpm/SRPMS/aegis-*.sr
 files="$(rpm -qlp "$RPM" 2>/dev/null)"
 
 want=(/usr/bin/aegis /usr/bin/aegis-reaper /usr/sbin/aegisd /usr/sbin/aegis-nfsd
-        /usr/libexec/aegis/aegis-subid /usr/libexec/aegis/aegis-user-units
+        /usr/libexec/aegis/aegis-subid /usr/libexec/aegis/aegis-user-units /usr/libexec/aegis/aegis-bootstrap
         /usr/lib/systemd/system/user@.service.d/50-aegis-delegate.conf
         /usr/lib/tmpfiles.d/aegis.conf /usr/lib/sysusers.d/aegis.conf
         /usr/share/dbus-1/services/org.aegis1.service /usr/share/dbus-1/system.d/org.aegis1.conf
