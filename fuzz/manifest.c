@@ -4,12 +4,14 @@
  * manifest must survive the canonical JSON round trip unchanged (parse → JSON → parse →
  * the same JSON), which is what the API relies on when it stores a manifest and reads it
  * back. The only tolerated round-trip failure is the size limit: escaping can make the
- * canonical text longer than the input was. */
+ * canonical text longer than the input was. An accepted inner-loop manifest's template
+ * must render (prompt_build() refuses only what the parser let through: nothing). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest.h"
+#include "prompt.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,8 +48,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         }
         if (q->nano_cpus != p->nano_cpus || q->memory_bytes != p->memory_bytes || q->n_env != p->n_env ||
-            q->n_volumes != p->n_volumes || q->n_validators != p->n_validators)
+            q->n_volumes != p->n_volumes || q->n_validators != p->n_validators ||
+            q->inner_loop != p->inner_loop)
                 abort();
+        if (p->inner_loop) {
+                char *prompt = NULL;
+                e = ERROR_INIT;
+                r = prompt_build(p, "{\"intent\": \"i\", \"input\": {\"a\": [1, {\"b\": \"c\"}]}}", NULL,
+                                 &prompt, &e);
+                if (r < 0 && r != -E2BIG) {
+                        fprintf(stderr, "accepted template does not render: %s\n", e.message);
+                        abort();
+                }
+                free(prompt);
+        }
         free(s);
         free(s2);
         manifest_plan_free(p);

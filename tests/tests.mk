@@ -102,3 +102,7 @@ SANITIZER_SKIP_TESTS += tests/integration/configure-names-missing-package.sh
 TESTS += tests/integration/distcheck-unprivileged.sh
 EXTRA_DIST += tests/integration/distcheck-unprivileged.sh
 SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
+
+# aegis run/events/show render the inner loop's events and trajectories (a fake aegisd).
+TESTS += tests/integration/cli-inner-loop-display.sh
+EXTRA_DIST += tests/integration/cli-inner-loop-display.sh

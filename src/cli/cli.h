@@ -47,6 +47,11 @@ int64_t json_int(json_object *o, const char *key, int64_t dflt);
 /* Percent-encodes s for a path segment/query value. */
 char *cli_escape(const char *s);
 
+/* The inner loop (loop-display.c): the one-line text of an llm_call_* or tool_call_* event
+ * (false for other types), and each iteration's trajectory and tokens for `aegis show`. */
+bool cli_loop_event_text(json_object *event, const char *type, char *buf, size_t size);
+void cli_print_trajectories(json_object *iterations);
+
 int cmd_run(Cli *cli, int argc, char **argv);
 int cmd_submit(Cli *cli, int argc, char **argv);
 int cmd_list(Cli *cli, int argc, char **argv);

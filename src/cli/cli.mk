@@ -9,7 +9,8 @@ aegis_SOURCES = \
 	src/cli/cmd-agents.c \
 	src/cli/cmd-executions.c \
 	src/cli/cmd-volumes.c \
-	src/cli/doctor.c
+	src/cli/doctor.c \
+	src/cli/loop-display.c
 aegis_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
 aegis_LDADD = $(AEGIS_LIBS)
 dist_bashcompletion_DATA += src/cli/completion/aegis

@@ -166,7 +166,7 @@ typedef struct Follow {
         int64_t iteration;
         int64_t max_iterations;
         char status[32];
-        char last[160];
+        char last[256];
         uint64_t start_usec;
         uint64_t last_draw_usec;
         bool drawn;
@@ -206,6 +206,7 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         Follow *f = userdata;
         json_object *j = json_tokener_parse(data);
         const char *type, *status, *reason, *msg;
+        bool loop;
         int64_t it;
 
         if (!j)
@@ -222,15 +223,22 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         f->max_iterations = json_int(j, "max_iterations", f->max_iterations);
         if (startswith(type, "execution") && status)
                 snprintf(f->status, sizeof f->status, "%s", status);
-        snprintf(f->last, sizeof f->last, "%s%s%s%s%s", msg ? msg : type, status && !msg ? " " : "",
-                 status && !msg ? status : "", reason && !msg ? ": " : "", reason && !msg ? reason : "");
+        loop = cli_loop_event_text(j, type, f->last, sizeof f->last);
+        if (!loop)
+                snprintf(f->last, sizeof f->last, "%s%s%s%s%s", msg ? msg : type, status && !msg ? " " : "",
+                         status && !msg ? status : "", reason && !msg ? ": " : "",
+                         reason && !msg ? reason : "");
         if (!f->cli->quiet) {
                 if (f->tty) {
-                        /* Iteration results stay on screen; the rest only updates the line. */
+                        /* Iteration results and finished model and tool calls stay on screen;
+                         * the rest only updates the line. */
                         if (streq(type, "iteration_finished")) {
                                 follow_clear(f);
                                 fprintf(stderr, "  iteration %" PRId64 ": %s%s%s\n", it,
                                         status_or_dash(status), reason ? " — " : "", strempty(reason));
+                        } else if (loop && endswith(type, "_finished")) {
+                                follow_clear(f);
+                                fprintf(stderr, "  iteration %" PRId64 ": %s\n", it, f->last);
                         }
                         follow_draw(f, true);
                 } else if (it > 0)
@@ -337,6 +345,7 @@ int cmd_wait(Cli *cli, int argc, char **argv) {
 
 static int print_event(const char *event, const char *data, void *userdata) {
         Cli *cli = userdata;
+        char text[256];
         json_object *j;
 
         if (cli->output == OUTPUT_JSON) {
@@ -351,7 +360,9 @@ static int print_event(const char *event, const char *data, void *userdata) {
                 if (json_str(j, "status"))
                         printf(" %s", json_str(j, "status"));
                 putchar('\n');
-                if (json_str(j, "reason") || json_str(j, "message"))
+                if (cli_loop_event_text(j, json_str(j, "type") ?: event, text, sizeof text))
+                        printf("    %s\n", text);
+                else if (json_str(j, "reason") || json_str(j, "message"))
                         printf("    %s\n",
                                json_str(j, "reason") ? json_str(j, "reason") : json_str(j, "message"));
                 fflush(stdout);
@@ -443,7 +454,7 @@ int cmd_list(Cli *cli, int argc, char **argv) {
 }
 
 int cmd_show(Cli *cli, int argc, char **argv) {
-        json_object *ex = NULL, *its;
+        json_object *ex = NULL, *its = NULL;
 
         if (argc != 2)
                 return cli_usage_error("%s: expected one execution ID", argv[0]);
@@ -474,6 +485,8 @@ int cmd_show(Cli *cli, int argc, char **argv) {
                                strempty(json_str(it, "reason")));
                 }
         }
+        if (its && json_object_is_type(its, json_type_array))
+                cli_print_trajectories(its);
         if (json_str(ex, "output")) {
                 printf("Output:\n");
                 print_output(ex);

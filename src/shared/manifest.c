@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "manifest.h"
+#include "prompt.h"
 #include "util.h"
 #include "yaml-tree.h"
 
@@ -1192,6 +1193,7 @@ static int finish(Ctx *c) {
 static int parse_task(Ctx *c, const YamlNode *task) {
         static const char *const known[] = { "instruction", "prompt_template", NULL };
         static const char *const ignored[] = { "agentskills", "input_data", NULL };
+        Error check = ERROR_INIT;
         const YamlNode *n;
         int r;
 
@@ -1209,8 +1211,13 @@ static int parse_task(Ctx *c, const YamlNode *task) {
                 if (r < 0)
                         return r;
                 /* The reference treats an empty template as none. */
-                if (s[0] != '\0' &&
-                    (r = dup_string(c, n, MANIFEST_MAX_STRING, &c->plan->prompt_template)) < 0)
+                if (s[0] == '\0')
+                        return 0;
+                r = prompt_template_check(s, &check);
+                if (r < 0)
+                        return yaml_node_error(n, c->e, r, "%s", check.message);
+                r = dup_string(c, n, MANIFEST_MAX_STRING, &c->plan->prompt_template);
+                if (r < 0)
                         return r;
         }
         return 0;

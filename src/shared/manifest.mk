@@ -3,7 +3,9 @@ libaegis_shared_la_SOURCES += \
 	src/shared/yaml-tree.h \
 	src/shared/yaml-tree.c \
 	src/shared/manifest.h \
-	src/shared/manifest.c
+	src/shared/manifest.c \
+	src/shared/prompt.h \
+	src/shared/prompt.c
 
 check_PROGRAMS += tests/unit/test-yaml-tree
 TESTS += tests/unit/test-yaml-tree
@@ -19,3 +21,9 @@ tests_unit_test_manifest_LDADD = $(TEST_LIBS)
 
 TESTS += tests/integration/fuzz-parsers.sh
 EXTRA_DIST += tests/integration/fuzz-parsers.sh fuzz/manifest.c fuzz/config.c
+
+check_PROGRAMS += tests/unit/test-prompt
+TESTS += tests/unit/test-prompt
+tests_unit_test_prompt_SOURCES = tests/unit/test-prompt.c
+tests_unit_test_prompt_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_prompt_LDADD = $(TEST_LIBS)

@@ -1,5 +1,8 @@
 #!/bin/bash
 # The shipped examples run as the README says: `aegis run examples/<name>.yaml`.
+# Not here: examples/agent-hello.yaml, an inner-loop agent that needs a model; the
+# inner-loop tests (issue 14) run it against the fake OpenAI-compatible provider, and
+# tests/unit/test-manifest checks that it parses as an inner-loop plan.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 require_cmd jq

@@ -886,6 +886,27 @@ START_TEST(test_manifest_examples_parse) {
 }
 END_TEST
 
+START_TEST(test_manifest_agent_hello_example) {
+        const char *top = getenv("top_srcdir");
+        _cleanup_free_ char *path = path_join(top ? top : "..", "examples/agent-hello.yaml");
+        _cleanup_(manifest_plan_freep) ManifestPlan *p = NULL;
+        Error e = ERROR_INIT;
+
+        ck_assert_int_eq(manifest_parse_file(path, &p, &e), 0);
+        ck_assert(p->inner_loop);
+        ck_assert_ptr_null(p->command);
+        ck_assert_str_eq(p->image, "localhost/aegis-test-busybox:latest");
+        ck_assert_str_eq(p->model_alias, "default");
+        ck_assert_uint_eq(strv_length(p->tools), 1);
+        ck_assert_str_eq(p->tools[0], "cmd.run");
+        ck_assert_ptr_nonnull(strstr(p->task_instruction, "cmd.run"));
+        ck_assert_ptr_null(p->prompt_template);
+        ck_assert_uint_eq(p->llm_timeout_secs, 60);
+        ck_assert_int_eq(p->network_mode, MANIFEST_NETWORK_NONE);
+        ck_assert_ptr_null(p->warnings);
+}
+END_TEST
+
 START_TEST(test_manifest_hello_example) {
         const char *top = getenv("top_srcdir");
         _cleanup_free_ char *path = path_join(top ? top : "..", "examples/hello.yaml");
@@ -931,6 +952,7 @@ static Suite *suite(void) {
         tcase_add_test(t, test_manifest_enum_tables);
         tcase_add_test(t, test_manifest_examples_parse);
         tcase_add_test(t, test_manifest_hello_example);
+        tcase_add_test(t, test_manifest_agent_hello_example);
         suite_add_tcase(s, t);
         return s;
 }
