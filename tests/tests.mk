@@ -102,3 +102,7 @@ SANITIZER_SKIP_TESTS += tests/integration/configure-names-missing-package.sh
 TESTS += tests/integration/distcheck-unprivileged.sh
 EXTRA_DIST += tests/integration/distcheck-unprivileged.sh
 SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
+
+# aegisd's D-Bus methods served by its executions (issue 20).
+TESTS += tests/integration/bus-serves-executions.sh
+EXTRA_DIST += tests/integration/bus-serves-executions.sh
