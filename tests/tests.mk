@@ -103,6 +103,11 @@ TESTS += tests/integration/distcheck-unprivileged.sh
 EXTRA_DIST += tests/integration/distcheck-unprivileged.sh
 SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
 
+# Commit subjects after the fixed base: at most 72 characters, "area: summary" (issue 20).
+TESTS += tests/integration/check-commits-names-long-subject.sh
+EXTRA_DIST += tests/integration/check-commits-names-long-subject.sh
+SANITIZER_SKIP_TESTS += tests/integration/check-commits-names-long-subject.sh
+
 # aegisd's D-Bus methods served by its executions (issue 20).
 TESTS += tests/integration/bus-serves-executions.sh
 EXTRA_DIST += tests/integration/bus-serves-executions.sh
