@@ -111,3 +111,4 @@ SANITIZER_SKIP_TESTS += tests/integration/check-commits-names-long-subject.sh
 # aegisd's D-Bus methods served by its executions (issue 20).
 TESTS += tests/integration/bus-serves-executions.sh
 EXTRA_DIST += tests/integration/bus-serves-executions.sh
+VALGRIND_TESTS += tests/integration/bus-serves-executions.sh
