@@ -58,7 +58,7 @@ fuzz_fuzz_podman_frames_SOURCES = fuzz/podman-frames.c src/shared/util.c src/sha
 	src/shared/podman-transport.c src/shared/podman-system.c src/shared/podman-images.c \
 	src/shared/podman-containers.c src/shared/podman-archive.c src/shared/podman-lifecycle.c \
 	src/shared/podman-frames.c src/shared/podman-logs.c src/shared/podman-stats.c \
-	src/shared/podman-events.c src/shared/podman-volumes.c
+	src/shared/podman-events.c src/shared/podman-volumes.c src/shared/json-util.c
 fuzz_fuzz_podman_frames_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_podman_frames_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_podman_frames_LDADD = $(AEGIS_DEP_LIBS)

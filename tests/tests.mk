@@ -106,3 +106,13 @@ SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
 # aegis run/events/show render the inner loop's events and trajectories (a fake aegisd).
 TESTS += tests/integration/cli-inner-loop-display.sh
 EXTRA_DIST += tests/integration/cli-inner-loop-display.sh
+
+# Commit subjects after the fixed base: at most 72 characters, "area: summary" (issue 20).
+TESTS += tests/integration/check-commits-names-long-subject.sh
+EXTRA_DIST += tests/integration/check-commits-names-long-subject.sh
+SANITIZER_SKIP_TESTS += tests/integration/check-commits-names-long-subject.sh
+
+# aegisd's D-Bus methods served by its executions (issue 20).
+TESTS += tests/integration/bus-serves-executions.sh
+EXTRA_DIST += tests/integration/bus-serves-executions.sh
+VALGRIND_TESTS += tests/integration/bus-serves-executions.sh

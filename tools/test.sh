@@ -2,7 +2,8 @@
 # tools/test.sh — the whole test suite from a fresh checkout: installs what is missing
 # (tools/deps.sh, as root), builds with warnings as errors, runs `make check`, then the
 # suite again under ASan+UBSan, then the daemons' integration tests under valgrind
-# (`make check-valgrind` in the normal build; AEGIS_NO_VALGRIND=1 leaves it out). Prints
+# (`make check-valgrind` in the normal build; AEGIS_NO_VALGRIND=1 leaves it out); in a git
+# checkout, first the commit subjects (tools/check-commits.sh). Prints
 # "N passed, N failed" last, the three stages added up; any failure or skip (in CI) is a
 # non-zero exit.
 set -euo pipefail
@@ -13,6 +14,13 @@ jobs="$(nproc)"
 [ "${AEGIS_SKIP_DEPS:-}" = 1 ] || "$top/tools/deps.sh"
 
 [ -x configure ] || ./autogen.sh >/dev/null
+
+# Commit subjects (HACKING.md, "Commits"): only in a git checkout (CI clones; a tarball has
+# no history). A failure counts as one failed test.
+commit_fail=0
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+        "$top/tools/check-commits.sh" -C "$top" || commit_fail=1
+fi
 
 summary() { # summary DIR [LOG] → "pass fail skip"
         local log="$1/${2:-test-suite.log}"
@@ -52,6 +60,10 @@ if [ "${AEGIS_NO_VALGRIND:-}" != 1 ]; then
         pass=$((pass + p3)); fail=$((fail + f3)); skip=$((skip + s3))
 fi
 
+if [ "$commit_fail" -ne 0 ]; then
+        echo "  FAIL: tools/check-commits.sh" >&2
+        fail=$((fail + 1))
+fi
 if [ "${CI:-}" = true ] && [ "$skip" -gt 0 ]; then
         echo "$skip test(s) skipped: in CI every dependency must be present" >&2
         fail=$((fail + skip))

@@ -558,7 +558,7 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
         }
         LIST_PREPEND(x->streams, s);
         (void) supervisor_listen(x->supervisor, id, on_stream_event, s, &s->listener);
-        (void) sd_event_add_time_relative(x->daemon->event, &s->timer, CLOCK_MONOTONIC,
+        (void) sd_event_add_time_relative(x->event, &s->timer, CLOCK_MONOTONIC,
                                           kind == STREAM_EVENTS ? STREAM_POLL_USEC : LOG_POLL_USEC,
                                           USEC_PER_MSEC * 50, on_stream_timer, s);
         stream_pump(s); /* history first */

@@ -4,8 +4,8 @@
  * A volume is a row in the store and a directory storage.root/<tenant>/<id> (volume.h).
  * The tenant is the authenticated token's (api.tokens_file "TOKEN TENANT"), else "default";
  * a volume of another tenant is 404, like one that never existed. DELETE is refused (409) while an execution that is not
- * finished owns or mounts the volume (store_volume_users()). The store is opened on the
- * first request and closed by daemon_free() (api_volumes_free()). */
+ * finished owns or mounts the volume (store_volume_users()). The store is the daemon's. */
+#include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -31,28 +31,10 @@ static const char *request_tenant(HttpRequest *r) {
         return http_request_tenant(r);
 }
 
-static int get_store(HttpRequest *r, Daemon *d, Store **ret) {
-        Error e = {};
-        int k;
-
-        if (d->store) { /* the executions' connection, when the daemon has opened one */
-                *ret = d->store;
-                return 0;
-        }
-        if (!d->volume_store) {
-                k = store_open(d->config->database.url, &e, &d->volume_store);
-                if (k < 0) {
-                        log_error("volumes: cannot open the store: %s", e.message);
-                        (void) http_respond_error(r, 503, NULL, "the store is unavailable: %s", e.message);
-                        return k;
-                }
-        }
-        *ret = d->volume_store;
-        return 0;
-}
-
-void api_volumes_free(Daemon *d) {
-        d->volume_store = store_close(d->volume_store);
+/* The daemon's store, opened before any request is served. */
+static Store *get_store(Daemon *d) {
+        assert(d->store);
+        return d->store;
 }
 
 static int add_timestamp(struct json_object *o, const char *key, uint64_t usec) {
@@ -209,10 +191,7 @@ static int create_volume(HttpRequest *r, void *userdata) {
                 json_object_put(body);
                 return k > 0 ? 0 : k;
         }
-        if (get_store(r, d, &s) < 0) {
-                json_object_put(body);
-                return 0;
-        }
+        s = get_store(d);
 
         v.tenant_id = strdup(request_tenant(r));
         v.name = strdup(c.name);
@@ -258,8 +237,7 @@ static int list_volumes(HttpRequest *r, void *userdata) {
         Store *s;
         int k;
 
-        if (get_store(r, userdata, &s) < 0)
-                return 0;
+        s = get_store(userdata);
         f.tenant_id = request_tenant(r);
         f.status = VOLUME_ACTIVE;
         k = store_volume_list(s, &f, &a, &n);
@@ -286,16 +264,15 @@ static int list_volumes(HttpRequest *r, void *userdata) {
         return http_respond_json_unref(r, 200, o);
 }
 
-/* The prologue of the requests on one volume: opens the store and looks up {id} for this
- * tenant. Returns 0 with *ret_store and *ret set; 1 once it has answered (503 when the store is
- * unavailable, 404 for an invalid, unknown, deleted or foreign id); -EIO when answering failed. */
+/* The prologue of the requests on one volume: looks up {id} for this tenant in the daemon's
+ * store. Returns 0 with *ret_store and *ret set; 1 once it has answered (404 for an invalid,
+ * unknown, deleted or foreign id); -EIO when answering failed. */
 static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume *ret) {
         const char *id = http_request_param(r, "id");
         Store *s;
         int k;
 
-        if (get_store(r, d, &s) < 0)
-                return 1;
+        s = get_store(d);
         *ret_store = s;
         if (!id_is_valid(id))
                 return ANSWER_ERROR(r, 404, "id",

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "executions.h"
 #include "podman.h"
+#include "store.h"
 #include "util.h"
 
 #define TOKENS_FILE_MAX (64 * 1024)
@@ -71,6 +72,7 @@ Daemon *daemon_free(Daemon *d) {
         /* Servers first: their deferred requests and streams are told, then closed. */
         http_server_free(d->api);
         http_server_free(d->metrics);
+        store_close(d->store); /* after everything that borrowed it */
         podman_client_free(d->podman);
         sd_event_source_disable_unref(d->sigterm);
         sd_event_source_disable_unref(d->sigint);
@@ -81,24 +83,10 @@ Daemon *daemon_free(Daemon *d) {
         metrics_registry_free(d->registry);
         strv_free(d->tokens);
         strv_free(d->token_tenants);
-        api_volumes_free(d);
         config_free(d->config);
         sd_event_unref(d->event);
         free(d);
         return NULL;
-}
-
-uint64_t daemon_uptime_secs(const Daemon *d) {
-        return (now_usec(CLOCK_MONOTONIC) - d->start_usec) / USEC_PER_SEC;
-}
-
-int daemon_add_busy_hook(Daemon *d, DaemonBusyFunc f, void *userdata) {
-        if (d->n_busy >= DAEMON_MAX_BUSY_HOOKS)
-                return -E2BIG;
-        d->busy[d->n_busy].f = f;
-        d->busy[d->n_busy].userdata = userdata;
-        d->n_busy++;
-        return 0;
 }
 
 /* ---- sockets ---- */
@@ -282,10 +270,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
 static bool daemon_busy(Daemon *d) {
         if (http_server_connections(d->api) > 0 || (d->metrics && http_server_connections(d->metrics) > 0))
                 return true;
-        for (unsigned i = 0; i < d->n_busy; i++)
-                if (d->busy[i].f(d->busy[i].userdata))
-                        return true;
-        return false;
+        return d->executions && executions_busy(d->executions);
 }
 
 /* Runs at last API activity + idle_exit_secs; exits or re-arms. Metrics scrapes do not count
@@ -340,17 +325,45 @@ static int start_servers(Daemon *d) {
         return 0;
 }
 
+static void on_migration(unsigned version, unsigned target, void *userdata) {
+        /* Migrations may be slow on a big PostgreSQL: tell systemd we are still starting. */
+        (void) sd_notifyf(false,
+                          "EXTEND_TIMEOUT_USEC=%" PRIu64 "\nSTATUS=Migrating the database to schema %u/%u",
+                          (uint64_t) 120 * USEC_PER_SEC, version, target);
+}
+
+/* The one store of the process (database.url; migrations with EXTEND_TIMEOUT_USEC). */
+static int open_store(Daemon *d) {
+        _cleanup_free_ char *url = NULL, *redacted = NULL;
+        const Config *c = d->config;
+        Error e = ERROR_INIT;
+        int k;
+
+        url = c->database.url ? strdup(c->database.url) : store_default_url(c->state_dir);
+        if (!url)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        redacted = store_url_redact(url);
+        k = store_open_full(url, on_migration, d, &e, &d->store);
+        if (k < 0)
+                return log_error_errno(k, "Failed to open the store %s: %s", strempty(redacted), e.message);
+        log_info("store: %s at %s, schema %u", store_backend(d->store), strempty(redacted),
+                 store_schema_version(d->store));
+        return 0;
+}
+
 int daemon_start(Daemon *d) {
         const Config *c = d->config;
+        _cleanup_free_ char *dir = NULL;
         sigset_t mask;
         int r;
 
         if (load_tokens(d) < 0)
                 return CONFIG_EXIT_STATUS;
-        /* systemd creates it (StateDirectory=); by hand we do, for the SQLite store. */
-        r = mkdir_p(c->state_dir, 0750);
+        /* systemd creates the state directory (StateDirectory=); by hand we do, for the SQLite
+         * store. */
+        r = config_create_directories(c, &dir);
         if (r < 0)
-                log_warning_errno(r, "Cannot create the state directory %s: %m", c->state_dir);
+                log_warning_errno(r, "Cannot create the directory %s: %m", strempty(dir));
         if (take_sockets(d) < 0)
                 return EXIT_FAILURE;
         if (!d->socket_activated) {
@@ -373,7 +386,16 @@ int daemon_start(Daemon *d) {
 
         if (start_servers(d) < 0)
                 return EXIT_FAILURE;
-        if (executions_new(d, &d->executions) < 0 || executions_start(d->executions) < 0)
+        if (open_store(d) < 0)
+                return EXIT_FAILURE;
+        r = executions_new(&(ExecutionsContext){ .event = d->event,
+                                                 .config = d->config,
+                                                 .store = d->store,
+                                                 .podman = d->podman,
+                                                 .api = d->api,
+                                                 .registry = d->registry },
+                           &d->executions);
+        if (r < 0 || executions_start(d->executions) < 0)
                 return EXIT_FAILURE;
 
         (void) sigemptyset(&mask);

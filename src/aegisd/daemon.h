@@ -14,14 +14,10 @@
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
+#include "util.h"
 
 typedef struct PodmanClient PodmanClient;
 typedef struct Store Store;
-
-/* Something that keeps the daemon from an idle exit while it returns true. */
-typedef bool (*DaemonBusyFunc)(void *userdata);
-
-#define DAEMON_MAX_BUSY_HOOKS 8
 
 typedef struct Daemon {
         sd_event *event;
@@ -35,20 +31,14 @@ typedef struct Daemon {
         Metric *m_api_requests, *m_api_connections; /* aegis_api_requests_total{code}, _connections */
         Metric *m_api_timeouts; /* aegis_api_connections_timed_out_total */
         PodmanClient *podman;
-        Store *store; /* borrowed: set by whoever opens the store; /health/ready pings it */
-        struct Executions *executions; /* store, supervisor, /v1/executions and /v1/agents */
+        Store *store; /* opened once (database.url) and lent to the rest; /health/ready pings it */
+        struct Executions *executions; /* supervisor, /v1/executions and /v1/agents */
 
         char **tokens; /* from api.tokens_file; NULL = no authentication */
         char **token_tenants; /* the tenant of each token, same order */
-        struct Store *volume_store; /* api-volumes.c: opened on the first request */
 
         sd_event_source *sigterm, *sigint, *watchdog, *idle;
         uint64_t watchdog_usec;
-        struct {
-                DaemonBusyFunc f;
-                void *userdata;
-        } busy[DAEMON_MAX_BUSY_HOOKS];
-        unsigned n_busy;
 } Daemon;
 
 /* Takes ownership of config. */
@@ -60,14 +50,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Daemon *, daemon_free);
  * (0, or EXIT_FAILURE / CONFIG_EXIT_STATUS). */
 int daemon_start(Daemon *d);
 
-/* Idle exit waits while any hook returns true (live executions, …). */
-int daemon_add_busy_hook(Daemon *d, DaemonBusyFunc f, void *userdata);
-
 /* Seconds since start, for /health. */
-uint64_t daemon_uptime_secs(const Daemon *d);
+static inline uint64_t daemon_uptime_secs(const Daemon *d) {
+        return (now_usec(CLOCK_MONOTONIC) - d->start_usec) / USEC_PER_SEC;
+}
 
 /* Route tables of the api-*.c modules. */
 extern const HttpRoute api_health_routes[];
 extern const HttpRoute api_metrics_routes[];
 extern const HttpRoute api_volumes_routes[];
-void api_volumes_free(Daemon *d); /* closes what the volume routes opened */

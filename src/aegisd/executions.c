@@ -1,9 +1,10 @@
-/* executions.c — wires the executions subsystem into aegisd: store, supervisor, routes,
- * metrics, idle-exit hook. */
+/* executions.c — wires the executions subsystem into aegisd: supervisor, routes, metrics,
+ * and the answers the daemon (busy) and D-Bus (active, list, cancel) ask for. The store is
+ * the daemon's, lent. */
+#include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "executions.h"
@@ -12,16 +13,8 @@
 #include "reconcile.h"
 #include "util.h"
 
-static void on_migration(unsigned version, unsigned target, void *userdata) {
-        /* Migrations may be slow on a big PostgreSQL: tell systemd we are still starting. */
-        (void) sd_notifyf(false,
-                          "EXTEND_TIMEOUT_USEC=%" PRIu64 "\nSTATUS=Migrating the database to schema %u/%u",
-                          (uint64_t) 120 * USEC_PER_SEC, version, target);
-}
-
-static bool executions_busy(void *userdata) {
-        Executions *x = userdata;
-
+bool executions_busy(const Executions *x) {
+        assert(x);
         return supervisor_active(x->supervisor) > 0 || x->streams;
 }
 
@@ -155,75 +148,62 @@ static int collect_active(MetricsRegistry *reg, void *userdata) {
         return 0;
 }
 
-int executions_new(Daemon *d, Executions **ret) {
+int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         _cleanup_(executions_freep) Executions *x = NULL;
-        _cleanup_free_ char *url = NULL, *redacted = NULL;
-        const Config *c = d->config;
-        SupervisorOptions o = {
+        const Config *c;
+        SupervisorOptions o;
+        Error e = ERROR_INIT;
+        int k;
+
+        assert(ctx);
+        assert(ctx->event);
+        assert(ctx->config);
+        assert(ctx->store);
+        assert(ctx->podman);
+        assert(ctx->api);
+        assert(ret);
+        c = ctx->config;
+        o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,
                 .image_pull_timeout_usec = c->runtime.image_pull_timeout_secs * USEC_PER_SEC,
                 .stop_timeout_secs = c->runtime.stop_timeout_secs,
                 .network = c->runtime.network,
                 .state_dir = c->state_dir,
+                .lease_usec = c->runtime.lease_secs * USEC_PER_SEC,
                 .storage_root = c->storage.root,
                 .mount_mode = c->storage.mount_mode,
                 .nfs_server_host = c->storage.nfs_server_host,
         };
-        Error e = ERROR_INIT;
-        const char *lease = getenv("AEGIS_LEASE_SECS");
-        uint64_t secs;
-        int k;
-
         x = calloc(1, sizeof *x);
         if (!x)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        x->daemon = d;
+        x->event = ctx->event;
+        x->config = c;
+        x->store = ctx->store;
+        x->podman = ctx->podman;
         if (c->storage.nfs_listen_addr) {
                 _cleanup_free_ char *host = NULL;
                 (void) parse_listen_address(c->storage.nfs_listen_addr, &host, &o.nfs_port);
         }
-        url = c->database.url ? strdup(c->database.url) : store_default_url(c->state_dir);
-        if (!url)
-                return log_error_errno(-ENOMEM, "Out of memory");
-        redacted = store_url_redact(url);
-        if (startswith(url, "sqlite://")) {
-                _cleanup_free_ char *dir = strdup(url + strlen("sqlite://"));
-                char *slash = dir ? strrchr(dir, '/') : NULL;
-                if (slash && slash != dir) {
-                        *slash = '\0';
-                        (void) mkdir_p(dir, 0750);
-                }
-        }
-        k = store_open_full(url, on_migration, x, &e, &x->store);
-        if (k < 0)
-                return log_error_errno(k, "Failed to open the store %s: %s", strempty(redacted), e.message);
-        d->store = x->store; /* /health/ready pings it */
-        log_info("store: %s at %s, schema %u", store_backend(x->store), strempty(redacted),
-                 store_schema_version(x->store));
-        if (lease && safe_atou64(lease, &secs) >= 0 && secs > 0)
-                o.lease_usec = secs * USEC_PER_SEC;
-        k = supervisor_new(d->event, x->store, d->podman, &o, &x->supervisor, &e);
+        k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);
-        if (d->registry) {
-                k = supervisor_register_metrics(x->supervisor, d->registry);
+        if (ctx->registry) {
+                k = supervisor_register_metrics(x->supervisor, ctx->registry);
                 if (k >= 0)
-                        k = register_reaper_metrics(x, d->registry);
+                        k = register_reaper_metrics(x, ctx->registry);
                 if (k >= 0)
-                        k = register_last_run_metrics(x, d->registry);
+                        k = register_last_run_metrics(x, ctx->registry);
                 if (k < 0)
                         log_warning_errno(k, "Cannot register the execution metrics: %m");
-                (void) metrics_add_collector(d->registry, collect_active, x);
-                (void) metrics_add_collector(d->registry, collect_last_run, x);
+                (void) metrics_add_collector(ctx->registry, collect_active, x);
+                (void) metrics_add_collector(ctx->registry, collect_last_run, x);
         }
-        k = http_server_add_routes(d->api, api_execution_routes, x);
+        k = http_server_add_routes(ctx->api, api_execution_routes, x);
         if (k >= 0)
-                k = http_server_add_routes(d->api, api_agent_routes, x);
+                k = http_server_add_routes(ctx->api, api_agent_routes, x);
         if (k < 0)
                 return log_error_errno(k, "Failed to add the execution routes: %m");
-        k = daemon_add_busy_hook(d, executions_busy, x);
-        if (k < 0)
-                return log_error_errno(k, "Failed to add the idle-exit hook: %m");
         *ret = TAKE_PTR(x);
         return 0;
 }
@@ -238,11 +218,11 @@ static void reconcile_at_start(Executions *x) {
         Error e = ERROR_INIT;
         int k;
 
-        reconcile_options_from_config(x->daemon->config, &o);
+        reconcile_options_from_config(x->config, &o);
         o.owner = supervisor_node_id(x->supervisor);
         o.fix_rows = false;
         o.storage_root = NULL; /* volume expiry is the reaper timer's job */
-        k = reconcile_run(x->daemon->podman, x->store, &o, &report, &e);
+        k = reconcile_run(x->podman, x->store, &o, &report, &e);
         count_reconcile(x, report);
         if (k == -EMEDIUMTYPE) {
                 log_warning("start-up reconciliation: %s", e.message);
@@ -276,9 +256,84 @@ Executions *executions_free(Executions *x) {
                 return NULL;
         api_close_streams(x);
         supervisor_free(x->supervisor);
-        if (x->daemon && x->daemon->store == x->store)
-                x->daemon->store = NULL;
-        store_close(x->store);
         free(x);
         return NULL;
+}
+
+/* ---- D-Bus (bus.h) ---- */
+
+static unsigned bus_active_executions(void *userdata) {
+        Executions *x = userdata;
+        return supervisor_active(x->supervisor);
+}
+
+/* Appends the executions of one status (this node's when claimed_by is set) to *l. */
+static int bus_list_status(Executions *x, ExecutionStatus status, const char *claimed_by, BusExecution **l,
+                           size_t *n) {
+        StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
+        StoreExecution *a = NULL;
+        size_t m = 0;
+        int k;
+
+        f.status = status;
+        f.claimed_by = claimed_by;
+        f.limit = STORE_LIST_MAX;
+        f.summary = true;
+        k = store_execution_list(x->store, &f, &a, &m, NULL);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < m && k >= 0; i++) {
+                BusExecution *grown = realloc(*l, (*n + 1) * sizeof **l);
+                if (!grown) {
+                        k = -ENOMEM;
+                        break;
+                }
+                *l = grown;
+                grown[*n] = (BusExecution){ .id = strdup(a[i].id),
+                                            .state = strdup(execution_status_to_string(status)),
+                                            .agent = strdup(strempty(a[i].agent_name)) };
+                (*n)++;
+                if (!grown[*n - 1].id || !grown[*n - 1].state || !grown[*n - 1].agent)
+                        k = -ENOMEM;
+        }
+        store_execution_array_free(a, m);
+        return k < 0 ? k : 0;
+}
+
+/* What runs on this node, then what waits for any node. */
+static int bus_list_executions(void *userdata, BusExecution **ret, size_t *ret_n) {
+        Executions *x = userdata;
+        BusExecution *l = NULL;
+        size_t n = 0;
+        int k;
+
+        k = bus_list_status(x, EXECUTION_RUNNING, supervisor_node_id(x->supervisor), &l, &n);
+        if (k >= 0)
+                k = bus_list_status(x, EXECUTION_PENDING, NULL, &l, &n);
+        if (k < 0) {
+                for (size_t i = 0; i < n; i++) {
+                        free(l[i].id);
+                        free(l[i].state);
+                        free(l[i].agent);
+                }
+                free(l);
+                return k;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+static int bus_cancel_execution(void *userdata, const char *id, Error *e) {
+        Executions *x = userdata;
+        return supervisor_cancel(x->supervisor, id, e);
+}
+
+void executions_bus_callbacks(Executions *x, BusCallbacks *ret) {
+        assert(x);
+        assert(ret);
+        *ret = (BusCallbacks){ .active_executions = bus_active_executions,
+                               .list_executions = bus_list_executions,
+                               .cancel_execution = bus_cancel_execution,
+                               .userdata = x };
 }

@@ -1,17 +1,38 @@
-/* executions.h — the executions subsystem of aegisd: the store, the supervisor, the REST
- * routes of executions and agents, their metrics and the idle-exit hook, wired into the
- * Daemon in one place. */
+/* executions.h — the executions subsystem of aegisd: the supervisor, the REST routes of
+ * executions and agents, their metrics, and what the daemon and D-Bus ask of it (busy,
+ * the active executions, cancel). It is given what it uses (ExecutionsContext) and never
+ * calls back into the daemon. */
 #pragma once
 
-#include "daemon.h"
+#include <stdbool.h>
+
+#include <systemd/sd-event.h>
+
+#include "bus.h"
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "podman.h"
 #include "store.h"
 #include "supervisor.h"
 
 typedef struct ApiStream ApiStream;
 
-typedef struct Executions {
-        Daemon *daemon;
+/* What executions_new() is given: all borrowed, living longer than the Executions. */
+typedef struct ExecutionsContext {
+        sd_event *event;
+        const Config *config;
         Store *store;
+        PodmanClient *podman;
+        HttpServer *api; /* the routes are added here */
+        MetricsRegistry *registry; /* NULL: no metrics */
+} ExecutionsContext;
+
+typedef struct Executions {
+        sd_event *event;
+        const Config *config;
+        Store *store; /* borrowed */
+        PodmanClient *podman; /* borrowed */
         Supervisor *supervisor;
         ApiStream *streams; /* open SSE / followed-log streams */
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
@@ -23,14 +44,17 @@ typedef struct Executions {
         struct Metric *m_last_run_containers, *m_last_run_engine_volumes;
 } Executions;
 
-/* Opens the store (database.url; migrations with EXTEND_TIMEOUT_USEC), creates the
- * supervisor on d->podman, registers the routes on d->api, the metrics on d->registry and
- * the busy hook. Errors are logged; returns a negative errno. */
-int executions_new(Daemon *d, Executions **ret);
+/* Creates the supervisor on c->podman and c->store, registers the routes on c->api and the
+ * metrics on c->registry. Errors are logged; returns a negative errno. */
+int executions_new(const ExecutionsContext *c, Executions **ret);
 /* Re-attaches to what a crash left running, then starts claiming work. */
 int executions_start(Executions *x);
 Executions *executions_free(Executions *x);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Executions *, executions_free);
+/* True while an execution runs on this node or a client follows one (no idle exit then). */
+bool executions_busy(const Executions *x);
+/* The D-Bus methods (bus.h), served by x. */
+void executions_bus_callbacks(Executions *x, BusCallbacks *ret);
 
 extern const HttpRoute api_execution_routes[];
 extern const HttpRoute api_agent_routes[];

@@ -6,6 +6,7 @@
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
+#include "executions.h"
 #include "log.h"
 
 static void help(void) {
@@ -29,6 +30,7 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
         _cleanup_(aegis_bus_freep) AegisBus *bus = NULL; /* after d: freed before its event loop */
+        BusCallbacks bus_callbacks;
         Config *config = NULL;
         const char *config_path = NULL;
         bool check_config = false;
@@ -79,8 +81,9 @@ int main(int argc, char *argv[]) {
         r = daemon_start(d);
         if (r != 0)
                 return r;
-        /* org.aegis1 (bus.h); executions plug in a BusCallbacks once the supervisor lives in Daemon. */
-        r = aegis_bus_new(d->event, PACKAGE_VERSION, NULL, &bus);
+        /* org.aegis1 (bus.h), its methods served by the executions. */
+        executions_bus_callbacks(d->executions, &bus_callbacks);
+        r = aegis_bus_new(d->event, PACKAGE_VERSION, &bus_callbacks, &bus);
         if (r < 0)
                 log_warning_errno(r, "Not publishing org.aegis1 on D-Bus: %m");
         else

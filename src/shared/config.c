@@ -4,6 +4,7 @@
  * (defaults, file, environment), the validation, the provenance and the dump walk it.
  * Invariants: every key of the table has a value or is explicitly optional (NULL); a
  * value in a Config has passed its key's validation; provenance[i] describes table[i]. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -83,6 +84,8 @@ static const ConfigKey config_keys[] = {
           .min = 1, .max = DAY },
         { "runtime.max_concurrent", KEY_UINT, FIELD(runtime.max_concurrent), "50", .min = 1, .max = 10000 },
         { "runtime.stop_timeout_secs", KEY_SECS, FIELD(runtime.stop_timeout_secs), "5", .max = 3600 },
+        { "runtime.lease_secs", KEY_SECS, FIELD(runtime.lease_secs), "15",
+          .override_env = { "AEGIS_LEASE_SECS" }, .min = 1, .max = 3600 },
         { "storage.root", KEY_PATH, FIELD(storage.root), NULL, DEFAULT_STORAGE_ROOT },
         { "storage.nfs_listen_addr", KEY_ADDRESS, FIELD(storage.nfs_listen_addr), "0.0.0.0:2049" },
         { "storage.nfs_server_host", KEY_STRING, FIELD(storage.nfs_server_host), NULL },
@@ -699,6 +702,37 @@ static void dump_quoted(FILE *f, const char *s) {
                 fputc(*s, f);
         }
         fputc('"', f);
+}
+
+int config_create_directories(const Config *c, char **ret_path) {
+        _cleanup_free_ char *db_dir = NULL;
+        const char *db;
+        char *slash;
+        int r, q = 0;
+
+        assert(c);
+        assert(ret_path);
+        *ret_path = NULL;
+        r = mkdir_p(c->state_dir, 0750);
+        if (r < 0)
+                *ret_path = strdup(c->state_dir);
+        /* Tried even when the state directory failed: database.url may point elsewhere. */
+        db = c->database.url ? startswith(c->database.url, "sqlite://") : NULL;
+        if (!db)
+                return r;
+        db_dir = strdup(db);
+        if (!db_dir)
+                return r < 0 ? r : -ENOMEM;
+        slash = strrchr(db_dir, '/');
+        if (slash && slash != db_dir) {
+                *slash = '\0';
+                q = mkdir_p(db_dir, 0750);
+        }
+        if (r < 0)
+                return r;
+        if (q < 0)
+                *ret_path = TAKE_PTR(db_dir);
+        return q;
 }
 
 int config_dump(const Config *c, FILE *f) {

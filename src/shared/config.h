@@ -56,6 +56,7 @@ typedef struct Config {
                 uint64_t image_pull_timeout_secs; /* 180 */
                 uint64_t max_concurrent; /* executions running at once, 50 */
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
+                uint64_t lease_secs; /* claim lease of an execution, renewed every third, 15 */
         } runtime;
         struct {
                 char *root; /* volumes live in root/<tenant>/<volume>; default <state>/storage */
@@ -96,6 +97,10 @@ int config_source(const Config *c, const char *key, ConfigSource *ret, const cha
 /* Prints the effective configuration as YAML, each value followed by "# default",
  * "# file FILE:LINE" or "# environment $VAR". Passwords in database.url are masked. */
 int config_dump(const Config *c, FILE *f);
+
+/* Creates the state directory and, for a sqlite:// database.url, its file's directory (0750,
+ * parents too). On failure *ret_path (malloc'd, may be NULL) names the one that failed. */
+int config_create_directories(const Config *c, char **ret_path);
 
 const char *config_source_to_string(ConfigSource s);
 const char *storage_mount_mode_to_string(StorageMountMode m);

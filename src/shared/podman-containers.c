@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json-util.h"
 #include "podman-internal.h"
 #include "podman-sync.h"
 #include "util.h"
@@ -57,58 +58,6 @@ int podman_container_name(const char *execution_id, unsigned iteration, char **r
 }
 
 /* --- the create body -------------------------------------------------------------------- */
-
-static int json_add_string(json_object *o, const char *key, const char *value) {
-        json_object *v = json_object_new_string(value);
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int json_add_int(json_object *o, const char *key, int64_t value) {
-        json_object *v = json_object_new_int64(value);
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int json_add_bool(json_object *o, const char *key, bool value) {
-        json_object *v = json_object_new_boolean(value);
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static json_object *json_strv(char *const *l) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && l && l[i]; i++) {
-                json_object *s = json_object_new_string(l[i]);
-                if (!s || json_object_array_add(a, s) < 0) {
-                        json_object_put(s);
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
-static int json_add_obj(json_object *o, const char *key, json_object *v) {
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 /* {"k": "v", …} from a strv of "k=v"; entries without '=' are an error naming them. */
 static int json_kv_object(char *const *l, const char *what, json_object **ret, Error *e) {
@@ -194,10 +143,88 @@ static int mounts_json(const PodmanContainerSpec *spec, json_object **ret, Error
         return 0;
 }
 
+#define BODY_OOM "out of memory building the container's definition"
+
+/* The labels every container of ours carries (podman.h: PODMAN_LABEL_*). */
+static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine, json_object **ret) {
+        _cleanup_json_ json_object *l = json_object_new_object();
+        char iteration[16];
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        (void) snprintf(iteration, sizeof iteration, "%u", spec->iteration);
+        r = json_add_string(l, PODMAN_LABEL_MANAGED, "true");
+        if (r >= 0)
+                r = json_add_string(l, PODMAN_LABEL_EXECUTION_ID, spec->execution_id);
+        if (r >= 0)
+                r = json_add_string(l, PODMAN_LABEL_ITERATION, iteration);
+        if (r >= 0)
+                r = json_add_string(l, PODMAN_LABEL_RUNTIME,
+                                    engine == PODMAN_ENGINE_DOCKER ? "docker" : "podman");
+        if (r >= 0)
+                r = json_add_string(l, PODMAN_LABEL_KEEP_ON_FAILURE,
+                                    spec->keep_container_on_failure ? "true" : "false");
+        if (r >= 0 && !isempty(spec->store_id))
+                r = json_add_string(l, PODMAN_LABEL_STORE, spec->store_id);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* HostConfig: limits, network, the host names of the host, no capabilities, mounts. On
+ * failure e says why. */
+static int host_config(const PodmanContainerSpec *spec, const char *gateway, json_object **ret, Error *e) {
+        _cleanup_json_ json_object *hc = json_object_new_object();
+        char *drop[] = { (char *) "ALL", NULL };
+        char *secopt[] = { (char *) "no-new-privileges", NULL };
+        int r = hc ? 0 : -ENOMEM;
+
+        if (r >= 0 && spec->nano_cpus)
+                r = json_add_int(hc, "NanoCpus", (int64_t) spec->nano_cpus);
+        if (r >= 0 && spec->memory_bytes)
+                r = json_add_int(hc, "Memory", (int64_t) spec->memory_bytes);
+        if (r >= 0 && spec->memory_bytes)
+                r = json_add_int(hc, "MemorySwap", (int64_t) spec->memory_bytes);
+        if (r >= 0 && spec->pids_limit)
+                r = json_add_int(hc, "PidsLimit", (int64_t) spec->pids_limit);
+        if (r >= 0 && spec->network_mode)
+                r = json_add_string(hc, "NetworkMode", spec->network_mode);
+        /* Without a network there is no host to reach, and engines refuse extra hosts then. */
+        if (r >= 0 && !streq(spec->network_mode, "none")) {
+                const char *g = gateway ? gateway : "host-gateway";
+                _cleanup_free_ char *h1 = asprintf_safe("host.docker.internal:%s", g);
+                _cleanup_free_ char *h2 = asprintf_safe("host.containers.internal:%s", g);
+                char *hosts[] = { h1, h2, NULL };
+                r = h1 && h2 ? json_add_obj(hc, "ExtraHosts", json_strv(hosts)) : -ENOMEM;
+        }
+        if (r >= 0)
+                r = json_add_obj(hc, "CapDrop", json_strv(drop));
+        if (r >= 0)
+                r = json_add_obj(hc, "SecurityOpt", json_strv(secopt));
+        if (r >= 0 && spec->read_only_rootfs)
+                r = json_add_bool(hc, "ReadonlyRootfs", true);
+        if (r < 0)
+                return error_set(e, r, BODY_OOM);
+        if (spec->n_mounts > 0) {
+                json_object *m = NULL;
+                r = mounts_json(spec, &m, e);
+                if (r < 0)
+                        return r == -ENOMEM ? error_set(e, r, "out of memory") : r;
+                if (json_add_obj(hc, "Mounts", m) < 0)
+                        return error_set(e, -ENOMEM, BODY_OOM);
+        }
+        *ret = TAKE_PTR(hc);
+        return 0;
+}
+
 int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine engine, const char *gateway,
                                  char **ret, Error *e) {
-        json_object *o = NULL, *hc, *labels;
-        char iteration[16];
+        _cleanup_json_ json_object *o = NULL;
+        json_object *hc = NULL, *labels = NULL;
+        const char *s;
+        char *copy;
         int r;
 
         if (!spec || !id_is_valid(spec->execution_id))
@@ -217,94 +244,43 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
         if (spec->nano_cpus > INT64_MAX || spec->memory_bytes > INT64_MAX || spec->pids_limit > INT64_MAX)
                 return error_set(e, -ERANGE, "a resource limit is out of range");
 
-        (void) snprintf(iteration, sizeof iteration, "%u", spec->iteration);
+        r = host_config(spec, gateway, &hc, e);
+        if (r < 0)
+                return r;
         o = json_object_new_object();
-        hc = json_object_new_object();
-        labels = json_object_new_object();
-        if (!o || !hc || !labels) {
+        if (!o) {
                 json_object_put(hc);
-                json_object_put(labels);
-                goto oom;
+                return error_set(e, -ENOMEM, BODY_OOM);
         }
-        if (json_add_obj(o, "HostConfig", hc) < 0) {
-                json_object_put(labels);
-                goto oom;
-        }
-        if (json_add_obj(o, "Labels", labels) < 0)
-                goto oom;
-
-        if (json_add_string(o, "Image", spec->image) < 0 || json_add_bool(o, "Tty", false) < 0 ||
-            json_add_bool(o, "OpenStdin", false) < 0 || json_add_bool(o, "AttachStdin", false) < 0)
-                goto oom;
-        if (spec->cmd && json_add_obj(o, "Cmd", json_strv(spec->cmd)) < 0)
-                goto oom;
-        if (spec->env && json_add_obj(o, "Env", json_strv(spec->env)) < 0)
-                goto oom;
-        if (spec->user && json_add_string(o, "User", spec->user) < 0)
-                goto oom;
-        if (spec->workdir && json_add_string(o, "WorkingDir", spec->workdir) < 0)
-                goto oom;
-
-        if (json_add_string(labels, PODMAN_LABEL_MANAGED, "true") < 0 ||
-            json_add_string(labels, PODMAN_LABEL_EXECUTION_ID, spec->execution_id) < 0 ||
-            json_add_string(labels, PODMAN_LABEL_ITERATION, iteration) < 0 ||
-            json_add_string(labels, PODMAN_LABEL_RUNTIME,
-                            engine == PODMAN_ENGINE_DOCKER ? "docker" : "podman") < 0 ||
-            json_add_string(labels, PODMAN_LABEL_KEEP_ON_FAILURE,
-                            spec->keep_container_on_failure ? "true" : "false") < 0)
-                goto oom;
-        if (!isempty(spec->store_id) && json_add_string(labels, PODMAN_LABEL_STORE, spec->store_id) < 0)
-                goto oom;
-
-        if (spec->nano_cpus && json_add_int(hc, "NanoCpus", (int64_t) spec->nano_cpus) < 0)
-                goto oom;
-        if (spec->memory_bytes && (json_add_int(hc, "Memory", (int64_t) spec->memory_bytes) < 0 ||
-                                   json_add_int(hc, "MemorySwap", (int64_t) spec->memory_bytes) < 0))
-                goto oom;
-        if (spec->pids_limit && json_add_int(hc, "PidsLimit", (int64_t) spec->pids_limit) < 0)
-                goto oom;
-        if (spec->network_mode && json_add_string(hc, "NetworkMode", spec->network_mode) < 0)
-                goto oom;
-        /* Without a network there is no host to reach, and engines refuse extra hosts then. */
-        if (!streq(spec->network_mode, "none")) {
-                const char *g = gateway ? gateway : "host-gateway";
-                _cleanup_free_ char *h1 = asprintf_safe("host.docker.internal:%s", g);
-                _cleanup_free_ char *h2 = asprintf_safe("host.containers.internal:%s", g);
-                char *hosts[] = { h1, h2, NULL };
-                if (!h1 || !h2 || json_add_obj(hc, "ExtraHosts", json_strv(hosts)) < 0)
-                        goto oom;
-        }
-        {
-                char *drop[] = { (char *) "ALL", NULL };
-                char *secopt[] = { (char *) "no-new-privileges", NULL };
-                if (json_add_obj(hc, "CapDrop", json_strv(drop)) < 0 ||
-                    json_add_obj(hc, "SecurityOpt", json_strv(secopt)) < 0)
-                        goto oom;
-        }
-        if (spec->read_only_rootfs && json_add_bool(hc, "ReadonlyRootfs", true) < 0)
-                goto oom;
-        if (spec->n_mounts > 0) {
-                json_object *m = NULL;
-                r = mounts_json(spec, &m, e);
-                if (r < 0) {
-                        json_object_put(o);
-                        return r == -ENOMEM ? error_set(e, r, "out of memory") : r;
-                }
-                if (json_add_obj(hc, "Mounts", m) < 0)
-                        goto oom;
-        }
-        {
-                const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-                char *copy = s ? strdup(s) : NULL;
-                json_object_put(o);
-                if (!copy)
-                        return error_set(e, -ENOMEM, "out of memory");
-                *ret = copy;
-        }
+        r = json_add_obj(o, "HostConfig", hc);
+        if (r >= 0)
+                r = container_labels(spec, engine, &labels);
+        if (r >= 0)
+                r = json_add_obj(o, "Labels", labels);
+        if (r >= 0)
+                r = json_add_string(o, "Image", spec->image);
+        if (r >= 0)
+                r = json_add_bool(o, "Tty", false);
+        if (r >= 0)
+                r = json_add_bool(o, "OpenStdin", false);
+        if (r >= 0)
+                r = json_add_bool(o, "AttachStdin", false);
+        if (r >= 0 && spec->cmd)
+                r = json_add_obj(o, "Cmd", json_strv(spec->cmd));
+        if (r >= 0 && spec->env)
+                r = json_add_obj(o, "Env", json_strv(spec->env));
+        if (r >= 0 && spec->user)
+                r = json_add_string(o, "User", spec->user);
+        if (r >= 0 && spec->workdir)
+                r = json_add_string(o, "WorkingDir", spec->workdir);
+        if (r < 0)
+                return error_set(e, -ENOMEM, BODY_OOM);
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        copy = s ? strdup(s) : NULL;
+        if (!copy)
+                return error_set(e, -ENOMEM, "out of memory");
+        *ret = copy;
         return 0;
-oom:
-        json_object_put(o);
-        return error_set(e, -ENOMEM, "out of memory building the container's definition");
 }
 
 /* --- create (+ files) ------------------------------------------------------------------- */

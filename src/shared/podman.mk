@@ -13,7 +13,9 @@ libaegis_shared_la_SOURCES += \
 	src/shared/podman-logs.c \
 	src/shared/podman-stats.c \
 	src/shared/podman-events.c \
-	src/shared/podman-volumes.c
+	src/shared/podman-volumes.c \
+	src/shared/json-util.h \
+	src/shared/json-util.c
 
 # Integration tests of the driver against a private, real Podman service (tests/lib/podman.sh).
 check_PROGRAMS += tests/integration/podman-probe

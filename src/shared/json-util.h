@@ -1,0 +1,25 @@
+/* json-util.h — the few json-c helpers building a document needs: a cleanup for a
+ * json_object reference, and adders that report allocation failure as -ENOMEM and never
+ * leak the value they were given (on failure it is released), so a builder can chain them
+ * with `if (r >= 0) r = json_add_…(…)` and free the root once. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macros.h"
+
+static inline void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+int json_add_string(json_object *o, const char *key, const char *value);
+int json_add_int(json_object *o, const char *key, int64_t value);
+int json_add_bool(json_object *o, const char *key, bool value);
+/* Adds v (ownership passes to o; on failure v is released): -ENOMEM when v is NULL. */
+int json_add_obj(json_object *o, const char *key, json_object *v);
+/* A new array of the strings of l (NULL = empty), or NULL when out of memory. */
+json_object *json_strv(char *const *l);
