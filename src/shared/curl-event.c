@@ -131,7 +131,9 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
                         return -1;
                 return 0;
         }
-        if (sd_event_add_time(ce->event, &ce->timer, CLOCK_MONOTONIC, when, 0, on_timer, ce) < 0)
+        /* Accuracy 1 µs: 0 would mean sd-event's default of 250 ms, and curl's "act now"
+         * (timeout 0) would wait for it. */
+        if (sd_event_add_time(ce->event, &ce->timer, CLOCK_MONOTONIC, when, 1, on_timer, ce) < 0)
                 return -1;
         (void) sd_event_source_set_description(ce->timer, ce->description);
         return 0;
