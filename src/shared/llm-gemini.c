@@ -37,19 +37,6 @@ static int add_text_part(json_object *parts, const char *text) {
         return json_add(p, "text", json_object_new_string(text));
 }
 
-/* The name of the call id answers, from the assistant turns before message index end. */
-static const char *call_name(json_object *messages, size_t end, const char *id) {
-        for (size_t i = end; id && i-- > 0;) {
-                json_object *calls = json_get(json_object_array_get_idx(messages, i), "tool_calls");
-                for (size_t j = 0; calls && j < json_object_array_length(calls); j++) {
-                        json_object *c = json_object_array_get_idx(calls, j);
-                        if (streq(json_get_string(c, "id"), id))
-                                return json_get_string(c, "name");
-                }
-        }
-        return NULL;
-}
-
 int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
         json_object *body = json_object_new_object(), *contents = json_object_new_array(), *gen;
         _cleanup_free_ char *system = NULL;
@@ -91,9 +78,7 @@ int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                                         return -ENOMEM;
                         }
                 } else if (streq(role, "tool")) {
-                        const char *name =
-                                json_get_string(m, "name")
-                                        ?: call_name(in->messages, i, json_get_string(m, "tool_call_id"));
+                        const char *name = llm_tool_result_name(in->messages, i);
                         json_object *p, *fr, *resp;
                         if (!name) {
                                 *ret_why = "a tool result names neither its tool nor a call of the "

@@ -83,6 +83,9 @@ int llm_response_add_tool_call(LlmResponse *resp, const char *id, const char *wi
 int llm_response_add_text(LlmResponse *resp, const char *text);
 /* A message's content as text ("" when null; non-string contents as their JSON). */
 const char *llm_message_text(struct json_object *message);
+/* The tool a "tool" message (index i of messages) answers: its "name", else the name of the
+ * call its tool_call_id names in an earlier assistant message; NULL when neither. */
+const char *llm_tool_result_name(struct json_object *messages, size_t i);
 /* json-c helpers that own nothing on failure. */
 int json_add(struct json_object *o, const char *key, struct json_object *v);
 int json_append(struct json_object *a, struct json_object *v);

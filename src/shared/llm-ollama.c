@@ -34,7 +34,8 @@ int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                     json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
                         return -ENOMEM;
                 if (streq(role, "tool")) {
-                        const char *name = llm_names_to_wire(in->names, json_get_string(m, "name"));
+                        const char *name =
+                                llm_names_to_wire(in->names, llm_tool_result_name(in->messages, i));
                         if (name && json_add(w, "tool_name", json_object_new_string(name)) < 0)
                                 return -ENOMEM;
                 }

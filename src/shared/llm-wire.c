@@ -47,6 +47,23 @@ const char *llm_message_text(json_object *message) {
         return json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+const char *llm_tool_result_name(json_object *messages, size_t i) {
+        json_object *m = json_object_array_get_idx(messages, i);
+        const char *name = json_get_string(m, "name"), *id = json_get_string(m, "tool_call_id");
+
+        for (size_t k = i; !name && id && k-- > 0;) {
+                json_object *calls = json_get(json_object_array_get_idx(messages, k), "tool_calls");
+                for (size_t j = 0; calls && json_object_is_type(calls, json_type_array) &&
+                                   j < json_object_array_length(calls);
+                     j++) {
+                        json_object *c = json_object_array_get_idx(calls, j);
+                        if (streq(json_get_string(c, "id"), id))
+                                return json_get_string(c, "name");
+                }
+        }
+        return name;
+}
+
 /* --- tool names --------------------------------------------------------------------------- */
 
 void llm_names_done(LlmNameTable *t) {

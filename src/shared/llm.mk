@@ -17,3 +17,9 @@ tests_helpers_llm_probe_LDADD = $(AEGIS_LIBS)
 dist_noinst_DATA += tests/lib/llm.sh tests/lib/fake-llm.py
 TESTS += tests/integration/llm-providers.sh
 EXTRA_DIST += tests/integration/llm-providers.sh
+
+check_PROGRAMS += tests/unit/test-llm
+TESTS += tests/unit/test-llm
+tests_unit_test_llm_SOURCES = tests/unit/test-llm.c
+tests_unit_test_llm_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_llm_LDADD = $(TEST_LIBS)
