@@ -27,24 +27,9 @@ static json_object *text_block(const char *text) {
         return b;
 }
 
-/* The content list of a new or the last message of role. */
-static json_object *message_blocks(json_object *msgs, const char *role) {
-        size_t n = json_object_array_length(msgs);
-        json_object *last = n > 0 ? json_object_array_get_idx(msgs, n - 1) : NULL, *m, *blocks;
-
-        if (last && streq(json_get_string(last, "role"), role))
-                return json_get(last, "content");
-        m = json_object_new_object();
-        if (json_append(msgs, m) < 0)
-                return NULL;
-        blocks = json_object_new_array();
-        if (json_add(m, "role", json_object_new_string(role)) < 0 || json_add(m, "content", blocks) < 0)
-                return NULL;
-        return blocks;
-}
-
-int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
-        json_object *body = json_object_new_object(), *msgs = json_object_new_array();
+/* msgs stays the caller's: it joins the body only once complete, after "system". */
+static int build(const LlmRequestInput *in, json_object *msgs, LlmHttpRequest *ret, const char **ret_why) {
+        json_object *body = json_object_new_object();
         _cleanup_free_ char *system = NULL;
 
         ret->body = body;
@@ -58,17 +43,14 @@ int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const ch
                 const char *role = json_get_string(m, "role"), *text = llm_message_text(m);
 
                 if (streq(role, "system")) {
-                        char *s = system ? asprintf_safe("%s\n\n%s", system, text) : strdup(text);
-                        if (!s)
+                        if (llm_join_system(&system, text) < 0)
                                 return -ENOMEM;
-                        free(system);
-                        system = s;
                 } else if (streq(role, "user")) {
-                        blocks = message_blocks(msgs, "user");
+                        blocks = llm_last_turn(msgs, "user", "content");
                         if (!blocks || (!isempty(text) && json_append(blocks, text_block(text)) < 0))
                                 return -ENOMEM;
                 } else if (streq(role, "assistant")) {
-                        blocks = message_blocks(msgs, "assistant");
+                        blocks = llm_last_turn(msgs, "assistant", "content");
                         if (!blocks || (!isempty(text) && json_append(blocks, text_block(text)) < 0))
                                 return -ENOMEM;
                         calls = json_get(m, "tool_calls");
@@ -95,7 +77,7 @@ int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const ch
                                 *ret_why = "a tool result names no tool_call_id";
                                 return -EINVAL;
                         }
-                        blocks = message_blocks(msgs, "user");
+                        blocks = llm_last_turn(msgs, "user", "content");
                         b = json_object_new_object();
                         if (!blocks || !b || json_append(blocks, b) < 0 ||
                             json_add(b, "type", json_object_new_string("tool_result")) < 0 ||
@@ -109,30 +91,11 @@ int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const ch
         }
         if (system && json_add(body, "system", json_object_new_string(system)) < 0)
                 return -ENOMEM;
-        if (json_add(body, "messages", msgs) < 0)
+        if (json_add(body, "messages", json_object_get(msgs)) < 0)
                 return -ENOMEM;
-        if (in->tools && json_object_array_length(in->tools) > 0) {
-                json_object *tools = json_object_new_array();
-                if (json_add(body, "tools", tools) < 0)
-                        return -ENOMEM;
-                for (size_t i = 0; i < json_object_array_length(in->tools); i++) {
-                        json_object *t = json_object_array_get_idx(in->tools, i),
-                                    *params = json_get(t, "parameters");
-                        json_object *w = json_object_new_object();
-                        const char *desc = json_get_string(t, "description");
-
-                        if (!w || json_append(tools, w) < 0 ||
-                            json_add(w, "name",
-                                     json_object_new_string(strempty(llm_names_to_wire(
-                                             in->names, json_get_string(t, "name"))))) < 0 ||
-                            (desc && json_add(w, "description", json_object_new_string(desc)) < 0) ||
-                            json_add(w, "input_schema",
-                                     params ? json_object_get(params)
-                                            : json_tokener_parse(
-                                                      "{\"type\":\"object\",\"properties\":{}}")) < 0)
-                                return -ENOMEM;
-                }
-        }
+        if (in->tools && json_object_array_length(in->tools) > 0 &&
+            json_add(body, "tools", llm_tool_declarations(in, "input_schema", true, false)) < 0)
+                return -ENOMEM;
         if (in->model->has_temperature &&
             json_add(body, "temperature", json_object_new_double(in->model->temperature)) < 0)
                 return -ENOMEM;
@@ -143,6 +106,17 @@ int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const ch
         if (in->api_key && llm_request_add_header(ret, "x-api-key", in->api_key) < 0)
                 return -ENOMEM;
         return 0;
+}
+
+int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
+        json_object *msgs = json_object_new_array();
+        int r;
+
+        if (!msgs)
+                return -ENOMEM;
+        r = build(in, msgs, ret, ret_why);
+        json_object_put(msgs);
+        return r;
 }
 
 int llm_anthropic_parse(json_object *answer, const LlmNameTable *names, LlmResponse *resp,

@@ -14,21 +14,6 @@
 #include "llm-internal.h"
 #include "util.h"
 
-static json_object *turn_parts(json_object *contents, const char *role) {
-        size_t n = json_object_array_length(contents);
-        json_object *last = n > 0 ? json_object_array_get_idx(contents, n - 1) : NULL, *t, *parts;
-
-        if (last && streq(json_get_string(last, "role"), role))
-                return json_get(last, "parts");
-        t = json_object_new_object();
-        if (json_append(contents, t) < 0)
-                return NULL;
-        parts = json_object_new_array();
-        if (json_add(t, "role", json_object_new_string(role)) < 0 || json_add(t, "parts", parts) < 0)
-                return NULL;
-        return parts;
-}
-
 static int add_text_part(json_object *parts, const char *text) {
         json_object *p = json_object_new_object();
 
@@ -37,8 +22,10 @@ static int add_text_part(json_object *parts, const char *text) {
         return json_add(p, "text", json_object_new_string(text));
 }
 
-int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
-        json_object *body = json_object_new_object(), *contents = json_object_new_array(), *gen;
+/* contents stays the caller's: it joins the body only once complete, after systemInstruction. */
+static int build(const LlmRequestInput *in, json_object *contents, LlmHttpRequest *ret,
+                 const char **ret_why) {
+        json_object *body = json_object_new_object(), *gen;
         _cleanup_free_ char *system = NULL;
         const char *model = startswith(in->model->model, "models/") ?: in->model->model;
         char *escaped;
@@ -51,17 +38,14 @@ int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                 const char *role = json_get_string(m, "role"), *text = llm_message_text(m);
 
                 if (streq(role, "system")) {
-                        char *s = system ? asprintf_safe("%s\n\n%s", system, text) : strdup(text);
-                        if (!s)
+                        if (llm_join_system(&system, text) < 0)
                                 return -ENOMEM;
-                        free(system);
-                        system = s;
                 } else if (streq(role, "user")) {
-                        parts = turn_parts(contents, "user");
+                        parts = llm_last_turn(contents, "user", "parts");
                         if (!parts || (!isempty(text) && add_text_part(parts, text) < 0))
                                 return -ENOMEM;
                 } else if (streq(role, "assistant")) {
-                        parts = turn_parts(contents, "model");
+                        parts = llm_last_turn(contents, "model", "parts");
                         if (!parts || (!isempty(text) && add_text_part(parts, text) < 0))
                                 return -ENOMEM;
                         calls = json_get(m, "tool_calls");
@@ -85,7 +69,7 @@ int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                                            "conversation";
                                 return -EINVAL;
                         }
-                        parts = turn_parts(contents, "user");
+                        parts = llm_last_turn(contents, "user", "parts");
                         p = json_object_new_object();
                         fr = json_object_new_object();
                         resp = json_object_new_object();
@@ -107,28 +91,14 @@ int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                     add_text_part(parts, system) < 0)
                         return -ENOMEM;
         }
-        if (json_add(body, "contents", contents) < 0)
+        if (json_add(body, "contents", json_object_get(contents)) < 0)
                 return -ENOMEM;
         if (in->tools && json_object_array_length(in->tools) > 0) {
-                json_object *tools = json_object_new_array(), *t0 = json_object_new_object(),
-                            *decls = json_object_new_array();
+                json_object *tools = json_object_new_array(), *t0 = json_object_new_object();
                 if (json_add(body, "tools", tools) < 0 || json_append(tools, t0) < 0 ||
-                    json_add(t0, "functionDeclarations", decls) < 0)
+                    json_add(t0, "functionDeclarations",
+                             llm_tool_declarations(in, "parameters", false, false)) < 0)
                         return -ENOMEM;
-                for (size_t i = 0; i < json_object_array_length(in->tools); i++) {
-                        json_object *t = json_object_array_get_idx(in->tools, i),
-                                    *params = json_get(t, "parameters");
-                        json_object *d = json_object_new_object();
-                        const char *desc = json_get_string(t, "description");
-
-                        if (json_append(decls, d) < 0 ||
-                            json_add(d, "name",
-                                     json_object_new_string(strempty(llm_names_to_wire(
-                                             in->names, json_get_string(t, "name"))))) < 0 ||
-                            (desc && json_add(d, "description", json_object_new_string(desc)) < 0) ||
-                            (params && json_add(d, "parameters", json_object_get(params)) < 0))
-                                return -ENOMEM;
-                }
         }
         if (in->model->max_output_tokens > 0 || in->model->has_temperature) {
                 gen = json_object_new_object();
@@ -152,6 +122,17 @@ int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
         if (in->api_key && llm_request_add_header(ret, "x-goog-api-key", in->api_key) < 0)
                 return -ENOMEM;
         return 0;
+}
+
+int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
+        json_object *contents = json_object_new_array();
+        int r;
+
+        if (!contents)
+                return -ENOMEM;
+        r = build(in, contents, ret, ret_why);
+        json_object_put(contents);
+        return r;
 }
 
 int llm_gemini_parse(json_object *answer, const LlmNameTable *names, LlmResponse *resp,

@@ -76,6 +76,10 @@ int llm_gemini_parse(struct json_object *answer, const LlmNameTable *names, LlmR
 
 /* Shared by the wire formats. */
 int llm_request_add_header(LlmHttpRequest *r, const char *name, const char *value);
+/* "Authorization: Bearer KEY". */
+int llm_request_add_bearer(LlmHttpRequest *r, const char *key);
+/* Appends a system message's text to *system (paragraphs), for formats with one system prompt. */
+int llm_join_system(char **system, const char *text);
 /* A tool call of resp: takes arguments (NULL = {}); id NULL = "call_<index>". */
 int llm_response_add_tool_call(LlmResponse *resp, const char *id, const char *wire_name,
                                const LlmNameTable *names, struct json_object *arguments);
@@ -86,6 +90,14 @@ const char *llm_message_text(struct json_object *message);
 /* The tool a "tool" message (index i of messages) answers: its "name", else the name of the
  * call its tool_call_id names in an earlier assistant message; NULL when neither. */
 const char *llm_tool_result_name(struct json_object *messages, size_t i);
+/* The item list (items_key) of the last element of list when its role is role, else of a new
+ * element {"role": role, items_key: []}: consecutive turns of one role merge. NULL: -ENOMEM. */
+struct json_object *llm_last_turn(struct json_object *list, const char *role, const char *items_key);
+/* in->tools as a list of {name (wire), description, schema_key: parameters} (an empty object
+ * schema when a tool has none and schema_default), each wrapped as {"function": …, "type":
+ * "function"} when function_wrapper (OpenAI, Ollama). NULL: -ENOMEM. */
+struct json_object *llm_tool_declarations(const LlmRequestInput *in, const char *schema_key,
+                                          bool schema_default, bool function_wrapper);
 /* json-c helpers that own nothing on failure. */
 int json_add(struct json_object *o, const char *key, struct json_object *v);
 int json_append(struct json_object *a, struct json_object *v);

@@ -57,29 +57,9 @@ int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                         }
                 }
         }
-        if (in->tools && json_object_array_length(in->tools) > 0) {
-                json_object *tools = json_object_new_array();
-                if (json_add(body, "tools", tools) < 0)
-                        return -ENOMEM;
-                for (size_t i = 0; i < json_object_array_length(in->tools); i++) {
-                        json_object *t = json_object_array_get_idx(in->tools, i),
-                                    *params = json_get(t, "parameters");
-                        json_object *w = json_object_new_object(), *f = json_object_new_object();
-                        const char *desc = json_get_string(t, "description");
-
-                        if (json_append(tools, w) < 0 || json_add(w, "function", f) < 0 ||
-                            json_add(w, "type", json_object_new_string("function")) < 0 ||
-                            json_add(f, "name",
-                                     json_object_new_string(strempty(llm_names_to_wire(
-                                             in->names, json_get_string(t, "name"))))) < 0 ||
-                            (desc && json_add(f, "description", json_object_new_string(desc)) < 0) ||
-                            json_add(f, "parameters",
-                                     params ? json_object_get(params)
-                                            : json_tokener_parse(
-                                                      "{\"type\":\"object\",\"properties\":{}}")) < 0)
-                                return -ENOMEM;
-                }
-        }
+        if (in->tools && json_object_array_length(in->tools) > 0 &&
+            json_add(body, "tools", llm_tool_declarations(in, "parameters", true, true)) < 0)
+                return -ENOMEM;
         if (in->model->max_output_tokens > 0 || in->model->has_temperature) {
                 options = json_object_new_object();
                 if (json_add(body, "options", options) < 0)
@@ -95,14 +75,8 @@ int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
         ret->url = asprintf_safe("%s/api/chat", in->endpoint);
         if (!ret->url)
                 return -ENOMEM;
-        if (in->api_key) {
-                _cleanup_free_ char *v = asprintf_safe("Bearer %s", in->api_key);
-                int r = v ? llm_request_add_header(ret, "Authorization", v) : -ENOMEM;
-                if (v)
-                        explicit_bzero(v, strlen(v));
-                if (r < 0)
-                        return r;
-        }
+        if (in->api_key && llm_request_add_bearer(ret, in->api_key) < 0)
+                return -ENOMEM;
         return 0;
 }
 

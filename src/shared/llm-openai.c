@@ -39,7 +39,6 @@ static json_object *tool_calls_to_wire(json_object *calls, const LlmNameTable *n
 
 int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
         json_object *body = json_object_new_object(), *msgs = json_object_new_array();
-        int r;
 
         ret->body = body;
         if (!body || !msgs || json_add(body, "model", json_object_new_string(in->model->model)) < 0 ||
@@ -82,29 +81,9 @@ int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
                                 return -ENOMEM;
                 }
         }
-        if (in->tools && json_object_array_length(in->tools) > 0) {
-                json_object *tools = json_object_new_array();
-                if (json_add(body, "tools", tools) < 0)
-                        return -ENOMEM;
-                for (size_t i = 0; i < json_object_array_length(in->tools); i++) {
-                        json_object *t = json_object_array_get_idx(in->tools, i),
-                                    *params = json_get(t, "parameters");
-                        json_object *w = json_object_new_object(), *f = json_object_new_object();
-                        const char *desc = json_get_string(t, "description");
-
-                        if (!w || !f || json_append(tools, w) < 0 || json_add(w, "function", f) < 0 ||
-                            json_add(w, "type", json_object_new_string("function")) < 0 ||
-                            json_add(f, "name",
-                                     json_object_new_string(strempty(llm_names_to_wire(
-                                             in->names, json_get_string(t, "name"))))) < 0 ||
-                            (desc && json_add(f, "description", json_object_new_string(desc)) < 0) ||
-                            json_add(f, "parameters",
-                                     params ? json_object_get(params)
-                                            : json_tokener_parse(
-                                                      "{\"type\":\"object\",\"properties\":{}}")) < 0)
-                                return -ENOMEM;
-                }
-        }
+        if (in->tools && json_object_array_length(in->tools) > 0 &&
+            json_add(body, "tools", llm_tool_declarations(in, "parameters", true, true)) < 0)
+                return -ENOMEM;
         if (in->model->max_output_tokens > 0 &&
             json_add(body, in->type == LLM_PROVIDER_OPENAI ? "max_completion_tokens" : "max_tokens",
                      json_object_new_int64((int64_t) in->model->max_output_tokens)) < 0)
@@ -116,15 +95,8 @@ int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
         ret->url = asprintf_safe("%s/chat/completions", in->endpoint);
         if (!ret->url)
                 return -ENOMEM;
-        if (in->api_key) {
-                _cleanup_free_ char *v = asprintf_safe("Bearer %s", in->api_key);
-                if (!v)
-                        return -ENOMEM;
-                r = llm_request_add_header(ret, "Authorization", v);
-                explicit_bzero(v, strlen(v));
-                if (r < 0)
-                        return r;
-        }
+        if (in->api_key && llm_request_add_bearer(ret, in->api_key) < 0)
+                return -ENOMEM;
         return 0;
 }
 

@@ -64,6 +64,56 @@ const char *llm_tool_result_name(json_object *messages, size_t i) {
         return name;
 }
 
+json_object *llm_last_turn(json_object *list, const char *role, const char *items_key) {
+        size_t n = json_object_array_length(list);
+        json_object *last = n > 0 ? json_object_array_get_idx(list, n - 1) : NULL, *t, *items;
+
+        if (last && streq(json_get_string(last, "role"), role))
+                return json_get(last, items_key);
+        t = json_object_new_object();
+        if (json_append(list, t) < 0)
+                return NULL;
+        items = json_object_new_array();
+        if (json_add(t, "role", json_object_new_string(role)) < 0 || json_add(t, items_key, items) < 0)
+                return NULL;
+        return items;
+}
+
+json_object *llm_tool_declarations(const LlmRequestInput *in, const char *schema_key, bool schema_default,
+                                   bool function_wrapper) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < json_object_array_length(in->tools); i++) {
+                json_object *t = json_object_array_get_idx(in->tools, i),
+                            *params = json_get(t, "parameters");
+                json_object *d = json_object_new_object(), *w;
+                const char *desc = json_get_string(t, "description");
+
+                if (function_wrapper) {
+                        w = json_object_new_object();
+                        if (json_append(a, w) < 0 || json_add(w, "function", d) < 0 ||
+                            json_add(w, "type", json_object_new_string("function")) < 0)
+                                goto oom;
+                } else if (json_append(a, d) < 0)
+                        goto oom;
+                if (json_add(d, "name",
+                             json_object_new_string(strempty(
+                                     llm_names_to_wire(in->names, json_get_string(t, "name"))))) < 0 ||
+                    (desc && json_add(d, "description", json_object_new_string(desc)) < 0))
+                        goto oom;
+                if (params ? json_add(d, schema_key, json_object_get(params)) < 0
+                           : schema_default &&
+                                     json_add(d, schema_key,
+                                              json_tokener_parse(
+                                                      "{\"type\":\"object\",\"properties\":{}}")) < 0)
+                        goto oom;
+        }
+        return a;
+oom:
+        json_object_put(a);
+        return NULL;
+}
+
 /* --- tool names --------------------------------------------------------------------------- */
 
 void llm_names_done(LlmNameTable *t) {
@@ -194,6 +244,27 @@ int llm_request_add_header(LlmHttpRequest *r, const char *name, const char *valu
                 return -ENOMEM;
         }
         explicit_bzero(h, strlen(h));
+        return 0;
+}
+
+int llm_request_add_bearer(LlmHttpRequest *r, const char *key) {
+        _cleanup_free_ char *v = asprintf_safe("Bearer %s", key);
+        int k;
+
+        if (!v)
+                return -ENOMEM;
+        k = llm_request_add_header(r, "Authorization", v);
+        explicit_bzero(v, strlen(v));
+        return k;
+}
+
+int llm_join_system(char **system, const char *text) {
+        char *s = *system ? asprintf_safe("%s\n\n%s", *system, text) : strdup(text);
+
+        if (!s)
+                return -ENOMEM;
+        free(*system);
+        *system = s;
         return 0;
 }
 

@@ -397,6 +397,43 @@ START_TEST(test_llm_retry_after) {
 }
 END_TEST
 
+START_TEST(test_llm_conversation_that_cannot_be_sent) {
+        static const struct {
+                LlmProviderType type;
+                const char *messages, *why;
+        } cases[] = {
+                { LLM_PROVIDER_OPENAI, "[{\"role\":\"tool\",\"content\":\"x\"}]",
+                  "a tool result names no tool_call_id" },
+                { LLM_PROVIDER_OLLAMA, "[{\"content\":\"x\"}]", "a message has no role" },
+                { LLM_PROVIDER_ANTHROPIC, "[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"critic\"}]",
+                  "a message has no role Anthropic knows (system, user, assistant, tool)" },
+                { LLM_PROVIDER_GEMINI, "[{\"role\":\"tool\",\"tool_call_id\":\"nope\",\"content\":\"x\"}]",
+                  "a tool result names neither its tool nor a call of the conversation" },
+        };
+        ConfigLlmModel model = { .alias = (char *) "a", .model = (char *) "m" };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_object *messages = json_tokener_parse(cases[i].messages);
+                LlmNameTable names = {};
+                LlmHttpRequest req = {};
+                const char *why = NULL;
+
+                ck_assert_int_eq(llm_names_build(NULL, messages, &names), 0);
+                ck_assert_int_eq(llm_build_request(&(LlmRequestInput){ .type = cases[i].type,
+                                                                       .endpoint = "http://h",
+                                                                       .model = &model,
+                                                                       .messages = messages,
+                                                                       .names = &names },
+                                                   &req, &why),
+                                 -EINVAL);
+                ck_assert_str_eq(why, cases[i].why);
+                ck_assert_ptr_null(req.body);
+                llm_names_done(&names);
+                json_object_put(messages);
+        }
+}
+END_TEST
+
 static Suite *llm_suite(void) {
         Suite *s = suite_create("llm");
         TCase *tc = tcase_create("llm");
@@ -410,6 +447,7 @@ static Suite *llm_suite(void) {
         tcase_add_test(tc, test_llm_ollama_answer);
         tcase_add_test(tc, test_llm_gemini_answer);
         tcase_add_test(tc, test_llm_unusable_answers);
+        tcase_add_test(tc, test_llm_conversation_that_cannot_be_sent);
         tcase_add_test(tc, test_llm_names_round_trip_by_table);
         tcase_add_test(tc, test_llm_error_classification);
         tcase_add_test(tc, test_llm_retry_after);
