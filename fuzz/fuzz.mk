@@ -55,7 +55,7 @@ fuzz_fuzz_config_LDADD = $(AEGIS_DEP_LIBS)
 # Podman driver: log frame demux and the engine's JSON answers.
 # Run: fuzz/fuzz-podman-frames -max_total_time=60 $(srcdir)/fuzz/corpus/podman-frames
 fuzz_fuzz_podman_frames_SOURCES = fuzz/podman-frames.c src/shared/util.c src/shared/error.c \
-	src/shared/podman-transport.c src/shared/podman-system.c src/shared/podman-images.c \
+	src/shared/json-body.c src/shared/curl-event.c src/shared/podman-transport.c src/shared/podman-system.c src/shared/podman-images.c \
 	src/shared/podman-containers.c src/shared/podman-archive.c src/shared/podman-lifecycle.c \
 	src/shared/podman-frames.c src/shared/podman-logs.c src/shared/podman-stats.c \
 	src/shared/podman-events.c src/shared/podman-volumes.c src/shared/json-util.c

@@ -100,6 +100,15 @@ static const ConfigKey config_keys[] = {
           .override_env = { "AEGIS_LOG_LEVEL" } },
         { "reaper.grace_secs", KEY_SECS, FIELD(reaper.grace_secs), "60", .max = 7 * DAY },
         { "reaper.interval_secs", KEY_SECS, FIELD(reaper.interval_secs), "300", .min = 1, .max = 7 * DAY },
+        /* llm.providers[] is a list, parsed by parse_llm_providers() below. */
+        { "llm.max_tool_rounds", KEY_UINT, FIELD(llm.max_tool_rounds), "50", .min = 1, .max = 10000 },
+        { "llm.selection.default_provider", KEY_STRING, FIELD(llm.selection.default_provider), NULL },
+        { "llm.selection.fallback_provider", KEY_STRING, FIELD(llm.selection.fallback_provider), NULL },
+        { "llm.selection.max_retries", KEY_UINT, FIELD(llm.selection.max_retries), "3", .max = 20 },
+        { "llm.selection.retry_delay_ms", KEY_UINT, FIELD(llm.selection.retry_delay_ms), "500",
+          .max = 60000 },
+        { "llm.selection.overall_timeout_secs", KEY_SECS, FIELD(llm.selection.overall_timeout_secs), "300",
+          .min = 1, .max = DAY },
 };
 #define N_KEYS ELEMENTSOF(config_keys)
 
@@ -406,7 +415,7 @@ static int apply_defaults(Config *c, Error *e, Error *deferred) {
 
 /* Layer 2: the file. Errors point at the key ("FILE:LINE:COL: section.key: …"). */
 static const char *const section_names[] = { "api",     "runtime", "storage", "database",
-                                             "logging", "reaper",  NULL };
+                                             "logging", "reaper",  "llm",     NULL };
 
 static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, const char *name, Error *e) {
         const ConfigKey *k;
@@ -461,6 +470,345 @@ static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, co
         return 0;
 }
 
+static int parse_llm_providers(Config *c, const YamlNode *key, const YamlNode *list, Error *e);
+
+/* The keys of one mapping of the file (a section, or llm.selection) under prefix. */
+static int apply_mapping(Config *c, const YamlNode *map, const char *prefix, Error *e) {
+        for (size_t j = 0; j < map->n_items / 2; j++) {
+                const YamlNode *key = yaml_mapping_key(map, j), *value = yaml_mapping_value(map, j);
+                char name[YAML_PATH_MAX];
+                int r;
+
+                (void) snprintf(name, sizeof name, "%s.%s", prefix, key->value);
+                if (streq(name, "llm.providers"))
+                        r = parse_llm_providers(c, key, value, e);
+                else if (streq(name, "llm.selection") && value->kind == YAML_TREE_MAPPING)
+                        r = apply_mapping(c, value, name, e);
+                else if (streq(name, "llm.selection") && !yaml_node_is_null(value))
+                        r = yaml_node_error_path(key, name, e, -EINVAL, "expected a mapping, got %s",
+                                                 yaml_node_describe(value));
+                else if (streq(name, "llm.selection"))
+                        r = 0;
+                else
+                        r = apply_value(c, key, value, name, e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* --- llm.providers[] -------------------------------------------------------------------- */
+
+static const char *const llm_provider_type_table[_LLM_PROVIDER_TYPE_MAX] = {
+        [LLM_PROVIDER_OPENAI] = "openai",       [LLM_PROVIDER_OPENAI_COMPATIBLE] = "openai-compatible",
+        [LLM_PROVIDER_ANTHROPIC] = "anthropic", [LLM_PROVIDER_OLLAMA] = "ollama",
+        [LLM_PROVIDER_GEMINI] = "gemini",
+};
+
+/* The public endpoint of each type that has one; the others must name theirs. */
+static const char *const llm_provider_default_endpoint[_LLM_PROVIDER_TYPE_MAX] = {
+        [LLM_PROVIDER_OPENAI] = "https://api.openai.com/v1",
+        [LLM_PROVIDER_ANTHROPIC] = "https://api.anthropic.com",
+        [LLM_PROVIDER_GEMINI] = "https://generativelanguage.googleapis.com",
+};
+
+const char *llm_provider_type_to_string(LlmProviderType t) {
+        return t >= 0 && t < _LLM_PROVIDER_TYPE_MAX ? llm_provider_type_table[t] : NULL;
+}
+
+int llm_provider_type_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(llm_provider_type_table); i++)
+                if (streq(s, llm_provider_type_table[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
+const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name) {
+        assert(c);
+        for (size_t i = 0; name && i < c->llm.n_providers; i++)
+                if (streq(c->llm.providers[i].name, name))
+                        return &c->llm.providers[i];
+        return NULL;
+}
+
+static void llm_provider_done(ConfigLlmProvider *p) {
+        free(p->name);
+        free(p->endpoint);
+        free(p->api_key_env);
+        free(p->where);
+        for (size_t i = 0; i < p->n_models; i++) {
+                free(p->models[i].alias);
+                free(p->models[i].model);
+        }
+        free(p->models);
+}
+
+static void llm_providers_free(Config *c) {
+        for (size_t i = 0; i < c->llm.n_providers; i++)
+                llm_provider_done(&c->llm.providers[i]);
+        free(c->llm.providers);
+        c->llm.providers = NULL;
+        c->llm.n_providers = 0;
+}
+
+/* A name: 1..64 of [A-Za-z0-9_.-] (it appears in metric labels and messages). */
+static int get_name(const YamlNode *n, char **ret, Error *e) {
+        const char *s;
+        int r = yaml_node_get_string(n, 64, &s, e);
+
+        if (r < 0)
+                return r;
+        if (!id_is_valid(s))
+                return yaml_node_error(n, e, -EINVAL,
+                                       "expected a name of 1 to 64 letters, digits, \"_\", \".\" or \"-\", "
+                                       "got \"%s\"",
+                                       s);
+        *ret = strdup(s);
+        return *ret ? 0 : error_set(e, -ENOMEM, "Out of memory");
+}
+
+/* "llm.providers[0]" + "name" → "llm.providers[0].name" in buf. */
+static const char *child_path(char *buf, size_t size, const YamlNode *n, const char *key) {
+        size_t l;
+
+        yaml_node_path(n, buf, size);
+        l = strlen(buf);
+        (void) snprintf(buf + l, size - l, "%s%s", l > 0 ? "." : "", key);
+        return buf;
+}
+
+static bool env_name_is_valid(const char *s) {
+        if (isempty(s) || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && *s != '_')
+                        return false;
+        return true;
+}
+
+static int parse_llm_model(const YamlNode *n, ConfigLlmModel *m, Error *e) {
+        static const char *const known[] = { "alias", "model", "max_output_tokens", "temperature", NULL };
+        const YamlNode *v;
+        char path[YAML_PATH_MAX];
+        const char *s;
+        int r;
+
+        if (n->kind != YAML_TREE_MAPPING)
+                return yaml_node_error(n, e, -EINVAL, "expected a mapping (alias, model), got %s",
+                                       yaml_node_describe(n));
+        r = yaml_mapping_check_keys(n, known, e);
+        if (r < 0)
+                return r;
+        v = yaml_mapping_get(n, "alias");
+        if (!v)
+                return yaml_node_error_path(n, child_path(path, sizeof path, n, "alias"), e, -EINVAL,
+                                            "missing: every model needs the alias manifests name it by "
+                                            "(e.g. alias: default)");
+        r = get_name(v, &m->alias, e);
+        if (r < 0)
+                return r;
+        v = yaml_mapping_get(n, "model");
+        if (!v)
+                return yaml_node_error_path(n, child_path(path, sizeof path, n, "model"), e, -EINVAL,
+                                            "missing: the provider's model name (e.g. model: gpt-4o-mini)");
+        r = yaml_node_get_string(v, 256, &s, e);
+        if (r < 0)
+                return r;
+        m->model = strdup(s);
+        if (!m->model)
+                return error_set(e, -ENOMEM, "Out of memory");
+        v = yaml_mapping_get(n, "max_output_tokens");
+        if (v && !yaml_node_is_null(v)) {
+                r = yaml_node_get_u64(v, 1, 1000000, &m->max_output_tokens, e);
+                if (r < 0)
+                        return r;
+        }
+        v = yaml_mapping_get(n, "temperature");
+        if (v && !yaml_node_is_null(v)) {
+                r = yaml_node_get_double(v, 0, 2, &m->temperature, e);
+                if (r < 0)
+                        return r;
+                m->has_temperature = true;
+        }
+        return 0;
+}
+
+static int parse_llm_provider(const YamlNode *n, ConfigLlmProvider *p, Error *e) {
+        static const char *const known[] = { "name", "type", "endpoint", "api_key", "models", NULL };
+        const YamlNode *v;
+        char path[YAML_PATH_MAX];
+        const char *s;
+        int r;
+
+        if (n->kind != YAML_TREE_MAPPING)
+                return yaml_node_error(n, e, -EINVAL,
+                                       "expected a mapping (name, type, endpoint, api_key, "
+                                       "models), got %s",
+                                       yaml_node_describe(n));
+        r = yaml_mapping_check_keys(n, known, e);
+        if (r < 0)
+                return r;
+        p->where = asprintf_safe("%s:%u", n->file, n->line);
+        if (!p->where)
+                return error_set(e, -ENOMEM, "Out of memory");
+
+        v = yaml_mapping_get(n, "name");
+        if (!v)
+                return yaml_node_error_path(n, child_path(path, sizeof path, n, "name"), e, -EINVAL,
+                                            "missing: every provider needs a name");
+        r = get_name(v, &p->name, e);
+        if (r < 0)
+                return r;
+
+        v = yaml_mapping_get(n, "type");
+        if (!v)
+                return yaml_node_error_path(n, child_path(path, sizeof path, n, "type"), e, -EINVAL,
+                                            "missing: one of openai, openai-compatible, anthropic, ollama, "
+                                            "gemini");
+        r = yaml_node_get_string(v, 64, &s, e);
+        if (r < 0)
+                return r;
+        r = llm_provider_type_from_string(s);
+        if (r < 0)
+                return yaml_node_error(v, e, -EINVAL,
+                                       "expected one of openai, openai-compatible, anthropic, ollama, "
+                                       "gemini, got \"%s\"",
+                                       s);
+        p->type = r;
+
+        v = yaml_mapping_get(n, "endpoint");
+        if (v && !yaml_node_is_null(v)) {
+                size_t len;
+                r = yaml_node_get_string(v, 2048, &s, e);
+                if (r < 0)
+                        return r;
+                if (!startswith(s, "http://") && !startswith(s, "https://"))
+                        return yaml_node_error(v, e, -EINVAL,
+                                               "expected an http:// or https:// URL, got \"%s\"", s);
+                for (const char *q = s; *q; q++)
+                        if (isspace((unsigned char) *q) || iscntrl((unsigned char) *q))
+                                return yaml_node_error(v, e, -EINVAL, "expected a URL without spaces");
+                len = strlen(s);
+                while (len > 0 && s[len - 1] == '/')
+                        len--;
+                p->endpoint = strndup(s, len);
+        } else if (llm_provider_default_endpoint[p->type])
+                p->endpoint = strdup(llm_provider_default_endpoint[p->type]);
+        else
+                return yaml_node_error_path(n, child_path(path, sizeof path, n, "endpoint"), e, -EINVAL,
+                                            "missing: a provider of type %s has no public endpoint; name "
+                                            "its base URL (e.g. http://127.0.0.1:%s)",
+                                            llm_provider_type_to_string(p->type),
+                                            p->type == LLM_PROVIDER_OLLAMA ? "11434" : "8000/v1");
+        if (!p->endpoint)
+                return error_set(e, -ENOMEM, "Out of memory");
+
+        v = yaml_mapping_get(n, "api_key");
+        if (v && !yaml_node_is_null(v)) {
+                const char *var;
+                r = yaml_node_get_string(v, 256, &s, e);
+                if (r < 0)
+                        return r;
+                var = startswith(s, "env:");
+                /* Never echo the value: it may be a key pasted into the file. */
+                if (!var)
+                        return yaml_node_error(
+                                v, e, -EINVAL,
+                                "expected \"env:VARIABLE\": keys are not accepted in the configuration "
+                                "file; put the key in the unit's EnvironmentFile= or a systemd credential "
+                                "(LoadCredential=VARIABLE:/path) and write api_key: env:VARIABLE");
+                if (!env_name_is_valid(var))
+                        return yaml_node_error(
+                                v, e, -EINVAL,
+                                "expected env: followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+                p->api_key_env = strdup(var);
+                if (!p->api_key_env)
+                        return error_set(e, -ENOMEM, "Out of memory");
+        }
+
+        v = yaml_mapping_get(n, "models");
+        if (!v || yaml_node_is_null(v) || (v->kind == YAML_TREE_SEQUENCE && v->n_items == 0))
+                return yaml_node_error_path(n, child_path(path, sizeof path, n, "models"), e, -EINVAL,
+                                            "missing: at least one model (- alias: default\n  model: NAME)");
+        if (v->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(v, e, -EINVAL, "expected a list of models, got %s",
+                                       yaml_node_describe(v));
+        p->models = calloc(v->n_items, sizeof *p->models);
+        if (!p->models)
+                return error_set(e, -ENOMEM, "Out of memory");
+        for (size_t i = 0; i < v->n_items; i++) {
+                const YamlNode *m = yaml_sequence_item(v, i);
+                r = parse_llm_model(m, &p->models[i], e);
+                p->n_models = i + 1;
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (streq(p->models[j].alias, p->models[i].alias))
+                                return yaml_node_error(yaml_mapping_get(m, "alias"), e, -EINVAL,
+                                                       "alias \"%s\" is already used by models[%zu]",
+                                                       p->models[i].alias, j);
+        }
+        return 0;
+}
+
+static int parse_llm_providers(Config *c, const YamlNode *key, const YamlNode *list, Error *e) {
+        int r;
+
+        llm_providers_free(c);
+        if (yaml_node_is_null(list))
+                return 0;
+        if (list->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error_path(key, "llm.providers", e, -EINVAL,
+                                            "expected a list of providers, got %s",
+                                            yaml_node_describe(list));
+        if (list->n_items > 64)
+                return yaml_node_error_path(key, "llm.providers", e, -E2BIG, "at most 64 providers, got %zu",
+                                            list->n_items);
+        c->llm.providers = calloc(MAX(list->n_items, (size_t) 1), sizeof *c->llm.providers);
+        if (!c->llm.providers)
+                return error_set(e, -ENOMEM, "Out of memory");
+        for (size_t i = 0; i < list->n_items; i++) {
+                const YamlNode *n = yaml_sequence_item(list, i);
+                r = parse_llm_provider(n, &c->llm.providers[i], e);
+                c->llm.n_providers = i + 1;
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (streq(c->llm.providers[j].name, c->llm.providers[i].name))
+                                return yaml_node_error(yaml_mapping_get(n, "name"), e, -EINVAL,
+                                                       "provider \"%s\" is already defined at %s",
+                                                       c->llm.providers[i].name, c->llm.providers[j].where);
+        }
+        return 0;
+}
+
+/* llm.selection names providers of llm.providers. */
+static int validate_llm(Config *c, Error *e) {
+        static const char *const keys[] = { "llm.selection.default_provider",
+                                            "llm.selection.fallback_provider" };
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                size_t idx;
+                const ConfigKey *k = key_lookup(keys[i], &idx);
+                const char *name = *field_string(c, k), *detail = c->provenance->origin[idx].detail;
+
+                if (name && !config_llm_provider(c, name))
+                        return error_set_field(e, -EINVAL, keys[i],
+                                               "%s%s%s: no provider \"%s\" in llm.providers (%zu defined)",
+                                               strempty(detail), detail ? ": " : "", keys[i], name,
+                                               c->llm.n_providers);
+        }
+        if (c->llm.selection.fallback_provider &&
+            streq(c->llm.selection.fallback_provider,
+                  c->llm.selection.default_provider
+                          ?: (c->llm.n_providers > 0 ? c->llm.providers[0].name : "")))
+                return error_set_field(e, -EINVAL, "llm.selection.fallback_provider",
+                                       "llm.selection.fallback_provider: \"%s\" is the default provider "
+                                       "already; name another provider or remove the key",
+                                       c->llm.selection.fallback_provider);
+        return 0;
+}
+
 static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
         const YamlNode *root = doc->root;
         int r;
@@ -470,7 +818,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
         if (root->kind != YAML_TREE_MAPPING)
                 return yaml_node_error(root, e, -EINVAL,
                                        "expected a mapping of sections (api, runtime, storage, database, "
-                                       "logging, reaper), got %s",
+                                       "logging, reaper, llm), got %s",
                                        yaml_node_describe(root));
 
         for (size_t i = 0; i < root->n_items / 2; i++) {
@@ -487,7 +835,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
                         return yaml_node_error_path(
                                 skey, skey->value, e, -EINVAL,
                                 "unknown section (known sections: api, runtime, storage, "
-                                "database, logging, reaper)");
+                                "database, logging, reaper, llm)");
                 }
                 if (yaml_node_is_null(section))
                         continue; /* "runtime:" with nothing under it */
@@ -495,17 +843,11 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
                         return yaml_node_error_path(skey, skey->value, e, -EINVAL,
                                                     "expected a mapping, got %s",
                                                     yaml_node_describe(section));
-                for (size_t j = 0; j < section->n_items / 2; j++) {
-                        const YamlNode *key = yaml_mapping_key(section, j);
-                        char name[YAML_PATH_MAX];
-
-                        (void) snprintf(name, sizeof name, "%s.%s", skey->value, key->value);
-                        r = apply_value(c, key, yaml_mapping_value(section, j), name, e);
-                        if (r < 0)
-                                return r;
-                }
+                r = apply_mapping(c, section, skey->value, e);
+                if (r < 0)
+                        return r;
         }
-        return 0;
+        return validate_llm(c, e);
 }
 
 /* Layer 3: variables that override the file. */
@@ -658,6 +1000,7 @@ Config *config_free(Config *c) {
                 if (c->provenance)
                         free(c->provenance->origin[i].detail);
         }
+        llm_providers_free(c);
         free(c->provenance);
         free(c->path);
         free(c->state_dir);
@@ -735,22 +1078,71 @@ int config_create_directories(const Config *c, char **ret_path) {
         return q;
 }
 
+static void dump_llm_providers(const Config *c, FILE *f) {
+        fputs("  providers:", f);
+        if (c->llm.n_providers == 0) {
+                fputs(" []  # default\n", f);
+                return;
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < c->llm.n_providers; i++) {
+                const ConfigLlmProvider *p = &c->llm.providers[i];
+
+                fputs("    - name: ", f);
+                dump_quoted(f, p->name);
+                fprintf(f, "  # file %s\n      type: %s\n      endpoint: ", p->where,
+                        llm_provider_type_to_string(p->type));
+                dump_quoted(f, p->endpoint);
+                /* The variable's name only: the key itself is never read here. */
+                if (p->api_key_env)
+                        fprintf(f, "\n      api_key: \"env:%s\"\n", p->api_key_env);
+                else
+                        fputs("\n      api_key: null\n", f);
+                fputs("      models:\n", f);
+                for (size_t j = 0; j < p->n_models; j++) {
+                        const ConfigLlmModel *m = &p->models[j];
+
+                        fputs("        - alias: ", f);
+                        dump_quoted(f, m->alias);
+                        fputs("\n          model: ", f);
+                        dump_quoted(f, m->model);
+                        fputc('\n', f);
+                        if (m->max_output_tokens > 0)
+                                fprintf(f, "          max_output_tokens: %" PRIu64 "\n",
+                                        m->max_output_tokens);
+                        if (m->has_temperature)
+                                fprintf(f, "          temperature: %g\n", m->temperature);
+                }
+        }
+}
+
 int config_dump(const Config *c, FILE *f) {
-        const char *section = NULL;
+        const char *section = NULL, *sub = NULL;
 
         fprintf(f, "# configuration file: %s\n", c->path ?: "(none, built-in defaults)");
         fprintf(f, "# state directory: %s\n", c->state_dir);
         for (size_t i = 0; i < N_KEYS; i++) {
                 const ConfigKey *k = &config_keys[i];
                 const KeyOrigin *o = &c->provenance->origin[i];
-                const char *dot = strchr(k->name, '.');
+                const char *dot = strchr(k->name, '.'), *leaf = dot + 1, *dot2 = strchr(leaf, '.');
                 Config *cc = (Config *) c;
 
                 if (!section || strncmp(section, k->name, (size_t) (dot - k->name) + 1) != 0) {
+                        if (section && startswith(section, "llm."))
+                                dump_llm_providers(c, f);
                         section = k->name;
+                        sub = NULL;
                         fprintf(f, "%.*s:\n", (int) (dot - k->name), k->name);
                 }
-                fprintf(f, "  %s: ", dot + 1);
+                /* "llm.selection.max_retries": a mapping inside the section. */
+                if (dot2) {
+                        if (!sub || strncmp(sub, leaf, (size_t) (dot2 - leaf) + 1) != 0) {
+                                sub = leaf;
+                                fprintf(f, "  %.*s:\n", (int) (dot2 - leaf), leaf);
+                        }
+                        fprintf(f, "    %s: ", dot2 + 1);
+                } else
+                        fprintf(f, "  %s: ", leaf);
                 switch (k->type) {
                 case KEY_UINT:
                 case KEY_SECS:
@@ -779,5 +1171,7 @@ int config_dump(const Config *c, FILE *f) {
                 fprintf(f, "  # %s%s%s\n", config_source_to_string(o->source), o->detail ? " " : "",
                         strempty(o->detail));
         }
+        if (section && startswith(section, "llm."))
+                dump_llm_providers(c, f);
         return ferror(f) ? -EIO : 0;
 }

@@ -18,6 +18,7 @@
  * closest one); programs print it and exit with CONFIG_EXIT_STATUS. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -37,6 +38,35 @@ typedef enum StorageMountMode {
         STORAGE_MOUNT_BIND, /* single host: bind-mount storage.root/<tenant>/<volume> */
         _STORAGE_MOUNT_MAX,
 } StorageMountMode;
+
+/* llm.providers[].type: the wire format a provider speaks. */
+typedef enum LlmProviderType {
+        LLM_PROVIDER_OPENAI, /* api.openai.com: chat completions */
+        LLM_PROVIDER_OPENAI_COMPATIBLE, /* the same format at another endpoint (vLLM, LiteLLM, …) */
+        LLM_PROVIDER_ANTHROPIC, /* messages */
+        LLM_PROVIDER_OLLAMA, /* /api/chat */
+        LLM_PROVIDER_GEMINI, /* generateContent */
+        _LLM_PROVIDER_TYPE_MAX,
+} LlmProviderType;
+
+/* llm.providers[].models[]: an alias the manifests name and the provider's model behind it. */
+typedef struct ConfigLlmModel {
+        char *alias; /* "default", "fast", … (unique within the provider) */
+        char *model; /* the provider's model name ("gpt-4o-mini") */
+        uint64_t max_output_tokens; /* 0 = the provider's default (Anthropic: 4096) */
+        double temperature; /* meaningful when has_temperature */
+        bool has_temperature;
+} ConfigLlmModel;
+
+typedef struct ConfigLlmProvider {
+        char *name; /* unique */
+        LlmProviderType type;
+        char *endpoint; /* base URL without a trailing "/", never NULL after loading */
+        char *api_key_env; /* api_key "env:VAR" → "VAR"; NULL = no key (a local Ollama) */
+        ConfigLlmModel *models; /* at least one */
+        size_t n_models;
+        char *where; /* "FILE:LINE" of the entry, for messages */
+} ConfigLlmProvider;
 
 typedef struct ConfigProvenance ConfigProvenance;
 
@@ -74,6 +104,18 @@ typedef struct Config {
                 uint64_t grace_secs; /* a container younger than this is never reaped, 60 */
                 uint64_t interval_secs; /* timer period, 300 */
         } reaper;
+        struct {
+                ConfigLlmProvider *providers; /* llm.providers[], in file order */
+                size_t n_providers;
+                struct {
+                        char *default_provider; /* NULL = the first provider */
+                        char *fallback_provider; /* NULL = none */
+                        uint64_t max_retries; /* per provider, after the first attempt, 3 */
+                        uint64_t retry_delay_ms; /* first backoff, doubled each retry, 500 */
+                        uint64_t overall_timeout_secs; /* one generate call, all retries, 300 */
+                } selection;
+                uint64_t max_tool_rounds; /* tool-call rounds of one iteration, 50 */
+        } llm;
 
         char *path; /* the file that was loaded, NULL when only defaults/environment */
         char *state_dir; /* $STATE_DIRECTORY, else the units' StateDirectory= (state-dir.h) */
@@ -104,6 +146,10 @@ int config_create_directories(const Config *c, char **ret_path);
 
 const char *config_source_to_string(ConfigSource s);
 const char *storage_mount_mode_to_string(StorageMountMode m);
+const char *llm_provider_type_to_string(LlmProviderType t);
+int llm_provider_type_from_string(const char *s);
+/* The provider named name, NULL when none is. */
+const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name);
 int storage_mount_mode_from_string(const char *s);
 
 /* The table's key names in order ("api.listen", …), NULL past the end. */

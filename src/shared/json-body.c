@@ -1,5 +1,6 @@
 /* json-body.c — request bodies as JSON objects (see json-body.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,4 +66,64 @@ int json_body_parse(const char *body, size_t size, struct json_object **ret, Err
         }
         *ret = j;
         return 0;
+}
+
+/* --- reading answers ------------------------------------------------------------------- */
+
+json_object *json_get(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!o || !json_object_is_type(o, json_type_object))
+                return NULL;
+        return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+json_object *json_get_path(json_object *o, ...) {
+        const char *k;
+        va_list ap;
+
+        va_start(ap, o);
+        while (o && (k = va_arg(ap, const char *)))
+                o = json_get(o, k);
+        va_end(ap);
+        return o;
+}
+
+int json_parse_object(const char *json, size_t size, int depth, json_object **ret) {
+        json_tokener *tok = json_tokener_new_ex(depth);
+        json_object *o;
+
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, json, (int) MIN(size, (size_t) INT32_MAX));
+        if (json_tokener_get_error(tok) != json_tokener_success ||
+            !json_object_is_type(o, json_type_object)) {
+                json_tokener_free(tok);
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        json_tokener_free(tok);
+        *ret = o;
+        return 0;
+}
+
+const char *json_get_string(json_object *o, const char *key) {
+        json_object *v = json_get(o, key);
+
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int64_t json_get_int(json_object *o, const char *key, bool *ret_present) {
+        json_object *v = json_get(o, key);
+        bool ok = v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double));
+
+        if (ret_present)
+                *ret_present = ok;
+        return ok ? json_object_get_int64(v) : 0;
+}
+
+bool json_get_bool(json_object *o, const char *key) {
+        json_object *v = json_get(o, key);
+
+        return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }

@@ -94,7 +94,10 @@ typedef void (*llm_done_fn)(int r, const LlmResponse *resp, LlmErrorKind kind, c
 
 /* Asks the model behind alias for the next turn. messages and tools are borrowed until
  * done() runs or the call is cancelled (tools may be NULL: no tools offered). timeout_usec
- * bounds the whole call, retries and fallback included (0 = llm.selection.overall_timeout_secs). */
+ * bounds the whole call, retries and fallback included (0 = llm.selection.overall_timeout_secs).
+ * Returns < 0 only when the call cannot be made at all (-ENOMEM, -EINVAL: messages or tools
+ * not arrays); an unknown alias or no provider is LLM_ERROR_CONFIG through done(), like any
+ * other failure. The alias is looked up on the default provider, then on the others in order. */
 int llm_generate(LlmClient *c, const char *alias, struct json_object *messages, struct json_object *tools,
                  uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret);
 /* done() will not run. NULL is fine. */

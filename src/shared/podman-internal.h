@@ -13,6 +13,8 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "curl-event.h"
+#include "json-body.h"
 #include "podman.h"
 
 /* Bound on a buffered (non-streamed) response body. */
@@ -66,8 +68,7 @@ struct PodmanCall {
 struct PodmanClient {
         char *socket_path;
         sd_event *event;
-        CURLM *multi;
-        sd_event_source *timer;
+        CurlEvent *curl; /* the multi handle on event */
         sd_event_source *defer;
         sd_event_source *delay; /* wakes the deferred source for calls with not_before_usec */
         PodmanCall *calls;
@@ -104,17 +105,6 @@ int podman_client_run_until(PodmanClient *c, const bool *done);
 /* A client with a private loop on the same socket, sharing the recorded version. */
 int podman_client_clone_private(PodmanClient *c, PodmanClient **ret);
 void podman_client_record_version(PodmanClient *c, const PodmanVersion *v);
-
-/* JSON helpers: NULL / 0 when absent or of another type. */
-const char *json_get_string(json_object *o, const char *key);
-int64_t json_get_int(json_object *o, const char *key, bool *ret_present);
-bool json_get_bool(json_object *o, const char *key);
-json_object *json_get(json_object *o, const char *key);
-/* o[k1][k2]... (NULL-terminated key list). */
-json_object *json_get_path(json_object *o, ...);
-/* Parses size bytes of json, nested at most depth deep, as one JSON object: -ENOMEM, or
- * -EBADMSG when it is not JSON or not an object. */
-int json_parse_object(const char *json, size_t size, int depth, json_object **ret);
 
 /* How to turn one element of an engine's JSON list into an item of item_size bytes: parse()
  * fills *ret_item and returns 1 to keep it, 0 to pass over the element (the slot left empty),

@@ -1,5 +1,5 @@
 /* podman-transport.c — HTTP over the engine's unix socket: libcurl's multi interface driven by
- * sd-event (sockets and timer, as systemd's curl-util.c), calls, error mapping, sync runner.
+ * sd-event (curl-event.h), calls, error mapping, sync runner.
  *
  * Invariants: a call is on the client's list from podman_call_new() until freed; it is added to
  * the multi handle only from the deferred source (never from inside a curl callback); a
@@ -15,102 +15,7 @@
 #include "podman-internal.h"
 #include "util.h"
 
-static bool curl_initialized;
-
-/* --- sd-event glue ---------------------------------------------------------------------- */
-
-typedef struct PodmanIo {
-        curl_socket_t fd;
-        sd_event_source *source;
-} PodmanIo;
-
-static void client_process_done(PodmanClient *c);
-
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        PodmanClient *c = userdata;
-        int action = 0, running;
-
-        if (revents & (EPOLLIN | EPOLLHUP))
-                action |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                action |= CURL_CSELECT_OUT;
-        if (revents & EPOLLERR)
-                action |= CURL_CSELECT_ERR;
-        (void) curl_multi_socket_action(c->multi, fd, action, &running);
-        client_process_done(c);
-        return 0;
-}
-
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        PodmanClient *c = userdata;
-        int running;
-
-        (void) curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        client_process_done(c);
-        return 0;
-}
-
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
-        PodmanClient *c = userp;
-        PodmanIo *io = socketp;
-        uint32_t events = 0;
-
-        if (what == CURL_POLL_REMOVE) {
-                if (io) {
-                        sd_event_source_disable_unref(io->source);
-                        (void) curl_multi_assign(c->multi, fd, NULL);
-                        free(io);
-                }
-                return 0;
-        }
-        if (what & CURL_POLL_IN)
-                events |= EPOLLIN;
-        if (what & CURL_POLL_OUT)
-                events |= EPOLLOUT;
-        if (io) {
-                if (sd_event_source_set_io_events(io->source, events) < 0 ||
-                    sd_event_source_set_enabled(io->source, SD_EVENT_ON) < 0)
-                        return -1;
-                return 0;
-        }
-        io = calloc(1, sizeof *io);
-        if (!io)
-                return -1;
-        io->fd = fd;
-        if (sd_event_add_io(c->event, &io->source, fd, events, on_io, c) < 0) {
-                free(io);
-                return -1;
-        }
-        (void) sd_event_source_set_description(io->source, "podman-io");
-        if (curl_multi_assign(c->multi, fd, io) != CURLM_OK) {
-                sd_event_source_disable_unref(io->source);
-                free(io);
-                return -1;
-        }
-        return 0;
-}
-
-static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
-        PodmanClient *c = userp;
-        uint64_t when;
-
-        if (timeout_ms < 0) {
-                if (c->timer)
-                        (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-                return 0;
-        }
-        when = now_usec(CLOCK_MONOTONIC) + (uint64_t) timeout_ms * USEC_PER_MSEC + 1;
-        if (c->timer) {
-                if (sd_event_source_set_time(c->timer, when) < 0 ||
-                    sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT) < 0)
-                        return -1;
-                return 0;
-        }
-        if (sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, when, 0, on_timer, c) < 0)
-                return -1;
-        (void) sd_event_source_set_description(c->timer, "podman-timer");
-        return 0;
-}
+static void client_process_done(CURL *easy, CURLcode result, void *userdata);
 
 static void call_unlink(PodmanCall *call) {
         PodmanClient *c = call->client;
@@ -127,7 +32,7 @@ void podman_call_free(PodmanCall *call) {
                 return;
         if (call->easy) {
                 if (call->added && call->client)
-                        (void) curl_multi_remove_handle(call->client->multi, call->easy);
+                        curl_event_remove(call->client->curl, call->easy);
                 curl_easy_cleanup(call->easy);
         }
         call_unlink(call);
@@ -148,7 +53,6 @@ static int on_defer(sd_event_source *s, void *userdata) {
         PodmanClient *c = userdata;
         PodmanCall *call, *next;
         uint64_t now = now_usec(CLOCK_MONOTONIC), earliest = UINT64_MAX;
-        int running;
 
 restart:
         for (call = c->calls; call; call = next) {
@@ -163,7 +67,7 @@ restart:
                         earliest = MIN(earliest, call->not_before_usec);
                         continue;
                 }
-                if (curl_multi_add_handle(c->multi, call->easy) != CURLM_OK) {
+                if (curl_event_add(c->curl, call->easy) < 0) {
                         Error e = ERROR_INIT;
                         error_set(&e, -ENOMEM, "%s: cannot start the transfer", call->what);
                         call->done = true;
@@ -184,8 +88,7 @@ restart:
                 }
         }
         /* Let curl start the new transfers now rather than at its next timer. */
-        (void) curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        client_process_done(c);
+        curl_event_kick(c->curl);
         return 0;
 }
 
@@ -362,20 +265,15 @@ static void call_complete(PodmanCall *call, CURLcode cc) {
         podman_call_free(call);
 }
 
-static void client_process_done(PodmanClient *c) {
-        CURLMsg *msg;
-        int left;
+static void client_process_done(CURL *easy, CURLcode result, void *userdata) {
+        PodmanCall *call = NULL;
 
-        while ((msg = curl_multi_info_read(c->multi, &left))) {
-                PodmanCall *call = NULL;
-
-                if (msg->msg != CURLMSG_DONE)
-                        continue;
-                (void) curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &call);
-                if (!call)
-                        continue;
-                call_complete(call, msg->data.result);
-        }
+        (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &call);
+        if (!call)
+                return;
+        /* curl-event removed the handle from the multi handle already. */
+        call->added = false;
+        call_complete(call, result);
 }
 
 /* --- calls ------------------------------------------------------------------------------ */
@@ -433,7 +331,7 @@ void podman_call_fail(PodmanCall *call, Error *e) {
                 return;
         call->done = true;
         if (call->added) {
-                (void) curl_multi_remove_handle(call->client->multi, call->easy);
+                curl_event_remove(call->client->curl, call->easy);
                 call->added = false;
         }
         call->finish(call, e->code, e);
@@ -616,11 +514,6 @@ int podman_client_new(const char *socket_path, sd_event *event, PodmanClient **r
 
         if (isempty(socket_path) || socket_path[0] != '/' || !ret)
                 return -EINVAL;
-        if (!curl_initialized) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                        return -EIO;
-                curl_initialized = true;
-        }
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
@@ -634,14 +527,9 @@ int podman_client_new(const char *socket_path, sd_event *event, PodmanClient **r
                 if (r < 0)
                         return r;
         }
-        c->multi = curl_multi_init();
-        if (!c->multi)
-                return -ENOMEM;
-        if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
-                return -ENOMEM;
+        r = curl_event_new(c->event, "podman", client_process_done, c, &c->curl);
+        if (r < 0)
+                return r;
         r = sd_event_add_defer(c->event, &c->defer, on_defer, c);
         if (r < 0)
                 return r;
@@ -656,9 +544,7 @@ PodmanClient *podman_client_free(PodmanClient *c) {
                 return NULL;
         while (c->calls)
                 podman_call_free(c->calls);
-        if (c->multi)
-                (void) curl_multi_cleanup(c->multi);
-        sd_event_source_disable_unref(c->timer);
+        curl_event_free(c->curl);
         sd_event_source_disable_unref(c->defer);
         sd_event_source_disable_unref(c->delay);
         sd_event_unref(c->event);
@@ -707,64 +593,6 @@ int podman_client_run_until(PodmanClient *c, const bool *done) {
 }
 
 /* --- helpers ---------------------------------------------------------------------------- */
-
-json_object *json_get(json_object *o, const char *key) {
-        json_object *v;
-
-        if (!o || !json_object_is_type(o, json_type_object))
-                return NULL;
-        return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-json_object *json_get_path(json_object *o, ...) {
-        const char *k;
-        va_list ap;
-
-        va_start(ap, o);
-        while (o && (k = va_arg(ap, const char *)))
-                o = json_get(o, k);
-        va_end(ap);
-        return o;
-}
-
-int json_parse_object(const char *json, size_t size, int depth, json_object **ret) {
-        json_tokener *tok = json_tokener_new_ex(depth);
-        json_object *o;
-
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, json, (int) MIN(size, (size_t) INT32_MAX));
-        if (json_tokener_get_error(tok) != json_tokener_success ||
-            !json_object_is_type(o, json_type_object)) {
-                json_tokener_free(tok);
-                json_object_put(o);
-                return -EBADMSG;
-        }
-        json_tokener_free(tok);
-        *ret = o;
-        return 0;
-}
-
-const char *json_get_string(json_object *o, const char *key) {
-        json_object *v = json_get(o, key);
-
-        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-int64_t json_get_int(json_object *o, const char *key, bool *ret_present) {
-        json_object *v = json_get(o, key);
-        bool ok = v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double));
-
-        if (ret_present)
-                *ret_present = ok;
-        return ok ? json_object_get_int64(v) : 0;
-}
-
-bool json_get_bool(json_object *o, const char *key) {
-        json_object *v = json_get(o, key);
-
-        return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-}
 
 int podman_parse_list(json_object *a, const PodmanListParser *p, void *userdata, void **ret, size_t *ret_n,
                       Error *e) {

@@ -3,6 +3,8 @@ libaegis_shared_la_SOURCES += \
 	src/shared/podman.h \
 	src/shared/podman-internal.h \
 	src/shared/podman-sync.h \
+	src/shared/curl-event.h \
+	src/shared/curl-event.c \
 	src/shared/podman-transport.c \
 	src/shared/podman-system.c \
 	src/shared/podman-images.c \

@@ -227,7 +227,7 @@ START_TEST(test_config_unknown_keys_suggest) {
         load_fails("api:\n  listen: \":1\"\nruntme:\n  network: x\n",
                    "config.yaml:3:1: runtme: unknown section, did you mean \"runtime\"?");
         load_fails("server:\n  port: 1\n", "config.yaml:1:1: server: unknown section (known sections: api, "
-                                           "runtime, storage, database, logging, reaper)");
+                                           "runtime, storage, database, logging, reaper, llm)");
 }
 END_TEST
 
@@ -235,7 +235,7 @@ START_TEST(test_config_bad_structure) {
         load_fails("api: 5\n", "config.yaml:1:1: api: expected a mapping, got an integer");
         load_fails("- api\n",
                    "config.yaml:1:1: expected a mapping of sections (api, runtime, storage, database, "
-                   "logging, reaper), got a sequence");
+                   "logging, reaper, llm), got a sequence");
         load_fails("api:\n  listen: \":1\"\n  listen: \":2\"\n",
                    "config.yaml:3:3: api.listen: duplicate key (first given at line 2)");
 }
@@ -520,6 +520,163 @@ START_TEST(test_config_dump_shows_sources_and_masks_passwords) {
 }
 END_TEST
 
+static const char llm_yaml[] = "llm:\n"
+                               "  max_tool_rounds: 20\n"
+                               "  providers:\n"
+                               "    - name: openai\n"
+                               "      type: openai\n"
+                               "      api_key: env:OPENAI_API_KEY\n"
+                               "      models:\n"
+                               "        - alias: default\n"
+                               "          model: gpt-4o-mini\n"
+                               "          max_output_tokens: 1000\n"
+                               "          temperature: 0.2\n"
+                               "        - alias: big\n"
+                               "          model: gpt-4o\n"
+                               "    - name: local\n"
+                               "      type: ollama\n"
+                               "      endpoint: http://127.0.0.1:11434/\n"
+                               "      models:\n"
+                               "        - {alias: default, model: llama3}\n"
+                               "  selection:\n"
+                               "    default_provider: openai\n"
+                               "    fallback_provider: local\n"
+                               "    max_retries: 2\n"
+                               "    retry_delay_ms: 100\n"
+                               "    overall_timeout_secs: 2m\n";
+
+START_TEST(test_config_llm_providers_and_selection) {
+        _cleanup_(config_freep) Config *c = load_ok(llm_yaml);
+        const ConfigLlmProvider *p;
+
+        ck_assert_uint_eq(c->llm.max_tool_rounds, 20);
+        ck_assert_uint_eq(c->llm.n_providers, 2);
+        p = &c->llm.providers[0];
+        ck_assert_str_eq(p->name, "openai");
+        ck_assert_int_eq(p->type, LLM_PROVIDER_OPENAI);
+        ck_assert_str_eq(p->endpoint, "https://api.openai.com/v1");
+        ck_assert_str_eq(p->api_key_env, "OPENAI_API_KEY");
+        ck_assert_str_eq(p->where, "config.yaml:4");
+        ck_assert_uint_eq(p->n_models, 2);
+        ck_assert_str_eq(p->models[0].alias, "default");
+        ck_assert_str_eq(p->models[0].model, "gpt-4o-mini");
+        ck_assert_uint_eq(p->models[0].max_output_tokens, 1000);
+        ck_assert(p->models[0].has_temperature);
+        ck_assert_double_eq_tol(p->models[0].temperature, 0.2, 1e-9);
+        ck_assert(!p->models[1].has_temperature);
+        ck_assert_uint_eq(p->models[1].max_output_tokens, 0);
+        p = config_llm_provider(c, "local");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(p->type, LLM_PROVIDER_OLLAMA);
+        ck_assert_str_eq(p->endpoint, "http://127.0.0.1:11434"); /* trailing "/" dropped */
+        ck_assert_ptr_null(p->api_key_env);
+        ck_assert_ptr_null(config_llm_provider(c, "nope"));
+        ck_assert_str_eq(c->llm.selection.default_provider, "openai");
+        ck_assert_str_eq(c->llm.selection.fallback_provider, "local");
+        ck_assert_uint_eq(c->llm.selection.max_retries, 2);
+        ck_assert_uint_eq(c->llm.selection.retry_delay_ms, 100);
+        ck_assert_uint_eq(c->llm.selection.overall_timeout_secs, 120);
+        assert_source(c, "llm.selection.max_retries", CONFIG_SOURCE_FILE, "config.yaml:22");
+}
+END_TEST
+
+START_TEST(test_config_llm_defaults) {
+        _cleanup_(config_freep) Config *c =
+                load_ok("llm:\n  providers:\n    - name: a\n      type: anthropic\n"
+                        "      models: [{alias: default, model: claude}]\n"
+                        "    - name: g\n      type: gemini\n"
+                        "      models: [{alias: default, model: gemini-2.0-flash}]\n");
+
+        ck_assert_uint_eq(c->llm.max_tool_rounds, 50);
+        ck_assert_uint_eq(c->llm.selection.max_retries, 3);
+        ck_assert_uint_eq(c->llm.selection.retry_delay_ms, 500);
+        ck_assert_uint_eq(c->llm.selection.overall_timeout_secs, 300);
+        ck_assert_ptr_null(c->llm.selection.default_provider);
+        ck_assert_ptr_null(c->llm.selection.fallback_provider);
+        ck_assert_str_eq(c->llm.providers[0].endpoint, "https://api.anthropic.com");
+        ck_assert_str_eq(c->llm.providers[1].endpoint, "https://generativelanguage.googleapis.com");
+        assert_source(c, "llm.max_tool_rounds", CONFIG_SOURCE_DEFAULT, NULL);
+}
+END_TEST
+
+START_TEST(test_config_llm_errors_name_line_and_key) {
+        load_fails("llm:\n  providers:\n    - name: x\n      type: openai\n      api_key: sk-live-1234\n"
+                   "      models: [{alias: a, model: m}]\n",
+                   "config.yaml:5:16: llm.providers[0].api_key: expected \"env:VARIABLE\": keys are not "
+                   "accepted in the configuration file; put the key in the unit's EnvironmentFile= or a "
+                   "systemd credential (LoadCredential=VARIABLE:/path) and write api_key: env:VARIABLE");
+        load_fails("llm:\n  providers:\n    - name: x\n      type: openai\n      api_key: env:1BAD\n"
+                   "      models: [{alias: a, model: m}]\n",
+                   "config.yaml:5:16: llm.providers[0].api_key: expected env: followed by a variable name "
+                   "([A-Za-z_][A-Za-z0-9_]*)");
+        load_fails("llm:\n  providers:\n    - name: x\n      type: ollama\n      models: [{alias: a, model: "
+                   "m}]\n",
+                   "config.yaml:3:7: llm.providers[0].endpoint: missing: a provider of type ollama has no "
+                   "public endpoint; name its base URL (e.g. http://127.0.0.1:11434)");
+        load_fails(
+                "llm:\n  providers:\n    - name: x\n      type: gpt\n      models: [{alias: a, model: m}]\n",
+                "config.yaml:4:13: llm.providers[0].type: expected one of openai, openai-compatible, "
+                "anthropic, ollama, gemini, got \"gpt\"");
+        load_fails("llm:\n  providers:\n    - name: x\n      type: openai\n      models: []\n",
+                   "config.yaml:3:7: llm.providers[0].models: missing: at least one model (- alias: "
+                   "default\n  model: NAME)");
+        load_fails("llm:\n  providers:\n    - name: x\n      type: openai\n"
+                   "      models: [{alias: a, model: m}, {alias: a, model: n}]\n",
+                   "config.yaml:5:46: llm.providers[0].models[1].alias: alias \"a\" is already used by "
+                   "models[0]");
+        load_fails("llm:\n  providers:\n    - {name: x, type: openai, models: [{alias: a, model: m}]}\n"
+                   "    - {name: x, type: openai, models: [{alias: a, model: m}]}\n",
+                   "config.yaml:4:14: llm.providers[1].name: provider \"x\" is already defined at "
+                   "config.yaml:3");
+        load_fails("llm:\n  providers:\n    - {name: x, type: openai, models: [{alias: a, model: m}]}\n"
+                   "  selection:\n    default_provider: y\n",
+                   "config.yaml:5: llm.selection.default_provider: no provider \"y\" in llm.providers (1 "
+                   "defined)");
+        load_fails("llm:\n  providers:\n    - {name: x, type: openai, models: [{alias: a, model: m}]}\n"
+                   "  selection:\n    fallback_provider: x\n",
+                   "llm.selection.fallback_provider: \"x\" is the default provider already; name another "
+                   "provider or remove the key");
+        load_fails(
+                "llm:\n  providers:\n    - {name: x, type: openai, endpont: http://h, models: [{alias: a, "
+                "model: m}]}\n",
+                "config.yaml:3:31: llm.providers[0].endpont: unknown key, did you mean \"endpoint\"?");
+        load_fails("llm:\n  providers:\n    - {name: x, type: openai, models: [{alias: a, model: m, "
+                   "temperature: 3}]}\n",
+                   "config.yaml:3:74: llm.providers[0].models[0].temperature: expected a number between 0 "
+                   "and 2, got \"3\"");
+        load_fails("llm:\n  selection:\n    max_retries: lots\n",
+                   "config.yaml:3:5: llm.selection.max_retries: expected an integer, got \"lots\"");
+        load_fails(
+                "llm:\n  max_tool_round: 3\n",
+                "config.yaml:2:3: llm.max_tool_round: unknown key, did you mean \"llm.max_tool_rounds\"?");
+}
+END_TEST
+
+START_TEST(test_config_llm_dump_names_the_variable_never_a_key) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        ck_assert_int_eq(setenv("OPENAI_API_KEY", "sk-test-secret-value", 1), 0);
+        c = load_ok(llm_yaml);
+        f = open_memstream(&out, &size);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(config_dump(c, f), 0);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_msg(strstr(out, "llm:\n  max_tool_rounds: 20  # file config.yaml:2\n  selection:\n"
+                                  "    default_provider: \"openai\"  # file config.yaml:20\n"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "    overall_timeout_secs: 120  # file config.yaml:24\n  providers:\n"
+                                  "    - name: \"openai\"  # file config.yaml:4\n      type: openai\n"
+                                  "      endpoint: \"https://api.openai.com/v1\"\n"
+                                  "      api_key: \"env:OPENAI_API_KEY\"\n"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "          temperature: 0.2\n"), "%s", out);
+        ck_assert_msg(!strstr(out, "sk-test-secret-value"), "%s", out);
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("config");
@@ -546,6 +703,10 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_config_missing_explicit_file_is_an_error);
         tcase_add_test(tc, test_config_file_error_uses_its_path);
         tcase_add_test(tc, test_config_dump_shows_sources_and_masks_passwords);
+        tcase_add_test(tc, test_config_llm_providers_and_selection);
+        tcase_add_test(tc, test_config_llm_defaults);
+        tcase_add_test(tc, test_config_llm_errors_name_line_and_key);
+        tcase_add_test(tc, test_config_llm_dump_names_the_variable_never_a_key);
         suite_add_tcase(s, tc);
         return s;
 }

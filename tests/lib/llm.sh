@@ -1,0 +1,54 @@
+# tests/lib/llm.sh — a scripted fake LLM provider (tests/lib/fake-llm.py) for the tests of
+# the LLM client and the inner loop. Source after common.sh.
+#
+#   fake_llm_start SCRIPT_FILE [NAME]
+#       starts the fake on a free 127.0.0.1 port with that script, waits until it answers,
+#       stops it at exit; sets FAKE_LLM_PORT, FAKE_LLM_URL (http://127.0.0.1:PORT),
+#       FAKE_LLM_LOG (its JSONL request log) and FAKE_LLM_PID. NAME (default "fake-llm")
+#       keeps the files of several fakes apart; after each start the variables are also
+#       saved as FAKE_LLM_<NAME>_URL/_LOG/_PID with NAME upper-cased, "-" → "_".
+#   fake_llm_requests LOG        the number of requests the fake got
+#   fake_llm_request LOG N EXPR  a Python expression over request N (1-based) `r`
+#                                (r["headers"], r["body"], r["path"]), printed as JSON
+#
+# Endpoints to configure: openai-compatible $FAKE_LLM_URL/v1, anthropic, ollama and gemini
+# $FAKE_LLM_URL.
+FAKE_LLM="${AEGIS_TEST_LIB}/fake-llm.py"
+
+fake_llm_start() {
+        local script="$1" name="${2:-fake-llm}" dir var
+        [ -n "${SCRATCH:-}" ] || make_scratch
+        require_cmd python3
+        dir="$SCRATCH/$name"
+        mkdir -p "$dir"
+        : >"$dir/requests.jsonl"
+        rm -f "$dir/port"
+        python3 "$FAKE_LLM" --script "$script" --log "$dir/requests.jsonl" --port-file "$dir/port" \
+                >"$dir/out.log" 2>&1 &
+        FAKE_LLM_PID=$!
+        on_exit "kill $FAKE_LLM_PID 2>/dev/null; wait $FAKE_LLM_PID 2>/dev/null"
+        wait_for 10 test -s "$dir/port" || { cat "$dir/out.log" >&2; fail "$name did not start"; }
+        FAKE_LLM_PORT="$(cat "$dir/port")"
+        FAKE_LLM_URL="http://127.0.0.1:$FAKE_LLM_PORT"
+        FAKE_LLM_LOG="$dir/requests.jsonl"
+        wait_for 10 python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+                "$FAKE_LLM_URL/" || fail "$name does not answer on $FAKE_LLM_URL"
+        var="FAKE_LLM_$(echo "$name" | tr 'a-z-' 'A-Z_')"
+        printf -v "${var}_URL" '%s' "$FAKE_LLM_URL"
+        printf -v "${var}_LOG" '%s' "$FAKE_LLM_LOG"
+        printf -v "${var}_PID" '%s' "$FAKE_LLM_PID"
+}
+
+fake_llm_requests() { grep -c . "$1" || true; }
+
+fake_llm_request() {
+        python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+lines = [l for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+n = int(sys.argv[2])
+if n > len(lines):
+    sys.exit("no request %d (%d logged)" % (n, len(lines)))
+r = json.loads(lines[n - 1])
+print(json.dumps(eval(sys.argv[3], {}, {"r": r})))
+EOF
+}
