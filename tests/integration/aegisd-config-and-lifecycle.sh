@@ -33,12 +33,18 @@ check "CONTAINER_HOST as the socket default" \
         grep -qx '  container_socket_path: "/x/podman.sock"  # environment $CONTAINER_HOST' <<<"$out2"
 
 # Every key printed is documented in aegis-config.yaml(5).
-section=""
+# A nested mapping ("  selection:" then "    key: …") is documented as section.mapping.key.
+section="" sub=""
 while IFS= read -r line; do
         case "$line" in
         "#"*) ;;
-        [a-z]*:) section="${line%:}" ;;
-        "  "*) key="${line#  }"; key="${key%%:*}"
+        [a-z]*:) section="${line%:}" sub="" ;;
+        "    - "* | "      "*) ;; # the items of a list (llm.providers), documented as the list
+        "    "*) key="${line#    }"; key="${key%%:*}"
+               check "aegis-config.yaml(5) documents $section.$sub.$key" \
+                       grep -q "^\.B $section\.$sub\.$key\$" "$top_srcdir/man/aegis-config.yaml.5" ;;
+        "  "*:) sub="${line#  }"; sub="${sub%:}" ;;
+        "  "*) key="${line#  }"; key="${key%%:*}" sub=""
                check "aegis-config.yaml(5) documents $section.$key" \
                        grep -q "^\.B $section\.$key\$" "$top_srcdir/man/aegis-config.yaml.5" ;;
         esac
