@@ -17,6 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "hmac.h"
 #include "log.h"
 #include "nfs-gateway.h"
 #include "nfs-seccomp.h"
@@ -320,6 +321,7 @@ static int run(int argc, char **argv) {
                 log_error("No storage root: set storage.root in the configuration or pass --storage-root");
                 return CONFIG_EXIT_STATUS;
         }
+        crypto_init(); /* before the seccomp filter: libgcrypt reads files the first time */
         umask(0); /* modes come from the client, as NFS wants */
         r = mkdir_p(o.state_dir, 0700);
         if (r < 0)

@@ -18,8 +18,6 @@ libaegis_nfs_xdr_la_CFLAGS = $(AM_CFLAGS) $(TIRPC_CFLAGS) -Wno-unused-variable -
 
 noinst_LTLIBRARIES += libaegis-nfs.la
 libaegis_nfs_la_SOURCES = \
-	src/nfsd/sha256.h \
-	src/nfsd/sha256.c \
 	src/nfsd/nfs-handle.h \
 	src/nfsd/nfs-handle.c \
 	src/nfsd/nfs-clients.h \
