@@ -163,8 +163,12 @@ static int build_mount(Run *r, RunVolume *v, PodmanMount *m, char **ret_reason) 
                 return 0;
         }
         k = volume_engine_name(v->id, v->read_only, &v->engine_name);
+        /* Docker's local driver hands addr= to mount(2); Podman's runs mount.nfs, which wants
+         * the host in the device (aegis-volumes(7)). */
+        const PodmanVersion *pv = podman_client_version(r->sup->podman);
         if (k >= 0)
-                k = volume_nfs_options(r->sup->nfs_host, r->sup->opts.nfs_port, r->tenant_id, v->id,
+                k = volume_nfs_options(r->sup->nfs_host, r->sup->opts.nfs_port, r->sup->state_dir,
+                                       !pv || pv->engine != PODMAN_ENGINE_DOCKER, r->tenant_id, v->id,
                                        v->read_only, &v->nfs_options);
         if (k < 0)
                 return fail(ret_reason, k,

@@ -275,13 +275,15 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         c->server = s;
         c->fd = cfd;
         (void) setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (sa.ss_family == AF_INET)
+        if (sa.ss_family == AF_INET) {
                 inet_ntop(AF_INET, &((struct sockaddr_in *) &sa)->sin_addr, c->peer.host,
                           sizeof(c->peer.host));
-        else if (sa.ss_family == AF_INET6)
+                c->peer.port = ntohs(((struct sockaddr_in *) &sa)->sin_port);
+        } else if (sa.ss_family == AF_INET6) {
                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &sa)->sin6_addr, c->peer.host,
                           sizeof(c->peer.host));
-        else
+                c->peer.port = ntohs(((struct sockaddr_in6 *) &sa)->sin6_port);
+        } else
                 snprintf(c->peer.host, sizeof(c->peer.host), "local");
         if (getsockname(cfd, (struct sockaddr *) &la, &lalen) == 0)
                 c->peer.local_port =

@@ -32,6 +32,8 @@ typedef struct Options {
         const char *config;
         const char *metrics_listen;
         bool seccomp;
+        bool require_reserved_port;
+        const char *export_path; /* --export-path: print and exit */
         unsigned max_connections;
         unsigned max_open_volumes;
         uint64_t idle_exit_secs;
@@ -52,6 +54,8 @@ static void help(void) {
                "                           database.url; see aegis-config.yaml(5))\n"
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
+               "  --require-reserved-port=yes|no  MOUNT and NFS only from ports < 1024 (default yes)\n"
+               "  --export-path=TENANT/VOLUME  print the volume's export path (with its token) and exit\n"
                "  --max-open-volumes=N     volumes kept open at once (default %d)\n"
                "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
                "  --clients=LIST           hosts that may mount volumes whose registry entry names\n"
@@ -75,7 +79,9 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_IDLE,
                 ARG_LOG,
                 ARG_METRICS,
-                ARG_CLIENTS
+                ARG_CLIENTS,
+                ARG_RESERVED,
+                ARG_EXPORT_PATH,
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -90,6 +96,8 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "log-level", required_argument, NULL, ARG_LOG },
                 { "metrics-listen", required_argument, NULL, ARG_METRICS },
                 { "clients", required_argument, NULL, ARG_CLIENTS },
+                { "require-reserved-port", required_argument, NULL, ARG_RESERVED },
+                { "export-path", required_argument, NULL, ARG_EXPORT_PATH },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -161,6 +169,17 @@ static int parse_args(int argc, char **argv, Options *o) {
                                           NFS_CLIENTS_MAX, optarg);
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_RESERVED:
+                        r = streq(optarg, "yes") ? 1 : streq(optarg, "no") ? 0 : -EINVAL;
+                        if (r < 0) {
+                                log_error("--require-reserved-port: expected yes or no, got \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        o->require_reserved_port = r;
+                        break;
+                case ARG_EXPORT_PATH:
+                        o->export_path = optarg;
                         break;
                 case 'h':
                         help();
@@ -280,13 +299,13 @@ static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int run(int argc, char **argv) {
-        Options o = { .seccomp = true };
+        Options o = { .seccomp = true, .require_reserved_port = true };
         _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
         _cleanup_(config_freep) Config *cfg = NULL;
         _cleanup_free_ char *exports_path = NULL, *state_dir = NULL;
         Error err = ERROR_INIT;
         _cleanup_close_ int listen_fd = -1, metrics_fd = -1;
-        uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8];
+        uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8], mount_key[VOLUME_NFS_KEY_SIZE];
         sd_event *event = NULL;
         NfsGateway *g = NULL;
         NfsServer *server = NULL;
@@ -322,10 +341,28 @@ static int run(int argc, char **argv) {
                 return CONFIG_EXIT_STATUS;
         }
         crypto_init(); /* before the seccomp filter: libgcrypt reads files the first time */
-        umask(0); /* modes come from the client, as NFS wants */
         r = mkdir_p(o.state_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create state directory %s: %m", o.state_dir), 1;
+        r = volume_nfs_key_load(o.state_dir, mount_key);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the mount key %s/" VOLUME_NFS_KEY_FILE ": %m",
+                                       o.state_dir),
+                       1;
+        if (o.export_path) {
+                _cleanup_free_ char *tenant = NULL, *path = NULL;
+                const char *slash = strchr(o.export_path, '/');
+                tenant = slash ? strndup(o.export_path, (size_t) (slash - o.export_path)) : NULL;
+                if (!tenant || volume_nfs_export_path(mount_key, tenant, slash + 1, &path) < 0) {
+                        log_error(
+                                "--export-path: expected TENANT/VOLUME (ids of [A-Za-z0-9_.-]), got \"%s\"",
+                                o.export_path);
+                        return 2;
+                }
+                printf("%s\n", path);
+                return 0;
+        }
+        umask(0); /* modes come from the client, as NFS wants */
         r = nfs_handle_key_load(o.state_dir, key);
         if (r < 0)
                 return log_error_errno(r, "Failed to load handle key %s/handle-key: %m", o.state_dir), 1;
@@ -372,6 +409,12 @@ static int run(int argc, char **argv) {
                 g->max_vols = o.max_open_volumes;
         if (o.clients.set)
                 g->default_clients = o.clients;
+        memcpy(g->mount_key, mount_key, sizeof(mount_key));
+        g->require_reserved_port = o.require_reserved_port;
+        if (!o.require_reserved_port)
+                log_warning(
+                        "--require-reserved-port=no: any local user can mount a volume whose export path "
+                        "it learns, and use its handles");
         r = sd_event_default(&event);
         if (r >= 0)
                 r = sd_event_set_signal_exit(event, true);

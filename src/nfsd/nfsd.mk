@@ -64,7 +64,7 @@ regen-xdr:
 .PHONY: regen-xdr
 
 # Tests: the libnfs client program (only with libnfs; CI has it) and the shell tests.
-dist_noinst_DATA += tests/lib/nfs.sh
+dist_noinst_DATA += tests/lib/nfs.sh tests/lib/nfs-rpc.py
 if HAVE_LIBNFS
 check_PROGRAMS += tests/integration/nfs-client
 tests_integration_nfs_client_SOURCES = tests/integration/nfs-client.c
@@ -86,7 +86,8 @@ NFS_TESTS = \
 	tests/integration/nfs-tenant-isolation.sh \
 	tests/integration/faults-nfs-disk-full.sh \
 	tests/integration/nfs-volume-eviction-rename-link.sh \
-	tests/integration/nfs-protocol-details.sh
+	tests/integration/nfs-protocol-details.sh \
+	tests/integration/nfs-only-the-engine-mounts.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
 

@@ -24,6 +24,8 @@ on_exit "nfsd_kill"
 wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $NFS_PORT), 1)" ||
         { cat "$SCRATCH/nfsd.log" >&2; fail "aegis-nfsd did not start from the configuration"; }
 check "handle key kept under <state>/nfs" test -s "$SCRATCH/state/nfs/handle-key"
+check "mount key kept under <state>/nfs, 0600" test "$(stat -c '%a %s' "$SCRATCH/state/nfs/mount-key")" = "600 32"
+NFS_KEY_DIR="$SCRATCH/state/nfs"
 wait_for 10 sqlite3 "$SCRATCH/aegis.db" "SELECT 1 FROM volumes LIMIT 0" || fail "store schema not created"
 
 vol() { # ID TENANT ACCESS STATUS
@@ -37,7 +39,7 @@ vol "$V1" acme read-write active
 vol "$V2" acme read-only active
 echo "from the api" >"$SCRATCH/storage/acme/$V2/file"
 sleep 0.6
-url() { echo "nfs://127.0.0.1/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+url() { nfs_url "$1" "$2"; }
 
 check "write to the active volume" nfs_client "$(url acme "$V1")" write /hello hi
 assert_eq "on disk, squashed" "hi 4242:4343" "$(cat "$SCRATCH/storage/acme/$V1/hello") $(stat -c %u:%g "$SCRATCH/storage/acme/$V1/hello")"
