@@ -35,6 +35,8 @@ typedef struct Options {
         bool require_reserved_port;
         const char *export_path; /* --export-path: print and exit */
         unsigned max_connections;
+        unsigned max_connections_per_client;
+        uint64_t idle_timeout_secs;
         unsigned max_open_volumes;
         uint64_t idle_exit_secs;
         NfsClients clients;
@@ -54,6 +56,8 @@ static void help(void) {
                "                           database.url; see aegis-config.yaml(5))\n"
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
+               "  --max-connections-per-client=N  per source address (default %d)\n"
+               "  --idle-timeout=SECS      close a connection idle this long (default %d)\n"
                "  --require-reserved-port=yes|no  MOUNT and NFS only from ports < 1024 (default yes)\n"
                "  --export-path=TENANT/VOLUME  print the volume's export path (with its token) and exit\n"
                "  --max-open-volumes=N     volumes kept open at once (default %d)\n"
@@ -63,7 +67,8 @@ static void help(void) {
                "  --seccomp=on|off         system-call allow-list (default on)\n"
                "  --log-level=LEVEL        error, warning, info, debug\n"
                "  -h --help                this text\n",
-               NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_VOLUMES_OPEN);
+               NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_CONNECTIONS_PER_CLIENT_DEFAULT, NFS_IDLE_TIMEOUT_DEFAULT,
+               NFS_MAX_VOLUMES_OPEN);
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
@@ -82,6 +87,8 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_CLIENTS,
                 ARG_RESERVED,
                 ARG_EXPORT_PATH,
+                ARG_PER_CLIENT,
+                ARG_IDLE_TIMEOUT,
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -98,6 +105,8 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "clients", required_argument, NULL, ARG_CLIENTS },
                 { "require-reserved-port", required_argument, NULL, ARG_RESERVED },
                 { "export-path", required_argument, NULL, ARG_EXPORT_PATH },
+                { "max-connections-per-client", required_argument, NULL, ARG_PER_CLIENT },
+                { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -180,6 +189,24 @@ static int parse_args(int argc, char **argv, Options *o) {
                         break;
                 case ARG_EXPORT_PATH:
                         o->export_path = optarg;
+                        break;
+                case ARG_PER_CLIENT:
+                        r = safe_atou(optarg, &o->max_connections_per_client);
+                        if (r < 0 || o->max_connections_per_client == 0 ||
+                            o->max_connections_per_client > 65536) {
+                                log_error("--max-connections-per-client: expected 1..65536, got \"%s\"",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_IDLE_TIMEOUT:
+                        r = parse_duration_secs(optarg, &o->idle_timeout_secs);
+                        if (r < 0 || o->idle_timeout_secs == 0) {
+                                log_error("--idle-timeout: expected a duration like 300 or 5m (not 0), got "
+                                          "\"%s\"",
+                                          optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case 'h':
                         help();
@@ -430,7 +457,12 @@ static int run(int argc, char **argv) {
                         r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
         }
         if (r >= 0)
-                r = nfs_server_new(event, g, listen_fd, o.max_connections, &server);
+                r = nfs_server_new(
+                        event, g, listen_fd,
+                        &(NfsServerLimits){ .max_connections = o.max_connections,
+                                            .max_per_client = o.max_connections_per_client,
+                                            .idle_timeout_usec = o.idle_timeout_secs * USEC_PER_SEC },
+                        &server);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up event loop: %m");
                 goto finish;
