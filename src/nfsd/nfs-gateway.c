@@ -27,6 +27,7 @@ int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t
         g->egid = getegid();
         g->default_clients = (NfsClients){ .set = true, .any = true };
         g->require_reserved_port = true;
+        g->max_entries = NFS_MAX_ENTRIES_DEFAULT;
         *ret = g;
         return 0;
 }
@@ -113,6 +114,7 @@ static int open_volume(NfsGateway *g, const NfsVolumeInfo *info, NfsVol **ret) {
         r = nfs_vol_open(g->storage_root, info, &v);
         if (r < 0)
                 return r;
+        v->max_entries = g->max_entries;
         g->vols[g->n_vols++] = v;
         *ret = v;
         return 0;

@@ -19,6 +19,7 @@
 #define NFS_MAX_READDIR (256 * 1024) /* cap on READDIR count / READDIRPLUS maxcount */
 #define NFS_MAX_MOUNTS 1024 /* DUMP records kept */
 #define NFS_MAX_VOLUMES_OPEN 4096 /* default of --max-open-volumes */
+#define NFS_MAX_ENTRIES_DEFAULT 1000000 /* default of --max-entries: names per volume */
 
 typedef struct NfsMountRecord {
         char host[64];
@@ -29,6 +30,7 @@ typedef struct NfsGateway {
         uint8_t key[NFS_HANDLE_KEY_SIZE];
         uint8_t mount_key[VOLUME_NFS_KEY_SIZE]; /* export paths' tokens (volume-mount.h) */
         bool require_reserved_port; /* MOUNT and NFS calls only from source ports below 1024 */
+        uint64_t max_entries; /* names per volume (files, directories, links) */
         uint8_t write_verf[8];
         char *storage_root;
         NfsExports *exports;

@@ -37,6 +37,7 @@ typedef struct Options {
         unsigned max_connections;
         unsigned max_connections_per_client;
         uint64_t idle_timeout_secs;
+        unsigned max_entries;
         unsigned max_open_volumes;
         uint64_t idle_exit_secs;
         NfsClients clients;
@@ -58,6 +59,7 @@ static void help(void) {
                "  --max-connections=N      connection limit (default %d)\n"
                "  --max-connections-per-client=N  per source address (default %d)\n"
                "  --idle-timeout=SECS      close a connection idle this long (default %d)\n"
+               "  --max-entries=N          files, directories and links per volume (default %d)\n"
                "  --require-reserved-port=yes|no  MOUNT and NFS only from ports < 1024 (default yes)\n"
                "  --export-path=TENANT/VOLUME  print the volume's export path (with its token) and exit\n"
                "  --max-open-volumes=N     volumes kept open at once (default %d)\n"
@@ -68,7 +70,7 @@ static void help(void) {
                "  --log-level=LEVEL        error, warning, info, debug\n"
                "  -h --help                this text\n",
                NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_CONNECTIONS_PER_CLIENT_DEFAULT, NFS_IDLE_TIMEOUT_DEFAULT,
-               NFS_MAX_VOLUMES_OPEN);
+               NFS_MAX_ENTRIES_DEFAULT, NFS_MAX_VOLUMES_OPEN);
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
@@ -89,6 +91,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_EXPORT_PATH,
                 ARG_PER_CLIENT,
                 ARG_IDLE_TIMEOUT,
+                ARG_MAX_ENTRIES,
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -107,6 +110,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "export-path", required_argument, NULL, ARG_EXPORT_PATH },
                 { "max-connections-per-client", required_argument, NULL, ARG_PER_CLIENT },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
+                { "max-entries", required_argument, NULL, ARG_MAX_ENTRIES },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -204,6 +208,14 @@ static int parse_args(int argc, char **argv, Options *o) {
                         if (r < 0 || o->idle_timeout_secs == 0) {
                                 log_error("--idle-timeout: expected a duration like 300 or 5m (not 0), got "
                                           "\"%s\"",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_MAX_ENTRIES:
+                        r = safe_atou(optarg, &o->max_entries);
+                        if (r < 0 || o->max_entries == 0 || o->max_entries > NFS_INDEX_MAX) {
+                                log_error("--max-entries: expected 1..%d, got \"%s\"", NFS_INDEX_MAX,
                                           optarg);
                                 return -EINVAL;
                         }
@@ -438,6 +450,8 @@ static int run(int argc, char **argv) {
                 g->default_clients = o.clients;
         memcpy(g->mount_key, mount_key, sizeof(mount_key));
         g->require_reserved_port = o.require_reserved_port;
+        if (o.max_entries > 0)
+                g->max_entries = o.max_entries;
         if (!o.require_reserved_port)
                 log_warning(
                         "--require-reserved-port=no: any local user can mount a volume whose export path "

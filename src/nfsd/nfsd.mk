@@ -88,7 +88,8 @@ NFS_TESTS = \
 	tests/integration/nfs-volume-eviction-rename-link.sh \
 	tests/integration/nfs-protocol-details.sh \
 	tests/integration/nfs-only-the-engine-mounts.sh \
-	tests/integration/nfs-idle-and-per-client-connection-limits.sh
+	tests/integration/nfs-idle-and-per-client-connection-limits.sh \
+	tests/integration/nfs-quota-counts-every-inode.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
 
