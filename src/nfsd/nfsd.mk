@@ -92,6 +92,11 @@ NFS_TESTS = \
 	tests/integration/nfs-quota-counts-every-inode.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
+# The access checks, the connection limits and the inode quota under valgrind (about 3 min).
+VALGRIND_TESTS += \
+	tests/integration/nfs-only-the-engine-mounts.sh \
+	tests/integration/nfs-idle-and-per-client-connection-limits.sh \
+	tests/integration/nfs-quota-counts-every-inode.sh
 
 # Unit test of the client host lists (linked against the gateway library).
 check_PROGRAMS += tests/unit/test-nfs-clients
