@@ -33,7 +33,7 @@ fuzz_fuzz_manifest_LDADD = $(AEGIS_DEP_LIBS)
 # The NFS gateway's request path (RPC header, auth, dispatch, XDR, handlers).
 # Run: fuzz/fuzz-nfs-xdr -max_total_time=60 $(srcdir)/fuzz/corpus/nfs-xdr (seeds: fuzz/nfs-xdr-corpus.py)
 fuzz_fuzz_nfs_xdr_SOURCES = fuzz/nfs-xdr.c src/shared/util.c src/shared/error.c src/shared/log.c \
-	src/nfsd/sha256.c src/nfsd/nfs-handle.c src/nfsd/nfs-clients.c src/nfsd/nfs-exports.c src/nfsd/nfs-fdcache.c src/nfsd/nfs-fsgen.c src/nfsd/nfs-volume.c \
+	src/shared/hmac.c src/shared/volume-mount.c src/nfsd/nfs-handle.c src/nfsd/nfs-clients.c src/nfsd/nfs-exports.c src/nfsd/nfs-fdcache.c src/nfsd/nfs-fsgen.c src/nfsd/nfs-volume.c \
 	src/nfsd/nfs-metrics.c \
 	src/nfsd/nfs-gateway.c src/nfsd/nfs-rpc.c src/nfsd/nfs3-proc.c src/nfsd/nfs3-readdir.c src/nfsd/mount3-proc.c \
 	src/nfsd/nfs3_xdr.c src/nfsd/mount3_xdr.c src/shared/store.c src/shared/store-sqlite.c src/shared/store-pg.c \

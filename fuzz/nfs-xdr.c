@@ -28,6 +28,7 @@ static void setup(void) {
         NfsExports *exports;
         NfsVol *v;
         NfsObj root = NFS_OBJ_NULL;
+        char *export = NULL;
         NfsHandle h;
         FILE *f;
 
@@ -53,15 +54,17 @@ static void setup(void) {
         fputs("t v 0 0 1Mi read-write active\nt ro 0 0 0 read-only active\n", f);
         fclose(f);
         if (nfs_exports_new(path, &exports) < 0 || nfs_gateway_new(dir, exports, key, verf, &gateway) < 0 ||
-            nfs_gateway_mount(gateway, "127.0.0.1", "/t/v", &v) < 0 || nfs_vol_root(v, &root) < 0)
+            volume_nfs_export_path(gateway->mount_key, "t", "v", &export) < 0 ||
+            nfs_gateway_mount(gateway, "127.0.0.1", export, &v) < 0 || nfs_vol_root(v, &root) < 0)
                 abort();
+        free(export);
         nfs_vol_handle(v, &root, &h);
         nfs_handle_encode(gateway->key, &h, root_fh);
         nfs_obj_done(&root);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        NfsPeer peer = { .host = "127.0.0.1", .local_port = 2049 };
+        NfsPeer peer = { .host = "127.0.0.1", .port = 700, .local_port = 2049 };
         uint8_t *buf, *reply = NULL;
         size_t reply_size = 0;
 

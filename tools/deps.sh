@@ -5,7 +5,7 @@ set -euo pipefail
 BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
   libsystemd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libpq-dev libsqlite3-dev
   libtirpc-dev libseccomp-dev libmicrohttpd-dev check clang clang-format libclang-rt-14-dev
-  valgrind"
+  valgrind libgcrypt20-dev"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
   debootstrap iproute2 procps psmisc strace"

@@ -45,7 +45,7 @@ typedef struct RunVolume {
 
 struct RunVolumes {
         RunVolumesContext c; /* strings below owned copies; store, podman, plan borrowed */
-        char *storage_root, *nfs_host, *tenant_id, *execution_id;
+        char *storage_root, *nfs_host, *tenant_id, *execution_id, *state_dir;
         RunVolume *volumes; /* one per plan->volumes[], same order */
         size_t n_volumes;
         PodmanMount *mounts; /* the containers' mounts, one per volume */
@@ -125,12 +125,14 @@ int run_volumes_new(const RunVolumesContext *c, RunVolumes **ret) {
                 return -ENOMEM;
         v->c = *c;
         if (strdup_opt(c->storage_root, &v->storage_root) < 0 || strdup_opt(c->nfs_host, &v->nfs_host) < 0 ||
-            strdup_opt(c->tenant_id, &v->tenant_id) < 0 || strdup_opt(c->execution_id, &v->execution_id) < 0)
+            strdup_opt(c->tenant_id, &v->tenant_id) < 0 || strdup_opt(c->execution_id, &v->execution_id) < 0 ||
+            strdup_opt(c->state_dir, &v->state_dir) < 0)
                 return -ENOMEM;
         v->c.storage_root = v->storage_root;
         v->c.nfs_host = v->nfs_host;
         v->c.tenant_id = v->tenant_id;
         v->c.execution_id = v->execution_id;
+        v->c.state_dir = v->state_dir;
         *ret = TAKE_PTR(v);
         return 0;
 }
@@ -143,6 +145,7 @@ RunVolumes *run_volumes_free(RunVolumes *v) {
         free(v->nfs_host);
         free(v->tenant_id);
         free(v->execution_id);
+        free(v->state_dir);
         free(v->error_message);
         free(v);
         return NULL;
@@ -256,9 +259,13 @@ static int build_mount(RunVolumes *rv, RunVolume *v, PodmanMount *m, char **ret_
                 return 0;
         }
         k = volume_engine_name(v->id, v->read_only, &v->engine_name);
+        /* Docker's local driver hands addr= to mount(2); Podman's runs mount.nfs, which wants
+         * the host in the device (aegis-volumes(7)). */
+        const PodmanVersion *pv = podman_client_version(rv->c.podman);
         if (k >= 0)
-                k = volume_nfs_options(rv->nfs_host, rv->c.nfs_port, rv->tenant_id, v->id, v->read_only,
-                                       &v->nfs_options);
+                k = volume_nfs_options(rv->nfs_host, rv->c.nfs_port, rv->state_dir,
+                                       !pv || pv->engine != PODMAN_ENGINE_DOCKER, rv->tenant_id, v->id,
+                                       v->read_only, &v->nfs_options);
         if (k < 0)
                 return fail(ret_reason, k,
                             "volume %s: cannot build its NFS mount (storage.nfs_server_host \"%s\", port "

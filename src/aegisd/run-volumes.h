@@ -30,6 +30,7 @@ typedef struct RunVolumesContext {
         StorageMountMode mount_mode;
         const char *nfs_host; /* addr= of NFS mounts (nfs mode); NULL or "" = unknown */
         uint16_t nfs_port;
+        const char *state_dir; /* nfs mode: the gateway's mount key lives in state_dir/nfs/ */
         const char *tenant_id;
         const char *execution_id;
         const ManifestPlan *plan; /* volumes[], uid, gid; borrowed, must outlive the object */

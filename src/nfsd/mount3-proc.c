@@ -1,9 +1,12 @@
 /* mount3-proc.c — MOUNT v3 (RFC 1813 appendix I): NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT.
  *
- * MNT answers only for a volume registered and active in the registry: unknown paths get
- * MNT3ERR_NOENT, registered-but-inactive ones, and volumes the client's host is not allowed
- * to use (nfs-clients.h), MNT3ERR_ACCES. DUMP/EXPORT lists are bounded
- * (NFS_MAX_MOUNTS records, the reply buffer) and encoded as loops. */
+ * MNT takes /<tenant>/<volume>/<token> (volume-mount.h) and answers only for a volume
+ * registered and active in the registry: a missing or wrong token gets MNT3ERR_ACCES before
+ * the volume is looked up, unknown paths MNT3ERR_NOENT, registered-but-inactive ones and
+ * volumes the client's host is not allowed to use (nfs-clients.h) MNT3ERR_ACCES.
+ * EXPORT lists nothing, to anyone: a volume is mounted by the path its engine volume names,
+ * never discovered. DUMP lists the caller's own host's mounts, without their tokens. Lists
+ * are bounded (NFS_MAX_MOUNTS records, the reply buffer) and encoded as loops. */
 #include <errno.h>
 #include <string.h>
 
@@ -65,10 +68,12 @@ static uint32_t mnt_mnt(NfsCall *c, void *a, void *r) {
         m->res.mountres3_u.mountinfo.auth_flavors.auth_flavors_len = 2;
         m->res.mountres3_u.mountinfo.auth_flavors.auth_flavors_val = m->flavors;
 
-        /* Remember it for DUMP (bounded; the oldest record goes first). */
+        /* Remember it for DUMP (bounded; the oldest record goes first), without the token. */
         NfsGateway *g = c->g;
+        char shown[sizeof(g->mounts[0].path)];
+        snprintf(shown, sizeof(shown), "/%s/%s", v->info.tenant, v->info.volume);
         for (size_t i = 0; i < g->n_mounts; i++)
-                if (streq(g->mounts[i].host, c->peer->host) && streq(g->mounts[i].path, *path))
+                if (streq(g->mounts[i].host, c->peer->host) && streq(g->mounts[i].path, shown))
                         return MNT3_OK;
         if (!g->mounts) {
                 g->mounts = calloc(NFS_MAX_MOUNTS, sizeof(NfsMountRecord));
@@ -80,7 +85,7 @@ static uint32_t mnt_mnt(NfsCall *c, void *a, void *r) {
                 g->n_mounts--;
         }
         snprintf(g->mounts[g->n_mounts].host, sizeof(g->mounts[0].host), "%s", c->peer->host);
-        snprintf(g->mounts[g->n_mounts].path, sizeof(g->mounts[0].path), "%s", *path);
+        snprintf(g->mounts[g->n_mounts].path, sizeof(g->mounts[0].path), "%s", shown);
         g->n_mounts++;
         return MNT3_OK;
 }
@@ -95,7 +100,17 @@ static void forget_mounts(NfsGateway *g, const char *host, const char *path) {
 }
 
 static uint32_t mnt_umnt(NfsCall *c, void *a, void *r) {
-        forget_mounts(c->g, c->peer->host, *(dirpath *) a);
+        const char *p = *(dirpath *) a;
+        char shown[sizeof(c->g->mounts[0].path)];
+        size_t n = 0;
+
+        /* Recorded without the token: drop it (the third component) from the path too. */
+        for (size_t slashes = 0; p[n] && n + 1 < sizeof(shown); n++)
+                if (p[n] == '/' && ++slashes == 3)
+                        break;
+        memcpy(shown, p, n);
+        shown[n] = '\0';
+        forget_mounts(c->g, c->peer->host, shown);
         return MNT3_OK;
 }
 
@@ -106,11 +121,13 @@ static uint32_t mnt_umntall(NfsCall *c, void *a, void *r) {
 
 typedef struct ListRes {
         NfsGateway *g;
+        const char *host; /* DUMP: whose records */
         bool exports;
 } ListRes;
 
 static uint32_t mnt_dump(NfsCall *c, void *a, void *r) {
         ((ListRes *) r)->g = c->g;
+        ((ListRes *) r)->host = c->peer->host;
         return MNT3_OK;
 }
 
@@ -130,6 +147,8 @@ static bool_t xdr_list_res(XDR *x, void *r) {
         if (!l->exports) {
                 for (size_t i = 0; i < l->g->n_mounts; i++) {
                         char *h = l->g->mounts[i].host, *p = l->g->mounts[i].path;
+                        if (!streq(h, l->host))
+                                continue;
                         if (xdr_getpos(x) + 8 + strlen(h) + strlen(p) + 16 > limit)
                                 break;
                         if (!xdr_bool(x, &t) || !xdr_string(x, &h, MNTNAMLEN) ||
@@ -138,19 +157,7 @@ static bool_t xdr_list_res(XDR *x, void *r) {
                 }
                 return xdr_bool(x, &f);
         }
-        const NfsVolumeInfo *vols;
-        size_t n = 0;
-        if (nfs_exports_list(l->g->exports, &vols, &n) < 0)
-                n = 0;
-        for (size_t i = 0; i < n; i++) {
-                char path[2 * NFS_ID_MAX + 2], *p = path;
-                snprintf(path, sizeof(path), "/%s/%s", vols[i].tenant, vols[i].volume);
-                if (xdr_getpos(x) + 16 + strlen(path) > limit)
-                        break;
-                /* No group list: access is decided per volume, not per client address. */
-                if (!xdr_bool(x, &t) || !xdr_string(x, &p, MNTPATHLEN) || !xdr_bool(x, &f))
-                        return FALSE;
-        }
+        /* EXPORT: the empty list (see the head comment). */
         return xdr_bool(x, &f);
 }
 

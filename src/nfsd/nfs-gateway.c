@@ -26,6 +26,8 @@ int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t
         g->euid = geteuid();
         g->egid = getegid();
         g->default_clients = (NfsClients){ .set = true, .any = true };
+        g->require_reserved_port = true;
+        g->max_entries = NFS_MAX_ENTRIES_DEFAULT;
         *ret = g;
         return 0;
 }
@@ -112,6 +114,7 @@ static int open_volume(NfsGateway *g, const NfsVolumeInfo *info, NfsVol **ret) {
         r = nfs_vol_open(g->storage_root, info, &v);
         if (r < 0)
                 return r;
+        v->max_entries = g->max_entries;
         g->vols[g->n_vols++] = v;
         *ret = v;
         return 0;
@@ -145,9 +148,11 @@ bool nfs_gateway_client_allowed(const NfsGateway *g, const NfsVol *v, const char
 
 int nfs_gateway_mount(NfsGateway *g, const char *host, const char *path, NfsVol **ret) {
         char tenant[NFS_ID_MAX], volume[NFS_ID_MAX];
+        _cleanup_free_ char *expected = NULL;
         const char *p = path, *slash;
         NfsVolumeInfo info;
-        size_t n;
+        size_t n, len;
+        uint8_t diff = 0;
         int r;
 
         while (*p == '/')
@@ -159,12 +164,30 @@ int nfs_gateway_mount(NfsGateway *g, const char *host, const char *path, NfsVol 
         tenant[slash - p] = '\0';
         p = slash + 1;
         n = strcspn(p, "/");
-        if (n >= sizeof(volume) || p[n + strspn(p + n, "/")] != '\0')
+        if (n >= sizeof(volume))
                 return -EINVAL;
         memcpy(volume, p, n);
         volume[n] = '\0';
         if (!id_is_valid(tenant) || !id_is_valid(volume))
                 return -EINVAL;
+        p += n + strspn(p + n, "/");
+        len = strcspn(p, "/");
+        if (p[len + strspn(p + len, "/")] != '\0')
+                return -EINVAL;
+        /* The token before anything about the volume: no answer tells a volume that exists
+         * from one that does not without it. */
+        r = volume_nfs_export_path(g->mount_key, tenant, volume, &expected);
+        if (r < 0)
+                return r;
+        {
+                const char *want = expected + 1 + strlen(tenant) + 1 + strlen(volume) + 1;
+                if (len != VOLUME_NFS_TOKEN_LEN)
+                        return -EACCES;
+                for (size_t i = 0; i < VOLUME_NFS_TOKEN_LEN; i++)
+                        diff |= (uint8_t) (want[i] ^ p[i]);
+                if (diff != 0)
+                        return -EACCES;
+        }
         r = nfs_exports_lookup(g->exports, tenant, volume, &info);
         if (r < 0)
                 return r;

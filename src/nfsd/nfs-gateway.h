@@ -12,12 +12,14 @@
 #include "nfs-handle.h"
 #include "nfs-metrics.h"
 #include "nfs-volume.h"
+#include "volume-mount.h"
 
 #define NFS_MAX_IO (1024 * 1024) /* rtmax/wtmax */
 #define NFS_MAX_RECORD (NFS_MAX_IO + 64 * 1024) /* largest request (WRITE) with headers */
 #define NFS_MAX_READDIR (256 * 1024) /* cap on READDIR count / READDIRPLUS maxcount */
 #define NFS_MAX_MOUNTS 1024 /* DUMP records kept */
 #define NFS_MAX_VOLUMES_OPEN 4096 /* default of --max-open-volumes */
+#define NFS_MAX_ENTRIES_DEFAULT 1000000 /* default of --max-entries: names per volume */
 
 typedef struct NfsMountRecord {
         char host[64];
@@ -26,6 +28,9 @@ typedef struct NfsMountRecord {
 
 typedef struct NfsGateway {
         uint8_t key[NFS_HANDLE_KEY_SIZE];
+        uint8_t mount_key[VOLUME_NFS_KEY_SIZE]; /* export paths' tokens (volume-mount.h) */
+        bool require_reserved_port; /* MOUNT and NFS calls only from source ports below 1024 */
+        uint64_t max_entries; /* names per volume (files, directories, links) */
         uint8_t write_verf[8];
         char *storage_root;
         NfsExports *exports;
@@ -43,8 +48,15 @@ typedef struct NfsGateway {
 
 typedef struct NfsPeer {
         char host[64]; /* numeric address of the client */
+        uint16_t port; /* the client's source port (0: not an IP peer) */
         uint16_t local_port;
 } NfsPeer;
+
+/* A source port only root (or CAP_NET_BIND_SERVICE) can bind: the kernel's NFS client, or a
+ * privileged process; an unprivileged local user has none. */
+static inline bool nfs_peer_reserved(const NfsPeer *p) {
+        return p->port > 0 && p->port < 1024;
+}
 
 int nfs_gateway_new(const char *storage_root, NfsExports *exports, const uint8_t key[NFS_HANDLE_KEY_SIZE],
                     const uint8_t write_verf[8], NfsGateway **ret);
@@ -69,8 +81,10 @@ void nfs_gateway_unpin(NfsVol *v);
 /* Whether the client host may mount v and use its handles (the volume's clients, else the
  * gateway's default). */
 bool nfs_gateway_client_allowed(const NfsGateway *g, const NfsVol *v, const char *host);
-/* "/tenant/volume" → volume for the client host; -ENOENT unknown, -EACCES inactive or
- * not allowed for that host, -EINVAL malformed. */
+/* "/tenant/volume/token" → volume for the client host. The token (volume_nfs_export_path())
+ * is checked first, in constant time: a missing or wrong one is -EACCES whether the volume
+ * exists or not. Then -ENOENT unknown, -EACCES inactive or not allowed for that host,
+ * -EINVAL malformed. */
 int nfs_gateway_mount(NfsGateway *g, const char *host, const char *path, NfsVol **ret);
 
 /* One RPC record in, one reply out. *ret is malloc'd, begins with 4 bytes reserved for the

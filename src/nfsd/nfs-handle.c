@@ -2,14 +2,16 @@
  *
  * Layout (big-endian): version(1) type(1) zero(2) volume_key(8) ino(8) gen(4) mac(16).
  * The MAC covers the first 24 bytes; comparison is constant-time. */
+#include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "hmac.h"
 #include "nfs-handle.h"
-#include "sha256.h"
 #include "util.h"
 
 #define MAC_OFFSET 24
@@ -28,14 +30,31 @@ static uint64_t get64(const uint8_t *p) {
 
 uint64_t nfs_volume_key(const char *tenant, const char *volume) {
         uint8_t d[SHA256_DIGEST_SIZE];
-        Sha256 s;
+        char buf[2 * 256 + 2];
+        int n = snprintf(buf, sizeof(buf), "%s/%s", tenant, volume);
 
-        sha256_init(&s);
-        sha256_update(&s, tenant, strlen(tenant));
-        sha256_update(&s, "/", 1);
-        sha256_update(&s, volume, strlen(volume));
-        sha256_final(&s, d);
+        assert(n > 0 && (size_t) n < sizeof(buf));
+        sha256(buf, (size_t) n, d);
         return get64(d);
+}
+
+/* Every handle in and out is MACed: keep one context keyed with the gateway's key (the
+ * process has one key; a different one re-keys it). Without a context (out of memory) the
+ * one-shot function gives the same MAC, slower. */
+static void handle_mac(const uint8_t key[NFS_HANDLE_KEY_SIZE], const uint8_t *data, size_t size,
+                       uint8_t ret[SHA256_DIGEST_SIZE]) {
+        static HmacSha256 *ctx;
+        static uint8_t ctx_key[NFS_HANDLE_KEY_SIZE];
+
+        if (!ctx || memcmp(ctx_key, key, NFS_HANDLE_KEY_SIZE) != 0) {
+                ctx = hmac_sha256_free(ctx);
+                if (hmac_sha256_new(key, NFS_HANDLE_KEY_SIZE, &ctx) < 0) {
+                        hmac_sha256(key, NFS_HANDLE_KEY_SIZE, data, size, ret);
+                        return;
+                }
+                memcpy(ctx_key, key, NFS_HANDLE_KEY_SIZE);
+        }
+        hmac_sha256_keyed(ctx, data, size, ret);
 }
 
 void nfs_handle_encode(const uint8_t key[NFS_HANDLE_KEY_SIZE], const NfsHandle *h,
@@ -51,7 +70,7 @@ void nfs_handle_encode(const uint8_t key[NFS_HANDLE_KEY_SIZE], const NfsHandle *
         ret[21] = (uint8_t) (h->gen >> 16);
         ret[22] = (uint8_t) (h->gen >> 8);
         ret[23] = (uint8_t) h->gen;
-        hmac_sha256(key, NFS_HANDLE_KEY_SIZE, ret, MAC_OFFSET, mac);
+        handle_mac(key, ret, MAC_OFFSET, mac);
         memcpy(ret + MAC_OFFSET, mac, MAC_SIZE);
 }
 
@@ -62,7 +81,7 @@ int nfs_handle_decode(const uint8_t key[NFS_HANDLE_KEY_SIZE], const void *data, 
 
         if (size != NFS_HANDLE_SIZE || p[0] != NFS_HANDLE_VERSION)
                 return -EBADMSG;
-        hmac_sha256(key, NFS_HANDLE_KEY_SIZE, p, MAC_OFFSET, mac);
+        handle_mac(key, p, MAC_OFFSET, mac);
         for (unsigned i = 0; i < MAC_SIZE; i++)
                 diff |= mac[i] ^ p[MAC_OFFSET + i];
         if (diff != 0 || p[1] > NFS_HANDLE_LNK || p[2] != 0 || p[3] != 0)

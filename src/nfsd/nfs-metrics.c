@@ -113,8 +113,10 @@ int nfs_metrics_format(const NfsMetrics *m, FILE *f) {
         COUNTER("rpc_garbage_total", "Undecodable RPC requests and oversized records.", m->rpc_garbage);
         COUNTER("rpc_rejected_total", "RPC calls rejected (program, procedure or auth).", m->rpc_rejected);
         COUNTER("connections_total", "Accepted connections.", m->connections_total);
-        COUNTER("connections_refused_total", "Connections refused at the connection limit.",
-                m->connections_refused);
+        COUNTER("connections_refused_total",
+                "Connections refused at the connection limits (all, per client).", m->connections_refused);
+        COUNTER("connections_idle_closed_total", "Connections closed after the idle timeout.",
+                m->connections_idle_closed);
 #undef COUNTER
         fprintf(f,
                 "# HELP aegis_nfs_connections Open client connections.\n# TYPE aegis_nfs_connections gauge\n"

@@ -37,7 +37,8 @@ typedef struct NfsMetrics {
         uint64_t rpc_garbage; /* GARBAGE_ARGS, bad headers, oversized records */
         uint64_t rpc_rejected; /* PROG/PROC unavailable, auth errors */
         uint64_t connections_total;
-        uint64_t connections_refused;
+        uint64_t connections_refused; /* over the connection limit, in all or per client */
+        uint64_t connections_idle_closed; /* closed after the idle timeout */
         uint64_t connections_active;
 } NfsMetrics;
 

@@ -269,6 +269,16 @@ int nfs_rpc_process(NfsGateway *g, const NfsPeer *peer, const uint8_t *req, size
                 xdr_destroy(&in);
                 return reply_simple(xid, false, ACCEPT_PROC_UNAVAIL, NULL, 0, ret, ret_size);
         }
+        /* Only the kernel's NFS client (root, a reserved source port) mounts volumes and
+         * uses their handles: an unprivileged local user gets nothing, whatever it claims in
+         * AUTH_UNIX and whatever handle it holds. NULL stays open (a liveness probe). */
+        if (proc != 0 && g->require_reserved_port && !nfs_peer_reserved(peer)) {
+                uint32_t st = AUTH_STAT_TOOWEAK;
+                g->metrics.rpc_rejected++;
+                g->metrics.access_denials++;
+                xdr_destroy(&in);
+                return reply_simple(xid, true, REJECT_AUTH_ERROR, &st, 1, ret, ret_size);
+        }
         p = &tab[proc];
         call.prog = prog;
         call.proc = proc;

@@ -34,6 +34,7 @@ typedef struct NfsConn {
         size_t rec_len;
         OutBuf *out_head, *out_tail;
         size_t out_bytes;
+        uint64_t active_usec; /* CLOCK_MONOTONIC of the last bytes received (or the accept) */
         bool paused;
 } NfsConn;
 
@@ -42,10 +43,18 @@ struct NfsServer {
         NfsGateway *g;
         int fd;
         sd_event_source *src;
+        sd_event_source *sweep; /* closes idle connections */
         NfsConn *conns;
-        unsigned n_conns, max_conns;
+        unsigned n_conns, max_conns, max_per_client;
+        uint64_t idle_timeout_usec;
         uint64_t last_activity;
 };
+
+/* A quarter of the idle timeout, between 0.1 s and 10 s: a connection is closed at most that
+ * long after its timeout. */
+static uint64_t sweep_interval(const NfsServer *s) {
+        return MIN(MAX(s->idle_timeout_usec / 4, 100 * UINT64_C(1000)), 10 * USEC_PER_SEC);
+}
 
 static void conn_free(NfsConn *c) {
         NfsServer *s = c->server;
@@ -221,6 +230,7 @@ static int conn_read(NfsConn *c) {
         if (k == 0)
                 return -ECONNRESET;
         c->in_len += (size_t) k;
+        c->active_usec = now_usec(CLOCK_MONOTONIC);
         return 1;
 }
 
@@ -252,6 +262,36 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+/* Connections of the client peer is (its address, and the same kind of source port). */
+static unsigned client_connections(const NfsServer *s, const NfsPeer *peer) {
+        unsigned n = 0;
+
+        for (const NfsConn *c = s->conns; c; c = c->next)
+                if (streq(c->peer.host, peer->host) &&
+                    nfs_peer_reserved(&c->peer) == nfs_peer_reserved(peer))
+                        n++;
+        return n;
+}
+
+static int on_sweep(sd_event_source *src, uint64_t usec, void *userdata) {
+        NfsServer *s = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        NfsConn *next;
+
+        for (NfsConn *c = s->conns; c; c = next) {
+                next = c->next;
+                if (now - c->active_usec >= s->idle_timeout_usec) {
+                        log_debug("Closing connection from %s: idle for %" PRIu64 "s", c->peer.host,
+                                  (now - c->active_usec) / USEC_PER_SEC);
+                        s->g->metrics.connections_idle_closed++;
+                        conn_free(c);
+                }
+        }
+        if (sd_event_source_set_time_relative(src, sweep_interval(s)) >= 0)
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        return 0;
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         NfsServer *s = userdata;
         struct sockaddr_storage sa, la;
@@ -274,15 +314,24 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         }
         c->server = s;
         c->fd = cfd;
+        c->active_usec = now_usec(CLOCK_MONOTONIC);
         (void) setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (sa.ss_family == AF_INET)
+        if (sa.ss_family == AF_INET) {
                 inet_ntop(AF_INET, &((struct sockaddr_in *) &sa)->sin_addr, c->peer.host,
                           sizeof(c->peer.host));
-        else if (sa.ss_family == AF_INET6)
+                c->peer.port = ntohs(((struct sockaddr_in *) &sa)->sin_port);
+        } else if (sa.ss_family == AF_INET6) {
                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &sa)->sin6_addr, c->peer.host,
                           sizeof(c->peer.host));
-        else
+                c->peer.port = ntohs(((struct sockaddr_in6 *) &sa)->sin6_port);
+        } else
                 snprintf(c->peer.host, sizeof(c->peer.host), "local");
+        if (client_connections(s, &c->peer) >= s->max_per_client) {
+                s->g->metrics.connections_refused++;
+                safe_close(cfd);
+                free(c);
+                return 0;
+        }
         if (getsockname(cfd, (struct sockaddr *) &la, &lalen) == 0)
                 c->peer.local_port =
                         ntohs(la.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &la)->sin6_port
@@ -301,8 +350,10 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         return 0;
 }
 
-int nfs_server_new(sd_event *e, NfsGateway *g, int listen_fd, unsigned max_connections, NfsServer **ret) {
+int nfs_server_new(sd_event *e, NfsGateway *g, int listen_fd, const NfsServerLimits *limits,
+                   NfsServer **ret) {
         NfsServer *s = calloc(1, sizeof(*s));
+        NfsServerLimits l = limits ? *limits : (NfsServerLimits){ 0 };
         int r;
 
         if (!s)
@@ -310,11 +361,18 @@ int nfs_server_new(sd_event *e, NfsGateway *g, int listen_fd, unsigned max_conne
         s->event = sd_event_ref(e);
         s->g = g;
         s->fd = listen_fd;
-        s->max_conns = max_connections ? max_connections : NFS_MAX_CONNECTIONS_DEFAULT;
+        s->max_conns = l.max_connections ? l.max_connections : NFS_MAX_CONNECTIONS_DEFAULT;
+        s->max_per_client = l.max_per_client ? l.max_per_client : NFS_MAX_CONNECTIONS_PER_CLIENT_DEFAULT;
+        s->idle_timeout_usec =
+                l.idle_timeout_usec ? l.idle_timeout_usec : NFS_IDLE_TIMEOUT_DEFAULT * USEC_PER_SEC;
         s->last_activity = now_usec(CLOCK_MONOTONIC);
         r = fd_nonblock(listen_fd, true);
         if (r >= 0)
                 r = sd_event_add_io(e, &s->src, listen_fd, EPOLLIN, on_accept, s);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &s->sweep, CLOCK_MONOTONIC, sweep_interval(s), 0, on_sweep,
+                                               s);
+
         if (r < 0) {
                 nfs_server_free(s);
                 return r;
@@ -328,6 +386,7 @@ NfsServer *nfs_server_free(NfsServer *s) {
                 return NULL;
         while (s->conns)
                 conn_free(s->conns);
+        sd_event_source_disable_unref(s->sweep);
         sd_event_source_disable_unref(s->src);
         safe_close(s->fd);
         sd_event_unref(s->event);

@@ -364,7 +364,7 @@ static int open_beneath(int root_fd, const char *const *comps, unsigned n, int f
 
 /* ---- scanning ---- */
 
-static int scan_dir(NfsVol *v, int dfd, uint64_t dino, unsigned depth, uint64_t *bytes) {
+static int scan_dir(NfsVol *v, int dfd, uint64_t dino, unsigned depth, uint64_t *bytes, uint64_t *entries) {
         _cleanup_close_ int fd = dfd;
         DIR *d;
         struct dirent *de;
@@ -383,13 +383,13 @@ static int scan_dir(NfsVol *v, int dfd, uint64_t dino, unsigned depth, uint64_t 
                         continue;
                 if (nfs_vol_index_add(v, st.st_ino, dino, de->d_name) < 0)
                         break;
-                if (S_ISREG(st.st_mode))
-                        *bytes += (uint64_t) st.st_size;
-                else if (S_ISDIR(st.st_mode) && depth < NFS_DEPTH_MAX) {
+                (*entries)++;
+                *bytes += S_ISREG(st.st_mode) ? (uint64_t) st.st_size : NFS_INODE_CHARGE;
+                if (S_ISDIR(st.st_mode) && depth < NFS_DEPTH_MAX) {
                         int sub = openat(dirfd(d), de->d_name,
                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub >= 0)
-                                (void) scan_dir(v, sub, st.st_ino, depth + 1, bytes);
+                                (void) scan_dir(v, sub, st.st_ino, depth + 1, bytes, entries);
                 }
         }
         closedir(d);
@@ -397,7 +397,7 @@ static int scan_dir(NfsVol *v, int dfd, uint64_t dino, unsigned depth, uint64_t 
 }
 
 static int vol_scan(NfsVol *v, bool force) {
-        uint64_t now = now_usec(CLOCK_MONOTONIC), bytes = 0;
+        uint64_t now = now_usec(CLOCK_MONOTONIC), bytes = 0, entries = 0;
         int fd;
 
         if (!force && v->scan_usec != 0 && now - v->scan_usec < NFS_SCAN_INTERVAL_USEC)
@@ -406,8 +406,9 @@ static int vol_scan(NfsVol *v, bool force) {
         if (fd < 0)
                 return -errno;
         index_clear(v);
-        (void) scan_dir(v, fd, v->root_ino, 0, &bytes);
+        (void) scan_dir(v, fd, v->root_ino, 0, &bytes, &entries);
         v->used_bytes = bytes;
+        v->used_entries = entries;
         v->usage_known = true;
         v->scan_usec = now_usec(CLOCK_MONOTONIC);
         return 0;
@@ -695,6 +696,33 @@ int nfs_vol_quota_check(NfsVol *v, uint64_t grow) {
         if (vol_scan(v, false) == 0 && v->used_bytes + grow <= v->info.size_limit)
                 return 0;
         return -EDQUOT;
+}
+
+int nfs_vol_quota_check_entry(NfsVol *v, uint64_t grow) {
+        uint64_t used;
+
+        (void) nfs_vol_usage(v, &used);
+        if (v->max_entries > 0 && v->used_entries >= v->max_entries &&
+            (vol_scan(v, false) < 0 || v->used_entries >= v->max_entries))
+                return -EDQUOT;
+        return nfs_vol_quota_check(v, grow);
+}
+
+void nfs_vol_entries_add(NfsVol *v, int64_t delta) {
+        if (!v->usage_known)
+                return;
+        if (delta < 0 && (uint64_t) -delta > v->used_entries)
+                v->used_entries = 0;
+        else
+                v->used_entries += (uint64_t) delta;
+}
+
+void nfs_vol_usage_remove(NfsVol *v, mode_t mode, uint64_t size, bool last_name) {
+        nfs_vol_entries_add(v, -1);
+        if (!S_ISREG(mode))
+                nfs_vol_usage_add(v, -(int64_t) NFS_INODE_CHARGE);
+        else if (last_name)
+                nfs_vol_usage_add(v, -(int64_t) size);
 }
 
 int nfs_vol_link(NfsVol *v, const NfsObj *file, const NfsObj *dir, const char *name) {

@@ -21,6 +21,9 @@
 #include "nfs-handle.h"
 
 #define NFS_SCAN_INTERVAL_USEC (1000 * UINT64_C(1000))
+/* What an inode that is not a regular file (directory, symlink, special file) counts against
+ * the quota: a block, about what it costs the file system; regular files count their size. */
+#define NFS_INODE_CHARGE 4096
 #define NFS_INDEX_MAX (4 * 1024 * 1024)
 #define NFS_DEPTH_MAX 256
 
@@ -37,7 +40,9 @@ typedef struct NfsVol {
         NfsFsGen fsgen; /* ... and its answer can be read from name_to_handle_at() */
         bool unsynced; /* an UNSTABLE write since the last syncfs() (nfs_gateway_sync()) */
         bool usage_known;
-        uint64_t used_bytes; /* sum of regular file sizes */
+        uint64_t used_bytes; /* sum of regular file sizes + NFS_INODE_CHARGE per other entry */
+        uint64_t used_entries; /* names in the volume (every file, directory, link) */
+        uint64_t max_entries; /* the gateway's --max-entries */
         uint64_t scan_usec; /* CLOCK_MONOTONIC of the last full scan, 0 = never */
         NfsIndexEntry **buckets;
         size_t n_buckets, n_entries;
@@ -109,7 +114,13 @@ int nfs_vol_depth(NfsVol *v, uint64_t dir_ino, unsigned *ret_depth);
 /* Quota: may `grow` more bytes be written? -EDQUOT if not (after a rescan if the last one
  * is old, because others may have freed space). */
 int nfs_vol_quota_check(NfsVol *v, uint64_t grow);
+/* May one more name be made, charging `grow` bytes (NFS_INODE_CHARGE for a directory or
+ * symlink, 0 for a new empty file)? -EDQUOT past the bytes or past max_entries. */
+int nfs_vol_quota_check_entry(NfsVol *v, uint64_t grow);
 void nfs_vol_usage_add(NfsVol *v, int64_t delta);
+void nfs_vol_entries_add(NfsVol *v, int64_t delta);
+/* A name of this mode was removed: its share of the usage goes. */
+void nfs_vol_usage_remove(NfsVol *v, mode_t mode, uint64_t size, bool last_name);
 int nfs_vol_usage(NfsVol *v, uint64_t *ret);
 
 /* Single path component: non-empty, ≤255, no '/', not "." or "..". */

@@ -593,6 +593,11 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 goto out;
         if (s && (st = check_owner(c, v, s)) != NFS3_OK)
                 goto out;
+        if (nfs_vol_quota_check_entry(v, 0) < 0 && faccessat(dir.fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                /* A new name past the volume's entries limit (an existing one may be reopened). */
+                st = NFS3ERR_DQUOT;
+                goto out;
+        }
         fd = openat(dir.fd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
                     how == EXCLUSIVE ? 0600 : mode);
         if (fd < 0 && errno == EEXIST && how != GUARDED) {
@@ -605,8 +610,10 @@ static uint32_t proc_create(NfsCall *c, void *a, void *r) {
                 st = nfs3_status_from_errno(-errno);
                 goto out;
         }
-        if (created)
+        if (created) {
                 squash(c, v, &dir, name, fd);
+                nfs_vol_entries_add(v, 1);
+        }
         /* The fd just opened (O_RDWR) is the object: kept for the WRITE that follows. */
         k = nfs_vol_adopt(v, &dir, name, fd, true, &o);
         if (k < 0) {
@@ -667,6 +674,16 @@ static nfsstat3 created_reply(NfsCall *c, NfsVol *v, NfsObj *dir, const char *na
         return NFS3_OK;
 }
 
+/* MKDIR and SYMLINK: one more name, and a block, against the volume's limits. */
+static nfsstat3 entry_quota(NfsVol *v) {
+        return nfs_vol_quota_check_entry(v, NFS_INODE_CHARGE) == 0 ? NFS3_OK : NFS3ERR_DQUOT;
+}
+
+static void entry_charged(NfsVol *v) {
+        nfs_vol_entries_add(v, 1);
+        nfs_vol_usage_add(v, NFS_INODE_CHARGE);
+}
+
 static uint32_t proc_mkdir(NfsCall *c, void *a, void *r) {
         MKDIR3args *args = a;
         CREATE3res *res = r;
@@ -679,11 +696,15 @@ static uint32_t proc_mkdir(NfsCall *c, void *a, void *r) {
         st = dirop_begin(c, &args->where, &v, &dir, &before);
         if (st == NFS3_OK)
                 st = check_owner(c, v, s);
+        if (st == NFS3_OK)
+                st = entry_quota(v);
         if (st == NFS3_OK &&
             mkdirat(dir.fd, args->where.name, s->mode.set_it ? s->mode.set_mode3_u.mode & 07777 : 0755) < 0)
                 st = nfs3_status_from_errno(-errno);
-        if (st == NFS3_OK)
+        if (st == NFS3_OK) {
+                entry_charged(v);
                 st = created_reply(c, v, &dir, args->where.name, res);
+        }
         return create_reply(v, &before, &dir, res, st);
 }
 
@@ -707,10 +728,14 @@ static uint32_t proc_symlink(NfsCall *c, void *a, void *r) {
                 c->g->metrics.access_denials++;
                 st = NFS3ERR_ACCES;
         }
+        if (st == NFS3_OK)
+                st = entry_quota(v);
         if (st == NFS3_OK && symlinkat(target, dir.fd, args->where.name) < 0)
                 st = nfs3_status_from_errno(-errno);
-        if (st == NFS3_OK)
+        if (st == NFS3_OK) {
+                entry_charged(v);
                 st = created_reply(c, v, &dir, args->where.name, res);
+        }
         return create_reply(v, &before, &dir, res, st);
 }
 
@@ -747,11 +772,10 @@ static nfsstat3 remove_common(NfsCall *c, const diropargs3 *d, bool rmdir, REMOV
         if (st == NFS3_OK)
                 /* Even when other names remain: an fd we keep must not delay anything. */
                 nfs_vol_forget(v, sx.stx_ino);
-        if (st == NFS3_OK && (rmdir || sx.stx_nlink <= 1)) {
+        if (st == NFS3_OK && (rmdir || sx.stx_nlink <= 1))
                 nfs_vol_index_remove(v, sx.stx_ino);
-                if (S_ISREG(sx.stx_mode))
-                        nfs_vol_usage_add(v, -(int64_t) sx.stx_size);
-        }
+        if (st == NFS3_OK)
+                nfs_vol_usage_remove(v, sx.stx_mode, sx.stx_size, rmdir || sx.stx_nlink <= 1);
         res->status = st;
         wcc(v, &before, &dir,
             st == NFS3_OK ? &res->REMOVE3res_u.resok.dir_wcc : &res->REMOVE3res_u.resfail.dir_wcc);
@@ -793,11 +817,11 @@ static uint32_t proc_rename(NfsCall *c, void *a, void *r) {
         if (st == NFS3_OK && replaced)
                 nfs_vol_forget(v, dst.stx_ino); /* its space is freed now, its handle STALE */
         if (st == NFS3_OK) {
-                if (replaced && (S_ISDIR(dst.stx_mode) || dst.stx_nlink <= 1)) {
+                if (replaced && (S_ISDIR(dst.stx_mode) || dst.stx_nlink <= 1))
                         nfs_vol_index_remove(v, dst.stx_ino);
-                        if (S_ISREG(dst.stx_mode))
-                                nfs_vol_usage_add(v, -(int64_t) dst.stx_size);
-                }
+                if (replaced)
+                        nfs_vol_usage_remove(v, dst.stx_mode, dst.stx_size,
+                                             S_ISDIR(dst.stx_mode) || dst.stx_nlink <= 1);
                 (void) nfs_vol_index_add(v, src.stx_ino, to.sx.stx_ino, args->to.name);
         }
         res->status = st;
@@ -829,8 +853,12 @@ static uint32_t proc_link(NfsCall *c, void *a, void *r) {
                 st = NFS3ERR_XDEV;
         if (st == NFS3_OK && file.type == NFS_HANDLE_DIR)
                 st = NFS3ERR_ISDIR;
+        if (st == NFS3_OK && nfs_vol_quota_check_entry(v, 0) < 0)
+                st = NFS3ERR_DQUOT;
         if (st == NFS3_OK && (k = nfs_vol_link(v, &file, &dir, args->link.name)) < 0)
                 st = nfs3_status_from_errno(k);
+        if (st == NFS3_OK)
+                nfs_vol_entries_add(v, 1);
         res->status = st;
         if (file.fd >= 0)
                 (void) nfs_vol_refresh(&file);
@@ -880,6 +908,15 @@ static uint32_t proc_fsstat(NfsCall *c, void *a, void *r) {
         ok->tfiles = sv.f_files;
         ok->ffiles = sv.f_ffree;
         ok->afiles = sv.f_favail;
+        if (v->max_entries > 0) {
+                /* The entries limit is the number of inodes the client sees. */
+                uint64_t used = 0, left;
+                (void) nfs_vol_usage(v, &used);
+                left = v->used_entries < v->max_entries ? v->max_entries - v->used_entries : 0;
+                ok->tfiles = MIN(ok->tfiles, v->max_entries);
+                ok->ffiles = MIN(ok->ffiles, left);
+                ok->afiles = MIN(ok->afiles, left);
+        }
         ok->invarsec = 0;
         return obj_attr_reply(v, &o, &ok->obj_attributes, NFS3_OK);
 }

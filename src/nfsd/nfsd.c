@@ -17,10 +17,12 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "hmac.h"
 #include "log.h"
 #include "nfs-gateway.h"
 #include "nfs-seccomp.h"
 #include "nfs-server.h"
+#include "store.h"
 #include "util.h"
 
 typedef struct Options {
@@ -31,7 +33,12 @@ typedef struct Options {
         const char *config;
         const char *metrics_listen;
         bool seccomp;
+        bool require_reserved_port;
+        const char *export_path; /* --export-path: print and exit */
         unsigned max_connections;
+        unsigned max_connections_per_client;
+        uint64_t idle_timeout_secs;
+        unsigned max_entries;
         unsigned max_open_volumes;
         uint64_t idle_exit_secs;
         NfsClients clients;
@@ -51,6 +58,11 @@ static void help(void) {
                "                           database.url; see aegis-config.yaml(5))\n"
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
+               "  --max-connections-per-client=N  per source address (default %d)\n"
+               "  --idle-timeout=SECS      close a connection idle this long (default %d)\n"
+               "  --max-entries=N          files, directories and links per volume (default %d)\n"
+               "  --require-reserved-port=yes|no  MOUNT and NFS only from ports < 1024 (default yes)\n"
+               "  --export-path=TENANT/VOLUME  print the volume's export path (with its token) and exit\n"
                "  --max-open-volumes=N     volumes kept open at once (default %d)\n"
                "  --idle-exit=SECS         exit after SECS without connections (socket activation)\n"
                "  --clients=LIST           hosts that may mount volumes whose registry entry names\n"
@@ -58,7 +70,8 @@ static void help(void) {
                "  --seccomp=on|off         system-call allow-list (default on)\n"
                "  --log-level=LEVEL        error, warning, info, debug\n"
                "  -h --help                this text\n",
-               NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_VOLUMES_OPEN);
+               NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_CONNECTIONS_PER_CLIENT_DEFAULT, NFS_IDLE_TIMEOUT_DEFAULT,
+               NFS_MAX_ENTRIES_DEFAULT, NFS_MAX_VOLUMES_OPEN);
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
@@ -74,7 +87,12 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_IDLE,
                 ARG_LOG,
                 ARG_METRICS,
-                ARG_CLIENTS
+                ARG_CLIENTS,
+                ARG_RESERVED,
+                ARG_EXPORT_PATH,
+                ARG_PER_CLIENT,
+                ARG_IDLE_TIMEOUT,
+                ARG_MAX_ENTRIES,
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -89,6 +107,11 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "log-level", required_argument, NULL, ARG_LOG },
                 { "metrics-listen", required_argument, NULL, ARG_METRICS },
                 { "clients", required_argument, NULL, ARG_CLIENTS },
+                { "require-reserved-port", required_argument, NULL, ARG_RESERVED },
+                { "export-path", required_argument, NULL, ARG_EXPORT_PATH },
+                { "max-connections-per-client", required_argument, NULL, ARG_PER_CLIENT },
+                { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
+                { "max-entries", required_argument, NULL, ARG_MAX_ENTRIES },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -158,6 +181,43 @@ static int parse_args(int argc, char **argv, Options *o) {
                                 log_error("--clients: expected * or up to %d comma-separated ADDR[/PREFIX], "
                                           "got \"%s\"",
                                           NFS_CLIENTS_MAX, optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_RESERVED:
+                        r = streq(optarg, "yes") ? 1 : streq(optarg, "no") ? 0 : -EINVAL;
+                        if (r < 0) {
+                                log_error("--require-reserved-port: expected yes or no, got \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        o->require_reserved_port = r;
+                        break;
+                case ARG_EXPORT_PATH:
+                        o->export_path = optarg;
+                        break;
+                case ARG_PER_CLIENT:
+                        r = safe_atou(optarg, &o->max_connections_per_client);
+                        if (r < 0 || o->max_connections_per_client == 0 ||
+                            o->max_connections_per_client > 65536) {
+                                log_error("--max-connections-per-client: expected 1..65536, got \"%s\"",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_IDLE_TIMEOUT:
+                        r = parse_duration_secs(optarg, &o->idle_timeout_secs);
+                        if (r < 0 || o->idle_timeout_secs == 0) {
+                                log_error("--idle-timeout: expected a duration like 300 or 5m (not 0), got "
+                                          "\"%s\"",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_MAX_ENTRIES:
+                        r = safe_atou(optarg, &o->max_entries);
+                        if (r < 0 || o->max_entries == 0 || o->max_entries > NFS_INDEX_MAX) {
+                                log_error("--max-entries: expected 1..%d, got \"%s\"", NFS_INDEX_MAX,
+                                          optarg);
                                 return -EINVAL;
                         }
                         break;
@@ -279,13 +339,13 @@ static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int run(int argc, char **argv) {
-        Options o = { .seccomp = true };
+        Options o = { .seccomp = true, .require_reserved_port = true };
         _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
         _cleanup_(config_freep) Config *cfg = NULL;
-        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL;
+        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL, *shown = NULL;
         Error err = ERROR_INIT;
         _cleanup_close_ int listen_fd = -1, metrics_fd = -1;
-        uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8];
+        uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8], mount_key[VOLUME_NFS_KEY_SIZE];
         sd_event *event = NULL;
         NfsGateway *g = NULL;
         NfsServer *server = NULL;
@@ -320,10 +380,29 @@ static int run(int argc, char **argv) {
                 log_error("No storage root: set storage.root in the configuration or pass --storage-root");
                 return CONFIG_EXIT_STATUS;
         }
-        umask(0); /* modes come from the client, as NFS wants */
+        crypto_init(); /* before the seccomp filter: libgcrypt reads files the first time */
         r = mkdir_p(o.state_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create state directory %s: %m", o.state_dir), 1;
+        r = volume_nfs_key_load(o.state_dir, mount_key);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the mount key %s/" VOLUME_NFS_KEY_FILE ": %m",
+                                       o.state_dir),
+                       1;
+        if (o.export_path) {
+                _cleanup_free_ char *tenant = NULL, *path = NULL;
+                const char *slash = strchr(o.export_path, '/');
+                tenant = slash ? strndup(o.export_path, (size_t) (slash - o.export_path)) : NULL;
+                if (!tenant || volume_nfs_export_path(mount_key, tenant, slash + 1, &path) < 0) {
+                        log_error(
+                                "--export-path: expected TENANT/VOLUME (ids of [A-Za-z0-9_.-]), got \"%s\"",
+                                o.export_path);
+                        return 2;
+                }
+                printf("%s\n", path);
+                return 0;
+        }
+        umask(0); /* modes come from the client, as NFS wants */
         r = nfs_handle_key_load(o.state_dir, key);
         if (r < 0)
                 return log_error_errno(r, "Failed to load handle key %s/handle-key: %m", o.state_dir), 1;
@@ -333,9 +412,13 @@ static int run(int argc, char **argv) {
         exports_path = strdup(o.exports ? o.exports : cfg->database.url);
         if (!exports_path)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        /* The registry as logged: a database URL's password never reaches the journal. */
+        shown = store_url_redact(exports_path);
+        if (!shown)
+                return log_error_errno(-ENOMEM, "Out of memory"), 1;
         r = nfs_exports_new(exports_path, &exports);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up export registry %s: %m", exports_path), 1;
+                return log_error_errno(r, "Failed to set up export registry %s: %m", shown), 1;
         {
                 /* Connect (and migrate) now, so a broken registry shows at start, not at the first mount. */
                 const NfsVolumeInfo *vols;
@@ -343,7 +426,7 @@ static int run(int argc, char **argv) {
                 r = nfs_exports_list(exports, &vols, &n_vols);
                 if (r < 0)
                         log_warning_errno(r, "Volume registry %s not readable yet (retrying on demand): %m",
-                                          exports_path);
+                                          shown);
                 else
                         log_info("%zu active volume(s) in the registry", n_vols);
         }
@@ -370,6 +453,14 @@ static int run(int argc, char **argv) {
                 g->max_vols = o.max_open_volumes;
         if (o.clients.set)
                 g->default_clients = o.clients;
+        memcpy(g->mount_key, mount_key, sizeof(mount_key));
+        g->require_reserved_port = o.require_reserved_port;
+        if (o.max_entries > 0)
+                g->max_entries = o.max_entries;
+        if (!o.require_reserved_port)
+                log_warning(
+                        "--require-reserved-port=no: any local user can mount a volume whose export path "
+                        "it learns, and use its handles");
         r = sd_event_default(&event);
         if (r >= 0)
                 r = sd_event_set_signal_exit(event, true);
@@ -385,7 +476,12 @@ static int run(int argc, char **argv) {
                         r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
         }
         if (r >= 0)
-                r = nfs_server_new(event, g, listen_fd, o.max_connections, &server);
+                r = nfs_server_new(
+                        event, g, listen_fd,
+                        &(NfsServerLimits){ .max_connections = o.max_connections,
+                                            .max_per_client = o.max_connections_per_client,
+                                            .idle_timeout_usec = o.idle_timeout_secs * USEC_PER_SEC },
+                        &server);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up event loop: %m");
                 goto finish;
@@ -420,7 +516,7 @@ static int run(int argc, char **argv) {
                 }
         }
         log_info("Serving NFSv3 and MOUNT v3 on port %u from %s (registry %s)", g->port, o.storage_root,
-                 exports_path);
+                 shown);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Serving NFSv3 on port %u", g->port);
         r = sd_event_loop(event);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Syncing volumes");

@@ -18,8 +18,6 @@ libaegis_nfs_xdr_la_CFLAGS = $(AM_CFLAGS) $(TIRPC_CFLAGS) -Wno-unused-variable -
 
 noinst_LTLIBRARIES += libaegis-nfs.la
 libaegis_nfs_la_SOURCES = \
-	src/nfsd/sha256.h \
-	src/nfsd/sha256.c \
 	src/nfsd/nfs-handle.h \
 	src/nfsd/nfs-handle.c \
 	src/nfsd/nfs-clients.h \
@@ -66,7 +64,7 @@ regen-xdr:
 .PHONY: regen-xdr
 
 # Tests: the libnfs client program (only with libnfs; CI has it) and the shell tests.
-dist_noinst_DATA += tests/lib/nfs.sh
+dist_noinst_DATA += tests/lib/nfs.sh tests/lib/nfs-rpc.py
 if HAVE_LIBNFS
 check_PROGRAMS += tests/integration/nfs-client
 tests_integration_nfs_client_SOURCES = tests/integration/nfs-client.c
@@ -88,9 +86,17 @@ NFS_TESTS = \
 	tests/integration/nfs-tenant-isolation.sh \
 	tests/integration/faults-nfs-disk-full.sh \
 	tests/integration/nfs-volume-eviction-rename-link.sh \
-	tests/integration/nfs-protocol-details.sh
+	tests/integration/nfs-protocol-details.sh \
+	tests/integration/nfs-only-the-engine-mounts.sh \
+	tests/integration/nfs-idle-and-per-client-connection-limits.sh \
+	tests/integration/nfs-quota-counts-every-inode.sh
 TESTS += $(NFS_TESTS)
 EXTRA_DIST += $(NFS_TESTS)
+# The access checks, the connection limits and the inode quota under valgrind (about 3 min).
+VALGRIND_TESTS += \
+	tests/integration/nfs-only-the-engine-mounts.sh \
+	tests/integration/nfs-idle-and-per-client-connection-limits.sh \
+	tests/integration/nfs-quota-counts-every-inode.sh
 
 # Unit test of the client host lists (linked against the gateway library).
 check_PROGRAMS += tests/unit/test-nfs-clients

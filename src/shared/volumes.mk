@@ -4,7 +4,9 @@ libaegis_shared_la_SOURCES += \
 	src/shared/volume.h \
 	src/shared/volume.c \
 	src/shared/volume-mount.h \
-	src/shared/volume-mount.c
+	src/shared/volume-mount.c \
+	src/shared/hmac.h \
+	src/shared/hmac.c
 aegisd_SOURCES += \
 	src/aegisd/api-volumes.c \
 	src/aegisd/run-volumes.h \
@@ -20,3 +22,9 @@ TESTS += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh
 EXTRA_DIST += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
 	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh \
 	tests/integration/volumes-tenants-and-cli.sh
+# SHA-256/HMAC through libgcrypt (handles, export tokens).
+check_PROGRAMS += tests/unit/test-hmac
+TESTS += tests/unit/test-hmac
+tests_unit_test_hmac_SOURCES = tests/unit/test-hmac.c
+tests_unit_test_hmac_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hmac_LDADD = $(TEST_LIBS)

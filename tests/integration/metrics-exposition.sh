@@ -89,7 +89,7 @@ nfs_setup
 nfs_volume t1 v1 "$(id -u)" "$(id -g)" 0 read-write active
 echo hello >"$NFS_ROOT/t1/v1/f"
 nfsd_start --seccomp=off
-nfs-cat "nfs://127.0.0.1/t1/v1/f?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT" >/dev/null 2>&1 || fail "nfs-cat through the gateway failed"
+nfs-cat "$(nfs_file_url t1 v1 /f)" >/dev/null 2>&1 || fail "nfs-cat through the gateway failed"
 curl -sf "http://127.0.0.1:$NFS_METRICS_PORT/metrics" >"$SCRATCH/nfsd.prom" || fail "GET /metrics on aegis-nfsd failed"
 out="$(promtool check metrics <"$SCRATCH/nfsd.prom" 2>&1)"; rc=$?
 assert_eq "aegis-nfsd exposition passes promtool (output: $out)" 0 "$rc"

@@ -596,9 +596,10 @@ static int cmd(int argc, char **argv) {
                 struct statvfs sv;
                 if (nfs_statvfs(nfs, "/", &sv) < 0)
                         return fail("statvfs");
-                printf("OK total=%" PRIu64 " free=%" PRIu64 " avail=%" PRIu64 "\n",
+                printf("OK total=%" PRIu64 " free=%" PRIu64 " avail=%" PRIu64 " files=%" PRIu64
+                       " ffree=%" PRIu64 "\n",
                        (uint64_t) sv.f_blocks * sv.f_frsize, (uint64_t) sv.f_bfree * sv.f_frsize,
-                       (uint64_t) sv.f_bavail * sv.f_frsize);
+                       (uint64_t) sv.f_bavail * sv.f_frsize, (uint64_t) sv.f_files, (uint64_t) sv.f_ffree);
                 return 0;
         }
         if (!strcmp(c, "create-many") && argc == 3) {

@@ -2,19 +2,29 @@
 # Hostile clients: garbage bytes, absurd record and field lengths, truncated XDR, wrong
 # versions, programs, procedures and auth flavors each get the right RPC error or a closed
 # connection — never a crash or a hang; fragments and pipelined calls work; the connection
-# limit holds; portmapper GETPORT is answered on the same port.
+# limit holds; portmapper GETPORT is answered on the same port. The calls come from a reserved
+# port (root), so that they reach the decoders.
 . "$AEGIS_TEST_LIB/nfs.sh"
 nfs_one_volume --max-connections 16
 python3 - "$NFS_PORT" <<'PY' || TEST_FAILURES=$((TEST_FAILURES + 1))
-import os, socket, struct, sys, time
+import os, random, socket, struct, sys, time
 port = int(sys.argv[1])
 fails = 0
 def ok(what, cond):
     global fails
     print(("ok - " if cond else "not ok - ") + what)
     if not cond: fails += 1
-def conn():
-    s = socket.create_connection(("127.0.0.1", port), 5); s.settimeout(5); return s
+def conn(reserved=False):
+    # reserved: from a port below 1024, as root (a privileged hostile client: the gateway
+    # decodes its calls; others get AUTH_ERROR before that, see nfs-only-the-engine-mounts.sh).
+    for attempt in range(200):
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", random.randint(600, 1023) if reserved else 0))
+            s.settimeout(5); s.connect(("127.0.0.1", port)); return s
+        except OSError:
+            s.close()
+    raise SystemExit("no source port")
 def recv_record(s):
     data = b""
     while True:
@@ -45,7 +55,7 @@ def closed(s):
     except (ConnectionResetError, socket.timeout):
         return True
 
-s = conn(); s.sendall(rec(call(100003, 3, 0))); ok("NULL call answered", reply_stat(recv_record(s)) == ("accepted", 0))
+s = conn(True); s.sendall(rec(call(100003, 3, 0))); ok("NULL call answered", reply_stat(recv_record(s)) == ("accepted", 0))
 s.sendall(rec(call(100003, 2, 0))); ok("NFS v2 → PROG_MISMATCH", reply_stat(recv_record(s)) == ("accepted", 2))
 s.sendall(rec(call(100099, 1, 0))); ok("unknown program → PROG_UNAVAIL", reply_stat(recv_record(s)) == ("accepted", 1))
 s.sendall(rec(call(100003, 3, 99))); ok("unknown procedure → PROC_UNAVAIL", reply_stat(recv_record(s)) == ("accepted", 3))

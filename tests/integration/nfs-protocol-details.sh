@@ -4,8 +4,9 @@
 # gets EXIST); the COMMIT write verifier as answered on the wire is the same after a clean
 # restart and different after a crash; READDIRPLUS resumes from a cookie only with the
 # directory's cookie verifier (an altered one gets BAD_COOKIE); SETATTR may not change uid/gid
-# (PERM, nothing changes on disk) but may "set" them to the volume's own; the socket unit
-# handles BindIPv6Only=, and aegis-nfsd(8) documents the rootless case.
+# (PERM, nothing changes on disk) but may "set" them to the volume's own; the socket units
+# listen on loopback only (127.0.0.1 and [::1], nothing on every address) and verify clean,
+# aegis-nfsd(8) documents the drop-in that widens them, and the rootless case.
 . "$AEGIS_TEST_LIB/nfs.sh"
 nfs_one_volume
 
@@ -40,9 +41,21 @@ assert_eq "SETATTR uid/gid to the volume's own → OK" "OK" "$(nfs_client "$U" c
 assert_eq "owner on disk unchanged" "4242:4343" "$(stat -c %u:%g "$D/f")"
 assert_eq "content unchanged" "hello" "$(cat "$D/f")"
 
+. "$AEGIS_TEST_LIB/units.sh"
 for u in units/aegis-nfs.socket units/user/aegis-nfs.socket; do
-        check "$u sets BindIPv6Only= (one socket for IPv4 and IPv6)" grep -q '^BindIPv6Only=both$' "$top_srcdir/$u"
+        port=2049
+        [ "$u" = units/user/aegis-nfs.socket ] && port=20490
+        assert_eq "$u listens on loopback only" "ListenStream=127.0.0.1:$port ListenStream=[::1]:$port" \
+                "$(grep '^ListenStream=' "$top_srcdir/$u" | tr '\n' ' ' | sed 's/ $//')"
+        check "$u sets BindIPv6Only= (a widening drop-in gets one socket for both)" grep -q '^BindIPv6Only=both$' "$top_srcdir/$u"
 done
+if command -v systemd-analyze >/dev/null; then
+        units_runtime_dir
+        units_prepare "$SCRATCH/units" "$top_builddir/units/aegis-nfs.service" "$top_srcdir/units/aegis-nfs.socket"
+        out="$(units_analyze system "$SCRATCH/units" verify --man=no ./aegis-nfs.socket ./aegis-nfs.service)"
+        check "system aegis-nfs.socket and .service verify clean${out:+: $out}" test -z "$out"
+fi
+check "aegis-nfsd(8) documents the drop-in that widens the socket" grep -q 'aegis\\-nfs.socket.d/listen.conf' "$top_srcdir/man/aegis-nfsd.8"
 check "aegis-nfsd(8) documents the rootless case" grep -q '^\.SS Rootless' "$top_srcdir/man/aegis-nfsd.8"
 check "… with the high port and the matching mount options" grep -q 'port=20490,mountport=20490' "$top_srcdir/man/aegis-nfsd.8"
 finish

@@ -31,7 +31,7 @@ AEGIS_DATABASE_URL="sqlite://$DB" aegisd_start a "storage:
   root: \"$ROOT\"
   mount_mode: bind"
 reaper() { "$AEGIS_REAPER" --config "$SCRATCH/shared.yaml" --output json 2>>"$SCRATCH/reaper.log"; }
-url() { echo "nfs://127.0.0.1/default/$1?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+url() { nfs_url default "$1"; }
 vol_of() { api GET /v1/volumes | jq -r --arg x "$1" --arg n "$2" '.volumes[] | select(.owner_execution_id == $x and .name == $n) | .id'; }
 
 # A finished execution with an ephemeral (1 h) and a persistent volume.

@@ -4,12 +4,15 @@
 # containers cannot start; what is checked is what the runtime asks the engine for:
 #  - each volume is an engine volume aegis-vol-<id>[-ro], driver local, with exactly the
 #    options aegis-volumes(7) documents (type=nfs, o=addr=…,port=…,mountport=…,…[,ro],
-#    device=:/<tenant>/<id>), mounted by name at the manifest's mount_path;
+#    device=<host>:/<tenant>/<id>/<token>, the host in the device as Podman's mount.nfs
+#    needs it, the token the gateway's), mounted by name at the manifest's mount_path;
 #  - a stale engine volume of that name (other options) is replaced, not reused;
 #  - the engine volumes go with the container;
-#  - the export the options point at serves the volume: a libnfs client reads through the
-#    gateway what was written into the volume's directory, and the directory holds what the
-#    client wrote.
+#  - the export the options point at serves the volume: a libnfs client mounting exactly the
+#    device= path (from a reserved port, as the kernel) reads through the gateway what was
+#    written into the volume's directory, and the directory holds what the client wrote;
+#    the same path without its token, or with another volume's, does not mount.
+# aegisd and the gateway share a state directory (as the packaged units do): the mount key.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/nfs.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
@@ -27,7 +30,7 @@ storage:
 database:
   url: "sqlite://$DB"
 YAML
-nfsd_start_config "$SCRATCH/nfsd.yaml" "$SCRATCH/nfs-state"
+nfsd_start_config "$SCRATCH/nfsd.yaml" "$SCRATCH/aegisd-a/state"
 
 AEGIS_DATABASE_URL="sqlite://$DB" aegisd_start a "storage:
   root: \"$ROOT\"
@@ -68,16 +71,27 @@ assert_eq "the container mounts both engine volumes by name" \
         "$mounts"
 opts() { podman_cmd volume inspect "$1" | jq -c '.[0].Options'; }
 assert_eq "read-write volume: exactly the documented options" \
-        "{\"device\":\":/default/$V\",\"o\":\"addr=127.0.0.1,nfsvers=3,proto=tcp,port=$NFS_PORT,mountport=$NFS_PORT,soft,timeo=10,nolock\",\"type\":\"nfs\"}" \
+        "{\"device\":\"127.0.0.1:$(nfs_export_path default "$V")\",\"o\":\"addr=127.0.0.1,nfsvers=3,proto=tcp,port=$NFS_PORT,mountport=$NFS_PORT,soft,timeo=10,nolock\",\"type\":\"nfs\"}" \
         "$(opts "aegis-vol-$V" | jq -cS .)"
 assert_eq "read-only volume: the same plus ro" \
-        "{\"device\":\":/default/$N\",\"o\":\"addr=127.0.0.1,nfsvers=3,proto=tcp,port=$NFS_PORT,mountport=$NFS_PORT,soft,timeo=10,nolock,ro\",\"type\":\"nfs\"}" \
+        "{\"device\":\"127.0.0.1:$(nfs_export_path default "$N")\",\"o\":\"addr=127.0.0.1,nfsvers=3,proto=tcp,port=$NFS_PORT,mountport=$NFS_PORT,soft,timeo=10,nolock,ro\",\"type\":\"nfs\"}" \
         "$(opts "aegis-vol-$N-ro" | jq -cS .)"
 assert_eq "the stale engine volume was replaced, not reused" "null $V $id" \
         "$(podman_cmd volume inspect "aegis-vol-$V" | jq -r '.[0].Labels | [.stale, .["aegis.volume_id"], .["aegis.execution_id"]] | map(tostring) | join(" ")')"
 
-# The export those options name serves the volume (libnfs stands in for the kernel client).
-url() { echo "nfs://127.0.0.1/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+# The export those options name serves the volume (libnfs stands in for the kernel client):
+# the device= of the engine volume, host and path, as mount.nfs would take it.
+device_url() {
+        local d
+        d="$(podman_cmd volume inspect "$1" | jq -r '.[0].Options.device')"
+        echo "nfs://${d%%:*}${d#*:}?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"
+}
+url() { nfs_url "$@"; }
+assert_match "the engine volume's device= mounts" '^OK ' "$(nfs_client "$(device_url "aegis-vol-$V")" stat /)"
+assert_match "the same path without its token does not" 'MNT3ERR_ACCES' "$(nfs_client "$(nfs_bare_url default "$V")" stat / 2>&1)"
+tok_n="$(basename "$(nfs_export_path default "$N")")"
+assert_match "nor with another volume's token" 'MNT3ERR_ACCES' \
+        "$(nfs_client "nfs://127.0.0.1/default/$V/$tok_n?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT" stat / 2>&1)"
 echo "written by the operator" >"$ROOT/default/$V/from-api.txt"
 sleep 0.6
 assert_eq "the gateway serves what was written into the volume" "OK written by the operator" \

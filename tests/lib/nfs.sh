@@ -13,7 +13,11 @@
 # (nfsd_start NFSD ARGS) serving t1/v (uid 4242, gid 4343, no limit, read-write, active); sets
 # U, its libnfs URL, and D, its backing directory.
 # NFS_HOST (default 127.0.0.1): the address the gateway listens on and the URLs name.
-# nfs_url TENANT VOLUME: the libnfs URL; nfs_client URL CMD...: tests/integration/nfs-client.
+# nfs_url TENANT VOLUME: the libnfs URL of the volume's export path with its token, as aegisd
+# puts it in the engine volume's device= (the key in $NFS_STATE, or $NFS_KEY_DIR: the
+# gateway's state directory); nfs_bare_url TENANT VOLUME: the path without the token.
+# nfs_client URL CMD...: tests/integration/nfs-client. Tests run as root, so libnfs binds a
+# reserved source port, as the kernel does; nfs_unprivileged CMD... runs one as nobody.
 # nfs_session URL: one nfs-client session (one mount, one connection, so state the gateway
 # keeps per connection, such as its cache of open files, lives on) as a coprocess; s CMD...
 # runs one command in it and prints its answer; nfs_session_end lets the client leave.
@@ -71,6 +75,7 @@ nfsd_start() {
 
 nfsd_start_config() {
         NFS_METRICS_PORT="${NFS_METRICS_PORT:-$(free_port)}"
+        NFS_KEY_DIR="$2/nfs"
         mkdir -p "$2"
         STATE_DIRECTORY="$2" "$AEGIS_NFSD" --config "$1" --metrics-listen "127.0.0.1:$NFS_METRICS_PORT" \
                 >>"$SCRATCH/nfsd.log" 2>&1 &
@@ -108,8 +113,14 @@ nfsd_exit_cleanup() {
 
 nfsd_alive() { [ -n "${NFS_PID:-}" ] && kill -0 "$NFS_PID" 2>/dev/null; }
 
-nfs_url() { echo "nfs://$NFS_HOST/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
-nfs_file_url() { echo "nfs://$NFS_HOST/$1/$2$3?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_export_path() {
+        "$AEGIS_NFSD" --state-dir "${NFS_KEY_DIR:-$NFS_STATE}" --export-path "$1/$2" ||
+                fail "aegis-nfsd --export-path $1/$2 failed"
+}
+nfs_url() { echo "nfs://$NFS_HOST$(nfs_export_path "$1" "$2")?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_bare_url() { echo "nfs://$NFS_HOST/$1/$2?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_file_url() { echo "nfs://$NFS_HOST$(nfs_export_path "$1" "$2")$3?version=3&nfsport=$NFS_PORT&mountport=$NFS_PORT"; }
+nfs_unprivileged() { runuser -u nobody -- "$@"; }
 nfs_client() { "$NFS_CLIENT" "$@"; }
 
 # nfs_metric NAME_AND_LABELS → the value ("" when absent).

@@ -138,29 +138,51 @@ START_TEST(test_engine_volume_names) {
 END_TEST
 
 START_TEST(test_nfs_options_are_exactly_the_documented_ones) {
+        _cleanup_free_ char *state = path_join(root, "state"), *nfs = path_join(root, "state/nfs"),
+                            *path = NULL, *podman = NULL, *docker = NULL;
+        uint8_t key[VOLUME_NFS_KEY_SIZE];
         char **o = NULL;
-        ck_assert_int_eq(volume_nfs_options("10.0.0.5", 2049, "acme", "v1", false, &o), 0);
+
+        ck_assert_int_eq(volume_nfs_options("10.0.0.5", 2049, state, false, "acme", "v1", false, &o), 0);
+        /* The key the options were made with is the gateway's: state/nfs/mount-key, 0600. */
+        ck_assert_int_eq(volume_nfs_key_load(nfs, key), 0);
+        ck_assert_int_eq(volume_nfs_export_path(key, "acme", "v1", &path), 0);
+        ck_assert_uint_eq(strlen(path), strlen("/acme/v1/") + VOLUME_NFS_TOKEN_LEN);
+        ck_assert(startswith(path, "/acme/v1/"));
+        docker = asprintf_safe("device=:%s", path);
+        podman = asprintf_safe("device=10.0.0.5:%s", path);
         ck_assert_uint_eq(strv_length(o), 3);
         ck_assert_str_eq(o[0], "type=nfs");
         ck_assert_str_eq(
                 o[1], "o=addr=10.0.0.5,nfsvers=3,proto=tcp,port=2049,mountport=2049,soft,timeo=10,nolock");
-        ck_assert_str_eq(o[2], "device=:/acme/v1");
+        ck_assert_str_eq(o[2], docker);
         strv_free(o);
-        ck_assert_int_eq(volume_nfs_options("nfs.example", 12049, "t", "v", true, &o), 0);
+        ck_assert_int_eq(volume_nfs_options("10.0.0.5", 2049, state, true, "acme", "v1", false, &o), 0);
+        ck_assert_str_eq(o[2], podman); /* the same key: loaded, not made again */
+        strv_free(o);
+        ck_assert_int_eq(volume_nfs_options("fd00::5", 2049, state, true, "acme", "v1", false, &o), 0);
+        ck_assert(startswith(o[2], "device=[fd00::5]:/acme/v1/"));
+        strv_free(o);
+        ck_assert_int_eq(volume_nfs_options("nfs.example", 12049, state, true, "t", "v", true, &o), 0);
         ck_assert_str_eq(
                 o[1],
                 "o=addr=nfs.example,nfsvers=3,proto=tcp,port=12049,mountport=12049,soft,timeo=10,nolock,ro");
         strv_free(o);
         o = NULL;
+        /* Another tenant's volume of the same id has another token. */
+        _cleanup_free_ char *other = NULL;
+        ck_assert_int_eq(volume_nfs_export_path(key, "other", "v1", &other), 0);
+        ck_assert_str_ne(other + strlen("/other/v1/"), path + strlen("/acme/v1/"));
         /* Nothing can smuggle in another option or another export. */
-        ck_assert_int_eq(volume_nfs_options("h,rw", 2049, "t", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options("h x", 2049, "t", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options("h=1", 2049, "t", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options("", 2049, "t", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options(NULL, 2049, "t", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options("h", 0, "t", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options("h", 2049, "..", "v", false, &o), -EINVAL);
-        ck_assert_int_eq(volume_nfs_options("h", 2049, "t", "a/b", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h,rw", 2049, state, true, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h x", 2049, state, true, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h=1", 2049, state, true, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("", 2049, state, true, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options(NULL, 2049, state, true, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 0, state, true, "t", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 2049, state, true, "..", "v", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 2049, state, true, "t", "a/b", false, &o), -EINVAL);
+        ck_assert_int_eq(volume_nfs_options("h", 2049, NULL, true, "t", "v", false, &o), -EINVAL);
         ck_assert_ptr_null(o);
 }
 END_TEST
