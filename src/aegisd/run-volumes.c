@@ -125,8 +125,8 @@ int run_volumes_new(const RunVolumesContext *c, RunVolumes **ret) {
                 return -ENOMEM;
         v->c = *c;
         if (strdup_opt(c->storage_root, &v->storage_root) < 0 || strdup_opt(c->nfs_host, &v->nfs_host) < 0 ||
-            strdup_opt(c->tenant_id, &v->tenant_id) < 0 || strdup_opt(c->execution_id, &v->execution_id) < 0 ||
-            strdup_opt(c->state_dir, &v->state_dir) < 0)
+            strdup_opt(c->tenant_id, &v->tenant_id) < 0 ||
+            strdup_opt(c->execution_id, &v->execution_id) < 0 || strdup_opt(c->state_dir, &v->state_dir) < 0)
                 return -ENOMEM;
         v->c.storage_root = v->storage_root;
         v->c.nfs_host = v->nfs_host;
