@@ -181,10 +181,15 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         x->config = c;
         x->store = ctx->store;
         x->podman = ctx->podman;
-        if (c->storage.nfs_listen_addr) {
-                _cleanup_free_ char *host = NULL;
-                (void) parse_listen_address(c->storage.nfs_listen_addr, &host, &o.nfs_port);
-        }
+        _cleanup_free_ char *nfs_listen_host = NULL;
+        if (c->storage.nfs_listen_addr)
+                (void) parse_listen_address(c->storage.nfs_listen_addr, &nfs_listen_host, &o.nfs_port);
+        /* Without storage.nfs_server_host the host kernel mounts from where the gateway listens
+         * (loopback by default, as aegis-nfs.socket does); only a wildcard listener leaves the
+         * choice to the host's own address. */
+        if (!o.nfs_server_host && nfs_listen_host && !streq(nfs_listen_host, "0.0.0.0") &&
+            !streq(nfs_listen_host, "::") && !streq(nfs_listen_host, "[::]"))
+                o.nfs_server_host = nfs_listen_host;
         k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);

@@ -48,7 +48,7 @@ static void help(void) {
         printf("Usage: aegis-nfsd [OPTIONS]\n\n"
                "NFSv3 + MOUNT v3 gateway for AEGIS volumes (see aegis-nfsd(8)).\n\n"
                "  --listen=HOST:PORT       bind this address when not socket-activated (default "
-               "0.0.0.0:2049)\n"
+               "127.0.0.1:2049)\n"
                "  --storage-root=DIR       volumes live in DIR/<tenant>/<volume>\n"
                "  --state-dir=DIR          handle key and write verifier (default <state>/nfs)\n"
                "  --exports=FILE|URL       volume registry: a file, or a database URL (default "
@@ -437,7 +437,7 @@ static int run(int argc, char **argv) {
         if (n == 1)
                 listen_fd = SD_LISTEN_FDS_START;
         else {
-                r = bind_listen(o.listen ? o.listen : "0.0.0.0:2049", &listen_fd);
+                r = bind_listen(o.listen ? o.listen : "127.0.0.1:2049", &listen_fd);
                 if (r < 0)
                         return 1;
         }

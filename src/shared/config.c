@@ -87,7 +87,7 @@ static const ConfigKey config_keys[] = {
         { "runtime.lease_secs", KEY_SECS, FIELD(runtime.lease_secs), "15",
           .override_env = { "AEGIS_LEASE_SECS" }, .min = 1, .max = 3600 },
         { "storage.root", KEY_PATH, FIELD(storage.root), NULL, DEFAULT_STORAGE_ROOT },
-        { "storage.nfs_listen_addr", KEY_ADDRESS, FIELD(storage.nfs_listen_addr), "0.0.0.0:2049" },
+        { "storage.nfs_listen_addr", KEY_ADDRESS, FIELD(storage.nfs_listen_addr), "127.0.0.1:2049" },
         { "storage.nfs_server_host", KEY_STRING, FIELD(storage.nfs_server_host), NULL },
         { "storage.mount_mode", KEY_MOUNT_MODE, FIELD(storage.mount_mode), "nfs" },
         { "database.url",

@@ -90,7 +90,7 @@ typedef struct Config {
         } runtime;
         struct {
                 char *root; /* volumes live in root/<tenant>/<volume>; default <state>/storage */
-                char *nfs_listen_addr; /* "0.0.0.0:2049" */
+                char *nfs_listen_addr; /* "127.0.0.1:2049" */
                 char *nfs_server_host; /* addr= containers mount from; NULL = host gateway */
                 StorageMountMode mount_mode;
         } storage;

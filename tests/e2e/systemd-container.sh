@@ -108,7 +108,7 @@ in_c_stdin runuser -u aegis -- sh -c 'mkdir -p ~/.config/aegis && cat > ~/.confi
 runtime:
   container_socket_path: "/run/host-podman.sock"
 storage:
-  nfs_listen_addr: "0.0.0.0:20490"
+  nfs_listen_addr: "127.0.0.1:20490"
 YAML
 as_aegis() {
         in_c runuser -u aegis -- env XDG_RUNTIME_DIR="/run/user/$AUID" \

@@ -83,7 +83,7 @@ START_TEST(test_config_defaults) {
         ck_assert_uint_eq(c->runtime.max_concurrent, 50);
         ck_assert_uint_eq(c->runtime.stop_timeout_secs, 5);
         ck_assert_str_eq(c->storage.root, "/var/lib/aegis-test/storage");
-        ck_assert_str_eq(c->storage.nfs_listen_addr, "0.0.0.0:2049");
+        ck_assert_str_eq(c->storage.nfs_listen_addr, "127.0.0.1:2049");
         ck_assert_ptr_null(c->storage.nfs_server_host);
         ck_assert_int_eq(c->storage.mount_mode, STORAGE_MOUNT_NFS);
         ck_assert_str_eq(c->database.url, "sqlite:///var/lib/aegis-test/aegis.db");
