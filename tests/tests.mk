@@ -98,3 +98,11 @@ SANITIZER_SKIP_TESTS += tests/integration/configure-names-missing-package.sh
 TESTS += tests/integration/distcheck-unprivileged.sh
 EXTRA_DIST += tests/integration/distcheck-unprivileged.sh
 SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
+
+# Safe by default, the API half (issue 19): every object is a tenant's, loopback-only
+# listeners without tokens, no cross-site requests, no secret in any output.
+SAFE_DEFAULT_TESTS = \
+	tests/integration/tenants-isolation.sh
+TESTS += $(SAFE_DEFAULT_TESTS)
+EXTRA_DIST += $(SAFE_DEFAULT_TESTS)
+VALGRIND_TESTS += tests/integration/tenants-isolation.sh

@@ -7,8 +7,12 @@
  * {"error", "field"}: manifest errors 400 with the manifest's line, unknown ids 404, state
  * conflicts 409; the HTTP layer answers 413 beyond api.max_body_bytes.
  *
+ * Every route sees only the caller's tenant (http_request_tenant()): another tenant's execution
+ * is answered exactly as a missing id, 404 with the same body (api_execution_get()).
+ *
  * Streams read the store, so they work whichever node runs the execution: a local event
  * wakes them at once, a timer catches events written by other nodes. */
+#include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -69,6 +73,24 @@ int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, c
         log_error("store: %s %s: %s (%s)", what, strempty(id), strerror(-k), store_last_error(s));
         return http_respond_error(r, k == -ECONNRESET || k == -EBUSY ? 503 : 500, NULL, "database error: %s",
                                   store_last_error(s)[0] ? store_last_error(s) : strerror(-k));
+}
+
+int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret) {
+        StoreExecution e = { 0 };
+        int k;
+
+        assert(x);
+        assert(r);
+        assert(ret);
+        k = store_execution_get(x->store, id, &e);
+        if (k < 0)
+                return k;
+        if (!streq_ptr(e.tenant_id, http_request_tenant(r))) {
+                store_execution_done(&e);
+                return -ENOENT;
+        }
+        *ret = e;
+        return 0;
 }
 
 unsigned api_manifest_error_status(int k) {
@@ -196,7 +218,7 @@ static int post_execution(HttpRequest *r, void *userdata) {
                         json_object_put(body);
                         return http_respond_error(r, 400, "agent_id", "agent_id: expected a string");
                 }
-                k = store_agent_get(x->store, json_object_get_string(aid), NULL, &a);
+                k = store_agent_get(x->store, http_request_tenant(r), json_object_get_string(aid), NULL, &a);
                 if (k == -ENOENT) {
                         k = http_respond_error(r, 404, "agent_id",
                                                "no deployed agent \"%s\" (deploy it with POST /v1/agents)",
@@ -290,6 +312,7 @@ static int list_executions(HttpRequest *r, void *userdata) {
                                                   STORE_LIST_MAX, limit);
                 f.limit = l;
         }
+        f.tenant_id = http_request_tenant(r);
         f.cursor = http_request_query(r, "cursor");
         f.summary = true;
         k = store_execution_list(x->store, &f, &list, &n, &next);
@@ -330,7 +353,7 @@ static int get_execution(HttpRequest *r, void *userdata) {
         size_t n = 0;
         int k;
 
-        k = store_execution_get(x->store, id, &e);
+        k = api_execution_get(x, r, id, &e);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", id);
         o = execution_summary_json(&e);
@@ -357,9 +380,14 @@ static int get_execution(HttpRequest *r, void *userdata) {
 static int cancel_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
+        StoreExecution own = { 0 };
         Error e = ERROR_INIT;
         int k;
 
+        k = api_execution_get(x, r, id, &own);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        store_execution_done(&own);
         k = supervisor_cancel(x->supervisor, id, &e);
         if (k == -ENOENT)
                 return http_respond_error(r, 404, NULL, "%s", e.message);
@@ -373,8 +401,13 @@ static int cancel_execution(HttpRequest *r, void *userdata) {
 static int delete_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
+        StoreExecution own = { 0 };
         int k;
 
+        k = api_execution_get(x, r, id, &own);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        store_execution_done(&own);
         k = store_execution_delete(x->store, id);
         if (k == -EBUSY)
                 return http_respond_error(r, 409, NULL, "execution %s has not finished: cancel it first",
@@ -536,7 +569,7 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
         ApiStream *s;
         int k;
 
-        k = store_execution_get(x->store, id, &e);
+        k = api_execution_get(x, r, id, &e);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", id);
         store_execution_done(&e);
@@ -595,14 +628,16 @@ static int execution_logs(HttpRequest *r, void *userdata) {
         if (follow && !streq(follow, "false") && !streq(follow, "0"))
                 return http_respond_error(r, 400, "follow", "follow: expected true or false, got \"%s\"",
                                           follow);
-        k = store_iteration_list(x->store, id, &its, &n);
-        if (k >= 0 && n == 0) {
+        {
                 StoreExecution e = { 0 };
-                k = store_execution_get(x->store, id, &e);
+                k = api_execution_get(x, r, id, &e);
                 store_execution_done(&e);
         }
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        k = store_iteration_list(x->store, id, &its, &n);
         if (k < 0) {
-                store_iteration_array_free(its, n); /* the empty list of an unknown execution */
+                store_iteration_array_free(its, n);
                 return api_respond_store_error(r, x->store, k, "execution", id);
         }
         f = open_memstream(&buf, &size);
