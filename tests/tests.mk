@@ -102,7 +102,13 @@ SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
 # Safe by default, the API half (issue 19): every object is a tenant's, loopback-only
 # listeners without tokens, no cross-site requests, no secret in any output.
 SAFE_DEFAULT_TESTS = \
-	tests/integration/tenants-isolation.sh
+	tests/integration/tenants-isolation.sh \
+	tests/integration/aegisd-refuses-exposed-api.sh
 TESTS += $(SAFE_DEFAULT_TESTS)
 EXTRA_DIST += $(SAFE_DEFAULT_TESTS)
 VALGRIND_TESTS += tests/integration/tenants-isolation.sh
+check_PROGRAMS += tests/unit/test-loopback
+TESTS += tests/unit/test-loopback
+tests_unit_test_loopback_SOURCES = tests/unit/test-loopback.c
+tests_unit_test_loopback_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_loopback_LDADD = $(TEST_LIBS)

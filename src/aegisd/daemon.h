@@ -22,6 +22,7 @@ typedef struct Store Store;
 typedef bool (*DaemonBusyFunc)(void *userdata);
 
 #define DAEMON_MAX_BUSY_HOOKS 8
+#define DAEMON_MAX_MORE_FDS 7
 
 typedef struct Daemon {
         sd_event *event;
@@ -29,6 +30,10 @@ typedef struct Daemon {
         uint64_t start_usec; /* CLOCK_MONOTONIC */
 
         int api_fd, metrics_fd;
+        /* Further sockets systemd passed under the same name (one per ListenStream= line:
+         * 127.0.0.1 and [::1]), served by the same HttpServer. */
+        int api_more_fds[DAEMON_MAX_MORE_FDS], metrics_more_fds[DAEMON_MAX_MORE_FDS];
+        unsigned n_api_more_fds, n_metrics_more_fds;
         bool socket_activated;
         HttpServer *api, *metrics;
         MetricsRegistry *registry;

@@ -15,6 +15,7 @@
  *    last frees it, so neither MHD's order of callbacks nor the owner can free it twice.
  *  - The listening socket is never closed or shut down here (MHD_quiesce_daemon() before
  *    MHD_stop_daemon()): under socket activation it belongs to systemd. */
+#include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -72,6 +73,11 @@ struct HttpServer {
         uint64_t request_timeout_usec;
         Metric *requests_total, *timeouts_total;
         bool stopping;
+        HttpServerOptions opts; /* as given (name: ours), for the listeners added later */
+        /* Another listening socket of the same server (aegis.socket's 127.0.0.1 and [::1]
+         * lines): its own MHD daemon, the primary's routes, authentication and counts. */
+        HttpServer *primary; /* NULL for the primary itself */
+        HttpServer *siblings, *sibling_next;
 };
 
 typedef enum RequestPhase {
@@ -683,7 +689,8 @@ static bool route_match(const char *pattern, const char *path, HttpRequest *r) {
 }
 
 /* Finds the route; 0, or 404/405 with *ret_allow (malloc'd "GET, POST") for 405. */
-static unsigned route_find(HttpServer *s, HttpRequest *r, char **ret_allow) {
+static unsigned route_find(HttpServer *server, HttpRequest *r, char **ret_allow) {
+        const HttpServer *s = server->primary ?: server;
         unsigned allow = 0;
 
         for (size_t t = 0; t < s->n_tables; t++)
@@ -769,8 +776,9 @@ static bool request_begin(HttpRequest *r) {
                 (void) http_respond_error(r, 500, NULL, "internal error: out of memory");
                 return true;
         }
-        if (s->auth && !(r->route->flags & HTTP_ROUTE_PUBLIC)) {
-                int k = s->auth(r, bearer_token(r), s->auth_userdata);
+        const HttpServer *p = s->primary ?: s;
+        if (p->auth && !(r->route->flags & HTTP_ROUTE_PUBLIC)) {
+                int k = p->auth(r, bearer_token(r), p->auth_userdata);
                 if (k < 0) {
                         bool forbidden = k == -EACCES || k == -EPERM;
                         if (!forbidden)
@@ -912,6 +920,9 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         s->event = sd_event_ref(event);
         s->listen_fd = listen_fd;
         s->name = strdup(opts && opts->name ? opts->name : "http");
+        if (opts)
+                s->opts = *opts;
+        s->opts.name = s->name;
         s->max_body = opts && opts->max_body_bytes ? opts->max_body_bytes : DEFAULT_MAX_BODY;
         s->requests_total = opts ? opts->requests_total : NULL;
         s->timeouts_total = opts ? opts->timeouts_total : NULL;
@@ -962,9 +973,29 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         return 0;
 }
 
+int http_server_add_listener(HttpServer *s, int listen_fd) {
+        HttpServer *sibling = NULL;
+        int k;
+
+        assert(s);
+        assert(!s->primary);
+        k = http_server_new(s->event, listen_fd, &s->opts, &sibling);
+        if (k < 0)
+                return k;
+        sibling->primary = s;
+        sibling->sibling_next = s->siblings;
+        s->siblings = sibling;
+        return 0;
+}
+
 HttpServer *http_server_free(HttpServer *s) {
         if (!s)
                 return NULL;
+        while (s->siblings) {
+                HttpServer *next = s->siblings->sibling_next;
+                http_server_free(s->siblings);
+                s->siblings = next;
+        }
         s->stopping = true;
         if (s->mhd) {
                 /* Owners learn first, then every parked connection is let go so MHD can close it
@@ -1012,9 +1043,17 @@ void http_server_set_auth(HttpServer *s, HttpAuthFunc f, void *userdata) {
 }
 
 unsigned http_server_connections(const HttpServer *s) {
-        return s->n_connections;
+        unsigned n = s->n_connections;
+
+        for (const HttpServer *i = s->siblings; i; i = i->sibling_next)
+                n += i->n_connections;
+        return n;
 }
 
 uint64_t http_server_last_activity(const HttpServer *s) {
-        return s->last_activity;
+        uint64_t t = s->last_activity;
+
+        for (const HttpServer *i = s->siblings; i; i = i->sibling_next)
+                t = MAX(t, i->last_activity);
+        return t;
 }

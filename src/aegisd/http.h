@@ -106,6 +106,11 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
 HttpServer *http_server_free(HttpServer *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_free);
 
+/* Serves one more listening socket (another address of the same service: aegis.socket listens
+ * on 127.0.0.1 and [::1]) with s's options, routes and authentication; its connections count
+ * in s's http_server_connections() and last activity. Freed with s. */
+int http_server_add_listener(HttpServer *s, int listen_fd);
+
 /* Adds a route table (terminated by a NULL pattern; it must outlive the server). Earlier
  * tables win when two patterns match. */
 int http_server_add_routes(HttpServer *s, const HttpRoute *routes, void *userdata);
