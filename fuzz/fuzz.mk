@@ -75,3 +75,5 @@ fuzz_fuzz_http_framing_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/aegisd
 fuzz_fuzz_http_framing_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_http_framing_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_http_framing_LDADD = $(AEGIS_DEP_LIBS)
+# Issue 19: http.c checks Host headers (loopback.c).
+fuzz_fuzz_http_framing_SOURCES += src/shared/loopback.c

@@ -103,7 +103,8 @@ SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
 # listeners without tokens, no cross-site requests, no secret in any output.
 SAFE_DEFAULT_TESTS = \
 	tests/integration/tenants-isolation.sh \
-	tests/integration/aegisd-refuses-exposed-api.sh
+	tests/integration/aegisd-refuses-exposed-api.sh \
+	tests/integration/api-cross-site.sh
 TESTS += $(SAFE_DEFAULT_TESTS)
 EXTRA_DIST += $(SAFE_DEFAULT_TESTS)
 VALGRIND_TESTS += tests/integration/tenants-isolation.sh

@@ -354,10 +354,14 @@ static int start_servers(Daemon *d) {
                                        .connection_timeout_secs =
                                                (unsigned) d->config->api.connection_timeout_secs,
                                        .requests_total = d->m_api_requests,
-                                       .timeouts_total = d->m_api_timeouts };
+                                       .timeouts_total = d->m_api_timeouts,
+                                       .allowed_origins = d->config->api.allowed_origins,
+                                       .loopback_host_only = !d->tokens };
         HttpServerOptions metrics_opts = { .name = "metrics",
                                            .max_body_bytes = 64 * 1024,
-                                           .connection_limit = 64 };
+                                           .connection_limit = 64,
+                                           .allowed_origins = d->config->api.allowed_origins,
+                                           .loopback_host_only = !d->tokens };
         int r;
 
         r = http_server_new(d->event, d->api_fd, &api_opts, &d->api);

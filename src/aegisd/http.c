@@ -28,6 +28,7 @@
 #include "http.h"
 #include "list.h"
 #include "log.h"
+#include "loopback.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -78,6 +79,7 @@ struct HttpServer {
          * lines): its own MHD daemon, the primary's routes, authentication and counts. */
         HttpServer *primary; /* NULL for the primary itself */
         HttpServer *siblings, *sibling_next;
+        bool unix_socket; /* listening on AF_UNIX: no Host check (no browser gets there by name) */
 };
 
 typedef enum RequestPhase {
@@ -741,6 +743,82 @@ static enum MHD_Result check_argument(void *cls, enum MHD_ValueKind kind, const 
         return MHD_YES;
 }
 
+/* ---- cross-site requests (see http.h) ---- */
+
+static bool origin_allowed(const char *list, const char *origin) {
+        size_t n = strlen(origin);
+
+        for (const char *p = list ? list + strspn(list, ", ") : ""; *p; p += strspn(p, ", ")) {
+                size_t len = strcspn(p, ", ");
+                if (len == n && strncmp(p, origin, n) == 0)
+                        return true;
+                p += len;
+        }
+        return false;
+}
+
+static const char *const body_types[] = {
+        "application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml",
+};
+
+static bool content_type_accepted(const char *ct, bool upload) {
+        size_t n = strcspn(ct, "; \t");
+
+        for (size_t i = 0; i < ELEMENTSOF(body_types); i++)
+                if (n == strlen(body_types[i]) && strncasecmp(ct, body_types[i], n) == 0)
+                        return true;
+        return upload && n == strlen("multipart/form-data") &&
+               strncasecmp(ct, "multipart/form-data", n) == 0;
+}
+
+/* Before routing: Host (421) and Origin (403). True when it answered. */
+static bool refuse_cross_site(HttpServer *s, HttpRequest *r) {
+        const char *host = http_request_header(r, MHD_HTTP_HEADER_HOST);
+        const char *origin = http_request_header(r, "Origin");
+
+        if (s->opts.loopback_host_only && !s->unix_socket && host && !http_host_is_loopback(host)) {
+                (void) http_respond_error(r, 421, "Host",
+                                          "Host \"%.100s\" is not this host: without api.tokens_file only "
+                                          "localhost, 127.0.0.0/8 and [::1] are answered (a web page could "
+                                          "reach the API through DNS rebinding); set api.tokens_file to "
+                                          "serve other names",
+                                          host);
+                return true;
+        }
+        if (origin && !origin_allowed(s->opts.allowed_origins, origin)) {
+                (void) http_respond_error(r, 403, "Origin",
+                                          "Origin \"%.100s\" is not in api.allowed_origins: requests from "
+                                          "web pages are refused unless their origin is listed there",
+                                          origin);
+                return true;
+        }
+        return false;
+}
+
+/* After routing: the body's Content-Type (415). True when it answered. */
+static bool refuse_content_type(HttpRequest *r) {
+        const char *ct = http_request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *cl = http_request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        bool has_body;
+
+        if (!(r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE)))
+                return false;
+        has_body = (cl && !streq(cl, "0")) || http_request_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (ct ? content_type_accepted(ct, r->route->flags & HTTP_ROUTE_UPLOAD) : !has_body)
+                return false;
+        if (ct)
+                (void) http_respond_error(r, 415, "Content-Type",
+                                          "Content-Type \"%.100s\" is not accepted: send the body as "
+                                          "application/json (a manifest may also be application/yaml or "
+                                          "text/yaml)",
+                                          ct);
+        else
+                (void) http_respond_error(r, 415, "Content-Type",
+                                          "a request body needs a Content-Type: send it as application/json "
+                                          "(a manifest may also be application/yaml or text/yaml)");
+        return true;
+}
+
 /* First call for a request: route, authenticate, check the announced body size. Returns
  * true when it answered already. */
 static bool request_begin(HttpRequest *r) {
@@ -759,6 +837,8 @@ static bool request_begin(HttpRequest *r) {
                                           "control characters are refused)");
                 return true;
         }
+        if (refuse_cross_site(s, r))
+                return true;
         st = route_find(s, r, &allow);
         if (st == 404) {
                 (void) http_respond_error(r, 404, NULL, "no such endpoint: %s %s",
@@ -776,6 +856,8 @@ static bool request_begin(HttpRequest *r) {
                 (void) http_respond_error(r, 500, NULL, "internal error: out of memory");
                 return true;
         }
+        if (refuse_content_type(r))
+                return true;
         const HttpServer *p = s->primary ?: s;
         if (p->auth && !(r->route->flags & HTTP_ROUTE_PUBLIC)) {
                 int k = p->auth(r, bearer_token(r), p->auth_userdata);
@@ -923,6 +1005,12 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         if (opts)
                 s->opts = *opts;
         s->opts.name = s->name;
+        {
+                struct sockaddr_storage ss = {};
+                socklen_t len = sizeof ss;
+                s->unix_socket = getsockname(listen_fd, (struct sockaddr *) &ss, &len) >= 0 &&
+                                 ss.ss_family == AF_UNIX;
+        }
         s->max_body = opts && opts->max_body_bytes ? opts->max_body_bytes : DEFAULT_MAX_BODY;
         s->requests_total = opts ? opts->requests_total : NULL;
         s->timeouts_total = opts ? opts->timeouts_total : NULL;

@@ -31,6 +31,7 @@ typedef enum KeyType {
         KEY_MOUNT_MODE, /* nfs | bind */
         KEY_LOG_LEVEL, /* error … debug */
         KEY_DATABASE_URL, /* sqlite:///PATH, postgres[ql]://… */
+        KEY_ORIGINS, /* web origins "http[s]://HOST[:PORT]", separated by spaces or commas */
         _KEY_TYPE_MAX,
 } KeyType;
 
@@ -46,6 +47,7 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
         [KEY_MOUNT_MODE] = "one of nfs, bind",
         [KEY_LOG_LEVEL] = "a log level (error, warning, notice, info, debug)",
         [KEY_DATABASE_URL] = "a database URL (sqlite:///PATH or postgresql://…)",
+        [KEY_ORIGINS] = "web origins (e.g. \"https://ui.example.com http://localhost:3000\")",
 };
 
 typedef enum DefaultKind {
@@ -76,6 +78,7 @@ static const ConfigKey config_keys[] = {
         { "api.max_connections", KEY_UINT, FIELD(api.max_connections), "1024", .min = 16, .max = 65536 },
         { "api.connection_timeout_secs", KEY_SECS, FIELD(api.connection_timeout_secs), "60", .min = 1,
           .max = 3600 },
+        { "api.allowed_origins", KEY_ORIGINS, FIELD(api.allowed_origins), NULL },
         { "runtime.container_socket_path", KEY_SOCKET, FIELD(runtime.container_socket_path), NULL,
           DEFAULT_CONTAINER_SOCKET },
         { "runtime.network", KEY_STRING, FIELD(runtime.network), NULL },
@@ -160,7 +163,28 @@ static int *field_int(Config *c, const ConfigKey *k) {
 }
 static bool key_is_string(const ConfigKey *k) {
         return k->type == KEY_STRING || k->type == KEY_PATH || k->type == KEY_SOCKET ||
-               k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL;
+               k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL || k->type == KEY_ORIGINS;
+}
+
+/* "https://ui.example.com http://localhost:3000": what browsers send as Origin (scheme, host,
+ * optional port; no path, no "null", which sandboxed documents send). */
+static bool origins_valid(const char *value) {
+        size_t n = 0;
+
+        for (const char *p = value + strspn(value, ", "); *p; p += strspn(p, ", ")) {
+                size_t len = strcspn(p, ", ");
+                const char *host = startswith(p, "https://") ?: startswith(p, "http://");
+
+                if (!host || host >= p + len || host[0] == ':')
+                        return false;
+                for (const char *q = host; q < p + len; q++)
+                        if (*q == '/' || *q == '?' || *q == '#' || *q == '@' ||
+                            iscntrl((unsigned char) *q) || isspace((unsigned char) *q))
+                                return false;
+                p += len;
+                n++;
+        }
+        return n > 0;
 }
 
 /* Parses value into the key's field. On a bad value returns -EINVAL with the reason in
@@ -229,6 +253,10 @@ static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, 
                         goto bad;
                 break;
         }
+        case KEY_ORIGINS:
+                if (!origins_valid(value))
+                        goto bad;
+                break;
         default:
                 goto bad;
         }
