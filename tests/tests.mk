@@ -104,7 +104,8 @@ SANITIZER_SKIP_TESTS += tests/integration/distcheck-unprivileged.sh
 SAFE_DEFAULT_TESTS = \
 	tests/integration/tenants-isolation.sh \
 	tests/integration/aegisd-refuses-exposed-api.sh \
-	tests/integration/api-cross-site.sh
+	tests/integration/api-cross-site.sh \
+	tests/integration/secrets-never-logged.sh
 TESTS += $(SAFE_DEFAULT_TESTS)
 EXTRA_DIST += $(SAFE_DEFAULT_TESTS)
 VALGRIND_TESTS += tests/integration/tenants-isolation.sh
@@ -113,3 +114,8 @@ TESTS += tests/unit/test-loopback
 tests_unit_test_loopback_SOURCES = tests/unit/test-loopback.c
 tests_unit_test_loopback_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_loopback_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test-redact
+TESTS += tests/unit/test-redact
+tests_unit_test_redact_SOURCES = tests/unit/test-redact.c
+tests_unit_test_redact_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_redact_LDADD = $(TEST_LIBS)

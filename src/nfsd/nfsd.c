@@ -21,6 +21,7 @@
 #include "nfs-gateway.h"
 #include "nfs-seccomp.h"
 #include "nfs-server.h"
+#include "redact.h"
 #include "util.h"
 
 typedef struct Options {
@@ -282,7 +283,7 @@ static int run(int argc, char **argv) {
         Options o = { .seccomp = true };
         _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
         _cleanup_(config_freep) Config *cfg = NULL;
-        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL;
+        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL, *shown = NULL; /* shown: redacted */
         Error err = ERROR_INIT;
         _cleanup_close_ int listen_fd = -1, metrics_fd = -1;
         uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8];
@@ -331,11 +332,12 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to load write verifier in %s: %m", o.state_dir), 1;
         exports_path = strdup(o.exports ? o.exports : cfg->database.url);
-        if (!exports_path)
+        shown = redact_secrets(exports_path);
+        if (!exports_path || !shown)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         r = nfs_exports_new(exports_path, &exports);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up export registry %s: %m", exports_path), 1;
+                return log_error_errno(r, "Failed to set up export registry %s: %m", shown), 1;
         {
                 /* Connect (and migrate) now, so a broken registry shows at start, not at the first mount. */
                 const NfsVolumeInfo *vols;
@@ -343,7 +345,7 @@ static int run(int argc, char **argv) {
                 r = nfs_exports_list(exports, &vols, &n_vols);
                 if (r < 0)
                         log_warning_errno(r, "Volume registry %s not readable yet (retrying on demand): %m",
-                                          exports_path);
+                                          shown);
                 else
                         log_info("%zu active volume(s) in the registry", n_vols);
         }
@@ -420,7 +422,7 @@ static int run(int argc, char **argv) {
                 }
         }
         log_info("Serving NFSv3 and MOUNT v3 on port %u from %s (registry %s)", g->port, o.storage_root,
-                 exports_path);
+                 shown);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Serving NFSv3 on port %u", g->port);
         r = sd_event_loop(event);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Syncing volumes");

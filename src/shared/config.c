@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "redact.h"
 #include "state-dir.h"
 #include "util.h"
 #include "yaml-tree.h"
@@ -190,6 +191,7 @@ static bool origins_valid(const char *value) {
 /* Parses value into the key's field. On a bad value returns -EINVAL with the reason in
  * why ("expected …, got \"…\"" or "must be …"). */
 static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, size_t why_size) {
+        _cleanup_free_ char *shown = NULL;
         uint64_t u = 0;
         int r;
 
@@ -286,8 +288,10 @@ range:
         return 0;
 
 bad:
-        (void) snprintf(why, why_size, "expected %s, got \"%.64s%s\"", key_type_noun[k->type], value,
-                        strlen(value) > 64 ? "…" : "");
+        /* The value may be a URL with a password in it. */
+        shown = redact_secrets(value);
+        (void) snprintf(why, why_size, "expected %s, got \"%.64s%s\"", key_type_noun[k->type],
+                        strempty(shown), strlen(strempty(shown)) > 64 ? "…" : "");
         return -EINVAL;
 }
 
@@ -702,23 +706,6 @@ int config_source(const Config *c, const char *key, ConfigSource *ret, const cha
 }
 
 /* "postgresql://user:secret@host/db" → "postgresql://user:***@host/db". */
-static char *url_mask_password(const char *url) {
-        const char *auth = strstr(url, "://"), *at, *colon;
-        size_t auth_len;
-
-        if (!auth)
-                return strdup(url);
-        auth += 3;
-        auth_len = strcspn(auth, "/?#");
-        at = memrchr(auth, '@', auth_len);
-        if (!at)
-                return strdup(url);
-        colon = memchr(auth, ':', (size_t) (at - auth));
-        if (!colon)
-                return strdup(url);
-        return asprintf_safe("%.*s***%s", (int) (colon + 1 - url), url, at);
-}
-
 static void dump_quoted(FILE *f, const char *s) {
         fputc('"', f);
         for (; *s; s++) {
@@ -758,7 +745,7 @@ int config_dump(const Config *c, FILE *f) {
                         fputs(log_level_to_string(*field_int(cc, k)), f);
                         break;
                 case KEY_DATABASE_URL: {
-                        _cleanup_free_ char *masked = url_mask_password(*field_string(cc, k));
+                        _cleanup_free_ char *masked = redact_secrets(*field_string(cc, k));
                         if (!masked)
                                 return -ENOMEM;
                         dump_quoted(f, masked);

@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "redact.h"
 #include "store-internal.h"
 #include "store-schema.h"
 
@@ -281,11 +282,6 @@ static int copy_id_in(char dst[UUID_STRING_MAX], const char *src) {
         return 0;
 }
 
-static char *mfree_ret(char *p) {
-        free(p);
-        return NULL;
-}
-
 /* Valid UTF-8 copy of s: invalid bytes become U+FFFD. When max > 0, keeps only the last max
  * bytes, cut at a character boundary. */
 static char *utf8_clean_tail(const char *s, size_t max) {
@@ -329,54 +325,7 @@ static char *utf8_clean_tail(const char *s, size_t max) {
 /* ---- open / close ---- */
 
 char *store_url_redact(const char *url) {
-        char *out = strdup_or_null(strempty(url));
-        if (!out)
-                return NULL;
-        char *authority = strstr(out, "://");
-        if (authority) {
-                authority += 3;
-                size_t alen = strcspn(authority, "/?#");
-                char *at = NULL;
-                for (size_t i = 0; i < alen; i++)
-                        if (authority[i] == '@')
-                                at = authority + i;
-                char *colon = at ? memchr(authority, ':', (size_t) (at - authority)) : NULL;
-                if (colon) {
-                        _cleanup_free_ char *rest = strdup_or_null(at);
-                        if (!rest)
-                                return mfree_ret(out);
-                        *colon = 0;
-                        char *n = asprintf_safe("%s:***%s", out, rest);
-                        free(out);
-                        out = n;
-                        if (!out)
-                                return NULL;
-                }
-        }
-        /* password=… in the query string. */
-        char *q = strchr(out, '?');
-        while (q) {
-                char *p = strstr(q, "password=");
-                if (!p)
-                        break;
-                if (p[-1] != '?' && p[-1] != '&') {
-                        q = p + 1;
-                        continue;
-                }
-                char *v = p + strlen("password="), *e = v + strcspn(v, "&#");
-                _cleanup_free_ char *tail = strdup_or_null(e);
-                if (!tail)
-                        return mfree_ret(out);
-                *v = 0;
-                char *n = asprintf_safe("%s***%s", out, tail);
-                size_t off = (size_t) (v - out) + 3;
-                free(out);
-                out = n;
-                if (!out)
-                        return NULL;
-                q = out + off;
-        }
-        return out;
+        return redact_secrets(url);
 }
 
 char *store_default_url(const char *state_dir) {
