@@ -105,7 +105,8 @@ SAFE_DEFAULT_TESTS = \
 	tests/integration/tenants-isolation.sh \
 	tests/integration/aegisd-refuses-exposed-api.sh \
 	tests/integration/api-cross-site.sh \
-	tests/integration/secrets-never-logged.sh
+	tests/integration/secrets-never-logged.sh \
+	tests/integration/api-stream-limit.sh
 TESTS += $(SAFE_DEFAULT_TESTS)
 EXTRA_DIST += $(SAFE_DEFAULT_TESTS)
 VALGRIND_TESTS += tests/integration/tenants-isolation.sh

@@ -436,6 +436,7 @@ struct ApiStream {
         unsigned only_iteration; /* logs: ?iteration=N, 0 = all */
         SupervisorListener *listener;
         sd_event_source *timer;
+        char *holder; /* the Authorization header it was opened with ("" without): the budget */
 };
 
 static void stream_free(ApiStream *s) {
@@ -444,6 +445,7 @@ static void stream_free(ApiStream *s) {
         LIST_REMOVE(x->streams, s);
         supervisor_unlisten(x->supervisor, s->listener);
         sd_event_source_disable_unref(s->timer);
+        free(s->holder);
         free(s);
 }
 
@@ -573,9 +575,28 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", id);
         store_execution_done(&e);
+        /* One token must not hold every connection slot with streams (issue 19). */
+        const char *holder = strempty(http_request_header(r, "Authorization"));
+        uint64_t n_held = 0, limit = x->daemon->config->api.max_streams_per_token;
+        for (ApiStream *i = x->streams; i; i = i->next)
+                if (streq(i->holder, holder))
+                        n_held++;
+        if (limit > 0 && n_held >= limit) {
+                (void) http_request_add_header(r, "Retry-After", "5");
+                return http_respond_error(r, 429, NULL,
+                                          "this token already has %" PRIu64
+                                          " open event or log streams (api.max_streams_per_token): close "
+                                          "one first",
+                                          n_held);
+        }
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
+        s->holder = strdup(holder);
+        if (!s->holder) {
+                free(s);
+                return -ENOMEM;
+        }
         s->x = x;
         s->kind = kind;
         s->last_seq = after_seq;
@@ -586,6 +607,7 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
                                 kind == STREAM_EVENTS ? "text/event-stream" : "text/plain; charset=utf-8",
                                 on_stream_closed, s, &s->stream);
         if (k < 0) {
+                free(s->holder);
                 free(s);
                 return k;
         }

@@ -80,6 +80,8 @@ static const ConfigKey config_keys[] = {
         { "api.connection_timeout_secs", KEY_SECS, FIELD(api.connection_timeout_secs), "60", .min = 1,
           .max = 3600 },
         { "api.allowed_origins", KEY_ORIGINS, FIELD(api.allowed_origins), NULL },
+        { "api.max_streams_per_token", KEY_UINT, FIELD(api.max_streams_per_token), "16", .min = 1,
+          .max = 65536 },
         { "runtime.container_socket_path", KEY_SOCKET, FIELD(runtime.container_socket_path), NULL,
           DEFAULT_CONTAINER_SOCKET },
         { "runtime.network", KEY_STRING, FIELD(runtime.network), NULL },
