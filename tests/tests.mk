@@ -116,3 +116,25 @@ SANITIZER_SKIP_TESTS += tests/integration/check-commits-names-long-subject.sh
 TESTS += tests/integration/bus-serves-executions.sh
 EXTRA_DIST += tests/integration/bus-serves-executions.sh
 VALGRIND_TESTS += tests/integration/bus-serves-executions.sh
+
+# Safe by default, the API half (issue 19): every object is a tenant's, loopback-only
+# listeners without tokens, no cross-site requests, no secret in any output.
+SAFE_DEFAULT_TESTS = \
+	tests/integration/tenants-isolation.sh \
+	tests/integration/aegisd-refuses-exposed-api.sh \
+	tests/integration/api-cross-site.sh \
+	tests/integration/secrets-never-logged.sh \
+	tests/integration/api-stream-limit.sh
+TESTS += $(SAFE_DEFAULT_TESTS)
+EXTRA_DIST += $(SAFE_DEFAULT_TESTS)
+VALGRIND_TESTS += tests/integration/tenants-isolation.sh
+check_PROGRAMS += tests/unit/test-loopback
+TESTS += tests/unit/test-loopback
+tests_unit_test_loopback_SOURCES = tests/unit/test-loopback.c
+tests_unit_test_loopback_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_loopback_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test-redact
+TESTS += tests/unit/test-redact
+tests_unit_test_redact_SOURCES = tests/unit/test-redact.c
+tests_unit_test_redact_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_redact_LDADD = $(TEST_LIBS)

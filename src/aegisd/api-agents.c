@@ -1,7 +1,11 @@
 /* api-agents.c — /v1/agents: deploy a manifest (stored canonical, by name and version),
  * list, get, execute. POST /v1/agents takes {"manifest": <YAML text or object>}, the
  * manifest itself as JSON (the reference's body) or YAML (Content-Type: application/yaml)
- * and answers 201 {"agent_id", "name", "version", "warnings"}. */
+ * and answers 201 {"agent_id", "name", "version", "warnings"}.
+ *
+ * Agents are named per tenant: every route sees only the caller's tenant's (another tenant's
+ * agent is 404 exactly as a missing one), and a deploy under a name another tenant uses
+ * creates the caller's own. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -73,10 +77,12 @@ static int deploy(HttpRequest *r, void *userdata) {
         canonical = manifest_plan_to_json_string(plan);
         if (!canonical)
                 return -ENOMEM;
-        k = store_agent_put(x->store, plan->name, plan->version ? plan->version : "latest", canonical, id);
+        k = store_agent_put(x->store, http_request_tenant(r), plan->name,
+                            plan->version ? plan->version : "latest", canonical, id);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "agent", plan->name);
-        log_info("agent %s %s deployed (%s)", plan->name, plan->version ? plan->version : "latest", id);
+        log_info("agent %s %s of tenant %s deployed (%s)", plan->name,
+                 plan->version ? plan->version : "latest", http_request_tenant(r), id);
         answer = json_object_new_object();
         json_object_object_add(answer, "agent_id", json_object_new_string(id));
         json_object_object_add(answer, "name", json_object_new_string(plan->name));
@@ -96,7 +102,7 @@ static int list_agents(HttpRequest *r, void *userdata) {
         size_t n = 0;
         int k;
 
-        k = store_agent_list(x->store, &list, &n);
+        k = store_agent_list(x->store, http_request_tenant(r), &list, &n);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "agents", NULL);
         answer = json_object_new_object();
@@ -115,7 +121,7 @@ static int get_agent(HttpRequest *r, void *userdata) {
         json_object *o;
         int k;
 
-        k = store_agent_get(x->store, name, http_request_query(r, "version"), &a);
+        k = store_agent_get(x->store, http_request_tenant(r), name, http_request_query(r, "version"), &a);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "agent", name);
         o = agent_json(&a, true);
@@ -137,7 +143,7 @@ static int execute_agent(HttpRequest *r, void *userdata) {
                         return 0;
                 (void) json_object_object_get_ex(body, "input", &input);
         }
-        k = store_agent_get(x->store, name, http_request_query(r, "version"), &a);
+        k = store_agent_get(x->store, http_request_tenant(r), name, http_request_query(r, "version"), &a);
         if (k < 0) {
                 json_object_put(body);
                 return api_respond_store_error(r, x->store, k, "agent", name);

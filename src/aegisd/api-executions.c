@@ -7,8 +7,12 @@
  * {"error", "field"}: manifest errors 400 with the manifest's line, unknown ids 404, state
  * conflicts 409; the HTTP layer answers 413 beyond api.max_body_bytes.
  *
+ * Every route sees only the caller's tenant (http_request_tenant()): another tenant's execution
+ * is answered exactly as a missing id, 404 with the same body (api_execution_get()).
+ *
  * Streams read the store, so they work whichever node runs the execution: a local event
  * wakes them at once, a timer catches events written by other nodes. */
+#include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -69,6 +73,24 @@ int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, c
         log_error("store: %s %s: %s (%s)", what, strempty(id), strerror(-k), store_last_error(s));
         return http_respond_error(r, k == -ECONNRESET || k == -EBUSY ? 503 : 500, NULL, "database error: %s",
                                   store_last_error(s)[0] ? store_last_error(s) : strerror(-k));
+}
+
+int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret) {
+        StoreExecution e = { 0 };
+        int k;
+
+        assert(x);
+        assert(r);
+        assert(ret);
+        k = store_execution_get(x->store, id, &e);
+        if (k < 0)
+                return k;
+        if (!streq_ptr(e.tenant_id, http_request_tenant(r))) {
+                store_execution_done(&e);
+                return -ENOENT;
+        }
+        *ret = e;
+        return 0;
 }
 
 unsigned api_manifest_error_status(int k) {
@@ -196,7 +218,7 @@ static int post_execution(HttpRequest *r, void *userdata) {
                         json_object_put(body);
                         return http_respond_error(r, 400, "agent_id", "agent_id: expected a string");
                 }
-                k = store_agent_get(x->store, json_object_get_string(aid), NULL, &a);
+                k = store_agent_get(x->store, http_request_tenant(r), json_object_get_string(aid), NULL, &a);
                 if (k == -ENOENT) {
                         k = http_respond_error(r, 404, "agent_id",
                                                "no deployed agent \"%s\" (deploy it with POST /v1/agents)",
@@ -290,6 +312,7 @@ static int list_executions(HttpRequest *r, void *userdata) {
                                                   STORE_LIST_MAX, limit);
                 f.limit = l;
         }
+        f.tenant_id = http_request_tenant(r);
         f.cursor = http_request_query(r, "cursor");
         f.summary = true;
         k = store_execution_list(x->store, &f, &list, &n, &next);
@@ -330,7 +353,7 @@ static int get_execution(HttpRequest *r, void *userdata) {
         size_t n = 0;
         int k;
 
-        k = store_execution_get(x->store, id, &e);
+        k = api_execution_get(x, r, id, &e);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", id);
         o = execution_summary_json(&e);
@@ -357,9 +380,14 @@ static int get_execution(HttpRequest *r, void *userdata) {
 static int cancel_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
+        StoreExecution own = { 0 };
         Error e = ERROR_INIT;
         int k;
 
+        k = api_execution_get(x, r, id, &own);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        store_execution_done(&own);
         k = supervisor_cancel(x->supervisor, id, &e);
         if (k == -ENOENT)
                 return http_respond_error(r, 404, NULL, "%s", e.message);
@@ -373,8 +401,13 @@ static int cancel_execution(HttpRequest *r, void *userdata) {
 static int delete_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
+        StoreExecution own = { 0 };
         int k;
 
+        k = api_execution_get(x, r, id, &own);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        store_execution_done(&own);
         k = store_execution_delete(x->store, id);
         if (k == -EBUSY)
                 return http_respond_error(r, 409, NULL, "execution %s has not finished: cancel it first",
@@ -403,6 +436,7 @@ struct ApiStream {
         unsigned only_iteration; /* logs: ?iteration=N, 0 = all */
         SupervisorListener *listener;
         sd_event_source *timer;
+        char *holder; /* the Authorization header it was opened with ("" without): the budget */
 };
 
 static void stream_free(ApiStream *s) {
@@ -411,6 +445,7 @@ static void stream_free(ApiStream *s) {
         LIST_REMOVE(x->streams, s);
         supervisor_unlisten(x->supervisor, s->listener);
         sd_event_source_disable_unref(s->timer);
+        free(s->holder);
         free(s);
 }
 
@@ -536,13 +571,32 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
         ApiStream *s;
         int k;
 
-        k = store_execution_get(x->store, id, &e);
+        k = api_execution_get(x, r, id, &e);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", id);
         store_execution_done(&e);
+        /* One token must not hold every connection slot with streams (issue 19). */
+        const char *holder = strempty(http_request_header(r, "Authorization"));
+        uint64_t n_held = 0, limit = x->config->api.max_streams_per_token;
+        for (ApiStream *i = x->streams; i; i = i->next)
+                if (streq(i->holder, holder))
+                        n_held++;
+        if (limit > 0 && n_held >= limit) {
+                (void) http_request_add_header(r, "Retry-After", "5");
+                return http_respond_error(r, 429, NULL,
+                                          "this token already has %" PRIu64
+                                          " open event or log streams (api.max_streams_per_token): close "
+                                          "one first",
+                                          n_held);
+        }
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
+        s->holder = strdup(holder);
+        if (!s->holder) {
+                free(s);
+                return -ENOMEM;
+        }
         s->x = x;
         s->kind = kind;
         s->last_seq = after_seq;
@@ -553,6 +607,7 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
                                 kind == STREAM_EVENTS ? "text/event-stream" : "text/plain; charset=utf-8",
                                 on_stream_closed, s, &s->stream);
         if (k < 0) {
+                free(s->holder);
                 free(s);
                 return k;
         }
@@ -595,14 +650,16 @@ static int execution_logs(HttpRequest *r, void *userdata) {
         if (follow && !streq(follow, "false") && !streq(follow, "0"))
                 return http_respond_error(r, 400, "follow", "follow: expected true or false, got \"%s\"",
                                           follow);
-        k = store_iteration_list(x->store, id, &its, &n);
-        if (k >= 0 && n == 0) {
+        {
                 StoreExecution e = { 0 };
-                k = store_execution_get(x->store, id, &e);
+                k = api_execution_get(x, r, id, &e);
                 store_execution_done(&e);
         }
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "execution", id);
+        k = store_iteration_list(x->store, id, &its, &n);
         if (k < 0) {
-                store_iteration_array_free(its, n); /* the empty list of an unknown execution */
+                store_iteration_array_free(its, n);
                 return api_respond_store_error(r, x->store, k, "execution", id);
         }
         f = open_memstream(&buf, &size);

@@ -28,6 +28,9 @@ typedef struct BusExecution {
         char *agent; /* the manifest's metadata.name, "" if unknown */
 } BusExecution;
 
+/* The bus carries no API token: whoever fills these acts for the tenant "default" only
+ * (HTTP_TENANT_DEFAULT): another tenant's executions are not listed, and cancelling one is
+ * -ENOENT exactly as an unknown id (issue 19; aegisd(8), aegis.systemd(7)). */
 typedef struct BusCallbacks {
         /* Number of executions in progress. */
         unsigned (*active_executions)(void *userdata);

@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "loopback.h"
 #include "executions.h"
 #include "podman.h"
 #include "store.h"
@@ -128,6 +129,18 @@ static int listen_on(const char *address, const char *key, int *ret) {
         return log_error_errno(err ?: -EADDRNOTAVAIL, "Failed to listen on %s (%s): %m", address, key);
 }
 
+static int take_fd(int *first, int *more, unsigned *n_more, int fd, const char *name) {
+        if (*first < 0)
+                *first = fd;
+        else if (*n_more < DAEMON_MAX_MORE_FDS)
+                more[(*n_more)++] = fd;
+        else {
+                log_error("More than %d sockets named \"%s\" were passed", DAEMON_MAX_MORE_FDS + 1, name);
+                return -E2BIG;
+        }
+        return 0;
+}
+
 /* The sockets systemd passed (names "api", "metrics"; a single unnamed one is the API). */
 static int take_sockets(Daemon *d) {
         _cleanup_strv_free_ char **names = NULL;
@@ -145,11 +158,14 @@ static int take_sockets(Daemon *d) {
                                   name);
                         return -EBADF;
                 }
-                if (streq(name, "api") || ((streq(name, "unknown") || streq(name, "stored")) && n == 1))
-                        d->api_fd = fd;
-                else if (streq(name, "metrics"))
-                        d->metrics_fd = fd;
-                else {
+                if (streq(name, "api") || ((streq(name, "unknown") || streq(name, "stored")) && n == 1)) {
+                        if (take_fd(&d->api_fd, d->api_more_fds, &d->n_api_more_fds, fd, name) < 0)
+                                return -E2BIG;
+                } else if (streq(name, "metrics")) {
+                        if (take_fd(&d->metrics_fd, d->metrics_more_fds, &d->n_metrics_more_fds, fd, name) <
+                            0)
+                                return -E2BIG;
+                } else {
                         log_warning(
                                 "Ignoring passed socket \"%s\" (expected FileDescriptorName=api or metrics)",
                                 name);
@@ -158,6 +174,30 @@ static int take_sockets(Daemon *d) {
         }
         d->socket_activated = n > 0;
         return 0;
+}
+
+/* A token-less API on the network runs any image for anyone who reaches it (issue 19): refuse
+ * to start when a listener we were given or bound is not loopback and no tokens are set. */
+static int refuse_exposed_api(Daemon *d) {
+        char where[SOCKADDR_TEXT_MAX];
+        int r = 1;
+
+        if (d->tokens || d->api_fd < 0)
+                return 0;
+        for (unsigned i = 0; r > 0 && i <= d->n_api_more_fds; i++) {
+                r = socket_is_loopback(i == 0 ? d->api_fd : d->api_more_fds[i - 1], where);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot read the API socket's address: %m");
+        }
+        if (r > 0)
+                return 0;
+        log_error("Refusing to start: the API listens on %s (%s), which is not loopback, and "
+                  "api.tokens_file is not set, so anyone who reaches it could run any container: set "
+                  "api.tokens_file (see aegis-config.yaml(5)) or listen on 127.0.0.1 or [::1] only",
+                  where,
+                  d->socket_activated ? "the socket from systemd: ListenStream= of aegis.socket"
+                                      : "api.listen");
+        return -EADDRNOTAVAIL;
 }
 
 /* ---- authentication ---- */
@@ -299,10 +339,14 @@ static int start_servers(Daemon *d) {
                                        .connection_timeout_secs =
                                                (unsigned) d->config->api.connection_timeout_secs,
                                        .requests_total = d->m_api_requests,
-                                       .timeouts_total = d->m_api_timeouts };
+                                       .timeouts_total = d->m_api_timeouts,
+                                       .allowed_origins = d->config->api.allowed_origins,
+                                       .loopback_host_only = !d->tokens };
         HttpServerOptions metrics_opts = { .name = "metrics",
                                            .max_body_bytes = 64 * 1024,
-                                           .connection_limit = 64 };
+                                           .connection_limit = 64,
+                                           .allowed_origins = d->config->api.allowed_origins,
+                                           .loopback_host_only = !d->tokens };
         int r;
 
         r = http_server_new(d->event, d->api_fd, &api_opts, &d->api);
@@ -314,10 +358,16 @@ static int start_servers(Daemon *d) {
                 return log_error_errno(r, "Failed to add routes: %m");
         if (d->tokens)
                 http_server_set_auth(d->api, check_token, d);
+        for (unsigned i = 0; i < d->n_api_more_fds; i++)
+                if ((r = http_server_add_listener(d->api, d->api_more_fds[i])) < 0)
+                        return log_error_errno(r, "Failed to serve the API on another socket: %m");
         if (d->metrics_fd >= 0) {
                 r = http_server_new(d->event, d->metrics_fd, &metrics_opts, &d->metrics);
                 if (r < 0)
                         return log_error_errno(r, "Failed to start the metrics server: %m");
+                for (unsigned i = 0; i < d->n_metrics_more_fds; i++)
+                        if ((r = http_server_add_listener(d->metrics, d->metrics_more_fds[i])) < 0)
+                                return log_error_errno(r, "Failed to serve metrics on another socket: %m");
                 r = http_server_add_routes(d->metrics, api_metrics_routes, d);
                 if (r < 0)
                         return log_error_errno(r, "Failed to add routes: %m");
@@ -376,6 +426,8 @@ int daemon_start(Daemon *d) {
                           "aegis.socket)");
                 return EXIT_FAILURE;
         }
+        if (refuse_exposed_api(d) < 0)
+                return CONFIG_EXIT_STATUS;
 
         r = podman_client_new(c->runtime.container_socket_path, d->event, &d->podman);
         if (r < 0) {

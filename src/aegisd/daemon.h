@@ -19,12 +19,18 @@
 typedef struct PodmanClient PodmanClient;
 typedef struct Store Store;
 
+#define DAEMON_MAX_MORE_FDS 7
+
 typedef struct Daemon {
         sd_event *event;
         Config *config;
         uint64_t start_usec; /* CLOCK_MONOTONIC */
 
         int api_fd, metrics_fd;
+        /* Further sockets systemd passed under the same name (one per ListenStream= line:
+         * 127.0.0.1 and [::1]), served by the same HttpServer. */
+        int api_more_fds[DAEMON_MAX_MORE_FDS], metrics_more_fds[DAEMON_MAX_MORE_FDS];
+        unsigned n_api_more_fds, n_metrics_more_fds;
         bool socket_activated;
         HttpServer *api, *metrics;
         MetricsRegistry *registry;

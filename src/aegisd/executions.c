@@ -282,6 +282,7 @@ static int bus_list_status(Executions *x, ExecutionStatus status, const char *cl
 
         f.status = status;
         f.claimed_by = claimed_by;
+        f.tenant_id = HTTP_TENANT_DEFAULT; /* the bus carries no token: tenant default only */
         f.limit = STORE_LIST_MAX;
         f.summary = true;
         k = store_execution_list(x->store, &f, &a, &m, NULL);
@@ -331,6 +332,21 @@ static int bus_list_executions(void *userdata, BusExecution **ret, size_t *ret_n
 
 static int bus_cancel_execution(void *userdata, const char *id, Error *e) {
         Executions *x = userdata;
+        StoreExecution ex = { 0 };
+        bool mine;
+        int k;
+
+        /* The bus carries no token: it acts for tenant default only, and another tenant's
+         * execution is as absent as a missing one (aegisd(8)). */
+        k = store_execution_get(x->store, id, &ex);
+        if (k == -ENOENT)
+                return error_set(e, -ENOENT, "no execution %s", id);
+        if (k < 0)
+                return error_set(e, k, "cannot read execution %s: %s", id, store_last_error(x->store));
+        mine = streq(isempty(ex.tenant_id) ? HTTP_TENANT_DEFAULT : ex.tenant_id, HTTP_TENANT_DEFAULT);
+        store_execution_done(&ex);
+        if (!mine)
+                return error_set(e, -ENOENT, "no execution %s", id);
         return supervisor_cancel(x->supervisor, id, e);
 }
 

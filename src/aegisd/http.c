@@ -15,6 +15,7 @@
  *    last frees it, so neither MHD's order of callbacks nor the owner can free it twice.
  *  - The listening socket is never closed or shut down here (MHD_quiesce_daemon() before
  *    MHD_stop_daemon()): under socket activation it belongs to systemd. */
+#include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -27,6 +28,7 @@
 #include "http.h"
 #include "list.h"
 #include "log.h"
+#include "loopback.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -72,6 +74,12 @@ struct HttpServer {
         uint64_t request_timeout_usec;
         Metric *requests_total, *timeouts_total;
         bool stopping;
+        HttpServerOptions opts; /* as given (name: ours), for the listeners added later */
+        /* Another listening socket of the same server (aegis.socket's 127.0.0.1 and [::1]
+         * lines): its own MHD daemon, the primary's routes, authentication and counts. */
+        HttpServer *primary; /* NULL for the primary itself */
+        HttpServer *siblings, *sibling_next;
+        bool unix_socket; /* listening on AF_UNIX: no Host check (no browser gets there by name) */
 };
 
 typedef enum RequestPhase {
@@ -683,7 +691,8 @@ static bool route_match(const char *pattern, const char *path, HttpRequest *r) {
 }
 
 /* Finds the route; 0, or 404/405 with *ret_allow (malloc'd "GET, POST") for 405. */
-static unsigned route_find(HttpServer *s, HttpRequest *r, char **ret_allow) {
+static unsigned route_find(HttpServer *server, HttpRequest *r, char **ret_allow) {
+        const HttpServer *s = server->primary ?: server;
         unsigned allow = 0;
 
         for (size_t t = 0; t < s->n_tables; t++)
@@ -734,6 +743,82 @@ static enum MHD_Result check_argument(void *cls, enum MHD_ValueKind kind, const 
         return MHD_YES;
 }
 
+/* ---- cross-site requests (see http.h) ---- */
+
+static bool origin_allowed(const char *list, const char *origin) {
+        size_t n = strlen(origin);
+
+        for (const char *p = list ? list + strspn(list, ", ") : ""; *p; p += strspn(p, ", ")) {
+                size_t len = strcspn(p, ", ");
+                if (len == n && strncmp(p, origin, n) == 0)
+                        return true;
+                p += len;
+        }
+        return false;
+}
+
+static const char *const body_types[] = {
+        "application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml",
+};
+
+static bool content_type_accepted(const char *ct, bool upload) {
+        size_t n = strcspn(ct, "; \t");
+
+        for (size_t i = 0; i < ELEMENTSOF(body_types); i++)
+                if (n == strlen(body_types[i]) && strncasecmp(ct, body_types[i], n) == 0)
+                        return true;
+        return upload && n == strlen("multipart/form-data") &&
+               strncasecmp(ct, "multipart/form-data", n) == 0;
+}
+
+/* Before routing: Host (421) and Origin (403). True when it answered. */
+static bool refuse_cross_site(HttpServer *s, HttpRequest *r) {
+        const char *host = http_request_header(r, MHD_HTTP_HEADER_HOST);
+        const char *origin = http_request_header(r, "Origin");
+
+        if (s->opts.loopback_host_only && !s->unix_socket && host && !http_host_is_loopback(host)) {
+                (void) http_respond_error(r, 421, "Host",
+                                          "Host \"%.100s\" is not this host: without api.tokens_file only "
+                                          "localhost, 127.0.0.0/8 and [::1] are answered (a web page could "
+                                          "reach the API through DNS rebinding); set api.tokens_file to "
+                                          "serve other names",
+                                          host);
+                return true;
+        }
+        if (origin && !origin_allowed(s->opts.allowed_origins, origin)) {
+                (void) http_respond_error(r, 403, "Origin",
+                                          "Origin \"%.100s\" is not in api.allowed_origins: requests from "
+                                          "web pages are refused unless their origin is listed there",
+                                          origin);
+                return true;
+        }
+        return false;
+}
+
+/* After routing: the body's Content-Type (415). True when it answered. */
+static bool refuse_content_type(HttpRequest *r) {
+        const char *ct = http_request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *cl = http_request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        bool has_body;
+
+        if (!(r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE)))
+                return false;
+        has_body = (cl && !streq(cl, "0")) || http_request_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (ct ? content_type_accepted(ct, r->route->flags & HTTP_ROUTE_UPLOAD) : !has_body)
+                return false;
+        if (ct)
+                (void) http_respond_error(r, 415, "Content-Type",
+                                          "Content-Type \"%.100s\" is not accepted: send the body as "
+                                          "application/json (a manifest may also be application/yaml or "
+                                          "text/yaml)",
+                                          ct);
+        else
+                (void) http_respond_error(r, 415, "Content-Type",
+                                          "a request body needs a Content-Type: send it as application/json "
+                                          "(a manifest may also be application/yaml or text/yaml)");
+        return true;
+}
+
 /* First call for a request: route, authenticate, check the announced body size. Returns
  * true when it answered already. */
 static bool request_begin(HttpRequest *r) {
@@ -752,6 +837,8 @@ static bool request_begin(HttpRequest *r) {
                                           "control characters are refused)");
                 return true;
         }
+        if (refuse_cross_site(s, r))
+                return true;
         st = route_find(s, r, &allow);
         if (st == 404) {
                 (void) http_respond_error(r, 404, NULL, "no such endpoint: %s %s",
@@ -769,8 +856,11 @@ static bool request_begin(HttpRequest *r) {
                 (void) http_respond_error(r, 500, NULL, "internal error: out of memory");
                 return true;
         }
-        if (s->auth && !(r->route->flags & HTTP_ROUTE_PUBLIC)) {
-                int k = s->auth(r, bearer_token(r), s->auth_userdata);
+        if (refuse_content_type(r))
+                return true;
+        const HttpServer *p = s->primary ?: s;
+        if (p->auth && !(r->route->flags & HTTP_ROUTE_PUBLIC)) {
+                int k = p->auth(r, bearer_token(r), p->auth_userdata);
                 if (k < 0) {
                         bool forbidden = k == -EACCES || k == -EPERM;
                         if (!forbidden)
@@ -912,6 +1002,15 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         s->event = sd_event_ref(event);
         s->listen_fd = listen_fd;
         s->name = strdup(opts && opts->name ? opts->name : "http");
+        if (opts)
+                s->opts = *opts;
+        s->opts.name = s->name;
+        {
+                struct sockaddr_storage ss = {};
+                socklen_t len = sizeof ss;
+                s->unix_socket = getsockname(listen_fd, (struct sockaddr *) &ss, &len) >= 0 &&
+                                 ss.ss_family == AF_UNIX;
+        }
         s->max_body = opts && opts->max_body_bytes ? opts->max_body_bytes : DEFAULT_MAX_BODY;
         s->requests_total = opts ? opts->requests_total : NULL;
         s->timeouts_total = opts ? opts->timeouts_total : NULL;
@@ -962,9 +1061,29 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         return 0;
 }
 
+int http_server_add_listener(HttpServer *s, int listen_fd) {
+        HttpServer *sibling = NULL;
+        int k;
+
+        assert(s);
+        assert(!s->primary);
+        k = http_server_new(s->event, listen_fd, &s->opts, &sibling);
+        if (k < 0)
+                return k;
+        sibling->primary = s;
+        sibling->sibling_next = s->siblings;
+        s->siblings = sibling;
+        return 0;
+}
+
 HttpServer *http_server_free(HttpServer *s) {
         if (!s)
                 return NULL;
+        while (s->siblings) {
+                HttpServer *next = s->siblings->sibling_next;
+                http_server_free(s->siblings);
+                s->siblings = next;
+        }
         s->stopping = true;
         if (s->mhd) {
                 /* Owners learn first, then every parked connection is let go so MHD can close it
@@ -1012,9 +1131,17 @@ void http_server_set_auth(HttpServer *s, HttpAuthFunc f, void *userdata) {
 }
 
 unsigned http_server_connections(const HttpServer *s) {
-        return s->n_connections;
+        unsigned n = s->n_connections;
+
+        for (const HttpServer *i = s->siblings; i; i = i->sibling_next)
+                n += i->n_connections;
+        return n;
 }
 
 uint64_t http_server_last_activity(const HttpServer *s) {
-        return s->last_activity;
+        uint64_t t = s->last_activity;
+
+        for (const HttpServer *i = s->siblings; i; i = i->sibling_next)
+                t = MAX(t, i->last_activity);
+        return t;
 }

@@ -33,7 +33,18 @@
  *   - http_respond_stream(): headers now, then http_stream_*() writes from callbacks.
  * Returning a negative errno without answering gives 500 {"error":"internal error: …"}.
  *
- * Errors are JSON: {"error":"message","field":"spec.image"} ("field" only when known). */
+ * Errors are JSON: {"error":"message","field":"spec.image"} ("field" only when known).
+ *
+ * Cross-site requests (issue 19: a web page must not drive a loopback API), refused before
+ * any handler runs, health and metrics included:
+ *   - 421 when loopback_host_only and the Host header is not localhost, 127.0.0.0/8 or [::1]
+ *     (with any port): a DNS-rebinding page sends its own name (not on a unix socket);
+ *   - 403 when an Origin header is not one of allowed_origins (browsers send it on every
+ *     cross-origin request and every POST);
+ *   - 415 when a POST, PUT, PATCH or DELETE has a Content-Type other than application/json,
+ *     application/yaml, application/x-yaml, text/yaml or text/x-yaml (multipart/form-data
+ *     too on HTTP_ROUTE_UPLOAD routes), or a body without a Content-Type: what a browser
+ *     sends cross-site without a preflight (text/plain, a form) never reaches a route. */
 #pragma once
 
 #include <stdbool.h>
@@ -67,6 +78,7 @@ typedef int (*HttpHandler)(HttpRequest *r, void *userdata);
 
 typedef enum HttpRouteFlags {
         HTTP_ROUTE_PUBLIC = 1 << 0, /* no authentication (health, metrics) */
+        HTTP_ROUTE_UPLOAD = 1 << 1, /* also takes multipart/form-data bodies (file uploads) */
 } HttpRouteFlags;
 
 typedef struct HttpRoute {
@@ -96,6 +108,12 @@ typedef struct HttpServerOptions {
         /* Counter without labels: connections closed for want of a complete request in time
          * (silent clients, slowloris). NULL = not counted. */
         struct Metric *timeouts_total;
+        /* Cross-site requests (see "Cross-site requests" above). The origins a request with an
+         * Origin header may come from, separated by spaces or commas (api.allowed_origins;
+         * must outlive the server); NULL = none. */
+        const char *allowed_origins;
+        /* 421 to a request whose Host is not loopback (no tokens: DNS rebinding). */
+        bool loopback_host_only;
 } HttpServerOptions;
 
 /* Serve listen_fd (a listening stream socket; not closed, never shut down: it may be
@@ -105,6 +123,11 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
  * listening socket stays open and untouched (the caller owns it). */
 HttpServer *http_server_free(HttpServer *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_free);
+
+/* Serves one more listening socket (another address of the same service: aegis.socket listens
+ * on 127.0.0.1 and [::1]) with s's options, routes and authentication; its connections count
+ * in s's http_server_connections() and last activity. Freed with s. */
+int http_server_add_listener(HttpServer *s, int listen_fd);
 
 /* Adds a route table (terminated by a NULL pattern; it must outlive the server). Earlier
  * tables win when two patterns match. */

@@ -22,6 +22,7 @@
 #include "nfs-gateway.h"
 #include "nfs-seccomp.h"
 #include "nfs-server.h"
+#include "redact.h"
 #include "store.h"
 #include "util.h"
 
@@ -342,7 +343,7 @@ static int run(int argc, char **argv) {
         Options o = { .seccomp = true, .require_reserved_port = true };
         _cleanup_(nfs_exports_freep) NfsExports *exports = NULL;
         _cleanup_(config_freep) Config *cfg = NULL;
-        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL, *shown = NULL;
+        _cleanup_free_ char *exports_path = NULL, *state_dir = NULL, *shown = NULL; /* shown: redacted */
         Error err = ERROR_INIT;
         _cleanup_close_ int listen_fd = -1, metrics_fd = -1;
         uint8_t key[NFS_HANDLE_KEY_SIZE], verf[8], mount_key[VOLUME_NFS_KEY_SIZE];
@@ -410,11 +411,8 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to load write verifier in %s: %m", o.state_dir), 1;
         exports_path = strdup(o.exports ? o.exports : cfg->database.url);
-        if (!exports_path)
-                return log_error_errno(-ENOMEM, "Out of memory"), 1;
-        /* The registry as logged: a database URL's password never reaches the journal. */
-        shown = store_url_redact(exports_path);
-        if (!shown)
+        shown = redact_secrets(exports_path);
+        if (!exports_path || !shown)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         r = nfs_exports_new(exports_path, &exports);
         if (r < 0)

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "redact.h"
 #include "state-dir.h"
 #include "util.h"
 #include "yaml-tree.h"
@@ -32,6 +33,7 @@ typedef enum KeyType {
         KEY_MOUNT_MODE, /* nfs | bind */
         KEY_LOG_LEVEL, /* error … debug */
         KEY_DATABASE_URL, /* sqlite:///PATH, postgres[ql]://… */
+        KEY_ORIGINS, /* web origins "http[s]://HOST[:PORT]", separated by spaces or commas */
         _KEY_TYPE_MAX,
 } KeyType;
 
@@ -47,6 +49,7 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
         [KEY_MOUNT_MODE] = "one of nfs, bind",
         [KEY_LOG_LEVEL] = "a log level (error, warning, notice, info, debug)",
         [KEY_DATABASE_URL] = "a database URL (sqlite:///PATH or postgresql://…)",
+        [KEY_ORIGINS] = "web origins (e.g. \"https://ui.example.com http://localhost:3000\")",
 };
 
 typedef enum DefaultKind {
@@ -77,6 +80,9 @@ static const ConfigKey config_keys[] = {
         { "api.max_connections", KEY_UINT, FIELD(api.max_connections), "1024", .min = 16, .max = 65536 },
         { "api.connection_timeout_secs", KEY_SECS, FIELD(api.connection_timeout_secs), "60", .min = 1,
           .max = 3600 },
+        { "api.allowed_origins", KEY_ORIGINS, FIELD(api.allowed_origins), NULL },
+        { "api.max_streams_per_token", KEY_UINT, FIELD(api.max_streams_per_token), "16", .min = 1,
+          .max = 65536 },
         { "runtime.container_socket_path", KEY_SOCKET, FIELD(runtime.container_socket_path), NULL,
           DEFAULT_CONTAINER_SOCKET },
         { "runtime.network", KEY_STRING, FIELD(runtime.network), NULL },
@@ -172,12 +178,34 @@ static int *field_int(Config *c, const ConfigKey *k) {
 }
 static bool key_is_string(const ConfigKey *k) {
         return k->type == KEY_STRING || k->type == KEY_PATH || k->type == KEY_SOCKET ||
-               k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL;
+               k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL || k->type == KEY_ORIGINS;
+}
+
+/* "https://ui.example.com http://localhost:3000": what browsers send as Origin (scheme, host,
+ * optional port; no path, no "null", which sandboxed documents send). */
+static bool origins_valid(const char *value) {
+        size_t n = 0;
+
+        for (const char *p = value + strspn(value, ", "); *p; p += strspn(p, ", ")) {
+                size_t len = strcspn(p, ", ");
+                const char *host = startswith(p, "https://") ?: startswith(p, "http://");
+
+                if (!host || host >= p + len || host[0] == ':')
+                        return false;
+                for (const char *q = host; q < p + len; q++)
+                        if (*q == '/' || *q == '?' || *q == '#' || *q == '@' ||
+                            iscntrl((unsigned char) *q) || isspace((unsigned char) *q))
+                                return false;
+                p += len;
+                n++;
+        }
+        return n > 0;
 }
 
 /* Parses value into the key's field. On a bad value returns -EINVAL with the reason in
  * why ("expected …, got \"…\"" or "must be …"). */
 static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, size_t why_size) {
+        _cleanup_free_ char *shown = NULL;
         uint64_t u = 0;
         int r;
 
@@ -241,6 +269,10 @@ static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, 
                         goto bad;
                 break;
         }
+        case KEY_ORIGINS:
+                if (!origins_valid(value))
+                        goto bad;
+                break;
         default:
                 goto bad;
         }
@@ -270,8 +302,10 @@ range:
         return 0;
 
 bad:
-        (void) snprintf(why, why_size, "expected %s, got \"%.64s%s\"", key_type_noun[k->type], value,
-                        strlen(value) > 64 ? "…" : "");
+        /* The value may be a URL with a password in it. */
+        shown = redact_secrets(value);
+        (void) snprintf(why, why_size, "expected %s, got \"%.64s%s\"", key_type_noun[k->type],
+                        strempty(shown), strlen(strempty(shown)) > 64 ? "…" : "");
         return -EINVAL;
 }
 
@@ -1020,23 +1054,6 @@ int config_source(const Config *c, const char *key, ConfigSource *ret, const cha
 }
 
 /* "postgresql://user:secret@host/db" → "postgresql://user:***@host/db". */
-static char *url_mask_password(const char *url) {
-        const char *auth = strstr(url, "://"), *at, *colon;
-        size_t auth_len;
-
-        if (!auth)
-                return strdup(url);
-        auth += 3;
-        auth_len = strcspn(auth, "/?#");
-        at = memrchr(auth, '@', auth_len);
-        if (!at)
-                return strdup(url);
-        colon = memchr(auth, ':', (size_t) (at - auth));
-        if (!colon)
-                return strdup(url);
-        return asprintf_safe("%.*s***%s", (int) (colon + 1 - url), url, at);
-}
-
 static void dump_quoted(FILE *f, const char *s) {
         fputc('"', f);
         for (; *s; s++) {
@@ -1156,7 +1173,7 @@ int config_dump(const Config *c, FILE *f) {
                         fputs(log_level_to_string(*field_int(cc, k)), f);
                         break;
                 case KEY_DATABASE_URL: {
-                        _cleanup_free_ char *masked = url_mask_password(*field_string(cc, k));
+                        _cleanup_free_ char *masked = redact_secrets(*field_string(cc, k));
                         if (!masked)
                                 return -ENOMEM;
                         dump_quoted(f, masked);

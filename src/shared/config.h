@@ -79,6 +79,8 @@ typedef struct Config {
                 uint64_t max_body_bytes; /* request bodies above this get 413 (8 MiB) */
                 uint64_t max_connections; /* API connections open at once (1024) */
                 uint64_t connection_timeout_secs; /* a silent connection is closed after this (60) */
+                char *allowed_origins; /* Origins a request may come from, space-separated; NULL = none */
+                uint64_t max_streams_per_token; /* open event/log streams per token (16); 429 past it */
         } api;
         struct {
                 char *container_socket_path; /* Podman API unix socket, never NULL */

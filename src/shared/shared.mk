@@ -5,3 +5,5 @@ libaegis_shared_la_SOURCES += \
 	src/shared/log.h src/shared/log.c \
 	src/shared/util.h src/shared/util.c \
 	src/shared/json-body.h src/shared/json-body.c
+libaegis_shared_la_SOURCES += src/shared/loopback.h src/shared/loopback.c
+libaegis_shared_la_SOURCES += src/shared/redact.h src/shared/redact.c

@@ -262,11 +262,12 @@ static const char pg_v3[] = STORE_SCHEMA_V3;
 
 static const char pg_v4[] = STORE_SCHEMA_V4;
 
+static const char pg_v5[] = STORE_SCHEMA_V5_RESERVED;
+
+static const char pg_v6[] = STORE_SCHEMA_V6;
+
 static const char *const pg_migrations[] = {
-        pg_v1,
-        pg_v2,
-        pg_v3,
-        pg_v4,
+        pg_v1, pg_v2, pg_v3, pg_v4, pg_v5, pg_v6,
 };
 
 const StoreBackendOps store_pg_ops = {

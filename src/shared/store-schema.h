@@ -119,3 +119,30 @@
         "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),\n" \
         "  id TEXT NOT NULL,\n"                                    \
         "  created_at BIGINT NOT NULL);\n"
+
+/* Version 5 is another branch's (the inner loop's conversation table); this no-op holds its
+ * place until the two meet. */
+#define STORE_SCHEMA_V5_RESERVED "SELECT 1;\n"
+
+/* Version 6: agents belong to a tenant and are named per tenant (issue 19: one global
+ * namespace let tenant B read A's manifest and deploy over A's name). SQLite cannot change a
+ * table's UNIQUE constraint, so the table is rebuilt (the same text on both backends). An
+ * existing agent goes to the one tenant that ran it, or to "default" when none or several did
+ * (deploys recorded no tenant before). */
+#define STORE_SCHEMA_V6                                                                                 \
+        "CREATE TABLE agents_v6 (\n"                                                                    \
+        "  id TEXT PRIMARY KEY,\n"                                                                      \
+        "  tenant_id TEXT NOT NULL,\n"                                                                  \
+        "  name TEXT NOT NULL,\n"                                                                       \
+        "  version TEXT NOT NULL,\n"                                                                    \
+        "  manifest_json TEXT NOT NULL,\n"                                                              \
+        "  created_at BIGINT NOT NULL,\n"                                                               \
+        "  updated_at BIGINT NOT NULL,\n"                                                               \
+        "  UNIQUE (tenant_id, name, version));\n"                                                       \
+        "INSERT INTO agents_v6 (id, tenant_id, name, version, manifest_json, created_at, updated_at)\n" \
+        "  SELECT a.id, COALESCE((SELECT CASE WHEN COUNT(DISTINCT e.tenant_id) = 1\n"                   \
+        "                                     THEN MIN(e.tenant_id) END\n"                              \
+        "                         FROM executions e WHERE e.agent_id = a.id), 'default'),\n"            \
+        "         a.name, a.version, a.manifest_json, a.created_at, a.updated_at FROM agents a;\n"      \
+        "DROP TABLE agents;\n"                                                                          \
+        "ALTER TABLE agents_v6 RENAME TO agents;\n"

@@ -6,10 +6,12 @@
  * without explicit locks; when an UPDATE changes nothing, a follow-up SELECT only explains why.
  * Text that comes from containers (stdout, stderr, output, event payloads) is made valid UTF-8
  * (PostgreSQL refuses anything else) and bounded before it is stored. */
+#include <assert.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "redact.h"
 #include "store-internal.h"
 #include "store-schema.h"
 
@@ -81,6 +83,7 @@ void store_agent_done(StoreAgent *a) {
         free(a->name);
         free(a->version);
         free(a->manifest_json);
+        free(a->tenant_id);
         *a = (StoreAgent){};
 }
 
@@ -279,11 +282,6 @@ static int copy_id_in(char dst[UUID_STRING_MAX], const char *src) {
         return 0;
 }
 
-static char *mfree_ret(char *p) {
-        free(p);
-        return NULL;
-}
-
 /* Valid UTF-8 copy of s: invalid bytes become U+FFFD. When max > 0, keeps only the last max
  * bytes, cut at a character boundary. */
 static char *utf8_clean_tail(const char *s, size_t max) {
@@ -327,54 +325,7 @@ static char *utf8_clean_tail(const char *s, size_t max) {
 /* ---- open / close ---- */
 
 char *store_url_redact(const char *url) {
-        char *out = strdup_or_null(strempty(url));
-        if (!out)
-                return NULL;
-        char *authority = strstr(out, "://");
-        if (authority) {
-                authority += 3;
-                size_t alen = strcspn(authority, "/?#");
-                char *at = NULL;
-                for (size_t i = 0; i < alen; i++)
-                        if (authority[i] == '@')
-                                at = authority + i;
-                char *colon = at ? memchr(authority, ':', (size_t) (at - authority)) : NULL;
-                if (colon) {
-                        _cleanup_free_ char *rest = strdup_or_null(at);
-                        if (!rest)
-                                return mfree_ret(out);
-                        *colon = 0;
-                        char *n = asprintf_safe("%s:***%s", out, rest);
-                        free(out);
-                        out = n;
-                        if (!out)
-                                return NULL;
-                }
-        }
-        /* password=… in the query string. */
-        char *q = strchr(out, '?');
-        while (q) {
-                char *p = strstr(q, "password=");
-                if (!p)
-                        break;
-                if (p[-1] != '?' && p[-1] != '&') {
-                        q = p + 1;
-                        continue;
-                }
-                char *v = p + strlen("password="), *e = v + strcspn(v, "&#");
-                _cleanup_free_ char *tail = strdup_or_null(e);
-                if (!tail)
-                        return mfree_ret(out);
-                *v = 0;
-                char *n = asprintf_safe("%s***%s", out, tail);
-                size_t off = (size_t) (v - out) + 3;
-                free(out);
-                out = n;
-                if (!out)
-                        return NULL;
-                q = out + off;
-        }
-        return out;
+        return redact_secrets(url);
 }
 
 char *store_default_url(const char *state_dir) {
@@ -612,7 +563,7 @@ int store_ping(Store *s, Error *e) {
 
 /* ---- agents ---- */
 
-#define AGENT_COLS "id, name, version, manifest_json, created_at, updated_at"
+#define AGENT_COLS "id, name, version, manifest_json, created_at, updated_at, tenant_id"
 
 static int agent_from_row(StoreRows *rows, size_t i, StoreAgent *a) {
         *a = (StoreAgent){};
@@ -622,26 +573,31 @@ static int agent_from_row(StoreRows *rows, size_t i, StoreAgent *a) {
         a->name = take(rows, i, 1);
         a->version = take(rows, i, 2);
         a->manifest_json = take(rows, i, 3);
+        a->tenant_id = take(rows, i, 6);
         return 0;
 }
 
-int store_agent_put(Store *s, const char *name, const char *version, const char *manifest_json,
-                    char ret_id[UUID_STRING_MAX]) {
+int store_agent_put(Store *s, const char *tenant_id, const char *name, const char *version,
+                    const char *manifest_json, char ret_id[UUID_STRING_MAX]) {
         _cleanup_(store_rows_done) StoreRows rows = {};
         char id[UUID_STRING_MAX];
         uint64_t t = now();
         int r;
 
-        if (isempty(name) || isempty(version) || !manifest_json)
-                return store_set_error(s, -EINVAL, "agent name, version and manifest are required");
+        assert(s);
+        assert(tenant_id);
+        if (isempty(tenant_id) || isempty(name) || isempty(version) || !manifest_json)
+                return store_set_error(s, -EINVAL, "agent tenant, name, version and manifest are required");
         r = random_uuid(id);
         if (r < 0)
                 return r;
         r = run(s,
-                "INSERT INTO agents (" AGENT_COLS ") VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (name, version) DO UPDATE SET manifest_json = excluded.manifest_json, "
+                "INSERT INTO agents (" AGENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (tenant_id, name, version) DO UPDATE SET manifest_json = "
+                "excluded.manifest_json, "
                 "updated_at = excluded.updated_at RETURNING id",
-                PARAMS(P_TEXT(id), P_TEXT(name), P_TEXT(version), P_TEXT(manifest_json), P_INT(t), P_INT(t)),
+                PARAMS(P_TEXT(id), P_TEXT(name), P_TEXT(version), P_TEXT(manifest_json), P_INT(t), P_INT(t),
+                       P_TEXT(tenant_id)),
                 &rows, NULL);
         if (r < 0)
                 return r;
@@ -652,20 +608,31 @@ int store_agent_put(Store *s, const char *name, const char *version, const char 
         return 0;
 }
 
-int store_agent_get(Store *s, const char *id_or_name, const char *version, StoreAgent *ret) {
+int store_agent_get(Store *s, const char *tenant_id, const char *id_or_name, const char *version,
+                    StoreAgent *ret) {
         _cleanup_(store_rows_done) StoreRows rows = {};
         int r;
 
+        assert(s);
         if (isempty(id_or_name))
                 return -EINVAL;
+        /* "? IS NULL" would leave PostgreSQL without a type for the parameter: "any tenant" is
+         * the empty string, which no tenant is. */
         if (version)
-                r = run(s, "SELECT " AGENT_COLS " FROM agents WHERE name = ? AND version = ?",
-                        PARAMS(P_TEXT(id_or_name), P_TEXT(version)), &rows, NULL);
+                r = run(s,
+                        "SELECT " AGENT_COLS " FROM agents WHERE name = ? AND version = ? "
+                        "AND (? = '' OR tenant_id = ?)",
+                        PARAMS(P_TEXT(id_or_name), P_TEXT(version), P_TEXT(strempty(tenant_id)),
+                               P_TEXT(strempty(tenant_id))),
+                        &rows, NULL);
         else
                 r = run(s,
-                        "SELECT " AGENT_COLS " FROM agents WHERE id = ? OR name = ? "
+                        "SELECT " AGENT_COLS " FROM agents WHERE (id = ? OR name = ?) "
+                        "AND (? = '' OR tenant_id = ?) "
                         "ORDER BY (id = ?) DESC, updated_at DESC, created_at DESC LIMIT 1",
-                        PARAMS(P_TEXT(id_or_name), P_TEXT(id_or_name), P_TEXT(id_or_name)), &rows, NULL);
+                        PARAMS(P_TEXT(id_or_name), P_TEXT(id_or_name), P_TEXT(strempty(tenant_id)),
+                               P_TEXT(strempty(tenant_id)), P_TEXT(id_or_name)),
+                        &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -673,10 +640,15 @@ int store_agent_get(Store *s, const char *id_or_name, const char *version, Store
         return agent_from_row(&rows, 0, ret);
 }
 
-int store_agent_list(Store *s, StoreAgent **ret, size_t *ret_n) {
+int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *ret_n) {
         _cleanup_(store_rows_done) StoreRows rows = {};
-        int r = run(s, "SELECT " AGENT_COLS " FROM agents ORDER BY updated_at DESC, name, version", NULL, 0,
-                    &rows, NULL);
+        int r;
+
+        assert(s);
+        r = run(s,
+                "SELECT " AGENT_COLS " FROM agents WHERE (? = '' OR tenant_id = ?) "
+                "ORDER BY updated_at DESC, name, version",
+                PARAMS(P_TEXT(strempty(tenant_id)), P_TEXT(strempty(tenant_id))), &rows, NULL);
         if (r < 0)
                 return r;
         StoreAgent *a = calloc(MAX(rows.nrows, 1u), sizeof *a);

@@ -119,6 +119,7 @@ typedef struct StoreAgent {
         char *manifest_json;
         uint64_t created_at;
         uint64_t updated_at;
+        char *tenant_id; /* agents are named per tenant */
 } StoreAgent;
 
 typedef struct StoreExecution {
@@ -256,16 +257,20 @@ bool store_url_names_missing_file(const char *url);
 /* A copy of url with any password replaced by "***", for messages. malloc'd. */
 char *store_url_redact(const char *url);
 
-/* ---- agents (deployed manifests, unique by name+version) ---- */
+/* ---- agents (deployed manifests, unique by tenant+name+version) ---- */
 
-/* Inserts, or replaces the manifest of an existing name+version (keeping its id).
- * ret_id (may be NULL) gets the agent's id. */
-int store_agent_put(Store *s, const char *name, const char *version, const char *manifest_json,
-                    char ret_id[UUID_STRING_MAX]);
-/* By id, or by name (version NULL = the most recently deployed version of that name). */
-int store_agent_get(Store *s, const char *id_or_name, const char *version, StoreAgent *ret);
-/* All deployed agents, newest first. */
-int store_agent_list(Store *s, StoreAgent **ret, size_t *ret_n);
+/* Inserts, or replaces the manifest of the tenant's existing name+version (keeping its id);
+ * another tenant's agent of the same name is never touched. ret_id (may be NULL) gets the
+ * agent's id. */
+int store_agent_put(Store *s, const char *tenant_id, const char *name, const char *version,
+                    const char *manifest_json, char ret_id[UUID_STRING_MAX]);
+/* By id, or by name (version NULL = the most recently deployed version of that name).
+ * tenant_id non-NULL: only that tenant's agents (another tenant's is -ENOENT, never revealed);
+ * NULL = any tenant. */
+int store_agent_get(Store *s, const char *tenant_id, const char *id_or_name, const char *version,
+                    StoreAgent *ret);
+/* Deployed agents of tenant_id (NULL = every tenant's), newest first. */
+int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *ret_n);
 int store_agent_delete(Store *s, const char *id);
 
 /* ---- executions ---- */

@@ -29,13 +29,13 @@ assert_eq "405 body is JSON" 'method PUT not allowed on /items/abc (allowed: GET
 assert_eq "HEAD answers for GET routes" '200' "$(req HEAD /items/abc -I)"
 assert_eq "DELETE route" '200' "$(req DELETE /items/zz)"
 
-assert_eq "body echoed" '201 hello' "$(req POST /echo --data-binary hello) $(jq -r .body "$SCRATCH/body")"
+assert_eq "body echoed" '201 hello' "$(req POST /echo -H 'Content-Type: application/json' --data-binary hello) $(jq -r .body "$SCRATCH/body")"
 assert_match "response header added by the handler" $'Location: /items/new\r' "$(grep -i '^Location:' "$SCRATCH/headers")"
 head -c 1024 /dev/zero | tr '\0' a >"$SCRATCH/1k"
 head -c 1025 /dev/zero | tr '\0' a >"$SCRATCH/1k1"
-assert_eq "a body at the limit is accepted" '201 1024' "$(req POST /echo --data-binary @"$SCRATCH/1k") $(jq -r .size "$SCRATCH/body")"
-assert_eq "a body over the limit is 413" '413 request body larger than 1024 bytes' "$(req POST /echo --data-binary @"$SCRATCH/1k1") $(jq -r .error "$SCRATCH/body")"
-assert_eq "a chunked body over the limit is 413" '413' "$(req POST /echo -H 'Transfer-Encoding: chunked' --data-binary @"$SCRATCH/1k1")"
+assert_eq "a body at the limit is accepted" '201 1024' "$(req POST /echo -H 'Content-Type: application/json' --data-binary @"$SCRATCH/1k") $(jq -r .size "$SCRATCH/body")"
+assert_eq "a body over the limit is 413" '413 request body larger than 1024 bytes' "$(req POST /echo -H 'Content-Type: application/json' --data-binary @"$SCRATCH/1k1") $(jq -r .error "$SCRATCH/body")"
+assert_eq "a chunked body over the limit is 413" '413' "$(req POST /echo -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$SCRATCH/1k1")"
 assert_eq "handler failure is a JSON 500" '500 internal error: Input/output error' "$(req GET /fail) $(jq -r .error "$SCRATCH/body")"
 
 assert_eq "deferred answer with field" '409 conflict decided later spec.name' "$(req GET /deferred) $(jq -r '.error + " " + .field' "$SCRATCH/body")"

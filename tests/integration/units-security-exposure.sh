@@ -1,7 +1,9 @@
 #!/bin/bash
 # `systemd-analyze security --offline=true` exposure of every service we ship, both
 # flavours, at or under its budget: aegis.service 2.5, aegis-nfs.service 1.5,
-# aegis-reaper.service 2.0 (issue 8), any other service 2.0. Prints each figure.
+# aegis-reaper.service 2.0 (issue 8), any other service 2.0. Prints each figure. The API and
+# metrics sockets expose nothing beyond loopback (issue 19): systemd-analyze dump of the
+# socket units as loaded lists only 127.0.0.1 and [::1] listeners.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/units.sh"
 require_cmd systemd-analyze
@@ -37,6 +39,12 @@ for flavour in system user; do
         done
 done
 [ "$n" -gt 0 ] || skip_or_fail "no service units in units/ yet"
+for sock in aegis.socket aegis-metrics.socket; do
+        f="$top_srcdir/units/$sock"
+        listens="$(sed -n 's/^ListenStream=//p' "$f" | sort | tr '\n' ' ')"
+        port="$(sed -n 's/^ListenStream=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$f")"
+        assert_eq "$sock listens on 127.0.0.1 and [::1] only" "127.0.0.1:$port [::1]:$port " "$listens"
+done
 for want in aegis.service aegis-nfs.service aegis-reaper.service; do
         found=no
         for f in "${UNITS_SYSTEM[@]}"; do [ "$(basename "$f")" = "$want" ] && found=yes; done

@@ -30,10 +30,15 @@ check "user service reads ~/.config/aegis/env if present" \
         grep -qx 'EnvironmentFile=-%h/.config/aegis/env' "$top_builddir/units/user/aegis.service"
 check "system service points CONTAINER_HOST at the rootful Podman socket" \
         grep -qx 'Environment=CONTAINER_HOST=unix:///run/podman/podman.sock' "$top_builddir/units/aegis.service"
-for want in ListenStream=8088 FileDescriptorName=api Service=aegis.service; do
+for want in ListenStream=127.0.0.1:8088 'ListenStream=\[::1\]:8088' FileDescriptorName=api Service=aegis.service; do
         check "aegis.socket has $want" grep -qx "$want" "$top_srcdir/units/aegis.socket"
 done
-for want in ListenStream=9091 FileDescriptorName=metrics Service=aegis.service; do
+for want in ListenStream=127.0.0.1:9091 'ListenStream=\[::1\]:9091' FileDescriptorName=metrics Service=aegis.service; do
         check "aegis-metrics.socket has $want" grep -qx "$want" "$top_srcdir/units/aegis-metrics.socket"
+done
+# Issue 19: loopback only. Every ListenStream= of the two sockets is 127.0.0.1 or [::1].
+for sock in aegis.socket aegis-metrics.socket; do
+        other="$(grep '^ListenStream=' "$top_srcdir/units/$sock" | grep -Ev '^ListenStream=(127\.0\.0\.1|\[::1\]):[0-9]+$' || true)"
+        assert_eq "$sock listens on loopback only" "" "$other"
 done
 finish

@@ -397,43 +397,144 @@ START_TEST(test_agents_put_get_list_delete) {
         char id1[UUID_STRING_MAX], id2[UUID_STRING_MAX], id1b[UUID_STRING_MAX];
         StoreAgent a = {};
 
-        ck_assert_int_eq(store_agent_put(s, "hello", "1.0", "{\"v\":1}", id1), 0);
+        ck_assert_int_eq(store_agent_put(s, "default", "hello", "1.0", "{\"v\":1}", id1), 0);
         usleep(2000);
-        ck_assert_int_eq(store_agent_put(s, "hello", "2.0", "{\"v\":2}", id2), 0);
+        ck_assert_int_eq(store_agent_put(s, "default", "hello", "2.0", "{\"v\":2}", id2), 0);
         ck_assert_str_ne(id1, id2);
 
         /* By name: the most recently deployed version. */
-        ck_assert_int_eq(store_agent_get(s, "hello", NULL, &a), 0);
+        ck_assert_int_eq(store_agent_get(s, NULL, "hello", NULL, &a), 0);
         ck_assert_str_eq(a.version, "2.0");
         ck_assert_str_eq(a.id, id2);
         store_agent_done(&a);
-        ck_assert_int_eq(store_agent_get(s, "hello", "1.0", &a), 0);
+        ck_assert_int_eq(store_agent_get(s, NULL, "hello", "1.0", &a), 0);
         ck_assert_str_eq(a.manifest_json, "{\"v\":1}");
         store_agent_done(&a);
-        ck_assert_int_eq(store_agent_get(s, id1, NULL, &a), 0);
+        ck_assert_int_eq(store_agent_get(s, NULL, id1, NULL, &a), 0);
         ck_assert_str_eq(a.version, "1.0");
         store_agent_done(&a);
 
         /* Redeploying a name+version replaces the manifest and keeps the id. */
         usleep(2000);
-        ck_assert_int_eq(store_agent_put(s, "hello", "1.0", "{\"v\":11}", id1b), 0);
+        ck_assert_int_eq(store_agent_put(s, "default", "hello", "1.0", "{\"v\":11}", id1b), 0);
         ck_assert_str_eq(id1, id1b);
-        ck_assert_int_eq(store_agent_get(s, "hello", NULL, &a), 0);
+        ck_assert_int_eq(store_agent_get(s, NULL, "hello", NULL, &a), 0);
         ck_assert_str_eq(a.manifest_json, "{\"v\":11}");
         ck_assert_uint_gt(a.updated_at, a.created_at);
         store_agent_done(&a);
 
         StoreAgent *list = NULL;
         size_t n = 0;
-        ck_assert_int_eq(store_agent_list(s, &list, &n), 0);
+        ck_assert_int_eq(store_agent_list(s, NULL, &list, &n), 0);
         ck_assert_uint_eq(n, 2);
         store_agent_array_free(list, n);
 
-        ck_assert_int_eq(store_agent_get(s, "nope", NULL, &a), -ENOENT);
-        ck_assert_int_eq(store_agent_put(s, "", "1", "{}", NULL), -EINVAL);
+        ck_assert_int_eq(store_agent_get(s, NULL, "nope", NULL, &a), -ENOENT);
+        ck_assert_int_eq(store_agent_put(s, "default", "", "1", "{}", NULL), -EINVAL);
+        ck_assert_int_eq(store_agent_put(s, "", "hello", "1", "{}", NULL), -EINVAL);
         ck_assert_int_eq(store_agent_delete(s, id2), 0);
         ck_assert_int_eq(store_agent_delete(s, id2), -ENOENT);
-        ck_assert_int_eq(store_agent_get(s, id2, NULL, &a), -ENOENT);
+        ck_assert_int_eq(store_agent_get(s, NULL, id2, NULL, &a), -ENOENT);
+        store_close(s);
+}
+END_TEST
+
+/* Issue 19: agents are named per tenant. B deploying A's name makes B's own; a lookup for one
+ * tenant never finds another's (by name or by id); a list shows the tenant's only. */
+START_TEST(test_agents_are_named_per_tenant) {
+        Store *s = open_store();
+        char ida[UUID_STRING_MAX], idb[UUID_STRING_MAX], again[UUID_STRING_MAX];
+        StoreAgent a = {};
+        StoreAgent *list = NULL;
+        size_t n = 0;
+
+        ck_assert_int_eq(store_agent_put(s, "tenant-a", "summarizer", "1.0", "{\"who\":\"a\"}", ida), 0);
+        ck_assert_int_eq(store_agent_put(s, "tenant-b", "summarizer", "1.0", "{\"who\":\"b\"}", idb), 0);
+        ck_assert_str_ne(ida, idb);
+        ck_assert_int_eq(store_agent_get(s, "tenant-a", "summarizer", "1.0", &a), 0);
+        ck_assert_str_eq(a.manifest_json, "{\"who\":\"a\"}");
+        ck_assert_str_eq(a.tenant_id, "tenant-a");
+        ck_assert_str_eq(a.id, ida);
+        store_agent_done(&a);
+        ck_assert_int_eq(store_agent_get(s, "tenant-b", "summarizer", NULL, &a), 0);
+        ck_assert_str_eq(a.manifest_json, "{\"who\":\"b\"}");
+        store_agent_done(&a);
+
+        /* Another tenant's id or name is not found, with or without a version. */
+        ck_assert_int_eq(store_agent_get(s, "tenant-b", ida, NULL, &a), -ENOENT);
+        ck_assert_int_eq(store_agent_get(s, "tenant-c", "summarizer", NULL, &a), -ENOENT);
+        ck_assert_int_eq(store_agent_get(s, "tenant-c", "summarizer", "1.0", &a), -ENOENT);
+        ck_assert_int_eq(store_agent_get(s, NULL, ida, NULL, &a), 0);
+        store_agent_done(&a);
+
+        /* Redeploying replaces the tenant's own only. */
+        ck_assert_int_eq(store_agent_put(s, "tenant-b", "summarizer", "1.0", "{\"who\":\"b2\"}", again), 0);
+        ck_assert_str_eq(again, idb);
+        ck_assert_int_eq(store_agent_get(s, "tenant-a", "summarizer", "1.0", &a), 0);
+        ck_assert_str_eq(a.manifest_json, "{\"who\":\"a\"}");
+        store_agent_done(&a);
+
+        ck_assert_int_eq(store_agent_list(s, "tenant-a", &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(list[0].id, ida);
+        store_agent_array_free(list, n);
+        ck_assert_int_eq(store_agent_list(s, "tenant-c", &list, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        store_agent_array_free(list, n);
+        ck_assert_int_eq(store_agent_list(s, NULL, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        store_agent_array_free(list, n);
+        store_close(s);
+}
+END_TEST
+
+/* A store from before version 6: each agent goes to the one tenant that ran it, else to
+ * "default" (nobody ran it, or several tenants did); names and ids are kept. */
+START_TEST(test_open_gives_old_agents_to_the_tenant_that_ran_them) {
+        const StoreBackendOps *ops = on_pg ? &store_pg_ops : &store_sqlite_ops;
+        Store raw = { .ops = ops };
+        Error e = ERROR_INIT;
+        StoreAgent a = {};
+        Store *s = NULL;
+        char path[512];
+
+        make_old_database(5, false);
+        snprintf(path, sizeof path, "%s/aegis.db", test_dir);
+        raw.url_redacted = (char *) test_url;
+        ck_assert_int_eq(ops->connect(&raw, on_pg ? test_url : path, &e), 0);
+        ck_assert_msg(ops->exec_script(&raw,
+                                       "INSERT INTO store_identity (singleton, id, created_at) VALUES "
+                                       "(1, '00000000-0000-4000-8000-000000000006', 1);"
+                                       "INSERT INTO agents (id, name, version, manifest_json, created_at, "
+                                       "updated_at) VALUES ('ag-a', 'mine', '1', '{}', 1, 1), "
+                                       "('ag-none', 'idle', '1', '{}', 1, 1), "
+                                       "('ag-both', 'shared', '1', '{}', 1, 1);"
+                                       "INSERT INTO executions (id, agent_id, tenant_id, status, "
+                                       "max_iterations, created_at, updated_at) VALUES "
+                                       "('x1', 'ag-a', 'tenant-a', 'completed', 1, 1, 1), "
+                                       "('x2', 'ag-a', 'tenant-a', 'completed', 1, 1, 1), "
+                                       "('x3', 'ag-both', 'tenant-a', 'completed', 1, 1, 1), "
+                                       "('x4', 'ag-both', 'tenant-b', 'completed', 1, 1, 1)") == 0,
+                      "%s", raw.last_error);
+        ops->disconnect(&raw);
+
+        ck_assert_int_eq(store_open(test_url, &e, &s), 0);
+        ck_assert_uint_eq(store_schema_found(s), 5);
+        ck_assert_int_eq(store_agent_get(s, NULL, "ag-a", NULL, &a), 0);
+        ck_assert_str_eq(a.tenant_id, "tenant-a");
+        ck_assert_str_eq(a.name, "mine");
+        store_agent_done(&a);
+        ck_assert_int_eq(store_agent_get(s, NULL, "ag-none", NULL, &a), 0);
+        ck_assert_str_eq(a.tenant_id, "default");
+        store_agent_done(&a);
+        ck_assert_int_eq(store_agent_get(s, NULL, "ag-both", NULL, &a), 0);
+        ck_assert_str_eq(a.tenant_id, "default");
+        store_agent_done(&a);
+        /* The new unique key: the same name and version for another tenant. */
+        ck_assert_int_eq(store_agent_put(s, "tenant-b", "mine", "1", "{}", NULL), 0);
+        ck_assert_int_eq(store_agent_get(s, "tenant-a", "mine", "1", &a), 0);
+        ck_assert_str_eq(a.id, "ag-a");
+        store_agent_done(&a);
         store_close(s);
 }
 END_TEST
@@ -443,7 +544,7 @@ END_TEST
 START_TEST(test_execution_create_get_round_trips_every_field) {
         Store *s = open_store();
         char agent[UUID_STRING_MAX];
-        ck_assert_int_eq(store_agent_put(s, "hello", "1", "{}", agent), 0);
+        ck_assert_int_eq(store_agent_put(s, "default", "hello", "1", "{}", agent), 0);
 
         StoreExecution x = {
                 .agent_id = agent,
@@ -506,7 +607,7 @@ START_TEST(test_execution_values_are_bound_not_spliced) {
         ck_assert_str_eq(g.tenant_id, "t'\"\\");
         store_execution_done(&g);
         StoreAgent a = {};
-        ck_assert_int_eq(store_agent_get(s, "' OR 1=1 --", NULL, &a), -ENOENT);
+        ck_assert_int_eq(store_agent_get(s, NULL, "' OR 1=1 --", NULL, &a), -ENOENT);
         store_close(s);
 }
 END_TEST
@@ -1317,6 +1418,8 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_open_upgrades_a_version_1_database_keeping_its_rows,
                 test_open_refuses_a_database_newer_than_this_build,
                 test_agents_put_get_list_delete,
+                test_agents_are_named_per_tenant,
+                test_open_gives_old_agents_to_the_tenant_that_ran_them,
                 test_execution_create_get_round_trips_every_field,
                 test_execution_values_are_bound_not_spliced,
                 test_execution_transitions_are_guarded,
