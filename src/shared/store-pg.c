@@ -262,11 +262,10 @@ static const char pg_v3[] = STORE_SCHEMA_V3;
 
 static const char pg_v4[] = STORE_SCHEMA_V4;
 
+static const char pg_v5[] = STORE_SCHEMA_V5;
+
 static const char *const pg_migrations[] = {
-        pg_v1,
-        pg_v2,
-        pg_v3,
-        pg_v4,
+        pg_v1, pg_v2, pg_v3, pg_v4, pg_v5,
 };
 
 const StoreBackendOps store_pg_ops = {

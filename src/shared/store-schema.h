@@ -119,3 +119,14 @@
         "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),\n" \
         "  id TEXT NOT NULL,\n"                                    \
         "  created_at BIGINT NOT NULL);\n"
+
+/* Version 5: the inner loop's conversation of each iteration (run-dispatch.c), written after
+ * every turn so an aegisd restarted mid-iteration resumes it: state_json holds the messages,
+ * the pending dispatch, the round count, the token totals and the final content. */
+#define STORE_SCHEMA_V5                                                                \
+        "CREATE TABLE dispatch_conversations (\n"                                      \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n" \
+        "  iteration INTEGER NOT NULL,\n"                                              \
+        "  state_json TEXT NOT NULL,\n"                                                \
+        "  updated_at BIGINT NOT NULL,\n"                                              \
+        "  PRIMARY KEY (execution_id, iteration));\n"

@@ -304,11 +304,10 @@ static const char sqlite_v3[] = STORE_SCHEMA_V3;
 
 static const char sqlite_v4[] = STORE_SCHEMA_V4;
 
+static const char sqlite_v5[] = STORE_SCHEMA_V5;
+
 static const char *const sqlite_migrations[] = {
-        sqlite_v1,
-        sqlite_v2,
-        sqlite_v3,
-        sqlite_v4,
+        sqlite_v1, sqlite_v2, sqlite_v3, sqlite_v4, sqlite_v5,
 };
 
 const StoreBackendOps store_sqlite_ops = {
