@@ -116,3 +116,10 @@ SANITIZER_SKIP_TESTS += tests/integration/check-commits-names-long-subject.sh
 TESTS += tests/integration/bus-serves-executions.sh
 EXTRA_DIST += tests/integration/bus-serves-executions.sh
 VALGRIND_TESTS += tests/integration/bus-serves-executions.sh
+
+# The inner loop's protocol (issue 14): run-dispatch.c against a scripted model and SQLite.
+check_PROGRAMS += tests/unit/test-run-dispatch
+TESTS += tests/unit/test-run-dispatch
+tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h
+tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd
+tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
