@@ -123,3 +123,5 @@ TESTS += tests/unit/test-run-dispatch
 tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h
 tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd
 tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/dispatch-gateway-refuses.sh
+EXTRA_DIST += tests/integration/dispatch-gateway-refuses.sh

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "executions.h"
+#include "gateway.h"
 #include "log.h"
 #include "podman.h"
 #include "reconcile.h"
@@ -16,6 +17,12 @@
 bool executions_busy(const Executions *x) {
         assert(x);
         return supervisor_active(x->supervisor) > 0 || x->streams;
+}
+
+static struct RunDispatch *lookup_dispatch(const char *capability, void *userdata) {
+        Executions *x = userdata;
+
+        return supervisor_find_dispatch(x->supervisor, capability);
 }
 
 static int register_reaper_metrics(Executions *x, MetricsRegistry *reg) {
@@ -199,6 +206,9 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 (void) metrics_add_collector(ctx->registry, collect_active, x);
                 (void) metrics_add_collector(ctx->registry, collect_last_run, x);
         }
+        k = gateway_new(x->event, c->state_dir, ctx->registry, lookup_dispatch, x, &x->gateway);
+        if (k < 0)
+                return k;
         k = http_server_add_routes(ctx->api, api_execution_routes, x);
         if (k >= 0)
                 k = http_server_add_routes(ctx->api, api_agent_routes, x);
@@ -255,6 +265,7 @@ Executions *executions_free(Executions *x) {
         if (!x)
                 return NULL;
         api_close_streams(x);
+        gateway_free(x->gateway); /* its waiting requests look their iteration up */
         supervisor_free(x->supervisor);
         free(x);
         return NULL;

@@ -34,6 +34,7 @@ typedef struct Executions {
         Store *store; /* borrowed */
         PodmanClient *podman; /* borrowed */
         Supervisor *supervisor;
+        struct Gateway *gateway; /* the dispatch gateway's socket (inner-loop containers) */
         ApiStream *streams; /* open SSE / followed-log streams */
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
          * what this daemon's reconciliation passes did (action = the report's result). */

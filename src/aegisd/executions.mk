@@ -22,6 +22,8 @@ aegisd_SOURCES += \
 	src/aegisd/run.c \
 	src/aegisd/run-dispatch.h \
 	src/aegisd/run-dispatch.c \
+	src/aegisd/gateway.h \
+	src/aegisd/gateway.c \
 	src/aegisd/api-executions.c \
 	src/aegisd/api-agents.c
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "run-dispatch.h"
 #include "supervisor-internal.h"
 #include "util.h"
 #include "validate.h"
@@ -213,6 +214,7 @@ void run_free(Run *r) {
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
         run_volumes_free(r->volumes);
+        run_dispatch_free(r->dispatch);
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->feedback_json);

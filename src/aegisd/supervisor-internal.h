@@ -32,6 +32,7 @@ typedef enum RunPhase {
 } RunPhase;
 
 typedef struct Run Run;
+typedef struct RunDispatch RunDispatch;
 struct Run {
         Supervisor *sup;
         Run *prev, *next;
@@ -84,6 +85,10 @@ struct Run {
         bool kill_pending;
         uint64_t op_started; /* CLOCK_MONOTONIC µs when the step operation r->op was issued */
         bool pulling; /* the image step asked the engine to pull (aegis_image_pulls_total) */
+
+        /* The inner loop of the current iteration (plan->inner_loop): its conversation, freed
+         * (capability dead) when the iteration ends. */
+        RunDispatch *dispatch;
 };
 
 struct SupervisorListener {

@@ -106,6 +106,11 @@ int supervisor_register_metrics(Supervisor *s, struct MetricsRegistry *reg);
 /* Sets the gauges (called before each scrape). */
 void supervisor_update_metrics(Supervisor *s);
 
+/* The inner-loop conversation of the live iteration whose capability this is (compared in
+ * constant time with every live one), or NULL: the dispatch gateway's lookup. */
+struct RunDispatch;
+struct RunDispatch *supervisor_find_dispatch(Supervisor *s, const char *capability);
+
 /* The live stdout+stderr of the running iteration of a local execution ("" when none);
  * borrowed until the next loop turn. */
 const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_iteration, size_t *ret_len);
