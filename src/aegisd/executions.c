@@ -9,6 +9,7 @@
 
 #include "executions.h"
 #include "gateway.h"
+#include "run-dispatch.h"
 #include "log.h"
 #include "podman.h"
 #include "reconcile.h"
@@ -192,6 +193,19 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 _cleanup_free_ char *host = NULL;
                 (void) parse_listen_address(c->storage.nfs_listen_addr, &host, &o.nfs_port);
         }
+        /* Read once: every inner-loop container gets these bytes, whatever happens to the file. */
+        k = read_full_file(c->runtime.bootstrap_binary, PODMAN_FILE_MAX, &x->bootstrap, &x->bootstrap_size);
+        if (k < 0) {
+                x->bootstrap_error = asprintf_safe("runtime.bootstrap_binary %s: %s",
+                                                   c->runtime.bootstrap_binary, strerror(-k));
+                log_warning("Cannot read %s: inner-loop manifests (spec.task without spec.runtime.command) "
+                            "will be refused",
+                            strempty(x->bootstrap_error));
+        } else {
+                o.bootstrap_binary = x->bootstrap;
+                o.bootstrap_binary_size = x->bootstrap_size;
+        }
+        o.model = x->model; /* set once the LLM client exists (llm.h) */
         k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);
@@ -267,6 +281,8 @@ Executions *executions_free(Executions *x) {
         api_close_streams(x);
         gateway_free(x->gateway); /* its waiting requests look their iteration up */
         supervisor_free(x->supervisor);
+        free(x->bootstrap);
+        free(x->bootstrap_error);
         free(x);
         return NULL;
 }

@@ -35,6 +35,10 @@ typedef struct Executions {
         PodmanClient *podman; /* borrowed */
         Supervisor *supervisor;
         struct Gateway *gateway; /* the dispatch gateway's socket (inner-loop containers) */
+        char *bootstrap; /* runtime.bootstrap_binary's bytes, read at start; NULL = unreadable */
+        size_t bootstrap_size;
+        char *bootstrap_error; /* why it is NULL, for the API's refusal */
+        const struct RunDispatchModel *model; /* how iterations reach the LLM; NULL = none configured */
         ApiStream *streams; /* open SSE / followed-log streams */
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
          * what this daemon's reconciliation passes did (action = the report's result). */

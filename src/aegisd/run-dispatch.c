@@ -112,19 +112,19 @@ static void dlog(RunDispatch *d, int level, const char *fmt, ...) {
         _cleanup_free_ char *m = NULL;
         va_list ap;
 
-        if (!d->ctx.on_log)
+        if (!d->ctx.log)
                 return;
         va_start(ap, fmt);
         if (vasprintf(&m, fmt, ap) < 0)
                 m = NULL;
         va_end(ap);
         if (m)
-                d->ctx.on_log(level, m, d->ctx.userdata);
+                d->ctx.log(d->ctx.userdata, level, m);
 }
 
 static void emit(RunDispatch *d, const char *type, json_object *payload) {
-        if (d->ctx.on_event)
-                d->ctx.on_event(type, payload, d->ctx.userdata);
+        if (d->ctx.event)
+                d->ctx.event(d->ctx.userdata, type, payload);
         else
                 json_object_put(payload);
 }
@@ -286,9 +286,9 @@ static void finish(RunDispatch *d) {
         if (d->finished_reported)
                 return;
         d->finished_reported = true;
-        if (d->ctx.on_finished)
-                d->ctx.on_finished(d->state == STATE_FINAL, d->state == STATE_FINAL ? d->final : d->error,
-                                   d->ctx.userdata);
+        if (d->ctx.finished)
+                d->ctx.finished(d->ctx.userdata, d->state == STATE_FINAL,
+                                d->state == STATE_FINAL ? d->final : d->error);
 }
 
 static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) _printf_(3, 4);

@@ -60,13 +60,13 @@ typedef struct RunDispatchContext {
         const RunDispatchModel *model;
         Store *store; /* written after every turn */
 
-        /* An event for SSE / journal / store (llm_call_*, tool_call_*): takes payload. */
-        void (*on_event)(const char *type, struct json_object *payload, void *userdata);
-        /* A line for the journal (store failures); message only, no prefix. */
-        void (*on_log)(int level, const char *message, void *userdata);
-        /* Once: ok with the final content, or !ok with the reason the loop failed. It must not
-         * free the RunDispatch (free it later, from the iteration's end). */
-        void (*on_finished)(bool ok, const char *content_or_reason, void *userdata);
+        /* Reports (all optional). event: llm_call_* / tool_call_* for SSE, journal and store
+         * (takes payload). log: one line about this iteration (store failures). finished: once,
+         * ok with the final content or !ok with the reason the loop failed; it must not free
+         * the RunDispatch (free it from the iteration's end). */
+        void (*event)(void *userdata, const char *type, struct json_object *payload);
+        void (*log)(void *userdata, int level, const char *message);
+        void (*finished)(void *userdata, bool ok, const char *content_or_reason);
         void *userdata;
 } RunDispatchContext;
 

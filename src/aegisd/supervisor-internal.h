@@ -39,6 +39,7 @@ struct Run {
         char id[UUID_STRING_MAX];
         ManifestPlan *plan;
         char *input_json;
+        char *agent_id; /* the registered agent's id, "" for an ad hoc manifest */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
         RunPhase phase;

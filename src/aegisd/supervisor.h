@@ -31,6 +31,7 @@
 #include "store.h"
 
 typedef struct Supervisor Supervisor;
+struct RunDispatchModel;
 
 /* Event types (the "type" of each event's JSON and the SSE event name). */
 #define EVENT_EXECUTION_CREATED "execution_created"
@@ -62,6 +63,13 @@ typedef struct SupervisorOptions {
         StorageMountMode mount_mode; /* storage.mount_mode: how containers get their volumes */
         const char *nfs_server_host; /* addr= of NFS mounts; NULL = the host's address */
         uint16_t nfs_port; /* port= and mountport= of NFS mounts (storage.nfs_listen_addr's) */
+        /* The inner loop (issue 14), all borrowed: aegis-bootstrap's bytes (NULL = unavailable:
+         * the API refuses inner-loop manifests), how to reach the model (NULL = no LLM
+         * configured) and llm.max_tool_rounds (0 = 50). */
+        const void *bootstrap_binary;
+        size_t bootstrap_binary_size;
+        const struct RunDispatchModel *model;
+        unsigned max_tool_rounds;
 } SupervisorOptions;
 
 int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,

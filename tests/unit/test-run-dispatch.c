@@ -113,7 +113,7 @@ static void on_reply(unsigned status, json_object *answer, void *userdata) {
         reply_body = json_object_get(answer);
 }
 
-static void on_event(const char *type, json_object *payload, void *userdata) {
+static void on_event(void *userdata, const char *type, json_object *payload) {
         if (streq(type, "tool_call_started"))
                 n_events_tool_started++;
         else if (streq(type, "tool_call_finished"))
@@ -123,7 +123,7 @@ static void on_event(const char *type, json_object *payload, void *userdata) {
         json_object_put(payload);
 }
 
-static void on_finished(bool ok, const char *text, void *userdata) {
+static void on_finished(void *userdata, bool ok, const char *text) {
         n_finished++;
         finished_ok = ok;
         free(finished_text);
@@ -182,8 +182,8 @@ static RunDispatchContext context(char *const *tools, unsigned max_rounds) {
                 .max_tool_rounds = max_rounds,
                 .model = &model,
                 .store = store,
-                .on_event = on_event,
-                .on_finished = on_finished,
+                .event = on_event,
+                .finished = on_finished,
         };
 }
 
