@@ -125,3 +125,4 @@ tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd
 tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/dispatch-gateway-refuses.sh
 EXTRA_DIST += tests/integration/dispatch-gateway-refuses.sh
+VALGRIND_TESTS += tests/integration/dispatch-gateway-refuses.sh

@@ -3,13 +3,15 @@
 # 0755, socket 0666) with only POST /d/{capability}/v1/dispatch-gateway. A wrong, malformed or
 # missing capability gets the same 404 {"error"} and is counted in
 # aegis_dispatch_refused_total{reason}; the API's routes are not served there; a stale socket
-# left by a killed aegisd is replaced at the next start.
+# left by a killed aegisd is replaced at the next start. An inner-loop manifest is refused with
+# 503 when runtime.bootstrap_binary cannot be read.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 require_cmd jq
 require_cmd curl
 make_scratch
 PODMAN_SOCK="$SCRATCH/no-podman.sock" # the gateway needs no engine
+AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$SCRATCH/no-such-aegis-bootstrap\""
 aegisd_start
 state="$SCRATCH/aegisd-a/state"
 sock="$state/gateway/dispatch.sock"
@@ -35,6 +37,19 @@ metrics="$(curl -s "http://127.0.0.1:$mport/metrics")"
 check "unknown counted" grep -q '^aegis_dispatch_refused_total{reason="unknown"} 1$' <<<"$metrics"
 check "malformed counted" grep -q '^aegis_dispatch_refused_total{reason="malformed"} 1$' <<<"$metrics"
 check "missing counted" grep -q '^aegis_dispatch_refused_total{reason="missing"} 1$' <<<"$metrics"
+
+cat >"$SCRATCH/agent.yaml" <<'YAML'
+apiVersion: 100monkeys.ai/v1
+kind: Agent
+metadata: {name: thinker, version: "1.0.0"}
+spec:
+  runtime: {image: localhost/none:latest}
+  task: {instruction: "Think."}
+YAML
+code="$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X POST "$AEGIS_URL/v1/executions" \
+        -H 'Content-Type: application/yaml' --data-binary "@$SCRATCH/agent.yaml")"
+assert_eq "inner loop without aegis-bootstrap: 503" 503 "$code"
+check "the refusal names runtime.bootstrap_binary" jq -e '.error | test("runtime.bootstrap_binary")' "$SCRATCH/body" >/dev/null
 
 # A crash leaves the socket file behind; the next start replaces it.
 aegisd_kill9 a
