@@ -126,3 +126,8 @@ tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/dispatch-gateway-refuses.sh
 EXTRA_DIST += tests/integration/dispatch-gateway-refuses.sh
 VALGRIND_TESTS += tests/integration/dispatch-gateway-refuses.sh
+
+TESTS += tests/integration/inner-loop-basics.sh
+EXTRA_DIST += tests/integration/inner-loop-basics.sh
+TESTS += tests/integration/inner-loop-failures.sh
+EXTRA_DIST += tests/integration/inner-loop-failures.sh

@@ -9,6 +9,7 @@
 
 #include "executions.h"
 #include "gateway.h"
+#include "llm.h"
 #include "run-dispatch.h"
 #include "log.h"
 #include "podman.h"
@@ -24,6 +25,37 @@ static struct RunDispatch *lookup_dispatch(const char *capability, void *userdat
         Executions *x = userdata;
 
         return supervisor_find_dispatch(x->supervisor, capability);
+}
+
+static int model_generate(void *model, const char *alias, json_object *messages, json_object *tools,
+                          uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
+        return llm_generate(model, alias, messages, tools, timeout_usec, done, userdata, ret);
+}
+
+/* The LLM client of llm.providers (none configured: inner-loop manifests are refused). */
+static int open_llm(Executions *x, MetricsRegistry *reg) {
+        static RunDispatchModel model = {
+                .generate = model_generate,
+                .cancel = llm_call_cancel,
+                .error_tag = llm_error_tag,
+                .error_status = llm_error_http_status,
+        };
+        const Config *c = x->config;
+        Error e = ERROR_INIT;
+        int k;
+
+        if (c->llm.n_providers == 0) {
+                log_info("No LLM provider configured (llm.providers): inner-loop manifests will be refused");
+                return 0;
+        }
+        k = llm_client_new(x->event, c, &x->llm, &e);
+        if (k < 0)
+                return log_error_errno(k, "%s", e.message);
+        if (reg && (k = llm_client_register_metrics(x->llm, reg)) < 0)
+                log_warning_errno(k, "Cannot register the LLM metrics: %m");
+        model.model = x->llm;
+        x->model = &model;
+        return 0;
 }
 
 static int register_reaper_metrics(Executions *x, MetricsRegistry *reg) {
@@ -205,7 +237,11 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 o.bootstrap_binary = x->bootstrap;
                 o.bootstrap_binary_size = x->bootstrap_size;
         }
-        o.model = x->model; /* set once the LLM client exists (llm.h) */
+        k = open_llm(x, ctx->registry);
+        if (k < 0)
+                return k;
+        o.model = x->model;
+        o.max_tool_rounds = (unsigned) c->llm.max_tool_rounds;
         k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);
@@ -283,6 +319,7 @@ Executions *executions_free(Executions *x) {
         supervisor_free(x->supervisor);
         free(x->bootstrap);
         free(x->bootstrap_error);
+        llm_client_free(x->llm); /* after the supervisor: its runs cancelled their calls */
         free(x);
         return NULL;
 }
