@@ -1,7 +1,7 @@
 #!/bin/bash
 # The inner loop end to end (issue 14) on real Podman in busybox (no Python), with the scripted
 # fake provider: a single-turn final answer; a cmd.run round trip whose output reaches the
-# model; two tool calls in one turn, both run; the LLM key never enters the container; the
+# model; two tool calls in one turn, both run; a failed iteration's history in the next prompt; the LLM key never enters the container; the
 # trajectory and token counts in GET /v1/executions/{id}; events in the stream; a finished
 # iteration's capability is refused; network_policy.mode none still works.
 . "$AEGIS_TEST_LIB/common.sh"
@@ -19,7 +19,9 @@ cat >"$SCRATCH/script.json" <<'JSON'
   {"text": "saw it"},
   {"tool_calls": [{"name": "cmd.run", "id": "a", "arguments": {"command": "sh", "args": ["-c", "echo one > /tmp/one; cat /tmp/one"]}},
                   {"name": "cmd.run", "id": "b", "arguments": {"command": "sh", "args": ["-c", "env; echo two"]}}]},
-  {"text": "both ran"}
+  {"text": "both ran"},
+  {"text": "wrong answer"},
+  {"text": "right answer"}
 ]
 JSON
 fake_llm_start "$SCRATCH/script.json"
@@ -96,5 +98,19 @@ events="$(api GET "/v1/executions/$id/events" --max-time 3)"
 for t in llm_call_started llm_call_finished tool_call_started tool_call_finished; do
         check "event $t" grep -q "$t" <<<"$events"
 done
+# 4. A validator fails iteration 1: iteration 2's prompt carries its history.
+agent retry "    validation:
+      - type: regex
+        pattern: \"^right\"
+        target: stdout" >/dev/null
+sed -i 's/max_iterations: 1/max_iterations: 2/' "$SCRATCH/retry.yaml"
+id="$(submit "$SCRATCH/retry.yaml")"
+wait_status "$id" completed 60 || fail "retry did not complete: $(api GET "/v1/executions/$id")"
+assert_eq "retry: the second iteration's answer" "right answer" "$(execution_field "$id" .output)"
+assert_eq "retry: two iterations" 2 "$(api GET "/v1/executions/$id" | jq '.iterations | length')"
+n="$(fake_llm_requests "$FAKE_LLM_LOG")"
+prompt2="$(fake_llm_request "$FAKE_LLM_LOG" "$n" 'r["body"]["messages"][1]["content"]')"
+check "iteration 2's prompt has the previous attempt" grep -q "Previous Attempts" <<<"$prompt2"
+check "…with its output" grep -q "wrong answer" <<<"$prompt2"
 assert_no_managed_containers
 finish
