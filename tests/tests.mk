@@ -138,3 +138,18 @@ TESTS += tests/unit/test-redact
 tests_unit_test_redact_SOURCES = tests/unit/test-redact.c
 tests_unit_test_redact_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_redact_LDADD = $(TEST_LIBS)
+
+# The inner loop's protocol (issue 14): run-dispatch.c against a scripted model and SQLite.
+check_PROGRAMS += tests/unit/test-run-dispatch
+TESTS += tests/unit/test-run-dispatch
+tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h
+tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd
+tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/dispatch-gateway-refuses.sh
+EXTRA_DIST += tests/integration/dispatch-gateway-refuses.sh
+VALGRIND_TESTS += tests/integration/dispatch-gateway-refuses.sh
+
+TESTS += tests/integration/inner-loop-basics.sh
+EXTRA_DIST += tests/integration/inner-loop-basics.sh
+TESTS += tests/integration/inner-loop-failures.sh
+EXTRA_DIST += tests/integration/inner-loop-failures.sh

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "executions.h"
+#include "run-dispatch.h"
 #include "json-body.h"
 #include "list.h"
 #include "log.h"
@@ -132,6 +133,18 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                         snprintf(e.field, sizeof e.field, "manifest");
                 return http_respond_error_from(r, &e);
         }
+        /* The inner loop needs aegis-bootstrap and a model here; say so now, not at run time. */
+        if (plan->inner_loop && !x->bootstrap)
+                return http_respond_error(r, 503, "spec.task",
+                                          "spec.task: this host cannot run the inner loop: %s (install "
+                                          "aegis-bootstrap or point runtime.bootstrap_binary at it, then "
+                                          "restart aegisd)",
+                                          strempty(x->bootstrap_error));
+        if (plan->inner_loop && !x->model)
+                return http_respond_error(
+                        r, 503, "spec.task",
+                        "spec.task: this host cannot run the inner loop: no LLM provider is "
+                        "configured (llm.providers in aegis-config.yaml)");
         /* Volumes attached by id must be this tenant's and alive (another tenant's look
          * exactly like missing ones). */
         for (size_t i = 0; i < plan->n_volumes; i++) {
@@ -349,8 +362,10 @@ static int get_execution(HttpRequest *r, void *userdata) {
         const char *id = http_request_param(r, "id");
         StoreExecution e = { 0 };
         StoreIteration *its = NULL;
+        _cleanup_free_ unsigned *conv_its = NULL;
+        _cleanup_strv_free_ char **conv_states = NULL;
         json_object *o, *arr, *m;
-        size_t n = 0;
+        size_t n = 0, n_conv = 0;
         int k;
 
         k = api_execution_get(x, r, id, &e);
@@ -368,9 +383,20 @@ static int get_execution(HttpRequest *r, void *userdata) {
                 json_object_put(m);
         }
         k = store_iteration_list(x->store, id, &its, &n);
+        /* The inner loop's iterations carry their conversation: trajectory and token counts. */
+        if (store_conversation_list(x->store, id, &conv_its, &conv_states, &n_conv) < 0)
+                n_conv = 0;
         arr = json_object_new_array();
-        for (size_t i = 0; k >= 0 && i < n; i++)
-                json_object_array_add(arr, iteration_json(&its[i]));
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                json_object *it = iteration_json(&its[i]);
+                for (size_t j = 0; j < n_conv; j++)
+                        if (conv_its[j] == its[i].number) {
+                                json_object *t = run_dispatch_trajectory(conv_states[j]);
+                                if (t)
+                                        json_object_object_add(it, "trajectory", t);
+                        }
+                json_object_array_add(arr, it);
+        }
         json_object_object_add(o, "iterations", arr);
         store_iteration_array_free(its, n);
         store_execution_done(&e);

@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "executions.h"
+#include "gateway.h"
+#include "llm.h"
+#include "run-dispatch.h"
 #include "log.h"
 #include "podman.h"
 #include "reconcile.h"
@@ -16,6 +19,43 @@
 bool executions_busy(const Executions *x) {
         assert(x);
         return supervisor_active(x->supervisor) > 0 || x->streams;
+}
+
+static struct RunDispatch *lookup_dispatch(const char *capability, void *userdata) {
+        Executions *x = userdata;
+
+        return supervisor_find_dispatch(x->supervisor, capability);
+}
+
+static int model_generate(void *model, const char *alias, json_object *messages, json_object *tools,
+                          uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
+        return llm_generate(model, alias, messages, tools, timeout_usec, done, userdata, ret);
+}
+
+/* The LLM client of llm.providers (none configured: inner-loop manifests are refused). */
+static int open_llm(Executions *x, MetricsRegistry *reg) {
+        static RunDispatchModel model = {
+                .generate = model_generate,
+                .cancel = llm_call_cancel,
+                .error_tag = llm_error_tag,
+                .error_status = llm_error_http_status,
+        };
+        const Config *c = x->config;
+        Error e = ERROR_INIT;
+        int k;
+
+        if (c->llm.n_providers == 0) {
+                log_info("No LLM provider configured (llm.providers): inner-loop manifests will be refused");
+                return 0;
+        }
+        k = llm_client_new(x->event, c, &x->llm, &e);
+        if (k < 0)
+                return log_error_errno(k, "%s", e.message);
+        if (reg && (k = llm_client_register_metrics(x->llm, reg)) < 0)
+                log_warning_errno(k, "Cannot register the LLM metrics: %m");
+        model.model = x->llm;
+        x->model = &model;
+        return 0;
 }
 
 static int register_reaper_metrics(Executions *x, MetricsRegistry *reg) {
@@ -190,6 +230,23 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         if (!o.nfs_server_host && nfs_listen_host && !streq(nfs_listen_host, "0.0.0.0") &&
             !streq(nfs_listen_host, "::") && !streq(nfs_listen_host, "[::]"))
                 o.nfs_server_host = nfs_listen_host;
+        /* Read once: every inner-loop container gets these bytes, whatever happens to the file. */
+        k = read_full_file(c->runtime.bootstrap_binary, PODMAN_FILE_MAX, &x->bootstrap, &x->bootstrap_size);
+        if (k < 0) {
+                x->bootstrap_error = asprintf_safe("runtime.bootstrap_binary %s: %s",
+                                                   c->runtime.bootstrap_binary, strerror(-k));
+                log_warning("Cannot read %s: inner-loop manifests (spec.task without spec.runtime.command) "
+                            "will be refused",
+                            strempty(x->bootstrap_error));
+        } else {
+                o.bootstrap_binary = x->bootstrap;
+                o.bootstrap_binary_size = x->bootstrap_size;
+        }
+        k = open_llm(x, ctx->registry);
+        if (k < 0)
+                return k;
+        o.model = x->model;
+        o.max_tool_rounds = (unsigned) c->llm.max_tool_rounds;
         k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);
@@ -204,6 +261,9 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 (void) metrics_add_collector(ctx->registry, collect_active, x);
                 (void) metrics_add_collector(ctx->registry, collect_last_run, x);
         }
+        k = gateway_new(x->event, c->state_dir, ctx->registry, lookup_dispatch, x, &x->gateway);
+        if (k < 0)
+                return k;
         k = http_server_add_routes(ctx->api, api_execution_routes, x);
         if (k >= 0)
                 k = http_server_add_routes(ctx->api, api_agent_routes, x);
@@ -260,7 +320,11 @@ Executions *executions_free(Executions *x) {
         if (!x)
                 return NULL;
         api_close_streams(x);
+        gateway_free(x->gateway); /* its waiting requests look their iteration up */
         supervisor_free(x->supervisor);
+        free(x->bootstrap);
+        free(x->bootstrap_error);
+        llm_client_free(x->llm); /* after the supervisor: its runs cancelled their calls */
         free(x);
         return NULL;
 }

@@ -34,6 +34,12 @@ typedef struct Executions {
         Store *store; /* borrowed */
         PodmanClient *podman; /* borrowed */
         Supervisor *supervisor;
+        struct Gateway *gateway; /* the dispatch gateway's socket (inner-loop containers) */
+        char *bootstrap; /* runtime.bootstrap_binary's bytes, read at start; NULL = unreadable */
+        size_t bootstrap_size;
+        char *bootstrap_error; /* why it is NULL, for the API's refusal */
+        const struct RunDispatchModel *model; /* how iterations reach the LLM; NULL = none configured */
+        struct LlmClient *llm; /* llm.providers, NULL when none is configured */
         ApiStream *streams; /* open SSE / followed-log streams */
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
          * what this daemon's reconciliation passes did (action = the report's result). */

@@ -20,6 +20,10 @@ aegisd_SOURCES += \
 	src/aegisd/supervisor-internal.h \
 	src/aegisd/supervisor.c \
 	src/aegisd/run.c \
+	src/aegisd/run-dispatch.h \
+	src/aegisd/run-dispatch.c \
+	src/aegisd/gateway.h \
+	src/aegisd/gateway.c \
 	src/aegisd/api-executions.c \
 	src/aegisd/api-agents.c
 

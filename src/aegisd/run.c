@@ -17,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gateway.h"
 #include "log.h"
+#include "prompt.h"
+#include "run-dispatch.h"
 #include "supervisor-internal.h"
 #include "util.h"
 #include "validate.h"
@@ -169,10 +172,11 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         memcpy(r->id, x->id, sizeof r->id);
         r->plan = TAKE_PTR(plan);
         r->input_json = strdup(x->input_json ? x->input_json : "null");
+        r->agent_id = strdup(strempty(x->agent_id));
         r->exit_code = -1;
         r->prev_exit_code = -1;
         r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
-        if (!r->input_json) {
+        if (!r->input_json || !r->agent_id) {
                 run_free(r);
                 return -ENOMEM;
         }
@@ -213,8 +217,10 @@ void run_free(Run *r) {
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
         run_volumes_free(r->volumes);
+        run_dispatch_free(r->dispatch);
         manifest_plan_free(r->plan);
         free(r->input_json);
+        free(r->agent_id);
         free(r->feedback_json);
         free(r->container_name);
         free(r->container_id);
@@ -618,6 +624,152 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
         run_attach(r, true);
 }
 
+/* ---- the inner loop (plan->inner_loop): the conversation and aegis-bootstrap ---- */
+
+#define BOOTSTRAP_IN_CONTAINER RUN_DIR_IN_CONTAINER "/bin/aegis-bootstrap"
+#define GATEWAY_IN_CONTAINER RUN_DIR_IN_CONTAINER "/gateway"
+#define PROMPT_IN_CONTAINER RUN_DIR_IN_CONTAINER "/prompt.txt"
+#define RELAY_PORT "18089" /* bootstrap_path: the reference's client talks HTTP to 127.0.0.1:this */
+
+static void on_dispatch_event(void *userdata, const char *type, json_object *payload) {
+        run_emit(userdata, type, payload);
+}
+
+static void on_dispatch_log(void *userdata, int level, const char *message) {
+        run_log(userdata, level, "%s", message);
+}
+
+static void on_dispatch_finished(void *userdata, bool ok, const char *text) {
+        Run *r = userdata;
+        _cleanup_free_ char *m = NULL;
+
+        if (ok)
+                return; /* the container prints it and exits; run_decide() judges it */
+        m = asprintf_safe("inner loop: %s", strempty(text));
+        run_log(r, LOG_NOTICE, "iteration %u: %s", r->iteration, strempty(m));
+        set_first(&r->error_reason, m ? m : "inner loop failed");
+}
+
+static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
+        RunDispatchContext c = {
+                .execution_id = r->id,
+                .iteration = r->iteration,
+                .model_alias = r->plan->model_alias,
+                .prompt = prompt,
+                .tools = r->plan->tools,
+                .llm_timeout_usec = r->plan->llm_timeout_secs * USEC_PER_SEC,
+                .max_tool_rounds = r->sup->opts.max_tool_rounds,
+                .model = r->sup->opts.model,
+                .store = r->sup->store,
+                .event = on_dispatch_event,
+                .log = on_dispatch_log,
+                .finished = on_dispatch_finished,
+                .userdata = r,
+        };
+
+        r->dispatch = run_dispatch_free(r->dispatch);
+        if (!c.model)
+                return -EOPNOTSUPP;
+        return resume ? run_dispatch_resume(&c, &r->dispatch) : run_dispatch_new(&c, &r->dispatch);
+}
+
+/* The failed iterations before this one, for the prompt's "# Previous Attempts:" and
+ * AEGIS_ITERATION_HISTORY. NULL on iteration 1. */
+static json_object *iteration_history(Run *r) {
+        StoreIteration *its = NULL;
+        json_object *a;
+        size_t n = 0;
+
+        if (r->iteration <= 1 || store_iteration_list(r->sup->store, r->id, &its, &n) < 0)
+                return NULL;
+        a = json_object_new_array();
+        for (size_t i = 0; a && i < n; i++) {
+                json_object *o;
+                if (its[i].number >= r->iteration || its[i].status != ITERATION_FAILED)
+                        continue;
+                o = json_object_new_object();
+                json_object_object_add(o, "iteration", json_object_new_int64(its[i].number));
+                json_object_object_add(o, "output", json_object_new_string(strempty(its[i].stdout_text)));
+                json_object_object_add(o, "exit_code", json_object_new_int(its[i].exit_code));
+                if (its[i].reason)
+                        json_object_object_add(o, "reason", json_object_new_string(its[i].reason));
+                json_object_array_add(a, o);
+        }
+        store_iteration_array_free(its, n);
+        return a;
+}
+
+typedef struct InnerLoopSpec {
+        char *prompt; /* the conversation's user message, history included */
+        char *argv_prompt; /* bootstrap_path: argv[1] of the reference's client (no history) */
+        char *history_env; /* AEGIS_ITERATION_HISTORY, NULL on iteration 1 */
+        char *url; /* AEGIS_ORCHESTRATOR_URL */
+} InnerLoopSpec;
+
+static void inner_loop_spec_done(InnerLoopSpec *l) {
+        free(l->prompt);
+        free(l->argv_prompt);
+        free(l->history_env);
+        free(l->url);
+}
+
+/* Renders the prompt and opens the iteration's conversation (a new capability). */
+static int inner_loop_prepare(Run *r, InnerLoopSpec *l, Error *e) {
+        json_object *history;
+        int k;
+
+        if (!r->sup->opts.bootstrap_binary)
+                return error_set(e, -ENOENT,
+                                 "the inner loop needs aegis-bootstrap, and runtime.bootstrap_binary could "
+                                 "not be read when aegisd started");
+        if (!r->sup->opts.model)
+                return error_set(e, -EOPNOTSUPP,
+                                 "the inner loop needs an LLM provider: configure llm.providers in "
+                                 "aegis-config.yaml");
+        history = iteration_history(r);
+        k = prompt_build(r->plan, r->input_json, history, &l->prompt, e);
+        if (k >= 0 && r->plan->bootstrap_path)
+                k = prompt_build(r->plan, r->input_json, NULL, &l->argv_prompt, e);
+        if (k >= 0 && history && json_object_array_length(history) > 0)
+                l->history_env = prompt_history_env(history);
+        json_object_put(history);
+        if (k < 0)
+                return k;
+        k = run_dispatch_open(r, l->prompt, false);
+        if (k < 0)
+                return error_set(e, k, "cannot open the conversation: %s", strerror(-k));
+        l->url = asprintf_safe("http://127.0.0.1:" RELAY_PORT "/d/%s", run_dispatch_capability(r->dispatch));
+        if (!l->url)
+                return error_set(e, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static int inner_loop_env(Run *r, const InnerLoopSpec *l, char ***env) {
+        char buf[32];
+        struct {
+                const char *name, *value;
+        } vars[] = {
+                { "AEGIS_ORCHESTRATOR_URL", l->url },
+                { "AEGIS_DISPATCH_SOCKET", GATEWAY_IN_CONTAINER "/" GATEWAY_SOCKET },
+                { "AEGIS_AGENT_ID", isempty(r->agent_id) ? r->plan->name : r->agent_id },
+                { "AEGIS_MODEL_ALIAS", r->plan->model_alias },
+                { "AEGIS_LLM_TIMEOUT_SECONDS", buf },
+                { "AEGIS_PROMPT_FILE", PROMPT_IN_CONTAINER },
+                { "AEGIS_ITERATION_HISTORY", l->history_env },
+        };
+
+        snprintf(buf, sizeof buf, "%" PRIu64, r->plan->llm_timeout_secs);
+        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+                _cleanup_free_ char *x = NULL;
+                if (!vars[i].value)
+                        continue;
+                x = asprintf_safe("%s=%s", vars[i].name, vars[i].value);
+                if (!x || strv_extend(env, x) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static char *env_entry(const char *name, const char *value) {
         return asprintf_safe("%s=%s", name, value);
 }
@@ -718,14 +870,23 @@ static void on_volumes_prepared(int k, const char *message, void *userdata) {
 
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *user = NULL;
+        _cleanup_free_ char *user = NULL, *gateway_dir = NULL;
+        _cleanup_free_ PodmanMount *mounts = NULL;
+        _cleanup_(inner_loop_spec_done) InnerLoopSpec loop = {};
+        char *loop_cmd[7] = {};
+        const PodmanMount *vol_mounts;
+        size_t n_vol_mounts = 0;
         PodmanContainerSpec spec;
-        PodmanFile files[2];
+        PodmanFile files[4];
         size_t n_files = 0;
         Error e = ERROR_INIT;
         int k;
 
-        if (r->error_reason || r->kill_reason || build_env(r, &env) < 0) {
+        if (!r->error_reason && !r->kill_reason && r->plan->inner_loop &&
+            inner_loop_prepare(r, &loop, &e) < 0)
+                iteration_error(r, "inner loop", &e);
+        if (r->error_reason || r->kill_reason || build_env(r, &env) < 0 ||
+            (r->plan->inner_loop && inner_loop_env(r, &loop, &env) < 0)) {
                 if (!r->error_reason && !r->kill_reason) {
                         error_set(&e, -ENOMEM, "out of memory");
                         iteration_error(r, "create", &e);
@@ -748,13 +909,54 @@ static void run_create_container(Run *r) {
                                                  .mode = 0644,
                                                  .uid = r->plan->uid,
                                                  .gid = r->plan->gid };
+        vol_mounts = run_volumes_mounts(r->volumes, &n_vol_mounts);
+        if (r->plan->inner_loop) {
+                /* aegis-bootstrap is the command; the gateway's directory (not the socket: a
+                 * restarted aegisd makes a new one) is how it reaches us, with any network. */
+                files[n_files++] = (PodmanFile){ .path = BOOTSTRAP_IN_CONTAINER,
+                                                 .data = r->sup->opts.bootstrap_binary,
+                                                 .size = r->sup->opts.bootstrap_binary_size,
+                                                 .mode = 0755 };
+                files[n_files++] = (PodmanFile){ .path = PROMPT_IN_CONTAINER,
+                                                 .data = loop.prompt,
+                                                 .size = strlen(loop.prompt),
+                                                 .mode = 0644,
+                                                 .uid = r->plan->uid,
+                                                 .gid = r->plan->gid };
+                gateway_dir = path_join(r->sup->state_dir, GATEWAY_DIR);
+                mounts = calloc(n_vol_mounts + 1, sizeof *mounts);
+                if (!gateway_dir || !mounts) {
+                        error_set(&e, -ENOMEM, "out of memory");
+                        iteration_error(r, "create", &e);
+                        supervisor_gate_release(r);
+                        r->wait_done = r->logs_done = true;
+                        run_collect(r);
+                        return;
+                }
+                if (n_vol_mounts > 0)
+                        memcpy(mounts, vol_mounts, n_vol_mounts * sizeof *mounts);
+                mounts[n_vol_mounts] = (PodmanMount){ .type = PODMAN_MOUNT_BIND,
+                                                      .source = gateway_dir,
+                                                      .target = GATEWAY_IN_CONTAINER,
+                                                      .read_only = true };
+                vol_mounts = mounts;
+                n_vol_mounts++;
+                loop_cmd[0] = (char *) BOOTSTRAP_IN_CONTAINER;
+                if (r->plan->bootstrap_path) {
+                        loop_cmd[1] = (char *) "--relay";
+                        loop_cmd[2] = (char *) RELAY_PORT;
+                        loop_cmd[3] = (char *) "--";
+                        loop_cmd[4] = r->plan->bootstrap_path;
+                        loop_cmd[5] = loop.argv_prompt;
+                }
+        }
         user = asprintf_safe("%u:%u", r->plan->uid, r->plan->gid);
         spec = (PodmanContainerSpec){
                 .execution_id = r->id,
                 .iteration = r->iteration,
                 .store_id = store_id(r->sup->store),
                 .image = r->plan->image,
-                .cmd = r->plan->command,
+                .cmd = r->plan->inner_loop ? loop_cmd : r->plan->command,
                 .env = env,
                 .user = user,
                 .workdir = r->plan->workdir,
@@ -768,7 +970,8 @@ static void run_create_container(Run *r) {
                 .files = files,
                 .n_files = n_files,
         };
-        spec.mounts = run_volumes_mounts(r->volumes, &spec.n_mounts);
+        spec.mounts = vol_mounts;
+        spec.n_mounts = n_vol_mounts;
         run_op_begin(r);
         k = podman_container_create_async(r->sup->podman, &spec, on_created, r, &r->op);
         if (k < 0) {
@@ -876,6 +1079,7 @@ void run_next_iteration(Run *r) {
         r->kill_reason = r->error_reason = NULL;
         free(r->container_id);
         r->container_id = NULL;
+        r->dispatch = run_dispatch_free(r->dispatch);
         r->iteration_started_realtime = now_rt();
         k = store_iteration_begin(r->sup->store, r->id, r->iteration);
         if (k < 0 && k != -EEXIST) {
@@ -1020,7 +1224,7 @@ static void run_cleanup_container(Run *r) {
 }
 
 static void run_decide(Run *r) {
-        _cleanup_free_ char *reason = NULL;
+        _cleanup_free_ char *reason = NULL, *final = NULL;
         IterationStatus status;
         json_object *p;
         int ok = 0;
@@ -1039,13 +1243,24 @@ static void run_decide(Run *r) {
         } else if (r->error_reason) {
                 status = ITERATION_FAILED;
                 reason = strdup(r->error_reason);
+        } else if (r->plan->inner_loop && !(r->dispatch && run_dispatch_final(r->dispatch))) {
+                status = ITERATION_FAILED;
+                reason = asprintf_safe("inner loop: the container exited (code %d) without a final answer",
+                                       r->exit_code);
         } else {
-                ok = validate_iteration(r->plan->validators, r->plan->n_validators, r->exit_code,
-                                        tail_str(&r->out), tail_str(&r->err), &reason);
+                /* The inner loop's output is the final content aegisd produced, not whatever the
+                 * container printed. */
+                const char *output =
+                        r->plan->inner_loop ? run_dispatch_final(r->dispatch) : tail_str(&r->out);
+                ok = validate_iteration(r->plan->validators, r->plan->n_validators, r->exit_code, output,
+                                        tail_str(&r->err), &reason);
                 if (ok < 0)
                         reason = strdup("out of memory while validating");
                 status = ok > 0 ? ITERATION_SUCCEEDED : ITERATION_FAILED;
+                if (status == ITERATION_SUCCEEDED && r->plan->inner_loop)
+                        final = strdup(output);
         }
+        r->dispatch = run_dispatch_free(r->dispatch); /* the iteration is over: its capability is dead */
         if (status != ITERATION_CANCELLED && r->started) {
                 /* A volume left over its size_limit fails the iteration, whatever else it did,
                  * and the next iteration is told (AEGIS_PREVIOUS_REASON, feedback.json). */
@@ -1072,7 +1287,7 @@ static void run_decide(Run *r) {
         r->prev_reason = TAKE_PTR(reason);
 
         if (status == ITERATION_SUCCEEDED) {
-                int k = store_execution_set_output(r->sup->store, r->id, tail_str(&r->out));
+                int k = store_execution_set_output(r->sup->store, r->id, final ? final : tail_str(&r->out));
                 if (k < 0)
                         run_log(r, LOG_WARNING, "cannot record the output: %s", strerror(-k));
                 run_finish(r, EXECUTION_COMPLETED, NULL);
@@ -1259,6 +1474,19 @@ void run_reattach(Run *r, const StoreExecution *x) {
                 }
                 run_next_iteration(r);
                 return;
+        }
+        if (r->plan->inner_loop) {
+                /* The conversation goes on where the store left it; the bootstrap's retried
+                 * request finds it under the same capability. */
+                k = run_dispatch_open(r, NULL, true);
+                if (k < 0) {
+                        _cleanup_free_ char *m = asprintf_safe(
+                                "inner loop: cannot resume the conversation of iteration %u: %s",
+                                r->iteration, strerror(-k));
+                        run_log(r, LOG_ERR, "%s", strempty(m));
+                        set_first(&r->error_reason, m ? m : "inner loop: cannot resume");
+                        set_first(&r->kill_reason, m ? m : "inner loop: cannot resume");
+                }
         }
         r->phase = PHASE_START;
         run_reattach_inspect(r);

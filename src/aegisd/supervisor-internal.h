@@ -32,12 +32,14 @@ typedef enum RunPhase {
 } RunPhase;
 
 typedef struct Run Run;
+typedef struct RunDispatch RunDispatch;
 struct Run {
         Supervisor *sup;
         Run *prev, *next;
         char id[UUID_STRING_MAX];
         ManifestPlan *plan;
         char *input_json;
+        char *agent_id; /* the registered agent's id, "" for an ad hoc manifest */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
         RunPhase phase;
@@ -84,6 +86,10 @@ struct Run {
         bool kill_pending;
         uint64_t op_started; /* CLOCK_MONOTONIC µs when the step operation r->op was issued */
         bool pulling; /* the image step asked the engine to pull (aegis_image_pulls_total) */
+
+        /* The inner loop of the current iteration (plan->inner_loop): its conversation, freed
+         * (capability dead) when the iteration ends. */
+        RunDispatch *dispatch;
 };
 
 struct SupervisorListener {

@@ -12,8 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway.h"
 #include "list.h"
 #include "log.h"
+#include "run-dispatch.h"
 #include "supervisor-internal.h"
 #include "util.h"
 
@@ -30,6 +32,16 @@ Run *supervisor_find_run(Supervisor *s, const char *id) {
                 if (streq(r->id, id))
                         return r;
         return NULL;
+}
+
+RunDispatch *supervisor_find_dispatch(Supervisor *s, const char *capability) {
+        RunDispatch *found = NULL;
+
+        for (Run *r = s->runs; r; r = r->next) /* every live one compared: no early exit */
+                if (r->dispatch &&
+                    gateway_capability_equal(run_dispatch_capability(r->dispatch), capability) && !found)
+                        found = r->dispatch;
+        return found;
 }
 
 static void notify_listeners(Supervisor *s, const char *execution_id, uint64_t seq) {

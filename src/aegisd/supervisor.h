@@ -31,6 +31,7 @@
 #include "store.h"
 
 typedef struct Supervisor Supervisor;
+struct RunDispatchModel;
 
 /* Event types (the "type" of each event's JSON and the SSE event name). */
 #define EVENT_EXECUTION_CREATED "execution_created"
@@ -62,6 +63,13 @@ typedef struct SupervisorOptions {
         StorageMountMode mount_mode; /* storage.mount_mode: how containers get their volumes */
         const char *nfs_server_host; /* addr= of NFS mounts; NULL = the host's address */
         uint16_t nfs_port; /* port= and mountport= of NFS mounts (storage.nfs_listen_addr's) */
+        /* The inner loop (issue 14), all borrowed: aegis-bootstrap's bytes (NULL = unavailable:
+         * the API refuses inner-loop manifests), how to reach the model (NULL = no LLM
+         * configured) and llm.max_tool_rounds (0 = 50). */
+        const void *bootstrap_binary;
+        size_t bootstrap_binary_size;
+        const struct RunDispatchModel *model;
+        unsigned max_tool_rounds;
 } SupervisorOptions;
 
 int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,
@@ -105,6 +113,11 @@ struct MetricsRegistry;
 int supervisor_register_metrics(Supervisor *s, struct MetricsRegistry *reg);
 /* Sets the gauges (called before each scrape). */
 void supervisor_update_metrics(Supervisor *s);
+
+/* The inner-loop conversation of the live iteration whose capability this is (compared in
+ * constant time with every live one), or NULL: the dispatch gateway's lookup. */
+struct RunDispatch;
+struct RunDispatch *supervisor_find_dispatch(Supervisor *s, const char *capability);
 
 /* The live stdout+stderr of the running iteration of a local execution ("" when none);
  * borrowed until the next loop turn. */

@@ -92,6 +92,9 @@ static const ConfigKey config_keys[] = {
         { "runtime.stop_timeout_secs", KEY_SECS, FIELD(runtime.stop_timeout_secs), "5", .max = 3600 },
         { "runtime.lease_secs", KEY_SECS, FIELD(runtime.lease_secs), "15",
           .override_env = { "AEGIS_LEASE_SECS" }, .min = 1, .max = 3600 },
+
+        { "runtime.bootstrap_binary", KEY_PATH, FIELD(runtime.bootstrap_binary),
+          PKGLIBEXECDIR "/aegis-bootstrap" },
         { "storage.root", KEY_PATH, FIELD(storage.root), NULL, DEFAULT_STORAGE_ROOT },
         { "storage.nfs_listen_addr", KEY_ADDRESS, FIELD(storage.nfs_listen_addr), "127.0.0.1:2049" },
         { "storage.nfs_server_host", KEY_STRING, FIELD(storage.nfs_server_host), NULL },

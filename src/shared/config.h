@@ -89,6 +89,10 @@ typedef struct Config {
                 uint64_t max_concurrent; /* executions running at once, 50 */
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
                 uint64_t lease_secs; /* claim lease of an execution, renewed every third, 15 */
+
+                /* aegis-bootstrap, copied into every inner-loop container; read once at start
+                 * ($(pkglibexecdir)/aegis-bootstrap) */
+                char *bootstrap_binary;
         } runtime;
         struct {
                 char *root; /* volumes live in root/<tenant>/<volume>; default <state>/storage */

@@ -262,7 +262,7 @@ static const char pg_v3[] = STORE_SCHEMA_V3;
 
 static const char pg_v4[] = STORE_SCHEMA_V4;
 
-static const char pg_v5[] = STORE_SCHEMA_V5_RESERVED;
+static const char pg_v5[] = STORE_SCHEMA_V5;
 
 static const char pg_v6[] = STORE_SCHEMA_V6;
 

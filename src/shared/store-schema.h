@@ -120,9 +120,16 @@
         "  id TEXT NOT NULL,\n"                                    \
         "  created_at BIGINT NOT NULL);\n"
 
-/* Version 5 is another branch's (the inner loop's conversation table); this no-op holds its
- * place until the two meet. */
-#define STORE_SCHEMA_V5_RESERVED "SELECT 1;\n"
+/* Version 5: the inner loop's conversation of each iteration (run-dispatch.c), written after
+ * every turn so an aegisd restarted mid-iteration resumes it: state_json holds the messages,
+ * the pending dispatch, the round count, the token totals and the final content. */
+#define STORE_SCHEMA_V5                                                                \
+        "CREATE TABLE dispatch_conversations (\n"                                      \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n" \
+        "  iteration INTEGER NOT NULL,\n"                                              \
+        "  state_json TEXT NOT NULL,\n"                                                \
+        "  updated_at BIGINT NOT NULL,\n"                                              \
+        "  PRIMARY KEY (execution_id, iteration));\n"
 
 /* Version 6: agents belong to a tenant and are named per tenant (issue 19: one global
  * namespace let tenant B read A's manifest and deploy over A's name). SQLite cannot change a

@@ -304,7 +304,7 @@ static const char sqlite_v3[] = STORE_SCHEMA_V3;
 
 static const char sqlite_v4[] = STORE_SCHEMA_V4;
 
-static const char sqlite_v5[] = STORE_SCHEMA_V5_RESERVED;
+static const char sqlite_v5[] = STORE_SCHEMA_V5;
 
 static const char sqlite_v6[] = STORE_SCHEMA_V6;
 

@@ -1535,3 +1535,75 @@ int store_reaper_run_get(Store *s, const char *host, StoreReaperRun *ret) {
         *ret = x;
         return 0;
 }
+
+/* ---- inner-loop conversations ---- */
+
+int store_conversation_put(Store *s, const char *execution_id, unsigned iteration, const char *state_json) {
+        assert(s);
+
+        if (isempty(execution_id) || iteration == 0 || !state_json)
+                return store_set_error(s, -EINVAL, "bad conversation record");
+        if (strlen(state_json) > STORE_CONVERSATION_MAX)
+                return store_set_error(s, -E2BIG, "conversation of %s iteration %u is over %u bytes",
+                                       execution_id, iteration, STORE_CONVERSATION_MAX);
+        return run(s,
+                   "INSERT INTO dispatch_conversations (execution_id, iteration, state_json, updated_at) "
+                   "VALUES (?, ?, ?, ?) ON CONFLICT (execution_id, iteration) DO UPDATE SET state_json = "
+                   "excluded.state_json, updated_at = excluded.updated_at",
+                   PARAMS(P_TEXT(execution_id), P_INT(iteration), P_TEXT(state_json), P_INT(now())), NULL,
+                   NULL);
+}
+
+int store_conversation_get(Store *s, const char *execution_id, unsigned iteration, char **ret_state_json) {
+        _cleanup_(store_rows_done) StoreRows rows = {};
+        char *state;
+        int r;
+
+        assert(s);
+        assert(ret_state_json);
+        r = run(s, "SELECT state_json FROM dispatch_conversations WHERE execution_id = ? AND iteration = ?",
+                PARAMS(P_TEXT(strempty(execution_id)), P_INT(iteration)), &rows, NULL);
+        if (r < 0)
+                return r;
+        if (rows.nrows == 0)
+                return -ENOENT;
+        if (!store_rows_get(&rows, 0, 0))
+                return store_set_error(s, -EIO, "corrupt dispatch_conversations row");
+        state = take(&rows, 0, 0);
+        if (!state)
+                return -ENOMEM;
+        *ret_state_json = state;
+        return 0;
+}
+
+int store_conversation_list(Store *s, const char *execution_id, unsigned **ret_iterations,
+                            char ***ret_states, size_t *ret_n) {
+        _cleanup_(store_rows_done) StoreRows rows = {};
+        _cleanup_free_ unsigned *its = NULL;
+        _cleanup_strv_free_ char **states = NULL;
+        int r;
+
+        assert(s);
+        assert(ret_iterations && ret_states && ret_n);
+        r = run(s,
+                "SELECT iteration, state_json FROM dispatch_conversations WHERE execution_id = ? "
+                "ORDER BY iteration",
+                PARAMS(P_TEXT(strempty(execution_id))), &rows, NULL);
+        if (r < 0)
+                return r;
+        its = calloc(rows.nrows + 1, sizeof *its);
+        states = calloc(rows.nrows + 1, sizeof *states);
+        if (!its || !states)
+                return -ENOMEM;
+        for (size_t i = 0; i < rows.nrows; i++) {
+                if (cell_unsigned(&rows, i, 0, &its[i]) < 0 || !store_rows_get(&rows, i, 1))
+                        return store_set_error(s, -EIO, "corrupt dispatch_conversations row");
+                states[i] = take(&rows, i, 1);
+                if (!states[i])
+                        return -ENOMEM;
+        }
+        *ret_n = rows.nrows;
+        *ret_iterations = TAKE_PTR(its);
+        *ret_states = TAKE_PTR(states);
+        return 0;
+}

@@ -394,3 +394,17 @@ int store_reaper_backoff_delete(Store *s, const char *container_id);
 int store_reaper_run_put(Store *s, const StoreReaperRun *run);
 /* -ENOENT when that host never recorded a run. */
 int store_reaper_run_get(Store *s, const char *host, StoreReaperRun *ret);
+
+/* ---- inner-loop conversations (one row per iteration: run-dispatch.c's state) ---- */
+
+/* Inserts or replaces the conversation state of (execution_id, iteration): a JSON document
+ * at most STORE_CONVERSATION_MAX bytes (-E2BIG beyond). -ENOENT when the execution does not
+ * exist. */
+#define STORE_CONVERSATION_MAX (64U * 1024U * 1024U)
+int store_conversation_put(Store *s, const char *execution_id, unsigned iteration, const char *state_json);
+/* -ENOENT when that iteration has none. */
+int store_conversation_get(Store *s, const char *execution_id, unsigned iteration, char **ret_state_json);
+/* Every conversation of an execution, by iteration: ret_iterations[i] and ret_states[i]
+ * (free with free() and strv_free()). */
+int store_conversation_list(Store *s, const char *execution_id, unsigned **ret_iterations,
+                            char ***ret_states, size_t *ret_n);

@@ -1256,6 +1256,47 @@ START_TEST(test_reaper_run_keeps_one_row_per_host_and_the_last_success) {
 }
 END_TEST
 
+/* ---- inner-loop conversations ---- */
+
+START_TEST(test_conversation_put_replaces_get_lists_and_cascades) {
+        Store *s = open_store();
+        char a[UUID_STRING_MAX], b[UUID_STRING_MAX];
+        _cleanup_free_ unsigned *its = NULL;
+        _cleanup_strv_free_ char **states = NULL;
+        char *got = NULL;
+        size_t n = 7;
+
+        make_execution(s, NULL, a);
+        make_execution(s, NULL, b);
+        ck_assert_int_eq(store_conversation_get(s, a, 1, &got), -ENOENT);
+        ck_assert_int_eq(store_conversation_put(s, a, 1, "{\"round\":0}"), 0);
+        /* Every turn replaces the iteration's row; values are bound, never spliced. */
+        ck_assert_int_eq(store_conversation_put(s, a, 1, "{\"round\":1,\"q\":\"it's\"}"), 0);
+        ck_assert_int_eq(store_conversation_put(s, a, 2, "{\"round\":2}"), 0);
+        ck_assert_int_eq(store_conversation_put(s, b, 1, "{\"other\":true}"), 0);
+        ck_assert_int_eq(store_conversation_get(s, a, 1, &got), 0);
+        ck_assert_str_eq(got, "{\"round\":1,\"q\":\"it's\"}");
+        free(got);
+        ck_assert_int_eq(store_conversation_list(s, a, &its, &states, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(its[0], 1);
+        ck_assert_uint_eq(its[1], 2);
+        ck_assert_str_eq(states[1], "{\"round\":2}");
+
+        ck_assert_int_eq(store_conversation_put(s, "no-such-execution", 1, "{}"), -ENOENT);
+        ck_assert_int_eq(store_conversation_put(s, a, 0, "{}"), -EINVAL);
+        ck_assert_int_eq(store_conversation_put(s, a, 1, NULL), -EINVAL);
+
+        /* Deleting the execution deletes its conversations. */
+        ck_assert_int_eq(store_execution_set_status(s, a, EXECUTION_CANCELLED, NULL), 0);
+        ck_assert_int_eq(store_execution_delete(s, a), 0);
+        ck_assert_int_eq(store_conversation_get(s, a, 2, &got), -ENOENT);
+        ck_assert_int_eq(store_conversation_get(s, b, 1, &got), 0);
+        free(got);
+        store_close(s);
+}
+END_TEST
+
 /* ---- several processes at once (the multi-host case) ---- */
 
 #define CLAIM_EXECUTIONS 100
@@ -1434,6 +1475,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_reaper_backoff_get_put_delete,
                 test_open_existing_leaves_a_new_database_without_a_schema,
                 test_reaper_run_keeps_one_row_per_host_and_the_last_success,
+                test_conversation_put_replaces_get_lists_and_cascades,
                 test_store_id_is_made_with_the_schema_and_kept,
                 test_store_id_is_given_to_a_version_2_database_on_upgrade,
                 test_concurrent_claims_never_hand_out_the_same_execution,

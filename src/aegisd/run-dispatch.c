@@ -1,0 +1,858 @@
+/* run-dispatch.c — one iteration's inner loop (see run-dispatch.h): the conversation, its
+ * states, the dispatch protocol's answers and the conversation's persistence. */
+#include <assert.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+
+#include "run-dispatch.h"
+#include "util.h"
+
+#define STATE_VERSION 1
+#define DISPATCH_CWD_DEFAULT "/workspace"
+#define DISPATCH_TIMEOUT_DEFAULT 600 /* s: the reference's cmd.run default */
+#define DISPATCH_TIMEOUT_MAX 86400
+#define DISPATCH_OUTPUT_DEFAULT (1024 * 1024) /* bytes of stdout and of stderr */
+#define TOOL_OUTPUT_MAX (1024 * 1024) /* what the model gets of each stream, whatever was sent */
+#define EVENT_ARGUMENTS_MAX 1024 /* arguments shown in tool_call_started */
+#define TRAJECTORY_CONTENT_MAX (4 * 1024) /* per message in GET /v1/executions/{id} */
+#define TRAJECTORY_MESSAGES_MAX 200 /* the last ones */
+
+#define SYSTEM_PROMPT                                                                              \
+        "You are an autonomous agent working inside an isolated container. Use the tools you are " \
+        "offered to act on the workspace; when the task is done, answer with the final result as " \
+        "plain text, without calling a tool."
+
+typedef enum DispatchState {
+        STATE_START, /* no model call made yet */
+        STATE_THINKING, /* a model call is in flight (or must be made again after a restart) */
+        STATE_DISPATCHED, /* a cmd.run was handed to the bootstrap: waiting for its result */
+        STATE_FINAL,
+        STATE_FAILED,
+        _STATE_MAX,
+} DispatchState;
+
+static const char *const state_table[_STATE_MAX] = {
+        [STATE_START] = "start", [STATE_THINKING] = "thinking", [STATE_DISPATCHED] = "dispatched",
+        [STATE_FINAL] = "final", [STATE_FAILED] = "failed",
+};
+
+static int state_from_string(const char *s) {
+        for (int i = 0; i < _STATE_MAX; i++)
+                if (streq(state_table[i], s))
+                        return i;
+        return -EINVAL;
+}
+
+struct RunDispatch {
+        RunDispatchContext ctx; /* strings below are our copies */
+        char *execution_id, *model_alias, *prompt;
+        char **tools;
+        char capability[RUN_DISPATCH_CAPABILITY_LEN + 1];
+
+        DispatchState state;
+        json_object *messages; /* the conversation, llm.h's neutral format */
+        json_object *tool_defs; /* the tools offered (NULL = none) */
+        json_object *pending; /* the dispatch answer in flight (STATE_DISPATCHED) */
+        size_t batch_next; /* next tool call of the last assistant message */
+        unsigned rounds; /* model turns that asked for tools */
+        unsigned llm_calls, tool_calls_executed;
+        uint64_t tokens_in, tokens_out;
+        char *final; /* STATE_FINAL */
+        char *error; /* STATE_FAILED: "<tag>: <message>" or a reason */
+        unsigned error_status;
+        bool finished_reported;
+
+        LlmCall *call;
+        uint64_t call_started; /* CLOCK_MONOTONIC µs */
+        run_dispatch_reply_fn waiter;
+        void *waiter_userdata;
+};
+
+/* ---- small helpers ---- */
+
+static json_object *jstr(const char *s) {
+        return json_object_new_string(strempty(s));
+}
+
+static const char *jget_str(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static bool jget_i64(json_object *o, const char *key, int64_t *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) ||
+            !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+                return false;
+        *ret = json_object_get_int64(v);
+        return true;
+}
+
+static json_object *jstr_bounded(const char *s, size_t max) {
+        size_t n = strlen(strempty(s));
+
+        if (n <= max)
+                return jstr(s);
+        while (max > 0 && (((unsigned char) s[max]) & 0xC0) == 0x80) /* not inside a character */
+                max--;
+        return json_object_new_string_len(s, (int) max);
+}
+
+static void dlog(RunDispatch *d, int level, const char *fmt, ...) _printf_(3, 4);
+static void dlog(RunDispatch *d, int level, const char *fmt, ...) {
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+
+        if (!d->ctx.log)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        if (m)
+                d->ctx.log(d->ctx.userdata, level, m);
+}
+
+static void emit(RunDispatch *d, const char *type, json_object *payload) {
+        if (d->ctx.event)
+                d->ctx.event(d->ctx.userdata, type, payload);
+        else
+                json_object_put(payload);
+}
+
+static int make_capability(char ret[RUN_DISPATCH_CAPABILITY_LEN + 1]) {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t b[RUN_DISPATCH_CAPABILITY_LEN / 2];
+        size_t got = 0;
+
+        while (got < sizeof b) {
+                ssize_t n = getrandom(b + got, sizeof b - got, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                got += (size_t) n;
+        }
+        for (size_t i = 0; i < sizeof b; i++) {
+                ret[2 * i] = hex[b[i] >> 4];
+                ret[2 * i + 1] = hex[b[i] & 15];
+        }
+        ret[RUN_DISPATCH_CAPABILITY_LEN] = '\0';
+        return 0;
+}
+
+/* ---- the tools offered ---- */
+
+static json_object *cmd_run_definition(void) {
+        const char *schema =
+                "{\"type\":\"object\",\"properties\":{"
+                "\"command\":{\"type\":\"string\",\"description\":\"The program to run (a path or a name "
+                "on PATH); a whole shell command line when args is absent and the image has /bin/sh.\"},"
+                "\"args\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Its "
+                "arguments, passed without a shell.\"},"
+                "\"cwd\":{\"type\":\"string\",\"description\":\"Working directory (default "
+                "/workspace).\"},"
+                "\"env_additions\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},"
+                "\"description\":\"Environment variables to add.\"},"
+                "\"timeout_secs\":{\"type\":\"integer\",\"description\":\"Kill it after this many seconds "
+                "(default 600).\"},"
+                "\"max_output_bytes\":{\"type\":\"integer\",\"description\":\"Keep at most this many bytes "
+                "of stdout and of stderr (default 1048576).\"}},"
+                "\"required\":[\"command\"]}";
+        json_object *t = json_object_new_object();
+
+        json_object_object_add(t, "name", jstr(RUN_DISPATCH_TOOL_CMD_RUN));
+        json_object_object_add(t, "description",
+                               jstr("Run a command in the agent's container and return its exit code, "
+                                    "stdout and stderr."));
+        json_object_object_add(t, "parameters", json_tokener_parse(schema));
+        return t;
+}
+
+/* spec.tools → the definitions offered. Only cmd.run is known for now; other names are not
+ * offered (a call to them gets an error result). */
+static json_object *tool_definitions(char *const *tools) {
+        json_object *a;
+
+        if (!strv_contains(tools, RUN_DISPATCH_TOOL_CMD_RUN))
+                return NULL;
+        a = json_object_new_array();
+        json_object_array_add(a, cmd_run_definition());
+        return a;
+}
+
+/* ---- persistence ---- */
+
+static json_object *state_to_json(RunDispatch *d) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "version", json_object_new_int(STATE_VERSION));
+        json_object_object_add(o, "capability", jstr(d->capability));
+        json_object_object_add(o, "state", jstr(state_table[d->state]));
+        json_object_object_add(o, "model_alias", jstr(d->model_alias));
+        json_object_object_add(o, "messages", json_object_get(d->messages));
+        json_object_object_add(o, "pending", json_object_get(d->pending));
+        json_object_object_add(o, "batch_next", json_object_new_int64((int64_t) d->batch_next));
+        json_object_object_add(o, "rounds", json_object_new_int64(d->rounds));
+        json_object_object_add(o, "llm_calls", json_object_new_int64(d->llm_calls));
+        json_object_object_add(o, "tool_calls_executed", json_object_new_int64(d->tool_calls_executed));
+        json_object_object_add(o, "tokens_in", json_object_new_int64((int64_t) d->tokens_in));
+        json_object_object_add(o, "tokens_out", json_object_new_int64((int64_t) d->tokens_out));
+        if (d->final)
+                json_object_object_add(o, "final", jstr(d->final));
+        if (d->error) {
+                json_object_object_add(o, "error", jstr(d->error));
+                json_object_object_add(o, "error_status", json_object_new_int(d->error_status));
+        }
+        return o;
+}
+
+static void save(RunDispatch *d) {
+        json_object *o;
+        int k;
+
+        if (!d->ctx.store)
+                return;
+        o = state_to_json(d);
+        k = store_conversation_put(
+                d->ctx.store, d->execution_id, d->ctx.iteration,
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        if (k < 0)
+                dlog(d, LOG_WARNING, "cannot record the conversation of iteration %u: %s (%s)",
+                     d->ctx.iteration, strerror(-k), store_last_error(d->ctx.store));
+}
+
+/* ---- answers ---- */
+
+static json_object *final_answer(RunDispatch *d) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "content", jstr(d->final));
+        json_object_object_add(o, "tool_calls_executed", json_object_new_int64(d->tool_calls_executed));
+        return o;
+}
+
+static json_object *error_answer(const char *msg) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "error", jstr(msg));
+        return o;
+}
+
+static void reply(run_dispatch_reply_fn fn, void *userdata, unsigned status, json_object *answer) {
+        fn(status, answer, userdata);
+        json_object_put(answer);
+}
+
+/* Answers the request waiting, if any, with what the state says now (THINKING: keep waiting). */
+static void answer_waiter(RunDispatch *d) {
+        run_dispatch_reply_fn fn = d->waiter;
+        void *ud = d->waiter_userdata;
+
+        if (!fn)
+                return;
+        switch (d->state) {
+        case STATE_START:
+        case STATE_THINKING:
+                return;
+        case STATE_DISPATCHED:
+                d->waiter = NULL;
+                reply(fn, ud, 200, json_object_get(d->pending));
+                return;
+        case STATE_FINAL:
+                d->waiter = NULL;
+                reply(fn, ud, 200, final_answer(d));
+                return;
+        case STATE_FAILED:
+        default:
+                d->waiter = NULL;
+                reply(fn, ud, d->error_status ?: 500, error_answer(d->error));
+                return;
+        }
+}
+
+static void finish(RunDispatch *d) {
+        if (d->finished_reported)
+                return;
+        d->finished_reported = true;
+        if (d->ctx.finished)
+                d->ctx.finished(d->ctx.userdata, d->state == STATE_FINAL,
+                                d->state == STATE_FINAL ? d->final : d->error);
+}
+
+static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) _printf_(3, 4);
+static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) {
+        va_list ap;
+
+        free(d->error);
+        va_start(ap, fmt);
+        if (vasprintf(&d->error, fmt, ap) < 0)
+                d->error = NULL;
+        va_end(ap);
+        if (!d->error)
+                d->error = strdup("internal: out of memory");
+        d->error_status = status;
+        d->state = STATE_FAILED;
+        json_object_put(d->pending);
+        d->pending = NULL;
+        save(d);
+        answer_waiter(d);
+        finish(d);
+}
+
+/* ---- the loop ---- */
+
+static void call_model(RunDispatch *d);
+static void advance_batch(RunDispatch *d);
+
+static json_object *last_assistant_calls(RunDispatch *d) {
+        size_t n = json_object_array_length(d->messages);
+        json_object *calls;
+
+        for (size_t i = n; i > 0; i--) {
+                json_object *m = json_object_array_get_idx(d->messages, i - 1);
+                if (streq(jget_str(m, "role"), "assistant"))
+                        return json_object_object_get_ex(m, "tool_calls", &calls) ? calls : NULL;
+        }
+        return NULL;
+}
+
+static void add_tool_result(RunDispatch *d, json_object *call, json_object *content) {
+        json_object *m = json_object_new_object();
+
+        json_object_object_add(m, "role", jstr("tool"));
+        json_object_object_add(m, "tool_call_id", jstr(jget_str(call, "id")));
+        json_object_object_add(m, "name", jstr(jget_str(call, "name")));
+        json_object_object_add(m, "content",
+                               jstr(json_object_to_json_string_ext(
+                                       content, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+        json_object_put(content);
+        json_object_array_add(d->messages, m);
+}
+
+static json_object *tool_event(RunDispatch *d, json_object *call) {
+        json_object *p = json_object_new_object(), *args = NULL;
+        const char *a;
+
+        json_object_object_add(p, "tool", jstr(jget_str(call, "name")));
+        json_object_object_add(p, "tool_call_id", jstr(jget_str(call, "id")));
+        if (json_object_object_get_ex(call, "arguments", &args)) {
+                a = json_object_to_json_string_ext(args,
+                                                   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                json_object_object_add(p, "arguments", jstr_bounded(a, EVENT_ARGUMENTS_MAX));
+        }
+        return p;
+}
+
+/* A tool call that does not become a dispatch: an error result for the model, at once. */
+static void refuse_call(RunDispatch *d, json_object *call, const char *fmt, ...) _printf_(3, 4);
+static void refuse_call(RunDispatch *d, json_object *call, const char *fmt, ...) {
+        _cleanup_free_ char *m = NULL;
+        json_object *c, *p;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        c = json_object_new_object();
+        json_object_object_add(c, "error", jstr(m ? m : "tool call refused"));
+        add_tool_result(d, call, c);
+        emit(d, "tool_call_started", tool_event(d, call));
+        p = tool_event(d, call);
+        json_object_object_add(p, "outcome", jstr("refused"));
+        json_object_object_add(p, "error", jstr(m));
+        emit(d, "tool_call_finished", p);
+}
+
+/* cmd.run's arguments → a dispatch answer; NULL and *ret_why when they are unusable. */
+static json_object *make_dispatch(RunDispatch *d, json_object *call, const char **ret_why) {
+        json_object *args = NULL, *v, *o, *a;
+        const char *command, *cwd;
+        int64_t timeout = DISPATCH_TIMEOUT_DEFAULT, max_out = DISPATCH_OUTPUT_DEFAULT;
+        char id[64];
+
+        if (!json_object_object_get_ex(call, "arguments", &args) ||
+            !json_object_is_type(args, json_type_object)) {
+                *ret_why = "arguments must be an object";
+                return NULL;
+        }
+        command = jget_str(args, "command");
+        if (isempty(command)) {
+                *ret_why = "\"command\" (a non-empty string) is required";
+                return NULL;
+        }
+        a = json_object_new_array();
+        if (json_object_object_get_ex(args, "args", &v) && v) {
+                if (!json_object_is_type(v, json_type_array)) {
+                        json_object_put(a);
+                        *ret_why = "\"args\" must be an array of strings";
+                        return NULL;
+                }
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        json_object *e = json_object_array_get_idx(v, i);
+                        if (!json_object_is_type(e, json_type_string) &&
+                            !json_object_is_type(e, json_type_int) &&
+                            !json_object_is_type(e, json_type_double)) {
+                                json_object_put(a);
+                                *ret_why = "\"args\" must be an array of strings";
+                                return NULL;
+                        }
+                        json_object_array_add(a, jstr(json_object_get_string(e)));
+                }
+        }
+        cwd = jget_str(args, "cwd");
+        (void) jget_i64(args, "timeout_secs", &timeout);
+        (void) jget_i64(args, "max_output_bytes", &max_out);
+        timeout = timeout < 1 ? 1 : timeout > DISPATCH_TIMEOUT_MAX ? DISPATCH_TIMEOUT_MAX : timeout;
+        max_out = max_out < 1 ? 1 : max_out > TOOL_OUTPUT_MAX ? TOOL_OUTPUT_MAX : max_out;
+
+        snprintf(id, sizeof id, "d-%u-%u-%zu", d->ctx.iteration, d->rounds, d->batch_next);
+        o = json_object_new_object();
+        json_object_object_add(o, "type", jstr("dispatch"));
+        json_object_object_add(o, "dispatch_id", jstr(id));
+        json_object_object_add(o, "action", jstr("exec"));
+        json_object_object_add(o, "command", jstr(command));
+        json_object_object_add(o, "args", a);
+        json_object_object_add(o, "cwd", jstr(isempty(cwd) ? DISPATCH_CWD_DEFAULT : cwd));
+        v = NULL;
+        if (json_object_object_get_ex(args, "env_additions", &v) &&
+            json_object_is_type(v, json_type_object)) {
+                json_object *env = json_object_new_object();
+                json_object_object_foreach (v, key, val) {
+                        if (json_object_is_type(val, json_type_string))
+                                json_object_object_add(env, key, json_object_get(val));
+                }
+                json_object_object_add(o, "env_additions", env);
+        } else
+                json_object_object_add(o, "env_additions", json_object_new_object());
+        json_object_object_add(o, "timeout_secs", json_object_new_int64(timeout));
+        json_object_object_add(o, "max_output_bytes", json_object_new_int64(max_out));
+        json_object_object_add(o, "tool_call_id", jstr(jget_str(call, "id")));
+        return o;
+}
+
+/* Runs the tool calls of the last assistant turn from batch_next on: the next cmd.run becomes
+ * the pending dispatch; calls we cannot run get an error result; when none is left, the
+ * model is asked again. */
+static void advance_batch(RunDispatch *d) {
+        json_object *calls = last_assistant_calls(d);
+        size_t n = calls ? json_object_array_length(calls) : 0;
+
+        while (d->batch_next < n) {
+                json_object *call = json_object_array_get_idx(calls, d->batch_next);
+                const char *name = jget_str(call, "name"), *why = NULL;
+                json_object *disp;
+
+                if (!streq(name, RUN_DISPATCH_TOOL_CMD_RUN) || !d->tool_defs) {
+                        refuse_call(d, call, "unknown tool \"%s\": the tools offered are %s", strempty(name),
+                                    d->tool_defs ? RUN_DISPATCH_TOOL_CMD_RUN : "none");
+                        d->batch_next++;
+                        continue;
+                }
+                disp = make_dispatch(d, call, &why);
+                if (!disp) {
+                        refuse_call(d, call, "invalid arguments for %s: %s", name, why);
+                        d->batch_next++;
+                        continue;
+                }
+                json_object_put(d->pending);
+                d->pending = disp;
+                d->state = STATE_DISPATCHED;
+                emit(d, "tool_call_started", ({
+                             json_object *p = tool_event(d, call);
+                             json_object_object_add(p, "dispatch_id", jstr(jget_str(disp, "dispatch_id")));
+                             p;
+                     }));
+                save(d);
+                answer_waiter(d);
+                return;
+        }
+        call_model(d);
+}
+
+static void on_model(int k, const LlmResponse *resp, LlmErrorKind kind, const char *message,
+                     void *userdata) {
+        RunDispatch *d = userdata;
+        uint64_t latency = (now_usec(CLOCK_MONOTONIC) - d->call_started) / USEC_PER_MSEC;
+        json_object *p = json_object_new_object(), *m;
+
+        d->call = NULL;
+        d->llm_calls++;
+        if (k >= 0 && resp) {
+                d->tokens_in += resp->tokens_in;
+                d->tokens_out += resp->tokens_out;
+                json_object_object_add(p, "provider", jstr(resp->provider));
+                json_object_object_add(p, "model", jstr(resp->model));
+                json_object_object_add(p, "tokens_in", json_object_new_int64((int64_t) resp->tokens_in));
+                json_object_object_add(p, "tokens_out", json_object_new_int64((int64_t) resp->tokens_out));
+                json_object_object_add(
+                        p, "latency_ms",
+                        json_object_new_int64((int64_t) (resp->latency_usec / USEC_PER_MSEC)));
+                json_object_object_add(p, "attempts", json_object_new_int64(resp->attempts));
+                json_object_object_add(p, "outcome", jstr("ok"));
+                json_object_object_add(p, "tool_calls", json_object_new_int64((int64_t) resp->n_tool_calls));
+        } else {
+                const char *tag = d->ctx.model->error_tag ? d->ctx.model->error_tag(kind) : "internal";
+                json_object_object_add(p, "model_alias", jstr(d->model_alias));
+                json_object_object_add(p, "latency_ms", json_object_new_int64((int64_t) latency));
+                json_object_object_add(p, "outcome", jstr(tag));
+                json_object_object_add(p, "error", jstr(message));
+        }
+        json_object_object_add(p, "round", json_object_new_int64(d->rounds));
+        emit(d, "llm_call_finished", p);
+
+        if (k < 0 || !resp) {
+                fail(d, d->ctx.model->error_status ? d->ctx.model->error_status(kind) : 500, "%s: %s",
+                     d->ctx.model->error_tag ? d->ctx.model->error_tag(kind) : "internal",
+                     isempty(message) ? "the model call failed" : message);
+                return;
+        }
+
+        m = json_object_new_object();
+        json_object_object_add(m, "role", jstr("assistant"));
+        json_object_object_add(m, "content", resp->content ? jstr(resp->content) : NULL);
+        if (resp->n_tool_calls > 0) {
+                json_object *calls = json_object_new_array();
+                for (size_t i = 0; i < resp->n_tool_calls; i++) {
+                        json_object *c = json_object_new_object();
+                        json_object_object_add(c, "id", jstr(resp->tool_calls[i].id));
+                        json_object_object_add(c, "name", jstr(resp->tool_calls[i].name));
+                        json_object_object_add(c, "arguments",
+                                               resp->tool_calls[i].arguments
+                                                       ? json_object_get(resp->tool_calls[i].arguments)
+                                                       : json_object_new_object());
+                        json_object_array_add(calls, c);
+                }
+                json_object_object_add(m, "tool_calls", calls);
+        }
+        json_object_array_add(d->messages, m);
+
+        if (resp->n_tool_calls == 0) {
+                d->final = strdup(strempty(resp->content));
+                if (!d->final) {
+                        fail(d, 500, "internal: out of memory");
+                        return;
+                }
+                d->state = STATE_FINAL;
+                save(d);
+                answer_waiter(d);
+                finish(d);
+                return;
+        }
+        if (d->rounds >= d->ctx.max_tool_rounds) {
+                fail(d, 500,
+                     "tool_rounds_exceeded: the model still asked for tools after %u rounds "
+                     "(llm.max_tool_rounds)",
+                     d->rounds);
+                return;
+        }
+        d->rounds++;
+        d->batch_next = 0;
+        advance_batch(d);
+}
+
+static void call_model(RunDispatch *d) {
+        int k;
+
+        d->state = STATE_THINKING;
+        save(d);
+        d->call_started = now_usec(CLOCK_MONOTONIC);
+        emit(d, "llm_call_started", ({
+                     json_object *p = json_object_new_object();
+                     json_object_object_add(p, "model_alias", jstr(d->model_alias));
+                     json_object_object_add(p, "round", json_object_new_int64(d->rounds));
+                     json_object_object_add(
+                             p, "messages",
+                             json_object_new_int64((int64_t) json_object_array_length(d->messages)));
+                     p;
+             }));
+        k = d->ctx.model->generate(d->ctx.model->model, d->model_alias, d->messages, d->tool_defs,
+                                   d->ctx.llm_timeout_usec, on_model, d, &d->call);
+        if (k < 0) {
+                d->call = NULL;
+                fail(d, 500, "internal: cannot call the model: %s", strerror(-k));
+        }
+}
+
+/* ---- requests ---- */
+
+static void take_waiter(RunDispatch *d, run_dispatch_reply_fn fn, void *userdata) {
+        if (d->waiter) {
+                run_dispatch_reply_fn old = d->waiter;
+                void *ud = d->waiter_userdata;
+                d->waiter = NULL;
+                reply(old, ud, 409,
+                      error_answer("conflict: superseded by a newer request of this iteration"));
+        }
+        d->waiter = fn;
+        d->waiter_userdata = userdata;
+}
+
+static void on_dispatch_result(RunDispatch *d, json_object *body) {
+        json_object *calls, *call, *c, *p;
+        const char *id = jget_str(body, "dispatch_id");
+        int64_t exit_code = -1, duration = 0;
+        json_object *v;
+        bool truncated = false;
+
+        if (d->state != STATE_DISPATCHED || !streq(id, jget_str(d->pending, "dispatch_id")))
+                return; /* a repeat (or stale): the current state answers */
+        calls = last_assistant_calls(d);
+        call = calls ? json_object_array_get_idx(calls, d->batch_next) : NULL;
+        (void) jget_i64(body, "exit_code", &exit_code);
+        (void) jget_i64(body, "duration_ms", &duration);
+        if (json_object_object_get_ex(body, "truncated", &v))
+                truncated = json_object_get_boolean(v);
+        c = json_object_new_object();
+        json_object_object_add(c, "exit_code", json_object_new_int64(exit_code));
+        json_object_object_add(c, "stdout", jstr_bounded(jget_str(body, "stdout"), TOOL_OUTPUT_MAX));
+        json_object_object_add(c, "stderr", jstr_bounded(jget_str(body, "stderr"), TOOL_OUTPUT_MAX));
+        json_object_object_add(c, "duration_ms", json_object_new_int64(duration));
+        json_object_object_add(c, "truncated", json_object_new_boolean(truncated));
+        add_tool_result(d, call, c);
+        d->tool_calls_executed++;
+        p = tool_event(d, call);
+        json_object_object_add(p, "dispatch_id", jstr(id));
+        json_object_object_add(p, "exit_code", json_object_new_int64(exit_code));
+        json_object_object_add(p, "duration_ms", json_object_new_int64(duration));
+        json_object_object_add(p, "truncated", json_object_new_boolean(truncated));
+        json_object_object_add(p, "outcome", jstr("ok"));
+        emit(d, "tool_call_finished", p);
+        json_object_put(d->pending);
+        d->pending = NULL;
+        d->batch_next++;
+        advance_batch(d);
+}
+
+void run_dispatch_request(RunDispatch *d, json_object *body, run_dispatch_reply_fn fn, void *userdata) {
+        const char *type;
+
+        assert(d);
+        assert(fn);
+        type = jget_str(body, "type");
+        if (!streq(type, "generate") && !streq(type, "dispatch_result")) {
+                reply(fn, userdata, 400,
+                      error_answer("invalid_request: \"type\" must be \"generate\" or \"dispatch_result\""));
+                return;
+        }
+        if (streq(type, "dispatch_result") && !jget_str(body, "dispatch_id")) {
+                reply(fn, userdata, 400,
+                      error_answer("invalid_request: dispatch_result without dispatch_id"));
+                return;
+        }
+        take_waiter(d, fn, userdata);
+        if (streq(type, "dispatch_result"))
+                on_dispatch_result(d, body);
+        if (d->state == STATE_START)
+                call_model(d); /* the first generate: the prompt is ours, not the request's */
+        answer_waiter(d);
+}
+
+void run_dispatch_forget(RunDispatch *d, void *userdata) {
+        if (d && d->waiter && d->waiter_userdata == userdata)
+                d->waiter = NULL;
+}
+
+/* ---- life cycle ---- */
+
+static int dispatch_alloc(const RunDispatchContext *c, RunDispatch **ret) {
+        RunDispatch *d;
+
+        assert(c);
+        assert(c->execution_id && c->iteration > 0 && c->model && c->model->generate);
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        d->ctx = *c;
+        d->execution_id = strdup(c->execution_id);
+        d->model_alias = strdup(isempty(c->model_alias) ? "default" : c->model_alias);
+        d->prompt = strdup(strempty(c->prompt));
+        d->tools = strv_copy(c->tools);
+        if (!d->execution_id || !d->model_alias || !d->prompt || (c->tools && !d->tools)) {
+                run_dispatch_free(d);
+                return -ENOMEM;
+        }
+        d->ctx.execution_id = d->execution_id;
+        d->ctx.model_alias = d->model_alias;
+        d->ctx.prompt = d->prompt;
+        d->ctx.tools = d->tools;
+        if (d->ctx.max_tool_rounds == 0)
+                d->ctx.max_tool_rounds = 50;
+        d->tool_defs = tool_definitions(d->tools);
+        *ret = d;
+        return 0;
+}
+
+int run_dispatch_new(const RunDispatchContext *c, RunDispatch **ret) {
+        _cleanup_(run_dispatch_freep) RunDispatch *d = NULL;
+        json_object *m;
+        int k;
+
+        k = dispatch_alloc(c, &d);
+        if (k < 0)
+                return k;
+        k = make_capability(d->capability);
+        if (k < 0)
+                return k;
+        d->messages = json_object_new_array();
+        m = json_object_new_object();
+        json_object_object_add(m, "role", jstr("system"));
+        json_object_object_add(m, "content", jstr(SYSTEM_PROMPT));
+        json_object_array_add(d->messages, m);
+        m = json_object_new_object();
+        json_object_object_add(m, "role", jstr("user"));
+        json_object_object_add(m, "content", jstr(d->prompt));
+        json_object_array_add(d->messages, m);
+        d->state = STATE_START;
+        save(d);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int run_dispatch_resume(const RunDispatchContext *c, RunDispatch **ret) {
+        _cleanup_(run_dispatch_freep) RunDispatch *d = NULL;
+        _cleanup_free_ char *text = NULL;
+        json_object *o, *v;
+        const char *cap, *s;
+        int64_t i;
+        int k, st;
+
+        if (!c->store)
+                return -ENOENT;
+        k = store_conversation_get(c->store, c->execution_id, c->iteration, &text);
+        if (k < 0)
+                return k;
+        k = dispatch_alloc(c, &d);
+        if (k < 0)
+                return k;
+        o = json_tokener_parse(text);
+        cap = jget_str(o, "capability");
+        st = state_from_string(jget_str(o, "state"));
+        if (!o || !cap || strlen(cap) != RUN_DISPATCH_CAPABILITY_LEN || st < 0 ||
+            !json_object_object_get_ex(o, "messages", &v) || !json_object_is_type(v, json_type_array)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        memcpy(d->capability, cap, sizeof d->capability);
+        d->messages = json_object_get(v);
+        d->state = (DispatchState) st;
+        if (json_object_object_get_ex(o, "pending", &v) && json_object_is_type(v, json_type_object))
+                d->pending = json_object_get(v);
+        if (jget_i64(o, "batch_next", &i) && i >= 0)
+                d->batch_next = (size_t) i;
+        if (jget_i64(o, "rounds", &i) && i >= 0)
+                d->rounds = (unsigned) i;
+        if (jget_i64(o, "llm_calls", &i) && i >= 0)
+                d->llm_calls = (unsigned) i;
+        if (jget_i64(o, "tool_calls_executed", &i) && i >= 0)
+                d->tool_calls_executed = (unsigned) i;
+        if (jget_i64(o, "tokens_in", &i) && i >= 0)
+                d->tokens_in = (uint64_t) i;
+        if (jget_i64(o, "tokens_out", &i) && i >= 0)
+                d->tokens_out = (uint64_t) i;
+        if ((s = jget_str(o, "final")))
+                d->final = strdup(s);
+        if ((s = jget_str(o, "error")))
+                d->error = strdup(s);
+        if (jget_i64(o, "error_status", &i) && i >= 100 && i < 600)
+                d->error_status = (unsigned) i;
+        json_object_put(o);
+        if (d->state == STATE_DISPATCHED && !d->pending)
+                return -EBADMSG;
+        if ((d->state == STATE_FINAL && !d->final) || (d->state == STATE_FAILED && !d->error))
+                return -EBADMSG;
+        if (d->state == STATE_THINKING)
+                call_model(d); /* the answer died with the previous process: ask again */
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+RunDispatch *run_dispatch_free(RunDispatch *d) {
+        if (!d)
+                return NULL;
+        if (d->call && d->ctx.model && d->ctx.model->cancel)
+                d->ctx.model->cancel(d->call);
+        if (d->waiter) {
+                run_dispatch_reply_fn fn = d->waiter;
+                d->waiter = NULL;
+                reply(fn, d->waiter_userdata, 404, error_answer("not_found: this iteration is over"));
+        }
+        json_object_put(d->messages);
+        json_object_put(d->tool_defs);
+        json_object_put(d->pending);
+        free(d->final);
+        free(d->error);
+        free(d->execution_id);
+        free(d->model_alias);
+        free(d->prompt);
+        strv_free(d->tools);
+        free(d);
+        return NULL;
+}
+
+const char *run_dispatch_capability(const RunDispatch *d) {
+        return d->capability;
+}
+
+bool run_dispatch_finished(const RunDispatch *d) {
+        return d->state == STATE_FINAL || d->state == STATE_FAILED;
+}
+
+const char *run_dispatch_final(const RunDispatch *d) {
+        return d->state == STATE_FINAL ? d->final : NULL;
+}
+
+/* ---- the trajectory for the API ---- */
+
+json_object *run_dispatch_trajectory(const char *state_json) {
+        json_object *o = json_tokener_parse(strempty(state_json)), *t, *msgs, *out, *v;
+        static const char *const copied[] = {
+                "state",     "model_alias", "rounds", "llm_calls", "tool_calls_executed",
+                "tokens_in", "tokens_out",  "error"
+        };
+        size_t n, first;
+
+        if (!o || !json_object_object_get_ex(o, "messages", &msgs) ||
+            !json_object_is_type(msgs, json_type_array)) {
+                json_object_put(o);
+                return NULL;
+        }
+        t = json_object_new_object();
+        for (size_t i = 0; i < ELEMENTSOF(copied); i++)
+                if (json_object_object_get_ex(o, copied[i], &v))
+                        json_object_object_add(t, copied[i], json_object_get(v));
+        if (json_object_object_get_ex(o, "final", &v))
+                json_object_object_add(t, "final",
+                                       jstr_bounded(json_object_get_string(v), TRAJECTORY_CONTENT_MAX));
+        n = json_object_array_length(msgs);
+        first = n > TRAJECTORY_MESSAGES_MAX ? n - TRAJECTORY_MESSAGES_MAX : 0;
+        json_object_object_add(t, "messages_total", json_object_new_int64((int64_t) n));
+        out = json_object_new_array();
+        for (size_t i = first; i < n; i++) {
+                json_object *m = json_object_array_get_idx(msgs, i), *c = json_object_new_object();
+                json_object_object_foreach (m, key, val) {
+                        if (streq(key, "content") && json_object_is_type(val, json_type_string))
+                                json_object_object_add(
+                                        c, key,
+                                        jstr_bounded(json_object_get_string(val), TRAJECTORY_CONTENT_MAX));
+                        else
+                                json_object_object_add(c, key, json_object_get(val));
+                }
+                json_object_array_add(out, c);
+        }
+        json_object_object_add(t, "messages", out);
+        json_object_put(o);
+        return t;
+}

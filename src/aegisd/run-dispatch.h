@@ -1,0 +1,103 @@
+/* run-dispatch.h — one iteration's inner loop: the LLM conversation aegisd holds on behalf of
+ * the container's bootstrap (issue 14), spoken over the dispatch protocol
+ * (POST /d/{capability}/v1/dispatch-gateway, see aegis-api(7)).
+ *
+ *   bootstrap: {"type":"generate",…}        → aegisd calls the model with the conversation
+ *   model asks for cmd.run                   → {"type":"dispatch",…} to the bootstrap
+ *   bootstrap: {"type":"dispatch_result",…}  → the result goes back to the model …
+ *   model answers with text only             → {"content","tool_calls_executed"}: final
+ *
+ * What must stay true:
+ *  - every request is answered exactly once (now or when the model answers) with the current
+ *    state's answer, so a repeated generate or dispatch_result (the bootstrap reconnecting
+ *    after a broken connection or an aegisd restart) never causes a second model call for the
+ *    same turn nor a second dispatch: it gets the pending dispatch again, or the final answer;
+ *  - the conversation (messages, pending dispatch, rounds, tokens, final content, capability)
+ *    is written to the store after every turn, so run_dispatch_resume() continues it;
+ *  - every tool call of a batch runs, in order; at most max_tool_rounds model turns ask for
+ *    tools, then the iteration fails;
+ *  - on_finished runs once, when the final content is known or the loop failed; afterwards
+ *    requests get that outcome again (idempotent) and nothing else happens.
+ *
+ * The model is reached through RunDispatchModel (llm.h's llm_generate in aegisd, a script in
+ * tests/unit/test-run-dispatch.c), so this file holds the protocol and nothing of HTTP. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "llm.h"
+#include "macros.h"
+#include "store.h"
+
+struct json_object;
+
+#define RUN_DISPATCH_CAPABILITY_LEN 64 /* hex characters: 32 random bytes */
+#define RUN_DISPATCH_TOOL_CMD_RUN "cmd.run"
+
+/* How the conversation reaches a model: llm_generate()/llm_call_cancel()/llm_error_tag()/
+ * llm_error_http_status() with the daemon's LlmClient as model. */
+typedef struct RunDispatchModel {
+        int (*generate)(void *model, const char *alias, struct json_object *messages,
+                        struct json_object *tools, uint64_t timeout_usec, llm_done_fn done, void *userdata,
+                        LlmCall **ret);
+        void (*cancel)(LlmCall *call);
+        const char *(*error_tag)(LlmErrorKind k);
+        unsigned (*error_status)(LlmErrorKind k);
+        void *model;
+} RunDispatchModel;
+
+typedef struct RunDispatch RunDispatch;
+
+typedef struct RunDispatchContext {
+        const char *execution_id;
+        unsigned iteration;
+        const char *model_alias; /* spec.runtime.model */
+        const char *prompt; /* the rendered prompt: the user message */
+        char *const *tools; /* spec.tools (NULL = none offered) */
+        uint64_t llm_timeout_usec; /* one model call, retries and fallback included */
+        unsigned max_tool_rounds; /* llm.max_tool_rounds */
+        const RunDispatchModel *model;
+        Store *store; /* written after every turn */
+
+        /* Reports (all optional). event: llm_call_* / tool_call_* for SSE, journal and store
+         * (takes payload). log: one line about this iteration (store failures). finished: once,
+         * ok with the final content or !ok with the reason the loop failed; it must not free
+         * the RunDispatch (free it from the iteration's end). */
+        void (*event)(void *userdata, const char *type, struct json_object *payload);
+        void (*log)(void *userdata, int level, const char *message);
+        void (*finished)(void *userdata, bool ok, const char *content_or_reason);
+        void *userdata;
+} RunDispatchContext;
+
+/* A fresh conversation with a new random capability, written to the store at once (the
+ * capability outlives an aegisd restart: the container keeps its URL). */
+int run_dispatch_new(const RunDispatchContext *c, RunDispatch **ret);
+/* The stored conversation of (c->execution_id, c->iteration), continued: a model call that
+ * was in flight is made again. -ENOENT when none is stored. */
+int run_dispatch_resume(const RunDispatchContext *c, RunDispatch **ret);
+/* A request still waiting gets 404 {"error":"… iteration is over"}. */
+RunDispatch *run_dispatch_free(RunDispatch *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RunDispatch *, run_dispatch_free);
+
+const char *run_dispatch_capability(const RunDispatch *d);
+/* Whether the loop ended (final content or failure). */
+bool run_dispatch_finished(const RunDispatch *d);
+/* The final content, or NULL. */
+const char *run_dispatch_final(const RunDispatch *d);
+
+/* How a request is answered: status and a JSON body (borrowed during the call). */
+typedef void (*run_dispatch_reply_fn)(unsigned status, struct json_object *answer, void *userdata);
+
+/* One protocol request (body: the parsed JSON). reply runs exactly once — during this call or
+ * later from the event loop — unless run_dispatch_forget(d, userdata) is called first (the
+ * connection went away). A newer request takes over from one still waiting (which is answered
+ * 409). */
+void run_dispatch_request(RunDispatch *d, struct json_object *body, run_dispatch_reply_fn reply,
+                          void *userdata);
+void run_dispatch_forget(RunDispatch *d, void *userdata);
+
+/* The bounded view of a stored conversation for GET /v1/executions/{id}: messages (each
+ * content bounded), rounds, tool calls, tokens, state, final content or error; never the
+ * capability. NULL on a document that is not a conversation. */
+struct json_object *run_dispatch_trajectory(const char *state_json);

@@ -1,0 +1,449 @@
+/* test-run-dispatch.c — the inner loop's protocol (src/aegisd/run-dispatch.c) against a scripted
+ * model and a real SQLite store: final answers, dispatch round trips, batches, unknown tools,
+ * the round limit, model errors, idempotent repeats and resuming from the store. */
+#include <check.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run-dispatch.h"
+#include "test-main.h"
+#include "util.h"
+
+/* ---- the scripted model: each call takes the next step ---- */
+
+typedef struct Step {
+        const char *content; /* NULL: tool calls only */
+        const char *calls_json; /* [{"id","name","arguments"}] or NULL */
+        LlmErrorKind error; /* != NONE: the call fails */
+} Step;
+
+static const Step *script;
+static size_t n_script, next_step;
+static unsigned generate_calls, cancels;
+static json_object *last_messages; /* a copy of what the last call saw */
+static llm_done_fn pending_done;
+static void *pending_userdata;
+static int fake_call; /* its address is the LlmCall handle */
+
+static int fake_generate(void *model, const char *alias, json_object *messages, json_object *tools,
+                         uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
+        generate_calls++;
+        json_object_put(last_messages);
+        last_messages = NULL;
+        json_object_deep_copy(messages, &last_messages, NULL);
+        pending_done = done;
+        pending_userdata = userdata;
+        *ret = (LlmCall *) &fake_call;
+        return 0;
+}
+
+static void fake_cancel(LlmCall *c) {
+        cancels++;
+        pending_done = NULL;
+}
+
+static const char *fake_tag(LlmErrorKind k) {
+        return k == LLM_ERROR_UNAVAILABLE ? "upstream_unavailable" : "upstream_provider";
+}
+
+static unsigned fake_status(LlmErrorKind k) {
+        return k == LLM_ERROR_UNAVAILABLE ? 503 : 502;
+}
+
+static const RunDispatchModel model = {
+        .generate = fake_generate,
+        .cancel = fake_cancel,
+        .error_tag = fake_tag,
+        .error_status = fake_status,
+};
+
+/* Answers the call in flight with the next step (what the event loop would do later). */
+static void model_answers(void) {
+        const Step *s;
+        LlmResponse resp = {
+                .provider = (char *) "fake", .model = (char *) "m", .tokens_in = 10, .tokens_out = 3
+        };
+        LlmToolCall calls[8] = {};
+        json_object *a = NULL;
+        llm_done_fn done = pending_done;
+
+        ck_assert_msg(done, "no model call in flight");
+        ck_assert_uint_lt(next_step, n_script);
+        s = &script[next_step++];
+        pending_done = NULL;
+        if (s->error != LLM_ERROR_NONE) {
+                done(-EIO, NULL, s->error, "provider down", pending_userdata);
+                return;
+        }
+        resp.content = (char *) s->content;
+        if (s->calls_json) {
+                a = json_tokener_parse(s->calls_json);
+                ck_assert_ptr_nonnull(a);
+                resp.n_tool_calls = json_object_array_length(a);
+                for (size_t i = 0; i < resp.n_tool_calls; i++) {
+                        json_object *c = json_object_array_get_idx(a, i), *v;
+                        json_object_object_get_ex(c, "id", &v);
+                        calls[i].id = (char *) json_object_get_string(v);
+                        json_object_object_get_ex(c, "name", &v);
+                        calls[i].name = (char *) json_object_get_string(v);
+                        json_object_object_get_ex(c, "arguments", &calls[i].arguments);
+                }
+                resp.tool_calls = calls;
+        }
+        done(0, &resp, LLM_ERROR_NONE, NULL, pending_userdata);
+        json_object_put(a);
+}
+
+/* ---- replies, events and the outcome ---- */
+
+static unsigned reply_status, n_replies;
+static json_object *reply_body;
+static unsigned n_finished;
+static bool finished_ok;
+static char *finished_text;
+static unsigned n_events_tool_started, n_events_tool_finished, n_events_llm_finished;
+
+static void on_reply(unsigned status, json_object *answer, void *userdata) {
+        n_replies++;
+        reply_status = status;
+        json_object_put(reply_body);
+        reply_body = json_object_get(answer);
+}
+
+static void on_event(void *userdata, const char *type, json_object *payload) {
+        if (streq(type, "tool_call_started"))
+                n_events_tool_started++;
+        else if (streq(type, "tool_call_finished"))
+                n_events_tool_finished++;
+        else if (streq(type, "llm_call_finished"))
+                n_events_llm_finished++;
+        json_object_put(payload);
+}
+
+static void on_finished(void *userdata, bool ok, const char *text) {
+        n_finished++;
+        finished_ok = ok;
+        free(finished_text);
+        finished_text = strdup(text);
+}
+
+static const char *reply_str(const char *key) {
+        json_object *v;
+        return json_object_object_get_ex(reply_body, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static char tmpdir[] = "/tmp/test-run-dispatch-XXXXXX";
+static Store *store;
+static char exec_id[UUID_STRING_MAX];
+
+static void setup(void) {
+        _cleanup_free_ char *url = NULL;
+        StoreExecution x = { .tenant_id = (char *) "default",
+                             .max_iterations = 3,
+                             .manifest_json = (char *) "{}" };
+        Error e = ERROR_INIT;
+
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        url = asprintf_safe("sqlite://%s/store.db", tmpdir);
+        ck_assert_int_eq(store_open(url, &e, &store), 0);
+        ck_assert_int_eq(store_execution_create(store, &x), 0);
+        memcpy(exec_id, x.id, sizeof exec_id);
+        next_step = generate_calls = cancels = n_replies = n_finished = 0;
+        n_events_tool_started = n_events_tool_finished = n_events_llm_finished = 0;
+        pending_done = NULL;
+}
+
+static void teardown(void) {
+        _cleanup_free_ char *cmd = asprintf_safe("rm -rf %s", tmpdir);
+        store_close(store);
+        ck_assert_int_eq(system(cmd), 0);
+        memcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX", 6);
+        json_object_put(reply_body);
+        reply_body = NULL;
+        json_object_put(last_messages);
+        last_messages = NULL;
+        free(finished_text);
+        finished_text = NULL;
+}
+
+static char *const tools_cmd_run[] = { (char *) "cmd.run", NULL };
+
+static RunDispatchContext context(char *const *tools, unsigned max_rounds) {
+        return (RunDispatchContext){
+                .execution_id = exec_id,
+                .iteration = 1,
+                .model_alias = "default",
+                .prompt = "Say hi",
+                .tools = tools,
+                .llm_timeout_usec = 5 * USEC_PER_SEC,
+                .max_tool_rounds = max_rounds,
+                .model = &model,
+                .store = store,
+                .event = on_event,
+                .finished = on_finished,
+        };
+}
+
+static void request(RunDispatch *d, const char *json) {
+        json_object *b = json_tokener_parse(json);
+        ck_assert_ptr_nonnull(b);
+        run_dispatch_request(d, b, on_reply, NULL);
+        json_object_put(b);
+}
+
+#define GENERATE "{\"type\":\"generate\",\"prompt\":\"ignored\",\"messages\":[]}"
+
+static void send_result(RunDispatch *d, const char *dispatch_id, const char *out) {
+        _cleanup_free_ char *b = asprintf_safe(
+                "{\"type\":\"dispatch_result\",\"dispatch_id\":\"%s\",\"exit_code\":0,\"stdout\":\"%s\","
+                "\"stderr\":\"\",\"duration_ms\":5,\"truncated\":false}",
+                dispatch_id, out);
+        request(d, b);
+}
+
+/* A message of the conversation the model saw last: role and content of index i. */
+static const char *seen(size_t i, const char *key) {
+        json_object *m = json_object_array_get_idx(last_messages, i), *v;
+        return m && json_object_object_get_ex(m, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+START_TEST(test_single_turn_final_answer_and_repeats_are_idempotent) {
+        static const Step s[] = { { .content = "hi there" } };
+        RunDispatchContext c = context(NULL, 0);
+        RunDispatch *d = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        ck_assert_uint_eq(strlen(run_dispatch_capability(d)), RUN_DISPATCH_CAPABILITY_LEN);
+        request(d, GENERATE);
+        ck_assert_uint_eq(n_replies, 0); /* deferred while the model thinks */
+        ck_assert_uint_eq(generate_calls, 1);
+        /* Our prompt is the user message, not the request's. */
+        ck_assert_str_eq(seen(0, "role"), "system");
+        ck_assert_str_eq(seen(1, "content"), "Say hi");
+        model_answers();
+        ck_assert_uint_eq(n_replies, 1);
+        ck_assert_uint_eq(reply_status, 200);
+        ck_assert_str_eq(reply_str("content"), "hi there");
+        ck_assert_uint_eq(n_finished, 1);
+        ck_assert(finished_ok);
+        ck_assert_str_eq(finished_text, "hi there");
+        /* A repeat gets the final again, with no second model call. */
+        request(d, GENERATE);
+        ck_assert_uint_eq(n_replies, 2);
+        ck_assert_str_eq(reply_str("content"), "hi there");
+        ck_assert_uint_eq(generate_calls, 1);
+        ck_assert_uint_eq(n_finished, 1);
+        run_dispatch_free(d);
+}
+END_TEST
+
+START_TEST(test_cmd_run_round_trip_reaches_the_model_and_repeats_resend_the_dispatch) {
+        static const Step s[] = {
+                { .calls_json = "[{\"id\":\"c1\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"echo\","
+                                "\"args\":[\"hello\"]}}]" },
+                { .content = "done" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 0);
+        RunDispatch *d = NULL;
+        _cleanup_free_ char *id = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        ck_assert_uint_eq(reply_status, 200);
+        ck_assert_str_eq(reply_str("type"), "dispatch");
+        ck_assert_str_eq(reply_str("command"), "echo");
+        ck_assert_str_eq(reply_str("cwd"), "/workspace");
+        ck_assert_str_eq(reply_str("timeout_secs"), "600");
+        ck_assert_str_eq(reply_str("max_output_bytes"), "1048576");
+        id = strdup(reply_str("dispatch_id"));
+        ck_assert_uint_eq(n_events_tool_started, 1);
+        /* The bootstrap reconnects and asks again: the same dispatch, no model call. */
+        request(d, GENERATE);
+        ck_assert_str_eq(reply_str("dispatch_id"), id);
+        ck_assert_uint_eq(generate_calls, 1);
+        send_result(d, id, "hello\\n");
+        ck_assert_uint_eq(generate_calls, 2);
+        ck_assert_uint_eq(n_events_tool_finished, 1);
+        /* The model saw the tool's output. */
+        ck_assert_str_eq(seen(3, "role"), "tool");
+        ck_assert_str_eq(seen(3, "tool_call_id"), "c1");
+        ck_assert_ptr_nonnull(strstr(seen(3, "content"), "hello\\n"));
+        /* The result sent twice (broken connection): still one model call. */
+        send_result(d, id, "hello\\n");
+        ck_assert_uint_eq(generate_calls, 2);
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "done");
+        ck_assert_str_eq(reply_str("tool_calls_executed"), "1");
+        ck_assert(finished_ok);
+        run_dispatch_free(d);
+}
+END_TEST
+
+START_TEST(test_every_call_of_a_batch_runs_and_unknown_tools_get_an_error) {
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"true\"}},"
+                          "{\"id\":\"b\",\"name\":\"fs.read\",\"arguments\":{}},"
+                          "{\"id\":\"c\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"false\"}}]" },
+                { .content = "ok" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 0);
+        RunDispatch *d = NULL;
+        _cleanup_free_ char *first = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        ck_assert_str_eq(reply_str("command"), "true");
+        first = strdup(reply_str("dispatch_id"));
+        send_result(d, first, "");
+        /* The unknown tool was answered at once; the third call is dispatched. */
+        ck_assert_str_eq(reply_str("type"), "dispatch");
+        ck_assert_str_eq(reply_str("command"), "false");
+        ck_assert_str_ne(reply_str("dispatch_id"), first);
+        ck_assert_uint_eq(generate_calls, 1);
+        send_result(d, reply_str("dispatch_id"), "");
+        ck_assert_uint_eq(generate_calls, 2);
+        ck_assert_str_eq(seen(3, "tool_call_id"), "a");
+        ck_assert_str_eq(seen(4, "tool_call_id"), "b");
+        ck_assert_ptr_nonnull(strstr(seen(4, "content"), "unknown tool"));
+        ck_assert_str_eq(seen(5, "tool_call_id"), "c");
+        model_answers();
+        ck_assert_str_eq(reply_str("tool_calls_executed"), "2");
+        run_dispatch_free(d);
+}
+END_TEST
+
+START_TEST(test_round_limit_fails_the_loop) {
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"true\"}}]" },
+                { .calls_json =
+                          "[{\"id\":\"b\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"true\"}}]" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 1);
+        RunDispatch *d = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        send_result(d, reply_str("dispatch_id"), "");
+        model_answers();
+        ck_assert_uint_eq(reply_status, 500);
+        ck_assert_ptr_nonnull(strstr(reply_str("error"), "llm.max_tool_rounds"));
+        ck_assert_uint_eq(n_finished, 1);
+        ck_assert(!finished_ok);
+        run_dispatch_free(d);
+}
+END_TEST
+
+START_TEST(test_model_error_answers_its_tag_and_status) {
+        static const Step s[] = { { .error = LLM_ERROR_UNAVAILABLE } };
+        RunDispatchContext c = context(NULL, 0);
+        RunDispatch *d = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        ck_assert_uint_eq(reply_status, 503);
+        ck_assert_str_eq(reply_str("error"), "upstream_unavailable: provider down");
+        ck_assert(!finished_ok);
+        ck_assert_str_eq(finished_text, "upstream_unavailable: provider down");
+        request(d, GENERATE); /* a repeat: the same error, no call */
+        ck_assert_uint_eq(reply_status, 503);
+        ck_assert_uint_eq(generate_calls, 1);
+        request(d, "{\"type\":\"bogus\"}");
+        ck_assert_uint_eq(reply_status, 400);
+        run_dispatch_free(d);
+}
+END_TEST
+
+START_TEST(test_resume_from_the_store_continues_the_conversation) {
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"sleep\"}}]" },
+                { .content = "after restart" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 0);
+        RunDispatch *d = NULL, *r = NULL;
+        _cleanup_free_ char *cap = NULL, *id = NULL, *stored = NULL;
+        json_object *t;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_resume(&c, &r), -ENOENT);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        cap = strdup(run_dispatch_capability(d));
+        request(d, GENERATE);
+        model_answers();
+        id = strdup(reply_str("dispatch_id"));
+        /* aegisd dies here (nothing more is written); a new one resumes from the store. */
+        d = run_dispatch_free(d);
+        ck_assert_int_eq(run_dispatch_resume(&c, &r), 0);
+        ck_assert_str_eq(run_dispatch_capability(r), cap);
+        ck_assert_uint_eq(generate_calls, 1);
+        request(r, GENERATE); /* the bootstrap's retry: the same dispatch */
+        ck_assert_str_eq(reply_str("dispatch_id"), id);
+        send_result(r, id, "slept");
+        ck_assert_uint_eq(generate_calls, 2);
+        ck_assert_ptr_nonnull(strstr(seen(3, "content"), "slept"));
+        /* Dies while the model thinks: the resumed one asks again at once. */
+        r = run_dispatch_free(r);
+        ck_assert_int_eq(run_dispatch_resume(&c, &r), 0);
+        ck_assert_uint_eq(generate_calls, 3);
+        request(r, GENERATE);
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "after restart");
+
+        /* The trajectory: the conversation without the capability. */
+        ck_assert_int_eq(store_conversation_get(store, exec_id, 1, &stored), 0);
+        ck_assert_ptr_nonnull(strstr(stored, cap));
+        t = run_dispatch_trajectory(stored);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_ptr_null(strstr(json_object_to_json_string(t), cap));
+        ck_assert_str_eq(json_object_get_string(json_object_object_get(t, "final")), "after restart");
+        ck_assert_int_eq(json_object_get_int(json_object_object_get(t, "tokens_in")), 20);
+        json_object_put(t);
+        run_dispatch_free(r);
+}
+END_TEST
+
+START_TEST(test_a_request_waiting_when_the_iteration_ends_gets_404) {
+        static const Step s[] = { { .content = "never" } };
+        RunDispatchContext c = context(NULL, 0);
+        RunDispatch *d = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        ck_assert_uint_eq(n_replies, 0);
+        run_dispatch_free(d);
+        ck_assert_uint_eq(n_replies, 1);
+        ck_assert_uint_eq(reply_status, 404);
+        ck_assert_uint_eq(cancels, 1);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("run-dispatch");
+        TCase *tc = tcase_create("protocol");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_single_turn_final_answer_and_repeats_are_idempotent);
+        tcase_add_test(tc, test_cmd_run_round_trip_reaches_the_model_and_repeats_resend_the_dispatch);
+        tcase_add_test(tc, test_every_call_of_a_batch_runs_and_unknown_tools_get_an_error);
+        tcase_add_test(tc, test_round_limit_fails_the_loop);
+        tcase_add_test(tc, test_model_error_answers_its_tag_and_status);
+        tcase_add_test(tc, test_resume_from_the_store_continues_the_conversation);
+        tcase_add_test(tc, test_a_request_waiting_when_the_iteration_ends_gets_404);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}
