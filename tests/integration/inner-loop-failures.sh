@@ -91,7 +91,7 @@ assert_no_managed_containers
 # 3. That iteration's capability is dead now: 404, counted.
 before="$(curl -s "http://127.0.0.1:$mport/metrics" | sed -n 's/^aegis_dispatch_refused_total{reason="unknown"} //p')"
 code="$(curl -s --unix-socket "$sock" -o /dev/null -w '%{http_code}' -X POST \
-        "http://gateway/d/$cap/v1/dispatch-gateway" -d '{"type":"generate"}')"
+        -H 'Content-Type: application/json' "http://gateway/d/$cap/v1/dispatch-gateway" -d '{"type":"generate"}')"
 assert_eq "a finished iteration's capability: 404" 404 "$code"
 after="$(curl -s "http://127.0.0.1:$mport/metrics" | sed -n 's/^aegis_dispatch_refused_total{reason="unknown"} //p')"
 assert_eq "counted" "$((${before:-0} + 1))" "${after:-0}"
