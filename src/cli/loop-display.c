@@ -78,7 +78,9 @@ bool cli_loop_event_text(json_object *j, const char *type, char *buf, size_t siz
                         append_line(buf, size, &len, s, 64);
                         append_line(buf, size, &len, "/", 1);
                 }
-                append_line(buf, size, &len, strempty(member_text(j, "model")), 128);
+                /* Started: the provider is not chosen yet, only the manifest's alias is known. */
+                append_line(buf, size, &len,
+                            member_text(j, "model") ?: strempty(member_text(j, "model_alias")), 128);
                 if (!done) {
                         append_line(buf, size, &len, ": called", 16);
                         return true;
@@ -177,17 +179,26 @@ static void print_message(json_object *m) {
 
 void cli_print_trajectories(json_object *iterations) {
         for (size_t i = 0; i < json_object_array_length(iterations); i++) {
-                json_object *it = json_object_array_get_idx(iterations, i), *t;
-                bool has_t = json_object_object_get_ex(it, "trajectory", &t) &&
-                             json_object_is_type(t, json_type_array);
-                bool has_tokens = member_text(it, "tokens_in") || member_text(it, "tokens_out");
+                json_object *it = json_object_array_get_idx(iterations, i), *t = NULL, *tok = it;
+                bool has_t, has_tokens;
+
+                /* aegisd's trajectory is an object (its messages, rounds, token totals); a bare
+                 * array of messages is read too. */
+                if (json_object_object_get_ex(it, "trajectory", &t) &&
+                    json_object_is_type(t, json_type_object)) {
+                        tok = t;
+                        if (!json_object_object_get_ex(tok, "messages", &t))
+                                t = NULL;
+                }
+                has_t = t && json_object_is_type(t, json_type_array);
+                has_tokens = member_text(tok, "tokens_in") || member_text(tok, "tokens_out");
 
                 if (!has_t && !has_tokens)
                         continue;
                 printf("Iteration %" PRId64 " conversation", json_int(it, "number", (int64_t) i + 1));
                 if (has_tokens)
-                        printf(" (%" PRId64 " tokens in, %" PRId64 " out)", json_int(it, "tokens_in", 0),
-                               json_int(it, "tokens_out", 0));
+                        printf(" (%" PRId64 " tokens in, %" PRId64 " out)", json_int(tok, "tokens_in", 0),
+                               json_int(tok, "tokens_out", 0));
                 printf(":\n");
                 for (size_t k = 0; has_t && k < json_object_array_length(t); k++)
                         print_message(json_object_array_get_idx(t, k));

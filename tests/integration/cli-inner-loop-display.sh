@@ -18,7 +18,7 @@ long_args = {"command": "uname -s", "note": "x" * 300 + "\nFORGED LINE"}
 events = [
     {"type": "execution_started", "status": "running"},
     {"type": "iteration_started", "iteration": 1, "max_iterations": 3},
-    {"type": "llm_call_started", "iteration": 1, "provider": "fake-openai", "model": "gpt-test"},
+    {"type": "llm_call_started", "iteration": 1, "model_alias": "default", "round": 1, "messages": 2},
     {"type": "llm_call_finished", "iteration": 1, "provider": "fake-openai", "model": "gpt-test",
      "tokens_in": 120, "tokens_out": 35, "latency_ms": 412, "outcome": "ok"},
     {"type": "tool_call_started", "iteration": 1, "tool": "cmd.run", "arguments": long_args},
@@ -38,8 +38,10 @@ trajectory = [
 ]
 executions = {
     "ex-loop": {"id": "ex-loop", "status": "completed", "agent": "agent-hello", "output": "hello from Linux\n",
-                "iterations": [{"number": 1, "status": "completed", "tokens_in": 270, "tokens_out": 40,
-                                "trajectory": trajectory}]},
+                "iterations": [{"number": 1, "status": "completed",
+                                "trajectory": {"state": "final", "model_alias": "default", "rounds": 2,
+                                               "tokens_in": 270, "tokens_out": 40, "messages_total": 5,
+                                               "messages": trajectory}}]},
     "ex-plain": {"id": "ex-plain", "status": "completed", "agent": "hello", "output": "hi\n",
                  "iterations": [{"number": 1, "status": "completed", "exit_code": "0"}]},
 }
@@ -90,7 +92,7 @@ assert_eq "run: exit code 0 for a completed execution" 0 "$?"
 assert_eq "run: the output on stdout" "hello from Linux" "$out"
 err="$(cat "$SCRATCH/run.err")"
 check "run: the manifest and input were submitted" grep -q 'cmd.run' "$SCRATCH/submitted.json"
-check "run: model call started" grep -qxF 'aegis: iteration 1: model fake-openai/gpt-test: called' "$SCRATCH/run.err"
+check "run: model call started (the alias: no provider chosen yet)" grep -qxF 'aegis: iteration 1: model default: called' "$SCRATCH/run.err"
 check "run: model call finished with tokens and latency" grep -qxF \
         'aegis: iteration 1: model fake-openai/gpt-test: ok, 120 tokens in, 35 out, 412 ms' "$SCRATCH/run.err"
 check "run: a failed model call names its outcome" grep -qxF \
@@ -121,7 +123,7 @@ assert_match "show: the tool result" $'    tool cmd.run \\[call_1\\]:\n      Lin
 assert_match "show: the final answer, cut at 4096 bytes" $'    assistant:\n      hello from Linux \\[2Jy+\n      \\[… 924 more bytes: aegis show -o json\\]' "$show"
 check "show: no escape character reaches the terminal" bash -c "! grep -q $'\e' <<<\"\$1\"" _ "$show"
 assert_match "show: the output follows" $'Output:\nhello from Linux' "$show"
-json="$(aegis -o json show ex-loop | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["iterations"][0]["trajectory"]))')"
+json="$(aegis -o json show ex-loop | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["iterations"][0]["trajectory"]["messages"]))')"
 assert_eq "show -o json: the whole trajectory" 5 "$json"
 plain="$(aegis show ex-plain)"
 check "show: no conversation for a command-running execution" bash -c "! grep -q conversation <<<\"\$1\"" _ "$plain"
