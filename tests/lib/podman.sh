@@ -24,7 +24,7 @@ busybox_tar() {
                 [ -n "$bb" ] && file -L "$bb" 2>/dev/null | grep -q 'statically linked' || bb=/bin/busybox
                 mkdir -p "$d/bin" "$d/tmp" "$d/workspace" "$d/etc"
                 cp "$bb" "$d/bin/busybox"
-                for a in sh echo cat sleep ls mkdir rm cp mv head tail dd wc grep sed env id true false test printf seq yes awk touch stat find sync; do
+                for a in sh echo cat sleep ls mkdir rm cp mv head tail dd wc grep sed env id true false test printf seq yes awk touch stat find sync uname; do
                         ln -sf busybox "$d/bin/$a"
                 done
                 chmod 1777 "$d/tmp"
