@@ -11,6 +11,7 @@ port="$(free_port)"
 cat >"$SCRATCH/fake-aegisd.py" <<'EOF'
 # A fake aegisd: POST /v1/executions, GET /v1/executions/ID and its /events (SSE).
 import json, sys
+import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, scratch = int(sys.argv[1]), sys.argv[2]
@@ -78,7 +79,12 @@ class H(BaseHTTPRequestHandler):
             return self.answer(200, executions[parts[2]])
         self.answer(404, {"error": "no such execution"})
 
-ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+class Server(ThreadingHTTPServer):
+    def server_bind(self):  # no socket.getfqdn(): it may wait on an unreachable resolver
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+
+Server(("127.0.0.1", port), H).serve_forever()
 EOF
 python3 "$SCRATCH/fake-aegisd.py" "$port" "$SCRATCH" &
 fake=$!

@@ -112,5 +112,16 @@ n="$(fake_llm_requests "$FAKE_LLM_LOG")"
 prompt2="$(fake_llm_request "$FAKE_LLM_LOG" "$n" 'r["body"]["messages"][1]["content"]')"
 check "iteration 2's prompt has the previous attempt" grep -q "Previous Attempts" <<<"$prompt2"
 check "…with its output" grep -q "wrong answer" <<<"$prompt2"
+
+# 5. The key went where it belongs, and nowhere else: not in aegisd's log, its metrics, the
+# events or any answer of the API.
+check "the key reached the provider in its header" grep -q "Bearer sk-secret-never-in-a-container" "$FAKE_LLM_LOG"
+murl="http://$(sed -n 's/^  metrics_listen: "\(.*\)"$/\1/p' "$SCRATCH/aegisd-a/config.yaml")/metrics"
+metrics="$(curl -s "$murl")"
+check "the metrics were read (LLM calls counted)" grep -q '^aegis_llm_requests_total{' <<<"$metrics"
+everything="$(aegisd_log a; printf '%s\n' "$metrics"; api GET "/v1/executions/$id"
+        api GET "/v1/executions/$id/events" --max-time 3; api GET "/v1/executions?limit=100")"
+check "the key is in none of aegisd's log, metrics, events and answers" \
+        bash -c '! grep -q sk-secret <<<"$1"' _ "$everything"
 assert_no_managed_containers
 finish

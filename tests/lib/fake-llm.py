@@ -45,6 +45,7 @@ import os
 import sys
 import threading
 import time
+import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STOP = threading.Event()
@@ -233,6 +234,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, answer_ok(fmt, step, body, model))
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self):
+        # HTTPServer.server_bind asks the resolver for this host's name (socket.getfqdn),
+        # which can take seconds on a machine whose DNS server is unreachable; the fake
+        # needs no name, and a test waits only so long for it to listen.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+
+
 def main():
     ap = argparse.ArgumentParser(description="A fake LLM provider for the tests.")
     ap.add_argument("--script", required=True)
@@ -246,8 +258,7 @@ def main():
         sys.exit("fake-llm: the script must be a JSON list of steps")
     STATE["log"] = args.log
     open(args.log, "a").close()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

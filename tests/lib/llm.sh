@@ -27,7 +27,7 @@ fake_llm_start() {
                 >"$dir/out.log" 2>&1 &
         FAKE_LLM_PID=$!
         on_exit "kill $FAKE_LLM_PID 2>/dev/null; wait $FAKE_LLM_PID 2>/dev/null"
-        wait_for 10 test -s "$dir/port" || { cat "$dir/out.log" >&2; fail "$name did not start"; }
+        wait_for 30 test -s "$dir/port" || { cat "$dir/out.log" >&2; fail "$name did not start within 30 s"; }
         FAKE_LLM_PORT="$(cat "$dir/port")"
         FAKE_LLM_URL="http://127.0.0.1:$FAKE_LLM_PORT"
         FAKE_LLM_LOG="$dir/requests.jsonl"
