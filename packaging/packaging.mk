@@ -18,6 +18,7 @@ EXTRA_DIST += packaging/debian/source/format
 EXTRA_DIST += packaging/debian/aegis.postinst
 EXTRA_DIST += packaging/debian/aegis.postrm
 EXTRA_DIST += packaging/debian/aegis.prerm
+EXTRA_DIST += packaging/debian/aegis.lintian-overrides
 
 PKG_WORKDIR = $(abs_top_builddir)/pkg-build
 PKG_TARBALL = $(distdir).tar.xz
