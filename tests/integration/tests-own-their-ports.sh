@@ -14,7 +14,8 @@ for f in $files; do
                 test "$(grep -c -e '^  listen:' -e 'api:\\n  listen:' "$f")" -le "$(grep -c 'metrics_listen' "$f")"
 done
 
+# (A unit file's ListenStream= named in an assertion is not a connection.)
 fixed=$(grep -rnE '(127\.0\.0\.1|localhost|\[::1\]):(8088|9091|2049)\b' tests/integration tests/lib bench tools 2>/dev/null |
-        grep -v 'tests-own-their-ports.sh' || true)
+        grep -v -e 'tests-own-their-ports.sh' -e 'ListenStream=' || true)
 assert_eq "no script uses a fixed default port on the host" "" "$fixed"
 finish
