@@ -156,3 +156,5 @@ TESTS += tests/integration/inner-loop-failures.sh
 EXTRA_DIST += tests/integration/inner-loop-failures.sh
 TESTS += tests/integration/inner-loop-reference-client.sh
 EXTRA_DIST += tests/integration/inner-loop-reference-client.sh
+TESTS += tests/integration/inner-loop-provider-retry.sh
+EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh
