@@ -7,6 +7,8 @@
 #       FAKE_LLM_LOG (its JSONL request log) and FAKE_LLM_PID. NAME (default "fake-llm")
 #       keeps the files of several fakes apart; after each start the variables are also
 #       saved as FAKE_LLM_<NAME>_URL/_LOG/_PID with NAME upper-cased, "-" → "_".
+#       With FAKE_LLM_TIMING set to a file, the fake appends its handling times there
+#       (fake-llm.py --timing).
 #   fake_llm_requests LOG        the number of requests the fake got
 #   fake_llm_request LOG N EXPR  a Python expression over request N (1-based) `r`
 #                                (r["headers"], r["body"], r["path"]), printed as JSON
@@ -24,6 +26,7 @@ fake_llm_start() {
         : >"$dir/requests.jsonl"
         rm -f "$dir/port"
         python3 "$FAKE_LLM" --script "$script" --log "$dir/requests.jsonl" --port-file "$dir/port" \
+                ${FAKE_LLM_TIMING:+--timing "$FAKE_LLM_TIMING"} \
                 >"$dir/out.log" 2>&1 &
         FAKE_LLM_PID=$!
         on_exit "kill $FAKE_LLM_PID 2>/dev/null; wait $FAKE_LLM_PID 2>/dev/null"
