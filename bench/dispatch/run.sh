@@ -6,7 +6,8 @@
 # had answered it (--timing); the gap between answering round k's tool call and reading round
 # k+1's request is the added latency of the round: aegisd parses the answer, stores the turn
 # and hands the dispatch to aegis-bootstrap in the container, which runs `true` and posts the
-# result back, and aegisd sends the next request. Printed beside the fake's own handling time
+# result back, and aegisd sends the next request. (The instruction does not matter: the
+# script decides.) Printed beside the fake's own handling time
 # and the tool's duration as aegis-bootstrap reports it (whole ms). Issue 14's goal: p50 of
 # the added latency under 2 ms.
 # Usage: bench/dispatch/run.sh [N=200]   (from a build tree: top_builddir=. bench/dispatch/run.sh,
@@ -44,30 +45,13 @@ llm:
       api_key: env:FAKE_LLM_BENCH_KEY
       models: [{alias: default, model: fake-gpt}]"
 
-cat >"$SCRATCH/bench.yaml" <<YAML
-apiVersion: 100monkeys.ai/v1
-kind: Agent
-metadata:
-  name: bench-dispatch
-  version: "1.0.0"
-spec:
-  runtime:
-    image: $TEST_IMAGE
-    image_pull_policy: Never
-  task:
-    instruction: "Run true, $N times."
-  tools: [cmd.run]
-  security:
-    network_policy:
-      mode: none
-  execution:
+m="$(inner_loop_manifest bench-dispatch "$TEST_IMAGE" "  execution:
     max_iterations: 1
     iteration_timeout: 600s
-    llm_timeout_seconds: 60
-YAML
+    llm_timeout_seconds: 60")"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 s=$(date +%s%N)
-id="$(api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$SCRATCH/bench.yaml" | jq -r .execution_id)"
+id="$(api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$m" | jq -r .execution_id)"
 wait_status "$id" completed 900 || { aegisd_log a | tail -20 >&2; fail "the bench execution did not complete: $(api GET "/v1/executions/$id")"; }
 wall_ms=$((($(date +%s%N) - s) / 1000000))
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -21,27 +21,9 @@ export FAKE_LLM_TEST_KEY="sk-secret-never-in-a-container"
 AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$(cd "$top_builddir" && pwd)/aegis-bootstrap\""
 
 agent() { # agent NAME
-        cat >"$SCRATCH/$1.yaml" <<YAML
-apiVersion: 100monkeys.ai/v1
-kind: Agent
-metadata:
-  name: $1
-  version: "1.0.0"
-spec:
-  runtime:
-    image: $TEST_IMAGE
-    image_pull_policy: Never
-  task:
-    instruction: "Do the thing."
-  tools: [cmd.run]
-  security:
-    network_policy:
-      mode: none
-  execution:
+        inner_loop_manifest "$1" "$TEST_IMAGE" "  execution:
     max_iterations: 1
-    llm_timeout_seconds: 20
-YAML
-        echo "$SCRATCH/$1.yaml"
+    llm_timeout_seconds: 20"
 }
 submit() { api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$1" | jq -r .execution_id; }
 llm_finished() { # llm_finished ID: the first llm_call_finished event's payload

@@ -39,31 +39,13 @@ llm:
       api_key: env:FAKE_LLM_TEST_KEY
       models: [{alias: default, model: fake-gpt}]"
 
-agent() { # agent NAME MAX_ITERATIONS [extra spec YAML]
-        cat >"$SCRATCH/$1.yaml" <<YAML
-apiVersion: 100monkeys.ai/v1
-kind: Agent
-metadata:
-  name: $1
-  version: "1.0.0"
-spec:
-  runtime:
-    image: $PY_IMAGE
-    image_pull_policy: Never
-  task:
-    instruction: "Do the thing."
-  tools: [cmd.run]
-  advanced:
+agent() { # agent NAME MAX_ITERATIONS [extra YAML under spec.execution]
+        inner_loop_manifest "$1" "$PY_IMAGE" "  advanced:
     bootstrap_path: /opt/ref-bootstrap.py
-  security:
-    network_policy:
-      mode: none
   execution:
     max_iterations: $2
     llm_timeout_seconds: 20
-${3:-}
-YAML
-        echo "$SCRATCH/$1.yaml"
+${3:-}"
 }
 submit() { api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$1" | jq -r .execution_id; }
 

@@ -55,3 +55,28 @@ r = json.loads(lines[n - 1])
 print(json.dumps(eval(sys.argv[3], {}, {"r": r})))
 EOF
 }
+
+# inner_loop_manifest NAME IMAGE [YAML]: writes $SCRATCH/NAME.yaml, an agent with spec.task
+# that runs in IMAGE (never pulled) with cmd.run and no network, YAML (indented by two,
+# e.g. an execution: block) added under spec:, and prints its path.
+inner_loop_manifest() {
+        cat >"$SCRATCH/$1.yaml" <<YAML
+apiVersion: 100monkeys.ai/v1
+kind: Agent
+metadata:
+  name: $1
+  version: "1.0.0"
+spec:
+  runtime:
+    image: $2
+    image_pull_policy: Never
+  task:
+    instruction: "Do the thing."
+  tools: [cmd.run]
+  security:
+    network_policy:
+      mode: none
+${3:-}
+YAML
+        echo "$SCRATCH/$1.yaml"
+}
