@@ -18,3 +18,6 @@ dist_noinst_SCRIPTS += bench/nfs
 
 # bench/launch: what the supervisor costs on top of Podman (sequential, concurrent, RSS).
 dist_noinst_SCRIPTS += bench/launch
+
+# bench/dispatch: the added latency of one inner-loop tool round over the fake provider's own.
+dist_noinst_SCRIPTS += bench/dispatch/run.sh

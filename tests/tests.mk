@@ -5,6 +5,7 @@ EXTRA_DIST += tests/check-format.sh
 TESTS += tests/integration/tests-own-their-ports.sh
 EXTRA_DIST += tests/integration/tests-own-their-ports.sh
 dist_noinst_DATA += tests/lib/common.sh tests/lib/podman.sh tests/lib/containers.conf
+dist_noinst_DATA += tests/lib/python-image.sh
 dist_noinst_DATA += tests/lib/notify.sh tests/lib/valgrind.sh
 
 check_PROGRAMS += tests/unit/test-util
@@ -153,3 +154,7 @@ TESTS += tests/integration/inner-loop-basics.sh
 EXTRA_DIST += tests/integration/inner-loop-basics.sh
 TESTS += tests/integration/inner-loop-failures.sh
 EXTRA_DIST += tests/integration/inner-loop-failures.sh
+TESTS += tests/integration/inner-loop-reference-client.sh
+EXTRA_DIST += tests/integration/inner-loop-reference-client.sh
+TESTS += tests/integration/inner-loop-provider-retry.sh
+EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh

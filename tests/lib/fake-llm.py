@@ -36,7 +36,11 @@
 # so a test checks what the model saw (the tool results of the conversation, the key in its
 # header, the model in the path).
 #
-# Usage: fake-llm.py --script FILE --log FILE [--port N] [--port-file FILE]
+# With --timing FILE, every scripted request also appends "N START_NS END_NS" to FILE once
+# answered: CLOCK_MONOTONIC when its headers were read and when its answer was written (the
+# fake's own handling time, for bench/dispatch).
+#
+# Usage: fake-llm.py --script FILE --log FILE [--port N] [--port-file FILE] [--timing FILE]
 # With --port 0 (the default) the kernel picks a port; --port-file receives it once the
 # socket listens.
 import argparse
@@ -50,7 +54,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STOP = threading.Event()
 LOCK = threading.Lock()
-STATE = {"steps": [], "next": 0, "n": 0, "log": None}
+STATE = {"steps": [], "next": 0, "n": 0, "log": None, "timing": None}
 
 
 def next_step():
@@ -156,6 +160,9 @@ def answer_error(fmt, status, message):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The headers and the body are two writes: with Nagle the body waits for the client's
+    # delayed ACK of the headers, 40 ms on Linux, in every answer.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -179,6 +186,14 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_POST(self):
+        start = time.monotonic_ns()
+        n = self.handle_post()
+        if STATE["timing"] and n is not None:
+            with LOCK:
+                with open(STATE["timing"], "a", encoding="utf-8") as f:
+                    f.write("%d %d %d\n" % (n, start, time.monotonic_ns()))
+
+    def handle_post(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -200,22 +215,22 @@ class Handler(BaseHTTPRequestHandler):
             log_request({"n": None, "method": "POST", "path": self.path,
                          "headers": dict(self.headers.items()), "body": body, "step": None})
             self.send_json(404, {"error": {"message": "fake-llm: no such path " + path}})
-            return
+            return None
         n, step = next_step()
         log_request({"n": n, "method": "POST", "path": self.path,
                      "headers": dict(self.headers.items()), "body": body, "step": step})
         if step is None:
             self.send_json(500, answer_error(fmt, 500, "fake-llm: script exhausted"))
-            return
+            return n
         if step.get("delay_ms"):
             time.sleep(step["delay_ms"] / 1000.0)
         if step.get("hang"):
             STOP.wait()
             self.close_connection = True
-            return
+            return n
         if step.get("close"):
             self.close_connection = True
-            return
+            return n
         status = int(step.get("status", 200))
         if "raw" in step:
             data = step["raw"].encode()
@@ -224,14 +239,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            return
+            return n
         if status >= 300:
             extra = {}
             if "retry_after" in step:
                 extra["Retry-After"] = str(step["retry_after"])
             self.send_json(status, answer_error(fmt, status, step.get("message", "fake-llm: scripted HTTP %d" % status)), extra)
-            return
+            return n
         self.send_json(200, answer_ok(fmt, step, body, model))
+        return n
 
 
 class Server(ThreadingHTTPServer):
@@ -251,12 +267,14 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--timing")
     args = ap.parse_args()
     with open(args.script, encoding="utf-8") as f:
         STATE["steps"] = json.load(f)
     if not isinstance(STATE["steps"], list):
         sys.exit("fake-llm: the script must be a JSON list of steps")
     STATE["log"] = args.log
+    STATE["timing"] = args.timing
     open(args.log, "a").close()
     server = Server(("127.0.0.1", args.port), Handler)
     if args.port_file:

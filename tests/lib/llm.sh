@@ -7,6 +7,8 @@
 #       FAKE_LLM_LOG (its JSONL request log) and FAKE_LLM_PID. NAME (default "fake-llm")
 #       keeps the files of several fakes apart; after each start the variables are also
 #       saved as FAKE_LLM_<NAME>_URL/_LOG/_PID with NAME upper-cased, "-" → "_".
+#       With FAKE_LLM_TIMING set to a file, the fake appends its handling times there
+#       (fake-llm.py --timing).
 #   fake_llm_requests LOG        the number of requests the fake got
 #   fake_llm_request LOG N EXPR  a Python expression over request N (1-based) `r`
 #                                (r["headers"], r["body"], r["path"]), printed as JSON
@@ -24,6 +26,7 @@ fake_llm_start() {
         : >"$dir/requests.jsonl"
         rm -f "$dir/port"
         python3 "$FAKE_LLM" --script "$script" --log "$dir/requests.jsonl" --port-file "$dir/port" \
+                ${FAKE_LLM_TIMING:+--timing "$FAKE_LLM_TIMING"} \
                 >"$dir/out.log" 2>&1 &
         FAKE_LLM_PID=$!
         on_exit "kill $FAKE_LLM_PID 2>/dev/null; wait $FAKE_LLM_PID 2>/dev/null"
@@ -51,4 +54,29 @@ if n > len(lines):
 r = json.loads(lines[n - 1])
 print(json.dumps(eval(sys.argv[3], {}, {"r": r})))
 EOF
+}
+
+# inner_loop_manifest NAME IMAGE [YAML]: writes $SCRATCH/NAME.yaml, an agent with spec.task
+# that runs in IMAGE (never pulled) with cmd.run and no network, YAML (indented by two,
+# e.g. an execution: block) added under spec:, and prints its path.
+inner_loop_manifest() {
+        cat >"$SCRATCH/$1.yaml" <<YAML
+apiVersion: 100monkeys.ai/v1
+kind: Agent
+metadata:
+  name: $1
+  version: "1.0.0"
+spec:
+  runtime:
+    image: $2
+    image_pull_policy: Never
+  task:
+    instruction: "Do the thing."
+  tools: [cmd.run]
+  security:
+    network_policy:
+      mode: none
+${3:-}
+YAML
+        echo "$SCRATCH/$1.yaml"
 }
