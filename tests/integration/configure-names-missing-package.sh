@@ -16,9 +16,10 @@ sqlite3_>=_3.31 sqlite3 libsqlite3-dev
 libtirpc libtirpc libtirpc-dev
 libseccomp_>=_2.5 libseccomp libseccomp-dev
 libmicrohttpd_>=_0.9.71 libmicrohttpd libmicrohttpd-dev
+libgcrypt_>=_1.8 libgcrypt libgcrypt20-dev
 check_>=_0.15 check check"
-check "configure.ac requires exactly these ten libraries" \
-        test "$(grep -c '^AEGIS_REQUIRE(\[' "$top_srcdir/configure.ac")" -eq 10
+check "configure.ac requires exactly these eleven libraries" \
+        test "$(grep -c '^AEGIS_REQUIRE(\[' "$top_srcdir/configure.ac")" -eq 11
 IFS=: read -ra pcdirs <<<"$(pkg-config --variable pc_path pkg-config)"
 while read -r module pc pkg; do
         module="${module//_/ }"
