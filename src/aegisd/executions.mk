@@ -21,6 +21,7 @@ aegisd_SOURCES += \
 	src/aegisd/supervisor.c \
 	src/aegisd/run.c \
 	src/aegisd/run-dispatch.h \
+	src/aegisd/run-part.h \
 	src/aegisd/run-dispatch.c \
 	src/aegisd/gateway.h \
 	src/aegisd/gateway.c \

@@ -107,20 +107,7 @@ static json_object *jstr_bounded(const char *s, size_t max) {
         return json_object_new_string_len(s, (int) max);
 }
 
-static void dlog(RunDispatch *d, int level, const char *fmt, ...) _printf_(3, 4);
-static void dlog(RunDispatch *d, int level, const char *fmt, ...) {
-        _cleanup_free_ char *m = NULL;
-        va_list ap;
-
-        if (!d->ctx.log)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        if (m)
-                d->ctx.log(d->ctx.userdata, level, m);
-}
+#define dlog(d, level, ...) run_part_log((d)->ctx.log, (d)->ctx.userdata, level, __VA_ARGS__)
 
 static void emit(RunDispatch *d, const char *type, json_object *payload) {
         if (d->ctx.event)

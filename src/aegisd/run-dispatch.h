@@ -28,6 +28,7 @@
 
 #include "llm.h"
 #include "macros.h"
+#include "run-part.h"
 #include "store.h"
 
 struct json_object;
@@ -65,7 +66,7 @@ typedef struct RunDispatchContext {
          * ok with the final content or !ok with the reason the loop failed; it must not free
          * the RunDispatch (free it from the iteration's end). */
         void (*event)(void *userdata, const char *type, struct json_object *payload);
-        void (*log)(void *userdata, int level, const char *message);
+        run_part_log_fn log;
         void (*finished)(void *userdata, bool ok, const char *content_or_reason);
         void *userdata;
 } RunDispatchContext;

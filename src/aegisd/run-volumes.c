@@ -60,20 +60,7 @@ struct RunVolumes {
         char *error_message; /* … and what it was */
 };
 
-static void vlog(RunVolumes *v, int level, const char *fmt, ...) _printf_(3, 4);
-static void vlog(RunVolumes *v, int level, const char *fmt, ...) {
-        _cleanup_free_ char *m = NULL;
-        va_list ap;
-
-        if (!v->c.log)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        if (m)
-                v->c.log(v->c.userdata, level, m);
-}
+#define vlog(v, level, ...) run_part_log((v)->c.log, (v)->c.userdata, level, __VA_ARGS__)
 
 static void count_op(RunVolumes *v, const char *op, int k) {
         if (v->c.count_op)

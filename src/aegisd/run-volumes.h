@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "macros.h"
+#include "run-part.h"
 #include "manifest.h"
 #include "podman.h"
 #include "store.h"
@@ -38,7 +39,7 @@ typedef struct RunVolumesContext {
         /* Reports (all optional). log: one line about this execution. count_op: an engine
          * operation ended with result k (aegis_container_operations_total). interrupted:
          * true when the iteration is being ended, so preparing stops before the next volume. */
-        void (*log)(void *userdata, int level, const char *message);
+        run_part_log_fn log;
         void (*count_op)(void *userdata, const char *op, int k);
         bool (*interrupted)(void *userdata);
         void *userdata;
