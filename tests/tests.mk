@@ -134,6 +134,12 @@ TESTS += tests/unit/test-loopback
 tests_unit_test_loopback_SOURCES = tests/unit/test-loopback.c
 tests_unit_test_loopback_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_loopback_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test-host-match
+TESTS += tests/unit/test-host-match
+tests_unit_test_host_match_SOURCES = tests/unit/test-host-match.c
+tests_unit_test_host_match_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_host_match_LDADD = $(TEST_LIBS)
+
 check_PROGRAMS += tests/unit/test-redact
 TESTS += tests/unit/test-redact
 tests_unit_test_redact_SOURCES = tests/unit/test-redact.c

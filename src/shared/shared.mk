@@ -7,3 +7,4 @@ libaegis_shared_la_SOURCES += \
 	src/shared/json-body.h src/shared/json-body.c
 libaegis_shared_la_SOURCES += src/shared/loopback.h src/shared/loopback.c
 libaegis_shared_la_SOURCES += src/shared/redact.h src/shared/redact.c
+libaegis_shared_la_SOURCES += src/shared/host-match.h src/shared/host-match.c
