@@ -1412,6 +1412,19 @@ int store_volume_set_status(Store *s, const char *id, VolumeStatus status) {
         return store_set_error(s, -EALREADY, "volume %s is deleted", id);
 }
 
+int store_volume_set_name(Store *s, const char *id, const char *name) {
+        uint64_t n = 0;
+        int r;
+
+        assert(s);
+        assert(name);
+        r = run(s, "UPDATE volumes SET name = ? WHERE id = ? AND status = 'active'",
+                PARAMS(P_TEXT(name), P_TEXT(strempty(id))), NULL, &n);
+        if (r < 0)
+                return r;
+        return n > 0 ? 0 : -ENOENT;
+}
+
 int store_volume_purge(Store *s, const char *id) {
         uint64_t n = 0;
         int r = run(s, "DELETE FROM volumes WHERE id = ?", PARAMS(P_TEXT(strempty(id))), NULL, &n);

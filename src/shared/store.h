@@ -370,6 +370,8 @@ typedef struct StoreVolumeFilter {
 int store_volume_list(Store *s, const StoreVolumeFilter *f, StoreVolume **ret, size_t *ret_n);
 /* Marks deleted (sets deleted_at); deleted volumes stay deleted (-EALREADY). */
 int store_volume_set_status(Store *s, const char *id, VolumeStatus status);
+/* Renames an active volume (the reference's label). -ENOENT when none is active by that id. */
+int store_volume_set_name(Store *s, const char *id, const char *name);
 /* Removes the row for good (after the directory is gone). */
 int store_volume_purge(Store *s, const char *id);
 /* Records that execution_id mounts volume_id (one it may not own); idempotent. -ENOENT when
