@@ -296,14 +296,16 @@ static json_object *execution_summary_json(const StoreExecution *e) {
         add_time(o, "created_at", e->created_at);
         add_time(o, "started_at", e->started_at);
         add_time(o, "finished_at", e->finished_at);
+        add_time(o, "ended_at", e->finished_at); /* the reference SDK's name */
         return o;
 }
 
 static int list_executions(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
-        _cleanup_free_ char *next = NULL;
+        _cleanup_free_ char *next = NULL, *agent_id = NULL;
         const char *status = http_request_query(r, "status"), *limit = http_request_query(r, "limit");
+        const char *offset = http_request_query(r, "offset"), *agent = http_request_query(r, "agent_id");
         StoreExecution *list = NULL;
         json_object *answer, *arr;
         size_t n = 0;
@@ -325,6 +327,29 @@ static int list_executions(HttpRequest *r, void *userdata) {
                                                   STORE_LIST_MAX, limit);
                 f.limit = l;
         }
+        if (offset && safe_atou64(offset, &f.offset) < 0)
+                return http_respond_error(r, 400, "offset",
+                                          "offset: expected a number of executions to skip, got \"%s\"",
+                                          offset);
+        if (agent) {
+                /* An agent's name or id, of the caller's tenant only (another's lists nothing). */
+                StoreAgent a = { 0 };
+                k = store_agent_get(x->store, http_request_tenant(r), agent, NULL, &a);
+                if (k == -ENOENT) {
+                        answer = json_object_new_object();
+                        json_object_object_add(answer, "executions", json_object_new_array());
+                        json_object_object_add(answer, "items", json_object_new_array());
+                        json_object_object_add(answer, "count", json_object_new_int(0));
+                        return http_respond_json_unref(r, 200, answer);
+                }
+                if (k < 0)
+                        return api_respond_store_error(r, x->store, k, "agent", agent);
+                agent_id = strdup(a.id);
+                store_agent_done(&a);
+                if (!agent_id)
+                        return -ENOMEM;
+                f.agent_id = agent_id;
+        }
         f.tenant_id = http_request_tenant(r);
         f.cursor = http_request_query(r, "cursor");
         f.summary = true;
@@ -338,6 +363,9 @@ static int list_executions(HttpRequest *r, void *userdata) {
         for (size_t i = 0; i < n; i++)
                 json_object_array_add(arr, execution_summary_json(&list[i]));
         json_object_object_add(answer, "executions", arr);
+        /* The reference SDK's {items, count}: the same page. */
+        json_object_object_add(answer, "items", json_object_get(arr));
+        json_object_object_add(answer, "count", json_object_new_uint64(n));
         add_str(answer, "next_cursor", next);
         store_execution_array_free(list, n);
         return http_respond_json_unref(r, 200, answer);
@@ -403,6 +431,8 @@ static int get_execution(HttpRequest *r, void *userdata) {
         return http_respond_json_unref(r, 200, o);
 }
 
+#define CANCEL_REASON_MAX 1024
+
 static int cancel_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
@@ -410,9 +440,36 @@ static int cancel_execution(HttpRequest *r, void *userdata) {
         Error e = ERROR_INIT;
         int k;
 
+        json_object *body = NULL, *reason = NULL;
+        size_t n;
+
+        (void) http_request_body(r, &n);
+        if (n > 0) {
+                if (api_parse_json_body(r, &body) < 0)
+                        return 0;
+                if (json_object_object_get_ex(body, "reason", &reason) && reason &&
+                    (!json_object_is_type(reason, json_type_string) ||
+                     json_object_get_string_len(reason) > CANCEL_REASON_MAX)) {
+                        json_object_put(body);
+                        return http_respond_error(r, 400, "reason",
+                                                  "reason: expected text of at most %d bytes",
+                                                  CANCEL_REASON_MAX);
+                }
+        }
         k = api_execution_get(x, r, id, &own);
-        if (k < 0)
+        if (k < 0) {
+                json_object_put(body);
                 return api_respond_store_error(r, x->store, k, "execution", id);
+        }
+        /* The caller's reason goes into the execution's events (the status keeps the
+         * machine-readable reason "cancelled"). */
+        if (reason && !execution_status_is_terminal(own.status)) {
+                json_object *p = json_object_new_object();
+                json_object_object_add(p, "reason", json_object_get(reason));
+                json_object_object_add(p, "by", json_object_new_string("api"));
+                (void) supervisor_emit(x->supervisor, id, own.iteration, NULL, EVENT_CANCEL_REQUESTED, p);
+        }
+        json_object_put(body);
         store_execution_done(&own);
         k = supervisor_cancel(x->supervisor, id, &e);
         if (k == -ENOENT)

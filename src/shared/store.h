@@ -285,6 +285,8 @@ typedef struct StoreExecutionFilter {
         ExecutionStatus status; /* _EXECUTION_STATUS_INVALID = any */
         const char *tenant_id; /* NULL = any */
         const char *claimed_by; /* NULL = any */
+        const char *agent_id; /* NULL = any */
+        uint64_t offset; /* rows skipped before the page (after the cursor, if any) */
         size_t limit; /* 0 = STORE_LIST_DEFAULT; > STORE_LIST_MAX is -EINVAL */
         const char *cursor; /* NULL = first page; else a next_cursor from before */
         bool summary; /* leave input_json, manifest_json and output NULL */
