@@ -664,6 +664,40 @@ int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *
         return 0;
 }
 
+int store_agent_set_manifest(Store *s, const char *id, const char *manifest_json) {
+        uint64_t n = 0;
+        int r;
+
+        assert(s);
+        assert(manifest_json);
+        r = run(s, "UPDATE agents SET manifest_json = ? WHERE id = ?",
+                PARAMS(P_TEXT(manifest_json), P_TEXT(strempty(id))), NULL, &n);
+        if (r < 0)
+                return r;
+        return n > 0 ? 0 : -ENOENT;
+}
+
+int store_agent_delete_versions(Store *s, const char *tenant_id, const char *name, const char *version,
+                                uint64_t *ret_n) {
+        uint64_t n = 0;
+        int r;
+
+        assert(s);
+        assert(tenant_id);
+        assert(name);
+        if (version)
+                r = run(s, "DELETE FROM agents WHERE tenant_id = ? AND name = ? AND version = ?",
+                        PARAMS(P_TEXT(tenant_id), P_TEXT(name), P_TEXT(version)), NULL, &n);
+        else
+                r = run(s, "DELETE FROM agents WHERE tenant_id = ? AND name = ?",
+                        PARAMS(P_TEXT(tenant_id), P_TEXT(name)), NULL, &n);
+        if (r < 0)
+                return r;
+        if (ret_n)
+                *ret_n = n;
+        return n > 0 ? 0 : -ENOENT;
+}
+
 int store_agent_delete(Store *s, const char *id) {
         uint64_t n = 0;
         int r = run(s, "DELETE FROM agents WHERE id = ?", PARAMS(P_TEXT(id)), NULL, &n);

@@ -272,6 +272,14 @@ int store_agent_get(Store *s, const char *tenant_id, const char *id_or_name, con
 /* Deployed agents of tenant_id (NULL = every tenant's), newest first. */
 int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *ret_n);
 int store_agent_delete(Store *s, const char *id);
+/* Replaces the stored manifest of agent id, keeping its place (updated_at: which version is
+ * the latest). -ENOENT when there is no such agent. */
+int store_agent_set_manifest(Store *s, const char *id, const char *manifest_json);
+/* Deletes the tenant's agent name: every version, or only version (non-NULL). ret_n (may be
+ * NULL) gets how many rows went. -ENOENT when none did. Executions keep their own copy of
+ * the manifest. */
+int store_agent_delete_versions(Store *s, const char *tenant_id, const char *name, const char *version,
+                                uint64_t *ret_n);
 
 /* ---- executions ---- */
 
