@@ -164,3 +164,6 @@ TESTS += tests/integration/inner-loop-reference-client.sh
 EXTRA_DIST += tests/integration/inner-loop-reference-client.sh
 TESTS += tests/integration/inner-loop-provider-retry.sh
 EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh
+# The reference SDK's agent and execution calls (issue 15).
+TESTS += tests/integration/sdk-agents-executions.sh
+EXTRA_DIST += tests/integration/sdk-agents-executions.sh

@@ -1,7 +1,13 @@
 /* api-agents.c — /v1/agents: deploy a manifest (stored canonical, by name and version),
- * list, get, execute. POST /v1/agents takes {"manifest": <YAML text or object>}, the
- * manifest itself as JSON (the reference's body) or YAML (Content-Type: application/yaml)
- * and answers 201 {"agent_id", "name", "version", "warnings"}.
+ * list, get, look up by name, change, delete, list versions, follow, execute. POST /v1/agents
+ * takes {"manifest": <YAML text or object>}, the manifest itself as JSON (the reference's
+ * body) or YAML (Content-Type: application/yaml or text/yaml) and answers 201 {"id",
+ * "agent_id", "name", "version", "deployed_at", "warnings"}.
+ *
+ * An agent is one deployed name+version (its id); the agent of a name is its most recently
+ * deployed version. metadata.description and metadata.labels of the deployed document are
+ * kept in the stored manifest (the canonical plan has no use for them) so the agent's body
+ * shows them and PATCH changes them there; the result must still parse as a manifest.
  *
  * Agents are named per tenant: every route sees only the caller's tenant's (another tenant's
  * agent is 404 exactly as a missing one), and a deploy under a name another tenant uses
@@ -11,13 +17,26 @@
 #include <string.h>
 
 #include "executions.h"
+#include "json-util.h"
 #include "log.h"
 #include "manifest.h"
 #include "util.h"
+#include "yaml-tree.h"
+
+#define VERSIONS_DEFAULT 50
 
 static json_object *agent_json(const StoreAgent *a, bool with_manifest) {
         json_object *o = json_object_new_object();
         _cleanup_free_ char *c = api_timestamp(a->created_at), *u = api_timestamp(a->updated_at);
+        json_object *m = a->manifest_json ? json_tokener_parse(a->manifest_json) : NULL, *md, *v;
+        json_object *description = NULL, *labels = NULL;
+
+        if (m && json_object_object_get_ex(m, "metadata", &md)) {
+                if (json_object_object_get_ex(md, "description", &v))
+                        description = json_object_get(v);
+                if (json_object_object_get_ex(md, "labels", &v))
+                        labels = json_object_get(v);
+        }
 
         json_object_object_add(o, "agent_id", json_object_new_string(a->id));
         json_object_object_add(o, "id", json_object_new_string(a->id));
@@ -25,16 +44,59 @@ static json_object *agent_json(const StoreAgent *a, bool with_manifest) {
         json_object_object_add(o, "version", json_object_new_string(strempty(a->version)));
         json_object_object_add(o, "created_at", c ? json_object_new_string(c) : NULL);
         json_object_object_add(o, "updated_at", u ? json_object_new_string(u) : NULL);
-        if (with_manifest && a->manifest_json)
-                json_object_object_add(o, "manifest", json_tokener_parse(a->manifest_json));
+        json_object_object_add(o, "description", description);
+        json_object_object_add(o, "labels", labels ? labels : json_object_new_object());
+        json_object_object_add(o, "status", json_object_new_string("active")); /* deleted ones are gone */
+        if (with_manifest && m)
+                json_object_object_add(o, "manifest", json_object_get(m));
+        json_object_put(m);
         return o;
+}
+
+/* Copies metadata.description and metadata.labels of the deployed document (text, already
+ * accepted by manifest_parse()) into the canonical JSON *canonical. */
+static int keep_metadata(const char *text, size_t n, char **canonical) {
+        _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
+        const YamlNode *md, *d, *l;
+        json_object *c, *cmd, *j = NULL;
+        Error e = ERROR_INIT;
+        char *s;
+
+        if (yaml_tree_parse(text, n, "manifest", NULL, &doc, &e) < 0)
+                return 0; /* accepted once: cannot happen, and nothing to keep then */
+        md = yaml_mapping_get(doc->root, "metadata");
+        d = md ? yaml_mapping_get(md, "description") : NULL;
+        l = md ? yaml_mapping_get(md, "labels") : NULL;
+        if (!d && !l)
+                return 0;
+        c = json_tokener_parse(*canonical);
+        if (!c)
+                return -ENOMEM;
+        if (!json_object_object_get_ex(c, "metadata", &cmd)) {
+                cmd = json_object_new_object();
+                json_object_object_add(c, "metadata", cmd);
+        }
+        if (d && yaml_node_to_json(d, &j, &e) >= 0)
+                json_object_object_add(cmd, "description", j);
+        if (l && yaml_node_to_json(l, &j, &e) >= 0)
+                json_object_object_add(cmd, "labels", j);
+        s = strdup_or_null(
+                json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(c);
+        if (!s)
+                return -ENOMEM;
+        free(*canonical);
+        *canonical = s;
+        return 0;
 }
 
 static int deploy(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
         _cleanup_free_ char *canonical = NULL;
-        json_object *body = NULL, *m, *answer, *w;
+        _cleanup_json_ json_object *body = NULL;
+        json_object *m, *answer, *w;
+        StoreAgent a = { 0 };
         char id[UUID_STRING_MAX];
         const char *text, *file = "request body";
         Error e = ERROR_INIT;
@@ -56,7 +118,6 @@ static int deploy(HttpRequest *r, void *userdata) {
                                 n = strlen(text);
                                 file = "manifest";
                         } else {
-                                json_object_put(body);
                                 return http_respond_error(r, 400, "manifest",
                                                           "manifest: expected YAML text or a JSON object");
                         }
@@ -64,7 +125,6 @@ static int deploy(HttpRequest *r, void *userdata) {
                         text = http_request_body(r, &n);
         }
         k = manifest_parse(text, n, file, &plan, &e);
-        json_object_put(body);
         if (k < 0) {
                 if (!e.http_status)
                         e.http_status = api_manifest_error_status(k);
@@ -75,7 +135,7 @@ static int deploy(HttpRequest *r, void *userdata) {
                         r, 400, "metadata.name",
                         "metadata.name: a deployed agent needs a name (e.g. name: my-agent)");
         canonical = manifest_plan_to_json_string(plan);
-        if (!canonical)
+        if (!canonical || keep_metadata(text, n, &canonical) < 0)
                 return -ENOMEM;
         k = store_agent_put(x->store, http_request_tenant(r), plan->name,
                             plan->version ? plan->version : "latest", canonical, id);
@@ -84,7 +144,13 @@ static int deploy(HttpRequest *r, void *userdata) {
         log_info("agent %s %s of tenant %s deployed (%s)", plan->name,
                  plan->version ? plan->version : "latest", http_request_tenant(r), id);
         answer = json_object_new_object();
+        json_object_object_add(answer, "id", json_object_new_string(id));
         json_object_object_add(answer, "agent_id", json_object_new_string(id));
+        if (store_agent_get(x->store, http_request_tenant(r), id, NULL, &a) >= 0) {
+                _cleanup_free_ char *t = api_timestamp(a.updated_at);
+                json_object_object_add(answer, "deployed_at", t ? json_object_new_string(t) : NULL);
+                store_agent_done(&a);
+        }
         json_object_object_add(answer, "name", json_object_new_string(plan->name));
         json_object_object_add(answer, "version",
                                json_object_new_string(plan->version ? plan->version : "latest"));
@@ -110,6 +176,8 @@ static int list_agents(HttpRequest *r, void *userdata) {
         for (size_t i = 0; i < n; i++)
                 json_object_array_add(arr, agent_json(&list[i], false));
         json_object_object_add(answer, "agents", arr);
+        json_object_object_add(answer, "items", json_object_get(arr));
+        json_object_object_add(answer, "count", json_object_new_uint64(n));
         store_agent_array_free(list, n);
         return http_respond_json_unref(r, 200, answer);
 }
@@ -154,10 +222,201 @@ static int execute_agent(HttpRequest *r, void *userdata) {
         return k;
 }
 
+/* The agent of the route's {param} (an id or a name, ?version=) of the caller's tenant: 0, or
+ * 1 once answered (404 exactly as for a missing one). */
+static int find_agent(Executions *x, HttpRequest *r, const char *param, StoreAgent *ret) {
+        const char *key = http_request_param(r, param);
+        int k;
+
+        k = store_agent_get(x->store, http_request_tenant(r), key, http_request_query(r, "version"), ret);
+        if (k < 0)
+                return api_respond_store_error(r, x->store, k, "agent", key) < 0 ? -EIO : 1;
+        return 0;
+}
+
+static int lookup_agent(HttpRequest *r, void *userdata) {
+        StoreAgent a = { 0 };
+        json_object *o;
+        int k;
+
+        k = find_agent(userdata, r, "name", &a);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        o = agent_json(&a, true);
+        store_agent_done(&a);
+        return http_respond_json_unref(r, 200, o);
+}
+
+/* DELETE /v1/agents/{id}: the agent (every version of its name; ?version= only that one).
+ * Executions keep their own copy of the manifest and are not touched. */
+static int delete_agent(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        const char *version = http_request_query(r, "version");
+        StoreAgent a = { 0 };
+        json_object *o;
+        uint64_t n = 0;
+        int k;
+
+        k = find_agent(x, r, "name", &a);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        k = store_agent_delete_versions(x->store, http_request_tenant(r), a.name, version, &n);
+        if (k < 0) {
+                k = api_respond_store_error(r, x->store, k, "agent", a.name);
+                store_agent_done(&a);
+                return k;
+        }
+        log_info("agent %s of tenant %s deleted (%" PRIu64 " version(s))", a.name, http_request_tenant(r),
+                 n);
+        o = json_object_new_object();
+        json_object_object_add(o, "status", json_object_new_string("deleted"));
+        json_object_object_add(o, "id", json_object_new_string(a.id));
+        json_object_object_add(o, "name", json_object_new_string(a.name));
+        json_object_object_add(o, "versions_deleted", json_object_new_uint64(n));
+        store_agent_done(&a);
+        return http_respond_json_unref(r, 200, o);
+}
+
+/* GET /v1/agents/{id}/versions?limit=: the deployed versions of the agent's name, newest
+ * first: {"versions":[{id, agent_id, version, deployed_at}], "count"}. */
+static int agent_versions(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        const char *limit = http_request_query(r, "limit");
+        StoreAgent a = { 0 }, *list = NULL;
+        json_object *o, *arr;
+        unsigned l = VERSIONS_DEFAULT;
+        size_t n = 0, count = 0;
+        int k;
+
+        if (limit && (safe_atou(limit, &l) < 0 || l == 0 || l > STORE_LIST_MAX))
+                return http_respond_error(r, 400, "limit",
+                                          "limit: expected an integer from 1 to %d, got \"%s\"",
+                                          STORE_LIST_MAX, limit);
+        k = find_agent(x, r, "name", &a);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        k = store_agent_list(x->store, http_request_tenant(r), &list, &n);
+        if (k < 0) {
+                store_agent_done(&a);
+                return api_respond_store_error(r, x->store, k, "agents", NULL);
+        }
+        arr = json_object_new_array();
+        for (size_t i = 0; i < n && count < l; i++) {
+                _cleanup_free_ char *t = NULL;
+                json_object *v;
+
+                if (!streq(list[i].name, a.name))
+                        continue;
+                t = api_timestamp(list[i].updated_at);
+                v = json_object_new_object();
+                json_object_object_add(v, "id", json_object_new_string(list[i].id));
+                json_object_object_add(v, "agent_id", json_object_new_string(a.id));
+                json_object_object_add(v, "version", json_object_new_string(strempty(list[i].version)));
+                json_object_object_add(v, "deployed_at", t ? json_object_new_string(t) : NULL);
+                json_object_array_add(arr, v);
+                count++;
+        }
+        store_agent_array_free(list, n);
+        store_agent_done(&a);
+        o = json_object_new_object();
+        json_object_object_add(o, "versions", arr);
+        json_object_object_add(o, "count", json_object_new_uint64(count));
+        return http_respond_json_unref(r, 200, o);
+}
+
+/* PATCH /v1/agents/{id} {"description", "labels"}: what can change without a new deploy
+ * (null removes). The manifest must still parse with the change. */
+static int patch_agent(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
+        _cleanup_json_ json_object *body = NULL, *m = NULL;
+        json_object *md, *o;
+        StoreAgent a = { 0 };
+        Error e = ERROR_INIT;
+        const char *text;
+        int k;
+
+        if (api_parse_json_body(r, &body) < 0)
+                return 0;
+        if (!json_object_is_type(body, json_type_object))
+                return http_respond_error(r, 400, NULL, "the request body must be a JSON object");
+        json_object_object_foreach (body, key, val) {
+                if (streq(key, "description")) {
+                        if (val && !json_object_is_type(val, json_type_string))
+                                return http_respond_error(r, 400, key, "description: expected text or null");
+                } else if (streq(key, "labels")) {
+                        if (val && !json_object_is_type(val, json_type_object))
+                                return http_respond_error(
+                                        r, 400, key, "labels: expected an object of text values or null");
+                } else
+                        return http_respond_error(r, 400, key,
+                                                  "unknown field \"%s\": only description and labels can "
+                                                  "change; deploy a new version for the rest",
+                                                  key);
+        }
+        k = find_agent(x, r, "name", &a);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        m = json_tokener_parse(a.manifest_json);
+        if (!m) {
+                store_agent_done(&a);
+                return -ENOMEM;
+        }
+        if (!json_object_object_get_ex(m, "metadata", &md)) {
+                md = json_object_new_object();
+                json_object_object_add(m, "metadata", md);
+        }
+        json_object_object_foreach (body, key2, val2) {
+                if (val2)
+                        json_object_object_add(md, key2, json_object_get(val2));
+                else
+                        json_object_object_del(md, key2);
+        }
+        text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        k = manifest_parse(text, strlen(text), "manifest", &plan, &e);
+        if (k < 0) {
+                store_agent_done(&a);
+                e.http_status = 400;
+                return http_respond_error_from(r, &e);
+        }
+        k = store_agent_set_manifest(x->store, a.id, text);
+        if (k < 0) {
+                k = api_respond_store_error(r, x->store, k, "agent", a.id);
+                store_agent_done(&a);
+                return k;
+        }
+        free(a.manifest_json);
+        a.manifest_json = strdup(text);
+        o = a.manifest_json ? agent_json(&a, true) : NULL;
+        store_agent_done(&a);
+        if (!o)
+                return -ENOMEM;
+        return http_respond_json_unref(r, 200, o);
+}
+
+static int agent_events(HttpRequest *r, void *userdata) {
+        Executions *x = userdata;
+        StoreAgent a = { 0 };
+        char id[UUID_STRING_MAX];
+        int k;
+
+        k = find_agent(x, r, "name", &a);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        memcpy(id, a.id, sizeof id);
+        store_agent_done(&a);
+        return api_agent_events(x, r, id);
+}
+
 const HttpRoute api_agent_routes[] = {
         { HTTP_POST, "/v1/agents", deploy },
         { HTTP_GET, "/v1/agents", list_agents },
+        { HTTP_GET, "/v1/agents/lookup/{name}", lookup_agent },
         { HTTP_GET, "/v1/agents/{name}", get_agent },
+        { HTTP_PATCH, "/v1/agents/{name}", patch_agent },
+        { HTTP_DELETE, "/v1/agents/{name}", delete_agent },
+        { HTTP_GET, "/v1/agents/{name}/versions", agent_versions },
+        { HTTP_GET, "/v1/agents/{name}/events", agent_events },
         { HTTP_POST, "/v1/agents/{name}/execute", execute_agent },
         {},
 };

@@ -296,14 +296,16 @@ static json_object *execution_summary_json(const StoreExecution *e) {
         add_time(o, "created_at", e->created_at);
         add_time(o, "started_at", e->started_at);
         add_time(o, "finished_at", e->finished_at);
+        add_time(o, "ended_at", e->finished_at); /* the reference SDK's name */
         return o;
 }
 
 static int list_executions(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         StoreExecutionFilter f = STORE_EXECUTION_FILTER_INIT;
-        _cleanup_free_ char *next = NULL;
+        _cleanup_free_ char *next = NULL, *agent_id = NULL;
         const char *status = http_request_query(r, "status"), *limit = http_request_query(r, "limit");
+        const char *offset = http_request_query(r, "offset"), *agent = http_request_query(r, "agent_id");
         StoreExecution *list = NULL;
         json_object *answer, *arr;
         size_t n = 0;
@@ -325,6 +327,29 @@ static int list_executions(HttpRequest *r, void *userdata) {
                                                   STORE_LIST_MAX, limit);
                 f.limit = l;
         }
+        if (offset && safe_atou64(offset, &f.offset) < 0)
+                return http_respond_error(r, 400, "offset",
+                                          "offset: expected a number of executions to skip, got \"%s\"",
+                                          offset);
+        if (agent) {
+                /* An agent's name or id, of the caller's tenant only (another's lists nothing). */
+                StoreAgent a = { 0 };
+                k = store_agent_get(x->store, http_request_tenant(r), agent, NULL, &a);
+                if (k == -ENOENT) {
+                        answer = json_object_new_object();
+                        json_object_object_add(answer, "executions", json_object_new_array());
+                        json_object_object_add(answer, "items", json_object_new_array());
+                        json_object_object_add(answer, "count", json_object_new_int(0));
+                        return http_respond_json_unref(r, 200, answer);
+                }
+                if (k < 0)
+                        return api_respond_store_error(r, x->store, k, "agent", agent);
+                agent_id = strdup(a.id);
+                store_agent_done(&a);
+                if (!agent_id)
+                        return -ENOMEM;
+                f.agent_id = agent_id;
+        }
         f.tenant_id = http_request_tenant(r);
         f.cursor = http_request_query(r, "cursor");
         f.summary = true;
@@ -338,6 +363,9 @@ static int list_executions(HttpRequest *r, void *userdata) {
         for (size_t i = 0; i < n; i++)
                 json_object_array_add(arr, execution_summary_json(&list[i]));
         json_object_object_add(answer, "executions", arr);
+        /* The reference SDK's {items, count}: the same page. */
+        json_object_object_add(answer, "items", json_object_get(arr));
+        json_object_object_add(answer, "count", json_object_new_uint64(n));
         add_str(answer, "next_cursor", next);
         store_execution_array_free(list, n);
         return http_respond_json_unref(r, 200, answer);
@@ -403,6 +431,8 @@ static int get_execution(HttpRequest *r, void *userdata) {
         return http_respond_json_unref(r, 200, o);
 }
 
+#define CANCEL_REASON_MAX 1024
+
 static int cancel_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
@@ -410,9 +440,36 @@ static int cancel_execution(HttpRequest *r, void *userdata) {
         Error e = ERROR_INIT;
         int k;
 
+        json_object *body = NULL, *reason = NULL;
+        size_t n;
+
+        (void) http_request_body(r, &n);
+        if (n > 0) {
+                if (api_parse_json_body(r, &body) < 0)
+                        return 0;
+                if (json_object_object_get_ex(body, "reason", &reason) && reason &&
+                    (!json_object_is_type(reason, json_type_string) ||
+                     json_object_get_string_len(reason) > CANCEL_REASON_MAX)) {
+                        json_object_put(body);
+                        return http_respond_error(r, 400, "reason",
+                                                  "reason: expected text of at most %d bytes",
+                                                  CANCEL_REASON_MAX);
+                }
+        }
         k = api_execution_get(x, r, id, &own);
-        if (k < 0)
+        if (k < 0) {
+                json_object_put(body);
                 return api_respond_store_error(r, x->store, k, "execution", id);
+        }
+        /* The caller's reason goes into the execution's events (the status keeps the
+         * machine-readable reason "cancelled"). */
+        if (reason && !execution_status_is_terminal(own.status)) {
+                json_object *p = json_object_new_object();
+                json_object_object_add(p, "reason", json_object_get(reason));
+                json_object_object_add(p, "by", json_object_new_string("api"));
+                (void) supervisor_emit(x->supervisor, id, own.iteration, NULL, EVENT_CANCEL_REQUESTED, p);
+        }
+        json_object_put(body);
         store_execution_done(&own);
         k = supervisor_cancel(x->supervisor, id, &e);
         if (k == -ENOENT)
@@ -448,6 +505,7 @@ static int delete_execution(HttpRequest *r, void *userdata) {
 typedef enum ApiStreamKind {
         STREAM_EVENTS,
         STREAM_LOGS,
+        STREAM_AGENT, /* the live events of an agent's executions (id: the agent's) */
 } ApiStreamKind;
 
 struct ApiStream {
@@ -463,6 +521,9 @@ struct ApiStream {
         SupervisorListener *listener;
         sd_event_source *timer;
         char *holder; /* the Authorization header it was opened with ("" without): the budget */
+        char *tenant; /* agent streams: the caller's tenant */
+        char last_match[UUID_STRING_MAX]; /* agent streams: the last execution seen that is the agent's */
+        char last_other[UUID_STRING_MAX]; /* …and the last one that is not */
 };
 
 static void stream_free(ApiStream *s) {
@@ -472,6 +533,7 @@ static void stream_free(ApiStream *s) {
         supervisor_unlisten(x->supervisor, s->listener);
         sd_event_source_disable_unref(s->timer);
         free(s->holder);
+        free(s->tenant);
         free(s);
 }
 
@@ -565,8 +627,37 @@ static int logs_pump(ApiStream *s) {
         return terminal;
 }
 
+/* An event of execution_id: sent when the execution is the agent's (and its tenant's). */
+static int agent_pump(ApiStream *s, const char *execution_id, uint64_t seq) {
+        StoreExecution e = { 0 };
+        StoreEvent *evs = NULL;
+        size_t n = 0;
+        int k;
+
+        if (streq(execution_id, s->last_other))
+                return 0;
+        if (!streq(execution_id, s->last_match)) {
+                bool ours = store_execution_get(s->x->store, execution_id, &e) >= 0 &&
+                            streq(e.agent_id, s->id) && streq(e.tenant_id, s->tenant);
+                store_execution_done(&e);
+                snprintf(ours ? s->last_match : s->last_other, UUID_STRING_MAX, "%s", execution_id);
+                if (!ours)
+                        return 0;
+        }
+        k = store_event_list(s->x->store, execution_id, seq - 1, 1, &evs, &n);
+        if (k < 0)
+                return 0; /* missed, not fatal to the stream */
+        for (size_t i = 0; i < n; i++) {
+                char id[UUID_STRING_MAX + 32];
+                snprintf(id, sizeof id, "%s:%" PRIu64, execution_id, evs[i].seq);
+                k = http_stream_sse(s->stream, evs[i].type, id, evs[i].payload_json);
+        }
+        store_event_array_free(evs, n);
+        return k < 0 ? k : 0;
+}
+
 static void stream_pump(ApiStream *s) {
-        int k = s->kind == STREAM_EVENTS ? events_pump(s) : logs_pump(s);
+        int k = s->kind == STREAM_EVENTS ? events_pump(s) : s->kind == STREAM_LOGS ? logs_pump(s) : 0;
 
         if (k != 0) /* finished, or an error: end the response */
                 stream_finish(s);
@@ -575,6 +666,11 @@ static void stream_pump(ApiStream *s) {
 static void on_stream_event(const char *execution_id, uint64_t seq, void *userdata) {
         ApiStream *s = userdata;
 
+        if (s->kind == STREAM_AGENT) {
+                if (seq > 0 && agent_pump(s, execution_id, seq) < 0)
+                        stream_finish(s);
+                return;
+        }
         if (s->kind == STREAM_EVENTS && seq <= s->last_seq)
                 return;
         stream_pump(s);
@@ -590,17 +686,18 @@ static int on_stream_timer(sd_event_source *es, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64_t after_seq,
+static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, const char *id, uint64_t after_seq,
                        unsigned iteration) {
-        const char *id = http_request_param(r, "id");
         StoreExecution e = { 0 };
         ApiStream *s;
         int k;
 
-        k = api_execution_get(x, r, id, &e);
-        if (k < 0)
-                return api_respond_store_error(r, x->store, k, "execution", id);
-        store_execution_done(&e);
+        if (kind != STREAM_AGENT) {
+                k = api_execution_get(x, r, id, &e);
+                if (k < 0)
+                        return api_respond_store_error(r, x->store, k, "execution", id);
+                store_execution_done(&e);
+        }
         /* One token must not hold every connection slot with streams (issue 19). */
         const char *holder = strempty(http_request_header(r, "Authorization"));
         uint64_t n_held = 0, limit = x->config->api.max_streams_per_token;
@@ -619,7 +716,10 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
         if (!s)
                 return -ENOMEM;
         s->holder = strdup(holder);
-        if (!s->holder) {
+        s->tenant = strdup(http_request_tenant(r));
+        if (!s->holder || !s->tenant) {
+                free(s->holder);
+                free(s->tenant);
                 free(s);
                 return -ENOMEM;
         }
@@ -630,15 +730,19 @@ static int open_stream(Executions *x, HttpRequest *r, ApiStreamKind kind, uint64
         snprintf(s->id, sizeof s->id, "%s", id);
         (void) http_request_add_header(r, "Cache-Control", "no-cache");
         k = http_respond_stream(r, 200,
-                                kind == STREAM_EVENTS ? "text/event-stream" : "text/plain; charset=utf-8",
+                                kind != STREAM_LOGS ? "text/event-stream" : "text/plain; charset=utf-8",
                                 on_stream_closed, s, &s->stream);
         if (k < 0) {
                 free(s->holder);
+                free(s->tenant);
                 free(s);
                 return k;
         }
         LIST_PREPEND(x->streams, s);
-        (void) supervisor_listen(x->supervisor, id, on_stream_event, s, &s->listener);
+        (void) supervisor_listen(x->supervisor, kind == STREAM_AGENT ? NULL : id, on_stream_event, s,
+                                 &s->listener);
+        if (kind == STREAM_AGENT)
+                return 0; /* live only: every event arrives through the listener */
         (void) sd_event_add_time_relative(x->event, &s->timer, CLOCK_MONOTONIC,
                                           kind == STREAM_EVENTS ? STREAM_POLL_USEC : LOG_POLL_USEC,
                                           USEC_PER_MSEC * 50, on_stream_timer, s);
@@ -653,7 +757,7 @@ static int execution_events(HttpRequest *r, void *userdata) {
         if (last && safe_atou64(last, &after) < 0)
                 return http_respond_error(r, 400, "Last-Event-ID",
                                           "Last-Event-ID: expected an event number");
-        return open_stream(userdata, r, STREAM_EVENTS, after, 0);
+        return open_stream(userdata, r, STREAM_EVENTS, http_request_param(r, "id"), after, 0);
 }
 
 static int execution_logs(HttpRequest *r, void *userdata) {
@@ -672,7 +776,7 @@ static int execution_logs(HttpRequest *r, void *userdata) {
                 return http_respond_error(r, 400, "iteration",
                                           "iteration: expected a positive integer, got \"%s\"", iter);
         if (follow && (streq(follow, "true") || streq(follow, "1")))
-                return open_stream(x, r, STREAM_LOGS, 0, only);
+                return open_stream(x, r, STREAM_LOGS, id, 0, only);
         if (follow && !streq(follow, "false") && !streq(follow, "0"))
                 return http_respond_error(r, 400, "follow", "follow: expected true or false, got \"%s\"",
                                           follow);
@@ -706,6 +810,10 @@ static int execution_logs(HttpRequest *r, void *userdata) {
         k = http_respond(r, 200, "text/plain; charset=utf-8", buf, size);
         free(buf);
         return k;
+}
+
+int api_agent_events(Executions *x, HttpRequest *r, const char *agent_id) {
+        return open_stream(x, r, STREAM_AGENT, agent_id, 0, 0);
 }
 
 const HttpRoute api_execution_routes[] = {

@@ -1,16 +1,20 @@
-/* api-volumes.c — standalone volumes over the API: POST/GET /v1/volumes, GET/DELETE
- * /v1/volumes/{id}.
+/* api-volumes.c — standalone volumes over the API: POST/GET /v1/volumes, GET /v1/volumes/quota,
+ * GET/PATCH/DELETE /v1/volumes/{id} (their files: api-volume-files.c).
  *
  * A volume is a row in the store and a directory storage.root/<tenant>/<id> (volume.h).
- * The tenant is the authenticated token's (api.tokens_file "TOKEN TENANT"), else "default";
- * a volume of another tenant is 404, like one that never existed. DELETE is refused (409) while an execution that is not
- * finished owns or mounts the volume (store_volume_users()). The store is the daemon's. */
+ * Bodies take our fields and the reference SDK's (label for name, size_limit_bytes for
+ * size_limit); answers carry both spellings. The tenant is the authenticated token's
+ * (api.tokens_file "TOKEN TENANT"), else "default"; a volume of another tenant is 404, like
+ * one that never existed. DELETE is refused (409) while an execution that is not finished
+ * owns or mounts the volume (store_volume_users()). The store is the daemon's. */
 #include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
+#include "api-volumes.h"
 #include "daemon.h"
 #include "json-body.h"
 #include "log.h"
@@ -21,11 +25,6 @@
 
 #define VOLUME_TTL_HOURS_DEFAULT 24 /* ephemeral volumes without ttl_hours */
 #define VOLUME_TTL_HOURS_MAX (24 * 365 * 10)
-
-/* Answers an error: 1 (answered: the handler is done), or -EIO when the answer could not be
- * queued. */
-#define ANSWER_ERROR(r, status, field, ...) \
-        (http_respond_error(r, status, field, __VA_ARGS__) < 0 ? -EIO : 1)
 
 static const char *request_tenant(HttpRequest *r) {
         return http_request_tenant(r);
@@ -55,6 +54,7 @@ static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *
         ok = json_object_object_add(o, "id", json_object_new_string(v->id)) >= 0 &&
              json_object_object_add(o, "tenant_id", json_object_new_string(strempty(v->tenant_id))) >= 0 &&
              json_object_object_add(o, "name", json_object_new_string(strempty(v->name))) >= 0 &&
+             json_object_object_add(o, "label", json_object_new_string(strempty(v->name))) >= 0 &&
              json_object_object_add(
                      o, "storage_class",
                      json_object_new_string(volume_storage_class_to_string(v->storage_class))) >= 0 &&
@@ -62,6 +62,7 @@ static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *
                                     json_object_new_string(volume_access_mode_to_string(v->access_mode))) >=
                      0 &&
              json_object_object_add(o, "size_limit", json_object_new_uint64(v->size_limit)) >= 0 &&
+             json_object_object_add(o, "size_limit_bytes", json_object_new_uint64(v->size_limit)) >= 0 &&
              json_object_object_add(o, "uid", json_object_new_int64(v->uid)) >= 0 &&
              json_object_object_add(o, "gid", json_object_new_int64(v->gid)) >= 0 &&
              json_object_object_add(o, "owner_execution_id",
@@ -72,7 +73,8 @@ static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *
              add_timestamp(o, "created_at", v->created_at) >= 0 &&
              add_timestamp(o, "expires_at", v->expires_at) >= 0;
         if (ok && bytes_used)
-                ok = json_object_object_add(o, "bytes_used", json_object_new_uint64(*bytes_used)) >= 0;
+                ok = json_object_object_add(o, "bytes_used", json_object_new_uint64(*bytes_used)) >= 0 &&
+                     json_object_object_add(o, "used_bytes", json_object_new_uint64(*bytes_used)) >= 0;
         if (!ok) {
                 json_object_put(o);
                 return NULL;
@@ -97,8 +99,16 @@ typedef struct CreateRequest {
         int64_t ttl_hours; /* -1 = not given */
 } CreateRequest;
 
-static const char *const create_fields[] = { "name", "size_limit", "access_mode", "storage_class",
-                                             "ttl_hours" };
+static const char *const create_fields[] = {
+        "name", "label", "size_limit", "size_limit_bytes", "access_mode", "storage_class", "ttl_hours"
+};
+
+#define LABEL_MAX 256
+
+/* The reference's label: text (no control characters), 1 to LABEL_MAX bytes. */
+static bool label_is_valid(const char *s) {
+        return !isempty(s) && strlen(s) <= LABEL_MAX && utf8_is_valid_text(s, strlen(s));
+}
 
 /* Returns 0, or answers 400 naming the field and returns 1. */
 static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest *c) {
@@ -118,17 +128,42 @@ static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest 
                         known = known || streq(key, create_fields[i]);
                 if (!known)
                         return ANSWER_ERROR(r, 400, key,
-                                            "unknown field \"%s\": a volume takes name, size_limit, "
-                                            "access_mode, storage_class and ttl_hours",
+                                            "unknown field \"%s\": a volume takes name (or label), "
+                                            "size_limit (or size_limit_bytes), access_mode, storage_class "
+                                            "and ttl_hours",
                                             key);
         }
 
-        if (!json_object_object_get_ex(body, "name", &v) || !json_object_is_type(v, json_type_string) ||
-            !id_is_valid(json_object_get_string(v)))
-                return ANSWER_ERROR(r, 400, "name",
-                                    "name is required: 1 to 64 characters of A-Z a-z 0-9 _ . - "
-                                    "(not \".\" or \"..\")");
-        c->name = json_object_get_string(v);
+        if (json_object_object_get_ex(body, "label", &v) && v) {
+                if (!json_object_is_type(v, json_type_string) || !label_is_valid(json_object_get_string(v)))
+                        return ANSWER_ERROR(r, 400, "label",
+                                            "label must be text of 1 to %d bytes without control characters",
+                                            LABEL_MAX);
+                c->name = json_object_get_string(v);
+        }
+        if (json_object_object_get_ex(body, "name", &v) || !c->name) {
+                if (!v || !json_object_is_type(v, json_type_string) ||
+                    !id_is_valid(json_object_get_string(v)))
+                        return ANSWER_ERROR(
+                                r, 400, "name",
+                                "name (or label) is required: 1 to 64 characters of A-Z a-z 0-9 _ "
+                                ". - (not \".\" or \"..\")");
+                if (c->name && !streq(c->name, json_object_get_string(v)))
+                        return ANSWER_ERROR(r, 400, "label",
+                                            "name and label name the same thing: give one of them");
+                c->name = json_object_get_string(v);
+        }
+        if (json_object_object_get_ex(body, "size_limit_bytes", &v) && v) {
+                if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+                        return ANSWER_ERROR(r, 400, "size_limit_bytes",
+                                            "size_limit_bytes must be a number of bytes (0 = unlimited)");
+                c->size_limit = json_object_get_uint64(v);
+                if (json_object_object_get_ex(body, "size_limit", &v) && v)
+                        return ANSWER_ERROR(
+                                r, 400, "size_limit_bytes",
+                                "size_limit and size_limit_bytes name the same thing: give one of "
+                                "them");
+        }
 
         if (json_object_object_get_ex(body, "size_limit", &v) && v) {
                 if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0)
@@ -230,7 +265,9 @@ static int create_volume(HttpRequest *r, void *userdata) {
 }
 
 static int list_volumes(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        uint64_t total_quota = 0;
         StoreVolume *a = NULL;
         struct json_object *o, *arr;
         size_t n = 0;
@@ -252,7 +289,12 @@ static int list_volumes(HttpRequest *r, void *userdata) {
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                struct json_object *e = volume_to_json(&a[i], NULL);
+                uint64_t used = 0;
+                /* Measured on each list (a bounded walk): what the reference's list shows. */
+                bool measured =
+                        volume_dir_bytes_used(d->config->storage.root, a[i].tenant_id, a[i].id, &used) >= 0;
+                struct json_object *e = volume_to_json(&a[i], measured ? &used : NULL);
+                total_quota += a[i].size_limit;
                 if (!e || json_object_array_add(arr, e) < 0) {
                         json_object_put(e);
                         json_object_put(o);
@@ -261,12 +303,51 @@ static int list_volumes(HttpRequest *r, void *userdata) {
                 }
         }
         store_volume_array_free(a, n);
+        if (json_object_object_add(o, "total_count", json_object_new_uint64(n)) < 0 ||
+            json_object_object_add(o, "total_quota_bytes", json_object_new_uint64(total_quota)) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
         return http_respond_json_unref(r, 200, o);
 }
 
-/* The prologue of the requests on one volume: looks up {id} for this tenant in the daemon's
- * store. Returns 0 with *ret_store and *ret set; 1 once it has answered (404 for an invalid,
- * unknown, deleted or foreign id); -EIO when answering failed. */
+/* GET /v1/volumes/quota: the caller's tenant's usage. There is no per-tenant quota: the
+ * ceiling is the file system under storage.root (quota_bytes its size), and volume_limit is
+ * null (no limit on the number of volumes). */
+static int get_quota(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
+        StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        StoreVolume *a = NULL;
+        struct json_object *o;
+        struct statvfs sv;
+        uint64_t used = 0, fs_bytes = 0;
+        size_t n = 0;
+        int k;
+
+        f.tenant_id = request_tenant(r);
+        f.status = VOLUME_ACTIVE;
+        k = store_volume_list(get_store(d), &f, &a, &n);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot list volumes: %s", strerror(-k));
+        for (size_t i = 0; i < n; i++) {
+                uint64_t u = 0;
+                if (volume_dir_bytes_used(d->config->storage.root, a[i].tenant_id, a[i].id, &u) >= 0)
+                        used += u;
+        }
+        store_volume_array_free(a, n);
+        if (statvfs(d->config->storage.root, &sv) >= 0)
+                fs_bytes = (uint64_t) sv.f_blocks * sv.f_frsize;
+        o = json_object_new_object();
+        if (!o || json_object_object_add(o, "quota_bytes", json_object_new_uint64(fs_bytes)) < 0 ||
+            json_object_object_add(o, "used_bytes", json_object_new_uint64(used)) < 0 ||
+            json_object_object_add(o, "volume_count", json_object_new_uint64(n)) < 0 ||
+            json_object_object_add(o, "volume_limit", NULL) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return http_respond_json_unref(r, 200, o);
+}
+
 static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume *ret) {
         const char *id = http_request_param(r, "id");
         Store *s;
@@ -288,6 +369,12 @@ static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume
         return 0;
 }
 
+int api_volume_open(HttpRequest *r, Daemon *d, StoreVolume *ret) {
+        Store *s;
+
+        return open_volume(r, d, &s, ret);
+}
+
 static int get_volume(HttpRequest *r, void *userdata) {
         Daemon *d = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
@@ -305,6 +392,68 @@ static int get_volume(HttpRequest *r, void *userdata) {
                                           strerror(-k));
         }
         return respond_volume(r, 200, &v, &used);
+}
+
+/* PATCH /v1/volumes/{id} {"label"}: what can change of a volume (its size, class and mode
+ * stay what executions were promised). */
+static int patch_volume(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_(store_volume_done) StoreVolume v = {};
+        struct json_object *body = NULL, *label = NULL;
+        Error e = ERROR_INIT;
+        const char *text;
+        uint64_t used = 0;
+        size_t size;
+        Store *s;
+        int k;
+
+        k = open_volume(r, d, &s, &v);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        text = http_request_body(r, &size);
+        k = json_body_parse(text, size, &body, &e);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return http_respond_error_from(r, &e);
+        if (!json_object_is_type(body, json_type_object)) {
+                json_object_put(body);
+                return http_respond_error(r, 400, NULL, "the request body must be a JSON object");
+        }
+        json_object_object_foreach (body, key, val) {
+                (void) val;
+                if (!streq(key, "label") && !streq(key, "name")) {
+                        k = http_respond_error(r, 400, key,
+                                               "unknown field \"%s\": only label (or name) can change", key);
+                        json_object_put(body);
+                        return k;
+                }
+        }
+        if (!json_object_object_get_ex(body, "label", &label))
+                (void) json_object_object_get_ex(body, "name", &label);
+        if (!label || !json_object_is_type(label, json_type_string) ||
+            !label_is_valid(json_object_get_string(label))) {
+                json_object_put(body);
+                return http_respond_error(r, 400, "label",
+                                          "label must be text of 1 to %d bytes without control characters",
+                                          LABEL_MAX);
+        }
+        k = store_volume_set_name(s, v.id, json_object_get_string(label));
+        if (k >= 0) {
+                free(v.name);
+                v.name = strdup(json_object_get_string(label));
+        }
+        json_object_put(body);
+        if (k == -ENOENT)
+                return http_respond_error(r, 404, "id", "no such volume: %s", v.id);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot rename the volume: %s", strerror(-k));
+        if (!v.name)
+                return -ENOMEM;
+        return respond_volume(r, 200, &v,
+                              volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used) >= 0
+                                      ? &used
+                                      : NULL);
 }
 
 static int delete_volume(HttpRequest *r, void *userdata) {
@@ -346,7 +495,9 @@ static int delete_volume(HttpRequest *r, void *userdata) {
 const HttpRoute api_volumes_routes[] = {
         { HTTP_POST, "/v1/volumes", create_volume },
         { HTTP_GET, "/v1/volumes", list_volumes },
+        { HTTP_GET, "/v1/volumes/quota", get_quota },
         { HTTP_GET, "/v1/volumes/{id}", get_volume },
+        { HTTP_PATCH, "/v1/volumes/{id}", patch_volume },
         { HTTP_DELETE, "/v1/volumes/{id}", delete_volume },
         {},
 };

@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "api-volumes.h"
 #include "daemon.h"
 #include "log.h"
 #include "loopback.h"
@@ -355,6 +356,8 @@ static int start_servers(Daemon *d) {
         if ((r = http_server_add_routes(d->api, api_health_routes, d)) < 0)
                 return log_error_errno(r, "Failed to add routes: %m");
         if ((r = http_server_add_routes(d->api, api_volumes_routes, d)) < 0)
+                return log_error_errno(r, "Failed to add routes: %m");
+        if ((r = http_server_add_routes(d->api, api_volume_files_routes, d)) < 0)
                 return log_error_errno(r, "Failed to add routes: %m");
         if (d->tokens)
                 http_server_set_auth(d->api, check_token, d);

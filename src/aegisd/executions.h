@@ -80,3 +80,6 @@ int api_parse_json_body(HttpRequest *r, struct json_object **ret);
 bool api_content_is_yaml(HttpRequest *r);
 char *api_timestamp(uint64_t usec); /* RFC 3339, NULL for 0 */
 void api_close_streams(Executions *x);
+/* GET /v1/agents/{id}/events: an SSE stream of the live events of the executions of agent_id
+ * (an agent of the caller's tenant, checked by the caller) that this node runs. */
+int api_agent_events(Executions *x, HttpRequest *r, const char *agent_id);

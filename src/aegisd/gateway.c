@@ -96,6 +96,10 @@ static int post_dispatch(HttpRequest *r, void *userdata) {
                 json_object_put(o);
                 return http_respond_error(r, 400, NULL, "invalid_request: the body must be a JSON object");
         }
+        if (!run_dispatch_speaks_for(d, o)) {
+                json_object_put(o);
+                return refuse(g, r, "mismatch");
+        }
         q = calloc(1, sizeof *q);
         if (!q) {
                 json_object_put(o);
@@ -179,7 +183,8 @@ int gateway_new(sd_event *event, const char *state_dir, MetricsRegistry *reg, ga
                 k = metrics_register(
                         reg, METRIC_COUNTER, "aegis_dispatch_refused_total",
                         "Dispatch gateway requests refused: capability malformed, unknown (wrong, "
-                        "or its iteration is over) or missing.",
+                        "or its iteration is over), missing, or presented with another "
+                        "iteration's identity (mismatch).",
                         reason_labels, NULL, 0, &g->m_refused);
                 if (k >= 0)
                         k = metrics_register(reg, METRIC_COUNTER, "aegis_dispatch_requests_total",

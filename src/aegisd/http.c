@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "http.h"
@@ -39,6 +40,10 @@
 #define MAX_TABLES 32
 /* How much longer than the request deadline MHD's own idle timeout is. */
 #define MHD_TIMEOUT_MARGIN_SECS 10
+/* An upload answered before its body ended (a quota passed midway) is read on so the client
+ * gets the answer; past this much more, the connection is closed instead. */
+#define UPLOAD_DROP_MAX (64u * 1024 * 1024)
+#define POST_BUFFER_SIZE (64u * 1024)
 
 /* One TCP connection, from MHD's NOTIFY_STARTED to NOTIFY_CLOSED (its socket context): for
  * the request deadline. */
@@ -114,6 +119,14 @@ struct HttpRequest {
         HttpStream *stream;
         uint64_t start_usec;
         const char *tenant; /* borrowed from the authentication hook; NULL = default */
+        /* A streamed upload body (http_request_stream_body): */
+        bool handler_ran;
+        HttpBodyDataFunc body_data;
+        HttpBodyEndFunc body_end;
+        HttpClosedFunc body_closed;
+        void *body_userdata;
+        struct MHD_PostProcessor *post; /* multipart/form-data decoder; NULL for a raw body */
+        uint64_t dropped; /* bytes read and dropped after the answer */
 };
 
 struct HttpStream {
@@ -347,7 +360,23 @@ static int on_heartbeat(sd_event_source *src, uint64_t usec, void *userdata) {
 
 /* ---- requests ---- */
 
+/* Ends a streamed body without on_end: its owner's on_closed, once. */
+static void body_stop(HttpRequest *r) {
+        HttpClosedFunc f = r->body_closed;
+
+        r->body_data = NULL;
+        r->body_end = NULL;
+        r->body_closed = NULL;
+        if (r->post) {
+                (void) MHD_destroy_post_processor(r->post);
+                r->post = NULL;
+        }
+        if (f)
+                f(r->body_userdata);
+}
+
 static void request_notify_closed(HttpRequest *r) {
+        body_stop(r);
         if (r->stream && !r->stream->owner_done && r->stream->on_closed) {
                 HttpClosedFunc f = r->stream->on_closed;
                 r->stream->on_closed = NULL;
@@ -560,6 +589,215 @@ int http_request_defer(HttpRequest *r, HttpClosedFunc on_closed, void *userdata)
         return 0;
 }
 
+/* "bytes=A-B", "bytes=A-", "bytes=-N" of a size-byte file: 0 with the first and last byte,
+ * -ERANGE when it lies past the end, -EINVAL for anything else (several ranges, another
+ * unit, garbage: served whole, as RFC 9110 allows). */
+static int parse_range(const char *h, uint64_t size, uint64_t *ret_first, uint64_t *ret_last) {
+        uint64_t a = 0, b = UINT64_MAX;
+        const char *dash;
+        char buf[64];
+
+        if (!startswith(h, "bytes="))
+                return -EINVAL;
+        h += strlen("bytes=");
+        dash = strchr(h, '-');
+        if (!dash || strchr(h, ',') || (size_t) (dash - h) >= sizeof buf || strlen(dash + 1) >= sizeof buf)
+                return -EINVAL;
+        if (dash == h) { /* the last N bytes */
+                if (safe_atou64(dash + 1, &b) < 0)
+                        return -EINVAL;
+                if (b == 0)
+                        return -ERANGE;
+                *ret_first = b >= size ? 0 : size - b;
+                *ret_last = size - 1;
+                return size == 0 ? -ERANGE : 0;
+        }
+        memcpy(buf, h, (size_t) (dash - h));
+        buf[dash - h] = '\0';
+        if (safe_atou64(buf, &a) < 0 || (dash[1] && safe_atou64(dash + 1, &b) < 0) || b < a)
+                return -EINVAL;
+        if (a >= size)
+                return -ERANGE;
+        *ret_first = a;
+        *ret_last = MIN(b, size - 1);
+        return 0;
+}
+
+int http_respond_file(HttpRequest *r, int fd, const char *content_type, const char *filename) {
+        _cleanup_close_ int f = fd;
+        struct MHD_Response *resp;
+        uint64_t first = 0, last = 0, size;
+        unsigned status = 200;
+        const char *range;
+        struct stat st;
+        char buf[128];
+        int k;
+
+        assert(fd >= 0);
+        if (!r || r->phase == PHASE_ANSWERED)
+                return -EALREADY;
+        if (fstat(f, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        size = (uint64_t) st.st_size;
+        range = http_request_header(r, "Range");
+        if (range) {
+                k = parse_range(range, size, &first, &last);
+                if (k == -ERANGE) {
+                        (void) snprintf(buf, sizeof buf, "bytes */%" PRIu64, size);
+                        (void) http_request_add_header(r, "Content-Range", buf);
+                        return http_respond_error(r, 416, "Range",
+                                                  "Range \"%.60s\" lies past the end of the %" PRIu64
+                                                  "-byte file",
+                                                  range, size);
+                }
+                if (k == 0)
+                        status = 206;
+        }
+        if (status != 206)
+                last = size - 1;
+        if (size == 0)
+                resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+        else {
+                resp = MHD_create_response_from_fd_at_offset64(last - first + 1, f, first);
+                if (resp)
+                        TAKE_FD(f);
+        }
+        if (!resp)
+                return -ENOMEM;
+        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                       content_type ? content_type : "application/octet-stream");
+        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+        if (status == 206) {
+                (void) snprintf(buf, sizeof buf, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last,
+                                size);
+                (void) MHD_add_response_header(resp, "Content-Range", buf);
+        }
+        if (filename) {
+                /* RFC 6266 filename*: every byte but unreserved ones %-encoded. */
+                _cleanup_free_ char *v = malloc(strlen(filename) * 3 + 64);
+                size_t o;
+
+                if (v) {
+                        o = (size_t) snprintf(v, 64, "attachment; filename*=UTF-8''");
+                        for (const unsigned char *p = (const unsigned char *) filename; *p; p++) {
+                                if ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+                                    (*p && strchr("-._~", *p)))
+                                        v[o++] = (char) *p;
+                                else
+                                        o += (size_t) snprintf(v + o, 4, "%%%02X", *p);
+                        }
+                        v[o] = '\0';
+                        (void) MHD_add_response_header(resp, "Content-Disposition", v);
+                }
+        }
+        return request_submit(r, status, resp);
+}
+
+static enum MHD_Result post_iterator(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *filename, const char *content_type,
+                                     const char *transfer_encoding, const char *data, uint64_t off,
+                                     size_t size) {
+        HttpRequest *r = cls;
+
+        if (!r->body_data || r->phase != PHASE_ROUTED)
+                return MHD_NO;
+        return r->body_data(r, key, filename, data, size, r->body_userdata) == 0 ? MHD_YES : MHD_NO;
+}
+
+int http_request_stream_body(HttpRequest *r, HttpBodyDataFunc on_data, HttpBodyEndFunc on_end,
+                             HttpClosedFunc on_closed, void *userdata) {
+        const char *ct;
+
+        assert(r);
+        assert(on_data);
+        assert(on_end);
+        if (r->phase != PHASE_ROUTED || !r->in_handler || !(r->route->flags & HTTP_ROUTE_UPLOAD) ||
+            r->body_data)
+                return -EINVAL;
+        ct = http_request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (ct && strncasecmp(ct, "multipart/form-data", strlen("multipart/form-data")) == 0) {
+                r->post = MHD_create_post_processor(r->conn, POST_BUFFER_SIZE, post_iterator, r);
+                if (!r->post)
+                        return -EBADMSG; /* no boundary= */
+        }
+        r->body_data = on_data;
+        r->body_end = on_end;
+        r->body_closed = on_closed;
+        r->body_userdata = userdata;
+        return 0;
+}
+
+/* A part of a streamed body: decoded and handed on; answers parked (see on_access). */
+static void body_feed(HttpRequest *r, const char *data, size_t size) {
+        int k;
+
+        if (r->post)
+                k = MHD_post_process(r->post, data, size) == MHD_YES ? 0 : -EBADMSG;
+        else
+                k = r->body_data(r, NULL, NULL, data, size, r->body_userdata);
+        if (k == 0 && r->phase == PHASE_ROUTED)
+                return;
+        if (r->phase == PHASE_ROUTED) {
+                if (k == -EBADMSG)
+                        (void) http_respond_error(r, 400, NULL,
+                                                  "the multipart/form-data body is malformed: send the file "
+                                                  "as a form field (curl -F file=@PATH)");
+                else
+                        (void) http_respond_error(r, 500, NULL, "internal error: %s",
+                                                  strerror(k < 0 ? -k : EIO));
+        }
+        body_stop(r);
+}
+
+/* The whole body is in: the last of it decoded, then on_end answers. */
+static void body_finish(HttpRequest *r) {
+        HttpBodyEndFunc end = r->body_end;
+        int k;
+
+        if (r->post) {
+                struct MHD_PostProcessor *p = TAKE_PTR(r->post);
+                if (MHD_destroy_post_processor(p) != MHD_YES && r->phase == PHASE_ROUTED)
+                        (void) http_respond_error(
+                                r, 400, NULL, "the multipart/form-data body ended early or is malformed");
+        }
+        if (r->phase != PHASE_ROUTED) {
+                body_stop(r);
+                return;
+        }
+        r->body_data = NULL;
+        r->body_end = NULL;
+        r->body_closed = NULL;
+        k = end(r, r->body_userdata);
+        if (k < 0 && r->phase == PHASE_ROUTED) {
+                log_error_errno(k, "%s: %s %s failed: %m", r->server->name,
+                                strempty(http_method_to_string(r->method)), r->path);
+                (void) http_respond_error(r, 500, NULL, "internal error: %s", strerror(-k));
+        }
+}
+
+/* Runs the route's handler once: answers 500 when it fails or returns without answering
+ * (or, on an upload route, without streaming the body). */
+static void request_run_handler(HttpRequest *r) {
+        int k;
+
+        r->handler_ran = true;
+        k = r->route->handler(r, r->route_userdata);
+        if (r->phase != PHASE_ROUTED || (k >= 0 && r->body_data))
+                return;
+        body_stop(r);
+        if (k < 0) {
+                log_error_errno(k, "%s: %s %s failed: %m", r->server->name,
+                                strempty(http_method_to_string(r->method)), r->path);
+                (void) http_respond_error(r, 500, NULL, "internal error: %s", strerror(-k));
+        } else {
+                log_error("%s: handler of %s %s returned without answering", r->server->name,
+                          strempty(http_method_to_string(r->method)), r->path);
+                (void) http_respond_error(r, 500, NULL, "internal error: no response");
+        }
+}
+
 int http_respond_stream(HttpRequest *r, unsigned status, const char *content_type, HttpClosedFunc on_closed,
                         void *userdata, HttpStream **ret) {
         struct MHD_Response *resp;
@@ -767,8 +1005,11 @@ static bool content_type_accepted(const char *ct, bool upload) {
         for (size_t i = 0; i < ELEMENTSOF(body_types); i++)
                 if (n == strlen(body_types[i]) && strncasecmp(ct, body_types[i], n) == 0)
                         return true;
-        return upload && n == strlen("multipart/form-data") &&
-               strncasecmp(ct, "multipart/form-data", n) == 0;
+        if (!upload)
+                return false;
+        return (n == strlen("multipart/form-data") && strncasecmp(ct, "multipart/form-data", n) == 0) ||
+               (n == strlen("application/octet-stream") &&
+                strncasecmp(ct, "application/octet-stream", n) == 0);
 }
 
 /* Before routing: Host (421) and Origin (403). True when it answered. */
@@ -876,7 +1117,8 @@ static bool request_begin(HttpRequest *r) {
                 }
         }
         cl = http_request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
+        if (cl &&
+            !(r->route->flags & HTTP_ROUTE_UPLOAD)) { /* uploads are streamed, bounded by their handler */
                 uint64_t n;
                 if (safe_atou64(cl, &n) < 0 || n > s->max_body) {
                         (void) http_respond_error(r, 413, NULL, "request body larger than %" PRIu64 " bytes",
@@ -908,7 +1150,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         HttpServer *s = cls;
         HttpRequest *r = *con_cls;
         enum MHD_Result result = MHD_YES;
-        int k;
 
         if (!r) {
                 HttpConn *c = conn_of(conn);
@@ -933,7 +1174,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                     http_request_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
                         r->begun = true;
                         r->in_handler = true;
-                        (void) request_begin(r);
+                        /* An upload's handler runs before its body (see http.h). */
+                        if (!request_begin(r) && (r->route->flags & HTTP_ROUTE_UPLOAD))
+                                request_run_handler(r);
                         r->in_handler = false;
                 }
                 return MHD_YES;
@@ -947,6 +1190,19 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
         if (r->phase == PHASE_ANSWERED && !r->pending) {
                 *upload_data_size = 0; /* answered early (404, 413, …): drop the body */
+                return MHD_YES;
+        }
+        if (r->phase == PHASE_ANSWERED && *upload_data_size > 0) {
+                /* An upload answered midway (MHD sends nothing before the request is complete):
+                 * the rest is read and dropped, within a bound. */
+                r->dropped += *upload_data_size;
+                *upload_data_size = 0;
+                return r->dropped > UPLOAD_DROP_MAX ? MHD_NO : MHD_YES;
+        }
+        if (*upload_data_size > 0 && r->body_data) {
+                /* in_handler stays false: an answer from on_data is parked until the end. */
+                body_feed(r, upload_data, *upload_data_size);
+                *upload_data_size = 0;
                 return MHD_YES;
         }
         if (*upload_data_size > 0) {
@@ -970,15 +1226,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 (void) http_respond_error(r, 413, NULL, "request body larger than %" PRIu64 " bytes",
                                           s->max_body);
         } else if (r->phase == PHASE_ROUTED) {
-                k = r->route->handler(r, r->route_userdata);
-                if (k < 0 && r->phase == PHASE_ROUTED) {
-                        log_error_errno(k, "%s: %s %s failed: %m", s->name, method, r->path);
-                        (void) http_respond_error(r, 500, NULL, "internal error: %s", strerror(-k));
-                } else if (r->phase == PHASE_ROUTED) {
-                        log_error("%s: handler of %s %s returned without answering", s->name, method,
-                                  r->path);
-                        (void) http_respond_error(r, 500, NULL, "internal error: no response");
-                }
+                if (!r->handler_ran)
+                        request_run_handler(r);
+                if (r->phase == PHASE_ROUTED && r->body_data)
+                        body_finish(r);
         } else if (r->phase == PHASE_DEFERRED && s->stopping)
                 (void) http_respond_error(r, 503, NULL, "the server is shutting down");
         if (r->phase == PHASE_DEFERRED && !r->pending) {

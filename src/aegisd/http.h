@@ -44,7 +44,13 @@
  *   - 415 when a POST, PUT, PATCH or DELETE has a Content-Type other than application/json,
  *     application/yaml, application/x-yaml, text/yaml or text/x-yaml (multipart/form-data
  *     too on HTTP_ROUTE_UPLOAD routes), or a body without a Content-Type: what a browser
- *     sends cross-site without a preflight (text/plain, a form) never reaches a route. */
+ *     sends cross-site without a preflight (text/plain, a form) never reaches a route.
+ *
+ * Uploads (HTTP_ROUTE_UPLOAD routes) are streamed, never held whole: their handler runs as
+ * soon as the headers are in, before any of the body, and either answers at once (the body
+ * is then dropped: a 404 or 413 costs no upload) or calls http_request_stream_body(). They
+ * also take multipart/form-data and application/octet-stream bodies, and max_body_bytes does
+ * not bound them: the handler bounds what it accepts. */
 #pragma once
 
 #include <stdbool.h>
@@ -75,6 +81,7 @@ typedef struct HttpRequest HttpRequest;
 typedef struct HttpStream HttpStream;
 
 typedef int (*HttpHandler)(HttpRequest *r, void *userdata);
+typedef void (*HttpClosedFunc)(void *userdata);
 
 typedef enum HttpRouteFlags {
         HTTP_ROUTE_PUBLIC = 1 << 0, /* no authentication (health, metrics) */
@@ -158,8 +165,27 @@ const char *http_request_body(const HttpRequest *r, size_t *ret_size);
 /* Adds a header to the response this request will get (before responding). */
 int http_request_add_header(HttpRequest *r, const char *name, const char *value);
 
+/* Streams the body of an HTTP_ROUTE_UPLOAD request, from its handler (which then returns 0
+ * without answering). The body reaches on_data as it arrives and is never kept: a
+ * multipart/form-data body decoded (each part's bytes, with its field name and file name,
+ * possibly in several calls), any other body as is (field and filename NULL). on_data returns
+ * 0 to go on, or answers (http_respond*(): the answer is sent once the client has sent the
+ * rest, which is read and dropped) and returns 1; a negative errno answers 500. on_end runs
+ * once the body is complete and must answer (or defer). on_closed runs instead of on_end when
+ * the client goes away or the server stops first (remove what was half written there). */
+typedef int (*HttpBodyDataFunc)(HttpRequest *r, const char *field, const char *filename, const void *data,
+                                size_t size, void *userdata);
+typedef int (*HttpBodyEndFunc)(HttpRequest *r, void *userdata);
+int http_request_stream_body(HttpRequest *r, HttpBodyDataFunc on_data, HttpBodyEndFunc on_end,
+                             HttpClosedFunc on_closed, void *userdata);
+
 /* ---- responses ---- */
 int http_respond(HttpRequest *r, unsigned status, const char *content_type, const void *body, size_t size);
+/* A regular file's bytes (fd is taken over and closed in every case), with Content-Length,
+ * "Accept-Ranges: bytes" and, for a "Range: bytes=…" request of one range, 206 with
+ * Content-Range (416 when it lies past the end). filename non-NULL: a Content-Disposition
+ * attachment header naming it. */
+int http_respond_file(HttpRequest *r, int fd, const char *content_type, const char *filename);
 /* Serializes o (the caller keeps its reference) with a trailing newline. */
 int http_respond_json(HttpRequest *r, unsigned status, struct json_object *o);
 /* The same, then drops the caller's reference to o (the handlers' usual last step). */
@@ -173,7 +199,6 @@ int http_respond_error_from(HttpRequest *r, const Error *e);
 /* Answer later. The request stays valid until it is answered with http_respond*() or
  * http_respond_stream(), or until on_closed(userdata) runs (the server is going away); after
  * either, forget the pointer. on_closed may be NULL. */
-typedef void (*HttpClosedFunc)(void *userdata);
 int http_request_defer(HttpRequest *r, HttpClosedFunc on_closed, void *userdata);
 
 /* ---- streams ---- */

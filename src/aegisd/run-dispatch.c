@@ -797,6 +797,20 @@ bool run_dispatch_finished(const RunDispatch *d) {
         return d->state == STATE_FINAL || d->state == STATE_FAILED;
 }
 
+bool run_dispatch_speaks_for(const RunDispatch *d, json_object *body) {
+        const char *execution_id = jget_str(body, "execution_id");
+        json_object *v;
+
+        assert(d);
+        if (execution_id && !streq(execution_id, d->execution_id))
+                return false;
+        if (json_object_object_get_ex(body, "iteration_number", &v) && v &&
+            (!json_object_is_type(v, json_type_int) ||
+             json_object_get_int64(v) != (int64_t) d->ctx.iteration))
+                return false;
+        return true;
+}
+
 const char *run_dispatch_final(const RunDispatch *d) {
         return d->state == STATE_FINAL ? d->final : NULL;
 }

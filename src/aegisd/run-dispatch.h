@@ -84,6 +84,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(RunDispatch *, run_dispatch_free);
 const char *run_dispatch_capability(const RunDispatch *d);
 /* Whether the loop ended (final content or failure). */
 bool run_dispatch_finished(const RunDispatch *d);
+/* Whether a request's body speaks for this iteration: the "execution_id" and
+ * "iteration_number" it carries (both optional, as in the reference's protocol) are this
+ * conversation's. A capability presented with another iteration's identity is refused by the
+ * gateway like an unknown one. */
+bool run_dispatch_speaks_for(const RunDispatch *d, struct json_object *body);
 /* The final content, or NULL. */
 const char *run_dispatch_final(const RunDispatch *d);
 

@@ -629,7 +629,7 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
 #define BOOTSTRAP_IN_CONTAINER RUN_DIR_IN_CONTAINER "/bin/aegis-bootstrap"
 #define GATEWAY_IN_CONTAINER RUN_DIR_IN_CONTAINER "/gateway"
 #define PROMPT_IN_CONTAINER RUN_DIR_IN_CONTAINER "/prompt.txt"
-#define RELAY_PORT "18089" /* bootstrap_path: the reference's client talks HTTP to 127.0.0.1:this */
+#define RELAY_PORT "18089" /* bootstrap_path: the reference's client talks HTTP to the relay here */
 
 static void on_dispatch_event(void *userdata, const char *type, json_object *payload) {
         run_emit(userdata, type, payload);
@@ -715,6 +715,7 @@ static void inner_loop_spec_done(InnerLoopSpec *l) {
 
 /* Renders the prompt and opens the iteration's conversation (a new capability). */
 static int inner_loop_prepare(Run *r, InnerLoopSpec *l, Error *e) {
+        const PodmanVersion *v;
         json_object *history;
         int k;
 
@@ -738,7 +739,15 @@ static int inner_loop_prepare(Run *r, InnerLoopSpec *l, Error *e) {
         k = run_dispatch_open(r, l->prompt, false);
         if (k < 0)
                 return error_set(e, k, "cannot open the conversation: %s", strerror(-k));
-        l->url = asprintf_safe("http://127.0.0.1:" RELAY_PORT "/d/%s", run_dispatch_capability(r->dispatch));
+        /* The reference's client is told the name it expects; on Podman it names the container's
+         * loopback, where the relay listens (host_names_loopback), so it works with no network.
+         * aegis-bootstrap itself takes only the path and talks to the gateway's socket. */
+        v = podman_client_version(r->sup->podman);
+        l->url = asprintf_safe("http://%s:" RELAY_PORT "/d/%s",
+                               r->plan->bootstrap_path && !(v && v->engine == PODMAN_ENGINE_DOCKER)
+                                       ? "host.containers.internal"
+                                       : "127.0.0.1",
+                               run_dispatch_capability(r->dispatch));
         if (!l->url)
                 return error_set(e, -ENOMEM, "out of memory");
         return 0;
@@ -966,6 +975,7 @@ static void run_create_container(Run *r) {
                 .network_mode = podman_network_mode(manifest_network_mode_to_string(r->plan->network_mode),
                                                     r->sup->network),
                 .read_only_rootfs = r->plan->read_only_rootfs,
+                .host_names_loopback = r->plan->inner_loop && r->plan->bootstrap_path,
                 .keep_container_on_failure = r->plan->keep_container_on_failure,
                 .files = files,
                 .n_files = n_files,

@@ -5,7 +5,10 @@
  * "model" made of parts: text, functionCall {name, args} (the model's call) and
  * functionResponse {name, response: {content}} (our result, in a user turn; Gemini pairs it by
  * name, so a tool message without "name" takes the name of the call it answers). Consecutive
- * turns of one role are merged. Tools: one {"functionDeclarations": […]}. */
+ * turns of one role are merged. Tools: one {"functionDeclarations": […]}, whose "parameters"
+ * are cut down to the OpenAPI 3.0 subset Gemini's Schema object takes (gemini_schema()):
+ * a JSON Schema keyword it does not know, such as additionalProperties, makes it refuse the
+ * whole request with 400. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -13,6 +16,72 @@
 #include "json-body.h"
 #include "llm-internal.h"
 #include "util.h"
+
+/* The keywords of Gemini's Schema object that a tool's JSON Schema may carry over as they are;
+ * properties and items are filtered recursively, "type": [T, "null"] becomes T + nullable. */
+static const char *const gemini_schema_keys[] = {
+        "type",     "format",  "description", "nullable",  "enum",      "required", "minItems",
+        "maxItems", "minimum", "maximum",     "minLength", "maxLength", NULL,
+};
+
+static json_object *gemini_schema(json_object *s) {
+        json_object *o, *v;
+
+        if (!json_object_is_type(s, json_type_object))
+                return json_object_new_object();
+        o = json_object_new_object();
+        for (size_t i = 0; o && gemini_schema_keys[i]; i++)
+                if (json_object_object_get_ex(s, gemini_schema_keys[i], &v) &&
+                    json_add(o, gemini_schema_keys[i], json_object_get(v)) < 0)
+                        goto oom;
+        if (json_object_object_get_ex(s, "type", &v) && json_object_is_type(v, json_type_array)) {
+                const char *t = NULL;
+                bool null = false;
+
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        const char *e = json_object_get_string(json_object_array_get_idx(v, i));
+                        if (streq(e, "null"))
+                                null = true;
+                        else if (!t)
+                                t = e;
+                }
+                json_object_object_del(o, "type");
+                if ((t && json_add(o, "type", json_object_new_string(t)) < 0) ||
+                    (null && json_add(o, "nullable", json_object_new_boolean(true)) < 0))
+                        goto oom;
+        }
+        if (json_object_object_get_ex(s, "items", &v) && json_add(o, "items", gemini_schema(v)) < 0)
+                goto oom;
+        if (json_object_object_get_ex(s, "properties", &v) && json_object_is_type(v, json_type_object)) {
+                json_object *props = json_object_new_object();
+
+                if (json_add(o, "properties", props) < 0)
+                        goto oom;
+                json_object_object_foreach (v, name, sub)
+                        if (json_add(props, name, gemini_schema(sub)) < 0)
+                                goto oom;
+        }
+        return o;
+oom:
+        json_object_put(o);
+        return NULL;
+}
+
+/* The declarations llm_tool_declarations() made, each "parameters" replaced by gemini_schema(). */
+static json_object *gemini_declarations(const LlmRequestInput *in) {
+        json_object *a = llm_tool_declarations(in, "parameters", false, false), *p;
+
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *d = json_object_array_get_idx(a, i);
+
+                if (json_object_object_get_ex(d, "parameters", &p) &&
+                    json_add(d, "parameters", gemini_schema(p)) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
 
 static int add_text_part(json_object *parts, const char *text) {
         json_object *p = json_object_new_object();
@@ -96,8 +165,7 @@ static int build(const LlmRequestInput *in, json_object *contents, LlmHttpReques
         if (in->tools && json_object_array_length(in->tools) > 0) {
                 json_object *tools = json_object_new_array(), *t0 = json_object_new_object();
                 if (json_add(body, "tools", tools) < 0 || json_append(tools, t0) < 0 ||
-                    json_add(t0, "functionDeclarations",
-                             llm_tool_declarations(in, "parameters", false, false)) < 0)
+                    json_add(t0, "functionDeclarations", gemini_declarations(in)) < 0)
                         return -ENOMEM;
         }
         if (in->model->max_output_tokens > 0 || in->model->has_temperature) {

@@ -175,7 +175,8 @@ static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine
 
 /* HostConfig: limits, network, the host names of the host, no capabilities, mounts. On
  * failure e says why. */
-static int host_config(const PodmanContainerSpec *spec, const char *gateway, json_object **ret, Error *e) {
+static int host_config(const PodmanContainerSpec *spec, PodmanEngine engine, const char *gateway,
+                       json_object **ret, Error *e) {
         _cleanup_json_ json_object *hc = json_object_new_object();
         char *drop[] = { (char *) "ALL", NULL };
         char *secopt[] = { (char *) "no-new-privileges", NULL };
@@ -191,9 +192,11 @@ static int host_config(const PodmanContainerSpec *spec, const char *gateway, jso
                 r = json_add_int(hc, "PidsLimit", (int64_t) spec->pids_limit);
         if (r >= 0 && spec->network_mode)
                 r = json_add_string(hc, "NetworkMode", spec->network_mode);
-        /* Without a network there is no host to reach, and engines refuse extra hosts then. */
-        if (r >= 0 && !streq(spec->network_mode, "none")) {
-                const char *g = gateway ? gateway : "host-gateway";
+        /* Without a network there is no host to reach, and Docker refuses extra hosts then;
+         * Podman takes them, which is how the relay's name works with no network at all. */
+        if (r >= 0 && (!streq(spec->network_mode, "none") ||
+                       (spec->host_names_loopback && engine != PODMAN_ENGINE_DOCKER))) {
+                const char *g = spec->host_names_loopback ? "127.0.0.1" : gateway ? gateway : "host-gateway";
                 _cleanup_free_ char *h1 = asprintf_safe("host.docker.internal:%s", g);
                 _cleanup_free_ char *h2 = asprintf_safe("host.containers.internal:%s", g);
                 char *hosts[] = { h1, h2, NULL };
@@ -244,7 +247,7 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
         if (spec->nano_cpus > INT64_MAX || spec->memory_bytes > INT64_MAX || spec->pids_limit > INT64_MAX)
                 return error_set(e, -ERANGE, "a resource limit is out of range");
 
-        r = host_config(spec, gateway, &hc, e);
+        r = host_config(spec, engine, gateway, &hc, e);
         if (r < 0)
                 return r;
         o = json_object_new_object();

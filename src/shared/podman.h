@@ -237,6 +237,10 @@ typedef struct PodmanContainerSpec {
         /* Address for host.docker.internal / host.containers.internal when the engine does not
          * translate host-gateway itself; NULL = podman_host_gateway_address(). */
         const char *host_gateway;
+        /* host.containers.internal and host.docker.internal name the container's own loopback
+         * (where aegis-bootstrap's relay listens), with or without a network; Docker refuses
+         * extra hosts without a network, so there they are left out then. */
+        bool host_names_loopback;
         const PodmanMount *mounts;
         size_t n_mounts;
         const PodmanFile *files; /* placed before start by podman_container_create*() */

@@ -664,6 +664,40 @@ int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *
         return 0;
 }
 
+int store_agent_set_manifest(Store *s, const char *id, const char *manifest_json) {
+        uint64_t n = 0;
+        int r;
+
+        assert(s);
+        assert(manifest_json);
+        r = run(s, "UPDATE agents SET manifest_json = ? WHERE id = ?",
+                PARAMS(P_TEXT(manifest_json), P_TEXT(strempty(id))), NULL, &n);
+        if (r < 0)
+                return r;
+        return n > 0 ? 0 : -ENOENT;
+}
+
+int store_agent_delete_versions(Store *s, const char *tenant_id, const char *name, const char *version,
+                                uint64_t *ret_n) {
+        uint64_t n = 0;
+        int r;
+
+        assert(s);
+        assert(tenant_id);
+        assert(name);
+        if (version)
+                r = run(s, "DELETE FROM agents WHERE tenant_id = ? AND name = ? AND version = ?",
+                        PARAMS(P_TEXT(tenant_id), P_TEXT(name), P_TEXT(version)), NULL, &n);
+        else
+                r = run(s, "DELETE FROM agents WHERE tenant_id = ? AND name = ?",
+                        PARAMS(P_TEXT(tenant_id), P_TEXT(name)), NULL, &n);
+        if (r < 0)
+                return r;
+        if (ret_n)
+                *ret_n = n;
+        return n > 0 ? 0 : -ENOENT;
+}
+
 int store_agent_delete(Store *s, const char *id) {
         uint64_t n = 0;
         int r = run(s, "DELETE FROM agents WHERE id = ?", PARAMS(P_TEXT(id)), NULL, &n);
@@ -750,7 +784,7 @@ int store_execution_get(Store *s, const char *id, StoreExecution *ret) {
 int store_execution_list(Store *s, const StoreExecutionFilter *f, StoreExecution **ret, size_t *ret_n,
                          char **ret_next_cursor) {
         _cleanup_(store_rows_done) StoreRows rows = {};
-        StoreParam p[6];
+        StoreParam p[8];
         size_t np = 0, limit = f->limit ?: STORE_LIST_DEFAULT;
         char sql[1024];
         uint64_t cursor = 0;
@@ -760,23 +794,28 @@ int store_execution_list(Store *s, const StoreExecutionFilter *f, StoreExecution
                 return store_set_error(s, -EINVAL, "limit %zu is larger than %d", limit, STORE_LIST_MAX);
         if (f->cursor && (safe_atou64(f->cursor, &cursor) < 0 || cursor == 0 || cursor > INT64_MAX))
                 return store_set_error(s, -EINVAL, "malformed cursor \"%s\"", f->cursor);
+        if (f->offset > INT64_MAX)
+                return store_set_error(s, -EINVAL, "offset %" PRIu64 " is too large", f->offset);
         if ((int) f->status >= _EXECUTION_STATUS_MAX)
                 return store_set_error(s, -EINVAL, "bad status filter");
 
         (void) snprintf(sql, sizeof sql,
-                        "SELECT %s FROM executions WHERE 1 = 1%s%s%s%s ORDER BY seq DESC LIMIT ?",
+                        "SELECT %s FROM executions WHERE 1 = 1%s%s%s%s%s ORDER BY seq DESC LIMIT ? OFFSET ?",
                         f->summary ? EXEC_COLS_SUMMARY : EXEC_COLS, f->status >= 0 ? " AND status = ?" : "",
                         f->tenant_id ? " AND tenant_id = ?" : "", f->claimed_by ? " AND claimed_by = ?" : "",
-                        f->cursor ? " AND seq < ?" : "");
+                        f->agent_id ? " AND agent_id = ?" : "", f->cursor ? " AND seq < ?" : "");
         if (f->status >= 0)
                 p[np++] = P_TEXT(execution_status_to_string(f->status));
         if (f->tenant_id)
                 p[np++] = P_TEXT(f->tenant_id);
         if (f->claimed_by)
                 p[np++] = P_TEXT(f->claimed_by);
+        if (f->agent_id)
+                p[np++] = P_TEXT(f->agent_id);
         if (f->cursor)
                 p[np++] = P_INT(cursor);
         p[np++] = P_INT(limit + 1);
+        p[np++] = P_INT(f->offset);
 
         r = run(s, sql, p, np, &rows, NULL);
         if (r < 0)
@@ -1410,6 +1449,19 @@ int store_volume_set_status(Store *s, const char *id, VolumeStatus status) {
         if (streq(store_rows_get(&rows, 0, 0), "active") && status == VOLUME_ACTIVE)
                 return 0;
         return store_set_error(s, -EALREADY, "volume %s is deleted", id);
+}
+
+int store_volume_set_name(Store *s, const char *id, const char *name) {
+        uint64_t n = 0;
+        int r;
+
+        assert(s);
+        assert(name);
+        r = run(s, "UPDATE volumes SET name = ? WHERE id = ? AND status = 'active'",
+                PARAMS(P_TEXT(name), P_TEXT(strempty(id))), NULL, &n);
+        if (r < 0)
+                return r;
+        return n > 0 ? 0 : -ENOENT;
 }
 
 int store_volume_purge(Store *s, const char *id) {

@@ -272,6 +272,14 @@ int store_agent_get(Store *s, const char *tenant_id, const char *id_or_name, con
 /* Deployed agents of tenant_id (NULL = every tenant's), newest first. */
 int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *ret_n);
 int store_agent_delete(Store *s, const char *id);
+/* Replaces the stored manifest of agent id, keeping its place (updated_at: which version is
+ * the latest). -ENOENT when there is no such agent. */
+int store_agent_set_manifest(Store *s, const char *id, const char *manifest_json);
+/* Deletes the tenant's agent name: every version, or only version (non-NULL). ret_n (may be
+ * NULL) gets how many rows went. -ENOENT when none did. Executions keep their own copy of
+ * the manifest. */
+int store_agent_delete_versions(Store *s, const char *tenant_id, const char *name, const char *version,
+                                uint64_t *ret_n);
 
 /* ---- executions ---- */
 
@@ -285,6 +293,8 @@ typedef struct StoreExecutionFilter {
         ExecutionStatus status; /* _EXECUTION_STATUS_INVALID = any */
         const char *tenant_id; /* NULL = any */
         const char *claimed_by; /* NULL = any */
+        const char *agent_id; /* NULL = any */
+        uint64_t offset; /* rows skipped before the page (after the cursor, if any) */
         size_t limit; /* 0 = STORE_LIST_DEFAULT; > STORE_LIST_MAX is -EINVAL */
         const char *cursor; /* NULL = first page; else a next_cursor from before */
         bool summary; /* leave input_json, manifest_json and output NULL */
@@ -370,6 +380,8 @@ typedef struct StoreVolumeFilter {
 int store_volume_list(Store *s, const StoreVolumeFilter *f, StoreVolume **ret, size_t *ret_n);
 /* Marks deleted (sets deleted_at); deleted volumes stay deleted (-EALREADY). */
 int store_volume_set_status(Store *s, const char *id, VolumeStatus status);
+/* Renames an active volume (the reference's label). -ENOENT when none is active by that id. */
+int store_volume_set_name(Store *s, const char *id, const char *name);
 /* Removes the row for good (after the directory is gone). */
 int store_volume_purge(Store *s, const char *id);
 /* Records that execution_id mounts volume_id (one it may not own); idempotent. -ENOENT when

@@ -1,6 +1,7 @@
 /* volume.c — see volume.h. Every walk is fd-relative (openat/fstatat with
  * AT_SYMLINK_NOFOLLOW, O_NOFOLLOW|O_DIRECTORY), so a symlink planted inside a volume can
  * never make us read or delete outside it. */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -209,4 +210,11 @@ int volume_parse_size_limit(const char *s, uint64_t *ret) {
         if (isempty(s))
                 return -EINVAL;
         return parse_size(s, ret);
+}
+
+int volume_dir_empty_fd(int dfd) {
+        Walk w = { .remove = true };
+
+        assert(dfd >= 0);
+        return walk_volume_dir(dfd, &w);
 }

@@ -30,5 +30,9 @@ int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, 
  * followed; the walk stays on the directory's file system. Missing is not an error (0). */
 int volume_dir_remove(const char *root, const char *tenant, const char *id);
 
+/* Removes everything under the open directory dfd (consumed; dfd itself stays), symlinks
+ * removed and never followed, never leaving dfd's file system (-EXDEV at a mount). */
+int volume_dir_empty_fd(int dfd);
+
 /* "1Gi", "512Mi", "0" (unlimited) … via parse_size(); -EINVAL / -ERANGE. */
 int volume_parse_size_limit(const char *s, uint64_t *ret);

@@ -28,3 +28,12 @@ TESTS += tests/unit/test-hmac
 tests_unit_test_hmac_SOURCES = tests/unit/test-hmac.c
 tests_unit_test_hmac_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hmac_LDADD = $(TEST_LIBS)
+# The volume file API (issue 15): paths resolved beneath a volume.
+libaegis_shared_la_SOURCES += \
+	src/shared/volume-files.h \
+	src/shared/volume-files.c
+aegisd_SOURCES += \
+	src/aegisd/api-volumes.h \
+	src/aegisd/api-volume-files.c
+TESTS += tests/integration/volumes-files-api.sh
+EXTRA_DIST += tests/integration/volumes-files-api.sh

@@ -2,7 +2,8 @@
 # The inner loop's failures and restarts (issue 14), on real Podman with the fake provider:
 # provider down → the iteration fails with upstream_unavailable; a model that never answers →
 # the iteration fails at llm_timeout_seconds and no container remains; the LLM key is not in
-# the container's environment; a finished iteration's capability is refused and counted;
+# the container's environment; a live capability presented for another execution or
+# iteration, and a finished iteration's capability, are refused and counted;
 # aegisd SIGKILLed while a cmd.run runs and restarted → the conversation resumes and the
 # execution completes, without a second model call for the same turn.
 . "$AEGIS_TEST_LIB/common.sh"
@@ -69,6 +70,7 @@ submit() { api POST /v1/executions -H 'Content-Type: application/yaml' --data-bi
 
 # 1. Provider down.
 id="$(submit "$(agent down)")"
+down_id="$id"
 wait_status "$id" failed 60 || fail "provider down: not failed: $(api GET "/v1/executions/$id")"
 assert_match "provider down: upstream_unavailable" "upstream_unavailable" "$(execution_field "$id" .reason)"
 
@@ -80,6 +82,17 @@ env="$(podman_cmd inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "
 check "the container has its orchestrator URL" grep -q '^AEGIS_ORCHESTRATOR_URL=http://127.0.0.1:[0-9]*/d/[0-9a-f]\{64\}$' <<<"$env"
 check "the LLM key is not in the container's environment" bash -c '! grep -q sk-secret <<<"$1"' _ "$env"
 cap="$(sed -n 's|^AEGIS_ORCHESTRATOR_URL=.*/d/||p' <<<"$env")"
+# While it lives, its capability presented with another iteration's identity is refused like
+# an unknown one, and counted: a capability speaks for its own iteration only.
+mismatch() { curl -s --unix-socket "$sock" -o "$SCRATCH/mismatch" -w '%{http_code}' -X POST \
+        -H 'Content-Type: application/json' "http://gateway/d/$cap/v1/dispatch-gateway" -d "$1"; }
+assert_eq "a live capability for another execution: 404" 404 \
+        "$(mismatch "{\"type\":\"generate\",\"execution_id\":\"$down_id\",\"iteration_number\":1}")"
+check "the same answer as an unknown capability" jq -e '.error | startswith("not_found")' "$SCRATCH/mismatch" >/dev/null
+assert_eq "a live capability for another iteration: 404" 404 \
+        "$(mismatch "{\"type\":\"generate\",\"execution_id\":\"$id\",\"iteration_number\":2}")"
+check "mismatches counted" grep -q '^aegis_dispatch_refused_total{reason="mismatch"} 2$' \
+        <<<"$(curl -s "http://127.0.0.1:$mport/metrics")"
 wait_status "$id" failed 30 || fail "hanging model: not failed: $(api GET "/v1/executions/$id")"
 took=$(($(date +%s) - start))
 check "failed at the llm timeout, not the iteration timeout ($took s)" test "$took" -lt 25

@@ -20,7 +20,7 @@ check "the image's python runs" podman_cmd run --rm --network none "$PY_IMAGE" p
 
 cat >"$SCRATCH/script.json" <<'JSON'
 [
-  {"tool_calls": [{"name": "cmd.run", "id": "c1", "arguments": {"command": "sh", "args": ["-c", "echo from-python-client; cat /proc/net/dev; echo url=$AEGIS_ORCHESTRATOR_URL"]}}]},
+  {"tool_calls": [{"name": "cmd.run", "id": "c1", "arguments": {"command": "sh", "args": ["-c", "echo from-python-client; cat /proc/net/dev /etc/hosts; echo url=$AEGIS_ORCHESTRATOR_URL"]}}]},
   {"text": "the final text"},
   {"text": "wrong answer"},
   {"tool_calls": [{"name": "cmd.run", "id": "h", "arguments": {"command": "sh", "args": ["-c", "echo history=$AEGIS_ITERATION_HISTORY"]}}]},
@@ -58,11 +58,14 @@ check "the prompt (argv[1]) reached the model" grep -q "Do the thing." \
         <<<"$(fake_llm_request "$FAKE_LLM_LOG" 1 'r["body"]["messages"][1]["content"]')"
 msgs="$(fake_llm_request "$FAKE_LLM_LOG" 2 'r["body"]["messages"]')"
 check "the tool's real output reached the model" grep -q "from-python-client" <<<"$msgs"
-# The relay is the only way out: the container has loopback alone, and the client's URL is
-# aegis-bootstrap's relay port on it.
+# The relay is the only way out: the container has loopback alone, and the client's URL names
+# host.containers.internal, as the reference's does, which names that loopback here, where
+# aegis-bootstrap's relay listens.
 check "the container has loopback only" grep -q 'lo:' <<<"$msgs"
 check "…and no other interface" bash -c '! grep -Eq "(eth|ens|enp|tap)[0-9]*:" <<<"$1"' _ "$msgs"
-check "the client spoke to the relay on 127.0.0.1" grep -Eq 'url=http://127\.0\.0\.1:[0-9]+/d/[0-9a-f]{64}' <<<"$msgs"
+check "the client spoke to host.containers.internal" \
+        grep -Eq 'url=http://host\.containers\.internal:[0-9]+/d/[0-9a-f]{64}' <<<"$msgs"
+check "…which is the container's loopback" grep -Eq '127\.0\.0\.1([\\]+t|[[:space:]])+host\.containers\.internal' <<<"$msgs"
 check "the LLM key is not in the container" bash -c '! grep -q sk-secret <<<"$1"' _ "$msgs"
 events="$(api GET "/v1/executions/$id/events" --max-time 3)"
 for t in llm_call_finished tool_call_finished; do

@@ -81,8 +81,9 @@ typedef struct Built {
         char *body;
 } Built;
 
-static Built build(LlmProviderType type, const char *endpoint, const char *key) {
-        json_object *messages = json_tokener_parse(conversation), *tools = json_tokener_parse(tools_json);
+static Built build_tools(LlmProviderType type, const char *endpoint, const char *key,
+                         const char *tools_text) {
+        json_object *messages = json_tokener_parse(conversation), *tools = json_tokener_parse(tools_text);
         ConfigLlmModel model = { .alias = (char *) "default",
                                  .model = (char *) "m-1",
                                  .max_output_tokens = 100,
@@ -114,6 +115,10 @@ static Built build(LlmProviderType type, const char *endpoint, const char *key) 
         json_object_put(messages);
         json_object_put(tools);
         return b;
+}
+
+static Built build(LlmProviderType type, const char *endpoint, const char *key) {
+        return build_tools(type, endpoint, key, tools_json);
 }
 
 static void built_done(Built *b) {
@@ -166,6 +171,34 @@ START_TEST(test_llm_gemini_request) {
                          "https://generativelanguage.googleapis.com/v1beta/models/m-1:generateContent");
         ck_assert_str_eq(b.headers, "x-goog-api-key: g-1|Content-Type: application/json");
         ck_assert_str_eq(b.body, GOLDEN_GEMINI);
+        built_done(&b);
+}
+END_TEST
+
+/* Gemini's Schema object is an OpenAPI 3.0 subset: JSON Schema keywords it does not know are
+ * left out (it refuses the request otherwise), nested schemas too; ["T","null"] is T nullable. */
+START_TEST(test_llm_gemini_schema_subset) {
+        static const char tools[] =
+                "[{\"name\":\"fs.write\",\"parameters\":{\"$schema\":\"x\",\"type\":\"object\","
+                "\"additionalProperties\":false,\"required\":[\"path\"],\"properties\":{"
+                "\"path\":{\"type\":\"string\",\"description\":\"P\",\"pattern\":\"^/\"},"
+                "\"mode\":{\"type\":[\"integer\",\"null\"],\"const\":1},"
+                "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"$ref\":\"#/x\"},"
+                "\"maxItems\":3}}}}]";
+        Built b = build_tools(LLM_PROVIDER_GEMINI, "https://g.example", "g-1", tools);
+        json_object *body = json_tokener_parse(b.body), *t, *d, *p;
+
+        ck_assert_ptr_nonnull(body);
+        ck_assert(json_object_object_get_ex(body, "tools", &t));
+        ck_assert(json_object_object_get_ex(json_object_array_get_idx(t, 0), "functionDeclarations", &d));
+        ck_assert(json_object_object_get_ex(json_object_array_get_idx(d, 0), "parameters", &p));
+        ck_assert_str_eq(
+                json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                "{\"type\":\"object\",\"required\":[\"path\"],\"properties\":{\"path\":{"
+                "\"type\":\"string\",\"description\":\"P\"},\"mode\":{\"type\":\"integer\","
+                "\"nullable\":true},\"tags\":{\"type\":\"array\",\"maxItems\":3,\"items\":{"
+                "\"type\":\"string\"}}}}");
+        json_object_put(body);
         built_done(&b);
 }
 END_TEST
@@ -442,6 +475,7 @@ static Suite *llm_suite(void) {
         tcase_add_test(tc, test_llm_anthropic_request);
         tcase_add_test(tc, test_llm_ollama_request);
         tcase_add_test(tc, test_llm_gemini_request);
+        tcase_add_test(tc, test_llm_gemini_schema_subset);
         tcase_add_test(tc, test_llm_openai_answer);
         tcase_add_test(tc, test_llm_anthropic_answer);
         tcase_add_test(tc, test_llm_ollama_answer);

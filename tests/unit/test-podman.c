@@ -234,6 +234,28 @@ START_TEST(test_create_body_without_network_has_no_extra_hosts) {
 }
 END_TEST
 
+/* The reference's client reaches the relay as host.containers.internal, on the container's own
+ * loopback: on Podman with no network too; Docker refuses extra hosts without a network. */
+START_TEST(test_create_body_host_names_loopback) {
+        PodmanContainerSpec spec = { .execution_id = "e",
+                                     .iteration = 1,
+                                     .image = "i",
+                                     .network_mode = "none",
+                                     .host_names_loopback = true };
+        _cleanup_free_ char *docker = NULL;
+        json_object *o = create_body(&spec, "10.0.2.2"), *hc = json_object_object_get(o, "HostConfig"), *d;
+        Error e = ERROR_INIT;
+
+        ck_assert_str_eq(jstr(hc, "ExtraHosts", NULL),
+                         "[ \"host.docker.internal:127.0.0.1\", \"host.containers.internal:127.0.0.1\" ]");
+        json_object_put(o);
+        ck_assert_int_eq(podman_container_create_body(&spec, PODMAN_ENGINE_DOCKER, NULL, &docker, &e), 0);
+        d = json_tokener_parse(docker);
+        ck_assert(!json_object_object_get_ex(json_object_object_get(d, "HostConfig"), "ExtraHosts", NULL));
+        json_object_put(d);
+}
+END_TEST
+
 START_TEST(test_create_body_leaves_host_gateway_to_an_engine_that_resolves_it) {
         PodmanContainerSpec spec = { .execution_id = "e", .iteration = 1, .image = "i" };
         json_object *o = create_body(&spec, NULL);
@@ -495,6 +517,7 @@ static Suite *podman_suite(void) {
         tcase_add_test(tc, test_create_body_carries_limits_labels_and_hardening);
         tcase_add_test(tc, test_create_body_without_network_has_no_extra_hosts);
         tcase_add_test(tc, test_create_body_leaves_host_gateway_to_an_engine_that_resolves_it);
+        tcase_add_test(tc, test_create_body_host_names_loopback);
         tcase_add_test(tc, test_create_body_errors_name_the_field);
         tcase_add_test(tc, test_container_name);
         tcase_add_test(tc, test_tar_is_readable_by_tar);
