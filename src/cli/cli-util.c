@@ -9,6 +9,13 @@
 
 #define CLI_FILE_MAX (16u * 1024u * 1024u)
 
+void cli_say_unreachable(Cli *cli, const char *error) {
+        fprintf(stderr,
+                "aegis: cannot reach aegisd at %s: %s (is it running? 'systemctl --user status aegis'; or "
+                "set --url)\n",
+                cli->client.base_url, error);
+}
+
 static int call(Cli *cli, bool quiet, const char *method, const char *path, const char *content_type,
                 const char *body, Response *ret) {
         char errbuf[CURL_ERROR_SIZE + 256];
@@ -19,10 +26,7 @@ static int call(Cli *cli, bool quiet, const char *method, const char *path, cons
                            errbuf);
         if (r < 0) {
                 if (!quiet)
-                        fprintf(stderr,
-                                "aegis: cannot reach aegisd at %s: %s (is it running? "
-                                "'systemctl --user status aegis'; or set --url)\n",
-                                cli->client.base_url, errbuf);
+                        cli_say_unreachable(cli, errbuf);
                 return r;
         }
         if (resp.status >= 400) {

@@ -90,6 +90,8 @@ int cli_call(Cli *cli, const char *method, const char *path, const char *content
 int cli_call_json(Cli *cli, const char *method, const char *path, json_object *body, json_object **ret);
 /* The same without printing: for look-ups whose failure is not the user's error. */
 int cli_call_json_quiet(Cli *cli, const char *method, const char *path, json_object **ret);
+/* "cannot reach aegisd at URL: error", with what to check. */
+void cli_say_unreachable(Cli *cli, const char *error);
 
 /* Ids (cli-resolve.c): a full id, or a unique prefix of at least CLI_ID_PREFIX_MIN
  * characters among the caller's tenant's executions or volumes. Prints why it failed

@@ -360,6 +360,11 @@ int cli_follow_execution(Cli *cli, const char *id) {
                         fprintf(stderr, "aegis: GET %s: %s\n", path, errbuf);
                         return EXIT_AEGIS;
                 }
+                if (r < 0 && attempts == 0 && !f.drawn && f.iteration == 0 && http == 0) {
+                        /* Never reached: no daemon to wait for (a restart is retried below). */
+                        cli_say_unreachable(cli, errbuf);
+                        return EXIT_AEGIS;
+                }
                 /* The stream ended without a final event (daemon restart?): ask, then retry. */
                 json_object_put(ex);
                 ex = NULL;

@@ -231,6 +231,8 @@ assert_eq "an unreadable manifest: 125" 125 "$?"
 out="$("$AEGIS_CLI" --url "http://127.0.0.1:$(free_port)" show "$A" 2>&1)"
 assert_eq "no daemon: 125" 125 "$?"
 assert_match "saying where it looked" "cannot reach aegisd at http://127.0.0.1:" "$out"
+out="$(timeout 20 "$AEGIS_CLI" --url "http://127.0.0.1:$(free_port)" wait "$A" 2>&1)"
+assert_eq "no daemon to wait for: 125, at once" 125 "$?"
 aegis list --limit zero >/dev/null 2>&1
 assert_eq "a usage error: 125" 125 "$?"
 aegis frobnicate >/dev/null 2>&1
