@@ -103,7 +103,9 @@ static const CliCommand commands[] = {
         { "agent run", "NAME", "@agents", "execute a deployed agent and follow it", NULL, run_options,
           cmd_agent_run },
         { "agent delete", "NAME[@VERSION]", "@agents", "delete a deployed agent",
-          "Executions keep their own copy of the manifest.", no_options, cmd_agent_delete },
+          "NAME deletes every version of it, NAME@VERSION that version.\n"
+          "Executions keep their own copy of the manifest.",
+          no_options, cmd_agent_delete },
         { "volume create", "NAME", NULL, "create a volume, print its id", NULL, volume_create_options,
           cmd_volume_create },
         { "volume list", "", NULL, "list the tenant's volumes", NULL, no_options, cmd_volume_list },

@@ -1,7 +1,8 @@
 /* cmd-agents.c — `aegis agent deploy|list|show|run|delete`.
  *
- * Agents are named; `agent delete NAME[@VERSION]` finds the agent's id (the version named,
- * or what GET /v1/agents/lookup/NAME answers) and deletes that id. */
+ * Agents are named; `agent delete NAME[@VERSION]` finds the agent's id through
+ * GET /v1/agents/lookup/NAME[?version=V], then DELETE /v1/agents/ID (every version) or
+ * DELETE /v1/agents/NAME?version=V (that one). */
 #include <errno.h>
 #include <string.h>
 
@@ -98,23 +99,32 @@ int cmd_agent_list(Cli *cli, int argc, char **argv) {
         return 0;
 }
 
-/* NAME or NAME@VERSION → GET path of that agent. */
-static char *agent_path(const char *arg, bool lookup) {
+/* Splits NAME[@VERSION] into its escaped parts (*ret_version NULL without "@"). */
+static int agent_arg(const char *arg, char **ret_name, char **ret_version) {
         _cleanup_free_ char *name = strdup(arg), *e = NULL, *ev = NULL;
         char *at;
 
         if (!name)
-                return NULL;
+                return -ENOMEM;
         at = strrchr(name, '@');
         if (at)
                 *at++ = '\0';
         e = cli_escape(name);
         ev = at ? cli_escape(at) : NULL;
         if (!e || (at && !ev))
+                return -ENOMEM;
+        *ret_name = TAKE_PTR(e);
+        *ret_version = TAKE_PTR(ev);
+        return 0;
+}
+
+/* PREFIX/NAME[?version=V] for NAME[@VERSION]. */
+static char *agent_path(const char *prefix, const char *arg) {
+        _cleanup_free_ char *name = NULL, *version = NULL;
+
+        if (agent_arg(arg, &name, &version) < 0)
                 return NULL;
-        if (at)
-                return asprintf_safe("/v1/agents/%s?version=%s", e, ev);
-        return asprintf_safe(lookup ? "/v1/agents/lookup/%s" : "/v1/agents/%s", e);
+        return asprintf_safe("%s/%s%s%s", prefix, name, version ? "?version=" : "", strempty(version));
 }
 
 int cmd_agent_show(Cli *cli, int argc, char **argv) {
@@ -127,7 +137,7 @@ int cmd_agent_show(Cli *cli, int argc, char **argv) {
                 return r;
         if (optind + 1 != argc)
                 return cli_usage_error("agent show: expected one agent NAME[@VERSION]");
-        path = agent_path(argv[optind], false);
+        path = agent_path("/v1/agents", argv[optind]);
         if (!path || cli_call_json(cli, "GET", path, NULL, &answer) < 0)
                 return EXIT_AEGIS;
         if (cli_output_structured(cli))
@@ -146,7 +156,7 @@ int cmd_agent_show(Cli *cli, int argc, char **argv) {
 }
 
 int cmd_agent_delete(Cli *cli, int argc, char **argv) {
-        _cleanup_free_ char *path = NULL, *del = NULL, *e = NULL;
+        _cleanup_free_ char *path = NULL, *del = NULL, *e = NULL, *name = NULL, *version = NULL;
         json_object *agent = NULL, *answer = NULL;
         const char *id;
         int r;
@@ -156,12 +166,17 @@ int cmd_agent_delete(Cli *cli, int argc, char **argv) {
                 return r;
         if (optind + 1 != argc)
                 return cli_usage_error("agent delete: expected one agent NAME[@VERSION]");
-        path = agent_path(argv[optind], true);
+        if (agent_arg(argv[optind], &name, &version) < 0)
+                return EXIT_AEGIS;
+        path = agent_path("/v1/agents/lookup", argv[optind]);
         if (!path || cli_call_json(cli, "GET", path, NULL, &agent) < 0)
                 return EXIT_AEGIS;
         id = json_str(agent, "id") ?: json_str(agent, "agent_id");
+        /* With ?version= the daemon finds the agent by name only (store_agent_get). */
         e = id ? cli_escape(id) : NULL;
-        del = e ? asprintf_safe("/v1/agents/%s", e) : NULL;
+        if (e)
+                del = version ? asprintf_safe("/v1/agents/%s?version=%s", name, version)
+                              : asprintf_safe("/v1/agents/%s", e);
         if (!del) {
                 fprintf(stderr, "aegis: %s: the daemon did not answer the agent's id\n", path);
                 json_object_put(agent);
@@ -174,8 +189,8 @@ int cmd_agent_delete(Cli *cli, int argc, char **argv) {
                 else if (cli->output == OUTPUT_NAME)
                         puts(id);
                 else if (!cli->quiet)
-                        fprintf(stderr, "aegis: agent %s %s deleted\n", strempty(json_str(agent, "name")),
-                                strempty(json_str(agent, "version")));
+                        fprintf(stderr, "aegis: agent %s%s%s deleted\n", strempty(json_str(agent, "name")),
+                                version ? " version " : "", version ? json_str(agent, "version") : "");
         }
         json_object_put(agent);
         json_object_put(answer);

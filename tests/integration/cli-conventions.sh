@@ -87,7 +87,7 @@ class H(BaseHTTPRequestHandler):
             if executions[p[2]]["status"] == "running":
                 return self.answer(409, {"error": "execution %s is running: cancel it first" % p[2]})
             return self.answer(200, {"status": "deleted"})
-        if p[:2] == ["v1", "agents"] and len(p) == 3 and p[2] in ("ag-1", "ag-2"):
+        if p[:2] == ["v1", "agents"] and len(p) == 3 and p[2] in ("ag-1", "ag-2", "hello"):
             return self.answer(200, {"status": "deleted"})
         self.answer(404, {"error": "not found"})
     def do_GET(self):
@@ -107,7 +107,7 @@ class H(BaseHTTPRequestHandler):
         if u.path == "/v1/agents":
             return self.answer(200, {"agents": agents})
         if p[:3] == ["v1", "agents", "lookup"] and len(p) == 4 and p[3] == "hello":
-            return self.answer(200, agents[1])
+            return self.answer(200, [a for a in agents if a["version"] == q.get("version", ["2.0"])[0]][0])
         if p[:2] == ["v1", "agents"] and len(p) == 3 and p[2] == "hello":
             return self.answer(200, [a for a in agents if a["version"] == q.get("version", ["2.0"])[0]][0])
         if p[:2] == ["v1", "volumes"] and len(p) == 3 and p[2] == volumes[0]["id"]:
@@ -301,10 +301,10 @@ assert_match "cancelled, then deleted" "POST /v1/executions/$D/cancel.*DELETE /v
 : >"$SCRATCH/requests.log"
 aegis agent delete hello 2>/dev/null
 assert_eq "agent delete NAME: 0" 0 "$?"
-assert_match "looks the agent up, deletes its id" "GET /v1/agents/lookup/hello .*DELETE /v1/agents/ag-2 " "$(tr '\n' ' ' <<<"$(requests)")"
+assert_match "looks the agent up, deletes its id, every version" "GET /v1/agents/lookup/hello .*DELETE /v1/agents/ag-2 " "$(tr '\n' ' ' <<<"$(requests)")"
 : >"$SCRATCH/requests.log"
 aegis agent delete hello@1.0 2>/dev/null
-assert_match "agent delete NAME@VERSION deletes that version" "GET /v1/agents/hello\?version=1.0 .*DELETE /v1/agents/ag-1 " "$(tr '\n' ' ' <<<"$(requests)")"
+assert_match "agent delete NAME@VERSION deletes that version" "GET /v1/agents/lookup/hello\?version=1.0 .*DELETE /v1/agents/hello\?version=1.0 " "$(tr '\n' ' ' <<<"$(requests)")"
 
 # ---- the status line: the terminal's width, the real state ----
 script -qfc "stty cols 40; '$AEGIS_CLI' wait $A" "$SCRATCH/tty.out" >/dev/null 2>&1
