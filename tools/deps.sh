@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
   valgrind libgcrypt20-dev"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
-  debootstrap iproute2 procps psmisc strace"
+  debootstrap iproute2 procps psmisc strace zsh fish python3-yaml man-db"
 BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time prometheus"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0

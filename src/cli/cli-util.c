@@ -9,8 +9,15 @@
 
 #define CLI_FILE_MAX (16u * 1024u * 1024u)
 
-int cli_call(Cli *cli, const char *method, const char *path, const char *content_type, const char *body,
-             Response *ret) {
+void cli_say_unreachable(Cli *cli, const char *error) {
+        fprintf(stderr,
+                "aegis: cannot reach aegisd at %s: %s (is it running? 'systemctl --user status aegis'; or "
+                "set --url)\n",
+                cli->client.base_url, error);
+}
+
+static int call(Cli *cli, bool quiet, const char *method, const char *path, const char *content_type,
+                const char *body, Response *ret) {
         char errbuf[CURL_ERROR_SIZE + 256];
         Response resp = { 0 };
         int r;
@@ -18,12 +25,15 @@ int cli_call(Cli *cli, const char *method, const char *path, const char *content
         r = client_request(&cli->client, method, path, content_type, body, body ? strlen(body) : 0, &resp,
                            errbuf);
         if (r < 0) {
-                fprintf(stderr, "aegis: cannot reach aegisd at %s: %s\n", cli->client.base_url, errbuf);
+                if (!quiet)
+                        cli_say_unreachable(cli, errbuf);
                 return r;
         }
         if (resp.status >= 400) {
-                _cleanup_free_ char *m = response_error_message(&resp);
-                fprintf(stderr, "aegis: %s %s: %s\n", method, path, strempty(m));
+                if (!quiet) {
+                        _cleanup_free_ char *m = response_error_message(&resp);
+                        fprintf(stderr, "aegis: %s %s: %s\n", method, path, strempty(m));
+                }
                 r = resp.status == 404 ? -ENOENT : resp.status == 409 ? -EBUSY : -EIO;
                 response_done(&resp);
                 return r;
@@ -32,24 +42,40 @@ int cli_call(Cli *cli, const char *method, const char *path, const char *content
         return 0;
 }
 
-int cli_call_json(Cli *cli, const char *method, const char *path, json_object *body, json_object **ret) {
+int cli_call(Cli *cli, const char *method, const char *path, const char *content_type, const char *body,
+             Response *ret) {
+        return call(cli, false, method, path, content_type, body, ret);
+}
+
+static int call_json(Cli *cli, bool quiet, const char *method, const char *path, json_object *body,
+                     json_object **ret) {
         Response resp = { 0 };
         json_object *j;
         int r;
 
-        r = cli_call(cli, method, path, body ? "application/json" : NULL,
-                     body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL, &resp);
+        r = call(cli, quiet, method, path, body ? "application/json" : NULL,
+                 body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL, &resp);
         if (r < 0)
                 return r;
         j = response_json(&resp);
         if (!j && resp.size > 0) {
-                fprintf(stderr, "aegis: %s %s: the answer is not JSON: %.200s\n", method, path, resp.body);
+                if (!quiet)
+                        fprintf(stderr, "aegis: %s %s: the answer is not JSON: %.200s\n", method, path,
+                                resp.body);
                 response_done(&resp);
                 return -EBADMSG;
         }
         response_done(&resp);
         *ret = j ? j : json_object_new_object();
         return 0;
+}
+
+int cli_call_json(Cli *cli, const char *method, const char *path, json_object *body, json_object **ret) {
+        return call_json(cli, false, method, path, body, ret);
+}
+
+int cli_call_json_quiet(Cli *cli, const char *method, const char *path, json_object **ret) {
+        return call_json(cli, true, method, path, NULL, ret);
 }
 
 int cli_read_file(const char *path, char **ret, size_t *ret_size) {
@@ -124,11 +150,6 @@ int cli_parse_input(const char *arg, json_object **ret) {
         json_tokener_free(tok);
         *ret = j;
         return 0;
-}
-
-void cli_print_json(json_object *j) {
-        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 const char *json_str(json_object *o, const char *key) {

@@ -1,7 +1,8 @@
 /* cmd-executions.c — run, submit, list, show, logs, events, wait, cancel, delete. */
 #include <errno.h>
-#include <getopt.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,11 +17,23 @@ static bool status_is_final(const char *s) {
         return streq(s, "completed") || streq(s, "failed") || streq(s, "cancelled");
 }
 
-static int exit_code_for_status(const char *s) {
-        if (streq(s, "completed"))
+/* The exit code of a finished execution: its outcome, and for a failed one whose last
+ * iteration's command could not be invoked or found, 126 or 127 as podman run says. */
+static int exit_code_for_execution(json_object *ex) {
+        const char *s = json_str(ex, "status");
+        json_object *its;
+        size_t n;
+
+        if (streq_ptr(s, "completed"))
                 return EXIT_COMPLETED;
-        if (streq(s, "cancelled"))
-                return EXIT_USAGE;
+        if (streq_ptr(s, "cancelled"))
+                return EXIT_CANCELLED;
+        if (json_object_object_get_ex(ex, "iterations", &its) && json_object_is_type(its, json_type_array) &&
+            (n = json_object_array_length(its)) > 0) {
+                int64_t code = json_int(json_object_array_get_idx(its, n - 1), "exit_code", -1);
+                if (code == EXIT_CANNOT_INVOKE || code == EXIT_NOT_FOUND)
+                        return (int) code;
+        }
         return EXIT_FAILED;
 }
 
@@ -65,32 +78,42 @@ static void print_warnings(json_object *answer) {
         }
 }
 
-/* Parses "--input X" / "--input=X" / "-i X" and positional arguments for run/submit. */
-static int parse_submit_args(int argc, char **argv, const char **file, const char **input, bool *detach) {
-        static const struct option opts[] = {
-                { "input", required_argument, NULL, 'i' },
-                { "detach", no_argument, NULL, 'd' },
-                {},
-        };
+/* Parses "--input X" / "--input=X" / "-i X" and the manifest FILE for run and submit. */
+static int parse_submit_args(Cli *cli, int argc, char **argv, const char **file, const char **input,
+                             bool *detach) {
         int c;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "i:d", opts, NULL)) >= 0)
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
                 switch (c) {
                 case 'i':
                         *input = optarg;
                         break;
                 case 'd':
-                        if (!detach)
-                                return cli_usage_error("%s: unknown option --detach", argv[0]);
                         *detach = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return EXIT_AEGIS;
                 }
         if (optind + 1 != argc)
                 return cli_usage_error("%s: expected one manifest FILE (or - for stdin)", argv[0]);
         *file = argv[optind];
+        return 0;
+}
+
+/* What submit and run --detach print: the id, or {"execution_id"} as JSON or YAML. */
+static int print_execution_id(Cli *cli, const char *id) {
+        json_object *o;
+
+        if (!cli_output_structured(cli)) {
+                puts(id);
+                return 0;
+        }
+        o = json_object_new_object();
+        if (!o)
+                return EXIT_AEGIS;
+        json_object_object_add(o, "execution_id", json_object_new_string(id));
+        cli_print_object(cli, o);
+        json_object_put(o);
         return 0;
 }
 
@@ -101,21 +124,21 @@ static int submit(Cli *cli, const char *file, const char *input, char **ret_id) 
 
         r = build_submission(file, input, &body);
         if (r < 0)
-                return EXIT_USAGE; /* unreadable manifest or input: the invocation is wrong */
+                return EXIT_AEGIS; /* unreadable manifest or input */
         r = cli_call_json(cli, "POST", "/v1/executions", body, &answer);
         json_object_put(body);
         if (r < 0)
-                return EXIT_FAILED;
+                return EXIT_AEGIS; /* a refused manifest, or no daemon */
         print_warnings(answer);
         id = json_str(answer, "execution_id");
         if (isempty(id)) {
                 fprintf(stderr, "aegis: the daemon did not answer an execution_id\n");
                 json_object_put(answer);
-                return EXIT_FAILED;
+                return EXIT_AEGIS;
         }
         *ret_id = strdup(id);
         json_object_put(answer);
-        return *ret_id ? 0 : EXIT_FAILED;
+        return *ret_id ? 0 : EXIT_AEGIS;
 }
 
 int cmd_submit(Cli *cli, int argc, char **argv) {
@@ -123,17 +146,13 @@ int cmd_submit(Cli *cli, int argc, char **argv) {
         _cleanup_free_ char *id = NULL;
         int r;
 
-        r = parse_submit_args(argc, argv, &file, &input, NULL);
+        r = parse_submit_args(cli, argc, argv, &file, &input, NULL);
         if (r)
                 return r;
         r = submit(cli, file, input, &id);
         if (r)
                 return r;
-        if (cli->output == OUTPUT_JSON)
-                printf("{\"execution_id\": \"%s\"}\n", id);
-        else
-                puts(id);
-        return 0;
+        return print_execution_id(cli, id);
 }
 
 int cmd_run(Cli *cli, int argc, char **argv) {
@@ -142,22 +161,25 @@ int cmd_run(Cli *cli, int argc, char **argv) {
         bool detach = false;
         int r;
 
-        r = parse_submit_args(argc, argv, &file, &input, &detach);
+        r = parse_submit_args(cli, argc, argv, &file, &input, &detach);
         if (r)
                 return r;
         r = submit(cli, file, input, &id);
         if (r)
                 return r;
-        if (detach) {
-                puts(id);
-                return 0;
-        }
+        if (detach)
+                return print_execution_id(cli, id);
         if (!cli->quiet)
                 fprintf(stderr, "aegis: execution %s submitted\n", id);
         return cli_follow_execution(cli, id);
 }
 
-/* Following: a status line on a terminal, one line per event otherwise. */
+/* Following: a status line on a terminal, one line per event otherwise.
+ *
+ * The status line is one line cut to the terminal's width (re-read at every draw, so a
+ * resized terminal is followed), so it is always overwritten in place and never leaves
+ * wrapped copies behind. It shows the execution's real state: running from the first
+ * iteration on, whatever the execution event said before. */
 typedef struct Follow {
         Cli *cli;
         const char *id;
@@ -167,26 +189,38 @@ typedef struct Follow {
         int64_t max_iterations;
         char status[32];
         char last[256];
+        char last_reason[256]; /* the last iteration's reason, already shown on its line */
         uint64_t start_usec;
         uint64_t last_draw_usec;
         bool drawn;
 } Follow;
 
+static size_t terminal_columns(void) {
+        struct winsize ws;
+
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+                return 80;
+        return ws.ws_col;
+}
+
 static void follow_draw(Follow *f, bool force) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        double elapsed = (double) (now - f->start_usec) / 1e6;
+        _cleanup_free_ char *cut = NULL;
+        char line[512], elapsed[32], it[48] = "";
 
         if (!f->tty || f->cli->quiet)
                 return;
         if (!force && now - f->last_draw_usec < 100 * USEC_PER_MSEC)
                 return;
         f->last_draw_usec = now;
+        cli_format_duration(elapsed, sizeof elapsed, (double) (now - f->start_usec) / 1e6);
         if (f->iteration > 0)
-                fprintf(stderr, "\r\033[K%.8s  iteration %" PRId64 "%s%.0" PRId64 "  %-9s %6.1fs  %s", f->id,
-                        f->iteration, f->max_iterations > 0 ? "/" : "", f->max_iterations, f->status,
-                        elapsed, f->last);
-        else
-                fprintf(stderr, "\r\033[K%.8s  %-9s %6.1fs  %s", f->id, f->status, elapsed, f->last);
+                snprintf(it, sizeof it, "  iteration %" PRId64 "%s%.0" PRId64, f->iteration,
+                         f->max_iterations > 0 ? "/" : "", f->max_iterations);
+        snprintf(line, sizeof line, "%.12s%s  %s  %s  %s", f->id, it, f->status, elapsed, f->last);
+        /* One column short of the width: a full line would wrap on some terminals. */
+        cut = cli_text_cut(line, terminal_columns() - 1);
+        fprintf(stderr, "\r\033[K%s", cut ? cut : "");
         fflush(stderr);
         f->drawn = true;
 }
@@ -223,8 +257,13 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         f->max_iterations = json_int(j, "max_iterations", f->max_iterations);
         if (startswith(type, "execution") && status)
                 snprintf(f->status, sizeof f->status, "%s", status);
+        else if (startswith(type, "iteration") && !status_is_final(f->status))
+                snprintf(f->status, sizeof f->status, "running");
         loop = cli_loop_event_text(j, type, f->last, sizeof f->last);
-        if (!loop)
+        if (streq(type, "iteration_finished")) {
+                snprintf(f->last, sizeof f->last, "iteration %" PRId64 " %s", it, status_or_dash(status));
+                snprintf(f->last_reason, sizeof f->last_reason, "%s", strempty(reason));
+        } else if (!loop)
                 snprintf(f->last, sizeof f->last, "%s%s%s%s%s", msg ? msg : type, status && !msg ? " " : "",
                          status && !msg ? status : "", reason && !msg ? ": " : "",
                          reason && !msg ? reason : "");
@@ -241,7 +280,10 @@ static int follow_event(const char *event, const char *data, void *userdata) {
                                 fprintf(stderr, "  iteration %" PRId64 ": %s\n", it, f->last);
                         }
                         follow_draw(f, true);
-                } else if (it > 0)
+                } else if (streq(type, "iteration_finished"))
+                        fprintf(stderr, "aegis: iteration %" PRId64 ": %s%s%s\n", it, status_or_dash(status),
+                                reason ? ": " : "", strempty(reason));
+                else if (it > 0)
                         fprintf(stderr, "aegis: iteration %" PRId64 ": %s\n", it, f->last);
                 else
                         fprintf(stderr, "aegis: %s\n", f->last);
@@ -252,15 +294,35 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         return f->finished ? 1 : 0;
 }
 
-static int get_execution(Cli *cli, const char *id, json_object **ret) {
-        _cleanup_free_ char *e = cli_escape(id), *path = NULL;
+/* Ctrl-C while following: the execution goes on in the daemon; say so, and how to come
+ * back to it or stop it. The text is made before the handler can run (write() only). */
+static char interrupt_message[512];
 
-        if (!e)
-                return -ENOMEM;
-        path = asprintf_safe("/v1/executions/%s", e);
+static void on_interrupt(int sig) {
+        ssize_t k = write(STDERR_FILENO, interrupt_message, strlen(interrupt_message));
+        (void) k;
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+static void follow_catch_interrupt(const char *id) {
+        struct sigaction sa = { .sa_handler = on_interrupt };
+
+        snprintf(interrupt_message, sizeof interrupt_message,
+                 "\r\033[K\naegis: stopped following; execution %s goes on.\n"
+                 "aegis: follow it with 'aegis wait %s', cancel it with 'aegis cancel %s'\n",
+                 id, id, id);
+        sigemptyset(&sa.sa_mask);
+        (void) sigaction(SIGINT, &sa, NULL);
+}
+
+static int get_execution(Cli *cli, const char *id, bool quiet, json_object **ret) {
+        _cleanup_free_ char *path = cli_execution_path(id, NULL);
+
         if (!path)
                 return -ENOMEM;
-        return cli_call_json(cli, "GET", path, NULL, ret);
+        return quiet ? cli_call_json_quiet(cli, "GET", path, ret)
+                     : cli_call_json(cli, "GET", path, NULL, ret);
 }
 
 static void print_output(json_object *ex) {
@@ -274,20 +336,18 @@ static void print_output(json_object *ex) {
 }
 
 int cli_follow_execution(Cli *cli, const char *id) {
-        _cleanup_free_ char *e = cli_escape(id), *path = NULL;
+        _cleanup_free_ char *path = cli_execution_path(id, "/events");
         Follow f = {
                 .cli = cli, .id = id, .tty = isatty(STDERR_FILENO), .start_usec = now_usec(CLOCK_MONOTONIC)
         };
         json_object *ex = NULL;
-        const char *status;
+        const char *status, *reason;
         int r, attempts = 0;
         long http = 0;
 
-        if (!e)
-                return EXIT_FAILED;
-        path = asprintf_safe("/v1/executions/%s/events", e);
         if (!path)
-                return EXIT_FAILED;
+                return EXIT_AEGIS;
+        follow_catch_interrupt(id);
         snprintf(f.status, sizeof f.status, "pending");
         for (;;) {
                 char errbuf[512];
@@ -298,28 +358,37 @@ int cli_follow_execution(Cli *cli, const char *id) {
                 if (http >= 400) {
                         follow_clear(&f);
                         fprintf(stderr, "aegis: GET %s: %s\n", path, errbuf);
-                        return EXIT_FAILED;
+                        return EXIT_AEGIS;
+                }
+                if (r < 0 && attempts == 0 && !f.drawn && f.iteration == 0 && http == 0) {
+                        /* Never reached: no daemon to wait for (a restart is retried below). */
+                        cli_say_unreachable(cli, errbuf);
+                        return EXIT_AEGIS;
                 }
                 /* The stream ended without a final event (daemon restart?): ask, then retry. */
                 json_object_put(ex);
                 ex = NULL;
-                if (get_execution(cli, id, &ex) >= 0 && status_is_final(json_str(ex, "status")))
+                if (get_execution(cli, id, true, &ex) >= 0 && status_is_final(json_str(ex, "status")))
                         break;
                 if (++attempts > 600) {
                         follow_clear(&f);
                         fprintf(stderr, "aegis: lost the event stream of %s: %s\n", id,
                                 r < 0 ? errbuf : "closed");
                         json_object_put(ex);
-                        return EXIT_FAILED;
+                        return EXIT_AEGIS;
                 }
                 usleep(500 * 1000);
         }
         follow_clear(&f);
-        if (!ex && get_execution(cli, id, &ex) < 0)
-                return EXIT_FAILED;
+        signal(SIGINT, SIG_DFL);
+        if (!ex && get_execution(cli, id, false, &ex) < 0)
+                return EXIT_AEGIS;
         status = json_str(ex, "status");
-        if (cli->output == OUTPUT_JSON)
-                cli_print_json(ex);
+        reason = json_str(ex, "reason");
+        if (cli_output_structured(cli))
+                cli_print_object(cli, ex);
+        else if (cli->output == OUTPUT_NAME)
+                puts(id);
         else {
                 print_output(ex);
                 if (!cli->quiet) {
@@ -327,20 +396,35 @@ int cli_follow_execution(Cli *cli, const char *id) {
                         size_t n = json_object_object_get_ex(ex, "iterations", &its)
                                            ? json_object_array_length(its)
                                            : 0;
+                        /* The reason was on the last iteration's line already: not again. */
+                        bool said = reason && streq(reason, f.last_reason);
                         fprintf(stderr, "aegis: execution %s %s after %zu iteration%s%s%s\n", id,
-                                status_or_dash(status), n, n == 1 ? "" : "s",
-                                json_str(ex, "reason") ? ": " : "", strempty(json_str(ex, "reason")));
+                                status_or_dash(status), n, n == 1 ? "" : "s", reason && !said ? ": " : "",
+                                reason && !said ? reason : "");
                 }
         }
-        r = exit_code_for_status(status);
+        r = exit_code_for_execution(ex);
         json_object_put(ex);
         return r;
 }
 
-int cmd_wait(Cli *cli, int argc, char **argv) {
-        if (argc != 2)
+/* Takes the one ID argument of a command without options, resolved. */
+static int one_execution_arg(Cli *cli, int argc, char **argv, char **ret_id) {
+        int c;
+
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
+                if (c == '?')
+                        return EXIT_AEGIS;
+        if (optind + 1 != argc)
                 return cli_usage_error("%s: expected one execution ID", argv[0]);
-        return cli_follow_execution(cli, argv[1]);
+        return cli_resolve_execution(cli, argv[optind], ret_id) < 0 ? EXIT_AEGIS : 0;
+}
+
+int cmd_wait(Cli *cli, int argc, char **argv) {
+        _cleanup_free_ char *id = NULL;
+        int r = one_execution_arg(cli, argc, argv, &id);
+
+        return r ? r : cli_follow_execution(cli, id);
 }
 
 static int print_event(const char *event, const char *data, void *userdata) {
@@ -351,8 +435,13 @@ static int print_event(const char *event, const char *data, void *userdata) {
         if (cli->output == OUTPUT_JSON) {
                 puts(data);
                 fflush(stdout);
+                return 0;
+        }
+        j = json_tokener_parse(data);
+        if (cli->output == OUTPUT_YAML) {
+                if (j)
+                        cli_print_yaml(j);
         } else {
-                j = json_tokener_parse(data);
                 printf("%s  %-20s", status_or_dash(json_str(j, "time")),
                        j && json_str(j, "type") ? json_str(j, "type") : event);
                 if (json_int(j, "iteration", 0) > 0)
@@ -365,47 +454,60 @@ static int print_event(const char *event, const char *data, void *userdata) {
                 else if (json_str(j, "reason") || json_str(j, "message"))
                         printf("    %s\n",
                                json_str(j, "reason") ? json_str(j, "reason") : json_str(j, "message"));
-                fflush(stdout);
-                json_object_put(j);
         }
+        fflush(stdout);
+        json_object_put(j);
         return 0;
 }
 
 int cmd_events(Cli *cli, int argc, char **argv) {
-        _cleanup_free_ char *e = NULL, *path = NULL;
+        _cleanup_free_ char *id = NULL, *path = NULL;
         char errbuf[512];
         long http = 0;
         int r;
 
-        if (argc != 2)
-                return cli_usage_error("%s: expected one execution ID", argv[0]);
-        e = cli_escape(argv[1]);
-        path = e ? asprintf_safe("/v1/executions/%s/events", e) : NULL;
+        r = one_execution_arg(cli, argc, argv, &id);
+        if (r)
+                return r;
+        path = cli_execution_path(id, "/events");
         if (!path)
-                return EXIT_FAILED;
+                return EXIT_AEGIS;
         r = client_stream(&cli->client, path, print_event, NULL, cli, &http, errbuf);
         if (r < 0 || http >= 400) {
                 fprintf(stderr, "aegis: GET %s: %s\n", path, errbuf);
-                return EXIT_FAILED;
+                return EXIT_AEGIS;
         }
         return 0;
 }
 
+/* Appends "&key=value" (escaped) to *s when value is set. */
+static int query_add(char **s, const char *key, const char *value) {
+        _cleanup_free_ char *e = NULL;
+        char *n;
+
+        if (!value)
+                return 0;
+        e = cli_escape(value);
+        n = e ? asprintf_safe("%s%s%s=%s", *s, strchr(*s, '?') ? "&" : "?", key, e) : NULL;
+        if (!n)
+                return -ENOMEM;
+        free(*s);
+        *s = n;
+        return 0;
+}
+
 int cmd_list(Cli *cli, int argc, char **argv) {
-        static const struct option opts[] = {
-                { "status", required_argument, NULL, 's' },
-                { "limit", required_argument, NULL, 'n' },
-                { "cursor", required_argument, NULL, 'c' },
-                {},
-        };
+        static const char *const headers[] = { "ID",      "AGENT",    "STATUS", "ITER",
+                                               "CREATED", "DURATION", "REASON" };
+        static const size_t caps[] = { 0, 24, 0, 0, 0, 0, 50 };
         const char *status = NULL, *limit = NULL, *cursor = NULL;
-        _cleanup_free_ char *path = NULL, *es = NULL, *ec = NULL;
+        _cleanup_(cli_table_freep) CliTable *t = NULL;
+        _cleanup_free_ char *path = strdup("/v1/executions");
         json_object *answer = NULL, *list;
         unsigned n;
         int c;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "s:n:c:", opts, NULL)) >= 0)
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
                 switch (c) {
                 case 's':
                         status = optarg;
@@ -416,74 +518,124 @@ int cmd_list(Cli *cli, int argc, char **argv) {
                                                        optarg);
                         limit = optarg;
                         break;
-                case 'c':
+                case OPT_CURSOR:
                         cursor = optarg;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return EXIT_AEGIS;
                 }
         if (optind != argc)
                 return cli_usage_error("list: unexpected argument \"%s\"", argv[optind]);
-        es = status ? cli_escape(status) : NULL;
-        ec = cursor ? cli_escape(cursor) : NULL;
-        path = asprintf_safe("/v1/executions?limit=%s%s%s%s%s", limit ? limit : "50", es ? "&status=" : "",
-                             strempty(es), ec ? "&cursor=" : "", strempty(ec));
-        if (!path || cli_call_json(cli, "GET", path, NULL, &answer) < 0)
-                return EXIT_FAILED;
-        if (cli->output == OUTPUT_JSON) {
-                cli_print_json(answer);
+        if (!path || query_add(&path, "limit", limit ?: "50") < 0 ||
+            query_add(&path, "status", status) < 0 || query_add(&path, "cursor", cursor) < 0)
+                return EXIT_AEGIS;
+        if (cli_call_json(cli, "GET", path, NULL, &answer) < 0)
+                return EXIT_AEGIS;
+        if (cli_output_structured(cli)) {
+                cli_print_object(cli, answer);
                 json_object_put(answer);
                 return 0;
         }
         if (json_object_object_get_ex(answer, "executions", &list) &&
             json_object_is_type(list, json_type_array)) {
-                printf("%-32s  %-16s %-10s %4s  %-27s %s\n", "ID", "AGENT", "STATUS", "ITER", "CREATED",
-                       "REASON");
-                for (size_t i = 0; i < json_object_array_length(list); i++) {
+                t = cli_table_new(cli, headers, caps, ELEMENTSOF(headers));
+                for (size_t i = 0; t && i < json_object_array_length(list); i++) {
                         json_object *x = json_object_array_get_idx(list, i);
-                        printf("%-32s  %-16.16s %-10s %4" PRId64 "  %-27s %s\n",
-                               status_or_dash(json_str(x, "id")), status_or_dash(json_str(x, "agent")),
-                               status_or_dash(json_str(x, "status")), json_int(x, "iteration_count", 0),
-                               status_or_dash(json_str(x, "created_at")), strempty(json_str(x, "reason")));
+                        char iter[32], age[48], dur[32] = "-", sid[CLI_SHORT_ID + 1];
+                        double a, b;
+
+                        if (cli->output == OUTPUT_NAME || cli->quiet) {
+                                puts(status_or_dash(json_str(x, "id")));
+                                continue;
+                        }
+                        snprintf(iter, sizeof iter, "%" PRId64, json_int(x, "iteration_count", 0));
+                        if (cli->output == OUTPUT_WIDE)
+                                snprintf(age, sizeof age, "%s", status_or_dash(json_str(x, "created_at")));
+                        else
+                                cli_format_age(age, sizeof age, json_str(x, "created_at"));
+                        if (cli_parse_timestamp(json_str(x, "started_at"), &a) >= 0)
+                                cli_format_duration(dur, sizeof dur,
+                                                    (cli_parse_timestamp(json_str(x, "finished_at"), &b) >= 0
+                                                             ? b
+                                                             : (double) now_usec(CLOCK_REALTIME) / 1e6) -
+                                                            a);
+                        if (cli_table_add(
+                                    t, (const char *const[]){ cli_table_id(cli, json_str(x, "id"), sid),
+                                                              json_str(x, "agent"), json_str(x, "status"),
+                                                              iter, age, dur, json_str(x, "reason") }) < 0)
+                                break;
                 }
+                if (t && cli->output != OUTPUT_NAME && !cli->quiet)
+                        cli_table_print(t);
         }
-        if (json_str(answer, "next_cursor"))
-                fprintf(stderr, "aegis: more: aegis list --cursor %s\n", json_str(answer, "next_cursor"));
+        if (json_str(answer, "next_cursor")) {
+                /* The next page with the same filters, as a command to paste. */
+                fprintf(stderr, "aegis: more: aegis list%s%s%s%s --cursor %s\n", status ? " --status " : "",
+                        strempty(status), limit ? " --limit " : "", strempty(limit),
+                        json_str(answer, "next_cursor"));
+        }
         json_object_put(answer);
         return 0;
 }
 
-int cmd_show(Cli *cli, int argc, char **argv) {
-        json_object *ex = NULL, *its = NULL;
+static void print_field(const char *name, const char *value) {
+        printf("%-11s %s\n", name, status_or_dash(value));
+}
 
-        if (argc != 2)
-                return cli_usage_error("%s: expected one execution ID", argv[0]);
-        if (get_execution(cli, argv[1], &ex) < 0)
-                return EXIT_FAILED;
-        if (cli->output == OUTPUT_JSON) {
-                cli_print_json(ex);
+int cmd_show(Cli *cli, int argc, char **argv) {
+        static const char *const headers[] = { "#", "STATUS", "EXIT", "CONTAINER", "DURATION", "REASON" };
+        static const size_t caps[] = { 0, 0, 0, 0, 0, 60 };
+        _cleanup_(cli_table_freep) CliTable *t = NULL;
+        _cleanup_free_ char *id = NULL;
+        json_object *ex = NULL, *its = NULL;
+        char line[512];
+        int r;
+
+        r = one_execution_arg(cli, argc, argv, &id);
+        if (r)
+                return r;
+        if (get_execution(cli, id, false, &ex) < 0)
+                return EXIT_AEGIS;
+        if (cli_output_structured(cli) || cli->output == OUTPUT_NAME) {
+                if (cli->output == OUTPUT_NAME)
+                        puts(status_or_dash(json_str(ex, "id")));
+                else
+                        cli_print_object(cli, ex);
                 json_object_put(ex);
                 return 0;
         }
-        printf("Execution:  %s\n", status_or_dash(json_str(ex, "id")));
-        printf("Agent:      %s %s\n", status_or_dash(json_str(ex, "agent")),
-               strempty(json_str(ex, "agent_version")));
-        printf("Status:     %s%s%s\n", status_or_dash(json_str(ex, "status")),
-               json_str(ex, "reason") ? " — " : "", strempty(json_str(ex, "reason")));
-        printf("Created:    %s\n", status_or_dash(json_str(ex, "created_at")));
-        printf("Started:    %s\n", status_or_dash(json_str(ex, "started_at")));
-        printf("Finished:   %s\n", status_or_dash(json_str(ex, "finished_at")));
+        print_field("Execution:", json_str(ex, "id"));
+        snprintf(line, sizeof line, "%s%s%s", status_or_dash(json_str(ex, "agent")),
+                 json_str(ex, "agent_version") ? " " : "", strempty(json_str(ex, "agent_version")));
+        print_field("Agent:", line);
+        snprintf(line, sizeof line, "%s%s%s", status_or_dash(json_str(ex, "status")),
+                 json_str(ex, "reason") ? " — " : "", strempty(json_str(ex, "reason")));
+        print_field("Status:", line);
+        print_field("Created:", json_str(ex, "created_at"));
+        print_field("Started:", json_str(ex, "started_at"));
+        print_field("Finished:", json_str(ex, "finished_at"));
         if (json_object_object_get_ex(ex, "iterations", &its) && json_object_array_length(its) > 0) {
-                printf("Iterations:\n  %3s  %-10s %5s  %-14s %s\n", "#", "STATUS", "EXIT", "CONTAINER",
-                       "REASON");
-                for (size_t i = 0; i < json_object_array_length(its); i++) {
+                printf("Iterations:\n");
+                t = cli_table_new(cli, headers, caps, ELEMENTSOF(headers));
+                if (t)
+                        cli_table_indent(t, 2);
+                for (size_t i = 0; t && i < json_object_array_length(its); i++) {
                         json_object *it = json_object_array_get_idx(its, i);
-                        printf("  %3" PRId64 "  %-10s %5s  %-14.12s %s\n", json_int(it, "number", 0),
-                               status_or_dash(json_str(it, "status")),
-                               status_or_dash(json_str(it, "exit_code")),
-                               status_or_dash(json_str(it, "container_id")),
-                               strempty(json_str(it, "reason")));
+                        char num[24], dur[32] = "-", sid[CLI_SHORT_ID + 1];
+                        double a, b;
+
+                        snprintf(num, sizeof num, "%" PRId64, json_int(it, "number", 0));
+                        if (cli_parse_timestamp(json_str(it, "started_at"), &a) >= 0 &&
+                            cli_parse_timestamp(json_str(it, "finished_at"), &b) >= 0)
+                                cli_format_duration(dur, sizeof dur, b - a);
+                        if (cli_table_add(t, (const char *const[]){
+                                                     num, json_str(it, "status"), json_str(it, "exit_code"),
+                                                     cli_table_id(cli, json_str(it, "container_id"), sid),
+                                                     dur, json_str(it, "reason") }) < 0)
+                                break;
                 }
+                if (t)
+                        cli_table_print(t);
         }
         if (its && json_object_is_type(its, json_type_array))
                 cli_print_trajectories(its);
@@ -502,85 +654,251 @@ static int write_chunk(const char *data, size_t size, void *userdata) {
         return 0;
 }
 
+/* --since: an RFC 3339 time, or a duration back from now ("10m", "2h", "90"). */
+static int parse_since(const char *s, double *ret) {
+        uint64_t secs;
+
+        if (cli_parse_timestamp(s, ret) >= 0)
+                return 0;
+        if (parse_duration_secs(s, &secs) < 0)
+                return -EINVAL;
+        *ret = (double) now_usec(CLOCK_REALTIME) / 1e6 - (double) secs;
+        return 0;
+}
+
+/* The start of the last `tail` lines of text (all of it when tail < 0). */
+static const char *tail_start(const char *text, int64_t tail) {
+        const char *p = text + strlen(text);
+        int64_t n = 0;
+
+        if (tail < 0)
+                return text;
+        if (tail == 0)
+                return p;
+        if (p > text && p[-1] == '\n')
+                p--;
+        while (p > text) {
+                if (p[-1] == '\n' && ++n == tail)
+                        break;
+                p--;
+        }
+        return p;
+}
+
+/* The recorded output, one iteration at a time (for --since, --tail, -t): iterations come
+ * from the execution, each one's output from /logs?iteration=N. */
+static int logs_recorded(Cli *cli, const char *id, unsigned only, bool since_set, double since, int64_t tail,
+                         bool timestamps) {
+        _cleanup_free_ char *all = NULL;
+        json_object *ex = NULL, *its;
+        size_t size = 0;
+        FILE *f;
+        int r = 0;
+
+        if (get_execution(cli, id, false, &ex) < 0)
+                return EXIT_AEGIS;
+        f = open_memstream(&all, &size);
+        if (!f) {
+                json_object_put(ex);
+                return EXIT_AEGIS;
+        }
+        if (json_object_object_get_ex(ex, "iterations", &its) && json_object_is_type(its, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(its); i++) {
+                        json_object *it = json_object_array_get_idx(its, i);
+                        int64_t num = json_int(it, "number", 0);
+                        const char *started = json_str(it, "started_at");
+                        _cleanup_free_ char *path = NULL, *q = NULL;
+                        Response resp = { 0 };
+                        double t;
+
+                        if (only && num != only)
+                                continue;
+                        if (since_set && (cli_parse_timestamp(started, &t) < 0 || t < since))
+                                continue;
+                        q = asprintf_safe("/logs?iteration=%" PRId64, num);
+                        path = q ? cli_execution_path(id, q) : NULL;
+                        if (!path || cli_call(cli, "GET", path, NULL, NULL, &resp) < 0) {
+                                r = EXIT_AEGIS;
+                                break;
+                        }
+                        /* Each line carries its iteration's start: the engine's lines have no time. */
+                        for (const char *p = resp.body; p && *p;) {
+                                size_t len = strcspn(p, "\n");
+                                fprintf(f, "%s\t%.*s\n", status_or_dash(started), (int) len, p);
+                                p += len + (p[len] == '\n');
+                        }
+                        response_done(&resp);
+                }
+        fclose(f);
+        json_object_put(ex);
+        if (r)
+                return r;
+        /* The tail, each line with or without its time. */
+        for (const char *p = tail_start(strempty(all), tail); *p;) {
+                size_t len = strcspn(p, "\n"), tab = strcspn(p, "\t");
+                if (timestamps)
+                        printf("%.*s %.*s\n", (int) tab, p, (int) (len - tab - 1), p + tab + 1);
+                else
+                        printf("%.*s\n", (int) (len - tab - 1), p + tab + 1);
+                p += len + (p[len] == '\n');
+        }
+        return 0;
+}
+
 int cmd_logs(Cli *cli, int argc, char **argv) {
-        static const struct option opts[] = {
-                { "follow", no_argument, NULL, 'f' },
-                { "iteration", required_argument, NULL, 'n' },
-                {},
-        };
-        _cleanup_free_ char *e = NULL, *path = NULL;
+        _cleanup_free_ char *id = NULL, *path = NULL, *q = NULL;
+        bool follow = false, timestamps = false, since_set = false;
         const char *iteration = NULL;
-        bool follow = false;
+        double since = 0;
+        int64_t tail = -1;
         char errbuf[512];
-        unsigned n;
+        unsigned n = 0;
         long http = 0;
         int c, r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "fn:", opts, NULL)) >= 0)
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
                 switch (c) {
                 case 'f':
                         follow = true;
                         break;
-                case 'n':
+                case 'i':
                         if (safe_atou(optarg, &n) < 0 || n == 0)
                                 return cli_usage_error(
                                         "--iteration: expected a positive integer, got \"%s\"", optarg);
                         iteration = optarg;
                         break;
+                case OPT_SINCE:
+                        if (parse_since(optarg, &since) < 0)
+                                return cli_usage_error(
+                                        "--since: expected a time (2026-12-05T10:00:00Z) or a "
+                                        "duration (10m, 2h), got \"%s\"",
+                                        optarg);
+                        since_set = true;
+                        break;
+                case OPT_TAIL:
+                        if (safe_atoi64(optarg, &tail) < 0 || tail < 0)
+                                return cli_usage_error("--tail: expected a number of lines, got \"%s\"",
+                                                       optarg);
+                        break;
+                case 't':
+                        timestamps = true;
+                        break;
                 default:
-                        return EXIT_USAGE;
+                        return EXIT_AEGIS;
                 }
         if (optind + 1 != argc)
                 return cli_usage_error("logs: expected one execution ID");
-        e = cli_escape(argv[optind]);
-        path = e ? asprintf_safe("/v1/executions/%s/logs%s%s%s", e, follow ? "?follow=true" : "",
-                                 iteration ? (follow ? "&iteration=" : "?iteration=") : "",
-                                 strempty(iteration))
-                 : NULL;
+        if (follow && (since_set || tail >= 0 || timestamps))
+                return cli_usage_error("logs: --since, --tail and -t read the recorded output; "
+                                       "use them without -f");
+        if (cli_resolve_execution(cli, argv[optind], &id) < 0)
+                return EXIT_AEGIS;
+        if (since_set || tail >= 0 || timestamps)
+                return logs_recorded(cli, id, n, since_set, since, tail, timestamps);
+        q = strdup("/logs");
+        if (!q || (follow && query_add(&q, "follow", "true") < 0) ||
+            query_add(&q, "iteration", iteration) < 0)
+                return EXIT_AEGIS;
+        path = cli_execution_path(id, q);
         if (!path)
-                return EXIT_FAILED;
+                return EXIT_AEGIS;
         if (follow)
                 cli->client.timeout_secs = 0;
         r = client_stream_raw(&cli->client, path, write_chunk, NULL, &http, errbuf);
         if (r < 0 || http >= 400) {
                 fprintf(stderr, "aegis: GET %s: %s\n", path, errbuf);
-                return EXIT_FAILED;
+                return EXIT_AEGIS;
         }
         return 0;
 }
 
-static int simple_post(Cli *cli, int argc, char **argv, const char *method, const char *suffix) {
-        _cleanup_free_ char *e = NULL, *path = NULL;
-        Response resp = { 0 };
+/* METHOD /v1/executions/ID+suffix; prints the answer (json, yaml) or the id (name). */
+static int execution_request(Cli *cli, const char *id, const char *method, const char *suffix) {
+        _cleanup_free_ char *path = cli_execution_path(id, suffix);
+        json_object *answer = NULL;
 
-        if (argc != 2)
-                return cli_usage_error("%s: expected one execution ID", argv[0]);
-        e = cli_escape(argv[1]);
-        path = e ? asprintf_safe("/v1/executions/%s%s", e, suffix) : NULL;
-        if (!path || cli_call(cli, method, path, NULL, NULL, &resp) < 0)
-                return EXIT_FAILED;
-        if (cli->output == OUTPUT_JSON && resp.size > 0)
-                puts(resp.body);
-        response_done(&resp);
+        if (!path || cli_call_json(cli, method, path, NULL, &answer) < 0)
+                return EXIT_AEGIS;
+        if (cli_output_structured(cli))
+                cli_print_object(cli, answer);
+        else if (cli->output == OUTPUT_NAME)
+                puts(id);
+        json_object_put(answer);
         return 0;
 }
 
 int cmd_cancel(Cli *cli, int argc, char **argv) {
-        return simple_post(cli, argc, argv, "POST", "/cancel");
+        _cleanup_free_ char *id = NULL;
+        int r;
+
+        r = one_execution_arg(cli, argc, argv, &id);
+        return r ? r : execution_request(cli, id, "POST", "/cancel");
+}
+
+/* delete --force: cancel, then wait (bounded) until the execution is final. */
+static int cancel_and_settle(Cli *cli, const char *id) {
+        _cleanup_free_ char *path = cli_execution_path(id, "/cancel");
+        json_object *ex = NULL;
+        Response resp = { 0 };
+
+        if (!path || get_execution(cli, id, false, &ex) < 0)
+                return -EIO;
+        if (status_is_final(json_str(ex, "status"))) {
+                json_object_put(ex);
+                return 0;
+        }
+        json_object_put(ex);
+        if (cli_call(cli, "POST", path, NULL, NULL, &resp) < 0)
+                return -EIO;
+        response_done(&resp);
+        for (unsigned i = 0; i < 600; i++) {
+                bool final;
+                if (get_execution(cli, id, false, &ex) < 0)
+                        return -EIO;
+                final = status_is_final(json_str(ex, "status"));
+                json_object_put(ex);
+                if (final)
+                        return 0;
+                usleep(100 * 1000);
+        }
+        fprintf(stderr,
+                "aegis: execution %s was cancelled but has not finished after 60 s; "
+                "try 'aegis delete %s' later\n",
+                id, id);
+        return -ETIMEDOUT;
 }
 
 int cmd_delete(Cli *cli, int argc, char **argv) {
-        return simple_post(cli, argc, argv, "DELETE", "");
+        _cleanup_free_ char *id = NULL;
+        bool force = false;
+        int c;
+
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
+                switch (c) {
+                case 'f':
+                        force = true;
+                        break;
+                default:
+                        return EXIT_AEGIS;
+                }
+        if (optind + 1 != argc)
+                return cli_usage_error("delete: expected one execution ID");
+        if (cli_resolve_execution(cli, argv[optind], &id) < 0)
+                return EXIT_AEGIS;
+        if (force && cancel_and_settle(cli, id) < 0)
+                return EXIT_AEGIS;
+        return execution_request(cli, id, "DELETE", NULL);
 }
 
 int cmd_health(Cli *cli, int argc, char **argv) {
         json_object *j = NULL;
 
+        if (argc != 1)
+                return cli_usage_error("health: unexpected argument \"%s\"", argv[1]);
         if (cli_call_json(cli, "GET", "/health/ready", NULL, &j) < 0)
-                return EXIT_FAILED;
-        if (cli->output == OUTPUT_JSON)
-                cli_print_json(j);
+                return EXIT_AEGIS;
+        if (cli_output_structured(cli))
+                cli_print_object(cli, j);
         else
                 printf("%s\n", status_or_dash(json_str(j, "status")));
         json_object_put(j);

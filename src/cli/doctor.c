@@ -5,8 +5,8 @@
  * as the service user (`runuser -u aegis -- aegis doctor`) for the per-user set-up, as root
  * for the system one (the service user is then "aegis", or --user NAME). systemd and logind
  * are asked over D-Bus; the Podman API, the NFS port and the store are actually contacted.
- * Exit status: 0 when no check fails (warnings and skips do not fail), 1 otherwise, 2 on
- * usage errors. --output json prints {"ok":…, "checks":[{name, verdict, detail, fix}]}. */
+ * Exit status: 0 when no check fails (warnings and skips do not fail), 1 otherwise, 125 on
+ * usage errors. --output json (or yaml) prints {"ok":…, "checks":[{name, verdict, detail, fix}]}. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -727,8 +727,8 @@ static const Check checks[] = {
 };
 
 static void doctor_help(FILE *f) {
-        fprintf(f, "Usage: aegis doctor [--config FILE] [--user NAME] [--skip CHECK[,CHECK…]] [--output "
-                   "text|json]\n\n"
+        fprintf(f, "Usage: aegis doctor [--config FILE] [--user NAME] [--skip CHECK[,CHECK…]] [-o "
+                   "text|json|yaml]\n\n"
                    "Checks the host set-up AEGIS needs and prints the fix for whatever is wrong.\n"
                    "Run it as the service user (runuser -u aegis -- aegis doctor) for the per-user\n"
                    "set-up, as root for the system one. Exit status 0 when no check fails.\n\nChecks:\n");
@@ -743,23 +743,25 @@ static bool check_known(const char *name) {
         return false;
 }
 
-int doctor_main(int argc, char **argv) {
+int doctor_main(int argc, char **argv, OutputMode output) {
         static const struct option options[] = {
-                { "config", required_argument, NULL, 'c' }, { "user", required_argument, NULL, 'u' },
-                { "skip", required_argument, NULL, 's' },   { "output", required_argument, NULL, 'o' },
-                { "help", no_argument, NULL, 'h' },         {},
+                { "config", required_argument, NULL, 'c' },
+                { "user", required_argument, NULL, 'u' },
+                { "skip", required_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'h' },
+                {},
         };
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_strv_free_ char **skip = NULL;
         _cleanup_(json_putp) json_object *list = NULL;
         _cleanup_(doctor_done) Doctor d = { .config_error = ERROR_INIT };
-        bool json = false;
+        bool json = output == OUTPUT_JSON || output == OUTPUT_YAML;
         unsigned failed = 0, warned = 0;
         struct passwd *pw;
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "c:u:s:o:h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "c:u:s:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c':
                         d.config_path = optarg;
@@ -780,18 +782,11 @@ int doctor_main(int argc, char **argv) {
                         }
                         break;
                 }
-                case 'o':
-                        if (streq(optarg, "json"))
-                                json = true;
-                        else if (!streq(optarg, "text"))
-                                return cli_usage_error("doctor --output: expected text or json, got \"%s\"",
-                                                       optarg);
-                        break;
                 case 'h':
                         doctor_help(stdout);
                         return 0;
                 default:
-                        return EXIT_USAGE;
+                        return EXIT_AEGIS;
                 }
         }
         if (optind < argc)
@@ -857,8 +852,11 @@ int doctor_main(int argc, char **argv) {
                 json_object_object_add(top, "failed", json_object_new_int((int) failed));
                 json_object_object_add(top, "warnings", json_object_new_int((int) warned));
                 json_object_object_add(top, "checks", TAKE_PTR(list));
-                puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+                if (output == OUTPUT_YAML)
+                        cli_print_yaml(top);
+                else
+                        puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+                                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
         } else
                 printf("\n%s: %u failed, %u warning(s)\n", failed ? "NOT READY" : "ready", failed, warned);
         fflush(stdout);
@@ -866,15 +864,5 @@ int doctor_main(int argc, char **argv) {
 }
 
 int cmd_doctor(Cli *cli, int argc, char **argv) {
-        /* The global --output was already taken out of argv: hand it back. */
-        _cleanup_free_ char **args = calloc((size_t) argc + 2, sizeof(char *));
-        int n = 0;
-
-        if (!args)
-                return EXIT_FAILED;
-        for (int i = 0; i < argc; i++)
-                args[n++] = argv[i];
-        if (cli->output == OUTPUT_JSON)
-                args[n++] = (char *) "--output=json";
-        return doctor_main(n, args);
+        return doctor_main(argc, argv, cli->output);
 }

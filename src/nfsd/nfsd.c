@@ -70,7 +70,8 @@ static void help(void) {
                "                           none: * or ADDR[/PREFIX],... (default *)\n"
                "  --seccomp=on|off         system-call allow-list (default on)\n"
                "  --log-level=LEVEL        error, warning, info, debug\n"
-               "  -h --help                this text\n",
+               "  -h --help                this text\n"
+               "     --version             print the version\n",
                NFS_MAX_CONNECTIONS_DEFAULT, NFS_MAX_CONNECTIONS_PER_CLIENT_DEFAULT, NFS_IDLE_TIMEOUT_DEFAULT,
                NFS_MAX_ENTRIES_DEFAULT, NFS_MAX_VOLUMES_OPEN);
 }
@@ -94,6 +95,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 ARG_PER_CLIENT,
                 ARG_IDLE_TIMEOUT,
                 ARG_MAX_ENTRIES,
+                ARG_VERSION,
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
@@ -114,6 +116,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "max-entries", required_argument, NULL, ARG_MAX_ENTRIES },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
         int c, r;
@@ -224,6 +227,9 @@ static int parse_args(int argc, char **argv, Options *o) {
                         break;
                 case 'h':
                         help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("aegis-nfsd %s\n", PACKAGE_VERSION);
                         return 0;
                 default:
                         return -EINVAL;

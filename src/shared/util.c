@@ -269,17 +269,30 @@ int safe_atod(const char *s, double *ret) {
 }
 
 int parse_size(const char *s, uint64_t *ret) {
+        /* Kubernetes' spellings (K = 1000, Ki = 1024) and podman's (k, m, g, t = 1024), each
+         * with an optional trailing "B" ("GB", "GiB", "gb"). */
         static const struct {
                 const char *suffix;
                 uint64_t factor;
         } table[] = {
-                { "Ki", UINT64_C(1) << 10 },   { "Mi", UINT64_C(1) << 20 },      { "Gi", UINT64_C(1) << 30 },
-                { "Ti", UINT64_C(1) << 40 },   { "K", UINT64_C(1000) },          { "M", UINT64_C(1000000) },
-                { "G", UINT64_C(1000000000) }, { "T", UINT64_C(1000000000000) }, { "B", 1 },
+                { "Ki", UINT64_C(1) << 10 },
+                { "Mi", UINT64_C(1) << 20 },
+                { "Gi", UINT64_C(1) << 30 },
+                { "Ti", UINT64_C(1) << 40 },
+                { "K", UINT64_C(1000) },
+                { "M", UINT64_C(1000000) },
+                { "G", UINT64_C(1000000000) },
+                { "T", UINT64_C(1000000000000) },
+                { "k", UINT64_C(1) << 10 },
+                { "m", UINT64_C(1) << 20 },
+                { "g", UINT64_C(1) << 30 },
+                { "t", UINT64_C(1) << 40 },
+                { "", 1 },
         };
-        char num[32];
-        size_t n = 0;
-        uint64_t v, factor = 1;
+        char num[32], frac[16] = "";
+        size_t n = 0, nf = 0;
+        const char *unit;
+        uint64_t v, f = 0, div = 1, factor = 1;
         int r;
 
         if (isempty(s))
@@ -290,21 +303,47 @@ int parse_size(const char *s, uint64_t *ret) {
                 return n == 0 ? -EINVAL : -ERANGE;
         memcpy(num, s, n);
         num[n] = '\0';
-        if (s[n]) {
-                size_t i;
+        unit = s + n;
+        if (*unit == '.') { /* "1.5Gi": a fraction, of a unit only */
+                unit++;
+                while (isdigit((unsigned char) unit[nf]))
+                        nf++;
+                if (nf == 0 || nf >= sizeof frac)
+                        return -EINVAL;
+                memcpy(frac, unit, nf);
+                frac[nf] = '\0';
+                unit += nf;
+        }
+        {
+                size_t i, len = strlen(unit);
+                if (len > 0 && (unit[len - 1] == 'B' || unit[len - 1] == 'b'))
+                        len--;
                 for (i = 0; i < ELEMENTSOF(table); i++)
-                        if (streq(s + n, table[i].suffix))
+                        if (strlen(table[i].suffix) == len && strncmp(unit, table[i].suffix, len) == 0)
                                 break;
                 if (i == ELEMENTSOF(table))
                         return -EINVAL;
                 factor = table[i].factor;
         }
+        if (nf > 0 && factor == 1)
+                return -EINVAL; /* no fraction of a byte */
         r = safe_atou64(num, &v);
         if (r < 0)
                 return r;
         if (v > UINT64_MAX / factor)
                 return -ERANGE;
-        *ret = v * factor;
+        if (nf > 0) {
+                r = safe_atou64(frac, &f);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < nf; i++)
+                        div *= 10;
+                /* factor * f / div, without overflow for the factors above (< 2^41, f < 10^15). */
+                f = factor / div * f + factor % div * f / div;
+        }
+        if (v * factor > UINT64_MAX - f)
+                return -ERANGE;
+        *ret = v * factor + f;
         return 0;
 }
 

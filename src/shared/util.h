@@ -56,7 +56,8 @@ int safe_atoi64(const char *s, int64_t *ret);
 int safe_atou(const char *s, unsigned *ret);
 int safe_atoi(const char *s, int *ret);
 int safe_atod(const char *s, double *ret);
-/* "4096", "512Ki", "512Mi", "1Gi", "2Ti", also "1K"/"1M"/"1G" (powers of 1000) → bytes. */
+/* "4096", "512Ki", "512Mi", "1Gi", "2Ti", "1.5Gi"; "1K"/"1M"/"1G" (powers of 1000);
+ * podman's "512m", "1g" (powers of 1024); an optional "B" after the unit → bytes. */
 int parse_size(const char *s, uint64_t *ret);
 /* "600", "600s", "10m", "2h", "1h30m", "500ms" (rounded up to whole seconds) → seconds. */
 int parse_duration_secs(const char *s, uint64_t *ret);

@@ -135,7 +135,9 @@ assert_eq "checks needing the config are skipped, not failed" skip "$(verdict po
 
 # Usage errors.
 "$AEGIS_CLI" doctor --skip nonsense >/dev/null 2>&1
-assert_eq "--skip with an unknown check is a usage error" 2 "$?"
-"$AEGIS_CLI" doctor --output yaml >/dev/null 2>&1
-assert_eq "--output yaml is a usage error" 2 "$?"
+assert_eq "--skip with an unknown check is a usage error (125)" 125 "$?"
+"$AEGIS_CLI" doctor --output xml >/dev/null 2>&1
+assert_eq "--output xml is a usage error (125)" 125 "$?"
+out="$("$AEGIS_CLI" doctor --output yaml --config "$SCRATCH/config.yaml" --skip store)"
+assert_match "--output yaml prints the checks as YAML" '^ok: (true|false)' "$out"
 finish

@@ -88,5 +88,19 @@ assert_eq "unknown agent_id: 404" 404 "$(api_status POST /v1/executions -H 'Cont
 stream="$(curl -s -N --max-time "$(scaled 5)" "$AEGIS_URL/v1/executions/$id4/stream")"
 assert_match "/stream is the event stream" 'event: execution_finished' "$stream"
 check "health/live is {status}" bash -c "curl -s $AEGIS_URL/health/live | jq -e .status"
+# The CLI against the real daemon (issue 17): an id prefix, agent delete by version and
+# by name.
+assert_eq "aegis show takes an id prefix" "$id1" "$("$AEGIS_CLI" --url "$AEGIS_URL" -o name show "${id1:0:8}")"
+sed 's/version: "1.0.0"/version: "2.0.0"/' "$m" >"$SCRATCH/api-ok-2.yaml"
+"$AEGIS_CLI" --url "$AEGIS_URL" -q agent deploy "$SCRATCH/api-ok-2.yaml" >/dev/null
+assert_eq "two versions deployed" "1.0.0 2.0.0" "$(api GET /v1/agents | jq -r '[.agents[] | select(.name == "api-ok") | .version] | sort | join(" ")')"
+"$AEGIS_CLI" --url "$AEGIS_URL" agent delete api-ok@1.0.0 2>/dev/null
+assert_eq "aegis agent delete NAME@VERSION exits 0" 0 "$?"
+assert_eq "and leaves the other version" "2.0.0" "$(api GET /v1/agents | jq -r '[.agents[] | select(.name == "api-ok") | .version] | join(" ")')"
+"$AEGIS_CLI" --url "$AEGIS_URL" agent delete api-ok 2>/dev/null
+assert_eq "aegis agent delete NAME exits 0" 0 "$?"
+assert_eq "and the agent is gone" 404 "$(api_status GET /v1/agents/api-ok)"
+"$AEGIS_CLI" --url "$AEGIS_URL" agent delete api-ok >/dev/null 2>&1
+assert_eq "deleting it again: 125" 125 "$?"
 assert_no_managed_containers
 finish

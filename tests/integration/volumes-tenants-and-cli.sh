@@ -30,20 +30,20 @@ VA="$(acme volume create data --size-limit 64Mi)"
 assert_eq "aegis volume create exits 0" 0 "$?"
 assert_match "it prints the new id" '^[0-9a-f-]{36}$' "$VA"
 check "the directory is under the tenant" test -d "$ROOT/acme/$VA"
-assert_match "aegis volume list shows it" "^$VA +data +persistent +read-write +67108864 " "$(acme volume list | sed -n 2p)"
+assert_match "aegis volume list shows it, its size for people" "^${VA:0:12} +data +persistent +read-write +64 MiB " "$(acme volume list | sed -n 2p)"
 show="$(acme volume show "$VA")"
 assert_match "aegis volume show: tenant" 'Tenant: +acme' "$show"
-assert_match "aegis volume show: bytes used" 'Bytes used: +0' "$show"
+assert_match "aegis volume show: bytes used" 'Used: +0 B \(0 bytes\)' "$show"
 assert_match "aegis volume show: never expires" 'Expires: +never' "$show"
 assert_eq "show --output json" "acme 67108864" "$(acme --output json volume show "$VA" | jq -r '"\(.tenant_id) \(.size_limit)"')"
 
 # ---- another tenant ----
 assert_eq "another tenant's list is empty" 1 "$(globex volume list | wc -l)"
 out="$(globex volume show "$VA" 2>&1)"
-assert_eq "another tenant's show fails" 1 "$?"
+assert_eq "another tenant's show fails (125)" 125 "$?"
 assert_match "as if it did not exist" 'no such volume' "$out"
 globex volume delete "$VA" >/dev/null 2>&1
-assert_eq "another tenant's delete fails" 1 "$?"
+assert_eq "another tenant's delete fails (125)" 125 "$?"
 check "and the directory is still there" test -d "$ROOT/acme/$VA"
 assert_eq "the default tenant (token without tenant) does not see it" 404 \
         "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer tok-plain' "$AEGIS_URL/v1/volumes/$VA")"
@@ -58,7 +58,7 @@ assert_eq "attaching another tenant's volume is refused, naming the field" "spec
 assert_match "with a message saying what to do" "no volume $VA for tenant globex" "$(jq -r .error <<<"$resp")"
 assert_eq "no execution was created" "$before" "$(as tok-globex GET /v1/executions | jq '.executions | length')"
 out="$(globex -q run "$m" 2>&1)"
-assert_eq "aegis run of it fails" 1 "$?"
+assert_eq "aegis run of it is refused (125)" 125 "$?"
 
 # ---- the owner ----
 m="$(manifest use "echo mine >/workspace/in/f; echo own >/workspace/own/g" "  volumes:
@@ -73,7 +73,7 @@ assert_eq "it wrote into the volume" mine "$(cat "$ROOT/acme/$VA/f")"
 id="$(acme list --output json | jq -r '.executions[0].id')"
 own="$(acme --output json volume list | jq -r --arg x "$id" '.volumes[] | select(.owner_execution_id == $x) | .id')"
 assert_eq "its own volume is under the tenant's directory" own "$(cat "$ROOT/acme/$own/g")"
-assert_match "aegis volume show counts the bytes" 'Bytes used: +5' "$(acme volume show "$VA")"
+assert_match "aegis volume show counts the bytes" 'Used: +5 B \(5 bytes\)' "$(acme volume show "$VA")"
 
 # ---- delete refused while mounted by a live execution ----
 m="$(manifest hold 'sleep 300' "  volumes:
@@ -83,7 +83,7 @@ m="$(manifest hold 'sleep 300' "  volumes:
 hid="$(acme submit "$m")"
 wait_as tok-acme "$hid" running 120 || fail "the holding execution did not start"
 out="$(acme volume delete "$VA" 2>&1)"
-assert_eq "delete while a live execution mounts it fails" 1 "$?"
+assert_eq "delete while a live execution mounts it fails (125)" 125 "$?"
 assert_match "saying why" 'in use by 1 live execution' "$out"
 acme cancel "$hid" >/dev/null 2>&1
 wait_as tok-acme "$hid" cancelled 60 || fail "could not cancel"
@@ -91,14 +91,16 @@ acme volume delete "$VA" 2>/dev/null
 assert_eq "after it ended, delete works" 0 "$?"
 check "the directory is gone" test ! -e "$ROOT/acme/$VA"
 acme volume show "$VA" >/dev/null 2>&1
-assert_eq "and show fails" 1 "$?"
+assert_eq "and show fails (125)" 125 "$?"
 
 # ---- bad input ----
 out="$(acme volume create x --size-limit lots 2>&1)"
-assert_eq "a bad size limit fails" 1 "$?"
-assert_match "naming it" 'size_limit must be a size' "$out"
+assert_eq "a bad size limit fails (125), before any request" 125 "$?"
+assert_match "naming it" '--size-limit expects a size' "$out"
+resp="$(as tok-acme POST /v1/volumes -H 'Content-Type: application/json' -d '{"name": "x", "size_limit": "lots"}')"
+assert_match "the API refuses it too, naming it" 'size_limit must be a size' "$(jq -r .error <<<"$resp")"
 out="$(acme volume create x --storage-class ephemeral --ttl-hours 0 2>&1)"
-assert_eq "ttl 0 is a usage error" 2 "$?"
+assert_eq "ttl 0 is a usage error (125)" 125 "$?"
 assert_match "naming it" 'ttl-hours' "$out"
 assert_eq "nothing was created" 0 "$(acme --output json volume list | jq '[.volumes[] | select(.name == "x")] | length')"
 

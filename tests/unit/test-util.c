@@ -20,6 +20,29 @@ START_TEST(test_parse_size_accepts_binary_and_decimal_suffixes) {
 }
 END_TEST
 
+START_TEST(test_parse_size_accepts_podman_spellings_and_fractions) {
+        uint64_t v = 0;
+        ck_assert_int_eq(parse_size("1g", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(1) << 30);
+        ck_assert_int_eq(parse_size("512m", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(512) << 20);
+        ck_assert_int_eq(parse_size("512M", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(512000000));
+        ck_assert_int_eq(parse_size("1.5Gi", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(3) << 29);
+        ck_assert_int_eq(parse_size("0.5k", &v), 0);
+        ck_assert_uint_eq(v, 512);
+        ck_assert_int_eq(parse_size("2GiB", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(2) << 30);
+        ck_assert_int_eq(parse_size("3GB", &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(3000000000));
+        ck_assert_int_eq(parse_size("1024", &v), 0);
+        ck_assert_uint_eq(v, 1024);
+        ck_assert_int_eq(parse_size("100B", &v), 0);
+        ck_assert_uint_eq(v, 100);
+}
+END_TEST
+
 START_TEST(test_parse_size_rejects_garbage_and_overflow) {
         uint64_t v = 7;
         ck_assert_int_eq(parse_size("", &v), -EINVAL);
@@ -27,6 +50,10 @@ START_TEST(test_parse_size_rejects_garbage_and_overflow) {
         ck_assert_int_eq(parse_size("12Zi", &v), -EINVAL);
         ck_assert_int_eq(parse_size("-1", &v), -EINVAL);
         ck_assert_int_eq(parse_size("99999999999Ti", &v), -ERANGE);
+        ck_assert_int_eq(parse_size("1.5", &v), -EINVAL); /* a fraction of a byte */
+        ck_assert_int_eq(parse_size("1.Gi", &v), -EINVAL);
+        ck_assert_int_eq(parse_size("1gg", &v), -EINVAL);
+        ck_assert_int_eq(parse_size("1iB", &v), -EINVAL);
         ck_assert_uint_eq(v, 7);
 }
 END_TEST
@@ -159,6 +186,7 @@ int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_parse_size_accepts_binary_and_decimal_suffixes);
+        tcase_add_test(tc, test_parse_size_accepts_podman_spellings_and_fractions);
         tcase_add_test(tc, test_parse_size_rejects_garbage_and_overflow);
         tcase_add_test(tc, test_parse_duration_units);
         tcase_add_test(tc, test_parse_listen_address_forms);
