@@ -908,6 +908,21 @@ static bool route_match(const char *pattern, const char *path, HttpRequest *r) {
                 p++, q++;
                 pl = strcspn(p, "/");
                 ql = strcspn(q, "/");
+                if (pl >= 3 && p[0] == '{' && p[pl - 2] == '*' && p[pl - 1] == '}' && !p[pl]) {
+                        /* "{name*}", last: the rest of the path, slashes and all. */
+                        ql = strlen(q);
+                        if (ql == 0 || n_params >= MAX_PARAMS)
+                                return false;
+                        if (r) {
+                                r->params[n_params].name = p + 1;
+                                r->params[n_params].name_len = pl - 3;
+                                r->params[n_params].value = strndup(q, ql);
+                                if (!r->params[n_params].value)
+                                        return false;
+                                r->n_params = n_params + 1;
+                        }
+                        return true;
+                }
                 if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
                         if (ql == 0 || n_params >= MAX_PARAMS)
                                 return false;

@@ -37,3 +37,5 @@ aegisd_SOURCES += \
 	src/aegisd/api-volume-files.c
 TESTS += tests/integration/volumes-files-api.sh
 EXTRA_DIST += tests/integration/volumes-files-api.sh
+TESTS += tests/integration/volumes-files-live-execution.sh
+EXTRA_DIST += tests/integration/volumes-files-live-execution.sh
