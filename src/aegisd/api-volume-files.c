@@ -61,8 +61,10 @@ static int answer_errno(HttpRequest *r, int k, const char *field, const char *pa
                 return ANSWER_ERROR(r, 400, field, "%s \"%.200s\" crosses into another file system", field,
                                     p);
         case -ENOTDIR:
-                return ANSWER_ERROR(r, 400, field, "%s \"%.200s\": a part of it is not a directory", field,
-                                    p);
+                return ANSWER_ERROR(r, 400, field,
+                                    "%s \"%.200s\": a part of it is not a directory (or is a symbolic link, "
+                                    "which is never followed)",
+                                    field, p);
         case -EISDIR:
                 return ANSWER_ERROR(r, 409, field, "%s \"%.200s\" is a directory", field, p);
         case -EEXIST:
@@ -129,6 +131,20 @@ static int query_path(HttpRequest *r, const char *name, char ***ret) {
         return 0;
 }
 
+/* open_volume_dir() and the split ?path=: 0, or 1 once answered, or a negative errno. */
+static int open_volume_path(HttpRequest *r, Daemon *d, StoreVolume *ret_v, int *ret_vfd, char ***ret_comps) {
+        int k = open_volume_dir(r, d, ret_v, ret_vfd);
+
+        if (k != 0)
+                return k;
+        k = query_path(r, "path", ret_comps);
+        if (k != 0) {
+                store_volume_done(ret_v);
+                *ret_vfd = safe_close(*ret_vfd);
+        }
+        return k;
+}
+
 static int add_time(struct json_object *o, const char *key, uint64_t usec) {
         char buf[TIMESTAMP_MAX];
         return json_object_object_add(o, key,
@@ -147,10 +163,7 @@ static int list_files(HttpRequest *r, void *userdata) {
         size_t n = 0;
         int k;
 
-        k = open_volume_dir(r, userdata, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, userdata, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         dfd = volume_open_beneath(vfd, comps, strv_length(comps), O_RDONLY | O_DIRECTORY);
@@ -225,10 +238,7 @@ static int download_file(HttpRequest *r, void *userdata) {
         _cleanup_close_ int vfd = -EBADF;
         int k;
 
-        k = open_volume_dir(r, userdata, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, userdata, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         return respond_file_beneath(r, vfd, comps, http_request_query(r, "path"));
@@ -435,10 +445,7 @@ static int upload_file(HttpRequest *r, void *userdata) {
         size_t n;
         int k;
 
-        k = open_volume_dir(r, d, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, d, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         n = strv_length(comps);
@@ -659,10 +666,7 @@ static int delete_file(HttpRequest *r, void *userdata) {
         size_t n;
         int k;
 
-        k = open_volume_dir(r, userdata, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, userdata, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         n = strv_length(comps);
