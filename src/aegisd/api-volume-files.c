@@ -504,13 +504,14 @@ static int upload_file(HttpRequest *r, void *userdata) {
                 /* Refused before a byte is read when it cannot fit. */
                 if (cl && safe_atou64(cl, &length) >= 0 &&
                     length > u->room + (u->multipart ? MULTIPART_SLACK : 0)) {
+                        uint64_t room = u->room;
                         upload_free(u);
                         return http_respond_error(r, 413, "file",
                                                   "the upload (%" PRIu64
                                                   " bytes) passes volume %s's size_limit "
                                                   "of %" PRIu64 " bytes: %" PRIu64
                                                   " are left; delete files or create a larger volume",
-                                                  length, v.id, v.size_limit, u->room);
+                                                  length, v.id, v.size_limit, room);
                 }
         }
         k = volume_tmpfile_at(u->dfd, v.uid, v.gid, u->tmp, &u->fd);
