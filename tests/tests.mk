@@ -171,3 +171,5 @@ EXTRA_DIST += tests/integration/sdk-agents-executions.sh
 # openat2, so the O_NOFOLLOW walk is what the escape attempts meet there).
 VALGRIND_TESTS += tests/integration/volumes-files-api.sh tests/integration/volumes-files-live-execution.sh \
 	tests/integration/sdk-agents-executions.sh
+TESTS += tests/integration/sdk-agents-executions-postgresql.sh
+EXTRA_DIST += tests/integration/sdk-agents-executions-postgresql.sh
