@@ -21,3 +21,6 @@ dist_noinst_SCRIPTS += bench/launch
 
 # bench/dispatch: the added latency of one inner-loop tool round over the fake provider's own.
 dist_noinst_SCRIPTS += bench/dispatch/run.sh
+
+# bench/volume-files: the volume file API's upload and download beside podman cp (issue 15).
+dist_noinst_SCRIPTS += bench/volume-files

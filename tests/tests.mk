@@ -167,3 +167,9 @@ EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh
 # The reference SDK's agent and execution calls (issue 15).
 TESTS += tests/integration/sdk-agents-executions.sh
 EXTRA_DIST += tests/integration/sdk-agents-executions.sh
+# Issue 15's daemon paths under valgrind (uploads, downloads, agent streams; valgrind lacks
+# openat2, so the O_NOFOLLOW walk is what the escape attempts meet there).
+VALGRIND_TESTS += tests/integration/volumes-files-api.sh tests/integration/volumes-files-live-execution.sh \
+	tests/integration/sdk-agents-executions.sh
+TESTS += tests/integration/sdk-agents-executions-postgresql.sh
+EXTRA_DIST += tests/integration/sdk-agents-executions-postgresql.sh

@@ -61,8 +61,10 @@ static int answer_errno(HttpRequest *r, int k, const char *field, const char *pa
                 return ANSWER_ERROR(r, 400, field, "%s \"%.200s\" crosses into another file system", field,
                                     p);
         case -ENOTDIR:
-                return ANSWER_ERROR(r, 400, field, "%s \"%.200s\": a part of it is not a directory", field,
-                                    p);
+                return ANSWER_ERROR(r, 400, field,
+                                    "%s \"%.200s\": a part of it is not a directory (or is a symbolic link, "
+                                    "which is never followed)",
+                                    field, p);
         case -EISDIR:
                 return ANSWER_ERROR(r, 409, field, "%s \"%.200s\" is a directory", field, p);
         case -EEXIST:
@@ -129,6 +131,20 @@ static int query_path(HttpRequest *r, const char *name, char ***ret) {
         return 0;
 }
 
+/* open_volume_dir() and the split ?path=: 0, or 1 once answered, or a negative errno. */
+static int open_volume_path(HttpRequest *r, Daemon *d, StoreVolume *ret_v, int *ret_vfd, char ***ret_comps) {
+        int k = open_volume_dir(r, d, ret_v, ret_vfd);
+
+        if (k != 0)
+                return k;
+        k = query_path(r, "path", ret_comps);
+        if (k != 0) {
+                store_volume_done(ret_v);
+                *ret_vfd = safe_close(*ret_vfd);
+        }
+        return k;
+}
+
 static int add_time(struct json_object *o, const char *key, uint64_t usec) {
         char buf[TIMESTAMP_MAX];
         return json_object_object_add(o, key,
@@ -147,10 +163,7 @@ static int list_files(HttpRequest *r, void *userdata) {
         size_t n = 0;
         int k;
 
-        k = open_volume_dir(r, userdata, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, userdata, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         dfd = volume_open_beneath(vfd, comps, strv_length(comps), O_RDONLY | O_DIRECTORY);
@@ -195,22 +208,12 @@ static int list_files(HttpRequest *r, void *userdata) {
 
 /* ---- download ---- */
 
-static int download_file(HttpRequest *r, void *userdata) {
-        _cleanup_(store_volume_done) StoreVolume v = {};
-        _cleanup_strv_free_ char **comps = NULL;
-        _cleanup_close_ int vfd = -EBADF;
-        const char *path = http_request_query(r, "path");
+/* Answers the regular file comps names beneath vfd (path: as the client spelled it). */
+static int respond_file_beneath(HttpRequest *r, int vfd, char *const *comps, const char *path) {
+        size_t n = strv_length(comps);
         struct stat st;
-        size_t n;
-        int k, fd;
+        int fd;
 
-        k = open_volume_dir(r, userdata, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        n = strv_length(comps);
         if (n == 0)
                 return http_respond_error(r, 400, "path",
                                           "path: name the file to download (\"?path=/dir/file\")");
@@ -227,6 +230,79 @@ static int download_file(HttpRequest *r, void *userdata) {
                                           dir ? " (list it with GET …/files?path=)" : "");
         }
         return http_respond_file(r, fd, "application/octet-stream", comps[n - 1]);
+}
+
+static int download_file(HttpRequest *r, void *userdata) {
+        _cleanup_(store_volume_done) StoreVolume v = {};
+        _cleanup_strv_free_ char **comps = NULL;
+        _cleanup_close_ int vfd = -EBADF;
+        int k;
+
+        k = open_volume_path(r, userdata, &v, &vfd, &comps);
+        if (k != 0)
+                return k > 0 ? 0 : k;
+        return respond_file_beneath(r, vfd, comps, http_request_query(r, "path"));
+}
+
+/* GET /v1/executions/{id}/files/{path*} (the reference's route): a file of a volume the
+ * execution owns (its spec.volumes), ?volume=NAME when it owns several. An execution of
+ * another tenant is 404 exactly as a missing one. */
+static int execution_file(HttpRequest *r, void *userdata) {
+        Daemon *d = userdata;
+        const char *id = http_request_param(r, "id"), *path = http_request_param(r, "path");
+        const char *name = http_request_query(r, "volume");
+        StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
+        _cleanup_strv_free_ char **comps = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int vfd = -EBADF;
+        StoreExecution e = { 0 };
+        StoreVolume *a = NULL, *v = NULL;
+        size_t n = 0;
+        int k;
+
+        k = store_execution_get(d->store, id, &e);
+        if (k >= 0 && !streq_ptr(e.tenant_id, http_request_tenant(r)))
+                k = -ENOENT;
+        store_execution_done(&e);
+        if (k == -ENOENT)
+                return http_respond_error(r, 404, NULL, "no execution %s", id);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot read the execution: %s", strerror(-k));
+        k = volume_path_split(path, &comps);
+        if (k < 0)
+                return k == -ENOMEM ? k : (answer_errno(r, k, "path", path) > 0 ? 0 : -EIO);
+        f.tenant_id = http_request_tenant(r);
+        f.owner_execution_id = id;
+        f.status = VOLUME_ACTIVE;
+        k = store_volume_list(d->store, &f, &a, &n);
+        if (k < 0)
+                return http_respond_error(r, 503, NULL, "cannot list the execution's volumes: %s",
+                                          strerror(-k));
+        for (size_t i = 0; i < n; i++)
+                if (name ? streq(a[i].name, name) : n == 1)
+                        v = &a[i];
+        if (!v) {
+                k = n == 0 ? http_respond_error(r, 404, "volume",
+                                                "execution %s has no volume (any more): its files lived in "
+                                                "its spec.volumes",
+                                                id)
+                    : name ? http_respond_error(r, 404, "volume", "execution %s has no volume named \"%s\"",
+                                                id, name)
+                           : http_respond_error(r, 400, "volume",
+                                                "execution %s has %zu volumes: name one with ?volume=NAME",
+                                                id, n);
+                store_volume_array_free(a, n);
+                return k;
+        }
+        k = volume_path(d->config->storage.root, v->tenant_id, v->id, &dir);
+        store_volume_array_free(a, n);
+        if (k < 0)
+                return k;
+        vfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (vfd < 0)
+                return http_respond_error(r, 404, "volume", "the volume's directory is gone: %s",
+                                          strerror(errno));
+        return respond_file_beneath(r, vfd, comps, path);
 }
 
 /* ---- upload ---- */
@@ -369,10 +445,7 @@ static int upload_file(HttpRequest *r, void *userdata) {
         size_t n;
         int k;
 
-        k = open_volume_dir(r, d, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, d, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         n = strv_length(comps);
@@ -431,13 +504,14 @@ static int upload_file(HttpRequest *r, void *userdata) {
                 /* Refused before a byte is read when it cannot fit. */
                 if (cl && safe_atou64(cl, &length) >= 0 &&
                     length > u->room + (u->multipart ? MULTIPART_SLACK : 0)) {
+                        uint64_t room = u->room;
                         upload_free(u);
                         return http_respond_error(r, 413, "file",
                                                   "the upload (%" PRIu64
                                                   " bytes) passes volume %s's size_limit "
                                                   "of %" PRIu64 " bytes: %" PRIu64
                                                   " are left; delete files or create a larger volume",
-                                                  length, v.id, v.size_limit, u->room);
+                                                  length, v.id, v.size_limit, room);
                 }
         }
         k = volume_tmpfile_at(u->dfd, v.uid, v.gid, u->tmp, &u->fd);
@@ -593,10 +667,7 @@ static int delete_file(HttpRequest *r, void *userdata) {
         size_t n;
         int k;
 
-        k = open_volume_dir(r, userdata, &v, &vfd);
-        if (k != 0)
-                return k > 0 ? 0 : k;
-        k = query_path(r, "path", &comps);
+        k = open_volume_path(r, userdata, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         n = strv_length(comps);
@@ -625,5 +696,6 @@ const HttpRoute api_volume_files_routes[] = {
         { HTTP_POST, "/v1/volumes/{id}/files/upload", upload_file, HTTP_ROUTE_UPLOAD },
         { HTTP_POST, "/v1/volumes/{id}/files/mkdir", make_directory },
         { HTTP_POST, "/v1/volumes/{id}/files/move", move_file },
+        { HTTP_GET, "/v1/executions/{id}/files/{path*}", execution_file },
         {},
 };

@@ -410,6 +410,9 @@ int daemon_start(Daemon *d) {
         sigset_t mask;
         int r;
 
+        /* Before the servers: they send files with sendfile(), which may raise SIGPIPE. */
+        (void) signal(SIGPIPE, SIG_IGN);
+
         if (load_tokens(d) < 0)
                 return CONFIG_EXIT_STATUS;
         /* systemd creates the state directory (StateDirectory=); by hand we do, for the SQLite
@@ -462,8 +465,6 @@ int daemon_start(Daemon *d) {
                 log_error_errno(r, "Failed to handle signals: %m");
                 return EXIT_FAILURE;
         }
-        (void) signal(SIGPIPE, SIG_IGN);
-
         if (sd_watchdog_enabled(false, &d->watchdog_usec) > 0 && d->watchdog_usec > 0) {
                 r = sd_event_add_time_relative(d->event, &d->watchdog, CLOCK_MONOTONIC, d->watchdog_usec / 2,
                                                0, on_watchdog, d);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -44,6 +45,7 @@
  * gets the answer; past this much more, the connection is closed instead. */
 #define UPLOAD_DROP_MAX (64u * 1024 * 1024)
 #define POST_BUFFER_SIZE (64u * 1024)
+#define CONNECTION_MEMORY (256u * 1024)
 
 /* One TCP connection, from MHD's NOTIFY_STARTED to NOTIFY_CLOSED (its socket context): for
  * the request deadline. */
@@ -908,6 +910,21 @@ static bool route_match(const char *pattern, const char *path, HttpRequest *r) {
                 p++, q++;
                 pl = strcspn(p, "/");
                 ql = strcspn(q, "/");
+                if (pl >= 3 && p[0] == '{' && p[pl - 2] == '*' && p[pl - 1] == '}' && !p[pl]) {
+                        /* "{name*}", last: the rest of the path, slashes and all. */
+                        ql = strlen(q);
+                        if (ql == 0 || n_params >= MAX_PARAMS)
+                                return false;
+                        if (r) {
+                                r->params[n_params].name = p + 1;
+                                r->params[n_params].name_len = pl - 3;
+                                r->params[n_params].value = strndup(q, ql);
+                                if (!r->params[n_params].value)
+                                        return false;
+                                r->n_params = n_params + 1;
+                        }
+                        return true;
+                }
                 if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
                         if (ql == 0 || n_params >= MAX_PARAMS)
                                 return false;
@@ -1245,6 +1262,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opts, HttpServer **ret) {
         _cleanup_(http_server_freep) HttpServer *s = NULL;
         const union MHD_DaemonInfo *info;
+        bool sigpipe_ignored;
         int k;
 
         s = calloc(1, sizeof *s);
@@ -1274,6 +1292,12 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
         k = fd_nonblock(listen_fd, true);
         if (k < 0)
                 return k;
+        {
+                /* MHD sends file responses with sendfile() only when told that SIGPIPE cannot
+                 * kill us; else it copies them through a 32 KiB buffer, a few times slower. */
+                struct sigaction sa = {};
+                sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) >= 0 && sa.sa_handler == SIG_IGN;
+        }
         s->mhd = MHD_start_daemon(
                 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access, s,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s->name, MHD_OPTION_LISTEN_SOCKET, listen_fd,
@@ -1285,7 +1309,10 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
                  * on_deadline() first; MHD's timeout only catches a body that stalls. */
                 MHD_OPTION_CONNECTION_TIMEOUT,
                 (unsigned) (s->request_timeout_usec / USEC_PER_SEC + MHD_TIMEOUT_MARGIN_SECS),
-                MHD_OPTION_END);
+                MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) sigpipe_ignored,
+                /* The read buffer of a connection (MHD's default: 32 KiB): an upload's body
+                 * arrives in pieces of about half this, each one trip round the event loop. */
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY, MHD_OPTION_END);
         if (!s->mhd)
                 return -EINVAL;
         info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);

@@ -21,7 +21,7 @@
  *     http_server_add_routes(server, api_execution_routes, daemon);
  *
  * A pattern is a path whose "{name}" segments capture one non-empty path segment (already
- * %-decoded by MHD). Paths that match no pattern get 404 {"error":…}; a path that matches
+ * %-decoded by MHD); a last segment "{name*}" captures the rest of the path, slashes and all. Paths that match no pattern get 404 {"error":…}; a path that matches
  * with another method gets 405 with "Allow:". GET routes answer HEAD too. The request body
  * (bounded by max_body_bytes, else 413) is read completely before the handler runs. A path
  * or query argument that is not UTF-8 text (after %-decoding; no control characters) gets 400

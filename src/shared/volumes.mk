@@ -37,3 +37,10 @@ aegisd_SOURCES += \
 	src/aegisd/api-volume-files.c
 TESTS += tests/integration/volumes-files-api.sh
 EXTRA_DIST += tests/integration/volumes-files-api.sh
+TESTS += tests/integration/volumes-files-live-execution.sh
+EXTRA_DIST += tests/integration/volumes-files-live-execution.sh
+check_PROGRAMS += tests/unit/test-volume-files
+TESTS += tests/unit/test-volume-files
+tests_unit_test_volume_files_SOURCES = tests/unit/test-volume-files.c
+tests_unit_test_volume_files_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_volume_files_LDADD = $(TEST_LIBS)

@@ -216,20 +216,25 @@ assert_eq "another tenant's quota counts nothing" 0 "$(b GET /v1/volumes/quota >
 assert_eq "the owner still sees its label" renamed "$(a GET "/v1/volumes/$ID" >/dev/null; body .label)"
 
 # ---- 200 MiB, streamed: aegisd's peak RSS stays flat ----
+# (16 MiB under valgrind, whose own memory makes RSS meaningless: there it checks the paths.)
+MIB=200
+[ -n "${VALGRIND_DIR:-}" ] && MIB=16
 assert_eq "an unlimited volume" 201 "$(a POST /v1/volumes "$(json)" -d '{"label":"big"}')"
 BIG="$(body .id)"
-truncate -s 200M "$SCRATCH/200m"
+truncate -s "${MIB}M" "$SCRATCH/big"
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$PID/status"; }
 before="$(hwm)"
-assert_eq "a 200 MiB upload is 201" "201 209715200" \
-        "$(a POST "/v1/volumes/$BIG/files/upload?path=/200m" -F "file=@$SCRATCH/200m") $(body .size_bytes)"
+assert_eq "a $MIB MiB upload is 201" "201 $((MIB * 1024 * 1024))" \
+        "$(a POST "/v1/volumes/$BIG/files/upload?path=/big" -F "file=@$SCRATCH/big") $(body .size_bytes)"
 after="$(hwm)"
-note "aegisd VmHWM: $before kB before, $after kB after the 200 MiB upload"
-check "aegisd's peak RSS grew by less than 32 MiB ($before → $after kB)" test $((after - before)) -lt 32768
-check "the file is whole" cmp "$SCRATCH/200m" "$ROOT/acme/$BIG/200m"
-assert_eq "and downloads whole" 209715200 \
-        "$(curl -s -H 'Authorization: Bearer tok-acme' "$U/v1/volumes/$BIG/files/download?path=/200m" | wc -c)"
-check "peak RSS still flat after the download" test $(($(hwm) - before)) -lt 32768
+note "aegisd VmHWM: $before kB before, $after kB after the $MIB MiB upload"
+check "the file is whole" cmp "$SCRATCH/big" "$ROOT/acme/$BIG/big"
+assert_eq "and downloads whole" $((MIB * 1024 * 1024)) \
+        "$(curl -s -H 'Authorization: Bearer tok-acme' "$U/v1/volumes/$BIG/files/download?path=/big" | wc -c)"
+if [ -z "${VALGRIND_DIR:-}" ]; then
+        check "aegisd's peak RSS grew by less than 32 MiB ($before → $after kB)" test $((after - before)) -lt 32768
+        check "peak RSS still flat after the download" test $(($(hwm) - before)) -lt 32768
+fi
 
 assert_eq "deleting the volume" 204 "$(a DELETE "/v1/volumes/$ID")"
 check "the canary outside storage.root survived everything" test "$(cat "$SCRATCH/canary")" = keep
