@@ -149,7 +149,7 @@ tests_unit_test_redact_LDADD = $(TEST_LIBS)
 # The inner loop's protocol (issue 14): run-dispatch.c against a scripted model and SQLite.
 check_PROGRAMS += tests/unit/test-run-dispatch
 TESTS += tests/unit/test-run-dispatch
-tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h
+tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h $(AEGISD_TOOLS_SOURCES)
 tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd
 tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/dispatch-gateway-refuses.sh

@@ -43,3 +43,9 @@ EXECUTIONS_TESTS = \
 	tests/integration/executions-postgres-two-daemons.sh
 TESTS += $(EXECUTIONS_TESTS)
 EXTRA_DIST += $(EXECUTIONS_TESTS)
+
+# The tool catalogue of the inner loop and its tools (issue 21).
+AEGISD_TOOLS_SOURCES = \
+	src/aegisd/tools.h \
+	src/aegisd/tools.c
+aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)
