@@ -106,3 +106,5 @@ struct json_object *tool_error(const char *fmt, ...) _printf_(1, 2);
 
 /* The tools (one line per implementation file). */
 extern const ToolDef tool_cmd_run; /* tools.c */
+extern const ToolDef tool_fs_read, tool_fs_write, tool_fs_list, tool_fs_create_dir, tool_fs_delete,
+        tool_fs_edit, tool_fs_multi_edit, tool_fs_grep, tool_fs_glob; /* tools-fs.c */

@@ -293,7 +293,7 @@ START_TEST(test_every_call_of_a_batch_runs_and_unknown_tools_get_an_error) {
         static const Step s[] = {
                 { .calls_json =
                           "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"true\"}},"
-                          "{\"id\":\"b\",\"name\":\"fs.read\",\"arguments\":{}},"
+                          "{\"id\":\"b\",\"name\":\"fs.nope\",\"arguments\":{}},"
                           "{\"id\":\"c\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"false\"}}]" },
                 { .content = "ok" },
         };
