@@ -20,6 +20,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "prompt.h"
+#include "policy.h"
 #include "run-dispatch.h"
 #include "supervisor-internal.h"
 #include "util.h"
@@ -656,6 +657,37 @@ static void on_dispatch_finished(void *userdata, bool ok, const char *text) {
         set_first(&r->error_reason, m ? m : "inner loop failed");
 }
 
+/* The execution's security context; NULL when the configuration no longer has it (its calls
+ * are then all denied: fail closed). */
+static const ConfigSecurityContext *run_security_context(Run *r) {
+        static const ConfigCapability every_tool = { .tool_pattern = (char *) "*" };
+        static const ConfigSecurityContext builtin = { .name = (char *) CONFIG_SECURITY_DEFAULT_CONTEXT,
+                                                       .capabilities = (ConfigCapability *) &every_tool,
+                                                       .n_capabilities = 1 };
+
+        if (!r->sup->opts.config)
+                return &builtin;
+        return config_security_context(r->sup->opts.config, r->plan->security_context);
+}
+
+static bool on_tool_offer(void *userdata, const char *tool) {
+        const ConfigSecurityContext *x = run_security_context(userdata);
+
+        return x && policy_offers(x, tool);
+}
+
+static int on_tool_check(void *userdata, const char *tool, json_object *args, char **ret_reason) {
+        Run *r = userdata;
+        const ConfigSecurityContext *x = run_security_context(r);
+
+        if (!x) {
+                *ret_reason = asprintf_safe("security context '%s' is not configured on this host",
+                                            r->plan->security_context ?: "(default)");
+                return 1;
+        }
+        return policy_check(x, tool, args, ret_reason);
+}
+
 static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
         RunDispatchContext c;
         int k;
@@ -682,6 +714,8 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 .model = r->sup->opts.model,
                 .store = r->sup->store,
                 .tool_env = &r->tool_env,
+                .offer = on_tool_offer,
+                .check = on_tool_check,
                 .event = on_dispatch_event,
                 .log = on_dispatch_log,
                 .finished = on_dispatch_finished,
