@@ -195,7 +195,7 @@ static json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args,
                         "%s: outside the execution's volumes (relative paths are under " TOOL_WORKSPACE ")",
                         path);
         if (k == -EXDEV)
-                return tool_error("%s: leads above /", path);
+                return tool_error("%s: outside the execution's volumes (it climbs above /)", path);
         if (k < 0)
                 return tool_error("%s: invalid path", path);
         if (write && c->vol->read_only)
