@@ -64,29 +64,14 @@ security:
         - tool_pattern: \"fs.*\"
       deny_list: [cmd.run]"
 
-manifest() { # manifest NAME TOOLS [extra spec YAML]
-        cat >"$SCRATCH/$1.yaml" <<YAML
-apiVersion: 100monkeys.ai/v1
-kind: Agent
-metadata:
-  name: $1
-  version: "1.0.0"
-spec:
-  runtime:
-    image: $TEST_IMAGE
-    image_pull_policy: Never
-  task:
-    instruction: "Use the tools."
-  tools: $2
-  security:
-    network_policy:
-      mode: none
-  execution:
+manifest() { # manifest NAME TOOLS [extra spec YAML]: inner_loop_manifest's agent with TOOLS
+        local f
+        f="$(inner_loop_manifest "$1" "$TEST_IMAGE" "  execution:
     max_iterations: 1
     llm_timeout_seconds: 20
-${3:-}
-YAML
-        echo "$SCRATCH/$1.yaml"
+${3:-}")"
+        sed -i "s/^  tools: .*/  tools: $2/" "$f"
+        echo "$f"
 }
 submit() { api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$1"; }
 # The result the model got for tool call ID in request N, as JSON.
