@@ -963,8 +963,11 @@ static void run_create_container(Run *r) {
                 .nano_cpus = r->plan->nano_cpus,
                 .memory_bytes = r->plan->memory_bytes,
                 .pids_limit = r->plan->pids_limit,
-                .network_mode = podman_network_mode(manifest_network_mode_to_string(r->plan->network_mode),
-                                                    r->sup->network),
+                /* A filtered policy's container has no network of its own either: its
+                 * one way out is the egress proxy's socket (run-egress.h). */
+                .network_mode = podman_network_mode(
+                        manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN ? "allow" : "none",
+                        r->sup->network),
                 .read_only_rootfs = r->plan->read_only_rootfs,
                 .keep_container_on_failure = r->plan->keep_container_on_failure,
                 .files = files,
