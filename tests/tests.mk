@@ -169,3 +169,5 @@ TESTS += tests/unit/test-egress-parse
 tests_unit_test_egress_parse_SOURCES = tests/unit/test-egress-parse.c
 tests_unit_test_egress_parse_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_egress_parse_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/network-policy-egress.sh
+EXTRA_DIST += tests/integration/network-policy-egress.sh

@@ -90,6 +90,9 @@ struct Run {
         /* The inner loop of the current iteration (plan->inner_loop): its conversation, freed
          * (capability dead) when the iteration ends. */
         RunDispatch *dispatch;
+
+        /* The egress proxy of a filtered network_policy (egress.h): lives as long as the Run. */
+        struct EgressProxy *egress;
 };
 
 struct SupervisorListener {
@@ -124,6 +127,7 @@ struct Supervisor {
         sd_event_source *gate_event;
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
         struct Metric *m_container_op_seconds, *m_image_pulls;
+        struct Metric *m_egress; /* aegis_egress_connections_total{result} */
 };
 
 #define SUPERVISOR_GATE_MAX 3
