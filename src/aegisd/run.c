@@ -940,6 +940,14 @@ static void on_volumes_prepared(int k, const char *message, void *userdata) {
         run_create_container(r);
 }
 
+/* The container cannot be created: the iteration ends with e, nothing to remove. */
+static void create_failed(Run *r, const Error *e) {
+        iteration_error(r, "create", e);
+        supervisor_gate_release(r);
+        r->wait_done = r->logs_done = true;
+        run_collect(r);
+}
+
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *user = NULL, *gateway_dir = NULL, *egress_host_dir = NULL;
@@ -1001,10 +1009,7 @@ static void run_create_container(Run *r) {
                 mounts = calloc(n_vol_mounts + 1, sizeof *mounts);
                 if (!gateway_dir || !mounts) {
                         error_set(&e, -ENOMEM, "out of memory");
-                        iteration_error(r, "create", &e);
-                        supervisor_gate_release(r);
-                        r->wait_done = r->logs_done = true;
-                        run_collect(r);
+                        create_failed(r, &e);
                         return;
                 }
                 if (n_vol_mounts > 0)
@@ -1047,10 +1052,7 @@ static void run_create_container(Run *r) {
                                 k = error_set(&e, -ENOMEM, "out of memory");
                 }
                 if (k < 0) {
-                        iteration_error(r, "create", &e);
-                        supervisor_gate_release(r);
-                        r->wait_done = r->logs_done = true;
-                        run_collect(r);
+                        create_failed(r, &e);
                         return;
                 }
                 if (n_vol_mounts > 0)
