@@ -8,7 +8,7 @@
 # The fuzz tests build their fuzzer that way (tests/lib/fuzz.sh), so each source list below
 # is the only one.
 FUZZERS = fuzz/fuzz-manifest fuzz/fuzz-nfs-xdr fuzz/fuzz-config fuzz/fuzz-podman-frames \
-	fuzz/fuzz-api-body fuzz/fuzz-http-framing
+	fuzz/fuzz-api-body fuzz/fuzz-http-framing fuzz/fuzz-egress-parse
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZERS)
 FUZZ_CC = $(CC)
@@ -25,7 +25,7 @@ FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_CORE_SOURCES = src/shared/util.c src/shared/error.c src/shared/yaml-tree.c
 EXTRA_DIST += fuzz/corpus
 
-fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/manifest.c src/shared/prompt.c
+fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c
 fuzz_fuzz_manifest_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_manifest_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_manifest_LDADD = $(AEGIS_DEP_LIBS)
@@ -65,7 +65,7 @@ fuzz_fuzz_podman_frames_LDADD = $(AEGIS_DEP_LIBS)
 
 # API request bodies (JSON → manifest) and HTTP request framing (aegisd's HTTP layer).
 # Run: fuzz/fuzz-api-body -max_total_time=60 $(srcdir)/fuzz/corpus/api-body (same for http-framing)
-fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c src/shared/prompt.c
+fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c
 fuzz_fuzz_api_body_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_api_body_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_api_body_LDADD = $(AEGIS_DEP_LIBS)
@@ -80,3 +80,10 @@ fuzz_fuzz_http_framing_SOURCES += src/shared/loopback.c
 # config.c and store.c show URLs through redact.c.
 fuzz_fuzz_config_SOURCES += src/shared/redact.c
 fuzz_fuzz_nfs_xdr_SOURCES += src/shared/redact.c
+
+# Issue 21: the egress proxy's request, CONNECT and ClientHello parsing.
+# Run: fuzz/fuzz-egress-parse -max_total_time=60 $(srcdir)/fuzz/corpus/egress-parse
+fuzz_fuzz_egress_parse_SOURCES = fuzz/egress-parse.c $(FUZZ_CORE_SOURCES) src/shared/egress-parse.c
+fuzz_fuzz_egress_parse_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_fuzz_egress_parse_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_egress_parse_LDADD = $(AEGIS_DEP_LIBS)

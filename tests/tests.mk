@@ -173,6 +173,13 @@ VALGRIND_TESTS += tests/integration/volumes-files-api.sh tests/integration/volum
 	tests/integration/sdk-agents-executions.sh
 TESTS += tests/integration/sdk-agents-executions-postgresql.sh
 EXTRA_DIST += tests/integration/sdk-agents-executions-postgresql.sh
+check_PROGRAMS += tests/unit/test-egress-parse
+TESTS += tests/unit/test-egress-parse
+tests_unit_test_egress_parse_SOURCES = tests/unit/test-egress-parse.c
+tests_unit_test_egress_parse_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_egress_parse_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/network-policy-egress.sh
+EXTRA_DIST += tests/integration/network-policy-egress.sh
 
 # The fs tools (issue 21): path resolution, escapes refused, edits that leave no old bytes.
 check_PROGRAMS += tests/unit/test-tools-fs

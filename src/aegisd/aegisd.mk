@@ -33,3 +33,4 @@ tests_helpers_bus_harness_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -I$(top_srcd
 tests_helpers_bus_harness_LDADD = $(AEGIS_LIBS)
 TESTS += tests/integration/bus-publishes-org-aegis1.sh
 EXTRA_DIST += tests/integration/bus-publishes-org-aegis1.sh
+aegisd_SOURCES += src/aegisd/egress.c src/aegisd/egress.h

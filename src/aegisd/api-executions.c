@@ -140,6 +140,22 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                           "aegis-bootstrap or point runtime.bootstrap_binary at it, then "
                                           "restart aegisd)",
                                           strempty(x->bootstrap_error));
+        /* An allow- or deny-list holds only through the egress proxy, which the container
+         * reaches through aegis-bootstrap: never run such a manifest unfiltered. */
+        if (manifest_plan_egress(plan) == MANIFEST_EGRESS_FILTERED && !x->bootstrap)
+                return http_respond_error(r, 503, "spec.security.network_policy",
+                                          "spec.security.network_policy: this host cannot enforce an "
+                                          "allowlist or denylist: %s (the container reaches the egress "
+                                          "proxy through aegis-bootstrap: install it or point "
+                                          "runtime.bootstrap_binary at it, then restart aegisd; or use "
+                                          "mode none)",
+                                          strempty(x->bootstrap_error));
+        if (manifest_plan_egress(plan) == MANIFEST_EGRESS_FILTERED && !plan->inner_loop && !plan->command)
+                return http_respond_error(r, 400, "spec.runtime.command",
+                                          "spec.runtime.command: an allowlist or denylist needs the "
+                                          "command given here: aegisd starts it behind the bootstrap that "
+                                          "forwards to the egress proxy, so the image's own command "
+                                          "cannot be used");
         if (plan->inner_loop && !x->model)
                 return http_respond_error(
                         r, 503, "spec.task",

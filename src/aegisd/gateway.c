@@ -130,7 +130,7 @@ static const HttpRoute gateway_routes[] = {
         {},
 };
 
-static int listen_unix(const char *path, int *ret) {
+int gateway_listen_unix(const char *path, int *ret) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
 
@@ -176,7 +176,7 @@ int gateway_new(sd_event *event, const char *state_dir, MetricsRegistry *reg, ga
                 k = -errno;
         if (k < 0)
                 return log_error_errno(k, "Cannot create the dispatch gateway's directory %s: %m", g->dir);
-        k = listen_unix(g->path, &g->fd);
+        k = gateway_listen_unix(g->path, &g->fd);
         if (k < 0)
                 return log_error_errno(k, "Cannot listen on the dispatch gateway socket %s: %m", g->path);
         if (reg) {

@@ -32,6 +32,9 @@ typedef struct RunDispatch *(*gateway_lookup_fn)(const char *capability, void *u
 typedef struct Gateway Gateway;
 
 /* Creates <state_dir>/gateway/dispatch.sock and serves it on event. Errors are logged. */
+/* A listening unix socket at path that any uid may connect to (stale one replaced); also the
+ * egress proxy's (egress.c). */
+int gateway_listen_unix(const char *path, int *ret);
 int gateway_new(sd_event *event, const char *state_dir, struct MetricsRegistry *reg,
                 gateway_lookup_fn lookup, void *userdata, Gateway **ret);
 /* Stops serving (requests waiting are told), removes the socket. */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "egress.h"
 #include "gateway.h"
 #include "log.h"
 #include "prompt.h"
@@ -205,6 +206,66 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         return 0;
 }
 
+/* ---- the egress proxy of a filtered network_policy (egress.h, aegisd(8)) ---- */
+
+#define EGRESS_DIR "egress" /* under the state directory: one directory per execution */
+#define EGRESS_IN_CONTAINER RUN_DIR_IN_CONTAINER "/egress"
+#define EGRESS_PORT "18090" /* aegis-bootstrap --egress listens on 127.0.0.1:this */
+#define EGRESS_PROXY_URL "http://127.0.0.1:" EGRESS_PORT
+
+static char *egress_dir(Run *r) {
+        _cleanup_free_ char *base = path_join(r->sup->state_dir, EGRESS_DIR);
+
+        return base ? path_join(base, r->id) : NULL;
+}
+
+static void run_egress_close(Run *r) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (!r->egress)
+                return;
+        r->egress = egress_proxy_free(r->egress);
+        dir = egress_dir(r);
+        if (dir)
+                (void) rmdir(dir);
+}
+
+static bool on_egress_allowed(const char *host, void *userdata) {
+        Run *r = userdata;
+
+        return manifest_plan_host_allowed(r->plan, host);
+}
+
+static void on_egress_log(void *userdata, int level, const char *message) {
+        run_log(userdata, level, "%s", message);
+}
+
+/* Listens for the container before it exists (and again after an aegisd restart: the
+ * container mounts the directory, so a new socket in it is found). */
+static int run_egress_open(Run *r) {
+        _cleanup_free_ char *dir = NULL, *sock = NULL;
+        int k;
+
+        if (r->egress || manifest_plan_egress(r->plan) != MANIFEST_EGRESS_FILTERED)
+                return 0;
+        dir = egress_dir(r);
+        sock = dir ? path_join(dir, EGRESS_SOCKET) : NULL;
+        if (!sock)
+                return -ENOMEM;
+        k = mkdir_p(dir, 0755);
+        if (k >= 0 && chmod(dir, 0755) < 0)
+                k = -errno;
+        if (k < 0)
+                return k;
+        return egress_proxy_new(&(EgressContext){ .event = r->sup->event,
+                                                  .socket_path = sock,
+                                                  .allowed = on_egress_allowed,
+                                                  .log = on_egress_log,
+                                                  .connections = r->sup->m_egress,
+                                                  .userdata = r },
+                                &r->egress);
+}
+
 void run_free(Run *r) {
         if (!r)
                 return;
@@ -220,6 +281,7 @@ void run_free(Run *r) {
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
         run_volumes_free(r->volumes);
+        run_egress_close(r);
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->agent_id);
@@ -861,6 +923,16 @@ static int build_env(Run *r, char ***ret) {
         ADD("AEGIS_INPUT_FILE", RUN_DIR_IN_CONTAINER "/input.json");
         if (strlen(r->input_json) <= INPUT_ENV_MAX)
                 ADD("AEGIS_INPUT", r->input_json);
+        if (manifest_plan_egress(r->plan) == MANIFEST_EGRESS_FILTERED) {
+                /* The container's one way out (aegisd(8), EGRESS PROXY); both spellings,
+                 * since tools read one or the other. */
+                ADD("HTTP_PROXY", EGRESS_PROXY_URL);
+                ADD("HTTPS_PROXY", EGRESS_PROXY_URL);
+                ADD("http_proxy", EGRESS_PROXY_URL);
+                ADD("https_proxy", EGRESS_PROXY_URL);
+                ADD("NO_PROXY", "localhost,127.0.0.1");
+                ADD("no_proxy", "localhost,127.0.0.1");
+        }
         if (r->iteration > 1) {
                 ADD("AEGIS_FEEDBACK_FILE", RUN_DIR_IN_CONTAINER "/feedback.json");
                 snprintf(buf, sizeof buf, "%d", r->prev_exit_code);
@@ -931,10 +1003,20 @@ static void on_volumes_prepared(int k, const char *message, void *userdata) {
         run_create_container(r);
 }
 
+/* The container cannot be created: the iteration ends with e, nothing to remove. */
+static void create_failed(Run *r, const Error *e) {
+        iteration_error(r, "create", e);
+        supervisor_gate_release(r);
+        r->wait_done = r->logs_done = true;
+        run_collect(r);
+}
+
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *user = NULL, *gateway_dir = NULL;
-        _cleanup_free_ PodmanMount *mounts = NULL;
+        _cleanup_free_ char *user = NULL, *gateway_dir = NULL, *egress_host_dir = NULL;
+        _cleanup_free_ PodmanMount *mounts = NULL, *egress_mounts = NULL;
+        _cleanup_free_ char **egress_cmd = NULL;
+        char *const *cmd;
         _cleanup_(inner_loop_spec_done) InnerLoopSpec loop = {};
         char *loop_cmd[7] = {};
         const PodmanMount *vol_mounts;
@@ -990,10 +1072,7 @@ static void run_create_container(Run *r) {
                 mounts = calloc(n_vol_mounts + 1, sizeof *mounts);
                 if (!gateway_dir || !mounts) {
                         error_set(&e, -ENOMEM, "out of memory");
-                        iteration_error(r, "create", &e);
-                        supervisor_gate_release(r);
-                        r->wait_done = r->logs_done = true;
-                        run_collect(r);
+                        create_failed(r, &e);
                         return;
                 }
                 if (n_vol_mounts > 0)
@@ -1013,21 +1092,69 @@ static void run_create_container(Run *r) {
                         loop_cmd[5] = loop.argv_prompt;
                 }
         }
+        cmd = r->plan->inner_loop ? loop_cmd : r->plan->command;
+        if (manifest_plan_egress(r->plan) == MANIFEST_EGRESS_FILTERED) {
+                /* No network of its own: aegis-bootstrap --egress forwards 127.0.0.1:EGRESS_PORT
+                 * to the proxy's socket in a mounted directory and runs the command. */
+                size_t n = strv_length(cmd);
+
+                k = run_egress_open(r);
+                if (k < 0)
+                        error_set(&e, k, "cannot start the egress proxy for the network_policy: %s",
+                                  strerror(-k));
+                else if (!r->sup->opts.bootstrap_binary || !cmd)
+                        k = error_set(
+                                &e, -ENOENT,
+                                "an allowlist or denylist needs aegis-bootstrap and spec.runtime.command "
+                                "(runtime.bootstrap_binary could not be read when aegisd started)");
+                else {
+                        egress_host_dir = egress_dir(r);
+                        egress_mounts = calloc(n_vol_mounts + 1, sizeof *egress_mounts);
+                        egress_cmd = calloc(n + 5, sizeof *egress_cmd);
+                        if (!egress_host_dir || !egress_mounts || !egress_cmd)
+                                k = error_set(&e, -ENOMEM, "out of memory");
+                }
+                if (k < 0) {
+                        create_failed(r, &e);
+                        return;
+                }
+                if (n_vol_mounts > 0)
+                        memcpy(egress_mounts, vol_mounts, n_vol_mounts * sizeof *egress_mounts);
+                egress_mounts[n_vol_mounts++] = (PodmanMount){ .type = PODMAN_MOUNT_BIND,
+                                                               .source = egress_host_dir,
+                                                               .target = EGRESS_IN_CONTAINER,
+                                                               .read_only = true };
+                vol_mounts = egress_mounts;
+                if (!r->plan->inner_loop)
+                        files[n_files++] = (PodmanFile){ .path = BOOTSTRAP_IN_CONTAINER,
+                                                         .data = r->sup->opts.bootstrap_binary,
+                                                         .size = r->sup->opts.bootstrap_binary_size,
+                                                         .mode = 0755 };
+                egress_cmd[0] = (char *) BOOTSTRAP_IN_CONTAINER;
+                egress_cmd[1] = (char *) "--egress";
+                egress_cmd[2] = (char *) EGRESS_PORT ":" EGRESS_IN_CONTAINER "/" EGRESS_SOCKET;
+                egress_cmd[3] = (char *) "--";
+                memcpy(egress_cmd + 4, cmd, n * sizeof *cmd);
+                cmd = egress_cmd;
+        }
         user = asprintf_safe("%u:%u", r->plan->uid, r->plan->gid);
         spec = (PodmanContainerSpec){
                 .execution_id = r->id,
                 .iteration = r->iteration,
                 .store_id = store_id(r->sup->store),
                 .image = r->plan->image,
-                .cmd = r->plan->inner_loop ? loop_cmd : r->plan->command,
+                .cmd = (char **) cmd,
                 .env = env,
                 .user = user,
                 .workdir = r->plan->workdir,
                 .nano_cpus = r->plan->nano_cpus,
                 .memory_bytes = r->plan->memory_bytes,
                 .pids_limit = r->plan->pids_limit,
-                .network_mode = podman_network_mode(manifest_network_mode_to_string(r->plan->network_mode),
-                                                    r->sup->network),
+                /* A filtered policy's container has no network of its own either: its
+                 * one way out is the egress proxy's socket (run-egress.h). */
+                .network_mode = podman_network_mode(
+                        manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN ? "allow" : "none",
+                        r->sup->network),
                 .read_only_rootfs = r->plan->read_only_rootfs,
                 .host_names_loopback = r->plan->inner_loop && r->plan->bootstrap_path,
                 .keep_container_on_failure = r->plan->keep_container_on_failure,
@@ -1552,6 +1679,10 @@ void run_reattach(Run *r, const StoreExecution *x) {
                         set_first(&r->kill_reason, m ? m : "inner loop: cannot resume");
                 }
         }
+        k = run_egress_open(r);
+        if (k < 0)
+                run_log(r, LOG_ERR, "cannot start the egress proxy again: %s; the container has no way out",
+                        strerror(-k));
         r->phase = PHASE_START;
         run_reattach_inspect(r);
 }

@@ -92,6 +92,9 @@ struct Run {
         RunDispatch *dispatch;
         ToolEnv tool_env; /* what its host tools use (tools.h) */
         ToolVolume *tool_volumes; /* tool_env.volumes */
+
+        /* The egress proxy of a filtered network_policy (egress.h): lives as long as the Run. */
+        struct EgressProxy *egress;
 };
 
 struct SupervisorListener {
@@ -127,6 +130,7 @@ struct Supervisor {
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
         struct Metric *m_container_op_seconds, *m_image_pulls;
         struct Metric *m_policy_violations; /* aegis_policy_violations_total{tool} */
+        struct Metric *m_egress; /* aegis_egress_connections_total{result} */
 };
 
 #define SUPERVISOR_GATE_MAX 3

@@ -553,6 +553,12 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
                                      "Image pulls the engine was asked for, by result.", result_labels, NULL,
                                      0, &s->m_image_pulls);
         if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_egress_connections_total",
+                                     "Connections to the egress proxies of filtered network policies, by "
+                                     "result: allowed, refused (by the policy or as malformed), failed "
+                                     "(lookup or connect).",
+                                     result_labels, NULL, 0, &s->m_egress);
+        if (k >= 0)
                 k = metrics_register(reg, METRIC_COUNTER, "aegis_policy_violations_total",
                                      "Tool calls the security context denied, by tool.", tool_labels, NULL,
                                      0, &s->m_policy_violations);

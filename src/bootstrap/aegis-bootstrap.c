@@ -15,7 +15,9 @@
  *   before the first command runs; the process is not dumpable, so a command running as
  *   the same user cannot read it from /proc/1/mem either.
  * - With --relay, the program is a byte pipe from 127.0.0.1:PORT to the socket for a
- *   client of the reference's protocol, and exits with that client's status. */
+ *   client of the reference's protocol, and exits with that client's status.
+ * - With --egress PORT:SOCKET, the same pipe to aegisd's egress proxy (a filtered
+ *   network_policy: the container has no other way out). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -49,13 +51,15 @@ typedef struct Config {
 
 static void help(void) {
         printf("Usage: aegis-bootstrap [--prompt-file PATH]\n"
-               "       aegis-bootstrap --relay PORT -- PROG [ARGS...]\n\n"
+               "       aegis-bootstrap --relay PORT -- PROG [ARGS...]\n"
+               "       aegis-bootstrap --egress PORT:SOCKET -- PROG [ARGS...]\n\n"
                "The container's side of the AEGIS inner loop: asks aegisd's dispatch gateway to\n"
                "generate, runs the commands it dispatches, prints the final content on stdout.\n"
                "aegisd copies it into each inner-loop container; see aegis-bootstrap(8).\n\n"
                "  --prompt-file PATH  the rendered prompt (default " DEFAULT_PROMPT_FILE ")\n"
                "  --relay PORT        forward 127.0.0.1:PORT to the gateway socket, run PROG\n"
                "                      with ARGS and exit with its status\n"
+               "  --egress PORT:SOCKET  the same for aegisd's egress proxy at SOCKET (no resend)\n"
                "  --help              show this help\n"
                "  --version           show the version\n");
 }
@@ -116,7 +120,7 @@ static char *env_dup(const char *name, const char *def) {
 
 /* Removes every AEGIS_* variable and wipes its bytes in the block the kernel shows as
  * /proc/PID/environ (getenv() points into it until a setenv()). */
-static void scrub_environment(void) {
+void bs_scrub_environment(void) {
         extern char **environ;
 
         for (;;) {
@@ -386,11 +390,12 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 { "prompt-file", required_argument, NULL, 'p' },
                 { "relay", required_argument, NULL, 'r' },
+                { "egress", required_argument, NULL, 'e' },
                 {},
         };
         struct sigaction sa = { .sa_handler = sigterm_handler };
         Config c = { .prompt_file = DEFAULT_PROMPT_FILE };
-        const char *relay = NULL;
+        const char *relay = NULL, *egress = NULL;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "+", options, NULL)) >= 0)
@@ -407,6 +412,9 @@ int main(int argc, char **argv) {
                 case 'r':
                         relay = optarg;
                         break;
+                case 'e':
+                        egress = optarg;
+                        break;
                 default:
                         return BOOTSTRAP_EXIT_USAGE;
                 }
@@ -417,6 +425,27 @@ int main(int argc, char **argv) {
                 return BOOTSTRAP_EXIT_USAGE;
         }
 
+        if (egress) {
+                const char *colon = strchr(egress, ':');
+                char portbuf[8];
+                unsigned long port;
+
+                if (!colon || (size_t) (colon - egress) >= sizeof(portbuf) || colon[1] != '/') {
+                        bs_log("--egress %s: expected PORT:SOCKET-PATH", egress);
+                        return BOOTSTRAP_EXIT_USAGE;
+                }
+                memcpy(portbuf, egress, (size_t) (colon - egress));
+                portbuf[colon - egress] = 0;
+                if (parse_uint(portbuf, 65535, &port) < 0 || port == 0) {
+                        bs_log("--egress %s: expected a TCP port (1-65535)", egress);
+                        return BOOTSTRAP_EXIT_USAGE;
+                }
+                if (optind >= argc) {
+                        bs_log("--egress needs the program to run: --egress PORT:SOCKET -- PROG [ARGS...]");
+                        return BOOTSTRAP_EXIT_USAGE;
+                }
+                return bs_relay_main((uint16_t) port, colon + 1, 0, false, argv + optind);
+        }
         if (relay) {
                 unsigned long port;
 
@@ -429,7 +458,7 @@ int main(int argc, char **argv) {
                         return BOOTSTRAP_EXIT_USAGE;
                 }
                 return bs_relay_main((uint16_t) port, getenv("AEGIS_DISPATCH_SOCKET") ?: DEFAULT_SOCKET,
-                                     retry_secs_from_env(), argv + optind);
+                                     retry_secs_from_env(), true, argv + optind);
         }
         if (optind < argc) {
                 bs_log("unexpected argument \"%s\" (try --help)", argv[optind]);
@@ -439,7 +468,7 @@ int main(int argc, char **argv) {
         r = load_config(&c);
         if (r < 0)
                 return BOOTSTRAP_EXIT_USAGE;
-        scrub_environment();
+        bs_scrub_environment();
         (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         sigemptyset(&sa.sa_mask);
         (void) sigaction(SIGTERM, &sa, NULL);

@@ -12,7 +12,10 @@
  *   made again and everything the client sent on it is sent again (aegisd answers a
  *   repeated request idempotently), with backoff, within the retry budget: a client that
  *   never retries still survives an aegisd restart.
- * - One poll() loop; no connection can block another or the child's exit. */
+ * - One poll() loop; no connection can block another or the child's exit.
+ * - With --egress PORT:SOCKET the same pipe leads to aegisd's egress proxy instead, and
+ *   nothing is ever sent twice (a request to another host is not idempotent): a broken
+ *   connection is the client's to retry. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -223,7 +227,7 @@ static void conn_step(Conn **slot, short tcp_ev, short ux_ev, const char *socket
                 conn_free(slot);
 }
 
-int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, char **argv) {
+int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, bool replay, char **argv) {
         Conn *conns[MAX_CONNS] = {};
         struct sigaction sa = { .sa_handler = forward_signal };
         int lfd, sfd = bs_sigchld_fd(), status = 0;
@@ -258,6 +262,13 @@ int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, c
                 _exit(errno == ENOENT ? 127 : 126);
         }
         relay_child = pid;
+        if (!replay) {
+                /* --egress runs as the container's PID 1 above the inner loop's bootstrap:
+                 * the capability in its environment must not be readable from
+                 * /proc/1/environ by the commands the loop runs. */
+                bs_scrub_environment();
+                (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
         if (pending_signal)
                 (void) kill(pid, pending_signal);
 
@@ -325,7 +336,7 @@ int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, c
                                         else {
                                                 *c = (Conn){ .tcp = fd,
                                                              .ux = -1,
-                                                             .replayable = true,
+                                                             .replayable = replay,
                                                              .backoff = 100,
                                                              .deadline = bs_now_ms() +
                                                                          (uint64_t) retry_secs * 1000u };

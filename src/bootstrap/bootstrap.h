@@ -65,5 +65,10 @@ json_object *bs_run_dispatch(json_object *dispatch, const char *execution_id);
  * the commands must not inherit. */
 void bs_exec_scrub_environment(const char *prefix);
 
-/* bootstrap-relay.c: --relay PORT -- PROG ARGS… */
-int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, char **argv);
+/* aegis-bootstrap.c: removes every AEGIS_* variable and wipes its bytes from the block
+ * /proc/PID/environ shows. */
+void bs_scrub_environment(void);
+
+/* bootstrap-relay.c: --relay PORT -- PROG ARGS… (replay: resend a broken connection's bytes),
+ * and --egress PORT:SOCKET -- PROG ARGS… (no replay). */
+int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, bool replay, char **argv);

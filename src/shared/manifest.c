@@ -9,8 +9,11 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <arpa/inet.h>
+#include <assert.h>
 #include <string.h>
 
+#include "host-match.h"
 #include "manifest.h"
 #include "prompt.h"
 #include "util.h"
@@ -573,20 +576,9 @@ static int parse_security_resources(Ctx *c, const YamlNode *res) {
 
 /* ---- spec.security ---- */
 
-static bool host_entry_valid(const char *s) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > 253)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      strchr(".-_*:/", *p)))
-                        return false;
-        return true;
-}
-
 static int parse_host_list(Ctx *c, const YamlNode *n, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
+        const char *why;
         int r;
 
         if (n->kind != YAML_TREE_SEQUENCE)
@@ -602,14 +594,17 @@ static int parse_host_list(Ctx *c, const YamlNode *n, char ***ret) {
                 r = yaml_node_get_string(item, 253, &s, c->e);
                 if (r < 0)
                         return r;
-                if (!host_entry_valid(s))
+                if (host_pattern_check(s, &why) < 0)
                         return yaml_node_error(item, c->e, -EINVAL,
-                                               "expected a host name, address or CIDR (letters, digits, "
-                                               ".-_*:/), got \"%.64s\"",
-                                               s);
+                                               "%s, got \"%.64s\" (entries look like pypi.org, "
+                                               "*.github.com, 192.0.2.7 or 10.0.0.0/8)",
+                                               why, s);
                 if (strv_extend(&l, s) < 0)
                         return oom(c);
         }
+        /* Given empty is not the same as not given (an empty allowlist admits nothing). */
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return oom(c);
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -633,6 +628,22 @@ static int parse_network(Ctx *c, const YamlNode *net, NetworkPolicy *ret) {
                 return r;
         if ((n = yaml_mapping_get(net, "denylist")) && (r = parse_host_list(c, n, &ret->denylist)) < 0)
                 return r;
+        /* A list the mode would ignore is a policy the author believes holds and does not. */
+        if (ret->mode == MANIFEST_NETWORK_NONE &&
+            (n = yaml_mapping_get(net, "allowlist") ?: yaml_mapping_get(net, "denylist")))
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "mode none gives the container no network at all, so no host "
+                                       "list applies: remove the list, or use mode allow (only the "
+                                       "allowlist) or mode deny (all but the denylist)");
+        if (ret->mode == MANIFEST_NETWORK_DENY && (n = yaml_mapping_get(net, "allowlist")))
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "mode deny admits every host but the denylist, so an allowlist "
+                                       "has no effect: use mode allow for an allowlist (a denylist "
+                                       "beside it is then checked first)");
+        if (ret->mode == MANIFEST_NETWORK_ALLOW && ret->denylist && !ret->allowlist)
+                return yaml_node_error(yaml_mapping_get(net, "denylist"), c->e, -EINVAL,
+                                       "a denylist alone needs mode deny (mode allow, the default, "
+                                       "admits the hosts of an allowlist, and none is given)");
         return 0;
 }
 
@@ -1483,6 +1494,51 @@ int manifest_parse_file(const char *path, ManifestPlan **ret, Error *e) {
         if (r < 0)
                 return error_set(e, r, "%s: cannot read: %s", path, strerror(-r));
         return manifest_parse(data, size, path, ret, e);
+}
+
+ManifestEgress manifest_plan_egress(const ManifestPlan *p) {
+        assert(p);
+        switch (p->network_mode) {
+        case MANIFEST_NETWORK_ALLOW:
+                return p->network_allowlist ? MANIFEST_EGRESS_FILTERED : MANIFEST_EGRESS_OPEN;
+        case MANIFEST_NETWORK_DENY:
+                /* Without a denylist, "deny" keeps the meaning it always had here: no network. */
+                return strv_length(p->network_denylist) > 0 ? MANIFEST_EGRESS_FILTERED
+                                                            : MANIFEST_EGRESS_NONE;
+        default:
+                return MANIFEST_EGRESS_NONE;
+        }
+}
+
+static bool host_is_address(const char *host) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        char tmp[64];
+        size_t n = strlen(host);
+
+        if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof tmp) {
+                memcpy(tmp, host + 1, n - 2);
+                tmp[n - 2] = '\0';
+                return inet_pton(AF_INET6, tmp, buf) == 1;
+        }
+        return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+bool manifest_plan_host_allowed(const ManifestPlan *p, const char *host) {
+        assert(p);
+        assert(host);
+        switch (manifest_plan_egress(p)) {
+        case MANIFEST_EGRESS_OPEN:
+                return true;
+        case MANIFEST_EGRESS_NONE:
+                return false;
+        default:
+                break;
+        }
+        if (host_matches_any(p->network_denylist, host))
+                return false;
+        if (p->network_mode == MANIFEST_NETWORK_DENY)
+                return !host_is_address(host);
+        return host_matches_any(p->network_allowlist, host);
 }
 
 const char *manifest_plan_getenv(const ManifestPlan *p, const char *name) {

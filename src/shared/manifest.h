@@ -86,12 +86,22 @@ typedef enum ManifestPullPolicy {
         _MANIFEST_PULL_MAX,
 } ManifestPullPolicy;
 
+/* spec.security.network_policy.mode, as written (aegis-manifest(5)). What it means for the
+ * container and for each tool call is manifest_plan_egress() and manifest_plan_host_allowed(). */
 typedef enum ManifestNetworkMode {
-        MANIFEST_NETWORK_ALLOW, /* default: the container gets the runtime's network */
-        MANIFEST_NETWORK_DENY, /* no network (NetworkMode none) */
-        MANIFEST_NETWORK_NONE, /* same as deny */
+        MANIFEST_NETWORK_ALLOW, /* default; with an allowlist: only the listed hosts */
+        MANIFEST_NETWORK_DENY, /* with a denylist: every host but the listed ones; without: none */
+        MANIFEST_NETWORK_NONE, /* no network at all */
         _MANIFEST_NETWORK_MAX,
 } ManifestNetworkMode;
+
+/* How a container of the plan reaches the network. */
+typedef enum ManifestEgress {
+        MANIFEST_EGRESS_OPEN, /* the runtime's network (runtime.network), unfiltered */
+        MANIFEST_EGRESS_NONE, /* no network at all */
+        MANIFEST_EGRESS_FILTERED, /* no network of its own; aegisd's egress proxy, by the lists */
+        _MANIFEST_EGRESS_MAX,
+} ManifestEgress;
 
 typedef enum ManifestValidatorType {
         MANIFEST_VALIDATOR_EXIT_CODE,
@@ -180,8 +190,8 @@ typedef struct ManifestPlan {
 
         uint32_t uid, gid; /* never 0 */
         ManifestNetworkMode network_mode;
-        char **network_allowlist; /* strv, may be NULL */
-        char **network_denylist; /* strv, may be NULL */
+        char **network_allowlist; /* strv; NULL = not given, an empty strv = given empty */
+        char **network_denylist; /* strv, may be NULL (never given with mode none) */
         bool read_only_rootfs;
 
         ManifestValidator *validators; /* in manifest order */
@@ -225,4 +235,10 @@ int manifest_plan_to_json(const ManifestPlan *p, struct json_object **ret);
 char *manifest_plan_to_json_string(const ManifestPlan *p);
 
 /* The value of env name in the plan, or NULL. */
+ManifestEgress manifest_plan_egress(const ManifestPlan *p);
+/* Whether the policy admits a connection to host (a name or an IP literal, "[v6]" allowed),
+ * per tool call and in the egress proxy. A denylist is checked first; an IP literal is
+ * admitted only when an allowlist entry names that address (mode deny refuses every
+ * literal: a list of names cannot say whose address it is). */
+bool manifest_plan_host_allowed(const ManifestPlan *p, const char *host);
 const char *manifest_plan_getenv(const ManifestPlan *p, const char *name);

@@ -23,4 +23,6 @@ fuzz_target config "${FUZZ_CONFIG_SECONDS:-15}"
 # Request bodies (JSON → manifest) and HTTP framing (raw bytes → aegisd's HTTP layer).
 fuzz_target api-body "${FUZZ_API_SECONDS:-15}"
 fuzz_target http-framing "${FUZZ_API_SECONDS:-15}"
+# The egress proxy's requests, CONNECT targets and ClientHellos (issue 21).
+fuzz_target egress-parse "${FUZZ_API_SECONDS:-15}"
 finish

@@ -345,8 +345,8 @@ START_TEST(test_manifest_both_spellings_agreeing_are_accepted) {
                 "  resources: {cpu_quota: 1.5, memory_bytes: 536870912, timeout_secs: 600, pids_limit: 99}\n"
                 "  security:\n"
                 "    resources: {cpu: 1500, memory: 512Mi, timeout: 10m, pids: 99}\n"
-                "    network_policy: {mode: deny, allowlist: [a.org]}\n"
-                "    network: {mode: deny, allowlist: [a.org]}\n"
+                "    network_policy: {mode: deny, denylist: [a.org]}\n"
+                "    network: {mode: deny, denylist: [a.org]}\n"
                 "  environment: {A: '1', B: '2'}\n"
                 "  env: {B: '2', A: 1}\n"
                 "  execution: {iteration_timeout: 1m, iteration_timeout_secs: 60}\n");
@@ -469,9 +469,29 @@ START_TEST(test_manifest_field_errors) {
               "CIDRs like "
               "[\"pypi.org\"], got a string");
         fails(HEAD "  security: {network: {allowlist: ['a b']}}\n",
-              "a.yaml:8:36: spec.security.network.allowlist[0]: expected a host name, address or CIDR "
-              "(letters, "
-              "digits, .-_*:/), got \"a b\"");
+              "a.yaml:8:36: spec.security.network.allowlist[0]: not a valid host name (letters, "
+              "digits, '-', '_' and dots; labels of at most 63 characters), got \"a b\" (entries look like "
+              "pypi.org, *.github.com, 192.0.2.7 or "
+              "10.0.0.0/8)");
+        fails(HEAD "  security: {network: {allowlist: ['a.*.org']}}\n",
+              "a.yaml:8:36: spec.security.network.allowlist[0]: '*' is allowed only alone or as a "
+              "leading \"*.\", got \"a.*.org\" (entries look like "
+              "pypi.org, *.github.com, 192.0.2.7 or 10.0.0.0/8)");
+        fails(HEAD "  security: {network: {allowlist: ['10.0.0.0/33']}}\n",
+              "a.yaml:8:36: spec.security.network.allowlist[0]: an address prefix must be "
+              "ADDRESS/BITS with at most 32 (IPv4) or 128 (IPv6) bits, got \"10.0.0.0/33\" (entries look "
+              "like pypi.org, *.github.com, 192.0.2.7 or 10.0.0.0/8)");
+        fails(HEAD "  security: {network: {mode: none, allowlist: [a.org]}}\n",
+              "a.yaml:8:47: spec.security.network.allowlist: mode none gives the container no network at "
+              "all, so no host list applies: remove the list, or use mode allow (only the allowlist) or "
+              "mode deny (all but the denylist)");
+        fails(HEAD "  security: {network: {mode: deny, allowlist: [a.org]}}\n",
+              "a.yaml:8:47: spec.security.network.allowlist: mode deny admits every host but the denylist, "
+              "so an allowlist has no effect: use mode allow for an allowlist (a denylist beside it is "
+              "then checked first)");
+        fails(HEAD "  security: {network: {denylist: [a.org]}}\n",
+              "a.yaml:8:34: spec.security.network.denylist: a denylist alone needs mode deny (mode allow, "
+              "the default, admits the hosts of an allowlist, and none is given)");
         fails(HEAD "  environment: {1X: a}\n", "a.yaml:8:17: spec.environment.1X: expected a variable name "
                                                "of letters, digits and '_' not starting "
                                                "with a digit (at most 255 bytes)");
@@ -746,6 +766,50 @@ START_TEST(test_manifest_json_form) {
 }
 END_TEST
 
+START_TEST(test_manifest_network_policy_semantics) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *open = ok(HEAD);
+        _cleanup_(manifest_plan_freep) ManifestPlan *allow =
+                ok(HEAD "  security:\n    network_policy: {mode: allow, allowlist: [pypi.org, 192.0.2.7], "
+                        "denylist: [evil.pypi.org]}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *empty =
+                ok(HEAD "  security:\n    network_policy: {mode: allow, allowlist: []}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *deny =
+                ok(HEAD "  security:\n    network_policy: {mode: deny, denylist: ['*.evil.org']}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *deny_all =
+                ok(HEAD "  security:\n    network_policy: {mode: deny}\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *none =
+                ok(HEAD "  security:\n    network_policy: {mode: none}\n");
+
+        ck_assert_int_eq(manifest_plan_egress(open), MANIFEST_EGRESS_OPEN);
+        ck_assert(manifest_plan_host_allowed(open, "anything.example"));
+        ck_assert(manifest_plan_host_allowed(open, "192.0.2.1"));
+
+        ck_assert_int_eq(manifest_plan_egress(allow), MANIFEST_EGRESS_FILTERED);
+        ck_assert(manifest_plan_host_allowed(allow, "pypi.org"));
+        ck_assert(manifest_plan_host_allowed(allow, "files.PYPI.org."));
+        ck_assert(!manifest_plan_host_allowed(allow, "evil.pypi.org")); /* the denylist first */
+        ck_assert(!manifest_plan_host_allowed(allow, "notpypi.org"));
+        ck_assert(manifest_plan_host_allowed(allow, "192.0.2.7"));
+        ck_assert(!manifest_plan_host_allowed(allow, "192.0.2.8"));
+        ck_assert(!manifest_plan_host_allowed(allow, "a b"));
+
+        ck_assert_int_eq(manifest_plan_egress(empty), MANIFEST_EGRESS_FILTERED);
+        ck_assert(!manifest_plan_host_allowed(empty, "pypi.org"));
+
+        ck_assert_int_eq(manifest_plan_egress(deny), MANIFEST_EGRESS_FILTERED);
+        ck_assert(manifest_plan_host_allowed(deny, "pypi.org"));
+        ck_assert(!manifest_plan_host_allowed(deny, "a.evil.org"));
+        ck_assert(!manifest_plan_host_allowed(deny, "127.0.0.1")); /* whose address? */
+        ck_assert(!manifest_plan_host_allowed(deny, "[::1]"));
+
+        /* "deny" without a denylist keeps the meaning it had: no network. */
+        ck_assert_int_eq(manifest_plan_egress(deny_all), MANIFEST_EGRESS_NONE);
+        ck_assert(!manifest_plan_host_allowed(deny_all, "pypi.org"));
+        ck_assert_int_eq(manifest_plan_egress(none), MANIFEST_EGRESS_NONE);
+        ck_assert(!manifest_plan_host_allowed(none, "pypi.org"));
+}
+END_TEST
+
 START_TEST(test_manifest_canonical_json_round_trips) {
         _cleanup_(manifest_plan_freep) ManifestPlan *p =
                 ok(HEAD "    image_pull_policy: Never\n    command: [a, '1', 'x\"y']\n    workdir: /w\n"
@@ -947,6 +1011,7 @@ static Suite *suite(void) {
         tcase_add_test(t, test_manifest_volumes);
         tcase_add_test(t, test_manifest_warnings_for_reference_fields);
         tcase_add_test(t, test_manifest_json_form);
+        tcase_add_test(t, test_manifest_network_policy_semantics);
         tcase_add_test(t, test_manifest_canonical_json_round_trips);
         tcase_add_test(t, test_manifest_hostile_inputs);
         tcase_add_test(t, test_manifest_enum_tables);
