@@ -164,3 +164,8 @@ TESTS += tests/integration/inner-loop-reference-client.sh
 EXTRA_DIST += tests/integration/inner-loop-reference-client.sh
 TESTS += tests/integration/inner-loop-provider-retry.sh
 EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh
+
+# Operator ceilings, tenant quotas and limits that hold (issue 19).
+TESTS += tests/integration/limits-ceilings-and-tenant-quota.sh
+EXTRA_DIST += tests/integration/limits-ceilings-and-tenant-quota.sh
+VALGRIND_TESTS += tests/integration/limits-ceilings-and-tenant-quota.sh

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-limits.h"
 #include "executions.h"
 #include "run-dispatch.h"
 #include "json-body.h"
@@ -145,6 +146,9 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                         r, 503, "spec.task",
                         "spec.task: this host cannot run the inner loop: no LLM provider is "
                         "configured (llm.providers in aegis-config.yaml)");
+        /* Nothing is created past a ceiling or at the tenant's quota. */
+        if (api_check_ceilings(x, r, plan) != 0 || api_check_tenant_quota(x, r) != 0)
+                return 0;
         /* Volumes attached by id must be this tenant's and alive (another tenant's look
          * exactly like missing ones). */
         for (size_t i = 0; i < plan->n_volumes; i++) {

@@ -43,3 +43,6 @@ EXECUTIONS_TESTS = \
 	tests/integration/executions-postgres-two-daemons.sh
 TESTS += $(EXECUTIONS_TESTS)
 EXTRA_DIST += $(EXECUTIONS_TESTS)
+
+# The operator's ceilings and the tenants' quotas at submission (issue 19).
+aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c

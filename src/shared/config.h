@@ -68,6 +68,22 @@ typedef struct ConfigLlmProvider {
         char *where; /* "FILE:LINE" of the entry, for messages */
 } ConfigLlmProvider;
 
+/* limits: the most a manifest may ask for and a tenant may run (aegis-config.yaml(5), LIMITS). */
+typedef struct ConfigLimits {
+        uint64_t max_nano_cpus; /* limits.max_cpus, in billionths of a CPU; default the host's CPUs */
+        uint64_t max_memory_bytes; /* default the host's memory */
+        uint64_t max_pids; /* 32768 */
+        uint64_t max_timeout_secs; /* a whole execution, 24 h */
+        uint64_t max_concurrent_executions; /* a tenant's unfinished (pending or running) ones, 16 */
+} ConfigLimits;
+
+/* limits.tenants.NAME: what one tenant may ask for; a 0 field is the overall value. */
+typedef struct ConfigTenantLimits {
+        char *tenant;
+        ConfigLimits limits;
+        char *where; /* "FILE:LINE" of the entry, for messages */
+} ConfigTenantLimits;
+
 typedef struct ConfigProvenance ConfigProvenance;
 
 typedef struct Config {
@@ -122,6 +138,11 @@ typedef struct Config {
                 } selection;
                 uint64_t max_tool_rounds; /* tool-call rounds of one iteration, 50 */
         } llm;
+        struct {
+                ConfigLimits overall; /* every field set */
+                ConfigTenantLimits *tenants; /* limits.tenants, in file order */
+                size_t n_tenants;
+        } limits;
 
         char *path; /* the file that was loaded, NULL when only defaults/environment */
         char *state_dir; /* $STATE_DIRECTORY, else the units' StateDirectory= (state-dir.h) */
@@ -157,6 +178,11 @@ int llm_provider_type_from_string(const char *s);
 /* The provider named name, NULL when none is. */
 const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name);
 int storage_mount_mode_from_string(const char *s);
+
+/* The limits that hold for tenant: limits.tenants.TENANT's fields over the overall ones.
+ * ret_where (optional) gets "FILE:LINE" of the tenant's entry, NULL when it has none. */
+void config_limits_for_tenant(const Config *c, const char *tenant, ConfigLimits *ret,
+                              const char **ret_where);
 
 /* The table's key names in order ("api.listen", …), NULL past the end. */
 const char *config_key_name(size_t i);
