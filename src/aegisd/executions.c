@@ -305,9 +305,58 @@ static void reconcile_at_start(Executions *x) {
                            report->engine_volumes_failed);
 }
 
+void executions_record_engine(Executions *x, const PodmanInfo *i) {
+        assert(x);
+        assert(i);
+        x->engine = *i;
+        x->engine_known = true;
+}
+
+int executions_unenforced_limits(Executions *x, char *buf, size_t size, const char **ret_why) {
+        const char *why;
+
+        assert(x);
+        assert(ret_why);
+        if (!x->engine_known) {
+                PodmanInfo i;
+                int k = podman_info(x->podman, &i, NULL);
+                if (k < 0)
+                        return k;
+                executions_record_engine(x, &i);
+        }
+        why = podman_info_unenforced_limits(&x->engine, buf, size);
+        *ret_why = why;
+        return why ? 1 : 0;
+}
+
+/* Says at start whether the limits of agent containers will hold. */
+static void check_engine_limits(Executions *x) {
+        const char *why;
+        char limits[64];
+        int k = executions_unenforced_limits(x, limits, sizeof limits, &why);
+
+        if (k < 0)
+                log_warning_errno(k, "cannot ask the engine what limits it enforces (asked again at the "
+                                     "next submission or readiness probe): %m");
+        else if (k > 0 && x->config->runtime.allow_unenforced_limits)
+                log_warning("the engine does not enforce these limits of agent containers: %s (%s); "
+                            "running anyway: runtime.allow_unenforced_limits is true",
+                            limits, why);
+        else if (k > 0)
+                log_error("the engine does not enforce these limits of agent containers: %s, so "
+                          "submissions are refused with 503 and /health/ready fails: %s; or set "
+                          "runtime.allow_unenforced_limits: true to run without them",
+                          limits, why);
+        else
+                log_info("the engine enforces the memory, pids and cpu limits of agent containers "
+                         "(cgroup v%u, %s)",
+                         x->engine.cgroup_version, x->engine.rootless ? "rootless" : "rootful");
+}
+
 int executions_start(Executions *x) {
         int k;
 
+        check_engine_limits(x);
         reconcile_at_start(x);
         k = supervisor_start(x->supervisor);
 

@@ -43,6 +43,7 @@ struct RunDispatchModel;
 #define EVENT_ITERATION_FINISHED "iteration_finished"
 #define EVENT_CANCEL_REQUESTED "cancel_requested"
 #define EVENT_EXECUTION_FINISHED "execution_finished"
+#define EVENT_LIMITS_UNENFORCED "limits_unenforced" /* runtime.allow_unenforced_limits ran it */
 
 /* Reasons written on executions and iterations. */
 #define REASON_TIMEOUT "timeout" /* iteration_timeout_secs or timeout_secs hit: killed */

@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "podman.h"
 #include "pq-dlopen.h"
 #include "state-dir.h"
 #include "util.h"
@@ -352,6 +353,45 @@ static void check_podman_api(Doctor *d, Result *res) {
                 result_set(res, VERDICT_FAIL, fix, "GET /_ping on %s answered HTTP %ld", p, status);
         else
                 result_set(res, VERDICT_PASS, NULL, "the Podman API answers on %s", p);
+}
+
+/* What aegisd checks at start (GET /libpod/info): the limits of agent containers hold. */
+static void check_engine_limits(Doctor *d, Result *res) {
+        _cleanup_(podman_client_freep) PodmanClient *c = NULL;
+        Error e = ERROR_INIT;
+        PodmanInfo info;
+        const char *why;
+        char limits[64];
+        int r;
+
+        if (!d->config) {
+                result_set(res, VERDICT_SKIP, NULL, "no valid configuration to read the socket path from");
+                return;
+        }
+        r = podman_client_new(d->config->runtime.container_socket_path, NULL, &c);
+        if (r >= 0)
+                r = podman_info(c, &info, &e);
+        if (r < 0) {
+                result_set(res, VERDICT_FAIL, "make the Podman API answer first (see podman-api)",
+                           "GET /libpod/info on %s: %s", d->config->runtime.container_socket_path,
+                           e.message[0] ? e.message : strerror(-r));
+                return;
+        }
+        why = podman_info_unenforced_limits(&info, limits, sizeof limits);
+        if (!why)
+                result_set(res, VERDICT_PASS, NULL,
+                           "the engine enforces the memory, pids and cpu limits (cgroup v%u, %s)",
+                           info.cgroup_version, info.rootless ? "rootless" : "rootful");
+        else if (d->config->runtime.allow_unenforced_limits)
+                result_set(res, VERDICT_WARN, why,
+                           "%s would not hold; aegisd runs anyway (runtime.allow_unenforced_limits: true) "
+                           "and warns on each execution",
+                           limits);
+        else
+                result_set(res, VERDICT_FAIL, why,
+                           "%s would not hold: aegisd refuses submissions (503) until fixed, or until "
+                           "runtime.allow_unenforced_limits: true",
+                           limits);
 }
 
 static void check_linger(Doctor *d, Result *res) {
@@ -718,6 +758,7 @@ static const Check checks[] = {
         { "podman-socket-unit", "podman.socket unit", check_podman_unit },
         { "podman-socket", "Podman socket present", check_podman_socket },
         { "podman-api", "Podman API reachable", check_podman_api },
+        { "engine-limits", "limits the engine enforces", check_engine_limits },
         { "linger", "lingering", check_linger },
         { "cgroup-v2", "cgroup v2", check_cgroup_v2 },
         { "cgroup-delegation", "cgroup delegation", check_delegation },

@@ -35,6 +35,7 @@ typedef enum KeyType {
         KEY_DATABASE_URL, /* sqlite:///PATH, postgres[ql]://… */
         KEY_ORIGINS, /* web origins "http[s]://HOST[:PORT]", separated by spaces or commas */
         KEY_CPUS, /* CPUs: 2, "1.5", "500m"; kept in billionths of a CPU */
+        KEY_BOOL, /* true | false (a bool field) */
         _KEY_TYPE_MAX,
 } KeyType;
 
@@ -52,6 +53,7 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
         [KEY_DATABASE_URL] = "a database URL (sqlite:///PATH or postgresql://…)",
         [KEY_ORIGINS] = "web origins (e.g. \"https://ui.example.com http://localhost:3000\")",
         [KEY_CPUS] = "a number of CPUs (e.g. 2, \"1.5\", \"500m\")",
+        [KEY_BOOL] = "true or false",
 };
 
 typedef enum DefaultKind {
@@ -96,6 +98,7 @@ static const ConfigKey config_keys[] = {
         { "runtime.stop_timeout_secs", KEY_SECS, FIELD(runtime.stop_timeout_secs), "5", .max = 3600 },
         { "runtime.lease_secs", KEY_SECS, FIELD(runtime.lease_secs), "15",
           .override_env = { "AEGIS_LEASE_SECS" }, .min = 1, .max = 3600 },
+        { "runtime.allow_unenforced_limits", KEY_BOOL, FIELD(runtime.allow_unenforced_limits), "false" },
 
         { "runtime.bootstrap_binary", KEY_PATH, FIELD(runtime.bootstrap_binary),
           PKGLIBEXECDIR "/aegis-bootstrap" },
@@ -190,6 +193,9 @@ static char **field_string(Config *c, const ConfigKey *k) {
 }
 static uint64_t *field_u64(Config *c, const ConfigKey *k) {
         return (uint64_t *) ((uint8_t *) c + k->offset);
+}
+static bool *field_bool(Config *c, const ConfigKey *k) {
+        return (bool *) ((uint8_t *) c + k->offset);
 }
 static int *field_int(Config *c, const ConfigKey *k) {
         return (int *) ((uint8_t *) c + k->offset);
@@ -313,6 +319,14 @@ static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, 
                 if (r < 0)
                         goto bad;
                 *field_int(c, k) = r;
+                return 0;
+        case KEY_BOOL:
+                if (streq(value, "true") || streq(value, "yes") || streq(value, "on"))
+                        *field_bool(c, k) = true;
+                else if (streq(value, "false") || streq(value, "no") || streq(value, "off"))
+                        *field_bool(c, k) = false;
+                else
+                        goto bad;
                 return 0;
         case KEY_LOG_LEVEL:
                 r = log_level_from_string(value);
@@ -1397,6 +1411,9 @@ int config_dump(const Config *c, FILE *f) {
                         break;
                 case KEY_CPUS:
                         dump_cpus(f, *field_u64(cc, k));
+                        break;
+                case KEY_BOOL:
+                        fputs(*field_bool(cc, k) ? "true" : "false", f);
                         break;
                 case KEY_MOUNT_MODE:
                         fputs(storage_mount_mode_to_string(*field_int(cc, k)), f);

@@ -105,6 +105,9 @@ typedef struct Config {
                 uint64_t max_concurrent; /* executions running at once, 50 */
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
                 uint64_t lease_secs; /* claim lease of an execution, renewed every third, 15 */
+                /* Run even when the engine cannot enforce a manifest's limits (each execution
+                 * then carries a warning naming them); false: refuse submissions (503). */
+                bool allow_unenforced_limits;
 
                 /* aegis-bootstrap, copied into every inner-loop container; read once at start
                  * ($(pkglibexecdir)/aegis-bootstrap) */
