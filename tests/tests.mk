@@ -171,3 +171,5 @@ EXTRA_DIST += tests/integration/limits-ceilings-and-tenant-quota.sh
 VALGRIND_TESTS += tests/integration/limits-ceilings-and-tenant-quota.sh
 TESTS += tests/integration/limits-unenforced-refused.sh
 EXTRA_DIST += tests/integration/limits-unenforced-refused.sh tests/lib/engine-info-proxy.py
+TESTS += tests/integration/storage-mount-mode-auto.sh
+EXTRA_DIST += tests/integration/storage-mount-mode-auto.sh

@@ -15,6 +15,7 @@
 #include "podman.h"
 #include "reconcile.h"
 #include "util.h"
+#include "volume-mount.h"
 
 bool executions_busy(const Executions *x) {
         assert(x);
@@ -192,6 +193,8 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         _cleanup_(executions_freep) Executions *x = NULL;
         const Config *c;
         SupervisorOptions o;
+        StorageMountMode mount_mode;
+        const char *mount_why;
         Error e = ERROR_INIT;
         int k;
 
@@ -203,6 +206,20 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         assert(ctx->api);
         assert(ret);
         c = ctx->config;
+        {
+                /* storage.mount_mode auto: what the engine is decides. */
+                PodmanInfo info;
+                bool rootless = geteuid() != 0;
+                int q = podman_info(ctx->podman, &info, NULL);
+                if (q >= 0)
+                        rootless = info.rootless;
+                mount_mode = storage_mount_mode_resolve(c->storage.mount_mode, rootless, &mount_why);
+                log_info("volumes reach containers by %s mounts: %s%s",
+                         storage_mount_mode_to_string(mount_mode), mount_why,
+                         q < 0 ? " (the engine did not answer: taken as rootless only when aegisd is not "
+                                 "root)"
+                               : "");
+        }
         o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,
                 .image_pull_timeout_usec = c->runtime.image_pull_timeout_secs * USEC_PER_SEC,
@@ -211,7 +228,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 .state_dir = c->state_dir,
                 .lease_usec = c->runtime.lease_secs * USEC_PER_SEC,
                 .storage_root = c->storage.root,
-                .mount_mode = c->storage.mount_mode,
+                .mount_mode = mount_mode,
                 .nfs_server_host = c->storage.nfs_server_host,
         };
         x = calloc(1, sizeof *x);

@@ -32,6 +32,7 @@
 #include "pq-dlopen.h"
 #include "state-dir.h"
 #include "util.h"
+#include "volume-mount.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -602,6 +603,34 @@ static int tcp_probe(const char *host, uint16_t port) {
         return r;
 }
 
+/* storage.mount_mode as aegisd resolves it: auto asks the engine whether it is rootless (taken
+ * as rootless when it does not answer and we are not root, as aegisd does). */
+static StorageMountMode doctor_mount_mode(Doctor *d, const char **ret_why) {
+        _cleanup_(podman_client_freep) PodmanClient *c = NULL;
+        PodmanInfo info;
+        bool rootless = geteuid() != 0;
+
+        if (d->config->storage.mount_mode == STORAGE_MOUNT_AUTO &&
+            podman_client_new(d->config->runtime.container_socket_path, NULL, &c) >= 0 &&
+            podman_info(c, &info, NULL) >= 0)
+                rootless = info.rootless;
+        return storage_mount_mode_resolve(d->config->storage.mount_mode, rootless, ret_why);
+}
+
+static void check_mount_mode(Doctor *d, Result *res) {
+        const char *why;
+        StorageMountMode m;
+
+        if (!d->config) {
+                result_set(res, VERDICT_SKIP, NULL,
+                           "no valid configuration to read storage.mount_mode from");
+                return;
+        }
+        m = doctor_mount_mode(d, &why);
+        result_set(res, VERDICT_PASS, NULL, "volumes reach containers by %s mounts: %s",
+                   storage_mount_mode_to_string(m), why);
+}
+
 static void check_nfs_port(Doctor *d, Result *res) {
         _cleanup_free_ char *host = NULL;
         uint16_t port;
@@ -614,8 +643,9 @@ static void check_nfs_port(Doctor *d, Result *res) {
                            "no valid configuration to read storage.nfs_listen_addr from");
                 return;
         }
-        if (d->config->storage.mount_mode == STORAGE_MOUNT_BIND) {
-                result_set(res, VERDICT_SKIP, NULL, "storage.mount_mode is bind: no NFS gateway is used");
+        if (doctor_mount_mode(d, &probe) == STORAGE_MOUNT_BIND) {
+                result_set(res, VERDICT_SKIP, NULL, "volumes are bind mounts (%s): no NFS gateway is used",
+                           probe);
                 return;
         }
         r = parse_listen_address(d->config->storage.nfs_listen_addr, &host, &port);
@@ -763,6 +793,7 @@ static const Check checks[] = {
         { "cgroup-v2", "cgroup v2", check_cgroup_v2 },
         { "cgroup-delegation", "cgroup delegation", check_delegation },
         { "rootless-network", "slirp4netns or pasta", check_rootless_network },
+        { "mount-mode", "volume mount mode", check_mount_mode },
         { "nfs-port", "NFS port reachable", check_nfs_port },
         { "store", "store reachable", check_store },
 };

@@ -48,7 +48,7 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
         [KEY_UINT] = "an integer",
         [KEY_SECS] = "a duration in seconds (e.g. 60, \"90s\", \"5m\")",
         [KEY_SIZE] = "a size in bytes (e.g. 8388608, \"8Mi\")",
-        [KEY_MOUNT_MODE] = "one of nfs, bind",
+        [KEY_MOUNT_MODE] = "one of auto, nfs, bind",
         [KEY_LOG_LEVEL] = "a log level (error, warning, notice, info, debug)",
         [KEY_DATABASE_URL] = "a database URL (sqlite:///PATH or postgresql://…)",
         [KEY_ORIGINS] = "web origins (e.g. \"https://ui.example.com http://localhost:3000\")",
@@ -105,7 +105,7 @@ static const ConfigKey config_keys[] = {
         { "storage.root", KEY_PATH, FIELD(storage.root), NULL, DEFAULT_STORAGE_ROOT },
         { "storage.nfs_listen_addr", KEY_ADDRESS, FIELD(storage.nfs_listen_addr), "127.0.0.1:2049" },
         { "storage.nfs_server_host", KEY_STRING, FIELD(storage.nfs_server_host), NULL },
-        { "storage.mount_mode", KEY_MOUNT_MODE, FIELD(storage.mount_mode), "nfs" },
+        { "storage.mount_mode", KEY_MOUNT_MODE, FIELD(storage.mount_mode), "auto" },
         { "database.url",
           KEY_DATABASE_URL,
           FIELD(database.url),
@@ -161,6 +161,7 @@ const char *config_source_to_string(ConfigSource s) {
 static const char *const mount_mode_table[_STORAGE_MOUNT_MAX] = {
         [STORAGE_MOUNT_NFS] = "nfs",
         [STORAGE_MOUNT_BIND] = "bind",
+        [STORAGE_MOUNT_AUTO] = "auto",
 };
 
 const char *storage_mount_mode_to_string(StorageMountMode m) {

@@ -34,8 +34,10 @@ typedef enum ConfigSource {
 } ConfigSource;
 
 typedef enum StorageMountMode {
-        STORAGE_MOUNT_NFS, /* containers mount volumes from aegis-nfsd (the default) */
+        STORAGE_MOUNT_NFS, /* containers mount volumes from aegis-nfsd */
         STORAGE_MOUNT_BIND, /* single host: bind-mount storage.root/<tenant>/<volume> */
+        STORAGE_MOUNT_AUTO, /* the default: bind for a rootless engine or without mount.nfs, else nfs
+                             * (storage_mount_mode_resolve(), volume-mount.h) */
         _STORAGE_MOUNT_MAX,
 } StorageMountMode;
 

@@ -36,7 +36,7 @@ out="$(doctor_json --config "$SCRATCH/config.yaml" --user nobody)"
 rc=$?
 check "--output json is valid JSON" jq -e . <<<"$out" >/dev/null
 assert_eq "every check is reported" \
-        "config podman-socket-unit podman-socket podman-api engine-limits linger cgroup-v2 cgroup-delegation rootless-network nfs-port store" \
+        "config podman-socket-unit podman-socket podman-api engine-limits linger cgroup-v2 cgroup-delegation rootless-network mount-mode nfs-port store" \
         "$(jq -r '[.checks[].name] | join(" ")' <<<"$out")"
 check "every non-passing check has a fix" jq -e '[.checks[] | select(.verdict == "fail" or .verdict == "warn") | .fix | select(. == null or . == "")] | length == 0' <<<"$out" >/dev/null
 assert_eq "config passes" pass "$(verdict config "$out")"

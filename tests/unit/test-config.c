@@ -85,7 +85,7 @@ START_TEST(test_config_defaults) {
         ck_assert_str_eq(c->storage.root, "/var/lib/aegis-test/storage");
         ck_assert_str_eq(c->storage.nfs_listen_addr, "127.0.0.1:2049");
         ck_assert_ptr_null(c->storage.nfs_server_host);
-        ck_assert_int_eq(c->storage.mount_mode, STORAGE_MOUNT_NFS);
+        ck_assert_int_eq(c->storage.mount_mode, STORAGE_MOUNT_AUTO);
         ck_assert_str_eq(c->database.url, "sqlite:///var/lib/aegis-test/aegis.db");
         ck_assert_int_eq(c->logging.level, LOG_INFO);
         ck_assert_uint_eq(c->reaper.grace_secs, 60);
@@ -199,7 +199,7 @@ START_TEST(test_config_bad_values) {
                 "runtime:\n  image_pull_timeout_secs: 0\n",
                 "config.yaml:2:3: runtime.image_pull_timeout_secs: must be between 1 and 86400, got \"0\"");
         load_fails("storage:\n  mount_mode: nfs4\n",
-                   "config.yaml:2:3: storage.mount_mode: expected one of nfs, bind, got \"nfs4\"");
+                   "config.yaml:2:3: storage.mount_mode: expected one of auto, nfs, bind, got \"nfs4\"");
         load_fails("logging:\n  level: loud\n", "config.yaml:2:3: logging.level: expected a log level "
                                                 "(error, warning, notice, info, debug), "
                                                 "got \"loud\"");
