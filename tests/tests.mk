@@ -173,3 +173,7 @@ TESTS += tests/integration/limits-unenforced-refused.sh
 EXTRA_DIST += tests/integration/limits-unenforced-refused.sh tests/lib/engine-info-proxy.py
 TESTS += tests/integration/storage-mount-mode-auto.sh
 EXTRA_DIST += tests/integration/storage-mount-mode-auto.sh
+TESTS += tests/integration/volumes-bind-walk-fails-closed.sh
+EXTRA_DIST += tests/integration/volumes-bind-walk-fails-closed.sh
+TESTS += tests/integration/nfs-limits-from-config.sh
+EXTRA_DIST += tests/integration/nfs-limits-from-config.sh

@@ -228,6 +228,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 .state_dir = c->state_dir,
                 .lease_usec = c->runtime.lease_secs * USEC_PER_SEC,
                 .storage_root = c->storage.root,
+                .volume_max_entries = c->storage.volume_max_entries,
                 .mount_mode = mount_mode,
                 .nfs_server_host = c->storage.nfs_server_host,
         };

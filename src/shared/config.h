@@ -120,6 +120,9 @@ typedef struct Config {
                 char *nfs_listen_addr; /* "127.0.0.1:2049" */
                 char *nfs_server_host; /* addr= containers mount from; NULL = host gateway */
                 StorageMountMode mount_mode;
+                uint64_t volume_max_entries; /* files, directories, links per volume (1000000) */
+                uint64_t nfs_idle_timeout_secs; /* aegis-nfsd closes a silent connection (300) */
+                uint64_t nfs_max_connections_per_client; /* aegis-nfsd, per source address (64) */
         } storage;
         struct {
                 char *url; /* "sqlite:///var/lib/aegis/aegis.db" or "postgresql://…" */
