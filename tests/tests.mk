@@ -191,3 +191,16 @@ tests_unit_test_tools_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS)
 # The tool catalogue and security contexts end to end (issue 21).
 TESTS += tests/integration/inner-loop-tools.sh
 EXTRA_DIST += tests/integration/inner-loop-tools.sh
+
+# Operator ceilings, tenant quotas and limits that hold (issue 19).
+TESTS += tests/integration/limits-ceilings-and-tenant-quota.sh
+EXTRA_DIST += tests/integration/limits-ceilings-and-tenant-quota.sh
+VALGRIND_TESTS += tests/integration/limits-ceilings-and-tenant-quota.sh
+TESTS += tests/integration/limits-unenforced-refused.sh
+EXTRA_DIST += tests/integration/limits-unenforced-refused.sh tests/lib/engine-info-proxy.py
+TESTS += tests/integration/storage-mount-mode-auto.sh
+EXTRA_DIST += tests/integration/storage-mount-mode-auto.sh
+TESTS += tests/integration/volumes-bind-walk-fails-closed.sh
+EXTRA_DIST += tests/integration/volumes-bind-walk-fails-closed.sh
+TESTS += tests/integration/nfs-limits-from-config.sh
+EXTRA_DIST += tests/integration/nfs-limits-from-config.sh

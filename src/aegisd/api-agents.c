@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-limits.h"
 #include "executions.h"
 #include "json-util.h"
 #include "log.h"
@@ -130,6 +131,9 @@ static int deploy(HttpRequest *r, void *userdata) {
                         e.http_status = api_manifest_error_status(k);
                 return http_respond_error_from(r, &e);
         }
+        /* An agent that could never run here is refused when deployed, not at each execute. */
+        if (api_check_ceilings(x, r, plan) != 0)
+                return 0;
         if (isempty(plan->name))
                 return http_respond_error(
                         r, 400, "metadata.name",

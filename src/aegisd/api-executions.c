@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-limits.h"
 #include "executions.h"
 #include "run-dispatch.h"
 #include "json-body.h"
@@ -123,6 +124,9 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         _cleanup_free_ char *canonical = NULL;
         StoreExecution ex = { 0 };
         Error e = ERROR_INIT;
+        char unenforced[64];
+        const char *unenforced_why = NULL;
+        json_object *warnings;
         int k;
 
         k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
@@ -174,6 +178,19 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                           "(security.contexts in aegis-config.yaml defines: %s)",
                                           plan->security_context, strempty(names));
         }
+        /* Nothing is created past a ceiling or at the tenant's quota. */
+        if (api_check_ceilings(x, r, plan) != 0 || api_check_tenant_quota(x, r) != 0)
+                return 0;
+        /* Limits that would not hold: refused, unless the operator accepts it. */
+        k = executions_unenforced_limits(x, unenforced, sizeof unenforced, &unenforced_why);
+        if (k > 0 && !x->config->runtime.allow_unenforced_limits)
+                return http_respond_error(r, 503, NULL,
+                                          "this host cannot enforce the limits of agent containers (%s "
+                                          "would not hold): %s; or set runtime.allow_unenforced_limits: "
+                                          "true in aegis-config.yaml to run without them",
+                                          unenforced, unenforced_why);
+        if (k <= 0)
+                unenforced[0] = '\0';
         /* Volumes attached by id must be this tenant's and alive (another tenant's look
          * exactly like missing ones). */
         for (size_t i = 0; i < plan->n_volumes; i++) {
@@ -226,13 +243,27 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                                               json_object_new_int64(plan->max_iterations));
                                        p;
                                }));
+        warnings = warnings_json(plan->warnings);
+        if (unenforced[0]) {
+                _cleanup_free_ char *w = asprintf_safe("limits not enforced by this engine: %s (%s)",
+                                                       unenforced, unenforced_why);
+                if (w)
+                        json_object_array_add(warnings, json_object_new_string(w));
+                (void) supervisor_emit(
+                        x->supervisor, ex.id, 0, NULL, EVENT_LIMITS_UNENFORCED, ({
+                                json_object *p = json_object_new_object();
+                                json_object_object_add(p, "limits", json_object_new_string(unenforced));
+                                json_object_object_add(p, "reason", json_object_new_string(unenforced_why));
+                                p;
+                        }));
+        }
         supervisor_kick(x->supervisor);
         {
                 _cleanup_free_ char *loc = asprintf_safe("/v1/executions/%s", ex.id);
                 if (loc)
                         (void) http_request_add_header(r, "Location", loc);
         }
-        k = respond_accepted(r, ex.id, "pending", warnings_json(plan->warnings));
+        k = respond_accepted(r, ex.id, "pending", warnings);
         ex.agent_id = ex.agent_name = ex.input_json = ex.manifest_json = ex.tenant_id = NULL;
         store_execution_done(&ex);
         return k;

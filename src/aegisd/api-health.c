@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "executions.h"
 #include "log.h"
 #include "podman.h"
 #include "store.h"
@@ -21,6 +22,7 @@ typedef int (*ReadyCheckFunc)(Daemon *d, ReadyProbe *p, size_t i);
 
 static int check_podman(Daemon *d, ReadyProbe *p, size_t i);
 static int check_database(Daemon *d, ReadyProbe *p, size_t i);
+static int check_limits(Daemon *d, ReadyProbe *p, size_t i);
 
 static const struct {
         const char *name; /* the key in "dependencies" */
@@ -28,6 +30,7 @@ static const struct {
 } ready_checks[] = {
         { "podman", check_podman },
         { "database", check_database },
+        { "limits", check_limits },
 };
 #define N_CHECKS ELEMENTSOF(ready_checks)
 
@@ -163,6 +166,45 @@ static int check_database(Daemon *d, ReadyProbe *p, size_t i) {
                 r = store_open(d->config->database.url, &e, &s);
         }
         probe_done(p, i, r >= 0, r >= 0 ? NULL : e.message[0] ? e.message : strerror(-r));
+        return 0;
+}
+
+static void on_podman_info(int r, const PodmanInfo *info, const Error *e, void *userdata) {
+        ReadyProbe *p = userdata;
+        Daemon *d = p->daemon;
+        _cleanup_free_ char *message = NULL;
+        const char *why;
+        char limits[64];
+        size_t i = 0;
+
+        while (i < N_CHECKS && ready_checks[i].start != check_limits)
+                i++;
+        if (r < 0) {
+                probe_done(p, i, false, e && e->message[0] ? e->message : strerror(-r));
+                return;
+        }
+        if (d->executions)
+                executions_record_engine(d->executions, info);
+        why = podman_info_unenforced_limits(info, limits, sizeof limits);
+        if (why && !d->config->runtime.allow_unenforced_limits) {
+                message = asprintf_safe(
+                        "the engine does not enforce these limits of agent containers: %s: %s; "
+                        "or set runtime.allow_unenforced_limits: true to run without them",
+                        limits, why);
+                probe_done(p, i, false, message ?: "limits not enforced");
+                return;
+        }
+        probe_done(p, i, true, NULL);
+}
+
+/* What the engine can enforce (GET /libpod/info): the memory, pids and cpu limits of agent
+ * containers must hold unless runtime.allow_unenforced_limits says otherwise. */
+static int check_limits(Daemon *d, ReadyProbe *p, size_t i) {
+        int r;
+
+        r = podman_info_async(d->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_info, p, &p->results[i].op);
+        if (r < 0)
+                probe_done(p, i, false, strerror(-r));
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "podman.h"
 #include "reconcile.h"
 #include "util.h"
+#include "volume-mount.h"
 
 bool executions_busy(const Executions *x) {
         assert(x);
@@ -192,6 +193,8 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         _cleanup_(executions_freep) Executions *x = NULL;
         const Config *c;
         SupervisorOptions o;
+        StorageMountMode mount_mode;
+        const char *mount_why;
         Error e = ERROR_INIT;
         int k;
 
@@ -203,6 +206,20 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         assert(ctx->api);
         assert(ret);
         c = ctx->config;
+        {
+                /* storage.mount_mode auto: what the engine is decides. */
+                PodmanInfo info;
+                bool rootless = geteuid() != 0;
+                int q = podman_info(ctx->podman, &info, NULL);
+                if (q >= 0)
+                        rootless = info.rootless;
+                mount_mode = storage_mount_mode_resolve(c->storage.mount_mode, rootless, &mount_why);
+                log_info("volumes reach containers by %s mounts: %s%s",
+                         storage_mount_mode_to_string(mount_mode), mount_why,
+                         q < 0 ? " (the engine did not answer: taken as rootless only when aegisd is not "
+                                 "root)"
+                               : "");
+        }
         o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,
                 .image_pull_timeout_usec = c->runtime.image_pull_timeout_secs * USEC_PER_SEC,
@@ -211,7 +228,8 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 .state_dir = c->state_dir,
                 .lease_usec = c->runtime.lease_secs * USEC_PER_SEC,
                 .storage_root = c->storage.root,
-                .mount_mode = c->storage.mount_mode,
+                .volume_max_entries = c->storage.volume_max_entries,
+                .mount_mode = mount_mode,
                 .nfs_server_host = c->storage.nfs_server_host,
         };
         x = calloc(1, sizeof *x);
@@ -306,9 +324,58 @@ static void reconcile_at_start(Executions *x) {
                            report->engine_volumes_failed);
 }
 
+void executions_record_engine(Executions *x, const PodmanInfo *i) {
+        assert(x);
+        assert(i);
+        x->engine = *i;
+        x->engine_known = true;
+}
+
+int executions_unenforced_limits(Executions *x, char *buf, size_t size, const char **ret_why) {
+        const char *why;
+
+        assert(x);
+        assert(ret_why);
+        if (!x->engine_known) {
+                PodmanInfo i;
+                int k = podman_info(x->podman, &i, NULL);
+                if (k < 0)
+                        return k;
+                executions_record_engine(x, &i);
+        }
+        why = podman_info_unenforced_limits(&x->engine, buf, size);
+        *ret_why = why;
+        return why ? 1 : 0;
+}
+
+/* Says at start whether the limits of agent containers will hold. */
+static void check_engine_limits(Executions *x) {
+        const char *why;
+        char limits[64];
+        int k = executions_unenforced_limits(x, limits, sizeof limits, &why);
+
+        if (k < 0)
+                log_warning_errno(k, "cannot ask the engine what limits it enforces (asked again at the "
+                                     "next submission or readiness probe): %m");
+        else if (k > 0 && x->config->runtime.allow_unenforced_limits)
+                log_warning("the engine does not enforce these limits of agent containers: %s (%s); "
+                            "running anyway: runtime.allow_unenforced_limits is true",
+                            limits, why);
+        else if (k > 0)
+                log_error("the engine does not enforce these limits of agent containers: %s, so "
+                          "submissions are refused with 503 and /health/ready fails: %s; or set "
+                          "runtime.allow_unenforced_limits: true to run without them",
+                          limits, why);
+        else
+                log_info("the engine enforces the memory, pids and cpu limits of agent containers "
+                         "(cgroup v%u, %s)",
+                         x->engine.cgroup_version, x->engine.rootless ? "rootless" : "rootful");
+}
+
 int executions_start(Executions *x) {
         int k;
 
+        check_engine_limits(x);
         reconcile_at_start(x);
         k = supervisor_start(x->supervisor);
 

@@ -41,6 +41,10 @@ typedef struct Executions {
         const struct RunDispatchModel *model; /* how iterations reach the LLM; NULL = none configured */
         struct LlmClient *llm; /* llm.providers, NULL when none is configured */
         ApiStream *streams; /* open SSE / followed-log streams */
+        /* What the engine can enforce (GET /libpod/info), asked at start, at each readiness
+         * probe and at a submission while unknown. */
+        PodmanInfo engine;
+        bool engine_known;
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
          * what this daemon's reconciliation passes did (action = the report's result). */
         struct Metric *m_reaper_containers, *m_reaper_engine_volumes;
@@ -59,6 +63,12 @@ Executions *executions_free(Executions *x);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Executions *, executions_free);
 /* True while an execution runs on this node or a client follows one (no idle exit then). */
 bool executions_busy(const Executions *x);
+/* Records what the engine can enforce (from a readiness probe). */
+void executions_record_engine(Executions *x, const PodmanInfo *i);
+/* Whether the engine enforces every limit of an agent container: 0 yes, 1 no (buf gets the
+ * limits that do not hold, *ret_why why and the fix), negative errno when the engine could not
+ * be asked. Asks it (synchronously) when nothing is known yet. */
+int executions_unenforced_limits(Executions *x, char *buf, size_t size, const char **ret_why);
 /* The D-Bus methods (bus.h), served by x. */
 void executions_bus_callbacks(Executions *x, BusCallbacks *ret);
 

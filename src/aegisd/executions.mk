@@ -56,3 +56,5 @@ aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)
 # fs.grep's regular expressions (PCRE2, with a match limit): aegisd alone links it.
 aegisd_CFLAGS += $(PCRE2_CFLAGS)
 aegisd_LDADD += $(PCRE2_LIBS)
+# The operator's ceilings and the tenants' quotas at submission (issue 19).
+aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c

@@ -529,7 +529,9 @@ int run_volumes_check_quota(RunVolumes *rv, char **ret_reason) {
         assert(ret_reason);
         /* nfs mode: aegis-nfsd refuses the write that would cross the limit (the container
          * sees EDQUOT), so there is nothing to measure. bind mode: nothing stops writes, so
-         * measure now. The walk runs on the loop: about 0.3 to 1 s per 100,000 files here. */
+         * measure now. The walk runs on the loop: about 0.3 to 1 s per 100,000 files here. A
+         * volume the walk cannot measure (more entries than storage.volume_max_entries, an I/O
+         * error) fails the check: closed, never counted as within its limit. */
         if (nfs_mode(rv))
                 return 0;
         for (size_t i = 0; i < rv->n_volumes; i++) {
@@ -539,11 +541,29 @@ int run_volumes_check_quota(RunVolumes *rv, char **ret_reason) {
 
                 if (v->read_only || v->size_limit == 0)
                         continue;
-                k = volume_dir_bytes_used(rv->storage_root, rv->tenant_id, v->id, &used);
+                k = volume_dir_usage(rv->storage_root, rv->tenant_id, v->id, rv->c.max_entries, &used);
+                if (k == -ENOENT)
+                        continue; /* nothing there holds nothing */
+                if (k == -E2BIG) {
+                        vlog(rv, LOG_NOTICE, "volume %s (%s) holds more than %" PRIu64 " entries", v->id,
+                             v->name, rv->c.max_entries);
+                        *ret_reason =
+                                asprintf_safe(REASON_QUOTA_EXCEEDED
+                                              ": volume \"%s\" at %s holds more than %" PRIu64
+                                              " files, directories and links (storage.volume_max_entries); "
+                                              "delete some to get under it",
+                                              v->name, v->mount_path, rv->c.max_entries);
+                        return *ret_reason ? 1 : -ENOMEM;
+                }
                 if (k < 0) {
                         vlog(rv, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name,
                              strerror(-k));
-                        continue;
+                        *ret_reason =
+                                asprintf_safe(REASON_QUOTA_EXCEEDED
+                                              ": volume \"%s\" at %s could not be measured (%s), so it "
+                                              "is not known to be within its size_limit",
+                                              v->name, v->mount_path, strerror(-k));
+                        return *ret_reason ? 1 : -ENOMEM;
                 }
                 if (used <= v->size_limit)
                         continue;

@@ -32,6 +32,7 @@ typedef struct RunVolumesContext {
         StorageMountMode mount_mode;
         const char *nfs_host; /* addr= of NFS mounts (nfs mode); NULL or "" = unknown */
         uint16_t nfs_port;
+        uint64_t max_entries; /* bind mode: a volume with more entries fails the quota check */
         const char *state_dir; /* nfs mode: the gateway's mount key lives in state_dir/nfs/ */
         const char *tenant_id;
         const char *execution_id;

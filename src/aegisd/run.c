@@ -189,6 +189,7 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
                                       .mount_mode = s->opts.mount_mode,
                                       .nfs_host = s->nfs_host,
                                       .nfs_port = s->opts.nfs_port,
+                                      .max_entries = s->opts.volume_max_entries,
                                       .state_dir = s->state_dir,
                                       .tenant_id = isempty(x->tenant_id) ? "default" : x->tenant_id,
                                       .execution_id = r->id,

@@ -43,6 +43,7 @@ struct RunDispatchModel;
 #define EVENT_ITERATION_FINISHED "iteration_finished"
 #define EVENT_CANCEL_REQUESTED "cancel_requested"
 #define EVENT_EXECUTION_FINISHED "execution_finished"
+#define EVENT_LIMITS_UNENFORCED "limits_unenforced" /* runtime.allow_unenforced_limits ran it */
 
 /* Reasons written on executions and iterations. */
 #define REASON_TIMEOUT "timeout" /* iteration_timeout_secs or timeout_secs hit: killed */
@@ -63,6 +64,7 @@ typedef struct SupervisorOptions {
         StorageMountMode mount_mode; /* storage.mount_mode: how containers get their volumes */
         const char *nfs_server_host; /* addr= of NFS mounts; NULL = the host's address */
         uint16_t nfs_port; /* port= and mountport= of NFS mounts (storage.nfs_listen_addr's) */
+        uint64_t volume_max_entries; /* storage.volume_max_entries: the bind-mode quota walk's bound */
         /* The inner loop (issue 14), all borrowed: aegis-bootstrap's bytes (NULL = unavailable:
          * the API refuses inner-loop manifests), how to reach the model (NULL = no LLM
          * configured) and llm.max_tool_rounds (0 = 50). */

@@ -28,9 +28,11 @@
 
 #include "cli.h"
 #include "config.h"
+#include "podman.h"
 #include "pq-dlopen.h"
 #include "state-dir.h"
 #include "util.h"
+#include "volume-mount.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -354,6 +356,45 @@ static void check_podman_api(Doctor *d, Result *res) {
                 result_set(res, VERDICT_PASS, NULL, "the Podman API answers on %s", p);
 }
 
+/* What aegisd checks at start (GET /libpod/info): the limits of agent containers hold. */
+static void check_engine_limits(Doctor *d, Result *res) {
+        _cleanup_(podman_client_freep) PodmanClient *c = NULL;
+        Error e = ERROR_INIT;
+        PodmanInfo info;
+        const char *why;
+        char limits[64];
+        int r;
+
+        if (!d->config) {
+                result_set(res, VERDICT_SKIP, NULL, "no valid configuration to read the socket path from");
+                return;
+        }
+        r = podman_client_new(d->config->runtime.container_socket_path, NULL, &c);
+        if (r >= 0)
+                r = podman_info(c, &info, &e);
+        if (r < 0) {
+                result_set(res, VERDICT_FAIL, "make the Podman API answer first (see podman-api)",
+                           "GET /libpod/info on %s: %s", d->config->runtime.container_socket_path,
+                           e.message[0] ? e.message : strerror(-r));
+                return;
+        }
+        why = podman_info_unenforced_limits(&info, limits, sizeof limits);
+        if (!why)
+                result_set(res, VERDICT_PASS, NULL,
+                           "the engine enforces the memory, pids and cpu limits (cgroup v%u, %s)",
+                           info.cgroup_version, info.rootless ? "rootless" : "rootful");
+        else if (d->config->runtime.allow_unenforced_limits)
+                result_set(res, VERDICT_WARN, why,
+                           "%s would not hold; aegisd runs anyway (runtime.allow_unenforced_limits: true) "
+                           "and warns on each execution",
+                           limits);
+        else
+                result_set(res, VERDICT_FAIL, why,
+                           "%s would not hold: aegisd refuses submissions (503) until fixed, or until "
+                           "runtime.allow_unenforced_limits: true",
+                           limits);
+}
+
 static void check_linger(Doctor *d, Result *res) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -562,6 +603,34 @@ static int tcp_probe(const char *host, uint16_t port) {
         return r;
 }
 
+/* storage.mount_mode as aegisd resolves it: auto asks the engine whether it is rootless (taken
+ * as rootless when it does not answer and we are not root, as aegisd does). */
+static StorageMountMode doctor_mount_mode(Doctor *d, const char **ret_why) {
+        _cleanup_(podman_client_freep) PodmanClient *c = NULL;
+        PodmanInfo info;
+        bool rootless = geteuid() != 0;
+
+        if (d->config->storage.mount_mode == STORAGE_MOUNT_AUTO &&
+            podman_client_new(d->config->runtime.container_socket_path, NULL, &c) >= 0 &&
+            podman_info(c, &info, NULL) >= 0)
+                rootless = info.rootless;
+        return storage_mount_mode_resolve(d->config->storage.mount_mode, rootless, ret_why);
+}
+
+static void check_mount_mode(Doctor *d, Result *res) {
+        const char *why;
+        StorageMountMode m;
+
+        if (!d->config) {
+                result_set(res, VERDICT_SKIP, NULL,
+                           "no valid configuration to read storage.mount_mode from");
+                return;
+        }
+        m = doctor_mount_mode(d, &why);
+        result_set(res, VERDICT_PASS, NULL, "volumes reach containers by %s mounts: %s",
+                   storage_mount_mode_to_string(m), why);
+}
+
 static void check_nfs_port(Doctor *d, Result *res) {
         _cleanup_free_ char *host = NULL;
         uint16_t port;
@@ -574,8 +643,9 @@ static void check_nfs_port(Doctor *d, Result *res) {
                            "no valid configuration to read storage.nfs_listen_addr from");
                 return;
         }
-        if (d->config->storage.mount_mode == STORAGE_MOUNT_BIND) {
-                result_set(res, VERDICT_SKIP, NULL, "storage.mount_mode is bind: no NFS gateway is used");
+        if (doctor_mount_mode(d, &probe) == STORAGE_MOUNT_BIND) {
+                result_set(res, VERDICT_SKIP, NULL, "volumes are bind mounts (%s): no NFS gateway is used",
+                           probe);
                 return;
         }
         r = parse_listen_address(d->config->storage.nfs_listen_addr, &host, &port);
@@ -718,10 +788,12 @@ static const Check checks[] = {
         { "podman-socket-unit", "podman.socket unit", check_podman_unit },
         { "podman-socket", "Podman socket present", check_podman_socket },
         { "podman-api", "Podman API reachable", check_podman_api },
+        { "engine-limits", "limits the engine enforces", check_engine_limits },
         { "linger", "lingering", check_linger },
         { "cgroup-v2", "cgroup v2", check_cgroup_v2 },
         { "cgroup-delegation", "cgroup delegation", check_delegation },
         { "rootless-network", "slirp4netns or pasta", check_rootless_network },
+        { "mount-mode", "volume mount mode", check_mount_mode },
         { "nfs-port", "NFS port reachable", check_nfs_port },
         { "store", "store reachable", check_store },
 };

@@ -59,9 +59,12 @@ static void help(void) {
                "                           database.url; see aegis-config.yaml(5))\n"
                "  --metrics-listen=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
                "  --max-connections=N      connection limit (default %d)\n"
-               "  --max-connections-per-client=N  per source address (default %d)\n"
-               "  --idle-timeout=SECS      close a connection idle this long (default %d)\n"
-               "  --max-entries=N          files, directories and links per volume (default %d)\n"
+               "  --max-connections-per-client=N  per source address (default %d, or\n"
+               "                           storage.nfs_max_connections_per_client)\n"
+               "  --idle-timeout=SECS      close a connection idle this long (default %d, or\n"
+               "                           storage.nfs_idle_timeout_secs)\n"
+               "  --max-entries=N          files, directories and links per volume (default %d, or\n"
+               "                           storage.volume_max_entries)\n"
                "  --require-reserved-port=yes|no  MOUNT and NFS only from ports < 1024 (default yes)\n"
                "  --export-path=TENANT/VOLUME  print the volume's export path (with its token) and exit\n"
                "  --max-open-volumes=N     volumes kept open at once (default %d)\n"
@@ -459,8 +462,12 @@ static int run(int argc, char **argv) {
                 g->default_clients = o.clients;
         memcpy(g->mount_key, mount_key, sizeof(mount_key));
         g->require_reserved_port = o.require_reserved_port;
-        if (o.max_entries > 0)
-                g->max_entries = o.max_entries;
+        /* The command line wins over the configuration (storage.*, aegis-config.yaml(5)). */
+        g->max_entries = o.max_entries > 0 ? o.max_entries : (unsigned) cfg->storage.volume_max_entries;
+        if (o.max_connections_per_client == 0)
+                o.max_connections_per_client = (unsigned) cfg->storage.nfs_max_connections_per_client;
+        if (o.idle_timeout_secs == 0)
+                o.idle_timeout_secs = cfg->storage.nfs_idle_timeout_secs;
         if (!o.require_reserved_port)
                 log_warning(
                         "--require-reserved-port=no: any local user can mount a volume whose export path "

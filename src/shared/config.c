@@ -35,6 +35,8 @@ typedef enum KeyType {
         KEY_LOG_LEVEL, /* error … debug */
         KEY_DATABASE_URL, /* sqlite:///PATH, postgres[ql]://… */
         KEY_ORIGINS, /* web origins "http[s]://HOST[:PORT]", separated by spaces or commas */
+        KEY_CPUS, /* CPUs: 2, "1.5", "500m"; kept in billionths of a CPU */
+        KEY_BOOL, /* true | false (a bool field) */
         _KEY_TYPE_MAX,
 } KeyType;
 
@@ -47,16 +49,20 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
         [KEY_UINT] = "an integer",
         [KEY_SECS] = "a duration in seconds (e.g. 60, \"90s\", \"5m\")",
         [KEY_SIZE] = "a size in bytes (e.g. 8388608, \"8Mi\")",
-        [KEY_MOUNT_MODE] = "one of nfs, bind",
+        [KEY_MOUNT_MODE] = "one of auto, nfs, bind",
         [KEY_LOG_LEVEL] = "a log level (error, warning, notice, info, debug)",
         [KEY_DATABASE_URL] = "a database URL (sqlite:///PATH or postgresql://…)",
         [KEY_ORIGINS] = "web origins (e.g. \"https://ui.example.com http://localhost:3000\")",
+        [KEY_CPUS] = "a number of CPUs (e.g. 2, \"1.5\", \"500m\")",
+        [KEY_BOOL] = "true or false",
 };
 
 typedef enum DefaultKind {
         DEFAULT_CONTAINER_SOCKET = 1, /* $CONTAINER_HOST, $DOCKER_HOST, the Podman socket */
         DEFAULT_STORAGE_ROOT, /* <state dir>/storage */
         DEFAULT_DATABASE_URL, /* sqlite://<state dir>/aegis.db */
+        DEFAULT_HOST_CPUS, /* the CPUs online on this host */
+        DEFAULT_HOST_MEMORY, /* this host's physical memory */
 } DefaultKind;
 
 typedef struct ConfigKey {
@@ -93,13 +99,20 @@ static const ConfigKey config_keys[] = {
         { "runtime.stop_timeout_secs", KEY_SECS, FIELD(runtime.stop_timeout_secs), "5", .max = 3600 },
         { "runtime.lease_secs", KEY_SECS, FIELD(runtime.lease_secs), "15",
           .override_env = { "AEGIS_LEASE_SECS" }, .min = 1, .max = 3600 },
+        { "runtime.allow_unenforced_limits", KEY_BOOL, FIELD(runtime.allow_unenforced_limits), "false" },
 
         { "runtime.bootstrap_binary", KEY_PATH, FIELD(runtime.bootstrap_binary),
           PKGLIBEXECDIR "/aegis-bootstrap" },
         { "storage.root", KEY_PATH, FIELD(storage.root), NULL, DEFAULT_STORAGE_ROOT },
         { "storage.nfs_listen_addr", KEY_ADDRESS, FIELD(storage.nfs_listen_addr), "127.0.0.1:2049" },
         { "storage.nfs_server_host", KEY_STRING, FIELD(storage.nfs_server_host), NULL },
-        { "storage.mount_mode", KEY_MOUNT_MODE, FIELD(storage.mount_mode), "nfs" },
+        { "storage.mount_mode", KEY_MOUNT_MODE, FIELD(storage.mount_mode), "auto" },
+        { "storage.volume_max_entries", KEY_UINT, FIELD(storage.volume_max_entries), "1000000", .min = 1,
+          .max = 4 * 1024 * 1024 },
+        { "storage.nfs_idle_timeout_secs", KEY_SECS, FIELD(storage.nfs_idle_timeout_secs), "300", .min = 1,
+          .max = DAY },
+        { "storage.nfs_max_connections_per_client", KEY_UINT, FIELD(storage.nfs_max_connections_per_client),
+          "64", .min = 1, .max = 65536 },
         { "database.url",
           KEY_DATABASE_URL,
           FIELD(database.url),
@@ -121,6 +134,17 @@ static const ConfigKey config_keys[] = {
           .min = 1, .max = DAY },
         /* security.contexts[] is a list, parsed by config-security.c. */
         { "security.default_context", KEY_STRING, FIELD(security.default_context), NULL },
+        /* limits.tenants is a mapping, parsed by parse_limit_tenants() below; its entries take
+         * the keys of this section (limit_key_names). */
+        { "limits.max_cpus", KEY_CPUS, FIELD(limits.overall.max_nano_cpus), NULL, DEFAULT_HOST_CPUS,
+          .min = 1000000, .max = UINT64_C(1024) * 1000000000 },
+        { "limits.max_memory_bytes", KEY_SIZE, FIELD(limits.overall.max_memory_bytes), NULL,
+          DEFAULT_HOST_MEMORY, .min = 4 << 20 },
+        { "limits.max_pids", KEY_UINT, FIELD(limits.overall.max_pids), "32768", .min = 16, .max = 1000000 },
+        { "limits.max_timeout_secs", KEY_SECS, FIELD(limits.overall.max_timeout_secs), "24h", .min = 1,
+          .max = 7 * DAY },
+        { "limits.max_concurrent_executions", KEY_UINT, FIELD(limits.overall.max_concurrent_executions),
+          "16", .min = 1, .max = 100000 },
 };
 #define N_KEYS ELEMENTSOF(config_keys)
 
@@ -146,6 +170,7 @@ const char *config_source_to_string(ConfigSource s) {
 static const char *const mount_mode_table[_STORAGE_MOUNT_MAX] = {
         [STORAGE_MOUNT_NFS] = "nfs",
         [STORAGE_MOUNT_BIND] = "bind",
+        [STORAGE_MOUNT_AUTO] = "auto",
 };
 
 const char *storage_mount_mode_to_string(StorageMountMode m) {
@@ -179,12 +204,50 @@ static char **field_string(Config *c, const ConfigKey *k) {
 static uint64_t *field_u64(Config *c, const ConfigKey *k) {
         return (uint64_t *) ((uint8_t *) c + k->offset);
 }
+static bool *field_bool(Config *c, const ConfigKey *k) {
+        return (bool *) ((uint8_t *) c + k->offset);
+}
 static int *field_int(Config *c, const ConfigKey *k) {
         return (int *) ((uint8_t *) c + k->offset);
 }
 static bool key_is_string(const ConfigKey *k) {
         return k->type == KEY_STRING || k->type == KEY_PATH || k->type == KEY_SOCKET ||
                k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL || k->type == KEY_ORIGINS;
+}
+
+/* "2", "1.5", "0.25", "500m" → billionths of a CPU (at most three decimals, as millicores). */
+static int parse_cpus(const char *s, uint64_t *ret) {
+        uint64_t whole = 0, millis = 0;
+        const char *p = s;
+        size_t n;
+
+        if (endswith(s, "m")) {
+                _cleanup_free_ char *digits = strndup(s, strlen(s) - 1);
+                if (!digits)
+                        return -ENOMEM;
+                if (safe_atou64(digits, &millis) < 0 || millis > UINT64_MAX / 1000000)
+                        return -EINVAL;
+                *ret = millis * 1000000;
+                return 0;
+        }
+        n = strspn(p, "0123456789");
+        if (n == 0 || n > 6)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                whole = whole * 10 + (uint64_t) (p[i] - '0');
+        p += n;
+        if (*p == '.') {
+                size_t d = strspn(++p, "0123456789");
+                if (d == 0 || d > 3)
+                        return -EINVAL;
+                for (size_t i = 0; i < 3; i++)
+                        millis = millis * 10 + (i < d ? (uint64_t) (p[i] - '0') : 0);
+                p += d;
+        }
+        if (*p)
+                return -EINVAL;
+        *ret = whole * 1000000000 + millis * 1000000;
+        return 0;
 }
 
 /* "https://ui.example.com http://localhost:3000": what browsers send as Origin (scheme, host,
@@ -254,11 +317,26 @@ static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, 
                 if (parse_size(value, &u) < 0)
                         goto bad;
                 goto range;
+        case KEY_CPUS:
+                r = parse_cpus(value, &u);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        goto bad;
+                goto range;
         case KEY_MOUNT_MODE:
                 r = storage_mount_mode_from_string(value);
                 if (r < 0)
                         goto bad;
                 *field_int(c, k) = r;
+                return 0;
+        case KEY_BOOL:
+                if (streq(value, "true") || streq(value, "yes") || streq(value, "on"))
+                        *field_bool(c, k) = true;
+                else if (streq(value, "false") || streq(value, "no") || streq(value, "off"))
+                        *field_bool(c, k) = false;
+                else
+                        goto bad;
                 return 0;
         case KEY_LOG_LEVEL:
                 r = log_level_from_string(value);
@@ -295,7 +373,11 @@ static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, 
 
 range:
         if (u < k->min || (k->max > 0 && u > k->max)) {
-                if (k->max > 0)
+                if (k->type == KEY_CPUS)
+                        (void) snprintf(why, why_size,
+                                        "must be between %" PRIu64 "m and %" PRIu64 " CPUs, got \"%s\"",
+                                        k->min / 1000000, k->max / 1000000000, value);
+                else if (k->max > 0)
                         (void) snprintf(why, why_size,
                                         "must be between %" PRIu64 " and %" PRIu64 ", got \"%s\"", k->min,
                                         k->max, value);
@@ -423,6 +505,20 @@ static int apply_defaults(Config *c, Error *e, Error *deferred) {
                         r = computed ? 0 : -ENOMEM;
                         break;
                 }
+                case DEFAULT_HOST_CPUS: {
+                        long n = sysconf(_SC_NPROCESSORS_ONLN);
+                        computed = asprintf_safe("%ld", MAX(n, 1L));
+                        r = computed ? 0 : -ENOMEM;
+                        break;
+                }
+                case DEFAULT_HOST_MEMORY: {
+                        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+                        uint64_t bytes = pages > 0 && size > 0 ? (uint64_t) pages * (uint64_t) size
+                                                               : UINT64_C(1) << 30;
+                        computed = asprintf_safe("%" PRIu64, MAX(bytes, (uint64_t) 4 << 20));
+                        r = computed ? 0 : -ENOMEM;
+                        break;
+                }
                 default:
                         r = 0;
                 }
@@ -455,7 +551,7 @@ static int apply_defaults(Config *c, Error *e, Error *deferred) {
 
 /* Layer 2: the file. Errors point at the key ("FILE:LINE:COL: section.key: …"). */
 static const char *const section_names[] = { "api",    "runtime", "storage",  "database", "logging",
-                                             "reaper", "llm",     "security", NULL };
+                                             "reaper", "llm",     "security", "limits",   NULL };
 
 static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, const char *name, Error *e) {
         const ConfigKey *k;
@@ -511,6 +607,7 @@ static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, co
 }
 
 static int parse_llm_providers(Config *c, const YamlNode *key, const YamlNode *list, Error *e);
+static int parse_limit_tenants(Config *c, const YamlNode *key, const YamlNode *map, Error *e);
 
 /* The keys of one mapping of the file (a section, or llm.selection) under prefix. */
 static int apply_mapping(Config *c, const YamlNode *map, const char *prefix, Error *e) {
@@ -524,6 +621,8 @@ static int apply_mapping(Config *c, const YamlNode *map, const char *prefix, Err
                         r = parse_llm_providers(c, key, value, e);
                 else if (streq(name, "security.contexts"))
                         r = config_security_parse_contexts(c, key, value, e);
+                else if (streq(name, "limits.tenants"))
+                        r = parse_limit_tenants(c, key, value, e);
                 else if (streq(name, "llm.selection") && value->kind == YAML_TREE_MAPPING)
                         r = apply_mapping(c, value, name, e);
                 else if (streq(name, "llm.selection") && !yaml_node_is_null(value))
@@ -824,6 +923,108 @@ static int parse_llm_providers(Config *c, const YamlNode *key, const YamlNode *l
         return 0;
 }
 
+/* --- limits.tenants -------------------------------------------------------------------- */
+
+static void limit_tenants_free(Config *c) {
+        for (size_t i = 0; i < c->limits.n_tenants; i++) {
+                free(c->limits.tenants[i].tenant);
+                free(c->limits.tenants[i].where);
+        }
+        free(c->limits.tenants);
+        c->limits.tenants = NULL;
+        c->limits.n_tenants = 0;
+}
+
+/* limits.tenants: {TENANT: {max_cpus: …, …}}: each key of the limits section but tenants. */
+static int parse_limit_tenant(const YamlNode *name, const YamlNode *map, ConfigTenantLimits *t, Error *e) {
+        int r;
+
+        r = get_name(name, &t->tenant, e);
+        if (r < 0)
+                return r;
+        t->where = asprintf_safe("%s:%u", name->file, name->line);
+        if (!t->where)
+                return error_set(e, -ENOMEM, "Out of memory");
+        if (yaml_node_is_null(map))
+                return 0;
+        if (map->kind != YAML_TREE_MAPPING)
+                return yaml_node_error(map, e, -EINVAL,
+                                       "expected a mapping of limits (max_cpus, max_memory_bytes, max_pids, "
+                                       "max_timeout_secs, max_concurrent_executions), got %s",
+                                       yaml_node_describe(map));
+        for (size_t j = 0; j < map->n_items / 2; j++) {
+                const YamlNode *key = yaml_mapping_key(map, j), *value = yaml_mapping_value(map, j);
+                char full[YAML_PATH_MAX], why[512];
+                const ConfigKey *k;
+                Config scratch = {};
+
+                (void) snprintf(full, sizeof full, "limits.%s", key->value);
+                k = key_lookup(full, NULL);
+                if (!k || !startswith(k->name, "limits."))
+                        return yaml_node_error(key, e, -EINVAL,
+                                               "unknown limit (known: max_cpus, max_memory_bytes, max_pids, "
+                                               "max_timeout_secs, max_concurrent_executions)");
+                if (value->kind != YAML_TREE_SCALAR || yaml_node_is_null(value))
+                        return yaml_node_error(value, e, -EINVAL, "expected %s", key_type_noun[k->type]);
+                r = key_set(&scratch, k, value->value, why, sizeof why);
+                if (r == -ENOMEM)
+                        return error_set(e, r, "Out of memory");
+                if (r < 0)
+                        return yaml_node_error(value, e, r, "%s", why);
+                /* The same field of the tenant's ConfigLimits as of the overall one. */
+                *(uint64_t *) ((uint8_t *) &t->limits + (k->offset - FIELD(limits.overall))) =
+                        *field_u64(&scratch, k);
+        }
+        return 0;
+}
+
+static int parse_limit_tenants(Config *c, const YamlNode *key, const YamlNode *map, Error *e) {
+        int r;
+
+        limit_tenants_free(c);
+        if (yaml_node_is_null(map))
+                return 0;
+        if (map->kind != YAML_TREE_MAPPING)
+                return yaml_node_error_path(key, "limits.tenants", e, -EINVAL,
+                                            "expected a mapping of tenant names to limits, got %s",
+                                            yaml_node_describe(map));
+        c->limits.tenants = calloc(MAX(map->n_items / 2, (size_t) 1), sizeof *c->limits.tenants);
+        if (!c->limits.tenants)
+                return error_set(e, -ENOMEM, "Out of memory");
+        for (size_t i = 0; i < map->n_items / 2; i++) {
+                r = parse_limit_tenant(yaml_mapping_key(map, i), yaml_mapping_value(map, i),
+                                       &c->limits.tenants[i], e);
+                c->limits.n_tenants = i + 1;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void config_limits_for_tenant(const Config *c, const char *tenant, ConfigLimits *ret,
+                              const char **ret_where) {
+        const ConfigTenantLimits *t = NULL;
+
+        assert(c);
+        assert(tenant);
+        assert(ret);
+        for (size_t i = 0; i < c->limits.n_tenants && !t; i++)
+                if (streq(c->limits.tenants[i].tenant, tenant))
+                        t = &c->limits.tenants[i];
+        *ret = c->limits.overall;
+        if (t) {
+#define PICK(f) ret->f = t->limits.f ?: c->limits.overall.f
+                PICK(max_nano_cpus);
+                PICK(max_memory_bytes);
+                PICK(max_pids);
+                PICK(max_timeout_secs);
+                PICK(max_concurrent_executions);
+#undef PICK
+        }
+        if (ret_where)
+                *ret_where = t ? t->where : NULL;
+}
+
 /* llm.selection names providers of llm.providers. */
 static int validate_llm(Config *c, Error *e) {
         static const char *const keys[] = { "llm.selection.default_provider",
@@ -860,7 +1061,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
         if (root->kind != YAML_TREE_MAPPING)
                 return yaml_node_error(root, e, -EINVAL,
                                        "expected a mapping of sections (api, runtime, storage, database, "
-                                       "logging, reaper, llm, security), got %s",
+                                       "logging, reaper, llm, security, limits), got %s",
                                        yaml_node_describe(root));
 
         for (size_t i = 0; i < root->n_items / 2; i++) {
@@ -877,7 +1078,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
                         return yaml_node_error_path(
                                 skey, skey->value, e, -EINVAL,
                                 "unknown section (known sections: api, runtime, storage, "
-                                "database, logging, reaper, llm, security)");
+                                "database, logging, reaper, llm, security, limits)");
                 }
                 if (yaml_node_is_null(section))
                         continue; /* "runtime:" with nothing under it */
@@ -1047,6 +1248,7 @@ Config *config_free(Config *c) {
         }
         llm_providers_free(c);
         config_security_free(c);
+        limit_tenants_free(c);
         free(c->provenance);
         free(c->path);
         free(c->state_dir);
@@ -1145,6 +1347,54 @@ static void dump_llm_providers(const Config *c, FILE *f) {
         }
 }
 
+static void dump_cpus(FILE *f, uint64_t nano) {
+        fprintf(f, "%" PRIu64, nano / 1000000000);
+        if (nano % 1000000000)
+                fprintf(f, ".%03" PRIu64, nano % 1000000000 / 1000000);
+}
+
+static void dump_limit_tenants(const Config *c, FILE *f) {
+        fputs("  tenants:", f);
+        if (c->limits.n_tenants == 0) {
+                fputs(" {}  # default\n", f);
+                return;
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < c->limits.n_tenants; i++) {
+                const ConfigTenantLimits *t = &c->limits.tenants[i];
+
+                fputs("    ", f);
+                dump_quoted(f, t->tenant);
+                fprintf(f, ":  # file %s\n", t->where);
+                if (t->limits.max_nano_cpus) {
+                        fputs("      max_cpus: ", f);
+                        dump_cpus(f, t->limits.max_nano_cpus);
+                        fputc('\n', f);
+                }
+                if (t->limits.max_memory_bytes)
+                        fprintf(f, "      max_memory_bytes: %" PRIu64 "\n", t->limits.max_memory_bytes);
+                if (t->limits.max_pids)
+                        fprintf(f, "      max_pids: %" PRIu64 "\n", t->limits.max_pids);
+                if (t->limits.max_timeout_secs)
+                        fprintf(f, "      max_timeout_secs: %" PRIu64 "\n", t->limits.max_timeout_secs);
+                if (t->limits.max_concurrent_executions)
+                        fprintf(f, "      max_concurrent_executions: %" PRIu64 "\n",
+                                t->limits.max_concurrent_executions);
+        }
+}
+
+/* What a section prints after its table keys: its lists. */
+static void dump_section_tail(const Config *c, const char *section, FILE *f) {
+        if (!section)
+                return;
+        if (startswith(section, "llm."))
+                dump_llm_providers(c, f);
+        else if (startswith(section, "limits."))
+                dump_limit_tenants(c, f);
+        else if (startswith(section, "security."))
+                config_security_dump(c, f);
+}
+
 int config_dump(const Config *c, FILE *f) {
         const char *section = NULL, *sub = NULL;
 
@@ -1157,8 +1407,7 @@ int config_dump(const Config *c, FILE *f) {
                 Config *cc = (Config *) c;
 
                 if (!section || strncmp(section, k->name, (size_t) (dot - k->name) + 1) != 0) {
-                        if (section && startswith(section, "llm."))
-                                dump_llm_providers(c, f);
+                        dump_section_tail(c, section, f);
                         section = k->name;
                         sub = NULL;
                         fprintf(f, "%.*s:\n", (int) (dot - k->name), k->name);
@@ -1177,6 +1426,12 @@ int config_dump(const Config *c, FILE *f) {
                 case KEY_SECS:
                 case KEY_SIZE:
                         fprintf(f, "%" PRIu64, *field_u64(cc, k));
+                        break;
+                case KEY_CPUS:
+                        dump_cpus(f, *field_u64(cc, k));
+                        break;
+                case KEY_BOOL:
+                        fputs(*field_bool(cc, k) ? "true" : "false", f);
                         break;
                 case KEY_MOUNT_MODE:
                         fputs(storage_mount_mode_to_string(*field_int(cc, k)), f);
@@ -1200,8 +1455,6 @@ int config_dump(const Config *c, FILE *f) {
                 fprintf(f, "  # %s%s%s\n", config_source_to_string(o->source), o->detail ? " " : "",
                         strempty(o->detail));
         }
-        if (section && startswith(section, "llm."))
-                dump_llm_providers(c, f);
-        config_security_dump(c, f);
+        dump_section_tail(c, section, f);
         return ferror(f) ? -EIO : 0;
 }

@@ -34,8 +34,10 @@ typedef enum ConfigSource {
 } ConfigSource;
 
 typedef enum StorageMountMode {
-        STORAGE_MOUNT_NFS, /* containers mount volumes from aegis-nfsd (the default) */
+        STORAGE_MOUNT_NFS, /* containers mount volumes from aegis-nfsd */
         STORAGE_MOUNT_BIND, /* single host: bind-mount storage.root/<tenant>/<volume> */
+        STORAGE_MOUNT_AUTO, /* the default: bind for a rootless engine or without mount.nfs, else nfs
+                             * (storage_mount_mode_resolve(), volume-mount.h) */
         _STORAGE_MOUNT_MAX,
 } StorageMountMode;
 
@@ -86,6 +88,21 @@ typedef struct ConfigSecurityContext {
 } ConfigSecurityContext;
 
 #define CONFIG_SECURITY_DEFAULT_CONTEXT "default"
+/* limits: the most a manifest may ask for and a tenant may run (aegis-config.yaml(5), LIMITS). */
+typedef struct ConfigLimits {
+        uint64_t max_nano_cpus; /* limits.max_cpus, in billionths of a CPU; default the host's CPUs */
+        uint64_t max_memory_bytes; /* default the host's memory */
+        uint64_t max_pids; /* 32768 */
+        uint64_t max_timeout_secs; /* a whole execution, 24 h */
+        uint64_t max_concurrent_executions; /* a tenant's unfinished (pending or running) ones, 16 */
+} ConfigLimits;
+
+/* limits.tenants.NAME: what one tenant may ask for; a 0 field is the overall value. */
+typedef struct ConfigTenantLimits {
+        char *tenant;
+        ConfigLimits limits;
+        char *where; /* "FILE:LINE" of the entry, for messages */
+} ConfigTenantLimits;
 
 typedef struct ConfigProvenance ConfigProvenance;
 
@@ -108,6 +125,9 @@ typedef struct Config {
                 uint64_t max_concurrent; /* executions running at once, 50 */
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
                 uint64_t lease_secs; /* claim lease of an execution, renewed every third, 15 */
+                /* Run even when the engine cannot enforce a manifest's limits (each execution
+                 * then carries a warning naming them); false: refuse submissions (503). */
+                bool allow_unenforced_limits;
 
                 /* aegis-bootstrap, copied into every inner-loop container; read once at start
                  * ($(pkglibexecdir)/aegis-bootstrap) */
@@ -118,6 +138,9 @@ typedef struct Config {
                 char *nfs_listen_addr; /* "127.0.0.1:2049" */
                 char *nfs_server_host; /* addr= containers mount from; NULL = host gateway */
                 StorageMountMode mount_mode;
+                uint64_t volume_max_entries; /* files, directories, links per volume (1000000) */
+                uint64_t nfs_idle_timeout_secs; /* aegis-nfsd closes a silent connection (300) */
+                uint64_t nfs_max_connections_per_client; /* aegis-nfsd, per source address (64) */
         } storage;
         struct {
                 char *url; /* "sqlite:///var/lib/aegis/aegis.db" or "postgresql://…" */
@@ -148,6 +171,11 @@ typedef struct Config {
                 size_t n_contexts;
                 char *default_context; /* for manifests without spec.security_context */
         } security;
+        struct {
+                ConfigLimits overall; /* every field set */
+                ConfigTenantLimits *tenants; /* limits.tenants, in file order */
+                size_t n_tenants;
+        } limits;
 
         char *path; /* the file that was loaded, NULL when only defaults/environment */
         char *state_dir; /* $STATE_DIRECTORY, else the units' StateDirectory= (state-dir.h) */
@@ -185,6 +213,11 @@ const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name);
 /* The context named so (NULL = security.default_context); NULL when there is none. */
 const ConfigSecurityContext *config_security_context(const Config *c, const char *name);
 int storage_mount_mode_from_string(const char *s);
+
+/* The limits that hold for tenant: limits.tenants.TENANT's fields over the overall ones.
+ * ret_where (optional) gets "FILE:LINE" of the tenant's entry, NULL when it has none. */
+void config_limits_for_tenant(const Config *c, const char *tenant, ConfigLimits *ret,
+                              const char **ret_where);
 
 /* The table's key names in order ("api.listen", …), NULL past the end. */
 const char *config_key_name(size_t i);

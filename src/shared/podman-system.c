@@ -1,6 +1,7 @@
 /* podman-system.c — engine-level calls (_ping, version) and what behaviour adapts to: whether
  * the engine resolves "host-gateway" itself, and the host address we use when it does not. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -49,6 +50,115 @@ int podman_ping(PodmanClient *c, uint64_t timeout_usec, Error *e) {
         PODMAN_SYNC_BEGIN(c, e);
         r = podman_ping_async(priv, timeout_usec, podman_sync_done, &sync, NULL);
         PODMAN_SYNC_END(c, e);
+        return r;
+}
+
+/* --- info ------------------------------------------------------------------------------- */
+
+int podman_info_parse(const char *json, size_t size, PodmanInfo *ret) {
+        json_object *o, *host, *sec, *controllers;
+        PodmanInfo i = {};
+        const char *v;
+        int r;
+
+        r = json_parse_object(json, size, 32, &o);
+        if (r < 0)
+                return r;
+        host = json_get(o, "host");
+        if (!host || !json_object_is_type(host, json_type_object)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        v = json_get_string(host, "cgroupVersion");
+        i.cgroup_version = streq_ptr(v, "v1") ? 1 : streq_ptr(v, "v2") ? 2 : 0;
+        sec = json_get(host, "security");
+        if (sec && json_object_is_type(sec, json_type_object)) {
+                json_object *rl = json_get(sec, "rootless");
+                i.rootless = rl && json_object_is_type(rl, json_type_boolean) && json_object_get_boolean(rl);
+        }
+        controllers = json_get(host, "cgroupControllers");
+        if (controllers && json_object_is_type(controllers, json_type_array))
+                for (size_t k = 0, n = json_object_array_length(controllers); k < n; k++) {
+                        json_object *c = json_object_array_get_idx(controllers, k);
+                        const char *name =
+                                json_object_is_type(c, json_type_string) ? json_object_get_string(c) : NULL;
+                        i.cpu = i.cpu || streq_ptr(name, "cpu");
+                        i.memory = i.memory || streq_ptr(name, "memory");
+                        i.pids = i.pids || streq_ptr(name, "pids");
+                }
+        json_object_put(o);
+        *ret = i;
+        return 0;
+}
+
+const char *podman_info_unenforced_limits(const PodmanInfo *i, char *buf, size_t size) {
+        assert(i);
+        assert(buf);
+        assert(size > 0);
+        buf[0] = '\0';
+        if (i->rootless && i->cgroup_version == 1) {
+                (void) snprintf(buf, size, "memory, pids, cpu");
+                return "rootless Podman on cgroup v1 cannot set any resource limit: boot the host with "
+                       "cgroup v2 (systemd.unified_cgroup_hierarchy=1) and install the delegation drop-in "
+                       "the package ships (user@.service.d/50-aegis-delegate.conf: Delegate=cpu cpuset io "
+                       "memory pids), or run aegisd with rootful Podman";
+        }
+        (void) snprintf(buf, size, "%s%s%s%s%s", i->memory ? "" : "memory",
+                        !i->memory && (!i->pids || !i->cpu) ? ", " : "", i->pids ? "" : "pids",
+                        !i->pids && !i->cpu ? ", " : "", i->cpu ? "" : "cpu");
+        if (buf[0] == '\0')
+                return NULL;
+        if (i->rootless)
+                return "the engine's cgroup lacks these controllers: install the delegation drop-in the "
+                       "package ships (/usr/lib/systemd/system/user@.service.d/50-aegis-delegate.conf: "
+                       "Delegate=cpu cpuset io memory pids), systemctl daemon-reload, then restart the "
+                       "user manager (log out and in, or reboot)";
+        return "the host's cgroup hierarchy lacks these controllers: enable them (cgroup_enable= on the "
+               "kernel command line, or cgroup v2 with the controllers in cgroup.subtree_control)";
+}
+
+static void info_finish(PodmanCall *call, int r, Error *e) {
+        podman_info_fn cb = (podman_info_fn) call->cb;
+        PodmanInfo i;
+
+        if (r >= 0) {
+                r = podman_info_parse(call->body ? call->body : "", call->body_size, &i);
+                if (r < 0)
+                        r = podman_call_bad_answer(call, e, "no \"host\" in the answer");
+        }
+        cb(r, r >= 0 ? &i : NULL, r < 0 ? e : NULL, call->userdata);
+}
+
+int podman_info_async(PodmanClient *c, uint64_t timeout_usec, podman_info_fn cb, void *userdata,
+                      PodmanOp **ret_op) {
+        PodmanCall *call;
+        int r;
+
+        if (!cb)
+                return -EINVAL;
+        r = podman_call_new(c, "GET", "/libpod/info", timeout_usec, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, info_finish, cb, userdata, ret_op);
+}
+
+static void info_sync_cb(int r, const PodmanInfo *i, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+
+        if (i)
+                *(PodmanInfo *) sync->result = *i;
+        podman_sync_done(r, e, sync);
+}
+
+int podman_info(PodmanClient *c, PodmanInfo *ret, Error *e) {
+        PodmanInfo i;
+
+        PODMAN_SYNC_BEGIN(c, e);
+        sync.result = &i;
+        r = podman_info_async(priv, 0, info_sync_cb, &sync, NULL);
+        PODMAN_SYNC_END(c, e);
+        if (r >= 0 && ret)
+                *ret = i;
         return r;
 }
 

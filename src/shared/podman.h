@@ -116,6 +116,23 @@ int podman_version_async(PodmanClient *c, podman_version_fn cb, void *userdata, 
 /* Parses a GET /version answer (exposed for tests and the fuzzer). */
 int podman_version_parse(const char *json, size_t size, PodmanVersion *ret);
 
+/* What GET /libpod/info tells about the limits the engine can enforce. */
+typedef struct PodmanInfo {
+        bool rootless;
+        unsigned cgroup_version; /* 1 or 2; 0 when the engine did not say */
+        bool cpu, memory, pids; /* the controller is available to the engine's containers */
+} PodmanInfo;
+
+typedef void (*podman_info_fn)(int r, const PodmanInfo *i, const Error *e, void *userdata);
+int podman_info(PodmanClient *c, PodmanInfo *ret, Error *e);
+int podman_info_async(PodmanClient *c, uint64_t timeout_usec, podman_info_fn cb, void *userdata,
+                      PodmanOp **ret_op);
+/* Parses a GET /libpod/info answer (exposed for tests and the fuzzer). */
+int podman_info_parse(const char *json, size_t size, PodmanInfo *ret);
+/* The limits of an agent container that do not hold with this engine, "memory, pids, cpu"
+ * (into buf), and why with what to do (a static string); NULL when every limit holds. */
+const char *podman_info_unenforced_limits(const PodmanInfo *i, char *buf, size_t size);
+
 /* The address containers reach the host at, used for "host-gateway" when the engine does not
  * translate it: the source address of the host's default route (reachable from bridged and
  * from rootless slirp4netns/pasta containers), else the first non-loopback IPv4 address. */

@@ -157,3 +157,38 @@ int volume_nfs_options(const char *host, uint16_t port, const char *state_dir, b
         *ret = TAKE_PTR(l);
         return 0;
 }
+
+const char *volume_nfs_client_path(void) {
+        static const char *const paths[] = { "/sbin/mount.nfs", "/usr/sbin/mount.nfs",
+                                             "/usr/local/sbin/mount.nfs" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (access(paths[i], X_OK) == 0)
+                        return paths[i];
+        return NULL;
+}
+
+StorageMountMode storage_mount_mode_resolve(StorageMountMode configured, bool engine_rootless,
+                                            const char **ret_why) {
+        assert(ret_why);
+        if (configured == STORAGE_MOUNT_NFS) {
+                *ret_why = "storage.mount_mode is nfs";
+                return STORAGE_MOUNT_NFS;
+        }
+        if (configured == STORAGE_MOUNT_BIND) {
+                *ret_why = "storage.mount_mode is bind";
+                return STORAGE_MOUNT_BIND;
+        }
+        if (engine_rootless) {
+                *ret_why = "storage.mount_mode is auto and the engine is rootless: the kernel refuses NFS "
+                           "mounts inside a user namespace";
+                return STORAGE_MOUNT_BIND;
+        }
+        if (!volume_nfs_client_path()) {
+                *ret_why = "storage.mount_mode is auto and this host has no NFS client (mount.nfs: install "
+                           "nfs-common or nfs-utils for nfs mode)";
+                return STORAGE_MOUNT_BIND;
+        }
+        *ret_why = "storage.mount_mode is auto, the engine is rootful and mount.nfs is installed";
+        return STORAGE_MOUNT_NFS;
+}

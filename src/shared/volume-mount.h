@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
+
 /* The export path's secret: the first 16 bytes of HMAC-SHA256(mount key, "<tenant>/<volume>"),
  * as 32 lowercase hex digits. The mount key is 32 random bytes in <state>/nfs/mount-key (the
  * gateway's state directory), made by whichever of aegisd and aegis-nfsd needs it first; so
@@ -29,6 +31,15 @@
 
 #define VOLUME_ENGINE_PREFIX "aegis-vol-"
 #define VOLUME_ENGINE_LABEL_VOLUME_ID "aegis.volume_id"
+
+/* The mode in effect for configured (storage.mount_mode): auto is bind for a rootless engine
+ * (the kernel refuses NFS mounts inside a user namespace) or a host without an NFS client
+ * (mount.nfs, which Podman's local volume driver runs), nfs otherwise; nfs and bind are
+ * themselves. *ret_why says why, for the start-up log and aegis doctor. */
+StorageMountMode storage_mount_mode_resolve(StorageMountMode configured, bool engine_rootless,
+                                            const char **ret_why);
+/* The mount.nfs this host has ("/sbin/mount.nfs"), NULL when none. */
+const char *volume_nfs_client_path(void);
 
 /* "aegis-vol-<id>" or "aegis-vol-<id>-ro" (malloc'd). -EINVAL for an invalid id. */
 int volume_engine_name(const char *volume_id, bool read_only, char **ret);

@@ -76,6 +76,7 @@ static void closedirp(DIR **d) {
 
 typedef struct Walk {
         uint64_t entries;
+        uint64_t max_entries; /* 0: VOLUME_WALK_MAX_ENTRIES */
         uint64_t bytes;
         dev_t dev;
         bool remove;
@@ -108,7 +109,7 @@ static int walk_dir(int dfd, unsigned depth, Walk *w) {
                 }
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                if (++w->entries > VOLUME_WALK_MAX_ENTRIES)
+                if (++w->entries > (w->max_entries ?: VOLUME_WALK_MAX_ENTRIES))
                         return -E2BIG;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
@@ -175,7 +176,12 @@ static int walk_volume_dir(int vfd, Walk *w) {
 }
 
 int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, uint64_t *ret) {
-        Walk w = {};
+        return volume_dir_usage(root, tenant, id, 0, ret);
+}
+
+int volume_dir_usage(const char *root, const char *tenant, const char *id, uint64_t max_entries,
+                     uint64_t *ret) {
+        Walk w = { .max_entries = max_entries };
         int vfd = -EBADF, r;
 
         r = open_volume_dir(root, tenant, id, NULL, &vfd);

@@ -26,6 +26,11 @@ int volume_dir_create(const char *root, const char *tenant, const char *id, uid_
  * directory. -ENOENT when it does not exist. */
 int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, uint64_t *ret);
 
+/* The same, visiting at most max_entries entries (0: VOLUME_WALK_MAX_ENTRIES): -E2BIG past
+ * them, so that a caller can refuse a volume it cannot measure. */
+int volume_dir_usage(const char *root, const char *tenant, const char *id, uint64_t max_entries,
+                     uint64_t *ret_bytes);
+
 /* Removes the volume directory and everything under it; symlinks are removed, never
  * followed; the walk stays on the directory's file system. Missing is not an error (0). */
 int volume_dir_remove(const char *root, const char *tenant, const char *id);

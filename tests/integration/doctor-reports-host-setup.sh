@@ -36,13 +36,15 @@ out="$(doctor_json --config "$SCRATCH/config.yaml" --user nobody)"
 rc=$?
 check "--output json is valid JSON" jq -e . <<<"$out" >/dev/null
 assert_eq "every check is reported" \
-        "config podman-socket-unit podman-socket podman-api linger cgroup-v2 cgroup-delegation rootless-network nfs-port store" \
+        "config podman-socket-unit podman-socket podman-api engine-limits linger cgroup-v2 cgroup-delegation rootless-network mount-mode nfs-port store" \
         "$(jq -r '[.checks[].name] | join(" ")' <<<"$out")"
 check "every non-passing check has a fix" jq -e '[.checks[] | select(.verdict == "fail" or .verdict == "warn") | .fix | select(. == null or . == "")] | length == 0' <<<"$out" >/dev/null
 assert_eq "config passes" pass "$(verdict config "$out")"
 assert_eq "the podman.socket unit check is skipped for a socket it does not manage" skip "$(verdict podman-socket-unit "$out")"
 assert_eq "the Podman socket is present" pass "$(verdict podman-socket "$out")"
 assert_eq "the Podman API answers" pass "$(verdict podman-api "$out")"
+assert_eq "the real (rootful) engine enforces limits" pass "$(verdict engine-limits "$out")"
+assert_match "… and says how" "enforces the memory, pids and cpu limits \(cgroup v[12], rootful\)" "$(field engine-limits detail "$out")"
 assert_eq "slirp4netns is found" pass "$(verdict rootless-network "$out")"
 assert_eq "the NFS port is reachable" pass "$(verdict nfs-port "$out")"
 assert_eq "a new SQLite store in a writable directory passes" pass "$(verdict store "$out")"

@@ -85,7 +85,7 @@ START_TEST(test_config_defaults) {
         ck_assert_str_eq(c->storage.root, "/var/lib/aegis-test/storage");
         ck_assert_str_eq(c->storage.nfs_listen_addr, "127.0.0.1:2049");
         ck_assert_ptr_null(c->storage.nfs_server_host);
-        ck_assert_int_eq(c->storage.mount_mode, STORAGE_MOUNT_NFS);
+        ck_assert_int_eq(c->storage.mount_mode, STORAGE_MOUNT_AUTO);
         ck_assert_str_eq(c->database.url, "sqlite:///var/lib/aegis-test/aegis.db");
         ck_assert_int_eq(c->logging.level, LOG_INFO);
         ck_assert_uint_eq(c->reaper.grace_secs, 60);
@@ -199,7 +199,7 @@ START_TEST(test_config_bad_values) {
                 "runtime:\n  image_pull_timeout_secs: 0\n",
                 "config.yaml:2:3: runtime.image_pull_timeout_secs: must be between 1 and 86400, got \"0\"");
         load_fails("storage:\n  mount_mode: nfs4\n",
-                   "config.yaml:2:3: storage.mount_mode: expected one of nfs, bind, got \"nfs4\"");
+                   "config.yaml:2:3: storage.mount_mode: expected one of auto, nfs, bind, got \"nfs4\"");
         load_fails("logging:\n  level: loud\n", "config.yaml:2:3: logging.level: expected a log level "
                                                 "(error, warning, notice, info, debug), "
                                                 "got \"loud\"");
@@ -227,7 +227,7 @@ START_TEST(test_config_unknown_keys_suggest) {
         load_fails("api:\n  listen: \":1\"\nruntme:\n  network: x\n",
                    "config.yaml:3:1: runtme: unknown section, did you mean \"runtime\"?");
         load_fails("server:\n  port: 1\n", "config.yaml:1:1: server: unknown section (known sections: api, "
-                                           "runtime, storage, database, logging, reaper, llm, security)");
+                                           "runtime, storage, database, logging, reaper, llm, security, limits)");
 }
 END_TEST
 
@@ -235,7 +235,7 @@ START_TEST(test_config_bad_structure) {
         load_fails("api: 5\n", "config.yaml:1:1: api: expected a mapping, got an integer");
         load_fails("- api\n",
                    "config.yaml:1:1: expected a mapping of sections (api, runtime, storage, database, "
-                   "logging, reaper, llm, security), got a sequence");
+                   "logging, reaper, llm, security, limits), got a sequence");
         load_fails("api:\n  listen: \":1\"\n  listen: \":2\"\n",
                    "config.yaml:3:3: api.listen: duplicate key (first given at line 2)");
 }
@@ -677,6 +677,58 @@ START_TEST(test_config_llm_dump_names_the_variable_never_a_key) {
 }
 END_TEST
 
+/* Loads yaml, which must fail with a message containing part. */
+static void load_fails_containing(const char *yaml, const char *part) {
+        Config *c = NULL;
+        Error e = ERROR_INIT;
+        int r = config_load_string("config.yaml", yaml, strlen(yaml), &c, &e);
+        ck_assert_int_lt(r, 0);
+        ck_assert_ptr_null(c);
+        ck_assert_msg(strstr(e.message, part), "\"%s\" does not contain \"%s\"", e.message, part);
+}
+
+START_TEST(test_config_limits_and_tenants) {
+        _cleanup_(config_freep) Config *c = load_ok("limits:\n"
+                                                    "  max_cpus: \"1.5\"\n"
+                                                    "  max_memory_bytes: 2Gi\n"
+                                                    "  max_concurrent_executions: 4\n"
+                                                    "  tenants:\n"
+                                                    "    acme:\n"
+                                                    "      max_cpus: 500m\n"
+                                                    "      max_timeout_secs: 10m\n");
+        _cleanup_(config_freep) Config *d = load_ok("");
+        ConfigLimits l;
+        const char *where;
+
+        ck_assert_uint_eq(c->limits.overall.max_nano_cpus, 1500000000);
+        ck_assert_uint_eq(c->limits.overall.max_memory_bytes, UINT64_C(2) << 30);
+        ck_assert_uint_eq(c->limits.overall.max_pids, 32768);
+        ck_assert_uint_eq(c->limits.overall.max_timeout_secs, 86400);
+        config_limits_for_tenant(c, "acme", &l, &where);
+        ck_assert_uint_eq(l.max_nano_cpus, 500000000);
+        ck_assert_uint_eq(l.max_timeout_secs, 600);
+        ck_assert_uint_eq(l.max_memory_bytes, UINT64_C(2) << 30); /* the overall value */
+        ck_assert_uint_eq(l.max_concurrent_executions, 4);
+        ck_assert_ptr_nonnull(where);
+        config_limits_for_tenant(c, "other", &l, &where);
+        ck_assert_uint_eq(l.max_nano_cpus, 1500000000);
+        ck_assert_ptr_null(where);
+        /* Defaults: the host's CPUs and memory. */
+        ck_assert_uint_eq(d->limits.overall.max_nano_cpus,
+                          (uint64_t) sysconf(_SC_NPROCESSORS_ONLN) * 1000000000);
+        ck_assert_uint_eq(d->limits.overall.max_memory_bytes,
+                          (uint64_t) sysconf(_SC_PHYS_PAGES) * (uint64_t) sysconf(_SC_PAGESIZE));
+        ck_assert_uint_eq(d->limits.overall.max_concurrent_executions, 16);
+
+        load_fails_containing("limits:\n  max_cpus: \"1.2345\"\n", "max_cpus: expected a number of CPUs");
+        load_fails_containing("limits:\n  max_cpus: 2000\n", "must be between 1m and 1024 CPUs");
+        load_fails_containing("limits:\n  tenants:\n    acme:\n      max_gpus: 1\n", "unknown limit");
+        load_fails_containing("limits:\n  tenants:\n    acme:\n      max_pids: 1\n",
+                              "must be between 16 and");
+        load_fails_containing("limits:\n  tenants: [a]\n", "expected a mapping of tenant names");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("config");
@@ -707,6 +759,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_config_llm_defaults);
         tcase_add_test(tc, test_config_llm_errors_name_line_and_key);
         tcase_add_test(tc, test_config_llm_dump_names_the_variable_never_a_key);
+        tcase_add_test(tc, test_config_limits_and_tenants);
         suite_add_tcase(s, tc);
         return s;
 }
