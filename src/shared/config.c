@@ -144,7 +144,7 @@ static const ConfigKey config_keys[] = {
         { "limits.max_timeout_secs", KEY_SECS, FIELD(limits.overall.max_timeout_secs), "24h", .min = 1,
           .max = 7 * DAY },
         { "limits.max_concurrent_executions", KEY_UINT, FIELD(limits.overall.max_concurrent_executions),
-          "16", .min = 1, .max = 100000 },
+          "256", .min = 1, .max = 100000 },
 };
 #define N_KEYS ELEMENTSOF(config_keys)
 

@@ -94,7 +94,7 @@ typedef struct ConfigLimits {
         uint64_t max_memory_bytes; /* default the host's memory */
         uint64_t max_pids; /* 32768 */
         uint64_t max_timeout_secs; /* a whole execution, 24 h */
-        uint64_t max_concurrent_executions; /* a tenant's unfinished (pending or running) ones, 16 */
+        uint64_t max_concurrent_executions; /* a tenant's unfinished (pending or running) ones, 256 */
 } ConfigLimits;
 
 /* limits.tenants.NAME: what one tenant may ask for; a 0 field is the overall value. */

@@ -718,7 +718,7 @@ START_TEST(test_config_limits_and_tenants) {
                           (uint64_t) sysconf(_SC_NPROCESSORS_ONLN) * 1000000000);
         ck_assert_uint_eq(d->limits.overall.max_memory_bytes,
                           (uint64_t) sysconf(_SC_PHYS_PAGES) * (uint64_t) sysconf(_SC_PAGESIZE));
-        ck_assert_uint_eq(d->limits.overall.max_concurrent_executions, 16);
+        ck_assert_uint_eq(d->limits.overall.max_concurrent_executions, 256);
 
         load_fails_containing("limits:\n  max_cpus: \"1.2345\"\n", "max_cpus: expected a number of CPUs");
         load_fails_containing("limits:\n  max_cpus: 2000\n", "must be between 1m and 1024 CPUs");
