@@ -1,8 +1,10 @@
 /* validate.h — deciding whether one iteration succeeded: its exit code and the manifest's
  * validators (spec.execution.validation).
  *
- * An iteration succeeds when the container exited 0 AND every validator passes:
- *   exit_code    the exit code equals `expected` (default 0);
+ * An iteration succeeds when the container exited 0 (or, with exit_code validators, with the
+ * code each expects) AND every validator passes:
+ *   exit_code    the exit code equals `expected` (default 0): `expected: 3` makes exit code 3 a
+ *                pass and 0 a failure (the reference ignores `expected`);
  *   regex        a POSIX extended regex (compiled by the manifest) matches the stdout or
  *                stderr of the iteration; only the last VALIDATE_REGEX_INPUT_MAX bytes are
  *                searched, so a validator's cost is bounded whatever the container prints;
