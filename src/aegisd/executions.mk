@@ -43,3 +43,11 @@ EXECUTIONS_TESTS = \
 	tests/integration/executions-postgres-two-daemons.sh
 TESTS += $(EXECUTIONS_TESTS)
 EXTRA_DIST += $(EXECUTIONS_TESTS)
+
+# Judged validators (semantic, multi_judge): the verdict and the consensus (issue 21).
+libaegis_shared_la_SOURCES += src/shared/judge.h src/shared/judge.c
+check_PROGRAMS += tests/unit/test-judge
+TESTS += tests/unit/test-judge
+tests_unit_test_judge_SOURCES = tests/unit/test-judge.c
+tests_unit_test_judge_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_judge_LDADD = $(TEST_LIBS)
