@@ -153,3 +153,10 @@
         "         a.name, a.version, a.manifest_json, a.created_at, a.updated_at FROM agents a;\n"      \
         "DROP TABLE agents;\n"                                                                          \
         "ALTER TABLE agents_v6 RENAME TO agents;\n"
+
+/* Version 9 (issue 21; 7 and 8 are other branches': the migration is appended after the last
+ * one, whatever its number at merge): what the judges of an iteration said (validators
+ * semantic and multi_judge). While they run: {"state":"judging","exit_code":N,"output":"…"}, so
+ * an aegisd restarted meanwhile judges that output again; then {"state":"judged","validators":
+ * [judge_record(), …]}. NULL for an iteration without judges. */
+#define STORE_SCHEMA_V9 "ALTER TABLE iterations ADD COLUMN judgement_json TEXT;\n"
