@@ -414,7 +414,8 @@ static bool model_alias_valid(const char *s) {
         return true;
 }
 
-static int parse_model(Ctx *c, const YamlNode *n) {
+/* spec.runtime.model, and the model of a judge. */
+static int get_model_alias(Ctx *c, const YamlNode *n, char **ret) {
         const char *s;
         int r;
 
@@ -427,8 +428,12 @@ static int parse_model(Ctx *c, const YamlNode *n) {
                                        "(at most %d bytes; an alias of the configuration's llm models), "
                                        "got \"%.64s\"",
                                        MANIFEST_MAX_MODEL_ALIAS, s);
+        return dup_string(c, n, MANIFEST_MAX_MODEL_ALIAS, ret);
+}
+
+static int parse_model(Ctx *c, const YamlNode *n) {
         c->model = n;
-        return dup_string(c, n, MANIFEST_MAX_MODEL_ALIAS, &c->plan->model_alias);
+        return get_model_alias(c, n, &c->plan->model_alias);
 }
 
 static int parse_runtime(Ctx *c, const YamlNode *rt) {
@@ -813,21 +818,6 @@ static int pattern_check(Ctx *c, const YamlNode *n, const char *s) {
 
 /* ---- judged validators (semantic, multi_judge) ---- */
 
-static int parse_judge_model(Ctx *c, const YamlNode *n, char **ret) {
-        const char *s;
-        int r;
-
-        r = yaml_node_get_string(n, 0, &s, c->e);
-        if (r < 0)
-                return r;
-        if (!model_alias_valid(s))
-                return yaml_node_error(n, c->e, -EINVAL,
-                                       "expected a model alias of letters, digits and ._- like \"default\" "
-                                       "(an alias of the configuration's llm models), got \"%.64s\"",
-                                       s);
-        return dup_string(c, n, MANIFEST_MAX_MODEL_ALIAS, ret);
-}
-
 static int refuse_judge_agent(Ctx *c, const YamlNode *n) {
         return yaml_node_error(n, c->e, -EINVAL,
                                "judge agents (another deployed agent as the judge) are not supported by "
@@ -885,7 +875,7 @@ static int parse_semantic(Ctx *c, const YamlNode *item, ManifestValidator *v) {
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(item, "model")))
-                return parse_judge_model(c, n, &v->judges[0].model);
+                return get_model_alias(c, n, &v->judges[0].model);
         return 0;
 }
 
@@ -932,7 +922,7 @@ static int parse_multi_judge(Ctx *c, const YamlNode *item, ManifestValidator *v)
                         return r;
                 if ((n = yaml_mapping_get(j, "judge_agent")))
                         return refuse_judge_agent(c, n);
-                if ((n = yaml_mapping_get(j, "model")) && (r = parse_judge_model(c, n, &mj->model)) < 0)
+                if ((n = yaml_mapping_get(j, "model")) && (r = get_model_alias(c, n, &mj->model)) < 0)
                         return r;
                 if ((n = yaml_mapping_get(j, "weight"))) {
                         r = yaml_node_get_double(n, 0, 1000, &mj->weight, c->e);
