@@ -23,6 +23,8 @@ aegisd_SOURCES += \
 	src/aegisd/run-dispatch.h \
 	src/aegisd/run-part.h \
 	src/aegisd/run-dispatch.c \
+	src/aegisd/run-judge.h \
+	src/aegisd/run-judge.c \
 	src/aegisd/gateway.h \
 	src/aegisd/gateway.c \
 	src/aegisd/api-executions.c \
@@ -51,3 +53,5 @@ TESTS += tests/unit/test-judge
 tests_unit_test_judge_SOURCES = tests/unit/test-judge.c
 tests_unit_test_judge_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_judge_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/validators-judged.sh
+EXTRA_DIST += tests/integration/validators-judged.sh

@@ -28,11 +28,13 @@ typedef enum RunPhase {
         PHASE_RUNNING, /* started: waiting for exit, logs streaming */
         PHASE_COLLECT, /* exited: inspecting / draining logs */
         PHASE_REMOVE, /* removing the container */
+        PHASE_JUDGE, /* container gone, output passed the other validators: models judge it */
         PHASE_DONE,
 } RunPhase;
 
 typedef struct Run Run;
 typedef struct RunDispatch RunDispatch;
+typedef struct RunJudge RunJudge;
 struct Run {
         Supervisor *sup;
         Run *prev, *next;
@@ -90,6 +92,12 @@ struct Run {
         /* The inner loop of the current iteration (plan->inner_loop): its conversation, freed
          * (capability dead) when the iteration ends. */
         RunDispatch *dispatch;
+
+        /* Judging the current iteration (validators semantic, multi_judge; run-judge.h):
+         * what is judged, and the iteration's judgement_json as last written. */
+        RunJudge *judge;
+        char *judged_output;
+        char *judgement_json;
 };
 
 struct SupervisorListener {
