@@ -47,7 +47,7 @@ TESTS += tests/integration/nfs-fuzz-xdr.sh
 EXTRA_DIST += tests/integration/nfs-fuzz-xdr.sh
 
 fuzz_fuzz_config_SOURCES = fuzz/config.c $(FUZZ_CORE_SOURCES) src/shared/log.c src/shared/config.c \
-	src/shared/state-dir.c
+	src/shared/state-dir.c src/shared/config-security.c src/shared/host-match.c
 fuzz_fuzz_config_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_config_LDADD = $(AEGIS_DEP_LIBS)

@@ -149,9 +149,9 @@ tests_unit_test_redact_LDADD = $(TEST_LIBS)
 # The inner loop's protocol (issue 14): run-dispatch.c against a scripted model and SQLite.
 check_PROGRAMS += tests/unit/test-run-dispatch
 TESTS += tests/unit/test-run-dispatch
-tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h
-tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd
-tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS)
+tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h $(AEGISD_TOOLS_SOURCES)
+tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd
+tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS) $(PCRE2_LIBS)
 TESTS += tests/integration/dispatch-gateway-refuses.sh
 EXTRA_DIST += tests/integration/dispatch-gateway-refuses.sh
 VALGRIND_TESTS += tests/integration/dispatch-gateway-refuses.sh
@@ -164,3 +164,10 @@ TESTS += tests/integration/inner-loop-reference-client.sh
 EXTRA_DIST += tests/integration/inner-loop-reference-client.sh
 TESTS += tests/integration/inner-loop-provider-retry.sh
 EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh
+
+# The fs tools (issue 21): path resolution, escapes refused, edits that leave no old bytes.
+check_PROGRAMS += tests/unit/test-tools-fs
+TESTS += tests/unit/test-tools-fs
+tests_unit_test_tools_fs_SOURCES = tests/unit/test-tools-fs.c $(AEGISD_TOOLS_SOURCES)
+tests_unit_test_tools_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd
+tests_unit_test_tools_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS)

@@ -145,6 +145,19 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                         r, 503, "spec.task",
                         "spec.task: this host cannot run the inner loop: no LLM provider is "
                         "configured (llm.providers in aegis-config.yaml)");
+        if (plan->security_context && !config_security_context(x->config, plan->security_context)) {
+                _cleanup_free_ char *names = NULL;
+                for (size_t i = 0; i < x->config->security.n_contexts; i++) {
+                        char *m = asprintf_safe("%s%s%s", strempty(names), names ? ", " : "",
+                                                x->config->security.contexts[i].name);
+                        free(names);
+                        names = m;
+                }
+                return http_respond_error(r, 400, "spec.security_context",
+                                          "spec.security_context: no security context \"%s\" on this host "
+                                          "(security.contexts in aegis-config.yaml defines: %s)",
+                                          plan->security_context, strempty(names));
+        }
         if (manifest_plan_has_judges(plan) && !x->model)
                 return http_respond_error(
                         r, 503, "spec.execution.validation",

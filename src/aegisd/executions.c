@@ -247,6 +247,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 return k;
         o.model = x->model;
         o.max_tool_rounds = (unsigned) c->llm.max_tool_rounds;
+        o.config = c;
         k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);

@@ -46,6 +46,17 @@ EXECUTIONS_TESTS = \
 TESTS += $(EXECUTIONS_TESTS)
 EXTRA_DIST += $(EXECUTIONS_TESTS)
 
+# The tool catalogue of the inner loop and its tools (issue 21).
+AEGISD_TOOLS_SOURCES = \
+	src/aegisd/tools.h \
+	src/aegisd/tools.c \
+	src/aegisd/tools-fs.h \
+	src/aegisd/tools-fs.c
+aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)
+# fs.grep's regular expressions (PCRE2, with a match limit): aegisd alone links it.
+aegisd_CFLAGS += $(PCRE2_CFLAGS)
+aegisd_LDADD += $(PCRE2_LIBS)
+
 # Judged validators (semantic, multi_judge): the verdict and the consensus (issue 21).
 libaegis_shared_la_SOURCES += src/shared/judge.h src/shared/judge.c
 check_PROGRAMS += tests/unit/test-judge

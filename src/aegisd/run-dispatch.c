@@ -13,14 +13,11 @@
 #include "util.h"
 
 #define STATE_VERSION 1
-#define DISPATCH_CWD_DEFAULT "/workspace"
-#define DISPATCH_TIMEOUT_DEFAULT 600 /* s: the reference's cmd.run default */
-#define DISPATCH_TIMEOUT_MAX 86400
-#define DISPATCH_OUTPUT_DEFAULT (1024 * 1024) /* bytes of stdout and of stderr */
 #define TOOL_OUTPUT_MAX (1024 * 1024) /* what the model gets of each stream, whatever was sent */
 #define EVENT_ARGUMENTS_MAX 1024 /* arguments shown in tool_call_started */
 #define TRAJECTORY_CONTENT_MAX (4 * 1024) /* per message in GET /v1/executions/{id} */
 #define TRAJECTORY_MESSAGES_MAX 200 /* the last ones */
+#define VIOLATIONS_MAX 100 /* recorded per iteration (all are counted and reported as events) */
 
 #define SYSTEM_PROMPT                                                                              \
         "You are an autonomous agent working inside an isolated container. Use the tools you are " \
@@ -31,6 +28,7 @@ typedef enum DispatchState {
         STATE_START, /* no model call made yet */
         STATE_THINKING, /* a model call is in flight (or must be made again after a restart) */
         STATE_DISPATCHED, /* a cmd.run was handed to the bootstrap: waiting for its result */
+        STATE_TOOL, /* a host tool (or a review) runs for calls[batch_next] (made again after a restart) */
         STATE_FINAL,
         STATE_FAILED,
         _STATE_MAX,
@@ -38,7 +36,7 @@ typedef enum DispatchState {
 
 static const char *const state_table[_STATE_MAX] = {
         [STATE_START] = "start", [STATE_THINKING] = "thinking", [STATE_DISPATCHED] = "dispatched",
-        [STATE_FINAL] = "final", [STATE_FAILED] = "failed",
+        [STATE_TOOL] = "tool",   [STATE_FINAL] = "final",       [STATE_FAILED] = "failed",
 };
 
 static int state_from_string(const char *s) {
@@ -57,7 +55,14 @@ struct RunDispatch {
         DispatchState state;
         json_object *messages; /* the conversation, llm.h's neutral format */
         json_object *tool_defs; /* the tools offered (NULL = none) */
+        char **offered; /* their names */
         json_object *pending; /* the dispatch answer in flight (STATE_DISPATCHED) */
+        char *pending_notes; /* what the model is told with the dispatch's result, or NULL */
+        json_object *violations; /* [{tool, tool_call_id, round, reason}] */
+        unsigned n_violations;
+        ToolCall *tool; /* the host call in flight (STATE_TOOL) */
+        void *review; /* the review in flight (STATE_TOOL) */
+        bool reviewed; /* calls[batch_next] passed its review */
         size_t batch_next; /* next tool call of the last assistant message */
         unsigned rounds; /* model turns that asked for tools */
         unsigned llm_calls, tool_calls_executed;
@@ -140,42 +145,24 @@ static int make_capability(char ret[RUN_DISPATCH_CAPABILITY_LEN + 1]) {
 
 /* ---- the tools offered ---- */
 
-static json_object *cmd_run_definition(void) {
-        const char *schema =
-                "{\"type\":\"object\",\"properties\":{"
-                "\"command\":{\"type\":\"string\",\"description\":\"The program to run (a path or a name "
-                "on PATH); a whole shell command line when args is absent and the image has /bin/sh.\"},"
-                "\"args\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Its "
-                "arguments, passed without a shell.\"},"
-                "\"cwd\":{\"type\":\"string\",\"description\":\"Working directory (default "
-                "/workspace).\"},"
-                "\"env_additions\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},"
-                "\"description\":\"Environment variables to add.\"},"
-                "\"timeout_secs\":{\"type\":\"integer\",\"description\":\"Kill it after this many seconds "
-                "(default 600).\"},"
-                "\"max_output_bytes\":{\"type\":\"integer\",\"description\":\"Keep at most this many bytes "
-                "of stdout and of stderr (default 1048576).\"}},"
-                "\"required\":[\"command\"]}";
-        json_object *t = json_object_new_object();
+/* spec.tools ∩ the context's offer ∩ what is available → definitions and names. */
+static int tool_definitions(RunDispatch *d) {
+        json_object *a = NULL;
 
-        json_object_object_add(t, "name", jstr(RUN_DISPATCH_TOOL_CMD_RUN));
-        json_object_object_add(t, "description",
-                               jstr("Run a command in the agent's container and return its exit code, "
-                                    "stdout and stderr."));
-        json_object_object_add(t, "parameters", json_tokener_parse(schema));
-        return t;
-}
-
-/* spec.tools → the definitions offered. Only cmd.run is known for now; other names are not
- * offered (a call to them gets an error result). */
-static json_object *tool_definitions(char *const *tools) {
-        json_object *a;
-
-        if (!strv_contains(tools, RUN_DISPATCH_TOOL_CMD_RUN))
-                return NULL;
-        a = json_object_new_array();
-        json_object_array_add(a, cmd_run_definition());
-        return a;
+        for (char **name = d->tools; name && *name; name++) {
+                const ToolDef *t = tool_find(*name);
+                if (!t || !tool_available(t, d->ctx.tool_env))
+                        continue;
+                if (d->ctx.offer && !d->ctx.offer(d->ctx.userdata, t->name))
+                        continue;
+                if (strv_extend(&d->offered, t->name) < 0)
+                        return -ENOMEM;
+                if (!a)
+                        a = json_object_new_array();
+                json_object_array_add(a, tool_definition(t));
+        }
+        d->tool_defs = a;
+        return 0;
 }
 
 /* ---- persistence ---- */
@@ -189,6 +176,11 @@ static json_object *state_to_json(RunDispatch *d) {
         json_object_object_add(o, "model_alias", jstr(d->model_alias));
         json_object_object_add(o, "messages", json_object_get(d->messages));
         json_object_object_add(o, "pending", json_object_get(d->pending));
+        if (d->pending_notes)
+                json_object_object_add(o, "pending_notes", jstr(d->pending_notes));
+        if (d->violations)
+                json_object_object_add(o, "violations", json_object_get(d->violations));
+        json_object_object_add(o, "violations_total", json_object_new_int64(d->n_violations));
         json_object_object_add(o, "batch_next", json_object_new_int64((int64_t) d->batch_next));
         json_object_object_add(o, "rounds", json_object_new_int64(d->rounds));
         json_object_object_add(o, "llm_calls", json_object_new_int64(d->llm_calls));
@@ -252,6 +244,7 @@ static void answer_waiter(RunDispatch *d) {
         switch (d->state) {
         case STATE_START:
         case STATE_THINKING:
+        case STATE_TOOL:
                 return;
         case STATE_DISPATCHED:
                 d->waiter = NULL;
@@ -293,6 +286,8 @@ static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) {
         d->state = STATE_FAILED;
         json_object_put(d->pending);
         d->pending = NULL;
+        free(d->pending_notes);
+        d->pending_notes = NULL;
         save(d);
         answer_waiter(d);
         finish(d);
@@ -342,9 +337,11 @@ static json_object *tool_event(RunDispatch *d, json_object *call) {
         return p;
 }
 
-/* A tool call that does not become a dispatch: an error result for the model, at once. */
-static void refuse_call(RunDispatch *d, json_object *call, const char *fmt, ...) _printf_(3, 4);
-static void refuse_call(RunDispatch *d, json_object *call, const char *fmt, ...) {
+/* A tool call that does not run: an error result for the model, at once. outcome: "refused",
+ * "denied" (policy) or "rejected" (review). */
+static void refuse_call(RunDispatch *d, json_object *call, const char *outcome, const char *fmt, ...)
+        _printf_(4, 5);
+static void refuse_call(RunDispatch *d, json_object *call, const char *outcome, const char *fmt, ...) {
         _cleanup_free_ char *m = NULL;
         json_object *c, *p;
         va_list ap;
@@ -358,114 +355,219 @@ static void refuse_call(RunDispatch *d, json_object *call, const char *fmt, ...)
         add_tool_result(d, call, c);
         emit(d, "tool_call_started", tool_event(d, call));
         p = tool_event(d, call);
-        json_object_object_add(p, "outcome", jstr("refused"));
+        json_object_object_add(p, "outcome", jstr(outcome));
         json_object_object_add(p, "error", jstr(m));
         emit(d, "tool_call_finished", p);
 }
 
-/* cmd.run's arguments → a dispatch answer; NULL and *ret_why when they are unusable. */
-static json_object *make_dispatch(RunDispatch *d, json_object *call, const char **ret_why) {
-        json_object *args = NULL, *v, *o, *a;
-        const char *command, *cwd;
-        int64_t timeout = DISPATCH_TIMEOUT_DEFAULT, max_out = DISPATCH_OUTPUT_DEFAULT;
-        char id[64];
+/* The policy denied a call: the model is told, the violation recorded and reported. */
+static void deny_call(RunDispatch *d, json_object *call, const char *reason) {
+        const char *name = jget_str(call, "name");
+        json_object *v, *p;
 
-        if (!json_object_object_get_ex(call, "arguments", &args) ||
-            !json_object_is_type(args, json_type_object)) {
-                *ret_why = "arguments must be an object";
-                return NULL;
-        }
-        command = jget_str(args, "command");
-        if (isempty(command)) {
-                *ret_why = "\"command\" (a non-empty string) is required";
-                return NULL;
-        }
-        a = json_object_new_array();
-        if (json_object_object_get_ex(args, "args", &v) && v) {
-                if (!json_object_is_type(v, json_type_array)) {
-                        json_object_put(a);
-                        *ret_why = "\"args\" must be an array of strings";
-                        return NULL;
-                }
-                for (size_t i = 0; i < json_object_array_length(v); i++) {
-                        json_object *e = json_object_array_get_idx(v, i);
-                        if (!json_object_is_type(e, json_type_string) &&
-                            !json_object_is_type(e, json_type_int) &&
-                            !json_object_is_type(e, json_type_double)) {
-                                json_object_put(a);
-                                *ret_why = "\"args\" must be an array of strings";
-                                return NULL;
-                        }
-                        json_object_array_add(a, jstr(json_object_get_string(e)));
-                }
-        }
-        cwd = jget_str(args, "cwd");
-        (void) jget_i64(args, "timeout_secs", &timeout);
-        (void) jget_i64(args, "max_output_bytes", &max_out);
-        timeout = timeout < 1 ? 1 : timeout > DISPATCH_TIMEOUT_MAX ? DISPATCH_TIMEOUT_MAX : timeout;
-        max_out = max_out < 1 ? 1 : max_out > TOOL_OUTPUT_MAX ? TOOL_OUTPUT_MAX : max_out;
-
-        snprintf(id, sizeof id, "d-%u-%u-%zu", d->ctx.iteration, d->rounds, d->batch_next);
-        o = json_object_new_object();
-        json_object_object_add(o, "type", jstr("dispatch"));
-        json_object_object_add(o, "dispatch_id", jstr(id));
-        json_object_object_add(o, "action", jstr("exec"));
-        json_object_object_add(o, "command", jstr(command));
-        json_object_object_add(o, "args", a);
-        json_object_object_add(o, "cwd", jstr(isempty(cwd) ? DISPATCH_CWD_DEFAULT : cwd));
-        v = NULL;
-        if (json_object_object_get_ex(args, "env_additions", &v) &&
-            json_object_is_type(v, json_type_object)) {
-                json_object *env = json_object_new_object();
-                json_object_object_foreach (v, key, val) {
-                        if (json_object_is_type(val, json_type_string))
-                                json_object_object_add(env, key, json_object_get(val));
-                }
-                json_object_object_add(o, "env_additions", env);
+        d->n_violations++;
+        v = json_object_new_object();
+        json_object_object_add(v, "tool", jstr(name));
+        json_object_object_add(v, "tool_call_id", jstr(jget_str(call, "id")));
+        json_object_object_add(v, "round", json_object_new_int64(d->rounds));
+        json_object_object_add(v, "reason", jstr(reason));
+        p = json_object_get(v);
+        if (d->n_violations <= VIOLATIONS_MAX) {
+                if (!d->violations)
+                        d->violations = json_object_new_array();
+                json_object_array_add(d->violations, v);
         } else
-                json_object_object_add(o, "env_additions", json_object_new_object());
-        json_object_object_add(o, "timeout_secs", json_object_new_int64(timeout));
-        json_object_object_add(o, "max_output_bytes", json_object_new_int64(max_out));
-        json_object_object_add(o, "tool_call_id", jstr(jget_str(call, "id")));
-        return o;
+                json_object_put(v);
+        emit(d, "policy_violation", p);
+        if (isempty(reason))
+                refuse_call(d, call, "denied", "Tool '%s' is not available", strempty(name));
+        else
+                refuse_call(d, call, "denied", "Tool '%s' is not available: %s", strempty(name), reason);
 }
 
-/* Runs the tool calls of the last assistant turn from batch_next on: the next cmd.run becomes
- * the pending dispatch; calls we cannot run get an error result; when none is left, the
- * model is asked again. */
+/* The check hook: 0 allowed, 1 denied (*ret_reason may be NULL). */
+static int policy_check(RunDispatch *d, const char *name, json_object *args, char **ret_reason) {
+        int k;
+
+        *ret_reason = NULL;
+        if (!d->ctx.check)
+                return 0;
+        k = d->ctx.check(d->ctx.userdata, name, args, ret_reason);
+        if (k < 0 && !*ret_reason)
+                *ret_reason = asprintf_safe("the policy could not be evaluated: %s", strerror(-k));
+        return k == 0 ? 0 : 1;
+}
+
+static void on_tool_done(json_object *result, void *userdata) {
+        RunDispatch *d = userdata;
+        json_object *calls = last_assistant_calls(d), *call, *p, *v;
+        bool failed;
+
+        d->tool = NULL;
+        call = calls ? json_object_array_get_idx(calls, d->batch_next) : NULL;
+        if (!result)
+                result = json_object_new_object();
+        failed = json_object_object_get_ex(result, "error", &v);
+        p = tool_event(d, call);
+        json_object_object_add(p, "outcome", jstr(failed ? "error" : "ok"));
+        if (failed)
+                json_object_object_add(p, "error",
+                                       jstr_bounded(json_object_get_string(v), EVENT_ARGUMENTS_MAX));
+        add_tool_result(d, call, result);
+        d->tool_calls_executed++;
+        emit(d, "tool_call_finished", p);
+        json_object_put(d->pending);
+        d->pending = NULL;
+        d->batch_next++;
+        d->reviewed = false;
+        advance_batch(d);
+}
+
+static void on_review(bool allowed, const char *reason, void *userdata) {
+        RunDispatch *d = userdata;
+        json_object *calls = last_assistant_calls(d), *call;
+
+        d->review = NULL;
+        if (allowed) {
+                d->reviewed = true;
+                advance_batch(d);
+                return;
+        }
+        call = calls ? json_object_array_get_idx(calls, d->batch_next) : NULL;
+        refuse_call(d, call, "rejected", "the tool call was rejected by review: %s",
+                    isempty(reason) ? "no reason given" : reason);
+        d->batch_next++;
+        d->reviewed = false;
+        advance_batch(d);
+}
+
+/* "a, b, c" (NULL when none or out of memory). */
+static char *offered_list(RunDispatch *d) {
+        char *l = NULL;
+
+        for (char **t = d->offered; t && *t; t++) {
+                char *m = asprintf_safe("%s%s%s", strempty(l), l ? ", " : "", *t);
+                free(l);
+                if (!m)
+                        return NULL;
+                l = m;
+        }
+        return l;
+}
+
+/* pending in STATE_TOOL: which call runs (for the store and the trajectory). */
+static void set_tool_pending(RunDispatch *d, json_object *call) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "tool", jstr(jget_str(call, "name")));
+        json_object_object_add(o, "tool_call_id", jstr(jget_str(call, "id")));
+        json_object_put(d->pending);
+        d->pending = o;
+        d->state = STATE_TOOL;
+        save(d);
+}
+
+/* Runs the tool calls of the last assistant turn from batch_next on (run-dispatch.h: policy,
+ * arguments, review, run): the next container tool becomes the pending dispatch, the next host
+ * tool starts; calls that cannot run get an error result; when none is left, the model is asked
+ * again. */
 static void advance_batch(RunDispatch *d) {
         json_object *calls = last_assistant_calls(d);
         size_t n = calls ? json_object_array_length(calls) : 0;
 
         while (d->batch_next < n) {
-                json_object *call = json_object_array_get_idx(calls, d->batch_next);
-                const char *name = jget_str(call, "name"), *why = NULL;
-                json_object *disp;
+                json_object *call = json_object_array_get_idx(calls, d->batch_next), *args = NULL,
+                            *disp = NULL;
+                const char *name = jget_str(call, "name");
+                const ToolDef *t = tool_find(name);
+                _cleanup_free_ char *reason = NULL, *why = NULL, *notes = NULL, *list = NULL;
+                bool offered = strv_contains(d->offered, name);
+                char id[64];
+                int k;
 
-                if (!streq(name, RUN_DISPATCH_TOOL_CMD_RUN) || !d->tool_defs) {
-                        refuse_call(d, call, "unknown tool \"%s\": the tools offered are %s", strempty(name),
-                                    d->tool_defs ? RUN_DISPATCH_TOOL_CMD_RUN : "none");
-                        d->batch_next++;
-                        continue;
+                if (!json_object_object_get_ex(call, "arguments", &args) ||
+                    !json_object_is_type(args, json_type_object))
+                        args = NULL;
+                if (t && policy_check(d, name, args, &reason) > 0) {
+                        deny_call(d, call, reason);
+                        goto next;
                 }
-                disp = make_dispatch(d, call, &why);
-                if (!disp) {
-                        refuse_call(d, call, "invalid arguments for %s: %s", name, why);
-                        d->batch_next++;
-                        continue;
+                if (!offered) {
+                        list = offered_list(d);
+                        if (t)
+                                refuse_call(
+                                        d, call, "refused",
+                                        "Tool '%s' is not available to this agent: the tools offered are %s",
+                                        name, isempty(list) ? "none" : list);
+                        else
+                                refuse_call(d, call, "refused",
+                                            "unknown tool \"%s\": the tools offered are %s", strempty(name),
+                                            isempty(list) ? "none" : list);
+                        goto next;
                 }
+                if (!args) {
+                        refuse_call(d, call, "refused",
+                                    "invalid arguments for %s: arguments must be an object", name);
+                        goto next;
+                }
+                if (t->place == TOOL_IN_CONTAINER) {
+                        disp = t->dispatch(args, &why, &notes);
+                        if (!disp) {
+                                refuse_call(d, call, "refused", "invalid arguments for %s: %s", name,
+                                            why ? why : "out of memory");
+                                goto next;
+                        }
+                }
+                if (d->ctx.review && !d->reviewed) {
+                        void *h = NULL;
+                        set_tool_pending(d, call);
+                        k = d->ctx.review(d->ctx.userdata, name, args, on_review, d, &h);
+                        if (k < 0) {
+                                json_object_put(disp);
+                                refuse_call(d, call, "rejected", "the tool call could not be reviewed: %s",
+                                            strerror(-k));
+                                goto next;
+                        }
+                        if (h) {
+                                json_object_put(disp);
+                                d->review = h;
+                                return; /* on_review() goes on */
+                        }
+                }
+                if (t->place == TOOL_ON_HOST) {
+                        set_tool_pending(d, call);
+                        emit(d, "tool_call_started", tool_event(d, call));
+                        k = t->start(d->ctx.tool_env, args, on_tool_done, d, &d->tool);
+                        if (k < 0) {
+                                d->tool = NULL;
+                                fail(d, 500, "internal: cannot run %s: %s", name, strerror(-k));
+                        }
+                        return; /* on_tool_done() goes on */
+                }
+
+                snprintf(id, sizeof id, "d-%u-%u-%zu", d->ctx.iteration, d->rounds, d->batch_next);
+                json_object_object_add(disp, "type", jstr("dispatch"));
+                json_object_object_add(disp, "dispatch_id", jstr(id));
+                json_object_object_add(disp, "tool_call_id", jstr(jget_str(call, "id")));
                 json_object_put(d->pending);
                 d->pending = disp;
+                free(d->pending_notes);
+                d->pending_notes = TAKE_PTR(notes);
                 d->state = STATE_DISPATCHED;
                 emit(d, "tool_call_started", ({
                              json_object *p = tool_event(d, call);
-                             json_object_object_add(p, "dispatch_id", jstr(jget_str(disp, "dispatch_id")));
+                             json_object_object_add(p, "dispatch_id", jstr(id));
                              p;
                      }));
                 save(d);
                 answer_waiter(d);
                 return;
+        next:
+                d->batch_next++;
+                d->reviewed = false;
         }
+        json_object_put(d->pending);
+        d->pending = NULL;
         call_model(d);
 }
 
@@ -608,6 +710,8 @@ static void on_dispatch_result(RunDispatch *d, json_object *body) {
         json_object_object_add(c, "stderr", jstr_bounded(jget_str(body, "stderr"), TOOL_OUTPUT_MAX));
         json_object_object_add(c, "duration_ms", json_object_new_int64(duration));
         json_object_object_add(c, "truncated", json_object_new_boolean(truncated));
+        if (d->pending_notes)
+                json_object_object_add(c, "notes", jstr(d->pending_notes));
         add_tool_result(d, call, c);
         d->tool_calls_executed++;
         p = tool_event(d, call);
@@ -619,7 +723,10 @@ static void on_dispatch_result(RunDispatch *d, json_object *body) {
         emit(d, "tool_call_finished", p);
         json_object_put(d->pending);
         d->pending = NULL;
+        free(d->pending_notes);
+        d->pending_notes = NULL;
         d->batch_next++;
+        d->reviewed = false;
         advance_batch(d);
 }
 
@@ -677,7 +784,10 @@ static int dispatch_alloc(const RunDispatchContext *c, RunDispatch **ret) {
         d->ctx.tools = d->tools;
         if (d->ctx.max_tool_rounds == 0)
                 d->ctx.max_tool_rounds = 50;
-        d->tool_defs = tool_definitions(d->tools);
+        if (tool_definitions(d) < 0) {
+                run_dispatch_free(d);
+                return -ENOMEM;
+        }
         *ret = d;
         return 0;
 }
@@ -749,6 +859,12 @@ int run_dispatch_resume(const RunDispatchContext *c, RunDispatch **ret) {
                 d->tokens_in = (uint64_t) i;
         if (jget_i64(o, "tokens_out", &i) && i >= 0)
                 d->tokens_out = (uint64_t) i;
+        if ((s = jget_str(o, "pending_notes")))
+                d->pending_notes = strdup(s);
+        if (json_object_object_get_ex(o, "violations", &v) && json_object_is_type(v, json_type_array))
+                d->violations = json_object_get(v);
+        if (jget_i64(o, "violations_total", &i) && i >= 0)
+                d->n_violations = (unsigned) i;
         if ((s = jget_str(o, "final")))
                 d->final = strdup(s);
         if ((s = jget_str(o, "error")))
@@ -762,6 +878,8 @@ int run_dispatch_resume(const RunDispatchContext *c, RunDispatch **ret) {
                 return -EBADMSG;
         if (d->state == STATE_THINKING)
                 call_model(d); /* the answer died with the previous process: ask again */
+        else if (d->state == STATE_TOOL)
+                advance_batch(d); /* the host call (or its review) died with it: make it again */
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -771,6 +889,9 @@ RunDispatch *run_dispatch_free(RunDispatch *d) {
                 return NULL;
         if (d->call && d->ctx.model && d->ctx.model->cancel)
                 d->ctx.model->cancel(d->call);
+        tool_call_cancel(d->tool);
+        if (d->review && d->ctx.review_cancel)
+                d->ctx.review_cancel(d->review);
         if (d->waiter) {
                 run_dispatch_reply_fn fn = d->waiter;
                 d->waiter = NULL;
@@ -778,7 +899,10 @@ RunDispatch *run_dispatch_free(RunDispatch *d) {
         }
         json_object_put(d->messages);
         json_object_put(d->tool_defs);
+        strv_free(d->offered);
         json_object_put(d->pending);
+        free(d->pending_notes);
+        json_object_put(d->violations);
         free(d->final);
         free(d->error);
         free(d->execution_id);
@@ -806,8 +930,8 @@ const char *run_dispatch_final(const RunDispatch *d) {
 json_object *run_dispatch_trajectory(const char *state_json) {
         json_object *o = json_tokener_parse(strempty(state_json)), *t, *msgs, *out, *v;
         static const char *const copied[] = {
-                "state",     "model_alias", "rounds", "llm_calls", "tool_calls_executed",
-                "tokens_in", "tokens_out",  "error"
+                "state",     "model_alias", "rounds", "llm_calls",  "tool_calls_executed",
+                "tokens_in", "tokens_out",  "error",  "violations", "violations_total"
         };
         size_t n, first;
 

@@ -7,15 +7,31 @@
  *   bootstrap: {"type":"dispatch_result",…}  → the result goes back to the model …
  *   model answers with text only             → {"content","tool_calls_executed"}: final
  *
+ * Tools (tools.h): the ones offered are spec.tools ∩ what the context's offer hook allows ∩
+ * what is available (tool_available()). A call of the model goes, in order, through
+ *   1. the policy check (check hook, synchronous): denied → "Tool 'X' is not available: why"
+ *      for the model, a policy_violation event, the violation recorded in the conversation;
+ *   2. the tool's own argument check (cmd.run: ToolDef.dispatch): bad → an error result;
+ *   3. the review (review hook, asynchronous: the pre-call judge, tool_validation): refused →
+ *      an error result with the reviewer's reason;
+ *   4. the run: a container tool becomes the pending dispatch; a host tool starts
+ *      (ToolDef.start) and the loop goes on when it completes.
+ * Unknown tools, bad arguments, refusals and tool errors are results for the model; only what
+ * it cannot fix (a tool that cannot start: out of memory, no event loop) ends the loop.
+ *
  * What must stay true:
  *  - every request is answered exactly once (now or when the model answers) with the current
  *    state's answer, so a repeated generate or dispatch_result (the bootstrap reconnecting
  *    after a broken connection or an aegisd restart) never causes a second model call for the
  *    same turn nor a second dispatch: it gets the pending dispatch again, or the final answer;
- *  - the conversation (messages, pending dispatch, rounds, tokens, final content, capability)
- *    is written to the store after every turn, so run_dispatch_resume() continues it;
- *  - every tool call of a batch runs, in order; at most max_tool_rounds model turns ask for
- *    tools, then the iteration fails;
+ *    while the model thinks or a host tool (or a review) runs, it keeps waiting;
+ *  - the conversation (messages, pending dispatch, rounds, tokens, violations, final content,
+ *    capability) is written to the store after every turn and before every tool starts, so
+ *    run_dispatch_resume() continues it: a model call or a host tool call (state "tool": its
+ *    review included) that was in flight is made again; a host tool's result is in the
+ *    messages once it completed (so it is used, never recomputed);
+ *  - every tool call of a batch runs (or is refused), in order; at most max_tool_rounds model
+ *    turns ask for tools, then the iteration fails;
  *  - on_finished runs once, when the final content is known or the loop failed; afterwards
  *    requests get that outcome again (idempotent) and nothing else happens.
  *
@@ -30,11 +46,12 @@
 #include "macros.h"
 #include "run-part.h"
 #include "store.h"
+#include "tools.h"
 
 struct json_object;
 
 #define RUN_DISPATCH_CAPABILITY_LEN 64 /* hex characters: 32 random bytes */
-#define RUN_DISPATCH_TOOL_CMD_RUN "cmd.run"
+#define RUN_DISPATCH_TOOL_CMD_RUN TOOL_CMD_RUN
 
 /* How the conversation reaches a model: llm_generate()/llm_call_cancel()/llm_error_tag()/
  * llm_error_http_status() with the daemon's LlmClient as model. */
@@ -50,6 +67,9 @@ typedef struct RunDispatchModel {
 
 typedef struct RunDispatch RunDispatch;
 
+/* The end of a review: allowed, or refused with a reason for the model (may be NULL). */
+typedef void (*run_dispatch_verdict_fn)(bool allowed, const char *reason, void *userdata);
+
 typedef struct RunDispatchContext {
         const char *execution_id;
         unsigned iteration;
@@ -60,9 +80,28 @@ typedef struct RunDispatchContext {
         unsigned max_tool_rounds; /* llm.max_tool_rounds */
         const RunDispatchModel *model;
         Store *store; /* written after every turn */
+        const ToolEnv *tool_env; /* host tools' environment, borrowed (NULL: container tools only) */
 
-        /* Reports (all optional). event: llm_call_* / tool_call_* for SSE, journal and store
-         * (takes payload). log: one line about this iteration (store failures). finished: once,
+        /* Policy hooks (all optional: NULL allows everything); userdata below.
+         *  offer:  whether a tool of spec.tools may be offered at all (the security context's
+         *          tool patterns and deny list), asked once per tool when the loop opens.
+         *  check:  before every call of a catalogue tool, offered or not, with the model's
+         *          arguments (an object, possibly empty): 0 allowed, 1 denied with *ret_reason
+         *          (malloc'd, shown to the model, so nothing secret; may be NULL), < 0 an
+         *          error (the call is denied). A denial is reported as a policy_violation event
+         *          by this object; counting it is the owner's (event callback).
+         *  review: after check and the arguments' check, the pre-call judge (tool_validation):
+         *          returns 0 and later calls done once (never from inside review), unless
+         *          review_cancel(*ret_handle) came first; < 0 refuses the call. 0 with a NULL
+         *          *ret_handle = no review needed for this call (done is never called). */
+        bool (*offer)(void *userdata, const char *tool);
+        int (*check)(void *userdata, const char *tool, struct json_object *args, char **ret_reason);
+        int (*review)(void *userdata, const char *tool, struct json_object *args,
+                      run_dispatch_verdict_fn done, void *done_userdata, void **ret_handle);
+        void (*review_cancel)(void *handle);
+
+        /* Reports (all optional). event: llm_call_* / tool_call_* / policy_violation for SSE,
+         * journal and store (takes payload). log: one line about this iteration (store failures). finished: once,
          * ok with the final content or !ok with the reason the loop failed; it must not free
          * the RunDispatch (free it from the iteration's end). */
         void (*event)(void *userdata, const char *type, struct json_object *payload);
@@ -99,6 +138,6 @@ void run_dispatch_request(RunDispatch *d, struct json_object *body, run_dispatch
 void run_dispatch_forget(RunDispatch *d, void *userdata);
 
 /* The bounded view of a stored conversation for GET /v1/executions/{id}: messages (each
- * content bounded), rounds, tool calls, tokens, state, final content or error; never the
- * capability. NULL on a document that is not a conversation. */
+ * content bounded), rounds, tool calls, tokens, policy violations, state, final content or
+ * error; never the capability. NULL on a document that is not a conversation. */
 struct json_object *run_dispatch_trajectory(const char *state_json);

@@ -330,6 +330,28 @@ const PodmanMount *run_volumes_mounts(const RunVolumes *rv, size_t *ret_n) {
         return rv->mounts;
 }
 
+int run_volumes_tool_volumes(const RunVolumes *rv, ToolVolume **ret, size_t *ret_n) {
+        ToolVolume *t;
+
+        assert(rv);
+        assert(ret && ret_n);
+        if (!rv->ready || rv->n_volumes == 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        t = calloc(rv->n_volumes, sizeof *t);
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < rv->n_volumes; i++)
+                t[i] = (ToolVolume){ .mount_path = rv->volumes[i].mount_path,
+                                     .dir = rv->volumes[i].dir,
+                                     .read_only = rv->volumes[i].read_only };
+        *ret = t;
+        *ret_n = rv->n_volumes;
+        return 0;
+}
+
 /* ---- nfs: engine volumes around each container ---- */
 
 /* Hands the step's result to its caller; the callback may free rv. */

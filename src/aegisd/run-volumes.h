@@ -21,6 +21,7 @@
 #include "manifest.h"
 #include "podman.h"
 #include "store.h"
+#include "tools.h"
 
 typedef struct RunVolumes RunVolumes;
 
@@ -59,6 +60,9 @@ int run_volumes_setup(RunVolumes *v, char **ret_reason);
 bool run_volumes_ready(const RunVolumes *v);
 /* The mounts for the next container (valid while v lives; none before set-up). */
 const PodmanMount *run_volumes_mounts(const RunVolumes *v, size_t *ret_n);
+/* The volumes as the host sees them, for the host tools (tools.h): an array (free() it; its
+ * strings are borrowed from v and valid while v lives), none before set-up. */
+int run_volumes_tool_volumes(const RunVolumes *v, ToolVolume **ret, size_t *ret_n);
 /* nfs mode: replaces stale engine volumes and creates them, then done(); the first failure
  * stops and is passed to done(). bind mode or not set up: done(0) at once. *op holds the
  * in-flight engine operation. */

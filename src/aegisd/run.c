@@ -21,6 +21,7 @@
 #include "log.h"
 #include "prompt.h"
 #include "json-util.h"
+#include "policy.h"
 #include "run-dispatch.h"
 #include "run-judge.h"
 #include "supervisor-internal.h"
@@ -218,8 +219,9 @@ void run_free(Run *r) {
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        run_dispatch_free(r->dispatch); /* before what its tools borrow */
+        free(r->tool_volumes);
         run_volumes_free(r->volumes);
-        run_dispatch_free(r->dispatch);
         run_judge_free(r->judge);
         free(r->judged_output);
         free(r->judgement_json);
@@ -644,7 +646,12 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
 #define RELAY_PORT "18089" /* bootstrap_path: the reference's client talks HTTP to 127.0.0.1:this */
 
 static void on_dispatch_event(void *userdata, const char *type, json_object *payload) {
-        run_emit(userdata, type, payload);
+        Run *r = userdata;
+        json_object *v;
+
+        if (streq(type, "policy_violation") && json_object_object_get_ex(payload, "tool", &v))
+                supervisor_count_policy_violation(r->sup, json_object_get_string(v));
+        run_emit(r, type, payload);
 }
 
 static void on_dispatch_log(void *userdata, int level, const char *message) {
@@ -662,8 +669,53 @@ static void on_dispatch_finished(void *userdata, bool ok, const char *text) {
         set_first(&r->error_reason, m ? m : "inner loop failed");
 }
 
+/* The execution's security context; NULL when the configuration no longer has it (its calls
+ * are then all denied: fail closed). */
+static const ConfigSecurityContext *run_security_context(Run *r) {
+        static const ConfigCapability every_tool = { .tool_pattern = (char *) "*" };
+        static const ConfigSecurityContext builtin = { .name = (char *) CONFIG_SECURITY_DEFAULT_CONTEXT,
+                                                       .capabilities = (ConfigCapability *) &every_tool,
+                                                       .n_capabilities = 1 };
+
+        if (!r->sup->opts.config)
+                return &builtin;
+        return config_security_context(r->sup->opts.config, r->plan->security_context);
+}
+
+static bool on_tool_offer(void *userdata, const char *tool) {
+        const ConfigSecurityContext *x = run_security_context(userdata);
+
+        return x && policy_offers(x, tool);
+}
+
+static int on_tool_check(void *userdata, const char *tool, json_object *args, char **ret_reason) {
+        Run *r = userdata;
+        const ConfigSecurityContext *x = run_security_context(r);
+
+        if (!x) {
+                *ret_reason = asprintf_safe("security context '%s' is not configured on this host",
+                                            r->plan->security_context ?: "(default)");
+                return 1;
+        }
+        return policy_check(x, tool, args, ret_reason);
+}
+
 static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
-        RunDispatchContext c = {
+        RunDispatchContext c;
+        int k;
+
+        r->dispatch = run_dispatch_free(r->dispatch);
+        free(r->tool_volumes);
+        r->tool_volumes = NULL;
+        r->tool_env.n_volumes = 0;
+        k = run_volumes_tool_volumes(r->volumes, &r->tool_volumes, &r->tool_env.n_volumes);
+        if (k < 0)
+                return k;
+        r->tool_env.event = r->sup->event;
+        r->tool_env.volumes = r->tool_volumes;
+        r->tool_env.uid = r->plan->uid;
+        r->tool_env.gid = r->plan->gid;
+        c = (RunDispatchContext){
                 .execution_id = r->id,
                 .iteration = r->iteration,
                 .model_alias = r->plan->model_alias,
@@ -673,13 +725,15 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 .max_tool_rounds = r->sup->opts.max_tool_rounds,
                 .model = r->sup->opts.model,
                 .store = r->sup->store,
+                .tool_env = &r->tool_env,
+                .offer = on_tool_offer,
+                .check = on_tool_check,
                 .event = on_dispatch_event,
                 .log = on_dispatch_log,
                 .finished = on_dispatch_finished,
                 .userdata = r,
         };
 
-        r->dispatch = run_dispatch_free(r->dispatch);
         if (!c.model)
                 return -EOPNOTSUPP;
         return resume ? run_dispatch_resume(&c, &r->dispatch) : run_dispatch_new(&c, &r->dispatch);

@@ -92,6 +92,8 @@ struct Run {
         /* The inner loop of the current iteration (plan->inner_loop): its conversation, freed
          * (capability dead) when the iteration ends. */
         RunDispatch *dispatch;
+        ToolEnv tool_env; /* what its host tools use (tools.h) */
+        ToolVolume *tool_volumes; /* tool_env.volumes */
 
         /* Judging the current iteration (validators semantic, multi_judge; run-judge.h):
          * what is judged, and the iteration's judgement_json as last written. */
@@ -132,6 +134,7 @@ struct Supervisor {
         sd_event_source *gate_event;
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
         struct Metric *m_container_op_seconds, *m_image_pulls;
+        struct Metric *m_policy_violations; /* aegis_policy_violations_total{tool} */
 };
 
 #define SUPERVISOR_GATE_MAX 3
@@ -144,6 +147,7 @@ void supervisor_gate_forget(Run *r);
 
 /* Metrics (no-ops before supervisor_register_metrics). */
 void supervisor_count_container_op(Supervisor *s, const char *op, int r);
+void supervisor_count_policy_violation(Supervisor *s, const char *tool);
 /* Observes one step operation's latency in aegis_container_operation_duration_seconds{op}. */
 void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec);
 

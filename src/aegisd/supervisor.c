@@ -518,10 +518,10 @@ const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_
 }
 
 int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
-        static const char *const status_labels[] = { "status", NULL },
-                                 *const result_labels[] = { "result", NULL },
-                                 *const op_labels[] = { "op", "result", NULL },
-                                 *const op_only_labels[] = { "op", NULL };
+        static const char *const
+                status_labels[] = { "status", NULL },
+                *const result_labels[] = { "result", NULL }, *const op_labels[] = { "op", "result", NULL },
+                *const op_only_labels[] = { "op", NULL }, *const tool_labels[] = { "tool", NULL };
         static const double op_buckets[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
         static const double buckets[] = { 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600 };
         int k;
@@ -552,6 +552,10 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
                 k = metrics_register(reg, METRIC_COUNTER, "aegis_image_pulls_total",
                                      "Image pulls the engine was asked for, by result.", result_labels, NULL,
                                      0, &s->m_image_pulls);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_policy_violations_total",
+                                     "Tool calls the security context denied, by tool.", tool_labels, NULL,
+                                     0, &s->m_policy_violations);
         return k;
 }
 
@@ -563,6 +567,11 @@ void supervisor_update_metrics(Supervisor *s) {
 void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
         if (s->m_container_ops)
                 (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
+}
+
+void supervisor_count_policy_violation(Supervisor *s, const char *tool) {
+        if (s->m_policy_violations)
+                (void) metric_add(s->m_policy_violations, METRIC_LABELS(tool), 1);
 }
 
 void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec) {

@@ -70,6 +70,9 @@ typedef struct SupervisorOptions {
         size_t bootstrap_binary_size;
         const struct RunDispatchModel *model;
         unsigned max_tool_rounds;
+        /* security.contexts (borrowed): the tools' policy (policy.h). NULL = the built-in
+         * default's "every tool". */
+        const Config *config;
 } SupervisorOptions;
 
 int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,

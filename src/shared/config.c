@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-security.h"
 #include "log.h"
 #include "redact.h"
 #include "state-dir.h"
@@ -118,6 +119,8 @@ static const ConfigKey config_keys[] = {
           .max = 60000 },
         { "llm.selection.overall_timeout_secs", KEY_SECS, FIELD(llm.selection.overall_timeout_secs), "300",
           .min = 1, .max = DAY },
+        /* security.contexts[] is a list, parsed by config-security.c. */
+        { "security.default_context", KEY_STRING, FIELD(security.default_context), NULL },
 };
 #define N_KEYS ELEMENTSOF(config_keys)
 
@@ -451,8 +454,8 @@ static int apply_defaults(Config *c, Error *e, Error *deferred) {
 }
 
 /* Layer 2: the file. Errors point at the key ("FILE:LINE:COL: section.key: …"). */
-static const char *const section_names[] = { "api",     "runtime", "storage", "database",
-                                             "logging", "reaper",  "llm",     NULL };
+static const char *const section_names[] = { "api",    "runtime", "storage",  "database", "logging",
+                                             "reaper", "llm",     "security", NULL };
 
 static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, const char *name, Error *e) {
         const ConfigKey *k;
@@ -519,6 +522,8 @@ static int apply_mapping(Config *c, const YamlNode *map, const char *prefix, Err
                 (void) snprintf(name, sizeof name, "%s.%s", prefix, key->value);
                 if (streq(name, "llm.providers"))
                         r = parse_llm_providers(c, key, value, e);
+                else if (streq(name, "security.contexts"))
+                        r = config_security_parse_contexts(c, key, value, e);
                 else if (streq(name, "llm.selection") && value->kind == YAML_TREE_MAPPING)
                         r = apply_mapping(c, value, name, e);
                 else if (streq(name, "llm.selection") && !yaml_node_is_null(value))
@@ -855,7 +860,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
         if (root->kind != YAML_TREE_MAPPING)
                 return yaml_node_error(root, e, -EINVAL,
                                        "expected a mapping of sections (api, runtime, storage, database, "
-                                       "logging, reaper, llm), got %s",
+                                       "logging, reaper, llm, security), got %s",
                                        yaml_node_describe(root));
 
         for (size_t i = 0; i < root->n_items / 2; i++) {
@@ -872,7 +877,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
                         return yaml_node_error_path(
                                 skey, skey->value, e, -EINVAL,
                                 "unknown section (known sections: api, runtime, storage, "
-                                "database, logging, reaper, llm)");
+                                "database, logging, reaper, llm, security)");
                 }
                 if (yaml_node_is_null(section))
                         continue; /* "runtime:" with nothing under it */
@@ -959,6 +964,9 @@ static int load(const char *name, const char *text, size_t size, Config **ret, E
         r = apply_environment(c, e);
         if (r < 0)
                 return r;
+        r = config_security_finish(c, e);
+        if (r < 0)
+                return r;
         if (deferred.code < 0) {
                 const ConfigKey *k = key_lookup(deferred.field, NULL);
                 if (k && !*field_string(c, k)) {
@@ -1038,6 +1046,7 @@ Config *config_free(Config *c) {
                         free(c->provenance->origin[i].detail);
         }
         llm_providers_free(c);
+        config_security_free(c);
         free(c->provenance);
         free(c->path);
         free(c->state_dir);
@@ -1193,5 +1202,6 @@ int config_dump(const Config *c, FILE *f) {
         }
         if (section && startswith(section, "llm."))
                 dump_llm_providers(c, f);
+        config_security_dump(c, f);
         return ferror(f) ? -EIO : 0;
 }

@@ -68,6 +68,25 @@ typedef struct ConfigLlmProvider {
         char *where; /* "FILE:LINE" of the entry, for messages */
 } ConfigLlmProvider;
 
+/* security.contexts[] (aegis-config.yaml(5), "SECURITY CONTEXTS"; decisions in policy.h). */
+typedef struct ConfigCapability {
+        char *tool_pattern; /* "*", "fs.*" or a tool's name */
+        char **path_allowlist; /* fs.* paths under one of these; NULL = any */
+        char **command_allowlist; /* cmd.run's first word is one of these; NULL = any */
+        char **domain_allowlist; /* web.* hosts matching one (host-match.h); NULL = any */
+        uint64_t max_concurrent; /* calls of these tools running at once on this node; 0 = no limit */
+} ConfigCapability;
+
+typedef struct ConfigSecurityContext {
+        char *name; /* unique */
+        ConfigCapability *capabilities;
+        size_t n_capabilities;
+        char **deny_list; /* tool patterns refused before any capability is looked at */
+        char *where; /* "FILE:LINE", or "built-in" */
+} ConfigSecurityContext;
+
+#define CONFIG_SECURITY_DEFAULT_CONTEXT "default"
+
 typedef struct ConfigProvenance ConfigProvenance;
 
 typedef struct Config {
@@ -122,6 +141,13 @@ typedef struct Config {
                 } selection;
                 uint64_t max_tool_rounds; /* tool-call rounds of one iteration, 50 */
         } llm;
+        struct {
+                /* security.contexts[]; the built-in "default" (every tool, no further bound)
+                 * unless the file defines a context of that name. Never empty. */
+                ConfigSecurityContext *contexts;
+                size_t n_contexts;
+                char *default_context; /* for manifests without spec.security_context */
+        } security;
 
         char *path; /* the file that was loaded, NULL when only defaults/environment */
         char *state_dir; /* $STATE_DIRECTORY, else the units' StateDirectory= (state-dir.h) */
@@ -156,6 +182,8 @@ const char *llm_provider_type_to_string(LlmProviderType t);
 int llm_provider_type_from_string(const char *s);
 /* The provider named name, NULL when none is. */
 const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name);
+/* The context named so (NULL = security.default_context); NULL when there is none. */
+const ConfigSecurityContext *config_security_context(const Config *c, const char *name);
 int storage_mount_mode_from_string(const char *s);
 
 /* The table's key names in order ("api.listen", …), NULL past the end. */

@@ -24,3 +24,15 @@ TESTS += tests/unit/test-metrics
 tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
 tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_metrics_LDADD = $(TEST_LIBS)
+
+# Security contexts (issue 21): their section of the file and their decisions.
+libaegis_shared_la_SOURCES += \
+	src/shared/config-security.h \
+	src/shared/config-security.c \
+	src/shared/policy.h \
+	src/shared/policy.c
+check_PROGRAMS += tests/unit/test-policy
+TESTS += tests/unit/test-policy
+tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
+tests_unit_test_policy_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_policy_LDADD = $(TEST_LIBS)

@@ -117,6 +117,7 @@ void manifest_plan_free(ManifestPlan *p) {
         free(p->prompt_template);
         free(p->model_alias);
         strv_free(p->tools);
+        free(p->security_context);
         free(p->bootstrap_path);
         strv_free(p->warnings);
         free(p);
@@ -1442,6 +1443,23 @@ static int parse_tools(Ctx *c, const YamlNode *n) {
         return 0;
 }
 
+/* spec.security_context: the name of a context of aegis-config.yaml's security.contexts (that
+ * it exists is the daemon's question, at submission). */
+static int parse_security_context(Ctx *c, const YamlNode *n) {
+        const char *s;
+        int r = yaml_node_get_string(n, 64, &s, c->e);
+
+        if (r < 0)
+                return r;
+        if (!id_is_valid(s))
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected the name of a security context (letters, digits, \"_\", "
+                                       "\".\" or \"-\"), got \"%.64s\"",
+                                       s);
+        c->plan->security_context = strdup(s);
+        return c->plan->security_context ? 0 : oom(c);
+}
+
 static int parse_advanced(Ctx *c, const YamlNode *adv) {
         static const char *const known[] = { "bootstrap_path", NULL };
         static const char *const ignored[] = { "warm_pool_size", "swarm_enabled", "startup_script",
@@ -1501,8 +1519,8 @@ static int finish_inner_loop(Ctx *c) {
 
 static int parse_spec(Ctx *c, const YamlNode *spec) {
         static const char *const known[] = {
-                "runtime", "resources", "security", "environment", "env", "execution",
-                "volumes", "task",      "tools",    "advanced",    NULL,
+                "runtime", "resources", "security", "environment",      "env", "execution", "volumes",
+                "task",    "tools",     "advanced", "security_context", NULL,
         };
         static const char *const ignored[] = { "description", "context", "schedule", NULL };
         const YamlNode *n;
@@ -1543,6 +1561,8 @@ static int parse_spec(Ctx *c, const YamlNode *spec) {
         if ((n = yaml_mapping_get(spec, "tools")) && (r = parse_tools(c, n)) < 0)
                 return r;
         if ((n = yaml_mapping_get(spec, "advanced")) && (r = parse_advanced(c, n)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(spec, "security_context")) && (r = parse_security_context(c, n)) < 0)
                 return r;
         r = finish(c);
         if (r < 0)
@@ -1755,6 +1775,9 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                         return r;
         }
         if (p->tools && (r = add(spec, "tools", strv_to_json(p->tools))) < 0)
+                return r;
+        if (p->security_context &&
+            (r = add(spec, "security_context", json_object_new_string(p->security_context))) < 0)
                 return r;
         if (p->bootstrap_path &&
             ((r = add(spec, "advanced", a = json_object_new_object())) < 0 ||

@@ -225,6 +225,7 @@ typedef struct ManifestPlan {
         char *prompt_template; /* spec.task.prompt_template (checked), NULL = the default */
         char *model_alias; /* spec.runtime.model, never NULL (default "default") */
         char **tools; /* spec.tools: strv of unique tool names, NULL = no tools */
+        char *security_context; /* spec.security_context; NULL = security.default_context */
         uint64_t llm_timeout_secs; /* spec.execution.llm_timeout_seconds, ≤ iteration_timeout_secs */
         char *bootstrap_path; /* spec.advanced.bootstrap_path (absolute, in the image), NULL =
                                * aegis-bootstrap */

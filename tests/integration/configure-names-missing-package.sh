@@ -17,9 +17,10 @@ libtirpc libtirpc libtirpc-dev
 libseccomp_>=_2.5 libseccomp libseccomp-dev
 libmicrohttpd_>=_0.9.71 libmicrohttpd libmicrohttpd-dev
 libgcrypt_>=_1.8 libgcrypt libgcrypt20-dev
+libpcre2-8_>=_10.34 libpcre2-8 libpcre2-dev
 check_>=_0.15 check check"
-check "configure.ac requires exactly these eleven libraries" \
-        test "$(grep -c '^AEGIS_REQUIRE(\[' "$top_srcdir/configure.ac")" -eq 11
+check "configure.ac requires exactly these twelve libraries" \
+        test "$(grep -c '^AEGIS_REQUIRE(\[' "$top_srcdir/configure.ac")" -eq 12
 IFS=: read -ra pcdirs <<<"$(pkg-config --variable pc_path pkg-config)"
 while read -r module pc pkg; do
         module="${module//_/ }"

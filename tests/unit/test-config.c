@@ -227,7 +227,7 @@ START_TEST(test_config_unknown_keys_suggest) {
         load_fails("api:\n  listen: \":1\"\nruntme:\n  network: x\n",
                    "config.yaml:3:1: runtme: unknown section, did you mean \"runtime\"?");
         load_fails("server:\n  port: 1\n", "config.yaml:1:1: server: unknown section (known sections: api, "
-                                           "runtime, storage, database, logging, reaper, llm)");
+                                           "runtime, storage, database, logging, reaper, llm, security)");
 }
 END_TEST
 
@@ -235,7 +235,7 @@ START_TEST(test_config_bad_structure) {
         load_fails("api: 5\n", "config.yaml:1:1: api: expected a mapping, got an integer");
         load_fails("- api\n",
                    "config.yaml:1:1: expected a mapping of sections (api, runtime, storage, database, "
-                   "logging, reaper, llm), got a sequence");
+                   "logging, reaper, llm, security), got a sequence");
         load_fails("api:\n  listen: \":1\"\n  listen: \":2\"\n",
                    "config.yaml:3:3: api.listen: duplicate key (first given at line 2)");
 }

@@ -27,10 +27,12 @@ static json_object *last_messages; /* a copy of what the last call saw */
 static llm_done_fn pending_done;
 static void *pending_userdata;
 static int fake_call; /* its address is the LlmCall handle */
+static bool last_tools; /* the last call offered tools */
 
 static int fake_generate(void *model, const char *alias, json_object *messages, json_object *tools,
                          uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
         generate_calls++;
+        last_tools = tools != NULL;
         json_object_put(last_messages);
         last_messages = NULL;
         json_object_deep_copy(messages, &last_messages, NULL);
@@ -104,7 +106,7 @@ static json_object *reply_body;
 static unsigned n_finished;
 static bool finished_ok;
 static char *finished_text;
-static unsigned n_events_tool_started, n_events_tool_finished, n_events_llm_finished;
+static unsigned n_events_tool_started, n_events_tool_finished, n_events_llm_finished, n_events_violation;
 
 static void on_reply(unsigned status, json_object *answer, void *userdata) {
         n_replies++;
@@ -120,6 +122,8 @@ static void on_event(void *userdata, const char *type, json_object *payload) {
                 n_events_tool_finished++;
         else if (streq(type, "llm_call_finished"))
                 n_events_llm_finished++;
+        else if (streq(type, "policy_violation"))
+                n_events_violation++;
         json_object_put(payload);
 }
 
@@ -152,7 +156,7 @@ static void setup(void) {
         ck_assert_int_eq(store_execution_create(store, &x), 0);
         memcpy(exec_id, x.id, sizeof exec_id);
         next_step = generate_calls = cancels = n_replies = n_finished = 0;
-        n_events_tool_started = n_events_tool_finished = n_events_llm_finished = 0;
+        n_events_tool_started = n_events_tool_finished = n_events_llm_finished = n_events_violation = 0;
         pending_done = NULL;
 }
 
@@ -289,7 +293,7 @@ START_TEST(test_every_call_of_a_batch_runs_and_unknown_tools_get_an_error) {
         static const Step s[] = {
                 { .calls_json =
                           "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"true\"}},"
-                          "{\"id\":\"b\",\"name\":\"fs.read\",\"arguments\":{}},"
+                          "{\"id\":\"b\",\"name\":\"fs.nope\",\"arguments\":{}},"
                           "{\"id\":\"c\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"false\"}}]" },
                 { .content = "ok" },
         };
@@ -416,6 +420,80 @@ START_TEST(test_resume_from_the_store_continues_the_conversation) {
 }
 END_TEST
 
+/* A policy that denies cmd.run when its command is "rm" and never offers it when asked to. */
+static bool deny_offer;
+static bool policy_offer(void *userdata, const char *tool) {
+        return !deny_offer;
+}
+static int policy_check(void *userdata, const char *tool, json_object *args, char **ret_reason) {
+        json_object *v;
+        if (deny_offer || (args && json_object_object_get_ex(args, "command", &v) &&
+                           streq(json_object_get_string(v), "rm"))) {
+                *ret_reason = strdup("command \"rm\" is not in the command_allowlist");
+                return 1;
+        }
+        return 0;
+}
+
+START_TEST(test_a_denied_call_tells_the_model_and_is_recorded) {
+        static const Step s[] = {
+                { .calls_json = "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"rm\"}},"
+                                "{\"id\":\"b\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"ls\"}}]" },
+                { .content = "ok" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 0);
+        RunDispatch *d = NULL;
+        _cleanup_free_ char *stored = NULL;
+        json_object *t, *v;
+
+        c.offer = policy_offer;
+        c.check = policy_check;
+        deny_offer = false;
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        /* The denied call was answered at once; the allowed one is dispatched. */
+        ck_assert_str_eq(reply_str("command"), "ls");
+        ck_assert_uint_eq(n_events_violation, 1);
+        send_result(d, reply_str("dispatch_id"), "");
+        ck_assert_ptr_nonnull(strstr(seen(3, "content"), "Tool 'cmd.run' is not available: command"));
+        model_answers();
+        ck_assert_int_eq(store_conversation_get(store, exec_id, 1, &stored), 0);
+        t = run_dispatch_trajectory(stored);
+        ck_assert_int_eq(json_object_get_int(json_object_object_get(t, "violations_total")), 1);
+        v = json_object_array_get_idx(json_object_object_get(t, "violations"), 0);
+        ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "tool_call_id")), "a");
+        json_object_put(t);
+        run_dispatch_free(d);
+}
+END_TEST
+
+START_TEST(test_a_tool_the_context_does_not_offer_is_not_offered_and_denied) {
+        static const Step s[] = {
+                { .calls_json = "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"ls\"}}]" },
+                { .content = "ok" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 0);
+        RunDispatch *d = NULL;
+
+        c.offer = policy_offer;
+        c.check = policy_check;
+        deny_offer = true;
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        ck_assert(!last_tools);
+        model_answers();
+        ck_assert_uint_eq(n_events_violation, 1);
+        ck_assert_uint_eq(generate_calls, 2);
+        ck_assert_ptr_nonnull(strstr(seen(3, "content"), "Tool 'cmd.run' is not available"));
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "ok");
+        run_dispatch_free(d);
+}
+END_TEST
+
 START_TEST(test_a_request_waiting_when_the_iteration_ends_gets_404) {
         static const Step s[] = { { .content = "never" } };
         RunDispatchContext c = context(NULL, 0);
@@ -444,6 +522,8 @@ int main(void) {
         tcase_add_test(tc, test_model_error_answers_its_tag_and_status);
         tcase_add_test(tc, test_resume_from_the_store_continues_the_conversation);
         tcase_add_test(tc, test_a_request_waiting_when_the_iteration_ends_gets_404);
+        tcase_add_test(tc, test_a_denied_call_tells_the_model_and_is_recorded);
+        tcase_add_test(tc, test_a_tool_the_context_does_not_offer_is_not_offered_and_denied);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }

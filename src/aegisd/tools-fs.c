@@ -1,0 +1,1195 @@
+/* tools-fs.c — the fs.* tools (tools.h): run by aegisd on the execution's volumes, on the host,
+ * in the volume's directory storage.root/<tenant>/<id> (the same in bind and nfs mode).
+ *
+ * What must stay true:
+ *  - nothing outside a volume is ever opened: a path is mapped lexically to the volume whose
+ *    mount path holds it (relative paths are under /workspace; a ".." above "/" is refused),
+ *    then opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) from
+ *    the volume's directory, so neither "..", nor a symlink (one the agent planted included),
+ *    nor another mount leads out; the last component of what is created, replaced or removed
+ *    is never followed (O_NOFOLLOW, unlinkat, renameat);
+ *  - a write or an edit replaces the file whole (a temporary file in the same directory,
+ *    renamed over it), so a shorter text leaves no old bytes, and a reader never sees half;
+ *  - everything is bounded: reads (10 MiB), what is written (10 MiB), lists, walks (entries,
+ *    depth, bytes read), matches, and regexes (PCRE2 match and depth limits), so one call
+ *    cannot hold the event loop long; the walks never follow symlinks nor cross mounts;
+ *  - read-only volumes are never written; what is created belongs to the execution's uid:gid
+ *    (when aegisd may give it away), a replaced file keeps its owner and mode.
+ * Results name paths as the container sees them (/workspace/…). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <linux/openat2.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "tools-fs.h"
+#include "util.h"
+
+#define FS_READ_MAX (10 * 1024 * 1024)
+#define FS_WRITE_MAX (10 * 1024 * 1024)
+#define FS_PATH_MAX 4096
+#define FS_LIST_MAX 1000 /* entries of fs.list */
+#define FS_WALK_ENTRIES_MAX 20000 /* entries a grep or glob looks at */
+#define FS_WALK_DEPTH_MAX 32
+#define FS_GREP_BYTES_MAX (64 * 1024 * 1024) /* bytes a grep reads */
+#define FS_GREP_FILE_MAX (2 * 1024 * 1024) /* larger files are skipped by grep */
+#define FS_MATCHES_MAX 500 /* grep lines, glob paths */
+#define FS_LINE_MAX 400 /* bytes of a matching line shown */
+#define FS_DELETE_MAX 100000 /* entries a recursive delete removes */
+#define FS_EDITS_MAX 100
+#define FS_PCRE2_MATCH_LIMIT 100000
+#define FS_PCRE2_DEPTH_LIMIT 1000
+
+#define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+/* ---- paths ---- */
+
+int tool_fs_locate(const ToolEnv *env, const char *path, const ToolVolume **ret_vol, char **ret_rel) {
+        _cleanup_free_ char *abs = NULL, *norm = NULL;
+        const ToolVolume *best = NULL;
+        size_t best_len = 0, n = 0;
+        const char *p;
+
+        assert(env);
+        assert(ret_vol && ret_rel);
+        if (!path || strlen(path) > FS_PATH_MAX)
+                return -EINVAL;
+        if (isempty(path))
+                path = ".";
+        abs = path[0] == '/' ? strdup(path) : asprintf_safe(TOOL_WORKSPACE "/%s", path);
+        norm = malloc(strlen(abs ?: "") + 2);
+        if (!abs || !norm)
+                return -ENOMEM;
+        /* Lexically: "//" and "." dropped, ".." pops a component (none left: escapes "/"). */
+        p = abs;
+        while (*p) {
+                const char *e;
+                size_t l;
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                e = strchrnul(p, '/');
+                l = (size_t) (e - p);
+                if (l == 1 && p[0] == '.') {
+                } else if (l == 2 && p[0] == '.' && p[1] == '.') {
+                        if (n == 0)
+                                return -EXDEV;
+                        while (n > 0 && norm[n - 1] != '/')
+                                n--;
+                        if (n > 0)
+                                n--; /* the '/' */
+                } else {
+                        norm[n++] = '/';
+                        memcpy(norm + n, p, l);
+                        n += l;
+                }
+                p = e;
+        }
+        norm[n] = '\0';
+        if (n == 0) {
+                norm[0] = '/';
+                norm[1] = '\0';
+        }
+
+        for (size_t i = 0; i < env->n_volumes; i++) {
+                const char *m = env->volumes[i].mount_path;
+                size_t ml = strlen(m);
+                while (ml > 1 && m[ml - 1] == '/')
+                        ml--;
+                if (strncmp(norm, m, ml) != 0 || (norm[ml] != '\0' && norm[ml] != '/' && ml > 1))
+                        continue;
+                if (!best || ml > best_len) {
+                        best = &env->volumes[i];
+                        best_len = ml;
+                }
+        }
+        if (!best)
+                return -ENOENT;
+        p = norm + best_len;
+        while (*p == '/')
+                p++;
+        *ret_rel = strdup(*p ? p : ".");
+        if (!*ret_rel)
+                return -ENOMEM;
+        *ret_vol = best;
+        return 0;
+}
+
+int tool_fs_open(int root_fd, const char *rel, int flags, mode_t mode) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .mode = (flags & O_CREAT) ? mode : 0,
+                .resolve = RESOLVE_FLAGS,
+        };
+        long fd;
+
+        fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
+        return fd < 0 ? -errno : (int) fd;
+}
+
+/* One call's context: the volume's root fd and the path inside it. */
+typedef struct FsCtx {
+        const ToolEnv *env;
+        const ToolVolume *vol;
+        char *rel; /* "." or "a/b" */
+        char *shown; /* the container's path, for results */
+        int root_fd;
+} FsCtx;
+
+static void fs_ctx_done(FsCtx *c) {
+        free(c->rel);
+        free(c->shown);
+        safe_close(c->root_fd);
+}
+
+static const char *jarg_str(json_object *args, const char *key) {
+        json_object *v;
+        if (!json_object_object_get_ex(args, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static const char *errno_text(int k) {
+        switch (-k) {
+        case EXDEV:
+                return "the path leads outside the volume (\"..\", a symlink or another mount)";
+        case ELOOP:
+                return "the path is a symlink, or has too many";
+        case ENOENT:
+                return "no such file or directory";
+        case EROFS:
+                return "the volume is mounted read-only";
+        default:
+                return strerror(-k);
+        }
+}
+
+/* Resolves args[key] (a path, default dflt); NULL on success, else the error result. */
+static json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args, const char *key,
+                                const char *dflt, bool write) {
+        const char *path = jarg_str(args, key);
+        int k;
+
+        *c = (FsCtx){ .env = env, .root_fd = -EBADF };
+        if (!path) {
+                if (!dflt)
+                        return tool_error("\"%s\" (a string) is required", key);
+                path = dflt;
+        }
+        k = tool_fs_locate(env, path, &c->vol, &c->rel);
+        if (k == -ENOENT)
+                return tool_error(
+                        "%s: outside the execution's volumes (relative paths are under " TOOL_WORKSPACE ")",
+                        path);
+        if (k == -EXDEV)
+                return tool_error("%s: leads above /", path);
+        if (k < 0)
+                return tool_error("%s: invalid path", path);
+        if (write && c->vol->read_only)
+                return tool_error("%s: the volume at %s is read-only", path, c->vol->mount_path);
+        c->shown = streq(c->rel, ".") ? strdup(c->vol->mount_path)
+                                      : asprintf_safe("%s%s%s", c->vol->mount_path,
+                                                      endswith(c->vol->mount_path, "/") ? "" : "/", c->rel);
+        c->root_fd = open(c->vol->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (!c->shown || c->root_fd < 0)
+                return tool_error("%s: the volume is not reachable: %s", path, strerror(errno));
+        return NULL;
+}
+
+/* Splits rel into its parent (opened, O_PATH directory) and its last component. */
+static int open_parent(FsCtx *c, const char **ret_last) {
+        _cleanup_free_ char *parent = NULL;
+        const char *slash = strrchr(c->rel, '/');
+
+        if (streq(c->rel, "."))
+                return -EBUSY; /* the volume itself */
+        if (!slash) {
+                *ret_last = c->rel;
+                return tool_fs_open(c->root_fd, ".", O_PATH | O_DIRECTORY, 0);
+        }
+        parent = strndup(c->rel, (size_t) (slash - c->rel));
+        if (!parent)
+                return -ENOMEM;
+        *ret_last = slash + 1;
+        return tool_fs_open(c->root_fd, parent, O_PATH | O_DIRECTORY, 0);
+}
+
+static void give_to_execution(const FsCtx *c, int fd) {
+        if (geteuid() == 0)
+                (void) fchown(fd, c->env->uid, c->env->gid);
+}
+
+/* mkdir -p of rel's components (all of them when whole, else all but the last). */
+static int make_dirs(FsCtx *c, bool whole, bool *ret_created) {
+        _cleanup_free_ char *path = strdup(c->rel);
+        char *p;
+        int k;
+
+        if (!path)
+                return -ENOMEM;
+        if (ret_created)
+                *ret_created = false;
+        if (streq(path, "."))
+                return 0;
+        p = path;
+        for (;;) {
+                char *slash = strchr(p, '/');
+                _cleanup_close_ int pfd = -EBADF, dfd = -EBADF;
+                const char *last;
+                char *sep;
+                bool final = !slash;
+
+                if (final && !whole)
+                        return 0;
+                if (slash)
+                        *slash = '\0';
+                sep = strrchr(path, '/');
+                if (sep) {
+                        *sep = '\0';
+                        pfd = tool_fs_open(c->root_fd, path, O_PATH | O_DIRECTORY, 0);
+                        *sep = '/';
+                        last = sep + 1;
+                } else {
+                        pfd = tool_fs_open(c->root_fd, ".", O_PATH | O_DIRECTORY, 0);
+                        last = path;
+                }
+                if (pfd < 0)
+                        return pfd;
+                if (mkdirat(pfd, last, 0755) == 0) {
+                        dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (dfd >= 0)
+                                give_to_execution(c, dfd);
+                        if (final && ret_created)
+                                *ret_created = true;
+                } else if (errno != EEXIST)
+                        return -errno;
+                else {
+                        struct stat st;
+                        if (fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                return -errno;
+                        if (S_ISLNK(st.st_mode)) {
+                                /* Followed only if it stays beneath the root. */
+                                k = tool_fs_open(c->root_fd, path, O_PATH | O_DIRECTORY, 0);
+                                if (k < 0)
+                                        return k;
+                                safe_close(k);
+                        } else if (!S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                }
+                if (final)
+                        return 0;
+                *slash = '/';
+                p = slash + 1;
+        }
+}
+
+/* Replaces rel with data (a temporary file in the same directory, renamed over it). */
+static int replace_file(FsCtx *c, const char *data, size_t n) {
+        _cleanup_close_ int pfd = -EBADF, fd = -EBADF;
+        char tmp[64];
+        const char *last;
+        struct stat st;
+        bool existed;
+        int k;
+
+        pfd = open_parent(c, &last);
+        if (pfd < 0)
+                return pfd;
+        existed = fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (existed && S_ISDIR(st.st_mode))
+                return -EISDIR;
+        for (unsigned i = 0;; i++) {
+                snprintf(tmp, sizeof tmp, ".aegis-tmp-%d-%u-%u", getpid(), (unsigned) random(), i);
+                fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd >= 0)
+                        break;
+                if (errno != EEXIST || i > 100)
+                        return -errno;
+        }
+        for (size_t done = 0; done < n;) {
+                ssize_t w = write(fd, data + done, n - done);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        k = -errno;
+                        goto fail;
+                }
+                done += (size_t) w;
+        }
+        if (existed && S_ISREG(st.st_mode)) {
+                if (geteuid() == 0)
+                        (void) fchown(fd, st.st_uid, st.st_gid);
+                (void) fchmod(fd, st.st_mode & 07777);
+        } else
+                give_to_execution(c, fd);
+        if (fsync(fd) < 0) {
+                k = -errno;
+                goto fail;
+        }
+        if (renameat(pfd, tmp, pfd, last) < 0) {
+                k = -errno;
+                goto fail;
+        }
+        return 0;
+fail:
+        (void) unlinkat(pfd, tmp, 0);
+        return k;
+}
+
+static bool text_ok(const char *s, size_t n) {
+        for (size_t i = 0; i < n;) {
+                size_t k = utf8_char_len(s + i, n - i);
+                if (k == 0 || s[i] == '\0')
+                        return false;
+                i += k;
+        }
+        return true;
+}
+
+/* Reads the regular file rel (at most max bytes; *ret_truncated when it had more). */
+static int read_file(FsCtx *c, const char *rel, size_t max, char **ret, size_t *ret_n, uint64_t *ret_size,
+                     bool *ret_truncated) {
+        _cleanup_close_ int fd = tool_fs_open(c->root_fd, rel, O_RDONLY | O_NONBLOCK, 0);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (n < max) {
+                ssize_t r = read(fd, buf + n, max - n);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (r == 0)
+                        break;
+                n += (size_t) r;
+        }
+        buf[n] = '\0';
+        *ret_truncated = (uint64_t) st.st_size > n;
+        *ret_size = (uint64_t) st.st_size;
+        *ret_n = n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static json_object *fs_fail(FsCtx *c, const char *what, int k) {
+        if (k == -EBADFD)
+                return tool_error("%s: %s: not a regular file", what, c->shown);
+        return tool_error("%s: %s: %s", what, c->shown, errno_text(k));
+}
+
+/* ---- the tools ---- */
+
+static json_object *do_read(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        _cleanup_free_ char *buf = NULL;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, false), *o;
+        uint64_t size;
+        size_t n;
+        bool trunc;
+        int k;
+
+        if (e)
+                return e;
+        k = read_file(&c, c.rel, FS_READ_MAX, &buf, &n, &size, &trunc);
+        if (k < 0)
+                return fs_fail(&c, "fs.read", k);
+        while (trunc && n > 0 && utf8_char_len(buf + n - 1, 1) == 0 && (buf[n - 1] & 0xC0) == 0x80)
+                n--; /* not inside a character cut by the bound */
+        if (!text_ok(buf, n))
+                return tool_error("fs.read: %s: a binary file (%" PRIu64 " bytes): not shown", c.shown,
+                                  size);
+        o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(c.shown));
+        json_object_object_add(o, "content", json_object_new_string_len(buf, (int) n));
+        json_object_object_add(o, "size", json_object_new_int64((int64_t) size));
+        json_object_object_add(o, "truncated", json_object_new_boolean(trunc));
+        if (trunc)
+                json_object_object_add(o, "note", json_object_new_string("only the first 10 MiB are shown"));
+        return o;
+}
+
+static json_object *do_write(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, true), *o, *v;
+        const char *content;
+        size_t n;
+        int k;
+
+        if (e)
+                return e;
+        if (!json_object_object_get_ex(args, "content", &v) || !json_object_is_type(v, json_type_string))
+                return tool_error("fs.write: \"content\" (a string) is required");
+        content = json_object_get_string(v);
+        n = (size_t) json_object_get_string_len(v);
+        if (n > FS_WRITE_MAX)
+                return tool_error("fs.write: content of %zu bytes is over the limit of %d", n, FS_WRITE_MAX);
+        k = make_dirs(&c, false, NULL);
+        if (k >= 0)
+                k = replace_file(&c, content, n);
+        if (k < 0)
+                return fs_fail(&c, "fs.write", k == -EBUSY ? -EISDIR : k);
+        o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(c.shown));
+        json_object_object_add(o, "bytes_written", json_object_new_int64((int64_t) n));
+        return o;
+}
+
+static const char *type_name(mode_t m) {
+        return S_ISREG(m) ? "file" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symlink" : "other";
+}
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(json_object_get_string(json_object_object_get(*(json_object *const *) a, "name")),
+                      json_object_get_string(json_object_object_get(*(json_object *const *) b, "name")));
+}
+
+static json_object *do_list(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false), *o, *a;
+        int fd;
+        DIR *d;
+        struct dirent *de;
+        bool trunc = false;
+
+        if (e)
+                return e;
+        fd = tool_fs_open(c.root_fd, c.rel, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fs_fail(&c, "fs.list", fd);
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return fs_fail(&c, "fs.list", -errno);
+        }
+        a = json_object_new_array();
+        while ((de = readdir(d))) {
+                struct stat st;
+                json_object *x;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (json_object_array_length(a) >= FS_LIST_MAX) {
+                        trunc = true;
+                        break;
+                }
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                x = json_object_new_object();
+                json_object_object_add(x, "name", json_object_new_string(de->d_name));
+                json_object_object_add(x, "type", json_object_new_string(type_name(st.st_mode)));
+                json_object_object_add(x, "size", json_object_new_int64((int64_t) st.st_size));
+                json_object_array_add(a, x);
+        }
+        closedir(d);
+        json_object_array_sort(a, cmp_names);
+        o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(c.shown));
+        json_object_object_add(o, "entries", a);
+        json_object_object_add(o, "truncated", json_object_new_boolean(trunc));
+        return o;
+}
+
+static json_object *do_create_dir(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, true), *o;
+        bool created;
+        int k;
+
+        if (e)
+                return e;
+        k = make_dirs(&c, true, &created);
+        if (k < 0)
+                return fs_fail(&c, "fs.create_dir", k);
+        o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(c.shown));
+        json_object_object_add(o, "created", json_object_new_boolean(created));
+        return o;
+}
+
+/* Removes what dfd holds (never following symlinks, never leaving the device). */
+static int remove_tree(int dfd, dev_t dev, unsigned depth, size_t *budget) {
+        DIR *d;
+        struct dirent *de;
+        int k = 0;
+
+        if (depth > FS_WALK_DEPTH_MAX)
+                return -ELOOP;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        while (k >= 0 && (de = readdir(d))) {
+                struct stat st;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if ((*budget)-- == 0) {
+                        k = -E2BIG;
+                        break;
+                }
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        k = -errno;
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        int sub;
+                        if (st.st_dev != dev) {
+                                k = -EXDEV;
+                                break;
+                        }
+                        sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0) {
+                                k = -errno;
+                                break;
+                        }
+                        k = remove_tree(sub, dev, depth + 1, budget);
+                        if (k >= 0 && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
+                                k = -errno;
+                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        k = -errno;
+        }
+        closedir(d);
+        return k;
+}
+
+static json_object *do_delete(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        _cleanup_close_ int pfd = -EBADF;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, true), *o, *v;
+        bool recursive = false;
+        const char *last;
+        struct stat st;
+        size_t budget = FS_DELETE_MAX;
+        int k;
+
+        if (e)
+                return e;
+        if (json_object_object_get_ex(args, "recursive", &v))
+                recursive = json_object_get_boolean(v);
+        pfd = open_parent(&c, &last);
+        if (pfd == -EBUSY)
+                return tool_error("fs.delete: %s is the volume itself: delete what it holds instead",
+                                  c.shown);
+        if (pfd < 0)
+                return fs_fail(&c, "fs.delete", pfd);
+        if (fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return fs_fail(&c, "fs.delete", -errno);
+        if (S_ISDIR(st.st_mode)) {
+                if (recursive) {
+                        int dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        k = dfd < 0 ? -errno : remove_tree(dfd, st.st_dev, 0, &budget);
+                        if (k < 0)
+                                return fs_fail(&c, "fs.delete", k);
+                }
+                if (unlinkat(pfd, last, AT_REMOVEDIR) < 0) {
+                        if (errno == ENOTEMPTY)
+                                return tool_error("fs.delete: %s is a directory that is not empty: pass "
+                                                  "\"recursive\": true to delete it and what it holds",
+                                                  c.shown);
+                        return fs_fail(&c, "fs.delete", -errno);
+                }
+        } else if (unlinkat(pfd, last, 0) < 0)
+                return fs_fail(&c, "fs.delete", -errno);
+        o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(c.shown));
+        json_object_object_add(o, "deleted", json_object_new_boolean(true));
+        return o;
+}
+
+/* Replaces the first occurrence of target in *text (n bytes). 0, or -ENOENT when absent.
+ * *ret_count: how many occurrences there were. */
+static int apply_edit(char **text, size_t *n, const char *target, size_t tn, const char *repl, size_t rn,
+                      size_t *ret_count) {
+        char *hit, *out;
+        size_t count = 0, off;
+
+        if (tn == 0)
+                return -EINVAL;
+        hit = memmem(*text, *n, target, tn);
+        if (!hit)
+                return -ENOENT;
+        for (char *p = hit; p; p = memmem(p + tn, *n - (size_t) (p + tn - *text), target, tn))
+                count++;
+        off = (size_t) (hit - *text);
+        out = malloc(*n - tn + rn + 1);
+        if (!out)
+                return -ENOMEM;
+        memcpy(out, *text, off);
+        memcpy(out + off, repl, rn);
+        memcpy(out + off + rn, hit + tn, *n - off - tn);
+        *n = *n - tn + rn;
+        out[*n] = '\0';
+        free(*text);
+        *text = out;
+        *ret_count = count;
+        return 0;
+}
+
+static json_object *edit_file(const ToolEnv *env, json_object *args, const char *tool, json_object *edits) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        _cleanup_free_ char *buf = NULL;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, true), *o, *counts;
+        uint64_t size;
+        size_t n, ne;
+        bool trunc;
+        int k;
+
+        if (e)
+                return e;
+        ne = json_object_array_length(edits);
+        if (ne == 0 || ne > FS_EDITS_MAX)
+                return tool_error("%s: between 1 and %d edits are needed", tool, FS_EDITS_MAX);
+        k = read_file(&c, c.rel, FS_READ_MAX, &buf, &n, &size, &trunc);
+        if (k < 0)
+                return fs_fail(&c, tool, k);
+        if (trunc)
+                return tool_error("%s: %s is over 10 MiB: not edited", tool, c.shown);
+        counts = json_object_new_array();
+        for (size_t i = 0; i < ne; i++) {
+                json_object *ed = json_object_array_get_idx(edits, i), *t, *r;
+                size_t count = 0;
+                if (!json_object_object_get_ex(ed, "target_content", &t) ||
+                    !json_object_is_type(t, json_type_string) ||
+                    !json_object_object_get_ex(ed, "replacement_content", &r) ||
+                    !json_object_is_type(r, json_type_string)) {
+                        json_object_put(counts);
+                        return tool_error("%s: edit %zu: \"target_content\" and \"replacement_content\" "
+                                          "(strings) are required",
+                                          tool, i + 1);
+                }
+                k = apply_edit(&buf, &n, json_object_get_string(t), (size_t) json_object_get_string_len(t),
+                               json_object_get_string(r), (size_t) json_object_get_string_len(r), &count);
+                if (k < 0) {
+                        json_object_put(counts);
+                        if (k == -ENOENT)
+                                return tool_error(
+                                        "%s: edit %zu: target_content not found in %s (nothing was "
+                                        "changed)",
+                                        tool, i + 1, c.shown);
+                        if (k == -EINVAL)
+                                return tool_error("%s: edit %zu: target_content is empty", tool, i + 1);
+                        return fs_fail(&c, tool, k);
+                }
+                if (n > FS_WRITE_MAX) {
+                        json_object_put(counts);
+                        return tool_error("%s: the result would be over 10 MiB: not edited", tool);
+                }
+                json_object_array_add(counts, json_object_new_int64((int64_t) count));
+        }
+        k = replace_file(&c, buf, n);
+        if (k < 0) {
+                json_object_put(counts);
+                return fs_fail(&c, tool, k);
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(c.shown));
+        json_object_object_add(o, "edits_applied", json_object_new_int64((int64_t) ne));
+        json_object_object_add(o, "occurrences", counts);
+        json_object_object_add(o, "size", json_object_new_int64((int64_t) n));
+        return o;
+}
+
+static json_object *do_edit(const ToolEnv *env, json_object *args) {
+        json_object *edits = json_object_new_array(), *one = json_object_new_object(), *v, *r;
+
+        if (json_object_object_get_ex(args, "target_content", &v))
+                json_object_object_add(one, "target_content", json_object_get(v));
+        if (json_object_object_get_ex(args, "replacement_content", &v))
+                json_object_object_add(one, "replacement_content", json_object_get(v));
+        json_object_array_add(edits, one);
+        r = edit_file(env, args, "fs.edit", edits);
+        json_object_put(edits);
+        return r;
+}
+
+static json_object *do_multi_edit(const ToolEnv *env, json_object *args) {
+        json_object *edits;
+
+        if (!json_object_object_get_ex(args, "edits", &edits) ||
+            !json_object_is_type(edits, json_type_array))
+                return tool_error("fs.multi_edit: \"edits\" (an array of {target_content, "
+                                  "replacement_content}) is required");
+        return edit_file(env, args, "fs.multi_edit", edits);
+}
+
+/* ---- walks: grep and glob ---- */
+
+typedef struct Walk {
+        FsCtx *c;
+        dev_t dev;
+        size_t entries;
+        uint64_t bytes;
+        bool truncated;
+        json_object *matches;
+        /* grep */
+        pcre2_code *re;
+        pcre2_match_data *md;
+        pcre2_match_context *mctx;
+        int re_error;
+        /* glob */
+        char **pattern; /* components */
+} Walk;
+
+static bool walk_full(Walk *w) {
+        return json_object_array_length(w->matches) >= FS_MATCHES_MAX;
+}
+
+static void shown_path(Walk *w, const char *rel, char *buf, size_t size) {
+        const char *m = w->c->vol->mount_path;
+        snprintf(buf, size, "%s%s%s", m, endswith(m, "/") ? "" : "/", rel);
+}
+
+static void grep_file(Walk *w, int dfd, const char *name, const char *rel, const struct stat *st) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, line_no = 1;
+        char shown[FS_PATH_MAX + 256];
+        const char *p, *end;
+
+        if (!S_ISREG(st->st_mode) || st->st_size > FS_GREP_FILE_MAX ||
+            w->bytes + (uint64_t) st->st_size > FS_GREP_BYTES_MAX) {
+                if (S_ISREG(st->st_mode) && w->bytes + (uint64_t) st->st_size > FS_GREP_BYTES_MAX)
+                        w->truncated = true;
+                return;
+        }
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+                return;
+        buf = malloc((size_t) st->st_size + 1);
+        if (!buf)
+                return;
+        while (n < (size_t) st->st_size) {
+                ssize_t r = read(fd, buf + n, (size_t) st->st_size - n);
+                if (r <= 0)
+                        break;
+                n += (size_t) r;
+        }
+        w->bytes += n;
+        if (memchr(buf, '\0', MIN(n, (size_t) 8192)))
+                return; /* binary */
+        shown_path(w, rel, shown, sizeof shown);
+        for (p = buf, end = buf + n; p < end && !walk_full(w); line_no++) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
+                int r = pcre2_match(w->re, (PCRE2_SPTR) p, len, 0, 0, w->md, w->mctx);
+                if (r >= 0) {
+                        json_object *m = json_object_new_object();
+                        size_t show = MIN(len, (size_t) FS_LINE_MAX);
+                        while (show < len && show > 0 && (((unsigned char) p[show]) & 0xC0) == 0x80)
+                                show--;
+                        json_object_object_add(m, "path", json_object_new_string(shown));
+                        json_object_object_add(m, "line", json_object_new_int64((int64_t) line_no));
+                        json_object_object_add(m, "text",
+                                               text_ok(p, show)
+                                                       ? json_object_new_string_len(p, (int) show)
+                                                       : json_object_new_string("(not valid UTF-8)"));
+                        json_object_array_add(w->matches, m);
+                } else if (r == PCRE2_ERROR_MATCHLIMIT || r == PCRE2_ERROR_DEPTHLIMIT)
+                        w->re_error = r;
+                p = nl ? nl + 1 : end;
+        }
+        if (walk_full(w))
+                w->truncated = true;
+}
+
+/* Splits s (modified) at '/' into at most max-1 components, NULL-terminated; -E2BIG past it. */
+static int split_path(char *s, char **comps, size_t max, size_t *ret_n) {
+        size_t n = 0;
+
+        for (char *p = s; *p;) {
+                char *e;
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                if (n >= max - 1)
+                        return -E2BIG;
+                e = strchrnul(p, '/');
+                comps[n++] = p;
+                p = *e ? (*e = '\0', e + 1) : e;
+        }
+        comps[n] = NULL;
+        *ret_n = n;
+        return 0;
+}
+
+/* Whether the path components comps[0..n) match the pattern's components from pi on ("**"
+ * matches any number of components). */
+static bool glob_match(char **pat, char **comps, size_t n) {
+        if (!*pat)
+                return n == 0;
+        if (streq(*pat, "**")) {
+                for (size_t k = 0; k <= n; k++)
+                        if (glob_match(pat + 1, comps + k, n - k))
+                                return true;
+                return false;
+        }
+        return n > 0 && fnmatch(*pat, comps[0], FNM_PERIOD) == 0 && glob_match(pat + 1, comps + 1, n - 1);
+}
+
+static void glob_entry(Walk *w, const char *rel_to_base) {
+        _cleanup_free_ char *copy = strdup(rel_to_base);
+        char *comps[FS_WALK_DEPTH_MAX + 2];
+        size_t n = 0;
+
+        if (!copy || split_path(copy, comps, ELEMENTSOF(comps), &n) < 0)
+                return;
+        if (glob_match(w->pattern, comps, n)) {
+                if (walk_full(w)) {
+                        w->truncated = true;
+                        return;
+                }
+                json_object_array_add(w->matches, json_object_new_string(rel_to_base));
+        }
+}
+
+/* Walks the directory dfd (taken) at rel (under the volume), base_len: the length of the
+ * walk's start in rel (glob matches relative to it). */
+static void walk_dir(Walk *w, int dfd, const char *rel, size_t base_len, unsigned depth) {
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+
+        if (!d) {
+                safe_close(dfd);
+                return;
+        }
+        while (!w->truncated && (de = readdir(d))) {
+                _cleanup_free_ char *child = NULL;
+                struct stat st;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (++w->entries > FS_WALK_ENTRIES_MAX) {
+                        w->truncated = true;
+                        break;
+                }
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                child = streq(rel, ".") ? strdup(de->d_name) : asprintf_safe("%s/%s", rel, de->d_name);
+                if (!child || strlen(child) > FS_PATH_MAX)
+                        continue;
+                if (w->re)
+                        grep_file(w, dirfd(d), de->d_name, child, &st);
+                else {
+                        const char *r = child + base_len;
+                        while (*r == '/')
+                                r++;
+                        glob_entry(w, r);
+                }
+                if (S_ISDIR(st.st_mode) && st.st_dev == w->dev && depth < FS_WALK_DEPTH_MAX) {
+                        int sub = openat(dirfd(d), de->d_name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0)
+                                walk_dir(w, sub, child, base_len, depth + 1);
+                }
+        }
+        closedir(d);
+}
+
+/* Starts a walk at c->rel: a directory is walked, a file is looked at alone (grep). */
+static int walk(Walk *w) {
+        struct stat st;
+        int fd = tool_fs_open(w->c->root_fd, w->c->rel, O_RDONLY | O_NONBLOCK, 0);
+
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0) {
+                safe_close(fd);
+                return -errno;
+        }
+        w->dev = st.st_dev;
+        if (S_ISDIR(st.st_mode)) {
+                walk_dir(w, fd, w->c->rel, streq(w->c->rel, ".") ? 0 : strlen(w->c->rel), 0);
+                return 0;
+        }
+        if (w->re) {
+                _cleanup_close_ int pfd = -EBADF;
+                const char *last;
+                safe_close(fd);
+                pfd = open_parent(w->c, &last);
+                if (pfd < 0)
+                        return pfd;
+                grep_file(w, pfd, last, w->c->rel, &st);
+                return 0;
+        }
+        safe_close(fd);
+        return -ENOTDIR;
+}
+
+static json_object *walk_result(Walk *w, FsCtx *c, const char *key) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "path", json_object_new_string(c->shown));
+        json_object_object_add(o, key, TAKE_PTR(w->matches));
+        json_object_object_add(o, "truncated", json_object_new_boolean(w->truncated));
+        if (w->truncated)
+                json_object_object_add(o, "note",
+                                       json_object_new_string("the search stopped at its bounds (matches, "
+                                                              "entries or bytes): narrow the path or the "
+                                                              "pattern"));
+        if (w->re_error)
+                json_object_object_add(o, "warning",
+                                       json_object_new_string("some lines hit the regex's match limit and "
+                                                              "were skipped"));
+        return o;
+}
+
+static json_object *do_grep(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false), *o;
+        const char *pattern = jarg_str(args, "pattern");
+        Walk w = { .c = &c };
+        PCRE2_SIZE off;
+        int err, k;
+
+        if (e)
+                return e;
+        if (isempty(pattern) || strlen(pattern) > 4096)
+                return tool_error("fs.grep: \"pattern\" (a regular expression, PCRE2) is required");
+        w.re = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
+        if (!w.re) {
+                PCRE2_UCHAR msg[256];
+                pcre2_get_error_message(err, msg, sizeof msg);
+                return tool_error("fs.grep: pattern: %s at offset %zu", (const char *) msg, (size_t) off);
+        }
+        w.md = pcre2_match_data_create_from_pattern(w.re, NULL);
+        w.mctx = pcre2_match_context_create(NULL);
+        w.matches = json_object_new_array();
+        if (w.md && w.mctx) {
+                pcre2_set_match_limit(w.mctx, FS_PCRE2_MATCH_LIMIT);
+                pcre2_set_depth_limit(w.mctx, FS_PCRE2_DEPTH_LIMIT);
+                k = walk(&w);
+        } else
+                k = -ENOMEM;
+        o = k < 0 ? fs_fail(&c, "fs.grep", k) : walk_result(&w, &c, "matches");
+        json_object_put(w.matches);
+        pcre2_match_context_free(w.mctx);
+        pcre2_match_data_free(w.md);
+        pcre2_code_free(w.re);
+        return o;
+}
+
+static int cmp_strings(const void *a, const void *b) {
+        return strcmp(json_object_get_string(*(json_object *const *) a),
+                      json_object_get_string(*(json_object *const *) b));
+}
+
+static json_object *do_glob(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        _cleanup_free_ char *copy = NULL;
+        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false), *o;
+        const char *pattern = jarg_str(args, "pattern");
+        char *comps[FS_WALK_DEPTH_MAX + 2];
+        size_t n = 0;
+        Walk w = { .c = &c };
+        int k;
+
+        if (e)
+                return e;
+        if (isempty(pattern) || strlen(pattern) > 1024 || pattern[0] == '/')
+                return tool_error(
+                        "fs.glob: \"pattern\" (relative to \"path\", e.g. \"**/*.c\") is required");
+        copy = strdup(pattern);
+        if (!copy)
+                return tool_error("out of memory");
+        if (split_path(copy, comps, ELEMENTSOF(comps), &n) < 0)
+                return tool_error("fs.glob: the pattern has too many components");
+        w.pattern = comps;
+        w.matches = json_object_new_array();
+        k = walk(&w);
+        if (k >= 0)
+                json_object_array_sort(w.matches, cmp_strings);
+        o = k < 0 ? fs_fail(&c, "fs.glob", k) : walk_result(&w, &c, "matches");
+        json_object_put(w.matches);
+        return o;
+}
+
+/* ---- the catalogue's entries ---- */
+
+typedef struct FsTool {
+        const char *name;
+        json_object *(*run)(const ToolEnv *env, json_object *args);
+} FsTool;
+
+static const FsTool fs_tools[] = {
+        { "fs.read", do_read },
+        { "fs.write", do_write },
+        { "fs.list", do_list },
+        { "fs.create_dir", do_create_dir },
+        { "fs.delete", do_delete },
+        { "fs.edit", do_edit },
+        { "fs.multi_edit", do_multi_edit },
+        { "fs.grep", do_grep },
+        { "fs.glob", do_glob },
+};
+
+json_object *tool_fs_run(const ToolEnv *env, const char *name, json_object *args) {
+        assert(env);
+        for (size_t i = 0; i < ELEMENTSOF(fs_tools); i++)
+                if (streq(fs_tools[i].name, name))
+                        return fs_tools[i].run(env, args);
+        return tool_error("unknown tool \"%s\"", strempty(name));
+}
+
+static bool fs_available(const ToolEnv *env) {
+        return env && env->n_volumes > 0;
+}
+
+#define FS_START(fn, tool)                                                                             \
+        static int fn(const ToolEnv *env, json_object *args, tool_done_fn done, void *userdata,        \
+                      ToolCall **ret) {                                                                \
+                return tool_call_finish_later(env, tool_fs_run(env, tool, args), done, userdata, ret); \
+        }
+FS_START(start_read, "fs.read")
+FS_START(start_write, "fs.write")
+FS_START(start_list, "fs.list")
+FS_START(start_create_dir, "fs.create_dir")
+FS_START(start_delete, "fs.delete")
+FS_START(start_edit, "fs.edit")
+FS_START(start_multi_edit, "fs.multi_edit")
+FS_START(start_grep, "fs.grep")
+FS_START(start_glob, "fs.glob")
+
+#define PATH_PROP(what) \
+        "\"path\":{\"type\":\"string\",\"description\":\"" what " (relative paths are under /workspace)\"}"
+
+const ToolDef tool_fs_read = {
+        .name = "fs.read",
+        .description = "Read a text file of the workspace (at most 10 MiB are returned).",
+        .parameters =
+                "{\"type\":\"object\",\"properties\":{" PATH_PROP("The file") "},\"required\":[\"path\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_read,
+};
+
+const ToolDef tool_fs_write = {
+        .name = "fs.write",
+        .description =
+                "Write a file of the workspace whole (created with its parent directories, or replaced).",
+        .parameters = "{\"type\":\"object\",\"properties\":{" PATH_PROP(
+                "The file") ",\"content\":{\"type\":\"string\",\"description\":\"Its new content\"}},"
+                            "\"required\":[\"path\",\"content\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_write,
+};
+
+const ToolDef tool_fs_list = {
+        .name = "fs.list",
+        .description = "List a directory of the workspace: names, types and sizes (at most 1000 entries).",
+        .parameters =
+                "{\"type\":\"object\",\"properties\":{" PATH_PROP("The directory (default /workspace)") "}}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_list,
+};
+
+const ToolDef tool_fs_create_dir = {
+        .name = "fs.create_dir",
+        .description = "Create a directory of the workspace, with its parents.",
+        .parameters = "{\"type\":\"object\",\"properties\":{" PATH_PROP(
+                "The directory") "},\"required\":[\"path\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_create_dir,
+};
+
+const ToolDef tool_fs_delete = {
+        .name = "fs.delete",
+        .description =
+                "Delete a file or directory of the workspace (a directory that is not empty only with "
+                "recursive).",
+        .parameters = "{\"type\":\"object\",\"properties\":{" PATH_PROP(
+                "What to delete") ",\"recursive\":{\"type\":\"boolean\",\"description\":\"Delete a "
+                                  "directory "
+                                  "and everything in it\"}},\"required\":[\"path\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_delete,
+};
+
+#define EDIT_PROPS                                                                                          \
+        "\"target_content\":{\"type\":\"string\",\"description\":\"The exact text to replace (its first "   \
+        "occurrence)\"},\"replacement_content\":{\"type\":\"string\",\"description\":\"The text to put in " \
+        "its place\"}"
+
+const ToolDef tool_fs_edit = {
+        .name = "fs.edit",
+        .description = "Replace a piece of text in a file of the workspace (the file is rewritten whole).",
+        .parameters = "{\"type\":\"object\",\"properties\":{" PATH_PROP(
+                "The file") "," EDIT_PROPS
+                            "},\"required\":[\"path\",\"target_content\",\"replacement_content\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_edit,
+};
+
+const ToolDef tool_fs_multi_edit = {
+        .name = "fs.multi_edit",
+        .description =
+                "Apply several replacements to a file of the workspace, in order; if one does not apply, "
+                "nothing changes.",
+        .parameters = "{\"type\":\"object\",\"properties\":{" PATH_PROP(
+                "The file") ",\"edits\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":"
+                            "{" EDIT_PROPS "},\"required\":[\"target_content\",\"replacement_content\"]}}},"
+                            "\"required\":[\"path\",\"edits\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_multi_edit,
+};
+
+const ToolDef tool_fs_grep = {
+        .name = "fs.grep",
+        .description =
+                "Search the workspace's text files for lines matching a regular expression (PCRE2); at "
+                "most 500 matches.",
+        .parameters =
+                "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\",\"description\":"
+                "\"The regular expression\"}," PATH_PROP("A file or a directory to search (default "
+                                                         "/workspace)") "},\"required\":[\"pattern\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_grep,
+};
+
+const ToolDef tool_fs_glob = {
+        .name = "fs.glob",
+        .description =
+                "Find the workspace's files whose path matches a glob pattern (\"**\" matches any number "
+                "of directories); at most 500.",
+        .parameters =
+                "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\",\"description\":"
+                "\"The pattern, relative to path, e.g. **/*.py\"}," PATH_PROP(
+                        "The directory to search "
+                        "(default /workspace)") "},"
+                                                "\"required\":[\"pattern\"]}",
+        .place = TOOL_ON_HOST,
+        .available = fs_available,
+        .start = start_glob,
+};
