@@ -158,7 +158,7 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                           "(security.contexts in aegis-config.yaml defines: %s)",
                                           plan->security_context, strempty(names));
         }
-        if (manifest_plan_has_judges(plan) && !x->model)
+        if ((manifest_plan_has_judges(plan) || plan->n_tool_validators > 0) && !x->model)
                 return http_respond_error(
                         r, 503, "spec.execution.validation",
                         "spec.execution.validation: this host cannot run semantic or multi_judge "

@@ -54,7 +54,7 @@ static void clear_verdicts(RunJudge *j) {
 static void advance(RunJudge *j);
 
 static void decide(RunJudge *j) {
-        const ManifestValidator *v = &j->ctx.plan->validators[j->current];
+        const ManifestValidator *v = &j->ctx.validators[j->current];
         JudgeDecision d = {};
         json_object *rec;
         int k;
@@ -140,14 +140,14 @@ static void on_answer(int k, const LlmResponse *resp, LlmErrorKind kind, const c
 
 /* Asks every judge of validator i. */
 static void ask(RunJudge *j, size_t i) {
-        const ManifestValidator *v = &j->ctx.plan->validators[i];
+        const ManifestValidator *v = &j->ctx.validators[i];
         const RunDispatchModel *m = j->ctx.model;
         int k;
 
         j->current = i;
         j->n_pending = 0;
         k = judge_messages(v->criteria, j->ctx.plan->task_instruction, j->ctx.input_json, j->ctx.output,
-                           &j->messages);
+                           j->ctx.tool, &j->messages);
         if (k < 0) {
                 finish(j, k, "out of memory while judging");
                 return;
@@ -180,8 +180,8 @@ static void ask(RunJudge *j, size_t i) {
 }
 
 static void advance(RunJudge *j) {
-        for (; j->next < j->ctx.plan->n_validators; j->next++) {
-                const ManifestValidator *v = &j->ctx.plan->validators[j->next];
+        for (; j->next < j->ctx.n_validators; j->next++) {
+                const ManifestValidator *v = &j->ctx.validators[j->next];
                 if (v->type == MANIFEST_VALIDATOR_SEMANTIC || v->type == MANIFEST_VALIDATOR_MULTI_JUDGE) {
                         ask(j, j->next++);
                         return;
@@ -199,6 +199,7 @@ static int on_defer(sd_event_source *s, void *userdata) {
 }
 
 int run_judge_start(const RunJudgeContext *c, RunJudge **ret) {
+        bool judged = false;
         RunJudge *j;
         int k;
 
@@ -207,7 +208,11 @@ int run_judge_start(const RunJudgeContext *c, RunJudge **ret) {
         assert(c->model);
         assert(c->done);
         assert(ret);
-        if (!manifest_plan_has_judges(c->plan))
+        for (size_t i = 0; i < c->n_validators; i++)
+                if (c->validators[i].type == MANIFEST_VALIDATOR_SEMANTIC ||
+                    c->validators[i].type == MANIFEST_VALIDATOR_MULTI_JUDGE)
+                        judged = true;
+        if (!judged)
                 return -EINVAL;
         j = calloc(1, sizeof *j);
         if (!j)

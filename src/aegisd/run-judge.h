@@ -29,9 +29,13 @@ typedef struct RunJudge RunJudge;
 
 typedef struct RunJudgeContext {
         sd_event *loop;
-        const ManifestPlan *plan; /* its validators, spec.runtime.model and task (borrowed) */
+        const ManifestPlan *plan; /* spec.runtime.model and the task (borrowed) */
+        const ManifestValidator *validators; /* plan->validators or plan->tool_validators */
+        size_t n_validators;
         const char *input_json; /* the execution's input, "null" or NULL when none */
-        const char *output; /* what is judged: stdout, or the inner loop's final answer */
+        const char *output; /* what is judged: stdout, the inner loop's final answer, or (with
+                             * tool) the proposed call's arguments as JSON */
+        const char *tool; /* tool_validation: the tool the call is for; NULL otherwise */
         const RunDispatchModel *model;
 
         /* Reports: event (takes payload), log (optional), done once: k > 0 every judged
@@ -43,7 +47,7 @@ typedef struct RunJudgeContext {
         void *userdata;
 } RunJudgeContext;
 
-/* Starts judging. -ENOMEM; -EINVAL when the plan has no judged validator. */
+/* Starts judging. -ENOMEM; -EINVAL when no validator is a judged one. */
 int run_judge_start(const RunJudgeContext *c, RunJudge **ret);
 /* Cancels what is in flight; done() will not run. NULL is fine. Returns NULL. */
 RunJudge *run_judge_free(RunJudge *j);

@@ -700,6 +700,98 @@ static int on_tool_check(void *userdata, const char *tool, json_object *args, ch
         return policy_check(x, tool, args, ret_reason);
 }
 
+/* ---- tool_validation: judges review each tool call before it runs ---- */
+
+typedef struct ToolReview {
+        Run *run;
+        RunJudge *judge;
+        char *tool;
+        char *args_json; /* what the judges see */
+        run_dispatch_verdict_fn done;
+        void *done_userdata;
+} ToolReview;
+
+static void tool_review_free(ToolReview *t) {
+        if (!t)
+                return;
+        run_judge_free(t->judge);
+        free(t->tool);
+        free(t->args_json);
+        free(t);
+}
+
+static void on_review_event(void *userdata, const char *type, json_object *payload) {
+        ToolReview *t = userdata;
+        run_emit(t->run, type, payload);
+}
+
+static void on_review_log(void *userdata, int level, const char *message) {
+        ToolReview *t = userdata;
+        run_log(t->run, level, "iteration %u: tool_validation: %s", t->run->iteration, message);
+}
+
+static void on_tool_reviewed(int k, const char *message, void *userdata) {
+        ToolReview *t = userdata;
+        run_dispatch_verdict_fn done = t->done;
+        void *done_userdata = t->done_userdata;
+        _cleanup_free_ char *why =
+                k < 0 ? asprintf_safe("the call could not be reviewed: %s", strempty(message))
+                      : strdup_or_null(message);
+
+        tool_review_free(t);
+        done(k > 0, why, done_userdata);
+}
+
+static void on_tool_review_cancel(void *handle) {
+        tool_review_free(handle);
+}
+
+/* RunDispatch's review hook: no review for a tool given with skip_judge, or without
+ * spec.execution.tool_validation. */
+static int on_tool_review(void *userdata, const char *tool, json_object *args, run_dispatch_verdict_fn done,
+                          void *done_userdata, void **ret_handle) {
+        Run *r = userdata;
+        ToolReview *t;
+        int k;
+
+        *ret_handle = NULL;
+        if (r->plan->n_tool_validators == 0 || strv_contains(r->plan->tools_skip_judge, tool))
+                return 0;
+        if (!r->sup->opts.model)
+                return -EOPNOTSUPP;
+        t = calloc(1, sizeof *t);
+        if (!t)
+                return -ENOMEM;
+        *t = (ToolReview){ .run = r, .done = done, .done_userdata = done_userdata };
+        t->tool = strdup(tool);
+        t->args_json = strdup(args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "{}");
+        if (!t->tool || !t->args_json) {
+                tool_review_free(t);
+                return -ENOMEM;
+        }
+        k = run_judge_start(
+                &(RunJudgeContext){
+                        .loop = r->sup->event,
+                        .plan = r->plan,
+                        .validators = r->plan->tool_validators,
+                        .n_validators = r->plan->n_tool_validators,
+                        .output = t->args_json,
+                        .tool = t->tool,
+                        .model = r->sup->opts.model,
+                        .event = on_review_event,
+                        .log = on_review_log,
+                        .done = on_tool_reviewed,
+                        .userdata = t,
+                },
+                &t->judge);
+        if (k < 0) {
+                tool_review_free(t);
+                return k;
+        }
+        *ret_handle = t;
+        return 0;
+}
+
 static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
         RunDispatchContext c;
         int k;
@@ -728,6 +820,8 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 .tool_env = &r->tool_env,
                 .offer = on_tool_offer,
                 .check = on_tool_check,
+                .review = on_tool_review,
+                .review_cancel = on_tool_review_cancel,
                 .event = on_dispatch_event,
                 .log = on_dispatch_log,
                 .finished = on_dispatch_finished,
@@ -1415,6 +1509,8 @@ static void run_judging_begin(Run *r, const char *output) {
                         &(RunJudgeContext){
                                 .loop = r->sup->event,
                                 .plan = r->plan,
+                                .validators = r->plan->validators,
+                                .n_validators = r->plan->n_validators,
                                 .input_json = r->input_json,
                                 .output = r->judged_output,
                                 .model = r->sup->opts.model,

@@ -18,6 +18,15 @@
         "\"confidence\": <number from 0 to 1: how sure you are of that score>, "                \
         "\"reasoning\": \"<one or two sentences: why; when the score is low, what must change>\"}"
 
+#define JUDGE_TOOL_SYSTEM_PROMPT                                                                 \
+        "You are a judge. An AI agent proposes to call a tool; you evaluate whether the call "   \
+        "should run, against the criteria you are given, and nothing else. Answer with exactly " \
+        "one JSON object and no other text:\n"                                                   \
+        "{\"score\": <number from 0 to 1: how well the call meets the criteria>, "               \
+        "\"confidence\": <number from 0 to 1: how sure you are of that score>, "                 \
+        "\"reasoning\": \"<one or two sentences: why; when the score is low, what the agent "    \
+        "should do instead>\"}"
+
 void judge_verdict_done(JudgeVerdict *v) {
         free(v->reasoning);
         free(v->error);
@@ -42,7 +51,7 @@ static const char *utf8_tail(const char *s, size_t max) {
 }
 
 int judge_messages(const char *criteria, const char *task, const char *input_json, const char *output,
-                   json_object **ret) {
+                   const char *tool, json_object **ret) {
         _cleanup_json_ json_object *a = json_object_new_array();
         _cleanup_free_ char *user = NULL;
         const char *out;
@@ -54,12 +63,16 @@ int judge_messages(const char *criteria, const char *task, const char *input_jso
         if (!a)
                 return -ENOMEM;
         out = utf8_tail(strempty(output), JUDGE_OUTPUT_MAX);
-        user = asprintf_safe("# Criteria:\n%s\n\n%s%s%s%s%s%s# Output%s:\n%s\n", criteria,
-                             task ? "# Task:\n" : "", strempty(task), task ? "\n\n" : "",
-                             input_json && !streq(input_json, "null") ? "# Input:\n" : "",
-                             input_json && !streq(input_json, "null") ? input_json : "",
-                             input_json && !streq(input_json, "null") ? "\n\n" : "",
-                             out != strempty(output) ? " (its end)" : "", out);
+        if (tool)
+                user = asprintf_safe("# Criteria:\n%s\n\n%s%s%s# Proposed tool call:\n%s %s\n", criteria,
+                                     task ? "# Task:\n" : "", strempty(task), task ? "\n\n" : "", tool, out);
+        else
+                user = asprintf_safe("# Criteria:\n%s\n\n%s%s%s%s%s%s# Output%s:\n%s\n", criteria,
+                                     task ? "# Task:\n" : "", strempty(task), task ? "\n\n" : "",
+                                     input_json && !streq(input_json, "null") ? "# Input:\n" : "",
+                                     input_json && !streq(input_json, "null") ? input_json : "",
+                                     input_json && !streq(input_json, "null") ? "\n\n" : "",
+                                     out != strempty(output) ? " (its end)" : "", out);
         if (!user)
                 return -ENOMEM;
         m = json_object_new_object();
@@ -70,7 +83,7 @@ int judge_messages(const char *criteria, const char *task, const char *input_jso
         if (r >= 0)
                 r = json_add_string(m, "role", "system");
         if (r >= 0)
-                r = json_add_string(m, "content", JUDGE_SYSTEM_PROMPT);
+                r = json_add_string(m, "content", tool ? JUDGE_TOOL_SYSTEM_PROMPT : JUDGE_SYSTEM_PROMPT);
         m = json_object_new_object();
         if (!m || json_object_array_add(a, m) < 0) {
                 json_object_put(m);

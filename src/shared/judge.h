@@ -37,9 +37,11 @@ void judge_verdict_done(JudgeVerdict *v);
 
 /* The conversation a judge gets (llm.h's messages): a system message that asks for the JSON
  * verdict, and a user message with the criteria, the task, the input and the output (its last
- * JUDGE_OUTPUT_MAX bytes). task and input_json may be NULL. -ENOMEM only. */
+ * JUDGE_OUTPUT_MAX bytes). With tool (tool_validation), the judge reviews a proposed call
+ * instead: output is then its arguments (JSON) and the input is left out. task and input_json
+ * may be NULL. -ENOMEM only. */
 int judge_messages(const char *criteria, const char *task, const char *input_json, const char *output,
-                   struct json_object **ret);
+                   const char *tool, struct json_object **ret);
 
 /* Reads a judge's answer. 0 with ret filled (answered), -EBADMSG with *ret_error saying what is
  * wrong with it, -ENOMEM. ret->model and ret->weight are left alone. */

@@ -80,6 +80,21 @@ DEFINE_ENUM_STRING(manifest_consensus, ManifestConsensus, consensus_table)
 
 /* ---- freeing ---- */
 
+static void validators_free(ManifestValidator *list, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                ManifestValidator *v = &list[i];
+                if (v->type == MANIFEST_VALIDATOR_REGEX)
+                        regfree(&v->regex);
+                free(v->pattern);
+                json_object_put(v->schema);
+                free(v->criteria);
+                for (size_t j = 0; j < v->n_judges; j++)
+                        free(v->judges[j].model);
+                free(v->judges);
+        }
+        free(list);
+}
+
 void manifest_plan_free(ManifestPlan *p) {
         if (!p)
                 return;
@@ -95,18 +110,9 @@ void manifest_plan_free(ManifestPlan *p) {
         free(p->env);
         strv_free(p->network_allowlist);
         strv_free(p->network_denylist);
-        for (size_t i = 0; i < p->n_validators; i++) {
-                ManifestValidator *v = &p->validators[i];
-                if (v->type == MANIFEST_VALIDATOR_REGEX)
-                        regfree(&v->regex);
-                free(v->pattern);
-                json_object_put(v->schema);
-                free(v->criteria);
-                for (size_t j = 0; j < v->n_judges; j++)
-                        free(v->judges[j].model);
-                free(v->judges);
-        }
-        free(p->validators);
+        validators_free(p->validators, p->n_validators);
+        validators_free(p->tool_validators, p->n_tool_validators);
+        strv_free(p->tools_skip_judge);
         for (size_t i = 0; i < p->n_volumes; i++) {
                 free(p->volumes[i].name);
                 free(p->volumes[i].mount_path);
@@ -965,7 +971,7 @@ bool manifest_plan_has_judges(const ManifestPlan *p) {
         return false;
 }
 
-static int parse_validator(Ctx *c, const YamlNode *item) {
+static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list, size_t *n_list) {
         static const char *const types[] = { "exit_code", "regex",       "json_schema",
                                              "semantic",  "multi_judge", NULL };
         static const char *const keys_exit[] = { "type", "expected", NULL };
@@ -998,7 +1004,7 @@ static int parse_validator(Ctx *c, const YamlNode *item) {
                                        "got \"%.64s\"",
                                        ts);
         }
-        v = &c->plan->validators[c->plan->n_validators++];
+        v = &list[(*n_list)++];
         switch (x) {
         case MANIFEST_VALIDATOR_EXIT_CODE:
                 r = check_keys(c, item, keys_exit, NULL, NULL);
@@ -1063,10 +1069,48 @@ static int parse_validator(Ctx *c, const YamlNode *item) {
         return 0;
 }
 
+/* spec.execution.validation, or tool_validation (judged validators only: they review each
+ * tool call before it runs). */
+static int parse_validators(Ctx *c, const YamlNode *n, bool judges_only, ManifestValidator **list,
+                            size_t *n_list) {
+        int r;
+
+        if (n->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(
+                        n, c->e, -EINVAL, "expected a list of validators like [{type: %s}], got %s",
+                        judges_only ? "semantic, criteria: ..." : "exit_code", yaml_node_describe(n));
+        if (n->n_items > MANIFEST_MAX_VALIDATORS)
+                return yaml_node_error(n, c->e, -E2BIG, "more than %d validators", MANIFEST_MAX_VALIDATORS);
+        if (n->n_items > 0) {
+                *list = calloc(n->n_items, sizeof **list);
+                if (!*list)
+                        return oom(c);
+        }
+        for (size_t i = 0; i < n->n_items; i++) {
+                const YamlNode *item = yaml_sequence_item(n, i);
+                r = parse_validator(c, item, *list, n_list);
+                if (r < 0)
+                        return r;
+                if (judges_only && (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_SEMANTIC &&
+                    (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_MULTI_JUDGE)
+                        return yaml_node_error(
+                                item, c->e, -EINVAL,
+                                "expected a judge (type semantic or multi_judge): a tool call "
+                                "has no exit code or output to check, got type %s",
+                                manifest_validator_type_to_string((*list)[*n_list - 1].type));
+        }
+        return 0;
+}
+
 static int parse_execution(Ctx *c, const YamlNode *ex) {
         static const char *const known[] = {
-                "max_iterations", "iteration_timeout",   "iteration_timeout_secs",
-                "validation",     "llm_timeout_seconds", NULL,
+                "max_iterations",
+                "iteration_timeout",
+                "iteration_timeout_secs",
+                "validation",
+                "llm_timeout_seconds",
+                "tool_validation",
+                NULL,
         };
         const YamlNode *n;
         int r;
@@ -1101,24 +1145,14 @@ static int parse_execution(Ctx *c, const YamlNode *ex) {
                 c->llm_timeout = n;
         }
         if ((n = yaml_mapping_get(ex, "validation"))) {
-                if (n->kind != YAML_TREE_SEQUENCE)
-                        return yaml_node_error(
-                                n, c->e, -EINVAL,
-                                "expected a list of validators like [{type: exit_code}], got %s",
-                                yaml_node_describe(n));
-                if (n->n_items > MANIFEST_MAX_VALIDATORS)
-                        return yaml_node_error(n, c->e, -E2BIG, "more than %d validators",
-                                               MANIFEST_MAX_VALIDATORS);
-                if (n->n_items > 0) {
-                        c->plan->validators = calloc(n->n_items, sizeof *c->plan->validators);
-                        if (!c->plan->validators)
-                                return oom(c);
-                }
-                for (size_t i = 0; i < n->n_items; i++) {
-                        r = parse_validator(c, yaml_sequence_item(n, i));
-                        if (r < 0)
-                                return r;
-                }
+                r = parse_validators(c, n, false, &c->plan->validators, &c->plan->n_validators);
+                if (r < 0)
+                        return r;
+        }
+        if ((n = yaml_mapping_get(ex, "tool_validation"))) {
+                r = parse_validators(c, n, true, &c->plan->tool_validators, &c->plan->n_tool_validators);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -1422,11 +1456,30 @@ static int parse_tools(Ctx *c, const YamlNode *n) {
         if (n->n_items > MANIFEST_MAX_TOOLS)
                 return yaml_node_error(n, c->e, -E2BIG, "more than %d tools", MANIFEST_MAX_TOOLS);
         for (size_t i = 0; i < n->n_items; i++) {
-                const YamlNode *item = yaml_sequence_item(n, i);
+                static const char *const keys[] = { "name", "skip_judge", NULL };
+                const YamlNode *item = yaml_sequence_item(n, i), *k;
+                bool skip = false;
                 const char *s;
+
+                if (item->kind == YAML_TREE_MAPPING) {
+                        /* {name: fs.read, skip_judge: true}: tool_validation's judges do not
+                         * review this tool's calls. */
+                        r = check_keys(c, item, keys, NULL, NULL);
+                        if (r < 0)
+                                return r;
+                        if ((k = yaml_mapping_get(item, "skip_judge")) &&
+                            (r = yaml_node_get_bool(k, &skip, c->e)) < 0)
+                                return r;
+                        item = yaml_mapping_get(item, "name");
+                        if (!item)
+                                return required(c, yaml_sequence_item(n, i), "name",
+                                                "a tool name like cmd.run");
+                }
                 r = yaml_node_get_string(item, MANIFEST_MAX_TOOL_NAME, &s, c->e);
                 if (r < 0)
                         return r;
+                if (skip && strv_extend(&c->plan->tools_skip_judge, s) < 0)
+                        return oom(c);
                 if (!tool_name_valid(s))
                         return yaml_node_error(item, c->e, -EINVAL,
                                                "expected a tool name of lowercase words joined by '.' like "
@@ -1703,6 +1756,74 @@ static int judged_validator_to_json(const ManifestValidator *v, struct json_obje
         return 0;
 }
 
+static int validators_to_json(const ManifestValidator *list, size_t n, struct json_object *o,
+                              const char *key) {
+        struct json_object *a;
+        int r;
+
+        if ((r = add(o, key, a = json_object_new_array())) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const ManifestValidator *v = &list[i];
+                struct json_object *jv = json_object_new_object(), *schema = NULL;
+                if (!jv || json_object_array_add(a, jv) < 0) {
+                        json_object_put(jv);
+                        return -ENOMEM;
+                }
+                if ((r = add(jv, "type",
+                             json_object_new_string(manifest_validator_type_to_string(v->type)))) < 0)
+                        return r;
+                switch (v->type) {
+                case MANIFEST_VALIDATOR_EXIT_CODE:
+                        r = add(jv, "expected", json_object_new_int(v->expected_exit_code));
+                        break;
+                case MANIFEST_VALIDATOR_REGEX:
+                        if ((r = add(jv, "pattern", json_object_new_string(v->pattern))) >= 0)
+                                r = add(jv, "target",
+                                        json_object_new_string(manifest_stream_to_string(v->target)));
+                        break;
+                case MANIFEST_VALIDATOR_JSON_SCHEMA:
+                        if (json_object_deep_copy(v->schema, &schema, NULL) < 0)
+                                return -ENOMEM;
+                        r = add(jv, "schema", schema);
+                        break;
+                case MANIFEST_VALIDATOR_SEMANTIC:
+                case MANIFEST_VALIDATOR_MULTI_JUDGE:
+                        r = judged_validator_to_json(v, jv);
+                        break;
+                default:
+                        break;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* spec.tools: names, and {name, skip_judge: true} for those tool_validation skips. */
+static struct json_object *tools_to_json(const ManifestPlan *p) {
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && p->tools[i]; i++) {
+                struct json_object *t;
+                if (strv_contains(p->tools_skip_judge, p->tools[i])) {
+                        t = json_object_new_object();
+                        if (t && (add(t, "name", json_object_new_string(p->tools[i])) < 0 ||
+                                  add(t, "skip_judge", json_object_new_boolean(true)) < 0)) {
+                                json_object_put(t);
+                                t = NULL;
+                        }
+                } else
+                        t = json_object_new_string(p->tools[i]);
+                if (!t || json_object_array_add(a, t) < 0) {
+                        json_object_put(t);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 static struct json_object *strv_to_json(char **l) {
         struct json_object *a = json_object_new_array();
 
@@ -1774,7 +1895,7 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                     (r = add(a, "prompt_template", json_object_new_string(p->prompt_template))) < 0)
                         return r;
         }
-        if (p->tools && (r = add(spec, "tools", strv_to_json(p->tools))) < 0)
+        if (p->tools && (r = add(spec, "tools", tools_to_json(p))) < 0)
                 return r;
         if (p->security_context &&
             (r = add(spec, "security_context", json_object_new_string(p->security_context))) < 0)
@@ -1821,46 +1942,12 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                                                          p->iteration_timeout_secs)) &&
             (r = add(o, "llm_timeout_seconds", json_object_new_int64((int64_t) p->llm_timeout_secs))) < 0)
                 return r;
-        if (p->n_validators > 0) {
-                if ((r = add(o, "validation", a = json_object_new_array())) < 0)
-                        return r;
-                for (size_t i = 0; i < p->n_validators; i++) {
-                        const ManifestValidator *v = &p->validators[i];
-                        struct json_object *jv = json_object_new_object(), *schema = NULL;
-                        if (!jv || json_object_array_add(a, jv) < 0) {
-                                json_object_put(jv);
-                                return -ENOMEM;
-                        }
-                        if ((r = add(jv, "type",
-                                     json_object_new_string(manifest_validator_type_to_string(v->type)))) <
-                            0)
-                                return r;
-                        switch (v->type) {
-                        case MANIFEST_VALIDATOR_EXIT_CODE:
-                                r = add(jv, "expected", json_object_new_int(v->expected_exit_code));
-                                break;
-                        case MANIFEST_VALIDATOR_REGEX:
-                                if ((r = add(jv, "pattern", json_object_new_string(v->pattern))) >= 0)
-                                        r = add(jv, "target",
-                                                json_object_new_string(
-                                                        manifest_stream_to_string(v->target)));
-                                break;
-                        case MANIFEST_VALIDATOR_JSON_SCHEMA:
-                                if (json_object_deep_copy(v->schema, &schema, NULL) < 0)
-                                        return -ENOMEM;
-                                r = add(jv, "schema", schema);
-                                break;
-                        case MANIFEST_VALIDATOR_SEMANTIC:
-                        case MANIFEST_VALIDATOR_MULTI_JUDGE:
-                                r = judged_validator_to_json(v, jv);
-                                break;
-                        default:
-                                break;
-                        }
-                        if (r < 0)
-                                return r;
-                }
-        }
+        if (p->n_validators > 0 &&
+            (r = validators_to_json(p->validators, p->n_validators, o, "validation")) < 0)
+                return r;
+        if (p->n_tool_validators > 0 &&
+            (r = validators_to_json(p->tool_validators, p->n_tool_validators, o, "tool_validation")) < 0)
+                return r;
 
         if (p->n_volumes > 0) {
                 if ((r = add(spec, "volumes", a = json_object_new_array())) < 0)

@@ -225,6 +225,10 @@ typedef struct ManifestPlan {
         char *prompt_template; /* spec.task.prompt_template (checked), NULL = the default */
         char *model_alias; /* spec.runtime.model, never NULL (default "default") */
         char **tools; /* spec.tools: strv of unique tool names, NULL = no tools */
+        char **tools_skip_judge; /* the tools of spec.tools given as {name, skip_judge: true} */
+        ManifestValidator *tool_validators; /* spec.execution.tool_validation: judges that
+                                             * review each tool call (semantic, multi_judge) */
+        size_t n_tool_validators;
         char *security_context; /* spec.security_context; NULL = security.default_context */
         uint64_t llm_timeout_secs; /* spec.execution.llm_timeout_seconds, ≤ iteration_timeout_secs */
         char *bootstrap_path; /* spec.advanced.bootstrap_path (absolute, in the image), NULL =

@@ -1,12 +1,14 @@
 #!/bin/bash
-# Judged validators (issue 21) on real Podman with the scripted fake provider as the judge (the
+# Judged validators and tool_validation (issue 21) on real Podman with the scripted fake provider as the judge (the
 # fake answers requests in order, so the script is the judges' answers): a semantic judge that
 # scores low fails the iteration with its reasoning as the next iteration's feedback, and a
 # high score passes; the verdicts are kept with the iteration (API and `aegis show`) and the
 # judge calls are llm_call_* events; an answer that is no verdict fails the iteration (not a
 # pass); multi_judge with too few answers fails saying so; the inner loop's next prompt carries
 # the judge's reasoning under "# Previous Attempts:"; an aegisd killed while the judges think
-# judges again after its restart; exit_code honours `expected`; and an aegisd without an LLM
+# judges again after its restart; exit_code honours `expected`; tool_validation's judge refuses
+# a call it scores low (the model is told why) and skips a tool given with skip_judge; and an
+# aegisd without an LLM
 # refuses judged manifests at submission.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/podman.sh"
@@ -29,10 +31,15 @@ verdict() { jq -cn --argjson s "$1" --argjson c "$2" --arg r "$3" '{text: ({scor
         echo '{"text": "Paris"},'                                                       #    iteration 2
         verdict 0.95 1 "Correct."; echo ','
         echo '{"hang": true},'                                                          # 5. judge hangs, aegisd killed
-        verdict 0.8 0.9 "Judged again after the restart."
+        verdict 0.8 0.9 "Judged again after the restart."; echo ','
+        echo '{"tool_calls": [{"name": "cmd.run", "id": "t1", "arguments": {"command": "echo", "args": ["judged-call"]}}]},' # 8. tool_validation
+        verdict 0.1 0.9 "Echoing is not needed for this task."; echo ','
+        echo '{"text": "gave up"},'
+        echo '{"tool_calls": [{"name": "cmd.run", "id": "t2", "arguments": {"command": "echo", "args": ["skipped-call"]}}]},' # skip_judge
+        echo '{"text": "ran it"}'
         echo ']'
 } >"$SCRATCH/script.json"
-jq -e 'length == 11' "$SCRATCH/script.json" >/dev/null || fail "bad script"
+jq -e 'length == 16' "$SCRATCH/script.json" >/dev/null || fail "bad script"
 fake_llm_start "$SCRATCH/script.json"
 export FAKE_LLM_TEST_KEY="sk-judge"
 LLM_CONFIG="
@@ -157,7 +164,54 @@ wait_status "$id" failed 60 || fail "expected 3: exit 0 did not fail"
 assert_eq "expected 3: exit 0 fails saying why" "validator 1 (exit_code): expected 3, got 0" \
         "$(execution_field "$id" '.iterations[0].reason')"
 
-# 7. Without an LLM provider, judged manifests are refused at submission.
+# 8. tool_validation: a judge reviews each tool call before it runs; a low score refuses the
+#    call (the model is told why, the command never runs), and a tool given with skip_judge
+#    is not reviewed.
+reviewed_agent() { # NAME TOOLS-YAML
+        cat >"$SCRATCH/$1.yaml" <<YAML
+apiVersion: 100monkeys.ai/v1
+kind: Agent
+metadata:
+  name: $1
+  version: "1.0.0"
+spec:
+  runtime:
+    image: $TEST_IMAGE
+    image_pull_policy: Never
+  task:
+    instruction: "Do the thing."
+  tools: $2
+  security:
+    network_policy:
+      mode: none
+  execution:
+    max_iterations: 1
+    llm_timeout_seconds: 20
+    tool_validation:
+      - {type: semantic, criteria: "Only calls the task needs.", min_score: 0.5}
+YAML
+        echo "$SCRATCH/$1.yaml"
+}
+n_before="$(requests)"
+id="$(submit "$(reviewed_agent reviewed '[cmd.run]')")"
+wait_status "$id" completed 60 || { aegisd_log a | tail -30 >&2; fail "tool_validation: not completed: $(api GET "/v1/executions/$id")"; }
+assert_eq "tool_validation: the model's answer after the refusal" "gave up" "$(execution_field "$id" .output)"
+check "tool_validation: the judge saw the proposed call" grep -q 'Proposed tool call:\\ncmd.run {\\"command\\":\\"echo\\"' \
+        <<<"$(fake_llm_request "$FAKE_LLM_LOG" $((n_before + 2)) 'r["body"]["messages"][1]["content"]')"
+tool_result="$(fake_llm_request "$FAKE_LLM_LOG" $((n_before + 3)) '[m for m in r["body"]["messages"] if m["role"] == "tool"]')"
+check "tool_validation: the model was told the call was rejected, and why" grep -q \
+        'rejected by review: validator 1 (semantic): score 0.10 is below min_score 0.50: Echoing is not needed for this task.' <<<"$tool_result"
+assert_eq "tool_validation: the refused command never ran" 0 \
+        "$(execution_field "$id" '.iterations[0].trajectory.tool_calls_executed')"
+n_before="$(requests)"
+id="$(submit "$(reviewed_agent skipper '[{name: cmd.run, skip_judge: true}]')")"
+wait_status "$id" completed 60 || fail "skip_judge: not completed: $(api GET "/v1/executions/$id")"
+assert_eq "skip_judge: no judge was asked (two model calls only)" $((n_before + 2)) "$(requests)"
+assert_eq "skip_judge: the call ran" 1 "$(execution_field "$id" '.iterations[0].trajectory.tool_calls_executed')"
+check "skip_judge: its output reached the model" grep -q "skipped-call" \
+        <<<"$(fake_llm_request "$FAKE_LLM_LOG" $((n_before + 2)) '[m for m in r["body"]["messages"] if m["role"] == "tool"]')"
+
+# 9. Without an LLM provider, judged manifests are refused at submission.
 aegisd_stop a
 aegisd_start b
 body="$(api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$SCRATCH/mumbler.yaml")"

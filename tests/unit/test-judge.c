@@ -254,7 +254,8 @@ START_TEST(test_judge_is_asked_for_the_json_verdict) {
         const char *user;
 
         ck_assert_int_eq(
-                judge_messages("greets the user", "Say hello.", "{\"name\":\"Ann\"}", "Hello Ann", &m), 0);
+                judge_messages("greets the user", "Say hello.", "{\"name\":\"Ann\"}", "Hello Ann", NULL, &m),
+                0);
         ck_assert_int_eq(json_object_array_length(m), 2);
         ck_assert_ptr_nonnull(strstr(
                 json_object_get_string(json_object_object_get(json_object_array_get_idx(m, 0), "content")),
@@ -266,9 +267,22 @@ START_TEST(test_judge_is_asked_for_the_json_verdict) {
                 "# Output:\nHello Ann\n");
         json_object_put(m);
 
-        ck_assert_int_eq(judge_messages("c", NULL, "null", "out", &m), 0);
+        ck_assert_int_eq(judge_messages("c", NULL, "null", "out", NULL, &m), 0);
         user = json_object_get_string(json_object_object_get(json_object_array_get_idx(m, 1), "content"));
         ck_assert_str_eq(user, "# Criteria:\nc\n\n# Output:\nout\n");
+        json_object_put(m);
+
+        /* tool_validation: the judge reviews a proposed call. */
+        ck_assert_int_eq(judge_messages("no deletions", "Tidy up.", "{\"x\":1}", "{\"command\":\"rm\"}",
+                                        "cmd.run", &m),
+                         0);
+        ck_assert_ptr_nonnull(strstr(
+                json_object_get_string(json_object_object_get(json_object_array_get_idx(m, 0), "content")),
+                "proposes to call a tool"));
+        user = json_object_get_string(json_object_object_get(json_object_array_get_idx(m, 1), "content"));
+        ck_assert_str_eq(user,
+                         "# Criteria:\nno deletions\n\n# Task:\nTidy up.\n\n# Proposed tool call:\ncmd.run "
+                         "{\"command\":\"rm\"}\n");
         json_object_put(m);
 }
 END_TEST

@@ -593,6 +593,33 @@ START_TEST(test_manifest_judged_validators) {
         ck_assert(again->validators[2].judges[0].weight == 2);
         ck_assert_ptr_null(again->validators[2].judges[2].model);
 
+        /* tool_validation: judges only; skip_judge per tool. */
+        {
+                _cleanup_(manifest_plan_freep) ManifestPlan *t =
+                        ok(HEAD
+                           "  task: {instruction: x}\n"
+                           "  tools: [cmd.run, {name: fs.read, skip_judge: true}, {name: fs.list}]\n"
+                           "  execution:\n"
+                           "    tool_validation: [{type: semantic, criteria: only what the task needs}]\n");
+                _cleanup_(manifest_plan_freep) ManifestPlan *t2 = NULL;
+                _cleanup_free_ char *tj = NULL;
+
+                ck_assert_uint_eq(strv_length(t->tools), 3);
+                ck_assert_str_eq(t->tools[1], "fs.read");
+                ck_assert_uint_eq(strv_length(t->tools_skip_judge), 1);
+                ck_assert_str_eq(t->tools_skip_judge[0], "fs.read");
+                ck_assert_uint_eq(t->n_tool_validators, 1);
+                ck_assert_int_eq(t->tool_validators[0].type, MANIFEST_VALIDATOR_SEMANTIC);
+                ck_assert(!manifest_plan_has_judges(t)); /* the output is not judged */
+                tj = manifest_plan_to_json_string(t);
+                ck_assert_ptr_nonnull(tj);
+                ck_assert_int_eq(manifest_parse(tj, strlen(tj), "canonical", &t2, &e), 0);
+                ck_assert_uint_eq(t2->n_tool_validators, 1);
+                ck_assert_str_eq(t2->tools_skip_judge[0], "fs.read");
+        }
+        fails(HEAD "  execution: {tool_validation: [{type: exit_code}]}\n",
+              "a.yaml:8:33: spec.execution.tool_validation[0]: expected a judge (type semantic or "
+              "multi_judge): a tool call has no exit code or output to check, got type exit_code");
         fails(HEAD "  execution: {validation: [{type: semantic}]}\n",
               "a.yaml:8:28: spec.execution.validation[0].criteria: required key missing: what the judge "
               "checks, like \"the answer greets the user\"");
