@@ -171,3 +171,7 @@ TESTS += tests/unit/test-tools-fs
 tests_unit_test_tools_fs_SOURCES = tests/unit/test-tools-fs.c $(AEGISD_TOOLS_SOURCES)
 tests_unit_test_tools_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd
 tests_unit_test_tools_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS)
+
+# The tool catalogue and security contexts end to end (issue 21).
+TESTS += tests/integration/inner-loop-tools.sh
+EXTRA_DIST += tests/integration/inner-loop-tools.sh

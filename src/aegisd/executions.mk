@@ -51,7 +51,9 @@ AEGISD_TOOLS_SOURCES = \
 	src/aegisd/tools.h \
 	src/aegisd/tools.c \
 	src/aegisd/tools-fs.h \
-	src/aegisd/tools-fs.c
+	src/aegisd/tools-fs-internal.h \
+	src/aegisd/tools-fs.c \
+	src/aegisd/tools-fs-walk.c
 aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)
 # fs.grep's regular expressions (PCRE2, with a match limit): aegisd alone links it.
 aegisd_CFLAGS += $(PCRE2_CFLAGS)

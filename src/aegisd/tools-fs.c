@@ -16,17 +16,13 @@
  *  - read-only volumes are never written; what is created belongs to the execution's uid:gid
  *    (when aegisd may give it away), a replaced file keeps its owner and mode.
  * Results name paths as the container sees them (/workspace/…). */
-#define PCRE2_CODE_UNIT_WIDTH 8
-
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <linux/openat2.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,76 +30,34 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "policy.h"
+#include "tools-fs-internal.h"
 #include "tools-fs.h"
 #include "util.h"
 
-#define FS_READ_MAX (10 * 1024 * 1024)
 #define FS_WRITE_MAX (10 * 1024 * 1024)
-#define FS_PATH_MAX 4096
 #define FS_LIST_MAX 1000 /* entries of fs.list */
-#define FS_WALK_ENTRIES_MAX 20000 /* entries a grep or glob looks at */
-#define FS_WALK_DEPTH_MAX 32
-#define FS_GREP_BYTES_MAX (64 * 1024 * 1024) /* bytes a grep reads */
-#define FS_GREP_FILE_MAX (2 * 1024 * 1024) /* larger files are skipped by grep */
-#define FS_MATCHES_MAX 500 /* grep lines, glob paths */
-#define FS_LINE_MAX 400 /* bytes of a matching line shown */
 #define FS_DELETE_MAX 100000 /* entries a recursive delete removes */
 #define FS_EDITS_MAX 100
-#define FS_PCRE2_MATCH_LIMIT 100000
-#define FS_PCRE2_DEPTH_LIMIT 1000
 
 #define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
 
 /* ---- paths ---- */
 
 int tool_fs_locate(const ToolEnv *env, const char *path, const ToolVolume **ret_vol, char **ret_rel) {
-        _cleanup_free_ char *abs = NULL, *norm = NULL;
+        _cleanup_free_ char *norm = NULL;
         const ToolVolume *best = NULL;
-        size_t best_len = 0, n = 0;
+        size_t best_len = 0;
         const char *p;
+        int k;
 
         assert(env);
         assert(ret_vol && ret_rel);
         if (!path || strlen(path) > FS_PATH_MAX)
                 return -EINVAL;
-        if (isempty(path))
-                path = ".";
-        abs = path[0] == '/' ? strdup(path) : asprintf_safe(TOOL_WORKSPACE "/%s", path);
-        norm = malloc(strlen(abs ?: "") + 2);
-        if (!abs || !norm)
-                return -ENOMEM;
-        /* Lexically: "//" and "." dropped, ".." pops a component (none left: escapes "/"). */
-        p = abs;
-        while (*p) {
-                const char *e;
-                size_t l;
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                e = strchrnul(p, '/');
-                l = (size_t) (e - p);
-                if (l == 1 && p[0] == '.') {
-                } else if (l == 2 && p[0] == '.' && p[1] == '.') {
-                        if (n == 0)
-                                return -EXDEV;
-                        while (n > 0 && norm[n - 1] != '/')
-                                n--;
-                        if (n > 0)
-                                n--; /* the '/' */
-                } else {
-                        norm[n++] = '/';
-                        memcpy(norm + n, p, l);
-                        n += l;
-                }
-                p = e;
-        }
-        norm[n] = '\0';
-        if (n == 0) {
-                norm[0] = '/';
-                norm[1] = '\0';
-        }
-
+        k = policy_workspace_path(isempty(path) ? "." : path, &norm);
+        if (k < 0)
+                return k;
         for (size_t i = 0; i < env->n_volumes; i++) {
                 const char *m = env->volumes[i].mount_path;
                 size_t ml = strlen(m);
@@ -140,22 +94,13 @@ int tool_fs_open(int root_fd, const char *rel, int flags, mode_t mode) {
         return fd < 0 ? -errno : (int) fd;
 }
 
-/* One call's context: the volume's root fd and the path inside it. */
-typedef struct FsCtx {
-        const ToolEnv *env;
-        const ToolVolume *vol;
-        char *rel; /* "." or "a/b" */
-        char *shown; /* the container's path, for results */
-        int root_fd;
-} FsCtx;
-
-static void fs_ctx_done(FsCtx *c) {
+void fs_ctx_done(FsCtx *c) {
         free(c->rel);
         free(c->shown);
         safe_close(c->root_fd);
 }
 
-static const char *jarg_str(json_object *args, const char *key) {
+const char *fs_arg_str(json_object *args, const char *key) {
         json_object *v;
         if (!json_object_object_get_ex(args, key, &v) || !json_object_is_type(v, json_type_string))
                 return NULL;
@@ -178,9 +123,9 @@ static const char *errno_text(int k) {
 }
 
 /* Resolves args[key] (a path, default dflt); NULL on success, else the error result. */
-static json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args, const char *key,
-                                const char *dflt, bool write) {
-        const char *path = jarg_str(args, key);
+json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args, const char *key, const char *dflt,
+                         bool write) {
+        const char *path = fs_arg_str(args, key);
         int k;
 
         *c = (FsCtx){ .env = env, .root_fd = -EBADF };
@@ -195,7 +140,7 @@ static json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args,
                         "%s: outside the execution's volumes (relative paths are under " TOOL_WORKSPACE ")",
                         path);
         if (k == -EXDEV)
-                return tool_error("%s: leads above /", path);
+                return tool_error("%s: outside the execution's volumes (it climbs above /)", path);
         if (k < 0)
                 return tool_error("%s: invalid path", path);
         if (write && c->vol->read_only)
@@ -210,7 +155,7 @@ static json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args,
 }
 
 /* Splits rel into its parent (opened, O_PATH directory) and its last component. */
-static int open_parent(FsCtx *c, const char **ret_last) {
+int fs_open_parent(FsCtx *c, const char **ret_last) {
         _cleanup_free_ char *parent = NULL;
         const char *slash = strrchr(c->rel, '/');
 
@@ -305,7 +250,7 @@ static int replace_file(FsCtx *c, const char *data, size_t n) {
         bool existed;
         int k;
 
-        pfd = open_parent(c, &last);
+        pfd = fs_open_parent(c, &last);
         if (pfd < 0)
                 return pfd;
         existed = fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -349,7 +294,7 @@ fail:
         return k;
 }
 
-static bool text_ok(const char *s, size_t n) {
+bool fs_text_ok(const char *s, size_t n) {
         for (size_t i = 0; i < n;) {
                 size_t k = utf8_char_len(s + i, n - i);
                 if (k == 0 || s[i] == '\0')
@@ -397,7 +342,7 @@ static int read_file(FsCtx *c, const char *rel, size_t max, char **ret, size_t *
         return 0;
 }
 
-static json_object *fs_fail(FsCtx *c, const char *what, int k) {
+json_object *fs_fail(FsCtx *c, const char *what, int k) {
         if (k == -EBADFD)
                 return tool_error("%s: %s: not a regular file", what, c->shown);
         return tool_error("%s: %s: %s", what, c->shown, errno_text(k));
@@ -421,7 +366,7 @@ static json_object *do_read(const ToolEnv *env, json_object *args) {
                 return fs_fail(&c, "fs.read", k);
         while (trunc && n > 0 && utf8_char_len(buf + n - 1, 1) == 0 && (buf[n - 1] & 0xC0) == 0x80)
                 n--; /* not inside a character cut by the bound */
-        if (!text_ok(buf, n))
+        if (!fs_text_ok(buf, n))
                 return tool_error("fs.read: %s: a binary file (%" PRIu64 " bytes): not shown", c.shown,
                                   size);
         o = json_object_new_object();
@@ -591,7 +536,7 @@ static json_object *do_delete(const ToolEnv *env, json_object *args) {
                 return e;
         if (json_object_object_get_ex(args, "recursive", &v))
                 recursive = json_object_get_boolean(v);
-        pfd = open_parent(&c, &last);
+        pfd = fs_open_parent(&c, &last);
         if (pfd == -EBUSY)
                 return tool_error("fs.delete: %s is the volume itself: delete what it holds instead",
                                   c.shown);
@@ -737,298 +682,6 @@ static json_object *do_multi_edit(const ToolEnv *env, json_object *args) {
         return edit_file(env, args, "fs.multi_edit", edits);
 }
 
-/* ---- walks: grep and glob ---- */
-
-typedef struct Walk {
-        FsCtx *c;
-        dev_t dev;
-        size_t entries;
-        uint64_t bytes;
-        bool truncated;
-        json_object *matches;
-        /* grep */
-        pcre2_code *re;
-        pcre2_match_data *md;
-        pcre2_match_context *mctx;
-        int re_error;
-        /* glob */
-        char **pattern; /* components */
-} Walk;
-
-static bool walk_full(Walk *w) {
-        return json_object_array_length(w->matches) >= FS_MATCHES_MAX;
-}
-
-static void shown_path(Walk *w, const char *rel, char *buf, size_t size) {
-        const char *m = w->c->vol->mount_path;
-        snprintf(buf, size, "%s%s%s", m, endswith(m, "/") ? "" : "/", rel);
-}
-
-static void grep_file(Walk *w, int dfd, const char *name, const char *rel, const struct stat *st) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t n = 0, line_no = 1;
-        char shown[FS_PATH_MAX + 256];
-        const char *p, *end;
-
-        if (!S_ISREG(st->st_mode) || st->st_size > FS_GREP_FILE_MAX ||
-            w->bytes + (uint64_t) st->st_size > FS_GREP_BYTES_MAX) {
-                if (S_ISREG(st->st_mode) && w->bytes + (uint64_t) st->st_size > FS_GREP_BYTES_MAX)
-                        w->truncated = true;
-                return;
-        }
-        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0)
-                return;
-        buf = malloc((size_t) st->st_size + 1);
-        if (!buf)
-                return;
-        while (n < (size_t) st->st_size) {
-                ssize_t r = read(fd, buf + n, (size_t) st->st_size - n);
-                if (r <= 0)
-                        break;
-                n += (size_t) r;
-        }
-        w->bytes += n;
-        if (memchr(buf, '\0', MIN(n, (size_t) 8192)))
-                return; /* binary */
-        shown_path(w, rel, shown, sizeof shown);
-        for (p = buf, end = buf + n; p < end && !walk_full(w); line_no++) {
-                const char *nl = memchr(p, '\n', (size_t) (end - p));
-                size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
-                int r = pcre2_match(w->re, (PCRE2_SPTR) p, len, 0, 0, w->md, w->mctx);
-                if (r >= 0) {
-                        json_object *m = json_object_new_object();
-                        size_t show = MIN(len, (size_t) FS_LINE_MAX);
-                        while (show < len && show > 0 && (((unsigned char) p[show]) & 0xC0) == 0x80)
-                                show--;
-                        json_object_object_add(m, "path", json_object_new_string(shown));
-                        json_object_object_add(m, "line", json_object_new_int64((int64_t) line_no));
-                        json_object_object_add(m, "text",
-                                               text_ok(p, show)
-                                                       ? json_object_new_string_len(p, (int) show)
-                                                       : json_object_new_string("(not valid UTF-8)"));
-                        json_object_array_add(w->matches, m);
-                } else if (r == PCRE2_ERROR_MATCHLIMIT || r == PCRE2_ERROR_DEPTHLIMIT)
-                        w->re_error = r;
-                p = nl ? nl + 1 : end;
-        }
-        if (walk_full(w))
-                w->truncated = true;
-}
-
-/* Splits s (modified) at '/' into at most max-1 components, NULL-terminated; -E2BIG past it. */
-static int split_path(char *s, char **comps, size_t max, size_t *ret_n) {
-        size_t n = 0;
-
-        for (char *p = s; *p;) {
-                char *e;
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                if (n >= max - 1)
-                        return -E2BIG;
-                e = strchrnul(p, '/');
-                comps[n++] = p;
-                p = *e ? (*e = '\0', e + 1) : e;
-        }
-        comps[n] = NULL;
-        *ret_n = n;
-        return 0;
-}
-
-/* Whether the path components comps[0..n) match the pattern's components from pi on ("**"
- * matches any number of components). */
-static bool glob_match(char **pat, char **comps, size_t n) {
-        if (!*pat)
-                return n == 0;
-        if (streq(*pat, "**")) {
-                for (size_t k = 0; k <= n; k++)
-                        if (glob_match(pat + 1, comps + k, n - k))
-                                return true;
-                return false;
-        }
-        return n > 0 && fnmatch(*pat, comps[0], FNM_PERIOD) == 0 && glob_match(pat + 1, comps + 1, n - 1);
-}
-
-static void glob_entry(Walk *w, const char *rel_to_base) {
-        _cleanup_free_ char *copy = strdup(rel_to_base);
-        char *comps[FS_WALK_DEPTH_MAX + 2];
-        size_t n = 0;
-
-        if (!copy || split_path(copy, comps, ELEMENTSOF(comps), &n) < 0)
-                return;
-        if (glob_match(w->pattern, comps, n)) {
-                if (walk_full(w)) {
-                        w->truncated = true;
-                        return;
-                }
-                json_object_array_add(w->matches, json_object_new_string(rel_to_base));
-        }
-}
-
-/* Walks the directory dfd (taken) at rel (under the volume), base_len: the length of the
- * walk's start in rel (glob matches relative to it). */
-static void walk_dir(Walk *w, int dfd, const char *rel, size_t base_len, unsigned depth) {
-        DIR *d = fdopendir(dfd);
-        struct dirent *de;
-
-        if (!d) {
-                safe_close(dfd);
-                return;
-        }
-        while (!w->truncated && (de = readdir(d))) {
-                _cleanup_free_ char *child = NULL;
-                struct stat st;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (++w->entries > FS_WALK_ENTRIES_MAX) {
-                        w->truncated = true;
-                        break;
-                }
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                child = streq(rel, ".") ? strdup(de->d_name) : asprintf_safe("%s/%s", rel, de->d_name);
-                if (!child || strlen(child) > FS_PATH_MAX)
-                        continue;
-                if (w->re)
-                        grep_file(w, dirfd(d), de->d_name, child, &st);
-                else {
-                        const char *r = child + base_len;
-                        while (*r == '/')
-                                r++;
-                        glob_entry(w, r);
-                }
-                if (S_ISDIR(st.st_mode) && st.st_dev == w->dev && depth < FS_WALK_DEPTH_MAX) {
-                        int sub = openat(dirfd(d), de->d_name,
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub >= 0)
-                                walk_dir(w, sub, child, base_len, depth + 1);
-                }
-        }
-        closedir(d);
-}
-
-/* Starts a walk at c->rel: a directory is walked, a file is looked at alone (grep). */
-static int walk(Walk *w) {
-        struct stat st;
-        int fd = tool_fs_open(w->c->root_fd, w->c->rel, O_RDONLY | O_NONBLOCK, 0);
-
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0) {
-                safe_close(fd);
-                return -errno;
-        }
-        w->dev = st.st_dev;
-        if (S_ISDIR(st.st_mode)) {
-                walk_dir(w, fd, w->c->rel, streq(w->c->rel, ".") ? 0 : strlen(w->c->rel), 0);
-                return 0;
-        }
-        if (w->re) {
-                _cleanup_close_ int pfd = -EBADF;
-                const char *last;
-                safe_close(fd);
-                pfd = open_parent(w->c, &last);
-                if (pfd < 0)
-                        return pfd;
-                grep_file(w, pfd, last, w->c->rel, &st);
-                return 0;
-        }
-        safe_close(fd);
-        return -ENOTDIR;
-}
-
-static json_object *walk_result(Walk *w, FsCtx *c, const char *key) {
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "path", json_object_new_string(c->shown));
-        json_object_object_add(o, key, TAKE_PTR(w->matches));
-        json_object_object_add(o, "truncated", json_object_new_boolean(w->truncated));
-        if (w->truncated)
-                json_object_object_add(o, "note",
-                                       json_object_new_string("the search stopped at its bounds (matches, "
-                                                              "entries or bytes): narrow the path or the "
-                                                              "pattern"));
-        if (w->re_error)
-                json_object_object_add(o, "warning",
-                                       json_object_new_string("some lines hit the regex's match limit and "
-                                                              "were skipped"));
-        return o;
-}
-
-static json_object *do_grep(const ToolEnv *env, json_object *args) {
-        _cleanup_(fs_ctx_done) FsCtx c;
-        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false), *o;
-        const char *pattern = jarg_str(args, "pattern");
-        Walk w = { .c = &c };
-        PCRE2_SIZE off;
-        int err, k;
-
-        if (e)
-                return e;
-        if (isempty(pattern) || strlen(pattern) > 4096)
-                return tool_error("fs.grep: \"pattern\" (a regular expression, PCRE2) is required");
-        w.re = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
-                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
-        if (!w.re) {
-                PCRE2_UCHAR msg[256];
-                pcre2_get_error_message(err, msg, sizeof msg);
-                return tool_error("fs.grep: pattern: %s at offset %zu", (const char *) msg, (size_t) off);
-        }
-        w.md = pcre2_match_data_create_from_pattern(w.re, NULL);
-        w.mctx = pcre2_match_context_create(NULL);
-        w.matches = json_object_new_array();
-        if (w.md && w.mctx) {
-                pcre2_set_match_limit(w.mctx, FS_PCRE2_MATCH_LIMIT);
-                pcre2_set_depth_limit(w.mctx, FS_PCRE2_DEPTH_LIMIT);
-                k = walk(&w);
-        } else
-                k = -ENOMEM;
-        o = k < 0 ? fs_fail(&c, "fs.grep", k) : walk_result(&w, &c, "matches");
-        json_object_put(w.matches);
-        pcre2_match_context_free(w.mctx);
-        pcre2_match_data_free(w.md);
-        pcre2_code_free(w.re);
-        return o;
-}
-
-static int cmp_strings(const void *a, const void *b) {
-        return strcmp(json_object_get_string(*(json_object *const *) a),
-                      json_object_get_string(*(json_object *const *) b));
-}
-
-static json_object *do_glob(const ToolEnv *env, json_object *args) {
-        _cleanup_(fs_ctx_done) FsCtx c;
-        _cleanup_free_ char *copy = NULL;
-        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false), *o;
-        const char *pattern = jarg_str(args, "pattern");
-        char *comps[FS_WALK_DEPTH_MAX + 2];
-        size_t n = 0;
-        Walk w = { .c = &c };
-        int k;
-
-        if (e)
-                return e;
-        if (isempty(pattern) || strlen(pattern) > 1024 || pattern[0] == '/')
-                return tool_error(
-                        "fs.glob: \"pattern\" (relative to \"path\", e.g. \"**/*.c\") is required");
-        copy = strdup(pattern);
-        if (!copy)
-                return tool_error("out of memory");
-        if (split_path(copy, comps, ELEMENTSOF(comps), &n) < 0)
-                return tool_error("fs.glob: the pattern has too many components");
-        w.pattern = comps;
-        w.matches = json_object_new_array();
-        k = walk(&w);
-        if (k >= 0)
-                json_object_array_sort(w.matches, cmp_strings);
-        o = k < 0 ? fs_fail(&c, "fs.glob", k) : walk_result(&w, &c, "matches");
-        json_object_put(w.matches);
-        return o;
-}
-
 /* ---- the catalogue's entries ---- */
 
 typedef struct FsTool {
@@ -1044,8 +697,8 @@ static const FsTool fs_tools[] = {
         { "fs.delete", do_delete },
         { "fs.edit", do_edit },
         { "fs.multi_edit", do_multi_edit },
-        { "fs.grep", do_grep },
-        { "fs.glob", do_glob },
+        { "fs.grep", fs_do_grep },
+        { "fs.glob", fs_do_glob },
 };
 
 json_object *tool_fs_run(const ToolEnv *env, const char *name, json_object *args) {

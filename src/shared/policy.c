@@ -62,20 +62,20 @@ static const char *jstr(struct json_object *args, const char *key) {
         return json_object_get_string(v);
 }
 
-/* path made absolute under /workspace and resolved lexically; NULL when it climbs above "/". */
-static char *normalize(const char *path) {
+int policy_workspace_path(const char *path, char **ret) {
         _cleanup_free_ char *abs = NULL;
         char *out;
         size_t n = 0;
 
+        assert(ret);
         if (isempty(path))
                 path = WORKSPACE;
         abs = path[0] == '/' ? strdup(path) : asprintf_safe(WORKSPACE "/%s", path);
         if (!abs)
-                return NULL;
+                return -ENOMEM;
         out = malloc(strlen(abs) + 2);
         if (!out)
-                return NULL;
+                return -ENOMEM;
         for (const char *p = abs; *p;) {
                 const char *e;
                 size_t l;
@@ -88,7 +88,7 @@ static char *normalize(const char *path) {
                 if (l == 2 && p[0] == '.' && p[1] == '.') {
                         if (n == 0) {
                                 free(out);
-                                return NULL;
+                                return -EXDEV;
                         }
                         while (n > 0 && out[n - 1] != '/')
                                 n--;
@@ -103,7 +103,8 @@ static char *normalize(const char *path) {
         if (n == 0)
                 out[n++] = '/';
         out[n] = '\0';
-        return out;
+        *ret = out;
+        return 0;
 }
 
 static bool under(const char *path, const char *prefix) {
@@ -140,12 +141,14 @@ static char *url_host(const char *url) {
         return ret;
 }
 
-/* Whether capability k admits the call; else *ret_reason. */
+/* 1 when capability k admits the call; else 0 and *ret_reason, or -ENOMEM. */
 static int capability_admits(const ConfigSecurityContext *x, const ConfigCapability *k, const char *tool,
                              struct json_object *args, char **ret_reason) {
         if (k->path_allowlist && startswith(tool, "fs.")) {
-                _cleanup_free_ char *p = normalize(jstr(args, "path"));
+                _cleanup_free_ char *p = NULL;
                 bool ok = false;
+                if (policy_workspace_path(jstr(args, "path"), &p) == -ENOMEM)
+                        return -ENOMEM;
                 for (size_t i = 0; p && k->path_allowlist[i]; i++)
                         ok = ok || under(p, k->path_allowlist[i]);
                 if (!ok) {
@@ -199,7 +202,10 @@ int policy_check(const ConfigSecurityContext *x, const char *tool, struct json_o
                 if (!policy_pattern_matches(k->tool_pattern, tool))
                         continue;
                 named = true;
-                if (capability_admits(x, k, tool, args, &why))
+                int a = capability_admits(x, k, tool, args, &why);
+                if (a < 0)
+                        return a;
+                if (a > 0)
                         return 0;
                 if (!first)
                         first = why;

@@ -33,5 +33,8 @@ bool policy_offers(const ConfigSecurityContext *x, const char *tool);
 /* 0 allowed; 1 denied with *ret_reason (malloc'd); -ENOMEM. args may be NULL. */
 int policy_check(const ConfigSecurityContext *x, const char *tool, struct json_object *args,
                  char **ret_reason);
+/* A path a model gave, as the container sees it: relative ones under /workspace ("" is
+ * /workspace), "//", "." and ".." resolved lexically. -EXDEV when ".." climbs above "/". */
+int policy_workspace_path(const char *path, char **ret);
 /* The smallest max_concurrent of the capabilities naming tool, 0 = no bound. */
 uint64_t policy_max_concurrent(const ConfigSecurityContext *x, const char *tool);

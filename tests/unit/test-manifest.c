@@ -534,8 +534,8 @@ START_TEST(test_manifest_structure_errors) {
               "a.yaml:8:26: spec.security.resources.gpu: unknown key, did you mean \"cpu\"?");
         fails(HEAD "  zzz: 1\n",
               "a.yaml:8:3: spec.zzz: unknown key (known keys: runtime, resources, security, "
-              "environment, env, execution, volumes, task, tools, advanced, description, context, "
-              "schedule)");
+              "environment, env, execution, volumes, task, tools, advanced, security_context, description, "
+              "context, schedule)");
         fails(HEAD "  resources: 5\n",
               "a.yaml:8:14: spec.resources: expected a mapping (key: value pairs), got \"5\"");
 }

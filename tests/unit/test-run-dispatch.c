@@ -6,6 +6,8 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "run-dispatch.h"
@@ -494,6 +496,57 @@ START_TEST(test_a_tool_the_context_does_not_offer_is_not_offered_and_denied) {
 }
 END_TEST
 
+/* A host tool (fs.write on a scratch volume) runs from the event loop; aegisd killed while
+ * it is pending makes the call again on resume, and the loop goes on. */
+START_TEST(test_a_host_tool_runs_from_the_loop_and_again_after_a_restart) {
+        static const Step s[] = {
+                { .calls_json = "[{\"id\":\"w\",\"name\":\"fs.write\",\"arguments\":{\"path\":\"f.txt\","
+                                "\"content\":\"written\"}}]" },
+                { .content = "done" },
+        };
+        static char *const tools_fs[] = { (char *) "fs.write", NULL };
+        RunDispatchContext c = context(tools_fs, 0);
+        _cleanup_free_ char *vdir = asprintf_safe("%s/vol", tmpdir),
+                            *file = asprintf_safe("%s/vol/f.txt", tmpdir);
+        _cleanup_free_ char *text = NULL, *stored = NULL;
+        ToolVolume vol = { .mount_path = "/workspace", .dir = vdir };
+        sd_event *ev = NULL;
+        ToolEnv env;
+        RunDispatch *d = NULL, *r = NULL;
+        size_t n;
+
+        ck_assert_int_eq(mkdir(vdir, 0755), 0);
+        ck_assert_int_ge(sd_event_new(&ev), 0);
+        env = (ToolEnv){ .event = ev, .volumes = &vol, .n_volumes = 1, .uid = getuid(), .gid = getgid() };
+        c.tool_env = &env;
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        ck_assert(last_tools);
+        model_answers();
+        /* Started, its result not yet delivered: the request waits; the state says "tool". */
+        ck_assert_uint_eq(n_replies, 0);
+        ck_assert_int_eq(store_conversation_get(store, exec_id, 1, &stored), 0);
+        ck_assert_ptr_nonnull(strstr(stored, "\"state\":\"tool\""));
+        /* aegisd dies here: the call never completed. */
+        d = run_dispatch_free(d);
+        ck_assert_uint_eq(n_replies, 1); /* 404: this process's request is gone */
+        ck_assert_int_eq(unlink(file), 0); /* so the file shows the call was made again */
+        ck_assert_int_eq(run_dispatch_resume(&c, &r), 0);
+        request(r, GENERATE);
+        ck_assert_int_ge(sd_event_run(ev, 0), 0);
+        ck_assert_int_eq(read_full_file(file, 1024, &text, &n), 0);
+        ck_assert_str_eq(text, "written");
+        ck_assert_uint_eq(generate_calls, 2);
+        ck_assert_ptr_nonnull(strstr(seen(3, "content"), "bytes_written"));
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "done");
+        ck_assert_str_eq(reply_str("tool_calls_executed"), "1");
+        run_dispatch_free(r);
+        sd_event_unref(ev);
+}
+END_TEST
+
 START_TEST(test_a_request_waiting_when_the_iteration_ends_gets_404) {
         static const Step s[] = { { .content = "never" } };
         RunDispatchContext c = context(NULL, 0);
@@ -524,6 +577,7 @@ int main(void) {
         tcase_add_test(tc, test_a_request_waiting_when_the_iteration_ends_gets_404);
         tcase_add_test(tc, test_a_denied_call_tells_the_model_and_is_recorded);
         tcase_add_test(tc, test_a_tool_the_context_does_not_offer_is_not_offered_and_denied);
+        tcase_add_test(tc, test_a_host_tool_runs_from_the_loop_and_again_after_a_restart);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
