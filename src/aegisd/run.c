@@ -1308,7 +1308,8 @@ static void run_collect(Run *r) {
 }
 
 static bool iteration_failed_so_far(Run *r) {
-        return r->kill_reason || r->error_reason || r->exit_code != 0;
+        return r->kill_reason || r->error_reason ||
+               !validate_exit_code_passes(r->plan->validators, r->plan->n_validators, r->exit_code);
 }
 
 static void run_gated_remove(Run *r);

@@ -27,6 +27,9 @@
 #define VALIDATE_JSON_INPUT_MAX (4 * 1024 * 1024)
 #define VALIDATE_SCHEMA_DEPTH_MAX 32
 
+/* Whether exit_code is one that passes: what every exit_code validator expects, else 0. */
+bool validate_exit_code_passes(const ManifestValidator *validators, size_t n_validators, int exit_code);
+
 /* Returns 1 when the iteration passes, 0 when it fails (ret_reason gets a malloc'd
  * sentence), -ENOMEM. out/err may be NULL (empty). */
 int validate_iteration(const ManifestValidator *validators, size_t n_validators, int exit_code,

@@ -96,6 +96,13 @@ START_TEST(test_validate_exit_code_honours_expected) {
         ck_assert_int_eq(validate_iteration(&v, 1, -1, "", "", &reason), 0);
         ck_assert_str_eq(reason, "the container did not exit normally");
         free(reason);
+
+        /* What keep_container_on_failure asks: did the container exit as it should? */
+        ck_assert(validate_exit_code_passes(&v, 1, 3));
+        ck_assert(!validate_exit_code_passes(&v, 1, 0));
+        ck_assert(validate_exit_code_passes(NULL, 0, 0));
+        ck_assert(!validate_exit_code_passes(NULL, 0, 3));
+        ck_assert(!validate_exit_code_passes(&v, 1, -1));
 }
 END_TEST
 
