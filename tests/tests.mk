@@ -164,3 +164,10 @@ TESTS += tests/integration/inner-loop-reference-client.sh
 EXTRA_DIST += tests/integration/inner-loop-reference-client.sh
 TESTS += tests/integration/inner-loop-provider-retry.sh
 EXTRA_DIST += tests/integration/inner-loop-provider-retry.sh
+
+# The platform deployment (issue 16): deploy/'s pods, profiles and variables against the
+# seed (no Podman), and the local profile deployed, validated, broken, healed and cleaned on
+# real Podman. Shell and Podman only: not rerun under the sanitizers.
+TESTS += tests/integration/deploy-structure.sh tests/integration/deploy-local-profile.sh
+EXTRA_DIST += tests/integration/deploy-structure.sh tests/integration/deploy-local-profile.sh
+SANITIZER_SKIP_TESTS += tests/integration/deploy-structure.sh tests/integration/deploy-local-profile.sh
