@@ -632,7 +632,6 @@ static void print_judges(json_object *iterations) {
         }
 }
 
-
 int cmd_show(Cli *cli, int argc, char **argv) {
         static const char *const headers[] = { "#", "STATUS", "EXIT", "CONTAINER", "DURATION", "REASON" };
         static const size_t caps[] = { 0, 0, 0, 0, 0, 60 };

@@ -226,8 +226,9 @@ START_TEST(test_config_unknown_keys_suggest) {
                                               "aegis-config.yaml(5) for the known keys)");
         load_fails("api:\n  listen: \":1\"\nruntme:\n  network: x\n",
                    "config.yaml:3:1: runtme: unknown section, did you mean \"runtime\"?");
-        load_fails("server:\n  port: 1\n", "config.yaml:1:1: server: unknown section (known sections: api, "
-                                           "runtime, storage, database, logging, reaper, llm, security, limits)");
+        load_fails("server:\n  port: 1\n",
+                   "config.yaml:1:1: server: unknown section (known sections: api, "
+                   "runtime, storage, database, logging, reaper, llm, security, limits)");
 }
 END_TEST
 
