@@ -342,7 +342,9 @@ static int start_servers(Daemon *d) {
                                        .requests_total = d->m_api_requests,
                                        .timeouts_total = d->m_api_timeouts,
                                        .allowed_origins = d->config->api.allowed_origins,
-                                       .loopback_host_only = !d->tokens };
+                                       .loopback_host_only = !d->tokens,
+                                       /* volume uploads: 128 KiB pieces per loop turn */
+                                       .connection_memory = 256 * 1024 };
         HttpServerOptions metrics_opts = { .name = "metrics",
                                            .max_body_bytes = 64 * 1024,
                                            .connection_limit = 64,

@@ -45,7 +45,7 @@
  * gets the answer; past this much more, the connection is closed instead. */
 #define UPLOAD_DROP_MAX (64u * 1024 * 1024)
 #define POST_BUFFER_SIZE (64u * 1024)
-#define CONNECTION_MEMORY (256u * 1024)
+#define CONNECTION_MEMORY_DEFAULT (32u * 1024) /* MHD's own */
 
 /* One TCP connection, from MHD's NOTIFY_STARTED to NOTIFY_CLOSED (its socket context): for
  * the request deadline. */
@@ -1310,9 +1310,11 @@ int http_server_new(sd_event *event, int listen_fd, const HttpServerOptions *opt
                 MHD_OPTION_CONNECTION_TIMEOUT,
                 (unsigned) (s->request_timeout_usec / USEC_PER_SEC + MHD_TIMEOUT_MARGIN_SECS),
                 MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) sigpipe_ignored,
-                /* The read buffer of a connection (MHD's default: 32 KiB): an upload's body
-                 * arrives in pieces of about half this, each one trip round the event loop. */
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY, MHD_OPTION_END);
+                /* The read buffer of a connection: an upload's body arrives in pieces of about
+                 * half this, each one trip round the event loop. */
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                (size_t) (opts->connection_memory ? opts->connection_memory : CONNECTION_MEMORY_DEFAULT),
+                MHD_OPTION_END);
         if (!s->mhd)
                 return -EINVAL;
         info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);

@@ -121,6 +121,9 @@ typedef struct HttpServerOptions {
         const char *allowed_origins;
         /* 421 to a request whose Host is not loopback (no tokens: DNS rebinding). */
         bool loopback_host_only;
+        /* Each connection's memory pool, its read buffer included (0 = MHD's 32 KiB). Every
+         * connection maps and clears it, which costs small requests; uploads want more. */
+        size_t connection_memory;
 } HttpServerOptions;
 
 /* Serve listen_fd (a listening stream socket; not closed, never shut down: it may be
