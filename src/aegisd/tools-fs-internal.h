@@ -10,7 +10,7 @@
 
 #define FS_READ_MAX (10 * 1024 * 1024)
 #define FS_PATH_MAX 4096
-#define FS_WALK_DEPTH_MAX 32 /* directories below the start (walks, recursive deletes) */
+#define FS_WALK_DEPTH_MAX 32 /* directories below the start a walk goes */
 
 /* One call's context: the volume's root fd and the path inside it. */
 typedef struct FsCtx {

@@ -33,11 +33,11 @@
 #include "policy.h"
 #include "tools-fs-internal.h"
 #include "tools-fs.h"
+#include "volume-files.h"
 #include "util.h"
 
 #define FS_WRITE_MAX (10 * 1024 * 1024)
 #define FS_LIST_MAX 1000 /* entries of fs.list */
-#define FS_DELETE_MAX 100000 /* entries a recursive delete removes */
 #define FS_EDITS_MAX 100
 
 #define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
@@ -476,52 +476,6 @@ static json_object *do_create_dir(const ToolEnv *env, json_object *args) {
         return o;
 }
 
-/* Removes what dfd holds (never following symlinks, never leaving the device). */
-static int remove_tree(int dfd, dev_t dev, unsigned depth, size_t *budget) {
-        DIR *d;
-        struct dirent *de;
-        int k = 0;
-
-        if (depth > FS_WALK_DEPTH_MAX)
-                return -ELOOP;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-        while (k >= 0 && (de = readdir(d))) {
-                struct stat st;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if ((*budget)-- == 0) {
-                        k = -E2BIG;
-                        break;
-                }
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        k = -errno;
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        int sub;
-                        if (st.st_dev != dev) {
-                                k = -EXDEV;
-                                break;
-                        }
-                        sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub < 0) {
-                                k = -errno;
-                                break;
-                        }
-                        k = remove_tree(sub, dev, depth + 1, budget);
-                        if (k >= 0 && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
-                                k = -errno;
-                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0)
-                        k = -errno;
-        }
-        closedir(d);
-        return k;
-}
-
 static json_object *do_delete(const ToolEnv *env, json_object *args) {
         _cleanup_(fs_ctx_done) FsCtx c;
         _cleanup_close_ int pfd = -EBADF;
@@ -529,7 +483,6 @@ static json_object *do_delete(const ToolEnv *env, json_object *args) {
         bool recursive = false;
         const char *last;
         struct stat st;
-        size_t budget = FS_DELETE_MAX;
         int k;
 
         if (e)
@@ -544,13 +497,12 @@ static json_object *do_delete(const ToolEnv *env, json_object *args) {
                 return fs_fail(&c, "fs.delete", pfd);
         if (fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return fs_fail(&c, "fs.delete", -errno);
-        if (S_ISDIR(st.st_mode)) {
-                if (recursive) {
-                        int dfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        k = dfd < 0 ? -errno : remove_tree(dfd, st.st_dev, 0, &budget);
-                        if (k < 0)
-                                return fs_fail(&c, "fs.delete", k);
-                }
+        if (S_ISDIR(st.st_mode) && recursive) {
+                /* volume-files.h's removal: bounded, never following, never leaving the volume */
+                k = volume_remove_at(pfd, last);
+                if (k < 0)
+                        return fs_fail(&c, "fs.delete", k);
+        } else if (S_ISDIR(st.st_mode)) {
                 if (unlinkat(pfd, last, AT_REMOVEDIR) < 0) {
                         if (errno == ENOTEMPTY)
                                 return tool_error("fs.delete: %s is a directory that is not empty: pass "
