@@ -150,8 +150,8 @@ tests_unit_test_redact_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/unit/test-run-dispatch
 TESTS += tests/unit/test-run-dispatch
 tests_unit_test_run_dispatch_SOURCES = tests/unit/test-run-dispatch.c src/aegisd/run-dispatch.c src/aegisd/run-dispatch.h $(AEGISD_TOOLS_SOURCES)
-tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd
-tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS) $(PCRE2_LIBS)
+tests_unit_test_run_dispatch_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd $(LIBXML2_CFLAGS)
+tests_unit_test_run_dispatch_LDADD = $(TEST_LIBS) $(PCRE2_LIBS) $(LIBXML2_LIBS)
 TESTS += tests/integration/dispatch-gateway-refuses.sh
 EXTRA_DIST += tests/integration/dispatch-gateway-refuses.sh
 VALGRIND_TESTS += tests/integration/dispatch-gateway-refuses.sh
@@ -185,8 +185,8 @@ EXTRA_DIST += tests/integration/network-policy-egress.sh
 check_PROGRAMS += tests/unit/test-tools-fs
 TESTS += tests/unit/test-tools-fs
 tests_unit_test_tools_fs_SOURCES = tests/unit/test-tools-fs.c $(AEGISD_TOOLS_SOURCES)
-tests_unit_test_tools_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd
-tests_unit_test_tools_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS)
+tests_unit_test_tools_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd $(LIBXML2_CFLAGS)
+tests_unit_test_tools_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS) $(LIBXML2_LIBS)
 
 # The tool catalogue and security contexts end to end (issue 21).
 TESTS += tests/integration/inner-loop-tools.sh
