@@ -204,3 +204,5 @@ TESTS += tests/integration/volumes-bind-walk-fails-closed.sh
 EXTRA_DIST += tests/integration/volumes-bind-walk-fails-closed.sh
 TESTS += tests/integration/nfs-limits-from-config.sh
 EXTRA_DIST += tests/integration/nfs-limits-from-config.sh
+TESTS += tests/integration/web-fetch.sh
+EXTRA_DIST += tests/integration/web-fetch.sh
