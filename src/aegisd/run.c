@@ -801,6 +801,7 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
         r->tool_env.web_host_check =
                 manifest_plan_egress(r->plan) == MANIFEST_EGRESS_NONE ? NULL : on_web_host_check;
         r->tool_env.web_userdata = r;
+        r->tool_env.web_public_only = manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN;
         c = (RunDispatchContext){
                 .execution_id = r->id,
                 .iteration = r->iteration,

@@ -11,6 +11,9 @@
  *    network_policy and the security context's domain_allowlist) before a byte goes to it:
  *    redirects are followed here, by hand (CURLOPT_FOLLOWLOCATION off), at most
  *    WEB_REDIRECTS_MAX hops, http and https only;
+ *  - with env->web_public_only, no connection to a loopback, link-local (cloud metadata) or
+ *    unspecified address, checked on the address curl is about to connect to (so a name that
+ *    resolves there is refused too; a proxy in aegisd's environment is such a connection);
  *  - no cookies, no .netrc, no credentials: a user:password in a URL is dropped, never sent;
  *  - bounded: WEB_BODY_MAX bytes of body read (more is the error "too big"), WEB_TEXT_MAX
  *    bytes of content returned (truncated: true past it), timeout_secs in all;
@@ -18,10 +21,13 @@
  *    ({"error": …}, naming the hop for a redirect); the call completes once, from the loop. */
 #include <assert.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <systemd/sd-event.h>
 #include <time.h>
 
@@ -51,6 +57,7 @@ typedef struct WebFetch {
         char *body;
         size_t n;
         bool too_big;
+        bool local_refused; /* a loopback or link-local address was refused (web_public_only) */
 } WebFetch;
 
 static uint64_t now_ms(void) {
@@ -162,9 +169,39 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
         return len;
 }
 
+static bool ipv4_is_local(uint32_t a) {
+        return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xA9FE; /* 127/8, 0/8, 169.254/16 */
+}
+
+static bool address_is_local(const struct sockaddr *sa) {
+        if (sa->sa_family == AF_INET)
+                return ipv4_is_local(ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr));
+        if (sa->sa_family == AF_INET6) {
+                const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+                uint32_t v4;
+                if (IN6_IS_ADDR_V4MAPPED(a)) {
+                        memcpy(&v4, a->s6_addr + 12, sizeof v4);
+                        return ipv4_is_local(ntohl(v4));
+                }
+                return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_UNSPECIFIED(a);
+        }
+        return true; /* not an internet address: not for web.fetch */
+}
+
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *a) {
+        WebFetch *f = userdata;
+
+        if (purpose != CURLSOCKTYPE_IPCXN || (f->env->web_public_only && address_is_local(&a->addr))) {
+                f->local_refused = true;
+                return CURL_SOCKET_BAD;
+        }
+        return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static int web_request(WebFetch *f) {
         uint64_t now = now_ms();
 
+        f->local_refused = false;
         free(f->body);
         f->body = NULL;
         f->n = 0;
@@ -276,6 +313,11 @@ static void on_transfer(CURL *easy, CURLcode code, void *userdata) {
         if (code == CURLE_OPERATION_TIMEDOUT)
                 return web_finish(f, tool_error("%s: timed out after %u s (timeout_secs, at most %d)",
                                                 f->url, f->timeout_secs, WEB_TIMEOUT_MAX));
+        if (code != CURLE_OK && f->local_refused)
+                return web_finish(
+                        f, tool_error("%s refused: the host has a loopback or link-local address, which "
+                                      "web.fetch does not reach when the network_policy lists no hosts",
+                                      f->url));
         if (code != CURLE_OK)
                 return web_finish(f, tool_error("%s: %s", f->url, curl_easy_strerror(code)));
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -381,6 +423,8 @@ static int web_fetch_start(const ToolEnv *env, json_object *args, tool_done_fn d
         if (curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f) != CURLE_OK ||
             curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
             curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f) != CURLE_OK ||
+            curl_easy_setopt(f->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) != CURLE_OK ||
+            curl_easy_setopt(f->easy, CURLOPT_OPENSOCKETDATA, f) != CURLE_OK ||
             curl_easy_setopt(f->easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
             curl_easy_setopt(f->easy, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED) != CURLE_OK ||
 #if LIBCURL_VERSION_NUM >= 0x075500

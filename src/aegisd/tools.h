@@ -64,6 +64,9 @@ typedef struct ToolEnv {
          * not offered (network_policy mode none). */
         int (*web_host_check)(void *userdata, const char *url, const char *host, char **ret_reason);
         void *web_userdata;
+        /* web.fetch connects to no loopback, link-local or unspecified address, whatever name
+         * led there (a network_policy that lists no host: nothing vouches for local ones). */
+        bool web_public_only;
 } ToolEnv;
 
 typedef struct ToolCall ToolCall;

@@ -10,7 +10,9 @@
 #  - a security context whose domain_allowlist names allowed.test only (the network_policy
 #    admitting both): the denied host is a policy violation, and a redirect hop to it is
 #    refused by the domain_allowlist;
-#  - network_policy mode none: web.fetch is not offered.
+#  - network_policy mode none: web.fetch is not offered;
+#  - a network_policy that lists no host ({mode: allow}): a name that resolves to a loopback
+#    address and a link-local address literal are refused (aegisd's own services, metadata).
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
@@ -83,7 +85,12 @@ jq -n --arg a "$A" --arg d "$D" --arg port "$port" '[
     {name: "web.fetch", id: "ctx-ok", arguments: {url: ($a + "/page.html")}}
   ]},
   {text: "narrow"},
-  {text: "offline"}
+  {text: "offline"},
+  {tool_calls: [
+    {name: "web.fetch", id: "open-name", arguments: {url: ($a + "/page.html")}},
+    {name: "web.fetch", id: "open-addr", arguments: {url: "http://169.254.169.254/latest/meta-data/"}}
+  ]},
+  {text: "open"}
 ]' >"$SCRATCH/script.json"
 fake_llm_start "$SCRATCH/script.json"
 AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$(cd "$top_builddir" && pwd)/aegis-bootstrap\""
@@ -192,6 +199,14 @@ fi
 loop offline "{mode: none}"
 assert_eq "mode none: web.fetch is not offered" "[]" \
         "$(fake_llm_request "$FAKE_LLM_LOG" 5 'r["body"].get("tools", [])' | jq -c .)"
+
+# 4. A policy that lists no host: no loopback or link-local address, by name or literal.
+loop open "{mode: allow}"
+assert_eq "open: the loop went on" open "$(execution_field "$ID" .output)"
+assert_match "open: a name resolving to a loopback address is refused" \
+        "$A/page.html refused: the host has a loopback or link-local address" "$(result 7 open-name | jq -r .error)"
+assert_match "open: an address literal is refused" "host '169.254.169.254' is not allowed" \
+        "$(result 7 open-addr | jq -r .error)"
 
 assert_no_managed_containers
 finish
