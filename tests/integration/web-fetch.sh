@@ -56,13 +56,7 @@ wait_for 10 curl -sf "http://127.0.0.3:$port/page.html" -o /dev/null || fail "th
 : >"$SCRATCH/denied.log" # from here on, any request it logs came through a hole
 
 printf '127.0.0.1 localhost\n127.0.0.2 allowed.test\n127.0.0.3 denied.test\n' >"$SCRATCH/hosts"
-real_aegisd="$AEGISD"
-cat >"$SCRATCH/aegisd-in-ns" <<SH
-#!/bin/sh
-exec unshare -m --propagation private sh -c 'mount --bind "$SCRATCH/hosts" /etc/hosts && exec "\$0" "\$@"' "$real_aegisd" "\$@"
-SH
-chmod +x "$SCRATCH/aegisd-in-ns"
-AEGISD="$SCRATCH/aegisd-in-ns"
+aegisd_with_hosts "$SCRATCH/hosts"
 
 A="http://allowed.test:$port" D="http://denied.test:$port"
 jq -n --arg a "$A" --arg d "$D" --arg port "$port" '[
@@ -128,16 +122,7 @@ YAML
         wait_status "$ID" completed 60 || { aegisd_log a | tail -20 >&2; fail "$1: $(api GET "/v1/executions/$ID")"; }
 }
 # result N ID: what the model got for tool call ID, in request N.
-result() {
-        python3 - "$FAKE_LLM_LOG" "$1" "$2" <<'PY'
-import json, sys
-reqs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-for m in reqs[int(sys.argv[2]) - 1]["body"]["messages"]:
-    if m.get("role") == "tool" and m.get("tool_call_id") == sys.argv[3]:
-        print(m["content"])
-        break
-PY
-}
+result() { fake_llm_tool_result "$FAKE_LLM_LOG" "$1" "$2"; }
 
 # 1. An allowlist.
 loop allow "{mode: allow, allowlist: [allowed.test]}"
