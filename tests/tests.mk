@@ -206,3 +206,4 @@ TESTS += tests/integration/nfs-limits-from-config.sh
 EXTRA_DIST += tests/integration/nfs-limits-from-config.sh
 TESTS += tests/integration/web-fetch.sh
 EXTRA_DIST += tests/integration/web-fetch.sh
+VALGRIND_TESTS += tests/integration/web-fetch.sh
