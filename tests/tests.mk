@@ -204,6 +204,13 @@ TESTS += tests/integration/volumes-bind-walk-fails-closed.sh
 EXTRA_DIST += tests/integration/volumes-bind-walk-fails-closed.sh
 TESTS += tests/integration/nfs-limits-from-config.sh
 EXTRA_DIST += tests/integration/nfs-limits-from-config.sh
+
+# The platform deployment (issue 16): deploy/'s pods, profiles and variables against the
+# seed (no Podman), and the local profile deployed, validated, broken, healed and cleaned on
+# real Podman. Shell and Podman only: not rerun under the sanitizers.
+TESTS += tests/integration/deploy-structure.sh tests/integration/deploy-local-profile.sh
+EXTRA_DIST += tests/integration/deploy-structure.sh tests/integration/deploy-local-profile.sh
+SANITIZER_SKIP_TESTS += tests/integration/deploy-structure.sh tests/integration/deploy-local-profile.sh
 TESTS += tests/integration/web-fetch.sh
 EXTRA_DIST += tests/integration/web-fetch.sh
 VALGRIND_TESTS += tests/integration/web-fetch.sh

@@ -8,7 +8,8 @@ BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
   valgrind libgcrypt20-dev"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
-  debootstrap iproute2 procps psmisc strace zsh fish python3-yaml man-db"
+  debootstrap iproute2 procps psmisc strace zsh fish python3-yaml man-db
+  catatonit gettext-base openssl tzdata postgresql-15 postgresql-client-15 prometheus-postgres-exporter"
 BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time prometheus"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0
@@ -26,7 +27,7 @@ if [ "$need" = 1 ]; then
         apt-get install -y -q --no-install-recommends $BUILD $TEST $BENCH $PACKAGING
 fi
 # The packaged services must not run on their own: tests start private instances.
-for s in nginx nfs-ganesha rpcbind postgresql prometheus; do
+for s in nginx nfs-ganesha rpcbind postgresql prometheus prometheus-postgres-exporter; do
         { command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null; } || true
         { command -v service >/dev/null && service "$s" stop >/dev/null 2>&1; } || true
 done

@@ -191,6 +191,12 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                           unenforced, unenforced_why);
         if (k <= 0)
                 unenforced[0] = '\0';
+        if ((manifest_plan_has_judges(plan) || plan->n_tool_validators > 0) && !x->model)
+                return http_respond_error(
+                        r, 503, "spec.execution.validation",
+                        "spec.execution.validation: this host cannot run semantic or multi_judge "
+                        "validators: "
+                        "no LLM provider is configured (llm.providers in aegis-config.yaml)");
         /* Volumes attached by id must be this tenant's and alive (another tenant's look
          * exactly like missing ones). */
         for (size_t i = 0; i < plan->n_volumes; i++) {
@@ -442,6 +448,17 @@ static json_object *iteration_json(const StoreIteration *it) {
         add_str(o, "container_id", it->container_id);
         add_time(o, "started_at", it->started_at);
         add_time(o, "finished_at", it->finished_at);
+        if (it->judgement_json) {
+                /* What the judges said (validators semantic, multi_judge), or that they are
+                 * still thinking. */
+                json_object *j = json_tokener_parse(it->judgement_json), *v;
+                if (j && json_object_object_get_ex(j, "validators", &v))
+                        json_object_object_add(o, "judges", json_object_get(v));
+                else if (j && json_object_object_get_ex(j, "state", &v) &&
+                         streq(strempty(json_object_get_string(v)), "judging"))
+                        json_object_object_add(o, "judging", json_object_new_boolean(true));
+                json_object_put(j);
+        }
         return o;
 }
 

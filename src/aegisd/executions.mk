@@ -23,6 +23,8 @@ aegisd_SOURCES += \
 	src/aegisd/run-dispatch.h \
 	src/aegisd/run-part.h \
 	src/aegisd/run-dispatch.c \
+	src/aegisd/run-judge.h \
+	src/aegisd/run-judge.c \
 	src/aegisd/gateway.h \
 	src/aegisd/gateway.c \
 	src/aegisd/api-executions.c \
@@ -70,3 +72,13 @@ tests_unit_test_html_text_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd $(L
 tests_unit_test_html_text_LDADD = $(TEST_LIBS) $(LIBXML2_LIBS)
 # The operator's ceilings and the tenants' quotas at submission (issue 19).
 aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c
+
+# Judged validators (semantic, multi_judge): the verdict and the consensus (issue 21).
+libaegis_shared_la_SOURCES += src/shared/judge.h src/shared/judge.c
+check_PROGRAMS += tests/unit/test-judge
+TESTS += tests/unit/test-judge
+tests_unit_test_judge_SOURCES = tests/unit/test-judge.c
+tests_unit_test_judge_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_judge_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/validators-judged.sh
+EXTRA_DIST += tests/integration/validators-judged.sh

@@ -25,6 +25,7 @@
 #include "prompt.h"
 #include "policy.h"
 #include "run-dispatch.h"
+#include "run-judge.h"
 #include "supervisor-internal.h"
 #include "util.h"
 #include "validate.h"
@@ -285,6 +286,9 @@ void run_free(Run *r) {
         free(r->tool_volumes);
         run_volumes_free(r->volumes);
         run_egress_close(r);
+        run_judge_free(r->judge);
+        free(r->judged_output);
+        free(r->judgement_json);
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->agent_id);
@@ -322,6 +326,7 @@ static void flush_output(Run *r, IterationStatus status, const char *reason) {
                 .container_id = r->container_id,
                 .stdout_text = (char *) tail_str(&r->out),
                 .stderr_text = (char *) tail_str(&r->err),
+                .judgement_json = r->judgement_json,
         };
         int k;
 
@@ -388,8 +393,14 @@ static void on_killed(int k, const Error *e, void *userdata) {
         }
 }
 
+static void run_judging_interrupted(Run *r);
+
 static void run_kill(Run *r, const char *reason) {
         set_first(&r->kill_reason, reason);
+        if (r->phase == PHASE_JUDGE) {
+                run_judging_interrupted(r);
+                return;
+        }
         if (r->phase == PHASE_IMAGE) {
                 /* No container yet: stop pulling and decide. */
                 podman_op_cancel(r->op);
@@ -782,6 +793,98 @@ static int on_web_host_check(void *userdata, const char *url, const char *host, 
         return policy_check(x, "web.fetch", args, ret_reason);
 }
 
+/* ---- tool_validation: judges review each tool call before it runs ---- */
+
+typedef struct ToolReview {
+        Run *run;
+        RunJudge *judge;
+        char *tool;
+        char *args_json; /* what the judges see */
+        run_dispatch_verdict_fn done;
+        void *done_userdata;
+} ToolReview;
+
+static void tool_review_free(ToolReview *t) {
+        if (!t)
+                return;
+        run_judge_free(t->judge);
+        free(t->tool);
+        free(t->args_json);
+        free(t);
+}
+
+static void on_review_event(void *userdata, const char *type, json_object *payload) {
+        ToolReview *t = userdata;
+        run_emit(t->run, type, payload);
+}
+
+static void on_review_log(void *userdata, int level, const char *message) {
+        ToolReview *t = userdata;
+        run_log(t->run, level, "iteration %u: tool_validation: %s", t->run->iteration, message);
+}
+
+static void on_tool_reviewed(int k, const char *message, void *userdata) {
+        ToolReview *t = userdata;
+        run_dispatch_verdict_fn done = t->done;
+        void *done_userdata = t->done_userdata;
+        _cleanup_free_ char *why =
+                k < 0 ? asprintf_safe("the call could not be reviewed: %s", strempty(message))
+                      : strdup_or_null(message);
+
+        tool_review_free(t);
+        done(k > 0, why, done_userdata);
+}
+
+static void on_tool_review_cancel(void *handle) {
+        tool_review_free(handle);
+}
+
+/* RunDispatch's review hook: no review for a tool given with skip_judge, or without
+ * spec.execution.tool_validation. */
+static int on_tool_review(void *userdata, const char *tool, json_object *args, run_dispatch_verdict_fn done,
+                          void *done_userdata, void **ret_handle) {
+        Run *r = userdata;
+        ToolReview *t;
+        int k;
+
+        *ret_handle = NULL;
+        if (r->plan->n_tool_validators == 0 || strv_contains(r->plan->tools_skip_judge, tool))
+                return 0;
+        if (!r->sup->opts.model)
+                return -EOPNOTSUPP;
+        t = calloc(1, sizeof *t);
+        if (!t)
+                return -ENOMEM;
+        *t = (ToolReview){ .run = r, .done = done, .done_userdata = done_userdata };
+        t->tool = strdup(tool);
+        t->args_json = strdup(args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "{}");
+        if (!t->tool || !t->args_json) {
+                tool_review_free(t);
+                return -ENOMEM;
+        }
+        k = run_judge_start(
+                &(RunJudgeContext){
+                        .loop = r->sup->event,
+                        .plan = r->plan,
+                        .validators = r->plan->tool_validators,
+                        .n_validators = r->plan->n_tool_validators,
+                        .output = t->args_json,
+                        .tool = t->tool,
+                        .model = r->sup->opts.model,
+                        .event = on_review_event,
+                        .log = on_review_log,
+                        .done = on_tool_reviewed,
+                        .userdata = t,
+                },
+                &t->judge);
+        if (k < 0) {
+                tool_review_free(t);
+                return k;
+        }
+        *ret_handle = t;
+        return 0;
+}
+
 static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
         RunDispatchContext c;
         int k;
@@ -815,6 +918,8 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 .tool_env = &r->tool_env,
                 .offer = on_tool_offer,
                 .check = on_tool_check,
+                .review = on_tool_review,
+                .review_cancel = on_tool_review_cancel,
                 .event = on_dispatch_event,
                 .log = on_dispatch_log,
                 .finished = on_dispatch_finished,
@@ -845,7 +950,9 @@ static json_object *iteration_history(Run *r) {
                 json_object_object_add(o, "output", json_object_new_string(strempty(its[i].stdout_text)));
                 json_object_object_add(o, "exit_code", json_object_new_int(its[i].exit_code));
                 if (its[i].reason)
-                        json_object_object_add(o, "reason", json_object_new_string(its[i].reason));
+                        /* The judges' verdict is the reference's "Feedback:" of the attempt. */
+                        json_object_object_add(o, its[i].judgement_json ? "feedback" : "reason",
+                                               json_object_new_string(its[i].reason));
                 json_object_array_add(a, o);
         }
         store_iteration_array_free(its, n);
@@ -1308,6 +1415,10 @@ void run_next_iteration(Run *r) {
         free(r->container_id);
         r->container_id = NULL;
         r->dispatch = run_dispatch_free(r->dispatch);
+        r->judge = run_judge_free(r->judge);
+        free(r->judged_output);
+        free(r->judgement_json);
+        r->judged_output = r->judgement_json = NULL;
         r->iteration_started_realtime = now_rt();
         k = store_iteration_begin(r->sup->store, r->id, r->iteration);
         if (k < 0 && k != -EEXIST) {
@@ -1370,7 +1481,8 @@ static void run_collect(Run *r) {
 }
 
 static bool iteration_failed_so_far(Run *r) {
-        return r->kill_reason || r->error_reason || r->exit_code != 0;
+        return r->kill_reason || r->error_reason ||
+               !validate_exit_code_passes(r->plan->validators, r->plan->n_validators, r->exit_code);
 }
 
 static void run_gated_remove(Run *r);
@@ -1451,10 +1563,12 @@ static void run_cleanup_container(Run *r) {
         supervisor_gate(r->sup, r, run_gated_remove);
 }
 
+static void run_conclude(Run *r, IterationStatus status, char *reason, char *final);
+static void run_judging_begin(Run *r, const char *output);
+
 static void run_decide(Run *r) {
         _cleanup_free_ char *reason = NULL, *final = NULL;
         IterationStatus status;
-        json_object *p;
         int ok = 0;
 
         r->phase = PHASE_DONE;
@@ -1484,10 +1598,126 @@ static void run_decide(Run *r) {
                                         tail_str(&r->err), &reason);
                 if (ok < 0)
                         reason = strdup("out of memory while validating");
+                if (ok > 0 && manifest_plan_has_judges(r->plan)) {
+                        /* The container is gone and the output passed the other validators:
+                         * now the models judge it (run_judged() goes on from here). */
+                        run_judging_begin(r, output);
+                        return;
+                }
                 status = ok > 0 ? ITERATION_SUCCEEDED : ITERATION_FAILED;
                 if (status == ITERATION_SUCCEEDED && r->plan->inner_loop)
                         final = strdup(output);
         }
+        run_conclude(r, status, TAKE_PTR(reason), TAKE_PTR(final));
+}
+
+/* ---- judging (validators semantic, multi_judge) ---- */
+
+static char *judgement_string(const char *state, json_object *extra_key_value_pairs[][2], size_t n) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int k = o ? json_add_string(o, "state", state) : -ENOMEM;
+
+        for (size_t i = 0; k >= 0 && i < n; i++)
+                k = json_add_obj(o, json_object_get_string(extra_key_value_pairs[i][0]),
+                                 extra_key_value_pairs[i][1]);
+        return k < 0 ? NULL : strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
+static void on_judge_event(void *userdata, const char *type, json_object *payload) {
+        run_emit(userdata, type, payload);
+}
+
+static void on_judge_log(void *userdata, int level, const char *message) {
+        Run *r = userdata;
+        run_log(r, level, "iteration %u: %s", r->iteration, message);
+}
+
+static void on_judged(int k, const char *message, void *userdata) {
+        Run *r = userdata;
+        IterationStatus status = k > 0 ? ITERATION_SUCCEEDED : ITERATION_FAILED;
+        char *reason = NULL, *final = NULL;
+        json_object *kv[1][2];
+
+        kv[0][0] = json_object_new_string("validators");
+        kv[0][1] = json_object_get(run_judge_records(r->judge));
+        free(r->judgement_json);
+        r->judgement_json = judgement_string("judged", kv, 1);
+        json_object_put(kv[0][0]);
+        if (k < 0)
+                reason = asprintf_safe("judging failed: %s", strempty(message));
+        else if (k == 0)
+                reason = strdup(strempty(message));
+        if (status == ITERATION_SUCCEEDED && r->plan->inner_loop)
+                final = strdup(strempty(r->judged_output));
+        run_conclude(r, status, reason, final);
+}
+
+/* Asks the judges about output; crash-safe: the iteration row says "judging" with the output
+ * first, so an aegisd restarted meanwhile judges it again (run_reattach()). */
+static void run_judging_begin(Run *r, const char *output) {
+        json_object *kv[2][2];
+        int k = -EOPNOTSUPP;
+
+        if (output != r->judged_output) {
+                free(r->judged_output);
+                r->judged_output = strdup(strempty(output));
+        }
+        r->dispatch = run_dispatch_free(r->dispatch); /* the iteration is over: its capability is dead */
+        r->phase = PHASE_JUDGE;
+        kv[0][0] = json_object_new_string("exit_code");
+        kv[0][1] = json_object_new_int(r->exit_code);
+        kv[1][0] = json_object_new_string("output");
+        kv[1][1] = json_object_new_string(strempty(r->judged_output));
+        free(r->judgement_json);
+        r->judgement_json = judgement_string("judging", kv, 2);
+        json_object_put(kv[0][0]);
+        json_object_put(kv[1][0]);
+        if (!r->judged_output || !r->judgement_json) {
+                run_conclude(r, ITERATION_FAILED, strdup("out of memory while judging"), NULL);
+                return;
+        }
+        flush_output(r, ITERATION_RUNNING, NULL);
+        run_emit(r, "judging_started", NULL);
+        if (r->sup->opts.model)
+                k = run_judge_start(
+                        &(RunJudgeContext){
+                                .loop = r->sup->event,
+                                .plan = r->plan,
+                                .validators = r->plan->validators,
+                                .n_validators = r->plan->n_validators,
+                                .input_json = r->input_json,
+                                .output = r->judged_output,
+                                .model = r->sup->opts.model,
+                                .event = on_judge_event,
+                                .log = on_judge_log,
+                                .done = on_judged,
+                                .userdata = r,
+                        },
+                        &r->judge);
+        if (k < 0) {
+                run_conclude(r, ITERATION_FAILED,
+                             asprintf_safe("judging failed: %s",
+                                           k == -EOPNOTSUPP ? "no LLM provider is configured (llm.providers)"
+                                                            : strerror(-k)),
+                             NULL);
+                return;
+        }
+}
+
+/* Cancelled or out of time while the judges think: the iteration ends without their verdict. */
+static void run_judging_interrupted(Run *r) {
+        r->judge = run_judge_free(r->judge);
+        run_conclude(r, r->cancel_requested ? ITERATION_CANCELLED : ITERATION_FAILED,
+                     strdup(r->cancel_requested ? REASON_CANCELLED : strempty(r->kill_reason)), NULL);
+}
+
+/* Records the iteration's end (reason and final are taken) and goes on: the execution
+ * completes, fails, or the next iteration starts. */
+static void run_conclude(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
+        _cleanup_free_ char *reason = reason_taken, *final = final_taken;
+        json_object *p;
+
+        r->phase = PHASE_DONE;
         r->dispatch = run_dispatch_free(r->dispatch); /* the iteration is over: its capability is dead */
         if (status != ITERATION_CANCELLED && r->started) {
                 /* A volume left over its size_limit fails the iteration, whatever else it did,
@@ -1570,6 +1800,7 @@ void run_cancel(Run *r) {
 
 void run_abandon(Run *r) {
         r->lost_claim = true;
+        r->judge = run_judge_free(r->judge);
         podman_op_cancel(r->op);
         podman_op_cancel(r->wait_op);
         podman_op_cancel(r->logs_op);
@@ -1631,6 +1862,35 @@ static void on_reattach_inspected(int k, const PodmanContainer *info, const Erro
         run_attach(r, info->status == PODMAN_STATUS_CREATED);
 }
 
+/* The iteration's container was gone and its judges were thinking when aegisd stopped: they
+ * are asked again about the same output (the judgement_json "judging" record). */
+static bool run_resume_judging(Run *r, const StoreIteration *it) {
+        _cleanup_json_ json_object *j = it->judgement_json ? json_tokener_parse(it->judgement_json) : NULL;
+        json_object *v;
+
+        if (!j || !json_object_object_get_ex(j, "state", &v) ||
+            !streq(strempty(json_object_get_string(v)), "judging") ||
+            !json_object_object_get_ex(j, "output", &v))
+                return false;
+        free(r->judged_output);
+        r->judged_output = strdup(strempty(json_object_get_string(v)));
+        r->exit_code = json_object_object_get_ex(j, "exit_code", &v) ? json_object_get_int(v) : 0;
+        r->started = true;
+        free(r->container_id);
+        r->container_id = strdup_or_null(it->container_id);
+        tail_reset(&r->out);
+        tail_reset(&r->err);
+        (void) tail_append(&r->out, strempty(it->stdout_text), strlen(strempty(it->stdout_text)));
+        (void) tail_append(&r->err, strempty(it->stderr_text), strlen(strempty(it->stderr_text)));
+        arm_timer(r, &r->overall_timer,
+                  (r->started_realtime ? r->started_realtime : now_rt()) +
+                          r->plan->timeout_secs * USEC_PER_SEC,
+                  on_overall_timeout);
+        run_log(r, LOG_NOTICE, "iteration %u was being judged: asking the judges again", r->iteration);
+        run_judging_begin(r, r->judged_output);
+        return true;
+}
+
 void run_reattach(Run *r, const StoreExecution *x) {
         StoreContainer *cs = NULL;
         StoreIteration it = { 0 };
@@ -1663,6 +1923,10 @@ void run_reattach(Run *r, const StoreExecution *x) {
                                   r->started_realtime + r->plan->timeout_secs * USEC_PER_SEC,
                                   on_overall_timeout);
                         run_next_iteration(r);
+                        return;
+                }
+                if (run_resume_judging(r, &it)) {
+                        store_iteration_done(&it);
                         return;
                 }
                 store_iteration_done(&it);

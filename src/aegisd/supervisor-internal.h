@@ -28,11 +28,13 @@ typedef enum RunPhase {
         PHASE_RUNNING, /* started: waiting for exit, logs streaming */
         PHASE_COLLECT, /* exited: inspecting / draining logs */
         PHASE_REMOVE, /* removing the container */
+        PHASE_JUDGE, /* container gone, output passed the other validators: models judge it */
         PHASE_DONE,
 } RunPhase;
 
 typedef struct Run Run;
 typedef struct RunDispatch RunDispatch;
+typedef struct RunJudge RunJudge;
 struct Run {
         Supervisor *sup;
         Run *prev, *next;
@@ -95,6 +97,11 @@ struct Run {
 
         /* The egress proxy of a filtered network_policy (egress.h): lives as long as the Run. */
         struct EgressProxy *egress;
+        /* Judging the current iteration (validators semantic, multi_judge; run-judge.h):
+         * what is judged, and the iteration's judgement_json as last written. */
+        RunJudge *judge;
+        char *judged_output;
+        char *judgement_json;
 };
 
 struct SupervisorListener {

@@ -582,6 +582,57 @@ static void print_field(const char *name, const char *value) {
         printf("%-11s %s\n", name, status_or_dash(value));
 }
 
+/* A 0..1 number of a verdict as "0.20", or "-". */
+static const char *unit_text(json_object *o, const char *key, char buf[static 16]) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) ||
+            !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+                return "-";
+        snprintf(buf, 16, "%.2f", json_object_get_double(v));
+        return buf;
+}
+
+/* What the judges of each iteration said (validators semantic and multi_judge). */
+static void print_judges(json_object *iterations) {
+        char b1[16], b2[16];
+
+        for (size_t i = 0; i < json_object_array_length(iterations); i++) {
+                json_object *it = json_object_array_get_idx(iterations, i), *vs, *js;
+
+                if (!json_object_object_get_ex(it, "judges", &vs) ||
+                    !json_object_is_type(vs, json_type_array))
+                        continue;
+                printf("Iteration %" PRId64 " judges:\n", json_int(it, "number", (int64_t) i + 1));
+                for (size_t k = 0; k < json_object_array_length(vs); k++) {
+                        json_object *v = json_object_array_get_idx(vs, k), *b;
+                        bool passed =
+                                json_object_object_get_ex(v, "passed", &b) && json_object_get_boolean(b);
+
+                        printf("  validator %" PRId64 " (%s%s%s): %s, score %s, confidence %s\n",
+                               json_int(v, "validator", 0), strempty(json_str(v, "type")),
+                               json_str(v, "consensus") ? ", " : "", strempty(json_str(v, "consensus")),
+                               passed ? "passed" : "failed", unit_text(v, "score", b1),
+                               unit_text(v, "confidence", b2));
+                        if (!json_object_object_get_ex(v, "judges", &js) ||
+                            !json_object_is_type(js, json_type_array))
+                                continue;
+                        for (size_t n = 0; n < json_object_array_length(js); n++) {
+                                json_object *j = json_object_array_get_idx(js, n);
+                                if (json_str(j, "error"))
+                                        printf("    %s: no verdict: %s\n", strempty(json_str(j, "model")),
+                                               json_str(j, "error"));
+                                else
+                                        printf("    %s: score %s, confidence %s: %s\n",
+                                               strempty(json_str(j, "model")), unit_text(j, "score", b1),
+                                               unit_text(j, "confidence", b2),
+                                               strempty(json_str(j, "reasoning")));
+                        }
+                }
+        }
+}
+
+
 int cmd_show(Cli *cli, int argc, char **argv) {
         static const char *const headers[] = { "#", "STATUS", "EXIT", "CONTAINER", "DURATION", "REASON" };
         static const size_t caps[] = { 0, 0, 0, 0, 0, 60 };
@@ -637,8 +688,10 @@ int cmd_show(Cli *cli, int argc, char **argv) {
                 if (t)
                         cli_table_print(t);
         }
-        if (its && json_object_is_type(its, json_type_array))
+        if (its && json_object_is_type(its, json_type_array)) {
+                print_judges(its);
                 cli_print_trajectories(its);
+        }
         if (json_str(ex, "output")) {
                 printf("Output:\n");
                 print_output(ex);

@@ -5,6 +5,7 @@
  * reading each field with the typed getters of yaml-tree.h. Settings that have two
  * spellings are read into a Spelled value each and reconciled at the end, so a conflict
  * can name both places. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -32,9 +33,14 @@ static const char *const network_mode_table[_MANIFEST_NETWORK_MAX] = {
         [MANIFEST_NETWORK_NONE] = "none",
 };
 static const char *const validator_type_table[_MANIFEST_VALIDATOR_MAX] = {
-        [MANIFEST_VALIDATOR_EXIT_CODE] = "exit_code",
-        [MANIFEST_VALIDATOR_REGEX] = "regex",
-        [MANIFEST_VALIDATOR_JSON_SCHEMA] = "json_schema",
+        [MANIFEST_VALIDATOR_EXIT_CODE] = "exit_code",     [MANIFEST_VALIDATOR_REGEX] = "regex",
+        [MANIFEST_VALIDATOR_JSON_SCHEMA] = "json_schema", [MANIFEST_VALIDATOR_SEMANTIC] = "semantic",
+        [MANIFEST_VALIDATOR_MULTI_JUDGE] = "multi_judge",
+};
+static const char *const consensus_table[_MANIFEST_CONSENSUS_MAX] = {
+        [MANIFEST_CONSENSUS_WEIGHTED_AVERAGE] = "weighted_average",
+        [MANIFEST_CONSENSUS_MAJORITY] = "majority",
+        [MANIFEST_CONSENSUS_UNANIMOUS] = "unanimous",
 };
 static const char *const stream_table[_MANIFEST_STREAM_MAX] = {
         [MANIFEST_STREAM_STDOUT] = "stdout",
@@ -73,8 +79,24 @@ DEFINE_ENUM_STRING(manifest_validator_type, ManifestValidatorType, validator_typ
 DEFINE_ENUM_STRING(manifest_stream, ManifestStream, stream_table)
 DEFINE_ENUM_STRING(manifest_storage_class, ManifestStorageClass, storage_class_table)
 DEFINE_ENUM_STRING(manifest_access_mode, ManifestAccessMode, access_mode_table)
+DEFINE_ENUM_STRING(manifest_consensus, ManifestConsensus, consensus_table)
 
 /* ---- freeing ---- */
+
+static void validators_free(ManifestValidator *list, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                ManifestValidator *v = &list[i];
+                if (v->type == MANIFEST_VALIDATOR_REGEX)
+                        regfree(&v->regex);
+                free(v->pattern);
+                json_object_put(v->schema);
+                free(v->criteria);
+                for (size_t j = 0; j < v->n_judges; j++)
+                        free(v->judges[j].model);
+                free(v->judges);
+        }
+        free(list);
+}
 
 void manifest_plan_free(ManifestPlan *p) {
         if (!p)
@@ -91,14 +113,9 @@ void manifest_plan_free(ManifestPlan *p) {
         free(p->env);
         strv_free(p->network_allowlist);
         strv_free(p->network_denylist);
-        for (size_t i = 0; i < p->n_validators; i++) {
-                ManifestValidator *v = &p->validators[i];
-                if (v->type == MANIFEST_VALIDATOR_REGEX)
-                        regfree(&v->regex);
-                free(v->pattern);
-                json_object_put(v->schema);
-        }
-        free(p->validators);
+        validators_free(p->validators, p->n_validators);
+        validators_free(p->tool_validators, p->n_tool_validators);
+        strv_free(p->tools_skip_judge);
         for (size_t i = 0; i < p->n_volumes; i++) {
                 free(p->volumes[i].name);
                 free(p->volumes[i].mount_path);
@@ -407,7 +424,8 @@ static bool model_alias_valid(const char *s) {
         return true;
 }
 
-static int parse_model(Ctx *c, const YamlNode *n) {
+/* spec.runtime.model, and the model of a judge. */
+static int get_model_alias(Ctx *c, const YamlNode *n, char **ret) {
         const char *s;
         int r;
 
@@ -420,8 +438,12 @@ static int parse_model(Ctx *c, const YamlNode *n) {
                                        "(at most %d bytes; an alias of the configuration's llm models), "
                                        "got \"%.64s\"",
                                        MANIFEST_MAX_MODEL_ALIAS, s);
+        return dup_string(c, n, MANIFEST_MAX_MODEL_ALIAS, ret);
+}
+
+static int parse_model(Ctx *c, const YamlNode *n) {
         c->model = n;
-        return dup_string(c, n, MANIFEST_MAX_MODEL_ALIAS, &c->plan->model_alias);
+        return get_model_alias(c, n, &c->plan->model_alias);
 }
 
 static int parse_runtime(Ctx *c, const YamlNode *rt) {
@@ -812,7 +834,155 @@ static int pattern_check(Ctx *c, const YamlNode *n, const char *s) {
         return 0;
 }
 
-static int parse_validator(Ctx *c, const YamlNode *item) {
+/* ---- judged validators (semantic, multi_judge) ---- */
+
+static int refuse_judge_agent(Ctx *c, const YamlNode *n) {
+        return yaml_node_error(n, c->e, -EINVAL,
+                               "judge agents (another deployed agent as the judge) are not supported by "
+                               "this runtime; name a model alias of the configuration instead, like "
+                               "model: default");
+}
+
+/* The keys semantic and multi_judge share: criteria, min_score, min_confidence,
+ * timeout_seconds. */
+static int parse_judge_common(Ctx *c, const YamlNode *item, ManifestValidator *v) {
+        const YamlNode *n;
+        int r;
+
+        v->min_score = MANIFEST_JUDGE_MIN_SCORE_DEFAULT;
+        v->judge_timeout_secs = MANIFEST_JUDGE_TIMEOUT_DEFAULT;
+        if ((n = yaml_mapping_get(item, "judge_agent")))
+                return refuse_judge_agent(c, n);
+        n = yaml_mapping_get(item, "criteria");
+        if (!n)
+                return required(c, item, "criteria",
+                                "what the judge checks, like \"the answer greets the user\"");
+        r = dup_string(c, n, MANIFEST_MAX_CRITERIA, &v->criteria);
+        if (r < 0)
+                return r;
+        if (isempty(v->criteria))
+                return yaml_node_error(n, c->e, -EINVAL, "expected the criteria the judge checks, got \"\"");
+        if ((n = yaml_mapping_get(item, "min_score")) &&
+            (r = yaml_node_get_double(n, 0, 1, &v->min_score, c->e)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(item, "min_confidence")) &&
+            (r = yaml_node_get_double(n, 0, 1, &v->min_confidence, c->e)) < 0)
+                return r;
+        if ((n = yaml_mapping_get(item, "timeout_seconds")) &&
+            (r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &v->judge_timeout_secs, c->e)) < 0)
+                return r;
+        return 0;
+}
+
+static int parse_semantic(Ctx *c, const YamlNode *item, ManifestValidator *v) {
+        static const char *const keys[] = { "type",      "criteria",       "model",           "judge_agent",
+                                            "min_score", "min_confidence", "timeout_seconds", NULL };
+        const YamlNode *n;
+        int r;
+
+        r = check_keys(c, item, keys, NULL, NULL);
+        if (r < 0)
+                return r;
+        v->type = MANIFEST_VALIDATOR_SEMANTIC;
+        v->judges = calloc(1, sizeof *v->judges);
+        if (!v->judges)
+                return oom(c);
+        v->n_judges = 1;
+        v->judges[0].weight = 1;
+        r = parse_judge_common(c, item, v);
+        if (r < 0)
+                return r;
+        if ((n = yaml_mapping_get(item, "model")))
+                return get_model_alias(c, n, &v->judges[0].model);
+        return 0;
+}
+
+static int parse_multi_judge(Ctx *c, const YamlNode *item, ManifestValidator *v) {
+        static const char *const keys[] = {
+                "type",      "criteria",       "judges",          "consensus", "min_judges_required",
+                "min_score", "min_confidence", "timeout_seconds", NULL
+        };
+        static const char *const judge_keys[] = { "model", "weight", "judge_agent", NULL };
+        const YamlNode *n, *list;
+        int r, x;
+
+        r = check_keys(c, item, keys, NULL, NULL);
+        if (r < 0)
+                return r;
+        v->type = MANIFEST_VALIDATOR_MULTI_JUDGE;
+        v->min_judges_required = 1;
+        r = parse_judge_common(c, item, v);
+        if (r < 0)
+                return r;
+        list = yaml_mapping_get(item, "judges");
+        if (!list)
+                return required(c, item, "judges",
+                                "a list of judges like [{model: default}, {model: fast}]");
+        if (list->kind != YAML_TREE_SEQUENCE || list->n_items == 0)
+                return yaml_node_error(
+                        list, c->e, -EINVAL,
+                        "expected a list of judges like [{model: default, weight: 2}], got %s",
+                        yaml_node_describe(list));
+        if (list->n_items > MANIFEST_MAX_JUDGES)
+                return yaml_node_error(list, c->e, -E2BIG, "more than %d judges", MANIFEST_MAX_JUDGES);
+        v->judges = calloc(list->n_items, sizeof *v->judges);
+        if (!v->judges)
+                return oom(c);
+        for (size_t i = 0; i < list->n_items; i++) {
+                const YamlNode *j = yaml_sequence_item(list, i);
+                ManifestJudge *mj = &v->judges[v->n_judges++];
+
+                mj->weight = 1;
+                if (j->kind == YAML_TREE_SCALAR)
+                        return refuse_judge_agent(c, j); /* the reference's list of agent names */
+                r = check_keys(c, j, judge_keys, NULL, NULL);
+                if (r < 0)
+                        return r;
+                if ((n = yaml_mapping_get(j, "judge_agent")))
+                        return refuse_judge_agent(c, n);
+                if ((n = yaml_mapping_get(j, "model")) && (r = get_model_alias(c, n, &mj->model)) < 0)
+                        return r;
+                if ((n = yaml_mapping_get(j, "weight"))) {
+                        r = yaml_node_get_double(n, 0, 1000, &mj->weight, c->e);
+                        if (r < 0)
+                                return r;
+                        if (mj->weight <= 0)
+                                return yaml_node_error(n, c->e, -EINVAL,
+                                                       "expected a weight greater than 0, got %g",
+                                                       mj->weight);
+                }
+        }
+        if ((n = yaml_mapping_get(item, "consensus"))) {
+                r = get_enum(c, n, consensus_table, ELEMENTSOF(consensus_table), &x);
+                if (r < 0)
+                        return r;
+                v->consensus = x;
+        }
+        if ((n = yaml_mapping_get(item, "min_judges_required"))) {
+                uint64_t k;
+                r = yaml_node_get_u64(n, 1, MANIFEST_MAX_JUDGES, &k, c->e);
+                if (r < 0)
+                        return r;
+                if (k > v->n_judges)
+                        return yaml_node_error(n, c->e, -EINVAL,
+                                               "min_judges_required is %" PRIu64
+                                               " but only %zu judges are listed",
+                                               k, v->n_judges);
+                v->min_judges_required = (unsigned) k;
+        }
+        return 0;
+}
+
+bool manifest_plan_has_judges(const ManifestPlan *p) {
+        assert(p);
+        for (size_t i = 0; i < p->n_validators; i++)
+                if (p->validators[i].type == MANIFEST_VALIDATOR_SEMANTIC ||
+                    p->validators[i].type == MANIFEST_VALIDATOR_MULTI_JUDGE)
+                        return true;
+        return false;
+}
+
+static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list, size_t *n_list) {
         static const char *const types[] = { "exit_code", "regex",       "json_schema",
                                              "semantic",  "multi_judge", NULL };
         static const char *const keys_exit[] = { "type", "expected", NULL };
@@ -828,24 +998,24 @@ static int parse_validator(Ctx *c, const YamlNode *item) {
                 return r;
         t = yaml_mapping_get(item, "type");
         if (!t)
-                return required(c, item, "type", "exit_code, regex or json_schema");
+                return required(c, item, "type", "exit_code, regex, json_schema, semantic or multi_judge");
         r = yaml_node_get_string(t, 64, &ts, c->e);
         if (r < 0)
                 return r;
-        if (streq(ts, "semantic") || streq(ts, "multi_judge"))
-                return warn(c, item, "not acted on: LLM-judged validators are not run by this runtime");
         x = manifest_validator_type_from_string(ts);
         if (x < 0) {
                 const char *guess = suggest_closest(ts, types);
                 if (guess)
                         return yaml_node_error(t, c->e, -EINVAL,
-                                               "expected exit_code, regex or json_schema, got \"%.64s\" "
-                                               "(did you mean \"%s\"?)",
+                                               "expected exit_code, regex, json_schema, semantic or "
+                                               "multi_judge, got \"%.64s\" (did you mean \"%s\"?)",
                                                ts, guess);
                 return yaml_node_error(t, c->e, -EINVAL,
-                                       "expected exit_code, regex or json_schema, got \"%.64s\"", ts);
+                                       "expected exit_code, regex, json_schema, semantic or multi_judge, "
+                                       "got \"%.64s\"",
+                                       ts);
         }
-        v = &c->plan->validators[c->plan->n_validators++];
+        v = &list[(*n_list)++];
         switch (x) {
         case MANIFEST_VALIDATOR_EXIT_CODE:
                 r = check_keys(c, item, keys_exit, NULL, NULL);
@@ -902,14 +1072,56 @@ static int parse_validator(Ctx *c, const YamlNode *item) {
                         return r;
                 v->type = MANIFEST_VALIDATOR_JSON_SCHEMA;
                 break;
+        case MANIFEST_VALIDATOR_SEMANTIC:
+                return parse_semantic(c, item, v);
+        case MANIFEST_VALIDATOR_MULTI_JUDGE:
+                return parse_multi_judge(c, item, v);
+        }
+        return 0;
+}
+
+/* spec.execution.validation, or tool_validation (judged validators only: they review each
+ * tool call before it runs). */
+static int parse_validators(Ctx *c, const YamlNode *n, bool judges_only, ManifestValidator **list,
+                            size_t *n_list) {
+        int r;
+
+        if (n->kind != YAML_TREE_SEQUENCE)
+                return yaml_node_error(
+                        n, c->e, -EINVAL, "expected a list of validators like [{type: %s}], got %s",
+                        judges_only ? "semantic, criteria: ..." : "exit_code", yaml_node_describe(n));
+        if (n->n_items > MANIFEST_MAX_VALIDATORS)
+                return yaml_node_error(n, c->e, -E2BIG, "more than %d validators", MANIFEST_MAX_VALIDATORS);
+        if (n->n_items > 0) {
+                *list = calloc(n->n_items, sizeof **list);
+                if (!*list)
+                        return oom(c);
+        }
+        for (size_t i = 0; i < n->n_items; i++) {
+                const YamlNode *item = yaml_sequence_item(n, i);
+                r = parse_validator(c, item, *list, n_list);
+                if (r < 0)
+                        return r;
+                if (judges_only && (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_SEMANTIC &&
+                    (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_MULTI_JUDGE)
+                        return yaml_node_error(
+                                item, c->e, -EINVAL,
+                                "expected a judge (type semantic or multi_judge): a tool call "
+                                "has no exit code or output to check, got type %s",
+                                manifest_validator_type_to_string((*list)[*n_list - 1].type));
         }
         return 0;
 }
 
 static int parse_execution(Ctx *c, const YamlNode *ex) {
         static const char *const known[] = {
-                "max_iterations", "iteration_timeout",   "iteration_timeout_secs",
-                "validation",     "llm_timeout_seconds", NULL,
+                "max_iterations",
+                "iteration_timeout",
+                "iteration_timeout_secs",
+                "validation",
+                "llm_timeout_seconds",
+                "tool_validation",
+                NULL,
         };
         const YamlNode *n;
         int r;
@@ -944,24 +1156,14 @@ static int parse_execution(Ctx *c, const YamlNode *ex) {
                 c->llm_timeout = n;
         }
         if ((n = yaml_mapping_get(ex, "validation"))) {
-                if (n->kind != YAML_TREE_SEQUENCE)
-                        return yaml_node_error(
-                                n, c->e, -EINVAL,
-                                "expected a list of validators like [{type: exit_code}], got %s",
-                                yaml_node_describe(n));
-                if (n->n_items > MANIFEST_MAX_VALIDATORS)
-                        return yaml_node_error(n, c->e, -E2BIG, "more than %d validators",
-                                               MANIFEST_MAX_VALIDATORS);
-                if (n->n_items > 0) {
-                        c->plan->validators = calloc(n->n_items, sizeof *c->plan->validators);
-                        if (!c->plan->validators)
-                                return oom(c);
-                }
-                for (size_t i = 0; i < n->n_items; i++) {
-                        r = parse_validator(c, yaml_sequence_item(n, i));
-                        if (r < 0)
-                                return r;
-                }
+                r = parse_validators(c, n, false, &c->plan->validators, &c->plan->n_validators);
+                if (r < 0)
+                        return r;
+        }
+        if ((n = yaml_mapping_get(ex, "tool_validation"))) {
+                r = parse_validators(c, n, true, &c->plan->tool_validators, &c->plan->n_tool_validators);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -1265,11 +1467,30 @@ static int parse_tools(Ctx *c, const YamlNode *n) {
         if (n->n_items > MANIFEST_MAX_TOOLS)
                 return yaml_node_error(n, c->e, -E2BIG, "more than %d tools", MANIFEST_MAX_TOOLS);
         for (size_t i = 0; i < n->n_items; i++) {
-                const YamlNode *item = yaml_sequence_item(n, i);
+                static const char *const keys[] = { "name", "skip_judge", NULL };
+                const YamlNode *item = yaml_sequence_item(n, i), *k;
+                bool skip = false;
                 const char *s;
+
+                if (item->kind == YAML_TREE_MAPPING) {
+                        /* {name: fs.read, skip_judge: true}: tool_validation's judges do not
+                         * review this tool's calls. */
+                        r = check_keys(c, item, keys, NULL, NULL);
+                        if (r < 0)
+                                return r;
+                        if ((k = yaml_mapping_get(item, "skip_judge")) &&
+                            (r = yaml_node_get_bool(k, &skip, c->e)) < 0)
+                                return r;
+                        item = yaml_mapping_get(item, "name");
+                        if (!item)
+                                return required(c, yaml_sequence_item(n, i), "name",
+                                                "a tool name like cmd.run");
+                }
                 r = yaml_node_get_string(item, MANIFEST_MAX_TOOL_NAME, &s, c->e);
                 if (r < 0)
                         return r;
+                if (skip && strv_extend(&c->plan->tools_skip_judge, s) < 0)
+                        return oom(c);
                 if (!tool_name_valid(s))
                         return yaml_node_error(item, c->e, -EINVAL,
                                                "expected a tool name of lowercase words joined by '.' like "
@@ -1560,6 +1781,105 @@ static int add(struct json_object *o, const char *key, struct json_object *v) {
         return 0;
 }
 
+static int judged_validator_to_json(const ManifestValidator *v, struct json_object *jv) {
+        struct json_object *a;
+        int r;
+
+        if ((r = add(jv, "criteria", json_object_new_string(v->criteria))) < 0 ||
+            (r = add(jv, "min_score", json_object_new_double(v->min_score))) < 0 ||
+            (r = add(jv, "min_confidence", json_object_new_double(v->min_confidence))) < 0 ||
+            (r = add(jv, "timeout_seconds", json_object_new_int64((int64_t) v->judge_timeout_secs))) < 0)
+                return r;
+        if (v->type == MANIFEST_VALIDATOR_SEMANTIC)
+                return v->judges[0].model ? add(jv, "model", json_object_new_string(v->judges[0].model)) : 0;
+        if ((r = add(jv, "consensus", json_object_new_string(manifest_consensus_to_string(v->consensus)))) <
+                    0 ||
+            (r = add(jv, "min_judges_required", json_object_new_int64(v->min_judges_required))) < 0 ||
+            (r = add(jv, "judges", a = json_object_new_array())) < 0)
+                return r;
+        for (size_t i = 0; i < v->n_judges; i++) {
+                struct json_object *j = json_object_new_object();
+                if (!j || json_object_array_add(a, j) < 0) {
+                        json_object_put(j);
+                        return -ENOMEM;
+                }
+                if (v->judges[i].model &&
+                    (r = add(j, "model", json_object_new_string(v->judges[i].model))) < 0)
+                        return r;
+                if ((r = add(j, "weight", json_object_new_double(v->judges[i].weight))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int validators_to_json(const ManifestValidator *list, size_t n, struct json_object *o,
+                              const char *key) {
+        struct json_object *a;
+        int r;
+
+        if ((r = add(o, key, a = json_object_new_array())) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const ManifestValidator *v = &list[i];
+                struct json_object *jv = json_object_new_object(), *schema = NULL;
+                if (!jv || json_object_array_add(a, jv) < 0) {
+                        json_object_put(jv);
+                        return -ENOMEM;
+                }
+                if ((r = add(jv, "type",
+                             json_object_new_string(manifest_validator_type_to_string(v->type)))) < 0)
+                        return r;
+                switch (v->type) {
+                case MANIFEST_VALIDATOR_EXIT_CODE:
+                        r = add(jv, "expected", json_object_new_int(v->expected_exit_code));
+                        break;
+                case MANIFEST_VALIDATOR_REGEX:
+                        if ((r = add(jv, "pattern", json_object_new_string(v->pattern))) >= 0)
+                                r = add(jv, "target",
+                                        json_object_new_string(manifest_stream_to_string(v->target)));
+                        break;
+                case MANIFEST_VALIDATOR_JSON_SCHEMA:
+                        if (json_object_deep_copy(v->schema, &schema, NULL) < 0)
+                                return -ENOMEM;
+                        r = add(jv, "schema", schema);
+                        break;
+                case MANIFEST_VALIDATOR_SEMANTIC:
+                case MANIFEST_VALIDATOR_MULTI_JUDGE:
+                        r = judged_validator_to_json(v, jv);
+                        break;
+                default:
+                        break;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* spec.tools: names, and {name, skip_judge: true} for those tool_validation skips. */
+static struct json_object *tools_to_json(const ManifestPlan *p) {
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && p->tools[i]; i++) {
+                struct json_object *t;
+                if (strv_contains(p->tools_skip_judge, p->tools[i])) {
+                        t = json_object_new_object();
+                        if (t && (add(t, "name", json_object_new_string(p->tools[i])) < 0 ||
+                                  add(t, "skip_judge", json_object_new_boolean(true)) < 0)) {
+                                json_object_put(t);
+                                t = NULL;
+                        }
+                } else
+                        t = json_object_new_string(p->tools[i]);
+                if (!t || json_object_array_add(a, t) < 0) {
+                        json_object_put(t);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 static struct json_object *strv_to_json(char **l) {
         struct json_object *a = json_object_new_array();
 
@@ -1631,7 +1951,7 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                     (r = add(a, "prompt_template", json_object_new_string(p->prompt_template))) < 0)
                         return r;
         }
-        if (p->tools && (r = add(spec, "tools", strv_to_json(p->tools))) < 0)
+        if (p->tools && (r = add(spec, "tools", tools_to_json(p))) < 0)
                 return r;
         if (p->security_context &&
             (r = add(spec, "security_context", json_object_new_string(p->security_context))) < 0)
@@ -1678,42 +1998,12 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                                                          p->iteration_timeout_secs)) &&
             (r = add(o, "llm_timeout_seconds", json_object_new_int64((int64_t) p->llm_timeout_secs))) < 0)
                 return r;
-        if (p->n_validators > 0) {
-                if ((r = add(o, "validation", a = json_object_new_array())) < 0)
-                        return r;
-                for (size_t i = 0; i < p->n_validators; i++) {
-                        const ManifestValidator *v = &p->validators[i];
-                        struct json_object *jv = json_object_new_object(), *schema = NULL;
-                        if (!jv || json_object_array_add(a, jv) < 0) {
-                                json_object_put(jv);
-                                return -ENOMEM;
-                        }
-                        if ((r = add(jv, "type",
-                                     json_object_new_string(manifest_validator_type_to_string(v->type)))) <
-                            0)
-                                return r;
-                        switch (v->type) {
-                        case MANIFEST_VALIDATOR_EXIT_CODE:
-                                r = add(jv, "expected", json_object_new_int(v->expected_exit_code));
-                                break;
-                        case MANIFEST_VALIDATOR_REGEX:
-                                if ((r = add(jv, "pattern", json_object_new_string(v->pattern))) >= 0)
-                                        r = add(jv, "target",
-                                                json_object_new_string(
-                                                        manifest_stream_to_string(v->target)));
-                                break;
-                        case MANIFEST_VALIDATOR_JSON_SCHEMA:
-                                if (json_object_deep_copy(v->schema, &schema, NULL) < 0)
-                                        return -ENOMEM;
-                                r = add(jv, "schema", schema);
-                                break;
-                        default:
-                                break;
-                        }
-                        if (r < 0)
-                                return r;
-                }
-        }
+        if (p->n_validators > 0 &&
+            (r = validators_to_json(p->validators, p->n_validators, o, "validation")) < 0)
+                return r;
+        if (p->n_tool_validators > 0 &&
+            (r = validators_to_json(p->tool_validators, p->n_tool_validators, o, "tool_validation")) < 0)
+                return r;
 
         if (p->n_volumes > 0) {
                 if ((r = add(spec, "volumes", a = json_object_new_array())) < 0)

@@ -49,6 +49,8 @@ struct YamlNode;
 #define MANIFEST_MAX_TOOLS 64 /* spec.tools entries */
 #define MANIFEST_MAX_TOOL_NAME 128 /* ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$ */
 #define MANIFEST_MAX_MODEL_ALIAS 64 /* ^[A-Za-z0-9][A-Za-z0-9._-]*$ */
+#define MANIFEST_MAX_JUDGES 8 /* multi_judge: judges[] */
+#define MANIFEST_MAX_CRITERIA (16 * 1024) /* semantic / multi_judge: criteria */
 
 /* Ranges and defaults. */
 #define MANIFEST_MEMORY_MIN UINT64_C(4194304) /* 4 MiB */
@@ -65,6 +67,8 @@ struct YamlNode;
 #define MANIFEST_ITERATION_TIMEOUT_DEFAULT 600
 #define MANIFEST_LLM_TIMEOUT_DEFAULT 300 /* one model call; never above the iteration timeout */
 #define MANIFEST_MODEL_ALIAS_DEFAULT "default"
+#define MANIFEST_JUDGE_MIN_SCORE_DEFAULT 0.7 /* the reference's */
+#define MANIFEST_JUDGE_TIMEOUT_DEFAULT 300 /* one judge call, seconds (the reference's) */
 #define MANIFEST_ITERATIONS_MAX 100
 #define MANIFEST_ITERATIONS_DEFAULT 5 /* with a spec.execution block */
 #define MANIFEST_ITERATIONS_DEFAULT_NO_EXECUTION 3 /* without one */
@@ -107,8 +111,17 @@ typedef enum ManifestValidatorType {
         MANIFEST_VALIDATOR_EXIT_CODE,
         MANIFEST_VALIDATOR_REGEX,
         MANIFEST_VALIDATOR_JSON_SCHEMA,
+        MANIFEST_VALIDATOR_SEMANTIC, /* one model judges the output (judge.h) */
+        MANIFEST_VALIDATOR_MULTI_JUDGE, /* several, and a consensus */
         _MANIFEST_VALIDATOR_MAX,
 } ManifestValidatorType;
+
+typedef enum ManifestConsensus {
+        MANIFEST_CONSENSUS_WEIGHTED_AVERAGE, /* default */
+        MANIFEST_CONSENSUS_MAJORITY,
+        MANIFEST_CONSENSUS_UNANIMOUS,
+        _MANIFEST_CONSENSUS_MAX,
+} ManifestConsensus;
 
 typedef enum ManifestStream {
         MANIFEST_STREAM_STDOUT, /* default */
@@ -129,7 +142,8 @@ typedef enum ManifestAccessMode {
 } ManifestAccessMode;
 
 /* "Always", "IfNotPresent", "Never"; "allow", "deny", "none"; "exit_code", "regex",
- * "json_schema"; "stdout", "stderr"; "ephemeral", "persistent"; "read-write", "read-only".
+ * "json_schema", "semantic", "multi_judge"; "stdout", "stderr"; "ephemeral", "persistent";
+ * "read-write", "read-only"; "weighted_average", "majority", "unanimous".
  * *_from_string return the value or -EINVAL. */
 const char *manifest_pull_policy_to_string(ManifestPullPolicy p);
 int manifest_pull_policy_from_string(const char *s);
@@ -143,11 +157,18 @@ const char *manifest_storage_class_to_string(ManifestStorageClass c);
 int manifest_storage_class_from_string(const char *s);
 const char *manifest_access_mode_to_string(ManifestAccessMode m);
 int manifest_access_mode_from_string(const char *s);
+const char *manifest_consensus_to_string(ManifestConsensus c);
+int manifest_consensus_from_string(const char *s);
 
 typedef struct ManifestEnv {
         char *name; /* [A-Za-z_][A-Za-z0-9_]*, not starting with AEGIS_ (reserved) */
         char *value;
 } ManifestEnv;
+
+typedef struct ManifestJudge {
+        char *model; /* a model alias; NULL = spec.runtime.model */
+        double weight; /* > 0, default 1 (multi_judge) */
+} ManifestJudge;
 
 typedef struct ManifestValidator {
         ManifestValidatorType type;
@@ -156,6 +177,15 @@ typedef struct ManifestValidator {
         regex_t regex; /* REGEX: pattern compiled (REG_EXTENDED|REG_NOSUB) */
         ManifestStream target; /* REGEX: which stream the pattern must match */
         struct json_object *schema; /* JSON_SCHEMA: the schema (owned) */
+
+        /* SEMANTIC and MULTI_JUDGE: models judge the output against criteria (judge.h). */
+        char *criteria;
+        double min_score, min_confidence; /* 0..1; defaults 0.7 and 0 */
+        uint64_t judge_timeout_secs; /* one judge's model call (timeout_seconds, default 300) */
+        ManifestJudge *judges; /* SEMANTIC: exactly one */
+        size_t n_judges;
+        ManifestConsensus consensus; /* MULTI_JUDGE */
+        unsigned min_judges_required; /* MULTI_JUDGE: 1..n_judges (default 1) */
 } ManifestValidator;
 
 typedef struct ManifestVolume {
@@ -205,6 +235,10 @@ typedef struct ManifestPlan {
         char *prompt_template; /* spec.task.prompt_template (checked), NULL = the default */
         char *model_alias; /* spec.runtime.model, never NULL (default "default") */
         char **tools; /* spec.tools: strv of unique tool names, NULL = no tools */
+        char **tools_skip_judge; /* the tools of spec.tools given as {name, skip_judge: true} */
+        ManifestValidator *tool_validators; /* spec.execution.tool_validation: judges that
+                                             * review each tool call (semantic, multi_judge) */
+        size_t n_tool_validators;
         char *security_context; /* spec.security_context; NULL = security.default_context */
         uint64_t llm_timeout_secs; /* spec.execution.llm_timeout_seconds, ≤ iteration_timeout_secs */
         char *bootstrap_path; /* spec.advanced.bootstrap_path (absolute, in the image), NULL =
@@ -233,6 +267,9 @@ static inline void manifest_plan_freep(ManifestPlan **p) {
 int manifest_plan_to_json(const ManifestPlan *p, struct json_object **ret);
 /* Same, as a malloc'd compact JSON string; NULL on allocation failure. */
 char *manifest_plan_to_json_string(const ManifestPlan *p);
+
+/* Whether a validator of the plan asks models to judge (semantic, multi_judge). */
+bool manifest_plan_has_judges(const ManifestPlan *p);
 
 /* The value of env name in the plan, or NULL. */
 ManifestEgress manifest_plan_egress(const ManifestPlan *p);

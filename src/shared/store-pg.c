@@ -266,8 +266,10 @@ static const char pg_v5[] = STORE_SCHEMA_V5;
 
 static const char pg_v6[] = STORE_SCHEMA_V6;
 
+static const char pg_v7[] = STORE_SCHEMA_V7;
+
 static const char *const pg_migrations[] = {
-        pg_v1, pg_v2, pg_v3, pg_v4, pg_v5, pg_v6,
+        pg_v1, pg_v2, pg_v3, pg_v4, pg_v5, pg_v6, pg_v7,
 };
 
 const StoreBackendOps store_pg_ops = {

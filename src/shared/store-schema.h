@@ -153,3 +153,9 @@
         "         a.name, a.version, a.manifest_json, a.created_at, a.updated_at FROM agents a;\n"      \
         "DROP TABLE agents;\n"                                                                          \
         "ALTER TABLE agents_v6 RENAME TO agents;\n"
+
+/* Version 7 (issue 21): what the judges of an iteration said (validators
+ * semantic and multi_judge). While they run: {"state":"judging","exit_code":N,"output":"…"}, so
+ * an aegisd restarted meanwhile judges that output again; then {"state":"judged","validators":
+ * [judge_record(), …]}. NULL for an iteration without judges. */
+#define STORE_SCHEMA_V7 "ALTER TABLE iterations ADD COLUMN judgement_json TEXT;\n"

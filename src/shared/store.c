@@ -108,6 +108,7 @@ void store_iteration_done(StoreIteration *it) {
         free(it->container_id);
         free(it->stdout_text);
         free(it->stderr_text);
+        free(it->judgement_json);
         *it = (StoreIteration){};
 }
 
@@ -1014,7 +1015,7 @@ int store_execution_prune(Store *s, uint64_t before_usec, uint64_t *ret_n) {
 
 #define ITER_COLS                                                                                   \
         "execution_id, number, status, exit_code, reason, container_id, stdout_text, stderr_text, " \
-        "started_at, finished_at"
+        "started_at, finished_at, judgement_json"
 
 static int iteration_from_row(StoreRows *rows, size_t i, StoreIteration *it) {
         int64_t code;
@@ -1030,6 +1031,7 @@ static int iteration_from_row(StoreRows *rows, size_t i, StoreIteration *it) {
         it->container_id = take(rows, i, 5);
         it->stdout_text = take(rows, i, 6);
         it->stderr_text = take(rows, i, 7);
+        it->judgement_json = take(rows, i, 10);
         return 0;
 }
 
@@ -1076,9 +1078,10 @@ int store_iteration_update(Store *s, const StoreIteration *it) {
         r = run(s,
                 "UPDATE iterations SET status = ?, exit_code = ?, reason = ?, container_id = ?, stdout_text "
                 "= ?, "
-                "stderr_text = ?, finished_at = ? WHERE execution_id = ? AND number = ?",
+                "stderr_text = ?, finished_at = ?, judgement_json = ? WHERE execution_id = ? AND number = ?",
                 PARAMS(P_TEXT(status), P_INT(it->exit_code), P_TEXT(it->reason), P_TEXT(it->container_id),
-                       P_TEXT(out), P_TEXT(err), P_INT(fin), P_TEXT(it->execution_id), P_INT(it->number)),
+                       P_TEXT(out), P_TEXT(err), P_INT(fin), P_TEXT(it->judgement_json),
+                       P_TEXT(it->execution_id), P_INT(it->number)),
                 NULL, &n);
         if (r < 0)
                 return r;

@@ -149,6 +149,7 @@ typedef struct StoreIteration {
         char *stdout_text; /* at most STORE_OUTPUT_MAX bytes: the tail */
         char *stderr_text;
         uint64_t started_at, finished_at;
+        char *judgement_json; /* NULL, or what the judges said (store-schema.h, version 7) */
 } StoreIteration;
 
 typedef struct StoreContainer {
@@ -332,8 +333,8 @@ int store_execution_prune(Store *s, uint64_t before_usec, uint64_t *ret_n);
 /* Inserts iteration `number` as running (started_at now) and sets the execution's current
  * iteration to it. -EEXIST when it exists. */
 int store_iteration_begin(Store *s, const char *execution_id, unsigned number);
-/* Writes it's status, exit_code, reason, container_id, stdout/stderr (tails kept) and
- * finished_at (now when 0 and the status is not running). */
+/* Writes it's status, exit_code, reason, container_id, stdout/stderr (tails kept),
+ * judgement_json and finished_at (now when 0 and the status is not running). */
 int store_iteration_update(Store *s, const StoreIteration *it);
 int store_iteration_get(Store *s, const char *execution_id, unsigned number, StoreIteration *ret);
 /* In order of number. */

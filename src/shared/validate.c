@@ -234,12 +234,33 @@ static json_object *parse_output_json(const char *text) {
         }
 }
 
+bool validate_exit_code_passes(const ManifestValidator *validators, size_t n_validators, int exit_code) {
+        bool validated = false;
+
+        if (exit_code < 0)
+                return false;
+        /* An exit_code validator says which code passes; without one, only 0 does. */
+        for (size_t i = 0; i < n_validators; i++)
+                if (validators[i].type == MANIFEST_VALIDATOR_EXIT_CODE) {
+                        validated = true;
+                        if (validators[i].expected_exit_code != exit_code)
+                                return false;
+                }
+        return validated || exit_code == 0;
+}
+
 int validate_iteration(const ManifestValidator *validators, size_t n_validators, int exit_code,
                        const char *out, const char *err, char **ret_reason) {
+        bool exit_validated = false;
+
         out = strempty(out);
         err = strempty(err);
 
-        if (exit_code != 0) {
+        /* With exit_code validators, they say (below) whether the code passes. */
+        for (size_t i = 0; i < n_validators; i++)
+                if (validators[i].type == MANIFEST_VALIDATOR_EXIT_CODE)
+                        exit_validated = true;
+        if (exit_code < 0 || (exit_code != 0 && !exit_validated)) {
                 *ret_reason = exit_code < 0 ? strdup("the container did not exit normally")
                                             : asprintf_safe("exit code %d", exit_code);
                 return *ret_reason ? 0 : -ENOMEM;

@@ -1,8 +1,10 @@
 /* validate.h — deciding whether one iteration succeeded: its exit code and the manifest's
  * validators (spec.execution.validation).
  *
- * An iteration succeeds when the container exited 0 AND every validator passes:
- *   exit_code    the exit code equals `expected` (default 0);
+ * An iteration succeeds when the container exited 0 (or, with exit_code validators, with the
+ * code each expects) AND every validator passes:
+ *   exit_code    the exit code equals `expected` (default 0): `expected: 3` makes exit code 3 a
+ *                pass and 0 a failure (the reference ignores `expected`);
  *   regex        a POSIX extended regex (compiled by the manifest) matches the stdout or
  *                stderr of the iteration; only the last VALIDATE_REGEX_INPUT_MAX bytes are
  *                searched, so a validator's cost is bounded whatever the container prints;
@@ -24,6 +26,9 @@
 #define VALIDATE_REGEX_INPUT_MAX (1024 * 1024)
 #define VALIDATE_JSON_INPUT_MAX (4 * 1024 * 1024)
 #define VALIDATE_SCHEMA_DEPTH_MAX 32
+
+/* Whether exit_code is one that passes: what every exit_code validator expects, else 0. */
+bool validate_exit_code_passes(const ManifestValidator *validators, size_t n_validators, int exit_code);
 
 /* Returns 1 when the iteration passes, 0 when it fails (ret_reason gets a malloc'd
  * sentence), -ENOMEM. out/err may be NULL (empty). */

@@ -561,6 +561,110 @@ START_TEST(test_manifest_structure_errors) {
 }
 END_TEST
 
+START_TEST(test_manifest_judged_validators) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *p =
+                ok(HEAD "  execution:\n"
+                        "    validation:\n"
+                        "      - {type: semantic, criteria: greets the user}\n"
+                        "      - {type: semantic, criteria: polite, model: fast, min_score: 0.9, "
+                        "min_confidence: 0.5,\n"
+                        "         timeout_seconds: 20}\n"
+                        "      - type: multi_judge\n"
+                        "        criteria: correct\n"
+                        "        judges: [{model: default, weight: 2}, {model: fast}, {}]\n"
+                        "        consensus: majority\n"
+                        "        min_judges_required: 2\n");
+        _cleanup_(manifest_plan_freep) ManifestPlan *again = NULL;
+        _cleanup_free_ char *json = NULL;
+        const ManifestValidator *v;
+        Error e = ERROR_INIT;
+
+        ck_assert_uint_eq(p->n_validators, 3);
+        ck_assert(manifest_plan_has_judges(p));
+        v = &p->validators[0];
+        ck_assert_int_eq(v->type, MANIFEST_VALIDATOR_SEMANTIC);
+        ck_assert_str_eq(v->criteria, "greets the user");
+        ck_assert(v->min_score == MANIFEST_JUDGE_MIN_SCORE_DEFAULT && v->min_confidence == 0);
+        ck_assert_uint_eq(v->judge_timeout_secs, MANIFEST_JUDGE_TIMEOUT_DEFAULT);
+        ck_assert_uint_eq(v->n_judges, 1);
+        ck_assert_ptr_null(v->judges[0].model); /* spec.runtime.model */
+        v = &p->validators[1];
+        ck_assert_str_eq(v->judges[0].model, "fast");
+        ck_assert(v->min_score == 0.9 && v->min_confidence == 0.5);
+        ck_assert_uint_eq(v->judge_timeout_secs, 20);
+        v = &p->validators[2];
+        ck_assert_int_eq(v->type, MANIFEST_VALIDATOR_MULTI_JUDGE);
+        ck_assert_int_eq(v->consensus, MANIFEST_CONSENSUS_MAJORITY);
+        ck_assert_uint_eq(v->min_judges_required, 2);
+        ck_assert_uint_eq(v->n_judges, 3);
+        ck_assert(v->judges[0].weight == 2 && v->judges[1].weight == 1);
+        ck_assert_str_eq(v->judges[1].model, "fast");
+        ck_assert_ptr_null(v->judges[2].model);
+
+        /* The canonical form parses to the same validators. */
+        json = manifest_plan_to_json_string(p);
+        ck_assert_ptr_nonnull(json);
+        ck_assert_int_eq(manifest_parse(json, strlen(json), "canonical", &again, &e), 0);
+        ck_assert_uint_eq(again->n_validators, 3);
+        ck_assert_str_eq(again->validators[1].judges[0].model, "fast");
+        ck_assert(again->validators[1].min_score == 0.9);
+        ck_assert_int_eq(again->validators[2].consensus, MANIFEST_CONSENSUS_MAJORITY);
+        ck_assert_uint_eq(again->validators[2].min_judges_required, 2);
+        ck_assert(again->validators[2].judges[0].weight == 2);
+        ck_assert_ptr_null(again->validators[2].judges[2].model);
+
+        /* tool_validation: judges only; skip_judge per tool. */
+        {
+                _cleanup_(manifest_plan_freep) ManifestPlan *t =
+                        ok(HEAD
+                           "  task: {instruction: x}\n"
+                           "  tools: [cmd.run, {name: fs.read, skip_judge: true}, {name: fs.list}]\n"
+                           "  execution:\n"
+                           "    tool_validation: [{type: semantic, criteria: only what the task needs}]\n");
+                _cleanup_(manifest_plan_freep) ManifestPlan *t2 = NULL;
+                _cleanup_free_ char *tj = NULL;
+
+                ck_assert_uint_eq(strv_length(t->tools), 3);
+                ck_assert_str_eq(t->tools[1], "fs.read");
+                ck_assert_uint_eq(strv_length(t->tools_skip_judge), 1);
+                ck_assert_str_eq(t->tools_skip_judge[0], "fs.read");
+                ck_assert_uint_eq(t->n_tool_validators, 1);
+                ck_assert_int_eq(t->tool_validators[0].type, MANIFEST_VALIDATOR_SEMANTIC);
+                ck_assert(!manifest_plan_has_judges(t)); /* the output is not judged */
+                tj = manifest_plan_to_json_string(t);
+                ck_assert_ptr_nonnull(tj);
+                ck_assert_int_eq(manifest_parse(tj, strlen(tj), "canonical", &t2, &e), 0);
+                ck_assert_uint_eq(t2->n_tool_validators, 1);
+                ck_assert_str_eq(t2->tools_skip_judge[0], "fs.read");
+        }
+        fails(HEAD "  execution: {tool_validation: [{type: exit_code}]}\n",
+              "a.yaml:8:33: spec.execution.tool_validation[0]: expected a judge (type semantic or "
+              "multi_judge): a tool call has no exit code or output to check, got type exit_code");
+        fails(HEAD "  execution: {validation: [{type: semantic}]}\n",
+              "a.yaml:8:28: spec.execution.validation[0].criteria: required key missing: what the judge "
+              "checks, like \"the answer greets the user\"");
+        fails(HEAD "  execution: {validation: [{type: semantic, criteria: x, judge_agent: output-judge}]}\n",
+              "a.yaml:8:71: spec.execution.validation[0].judge_agent: judge agents (another deployed agent "
+              "as the judge) are not supported by this runtime; name a model alias of the configuration "
+              "instead, like model: default");
+        fails(HEAD "  execution: {validation: [{type: semantic, criteria: x, min_score: 2}]}\n",
+              "a.yaml:8:69: spec.execution.validation[0].min_score: expected a number between 0 and 1, got "
+              "\"2\"");
+        fails(HEAD "  execution: {validation: [{type: multi_judge, criteria: x, judges: [a, b]}]}\n",
+              "a.yaml:8:70: spec.execution.validation[0].judges[0]: judge agents (another deployed agent as "
+              "the judge) are not supported by this runtime; name a model alias of the configuration "
+              "instead, like model: default");
+        fails(HEAD "  execution: {validation: [{type: multi_judge, criteria: x, judges: [{}],\n"
+                   "    min_judges_required: 2}]}\n",
+              "a.yaml:9:26: spec.execution.validation[0].min_judges_required: min_judges_required is 2 but "
+              "only 1 judges are listed");
+        fails(HEAD "  execution: {validation: [{type: multi_judge, criteria: x, judges: [{}], consensus: "
+                   "most}]}\n",
+              "a.yaml:8:86: spec.execution.validation[0].consensus: expected one of weighted_average, "
+              "majority or unanimous, got \"most\"");
+}
+END_TEST
+
 START_TEST(test_manifest_validators) {
         _cleanup_(manifest_plan_freep) ManifestPlan *p = ok(
                 HEAD
@@ -572,9 +676,9 @@ START_TEST(test_manifest_validators) {
                 "      - {type: regex, pattern: done}\n"
                 "      - type: json_schema\n"
                 "        schema: {type: object, required: [answer], properties: {answer: {type: integer}}}\n"
-                "      - {type: semantic, judge: whatever}\n");
+                "      - {type: semantic, criteria: greets the user}\n");
 
-        ck_assert_uint_eq(p->n_validators, 5);
+        ck_assert_uint_eq(p->n_validators, 6);
         ck_assert_int_eq(p->validators[0].type, MANIFEST_VALIDATOR_EXIT_CODE);
         ck_assert_int_eq(p->validators[0].expected_exit_code, 0);
         ck_assert_int_eq(p->validators[1].expected_exit_code, 3);
@@ -588,25 +692,22 @@ START_TEST(test_manifest_validators) {
                 json_object_to_json_string_ext(p->validators[4].schema, JSON_C_TO_STRING_PLAIN),
                 "{\"type\":\"object\",\"required\":[\"answer\"],\"properties\":{\"answer\":{\"type\":"
                 "\"integer\"}}}");
-        ck_assert_uint_eq(strv_length(p->warnings), 1);
-        ck_assert_str_eq(p->warnings[0],
-                         "a.yaml:16:9: spec.execution.validation[5]: not acted on: LLM-judged "
-                         "validators are not run by this runtime");
+        ck_assert_int_eq(p->validators[5].type, MANIFEST_VALIDATOR_SEMANTIC);
+        ck_assert_uint_eq(strv_length(p->warnings), 0);
 
         fails(HEAD "  execution: {validation: {type: regex}}\n",
               "a.yaml:8:27: spec.execution.validation: expected a list of validators like [{type: "
               "exit_code}], got a "
               "mapping");
         fails(HEAD "  execution: {validation: [{pattern: x}]}\n",
-              "a.yaml:8:28: spec.execution.validation[0].type: required key missing: exit_code, regex or "
-              "json_schema");
+              "a.yaml:8:28: spec.execution.validation[0].type: required key missing: exit_code, regex, "
+              "json_schema, semantic or multi_judge");
         fails(HEAD "  execution: {validation: [{type: regexp}]}\n",
-              "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex or json_schema, "
-              "got "
-              "\"regexp\" (did you mean \"regex\"?)");
+              "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex, json_schema, "
+              "semantic or multi_judge, got \"regexp\" (did you mean \"regex\"?)");
         fails(HEAD "  execution: {validation: [{type: llm}]}\n",
-              "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex or json_schema, "
-              "got \"llm\"");
+              "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex, json_schema, "
+              "semantic or multi_judge, got \"llm\"");
         fails(HEAD "  execution: {validation: [{type: regex}]}\n",
               "a.yaml:8:28: spec.execution.validation[0].pattern: required key missing: a POSIX extended "
               "regular "
@@ -1008,6 +1109,7 @@ static Suite *suite(void) {
         tcase_add_test(t, test_manifest_field_errors);
         tcase_add_test(t, test_manifest_structure_errors);
         tcase_add_test(t, test_manifest_validators);
+        tcase_add_test(t, test_manifest_judged_validators);
         tcase_add_test(t, test_manifest_volumes);
         tcase_add_test(t, test_manifest_warnings_for_reference_fields);
         tcase_add_test(t, test_manifest_json_form);

@@ -897,6 +897,7 @@ START_TEST(test_iterations_begin_update_list_and_bound_output) {
         u.reason = NULL;
         u.stdout_text = (char *) "ok";
         u.stderr_text = NULL;
+        u.judgement_json = (char *) "{\"state\":\"judged\",\"validators\":[]}";
         ck_assert_int_eq(store_iteration_update(s, &u), 0);
         u.number = 9;
         ck_assert_int_eq(store_iteration_update(s, &u), -ENOENT);
@@ -919,6 +920,8 @@ START_TEST(test_iterations_begin_update_list_and_bound_output) {
         ck_assert_int_eq(list[1].exit_code, 0);
         ck_assert_ptr_null(list[1].reason);
         ck_assert_ptr_null(list[1].stderr_text);
+        ck_assert_ptr_null(list[0].judgement_json);
+        ck_assert_str_eq(list[1].judgement_json, "{\"state\":\"judged\",\"validators\":[]}");
         store_iteration_array_free(list, n);
 
         ck_assert_int_eq(store_execution_get(s, id, &g), 0);

@@ -84,6 +84,28 @@ START_TEST(test_validate_exit_code_validator) {
 }
 END_TEST
 
+START_TEST(test_validate_exit_code_honours_expected) {
+        ManifestValidator v = { .type = MANIFEST_VALIDATOR_EXIT_CODE, .expected_exit_code = 3 };
+        char *reason = NULL;
+
+        ck_assert_int_eq(validate_iteration(&v, 1, 3, "", "", &reason), 1);
+        ck_assert_int_eq(validate_iteration(&v, 1, 0, "", "", &reason), 0);
+        ck_assert_str_eq(reason, "validator 1 (exit_code): expected 3, got 0");
+        free(reason);
+        reason = NULL;
+        ck_assert_int_eq(validate_iteration(&v, 1, -1, "", "", &reason), 0);
+        ck_assert_str_eq(reason, "the container did not exit normally");
+        free(reason);
+
+        /* What keep_container_on_failure asks: did the container exit as it should? */
+        ck_assert(validate_exit_code_passes(&v, 1, 3));
+        ck_assert(!validate_exit_code_passes(&v, 1, 0));
+        ck_assert(validate_exit_code_passes(NULL, 0, 0));
+        ck_assert(!validate_exit_code_passes(NULL, 0, 3));
+        ck_assert(!validate_exit_code_passes(&v, 1, -1));
+}
+END_TEST
+
 START_TEST(test_validate_json_schema_subset) {
         const char *schema =
                 "{\"type\":\"object\",\"required\":[\"answer\",\"tags\"],\"properties\":{"
@@ -152,6 +174,7 @@ int main(void) {
         tcase_add_test(tc, test_validate_regex_on_stdout_and_stderr);
         tcase_add_test(tc, test_validate_regex_input_is_bounded);
         tcase_add_test(tc, test_validate_exit_code_validator);
+        tcase_add_test(tc, test_validate_exit_code_honours_expected);
         tcase_add_test(tc, test_validate_json_schema_subset);
         tcase_add_test(tc, test_validate_json_schema_reads_stdout_or_its_last_line);
         suite_add_tcase(s, tc);
