@@ -3,7 +3,7 @@
 # the benchmarks and the packaging need. Idempotent; needs root.
 set -euo pipefail
 BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
-  libsystemd-dev libcurl4-openssl-dev libjson-c-dev libpcre2-dev libyaml-dev libpq-dev libsqlite3-dev
+  libsystemd-dev libcurl4-openssl-dev libjson-c-dev libpcre2-dev libxml2-dev libyaml-dev libpq-dev libsqlite3-dev
   libtirpc-dev libseccomp-dev libmicrohttpd-dev check clang clang-format libclang-rt-14-dev
   valgrind libgcrypt20-dev"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq

@@ -53,11 +53,23 @@ AEGISD_TOOLS_SOURCES = \
 	src/aegisd/tools-fs.h \
 	src/aegisd/tools-fs-internal.h \
 	src/aegisd/tools-fs.c \
-	src/aegisd/tools-fs-walk.c
+	src/aegisd/tools-fs-walk.c \
+	src/aegisd/tools-web.c \
+	src/aegisd/html-text.h \
+	src/aegisd/html-text.c
 aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)
 # fs.grep's regular expressions (PCRE2, with a match limit): aegisd alone links it.
 aegisd_CFLAGS += $(PCRE2_CFLAGS)
 aegisd_LDADD += $(PCRE2_LIBS)
+# web.fetch's HTML to text (libxml2's HTML parser): aegisd alone links it.
+aegisd_CFLAGS += $(LIBXML2_CFLAGS)
+aegisd_LDADD += $(LIBXML2_LIBS)
+# The HTML to text converter on its own.
+check_PROGRAMS += tests/unit/test-html-text
+TESTS += tests/unit/test-html-text
+tests_unit_test_html_text_SOURCES = tests/unit/test-html-text.c src/aegisd/html-text.c src/aegisd/html-text.h
+tests_unit_test_html_text_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd $(LIBXML2_CFLAGS)
+tests_unit_test_html_text_LDADD = $(TEST_LIBS) $(LIBXML2_LIBS)
 # The operator's ceilings and the tenants' quotas at submission (issue 19).
 aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c
 

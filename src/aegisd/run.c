@@ -19,9 +19,10 @@
 
 #include "egress.h"
 #include "gateway.h"
+#include "host-match.h"
+#include "json-util.h"
 #include "log.h"
 #include "prompt.h"
-#include "json-util.h"
 #include "policy.h"
 #include "run-dispatch.h"
 #include "run-judge.h"
@@ -763,6 +764,35 @@ static int on_tool_check(void *userdata, const char *tool, json_object *args, ch
         return policy_check(x, tool, args, ret_reason);
 }
 
+/* web.fetch's gate for every request, redirect hops included (tools.h): the network_policy
+ * (an IP literal only when its allowlist names that address: the egress proxy's rule, and
+ * with an open policy none, so aegisd's own loopback services are not a URL away), then the
+ * security context's domain_allowlist through policy_check() with the hop's URL. */
+static int on_web_host_check(void *userdata, const char *url, const char *host, char **ret_reason) {
+        Run *r = userdata;
+        const ConfigSecurityContext *x = run_security_context(r);
+        _cleanup_json_ json_object *args = NULL;
+        bool address = host_matches("0.0.0.0/0", host) || host_matches("::/0", host);
+
+        *ret_reason = NULL;
+        if (!manifest_plan_host_allowed(r->plan, host) ||
+            (address && manifest_plan_egress(r->plan) != MANIFEST_EGRESS_FILTERED)) {
+                *ret_reason =
+                        asprintf_safe("host '%s' is not allowed by the execution's network_policy%s", host,
+                                      address ? " (an address must be listed in its allowlist)" : "");
+                return 1;
+        }
+        if (!x) {
+                *ret_reason = asprintf_safe("security context '%s' is not configured on this host",
+                                            r->plan->security_context ?: "(default)");
+                return 1;
+        }
+        args = json_object_new_object();
+        if (!args || json_object_object_add(args, "url", json_object_new_string(url)) < 0)
+                return -ENOMEM;
+        return policy_check(x, "web.fetch", args, ret_reason);
+}
+
 /* ---- tool_validation: judges review each tool call before it runs ---- */
 
 typedef struct ToolReview {
@@ -870,6 +900,11 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
         r->tool_env.volumes = r->tool_volumes;
         r->tool_env.uid = r->plan->uid;
         r->tool_env.gid = r->plan->gid;
+        /* web.fetch is offered when the container could reach a network itself. */
+        r->tool_env.web_host_check =
+                manifest_plan_egress(r->plan) == MANIFEST_EGRESS_NONE ? NULL : on_web_host_check;
+        r->tool_env.web_userdata = r;
+        r->tool_env.web_public_only = manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN;
         c = (RunDispatchContext){
                 .execution_id = r->id,
                 .iteration = r->iteration,

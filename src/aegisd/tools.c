@@ -23,8 +23,9 @@
 #define CMD_ENV_MAX 64 /* env_additions entries */
 
 static const ToolDef *const catalogue[] = {
-        &tool_cmd_run,   &tool_fs_read, &tool_fs_write,      &tool_fs_list, &tool_fs_create_dir,
-        &tool_fs_delete, &tool_fs_edit, &tool_fs_multi_edit, &tool_fs_grep, &tool_fs_glob,
+        &tool_cmd_run,       &tool_fs_read,   &tool_fs_write,  &tool_fs_list,
+        &tool_fs_create_dir, &tool_fs_delete, &tool_fs_edit,   &tool_fs_multi_edit,
+        &tool_fs_grep,       &tool_fs_glob,   &tool_web_fetch,
 };
 
 const ToolDef *tool_find(const char *name) {

@@ -57,6 +57,16 @@ typedef struct ToolEnv {
         size_t n_volumes;
         uid_t uid; /* the execution's user: owner of what the fs tools create (when aegisd is root) */
         gid_t gid;
+        /* web.fetch: whether one request may go to url, whose host is host (a name or an IP
+         * literal): the network_policy and the security context's domain_allowlist, asked for
+         * the first request and for every redirect hop. 0 allowed; 1 refused with *ret_reason
+         * (malloc'd, for the model; may be NULL); < 0 an error (refused). NULL = web.fetch is
+         * not offered (network_policy mode none). */
+        int (*web_host_check)(void *userdata, const char *url, const char *host, char **ret_reason);
+        void *web_userdata;
+        /* web.fetch connects to no loopback, link-local or unspecified address, whatever name
+         * led there (a network_policy that lists no host: nothing vouches for local ones). */
+        bool web_public_only;
 } ToolEnv;
 
 typedef struct ToolCall ToolCall;
@@ -108,3 +118,4 @@ struct json_object *tool_error(const char *fmt, ...) _printf_(1, 2);
 extern const ToolDef tool_cmd_run; /* tools.c */
 extern const ToolDef tool_fs_read, tool_fs_write, tool_fs_list, tool_fs_create_dir, tool_fs_delete,
         tool_fs_edit, tool_fs_multi_edit, tool_fs_grep, tool_fs_glob; /* tools-fs.c */
+extern const ToolDef tool_web_fetch; /* tools-web.c */

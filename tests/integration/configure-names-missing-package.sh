@@ -18,9 +18,10 @@ libseccomp_>=_2.5 libseccomp libseccomp-dev
 libmicrohttpd_>=_0.9.71 libmicrohttpd libmicrohttpd-dev
 libgcrypt_>=_1.8 libgcrypt libgcrypt20-dev
 libpcre2-8_>=_10.34 libpcre2-8 libpcre2-dev
+libxml-2.0_>=_2.9 libxml-2.0 libxml2-dev
 check_>=_0.15 check check"
-check "configure.ac requires exactly these twelve libraries" \
-        test "$(grep -c '^AEGIS_REQUIRE(\[' "$top_srcdir/configure.ac")" -eq 12
+check "configure.ac requires exactly these thirteen libraries" \
+        test "$(grep -c '^AEGIS_REQUIRE(\[' "$top_srcdir/configure.ac")" -eq 13
 IFS=: read -ra pcdirs <<<"$(pkg-config --variable pc_path pkg-config)"
 while read -r module pc pkg; do
         module="${module//_/ }"

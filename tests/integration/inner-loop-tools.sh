@@ -75,17 +75,7 @@ ${3:-}")"
 }
 submit() { api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$1"; }
 # The result the model got for tool call ID in request N, as JSON.
-result() {
-        python3 - "$FAKE_LLM_LOG" "$1" "$2" <<'PY'
-import json, sys
-reqs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-r = reqs[int(sys.argv[2]) - 1]
-for m in r["body"]["messages"]:
-    if m.get("role") == "tool" and m.get("tool_call_id") == sys.argv[3]:
-        print(m["content"])
-        break
-PY
-}
+result() { fake_llm_tool_result "$FAKE_LLM_LOG" "$1" "$2"; }
 
 # 1. The fs tools on a volume, escapes, edits, output bounds, env_additions, recoverable errors.
 m="$(manifest fs "[cmd.run, fs.read, fs.write, fs.list, fs.create_dir, fs.delete, fs.edit, fs.multi_edit, fs.grep, fs.glob]" "  volumes:

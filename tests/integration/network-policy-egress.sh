@@ -33,13 +33,7 @@ wait_for 10 curl -sf "http://127.0.0.3:$port/who" || fail "the denied server did
 
 # aegisd in a mount namespace of its own whose /etc/hosts names the two servers.
 printf '127.0.0.1 localhost\n127.0.0.2 allowed.test\n127.0.0.3 denied.test\n' >"$SCRATCH/hosts"
-real_aegisd="$AEGISD"
-cat >"$SCRATCH/aegisd-in-ns" <<SH
-#!/bin/sh
-exec unshare -m --propagation private sh -c 'mount --bind "$SCRATCH/hosts" /etc/hosts && exec "\$0" "\$@"' "$real_aegisd" "\$@"
-SH
-chmod +x "$SCRATCH/aegisd-in-ns"
-AEGISD="$SCRATCH/aegisd-in-ns"
+aegisd_with_hosts "$SCRATCH/hosts"
 # The inner loop: one cmd.run that fetches both hosts through the proxy, then an answer.
 req() { printf 'printf "GET http://%s/who HTTP/1.0\\r\\n\\r\\n" | busybox nc -w 5 127.0.0.1 18090 | tail -1; ' "$1"; }
 loop_cmd="$(req "allowed.test:$port")$(req "denied.test:$port")echo pid1-capability=\$(cat /proc/1/environ 2>/dev/null | grep -c AEGIS_ORCHESTRATOR_URL)"
@@ -181,7 +175,7 @@ assert_match "inner loop: and not the denied one" 'the host is not allowed' "$re
 assert_match "inner loop: the capability is not in PID 1's environment" 'pid1-capability=0' "$result"
 
 # Without aegis-bootstrap the policy cannot hold here: refused at submission, with why.
-AEGISD="$real_aegisd"
+AEGISD="$AEGISD_REAL"
 AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$SCRATCH/no-such-bootstrap\""
 aegisd_start b
 m="$(manifest unenforceable 'true' "  security:

@@ -15,6 +15,9 @@
 #   manifest NAME SCRIPT [extra spec YAML]   writes $SCRATCH/NAME.yaml running `sh -c SCRIPT`
 #   wait_status ID STATUS SECONDS   waits for the execution to reach STATUS
 #   assert_no_managed_containers    no container labelled aegis.managed=true remains
+#   aegisd_with_hosts FILE   aegisd_start from now on runs aegisd in a private mount
+#                        namespace whose /etc/hosts is FILE (needs root), so local servers on
+#                        127.0.0.x get names; AEGISD_REAL is the binary to go back to
 
 aegisd_start() {
         local name="${1:-a}" extra="${2:-}" port mport dir
@@ -96,4 +99,14 @@ wait_status() { # wait_status ID STATUS SECONDS
 
 assert_no_managed_containers() {
         assert_eq "no aegis.managed container remains" "" "$(podman_managed_ids)"
+}
+
+aegisd_with_hosts() {
+        AEGISD_REAL="${AEGISD_REAL:-$AEGISD}"
+        cat >"$SCRATCH/aegisd-in-ns" <<SH
+#!/bin/sh
+exec unshare -m --propagation private sh -c 'mount --bind "$1" /etc/hosts && exec "\$0" "\$@"' "$AEGISD_REAL" "\$@"
+SH
+        chmod +x "$SCRATCH/aegisd-in-ns"
+        AEGISD="$SCRATCH/aegisd-in-ns"
 }

@@ -56,6 +56,19 @@ print(json.dumps(eval(sys.argv[3], {}, {"r": r})))
 EOF
 }
 
+# fake_llm_tool_result LOG N ID: the content of the tool result for tool call ID that request
+# N carried to the model (nothing when it carried none).
+fake_llm_tool_result() {
+        python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+for m in reqs[int(sys.argv[2]) - 1]["body"]["messages"]:
+    if m.get("role") == "tool" and m.get("tool_call_id") == sys.argv[3]:
+        print(m["content"])
+        break
+EOF
+}
+
 # inner_loop_manifest NAME IMAGE [YAML]: writes $SCRATCH/NAME.yaml, an agent with spec.task
 # that runs in IMAGE (never pulled) with cmd.run and no network, YAML (indented by two,
 # e.g. an execution: block) added under spec:, and prints its path.
