@@ -15,7 +15,7 @@ assert_eq "right token: 200" 200 "$(api_status GET /v1/executions -H 'Authorizat
 check "401 body is {error}" bash -c "curl -s $AEGIS_URL/v1/executions | jq -e .error"
 m="$(manifest authed 'echo ok')"
 aegis -q run "$m" >/dev/null 2>&1
-assert_eq "CLI without token fails" 1 "$?"
+assert_eq "CLI without token fails as aegis's own error (125)" 125 "$?"
 out="$(aegis -q --token s3cret-token run "$m")"
 assert_eq "CLI with --token runs" ok "$out"
 finish
