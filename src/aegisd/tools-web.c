@@ -152,23 +152,29 @@ static json_object *web_admit(const ToolEnv *env, unsigned hop, const char *url,
         return NULL;
 }
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
-        WebFetch *f = userdata;
-        size_t len = size * nmemb;
+/* Appends len bytes of p to *body (NUL-terminated, *n bytes): curl's write callbacks. Past max
+ * sets *too_big; returns what curl must get back (0 stops the transfer). */
+static size_t body_append(char **body, size_t *n, bool *too_big, size_t max, const char *p, size_t len) {
         char *b;
 
-        if (f->n + len > WEB_BODY_MAX) {
-                f->too_big = true;
+        if (*n + len > max) {
+                *too_big = true;
                 return 0;
         }
-        b = realloc(f->body, f->n + len + 1);
+        b = realloc(*body, *n + len + 1);
         if (!b)
                 return 0;
-        memcpy(b + f->n, p, len);
-        f->n += len;
-        b[f->n] = 0;
-        f->body = b;
+        memcpy(b + *n, p, len);
+        *n += len;
+        b[*n] = 0;
+        *body = b;
         return len;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
+        WebFetch *f = userdata;
+
+        return body_append(&f->body, &f->n, &f->too_big, WEB_BODY_MAX, p, size * nmemb);
 }
 
 static bool ipv4_is_local(uint32_t a) {
@@ -528,21 +534,8 @@ static void search_cancel(void *impl) {
 
 static size_t on_search_body(char *p, size_t size, size_t nmemb, void *userdata) {
         WebSearch *s = userdata;
-        size_t len = size * nmemb;
-        char *b;
 
-        if (s->n + len > SEARCH_BODY_MAX) {
-                s->too_big = true;
-                return 0;
-        }
-        b = realloc(s->body, s->n + len + 1);
-        if (!b)
-                return 0;
-        memcpy(b + s->n, p, len);
-        s->n += len;
-        b[s->n] = 0;
-        s->body = b;
-        return len;
+        return body_append(&s->body, &s->n, &s->too_big, SEARCH_BODY_MAX, p, size * nmemb);
 }
 
 /* o[key] as a string for the model: at most SEARCH_FIELD_MAX bytes cut on a character,
