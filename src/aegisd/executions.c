@@ -266,6 +266,14 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         o.model = x->model;
         o.max_tool_rounds = (unsigned) c->llm.max_tool_rounds;
         o.config = c;
+        /* web.search's key, read once like the LLM providers' (a missing one stops the start). */
+        if (c->tools.web_search.endpoint && c->tools.web_search.api_key) {
+                k = api_key_resolve(startswith(c->tools.web_search.api_key, "env:"),
+                                    "tools.web_search.api_key", "tools.web_search", &x->web_search_key, &e);
+                if (k < 0)
+                        return log_error_errno(k, "%s", e.message);
+        }
+        o.web_search_key = x->web_search_key;
         k = supervisor_new(x->event, x->store, x->podman, &o, &x->supervisor, &e);
         if (k < 0)
                 return log_error_errno(k, "Failed to set up the supervisor: %s", e.message);
@@ -393,6 +401,7 @@ Executions *executions_free(Executions *x) {
         free(x->bootstrap);
         free(x->bootstrap_error);
         llm_client_free(x->llm); /* after the supervisor: its runs cancelled their calls */
+        api_key_free(x->web_search_key);
         free(x);
         return NULL;
 }

@@ -40,6 +40,7 @@ typedef struct Executions {
         char *bootstrap_error; /* why it is NULL, for the API's refusal */
         const struct RunDispatchModel *model; /* how iterations reach the LLM; NULL = none configured */
         struct LlmClient *llm; /* llm.providers, NULL when none is configured */
+        char *web_search_key; /* tools.web_search.api_key resolved; NULL = none */
         ApiStream *streams; /* open SSE / followed-log streams */
         /* What the engine can enforce (GET /libpod/info), asked at start, at each readiness
          * probe and at a submission while unknown. */

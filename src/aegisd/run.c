@@ -905,6 +905,13 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 manifest_plan_egress(r->plan) == MANIFEST_EGRESS_NONE ? NULL : on_web_host_check;
         r->tool_env.web_userdata = r;
         r->tool_env.web_public_only = manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN;
+        /* web.search (tools.web_search): the operator's endpoint, offered with web.fetch. */
+        if (r->sup->opts.config) {
+                r->tool_env.search_endpoint = r->sup->opts.config->tools.web_search.endpoint;
+                r->tool_env.search_max_results =
+                        (unsigned) r->sup->opts.config->tools.web_search.max_results;
+                r->tool_env.search_key = r->sup->opts.web_search_key;
+        }
         c = (RunDispatchContext){
                 .execution_id = r->id,
                 .iteration = r->iteration,

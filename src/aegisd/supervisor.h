@@ -75,6 +75,8 @@ typedef struct SupervisorOptions {
         /* security.contexts (borrowed): the tools' policy (policy.h). NULL = the built-in
          * default's "every tool". */
         const Config *config;
+        /* tools.web_search.api_key resolved (borrowed; NULL = none): web.search's key. */
+        const char *web_search_key;
 } SupervisorOptions;
 
 int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const SupervisorOptions *o,

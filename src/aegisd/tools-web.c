@@ -1,5 +1,6 @@
-/* tools-web.c — web.fetch (issue 21): aegisd fetches one http(s) URL for the model and gives
- * back its text (HTML made readable by html-text.h).
+/* tools-web.c — web.fetch and web.search (issue 21). web.fetch: aegisd fetches one http(s) URL
+ * for the model and gives back its text (HTML made readable by html-text.h). web.search: see
+ * its section below.
  *
  * Arguments: url (http or https), to_markdown (true: headings, list items, "text [url]" links),
  * follow_redirects (true), timeout_secs (30, at most 120: the whole fetch, redirects included).
@@ -33,6 +34,7 @@
 
 #include "curl-event.h"
 #include "html-text.h"
+#include "json-util.h"
 #include "tools.h"
 #include "util.h"
 
@@ -150,23 +152,29 @@ static json_object *web_admit(const ToolEnv *env, unsigned hop, const char *url,
         return NULL;
 }
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
-        WebFetch *f = userdata;
-        size_t len = size * nmemb;
+/* Appends len bytes of p to *body (NUL-terminated, *n bytes): curl's write callbacks. Past max
+ * sets *too_big; returns what curl must get back (0 stops the transfer). */
+static size_t body_append(char **body, size_t *n, bool *too_big, size_t max, const char *p, size_t len) {
         char *b;
 
-        if (f->n + len > WEB_BODY_MAX) {
-                f->too_big = true;
+        if (*n + len > max) {
+                *too_big = true;
                 return 0;
         }
-        b = realloc(f->body, f->n + len + 1);
+        b = realloc(*body, *n + len + 1);
         if (!b)
                 return 0;
-        memcpy(b + f->n, p, len);
-        f->n += len;
-        b[f->n] = 0;
-        f->body = b;
+        memcpy(b + *n, p, len);
+        *n += len;
+        b[*n] = 0;
+        *body = b;
         return len;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
+        WebFetch *f = userdata;
+
+        return body_append(&f->body, &f->n, &f->too_big, WEB_BODY_MAX, p, size * nmemb);
 }
 
 static bool ipv4_is_local(uint32_t a) {
@@ -468,4 +476,266 @@ const ToolDef tool_web_fetch = {
         .place = TOOL_ON_HOST,
         .available = web_available,
         .start = web_fetch_start,
+};
+
+/* ---- web.search ----
+ *
+ * POST tools.web_search.endpoint with "Authorization: Bearer KEY" and {"query", "max_results"};
+ * the answer {"results": [{"title", "url", "snippet"}]} goes back to the model as
+ * {"query", "results": [{"title", "url", "snippet"}]}: at most max_results entries, each field
+ * cut to SEARCH_FIELD_MAX bytes. The result URLs are text for the model, never fetched here.
+ * The endpoint is the operator's: no web_host_check on it. The key is in the request's header
+ * list only (wiped when freed); a field of the answer that holds it is replaced. */
+
+#define SEARCH_TIMEOUT 30 /* s */
+#define SEARCH_BODY_MAX (1024 * 1024) /* bytes of the provider's answer read */
+#define SEARCH_QUERY_MAX 2048 /* bytes */
+#define SEARCH_FIELD_MAX 400 /* bytes of a title, url or snippet returned */
+
+typedef struct WebSearch {
+        const ToolEnv *env;
+        ToolCall *call;
+        CurlEvent *ce;
+        CURL *easy;
+        struct curl_slist *headers; /* holds the key */
+        char *auth; /* "Authorization: Bearer KEY" */
+        sd_event_source *finish;
+        json_object *result;
+        char *query;
+        unsigned max_results;
+        char *body;
+        size_t n;
+        bool too_big;
+} WebSearch;
+
+static void search_free(WebSearch *s) {
+        if (!s)
+                return;
+        if (s->ce && s->easy)
+                curl_event_remove(s->ce, s->easy);
+        if (s->easy)
+                curl_easy_cleanup(s->easy);
+        curl_event_free(s->ce);
+        curl_slist_free_all(s->headers);
+        if (s->auth) {
+                explicit_bzero(s->auth, strlen(s->auth));
+                free(s->auth);
+        }
+        sd_event_source_disable_unref(s->finish);
+        json_object_put(s->result);
+        free(s->query);
+        free(s->body);
+        free(s);
+}
+
+static void search_cancel(void *impl) {
+        search_free(impl);
+}
+
+static size_t on_search_body(char *p, size_t size, size_t nmemb, void *userdata) {
+        WebSearch *s = userdata;
+
+        return body_append(&s->body, &s->n, &s->too_big, SEARCH_BODY_MAX, p, size * nmemb);
+}
+
+/* o[key] as a string for the model: at most SEARCH_FIELD_MAX bytes cut on a character,
+ * invalid UTF-8 as '?', "" when absent or not a string. */
+static json_object *search_field(const WebSearch *s, json_object *o, const char *key) {
+        _cleanup_free_ char *t = NULL;
+        json_object *v;
+        const char *in;
+        size_t n;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return json_object_new_string("");
+        in = json_object_get_string(v);
+        n = MIN(strlen(in), (size_t) SEARCH_FIELD_MAX);
+        while (n > 0 && in[n] && (((unsigned char) in[n]) & 0xC0) == 0x80)
+                n--;
+        t = strndup(in, n);
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                size_t k = utf8_char_len(t + i, n - i);
+                if (k == 0) {
+                        t[i] = '?';
+                        k = 1;
+                }
+                i += k;
+        }
+        if (s->env->search_key && strstr(t, s->env->search_key))
+                return json_object_new_string("[removed: it held the search provider's key]");
+        return json_object_new_string(t);
+}
+
+static json_object *search_result(WebSearch *s) {
+        _cleanup_json_ json_object *answer = NULL;
+        json_object *results, *out, *list;
+        size_t n;
+
+        answer = s->body ? json_tokener_parse(s->body) : NULL;
+        if (!answer || !json_object_object_get_ex(answer, "results", &results) ||
+            !json_object_is_type(results, json_type_array))
+                return tool_error("the search provider's answer is not the expected JSON "
+                                  "({\"results\": [{\"title\", \"url\", \"snippet\"}]}); try again later");
+        list = json_object_new_array();
+        n = json_object_array_length(results);
+        for (size_t i = 0; i < n && json_object_array_length(list) < s->max_results; i++) {
+                json_object *e = json_object_array_get_idx(results, i), *r;
+                if (!json_object_is_type(e, json_type_object))
+                        continue;
+                r = json_object_new_object();
+                json_object_object_add(r, "title", search_field(s, e, "title"));
+                json_object_object_add(r, "url", search_field(s, e, "url"));
+                json_object_object_add(r, "snippet", search_field(s, e, "snippet"));
+                json_object_array_add(list, r);
+        }
+        out = json_object_new_object();
+        json_object_object_add(out, "query", json_object_new_string(s->query));
+        json_object_object_add(out, "results", list);
+        return out;
+}
+
+static int on_search_finish(sd_event_source *src, void *userdata) {
+        WebSearch *s = userdata;
+        ToolCall *c = s->call;
+        json_object *r = TAKE_PTR(s->result);
+
+        search_free(s);
+        tool_call_finish(c, r);
+        return 0;
+}
+
+static void on_search_transfer(CURL *easy, CURLcode code, void *userdata) {
+        WebSearch *s = NULL;
+        long status = 0;
+
+        (void) userdata;
+        (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &s);
+        assert(s);
+        /* The provider's URL is the operator's: the model is not told it. */
+        if (s->too_big)
+                s->result = tool_error("the search provider's answer is larger than %d MiB",
+                                       SEARCH_BODY_MAX / (1024 * 1024));
+        else if (code == CURLE_OPERATION_TIMEDOUT)
+                s->result = tool_error("the search provider did not answer within %d s; try again later",
+                                       SEARCH_TIMEOUT);
+        else if (code != CURLE_OK)
+                s->result = tool_error("the search provider cannot be reached: %s; try again later",
+                                       curl_easy_strerror(code));
+        else if ((void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status),
+                 status < 200 || status > 299)
+                s->result = tool_error("the search provider answered HTTP %ld; try again later", status);
+        else
+                s->result = search_result(s);
+        (void) sd_event_source_set_enabled(s->finish, SD_EVENT_ONESHOT);
+}
+
+static bool search_available(const ToolEnv *env) {
+        return env && env->web_host_check && !isempty(env->search_endpoint) && env->search_max_results > 0;
+}
+
+static int web_search_start(const ToolEnv *env, json_object *args, tool_done_fn done, void *userdata,
+                            ToolCall **ret) {
+        _cleanup_json_ json_object *req = NULL;
+        WebSearch *s;
+        json_object *v;
+        const char *query;
+        int64_t max = env->search_max_results;
+        int k;
+
+        if (!json_object_is_type(args, json_type_object) || !json_object_object_get_ex(args, "query", &v) ||
+            !json_object_is_type(v, json_type_string) || isempty(json_object_get_string(v)) ||
+            strlen(json_object_get_string(v)) > SEARCH_QUERY_MAX)
+                return tool_call_finish_later(
+                        env,
+                        tool_error("\"query\" (a non-empty string of at most %d bytes) is required",
+                                   SEARCH_QUERY_MAX),
+                        done, userdata, ret);
+        query = json_object_get_string(v);
+        if (json_object_object_get_ex(args, "max_results", &v) && v) {
+                if (!json_object_is_type(v, json_type_int) || (max = json_object_get_int64(v)) < 1)
+                        return tool_call_finish_later(
+                                env,
+                                tool_error("\"max_results\" is a whole number, 1 to %u",
+                                           env->search_max_results),
+                                done, userdata, ret);
+                max = MIN(max, (int64_t) env->search_max_results);
+        }
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        *s = (WebSearch){ .env = env, .query = strdup(query), .max_results = (unsigned) max };
+        req = json_object_new_object();
+        if (!s->query || !req || json_object_object_add(req, "query", json_object_new_string(query)) < 0 ||
+            json_object_object_add(req, "max_results", json_object_new_int64(max)) < 0)
+                goto nomem;
+        if (env->search_key) {
+                s->auth = asprintf_safe("Authorization: Bearer %s", env->search_key);
+                if (!s->auth)
+                        goto nomem;
+        }
+        k = curl_event_new(env->event, "web.search", on_search_transfer, NULL, &s->ce);
+        if (k < 0)
+                goto fail;
+        k = sd_event_add_defer(env->event, &s->finish, on_search_finish, s);
+        if (k < 0)
+                goto fail;
+        (void) sd_event_source_set_enabled(s->finish, SD_EVENT_OFF);
+        s->easy = curl_easy_init();
+        if (!s->easy)
+                goto nomem;
+        s->headers = curl_slist_append(NULL, "Content-Type: application/json");
+        if (s->headers && !curl_slist_append(s->headers, "Accept: application/json"))
+                goto nomem;
+        if (s->headers && s->auth && !curl_slist_append(s->headers, s->auth))
+                goto nomem;
+        /* No cookies, no .netrc, no redirects (FOLLOWLOCATION is off by default). */
+        if (!s->headers || curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_URL, env->search_endpoint) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS,
+                             json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN)) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_search_body) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED) != CURLE_OK ||
+#if LIBCURL_VERSION_NUM >= 0x075500
+            curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+#endif
+            curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long) SEARCH_TIMEOUT) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "aegis-web.search/1") != CURLE_OK)
+                goto nomem;
+        k = tool_call_new(done, userdata, search_cancel, s, &s->call);
+        if (k < 0)
+                goto fail;
+        k = curl_event_add(s->ce, s->easy);
+        if (k < 0) {
+                tool_call_cancel(s->call); /* frees s */
+                return k;
+        }
+        *ret = s->call;
+        return 0;
+nomem:
+        k = -ENOMEM;
+fail:
+        search_free(s);
+        return k;
+}
+
+const ToolDef tool_web_search = {
+        .name = "web.search",
+        .description = "Search the web through the search provider configured on this host; returns "
+                       "titles, URLs and snippets (fetch a URL with web.fetch to read it).",
+        .parameters = "{\"type\":\"object\",\"properties\":{"
+                      "\"query\":{\"type\":\"string\",\"description\":\"what to search for\"},"
+                      "\"max_results\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":20,"
+                      "\"description\":\"how many results (default and most: the host's "
+                      "tools.web_search.max_results)\"}},"
+                      "\"required\":[\"query\"]}",
+        .place = TOOL_ON_HOST,
+        .available = search_available,
+        .start = web_search_start,
 };

@@ -25,7 +25,7 @@
 static const ToolDef *const catalogue[] = {
         &tool_cmd_run,       &tool_fs_read,   &tool_fs_write,  &tool_fs_list,
         &tool_fs_create_dir, &tool_fs_delete, &tool_fs_edit,   &tool_fs_multi_edit,
-        &tool_fs_grep,       &tool_fs_glob,   &tool_web_fetch,
+        &tool_fs_grep,       &tool_fs_glob,   &tool_web_fetch, &tool_web_search,
 };
 
 const ToolDef *tool_find(const char *name) {

@@ -67,6 +67,13 @@ typedef struct ToolEnv {
         /* web.fetch connects to no loopback, link-local or unspecified address, whatever name
          * led there (a network_policy that lists no host: nothing vouches for local ones). */
         bool web_public_only;
+        /* web.search: the operator's search provider (tools.web_search), POSTed to without
+         * web_host_check (its endpoint is not the model's choice); offered only when web.fetch
+         * could be (web_host_check set) and search_endpoint is. search_key: the resolved key
+         * (NULL = none), sent as "Authorization: Bearer" and nowhere else. */
+        const char *search_endpoint;
+        const char *search_key;
+        unsigned search_max_results; /* the most results of one call, 1..20 */
 } ToolEnv;
 
 typedef struct ToolCall ToolCall;
@@ -118,4 +125,4 @@ struct json_object *tool_error(const char *fmt, ...) _printf_(1, 2);
 extern const ToolDef tool_cmd_run; /* tools.c */
 extern const ToolDef tool_fs_read, tool_fs_write, tool_fs_list, tool_fs_create_dir, tool_fs_delete,
         tool_fs_edit, tool_fs_multi_edit, tool_fs_grep, tool_fs_glob; /* tools-fs.c */
-extern const ToolDef tool_web_fetch; /* tools-web.c */
+extern const ToolDef tool_web_fetch, tool_web_search; /* tools-web.c */

@@ -37,6 +37,8 @@ typedef enum KeyType {
         KEY_ORIGINS, /* web origins "http[s]://HOST[:PORT]", separated by spaces or commas */
         KEY_CPUS, /* CPUs: 2, "1.5", "500m"; kept in billionths of a CPU */
         KEY_BOOL, /* true | false (a bool field) */
+        KEY_URL, /* an http:// or https:// URL without spaces */
+        KEY_API_KEY, /* "env:VARIABLE": where a key is, never the key itself */
         _KEY_TYPE_MAX,
 } KeyType;
 
@@ -55,6 +57,8 @@ static const char *const key_type_noun[_KEY_TYPE_MAX] = {
         [KEY_ORIGINS] = "web origins (e.g. \"https://ui.example.com http://localhost:3000\")",
         [KEY_CPUS] = "a number of CPUs (e.g. 2, \"1.5\", \"500m\")",
         [KEY_BOOL] = "true or false",
+        [KEY_URL] = "an http:// or https:// URL",
+        [KEY_API_KEY] = "\"env:VARIABLE\"",
 };
 
 typedef enum DefaultKind {
@@ -134,6 +138,12 @@ static const ConfigKey config_keys[] = {
           .min = 1, .max = DAY },
         /* security.contexts[] is a list, parsed by config-security.c. */
         { "security.default_context", KEY_STRING, FIELD(security.default_context), NULL },
+        /* tools: the backends of the inner loop's tools (web.search without an endpoint is not
+         * offered). */
+        { "tools.web_search.endpoint", KEY_URL, FIELD(tools.web_search.endpoint), NULL },
+        { "tools.web_search.api_key", KEY_API_KEY, FIELD(tools.web_search.api_key), NULL },
+        { "tools.web_search.max_results", KEY_UINT, FIELD(tools.web_search.max_results), "5", .min = 1,
+          .max = 20 },
         /* limits.tenants is a mapping, parsed by parse_limit_tenants() below; its entries take
          * the keys of this section (limit_key_names). */
         { "limits.max_cpus", KEY_CPUS, FIELD(limits.overall.max_nano_cpus), NULL, DEFAULT_HOST_CPUS,
@@ -212,7 +222,8 @@ static int *field_int(Config *c, const ConfigKey *k) {
 }
 static bool key_is_string(const ConfigKey *k) {
         return k->type == KEY_STRING || k->type == KEY_PATH || k->type == KEY_SOCKET ||
-               k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL || k->type == KEY_ORIGINS;
+               k->type == KEY_ADDRESS || k->type == KEY_DATABASE_URL || k->type == KEY_ORIGINS ||
+               k->type == KEY_URL || k->type == KEY_API_KEY;
 }
 
 /* "2", "1.5", "0.25", "500m" → billionths of a CPU (at most three decimals, as millicores). */
@@ -273,6 +284,39 @@ static bool origins_valid(const char *value) {
 
 /* Parses value into the key's field. On a bad value returns -EINVAL with the reason in
  * why ("expected …, got \"…\"" or "must be …"). */
+static bool env_name_is_valid(const char *s) {
+        if (isempty(s) || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && *s != '_')
+                        return false;
+        return true;
+}
+
+/* An api_key's value: NULL when it is "env:VARIABLE", else why not (never echoing the value:
+ * it may be a key pasted into the file). */
+static const char *api_key_ref_invalid(const char *s) {
+        const char *var = startswith(s, "env:");
+
+        if (!var)
+                return "expected \"env:VARIABLE\": keys are not accepted in the configuration file; put "
+                       "the key in the unit's EnvironmentFile= or a systemd credential "
+                       "(LoadCredential=VARIABLE:/path) and write api_key: env:VARIABLE";
+        if (!env_name_is_valid(var))
+                return "expected env: followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)";
+        return NULL;
+}
+
+/* An endpoint's value: NULL when it is an http(s) URL without spaces, else why not. */
+static const char *http_url_invalid(const char *s) {
+        if (!startswith(s, "http://") && !startswith(s, "https://"))
+                return "expected an http:// or https:// URL";
+        for (const char *q = s; *q; q++)
+                if (isspace((unsigned char) *q) || iscntrl((unsigned char) *q))
+                        return "expected a URL without spaces";
+        return NULL;
+}
+
 static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, size_t why_size) {
         _cleanup_free_ char *shown = NULL;
         uint64_t u = 0;
@@ -357,6 +401,18 @@ static int key_set(Config *c, const ConfigKey *k, const char *value, char *why, 
                 if (!origins_valid(value))
                         goto bad;
                 break;
+        case KEY_URL:
+                if (http_url_invalid(value) || strlen(value) > 2048)
+                        goto bad;
+                break;
+        case KEY_API_KEY: {
+                const char *m = api_key_ref_invalid(value);
+                if (m) {
+                        (void) snprintf(why, why_size, "%s", m);
+                        return -EINVAL;
+                }
+                break;
+        }
         default:
                 goto bad;
         }
@@ -550,8 +606,8 @@ static int apply_defaults(Config *c, Error *e, Error *deferred) {
 }
 
 /* Layer 2: the file. Errors point at the key ("FILE:LINE:COL: section.key: …"). */
-static const char *const section_names[] = { "api",    "runtime", "storage",  "database", "logging",
-                                             "reaper", "llm",     "security", "limits",   NULL };
+static const char *const section_names[] = { "api", "runtime",  "storage", "database", "logging", "reaper",
+                                             "llm", "security", "limits",  "tools",    NULL };
 
 static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, const char *name, Error *e) {
         const ConfigKey *k;
@@ -609,6 +665,11 @@ static int apply_value(Config *c, const YamlNode *key, const YamlNode *value, co
 static int parse_llm_providers(Config *c, const YamlNode *key, const YamlNode *list, Error *e);
 static int parse_limit_tenants(Config *c, const YamlNode *key, const YamlNode *map, Error *e);
 
+/* The mappings inside a section whose keys are in the table. */
+static bool is_submapping(const char *name) {
+        return streq(name, "llm.selection") || streq(name, "tools.web_search");
+}
+
 /* The keys of one mapping of the file (a section, or llm.selection) under prefix. */
 static int apply_mapping(Config *c, const YamlNode *map, const char *prefix, Error *e) {
         for (size_t j = 0; j < map->n_items / 2; j++) {
@@ -623,12 +684,12 @@ static int apply_mapping(Config *c, const YamlNode *map, const char *prefix, Err
                         r = config_security_parse_contexts(c, key, value, e);
                 else if (streq(name, "limits.tenants"))
                         r = parse_limit_tenants(c, key, value, e);
-                else if (streq(name, "llm.selection") && value->kind == YAML_TREE_MAPPING)
+                else if (is_submapping(name) && value->kind == YAML_TREE_MAPPING)
                         r = apply_mapping(c, value, name, e);
-                else if (streq(name, "llm.selection") && !yaml_node_is_null(value))
+                else if (is_submapping(name) && !yaml_node_is_null(value))
                         r = yaml_node_error_path(key, name, e, -EINVAL, "expected a mapping, got %s",
                                                  yaml_node_describe(value));
-                else if (streq(name, "llm.selection"))
+                else if (is_submapping(name))
                         r = 0;
                 else
                         r = apply_value(c, key, value, name, e);
@@ -716,15 +777,6 @@ static const char *child_path(char *buf, size_t size, const YamlNode *n, const c
         l = strlen(buf);
         (void) snprintf(buf + l, size - l, "%s%s", l > 0 ? "." : "", key);
         return buf;
-}
-
-static bool env_name_is_valid(const char *s) {
-        if (isempty(s) || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char) *s) && *s != '_')
-                        return false;
-        return true;
 }
 
 static int parse_llm_model(const YamlNode *n, ConfigLlmModel *m, Error *e) {
@@ -826,9 +878,8 @@ static int parse_llm_provider(const YamlNode *n, ConfigLlmProvider *p, Error *e)
                 if (!startswith(s, "http://") && !startswith(s, "https://"))
                         return yaml_node_error(v, e, -EINVAL,
                                                "expected an http:// or https:// URL, got \"%s\"", s);
-                for (const char *q = s; *q; q++)
-                        if (isspace((unsigned char) *q) || iscntrl((unsigned char) *q))
-                                return yaml_node_error(v, e, -EINVAL, "expected a URL without spaces");
+                if (http_url_invalid(s))
+                        return yaml_node_error(v, e, -EINVAL, "%s", http_url_invalid(s));
                 len = strlen(s);
                 while (len > 0 && s[len - 1] == '/')
                         len--;
@@ -846,23 +897,13 @@ static int parse_llm_provider(const YamlNode *n, ConfigLlmProvider *p, Error *e)
 
         v = yaml_mapping_get(n, "api_key");
         if (v && !yaml_node_is_null(v)) {
-                const char *var;
                 r = yaml_node_get_string(v, 256, &s, e);
                 if (r < 0)
                         return r;
-                var = startswith(s, "env:");
                 /* Never echo the value: it may be a key pasted into the file. */
-                if (!var)
-                        return yaml_node_error(
-                                v, e, -EINVAL,
-                                "expected \"env:VARIABLE\": keys are not accepted in the configuration "
-                                "file; put the key in the unit's EnvironmentFile= or a systemd credential "
-                                "(LoadCredential=VARIABLE:/path) and write api_key: env:VARIABLE");
-                if (!env_name_is_valid(var))
-                        return yaml_node_error(
-                                v, e, -EINVAL,
-                                "expected env: followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)");
-                p->api_key_env = strdup(var);
+                if (api_key_ref_invalid(s))
+                        return yaml_node_error(v, e, -EINVAL, "%s", api_key_ref_invalid(s));
+                p->api_key_env = strdup(startswith(s, "env:"));
                 if (!p->api_key_env)
                         return error_set(e, -ENOMEM, "Out of memory");
         }
@@ -1061,7 +1102,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
         if (root->kind != YAML_TREE_MAPPING)
                 return yaml_node_error(root, e, -EINVAL,
                                        "expected a mapping of sections (api, runtime, storage, database, "
-                                       "logging, reaper, llm, security, limits), got %s",
+                                       "logging, reaper, llm, security, limits, tools), got %s",
                                        yaml_node_describe(root));
 
         for (size_t i = 0; i < root->n_items / 2; i++) {
@@ -1078,7 +1119,7 @@ static int apply_document(Config *c, const YamlDocument *doc, Error *e) {
                         return yaml_node_error_path(
                                 skey, skey->value, e, -EINVAL,
                                 "unknown section (known sections: api, runtime, storage, "
-                                "database, logging, reaper, llm, security, limits)");
+                                "database, logging, reaper, llm, security, limits, tools)");
                 }
                 if (yaml_node_is_null(section))
                         continue; /* "runtime:" with nothing under it */

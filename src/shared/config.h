@@ -172,6 +172,14 @@ typedef struct Config {
                 char *default_context; /* for manifests without spec.security_context */
         } security;
         struct {
+                /* tools.web_search: the provider behind web.search (aegis-config.yaml(5)). */
+                struct {
+                        char *endpoint; /* http(s) URL POSTed to; NULL = web.search is not offered */
+                        char *api_key; /* "env:VAR" (resolved by api_key_resolve(), llm.h); NULL = none */
+                        uint64_t max_results; /* the most results of one call (5, at most 20) */
+                } web_search;
+        } tools;
+        struct {
                 ConfigLimits overall; /* every field set */
                 ConfigTenantLimits *tenants; /* limits.tenants, in file order */
                 size_t n_tenants;

@@ -121,68 +121,69 @@ void llm_response_done(LlmResponse *r) {
 
 /* --- keys ------------------------------------------------------------------------------- */
 
-static void free_key(char *key) {
+void api_key_free(char *key) {
         if (key) {
                 explicit_bzero(key, strlen(key));
                 free(key);
         }
 }
 
-/* api_key "env:VAR": $VAR, else the systemd credential $CREDENTIALS_DIRECTORY/VAR. */
-static int resolve_key(const ConfigLlmProvider *p, char **ret, Error *e) {
-        const char *v = getenv(p->api_key_env), *creds = getenv("CREDENTIALS_DIRECTORY");
+/* api_key "env:VAR": $VAR, else the systemd credential $CREDENTIALS_DIRECTORY/VAR (llm.h). */
+int api_key_resolve(const char *var, const char *field, const char *who, char **ret, Error *e) {
+        const char *v, *creds = getenv("CREDENTIALS_DIRECTORY");
         _cleanup_free_ char *path = NULL;
         char *key = NULL;
         size_t n = 0;
         int r;
 
+        assert(var);
+        assert(field);
+        assert(who);
+        assert(ret);
+        v = getenv(var);
         if (!isempty(v))
                 key = strdup(v);
         else if (!isempty(creds)) {
-                path = path_join(creds, p->api_key_env);
+                path = path_join(creds, var);
                 if (!path)
                         return error_set(e, -ENOMEM, "Out of memory");
                 r = read_full_file(path, LLM_KEY_MAX, &key, &n);
                 if (r == -ENOENT)
                         key = NULL;
                 else if (r < 0)
-                        return error_set_field(e, r, "llm.providers.api_key",
-                                               "%s: llm provider \"%s\": api_key env:%s: cannot read the "
-                                               "credential %s: %s",
-                                               p->where, p->name, p->api_key_env, path, strerror(-r));
+                        return error_set_field(e, r, field,
+                                               "%s: api_key env:%s: cannot read the credential %s: %s", who,
+                                               var, path, strerror(-r));
                 else
                         while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r'))
                                 key[--n] = '\0';
         } else
-                return error_set_field(
-                        e, -ENOKEY, "llm.providers.api_key",
-                        "%s: llm provider \"%s\": api_key env:%s: $%s is not set and there is no "
-                        "credential directory; set it in the unit's EnvironmentFile= or pass it "
-                        "as a credential (LoadCredential=%s:/path/to/key)",
-                        p->where, p->name, p->api_key_env, p->api_key_env, p->api_key_env);
+                return error_set_field(e, -ENOKEY, field,
+                                       "%s: api_key env:%s: $%s is not set and there is no credential "
+                                       "directory; set it in the unit's EnvironmentFile= or pass it as a "
+                                       "credential (LoadCredential=%s:/path/to/key)",
+                                       who, var, var, var);
         if (!key && path)
                 return error_set_field(
-                        e, -ENOKEY, "llm.providers.api_key",
-                        "%s: llm provider \"%s\": api_key env:%s: $%s is not set and there is no "
-                        "credential %s; set it in the unit's EnvironmentFile= or pass it as a "
-                        "credential (LoadCredential=%s:/path/to/key)",
-                        p->where, p->name, p->api_key_env, p->api_key_env, path, p->api_key_env);
+                        e, -ENOKEY, field,
+                        "%s: api_key env:%s: $%s is not set and there is no credential %s; set "
+                        "it in the unit's EnvironmentFile= or pass it as a credential "
+                        "(LoadCredential=%s:/path/to/key)",
+                        who, var, var, path, var);
         if (!key)
                 return error_set(e, -ENOMEM, "Out of memory");
         /* A key goes into an HTTP header: nothing that could end or split it. */
         for (const char *q = key; *q; q++)
                 if ((unsigned char) *q < 0x20 || *q == 0x7f) {
-                        free_key(key);
-                        return error_set_field(e, -EINVAL, "llm.providers.api_key",
-                                               "%s: llm provider \"%s\": the key in env:%s holds control "
-                                               "characters (a stray newline?); store the bare key",
-                                               p->where, p->name, p->api_key_env);
+                        api_key_free(key);
+                        return error_set_field(e, -EINVAL, field,
+                                               "%s: the key in env:%s holds control characters (a stray "
+                                               "newline?); store the bare key",
+                                               who, var);
                 }
         if (isempty(key)) {
-                free_key(key);
-                return error_set_field(e, -ENOKEY, "llm.providers.api_key",
-                                       "%s: llm provider \"%s\": api_key env:%s is empty", p->where, p->name,
-                                       p->api_key_env);
+                api_key_free(key);
+                return error_set_field(e, -ENOKEY, field, "%s: api_key env:%s is empty", who, var);
         }
         *ret = key;
         return 0;
@@ -725,7 +726,12 @@ int llm_client_new(sd_event *event, const Config *config, LlmClient **ret, Error
                 c->providers[i].config = p;
                 c->n_providers = i + 1;
                 if (p->api_key_env) {
-                        r = resolve_key(p, &c->providers[i].api_key, e);
+                        _cleanup_free_ char *who =
+                                asprintf_safe("%s: llm provider \"%s\"", p->where, p->name);
+                        if (!who)
+                                return error_set(e, -ENOMEM, "Out of memory");
+                        r = api_key_resolve(p->api_key_env, "llm.providers.api_key", who,
+                                            &c->providers[i].api_key, e);
                         if (r < 0)
                                 return r;
                 }
@@ -745,7 +751,7 @@ LlmClient *llm_client_free(LlmClient *c) {
                 call_free(c->calls);
         curl_event_free(c->curl);
         for (size_t i = 0; i < c->n_providers; i++)
-                free_key(c->providers[i].api_key);
+                api_key_free(c->providers[i].api_key);
         free(c->providers);
         sd_event_unref(c->event);
         free(c);

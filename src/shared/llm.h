@@ -78,6 +78,13 @@ typedef struct LlmCall LlmCall;
  * Errors name the provider and the key. */
 int llm_client_new(sd_event *event, const Config *config, LlmClient **ret, Error *e);
 LlmClient *llm_client_free(LlmClient *c);
+
+/* An api_key "env:VAR" of the configuration (llm providers, tools.web_search): $VAR, else the
+ * systemd credential $CREDENTIALS_DIRECTORY/VAR, without a trailing newline, refused when it
+ * is empty or holds control characters. Errors are "WHO: api_key env:VAR: …" on field (the
+ * key's name). *ret is freed with api_key_free(), which wipes it. */
+int api_key_resolve(const char *var, const char *field, const char *who, char **ret, Error *e);
+void api_key_free(char *key);
 DEFINE_TRIVIAL_CLEANUP_FUNC(LlmClient *, llm_client_free);
 
 /* Whether alias names a configured model ("default" is the default provider's first model). */

@@ -228,7 +228,7 @@ START_TEST(test_config_unknown_keys_suggest) {
                    "config.yaml:3:1: runtme: unknown section, did you mean \"runtime\"?");
         load_fails("server:\n  port: 1\n",
                    "config.yaml:1:1: server: unknown section (known sections: api, "
-                   "runtime, storage, database, logging, reaper, llm, security, limits)");
+                   "runtime, storage, database, logging, reaper, llm, security, limits, tools)");
 }
 END_TEST
 
@@ -236,7 +236,7 @@ START_TEST(test_config_bad_structure) {
         load_fails("api: 5\n", "config.yaml:1:1: api: expected a mapping, got an integer");
         load_fails("- api\n",
                    "config.yaml:1:1: expected a mapping of sections (api, runtime, storage, database, "
-                   "logging, reaper, llm, security, limits), got a sequence");
+                   "logging, reaper, llm, security, limits, tools), got a sequence");
         load_fails("api:\n  listen: \":1\"\n  listen: \":2\"\n",
                    "config.yaml:3:3: api.listen: duplicate key (first given at line 2)");
 }
@@ -600,6 +600,46 @@ START_TEST(test_config_llm_defaults) {
 }
 END_TEST
 
+START_TEST(test_config_tools_web_search) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_(config_freep) Config *d = load_ok("# nothing\n");
+
+        /* Absent: web.search is not offered (no endpoint), 5 results a call. */
+        ck_assert_ptr_null(d->tools.web_search.endpoint);
+        ck_assert_ptr_null(d->tools.web_search.api_key);
+        ck_assert_uint_eq(d->tools.web_search.max_results, 5);
+        assert_source(d, "tools.web_search.max_results", CONFIG_SOURCE_DEFAULT, NULL);
+
+        c = load_ok("tools:\n  web_search:\n    endpoint: https://search.example/v1/search\n"
+                    "    api_key: env:SEARCH_KEY\n    max_results: 20\n");
+        ck_assert_str_eq(c->tools.web_search.endpoint, "https://search.example/v1/search");
+        ck_assert_str_eq(c->tools.web_search.api_key, "env:SEARCH_KEY");
+        ck_assert_uint_eq(c->tools.web_search.max_results, 20);
+        assert_source(c, "tools.web_search.endpoint", CONFIG_SOURCE_FILE, "config.yaml:3");
+
+        /* A key written into the file is refused without being echoed. */
+        load_fails("tools:\n  web_search:\n    endpoint: https://s.example\n    api_key: sk-live-1234\n",
+                   "config.yaml:4:5: tools.web_search.api_key: expected \"env:VARIABLE\": keys are not "
+                   "accepted in the configuration file; put the key in the unit's EnvironmentFile= or a "
+                   "systemd credential (LoadCredential=VARIABLE:/path) and write api_key: env:VARIABLE");
+        load_fails("tools:\n  web_search:\n    api_key: env:1BAD\n",
+                   "config.yaml:3:5: tools.web_search.api_key: expected env: followed by a variable name "
+                   "([A-Za-z_][A-Za-z0-9_]*)");
+        load_fails("tools:\n  web_search:\n    endpoint: ftp://s.example\n",
+                   "config.yaml:3:5: tools.web_search.endpoint: expected an http:// or https:// URL, got "
+                   "\"ftp://s.example\"");
+        load_fails("tools:\n  web_search:\n    max_results: 21\n",
+                   "config.yaml:3:5: tools.web_search.max_results: must be between 1 and 20, got \"21\"");
+        load_fails("tools:\n  web_search:\n    max_results: 0\n",
+                   "config.yaml:3:5: tools.web_search.max_results: must be between 1 and 20, got \"0\"");
+        load_fails("tools:\n  web_search: https://s.example\n",
+                   "config.yaml:2:3: tools.web_search: expected a mapping, got a string");
+        load_fails("tools:\n  web_search:\n    endpont: https://s.example\n",
+                   "config.yaml:3:5: tools.web_search.endpont: unknown key, did you mean "
+                   "\"tools.web_search.endpoint\"?");
+}
+END_TEST
+
 START_TEST(test_config_llm_errors_name_line_and_key) {
         load_fails("llm:\n  providers:\n    - name: x\n      type: openai\n      api_key: sk-live-1234\n"
                    "      models: [{alias: a, model: m}]\n",
@@ -757,6 +797,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_config_file_error_uses_its_path);
         tcase_add_test(tc, test_config_dump_shows_sources_and_masks_passwords);
         tcase_add_test(tc, test_config_llm_providers_and_selection);
+        tcase_add_test(tc, test_config_tools_web_search);
         tcase_add_test(tc, test_config_llm_defaults);
         tcase_add_test(tc, test_config_llm_errors_name_line_and_key);
         tcase_add_test(tc, test_config_llm_dump_names_the_variable_never_a_key);
