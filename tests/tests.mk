@@ -214,3 +214,5 @@ SANITIZER_SKIP_TESTS += tests/integration/deploy-structure.sh tests/integration/
 TESTS += tests/integration/web-fetch.sh
 EXTRA_DIST += tests/integration/web-fetch.sh
 VALGRIND_TESTS += tests/integration/web-fetch.sh
+TESTS += tests/integration/volumes-cli-cp.sh
+EXTRA_DIST += tests/integration/volumes-cli-cp.sh
