@@ -1,12 +1,12 @@
 #!/bin/bash
 # `aegis volume cp` and `aegis volume ls` (issue 15) against a real aegisd: a round trip of a
-# few MiB both ways (cmp equal), 0 bytes, stdin and stdout, into a directory and to a local
+# few MiB both ways (cmp equal), 64 MiB each way in bounded memory, 0 bytes, stdin and stdout, into a directory and to a local
 # directory, the ls table and -o json|name, a volume named by its name, and what must be
 # refused with 125: a path escaping the volume, another tenant's volume, a local directory,
 # two local or two volume paths. A failed download leaves no file behind.
 # No Podman is needed: the Podman socket points nowhere.
 . "${AEGIS_TEST_LIB:-$(dirname "$0")/../lib}/common.sh"
-require_cmd curl jq cmp head
+require_cmd curl jq cmp head truncate python3
 make_scratch
 PORT="$(free_port)"
 U="http://127.0.0.1:$PORT"
@@ -47,6 +47,23 @@ check "the bytes are in the volume" cmp "$SCRATCH/big.bin" "$V/data/big.bin"
 assert_eq "download of it exits 0" 0 "$(status acme volume cp "$ID:/data/big.bin" "$SCRATCH/out/back.bin")"
 check "the round trip is byte-equal" cmp "$SCRATCH/big.bin" "$SCRATCH/out/back.bin"
 assert_eq "no temporary file is left beside it" "back.bin" "$(ls -A "$SCRATCH/out")"
+
+# ---- streamed, never whole in memory: 64 MiB each way with the CLI's peak RSS under 32 MiB ----
+# maxrss_kib CMD... → the peak RSS in KiB of CMD (its exit status must be 0)
+maxrss_kib() {
+        python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+truncate -s 64M "$SCRATCH/huge.bin"
+RSS="$(maxrss_kib "$AEGIS_CLI" --url "$U" --token tok-acme volume cp "$SCRATCH/huge.bin" "$ID:/huge.bin")" ||
+        fail "upload of 64 MiB failed"
+check "an upload of 64 MiB peaks under 32 MiB of RSS (was ${RSS} KiB)" test "$RSS" -lt 32768
+RSS="$(maxrss_kib "$AEGIS_CLI" --url "$U" --token tok-acme volume cp "$ID:/huge.bin" "$SCRATCH/huge.back")" ||
+        fail "download of 64 MiB failed"
+check "a download of 64 MiB peaks under 32 MiB of RSS (was ${RSS} KiB)" test "$RSS" -lt 32768
+check "and the bytes are equal" cmp "$SCRATCH/huge.bin" "$SCRATCH/huge.back"
+rm -f "$SCRATCH/huge.bin" "$SCRATCH/huge.back" "$V/huge.bin"
 
 # ---- 0 bytes; into a directory; to a local directory; by name and id prefix ----
 : >"$SCRATCH/empty"
