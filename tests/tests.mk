@@ -217,3 +217,5 @@ VALGRIND_TESTS += tests/integration/web-fetch.sh
 TESTS += tests/integration/web-search.sh
 EXTRA_DIST += tests/integration/web-search.sh
 VALGRIND_TESTS += tests/integration/web-search.sh
+TESTS += tests/integration/volumes-cli-cp.sh
+EXTRA_DIST += tests/integration/volumes-cli-cp.sh

@@ -113,6 +113,16 @@ static const CliCommand commands[] = {
           cmd_volume_show },
         { "volume delete", "ID", "@volumes", "delete a volume and everything in it", NULL, no_options,
           cmd_volume_delete },
+        { "volume ls", "VOL[:PATH]", "@volumes", "list the files in a volume's directory",
+          "VOL is a volume's id, a unique prefix of it, or its name; PATH a directory in it\n"
+          "(default: its root).",
+          no_options, cmd_volume_ls },
+        { "volume cp", "SRC DST", "@files", "copy a file into or out of a volume",
+          "aegis volume cp LOCAL VOL:PATH uploads, aegis volume cp VOL:PATH LOCAL downloads.\n"
+          "A PATH that is a directory (or ends with /) gets LOCAL's name, a LOCAL that is a\n"
+          "directory gets the file's name; - is standard input or output. One file at a time:\n"
+          "directories are refused.",
+          no_options, cmd_volume_cp },
         { "health", "", NULL, "ask the daemon whether it is alive and ready", NULL, no_options, cmd_health },
         { "doctor", "", NULL, "check the host set-up, print fixes", NULL, doctor_options, cmd_doctor },
         { "completion", "bash|zsh|fish", "bash zsh fish", "print the shell completion script", NULL,

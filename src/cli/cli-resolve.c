@@ -1,5 +1,6 @@
 /* cli-resolve.c — ids as people type them: the full id, or any unique prefix of at least
- * CLI_ID_PREFIX_MIN characters, as podman takes container ids.
+ * CLI_ID_PREFIX_MIN characters, as podman takes container ids; a volume also by its name
+ * (an exact id or id prefix wins over a name, a name shared by two volumes is refused).
  *
  * A prefix is looked up in the list API, so it sees exactly what the caller's token sees
  * (its tenant's executions or volumes) and nothing else. An exact id among the listed ones
@@ -19,20 +20,30 @@
 
 typedef struct Matches {
         const char *arg;
+        const char *name_field; /* a name that may stand for the id (a volume's), or NULL */
         char *exact;
+        char *named; /* the id of the one entry whose name is arg */
+        size_t n_named;
         char **ids;
         size_t n;
 } Matches;
 
 static void matches_done(Matches *m) {
         free(m->exact);
+        free(m->named);
         strv_free(m->ids);
 }
 
 static int matches_add(Matches *m, json_object *list) {
         for (size_t i = 0; i < json_object_array_length(list); i++) {
-                const char *id = json_str(json_object_array_get_idx(list, i), "id");
+                json_object *o = json_object_array_get_idx(list, i);
+                const char *id = json_str(o, "id");
 
+                if (id && m->name_field && streq_ptr(json_str(o, m->name_field), m->arg)) {
+                        if (!m->named && !(m->named = strdup(id)))
+                                return -ENOMEM;
+                        m->n_named++;
+                }
                 if (!id || !startswith(id, m->arg))
                         continue;
                 if (streq(id, m->arg) && !m->exact && !(m->exact = strdup(id)))
@@ -50,8 +61,8 @@ static bool id_is_whole(const char *arg) {
 }
 
 static int resolve(Cli *cli, const char *what, const char *arg, const char *list_path, const char *array,
-                   bool paged, char **ret_id) {
-        _cleanup_(matches_done) Matches m = { .arg = arg };
+                   const char *name_field, bool paged, char **ret_id) {
+        _cleanup_(matches_done) Matches m = { .arg = arg, .name_field = name_field };
         _cleanup_free_ char *cursor = NULL;
         int r;
 
@@ -60,7 +71,7 @@ static int resolve(Cli *cli, const char *what, const char *arg, const char *list
                 *ret_id = strdup(arg);
                 return *ret_id ? 0 : -ENOMEM;
         }
-        if (strlen(arg) < CLI_ID_PREFIX_MIN) {
+        if (strlen(arg) < CLI_ID_PREFIX_MIN && !name_field) {
                 fprintf(stderr, "aegis: %s id \"%s\" is too short: give at least %d characters of it\n",
                         what, arg, CLI_ID_PREFIX_MIN);
                 return -EINVAL;
@@ -98,6 +109,20 @@ static int resolve(Cli *cli, const char *what, const char *arg, const char *list
                 *ret_id = TAKE_PTR(m.exact);
                 return 0;
         }
+        if (m.n_named > 1) {
+                fprintf(stderr, "aegis: %zu %ss are named \"%s\": give the id of the one you mean\n",
+                        m.n_named, what, arg);
+                return -EADDRNOTAVAIL;
+        }
+        if (m.named) {
+                *ret_id = TAKE_PTR(m.named);
+                return 0;
+        }
+        if (strlen(arg) < CLI_ID_PREFIX_MIN) {
+                fprintf(stderr, "aegis: no %s is named \"%s\", and it is too short for an id prefix\n", what,
+                        arg);
+                return -ENOENT;
+        }
         if (m.n == 0) {
                 fprintf(stderr, "aegis: no %s has an id starting with \"%s\"\n", what, arg);
                 return -ENOENT;
@@ -116,11 +141,11 @@ static int resolve(Cli *cli, const char *what, const char *arg, const char *list
 }
 
 int cli_resolve_execution(Cli *cli, const char *arg, char **ret_id) {
-        return resolve(cli, "execution", arg, "/v1/executions", "executions", true, ret_id);
+        return resolve(cli, "execution", arg, "/v1/executions", "executions", NULL, true, ret_id);
 }
 
 int cli_resolve_volume(Cli *cli, const char *arg, char **ret_id) {
-        return resolve(cli, "volume", arg, "/v1/volumes", "volumes", false, ret_id);
+        return resolve(cli, "volume", arg, "/v1/volumes", "volumes", "name", false, ret_id);
 }
 
 char *cli_execution_path(const char *id, const char *suffix) {

@@ -164,6 +164,8 @@ int cmd_volume_create(Cli *cli, int argc, char **argv);
 int cmd_volume_list(Cli *cli, int argc, char **argv);
 int cmd_volume_show(Cli *cli, int argc, char **argv);
 int cmd_volume_delete(Cli *cli, int argc, char **argv);
+int cmd_volume_ls(Cli *cli, int argc, char **argv);
+int cmd_volume_cp(Cli *cli, int argc, char **argv);
 /* aegis doctor (doctor.c): host set-up checks; doctor_main parses its own options. */
 int cmd_doctor(Cli *cli, int argc, char **argv);
 int doctor_main(int argc, char **argv, OutputMode output);

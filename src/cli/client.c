@@ -1,5 +1,6 @@
 /* client.c — see client.h. Blocking libcurl easy handles; the SSE parser keeps a line
  * buffer and dispatches on blank lines, as the EventSource spec says. */
+#include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <string.h>
@@ -126,13 +127,32 @@ static int curl_to_errno(CURLcode cc) {
         }
 }
 
+/* Performs E, reading the answer whole into *ret (0), or a negative errno with errbuf set. */
+static int perform_buffered(CURL *e, Response *ret, char *errbuf) {
+        Buffer b = { 0 };
+        CURLcode cc;
+
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, buffer_write);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+        cc = curl_easy_perform(e);
+        if (cc != CURLE_OK) {
+                if (!errbuf[0])
+                        snprintf(errbuf, 256, "%s", curl_easy_strerror(cc));
+                if (b.overflow)
+                        snprintf(errbuf, 256, "response larger than %u bytes", CLIENT_BODY_MAX);
+                free(b.data);
+                return curl_to_errno(cc);
+        }
+        *ret = (Response){ .body = b.data ? b.data : strdup(""), .size = b.size };
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &ret->status);
+        return ret->body ? 0 : -ENOMEM;
+}
+
 int client_request(Client *c, const char *method, const char *path, const char *content_type,
                    const char *body, size_t body_size, Response *ret, char *errbuf) {
         struct curl_slist *headers = NULL;
-        Buffer b = { 0 };
-        CURLcode cc;
         CURL *e;
-        int r = 0;
+        int r;
 
         errbuf[0] = '\0';
         e = client_easy(c, method, path, &headers, content_type, errbuf);
@@ -144,24 +164,9 @@ int client_request(Client *c, const char *method, const char *path, const char *
                 curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
                 curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_size);
         }
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, buffer_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
         if (c->timeout_secs > 0)
                 curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout_secs);
-        cc = curl_easy_perform(e);
-        if (cc != CURLE_OK) {
-                if (!errbuf[0])
-                        snprintf(errbuf, 256, "%s", curl_easy_strerror(cc));
-                if (b.overflow)
-                        snprintf(errbuf, 256, "response larger than %u bytes", CLIENT_BODY_MAX);
-                r = curl_to_errno(cc);
-                free(b.data);
-        } else {
-                *ret = (Response){ .body = b.data ? b.data : strdup(""), .size = b.size };
-                curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &ret->status);
-                if (!ret->body)
-                        r = -ENOMEM;
-        }
+        r = perform_buffered(e, ret, errbuf);
         curl_easy_cleanup(e);
         curl_slist_free_all(headers);
         return r;
@@ -405,4 +410,50 @@ int client_stream_raw(Client *c, const char *path, client_chunk_t on_chunk, void
         Raw w = { .on_chunk = on_chunk, .userdata = userdata };
 
         return stream_get(c, path, NULL, raw_write, NULL, &w.st, ret_status, errbuf);
+}
+
+/* Feeds an upload from its FILE as curl asks: never more than curl's buffer in memory. */
+static size_t upload_read(char *buf, size_t size, size_t nitems, void *userdata) {
+        FILE *f = userdata;
+        size_t n = fread(buf, 1, size * nitems, f);
+
+        if (n == 0 && ferror(f))
+                return CURL_READFUNC_ABORT;
+        return n;
+}
+
+int client_upload(Client *c, const char *path, const char *file_name, FILE *f, int64_t size, Response *ret,
+                  char *errbuf) {
+        struct curl_slist *headers = NULL;
+        curl_mime *mime = NULL;
+        curl_mimepart *part;
+        CURL *e;
+        int r;
+
+        assert(c && path && file_name && f && ret && errbuf);
+        errbuf[0] = '\0';
+        e = client_easy(c, "POST", path, &headers, NULL, errbuf);
+        if (!e) {
+                curl_slist_free_all(headers);
+                return -ENOMEM;
+        }
+        mime = curl_mime_init(e);
+        part = mime ? curl_mime_addpart(mime) : NULL;
+        if (!part || curl_mime_name(part, "file") != CURLE_OK ||
+            curl_mime_filename(part, file_name) != CURLE_OK ||
+            curl_mime_type(part, "application/octet-stream") != CURLE_OK ||
+            curl_mime_data_cb(part, size >= 0 ? (curl_off_t) size : -1, upload_read, NULL, NULL, f) !=
+                    CURLE_OK) {
+                curl_mime_free(mime);
+                curl_easy_cleanup(e);
+                curl_slist_free_all(headers);
+                return -ENOMEM;
+        }
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(e, CURLOPT_MIMEPOST, mime);
+        r = perform_buffered(e, ret, errbuf);
+        curl_easy_cleanup(e);
+        curl_mime_free(mime);
+        curl_slist_free_all(headers);
+        return r;
 }

@@ -8,6 +8,8 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "macros.h"
 
@@ -53,3 +55,9 @@ int client_stream(Client *c, const char *path, client_sse_event_t on_event, clie
 typedef int (*client_chunk_t)(const char *data, size_t size, void *userdata);
 int client_stream_raw(Client *c, const char *path, client_chunk_t on_chunk, void *userdata, long *ret_status,
                       char *errbuf);
+
+/* POSTs F's bytes as the multipart form field "file" named FILE_NAME, read as curl sends
+ * them (never whole in memory); SIZE is their length, or -1 when unknown (a pipe: the body
+ * is chunked). Returns as client_request(). */
+int client_upload(Client *c, const char *path, const char *file_name, FILE *f, int64_t size, Response *ret,
+                  char *errbuf);

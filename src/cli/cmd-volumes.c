@@ -1,9 +1,14 @@
-/* cmd-volumes.c — `aegis volume create|list|show|delete` over /v1/volumes (aegis-volumes(7)).
+/* cmd-volumes.c — `aegis volume create|list|show|delete|ls|cp` over /v1/volumes and its
+ * files (aegis-volumes(7), aegis-api(7)).
  * Sizes are parsed here (parse_size: 1024, 512M, 1g, 1.5Gi) and sent as bytes, so a typo is
  * refused before any request; ids may be unique prefixes. */
+#include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util.h"
@@ -187,4 +192,251 @@ int cmd_volume_delete(Cli *cli, int argc, char **argv) {
         else if (!cli->quiet)
                 fprintf(stderr, "aegis: volume %s deleted\n", id);
         return 0;
+}
+
+/* ---- files: `volume ls VOL[:PATH]`, `volume cp` (the daemon's /files routes) ---- */
+
+/* Is ARG a volume's path (VOL:PATH)? A local path with a ':' is written ./a:b or /a:b. */
+static bool is_volume_arg(const char *arg) {
+        return strchr(arg, ':') && arg[0] != '/' && arg[0] != '.';
+}
+
+/* Splits VOL[:PATH] and resolves VOL (an id, a prefix, or its name): *ret_path is
+ * "/v1/volumes/ID/files" + suffix + "?path=PATH" (the root when PATH is empty), *ret_file
+ * PATH as given. */
+static int volume_files_path(Cli *cli, const char *arg, const char *suffix, char **ret_path,
+                             char **ret_file) {
+        _cleanup_free_ char *vol = NULL, *id = NULL, *eid = NULL, *epath = NULL, *p = NULL;
+        const char *colon = strchr(arg, ':'), *file = colon ? colon + 1 : "";
+
+        vol = colon ? strndup(arg, colon - arg) : strdup(arg);
+        if (!vol)
+                return -ENOMEM;
+        if (isempty(vol)) {
+                cli_usage_error("volume: \"%s\" names no volume: write VOL:PATH", arg);
+                return -EINVAL;
+        }
+        if (cli_resolve_volume(cli, vol, &id) < 0)
+                return -ENOENT;
+        eid = cli_escape(id);
+        epath = cli_escape(isempty(file) ? "/" : file);
+        if (!eid || !epath)
+                return -ENOMEM;
+        p = asprintf_safe("/v1/volumes/%s/files%s?path=%s", eid, suffix, epath);
+        if (!p)
+                return -ENOMEM;
+        if (ret_file && !(*ret_file = strdup(file)))
+                return -ENOMEM;
+        *ret_path = TAKE_PTR(p);
+        return 0;
+}
+
+int cmd_volume_ls(Cli *cli, int argc, char **argv) {
+        static const char *const headers[] = { "NAME", "TYPE", "SIZE", "MODIFIED" };
+        static const size_t caps[] = { 0, 0, 0, 0 };
+        _cleanup_(cli_table_freep) CliTable *t = NULL;
+        _cleanup_free_ char *path = NULL;
+        json_object *answer = NULL, *list;
+        int c;
+
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
+                if (c == '?')
+                        return EXIT_AEGIS;
+        if (optind + 1 != argc)
+                return cli_usage_error("volume ls: expected one VOL[:PATH]");
+        if (volume_files_path(cli, argv[optind], "", &path, NULL) < 0 ||
+            cli_call_json(cli, "GET", path, NULL, &answer) < 0)
+                return EXIT_AEGIS;
+        if (cli_output_structured(cli)) {
+                cli_print_object(cli, answer);
+                json_object_put(answer);
+                return 0;
+        }
+        if (json_object_object_get_ex(answer, "entries", &list) &&
+            json_object_is_type(list, json_type_array)) {
+                if (cli->output != OUTPUT_NAME && !cli->quiet)
+                        t = cli_table_new(cli, headers, caps, ELEMENTSOF(headers));
+                for (size_t i = 0; i < json_object_array_length(list); i++) {
+                        json_object *e = json_object_array_get_idx(list, i);
+                        char size[32] = "-";
+
+                        if (!t) {
+                                puts(or_dash(json_str(e, "name")));
+                                continue;
+                        }
+                        if (streq_ptr(json_str(e, "type"), "file"))
+                                cli_format_bytes(size, sizeof size, (uint64_t) json_int(e, "size_bytes", 0));
+                        if (cli_table_add(t, (const char *const[]){ json_str(e, "name"), json_str(e, "type"),
+                                                                    size, json_str(e, "modified_at") }) < 0)
+                                break;
+                }
+                if (t)
+                        cli_table_print(t);
+        }
+        json_object_put(answer);
+        return 0;
+}
+
+static int write_all_to(const char *data, size_t size, void *userdata) {
+        FILE *f = userdata;
+
+        return fwrite(data, 1, size, f) == size ? 0 : -errno;
+}
+
+/* VOL:PATH → LOCAL: streamed into a temporary file beside LOCAL, renamed over it only once
+ * whole (a failed download leaves LOCAL as it was); LOCAL "-" is stdout, a directory gets
+ * the file under its own name. */
+static int volume_download(Cli *cli, const char *src, const char *local) {
+        _cleanup_free_ char *path = NULL, *file = NULL, *target = NULL, *tmp = NULL;
+        char errbuf[CURL_ERROR_SIZE + 256];
+        struct stat st;
+        const char *base;
+        long http = 0;
+        mode_t mask;
+        FILE *f;
+        int fd, r;
+
+        if (volume_files_path(cli, src, "/download", &path, &file) < 0)
+                return EXIT_AEGIS;
+        cli->client.timeout_secs = 0; /* a large file takes what it takes */
+        if (streq(local, "-")) {
+                r = client_stream_raw(&cli->client, path, write_all_to, stdout, &http, errbuf);
+                if (r < 0 || http >= 400) {
+                        fprintf(stderr, "aegis: GET %s: %s\n", path,
+                                r < 0 && !errbuf[0] ? strerror(-r) : errbuf);
+                        return EXIT_AEGIS;
+                }
+                return fflush(stdout) == 0 ? 0 : EXIT_AEGIS;
+        }
+        base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+        if (stat(local, &st) >= 0 && S_ISDIR(st.st_mode)) {
+                if (isempty(base))
+                        return cli_usage_error("volume cp: \"%s\" names a directory: give a file's path",
+                                               src);
+                target = asprintf_safe("%s/%s", local, base);
+        } else
+                target = strdup(local);
+        tmp = target ? asprintf_safe("%s.aegis-XXXXXX", target) : NULL;
+        if (!tmp)
+                return EXIT_AEGIS;
+        mask = umask(0077);
+        umask(mask);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                fprintf(stderr, "aegis: %s: cannot create a file there: %m\n", target);
+                return EXIT_AEGIS;
+        }
+        f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                (void) unlink(tmp);
+                return EXIT_AEGIS;
+        }
+        r = client_stream_raw(&cli->client, path, write_all_to, f, &http, errbuf);
+        if (r < 0 || http >= 400) {
+                fprintf(stderr, "aegis: GET %s: %s\n", path, r < 0 && !errbuf[0] ? strerror(-r) : errbuf);
+                fclose(f);
+                (void) unlink(tmp);
+                return EXIT_AEGIS;
+        }
+        if (fflush(f) != 0 || fchmod(fileno(f), 0666 & ~mask) < 0 || fclose(f) != 0) {
+                fprintf(stderr, "aegis: %s: %m\n", target);
+                (void) unlink(tmp);
+                return EXIT_AEGIS;
+        }
+        if (rename(tmp, target) < 0) {
+                fprintf(stderr, "aegis: %s: %m\n", target);
+                (void) unlink(tmp);
+                return EXIT_AEGIS;
+        }
+        return 0;
+}
+
+/* LOCAL → VOL:PATH, streamed as the multipart field "file" named after LOCAL, so that a
+ * PATH that is a directory (the root, a trailing '/', an existing one) gets LOCAL's name. */
+static int volume_upload(Cli *cli, const char *local, const char *dst) {
+        _cleanup_free_ char *path = NULL, *file = NULL;
+        char errbuf[CURL_ERROR_SIZE + 256];
+        Response resp = {};
+        json_object *answer;
+        struct stat st;
+        const char *name;
+        bool is_stdin = streq(local, "-");
+        FILE *f;
+        int r;
+
+        if (is_stdin) {
+                f = stdin;
+                name = "stdin";
+        } else {
+                f = fopen(local, "re");
+                if (!f) {
+                        fprintf(stderr, "aegis: %s: %m\n", local);
+                        return EXIT_AEGIS;
+                }
+                name = strrchr(local, '/') ? strrchr(local, '/') + 1 : local;
+        }
+        if (fstat(fileno(f), &st) < 0 || S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "aegis: %s: %s\n", local,
+                        S_ISDIR(st.st_mode)
+                                ? "is a directory: volume cp copies one file (use tar, or cp each file)"
+                                : strerror(errno));
+                if (!is_stdin)
+                        fclose(f);
+                return EXIT_AEGIS;
+        }
+        r = volume_files_path(cli, dst, "/upload", &path, &file);
+        if (r >= 0 && is_stdin && (isempty(file) || endswith(file, "/"))) {
+                cli_usage_error("volume cp: standard input has no name: give the file's path in \"%s\"",
+                                dst);
+                r = -EINVAL;
+        }
+        if (r < 0) {
+                if (!is_stdin)
+                        fclose(f);
+                return EXIT_AEGIS;
+        }
+        cli->client.timeout_secs = 0;
+        r = client_upload(&cli->client, path, name, f, S_ISREG(st.st_mode) ? (int64_t) st.st_size : -1,
+                          &resp, errbuf);
+        if (!is_stdin)
+                fclose(f);
+        if (r < 0) {
+                cli_say_unreachable(cli, errbuf);
+                return EXIT_AEGIS;
+        }
+        if (resp.status >= 300) {
+                _cleanup_free_ char *m = response_error_message(&resp);
+                fprintf(stderr, "aegis: POST %s: %s\n", path, strempty(m));
+                response_done(&resp);
+                return EXIT_AEGIS;
+        }
+        answer = response_json(&resp);
+        response_done(&resp);
+        if (cli_output_structured(cli) && answer)
+                cli_print_object(cli, answer);
+        else if (cli->output == OUTPUT_NAME)
+                puts(or_dash(json_str(answer, "path")));
+        json_object_put(answer);
+        return 0;
+}
+
+int cmd_volume_cp(Cli *cli, int argc, char **argv) {
+        bool src_vol, dst_vol;
+        int c;
+
+        while ((c = cli_getopt(cli, argc, argv)) >= 0)
+                if (c == '?')
+                        return EXIT_AEGIS;
+        if (optind + 2 != argc)
+                return cli_usage_error("volume cp: expected LOCAL VOL:PATH or VOL:PATH LOCAL");
+        src_vol = is_volume_arg(argv[optind]);
+        dst_vol = is_volume_arg(argv[optind + 1]);
+        if (src_vol == dst_vol)
+                return cli_usage_error(
+                        "volume cp: exactly one of \"%s\" and \"%s\" must be VOL:PATH (a local "
+                        "path with a ':' is written ./a:b)",
+                        argv[optind], argv[optind + 1]);
+        return src_vol ? volume_download(cli, argv[optind], argv[optind + 1])
+                       : volume_upload(cli, argv[optind], argv[optind + 1]);
 }
