@@ -61,15 +61,14 @@ assert_eq "READY=1 came before STOPPING=1" "READY=1 STOPPING=1" \
 cat >"$SCRATCH/holder.py" <<'PY'
 import os, signal, socket, sys
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reap instances at once, as systemd would
-aegisd, config, api, metrics = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+aegisd, config = sys.argv[1], sys.argv[2]
 socks = []
-for port in (api, metrics):
+for _ in range(2):  # the api and metrics sockets, on ports the kernel picks (no race)
     s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
+    s.bind(("127.0.0.1", 0))
     s.listen(64)
     socks.append(s)
-print("listening", flush=True)
+print("listening", *(s.getsockname()[1] for s in socks), flush=True)
 for line in sys.stdin:
     if line.strip() != "spawn":
         break
@@ -85,10 +84,9 @@ for line in sys.stdin:
         os.execv(aegisd, [aegisd, "--config", config])
     print(pid, flush=True)
 PY
-API2="$(free_port)" METRICS2="$(free_port)"
-coproc HOLDER { "$PY" "$SCRATCH/holder.py" "$AEGISD" "$SCRATCH/config.yaml" "$API2" "$METRICS2" 2>>"$SCRATCH/aegisd.log"; }
+coproc HOLDER { "$PY" "$SCRATCH/holder.py" "$AEGISD" "$SCRATCH/config.yaml" 2>>"$SCRATCH/aegisd.log"; }
 on_exit "kill $HOLDER_PID 2>/dev/null"
-read -r line <&"${HOLDER[0]}"
+read -r line API2 METRICS2 <&"${HOLDER[0]}"
 assert_eq "holder listening" listening "$line"
 for instance in 1 2; do
         echo spawn >&"${HOLDER[1]}"
