@@ -86,7 +86,8 @@ END_TEST
 
 START_TEST(test_resolution_never_follows_symlinks) {
         _cleanup_close_ int vfd = vol_fd();
-        char *outside = sub("outside"), *p;
+        _cleanup_free_ char *outside = sub("outside");
+        char *p;
 
         touch("outside");
         ck_assert_int_eq(mkdir(p = sub("vol/dir"), 0755), 0);
@@ -127,7 +128,6 @@ START_TEST(test_resolution_never_follows_symlinks) {
                 ck_assert_int_ne(access(p, F_OK), 0);
                 free(p);
         }
-        free(outside);
 }
 END_TEST
 
@@ -139,15 +139,19 @@ START_TEST(test_remove_acts_on_links_and_trees) {
         ck_assert_int_eq(mkdir(p = sub("keep"), 0755), 0);
         free(p);
         touch("keep/precious");
-        ck_assert_int_eq(symlink(p = sub("keep"), sub("vol/to-keep")), 0);
-        free(p);
+        {
+                _cleanup_free_ char *target = sub("keep"), *at = sub("vol/to-keep");
+                ck_assert_int_eq(symlink(target, at), 0);
+        }
         ck_assert_int_eq(mkdir(p = sub("vol/tree"), 0755), 0);
         free(p);
         ck_assert_int_eq(mkdir(p = sub("vol/tree/sub"), 0755), 0);
         free(p);
         touch("vol/tree/sub/f");
-        ck_assert_int_eq(symlink(p = sub("keep"), sub("vol/tree/sub/link")), 0);
-        free(p);
+        {
+                _cleanup_free_ char *target = sub("keep"), *at = sub("vol/tree/sub/link");
+                ck_assert_int_eq(symlink(target, at), 0);
+        }
 
         ck_assert_int_eq(volume_remove_at(vfd, "to-keep"), 0);
         ck_assert_int_eq(volume_remove_at(vfd, "tree"), 0);
