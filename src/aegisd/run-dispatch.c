@@ -582,15 +582,7 @@ static void on_model(int k, const LlmResponse *resp, LlmErrorKind kind, const ch
         if (k >= 0 && resp) {
                 d->tokens_in += resp->tokens_in;
                 d->tokens_out += resp->tokens_out;
-                json_object_object_add(p, "provider", jstr(resp->provider));
-                json_object_object_add(p, "model", jstr(resp->model));
-                json_object_object_add(p, "tokens_in", json_object_new_int64((int64_t) resp->tokens_in));
-                json_object_object_add(p, "tokens_out", json_object_new_int64((int64_t) resp->tokens_out));
-                json_object_object_add(
-                        p, "latency_ms",
-                        json_object_new_int64((int64_t) (resp->latency_usec / USEC_PER_MSEC)));
-                json_object_object_add(p, "attempts", json_object_new_int64(resp->attempts));
-                json_object_object_add(p, "outcome", jstr("ok"));
+                llm_response_event_fields(resp, p);
                 json_object_object_add(p, "tool_calls", json_object_new_int64((int64_t) resp->n_tool_calls));
         } else {
                 const char *tag = d->ctx.model->error_tag ? d->ctx.model->error_tag(kind) : "internal";

@@ -106,15 +106,7 @@ static void on_answer(int k, const LlmResponse *resp, LlmErrorKind kind, const c
         json_object_object_add(p, "judge", json_object_new_int64((int64_t) j->current + 1));
         json_object_object_add(p, "judge_index", json_object_new_int64((int64_t) c->index + 1));
         if (k >= 0 && resp) {
-                json_object_object_add(p, "provider", json_object_new_string(strempty(resp->provider)));
-                json_object_object_add(p, "model", json_object_new_string(strempty(resp->model)));
-                json_object_object_add(p, "tokens_in", json_object_new_int64((int64_t) resp->tokens_in));
-                json_object_object_add(p, "tokens_out", json_object_new_int64((int64_t) resp->tokens_out));
-                json_object_object_add(
-                        p, "latency_ms",
-                        json_object_new_int64((int64_t) (resp->latency_usec / USEC_PER_MSEC)));
-                json_object_object_add(p, "attempts", json_object_new_int64(resp->attempts));
-                json_object_object_add(p, "outcome", json_object_new_string("ok"));
+                llm_response_event_fields(resp, p);
                 if (judge_verdict_parse(resp->content, verdict, &bad) < 0) {
                         verdict->error = bad ? TAKE_PTR(bad) : strdup("out of memory reading the verdict");
                         json_object_object_add(p, "verdict_error",

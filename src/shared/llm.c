@@ -119,6 +119,19 @@ void llm_response_done(LlmResponse *r) {
         *r = (LlmResponse){};
 }
 
+void llm_response_event_fields(const LlmResponse *r, json_object *payload) {
+        assert(r);
+        assert(payload);
+        json_object_object_add(payload, "provider", json_object_new_string(strempty(r->provider)));
+        json_object_object_add(payload, "model", json_object_new_string(strempty(r->model)));
+        json_object_object_add(payload, "tokens_in", json_object_new_int64((int64_t) r->tokens_in));
+        json_object_object_add(payload, "tokens_out", json_object_new_int64((int64_t) r->tokens_out));
+        json_object_object_add(payload, "latency_ms",
+                               json_object_new_int64((int64_t) (r->latency_usec / USEC_PER_MSEC)));
+        json_object_object_add(payload, "attempts", json_object_new_int64(r->attempts));
+        json_object_object_add(payload, "outcome", json_object_new_string("ok"));
+}
+
 /* --- keys ------------------------------------------------------------------------------- */
 
 void api_key_free(char *key) {

@@ -111,3 +111,7 @@ int llm_generate(LlmClient *c, const char *alias, struct json_object *messages, 
 void llm_call_cancel(LlmCall *call);
 
 void llm_response_done(LlmResponse *r);
+/* What an llm_call_finished event says of a call that answered, added to payload: provider,
+ * model, tokens_in, tokens_out, latency_ms, attempts and outcome "ok". One shape for every
+ * caller (the inner loop, the judges). */
+void llm_response_event_fields(const LlmResponse *r, struct json_object *payload);
