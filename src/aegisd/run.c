@@ -910,6 +910,8 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 r->tool_env.search_endpoint = r->sup->opts.config->tools.web_search.endpoint;
                 r->tool_env.search_max_results =
                         (unsigned) r->sup->opts.config->tools.web_search.max_results;
+                r->tool_env.search_timeout_secs =
+                        (unsigned) r->sup->opts.config->tools.web_search.timeout_secs;
                 r->tool_env.search_key = r->sup->opts.web_search_key;
         }
         c = (RunDispatchContext){
