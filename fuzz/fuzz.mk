@@ -25,7 +25,7 @@ FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_CORE_SOURCES = src/shared/util.c src/shared/error.c src/shared/yaml-tree.c
 EXTRA_DIST += fuzz/corpus
 
-fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c
+fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c src/shared/json-schema.c src/shared/json-schema-format.c src/shared/regex-match.c
 fuzz_fuzz_manifest_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_manifest_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_manifest_LDADD = $(AEGIS_DEP_LIBS)
@@ -65,7 +65,7 @@ fuzz_fuzz_podman_frames_LDADD = $(AEGIS_DEP_LIBS)
 
 # API request bodies (JSON → manifest) and HTTP request framing (aegisd's HTTP layer).
 # Run: fuzz/fuzz-api-body -max_total_time=60 $(srcdir)/fuzz/corpus/api-body (same for http-framing)
-fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c
+fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c src/shared/json-schema.c src/shared/json-schema-format.c src/shared/regex-match.c
 fuzz_fuzz_api_body_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_api_body_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_api_body_LDADD = $(AEGIS_DEP_LIBS)

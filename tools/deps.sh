@@ -9,8 +9,9 @@ BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
   debootstrap iproute2 procps psmisc strace zsh fish python3-yaml man-db
-  catatonit gettext-base openssl tzdata postgresql-15 postgresql-client-15 prometheus-postgres-exporter"
-BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time prometheus"
+  catatonit gettext-base openssl tzdata postgresql-15 postgresql-client-15 prometheus-postgres-exporter
+  prometheus"
+BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0
 for p in $BUILD $TEST $BENCH $PACKAGING; do

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "host-match.h"
+#include "json-schema.h"
 #include "manifest.h"
 #include "prompt.h"
 #include "util.h"
@@ -86,8 +87,7 @@ DEFINE_ENUM_STRING(manifest_consensus, ManifestConsensus, consensus_table)
 static void validators_free(ManifestValidator *list, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 ManifestValidator *v = &list[i];
-                if (v->type == MANIFEST_VALIDATOR_REGEX)
-                        regfree(&v->regex);
+                regex_freep(&v->regex);
                 free(v->pattern);
                 json_object_put(v->schema);
                 free(v->criteria);
@@ -801,39 +801,6 @@ static int build_env(Ctx *c, const YamlNode *map) {
 
 /* ---- spec.execution ---- */
 
-/* Counted repetitions multiply the size of glibc's compiled automaton; bound their product
- * so that a hostile pattern cannot exhaust memory at regcomp() time. Back-references make
- * matching exponential: refuse them. */
-static int pattern_check(Ctx *c, const YamlNode *n, const char *s) {
-        uint64_t product = 1;
-
-        for (const char *p = s; *p; p++) {
-                if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
-                        return yaml_node_error(n, c->e, -EINVAL, "back-references (\\%c) are not supported",
-                                               p[1]);
-                if (*p == '\\' && p[1])
-                        p++;
-                else if (*p == '{') {
-                        uint64_t bound = 0;
-                        for (const char *q = p + 1; *q && *q != '}'; q++)
-                                if (*q >= '0' && *q <= '9') {
-                                        uint64_t cur = 0;
-                                        while (*q >= '0' && *q <= '9' && cur < 100000)
-                                                cur = cur * 10 + (uint64_t) (*q++ - '0');
-                                        bound = MAX(bound, cur);
-                                        q--;
-                                }
-                        product *= MAX(bound, (uint64_t) 1);
-                        if (product > 65536)
-                                return yaml_node_error(
-                                        n, c->e, -E2BIG,
-                                        "counted repetitions {n,m} too large (the product of their "
-                                        "bounds must be at most 65536)");
-                }
-        }
-        return 0;
-}
-
 /* ---- judged validators (semantic, multi_judge) ---- */
 
 static int refuse_judge_agent(Ctx *c, const YamlNode *n) {
@@ -986,7 +953,7 @@ static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list
         static const char *const types[] = { "exit_code", "regex",       "json_schema",
                                              "semantic",  "multi_judge", NULL };
         static const char *const keys_exit[] = { "type", "expected", NULL };
-        static const char *const keys_regex[] = { "type", "pattern", "target", NULL };
+        static const char *const keys_regex[] = { "type", "pattern", "target", "multiline", NULL };
         static const char *const keys_schema[] = { "type", "schema", NULL };
         ManifestValidator *v;
         const YamlNode *t, *n;
@@ -1031,16 +998,15 @@ static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list
                 break;
         case MANIFEST_VALIDATOR_REGEX: {
                 char msg[256];
+                v->type = MANIFEST_VALIDATOR_REGEX;
                 r = check_keys(c, item, keys_regex, NULL, NULL);
                 if (r < 0)
                         return r;
                 n = yaml_mapping_get(item, "pattern");
                 if (!n)
-                        return required(c, item, "pattern", "a POSIX extended regular expression");
+                        return required(c, item, "pattern",
+                                        "a regular expression (PCRE2), like '^done \\d+$'");
                 r = dup_string(c, n, MANIFEST_MAX_PATTERN, &v->pattern);
-                if (r < 0)
-                        return r;
-                r = pattern_check(c, n, v->pattern);
                 if (r < 0)
                         return r;
                 if ((t = yaml_mapping_get(item, "target"))) {
@@ -1049,12 +1015,14 @@ static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list
                                 return r;
                         v->target = x;
                 }
-                r = regcomp(&v->regex, v->pattern, REG_EXTENDED | REG_NOSUB);
-                if (r != 0) {
-                        (void) regerror(r, &v->regex, msg, sizeof msg);
-                        return yaml_node_error(n, c->e, -EINVAL, "invalid regular expression: %s", msg);
-                }
-                v->type = MANIFEST_VALIDATOR_REGEX; /* only now is there a regex to free */
+                if ((t = yaml_mapping_get(item, "multiline")) &&
+                    (r = yaml_node_get_bool(t, &v->multiline, c->e)) < 0)
+                        return r;
+                r = regex_compile(v->pattern, v->multiline, &v->regex, msg, sizeof msg);
+                if (r == -ENOMEM)
+                        return oom(c);
+                if (r < 0)
+                        return yaml_node_error(n, c->e, r, "invalid regular expression (PCRE2): %s", msg);
                 break;
         }
         case MANIFEST_VALIDATOR_JSON_SCHEMA:
@@ -1065,6 +1033,9 @@ static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list
                 if (!n)
                         return required(c, item, "schema", "a JSON Schema (a mapping)");
                 r = yaml_node_expect(n, YAML_TREE_MAPPING, c->e);
+                if (r < 0)
+                        return r;
+                r = json_schema_check(n, c->e);
                 if (r < 0)
                         return r;
                 r = yaml_node_to_json(n, &v->schema, c->e);
@@ -1837,6 +1808,8 @@ static int validators_to_json(const ManifestValidator *list, size_t n, struct js
                         if ((r = add(jv, "pattern", json_object_new_string(v->pattern))) >= 0)
                                 r = add(jv, "target",
                                         json_object_new_string(manifest_stream_to_string(v->target)));
+                        if (r >= 0)
+                                r = add(jv, "multiline", json_object_new_boolean(v->multiline));
                         break;
                 case MANIFEST_VALIDATOR_JSON_SCHEMA:
                         if (json_object_deep_copy(v->schema, &schema, NULL) < 0)

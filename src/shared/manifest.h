@@ -18,12 +18,12 @@
  * manifest (seed spellings, every default made explicit) that parses to the same plan. */
 #pragma once
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
+#include "regex-match.h"
 
 struct json_object;
 struct YamlNode;
@@ -173,8 +173,9 @@ typedef struct ManifestJudge {
 typedef struct ManifestValidator {
         ManifestValidatorType type;
         int expected_exit_code; /* EXIT_CODE: the code that passes (default 0) */
-        char *pattern; /* REGEX: POSIX extended regular expression */
-        regex_t regex; /* REGEX: pattern compiled (REG_EXTENDED|REG_NOSUB) */
+        char *pattern; /* REGEX: a PCRE2 regular expression */
+        pcre2_code *regex; /* REGEX: pattern compiled (regex-match.h) */
+        bool multiline; /* REGEX: ^ and $ match at every line (multiline: true) */
         ManifestStream target; /* REGEX: which stream the pattern must match */
         struct json_object *schema; /* JSON_SCHEMA: the schema (owned) */
 

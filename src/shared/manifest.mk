@@ -27,3 +27,21 @@ TESTS += tests/unit/test-prompt
 tests_unit_test_prompt_SOURCES = tests/unit/test-prompt.c
 tests_unit_test_prompt_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_prompt_LDADD = $(TEST_LIBS)
+
+# JSON Schema and PCRE2 for the validators (checked at submission, run after each iteration).
+libaegis_shared_la_SOURCES += \
+	src/shared/json-schema.h \
+	src/shared/json-schema-internal.h \
+	src/shared/json-schema.c \
+	src/shared/json-schema-format.c \
+	src/shared/json-schema-validate.c \
+	src/shared/regex-match.h \
+	src/shared/regex-match.c
+check_PROGRAMS += tests/unit/test-json-schema
+TESTS += tests/unit/test-json-schema
+tests_unit_test_json_schema_SOURCES = tests/unit/test-json-schema.c
+tests_unit_test_json_schema_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_json_schema_LDADD = $(TEST_LIBS)
+# The validators' checks at submission (400) and at run time, on a real Podman.
+TESTS += tests/integration/validators-checked-at-submission.sh
+EXTRA_DIST += tests/integration/validators-checked-at-submission.sh

@@ -5,15 +5,14 @@
  * code each expects) AND every validator passes:
  *   exit_code    the exit code equals `expected` (default 0): `expected: 3` makes exit code 3 a
  *                pass and 0 a failure (the reference ignores `expected`);
- *   regex        a POSIX extended regex (compiled by the manifest) matches the stdout or
- *                stderr of the iteration; only the last VALIDATE_REGEX_INPUT_MAX bytes are
- *                searched, so a validator's cost is bounded whatever the container prints;
+ *   regex        a PCRE2 regex (compiled by the manifest; ^ and $ per line with
+ *                multiline: true) matches the stdout or stderr of the iteration; only the
+ *                last VALIDATE_REGEX_INPUT_MAX bytes are searched and the search runs under
+ *                a match limit (regex-match.h), so a validator's cost is bounded whatever
+ *                the container prints and whatever the pattern; hitting the limit fails;
  *   json_schema  stdout (or, when stdout as a whole is not JSON, its last non-empty line)
- *                parses as JSON and conforms to the schema. The supported subset, documented
- *                in aegis-manifest(5): type (a name or a list of them: object, array,
- *                string, number, integer, boolean, null), properties, required, items,
- *                additionalProperties (false), enum, minimum, maximum, minLength,
- *                maxLength, minItems, maxItems. Other keywords are ignored.
+ *                parses as JSON and conforms to the schema: JSON Schema draft 2020-12, the
+ *                keywords json-schema.h lists (the manifest refuses any other).
  * The reason a check failed is a sentence for the execution's record and the next
  * iteration's feedback ("validator 2 (regex on stdout): /^done$/ did not match"). */
 #pragma once
@@ -34,7 +33,3 @@ bool validate_exit_code_passes(const ManifestValidator *validators, size_t n_val
  * sentence), -ENOMEM. out/err may be NULL (empty). */
 int validate_iteration(const ManifestValidator *validators, size_t n_validators, int exit_code,
                        const char *out, const char *err, char **ret_reason);
-
-/* Checks a JSON value against a schema of the subset above. Returns 1 conforming, 0 not
- * (ret_reason says where: "$.items[2].name: expected string, got integer"), -ENOMEM. */
-int validate_json_schema(struct json_object *schema, struct json_object *value, char **ret_reason);

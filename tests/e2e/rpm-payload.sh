@@ -2,8 +2,9 @@
 # The RPM, as `make rpm` builds it (rpmbuild -ba --nodeps on packaging/rpm/aegis.spec with the
 # `make dist` tarball): rpmbuild itself refuses installed files the spec does not list, and
 # this checks the payload holds every program, both flavours of every unit, the host
-# set-up files and every man page, and that the scriptlets create the user, apply
-# tmpfiles, and preset/stop the units (system and the aegis user's own manager).
+# set-up files, the monitoring (dashboard, alert rules) and every man page, and that the
+# scriptlets create the user, apply tmpfiles, and preset/stop the units (system and the
+# aegis user's own manager).
 # A full compile: runs in CI, and elsewhere on request (AEGIS_E2E=1).
 . "$AEGIS_TEST_LIB/common.sh"
 if [ "${CI:-}" != true ] && [ "${AEGIS_E2E:-}" != 1 ]; then
@@ -28,7 +29,8 @@ want=(/usr/bin/aegis /usr/bin/aegis-reaper /usr/sbin/aegisd /usr/sbin/aegis-nfsd
         /usr/lib/systemd/system/user@.service.d/50-aegis-delegate.conf
         /usr/lib/tmpfiles.d/aegis.conf /usr/lib/sysusers.d/aegis.conf
         /usr/share/dbus-1/services/org.aegis1.service /usr/share/dbus-1/system.d/org.aegis1.conf
-        /usr/share/bash-completion/completions/aegis)
+        /usr/share/bash-completion/completions/aegis
+        /usr/share/aegis/monitoring/aegis-alerts.yml /usr/share/aegis/monitoring/aegis-dashboard.json)
 for u in aegis.socket aegis-metrics.socket aegis.service aegis-nfs.socket aegis-nfs.service \
         aegis-reaper.timer aegis-reaper.service; do
         want+=("/usr/lib/systemd/system/$u" "/usr/lib/systemd/user/$u")

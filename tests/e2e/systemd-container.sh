@@ -101,6 +101,9 @@ for m in man1/aegis.1 man5/aegis-config.yaml.5 man5/aegis-manifest.5 man7/aegis.
         man8/aegisd.8 man8/aegis-nfsd.8 man8/aegis-reaper.8; do
         check "man page $m is installed" grep -qx "/usr/share/man/$m.gz" <<<"$PKG_FILES"
 done
+for f in aegis-alerts.yml aegis-dashboard.json; do
+        check "monitoring/$f is installed" grep -qx "/usr/share/aegis/monitoring/$f" <<<"$PKG_FILES"
+done
 
 # --- what the README says ----------------------------------------------------------------
 AUID="$(in_c id -u aegis 2>/dev/null)"

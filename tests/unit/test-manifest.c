@@ -673,7 +673,7 @@ START_TEST(test_manifest_validators) {
                 "      - type: exit_code\n"
                 "      - {type: exit_code, expected: 3}\n"
                 "      - {type: regex, pattern: '^ok [0-9]+$', target: stderr}\n"
-                "      - {type: regex, pattern: done}\n"
+                "      - {type: regex, pattern: '^done \\d+$', multiline: true}\n"
                 "      - type: json_schema\n"
                 "        schema: {type: object, required: [answer], properties: {answer: {type: integer}}}\n"
                 "      - {type: semantic, criteria: greets the user}\n");
@@ -684,9 +684,13 @@ START_TEST(test_manifest_validators) {
         ck_assert_int_eq(p->validators[1].expected_exit_code, 3);
         ck_assert_int_eq(p->validators[2].type, MANIFEST_VALIDATOR_REGEX);
         ck_assert_int_eq(p->validators[2].target, MANIFEST_STREAM_STDERR);
-        ck_assert_int_eq(regexec(&p->validators[2].regex, "ok 42", 0, NULL, 0), 0);
-        ck_assert_int_ne(regexec(&p->validators[2].regex, "ok x", 0, NULL, 0), 0);
+        ck_assert_int_eq(regex_search(p->validators[2].regex, "ok 42", 5), 1);
+        ck_assert_int_eq(regex_search(p->validators[2].regex, "ok x", 4), 0);
+        ck_assert(!p->validators[2].multiline);
         ck_assert_int_eq(p->validators[3].target, MANIFEST_STREAM_STDOUT);
+        /* PCRE2: \d is a digit; multiline: true anchors ^ and $ at every line. */
+        ck_assert(p->validators[3].multiline);
+        ck_assert_int_eq(regex_search(p->validators[3].regex, "a\ndone 7\nb", 10), 1);
         ck_assert_int_eq(p->validators[4].type, MANIFEST_VALIDATOR_JSON_SCHEMA);
         ck_assert_str_eq(
                 json_object_to_json_string_ext(p->validators[4].schema, JSON_C_TO_STRING_PLAIN),
@@ -709,24 +713,24 @@ START_TEST(test_manifest_validators) {
               "a.yaml:8:35: spec.execution.validation[0].type: expected exit_code, regex, json_schema, "
               "semantic or multi_judge, got \"llm\"");
         fails(HEAD "  execution: {validation: [{type: regex}]}\n",
-              "a.yaml:8:28: spec.execution.validation[0].pattern: required key missing: a POSIX extended "
-              "regular "
-              "expression");
+              "a.yaml:8:28: spec.execution.validation[0].pattern: required key missing: a regular "
+              "expression (PCRE2), like '^done \\d+$'");
         fails(HEAD "  execution: {validation: [{type: regex, pattern: '(a'}]}\n",
-              "a.yaml:8:51: spec.execution.validation[0].pattern: invalid regular expression: Unmatched ( "
-              "or \\(");
-        fails(HEAD "  execution: {validation: [{type: regex, pattern: '(a)\\1'}]}\n",
-              "a.yaml:8:51: spec.execution.validation[0].pattern: back-references (\\1) are not supported");
+              "a.yaml:8:51: spec.execution.validation[0].pattern: invalid regular expression (PCRE2): "
+              "missing closing parenthesis at offset 2");
+        /* The compiled size is bounded by PCRE2 itself; matching by its match limit. */
         fails(HEAD "  execution: {validation: [{type: regex, pattern: '((a{255}){255}){255}'}]}\n",
-              "a.yaml:8:51: spec.execution.validation[0].pattern: counted repetitions {n,m} too large (the "
-              "product of "
-              "their bounds must be at most 65536)");
+              "a.yaml:8:51: spec.execution.validation[0].pattern: invalid regular expression (PCRE2): "
+              "regular expression is too large at offset 20");
+        fails(HEAD "  execution: {validation: [{type: regex, pattern: x, multiline: 1}]}\n",
+              "a.yaml:8:65: spec.execution.validation[0].multiline: expected a boolean (true or false), got "
+              "\"1\"");
         fails(HEAD "  execution: {validation: [{type: regex, pattern: x, target: both}]}\n",
               "a.yaml:8:62: spec.execution.validation[0].target: expected one of stdout or stderr, got "
               "\"both\"");
         fails(HEAD "  execution: {validation: [{type: regex, pattern: x, flags: i}]}\n",
               "a.yaml:8:54: spec.execution.validation[0].flags: unknown key (known keys: type, pattern, "
-              "target)");
+              "target, multiline)");
         fails(HEAD "  execution: {validation: [{type: exit_code, expected: 256}]}\n",
               "a.yaml:8:56: spec.execution.validation[0].expected: expected an integer ≤ 255, got \"256\"");
         fails(HEAD "  execution: {validation: [{type: json_schema}]}\n",
@@ -735,6 +739,12 @@ START_TEST(test_manifest_validators) {
         fails(HEAD "  execution: {validation: [{type: json_schema, schema: '{}'}]}\n",
               "a.yaml:8:56: spec.execution.validation[0].schema: expected a mapping (key: value pairs), got "
               "\"{}\"");
+        /* A keyword the validator would not check is refused, not ignored. */
+        fails(HEAD
+              "  execution: {validation: [{type: json_schema, schema: {properties: {x: {dependentSchemas: "
+              "{}}}}}]}\n",
+              "a.yaml:8:92: spec.execution.validation[0].schema.properties.x.dependentSchemas: unsupported "
+              "JSON Schema keyword; aegis-manifest(5) lists the keywords this runtime checks");
 }
 END_TEST
 
@@ -919,7 +929,7 @@ START_TEST(test_manifest_canonical_json_round_trips) {
                         "    resources: {cpu: 1, memory: 5Mi, timeout: 1h, pids: 77}\n"
                         "  env: {Z: '007', A: 'true'}\n"
                         "  execution:\n    iteration_timeout: 5m\n"
-                        "    validation: [{type: regex, pattern: 'a|b'}, {type: json_schema, schema: {x: "
+                        "    validation: [{type: regex, pattern: 'a|b'}, {type: json_schema, schema: {enum: "
                         "[1, 2.5, null]}}]\n"
                         "  volumes: [{name: v, mount_path: /workspace/v, storage_class: persistent, "
                         "size_limit: 2Gi}]\n");
@@ -941,7 +951,8 @@ START_TEST(test_manifest_canonical_json_round_trips) {
                 "\"a.org\"],"
                 "\"denylist\":[\"b.org\"]}},\"environment\":{\"Z\":\"007\",\"A\":\"true\"},\"execution\":{"
                 "\"max_iterations\":5,\"iteration_timeout\":\"300s\",\"validation\":[{\"type\":\"regex\","
-                "\"pattern\":\"a|b\",\"target\":\"stdout\"},{\"type\":\"json_schema\",\"schema\":{\"x\":[1,"
+                "\"pattern\":\"a|b\",\"target\":\"stdout\",\"multiline\":false},{\"type\":\"json_schema\","
+                "\"schema\":{\"enum\":[1,"
                 "2.5,"
                 "null]}}]},\"volumes\":[{\"name\":\"v\",\"storage_class\":\"persistent\",\"mount_path\":"
                 "\"/workspace/v\",\"access_mode\":\"read-write\",\"size_limit\":2147483648}]}}");
