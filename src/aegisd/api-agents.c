@@ -126,11 +126,8 @@ static int deploy(HttpRequest *r, void *userdata) {
                         text = http_request_body(r, &n);
         }
         k = manifest_parse(text, n, file, &plan, &e);
-        if (k < 0) {
-                if (!e.http_status)
-                        e.http_status = api_manifest_error_status(k);
-                return http_respond_error_from(r, &e);
-        }
+        if (k < 0)
+                return api_respond_manifest_error(r, k, &e);
         /* An agent that could never run here is refused when deployed, not at each execute. */
         if (api_check_ceilings(x, r, plan) != 0)
                 return 0;
@@ -381,7 +378,7 @@ static int patch_agent(HttpRequest *r, void *userdata) {
         if (k < 0) {
                 store_agent_done(&a);
                 e.http_status = 400;
-                return http_respond_error_from(r, &e);
+                return http_respond_error_from_code(r, &e, API_ERROR_INVALID_MANIFEST);
         }
         k = store_agent_set_manifest(x->store, a.id, text);
         if (k < 0) {

@@ -99,6 +99,15 @@ unsigned api_manifest_error_status(int k) {
         return k == -ENOMEM ? 500 : k == -EMSGSIZE ? 413 : 400;
 }
 
+int api_respond_manifest_error(HttpRequest *r, int k, Error *e) {
+        assert(k < 0);
+        if (!e->http_status)
+                e->http_status = api_manifest_error_status(k);
+        if (error_http_status(e) >= 500)
+                return http_respond_error_from(r, e);
+        return http_respond_error_from_code(r, e, API_ERROR_INVALID_MANIFEST);
+}
+
 static json_object *warnings_json(char **warnings) {
         json_object *a = json_object_new_array();
 
@@ -131,11 +140,9 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
 
         k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
         if (k < 0) {
-                if (!e.http_status)
-                        e.http_status = api_manifest_error_status(k);
                 if (!e.field[0])
                         snprintf(e.field, sizeof e.field, "manifest");
-                return http_respond_error_from(r, &e);
+                return api_respond_manifest_error(r, k, &e);
         }
         /* The inner loop needs aegis-bootstrap and a model here; say so now, not at run time. */
         if (plan->inner_loop && !x->bootstrap)

@@ -86,6 +86,9 @@ int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecut
 /* The HTTP status of a manifest_parse() failure k: 413 only when the document is too many
  * bytes, 400 for every other refusal (structural limits: nesting, entries, lengths). */
 unsigned api_manifest_error_status(int k);
+/* Answers manifest_parse()'s failure k described by e, with code "invalid_manifest" (500s
+ * keep theirs). */
+int api_respond_manifest_error(HttpRequest *r, int k, Error *e);
 /* Parses a request body as JSON (400 answered when it is not). */
 int api_parse_json_body(HttpRequest *r, struct json_object **ret);
 bool api_content_is_yaml(HttpRequest *r);
