@@ -223,3 +223,6 @@ EXTRA_DIST += tests/integration/volumes-cli-cp.sh
 # error codes.
 TESTS += tests/integration/api-openapi.sh
 EXTRA_DIST += tests/integration/api-openapi.sh tests/data/openapi-3.1-schema.json tests/data/openapi-3.1-schema.README
+# Issue 17: dry runs report every error of a manifest and create nothing.
+TESTS += tests/integration/api-dry-run.sh
+EXTRA_DIST += tests/integration/api-dry-run.sh
