@@ -87,3 +87,5 @@ fuzz_fuzz_egress_parse_SOURCES = fuzz/egress-parse.c $(FUZZ_CORE_SOURCES) src/sh
 fuzz_fuzz_egress_parse_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_egress_parse_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_egress_parse_LDADD = $(AEGIS_DEP_LIBS)
+# Issue 17: http.c puts the code of api-error.c in every error body.
+fuzz_fuzz_http_framing_SOURCES += src/shared/api-error.c

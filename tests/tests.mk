@@ -221,3 +221,10 @@ EXTRA_DIST += tests/integration/web-search.sh
 VALGRIND_TESTS += tests/integration/web-search.sh
 TESTS += tests/integration/volumes-cli-cp.sh
 EXTRA_DIST += tests/integration/volumes-cli-cp.sh
+# Issue 17: the OpenAPI document against the real routes (both ways) and the 3.1 meta-schema;
+# error codes.
+TESTS += tests/integration/api-openapi.sh
+EXTRA_DIST += tests/integration/api-openapi.sh tests/data/openapi-3.1-schema.json tests/data/openapi-3.1-schema.README
+# Issue 17: dry runs report every error of a manifest and create nothing.
+TESTS += tests/integration/api-dry-run.sh
+EXTRA_DIST += tests/integration/api-dry-run.sh

@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool autoconf-archive pkg-config git
   valgrind libgcrypt20-dev"
 TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 curl jq
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
-  debootstrap iproute2 procps psmisc strace zsh fish python3-yaml man-db
+  debootstrap iproute2 procps psmisc strace zsh fish python3-yaml python3-jsonschema man-db
   catatonit gettext-base openssl tzdata postgresql-15 postgresql-client-15 prometheus-postgres-exporter
   prometheus"
 BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time"

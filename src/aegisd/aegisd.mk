@@ -34,3 +34,16 @@ tests_helpers_bus_harness_LDADD = $(AEGIS_LIBS)
 TESTS += tests/integration/bus-publishes-org-aegis1.sh
 EXTRA_DIST += tests/integration/bus-publishes-org-aegis1.sh
 aegisd_SOURCES += src/aegisd/egress.c src/aegisd/egress.h
+
+# Issue 17: error codes, the route lists, and the OpenAPI document (data/openapi.json)
+# compiled in for GET /v1/openapi.json and installed as $(pkgdatadir)/openapi.json.
+aegisd_SOURCES += src/aegisd/api-routes.h src/aegisd/api-routes.c src/aegisd/api-openapi.c
+nodist_aegisd_SOURCES = src/aegisd/openapi-data.c
+CLEANFILES += src/aegisd/openapi-data.c
+dist_pkgdata_DATA += data/openapi.json
+src/aegisd/openapi-data.c: $(top_srcdir)/data/openapi.json
+	$(AM_V_GEN)$(MKDIR_P) src/aegisd && { \
+		printf '/* Generated from data/openapi.json by the build: do not edit. */\n'; \
+		printf 'extern const char aegis_openapi_json[];\nconst char aegis_openapi_json[] =\n'; \
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $(top_srcdir)/data/openapi.json; \
+		printf ';\n'; } >$@.tmp && mv $@.tmp $@

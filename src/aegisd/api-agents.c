@@ -102,8 +102,11 @@ static int deploy(HttpRequest *r, void *userdata) {
         const char *text, *file = "request body";
         Error e = ERROR_INIT;
         size_t n;
-        int k;
+        int k, dry_run;
 
+        dry_run = api_query_dry_run(r);
+        if (dry_run < 0)
+                return 0;
         if (api_content_is_yaml(r))
                 text = http_request_body(r, &n);
         else {
@@ -125,11 +128,14 @@ static int deploy(HttpRequest *r, void *userdata) {
                 } else
                         text = http_request_body(r, &n);
         }
-        k = manifest_parse(text, n, file, &plan, &e);
-        if (k < 0) {
-                if (!e.http_status)
-                        e.http_status = api_manifest_error_status(k);
-                return http_respond_error_from(r, &e);
+        if (dry_run) {
+                k = api_check_manifest(r, text, n, file, &plan);
+                if (k != 0)
+                        return k < 0 ? k : 0;
+        } else {
+                k = manifest_parse(text, n, file, &plan, &e);
+                if (k < 0)
+                        return api_respond_manifest_error(r, k, &e);
         }
         /* An agent that could never run here is refused when deployed, not at each execute. */
         if (api_check_ceilings(x, r, plan) != 0)
@@ -138,6 +144,8 @@ static int deploy(HttpRequest *r, void *userdata) {
                 return http_respond_error(
                         r, 400, "metadata.name",
                         "metadata.name: a deployed agent needs a name (e.g. name: my-agent)");
+        if (dry_run)
+                return api_respond_dry_run(r, plan);
         canonical = manifest_plan_to_json_string(plan);
         if (!canonical || keep_metadata(text, n, &canonical) < 0)
                 return -ENOMEM;
@@ -381,7 +389,7 @@ static int patch_agent(HttpRequest *r, void *userdata) {
         if (k < 0) {
                 store_agent_done(&a);
                 e.http_status = 400;
-                return http_respond_error_from(r, &e);
+                return http_respond_error_from_code(r, &e, API_ERROR_INVALID_MANIFEST);
         }
         k = store_agent_set_manifest(x->store, a.id, text);
         if (k < 0) {

@@ -99,6 +99,15 @@ unsigned api_manifest_error_status(int k) {
         return k == -ENOMEM ? 500 : k == -EMSGSIZE ? 413 : 400;
 }
 
+int api_respond_manifest_error(HttpRequest *r, int k, Error *e) {
+        assert(k < 0);
+        if (!e->http_status)
+                e->http_status = api_manifest_error_status(k);
+        if (error_http_status(e) >= 500)
+                return http_respond_error_from(r, e);
+        return http_respond_error_from_code(r, e, API_ERROR_INVALID_MANIFEST);
+}
+
 static json_object *warnings_json(char **warnings) {
         json_object *a = json_object_new_array();
 
@@ -118,6 +127,74 @@ static int respond_accepted(HttpRequest *r, const char *id, const char *status, 
         return http_respond_json_unref(r, 202, o);
 }
 
+int api_query_dry_run(HttpRequest *r) {
+        const char *v = http_request_query(r, "dry_run");
+
+        if (!v || streq(v, "false") || streq(v, "0"))
+                return 0;
+        if (streq(v, "true") || streq(v, "1") || streq(v, ""))
+                return 1;
+        (void) http_respond_error(r, 400, "dry_run", "dry_run: expected true or false, got \"%s\"", v);
+        return -EINVAL;
+}
+
+int api_check_manifest(HttpRequest *r, const char *text, size_t size, const char *file, ManifestPlan **ret) {
+        _cleanup_free_ Error *errors = calloc(MANIFEST_MAX_ERRORS, sizeof *errors);
+        Error e = ERROR_INIT;
+        json_object *o, *a;
+        size_t n;
+        int k;
+
+        if (!errors)
+                return -ENOMEM;
+        k = manifest_check(text, size, file, errors, MANIFEST_MAX_ERRORS, &n, ret, &e);
+        if (k >= 0)
+                return 0;
+        if (k == -ENOMEM)
+                return k;
+        if (!e.field[0])
+                snprintf(e.field, sizeof e.field, "manifest");
+        if (!e.http_status)
+                e.http_status = api_manifest_error_status(k);
+        o = json_object_new_object();
+        a = json_object_new_array();
+        if (!o || !a) {
+                json_object_put(o);
+                json_object_put(a);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "error", json_object_new_string(e.message));
+        json_object_object_add(o, "code",
+                               json_object_new_string(api_error_code_to_string(API_ERROR_INVALID_MANIFEST)));
+        json_object_object_add(o, "field", json_object_new_string(e.field));
+        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
+        json_object_object_add(o, "valid", json_object_new_boolean(false));
+        for (size_t i = 0; i < n; i++) {
+                json_object *one = json_object_new_object();
+                json_object_object_add(one, "error", json_object_new_string(errors[i].message));
+                if (errors[i].field[0])
+                        json_object_object_add(one, "field", json_object_new_string(errors[i].field));
+                json_object_array_add(a, one);
+        }
+        json_object_object_add(o, "errors", a);
+        k = http_respond_json_unref(r, (unsigned) error_http_status(&e), o);
+        return k < 0 ? k : 1;
+}
+
+int api_respond_dry_run(HttpRequest *r, const ManifestPlan *plan) {
+        json_object *o = json_object_new_object(), *m = NULL;
+
+        if (!o || manifest_plan_to_json(plan, &m) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
+        json_object_object_add(o, "valid", json_object_new_boolean(true));
+        json_object_object_add(o, "warnings", warnings_json(plan->warnings));
+        json_object_object_add(o, "manifest", m);
+        return http_respond_json_unref(r, 200, o);
+}
+
 int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *agent_id,
                const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
@@ -127,16 +204,23 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         char unenforced[64];
         const char *unenforced_why = NULL;
         json_object *warnings;
-        int k;
+        int k, dry_run;
 
-        k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
-        if (k < 0) {
-                if (!e.http_status)
-                        e.http_status = api_manifest_error_status(k);
-                if (!e.field[0])
-                        snprintf(e.field, sizeof e.field, "manifest");
-                return http_respond_error_from(r, &e);
+        dry_run = api_query_dry_run(r);
+        if (dry_run < 0)
+                return 0;
+        if (dry_run)
+                k = api_check_manifest(r, manifest_text, manifest_size, file, &plan);
+        else {
+                k = manifest_parse(manifest_text, manifest_size, file, &plan, &e);
+                if (k < 0) {
+                        if (!e.field[0])
+                                snprintf(e.field, sizeof e.field, "manifest");
+                        return api_respond_manifest_error(r, k, &e);
+                }
         }
+        if (k != 0)
+                return k < 0 ? k : 0;
         /* The inner loop needs aegis-bootstrap and a model here; say so now, not at run time. */
         if (plan->inner_loop && !x->bootstrap)
                 return http_respond_error(r, 503, "spec.task",
@@ -220,6 +304,8 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                                   field, vid, http_request_tenant(r));
                 }
         }
+        if (dry_run)
+                return api_respond_dry_run(r, plan);
         canonical = manifest_plan_to_json_string(plan);
         if (!canonical)
                 return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "api-routes.h"
 #include "api-volumes.h"
 #include "daemon.h"
 #include "log.h"
@@ -355,12 +356,9 @@ static int start_servers(Daemon *d) {
         r = http_server_new(d->event, d->api_fd, &api_opts, &d->api);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the API server: %m");
-        if ((r = http_server_add_routes(d->api, api_health_routes, d)) < 0)
-                return log_error_errno(r, "Failed to add routes: %m");
-        if ((r = http_server_add_routes(d->api, api_volumes_routes, d)) < 0)
-                return log_error_errno(r, "Failed to add routes: %m");
-        if ((r = http_server_add_routes(d->api, api_volume_files_routes, d)) < 0)
-                return log_error_errno(r, "Failed to add routes: %m");
+        for (const HttpRoute *const *t = api_daemon_route_tables; *t; t++)
+                if ((r = http_server_add_routes(d->api, *t, d)) < 0)
+                        return log_error_errno(r, "Failed to add routes: %m");
         if (d->tokens)
                 http_server_set_auth(d->api, check_token, d);
         for (unsigned i = 0; i < d->n_api_more_fds; i++)

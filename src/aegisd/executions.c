@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api-routes.h"
 #include "executions.h"
 #include "gateway.h"
 #include "llm.h"
@@ -291,11 +292,11 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         k = gateway_new(x->event, c->state_dir, ctx->registry, lookup_dispatch, x, &x->gateway);
         if (k < 0)
                 return k;
-        k = http_server_add_routes(ctx->api, api_execution_routes, x);
-        if (k >= 0)
-                k = http_server_add_routes(ctx->api, api_agent_routes, x);
-        if (k < 0)
-                return log_error_errno(k, "Failed to add the execution routes: %m");
+        for (const HttpRoute *const *t = api_executions_route_tables; *t; t++) {
+                k = http_server_add_routes(ctx->api, *t, x);
+                if (k < 0)
+                        return log_error_errno(k, "Failed to add the execution routes: %m");
+        }
         *ret = TAKE_PTR(x);
         return 0;
 }

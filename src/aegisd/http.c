@@ -554,12 +554,14 @@ int http_respond_json_unref(HttpRequest *r, unsigned status, struct json_object 
         return k;
 }
 
-static int respond_error_message(HttpRequest *r, unsigned status, const char *field, const char *message) {
+static int respond_error_message(HttpRequest *r, unsigned status, ApiErrorCode code, const char *field,
+                                 const char *message) {
         struct json_object *o = json_object_new_object();
 
         if (!o)
                 return -ENOMEM;
         if (json_object_object_add(o, "error", json_object_new_string(message)) < 0 ||
+            json_object_object_add(o, "code", json_object_new_string(api_error_code_to_string(code))) < 0 ||
             (!isempty(field) && json_object_object_add(o, "field", json_object_new_string(field)) < 0)) {
                 json_object_put(o);
                 return -ENOMEM;
@@ -574,11 +576,31 @@ int http_respond_error(HttpRequest *r, unsigned status, const char *field, const
         va_start(ap, fmt);
         (void) vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        return respond_error_message(r, status, field, msg);
+        return respond_error_message(r, status, api_error_code_from_status(status), field, msg);
+}
+
+int http_respond_error_code(HttpRequest *r, unsigned status, ApiErrorCode code, const char *field,
+                            const char *fmt, ...) {
+        char msg[ERROR_MESSAGE_MAX];
+        va_list ap;
+
+        assert(api_error_code_to_string(code));
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        return respond_error_message(r, status, code, field, msg);
 }
 
 int http_respond_error_from(HttpRequest *r, const Error *e) {
-        return respond_error_message(r, (unsigned) error_http_status(e), e->field,
+        unsigned status = (unsigned) error_http_status(e);
+
+        return respond_error_message(r, status, api_error_code_from_status(status), e->field,
+                                     e->message[0] ? e->message : "internal error");
+}
+
+int http_respond_error_from_code(HttpRequest *r, const Error *e, ApiErrorCode code) {
+        assert(api_error_code_to_string(code));
+        return respond_error_message(r, (unsigned) error_http_status(e), code, e->field,
                                      e->message[0] ? e->message : "internal error");
 }
 
@@ -1035,19 +1057,21 @@ static bool refuse_cross_site(HttpServer *s, HttpRequest *r) {
         const char *origin = http_request_header(r, "Origin");
 
         if (s->opts.loopback_host_only && !s->unix_socket && host && !http_host_is_loopback(host)) {
-                (void) http_respond_error(r, 421, "Host",
-                                          "Host \"%.100s\" is not this host: without api.tokens_file only "
-                                          "localhost, 127.0.0.0/8 and [::1] are answered (a web page could "
-                                          "reach the API through DNS rebinding); set api.tokens_file to "
-                                          "serve other names",
-                                          host);
+                (void) http_respond_error_code(
+                        r, 421, API_ERROR_HOST_NOT_ALLOWED, "Host",
+                        "Host \"%.100s\" is not this host: without api.tokens_file only "
+                        "localhost, 127.0.0.0/8 and [::1] are answered (a web page could "
+                        "reach the API through DNS rebinding); set api.tokens_file to "
+                        "serve other names",
+                        host);
                 return true;
         }
         if (origin && !origin_allowed(s->opts.allowed_origins, origin)) {
-                (void) http_respond_error(r, 403, "Origin",
-                                          "Origin \"%.100s\" is not in api.allowed_origins: requests from "
-                                          "web pages are refused unless their origin is listed there",
-                                          origin);
+                (void) http_respond_error_code(
+                        r, 403, API_ERROR_ORIGIN_NOT_ALLOWED, "Origin",
+                        "Origin \"%.100s\" is not in api.allowed_origins: requests from "
+                        "web pages are refused unless their origin is listed there",
+                        origin);
                 return true;
         }
         return false;
@@ -1090,17 +1114,19 @@ static bool request_begin(HttpRequest *r) {
          * lookups: only text gets that far. */
         (void) MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_argument, &args_ok);
         if (!utf8_is_valid_text(r->path, strlen(r->path)) || !args_ok) {
-                (void) http_respond_error(r, 400, NULL,
-                                          "the request path or query is not UTF-8 text (after %%-decoding; "
-                                          "control characters are refused)");
+                (void) http_respond_error_code(
+                        r, 400, API_ERROR_INVALID_TEXT, NULL,
+                        "the request path or query is not UTF-8 text (after %%-decoding; "
+                        "control characters are refused)");
                 return true;
         }
         if (refuse_cross_site(s, r))
                 return true;
         st = route_find(s, r, &allow);
         if (st == 404) {
-                (void) http_respond_error(r, 404, NULL, "no such endpoint: %s %s",
-                                          strempty(http_method_to_string(r->method)), r->path);
+                (void) http_respond_error_code(r, 404, API_ERROR_NO_SUCH_ROUTE, NULL,
+                                               "no such endpoint: %s %s",
+                                               strempty(http_method_to_string(r->method)), r->path);
                 return true;
         }
         if (st == 405) {
@@ -1248,7 +1274,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 if (r->phase == PHASE_ROUTED && r->body_data)
                         body_finish(r);
         } else if (r->phase == PHASE_DEFERRED && s->stopping)
-                (void) http_respond_error(r, 503, NULL, "the server is shutting down");
+                (void) http_respond_error_code(r, 503, API_ERROR_SHUTTING_DOWN, NULL,
+                                               "the server is shutting down");
         if (r->phase == PHASE_DEFERRED && !r->pending) {
                 r->suspended = true;
                 MHD_suspend_connection(conn);

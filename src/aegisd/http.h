@@ -33,7 +33,8 @@
  *   - http_respond_stream(): headers now, then http_stream_*() writes from callbacks.
  * Returning a negative errno without answering gives 500 {"error":"internal error: …"}.
  *
- * Errors are JSON: {"error":"message","field":"spec.image"} ("field" only when known).
+ * Errors are JSON: {"error":"message","code":"not_found","field":"spec.image"} ("field" only
+ * when known; "code" from api-error.h, by default the one of the status).
  *
  * Cross-site requests (issue 19: a web page must not drive a loopback API), refused before
  * any handler runs, health and metrics included:
@@ -59,6 +60,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "api-error.h"
 #include "error.h"
 #include "macros.h"
 
@@ -193,11 +195,15 @@ int http_respond_file(HttpRequest *r, int fd, const char *content_type, const ch
 int http_respond_json(HttpRequest *r, unsigned status, struct json_object *o);
 /* The same, then drops the caller's reference to o (the handlers' usual last step). */
 int http_respond_json_unref(HttpRequest *r, unsigned status, struct json_object *o);
-/* {"error": message, "field": field} — field may be NULL. */
+/* {"error": message, "code": the status's code, "field": field} — field may be NULL. */
 int http_respond_error(HttpRequest *r, unsigned status, const char *field, const char *fmt, ...)
         _printf_(4, 5);
+/* The same with a code other than that of the status (api-error.h). */
+int http_respond_error_code(HttpRequest *r, unsigned status, ApiErrorCode code, const char *field,
+                            const char *fmt, ...) _printf_(5, 6);
 /* From an Error: status error_http_status(e), its message and field. */
 int http_respond_error_from(HttpRequest *r, const Error *e);
+int http_respond_error_from_code(HttpRequest *r, const Error *e, ApiErrorCode code);
 
 /* Answer later. The request stays valid until it is answered with http_respond*() or
  * http_respond_stream(), or until on_closed(userdata) runs (the server is going away); after

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "api-routes.h"
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -26,6 +27,9 @@ int main(int argc, char *argv[]) {
                 { "check-config", no_argument, NULL, 'C' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
+                /* Hidden: the API listener's routes, "METHOD PATTERN" a line (for the
+                 * OpenAPI test). */
+                { "list-routes", no_argument, NULL, 'R' },
                 {},
         };
         _cleanup_(daemon_freep) Daemon *d = NULL;
@@ -51,6 +55,13 @@ int main(int argc, char *argv[]) {
                         return EXIT_SUCCESS;
                 case 'h':
                         help();
+                        return EXIT_SUCCESS;
+                case 'R':
+                        r = api_routes_print(stdout);
+                        if (r < 0) {
+                                log_error_errno(r, "Failed to list the routes: %m");
+                                return EXIT_FAILURE;
+                        }
                         return EXIT_SUCCESS;
                 default:
                         return EXIT_FAILURE;

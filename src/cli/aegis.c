@@ -25,6 +25,12 @@ static const CliOption run_options[] = {
         { "detach", 'd', NULL, NULL, "print the execution id and return at once" },
         {},
 };
+static const CliOption run_only_options[] = {
+        { "input", 'i', "JSON|@FILE", "@files", "the execution's input: JSON text, or @FILE to read it" },
+        { "detach", 'd', NULL, NULL, "print the execution id and return at once" },
+        { "dry-run", OPT_DRY_RUN, NULL, NULL, "check the manifest, report every error, create nothing" },
+        {},
+};
 static const CliOption list_options[] = {
         { "status", 's', "STATUS", "pending running completed failed cancelled",
           "only executions in STATUS" },
@@ -81,8 +87,9 @@ static const CliCommand commands[] = {
         { "run", "FILE", "@manifests", "submit a manifest and follow it to its end",
           "FILE is a manifest (aegis-manifest(5)), - for standard input. On a terminal a\n"
           "status line shows the iteration, the state and the time; Ctrl-C stops\n"
-          "following, not the execution.",
-          run_options, cmd_run },
+          "following, not the execution. --dry-run checks everything a submission\n"
+          "would (the daemon's limits included), reports every error, and creates nothing.",
+          run_only_options, cmd_run },
         { "submit", "FILE", "@manifests", "submit a manifest, print the execution id", NULL, submit_options,
           cmd_submit },
         { "list", "", NULL, "list executions, newest first", NULL, list_options, cmd_list },
@@ -98,6 +105,10 @@ static const CliCommand commands[] = {
           "With --force a running execution is cancelled first.", delete_options, cmd_delete },
         { "agent deploy", "FILE", "@manifests", "store a manifest as a deployed agent", NULL, no_options,
           cmd_agent_deploy },
+        { "agent validate", "FILE", "@manifests", "check a manifest as agent deploy would, create nothing",
+          "Every error of the manifest is reported, one a line (the daemon checks it:\n"
+          "its limits and security contexts count).",
+          no_options, cmd_agent_validate },
         { "agent list", "", NULL, "list deployed agents", NULL, no_options, cmd_agent_list },
         { "agent show", "NAME", "@agents", "show a deployed agent", NULL, no_options, cmd_agent_show },
         { "agent run", "NAME", "@agents", "execute a deployed agent and follow it", NULL, run_options,

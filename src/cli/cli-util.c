@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json-util.h"
 #include "util.h"
 
 #define CLI_FILE_MAX (16u * 1024u * 1024u)
@@ -76,6 +77,50 @@ int cli_call_json(Cli *cli, const char *method, const char *path, json_object *b
 
 int cli_call_json_quiet(Cli *cli, const char *method, const char *path, json_object **ret) {
         return call_json(cli, true, method, path, NULL, ret);
+}
+
+int cli_dry_run(Cli *cli, const char *path, json_object *body) {
+        char errbuf[CURL_ERROR_SIZE + 256];
+        _cleanup_json_ json_object *answer = NULL;
+        Response resp = { 0 };
+        json_object *list, *w;
+        int r;
+
+        r = client_request(&cli->client, "POST", path, "application/json",
+                           json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
+                           strlen(json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN)), &resp,
+                           errbuf);
+        if (r < 0) {
+                cli_say_unreachable(cli, errbuf);
+                return EXIT_AEGIS;
+        }
+        answer = response_json(&resp);
+        if (cli_output_structured(cli) && answer)
+                cli_print_object(cli, answer);
+        if (resp.status < 400) {
+                response_done(&resp);
+                if (json_object_object_get_ex(answer, "warnings", &w) &&
+                    json_object_is_type(w, json_type_array))
+                        for (size_t i = 0; i < json_object_array_length(w); i++)
+                                fprintf(stderr, "aegis: warning: %s\n",
+                                        strempty(json_object_get_string(json_object_array_get_idx(w, i))));
+                if (!cli_output_structured(cli) && !cli->quiet)
+                        printf("valid: nothing was created\n");
+                return 0;
+        }
+        if (json_object_object_get_ex(answer, "errors", &list) &&
+            json_object_is_type(list, json_type_array) && json_object_array_length(list) > 0) {
+                size_t n = json_object_array_length(list);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(stderr, "aegis: %s\n",
+                                strempty(json_str(json_object_array_get_idx(list, i), "error")));
+                fprintf(stderr, "aegis: %zu error%s: nothing was created\n", n, n == 1 ? "" : "s");
+        } else {
+                _cleanup_free_ char *m = response_error_message(&resp);
+                fprintf(stderr, "aegis: %s\n", strempty(m));
+        }
+        response_done(&resp);
+        return EXIT_AEGIS;
 }
 
 int cli_read_file(const char *path, char **ret, size_t *ret_size) {

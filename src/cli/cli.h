@@ -43,6 +43,7 @@ enum {
         OPT_STORAGE_CLASS,
         OPT_TTL_HOURS,
         OPT_CURSOR,
+        OPT_DRY_RUN,
 };
 
 typedef struct CliOption {
@@ -90,6 +91,10 @@ int cli_call(Cli *cli, const char *method, const char *path, const char *content
 int cli_call_json(Cli *cli, const char *method, const char *path, json_object *body, json_object **ret);
 /* The same without printing: for look-ups whose failure is not the user's error. */
 int cli_call_json_quiet(Cli *cli, const char *method, const char *path, json_object **ret);
+/* A dry run: POST body to path (which ends in "?dry_run=true") and report what the daemon
+ * found, every error of the manifest FILE on its own line. Returns 0 when it would be
+ * accepted, EXIT_AEGIS otherwise (refused, or no daemon). */
+int cli_dry_run(Cli *cli, const char *path, json_object *body);
 /* "cannot reach aegisd at URL: error", with what to check. */
 void cli_say_unreachable(Cli *cli, const char *error);
 
@@ -160,6 +165,7 @@ int cmd_agent_list(Cli *cli, int argc, char **argv);
 int cmd_agent_show(Cli *cli, int argc, char **argv);
 int cmd_agent_run(Cli *cli, int argc, char **argv);
 int cmd_agent_delete(Cli *cli, int argc, char **argv);
+int cmd_agent_validate(Cli *cli, int argc, char **argv);
 int cmd_volume_create(Cli *cli, int argc, char **argv);
 int cmd_volume_list(Cli *cli, int argc, char **argv);
 int cmd_volume_show(Cli *cli, int argc, char **argv);

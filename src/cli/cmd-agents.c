@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json-util.h"
 #include "util.h"
 
 /* Commands without options: none may be given. */
@@ -53,6 +54,25 @@ int cmd_agent_deploy(Cli *cli, int argc, char **argv) {
                        strempty(json_str(answer, "version")), strempty(json_str(answer, "agent_id")));
         json_object_put(answer);
         return 0;
+}
+
+int cmd_agent_validate(Cli *cli, int argc, char **argv) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ json_object *body = NULL;
+        int r;
+
+        r = no_options(cli, argc, argv);
+        if (r)
+                return r;
+        if (optind + 1 != argc)
+                return cli_usage_error("agent validate: expected one manifest FILE (or - for stdin)");
+        if (cli_read_file(argv[optind], &text, NULL) < 0)
+                return EXIT_AEGIS;
+        body = json_object_new_object();
+        if (!body)
+                return EXIT_AEGIS;
+        json_object_object_add(body, "manifest", json_object_new_string(text));
+        return cli_dry_run(cli, "/v1/agents?dry_run=true", body);
 }
 
 int cmd_agent_list(Cli *cli, int argc, char **argv) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json-util.h"
 #include "util.h"
 
 static const char *status_or_dash(const char *s) {
@@ -80,7 +81,7 @@ static void print_warnings(json_object *answer) {
 
 /* Parses "--input X" / "--input=X" / "-i X" and the manifest FILE for run and submit. */
 static int parse_submit_args(Cli *cli, int argc, char **argv, const char **file, const char **input,
-                             bool *detach) {
+                             bool *detach, bool *dry_run) {
         int c;
 
         while ((c = cli_getopt(cli, argc, argv)) >= 0)
@@ -90,6 +91,9 @@ static int parse_submit_args(Cli *cli, int argc, char **argv, const char **file,
                         break;
                 case 'd':
                         *detach = true;
+                        break;
+                case OPT_DRY_RUN:
+                        *dry_run = true;
                         break;
                 default:
                         return EXIT_AEGIS;
@@ -146,7 +150,7 @@ int cmd_submit(Cli *cli, int argc, char **argv) {
         _cleanup_free_ char *id = NULL;
         int r;
 
-        r = parse_submit_args(cli, argc, argv, &file, &input, NULL);
+        r = parse_submit_args(cli, argc, argv, &file, &input, NULL, NULL);
         if (r)
                 return r;
         r = submit(cli, file, input, &id);
@@ -158,12 +162,18 @@ int cmd_submit(Cli *cli, int argc, char **argv) {
 int cmd_run(Cli *cli, int argc, char **argv) {
         const char *file = NULL, *input = NULL;
         _cleanup_free_ char *id = NULL;
-        bool detach = false;
+        bool detach = false, dry_run = false;
         int r;
 
-        r = parse_submit_args(cli, argc, argv, &file, &input, &detach);
+        r = parse_submit_args(cli, argc, argv, &file, &input, &detach, &dry_run);
         if (r)
                 return r;
+        if (dry_run) {
+                _cleanup_json_ json_object *body = NULL;
+                if (build_submission(file, input, &body) < 0)
+                        return EXIT_AEGIS; /* unreadable manifest or input */
+                return cli_dry_run(cli, "/v1/executions?dry_run=true", body);
+        }
         r = submit(cli, file, input, &id);
         if (r)
                 return r;

@@ -150,6 +150,10 @@ typedef struct NetworkPolicy {
 typedef struct Ctx {
         ManifestPlan *plan;
         Error *e;
+        /* manifest_check(): every error found, up to max_all, and the first one's code */
+        Error *all;
+        size_t n_all, max_all;
+        int first;
         Spelled cpu_quota, cpu_millis, memory_bytes, memory, timeout_secs, timeout, pids_limit, pids;
         Spelled iteration_timeout, iteration_timeout_secs;
         NetworkPolicy network_policy, network;
@@ -179,6 +183,19 @@ static int warn(Ctx *c, const YamlNode *n, const char *what) {
         w = asprintf_safe("%s:%u:%u: %s: %s", n->file, n->line, n->column, path, what);
         if (!w || strv_extend(&c->plan->warnings, w) < 0)
                 return oom(c);
+        return 0;
+}
+
+/* r from one part of the manifest. Collecting (manifest_check()), an error is recorded and
+ * reading goes on with the next part (0); otherwise, and for -ENOMEM, r as it is. */
+static int keep_going(Ctx *c, int r) {
+        if (r >= 0 || !c->all || r == -ENOMEM)
+                return r;
+        if (c->first == 0)
+                c->first = r;
+        if (c->n_all < c->max_all)
+                c->all[c->n_all++] = *c->e;
+        error_clear(c->e);
         return 0;
 }
 
@@ -1558,47 +1575,53 @@ static int parse_spec(Ctx *c, const YamlNode *spec) {
                 "task",    "tools",     "advanced", "security_context", NULL,
         };
         static const char *const ignored[] = { "description", "context", "schedule", NULL };
+        static const struct {
+                const char *key;
+                int (*parse)(Ctx *c, const YamlNode *n);
+        } parts[] = {
+                { "resources", parse_resources }, { "security", parse_security },
+                { "execution", parse_execution }, { "volumes", parse_volumes },
+                { "task", parse_task },           { "tools", parse_tools },
+                { "advanced", parse_advanced },   { "security_context", parse_security_context },
+        };
         const YamlNode *n;
         int r;
 
         r = check_keys(c, spec, known, ignored, "accepted but not acted on by this runtime");
-        if (r < 0)
+        if (r < 0 && spec->kind != YAML_TREE_MAPPING)
+                return r;
+        if ((r = keep_going(c, r)) < 0)
                 return r;
         n = yaml_mapping_get(spec, "runtime");
-        if (!n)
-                return required(c, spec, "runtime",
-                                "a mapping with at least image: (the container image to run)");
-        r = parse_runtime(c, n);
-        if (r < 0)
+        r = n ? parse_runtime(c, n)
+              : required(c, spec, "runtime", "a mapping with at least image: (the container image to run)");
+        if ((r = keep_going(c, r)) < 0)
                 return r;
-        if ((n = yaml_mapping_get(spec, "resources")) && (r = parse_resources(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "security")) && (r = parse_security(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "environment"))) {
-                r = check_env(c, n);
-                if (r < 0)
+        /* Each part on its own: collecting, an error in one does not hide those of the next. */
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                if (streq(parts[i].key, "execution")) {
+                        if ((n = yaml_mapping_get(spec, "environment"))) {
+                                r = keep_going(c, check_env(c, n));
+                                if (r < 0)
+                                        return r;
+                                if (c->n_all == 0)
+                                        c->environment = n;
+                        }
+                        if ((n = yaml_mapping_get(spec, "env"))) {
+                                r = keep_going(c, check_env(c, n));
+                                if (r < 0)
+                                        return r;
+                                if (c->n_all == 0)
+                                        c->env = n;
+                        }
+                }
+                if ((n = yaml_mapping_get(spec, parts[i].key)) &&
+                    (r = keep_going(c, parts[i].parse(c, n))) < 0)
                         return r;
-                c->environment = n;
         }
-        if ((n = yaml_mapping_get(spec, "env"))) {
-                r = check_env(c, n);
-                if (r < 0)
-                        return r;
-                c->env = n;
-        }
-        if ((n = yaml_mapping_get(spec, "execution")) && (r = parse_execution(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "volumes")) && (r = parse_volumes(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "task")) && (r = parse_task(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "tools")) && (r = parse_tools(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "advanced")) && (r = parse_advanced(c, n)) < 0)
-                return r;
-        if ((n = yaml_mapping_get(spec, "security_context")) && (r = parse_security_context(c, n)) < 0)
-                return r;
+        /* What follows relates the parts: only meaningful once every part was read. */
+        if (c->n_all > 0)
+                return 0;
         r = finish(c);
         if (r < 0)
                 return r;
@@ -1616,7 +1639,8 @@ static int expect_exact(Ctx *c, const YamlNode *n, const char *want) {
         return 0;
 }
 
-int manifest_from_tree(const YamlNode *root, ManifestPlan **ret, Error *e) {
+static int from_tree(const YamlNode *root, Error *all, size_t max_all, size_t *ret_n, ManifestPlan **ret,
+                     Error *e) {
         static const char *const known[] = { "apiVersion", "kind", "metadata", "spec", NULL };
         _cleanup_(manifest_plan_freep) ManifestPlan *p = NULL;
         const YamlNode *n;
@@ -1629,35 +1653,50 @@ int manifest_from_tree(const YamlNode *root, ManifestPlan **ret, Error *e) {
         p->pull_policy = MANIFEST_PULL_IF_NOT_PRESENT;
         p->uid = MANIFEST_UID_DEFAULT;
         p->gid = MANIFEST_GID_DEFAULT;
-        c = (Ctx){ .plan = p, .e = e };
+        c = (Ctx){ .plan = p, .e = e, .all = all, .max_all = max_all };
 
         if (root->kind != YAML_TREE_MAPPING)
-                r = yaml_node_error(
-                        root, e, -EINVAL,
-                        "expected a manifest (a mapping with apiVersion, kind, metadata, spec), got %s",
-                        yaml_node_describe(root));
-        else
-                r = check_keys(&c, root, known, NULL, NULL);
-        if (r >= 0 && (n = yaml_mapping_get(root, "apiVersion")))
-                r = expect_exact(&c, n, MANIFEST_API_VERSION);
-        if (r >= 0 && (n = yaml_mapping_get(root, "kind")))
-                r = expect_exact(&c, n, MANIFEST_KIND);
-        if (r >= 0 && (n = yaml_mapping_get(root, "metadata")))
-                r = parse_metadata(&c, n);
-        if (r >= 0) {
-                n = yaml_mapping_get(root, "spec");
-                r = n ? parse_spec(&c, n)
-                      : required(&c, root, "spec", "the agent's runtime, resources and security");
+                r = keep_going(&c, yaml_node_error(root, e, -EINVAL,
+                                                   "expected a manifest (a mapping with apiVersion, kind, "
+                                                   "metadata, spec), got %s",
+                                                   yaml_node_describe(root)));
+        else {
+                r = keep_going(&c, check_keys(&c, root, known, NULL, NULL));
+                if (r >= 0 && (n = yaml_mapping_get(root, "apiVersion")))
+                        r = keep_going(&c, expect_exact(&c, n, MANIFEST_API_VERSION));
+                if (r >= 0 && (n = yaml_mapping_get(root, "kind")))
+                        r = keep_going(&c, expect_exact(&c, n, MANIFEST_KIND));
+                if (r >= 0 && (n = yaml_mapping_get(root, "metadata")))
+                        r = keep_going(&c, parse_metadata(&c, n));
+                if (r >= 0) {
+                        n = yaml_mapping_get(root, "spec");
+                        r = keep_going(&c, n ? parse_spec(&c, n)
+                                             : required(&c, root, "spec",
+                                                        "the agent's runtime, resources and security"));
+                }
         }
         network_policy_done(&c.network_policy);
         network_policy_done(&c.network);
+        if (ret_n)
+                *ret_n = c.n_all;
+        if (r >= 0 && c.first < 0) { /* collected: e is the first error */
+                *e = all[0];
+                r = c.first;
+        }
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(p);
+        if (ret)
+                *ret = TAKE_PTR(p);
         return 0;
 }
 
-int manifest_parse(const char *data, size_t size, const char *file, ManifestPlan **ret, Error *e) {
+int manifest_from_tree(const YamlNode *root, ManifestPlan **ret, Error *e) {
+        assert(ret);
+        return from_tree(root, NULL, 0, NULL, ret, e);
+}
+
+static int parse(const char *data, size_t size, const char *file, Error *all, size_t max_all, size_t *ret_n,
+                 ManifestPlan **ret, Error *e) {
         const YamlLimits limits = {
                 .max_input = MANIFEST_MAX_INPUT,
                 .max_depth = MANIFEST_MAX_DEPTH,
@@ -1668,10 +1707,30 @@ int manifest_parse(const char *data, size_t size, const char *file, ManifestPlan
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
         int r;
 
+        if (ret_n)
+                *ret_n = 0;
         r = yaml_tree_parse(data, size, file, &limits, &doc, e);
-        if (r < 0)
+        if (r < 0) {
+                if (all && max_all > 0) {
+                        all[0] = *e;
+                        *ret_n = 1;
+                }
                 return r;
-        return manifest_from_tree(doc->root, ret, e);
+        }
+        return from_tree(doc->root, all, max_all, ret_n, ret, e);
+}
+
+int manifest_parse(const char *data, size_t size, const char *file, ManifestPlan **ret, Error *e) {
+        assert(ret);
+        return parse(data, size, file, NULL, 0, NULL, ret, e);
+}
+
+int manifest_check(const char *data, size_t size, const char *file, Error *errors, size_t max_errors,
+                   size_t *ret_n_errors, ManifestPlan **ret, Error *e) {
+        assert(errors);
+        assert(max_errors > 0);
+        assert(ret_n_errors);
+        return parse(data, size, file, errors, max_errors, ret_n_errors, ret, e);
 }
 
 int manifest_parse_file(const char *path, ManifestPlan **ret, Error *e) {

@@ -9,3 +9,4 @@ libaegis_shared_la_SOURCES += src/shared/loopback.h src/shared/loopback.c
 libaegis_shared_la_SOURCES += src/shared/redact.h src/shared/redact.c
 libaegis_shared_la_SOURCES += src/shared/host-match.h src/shared/host-match.c
 libaegis_shared_la_SOURCES += src/shared/egress-parse.h src/shared/egress-parse.c
+libaegis_shared_la_SOURCES += src/shared/api-error.h src/shared/api-error.c

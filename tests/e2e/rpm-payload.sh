@@ -29,7 +29,7 @@ want=(/usr/bin/aegis /usr/bin/aegis-reaper /usr/sbin/aegisd /usr/sbin/aegis-nfsd
         /usr/lib/systemd/system/user@.service.d/50-aegis-delegate.conf
         /usr/lib/tmpfiles.d/aegis.conf /usr/lib/sysusers.d/aegis.conf
         /usr/share/dbus-1/services/org.aegis1.service /usr/share/dbus-1/system.d/org.aegis1.conf
-        /usr/share/bash-completion/completions/aegis
+        /usr/share/bash-completion/completions/aegis /usr/share/aegis/openapi.json
         /usr/share/aegis/monitoring/aegis-alerts.yml /usr/share/aegis/monitoring/aegis-dashboard.json)
 for u in aegis.socket aegis-metrics.socket aegis.service aegis-nfs.socket aegis-nfs.service \
         aegis-reaper.timer aegis-reaper.service; do

@@ -37,6 +37,58 @@ static void fails(const char *text, const char *message) {
         fails_len(text, strlen(text), 0, message);
 }
 
+/* manifest_check(): one error per part, in the manifest's order, the first also in e; the
+ * checks that relate parts wait until every part is valid; a valid manifest has none. */
+START_TEST(test_manifest_check_collects_every_error) {
+        static const char text[] =
+                "apiVersion: 100monkeys.ai/v2\nkind: Agent\nmetadata:\n  name: Bad_Name\n"
+                "spec:\n  runtime:\n    image: busybox\n    image_pull_policy: Sometimes\n"
+                "  resources:\n    memory_bytes: lots\n  env:\n    1X: y\n"
+                "  execution:\n    max_iterations: -3\n  volumes: 7\n  bogus: 1\n";
+        static const char *const fields[] = { "apiVersion",
+                                              "metadata.name",
+                                              "spec.bogus",
+                                              "spec.runtime.image_pull_policy",
+                                              "spec.resources.memory_bytes",
+                                              "spec.env.1X",
+                                              "spec.execution.max_iterations",
+                                              "spec.volumes" };
+        Error errors[MANIFEST_MAX_ERRORS], e = ERROR_INIT, first = ERROR_INIT;
+        ManifestPlan *p = NULL;
+        size_t n = 99;
+        int r;
+
+        r = manifest_check(text, strlen(text), "a.yaml", errors, ELEMENTSOF(errors), &n, &p, &e);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_ptr_null(p);
+        ck_assert_uint_eq(n, ELEMENTSOF(fields));
+        for (size_t i = 0; i < n; i++) {
+                ck_assert_str_eq(errors[i].field, fields[i]);
+                ck_assert_int_lt(errors[i].code, 0);
+                ck_assert(startswith(errors[i].message, "a.yaml:"));
+        }
+        ck_assert_str_eq(e.message, errors[0].message);
+        /* manifest_parse() stops at the first, the same one */
+        ck_assert_int_eq(manifest_parse(text, strlen(text), "a.yaml", &p, &first), -EINVAL);
+        ck_assert_str_eq(first.message, errors[0].message);
+        /* no more than asked for */
+        r = manifest_check(text, strlen(text), "a.yaml", errors, 2, &n, NULL, &e);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_uint_eq(n, 2);
+        /* a YAML syntax error is the only one */
+        r = manifest_check("a: [", 4, "a.yaml", errors, ELEMENTSOF(errors), &n, NULL, &e);
+        ck_assert_int_lt(r, 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(errors[0].message, e.message);
+        /* valid: no error, a plan */
+        r = manifest_check(HEAD, strlen(HEAD), "a.yaml", errors, ELEMENTSOF(errors), &n, &p, &e);
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_ptr_nonnull(p);
+        manifest_plan_free(p);
+}
+END_TEST
+
 START_TEST(test_manifest_defaults) {
         _cleanup_(manifest_plan_freep) ManifestPlan *p = ok("spec:\n  runtime:\n    image: busybox\n");
 
@@ -1131,6 +1183,7 @@ static Suite *suite(void) {
         tcase_add_test(t, test_manifest_examples_parse);
         tcase_add_test(t, test_manifest_hello_example);
         tcase_add_test(t, test_manifest_agent_hello_example);
+        tcase_add_test(t, test_manifest_check_collects_every_error);
         suite_add_tcase(s, t);
         return s;
 }
