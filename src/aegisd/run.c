@@ -620,7 +620,6 @@ static void on_started(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
-        supervisor_gate_release(r);
         run_count_op(r, "start", k);
         if (k < 0) {
                 iteration_error(r, "start", e);
@@ -638,11 +637,10 @@ static void on_started(int k, const Error *e, void *userdata) {
         run_follow(r);
 }
 
-static void run_gated_start(Run *r) {
+static void run_start_container(Run *r) {
         int k;
 
-        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
-                supervisor_gate_release(r);
+        if (r->kill_reason) { /* timed out or cancelled while created: never start it */
                 r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
@@ -672,7 +670,7 @@ static void run_attach(Run *r, bool needs_start) {
                 return;
         }
         r->phase = PHASE_START;
-        supervisor_gate(r->sup, r, run_gated_start);
+        run_start_container(r);
 }
 
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
@@ -1492,13 +1490,13 @@ static bool iteration_failed_so_far(Run *r) {
                !validate_exit_code_passes(r->plan->validators, r->plan->n_validators, r->exit_code);
 }
 
-static void run_gated_remove(Run *r);
+static void run_remove_container(Run *r);
 
 static int on_remove_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
-        supervisor_gate(r->sup, r, run_gated_remove);
+        run_remove_container(r);
         return 0;
 }
 
@@ -1507,7 +1505,6 @@ static void on_removed(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
-        supervisor_gate_release(r);
         run_count_op(r, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && engine_outage_retry(r, k)) {
                 engine_retry_later(r, on_remove_retry); /* the gate is free meanwhile */
@@ -1535,7 +1532,7 @@ static void on_volumes_released(int k, const char *message, void *userdata) {
         run_decide(userdata);
 }
 
-static void run_gated_remove(Run *r) {
+static void run_remove_container(Run *r) {
         const char *what = r->container_id ? r->container_id : r->container_name;
         int k;
 
@@ -1567,7 +1564,7 @@ static void run_cleanup_container(Run *r) {
                 run_decide(r);
                 return;
         }
-        supervisor_gate(r->sup, r, run_gated_remove);
+        run_remove_container(r);
 }
 
 static void run_conclude(Run *r, IterationStatus status, char *reason, char *final);
