@@ -219,3 +219,6 @@ EXTRA_DIST += tests/integration/web-search.sh
 VALGRIND_TESTS += tests/integration/web-search.sh
 TESTS += tests/integration/volumes-cli-cp.sh
 EXTRA_DIST += tests/integration/volumes-cli-cp.sh
+# issue 18: the answer does not wait for the container's removal; nothing leaks on a crash.
+TESTS += tests/integration/executions-answer-before-cleanup.sh
+EXTRA_DIST += tests/integration/executions-answer-before-cleanup.sh

@@ -27,8 +27,8 @@ typedef enum RunPhase {
         PHASE_START, /* wait issued, start in flight */
         PHASE_RUNNING, /* started: waiting for exit, logs streaming */
         PHASE_COLLECT, /* exited: inspecting / draining logs */
-        PHASE_REMOVE, /* removing the container */
-        PHASE_JUDGE, /* container gone, output passed the other validators: models judge it */
+        PHASE_REMOVE, /* deciding the iteration (its container being removed meanwhile) */
+        PHASE_JUDGE, /* output passed the other validators: models judge it */
         PHASE_DONE,
 } RunPhase;
 
@@ -64,6 +64,14 @@ struct Run {
         bool cancel_requested;
         bool lost_claim; /* another node owns it now: touch nothing */
         char *error_reason; /* an infrastructure error ended the iteration */
+
+        /* The answer does not wait for cleanup: the iteration is decided (and the execution
+         * recorded as ended) once the container exited and its output was read, while the
+         * container is removed (r->op) and its engine volumes released. What comes after
+         * (the next iteration, or freeing the Run) waits in after_cleanup. finished: the
+         * execution's end is recorded, the Run lives on only to clean up. */
+        bool cleaning, finished;
+        void (*after_cleanup)(Run *r);
 
         /* The gate (see supervisor_gate). */
         void (*gate_fn)(Run *r);
@@ -134,6 +142,9 @@ struct Supervisor {
          * side by side, and queueing them behind creates made 30 executions at once take
          * three gated engine calls each in a line of 3 (bench/launch). */
         unsigned gate_busy;
+        /* Tests only ($AEGIS_TEST_CLEANUP_DELAY_MSEC): how long a decided iteration's container
+         * stays before its removal begins, so a crash in between can be provoked. */
+        uint64_t cleanup_delay_usec;
         Run *gate_head, *gate_tail;
         sd_event_source *gate_event;
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
