@@ -16,7 +16,8 @@ dist_noinst_SCRIPTS += bench/store.sh
 # bench/nfs: aegis-nfsd beside nfs-ganesha (nfs-cp throughput, libnfs metadata workload, RSS).
 dist_noinst_SCRIPTS += bench/nfs
 
-# bench/launch: what the supervisor costs on top of Podman (sequential, concurrent, RSS).
+# bench/launch: submit → completed through aegisd beside the raw engine cycle (p50/p99 sequential
+# and at once), /health p99 during a burst beside nginx, CPU and RSS.
 dist_noinst_SCRIPTS += bench/launch
 
 # bench/dispatch: the added latency of one inner-loop tool round over the fake provider's own.

@@ -228,3 +228,6 @@ EXTRA_DIST += tests/integration/api-openapi.sh tests/data/openapi-3.1-schema.jso
 # Issue 17: dry runs report every error of a manifest and create nothing.
 TESTS += tests/integration/api-dry-run.sh
 EXTRA_DIST += tests/integration/api-dry-run.sh
+# issue 18: the answer does not wait for the container's removal; nothing leaks on a crash.
+TESTS += tests/integration/executions-answer-before-cleanup.sh
+EXTRA_DIST += tests/integration/executions-answer-before-cleanup.sh

@@ -4,7 +4,11 @@
  * Invariants:
  *  - the container row is written before create, and every path after that goes through
  *    run_cleanup_container(), which removes the container (unless the manifest asked to keep
- *    failed ones) before the iteration is decided — so no error can leak a container;
+ *    failed ones) — so no error can leak a container; the iteration is decided (and the
+ *    execution's end recorded) while the removal runs, and only what comes after it (the
+ *    next iteration, freeing the Run) waits for the removal (run_after_cleanup());
+ *    if aegisd dies in between, the container's row is still not "removed", the execution
+ *    is terminal, and the reconciliation at start and the reaper remove it;
  *  - wait is issued before start (it blocks until the exit, and an early exit must not be
  *    missed);
  *  - one step operation (r->op) at a time, plus the wait and the log stream;
@@ -43,6 +47,7 @@ static void run_cleanup_container(Run *r);
 static void run_finish(Run *r, ExecutionStatus status, const char *reason);
 static void on_volumes_prepared(int k, const char *message, void *userdata);
 static void on_volumes_released(int k, const char *message, void *userdata);
+static void run_cleanup_done(Run *r);
 
 int tail_append(Tail *t, const char *p, size_t n) {
         if (n >= t->cap) {
@@ -620,7 +625,6 @@ static void on_started(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
-        supervisor_gate_release(r);
         run_count_op(r, "start", k);
         if (k < 0) {
                 iteration_error(r, "start", e);
@@ -638,11 +642,10 @@ static void on_started(int k, const Error *e, void *userdata) {
         run_follow(r);
 }
 
-static void run_gated_start(Run *r) {
+static void run_start_container(Run *r) {
         int k;
 
-        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
-                supervisor_gate_release(r);
+        if (r->kill_reason) { /* timed out or cancelled while created: never start it */
                 r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
@@ -672,7 +675,7 @@ static void run_attach(Run *r, bool needs_start) {
                 return;
         }
         r->phase = PHASE_START;
-        supervisor_gate(r->sup, r, run_gated_start);
+        run_start_container(r);
 }
 
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
@@ -1530,13 +1533,13 @@ static bool iteration_failed_so_far(Run *r) {
                !validate_exit_code_passes(r->plan->validators, r->plan->n_validators, r->exit_code);
 }
 
-static void run_gated_remove(Run *r);
+static void run_remove_container(Run *r);
 
 static int on_remove_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
-        supervisor_gate(r->sup, r, run_gated_remove);
+        run_remove_container(r);
         return 0;
 }
 
@@ -1545,7 +1548,6 @@ static void on_removed(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
-        supervisor_gate_release(r);
         run_count_op(r, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && engine_outage_retry(r, k)) {
                 engine_retry_later(r, on_remove_retry); /* the gate is free meanwhile */
@@ -1564,16 +1566,35 @@ static void on_removed(int k, const Error *e, void *userdata) {
         /* The container is gone: so go its engine volumes (nfs mode), unless another node
          * owns the execution now. */
         if (r->lost_claim)
-                run_decide(r);
+                run_cleanup_done(r);
         else
                 run_volumes_release(r->volumes, &r->op, on_volumes_released, r);
 }
 
-static void on_volumes_released(int k, const char *message, void *userdata) {
-        run_decide(userdata);
+/* The removal (and the engine volumes' release) is over: what waited for it goes on. */
+static void run_cleanup_done(Run *r) {
+        void (*next)(Run * r) = r->after_cleanup;
+
+        r->cleaning = false;
+        r->after_cleanup = NULL;
+        if (next)
+                next(r);
 }
 
-static void run_gated_remove(Run *r) {
+/* Runs next(r) now, or once the container of the iteration just decided is removed. */
+static void run_after_cleanup(Run *r, void (*next)(Run *r)) {
+        if (r->cleaning) {
+                r->after_cleanup = next;
+                return;
+        }
+        next(r);
+}
+
+static void on_volumes_released(int k, const char *message, void *userdata) {
+        run_cleanup_done(userdata);
+}
+
+static void run_remove_container(Run *r) {
         const char *what = r->container_id ? r->container_id : r->container_name;
         int k;
 
@@ -1605,7 +1626,15 @@ static void run_cleanup_container(Run *r) {
                 run_decide(r);
                 return;
         }
-        supervisor_gate(r->sup, r, run_gated_remove);
+        /* The removal goes on while the iteration is decided (run_after_cleanup()). */
+        r->cleaning = true;
+        if (r->sup->cleanup_delay_usec > 0) {
+                disarm(&r->probe_timer);
+                (void) sd_event_add_time_relative(r->sup->event, &r->probe_timer, CLOCK_MONOTONIC,
+                                                  r->sup->cleanup_delay_usec, 0, on_remove_retry, r);
+        } else
+                run_remove_container(r);
+        run_decide(r);
 }
 
 static void run_conclude(Run *r, IterationStatus status, char *reason, char *final);
@@ -1644,7 +1673,7 @@ static void run_decide(Run *r) {
                 if (ok < 0)
                         reason = strdup("out of memory while validating");
                 if (ok > 0 && manifest_plan_has_judges(r->plan)) {
-                        /* The container is gone and the output passed the other validators:
+                        /* The container exited and the output passed the other validators:
                          * now the models judge it (run_judged() goes on from here). */
                         run_judging_begin(r, output);
                         return;
@@ -1804,7 +1833,11 @@ static void run_conclude(Run *r, IterationStatus status, char *reason_taken, cha
                 run_finish(r, EXECUTION_FAILED, REASON_TIMEOUT);
                 return;
         }
-        run_next_iteration(r);
+        run_after_cleanup(r, run_next_iteration);
+}
+
+static void run_release(Run *r) {
+        supervisor_run_finished(r->sup, r);
 }
 
 static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
@@ -1832,11 +1865,12 @@ static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
         run_emit(r, EVENT_EXECUTION_FINISHED, p);
         run_log(r, status == EXECUTION_COMPLETED ? LOG_INFO : LOG_NOTICE, "execution %s%s%s",
                 execution_status_to_string(status), reason ? ": " : "", strempty(reason));
-        supervisor_run_finished(r->sup, r);
+        r->finished = true;
+        run_after_cleanup(r, run_release);
 }
 
 void run_cancel(Run *r) {
-        if (r->cancel_requested)
+        if (r->cancel_requested || r->finished)
                 return;
         r->cancel_requested = true;
         run_emit(r, EVENT_CANCEL_REQUESTED, NULL);

@@ -28,8 +28,8 @@ typedef enum RunPhase {
         PHASE_START, /* wait issued, start in flight */
         PHASE_RUNNING, /* started: waiting for exit, logs streaming */
         PHASE_COLLECT, /* exited: inspecting / draining logs */
-        PHASE_REMOVE, /* removing the container */
-        PHASE_JUDGE, /* container gone, output passed the other validators: models judge it */
+        PHASE_REMOVE, /* deciding the iteration (its container being removed meanwhile) */
+        PHASE_JUDGE, /* output passed the other validators: models judge it */
         PHASE_DONE,
 } RunPhase;
 
@@ -65,6 +65,14 @@ struct Run {
         bool cancel_requested;
         bool lost_claim; /* another node owns it now: touch nothing */
         char *error_reason; /* an infrastructure error ended the iteration */
+
+        /* The answer does not wait for cleanup: the iteration is decided (and the execution
+         * recorded as ended) once the container exited and its output was read, while the
+         * container is removed (r->op) and its engine volumes released. What comes after
+         * (the next iteration, or freeing the Run) waits in after_cleanup. finished: the
+         * execution's end is recorded, the Run lives on only to clean up. */
+        bool cleaning, finished;
+        void (*after_cleanup)(Run *r);
 
         /* The gate (see supervisor_gate). */
         void (*gate_fn)(Run *r);
@@ -129,10 +137,15 @@ struct Supervisor {
         sd_event_source *heartbeat_timer;
         sd_event_source *kick_event;
         bool running;
-        /* Podman serialises creates, starts and removals on its storage lock: with 50 at
-         * once, the last would wait past any sane per-call bound. Only this many are in
-         * flight; the rest queue here, in order. */
+        /* Podman serialises creates on its storage lock: with 50 at once, the last would
+         * wait past any sane per-call bound. Only this many creates are in flight; the rest
+         * queue here, in order. Starts and removals are not gated: the engine runs them
+         * side by side, and queueing them behind creates made 30 executions at once take
+         * three gated engine calls each in a line of 3 (bench/launch). */
         unsigned gate_busy;
+        /* Tests only ($AEGIS_TEST_CLEANUP_DELAY_MSEC): how long a decided iteration's container
+         * stays before its removal begins, so a crash in between can be provoked. */
+        uint64_t cleanup_delay_usec;
         Run *gate_head, *gate_tail;
         sd_event_source *gate_event;
         ToolSlots *tool_slots; /* the security contexts' max_concurrent, across every run */
@@ -143,7 +156,7 @@ struct Supervisor {
 };
 
 #define SUPERVISOR_GATE_MAX 3
-/* Runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations are in flight, else
+/* Runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations (creates) are in flight, else
  * when one is released. fn must lead to supervisor_gate_release(r) exactly once. */
 void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r));
 void supervisor_gate_release(Run *r);

@@ -279,6 +279,8 @@ static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
 
         for (r = s->runs; r; r = next) {
                 next = r->next;
+                if (r->finished)
+                        continue; /* ended in the store, only removing its container */
                 int k = store_execution_heartbeat(s->store, r->id, s->node_id, s->opts.lease_usec);
                 if (k == -ESTALE || k == -ENOENT) {
                         StoreExecution x = { 0 };
@@ -368,6 +370,17 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                                     "will fail until it is set",
                                     ge.message);
         }
+        {
+                const char *d = getenv("AEGIS_TEST_CLEANUP_DELAY_MSEC");
+                uint64_t ms = 0;
+                if (d && safe_atou64(d, &ms) >= 0 && ms > 0) {
+                        s->cleanup_delay_usec = ms * USEC_PER_MSEC;
+                        log_warning(
+                                "supervisor: containers are removed %" PRIu64
+                                " ms after their iteration ends (AEGIS_TEST_CLEANUP_DELAY_MSEC, for tests)",
+                                ms);
+                }
+        }
         k = load_node_id(s);
         if (k < 0)
                 return error_set_field(e, k, "state_dir", "cannot keep the node id in %s: %s", s->state_dir,
@@ -448,7 +461,7 @@ int supervisor_cancel(Supervisor *s, const char *id, Error *e) {
         Run *r = supervisor_find_run(s, id);
         int k;
 
-        if (r) {
+        if (r && !r->finished) {
                 run_cancel(r);
                 return 0;
         }

@@ -115,6 +115,8 @@ id2="$(api POST /v1/executions -H 'Content-Type: application/json' \
         -d "$(jq -n --rawfile m "$m" '{manifest: $m}')" | jq -r .execution_id)"
 wait_status "$id2" failed 120 || fail "second execution did not fail: $(api GET "/v1/executions/$id2")"
 assert_eq "both iterations ran (each with a fresh engine volume)" 2 "$(execution_field "$id2" '.iterations | length')"
+no_engine_volumes() { [ -z "$(podman_cmd volume ls -q --filter name=aegis-vol-)" ]; }
+wait_for 30 no_engine_volumes # released after the answer, with the container
 assert_eq "no engine volume is left" "" "$(podman_cmd volume ls -q --filter name=aegis-vol-)"
 assert_no_managed_containers
 finish

@@ -97,7 +97,14 @@ wait_status() { # wait_status ID STATUS SECONDS
         wait_for "$3" bash -c '[ "$(curl -s "$1/v1/executions/$2" | jq -r .status)" = "$3" ]' _ "$AEGIS_URL" "$1" "$2"
 }
 
+# Containers are removed after their execution ended (the answer does not wait for the
+# cleanup): give the removal a moment before asserting.
 assert_no_managed_containers() {
+        local i
+        for i in $(seq 100); do
+                [ -z "$(podman_managed_ids)" ] && break
+                sleep 0.2
+        done
         assert_eq "no aegis.managed container remains" "" "$(podman_managed_ids)"
 }
 
