@@ -545,6 +545,8 @@ static json_object *iteration_json(const StoreIteration *it) {
                         json_object_object_add(o, "judging", json_object_new_boolean(true));
                 json_object_put(j);
         }
+        /* What it used (run-stats.h): null before the first reading. */
+        json_object_object_add(o, "usage", it->usage_json ? json_tokener_parse(it->usage_json) : NULL);
         return o;
 }
 

@@ -84,3 +84,9 @@ tests_unit_test_judge_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_judge_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/validators-judged.sh
 EXTRA_DIST += tests/integration/validators-judged.sh
+# What an iteration used (issue 17): container stats sampled while it runs.
+aegisd_SOURCES += \
+	src/aegisd/run-stats.h \
+	src/aegisd/run-stats.c
+TESTS += tests/integration/executions-usage.sh
+EXTRA_DIST += tests/integration/executions-usage.sh

@@ -207,6 +207,12 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
                                       .interrupted = on_volumes_interrupted,
                                       .userdata = r },
                 &r->volumes);
+        if (k >= 0)
+                k = run_stats_new(&(RunStatsContext){ .event = s->event,
+                                                      .podman = s->podman,
+                                                      .log = on_volumes_log,
+                                                      .userdata = r },
+                                  &r->stats);
         if (k < 0) {
                 run_free(r);
                 return k;
@@ -290,6 +296,7 @@ void run_free(Run *r) {
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
         run_volumes_free(r->volumes);
+        run_stats_free(r->stats);
         run_egress_close(r);
         run_judge_free(r->judge);
         free(r->judged_output);
@@ -333,9 +340,12 @@ static void flush_output(Run *r, IterationStatus status, const char *reason) {
                 .stderr_text = (char *) tail_str(&r->err),
                 .judgement_json = r->judgement_json,
         };
+        _cleanup_free_ char *usage = NULL;
         int k;
 
         memcpy(it.execution_id, r->id, sizeof it.execution_id);
+        if (run_stats_usage_json(r->stats, streq_ptr(r->kill_reason, REASON_OOM), &usage) >= 0)
+                it.usage_json = usage;
         k = store_iteration_update(r->sup->store, &it);
         if (k < 0)
                 run_log(r, LOG_WARNING, "cannot record iteration %u: %s (%s)", r->iteration, strerror(-k),
@@ -610,6 +620,8 @@ static void run_follow(Run *r) {
 
         r->phase = PHASE_RUNNING;
         r->wait_retries = 0;
+        if (run_stats_start(r->stats, r->container_id) < 0)
+                run_log(r, LOG_WARNING, "cannot sample the container's stats: out of memory");
         k = podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_logs_done, r, &r->logs_op);
         if (k < 0) {
                 r->logs_op = NULL;
@@ -1468,6 +1480,7 @@ void run_next_iteration(Run *r) {
         free(r->judgement_json);
         r->judged_output = r->judgement_json = NULL;
         r->iteration_started_realtime = now_rt();
+        run_stats_reset(r->stats);
         k = store_iteration_begin(r->sup->store, r->id, r->iteration);
         if (k < 0 && k != -EEXIST) {
                 _cleanup_free_ char *m = asprintf_safe("store: cannot begin iteration %u: %s", r->iteration,
@@ -1503,6 +1516,45 @@ void run_next_iteration(Run *r) {
 
 static void run_decide(Run *r);
 
+/* What the exited container used: metrics, an event, and a warning when the engine read
+ * only zeros (its cgroup controllers are not delegated: aegis doctor says how to fix it). */
+static void run_record_usage(Run *r) {
+        const RunStatsUsage *u = run_stats_usage(r->stats);
+        _cleanup_free_ char *usage = NULL;
+        bool oom = streq_ptr(r->kill_reason, REASON_OOM);
+
+        run_stats_stop(r->stats);
+        if (!r->started)
+                return;
+        if (oom && r->sup->m_iter_oom)
+                (void) metric_add(r->sup->m_iter_oom, NULL, 1);
+        if (u->cpu_known && r->sup->m_iter_cpu)
+                (void) metric_observe(r->sup->m_iter_cpu, NULL, (double) u->cpu_usage_nsec / 1e9);
+        if (u->memory_known && r->sup->m_iter_memory)
+                (void) metric_observe(r->sup->m_iter_memory, NULL, (double) u->memory_peak_bytes);
+        if (run_stats_usage_json(r->stats, oom, &usage) < 0 || !usage)
+                return;
+        if (run_stats_unavailable(r->stats)) {
+                if (r->sup->m_iter_usage_unknown)
+                        (void) metric_add(r->sup->m_iter_usage_unknown, NULL, 1);
+                run_log(r, LOG_WARNING,
+                        "the engine reported zero CPU time, memory and pids for container %s: its cgroup "
+                        "controllers are not delegated, so what iterations use is unknown (run aegis "
+                        "doctor)",
+                        strempty(r->container_id));
+        }
+        run_emit(r, EVENT_ITERATION_USAGE, ({
+                         json_object *p = json_tokener_parse(usage);
+                         if (p && run_stats_unavailable(r->stats))
+                                 json_object_object_add(
+                                         p, "warning",
+                                         json_object_new_string(
+                                                 "the engine reported only zeros: cgroup controllers not "
+                                                 "delegated (see aegis doctor)"));
+                         p;
+                 }));
+}
+
 static void run_collect(Run *r) {
         if (r->phase == PHASE_COLLECT || r->phase == PHASE_REMOVE)
                 return;
@@ -1525,6 +1577,7 @@ static void run_collect(Run *r) {
                  * (Podman's State.OOMKilled stays false with cgroups v1 + runc, so inspect
                  * cannot be relied on; when it does say so, on_exit_probe took it already.) */
                 set_first(&r->kill_reason, REASON_OOM);
+        run_record_usage(r);
         run_cleanup_container(r);
 }
 

@@ -6,6 +6,7 @@
 
 #include "manifest.h"
 #include "metrics.h"
+#include "run-stats.h"
 #include "run-volumes.h"
 #include "supervisor.h"
 #include "tool-slots.h"
@@ -90,6 +91,7 @@ struct Run {
         unsigned wait_retries;
 
         RunVolumes *volumes; /* spec.volumes[] (run-volumes.h) */
+        RunStats *stats; /* what the current iteration's container used (run-stats.h) */
 
         /* Podman unreachable (service stopped or restarting): since when (CLOCK_MONOTONIC µs,
          * 0 = it answers), and whether a kill must be sent again once it is back. */
@@ -153,6 +155,9 @@ struct Supervisor {
         struct Metric *m_container_op_seconds, *m_image_pulls;
         struct Metric *m_policy_violations; /* aegis_policy_violations_total{tool} */
         struct Metric *m_egress; /* aegis_egress_connections_total{result} */
+        /* What iterations used (run-stats.h): CPU seconds, peak memory, OOM kills, and
+         * iterations whose readings were all zero (no cgroup delegation). */
+        struct Metric *m_iter_cpu, *m_iter_memory, *m_iter_oom, *m_iter_usage_unknown;
 };
 
 #define SUPERVISOR_GATE_MAX 3

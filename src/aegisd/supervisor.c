@@ -533,6 +533,35 @@ const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_
         return tail_str(&r->out);
 }
 
+/* What iterations used (run-stats.h), observed as each container exits. */
+static int supervisor_register_usage_metrics(Supervisor *s, MetricsRegistry *reg) {
+        static const double cpu_buckets[] = { 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 };
+        static const double mem_buckets[] = { 1 << 20,         16 << 20,        64 << 20,
+                                              256 << 20,       512 << 20,       1 << 30,
+                                              2.0 * (1 << 30), 4.0 * (1 << 30), 8.0 * (1 << 30),
+                                              16.0 * (1 << 30) };
+        int k;
+
+        k = metrics_register(reg, METRIC_HISTOGRAM, "aegis_iteration_cpu_seconds",
+                             "CPU time an iteration's container used, as the engine last read it.", NULL,
+                             cpu_buckets, ELEMENTSOF(cpu_buckets), &s->m_iter_cpu);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_HISTOGRAM, "aegis_iteration_memory_peak_bytes",
+                                     "Highest memory use (page cache excluded) read from an iteration's "
+                                     "container.",
+                                     NULL, mem_buckets, ELEMENTSOF(mem_buckets), &s->m_iter_memory);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iteration_oom_kills_total",
+                                     "Iterations whose container the kernel killed at its memory limit.",
+                                     NULL, NULL, 0, &s->m_iter_oom);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iteration_usage_unknown_total",
+                                     "Iterations whose stats read only zeros: the engine's cgroup "
+                                     "controllers are not delegated.",
+                                     NULL, NULL, 0, &s->m_iter_usage_unknown);
+        return k;
+}
+
 int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
         static const char *const
                 status_labels[] = { "status", NULL },
@@ -578,6 +607,8 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
                 k = metrics_register(reg, METRIC_COUNTER, "aegis_policy_violations_total",
                                      "Tool calls the security context denied, by tool.", tool_labels, NULL,
                                      0, &s->m_policy_violations);
+        if (k >= 0)
+                k = supervisor_register_usage_metrics(s, reg);
         return k;
 }
 

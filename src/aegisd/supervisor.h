@@ -41,6 +41,7 @@ struct RunDispatchModel;
 #define EVENT_CONTAINER_STARTED "container_started"
 #define EVENT_CONTAINER_REATTACHED "container_reattached"
 #define EVENT_ITERATION_FINISHED "iteration_finished"
+#define EVENT_ITERATION_USAGE "iteration_usage" /* what it used (run-stats.h) */
 #define EVENT_CANCEL_REQUESTED "cancel_requested"
 #define EVENT_EXECUTION_FINISHED "execution_finished"
 #define EVENT_LIMITS_UNENFORCED "limits_unenforced" /* runtime.allow_unenforced_limits ran it */

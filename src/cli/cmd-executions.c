@@ -642,6 +642,38 @@ static void print_judges(json_object *iterations) {
         }
 }
 
+/* What each iteration used (iterations[].usage, run-stats.h): one line per iteration that
+ * has readings; "unknown" where the engine read only zeros. */
+static void print_usage(json_object *iterations) {
+        bool header = false;
+
+        for (size_t i = 0; i < json_object_array_length(iterations); i++) {
+                json_object *it = json_object_array_get_idx(iterations, i), *u, *v;
+                char cpu[32] = "unknown", mem[32] = "unknown", pids[24] = "unknown";
+
+                if (!json_object_object_get_ex(it, "usage", &u) || !json_object_is_type(u, json_type_object))
+                        continue;
+                if (json_object_object_get_ex(u, "cpu_seconds", &v) && v)
+                        snprintf(cpu, sizeof cpu, "%.2f s", json_object_get_double(v));
+                if (json_object_object_get_ex(u, "memory_peak_bytes", &v) && v)
+                        cli_format_bytes(mem, sizeof mem, (uint64_t) json_object_get_int64(v));
+                if (json_object_object_get_ex(u, "pids_peak", &v) && v)
+                        snprintf(pids, sizeof pids, "%" PRId64, json_object_get_int64(v));
+                if (!header)
+                        printf("Usage:\n");
+                header = true;
+                printf("  iteration %" PRId64 ": cpu %s, memory peak %s, pids peak %s%s%s\n",
+                       json_int(it, "number", (int64_t) i + 1), cpu, mem, pids,
+                       json_object_object_get_ex(u, "oom_killed", &v) && json_object_get_boolean(v)
+                               ? ", oom-killed"
+                               : "",
+                       json_object_object_get_ex(u, "known", &v) && !json_object_get_boolean(v)
+                               ? " (the engine read only zeros: cgroup controllers not delegated, see "
+                                 "aegis doctor)"
+                               : "");
+        }
+}
+
 int cmd_show(Cli *cli, int argc, char **argv) {
         static const char *const headers[] = { "#", "STATUS", "EXIT", "CONTAINER", "DURATION", "REASON" };
         static const size_t caps[] = { 0, 0, 0, 0, 0, 60 };
@@ -698,6 +730,7 @@ int cmd_show(Cli *cli, int argc, char **argv) {
                         cli_table_print(t);
         }
         if (its && json_object_is_type(its, json_type_array)) {
+                print_usage(its);
                 print_judges(its);
                 cli_print_trajectories(its);
         }

@@ -523,7 +523,9 @@ static void check_delegation(Doctor *d, Result *res) {
         while (n > 0 && controllers[n - 1] == '\n')
                 controllers[--n] = '\0';
         if (*missing)
-                result_set(res, VERDICT_FAIL, fix, "%s is missing from user@%u.service's controllers (%s)",
+                result_set(res, VERDICT_FAIL, fix,
+                           "%s is missing from user@%u.service's controllers (%s): limits are not "
+                           "enforced and container stats read zero, so what iterations use is unknown",
                            missing, (unsigned) d->uid, controllers);
         else
                 result_set(res, VERDICT_PASS, NULL, "user@%u.service has %s", (unsigned) d->uid,

@@ -159,3 +159,9 @@
  * an aegisd restarted meanwhile judges that output again; then {"state":"judged","validators":
  * [judge_record(), …]}. NULL for an iteration without judges. */
 #define STORE_SCHEMA_V7 "ALTER TABLE iterations ADD COLUMN judgement_json TEXT;\n"
+
+/* Version 8 (issue 17): what an iteration used, as sampled from the engine while it ran
+ * (run-stats.c): {"cpu_seconds":…,"memory_peak_bytes":…,"pids_peak":…,"oom_killed":…,
+ * "samples":N,"known":bool}; a value the engine never reported is null. NULL before the
+ * first sample and for an iteration that never started a container. */
+#define STORE_SCHEMA_V8 "ALTER TABLE iterations ADD COLUMN usage_json TEXT;\n"

@@ -109,6 +109,7 @@ void store_iteration_done(StoreIteration *it) {
         free(it->stdout_text);
         free(it->stderr_text);
         free(it->judgement_json);
+        free(it->usage_json);
         *it = (StoreIteration){};
 }
 
@@ -1015,7 +1016,7 @@ int store_execution_prune(Store *s, uint64_t before_usec, uint64_t *ret_n) {
 
 #define ITER_COLS                                                                                   \
         "execution_id, number, status, exit_code, reason, container_id, stdout_text, stderr_text, " \
-        "started_at, finished_at, judgement_json"
+        "started_at, finished_at, judgement_json, usage_json"
 
 static int iteration_from_row(StoreRows *rows, size_t i, StoreIteration *it) {
         int64_t code;
@@ -1032,6 +1033,7 @@ static int iteration_from_row(StoreRows *rows, size_t i, StoreIteration *it) {
         it->stdout_text = take(rows, i, 6);
         it->stderr_text = take(rows, i, 7);
         it->judgement_json = take(rows, i, 10);
+        it->usage_json = take(rows, i, 11);
         return 0;
 }
 
@@ -1078,10 +1080,12 @@ int store_iteration_update(Store *s, const StoreIteration *it) {
         r = run(s,
                 "UPDATE iterations SET status = ?, exit_code = ?, reason = ?, container_id = ?, stdout_text "
                 "= ?, "
-                "stderr_text = ?, finished_at = ?, judgement_json = ? WHERE execution_id = ? AND number = ?",
+                "stderr_text = ?, finished_at = ?, judgement_json = ?, usage_json = ? WHERE execution_id = "
+                "? AND number = "
+                "?",
                 PARAMS(P_TEXT(status), P_INT(it->exit_code), P_TEXT(it->reason), P_TEXT(it->container_id),
                        P_TEXT(out), P_TEXT(err), P_INT(fin), P_TEXT(it->judgement_json),
-                       P_TEXT(it->execution_id), P_INT(it->number)),
+                       P_TEXT(it->usage_json), P_TEXT(it->execution_id), P_INT(it->number)),
                 NULL, &n);
         if (r < 0)
                 return r;

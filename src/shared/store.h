@@ -150,6 +150,7 @@ typedef struct StoreIteration {
         char *stderr_text;
         uint64_t started_at, finished_at;
         char *judgement_json; /* NULL, or what the judges said (store-schema.h, version 7) */
+        char *usage_json; /* NULL, or what it used (store-schema.h, version 8; run-stats.h) */
 } StoreIteration;
 
 typedef struct StoreContainer {
@@ -334,7 +335,7 @@ int store_execution_prune(Store *s, uint64_t before_usec, uint64_t *ret_n);
  * iteration to it. -EEXIST when it exists. */
 int store_iteration_begin(Store *s, const char *execution_id, unsigned number);
 /* Writes it's status, exit_code, reason, container_id, stdout/stderr (tails kept),
- * judgement_json and finished_at (now when 0 and the status is not running). */
+ * judgement_json, usage_json and finished_at (now when 0 and the status is not running). */
 int store_iteration_update(Store *s, const StoreIteration *it);
 int store_iteration_get(Store *s, const char *execution_id, unsigned number, StoreIteration *ret);
 /* In order of number. */

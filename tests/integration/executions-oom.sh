@@ -18,6 +18,7 @@ id="$(aegis list --output json | jq -r '.executions[0].id')"
 ex="$(api GET "/v1/executions/$id")"
 assert_eq "iteration reason oom" oom "$(jq -r '.iterations[0].reason' <<<"$ex")"
 assert_eq "exit code 137 recorded" 137 "$(jq -r '.iterations[0].exit_code' <<<"$ex")"
+assert_eq "its usage says oom_killed" true "$(jq -r '.iterations[0].usage.oom_killed' <<<"$ex")"
 assert_match "execution reason mentions oom" 'oom' "$(jq -r .reason <<<"$ex")"
 assert_no_managed_containers
 finish

@@ -898,6 +898,7 @@ START_TEST(test_iterations_begin_update_list_and_bound_output) {
         u.stdout_text = (char *) "ok";
         u.stderr_text = NULL;
         u.judgement_json = (char *) "{\"state\":\"judged\",\"validators\":[]}";
+        u.usage_json = (char *) "{\"cpu_seconds\":1.5,\"oom_killed\":false}";
         ck_assert_int_eq(store_iteration_update(s, &u), 0);
         u.number = 9;
         ck_assert_int_eq(store_iteration_update(s, &u), -ENOENT);
@@ -922,6 +923,8 @@ START_TEST(test_iterations_begin_update_list_and_bound_output) {
         ck_assert_ptr_null(list[1].stderr_text);
         ck_assert_ptr_null(list[0].judgement_json);
         ck_assert_str_eq(list[1].judgement_json, "{\"state\":\"judged\",\"validators\":[]}");
+        ck_assert_ptr_null(list[0].usage_json);
+        ck_assert_str_eq(list[1].usage_json, "{\"cpu_seconds\":1.5,\"oom_killed\":false}");
         store_iteration_array_free(list, n);
 
         ck_assert_int_eq(store_execution_get(s, id, &g), 0);

@@ -1,0 +1,47 @@
+#!/bin/bash
+# What an iteration used (issue 17): an iteration that holds 64 MiB and spins a CPU for a few
+# seconds shows both in its record (GET /v1/executions/ID iterations[].usage, `aegis show`),
+# in the iteration_usage event and in the metrics.
+. "$AEGIS_TEST_LIB/podman.sh"
+. "$AEGIS_TEST_LIB/executions.sh"
+require_cmd jq
+podman_start
+aegisd_start
+
+# awk doubles a string to 64 MiB, then spins until 4 s have passed (busybox awk has systime()).
+m="$(manifest hog 'awk "BEGIN { s = \"x\"; while (length(s) < 67108864) s = s s; t = systime(); while (systime() - t < 4) n++; print length(s) }"' '  resources:
+    memory_bytes: 536870912
+  execution:
+    max_iterations: 1
+    iteration_timeout: 60s')"
+aegis -q run "$m" >/dev/null
+assert_eq "aegis run exits 0" 0 "$?"
+id="$(aegis list --output json | jq -r '.executions[0].id')"
+ex="$(api GET "/v1/executions/$id")"
+u="$(jq -c '.iterations[0].usage' <<<"$ex")"
+echo "usage: $u"
+[ "$(jq -r .samples <<<"$u")" -ge 2 ] || fail "fewer than 2 stats readings in 4 s: $u"
+if [ "$(jq -r .known <<<"$u")" != true ]; then
+        skip_or_fail "the engine reads only zeros here (no cgroup delegation): $u"
+fi
+cpu="$(jq -r .cpu_seconds <<<"$u")"
+mem="$(jq -r .memory_peak_bytes <<<"$u")"
+assert_eq "the spin shows as CPU time (≥ 2 s)" 1 "$(awk -v c="$cpu" 'BEGIN { print (c >= 2) }')"
+[ "$mem" -ge $((64 * 1024 * 1024)) ] || fail "memory peak $mem below 64 MiB: $u"
+[ "$(jq -r .pids_peak <<<"$u")" -ge 1 ] || fail "no pids peak: $u"
+assert_eq "not OOM-killed" false "$(jq -r .oom_killed <<<"$u")"
+
+# The event stream (SSE, replayed for a finished execution) carries the same readings.
+ev="$(curl -s --max-time 10 "$AEGIS_URL/v1/executions/$id/events" | grep -m1 '"iteration_usage"\|memory_peak_bytes' || true)"
+assert_match "an iteration_usage event with the memory peak" "\"memory_peak_bytes\": ?$mem" "$ev"
+out="$(aegis show "$id")"
+echo "$out"
+assert_match "aegis show has the usage line" 'iteration 1: cpu [0-9.]+ s, memory peak [0-9.]+ MiB, pids peak [0-9]+' "$out"
+
+# And the metrics observed it.
+mport="$(sed -n 's/^  metrics_listen: "127.0.0.1:\([0-9]*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
+metrics="$(curl -s "http://127.0.0.1:$mport/metrics")"
+assert_match "CPU histogram observed one iteration" 'aegis_iteration_cpu_seconds_count 1' "$metrics"
+assert_match "memory histogram observed one iteration" 'aegis_iteration_memory_peak_bytes_count 1' "$metrics"
+assert_no_managed_containers
+finish
