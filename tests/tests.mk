@@ -219,3 +219,7 @@ EXTRA_DIST += tests/integration/web-search.sh
 VALGRIND_TESTS += tests/integration/web-search.sh
 TESTS += tests/integration/volumes-cli-cp.sh
 EXTRA_DIST += tests/integration/volumes-cli-cp.sh
+
+# Agent containers in a user namespace of their own (issue 19)
+TESTS += tests/integration/containers-own-user-namespace.sh
+EXTRA_DIST += tests/integration/containers-own-user-namespace.sh

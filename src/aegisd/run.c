@@ -190,6 +190,7 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
                                       .podman = s->podman,
                                       .storage_root = s->storage_root,
                                       .mount_mode = s->opts.mount_mode,
+                                      .uid_shift = s->opts.volume_uid_shift,
                                       .nfs_host = s->nfs_host,
                                       .nfs_port = s->opts.nfs_port,
                                       .max_entries = s->opts.volume_max_entries,
@@ -1311,6 +1312,8 @@ static void run_create_container(Run *r) {
                 .keep_container_on_failure = r->plan->keep_container_on_failure,
                 .files = files,
                 .n_files = n_files,
+                .userns = r->sup->opts.userns,
+                .userns_base = r->sup->opts.userns_base,
         };
         spec.mounts = vol_mounts;
         spec.n_mounts = n_vol_mounts;

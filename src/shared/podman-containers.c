@@ -6,6 +6,7 @@
  * container removes it before reporting; idempotent verbs (start/stop on a container already
  * in that state, remove of a container already gone) succeed. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,6 +174,31 @@ static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine
         return 0;
 }
 
+/* The container's own user namespace: a fixed range (the same for every container, so a
+ * volume's files keep their owner from one execution to the next) given as "auto" with
+ * explicit mappings, which rootful Podman takes without any /etc/subuid entry. IPC gets no
+ * namespace-shared /dev/shm: Podman 4.3 races unmounting a user-namespaced container's
+ * userdata/shm and then cannot remove it (EBUSY, containers/podman#11594, fixed in 4.4); a
+ * tmpfs of the container's own replaces it. */
+static int userns_config(json_object *hc, uint32_t base) {
+        char mode[128];
+        json_object *tmpfs;
+        int r;
+
+        (void) snprintf(mode, sizeof mode, "auto:uidmapping=0:%" PRIu32 ":%u,gidmapping=0:%" PRIu32 ":%u",
+                        base, PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE);
+        r = json_add_string(hc, "UsernsMode", mode);
+        if (r >= 0)
+                r = json_add_string(hc, "IpcMode", "none");
+        if (r < 0)
+                return r;
+        tmpfs = json_object_new_object();
+        r = json_add_obj(hc, "Tmpfs", tmpfs);
+        if (r >= 0)
+                r = json_add_string(tmpfs, "/dev/shm", "rw,nosuid,nodev,noexec,size=65536k");
+        return r;
+}
+
 /* HostConfig: limits, network, the host names of the host, no capabilities, mounts. On
  * failure e says why. */
 static int host_config(const PodmanContainerSpec *spec, PodmanEngine engine, const char *gateway,
@@ -208,6 +234,8 @@ static int host_config(const PodmanContainerSpec *spec, PodmanEngine engine, con
                 r = json_add_obj(hc, "SecurityOpt", json_strv(secopt));
         if (r >= 0 && spec->read_only_rootfs)
                 r = json_add_bool(hc, "ReadonlyRootfs", true);
+        if (r >= 0 && spec->userns && engine != PODMAN_ENGINE_DOCKER)
+                r = userns_config(hc, spec->userns_base);
         if (r < 0)
                 return error_set(e, r, BODY_OOM);
         if (spec->n_mounts > 0) {
@@ -246,6 +274,10 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
                                                spec->env[i]);
         if (spec->nano_cpus > INT64_MAX || spec->memory_bytes > INT64_MAX || spec->pids_limit > INT64_MAX)
                 return error_set(e, -ERANGE, "a resource limit is out of range");
+        if (spec->userns && spec->userns_base > UINT32_MAX - PODMAN_USERNS_SIZE)
+                return error_set_field(e, -ERANGE, "userns_base",
+                                       "userns_base: %" PRIu32 " leaves no room for %u ids below 2^32",
+                                       spec->userns_base, PODMAN_USERNS_SIZE);
 
         r = host_config(spec, engine, gateway, &hc, e);
         if (r < 0)

@@ -262,7 +262,16 @@ typedef struct PodmanContainerSpec {
         size_t n_mounts;
         const PodmanFile *files; /* placed before start by podman_container_create*() */
         size_t n_files;
+        /* A user namespace of its own: the container's ids 0…PODMAN_USERNS_SIZE-1 are the
+         * engine's userns_base… (uid and gid alike), so no agent id is a host user's. false =
+         * the engine's namespace (the identity for rootful Podman). Docker has no
+         * per-container mapping (its daemon's userns-remap does it): ignored there. */
+        bool userns;
+        uint32_t userns_base;
 } PodmanContainerSpec;
+
+/* How many ids a container's own user namespace maps (podman_container_create_body). */
+#define PODMAN_USERNS_SIZE 65536U
 
 /* NetworkMode for a manifest's network policy: "none" for deny/none, else the configured
  * runtime.network (NULL = engine default). policy_mode: "allow", "deny", "none" or NULL. */
