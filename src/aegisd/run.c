@@ -676,6 +676,65 @@ static void run_attach(Run *r, bool needs_start) {
         supervisor_gate(r->sup, r, run_gated_start);
 }
 
+/* The created container's own limits, as the engine set them: an engine that cannot enforce
+ * one drops it (rootless Podman without delegated controllers, with only a line in its own
+ * log). Not holding refuses the iteration, unless runtime.allow_unenforced_limits: then the
+ * execution carries a limits_unenforced event naming them. An engine that cannot say refuses
+ * too: what cannot be checked does not hold. */
+static void on_created_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        Run *r = userdata;
+        const Config *c = r->sup->opts.config;
+        PodmanContainerSpec asked = { .memory_bytes = r->plan->memory_bytes,
+                                      .pids_limit = r->plan->pids_limit,
+                                      .nano_cpus = r->plan->nano_cpus };
+        char limits[32];
+        Error err = ERROR_INIT;
+
+        r->op = NULL;
+        run_count_op(r, "inspect", k);
+        if (k < 0) {
+                error_set(&err, k, "cannot check the limits of container %s: %s", strempty(r->container_id),
+                          e && e->message[0] ? e->message : strerror(-k));
+                iteration_error(r, "limits", &err);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        if (podman_container_limits_differ(&asked, ct, limits, sizeof limits) > 0) {
+                if (c && c->runtime.allow_unenforced_limits) {
+                        json_object *p = json_object_new_object();
+                        run_log(r, LOG_WARNING,
+                                "iteration %u: the engine did not apply these limits to container %s: %s; "
+                                "running anyway (runtime.allow_unenforced_limits: true)",
+                                r->iteration, strempty(r->container_id), limits);
+                        if (p) {
+                                json_object_object_add(p, "limits", json_object_new_string(limits));
+                                json_object_object_add(
+                                        p, "reason",
+                                        json_object_new_string(
+                                                "the engine did not apply them to the container"));
+                        }
+                        run_emit(r, EVENT_LIMITS_UNENFORCED, p);
+                } else {
+                        error_set(&err, -EOPNOTSUPP,
+                                  "the engine did not apply these limits to container %s: %s (it cannot "
+                                  "enforce them: see aegis doctor's engine-limits); set "
+                                  "runtime.allow_unenforced_limits: true to run without them",
+                                  strempty(r->container_id), limits);
+                        iteration_error(r, "limits", &err);
+                        r->wait_done = r->logs_done = true;
+                        run_collect(r);
+                        return;
+                }
+        }
+        if (r->cancel_requested || r->kill_reason) {
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        run_attach(r, true);
+}
+
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
         Run *r = userdata;
         int q;
@@ -700,7 +759,20 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
                 run_collect(r);
                 return;
         }
-        run_attach(r, true);
+        if (!r->plan->memory_bytes && !r->plan->pids_limit && !r->plan->nano_cpus) {
+                run_attach(r, true);
+                return;
+        }
+        run_op_begin(r);
+        q = podman_container_inspect_async(r->sup->podman, r->container_id, on_created_inspected, r, &r->op);
+        if (q < 0) {
+                Error err = ERROR_INIT;
+                error_set(&err, q, "cannot check the limits of container %s: %s", r->container_id,
+                          strerror(-q));
+                iteration_error(r, "limits", &err);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+        }
 }
 
 /* ---- the inner loop (plan->inner_loop): the conversation and aegis-bootstrap ---- */

@@ -5,6 +5,7 @@
  * (the reaper's only way to find leaks); a create that fails after the engine made the
  * container removes it before reporting; idempotent verbs (start/stop on a container already
  * in that state, remove of a container already gone) succeed. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -316,6 +317,37 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
                 return error_set(e, -ENOMEM, "out of memory");
         *ret = copy;
         return 0;
+}
+
+int podman_container_limits_differ(const PodmanContainerSpec *spec, const PodmanContainer *ct, char *buf,
+                                   size_t size) {
+        const char *names[3];
+        size_t n = 0, at = 0;
+
+        assert(spec);
+        assert(ct);
+        assert(buf);
+        assert(size > 0);
+        /* The engine may round a limit (memory to its page size): more than asked is "not
+         * held", less by under a page is. */
+        if (spec->memory_bytes && (ct->memory_bytes == 0 || ct->memory_bytes > spec->memory_bytes ||
+                                   spec->memory_bytes - ct->memory_bytes >= 4096))
+                names[n++] = "memory";
+        if (spec->pids_limit && (ct->pids_limit == 0 || ct->pids_limit > spec->pids_limit))
+                names[n++] = "pids";
+        /* CPU as quota/period loses a little to integer division: 0.1 % is the same limit. */
+        if (spec->nano_cpus &&
+            (ct->nano_cpus == 0 || ct->nano_cpus > spec->nano_cpus + spec->nano_cpus / 1000 ||
+             ct->nano_cpus + spec->nano_cpus / 1000 < spec->nano_cpus))
+                names[n++] = "cpu";
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                int w = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", names[i]);
+                if (w < 0 || (size_t) w >= size - at)
+                        break;
+                at += (size_t) w;
+        }
+        return n > 0;
 }
 
 /* --- create (+ files) ------------------------------------------------------------------- */

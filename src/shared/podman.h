@@ -377,6 +377,8 @@ typedef struct PodmanContainer {
         uint64_t created_usec; /* CLOCK_REALTIME, 0 when unknown */
         uint64_t started_usec, finished_usec; /* inspect only */
         char *error; /* inspect only: State.Error */
+        /* inspect only: the limits the engine gave the container (HostConfig; 0 = none). */
+        uint64_t memory_bytes, nano_cpus, pids_limit;
         /* Our labels, parsed. */
         bool managed; /* aegis.managed=true */
         char *execution_id;
@@ -392,6 +394,13 @@ typedef void (*podman_inspect_fn)(int r, const PodmanContainer *ct, const Error 
 int podman_container_inspect(PodmanClient *c, const char *id, PodmanContainer *ret, Error *e);
 int podman_container_inspect_async(PodmanClient *c, const char *id, podman_inspect_fn cb, void *userdata,
                                    PodmanOp **ret_op);
+
+/* The limits of spec that the engine did not give the container ct (an inspect answer):
+ * 0 when every requested one (memory, pids, cpu) holds, else 1 and buf gets their names
+ * ("memory, cpu"). An engine that cannot enforce one drops it from the container's
+ * definition, which is what inspect shows. */
+int podman_container_limits_differ(const PodmanContainerSpec *spec, const PodmanContainer *ct, char *buf,
+                                   size_t size);
 
 /* GET /containers/json?all=1&filters={"label":[…]}: every container (running or not) carrying
  * all the given "key=value" labels (NULL = aegis.managed=true). */

@@ -299,6 +299,30 @@ START_TEST(test_create_body_user_namespace) {
 }
 END_TEST
 
+/* What inspect says the engine applied against what was asked: a dropped limit, or one looser
+ * than asked, does not hold; rounding below a page (memory) or 0.1 % (cpu) does. */
+START_TEST(test_limits_differ_names_what_does_not_hold) {
+        PodmanContainerSpec asked = { .memory_bytes = 67108864, .pids_limit = 64, .nano_cpus = 500000000 };
+        PodmanContainer ct = { .memory_bytes = 67108864, .pids_limit = 64, .nano_cpus = 500000000 };
+        char buf[32];
+
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 0);
+        ck_assert_str_eq(buf, "");
+        ct.memory_bytes = 67108864 - 100;
+        ct.nano_cpus = 499999999;
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 0);
+        ct.memory_bytes = 0;
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 1);
+        ck_assert_str_eq(buf, "memory");
+        ct.pids_limit = 2048;
+        ct.nano_cpus = 0;
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 1);
+        ck_assert_str_eq(buf, "memory, pids, cpu");
+        asked = (PodmanContainerSpec){ 0 }; /* nothing asked: nothing to hold */
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 0);
+}
+END_TEST
+
 START_TEST(test_create_body_errors_name_the_field) {
         char *env[] = { (char *) "NOEQUALS", NULL };
         char *bad_opt[] = { (char *) "novalue", NULL };
@@ -554,6 +578,7 @@ static Suite *podman_suite(void) {
         tcase_add_test(tc, test_create_body_host_names_loopback);
         tcase_add_test(tc, test_create_body_errors_name_the_field);
         tcase_add_test(tc, test_create_body_user_namespace);
+        tcase_add_test(tc, test_limits_differ_names_what_does_not_hold);
         tcase_add_test(tc, test_container_name);
         tcase_add_test(tc, test_tar_is_readable_by_tar);
         tcase_add_test(tc, test_tar_refuses_bad_paths);
