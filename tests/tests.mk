@@ -226,3 +226,6 @@ EXTRA_DIST += tests/integration/containers-own-user-namespace.sh
 # Each created container's limits are checked (issue 19)
 TESTS += tests/integration/limits-checked-per-container.sh
 EXTRA_DIST += tests/integration/limits-checked-per-container.sh
+# The bind-mode quota walk runs off the event loop (issue 19)
+TESTS += tests/integration/volumes-bind-walk-off-the-loop.sh
+EXTRA_DIST += tests/integration/volumes-bind-walk-off-the-loop.sh

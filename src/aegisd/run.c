@@ -285,7 +285,9 @@ void run_free(Run *r) {
         disarm(&r->probe_timer);
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
-        run_volumes_free(r->volumes);
+        run_volumes_free(r->volumes); /* cancels a quota check in progress */
+        free(r->concluding_reason);
+        free(r->concluding_final);
         run_egress_close(r);
         run_judge_free(r->judge);
         free(r->judged_output);
@@ -1795,22 +1797,45 @@ static void run_judging_interrupted(Run *r) {
 
 /* Records the iteration's end (reason and final are taken) and goes on: the execution
  * completes, fails, or the next iteration starts. */
-static void run_conclude(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
-        _cleanup_free_ char *reason = reason_taken, *final = final_taken;
-        json_object *p;
+static void run_conclude_measured(Run *r, IterationStatus status, char *reason_taken, char *final_taken);
 
+/* A volume left over its size_limit (or that could not be measured) fails the iteration,
+ * whatever else it did, and the next iteration is told (AEGIS_PREVIOUS_REASON,
+ * feedback.json). */
+static void on_quota_checked(int k, char *quota_taken, void *userdata) {
+        Run *r = userdata;
+        IterationStatus status = r->concluding_status;
+        char *reason = TAKE_PTR(r->concluding_reason), *final = TAKE_PTR(r->concluding_final);
+
+        if (k != 0) {
+                status = ITERATION_FAILED;
+                free(reason);
+                reason = quota_taken ? quota_taken
+                                     : asprintf_safe(REASON_QUOTA_EXCEEDED
+                                                     ": the volumes could not be measured (%s), so they are "
+                                                     "not known to be within their size_limit",
+                                                     strerror(k < 0 ? -k : EIO));
+        }
+        run_conclude_measured(r, status, reason, final);
+}
+
+static void run_conclude(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
         r->phase = PHASE_DONE;
         r->dispatch = run_dispatch_free(r->dispatch); /* the iteration is over: its capability is dead */
         if (status != ITERATION_CANCELLED && r->started) {
-                /* A volume left over its size_limit fails the iteration, whatever else it did,
-                 * and the next iteration is told (AEGIS_PREVIOUS_REASON, feedback.json). */
-                _cleanup_free_ char *quota = NULL;
-                if (run_volumes_check_quota(r->volumes, &quota) > 0) {
-                        status = ITERATION_FAILED;
-                        free(reason);
-                        reason = TAKE_PTR(quota);
-                }
+                r->concluding_status = status;
+                r->concluding_reason = reason_taken;
+                r->concluding_final = final_taken;
+                run_volumes_check_quota(r->volumes, r->sup->event, on_quota_checked, r);
+                return;
         }
+        run_conclude_measured(r, status, reason_taken, final_taken);
+}
+
+static void run_conclude_measured(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
+        _cleanup_free_ char *reason = reason_taken, *final = final_taken;
+        json_object *p;
+
         flush_output(r, status, reason);
         if (r->sup->m_iterations)
                 (void) metric_add(r->sup->m_iterations, METRIC_LABELS(iteration_status_to_string(status)),
