@@ -231,3 +231,13 @@ EXTRA_DIST += tests/integration/api-dry-run.sh
 # issue 18: the answer does not wait for the container's removal; nothing leaks on a crash.
 TESTS += tests/integration/executions-answer-before-cleanup.sh
 EXTRA_DIST += tests/integration/executions-answer-before-cleanup.sh
+
+# Agent containers in a user namespace of their own (issue 19)
+TESTS += tests/integration/containers-own-user-namespace.sh
+EXTRA_DIST += tests/integration/containers-own-user-namespace.sh
+# Each created container's limits are checked (issue 19)
+TESTS += tests/integration/limits-checked-per-container.sh
+EXTRA_DIST += tests/integration/limits-checked-per-container.sh
+# The bind-mode quota walk runs off the event loop (issue 19)
+TESTS += tests/integration/volumes-bind-walk-off-the-loop.sh
+EXTRA_DIST += tests/integration/volumes-bind-walk-off-the-loop.sh

@@ -16,6 +16,7 @@
 
 #include "api-volumes.h"
 #include "daemon.h"
+#include "executions.h"
 #include "json-body.h"
 #include "log.h"
 #include "manifest.h"
@@ -236,8 +237,9 @@ static int create_volume(HttpRequest *r, void *userdata) {
         v.storage_class = c.storage_class;
         v.access_mode = c.access_mode;
         v.size_limit = c.size_limit;
-        v.uid = MANIFEST_UID_DEFAULT;
-        v.gid = MANIFEST_GID_DEFAULT;
+        /* The owner on the host: the default agent's ids as its user namespace maps them. */
+        v.uid = MANIFEST_UID_DEFAULT + (d->executions ? d->executions->volume_uid_shift : 0);
+        v.gid = MANIFEST_GID_DEFAULT + (d->executions ? d->executions->volume_uid_shift : 0);
         if (c.storage_class == VOLUME_EPHEMERAL)
                 v.expires_at = now_usec(CLOCK_REALTIME) +
                                (uint64_t) (c.ttl_hours > 0 ? c.ttl_hours : VOLUME_TTL_HOURS_DEFAULT) * 3600 *

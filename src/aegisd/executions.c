@@ -196,6 +196,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         SupervisorOptions o;
         StorageMountMode mount_mode;
         const char *mount_why;
+        bool userns, userns_rootless;
         Error e = ERROR_INIT;
         int k;
 
@@ -212,6 +213,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 PodmanInfo info;
                 bool rootless = geteuid() != 0;
                 int q = podman_info(ctx->podman, &info, NULL);
+                const PodmanVersion *pv = podman_client_version(ctx->podman);
                 if (q >= 0)
                         rootless = info.rootless;
                 mount_mode = storage_mount_mode_resolve(c->storage.mount_mode, rootless, &mount_why);
@@ -220,6 +222,8 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                          q < 0 ? " (the engine did not answer: taken as rootless only when aegisd is not "
                                  "root)"
                                : "");
+                userns = c->runtime.user_namespace && !(pv && pv->engine == PODMAN_ENGINE_DOCKER);
+                userns_rootless = rootless;
         }
         o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,
@@ -232,12 +236,19 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 .volume_max_entries = c->storage.volume_max_entries,
                 .mount_mode = mount_mode,
                 .nfs_server_host = c->storage.nfs_server_host,
+                .userns = userns,
+                /* Rootless: the engine's own namespace is 0 = its user, 1… its subordinate
+                 * ids; the container's start at 1, so none of its ids is that user. */
+                .userns_base = userns_rootless ? 1 : (uint32_t) c->runtime.user_namespace_base,
+                .volume_uid_shift =
+                        userns && !userns_rootless ? (uint32_t) c->runtime.user_namespace_base : 0,
         };
         x = calloc(1, sizeof *x);
         if (!x)
                 return log_error_errno(-ENOMEM, "Out of memory");
         x->event = ctx->event;
         x->config = c;
+        x->volume_uid_shift = o.volume_uid_shift;
         x->store = ctx->store;
         x->podman = ctx->podman;
         _cleanup_free_ char *nfs_listen_host = NULL;

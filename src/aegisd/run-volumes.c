@@ -3,7 +3,8 @@
  *
  *  - A volume the manifest names without volume_id is the execution's own: a store row (owner
  *    = the execution, active, so aegis-nfsd exports it; ephemeral ones expire ttl_hours after
- *    creation) and the directory storage.root/<tenant>/<id> owned by the execution's uid:gid.
+ *    creation) and the directory storage.root/<tenant>/<id> owned by the execution's uid:gid
+ *    as the containers' user namespace maps it (uid_shift), recorded so in the store.
  *    It is created once: a restarted or adopted run finds it again by owner and name.
  *  - A volume_id attaches an existing volume of the execution's tenant (recorded with
  *    store_volume_attach, so it cannot be deleted while the execution lives). A missing,
@@ -21,9 +22,14 @@
  * The object sees only its context (run-volumes.h): no Run, no Supervisor. */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "run-volumes.h"
@@ -58,7 +64,15 @@ struct RunVolumes {
         void *done_userdata;
         int error; /* prepare: the first failure … */
         char *error_message; /* … and what it was */
+
+        /* The quota measurement in progress (run_volumes_check_quota). */
+        struct QuotaJob *quota_job;
+        sd_event_source *quota_source;
+        run_volumes_quota_fn quota_done;
+        void *quota_userdata;
 };
+
+static void quota_job_unref(struct QuotaJob *j);
 
 #define vlog(v, level, ...) run_part_log((v)->c.log, (v)->c.userdata, level, __VA_ARGS__)
 
@@ -134,6 +148,9 @@ RunVolumes *run_volumes_free(RunVolumes *v) {
         free(v->execution_id);
         free(v->state_dir);
         free(v->error_message);
+        /* A walk in progress finishes on its thread, into a job nobody reads. */
+        v->quota_source = sd_event_source_disable_unref(v->quota_source);
+        quota_job_unref(v->quota_job);
         free(v);
         return NULL;
 }
@@ -209,8 +226,8 @@ static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVol
                 mv->storage_class == MANIFEST_STORAGE_PERSISTENT ? VOLUME_PERSISTENT : VOLUME_EPHEMERAL;
         sv.access_mode = mv->access_mode == MANIFEST_ACCESS_READ_ONLY ? VOLUME_READ_ONLY : VOLUME_READ_WRITE;
         sv.size_limit = mv->size_limit_bytes;
-        sv.uid = rv->c.plan->uid;
-        sv.gid = rv->c.plan->gid;
+        sv.uid = rv->c.plan->uid + rv->c.uid_shift;
+        sv.gid = rv->c.plan->gid + rv->c.uid_shift;
         if (sv.storage_class == VOLUME_EPHEMERAL)
                 sv.expires_at = now_usec(CLOCK_REALTIME) + mv->ttl_hours * 3600 * USEC_PER_SEC;
         k = store_volume_create(store, &sv);
@@ -524,57 +541,170 @@ void run_volumes_release(RunVolumes *rv, PodmanOp **op, run_volumes_done_fn done
 
 /* ---- quota ---- */
 
-int run_volumes_check_quota(RunVolumes *rv, char **ret_reason) {
-        assert(rv);
-        assert(ret_reason);
-        /* nfs mode: aegis-nfsd refuses the write that would cross the limit (the container
-         * sees EDQUOT), so there is nothing to measure. bind mode: nothing stops writes, so
-         * measure now. The walk runs on the loop: about 0.3 to 1 s per 100,000 files here. A
-         * volume the walk cannot measure (more entries than storage.volume_max_entries, an I/O
-         * error) fails the check: closed, never counted as within its limit. */
-        if (nfs_mode(rv))
-                return 0;
-        for (size_t i = 0; i < rv->n_volumes; i++) {
-                const RunVolume *v = &rv->volumes[i];
-                uint64_t used = 0;
-                int k;
+/* One measurement of the bind-mode volumes, shared by a worker thread and the loop: the thread
+ * walks (touching nothing but the job) and signals efd; the loop judges. Whoever drops the
+ * last of the two references frees it, so a RunVolumes freed mid-walk leaves the thread a job
+ * to finish and free. */
+typedef struct QuotaJob {
+        int refs; /* atomic */
+        int efd;
+        char *root, *tenant;
+        uint64_t max_entries;
+        size_t n;
+        struct {
+                char id[UUID_STRING_MAX];
+                int k; /* volume_dir_usage()'s result */
+                uint64_t used;
+        } v[];
+} QuotaJob;
 
-                if (v->read_only || v->size_limit == 0)
-                        continue;
-                k = volume_dir_usage(rv->storage_root, rv->tenant_id, v->id, rv->c.max_entries, &used);
-                if (k == -ENOENT)
-                        continue; /* nothing there holds nothing */
-                if (k == -E2BIG) {
-                        vlog(rv, LOG_NOTICE, "volume %s (%s) holds more than %" PRIu64 " entries", v->id,
-                             v->name, rv->c.max_entries);
-                        *ret_reason =
-                                asprintf_safe(REASON_QUOTA_EXCEEDED
-                                              ": volume \"%s\" at %s holds more than %" PRIu64
-                                              " files, directories and links (storage.volume_max_entries); "
-                                              "delete some to get under it",
-                                              v->name, v->mount_path, rv->c.max_entries);
-                        return *ret_reason ? 1 : -ENOMEM;
-                }
-                if (k < 0) {
-                        vlog(rv, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name,
-                             strerror(-k));
-                        *ret_reason =
-                                asprintf_safe(REASON_QUOTA_EXCEEDED
-                                              ": volume \"%s\" at %s could not be measured (%s), so it "
-                                              "is not known to be within its size_limit",
-                                              v->name, v->mount_path, strerror(-k));
-                        return *ret_reason ? 1 : -ENOMEM;
-                }
-                if (used <= v->size_limit)
-                        continue;
-                vlog(rv, LOG_NOTICE,
-                     "volume %s (%s) holds %" PRIu64 " bytes, over its size_limit of %" PRIu64, v->id,
-                     v->name, used, v->size_limit);
-                *ret_reason = asprintf_safe(REASON_QUOTA_EXCEEDED ": volume \"%s\" at %s holds %" PRIu64
-                                                                  " bytes, over its size_limit of %" PRIu64
-                                                                  " bytes; delete files to get under it",
-                                            v->name, v->mount_path, used, v->size_limit);
+static void quota_job_unref(QuotaJob *j) {
+        if (!j || __atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) > 0)
+                return;
+        if (j->efd >= 0)
+                (void) close(j->efd);
+        free(j->root);
+        free(j->tenant);
+        free(j);
+}
+
+static void *quota_thread(void *p) {
+        QuotaJob *j = p;
+        uint64_t one = 1;
+
+        for (size_t i = 0; i < j->n; i++)
+                j->v[i].k = volume_dir_usage(j->root, j->tenant, j->v[i].id, j->max_entries, &j->v[i].used);
+        /* The results are written before the signal the loop reads them after. */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        (void) write(j->efd, &one, sizeof one);
+        quota_job_unref(j);
+        return NULL;
+}
+
+static bool measured(const RunVolume *v) {
+        return !v->read_only && v->size_limit > 0;
+}
+
+/* The verdict on volume v measured as (k, used): 0 within its limit, 1 and *ret_reason not. */
+static int quota_judge(RunVolumes *rv, const RunVolume *v, int k, uint64_t used, char **ret_reason) {
+        if (k == -ENOENT)
+                return 0; /* nothing there holds nothing */
+        if (k == -E2BIG) {
+                vlog(rv, LOG_NOTICE, "volume %s (%s) holds more than %" PRIu64 " entries", v->id, v->name,
+                     rv->c.max_entries);
+                *ret_reason = asprintf_safe(REASON_QUOTA_EXCEEDED
+                                            ": volume \"%s\" at %s holds more than %" PRIu64
+                                            " files, directories and links (storage.volume_max_entries); "
+                                            "delete some to get under it",
+                                            v->name, v->mount_path, rv->c.max_entries);
                 return *ret_reason ? 1 : -ENOMEM;
         }
+        if (k < 0) {
+                vlog(rv, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name, strerror(-k));
+                *ret_reason = asprintf_safe(REASON_QUOTA_EXCEEDED
+                                            ": volume \"%s\" at %s could not be measured (%s), so it "
+                                            "is not known to be within its size_limit",
+                                            v->name, v->mount_path, strerror(-k));
+                return *ret_reason ? 1 : -ENOMEM;
+        }
+        if (used <= v->size_limit)
+                return 0;
+        vlog(rv, LOG_NOTICE, "volume %s (%s) holds %" PRIu64 " bytes, over its size_limit of %" PRIu64,
+             v->id, v->name, used, v->size_limit);
+        *ret_reason = asprintf_safe(REASON_QUOTA_EXCEEDED ": volume \"%s\" at %s holds %" PRIu64
+                                                          " bytes, over its size_limit of %" PRIu64
+                                                          " bytes; delete files to get under it",
+                                    v->name, v->mount_path, used, v->size_limit);
+        return *ret_reason ? 1 : -ENOMEM;
+}
+
+static void quota_finish(RunVolumes *rv, int k, char *reason_taken) {
+        run_volumes_quota_fn done = rv->quota_done;
+        void *userdata = rv->quota_userdata;
+
+        rv->quota_source = sd_event_source_disable_unref(rv->quota_source);
+        quota_job_unref(rv->quota_job);
+        rv->quota_job = NULL;
+        rv->quota_done = NULL;
+        done(k, reason_taken, userdata);
+}
+
+static int on_quota_measured(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RunVolumes *rv = userdata;
+        QuotaJob *j = rv->quota_job;
+        char *reason = NULL;
+        size_t m = 0;
+        int k = 0;
+
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        for (size_t i = 0; i < rv->n_volumes && k == 0; i++) {
+                if (!measured(&rv->volumes[i]))
+                        continue;
+                assert(m < j->n);
+                k = quota_judge(rv, &rv->volumes[i], j->v[m].k, j->v[m].used, &reason);
+                m++;
+        }
+        quota_finish(rv, k, k > 0 ? reason : NULL);
         return 0;
+}
+
+void run_volumes_check_quota(RunVolumes *rv, sd_event *event, run_volumes_quota_fn done, void *userdata) {
+        pthread_attr_t attr;
+        pthread_t t;
+        QuotaJob *j;
+        size_t n = 0;
+        int k;
+
+        assert(rv);
+        assert(event);
+        assert(done);
+        assert(!rv->quota_done);
+        /* nfs mode: aegis-nfsd refuses the write that would cross the limit (the container
+         * sees EDQUOT), so there is nothing to measure. bind mode: nothing stops writes, so
+         * measure now, on a thread: about 0.3 to 1 s per 100,000 files here, which the loop
+         * (the API, every other execution) must not wait for. A volume the walk cannot measure
+         * (more entries than storage.volume_max_entries, an I/O error) fails the check:
+         * closed, never counted as within its limit. */
+        for (size_t i = 0; !nfs_mode(rv) && i < rv->n_volumes; i++)
+                n += measured(&rv->volumes[i]);
+        if (n == 0) {
+                done(0, NULL, userdata);
+                return;
+        }
+        rv->quota_done = done;
+        rv->quota_userdata = userdata;
+        j = calloc(1, sizeof *j + n * sizeof j->v[0]);
+        if (!j) {
+                quota_finish(rv, -ENOMEM, NULL);
+                return;
+        }
+        rv->quota_job = j;
+        j->refs = 1;
+        j->n = n;
+        j->max_entries = rv->c.max_entries;
+        j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        j->root = strdup(rv->storage_root);
+        j->tenant = strdup(rv->tenant_id);
+        for (size_t i = 0, m = 0; i < rv->n_volumes; i++)
+                if (measured(&rv->volumes[i]))
+                        memcpy(j->v[m++].id, rv->volumes[i].id, sizeof j->v[0].id);
+        if (j->efd < 0 || !j->root || !j->tenant) {
+                quota_finish(rv, -ENOMEM, NULL);
+                return;
+        }
+        k = sd_event_add_io(event, &rv->quota_source, j->efd, EPOLLIN, on_quota_measured, rv);
+        if (k < 0) {
+                quota_finish(rv, k, NULL);
+                return;
+        }
+        j->refs = 2;
+        (void) pthread_attr_init(&attr);
+        (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        (void) pthread_attr_setstacksize(&attr, 256 * 1024);
+        k = pthread_create(&t, &attr, quota_thread, j);
+        (void) pthread_attr_destroy(&attr);
+        if (k != 0) {
+                j->refs = 1; /* the thread's, never taken */
+                quota_finish(rv, -k, NULL);
+        }
 }

@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "macros.h"
+#include <systemd/sd-event.h>
+
 #include "run-part.h"
 #include "manifest.h"
 #include "podman.h"
@@ -37,6 +39,7 @@ typedef struct RunVolumesContext {
         const char *tenant_id;
         const char *execution_id;
         const ManifestPlan *plan; /* volumes[], uid, gid; borrowed, must outlive the object */
+        uint32_t uid_shift; /* a volume's owner on the host is plan->uid:gid plus this */
 
         /* Reports (all optional). log: one line about this execution. count_op: an engine
          * operation ended with result k (aegis_container_operations_total). interrupted:
@@ -71,6 +74,12 @@ void run_volumes_prepare(RunVolumes *v, PodmanOp **op, run_volumes_done_fn done,
 /* nfs mode: removes the engine volumes no other live execution uses (a failure is logged,
  * not passed on), then done(0). bind mode or not set up: done(0) at once. */
 void run_volumes_release(RunVolumes *v, PodmanOp **op, run_volumes_done_fn done, void *userdata);
-/* bind mode: 1 and a reason when a read-write volume holds more than its size_limit, else 0
- * (nfs mode: always 0, the gateway enforces the limit). */
-int run_volumes_check_quota(RunVolumes *v, char **ret_reason);
+/* The end of a quota check: k > 0 and reason_taken (the callee's to free) when a volume is
+ * over its limit or could not be measured, 0 when all are within, negative errno when the
+ * check itself failed. */
+typedef void (*run_volumes_quota_fn)(int k, char *reason_taken, void *userdata);
+/* bind mode: measures the read-write volumes with a size_limit on a worker thread (the walk
+ * is slow on large volumes) and calls done on event's loop: over the limit, or unmeasurable,
+ * is k = 1 with a reason. nfs mode (the gateway enforces the limit) or nothing to measure:
+ * done(0) at once. One check at a time; freeing v cancels the callback. */
+void run_volumes_check_quota(RunVolumes *v, sd_event *event, run_volumes_quota_fn done, void *userdata);

@@ -195,6 +195,7 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
                                       .podman = s->podman,
                                       .storage_root = s->storage_root,
                                       .mount_mode = s->opts.mount_mode,
+                                      .uid_shift = s->opts.volume_uid_shift,
                                       .nfs_host = s->nfs_host,
                                       .nfs_port = s->opts.nfs_port,
                                       .max_entries = s->opts.volume_max_entries,
@@ -295,8 +296,10 @@ void run_free(Run *r) {
         disarm(&r->probe_timer);
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
-        run_volumes_free(r->volumes);
+        run_volumes_free(r->volumes); /* cancels a quota check in progress */
         run_stats_free(r->stats);
+        free(r->concluding_reason);
+        free(r->concluding_final);
         run_egress_close(r);
         run_judge_free(r->judge);
         free(r->judged_output);
@@ -690,6 +693,65 @@ static void run_attach(Run *r, bool needs_start) {
         run_start_container(r);
 }
 
+/* The created container's own limits, as the engine set them: an engine that cannot enforce
+ * one drops it (rootless Podman without delegated controllers, with only a line in its own
+ * log). Not holding refuses the iteration, unless runtime.allow_unenforced_limits: then the
+ * execution carries a limits_unenforced event naming them. An engine that cannot say refuses
+ * too: what cannot be checked does not hold. */
+static void on_created_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        Run *r = userdata;
+        const Config *c = r->sup->opts.config;
+        PodmanContainerSpec asked = { .memory_bytes = r->plan->memory_bytes,
+                                      .pids_limit = r->plan->pids_limit,
+                                      .nano_cpus = r->plan->nano_cpus };
+        char limits[32];
+        Error err = ERROR_INIT;
+
+        r->op = NULL;
+        run_count_op(r, "inspect", k);
+        if (k < 0) {
+                error_set(&err, k, "cannot check the limits of container %s: %s", strempty(r->container_id),
+                          e && e->message[0] ? e->message : strerror(-k));
+                iteration_error(r, "limits", &err);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        if (podman_container_limits_differ(&asked, ct, limits, sizeof limits) > 0) {
+                if (c && c->runtime.allow_unenforced_limits) {
+                        json_object *p = json_object_new_object();
+                        run_log(r, LOG_WARNING,
+                                "iteration %u: the engine did not apply these limits to container %s: %s; "
+                                "running anyway (runtime.allow_unenforced_limits: true)",
+                                r->iteration, strempty(r->container_id), limits);
+                        if (p) {
+                                json_object_object_add(p, "limits", json_object_new_string(limits));
+                                json_object_object_add(
+                                        p, "reason",
+                                        json_object_new_string(
+                                                "the engine did not apply them to the container"));
+                        }
+                        run_emit(r, EVENT_LIMITS_UNENFORCED, p);
+                } else {
+                        error_set(&err, -EOPNOTSUPP,
+                                  "the engine did not apply these limits to container %s: %s (it cannot "
+                                  "enforce them: see aegis doctor's engine-limits); set "
+                                  "runtime.allow_unenforced_limits: true to run without them",
+                                  strempty(r->container_id), limits);
+                        iteration_error(r, "limits", &err);
+                        r->wait_done = r->logs_done = true;
+                        run_collect(r);
+                        return;
+                }
+        }
+        if (r->cancel_requested || r->kill_reason) {
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        run_attach(r, true);
+}
+
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
         Run *r = userdata;
         int q;
@@ -714,7 +776,20 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
                 run_collect(r);
                 return;
         }
-        run_attach(r, true);
+        if (!r->plan->memory_bytes && !r->plan->pids_limit && !r->plan->nano_cpus) {
+                run_attach(r, true);
+                return;
+        }
+        run_op_begin(r);
+        q = podman_container_inspect_async(r->sup->podman, r->container_id, on_created_inspected, r, &r->op);
+        if (q < 0) {
+                Error err = ERROR_INIT;
+                error_set(&err, q, "cannot check the limits of container %s: %s", r->container_id,
+                          strerror(-q));
+                iteration_error(r, "limits", &err);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+        }
 }
 
 /* ---- the inner loop (plan->inner_loop): the conversation and aegis-bootstrap ---- */
@@ -1364,6 +1439,8 @@ static void run_create_container(Run *r) {
                 .keep_container_on_failure = r->plan->keep_container_on_failure,
                 .files = files,
                 .n_files = n_files,
+                .userns = r->sup->opts.userns,
+                .userns_base = r->sup->opts.userns_base,
         };
         spec.mounts = vol_mounts;
         spec.n_mounts = n_vol_mounts;
@@ -1840,22 +1917,45 @@ static void run_judging_interrupted(Run *r) {
 
 /* Records the iteration's end (reason and final are taken) and goes on: the execution
  * completes, fails, or the next iteration starts. */
-static void run_conclude(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
-        _cleanup_free_ char *reason = reason_taken, *final = final_taken;
-        json_object *p;
+static void run_conclude_measured(Run *r, IterationStatus status, char *reason_taken, char *final_taken);
 
+/* A volume left over its size_limit (or that could not be measured) fails the iteration,
+ * whatever else it did, and the next iteration is told (AEGIS_PREVIOUS_REASON,
+ * feedback.json). */
+static void on_quota_checked(int k, char *quota_taken, void *userdata) {
+        Run *r = userdata;
+        IterationStatus status = r->concluding_status;
+        char *reason = TAKE_PTR(r->concluding_reason), *final = TAKE_PTR(r->concluding_final);
+
+        if (k != 0) {
+                status = ITERATION_FAILED;
+                free(reason);
+                reason = quota_taken ? quota_taken
+                                     : asprintf_safe(REASON_QUOTA_EXCEEDED
+                                                     ": the volumes could not be measured (%s), so they are "
+                                                     "not known to be within their size_limit",
+                                                     strerror(k < 0 ? -k : EIO));
+        }
+        run_conclude_measured(r, status, reason, final);
+}
+
+static void run_conclude(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
         r->phase = PHASE_DONE;
         r->dispatch = run_dispatch_free(r->dispatch); /* the iteration is over: its capability is dead */
         if (status != ITERATION_CANCELLED && r->started) {
-                /* A volume left over its size_limit fails the iteration, whatever else it did,
-                 * and the next iteration is told (AEGIS_PREVIOUS_REASON, feedback.json). */
-                _cleanup_free_ char *quota = NULL;
-                if (run_volumes_check_quota(r->volumes, &quota) > 0) {
-                        status = ITERATION_FAILED;
-                        free(reason);
-                        reason = TAKE_PTR(quota);
-                }
+                r->concluding_status = status;
+                r->concluding_reason = reason_taken;
+                r->concluding_final = final_taken;
+                run_volumes_check_quota(r->volumes, r->sup->event, on_quota_checked, r);
+                return;
         }
+        run_conclude_measured(r, status, reason_taken, final_taken);
+}
+
+static void run_conclude_measured(Run *r, IterationStatus status, char *reason_taken, char *final_taken) {
+        _cleanup_free_ char *reason = reason_taken, *final = final_taken;
+        json_object *p;
+
         flush_output(r, status, reason);
         if (r->sup->m_iterations)
                 (void) metric_add(r->sup->m_iterations, METRIC_LABELS(iteration_status_to_string(status)),

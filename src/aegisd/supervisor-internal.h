@@ -83,6 +83,9 @@ struct Run {
         /* Feedback of the previous iteration. */
         int prev_exit_code;
         char *prev_reason;
+        /* The iteration's end while its volumes are measured (run_conclude). */
+        IterationStatus concluding_status;
+        char *concluding_reason, *concluding_final;
 
         sd_event_source *iteration_timer;
         sd_event_source *overall_timer;

@@ -5,7 +5,9 @@
  * (the reaper's only way to find leaks); a create that fails after the engine made the
  * container removes it before reporting; idempotent verbs (start/stop on a container already
  * in that state, remove of a container already gone) succeed. */
+#include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,6 +175,31 @@ static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine
         return 0;
 }
 
+/* The container's own user namespace: a fixed range (the same for every container, so a
+ * volume's files keep their owner from one execution to the next) given as "auto" with
+ * explicit mappings, which rootful Podman takes without any /etc/subuid entry. IPC gets no
+ * namespace-shared /dev/shm: Podman 4.3 races unmounting a user-namespaced container's
+ * userdata/shm and then cannot remove it (EBUSY, containers/podman#11594, fixed in 4.4); a
+ * tmpfs of the container's own replaces it. */
+static int userns_config(json_object *hc, uint32_t base) {
+        char mode[128];
+        json_object *tmpfs;
+        int r;
+
+        (void) snprintf(mode, sizeof mode, "auto:uidmapping=0:%" PRIu32 ":%u,gidmapping=0:%" PRIu32 ":%u",
+                        base, PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE);
+        r = json_add_string(hc, "UsernsMode", mode);
+        if (r >= 0)
+                r = json_add_string(hc, "IpcMode", "none");
+        if (r < 0)
+                return r;
+        tmpfs = json_object_new_object();
+        r = json_add_obj(hc, "Tmpfs", tmpfs);
+        if (r >= 0)
+                r = json_add_string(tmpfs, "/dev/shm", "rw,nosuid,nodev,noexec,size=65536k");
+        return r;
+}
+
 /* HostConfig: limits, network, the host names of the host, no capabilities, mounts. On
  * failure e says why. */
 static int host_config(const PodmanContainerSpec *spec, PodmanEngine engine, const char *gateway,
@@ -208,6 +235,8 @@ static int host_config(const PodmanContainerSpec *spec, PodmanEngine engine, con
                 r = json_add_obj(hc, "SecurityOpt", json_strv(secopt));
         if (r >= 0 && spec->read_only_rootfs)
                 r = json_add_bool(hc, "ReadonlyRootfs", true);
+        if (r >= 0 && spec->userns && engine != PODMAN_ENGINE_DOCKER)
+                r = userns_config(hc, spec->userns_base);
         if (r < 0)
                 return error_set(e, r, BODY_OOM);
         if (spec->n_mounts > 0) {
@@ -246,6 +275,10 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
                                                spec->env[i]);
         if (spec->nano_cpus > INT64_MAX || spec->memory_bytes > INT64_MAX || spec->pids_limit > INT64_MAX)
                 return error_set(e, -ERANGE, "a resource limit is out of range");
+        if (spec->userns && spec->userns_base > UINT32_MAX - PODMAN_USERNS_SIZE)
+                return error_set_field(e, -ERANGE, "userns_base",
+                                       "userns_base: %" PRIu32 " leaves no room for %u ids below 2^32",
+                                       spec->userns_base, PODMAN_USERNS_SIZE);
 
         r = host_config(spec, engine, gateway, &hc, e);
         if (r < 0)
@@ -284,6 +317,37 @@ int podman_container_create_body(const PodmanContainerSpec *spec, PodmanEngine e
                 return error_set(e, -ENOMEM, "out of memory");
         *ret = copy;
         return 0;
+}
+
+int podman_container_limits_differ(const PodmanContainerSpec *spec, const PodmanContainer *ct, char *buf,
+                                   size_t size) {
+        const char *names[3];
+        size_t n = 0, at = 0;
+
+        assert(spec);
+        assert(ct);
+        assert(buf);
+        assert(size > 0);
+        /* The engine may round a limit (memory to its page size): more than asked is "not
+         * held", less by under a page is. */
+        if (spec->memory_bytes && (ct->memory_bytes == 0 || ct->memory_bytes > spec->memory_bytes ||
+                                   spec->memory_bytes - ct->memory_bytes >= 4096))
+                names[n++] = "memory";
+        if (spec->pids_limit && (ct->pids_limit == 0 || ct->pids_limit > spec->pids_limit))
+                names[n++] = "pids";
+        /* CPU as quota/period loses a little to integer division: 0.1 % is the same limit. */
+        if (spec->nano_cpus &&
+            (ct->nano_cpus == 0 || ct->nano_cpus > spec->nano_cpus + spec->nano_cpus / 1000 ||
+             ct->nano_cpus + spec->nano_cpus / 1000 < spec->nano_cpus))
+                names[n++] = "cpu";
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                int w = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", names[i]);
+                if (w < 0 || (size_t) w >= size - at)
+                        break;
+                at += (size_t) w;
+        }
+        return n > 0;
 }
 
 /* --- create (+ files) ------------------------------------------------------------------- */

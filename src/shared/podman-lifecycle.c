@@ -676,6 +676,24 @@ static int parse_container(json_object *o, PodmanContainer *ct) {
                 ct->status = podman_container_status_from_string(json_object_get_string(state));
                 ct->running = ct->status == PODMAN_STATUS_RUNNING;
         }
+        {
+                json_object *hc = json_get(o, "HostConfig");
+                int64_t v, quota, period;
+                if (hc && json_object_is_type(hc, json_type_object)) {
+                        v = json_get_int(hc, "Memory", NULL);
+                        ct->memory_bytes = v > 0 ? (uint64_t) v : 0;
+                        v = json_get_int(hc, "PidsLimit", NULL);
+                        ct->pids_limit = v > 0 ? (uint64_t) v : 0;
+                        /* Docker keeps NanoCpus; an engine may answer in quota/period only. */
+                        v = json_get_int(hc, "NanoCpus", NULL);
+                        quota = json_get_int(hc, "CpuQuota", NULL);
+                        period = json_get_int(hc, "CpuPeriod", NULL);
+                        if (v > 0)
+                                ct->nano_cpus = (uint64_t) v;
+                        else if (quota > 0 && period > 0 && quota < INT64_MAX / 1000000000)
+                                ct->nano_cpus = (uint64_t) (quota * 1000000000 / period);
+                }
+        }
         if (json_get_string(o, "Created"))
                 ct->created_usec = podman_parse_rfc3339(json_get_string(o, "Created"));
         else {

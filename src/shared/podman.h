@@ -262,7 +262,16 @@ typedef struct PodmanContainerSpec {
         size_t n_mounts;
         const PodmanFile *files; /* placed before start by podman_container_create*() */
         size_t n_files;
+        /* A user namespace of its own: the container's ids 0…PODMAN_USERNS_SIZE-1 are the
+         * engine's userns_base… (uid and gid alike), so no agent id is a host user's. false =
+         * the engine's namespace (the identity for rootful Podman). Docker has no
+         * per-container mapping (its daemon's userns-remap does it): ignored there. */
+        bool userns;
+        uint32_t userns_base;
 } PodmanContainerSpec;
+
+/* How many ids a container's own user namespace maps (podman_container_create_body). */
+#define PODMAN_USERNS_SIZE 65536U
 
 /* NetworkMode for a manifest's network policy: "none" for deny/none, else the configured
  * runtime.network (NULL = engine default). policy_mode: "allow", "deny", "none" or NULL. */
@@ -368,6 +377,8 @@ typedef struct PodmanContainer {
         uint64_t created_usec; /* CLOCK_REALTIME, 0 when unknown */
         uint64_t started_usec, finished_usec; /* inspect only */
         char *error; /* inspect only: State.Error */
+        /* inspect only: the limits the engine gave the container (HostConfig; 0 = none). */
+        uint64_t memory_bytes, nano_cpus, pids_limit;
         /* Our labels, parsed. */
         bool managed; /* aegis.managed=true */
         char *execution_id;
@@ -383,6 +394,13 @@ typedef void (*podman_inspect_fn)(int r, const PodmanContainer *ct, const Error 
 int podman_container_inspect(PodmanClient *c, const char *id, PodmanContainer *ret, Error *e);
 int podman_container_inspect_async(PodmanClient *c, const char *id, podman_inspect_fn cb, void *userdata,
                                    PodmanOp **ret_op);
+
+/* The limits of spec that the engine did not give the container ct (an inspect answer):
+ * 0 when every requested one (memory, pids, cpu) holds, else 1 and buf gets their names
+ * ("memory, cpu"). An engine that cannot enforce one drops it from the container's
+ * definition, which is what inspect shows. */
+int podman_container_limits_differ(const PodmanContainerSpec *spec, const PodmanContainer *ct, char *buf,
+                                   size_t size);
 
 /* GET /containers/json?all=1&filters={"label":[…]}: every container (running or not) carrying
  * all the given "key=value" labels (NULL = aegis.managed=true). */

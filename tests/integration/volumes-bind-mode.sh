@@ -53,8 +53,10 @@ check "ephemeral volume expires ttl_hours (24) after creation" \
 assert_eq "ref: persistent, read-only, never expires" "persistent read-only null" \
         "$(jq -r --arg v "$ref" '.volumes[] | select(.id == $v) | [.storage_class, .access_mode, .expires_at] | map(tostring) | join(" ")' <<<"$vols")"
 assert_eq "the file is in storage.root/<tenant>/<id>" "written by 1" "$(cat "$ROOT/default/$work/a")"
-assert_eq "the directory is owned by the execution's uid:gid" "1000:1000 770" "$(stat -c '%u:%g %a' "$ROOT/default/$work")"
-assert_eq "the file is owned by the container's user" "1000:1000" "$(stat -c '%u:%g' "$ROOT/default/$work/a")"
+# uid 1000 in the agent's own user namespace is runtime.user_namespace_base + 1000 here.
+own="$((1879048192 + 1000))"
+assert_eq "the directory is owned by the execution's uid:gid" "$own:$own 770" "$(stat -c '%u:%g %a' "$ROOT/default/$work")"
+assert_eq "the file is owned by the container's user" "$own:$own" "$(stat -c '%u:%g' "$ROOT/default/$work/a")"
 check "nothing was written to the read-only volume" test ! -e "$ROOT/default/$ref/x"
 assert_eq "GET shows bytes used" 13 "$(api GET "/v1/volumes/$work" | jq -r .bytes_used)"
 assert_eq "DELETE of a finished execution's volume works" 204 "$(api_status DELETE "/v1/volumes/$ref")"
@@ -86,7 +88,7 @@ st="$(api_status POST /v1/volumes -H 'Content-Type: application/json' -d '{"name
 assert_eq "standalone volume created" 201 "$st"
 shared="$(api GET /v1/volumes | jq -r '.volumes[] | select(.name == "shared") | .id')"
 echo "from the operator" >"$ROOT/default/$shared/seed.txt"
-chown 1000:1000 "$ROOT/default/$shared/seed.txt"
+chown "$own:$own" "$ROOT/default/$shared/seed.txt"
 m="$(manifest attach 'cat /workspace/in/seed.txt; echo more >>/workspace/in/seed.txt' "  volumes:
     - name: in
       mount_path: /workspace/in

@@ -97,7 +97,8 @@ sleep 0.6
 assert_eq "the gateway serves what was written into the volume" "OK written by the operator" \
         "$(nfs_client "$(url default "$V")" cat /from-api.txt)"
 check "a client writes through the gateway" nfs_client "$(url default "$V")" write /from-nfs.txt hello
-assert_eq "and it lands in the volume's directory, owned by the volume's uid:gid" "hello 1000:1000" \
+own="$((1879048192 + 1000))" # the default agent's uid in its own user namespace
+assert_eq "and it lands in the volume's directory, owned by the volume's uid:gid" "hello $own:$own" \
         "$(cat "$ROOT/default/$V/from-nfs.txt") $(stat -c %u:%g "$ROOT/default/$V/from-nfs.txt")"
 assert_match "the read-only volume refuses writes over NFS" 'ROFS' "$(nfs_client "$(url default "$N")" write /x y)"
 assert_match "another tenant's path to it does not mount" 'MNT3ERR_NOENT' "$(nfs_client "$(url globex "$V")" stat /)"

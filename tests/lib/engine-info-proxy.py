@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""engine-info-proxy.py LISTEN UPSTREAM ROOTLESS CGROUP_VERSION CONTROLLERS
+"""engine-info-proxy.py LISTEN UPSTREAM ROOTLESS CGROUP_VERSION CONTROLLERS [DROP]
 
 A unix-socket proxy in front of a real Podman API socket that passes every request through
 unchanged except GET .../libpod/info, whose host.security.rootless, host.cgroupVersion and
@@ -7,7 +7,9 @@ host.cgroupControllers it replaces (ROOTLESS "true"/"false", CGROUP_VERSION "v1"
 CONTROLLERS comma-separated). It lets a test show what aegisd does on an engine that cannot
 enforce limits (rootless on cgroup v1, no delegated controllers) on a host whose real engine
 can. Each upstream request is sent with "Connection: close", so one client connection is one
-request. Runs until killed."""
+request. DROP (optional, comma-separated HostConfig keys such as Memory,PidsLimit) zeroes
+those keys in every container inspect answer (GET .../containers/ID/json): an engine that
+dropped those limits from the containers it created. Runs until killed."""
 import json
 import os
 import socket
@@ -15,6 +17,7 @@ import sys
 import threading
 
 listen, upstream, rootless, cgroup, controllers = sys.argv[1:6]
+drop = [k for k in (sys.argv[6] if len(sys.argv) > 6 else "").split(",") if k]
 
 
 def read_head(sock):
@@ -66,8 +69,10 @@ def handle(client):
     up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     up.connect(upstream)
     up.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + rest)
-    path = lines[0].split(b" ")[1]
-    if b"/libpod/info" in path:
+    method, path = lines[0].split(b" ")[0:2]
+    inspect = (drop and method == b"GET" and b"/containers/" in path
+               and path.split(b"?")[0].endswith(b"/json") and not path.split(b"?")[0].endswith(b"/containers/json"))
+    if b"/libpod/info" in path or inspect:
         answer = b""
         while True:
             chunk = up.recv(65536)
@@ -78,12 +83,17 @@ def handle(client):
         rhead, body = answer.split(b"\r\n\r\n", 1)
         if b"transfer-encoding: chunked" in rhead.lower():
             body = dechunk(body)
+        status = rhead.split(b"\r\n")[0]
         info = json.loads(body)
-        info["host"]["security"]["rootless"] = rootless == "true"
-        info["host"]["cgroupVersion"] = cgroup
-        info["host"]["cgroupControllers"] = [c for c in controllers.split(",") if c]
+        if inspect and isinstance(info.get("HostConfig"), dict):
+            for k in drop:
+                info["HostConfig"][k] = 0
+        elif not inspect:
+            info["host"]["security"]["rootless"] = rootless == "true"
+            info["host"]["cgroupVersion"] = cgroup
+            info["host"]["cgroupControllers"] = [c for c in controllers.split(",") if c]
         body = json.dumps(info).encode()
-        client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        client.sendall(status + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
                        b"Content-Length: %d\r\n\r\n" % len(body) + body)
         client.close()
         return

@@ -265,6 +265,64 @@ START_TEST(test_create_body_leaves_host_gateway_to_an_engine_that_resolves_it) {
 }
 END_TEST
 
+/* A user namespace of its own: a fixed range for uids and gids, and a /dev/shm of the container's
+ * own instead of the IPC namespace's (Podman 4.3 cannot remove a user-namespaced container's
+ * shared one); none of it without spec.userns, or for Docker; a range past 2^32 is refused. */
+START_TEST(test_create_body_user_namespace) {
+        PodmanContainerSpec spec = {
+                .execution_id = "e", .iteration = 1, .image = "i", .userns = true, .userns_base = 1879048192
+        };
+        _cleanup_free_ char *docker = NULL, *body = NULL;
+        json_object *o = create_body(&spec, NULL), *hc = json_object_object_get(o, "HostConfig"), *d;
+        Error e = ERROR_INIT;
+
+        ck_assert_str_eq(jstr(hc, "UsernsMode", NULL),
+                         "auto:uidmapping=0:1879048192:65536,gidmapping=0:1879048192:65536");
+        ck_assert_str_eq(jstr(hc, "IpcMode", NULL), "none");
+        ck_assert_str_eq(jstr(hc, "Tmpfs", "/dev/shm"), "rw,nosuid,nodev,noexec,size=65536k");
+        json_object_put(o);
+        ck_assert_int_eq(podman_container_create_body(&spec, PODMAN_ENGINE_DOCKER, NULL, &docker, &e), 0);
+        d = json_tokener_parse(docker);
+        ck_assert(!json_object_object_get_ex(json_object_object_get(d, "HostConfig"), "UsernsMode", NULL));
+        json_object_put(d);
+        spec.userns = false;
+        o = create_body(&spec, NULL);
+        hc = json_object_object_get(o, "HostConfig");
+        ck_assert(!json_object_object_get_ex(hc, "UsernsMode", NULL));
+        ck_assert(!json_object_object_get_ex(hc, "IpcMode", NULL));
+        json_object_put(o);
+        spec.userns = true;
+        spec.userns_base = UINT32_MAX - 65535;
+        ck_assert_int_eq(podman_container_create_body(&spec, PODMAN_ENGINE_PODMAN, NULL, &body, &e),
+                         -ERANGE);
+        ck_assert_str_eq(e.field, "userns_base");
+}
+END_TEST
+
+/* What inspect says the engine applied against what was asked: a dropped limit, or one looser
+ * than asked, does not hold; rounding below a page (memory) or 0.1 % (cpu) does. */
+START_TEST(test_limits_differ_names_what_does_not_hold) {
+        PodmanContainerSpec asked = { .memory_bytes = 67108864, .pids_limit = 64, .nano_cpus = 500000000 };
+        PodmanContainer ct = { .memory_bytes = 67108864, .pids_limit = 64, .nano_cpus = 500000000 };
+        char buf[32];
+
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 0);
+        ck_assert_str_eq(buf, "");
+        ct.memory_bytes = 67108864 - 100;
+        ct.nano_cpus = 499999999;
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 0);
+        ct.memory_bytes = 0;
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 1);
+        ck_assert_str_eq(buf, "memory");
+        ct.pids_limit = 2048;
+        ct.nano_cpus = 0;
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 1);
+        ck_assert_str_eq(buf, "memory, pids, cpu");
+        asked = (PodmanContainerSpec){ 0 }; /* nothing asked: nothing to hold */
+        ck_assert_int_eq(podman_container_limits_differ(&asked, &ct, buf, sizeof buf), 0);
+}
+END_TEST
+
 START_TEST(test_create_body_errors_name_the_field) {
         char *env[] = { (char *) "NOEQUALS", NULL };
         char *bad_opt[] = { (char *) "novalue", NULL };
@@ -519,6 +577,8 @@ static Suite *podman_suite(void) {
         tcase_add_test(tc, test_create_body_leaves_host_gateway_to_an_engine_that_resolves_it);
         tcase_add_test(tc, test_create_body_host_names_loopback);
         tcase_add_test(tc, test_create_body_errors_name_the_field);
+        tcase_add_test(tc, test_create_body_user_namespace);
+        tcase_add_test(tc, test_limits_differ_names_what_does_not_hold);
         tcase_add_test(tc, test_container_name);
         tcase_add_test(tc, test_tar_is_readable_by_tar);
         tcase_add_test(tc, test_tar_refuses_bad_paths);
