@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <syslog.h>
 
+#include "json-util.h"
 #include "run-dispatch.h"
 #include "util.h"
 
@@ -53,7 +54,9 @@ struct RunDispatch {
         char capability[RUN_DISPATCH_CAPABILITY_LEN + 1];
 
         DispatchState state;
-        json_object *messages; /* the conversation, llm.h's neutral format */
+        json_object *messages; /* the conversation, llm.h's neutral format (only ever appended to) */
+        char *saved; /* the JSON text of messages[0, n_saved), comma-separated (save()) */
+        size_t saved_len, saved_size, n_saved;
         json_object *tool_defs; /* the tools offered (NULL = none) */
         char **offered; /* their names */
         json_object *pending; /* the dispatch answer in flight (STATE_DISPATCHED) */
@@ -176,7 +179,6 @@ static json_object *state_to_json(RunDispatch *d) {
         json_object_object_add(o, "capability", jstr(d->capability));
         json_object_object_add(o, "state", jstr(state_table[d->state]));
         json_object_object_add(o, "model_alias", jstr(d->model_alias));
-        json_object_object_add(o, "messages", json_object_get(d->messages));
         json_object_object_add(o, "pending", json_object_get(d->pending));
         if (d->pending_notes)
                 json_object_object_add(o, "pending_notes", jstr(d->pending_notes));
@@ -198,19 +200,110 @@ static json_object *state_to_json(RunDispatch *d) {
         return o;
 }
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Brings d->saved up to date: the JSON text of every message, comma-separated. Messages are
+ * never changed once in the conversation, so only the ones added since the last save are
+ * serialized (a save costs the turn, not the whole conversation). */
+static int saved_messages_update(RunDispatch *d) {
+        size_t n = json_object_array_length(d->messages), len, need;
+        _cleanup_json_ json_object *batch = NULL;
+        const char *t;
+
+        if (d->n_saved == n)
+                return 0;
+        batch = json_object_new_array_ext((int) (n - d->n_saved));
+        if (!batch)
+                return -ENOMEM;
+        for (size_t i = d->n_saved; i < n; i++)
+                if (json_object_array_add(batch,
+                                          json_object_get(json_object_array_get_idx(d->messages, i))) < 0)
+                        return -ENOMEM;
+        t = json_object_to_json_string_length(batch, JSON_FLAGS, &len); /* "[m,…]" */
+        if (!t || len < 2)
+                return -ENOMEM;
+        need = d->saved_len + len; /* its brackets make room for a comma and the NUL */
+        if (need > d->saved_size) {
+                size_t size = MAX(need, 2 * d->saved_size);
+                char *b = realloc(d->saved, size);
+                if (!b)
+                        return -ENOMEM;
+                d->saved = b;
+                d->saved_size = size;
+        }
+        if (d->saved_len > 0)
+                d->saved[d->saved_len++] = ',';
+        memcpy(d->saved + d->saved_len, t + 1, len - 2);
+        d->saved_len += len - 2;
+        d->saved[d->saved_len] = '\0';
+        d->n_saved = n;
+        return 0;
+}
+
+/* The state as a JSON document: state_to_json() with "messages" spliced in from d->saved. */
+static char *state_text(RunDispatch *d) {
+        static const char key[] = ",\"messages\":[";
+        _cleanup_json_ json_object *o = NULL;
+        const char *head;
+        size_t head_len;
+        char *text, *p;
+
+        if (saved_messages_update(d) < 0)
+                return NULL;
+        o = state_to_json(d);
+        head = o ? json_object_to_json_string_length(o, JSON_FLAGS, &head_len) : NULL; /* "{…}" */
+        if (!head || head_len < 2)
+                return NULL;
+        text = malloc(head_len - 1 + strlen(key) + d->saved_len + 3);
+        if (!text)
+                return NULL;
+        p = mempcpy(text, head, head_len - 1);
+        p = mempcpy(p, key, strlen(key));
+        p = mempcpy(p, strempty(d->saved), d->saved_len);
+        memcpy(p, "]}", 3);
+        return text;
+}
+
 static void save(RunDispatch *d) {
-        json_object *o;
+        _cleanup_free_ char *text = NULL;
         int k;
 
         if (!d->ctx.store)
                 return;
-        o = state_to_json(d);
-        k = store_conversation_put(
-                d->ctx.store, d->execution_id, d->ctx.iteration,
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
+        text = state_text(d);
+        k = text ? store_conversation_put(d->ctx.store, d->execution_id, d->ctx.iteration, text) : -ENOMEM;
         if (k < 0)
                 dlog(d, LOG_WARNING, "cannot record the conversation of iteration %u: %s (%s)",
+                     d->ctx.iteration, strerror(-k),
+                     text ? store_last_error(d->ctx.store) : "out of memory");
+}
+
+/* A step: what one callback changes (the model's answer, a tool's result, a review's verdict,
+ * a request of the bootstrap) — its events and its conversation saves — is one transaction of
+ * the store, committed when the step ends. The step ends before control goes back to the
+ * event loop, and the answers and provider requests a step queues leave aegisd only from the
+ * event loop (http.h's deferred answers, curl-event.h's transfers): what a turn recorded is
+ * committed before anyone hears of it. */
+static void step_begin(RunDispatch *d) {
+        int k;
+
+        if (!d->ctx.store)
+                return;
+        k = store_batch_begin(d->ctx.store);
+        if (k < 0) /* each write then commits on its own */
+                dlog(d, LOG_WARNING, "cannot start a transaction for iteration %u: %s (%s)",
+                     d->ctx.iteration, strerror(-k), store_last_error(d->ctx.store));
+}
+
+static void step_end(RunDispatch *d) {
+        int k;
+
+        if (!d->ctx.store)
+                return;
+        k = store_batch_end(d->ctx.store);
+        if (k < 0)
+                dlog(d, LOG_WARNING,
+                     "cannot record the events and the conversation of iteration %u: %s (%s)",
                      d->ctx.iteration, strerror(-k), store_last_error(d->ctx.store));
 }
 
@@ -409,8 +502,7 @@ static int policy_check(RunDispatch *d, const char *name, json_object *args, cha
         return k == 0 ? 0 : 1;
 }
 
-static void on_tool_done(json_object *result, void *userdata) {
-        RunDispatch *d = userdata;
+static void tool_done(RunDispatch *d, json_object *result) {
         json_object *calls = last_assistant_calls(d), *call, *p, *v;
         bool failed;
 
@@ -435,8 +527,15 @@ static void on_tool_done(json_object *result, void *userdata) {
         advance_batch(d);
 }
 
-static void on_review(bool allowed, const char *reason, void *userdata) {
+static void on_tool_done(json_object *result, void *userdata) {
         RunDispatch *d = userdata;
+
+        step_begin(d);
+        tool_done(d, result);
+        step_end(d);
+}
+
+static void reviewed(RunDispatch *d, bool allowed, const char *reason) {
         json_object *calls = last_assistant_calls(d), *call;
 
         d->review = NULL;
@@ -453,11 +552,22 @@ static void on_review(bool allowed, const char *reason, void *userdata) {
         advance_batch(d);
 }
 
+static void on_review(bool allowed, const char *reason, void *userdata) {
+        RunDispatch *d = userdata;
+
+        step_begin(d);
+        reviewed(d, allowed, reason);
+        step_end(d);
+}
+
+/* max_concurrent let the current call run (an entry from the event loop: one step). */
 static void on_admitted(void *userdata) {
         RunDispatch *d = userdata;
 
+        step_begin(d);
         d->admitted = true;
         advance_batch(d);
+        step_end(d);
 }
 
 /* "a, b, c" (NULL when none or out of memory). */
@@ -609,9 +719,8 @@ static void advance_batch(RunDispatch *d) {
         call_model(d);
 }
 
-static void on_model(int k, const LlmResponse *resp, LlmErrorKind kind, const char *message,
-                     void *userdata) {
-        RunDispatch *d = userdata;
+static void model_answered(RunDispatch *d, int k, const LlmResponse *resp, LlmErrorKind kind,
+                           const char *message) {
         uint64_t latency = (now_usec(CLOCK_MONOTONIC) - d->call_started) / USEC_PER_MSEC;
         json_object *p = json_object_new_object(), *m;
 
@@ -680,6 +789,15 @@ static void on_model(int k, const LlmResponse *resp, LlmErrorKind kind, const ch
         d->rounds++;
         d->batch_next = 0;
         advance_batch(d);
+}
+
+static void on_model(int k, const LlmResponse *resp, LlmErrorKind kind, const char *message,
+                     void *userdata) {
+        RunDispatch *d = userdata;
+
+        step_begin(d);
+        model_answered(d, k, resp, kind, message);
+        step_end(d);
 }
 
 static void call_model(RunDispatch *d) {
@@ -777,12 +895,14 @@ void run_dispatch_request(RunDispatch *d, json_object *body, run_dispatch_reply_
                       error_answer("invalid_request: dispatch_result without dispatch_id"));
                 return;
         }
+        step_begin(d);
         take_waiter(d, fn, userdata);
         if (streq(type, "dispatch_result"))
                 on_dispatch_result(d, body);
         if (d->state == STATE_START)
                 call_model(d); /* the first generate: the prompt is ours, not the request's */
         answer_waiter(d);
+        step_end(d);
 }
 
 void run_dispatch_forget(RunDispatch *d, void *userdata) {
@@ -907,10 +1027,12 @@ int run_dispatch_resume(const RunDispatchContext *c, RunDispatch **ret) {
                 return -EBADMSG;
         if ((d->state == STATE_FINAL && !d->final) || (d->state == STATE_FAILED && !d->error))
                 return -EBADMSG;
+        step_begin(d);
         if (d->state == STATE_THINKING)
                 call_model(d); /* the answer died with the previous process: ask again */
         else if (d->state == STATE_TOOL)
                 advance_batch(d); /* the host call (or its review) died with it: make it again */
+        step_end(d);
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -930,6 +1052,7 @@ RunDispatch *run_dispatch_free(RunDispatch *d) {
                 reply(fn, d->waiter_userdata, 404, error_answer("not_found: this iteration is over"));
         }
         json_object_put(d->messages);
+        free(d->saved);
         json_object_put(d->tool_defs);
         strv_free(d->offered);
         json_object_put(d->pending);

@@ -30,7 +30,9 @@
  *    capability) is written to the store after every turn and before every tool starts, so
  *    run_dispatch_resume() continues it: a model call or a host tool call (state "tool": its
  *    review included) that was in flight is made again; a host tool's result is in the
- *    messages once it completed (so it is used, never recomputed);
+ *    messages once it completed (so it is used, never recomputed); what one step (a request,
+ *    the model's answer, a tool's result, a review) records — its events and its saves — is
+ *    one store transaction, committed before its answer or its model request leaves aegisd;
  *  - every tool call of a batch runs (or is refused), in order; at most max_tool_rounds model
  *    turns ask for tools, then the iteration fails;
  *  - on_finished runs once, when the final content is known or the loop failed; afterwards

@@ -67,6 +67,8 @@ struct Store {
         char id[UUID_STRING_MAX]; /* store_identity.id; "" while the schema is absent */
         bool no_create; /* store_open_existing(): do not create a missing schema */
         bool in_transaction;
+        unsigned batch_depth; /* store_batch_begin() calls not ended yet */
+        bool in_savepoint; /* a tx_begin() inside a batch: a savepoint of its transaction */
         char last_error[512];
 };
 

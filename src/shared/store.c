@@ -200,8 +200,19 @@ static int run(Store *s, const char *sql, const StoreParam *p, size_t n, StoreRo
         return s->ops->exec(s, sql, p, n, rows, changes);
 }
 
+/* A write transaction; inside a batch (store_batch_begin()), a savepoint of the batch's, so
+ * the operation is still all or nothing and a failure leaves the batch's other writes. */
 static int tx_begin(Store *s) {
-        int r = run(s, s->ops->begin_sql, NULL, 0, NULL, NULL);
+        int r;
+
+        if (s->batch_depth > 0) {
+                assert(!s->in_savepoint);
+                r = run(s, "SAVEPOINT store_tx", NULL, 0, NULL, NULL);
+                if (r >= 0)
+                        s->in_savepoint = true;
+                return r;
+        }
+        r = run(s, s->ops->begin_sql, NULL, 0, NULL, NULL);
         if (r >= 0)
                 s->in_transaction = true;
         return r;
@@ -210,22 +221,65 @@ static int tx_begin(Store *s) {
 static void tx_rollback(Store *s) {
         char saved[sizeof s->last_error];
 
-        if (!s->in_transaction)
-                return;
         memcpy(saved, s->last_error, sizeof saved);
-        (void) run(s, "ROLLBACK", NULL, 0, NULL, NULL);
+        if (s->in_savepoint) {
+                (void) run(s, "ROLLBACK TO SAVEPOINT store_tx", NULL, 0, NULL, NULL);
+                (void) run(s, "RELEASE SAVEPOINT store_tx", NULL, 0, NULL, NULL);
+                s->in_savepoint = false;
+        } else if (s->in_transaction) {
+                (void) run(s, "ROLLBACK", NULL, 0, NULL, NULL);
+                s->in_transaction = false;
+        }
         memcpy(s->last_error, saved, sizeof saved);
-        s->in_transaction = false;
 }
 
 static int tx_commit(Store *s) {
-        int r = run(s, "COMMIT", NULL, 0, NULL, NULL);
+        int r;
+
+        if (s->in_savepoint) {
+                r = run(s, "RELEASE SAVEPOINT store_tx", NULL, 0, NULL, NULL);
+                if (r < 0) {
+                        tx_rollback(s);
+                        return r;
+                }
+                s->in_savepoint = false;
+                return 0;
+        }
+        r = run(s, "COMMIT", NULL, 0, NULL, NULL);
         if (r < 0) {
                 tx_rollback(s);
                 return r;
         }
         s->in_transaction = false;
         return 0;
+}
+
+int store_batch_begin(Store *s) {
+        int r;
+
+        assert(s);
+        assert(!s->in_savepoint);
+        if (s->batch_depth > 0) {
+                s->batch_depth++;
+                return 0;
+        }
+        if (s->in_transaction)
+                return store_set_error(s, -EBUSY, "a transaction is already open");
+        r = tx_begin(s);
+        if (r < 0)
+                return r;
+        s->batch_depth = 1;
+        return 0;
+}
+
+int store_batch_end(Store *s) {
+        assert(s);
+        assert(!s->in_savepoint);
+        if (s->batch_depth == 0)
+                return 0; /* its begin failed: nothing to commit */
+        if (--s->batch_depth > 0)
+                return 0;
+        return tx_commit(s);
 }
 
 static uint64_t now(void) {

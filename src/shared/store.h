@@ -252,6 +252,15 @@ unsigned store_schema_found(const Store *s);
 const char *store_url(const Store *s);
 unsigned store_schema_version_latest(void); /* what this build knows */
 const char *store_last_error(const Store *s); /* "" when none */
+/* A batch: every write from store_batch_begin() to store_batch_end() is one transaction,
+ * committed at the end (one commit instead of one per write: what makes a turn of the inner
+ * loop cheap). An operation that fails inside it changes nothing and leaves the others
+ * (SQLite; on PostgreSQL a failed statement aborts the whole batch, which the end then
+ * reports). Batches nest: only the outermost end commits. Keep a batch short, without waiting
+ * for anything: it holds the database's write lock. store_batch_end() after a failed begin
+ * does nothing. */
+int store_batch_begin(Store *s);
+int store_batch_end(Store *s);
 /* "sqlite://<state_dir>/aegis.db", malloc'd. */
 char *store_default_url(const char *state_dir);
 /* True when url is a sqlite:// URL whose file does not exist (opening it would create it). */

@@ -1033,6 +1033,53 @@ START_TEST(test_events_are_ordered_per_execution) {
 }
 END_TEST
 
+/* A batch is one transaction: nothing is seen before its outermost end, everything after;
+ * a write that fails inside it leaves the others (and the event sequence gapless). */
+START_TEST(test_batch_commits_its_writes_at_its_outermost_end) {
+        Store *s = open_store(), *other = open_store();
+        char a[UUID_STRING_MAX];
+        StoreEvent *list = NULL;
+        uint64_t seq = 0;
+        char *got = NULL;
+        size_t n = 0;
+
+        make_execution(s, NULL, a);
+        ck_assert_int_eq(store_batch_end(s), 0); /* none open: nothing to do */
+        ck_assert_int_eq(store_batch_begin(s), 0);
+        ck_assert_int_eq(store_batch_begin(s), 0);
+        ck_assert_int_eq(store_event_append(s, a, "log", "{\"i\":1}", &seq), 0);
+        ck_assert_uint_eq(seq, 1);
+        ck_assert_int_eq(store_event_append(s, "nope", "log", "{}", &seq), -ENOENT);
+        ck_assert_int_eq(store_conversation_put(s, a, 1, "{\"round\":1}"), 0);
+        ck_assert_int_eq(store_event_append(s, a, "log", "{\"i\":2}", &seq), 0);
+        ck_assert_uint_eq(seq, 2);
+        ck_assert_int_eq(store_batch_end(s), 0); /* the inner end commits nothing */
+        ck_assert_int_eq(store_event_list(other, a, 0, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        store_event_array_free(list, n);
+        ck_assert_int_eq(store_conversation_get(other, a, 1, &got), -ENOENT);
+
+        ck_assert_int_eq(store_batch_end(s), 0);
+        ck_assert_int_eq(store_event_list(other, a, 0, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(list[0].seq, 1);
+        ck_assert_uint_eq(list[1].seq, 2);
+        ck_assert_str_eq(list[1].payload_json, "{\"i\":2}");
+        store_event_array_free(list, n);
+        ck_assert_int_eq(store_conversation_get(other, a, 1, &got), 0);
+        ck_assert_str_eq(got, "{\"round\":1}");
+        free(got);
+        /* Outside a batch, writes commit on their own again. */
+        ck_assert_int_eq(store_event_append(s, a, "log", "{}", &seq), 0);
+        ck_assert_uint_eq(seq, 3);
+        ck_assert_int_eq(store_event_list(other, a, 2, 0, &list, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        store_event_array_free(list, n);
+        store_close(other);
+        store_close(s);
+}
+END_TEST
+
 /* ---- volumes ---- */
 
 START_TEST(test_volumes_crud_tenant_lookup_and_expiry) {
@@ -1476,6 +1523,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_iterations_begin_update_list_and_bound_output,
                 test_containers_record_update_list,
                 test_events_are_ordered_per_execution,
+                test_batch_commits_its_writes_at_its_outermost_end,
                 test_volumes_crud_tenant_lookup_and_expiry,
                 test_volume_users_count_owners_and_attachments_until_they_finish,
                 test_reaper_backoff_get_put_delete,
