@@ -241,3 +241,13 @@ EXTRA_DIST += tests/integration/limits-checked-per-container.sh
 # The bind-mode quota walk runs off the event loop (issue 19)
 TESTS += tests/integration/volumes-bind-walk-off-the-loop.sh
 EXTRA_DIST += tests/integration/volumes-bind-walk-off-the-loop.sh
+# The fs tools in the container (aegis-bootstrap) give the host-side tools' results.
+check_PROGRAMS += tests/unit/test-bootstrap-fs
+TESTS += tests/unit/test-bootstrap-fs
+tests_unit_test_bootstrap_fs_SOURCES = tests/unit/test-bootstrap-fs.c $(AEGISD_TOOLS_SOURCES) \
+	src/bootstrap/bootstrap-fs.c src/bootstrap/bootstrap-util.c
+tests_unit_test_bootstrap_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_srcdir)/src/aegisd \
+	-I$(top_srcdir)/src/bootstrap $(LIBXML2_CFLAGS)
+tests_unit_test_bootstrap_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS) $(LIBXML2_LIBS)
+TESTS += tests/integration/inner-loop-fs-container.sh
+EXTRA_DIST += tests/integration/inner-loop-fs-container.sh

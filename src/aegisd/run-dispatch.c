@@ -16,6 +16,8 @@
 #define STATE_VERSION 1
 #define TOOL_OUTPUT_MAX (1024 * 1024) /* what the model gets of each stream, whatever was sent */
 #define EVENT_ARGUMENTS_MAX 1024 /* arguments shown in tool_call_started */
+/* what the model gets of an fs dispatch's result: a 10 MiB read, escaped, and its fields */
+#define FS_RESULT_MAX (12 * 1024 * 1024)
 #define TRAJECTORY_CONTENT_MAX (4 * 1024) /* per message in GET /v1/executions/{id} */
 #define TRAJECTORY_MESSAGES_MAX 200 /* the last ones */
 #define VIOLATIONS_MAX 100 /* recorded per iteration (all are counted and reported as events) */
@@ -639,7 +641,7 @@ static void advance_batch(RunDispatch *d) {
                                     "invalid arguments for %s: arguments must be an object", name);
                         goto next;
                 }
-                if (t->place == TOOL_IN_CONTAINER) {
+                if (tool_place(t, d->ctx.tool_env) == TOOL_IN_CONTAINER) {
                         disp = t->dispatch(args, &why, &notes);
                         if (!disp) {
                                 refuse_call(d, call, "refused", "invalid arguments for %s: %s", name,
@@ -682,7 +684,7 @@ static void advance_batch(RunDispatch *d) {
                         }
                         d->admitted = true;
                 }
-                if (t->place == TOOL_ON_HOST) {
+                if (tool_place(t, d->ctx.tool_env) == TOOL_ON_HOST) {
                         set_tool_pending(d, call);
                         emit(d, "tool_call_started", tool_event(d, call));
                         k = t->start(d->ctx.tool_env, args, on_tool_done, d, &d->tool);
@@ -837,12 +839,30 @@ static void take_waiter(RunDispatch *d, run_dispatch_reply_fn fn, void *userdata
         d->waiter_userdata = userdata;
 }
 
+/* What the model gets of an {"action":"fs"} dispatch: the result object aegis-bootstrap ran,
+ * bounded; a client that does not know the action answers without one. */
+static json_object *fs_dispatch_result(RunDispatch *d, json_object *body) {
+        json_object *r;
+        size_t n = 0;
+
+        if (!json_object_object_get_ex(body, "result", &r) || !json_object_is_type(r, json_type_object))
+                return tool_error(
+                        "fs.%s: the container's client answered without a result: it does not run fs "
+                        "tools (aegis-bootstrap does); use cmd.run, or give the execution a volume",
+                        strempty(jget_str(d->pending, "op")));
+        (void) json_object_to_json_string_length(r, JSON_C_TO_STRING_PLAIN, &n);
+        if (n > FS_RESULT_MAX)
+                return tool_error("fs.%s: the container's result is over %d bytes: not shown",
+                                  strempty(jget_str(d->pending, "op")), FS_RESULT_MAX);
+        return json_object_get(r);
+}
+
 static void on_dispatch_result(RunDispatch *d, json_object *body) {
         json_object *calls, *call, *c, *p;
         const char *id = jget_str(body, "dispatch_id");
         int64_t exit_code = -1, duration = 0;
         json_object *v;
-        bool truncated = false;
+        bool truncated = false, fs_failed = false;
 
         if (d->state != STATE_DISPATCHED || !streq(id, jget_str(d->pending, "dispatch_id")))
                 return; /* a repeat (or stale): the current state answers */
@@ -852,23 +872,31 @@ static void on_dispatch_result(RunDispatch *d, json_object *body) {
         (void) jget_i64(body, "duration_ms", &duration);
         if (json_object_object_get_ex(body, "truncated", &v))
                 truncated = json_object_get_boolean(v);
-        c = json_object_new_object();
-        json_object_object_add(c, "exit_code", json_object_new_int64(exit_code));
-        json_object_object_add(c, "stdout", jstr_bounded(jget_str(body, "stdout"), TOOL_OUTPUT_MAX));
-        json_object_object_add(c, "stderr", jstr_bounded(jget_str(body, "stderr"), TOOL_OUTPUT_MAX));
-        json_object_object_add(c, "duration_ms", json_object_new_int64(duration));
-        json_object_object_add(c, "truncated", json_object_new_boolean(truncated));
-        if (d->pending_notes)
-                json_object_object_add(c, "notes", jstr(d->pending_notes));
+        if (streq(jget_str(d->pending, "action"), "fs")) {
+                c = fs_dispatch_result(d, body);
+                fs_failed = json_object_object_get_ex(c, "error", &v);
+        } else {
+                c = json_object_new_object();
+                json_object_object_add(c, "exit_code", json_object_new_int64(exit_code));
+                json_object_object_add(c, "stdout", jstr_bounded(jget_str(body, "stdout"), TOOL_OUTPUT_MAX));
+                json_object_object_add(c, "stderr", jstr_bounded(jget_str(body, "stderr"), TOOL_OUTPUT_MAX));
+                json_object_object_add(c, "duration_ms", json_object_new_int64(duration));
+                json_object_object_add(c, "truncated", json_object_new_boolean(truncated));
+                if (d->pending_notes)
+                        json_object_object_add(c, "notes", jstr(d->pending_notes));
+        }
+        p = tool_event(d, call);
+        if (fs_failed)
+                json_object_object_add(p, "error",
+                                       jstr_bounded(json_object_get_string(v), EVENT_ARGUMENTS_MAX));
         add_tool_result(d, call, c);
         d->tool_calls_executed++;
         release_slot(d);
-        p = tool_event(d, call);
         json_object_object_add(p, "dispatch_id", jstr(id));
         json_object_object_add(p, "exit_code", json_object_new_int64(exit_code));
         json_object_object_add(p, "duration_ms", json_object_new_int64(duration));
         json_object_object_add(p, "truncated", json_object_new_boolean(truncated));
-        json_object_object_add(p, "outcome", jstr("ok"));
+        json_object_object_add(p, "outcome", jstr(fs_failed ? "error" : "ok"));
         emit(d, "tool_call_finished", p);
         json_object_put(d->pending);
         d->pending = NULL;

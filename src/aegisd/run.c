@@ -1290,6 +1290,16 @@ static void create_failed(Run *r, const Error *e) {
         run_collect(r);
 }
 
+/* Whether one of mounts is at /workspace (or above it). */
+static bool run_mounts_workspace(const PodmanMount *mounts, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                const char *rest = startswith(TOOL_WORKSPACE, mounts[i].target);
+                if (streq(mounts[i].target, "/") || (rest && (*rest == '\0' || *rest == '/')))
+                        return true;
+        }
+        return false;
+}
+
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *user = NULL, *gateway_dir = NULL, *egress_host_dir = NULL;
@@ -1301,7 +1311,7 @@ static void run_create_container(Run *r) {
         const PodmanMount *vol_mounts;
         size_t n_vol_mounts = 0;
         PodmanContainerSpec spec;
-        PodmanFile files[4];
+        PodmanFile files[5];
         size_t n_files = 0;
         Error e = ERROR_INIT;
         int k;
@@ -1347,6 +1357,13 @@ static void run_create_container(Run *r) {
                                                  .mode = 0644,
                                                  .uid = r->plan->uid,
                                                  .gid = r->plan->gid };
+                if (!run_mounts_workspace(vol_mounts, n_vol_mounts))
+                        /* No volume there: the fs tools and cmd.run's default cwd run in the
+                         * container's own /workspace, the execution's to write in. */
+                        files[n_files++] = (PodmanFile){ .path = TOOL_WORKSPACE,
+                                                         .mode = S_IFDIR | 0755,
+                                                         .uid = r->plan->uid,
+                                                         .gid = r->plan->gid };
                 gateway_dir = path_join(r->sup->state_dir, GATEWAY_DIR);
                 mounts = calloc(n_vol_mounts + 1, sizeof *mounts);
                 if (!gateway_dir || !mounts) {

@@ -15,7 +15,12 @@
  *    cannot hold the event loop long; the walks never follow symlinks nor cross mounts;
  *  - read-only volumes are never written; what is created belongs to the execution's uid:gid
  *    (when aegisd may give it away), a replaced file keeps its owner and mode.
- * Results name paths as the container sees them (/workspace/…). */
+ * Results name paths as the container sees them (/workspace/…).
+ *
+ * Without a volume (on_host false), the file tools but fs.grep and fs.glob run in the
+ * container instead: their dispatch is {"action":"fs","op":"read",…} with the model's
+ * arguments, the path made absolute and lexically normalized here (relative under
+ * /workspace), and aegis-bootstrap (bootstrap-fs.c) answers with the same result object. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +44,7 @@
 #define FS_WRITE_MAX (10 * 1024 * 1024)
 #define FS_LIST_MAX 1000 /* entries of fs.list */
 #define FS_EDITS_MAX 100
+#define FS_DISPATCH_MAX (14 * 1024 * 1024) /* an fs dispatch's JSON (a write of 10 MiB, escaped) */
 
 #define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
 
@@ -661,9 +667,74 @@ json_object *tool_fs_run(const ToolEnv *env, const char *name, json_object *args
         return tool_error("unknown tool \"%s\"", strempty(name));
 }
 
-static bool fs_available(const ToolEnv *env) {
+static bool fs_on_host(const ToolEnv *env) {
         return env && env->n_volumes > 0;
 }
+
+/* The container's side: {"action":"fs","op":op} and the arguments the op takes, the path
+ * absolute (relative ones under /workspace) and normalized; dflt when absent (NULL: leave it
+ * absent, aegis-bootstrap says it is required). */
+static json_object *fs_dispatch(const char *op, const char *dflt, json_object *args, char **ret_why,
+                                char **ret_notes) {
+        static const char *const keys[] = {
+                "content", "recursive", "target_content", "replacement_content", "edits",
+        };
+        _cleanup_free_ char *abs = NULL;
+        json_object *o, *v;
+        const char *path;
+        size_t n = 0;
+        int k;
+
+        *ret_why = *ret_notes = NULL;
+        path = fs_arg_str(args, "path");
+        if (!path && json_object_object_get_ex(args, "path", &v) && v) {
+                *ret_why = strdup("\"path\" must be a string");
+                return NULL;
+        }
+        if (!path)
+                path = dflt;
+        if (path) {
+                if (strlen(path) > FS_PATH_MAX) {
+                        *ret_why = strdup("\"path\" is too long");
+                        return NULL;
+                }
+                k = policy_workspace_path(isempty(path) ? "." : path, &abs);
+                if (k == -EXDEV) {
+                        *ret_why = asprintf_safe("%s: the path climbs above /", path);
+                        return NULL;
+                }
+                if (k < 0)
+                        return NULL;
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "action", json_object_new_string("fs"));
+        json_object_object_add(o, "op", json_object_new_string(op));
+        if (abs)
+                json_object_object_add(o, "path", json_object_new_string(abs));
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (json_object_object_get_ex(args, keys[i], &v))
+                        json_object_object_add(o, keys[i], json_object_get(v));
+        (void) json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+        if (n > FS_DISPATCH_MAX) { /* aegis-bootstrap reads answers of 16 MiB at most */
+                json_object_put(o);
+                *ret_why = asprintf_safe("the arguments are over %d bytes (writes are bounded at %d)",
+                                         FS_DISPATCH_MAX, FS_WRITE_MAX);
+                return NULL;
+        }
+        return o;
+}
+
+#define FS_DISPATCH(fn, op, dflt)                                                     \
+        static json_object *fn(json_object *args, char **ret_why, char **ret_notes) { \
+                return fs_dispatch(op, dflt, args, ret_why, ret_notes);               \
+        }
+FS_DISPATCH(dispatch_read, "read", NULL)
+FS_DISPATCH(dispatch_write, "write", NULL)
+FS_DISPATCH(dispatch_list, "list", TOOL_WORKSPACE)
+FS_DISPATCH(dispatch_create_dir, "create_dir", NULL)
+FS_DISPATCH(dispatch_delete, "delete", NULL)
+FS_DISPATCH(dispatch_edit, "edit", NULL)
+FS_DISPATCH(dispatch_multi_edit, "multi_edit", NULL)
 
 #define FS_START(fn, tool)                                                                             \
         static int fn(const ToolEnv *env, json_object *args, tool_done_fn done, void *userdata,        \
@@ -689,8 +760,9 @@ const ToolDef tool_fs_read = {
         .parameters =
                 "{\"type\":\"object\",\"properties\":{" PATH_PROP("The file") "},\"required\":[\"path\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_read,
+        .dispatch = dispatch_read,
 };
 
 const ToolDef tool_fs_write = {
@@ -701,8 +773,9 @@ const ToolDef tool_fs_write = {
                 "The file") ",\"content\":{\"type\":\"string\",\"description\":\"Its new content\"}},"
                             "\"required\":[\"path\",\"content\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_write,
+        .dispatch = dispatch_write,
 };
 
 const ToolDef tool_fs_list = {
@@ -711,8 +784,9 @@ const ToolDef tool_fs_list = {
         .parameters =
                 "{\"type\":\"object\",\"properties\":{" PATH_PROP("The directory (default /workspace)") "}}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_list,
+        .dispatch = dispatch_list,
 };
 
 const ToolDef tool_fs_create_dir = {
@@ -721,8 +795,9 @@ const ToolDef tool_fs_create_dir = {
         .parameters = "{\"type\":\"object\",\"properties\":{" PATH_PROP(
                 "The directory") "},\"required\":[\"path\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_create_dir,
+        .dispatch = dispatch_create_dir,
 };
 
 const ToolDef tool_fs_delete = {
@@ -735,8 +810,9 @@ const ToolDef tool_fs_delete = {
                                   "directory "
                                   "and everything in it\"}},\"required\":[\"path\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_delete,
+        .dispatch = dispatch_delete,
 };
 
 #define EDIT_PROPS                                                                                          \
@@ -751,8 +827,9 @@ const ToolDef tool_fs_edit = {
                 "The file") "," EDIT_PROPS
                             "},\"required\":[\"path\",\"target_content\",\"replacement_content\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_edit,
+        .dispatch = dispatch_edit,
 };
 
 const ToolDef tool_fs_multi_edit = {
@@ -765,8 +842,9 @@ const ToolDef tool_fs_multi_edit = {
                             "{" EDIT_PROPS "},\"required\":[\"target_content\",\"replacement_content\"]}}},"
                             "\"required\":[\"path\",\"edits\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .on_host = fs_on_host,
         .start = start_multi_edit,
+        .dispatch = dispatch_multi_edit,
 };
 
 const ToolDef tool_fs_grep = {
@@ -779,7 +857,7 @@ const ToolDef tool_fs_grep = {
                 "\"The regular expression\"}," PATH_PROP("A file or a directory to search (default "
                                                          "/workspace)") "},\"required\":[\"pattern\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .available = fs_on_host, /* not in the container (yet) */
         .start = start_grep,
 };
 
@@ -795,6 +873,6 @@ const ToolDef tool_fs_glob = {
                         "(default /workspace)") "},"
                                                 "\"required\":[\"pattern\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_available,
+        .available = fs_on_host, /* not in the container (yet) */
         .start = start_glob,
 };

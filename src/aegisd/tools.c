@@ -43,11 +43,19 @@ const ToolDef *const *tool_catalogue(size_t *ret_n) {
         return catalogue;
 }
 
-bool tool_available(const ToolDef *t, const ToolEnv *env) {
+ToolPlace tool_place(const ToolDef *t, const ToolEnv *env) {
         assert(t);
-        if (t->place == TOOL_ON_HOST && (!env || !env->event || !t->start))
+        if (t->on_host)
+                return t->on_host(env) ? TOOL_ON_HOST : TOOL_IN_CONTAINER;
+        return t->place;
+}
+
+bool tool_available(const ToolDef *t, const ToolEnv *env) {
+        ToolPlace place = tool_place(t, env);
+
+        if (place == TOOL_ON_HOST && (!env || !env->event || !t->start))
                 return false;
-        if (t->place == TOOL_IN_CONTAINER && !t->dispatch)
+        if (place == TOOL_IN_CONTAINER && !t->dispatch)
                 return false;
         return !t->available || t->available(env);
 }

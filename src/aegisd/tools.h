@@ -7,6 +7,10 @@
  *                      ToolDef.start begins the call; its completion callback runs later, once,
  *                      from the event loop, with the result object the model gets.
  *
+ * A tool with both (the fs tools) runs where ToolDef.on_host says, per execution: on the
+ * host when the execution has a volume, else in the container as an {"action":"fs"}
+ * dispatch that aegis-bootstrap runs natively, answering with the same result object.
+ *
  * The set offered to a model is spec.tools ∩ what the security context allows (the owner's
  * policy hook, run-dispatch.h) ∩ what is available here (ToolDef.available: a tool whose
  * backend is not configured is not offered).
@@ -97,12 +101,17 @@ typedef struct ToolDef {
         /* TOOL_ON_HOST: begins the call. */
         int (*start)(const ToolEnv *env, struct json_object *args, tool_done_fn done, void *userdata,
                      ToolCall **ret);
+        /* A tool with both start and dispatch: whether it runs on the host with this env
+         * (else in the container). NULL = always place. */
+        bool (*on_host)(const ToolEnv *env);
 } ToolDef;
 
 /* The tool named so, NULL when there is none. */
 const ToolDef *tool_find(const char *name);
 /* The catalogue, in a stable order (for documentation and tests). */
 const ToolDef *const *tool_catalogue(size_t *ret_n);
+/* Where t runs with env (place, or what on_host says). */
+ToolPlace tool_place(const ToolDef *t, const ToolEnv *env);
 /* Whether t can run with env (available() and, for host tools, an event loop). */
 bool tool_available(const ToolDef *t, const ToolEnv *env);
 /* {"name","description","parameters"}: what llm.h offers the model (new reference). */

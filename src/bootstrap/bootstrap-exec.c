@@ -338,6 +338,8 @@ json_object *bs_run_dispatch(json_object *d, const char *execution_id) {
         struct stat st;
         pid_t pid;
 
+        if (action && strcmp(action, "fs") == 0)
+                return bs_run_fs_dispatch(d, execution_id);
         if (!action || strcmp(action, "exec") != 0) {
                 bs_log("dispatch %s: unknown action \"%s\", reported back as exit code -1",
                        dispatch_string(d, "dispatch_id") ?: "?", action ?: "");

@@ -107,6 +107,19 @@ char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len) {
         return out;
 }
 
+bool bs_utf8_text_ok(const char *s, size_t len) {
+        const unsigned char *u = (const unsigned char *) s;
+
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_sequence_len(u + i, len - i);
+
+                if (n == 0 || u[i] == 0)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
 size_t bs_utf8_head_cut(const char *s, size_t len) {
         const unsigned char *u = (const unsigned char *) s;
         size_t i = len, back = 0;

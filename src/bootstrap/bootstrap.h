@@ -33,6 +33,8 @@ void bs_sleep_ms(unsigned ms);
 /* A copy of s[0..len) that is valid UTF-8: every byte that does not start a well-formed
  * sequence becomes U+FFFD. NUL-terminated; *ret_len is its length. NULL on ENOMEM. */
 char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len);
+/* Whether s[0..len) is well-formed UTF-8 without NUL (text, not binary). */
+bool bs_utf8_text_ok(const char *s, size_t len);
 /* Length of the longest prefix of s[0..len) that does not end inside a UTF-8 sequence. */
 size_t bs_utf8_head_cut(const char *s, size_t len);
 /* Offset of the first byte of s[0..len) that is not a UTF-8 continuation byte. */
@@ -61,6 +63,11 @@ int bs_http_post(const char *socket_path, const char *path, const char *body, si
  * {"type":"dispatch_result"} object to post back. Never fails for the command's sake:
  * a command that cannot start is a result with exit code 126/127. */
 json_object *bs_run_dispatch(json_object *dispatch, const char *execution_id);
+/* bootstrap-fs.c: runs one {"type":"dispatch","action":"fs"} message (the fs tools, natively)
+ * and returns the {"type":"dispatch_result", …, "result": {…}} to post back; bs_fs_run() is
+ * the result object alone. Never NULL: a tool error is a result {"error": "…"}. */
+json_object *bs_run_fs_dispatch(json_object *dispatch, const char *execution_id);
+json_object *bs_fs_run(json_object *dispatch);
 /* Before the first dispatch: the variable names (a prefix ending in '_' or a whole name)
  * the commands must not inherit. */
 void bs_exec_scrub_environment(const char *prefix);

@@ -11,6 +11,7 @@ aegis_bootstrap_SOURCES = \
 	src/bootstrap/bootstrap-util.c \
 	src/bootstrap/bootstrap-http.c \
 	src/bootstrap/bootstrap-exec.c \
+	src/bootstrap/bootstrap-fs.c \
 	src/bootstrap/bootstrap-relay.c
 aegis_bootstrap_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -fstack-protector-strong -Os $(JSONC_CFLAGS)
 aegis_bootstrap_LDFLAGS = -all-static -Wl,--gc-sections

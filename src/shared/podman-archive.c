@@ -1,12 +1,14 @@
 /* podman-archive.c — a minimal ustar writer for putting small files into a container before it
  * starts (PUT /containers/{id}/archive?path=/).
  *
- * Only regular-file entries are written: the engine creates missing parent directories
- * (0755, root) itself, and leaving directory entries out means existing directories of the
- * image (/tmp 1777, …) keep their modes. Paths are validated: absolute, no "." or ".."
+ * Regular-file entries, and directory entries only for files whose mode says S_IFDIR (a
+ * directory the container's user owns, e.g. /workspace): the engine creates missing parent
+ * directories (0755, root) itself, and leaving directory entries out means existing
+ * directories of the image (/tmp 1777, …) keep their modes. Paths are validated: absolute, no "." or ".."
  * components, at most 255 bytes (ustar's prefix + name). */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "podman.h"
@@ -63,7 +65,7 @@ static int tar_header(uint8_t h[TAR_BLOCK], const PodmanFile *f, uint64_t mtime)
         octal((char *) h + 116, 8, f->gid);
         octal((char *) h + 124, 12, f->size);
         octal((char *) h + 136, 12, mtime);
-        h[156] = '0';
+        h[156] = S_ISDIR(f->mode) ? '5' : '0';
         memcpy(h + 257, "ustar", 6);
         memcpy(h + 263, "00", 2);
         memcpy(h + 345, prefix, prefix_len);
@@ -90,7 +92,8 @@ int podman_tar_build(const PodmanFile *files, size_t n_files, char **ret, size_t
                                 "files[%zu]: \"%s\" is not an absolute, normalised path of at "
                                 "most 255 bytes",
                                 i, strempty(f->path));
-                if (f->size > PODMAN_FILE_MAX || (f->size > 0 && !f->data))
+                if (f->size > PODMAN_FILE_MAX || (f->size > 0 && !f->data) ||
+                    (S_ISDIR(f->mode) && f->size > 0))
                         return error_set_field(e, -EFBIG, "files",
                                                "files[%zu] %s: %zu bytes exceed the %u bytes limit", i,
                                                f->path, f->size, PODMAN_FILE_MAX);

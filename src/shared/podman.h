@@ -230,7 +230,7 @@ typedef struct PodmanFile {
         const char *path; /* absolute, e.g. "/run/aegis/input.json" */
         const void *data;
         size_t size; /* ≤ PODMAN_FILE_MAX */
-        mode_t mode; /* 0 = 0644 */
+        mode_t mode; /* 0 = 0644; S_IFDIR | perms: a directory (no data) */
         uid_t uid;
         gid_t gid;
 } PodmanFile;

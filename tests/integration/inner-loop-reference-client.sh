@@ -4,7 +4,8 @@
 # bootstrap.py through spec.advanced.bootstrap_path, in an image with Python and no network
 # (network_policy.mode none): it speaks HTTP to $AEGIS_ORCHESTRATOR_URL, which only
 # aegis-bootstrap's relay serves. A cmd.run round trip whose real output reaches the model and
-# a final text that is the output; iteration 2 of a failing validator gets
+# a final text that is the output; an fs dispatch it does not know answered as not run, which
+# the model is told; iteration 2 of a failing validator gets
 # AEGIS_ITERATION_HISTORY.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/podman.sh"
@@ -20,7 +21,8 @@ check "the image's python runs" podman_cmd run --rm --network none "$PY_IMAGE" p
 
 cat >"$SCRATCH/script.json" <<'JSON'
 [
-  {"tool_calls": [{"name": "cmd.run", "id": "c1", "arguments": {"command": "sh", "args": ["-c", "echo from-python-client; cat /proc/net/dev /etc/hosts; echo url=$AEGIS_ORCHESTRATOR_URL"]}}]},
+  {"tool_calls": [{"name": "cmd.run", "id": "c1", "arguments": {"command": "sh", "args": ["-c", "echo from-python-client; cat /proc/net/dev /etc/hosts; echo url=$AEGIS_ORCHESTRATOR_URL"]}},
+                  {"name": "fs.read", "id": "f1", "arguments": {"path": "a.txt"}}]},
   {"text": "the final text"},
   {"text": "wrong answer"},
   {"tool_calls": [{"name": "cmd.run", "id": "h", "arguments": {"command": "sh", "args": ["-c", "echo history=$AEGIS_ITERATION_HISTORY"]}}]},
@@ -49,8 +51,11 @@ ${3:-}"
 }
 submit() { api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$1" | jq -r .execution_id; }
 
-# 1. A cmd.run round trip, then the final text.
-id="$(submit "$(agent roundtrip 1)")"
+# 1. A cmd.run round trip, then the final text; an fs tool (no volume: a dispatch with action
+#    "fs", which this client does not know) gets the model an error saying so.
+m="$(agent roundtrip 1)"
+sed -i "s/^  tools: .*/  tools: [cmd.run, fs.read]/" "$m"
+id="$(submit "$m")"
 wait_status "$id" completed 60 || { aegisd_log a | tail -30 >&2; fail "round trip did not complete: $(api GET "/v1/executions/$id")"; }
 assert_eq "the output is the final text" "the final text" "$(execution_field "$id" .output)"
 assert_eq "two model calls" 2 "$(fake_llm_requests "$FAKE_LLM_LOG")"
@@ -58,6 +63,9 @@ check "the prompt (argv[1]) reached the model" grep -q "Do the thing." \
         <<<"$(fake_llm_request "$FAKE_LLM_LOG" 1 'r["body"]["messages"][1]["content"]')"
 msgs="$(fake_llm_request "$FAKE_LLM_LOG" 2 'r["body"]["messages"]')"
 check "the tool's real output reached the model" grep -q "from-python-client" <<<"$msgs"
+assert_match "an fs tool with this client: an error result that says why" \
+        "fs.read: the container's client answered without a result" \
+        "$(fake_llm_tool_result "$FAKE_LLM_LOG" 2 f1 | jq -r .error)"
 # The relay is the only way out: the container has loopback alone, and the client's URL names
 # host.containers.internal, as the reference's does, which names that loopback here, where
 # aegis-bootstrap's relay listens.

@@ -6,7 +6,8 @@ speaks HTTP over TCP to $AEGIS_ORCHESTRATOR_URL and knows nothing of unix socket
   ref-bootstrap.py PROMPT
 
 POSTs "generate" to $AEGIS_ORCHESTRATOR_URL/v1/dispatch-gateway, runs each "exec"
-dispatch through the shell (as the reference does), posts its dispatch_result, and prints
+dispatch through the shell (as the reference does; any other action, such as "fs", is
+answered as not run, exit code -1), posts its dispatch_result, and prints
 the final content with print() (a newline added, as the reference does). An error answer
 is printed on stderr and ends with status 1. stdlib only."""
 import json
@@ -31,6 +32,12 @@ def post(payload):
 
 
 def run(msg, execution_id):
+    if msg.get("action", "exec") != "exec":
+        # as aegis-bootstrap answers an action it does not know: nothing ran
+        return {"type": "dispatch_result", "execution_id": execution_id,
+                "dispatch_id": msg["dispatch_id"], "exit_code": -1, "stdout": "",
+                "stderr": "unknown_action:%s" % msg.get("action"), "duration_ms": 0,
+                "truncated": False}
     command = msg["command"]
     args = msg.get("args") or []
     if args:

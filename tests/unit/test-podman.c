@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "podman.h"
@@ -384,6 +385,7 @@ START_TEST(test_tar_is_readable_by_tar) {
                   .gid = 1000 },
                 { .path = "/run/aegis/empty", .data = NULL, .size = 0, .mode = 0600 },
                 { .path = long_path, .data = "x", .size = 1 },
+                { .path = "/workspace", .mode = S_IFDIR | 0751 },
         };
         char dir[] = "/tmp/test-podman-tar.XXXXXX", cmdline[512];
         _cleanup_free_ char *tar = NULL, *got = NULL, *tarpath = NULL;
@@ -391,7 +393,7 @@ START_TEST(test_tar_is_readable_by_tar) {
         size_t n, got_size;
 
         (void) snprintf(long_path, sizeof long_path, "/%0120d/%0100d", 1, 2);
-        ck_assert_int_eq(podman_tar_build(files, 3, &tar, &n, &e), 0);
+        ck_assert_int_eq(podman_tar_build(files, ELEMENTSOF(files), &tar, &n, &e), 0);
         ck_assert_uint_eq(n % 512, 0);
         ck_assert_ptr_nonnull(mkdtemp(dir));
         tarpath = path_join(dir, "x.tar");
@@ -402,6 +404,14 @@ START_TEST(test_tar_is_readable_by_tar) {
         tarpath = path_join(dir, "run/aegis/input.json");
         ck_assert_int_eq(read_full_file(tarpath, 1024, &got, &got_size), 0);
         ck_assert_str_eq(got, "{\"a\":1}");
+        {
+                /* a directory entry: a directory, with its mode */
+                _cleanup_free_ char *w = path_join(dir, "workspace");
+                struct stat st;
+                ck_assert_int_eq(stat(w, &st), 0);
+                ck_assert(S_ISDIR(st.st_mode));
+                ck_assert_int_eq(st.st_mode & 07777, 0751);
+        }
         (void) snprintf(cmdline, sizeof cmdline, "test -f %s%s && rm -rf %s", dir, long_path, dir);
         ck_assert_int_eq(system(cmdline), 0);
 }

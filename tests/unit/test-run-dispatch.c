@@ -328,6 +328,54 @@ START_TEST(test_every_call_of_a_batch_runs_and_unknown_tools_get_an_error) {
 }
 END_TEST
 
+START_TEST(test_fs_tools_without_a_volume_are_dispatched_to_the_container) {
+        static char *const tools_fs[] = { (char *) "fs.read", (char *) "fs.write", NULL };
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"r\",\"name\":\"fs.read\",\"arguments\":{\"path\":\"a/../b.txt\"}},"
+                          "{\"id\":\"w\",\"name\":\"fs.write\",\"arguments\":{\"path\":\"c\","
+                          "\"content\":\"x\"}}]" },
+                { .content = "done" },
+        };
+        RunDispatchContext c = context(tools_fs, 0); /* no tool_env: no volume, no host tool */
+        RunDispatch *d = NULL;
+        _cleanup_free_ char *b = NULL;
+        json_object *content;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        ck_assert_str_eq(reply_str("type"), "dispatch");
+        ck_assert_str_eq(reply_str("action"), "fs");
+        ck_assert_str_eq(reply_str("op"), "read");
+        ck_assert_str_eq(reply_str("path"), "/workspace/b.txt");
+        ck_assert_ptr_null(reply_str("command"));
+        b = asprintf_safe(
+                "{\"type\":\"dispatch_result\",\"dispatch_id\":\"%s\",\"result\":"
+                "{\"path\":\"/workspace/b.txt\",\"content\":\"hi\",\"size\":2,\"truncated\":false}}",
+                reply_str("dispatch_id"));
+        request(d, b);
+        ck_assert_str_eq(reply_str("op"), "write");
+        ck_assert_str_eq(reply_str("content"), "x");
+        /* a client that does not know the action answers without a result */
+        send_result(d, reply_str("dispatch_id"), "");
+        ck_assert_uint_eq(generate_calls, 2);
+        /* the model got the container's result object as is, and an error for the other */
+        content = json_tokener_parse(seen(3, "content"));
+        ck_assert_str_eq(
+                json_object_to_json_string_ext(content, JSON_C_TO_STRING_PLAIN),
+                "{\"path\":\"\\/workspace\\/b.txt\",\"content\":\"hi\",\"size\":2,\"truncated\":false}");
+        json_object_put(content);
+        ck_assert_ptr_nonnull(
+                strstr(seen(4, "content"), "fs.write: the container's client answered without a result"));
+        ck_assert_uint_eq(n_events_tool_finished, 2);
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "done");
+        run_dispatch_free(d);
+}
+END_TEST
+
 START_TEST(test_round_limit_fails_the_loop) {
         static const Step s[] = {
                 { .calls_json =
@@ -683,6 +731,7 @@ int main(void) {
         tcase_add_test(tc, test_single_turn_final_answer_and_repeats_are_idempotent);
         tcase_add_test(tc, test_cmd_run_round_trip_reaches_the_model_and_repeats_resend_the_dispatch);
         tcase_add_test(tc, test_every_call_of_a_batch_runs_and_unknown_tools_get_an_error);
+        tcase_add_test(tc, test_fs_tools_without_a_volume_are_dispatched_to_the_container);
         tcase_add_test(tc, test_round_limit_fails_the_loop);
         tcase_add_test(tc, test_model_error_answers_its_tag_and_status);
         tcase_add_test(tc, test_resume_from_the_store_continues_the_conversation);
