@@ -146,19 +146,19 @@ typedef enum ManifestAccessMode {
  * "read-write", "read-only"; "weighted_average", "majority", "unanimous".
  * *_from_string return the value or -EINVAL. */
 const char *manifest_pull_policy_to_string(ManifestPullPolicy p);
-int manifest_pull_policy_from_string(const char *s);
+ManifestPullPolicy manifest_pull_policy_from_string(const char *s);
 const char *manifest_network_mode_to_string(ManifestNetworkMode m);
-int manifest_network_mode_from_string(const char *s);
+ManifestNetworkMode manifest_network_mode_from_string(const char *s);
 const char *manifest_validator_type_to_string(ManifestValidatorType t);
-int manifest_validator_type_from_string(const char *s);
+ManifestValidatorType manifest_validator_type_from_string(const char *s);
 const char *manifest_stream_to_string(ManifestStream s);
-int manifest_stream_from_string(const char *s);
+ManifestStream manifest_stream_from_string(const char *s);
 const char *manifest_storage_class_to_string(ManifestStorageClass c);
-int manifest_storage_class_from_string(const char *s);
+ManifestStorageClass manifest_storage_class_from_string(const char *s);
 const char *manifest_access_mode_to_string(ManifestAccessMode m);
-int manifest_access_mode_from_string(const char *s);
+ManifestAccessMode manifest_access_mode_from_string(const char *s);
 const char *manifest_consensus_to_string(ManifestConsensus c);
-int manifest_consensus_from_string(const char *s);
+ManifestConsensus manifest_consensus_from_string(const char *s);
 
 typedef struct ManifestEnv {
         char *name; /* [A-Za-z_][A-Za-z0-9_]*, not starting with AEGIS_ (reserved) */

@@ -215,12 +215,12 @@ int config_create_directories(const Config *c, char **ret_path);
 const char *config_source_to_string(ConfigSource s);
 const char *storage_mount_mode_to_string(StorageMountMode m);
 const char *llm_provider_type_to_string(LlmProviderType t);
-int llm_provider_type_from_string(const char *s);
+LlmProviderType llm_provider_type_from_string(const char *s);
 /* The provider named name, NULL when none is. */
 const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name);
 /* The context named so (NULL = security.default_context); NULL when there is none. */
 const ConfigSecurityContext *config_security_context(const Config *c, const char *name);
-int storage_mount_mode_from_string(const char *s);
+StorageMountMode storage_mount_mode_from_string(const char *s);
 
 /* The limits that hold for tenant: limits.tenants.TENANT's fields over the overall ones.
  * ret_where (optional) gets "FILE:LINE" of the tenant's entry, NULL when it has none. */
