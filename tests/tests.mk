@@ -191,6 +191,8 @@ tests_unit_test_tools_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS) $(LIBXML2_LIBS)
 # The tool catalogue and security contexts end to end (issue 21).
 TESTS += tests/integration/inner-loop-tools.sh
 EXTRA_DIST += tests/integration/inner-loop-tools.sh
+TESTS += tests/integration/tools-max-concurrent.sh
+EXTRA_DIST += tests/integration/tools-max-concurrent.sh
 
 # Operator ceilings, tenant quotas and limits that hold (issue 19).
 TESTS += tests/integration/limits-ceilings-and-tenant-quota.sh

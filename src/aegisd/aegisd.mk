@@ -120,6 +120,8 @@ AEGISD_TOOLS_SOURCES = \
 	src/aegisd/tools-fs.c \
 	src/aegisd/tools-fs-walk.c \
 	src/aegisd/tools-web.c \
+	src/aegisd/tool-slots.h \
+	src/aegisd/tool-slots.c \
 	src/aegisd/html-text.h \
 	src/aegisd/html-text.c
 aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)

@@ -63,6 +63,8 @@ struct RunDispatch {
         ToolCall *tool; /* the host call in flight (STATE_TOOL) */
         void *review; /* the review in flight (STATE_TOOL) */
         bool reviewed; /* calls[batch_next] passed its review */
+        void *slot; /* the admission of calls[batch_next] (admit hook), held or waiting */
+        bool admitted; /* calls[batch_next] may run */
         size_t batch_next; /* next tool call of the last assistant message */
         unsigned rounds; /* model turns that asked for tools */
         unsigned llm_calls, tool_calls_executed;
@@ -271,6 +273,14 @@ static void finish(RunDispatch *d) {
                                 d->state == STATE_FINAL ? d->final : d->error);
 }
 
+/* The current call ended (or never ran): its admission is given back. */
+static void release_slot(RunDispatch *d) {
+        if (d->slot && d->ctx.admit_release)
+                d->ctx.admit_release(d->slot);
+        d->slot = NULL;
+        d->admitted = false;
+}
+
 static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) _printf_(3, 4);
 static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) {
         va_list ap;
@@ -284,6 +294,7 @@ static void fail(RunDispatch *d, unsigned status, const char *fmt, ...) {
                 d->error = strdup("internal: out of memory");
         d->error_status = status;
         d->state = STATE_FAILED;
+        release_slot(d);
         json_object_put(d->pending);
         d->pending = NULL;
         free(d->pending_notes);
@@ -404,6 +415,7 @@ static void on_tool_done(json_object *result, void *userdata) {
         bool failed;
 
         d->tool = NULL;
+        release_slot(d);
         call = calls ? json_object_array_get_idx(calls, d->batch_next) : NULL;
         if (!result)
                 result = json_object_new_object();
@@ -438,6 +450,13 @@ static void on_review(bool allowed, const char *reason, void *userdata) {
                     isempty(reason) ? "no reason given" : reason);
         d->batch_next++;
         d->reviewed = false;
+        advance_batch(d);
+}
+
+static void on_admitted(void *userdata) {
+        RunDispatch *d = userdata;
+
+        d->admitted = true;
         advance_batch(d);
 }
 
@@ -533,6 +552,25 @@ static void advance_batch(RunDispatch *d) {
                                 d->review = h;
                                 return; /* on_review() goes on */
                         }
+                }
+                if (d->ctx.admit && !d->admitted) {
+                        if (d->slot) { /* still waiting (a repeated request) */
+                                json_object_put(disp);
+                                return;
+                        }
+                        k = d->ctx.admit(d->ctx.userdata, name, on_admitted, d, &d->slot);
+                        if (k < 0) {
+                                json_object_put(disp);
+                                refuse_call(d, call, "refused", "the tool call could not be admitted: %s",
+                                            strerror(-k));
+                                goto next;
+                        }
+                        if (k == 0) {
+                                json_object_put(disp);
+                                set_tool_pending(d, call);
+                                return; /* on_admitted() goes on */
+                        }
+                        d->admitted = true;
                 }
                 if (t->place == TOOL_ON_HOST) {
                         set_tool_pending(d, call);
@@ -706,6 +744,7 @@ static void on_dispatch_result(RunDispatch *d, json_object *body) {
                 json_object_object_add(c, "notes", jstr(d->pending_notes));
         add_tool_result(d, call, c);
         d->tool_calls_executed++;
+        release_slot(d);
         p = tool_event(d, call);
         json_object_object_add(p, "dispatch_id", jstr(id));
         json_object_object_add(p, "exit_code", json_object_new_int64(exit_code));
@@ -884,6 +923,7 @@ RunDispatch *run_dispatch_free(RunDispatch *d) {
         tool_call_cancel(d->tool);
         if (d->review && d->ctx.review_cancel)
                 d->ctx.review_cancel(d->review);
+        release_slot(d);
         if (d->waiter) {
                 run_dispatch_reply_fn fn = d->waiter;
                 d->waiter = NULL;

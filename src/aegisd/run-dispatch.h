@@ -14,7 +14,8 @@
  *   2. the tool's own argument check (cmd.run: ToolDef.dispatch): bad → an error result;
  *   3. the review (review hook, asynchronous: the pre-call judge, tool_validation): refused →
  *      an error result with the reviewer's reason;
- *   4. the run: a container tool becomes the pending dispatch; a host tool starts
+ *   4. the admission (admit hook, asynchronous: max_concurrent): the call waits its turn;
+ *   5. the run: a container tool becomes the pending dispatch; a host tool starts
  *      (ToolDef.start) and the loop goes on when it completes.
  * Unknown tools, bad arguments, refusals and tool errors are results for the model; only what
  * it cannot fix (a tool that cannot start: out of memory, no event loop) ends the loop.
@@ -99,6 +100,15 @@ typedef struct RunDispatchContext {
         int (*review)(void *userdata, const char *tool, struct json_object *args,
                       run_dispatch_verdict_fn done, void *done_userdata, void **ret_handle);
         void (*review_cancel)(void *handle);
+        /*  admit:  after the review, right before the call runs (the context's max_concurrent):
+         *          1 runs it now, 0 makes it wait — admitted(done_userdata) runs once later
+         *          (never from inside admit), unless admit_release(*ret_handle) came first —,
+         *          < 0 refuses the call. *ret_handle (NULL = nothing held) is given back with
+         *          admit_release() once the call ended, whatever its outcome. A dispatch in
+         *          flight across an aegisd restart is not admitted again. */
+        int (*admit)(void *userdata, const char *tool, void (*admitted)(void *done_userdata),
+                     void *done_userdata, void **ret_handle);
+        void (*admit_release)(void *handle);
 
         /* Reports (all optional). event: llm_call_* / tool_call_* / policy_violation for SSE,
          * journal and store (takes payload). log: one line about this iteration (store failures). finished: once,

@@ -764,6 +764,40 @@ static int on_tool_check(void *userdata, const char *tool, json_object *args, ch
         return policy_check(x, tool, args, ret_reason);
 }
 
+/* max_concurrent: the calls of one tool under one context, across every execution, wait
+ * their turn (tool-slots.h). The bound is read at each call, so a reload applies to the next. */
+static int on_tool_admit(void *userdata, const char *tool, void (*admitted)(void *done_userdata),
+                         void *done_userdata, void **ret_handle) {
+        Run *r = userdata;
+        const ConfigSecurityContext *x = run_security_context(r);
+        uint64_t max = x ? policy_max_concurrent(x, tool) : 0;
+        _cleanup_free_ char *key = NULL;
+        ToolSlot *slot = NULL;
+        int k;
+
+        *ret_handle = NULL;
+        if (max == 0)
+                return 1;
+        key = asprintf_safe("%s/%s", x->name, tool);
+        if (!key)
+                return -ENOMEM;
+        k = tool_slots_acquire(r->sup->tool_slots, key, (unsigned) max /* config: 1..100000 */, admitted,
+                               done_userdata, &slot);
+        if (k < 0)
+                return k;
+        *ret_handle = slot;
+        if (k == 0)
+                run_log(r, LOG_INFO,
+                        "%s waits: %" PRIu64
+                        " call(s) of it already run under security context '%s' (max_concurrent)",
+                        tool, max, x->name);
+        return k;
+}
+
+static void on_tool_admit_release(void *handle) {
+        tool_slot_release(handle);
+}
+
 /* web.fetch's gate for every request, redirect hops included (tools.h): the network_policy
  * (an IP literal only when its allowlist names that address: the egress proxy's rule, and
  * with an open policy none, so aegisd's own loopback services are not a URL away), then the
@@ -910,6 +944,8 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 r->tool_env.search_endpoint = r->sup->opts.config->tools.web_search.endpoint;
                 r->tool_env.search_max_results =
                         (unsigned) r->sup->opts.config->tools.web_search.max_results;
+                r->tool_env.search_timeout_secs =
+                        (unsigned) r->sup->opts.config->tools.web_search.timeout_secs;
                 r->tool_env.search_key = r->sup->opts.web_search_key;
         }
         c = (RunDispatchContext){
@@ -927,6 +963,8 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
                 .check = on_tool_check,
                 .review = on_tool_review,
                 .review_cancel = on_tool_review_cancel,
+                .admit = on_tool_admit,
+                .admit_release = on_tool_admit_release,
                 .event = on_dispatch_event,
                 .log = on_dispatch_log,
                 .finished = on_dispatch_finished,

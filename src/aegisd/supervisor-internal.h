@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "run-volumes.h"
 #include "supervisor.h"
+#include "tool-slots.h"
 
 /* A bounded tail of a byte stream: keeps the last `cap` bytes. */
 typedef struct Tail {
@@ -134,6 +135,7 @@ struct Supervisor {
         unsigned gate_busy;
         Run *gate_head, *gate_tail;
         sd_event_source *gate_event;
+        ToolSlots *tool_slots; /* the security contexts' max_concurrent, across every run */
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
         struct Metric *m_container_op_seconds, *m_image_pulls;
         struct Metric *m_policy_violations; /* aegis_policy_violations_total{tool} */

@@ -379,6 +379,8 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                 k = sd_event_add_defer(event, &s->kick_event, on_kick, s);
         if (k >= 0)
                 k = sd_event_source_set_enabled(s->kick_event, SD_EVENT_OFF);
+        if (k >= 0)
+                k = tool_slots_new(event, &s->tool_slots);
         if (k < 0)
                 return error_set(e, k, "cannot set up the supervisor's events: %s", strerror(-k));
         *ret = TAKE_PTR(s);
@@ -402,6 +404,7 @@ Supervisor *supervisor_free(Supervisor *s) {
         }
         s->kick_event = sd_event_source_disable_unref(s->kick_event);
         s->gate_event = sd_event_source_disable_unref(s->gate_event);
+        s->tool_slots = tool_slots_free(s->tool_slots);
         sd_event_unref(s->event);
         free(s->state_dir);
         free(s->network);

@@ -487,7 +487,7 @@ const ToolDef tool_web_fetch = {
  * The endpoint is the operator's: no web_host_check on it. The key is in the request's header
  * list only (wiped when freed); a field of the answer that holds it is replaced. */
 
-#define SEARCH_TIMEOUT 30 /* s */
+#define SEARCH_TIMEOUT_DEFAULT 30 /* s, without tools.web_search.timeout_secs */
 #define SEARCH_BODY_MAX (1024 * 1024) /* bytes of the provider's answer read */
 #define SEARCH_QUERY_MAX 2048 /* bytes */
 #define SEARCH_FIELD_MAX 400 /* bytes of a title, url or snippet returned */
@@ -606,6 +606,10 @@ static int on_search_finish(sd_event_source *src, void *userdata) {
         return 0;
 }
 
+static unsigned search_timeout(const ToolEnv *env) {
+        return env->search_timeout_secs > 0 ? env->search_timeout_secs : SEARCH_TIMEOUT_DEFAULT;
+}
+
 static void on_search_transfer(CURL *easy, CURLcode code, void *userdata) {
         WebSearch *s = NULL;
         long status = 0;
@@ -618,8 +622,8 @@ static void on_search_transfer(CURL *easy, CURLcode code, void *userdata) {
                 s->result = tool_error("the search provider's answer is larger than %d MiB",
                                        SEARCH_BODY_MAX / (1024 * 1024));
         else if (code == CURLE_OPERATION_TIMEDOUT)
-                s->result = tool_error("the search provider did not answer within %d s; try again later",
-                                       SEARCH_TIMEOUT);
+                s->result = tool_error("the search provider did not answer within %u s; try again later",
+                                       search_timeout(s->env));
         else if (code != CURLE_OK)
                 s->result = tool_error("the search provider cannot be reached: %s; try again later",
                                        curl_easy_strerror(code));
@@ -704,7 +708,7 @@ static int web_search_start(const ToolEnv *env, json_object *args, tool_done_fn 
             curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 #endif
             curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-            curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long) SEARCH_TIMEOUT) != CURLE_OK ||
+            curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long) search_timeout(env)) != CURLE_OK ||
             curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK ||
             curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "aegis-web.search/1") != CURLE_OK)
                 goto nomem;

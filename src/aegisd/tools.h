@@ -74,6 +74,7 @@ typedef struct ToolEnv {
         const char *search_endpoint;
         const char *search_key;
         unsigned search_max_results; /* the most results of one call, 1..20 */
+        unsigned search_timeout_secs; /* one call, connect to answer; 0 = 30 */
 } ToolEnv;
 
 typedef struct ToolCall ToolCall;

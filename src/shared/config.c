@@ -145,6 +145,8 @@ static const ConfigKey config_keys[] = {
         { "tools.web_search.api_key", KEY_API_KEY, FIELD(tools.web_search.api_key), NULL },
         { "tools.web_search.max_results", KEY_UINT, FIELD(tools.web_search.max_results), "5", .min = 1,
           .max = 20 },
+        { "tools.web_search.timeout_secs", KEY_UINT, FIELD(tools.web_search.timeout_secs), "30", .min = 1,
+          .max = 120 },
         /* limits.tenants is a mapping, parsed by parse_limit_tenants() below; its entries take
          * the keys of this section (limit_key_names). */
         { "limits.max_cpus", KEY_CPUS, FIELD(limits.overall.max_nano_cpus), NULL, DEFAULT_HOST_CPUS,

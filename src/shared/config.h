@@ -177,6 +177,7 @@ typedef struct Config {
                         char *endpoint; /* http(s) URL POSTed to; NULL = web.search is not offered */
                         char *api_key; /* "env:VAR" (resolved by api_key_resolve(), llm.h); NULL = none */
                         uint64_t max_results; /* the most results of one call (5, at most 20) */
+                        uint64_t timeout_secs; /* one call, connect to answer (30, 1 to 120) */
                 } web_search;
         } tools;
         struct {

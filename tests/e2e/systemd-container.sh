@@ -82,6 +82,17 @@ boot
 note "booted ($(($(date +%s) - T0)) s)"
 
 podman_cmd cp "$DEB" "$C:/tmp/aegis.deb" || fail "cannot copy the package in"
+# `dpkg -i` installs no dependency: the rootfs must hold every one the package names. Said
+# here by name, so a new library dependency fails with the fix instead of a dpkg error.
+missing=""
+while read -r alternatives; do
+        found=""
+        for p in ${alternatives//|/ }; do
+                in_c dpkg-query -W -f='${Status}' "$p" </dev/null 2>/dev/null | grep -q "ok installed" && found=1
+        done
+        [ -n "$found" ] || missing="$missing ${alternatives// /}"
+done < <(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -E 's/\([^)]*\)//g; s/^ +//; s/ +$//')
+[ -z "$missing" ] || fail "the rootfs lacks what the package depends on:$missing (add it to E2E_PACKAGES in tests/e2e/rootfs.sh)"
 out="$(in_c dpkg -i /tmp/aegis.deb 2>&1)"
 check "dpkg -i installs the package${out:+: $(tail -5 <<<"$out")}" in_c dpkg -s aegis >/dev/null
 check "… without warnings" bash -c '! grep -Ei "warning|error" <<<"$1"' _ "$out"

@@ -5,7 +5,8 @@
 #  - tools.web_search configured, network_policy an allow-list: web.search is offered; the
 #    query and max_results reach the fake with "Authorization: Bearer KEY"; its results come
 #    back bounded (max_results entries, long fields cut); an HTTP 500 and an answer that is not
-#    JSON are tool errors the loop goes on after; the key is not in the container's
+#    JSON are tool errors the loop goes on after, and so is a provider slower than
+#    tools.web_search.timeout_secs; the key is not in the container's
 #    environment, in what the model got, in aegisd's log or in its store (events, trajectory);
 #  - network_policy mode none: web.search is not offered;
 #  - without tools.web_search: web.search is not offered, and the model asking for it is told.
@@ -19,8 +20,8 @@ podman_start
 
 cat >"$SCRATCH/fake-search.py" <<'PY'
 # A fake search provider: {"results": [...]} for a query, HTTP 500 for "fail", not JSON for
-# "garbage"; every request logged as one JSON line {auth, body}.
-import http.server, json, sys
+# "garbage", no answer for 3 s for "slow"; every request logged as one JSON line {auth, body}.
+import http.server, json, sys, time
 port_file, log = sys.argv[1], sys.argv[2]
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
@@ -29,6 +30,8 @@ class H(http.server.BaseHTTPRequestHandler):
             f.write(json.dumps({"auth": self.headers.get("Authorization"), "path": self.path,
                                 "body": json.loads(body)}) + "\n")
         q = json.loads(body)["query"]
+        if q == "slow":
+            time.sleep(3); return
         if q == "fail":
             self.send_response(500); self.end_headers(); return
         out = b"<html>not json</html>" if q == "garbage" else json.dumps({"results": [
@@ -54,6 +57,7 @@ jq -n '[
     {name: "web.search", id: "fail", arguments: {query: "fail"}},
     {name: "web.search", id: "garbage", arguments: {query: "garbage"}},
     {name: "web.search", id: "noquery", arguments: {}},
+    {name: "web.search", id: "slow", arguments: {query: "slow"}},
     {name: "cmd.run", id: "env", arguments: {command: "env"}}
   ]},
   {text: "searched"},
@@ -77,7 +81,8 @@ tools:
   web_search:
     endpoint: $SEARCH_URL
     api_key: env:AEGIS_TEST_SEARCH_KEY
-    max_results: 3"
+    max_results: 3
+    timeout_secs: 1"
 
 # loop NAME POLICY: an inner-loop agent offered web.search and cmd.run; runs to the end.
 loop() {
@@ -121,7 +126,9 @@ assert_match "HTTP 500 is a tool error" "search provider answered HTTP 500" "$(r
 assert_match "an answer that is not JSON is a tool error" "not the expected JSON" \
         "$(result 2 garbage | jq -r .error)"
 assert_match "a call without a query is a tool error" '"query"' "$(result 2 noquery | jq -r .error)"
-assert_eq "the fake got the three searches only" 3 "$(grep -c . "$SCRATCH/search.log")"
+assert_match "a provider slower than timeout_secs is a tool error" "did not answer within 1 s" \
+        "$(result 2 slow | jq -r .error)"
+assert_eq "the fake got the four searches only" 4 "$(grep -c . "$SCRATCH/search.log")"
 env_out="$(result 2 env)"
 assert_match "cmd.run ran in the container" 'PATH=' "$env_out"
 
@@ -142,7 +149,7 @@ assert_eq "unconfigured: the loop went on" unconfigured "$(execution_field "$ID"
 assert_match "unconfigured: web.search is not offered" '^\["cmd[._]+run"\]$' "$(offered 4)"
 assert_match "the model asking for it is told" "Tool 'web.search' is not available to this agent" \
         "$(result 5 absent | jq -r .error)"
-assert_eq "the fake got nothing more" 3 "$(grep -c . "$SCRATCH/search.log")"
+assert_eq "the fake got nothing more" 4 "$(grep -c . "$SCRATCH/search.log")"
 
 assert_no_managed_containers
 finish

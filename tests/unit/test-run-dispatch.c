@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "run-dispatch.h"
+#include "tool-slots.h"
 #include "test-main.h"
 #include "util.h"
 
@@ -563,6 +564,117 @@ START_TEST(test_a_request_waiting_when_the_iteration_ends_gets_404) {
 }
 END_TEST
 
+/* ---- max_concurrent: the admit hook over a real ToolSlots ---- */
+
+static ToolSlots *slots;
+
+static int admit_one_at_a_time(void *userdata, const char *tool, void (*admitted)(void *done_userdata),
+                               void *done_userdata, void **ret_handle) {
+        ToolSlot *t = NULL;
+        int k = tool_slots_acquire(slots, tool, 1, admitted, done_userdata, &t);
+        *ret_handle = t;
+        return k;
+}
+
+static void admit_release(void *handle) {
+        tool_slot_release(handle);
+}
+
+/* Two iterations of one store, each asking for cmd.run, one slot between them. */
+static void two_iterations(sd_event **ev, RunDispatch **d1, RunDispatch **d2) {
+        RunDispatchContext c1 = context(tools_cmd_run, 0), c2 = context(tools_cmd_run, 0);
+
+        ck_assert_int_ge(sd_event_new(ev), 0);
+        ck_assert_int_eq(tool_slots_new(*ev, &slots), 0);
+        c1.admit = c2.admit = admit_one_at_a_time;
+        c1.admit_release = c2.admit_release = admit_release;
+        c2.iteration = 2;
+        ck_assert_int_eq(run_dispatch_new(&c1, d1), 0);
+        ck_assert_int_eq(run_dispatch_new(&c2, d2), 0);
+}
+
+START_TEST(test_a_call_past_max_concurrent_waits_for_the_running_one) {
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"one\"}}]" },
+                { .calls_json =
+                          "[{\"id\":\"b\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"two\"}}]" },
+                { .content = "first done" },
+                { .content = "second done" },
+        };
+        RunDispatch *d1 = NULL, *d2 = NULL;
+        _cleanup_free_ char *id1 = NULL, *id2 = NULL;
+        sd_event *ev = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        two_iterations(&ev, &d1, &d2);
+        request(d1, GENERATE);
+        model_answers();
+        ck_assert_str_eq(reply_str("command"), "one");
+        id1 = strdup(reply_str("dispatch_id"));
+        ck_assert_uint_eq(tool_slots_held(slots, "cmd.run"), 1);
+
+        /* The second iteration's call finds the slot taken: no dispatch, no start event. */
+        request(d2, GENERATE);
+        model_answers();
+        ck_assert_uint_eq(n_replies, 1);
+        ck_assert_uint_eq(n_events_tool_started, 1);
+        ck_assert_uint_eq(tool_slots_waiting(slots, "cmd.run"), 1);
+        ck_assert_int_ge(sd_event_run(ev, 0), 0);
+        ck_assert_uint_eq(n_replies, 1); /* still waiting: nothing was released */
+
+        /* The first call ends: the second is granted from the event loop, not before. */
+        send_result(d1, id1, "1");
+        ck_assert_uint_eq(n_replies, 1);
+        ck_assert_uint_eq(tool_slots_waiting(slots, "cmd.run"), 0);
+        ck_assert_uint_eq(tool_slots_held(slots, "cmd.run"), 1);
+        ck_assert_int_ge(sd_event_run(ev, 0), 0);
+        ck_assert_uint_eq(n_replies, 2);
+        ck_assert_str_eq(reply_str("command"), "two");
+        id2 = strdup(reply_str("dispatch_id"));
+        ck_assert_uint_eq(n_events_tool_started, 2);
+
+        model_answers(); /* d1's turn after its result */
+        ck_assert_str_eq(reply_str("content"), "first done");
+        send_result(d2, id2, "2");
+        ck_assert_uint_eq(tool_slots_held(slots, "cmd.run"), 0);
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "second done");
+        run_dispatch_free(d1);
+        run_dispatch_free(d2);
+        slots = tool_slots_free(slots);
+        sd_event_unref(ev);
+}
+END_TEST
+
+START_TEST(test_an_iteration_ending_while_its_call_waits_gives_its_place_up) {
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"one\"}}]" },
+                { .calls_json =
+                          "[{\"id\":\"b\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"two\"}}]" },
+        };
+        RunDispatch *d1 = NULL, *d2 = NULL;
+        sd_event *ev = NULL;
+
+        script = s, n_script = ELEMENTSOF(s);
+        two_iterations(&ev, &d1, &d2);
+        request(d1, GENERATE);
+        model_answers();
+        request(d2, GENERATE);
+        model_answers();
+        ck_assert_uint_eq(tool_slots_waiting(slots, "cmd.run"), 1);
+        run_dispatch_free(d2); /* its request is answered 404, its place in the queue given up */
+        ck_assert_uint_eq(reply_status, 404);
+        ck_assert_uint_eq(tool_slots_waiting(slots, "cmd.run"), 0);
+        run_dispatch_free(d1); /* the container died mid-call: the held slot is given back */
+        ck_assert_uint_eq(tool_slots_held(slots, "cmd.run"), 0);
+        ck_assert_int_ge(sd_event_run(ev, 0), 0);
+        slots = tool_slots_free(slots); /* asserts that no gate is left */
+        sd_event_unref(ev);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("run-dispatch");
         TCase *tc = tcase_create("protocol");
@@ -578,6 +690,8 @@ int main(void) {
         tcase_add_test(tc, test_a_denied_call_tells_the_model_and_is_recorded);
         tcase_add_test(tc, test_a_tool_the_context_does_not_offer_is_not_offered_and_denied);
         tcase_add_test(tc, test_a_host_tool_runs_from_the_loop_and_again_after_a_restart);
+        tcase_add_test(tc, test_a_call_past_max_concurrent_waits_for_the_running_one);
+        tcase_add_test(tc, test_an_iteration_ending_while_its_call_waits_gives_its_place_up);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
