@@ -19,6 +19,7 @@
 #pragma once
 
 #include <regex.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,7 @@ typedef enum ManifestPullPolicy {
         MANIFEST_PULL_ALWAYS,
         MANIFEST_PULL_NEVER,
         _MANIFEST_PULL_MAX,
+        _MANIFEST_PULL_INVALID = -EINVAL,
 } ManifestPullPolicy;
 
 /* spec.security.network_policy.mode, as written (aegis-manifest(5)). What it means for the
@@ -97,6 +99,7 @@ typedef enum ManifestNetworkMode {
         MANIFEST_NETWORK_DENY, /* with a denylist: every host but the listed ones; without: none */
         MANIFEST_NETWORK_NONE, /* no network at all */
         _MANIFEST_NETWORK_MAX,
+        _MANIFEST_NETWORK_INVALID = -EINVAL,
 } ManifestNetworkMode;
 
 /* How a container of the plan reaches the network. */
@@ -114,6 +117,7 @@ typedef enum ManifestValidatorType {
         MANIFEST_VALIDATOR_SEMANTIC, /* one model judges the output (judge.h) */
         MANIFEST_VALIDATOR_MULTI_JUDGE, /* several, and a consensus */
         _MANIFEST_VALIDATOR_MAX,
+        _MANIFEST_VALIDATOR_INVALID = -EINVAL,
 } ManifestValidatorType;
 
 typedef enum ManifestConsensus {
@@ -121,24 +125,28 @@ typedef enum ManifestConsensus {
         MANIFEST_CONSENSUS_MAJORITY,
         MANIFEST_CONSENSUS_UNANIMOUS,
         _MANIFEST_CONSENSUS_MAX,
+        _MANIFEST_CONSENSUS_INVALID = -EINVAL,
 } ManifestConsensus;
 
 typedef enum ManifestStream {
         MANIFEST_STREAM_STDOUT, /* default */
         MANIFEST_STREAM_STDERR,
         _MANIFEST_STREAM_MAX,
+        _MANIFEST_STREAM_INVALID = -EINVAL,
 } ManifestStream;
 
 typedef enum ManifestStorageClass {
         MANIFEST_STORAGE_EPHEMERAL, /* default */
         MANIFEST_STORAGE_PERSISTENT,
         _MANIFEST_STORAGE_MAX,
+        _MANIFEST_STORAGE_INVALID = -EINVAL,
 } ManifestStorageClass;
 
 typedef enum ManifestAccessMode {
         MANIFEST_ACCESS_READ_WRITE, /* default */
         MANIFEST_ACCESS_READ_ONLY,
         _MANIFEST_ACCESS_MAX,
+        _MANIFEST_ACCESS_INVALID = -EINVAL,
 } ManifestAccessMode;
 
 /* "Always", "IfNotPresent", "Never"; "allow", "deny", "none"; "exit_code", "regex",

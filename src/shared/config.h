@@ -18,6 +18,7 @@
  * closest one); programs print it and exit with CONFIG_EXIT_STATUS. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ typedef enum StorageMountMode {
         STORAGE_MOUNT_AUTO, /* the default: bind for a rootless engine or without mount.nfs, else nfs
                              * (storage_mount_mode_resolve(), volume-mount.h) */
         _STORAGE_MOUNT_MAX,
+        _STORAGE_MOUNT_INVALID = -EINVAL,
 } StorageMountMode;
 
 /* llm.providers[].type: the wire format a provider speaks. */
@@ -49,6 +51,7 @@ typedef enum LlmProviderType {
         LLM_PROVIDER_OLLAMA, /* /api/chat */
         LLM_PROVIDER_GEMINI, /* generateContent */
         _LLM_PROVIDER_TYPE_MAX,
+        _LLM_PROVIDER_TYPE_INVALID = -EINVAL,
 } LlmProviderType;
 
 /* llm.providers[].models[]: an alias the manifests name and the provider's model behind it. */
