@@ -20,12 +20,12 @@ fuzz-programs:
 	$(MAKE) $(AM_MAKEFLAGS) CC='$(FUZZ_CC)' WARN_CFLAGS='$(WARN_CFLAGS) -Wno-unknown-warning-option' $(FUZZERS)
 .PHONY: fuzz-programs
 dist_noinst_DATA += tests/lib/fuzz.sh
-FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -I$(top_srcdir)/src/aegisd -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_CORE_SOURCES = src/shared/util.c src/shared/error.c src/shared/yaml-tree.c
 EXTRA_DIST += fuzz/corpus
 
-fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c src/shared/json-schema.c src/shared/json-schema-format.c src/shared/regex-match.c
+fuzz_fuzz_manifest_SOURCES = fuzz/manifest.c $(FUZZ_CORE_SOURCES) src/aegisd/manifest.c src/aegisd/prompt.c src/shared/host-match.c src/shared/json-schema.c src/shared/json-schema-format.c src/shared/regex-match.c
 fuzz_fuzz_manifest_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_manifest_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_manifest_LDADD = $(AEGIS_DEP_LIBS)
@@ -65,12 +65,12 @@ fuzz_fuzz_podman_frames_LDADD = $(AEGIS_DEP_LIBS)
 
 # API request bodies (JSON → manifest) and HTTP request framing (aegisd's HTTP layer).
 # Run: fuzz/fuzz-api-body -max_total_time=60 $(srcdir)/fuzz/corpus/api-body (same for http-framing)
-fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/shared/manifest.c src/shared/prompt.c src/shared/host-match.c src/shared/json-schema.c src/shared/json-schema-format.c src/shared/regex-match.c
+fuzz_fuzz_api_body_SOURCES = fuzz/api-body.c $(FUZZ_CORE_SOURCES) src/shared/json-body.c src/aegisd/manifest.c src/aegisd/prompt.c src/shared/host-match.c src/shared/json-schema.c src/shared/json-schema-format.c src/shared/regex-match.c
 fuzz_fuzz_api_body_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_api_body_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_api_body_LDADD = $(AEGIS_DEP_LIBS)
 fuzz_fuzz_http_framing_SOURCES = fuzz/http-framing.c src/shared/util.c src/shared/error.c src/shared/log.c \
-	src/shared/json-body.c src/shared/metrics.c src/aegisd/http.c
+	src/shared/json-body.c src/aegisd/metrics.c src/aegisd/http.c
 fuzz_fuzz_http_framing_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/aegisd
 fuzz_fuzz_http_framing_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_http_framing_LDFLAGS = $(FUZZ_LINK_FLAGS)
@@ -83,7 +83,7 @@ fuzz_fuzz_nfs_xdr_SOURCES += src/shared/redact.c
 
 # Issue 21: the egress proxy's request, CONNECT and ClientHello parsing.
 # Run: fuzz/fuzz-egress-parse -max_total_time=60 $(srcdir)/fuzz/corpus/egress-parse
-fuzz_fuzz_egress_parse_SOURCES = fuzz/egress-parse.c $(FUZZ_CORE_SOURCES) src/shared/egress-parse.c
+fuzz_fuzz_egress_parse_SOURCES = fuzz/egress-parse.c $(FUZZ_CORE_SOURCES) src/aegisd/egress-parse.c
 fuzz_fuzz_egress_parse_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_fuzz_egress_parse_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_egress_parse_LDADD = $(AEGIS_DEP_LIBS)

@@ -1,4 +1,37 @@
 # Build rules for src/aegisd (aegisd); appended to the lists in the top Makefile.am.
+#
+# libaegisd.la holds the modules aegisd alone uses and the unit tests and fuzzers link:
+# manifests and prompts, validators and judges, the LLM providers, security policies, the
+# Prometheus registry, the egress proxy's parsers. The program is the daemon, its HTTP
+# layer, its API, the supervisor and the inner loop's parts on top of it.
+noinst_LTLIBRARIES += libaegisd.la
+libaegisd_la_SOURCES = \
+	src/aegisd/manifest.h \
+	src/aegisd/manifest.c \
+	src/aegisd/prompt.h \
+	src/aegisd/prompt.c \
+	src/aegisd/validate.h \
+	src/aegisd/validate.c \
+	src/aegisd/judge.h \
+	src/aegisd/judge.c \
+	src/aegisd/llm.h \
+	src/aegisd/llm-internal.h \
+	src/aegisd/llm.c \
+	src/aegisd/llm-wire.c \
+	src/aegisd/llm-openai.c \
+	src/aegisd/llm-anthropic.c \
+	src/aegisd/llm-ollama.c \
+	src/aegisd/llm-gemini.c \
+	src/aegisd/policy.h \
+	src/aegisd/policy.c \
+	src/aegisd/metrics.h \
+	src/aegisd/metrics.c \
+	src/aegisd/egress-parse.h \
+	src/aegisd/egress-parse.c
+libaegisd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/aegisd
+libaegisd_la_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(YAML_CFLAGS)
+AEGISD_LIBS = libaegisd.la $(AEGIS_RECONCILE_LIBS)
+
 sbin_PROGRAMS += aegisd
 aegisd_SOURCES = \
 	src/aegisd/main.c \
@@ -47,3 +80,150 @@ src/aegisd/openapi-data.c: $(top_srcdir)/data/openapi.json
 		printf 'extern const char aegis_openapi_json[];\nconst char aegis_openapi_json[] =\n'; \
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $(top_srcdir)/data/openapi.json; \
 		printf ';\n'; } >$@.tmp && mv $@.tmp $@
+# Executions (issue 4): validators, supervisor, REST API of executions and agents, their tests.
+# Iteration validators.
+check_PROGRAMS += tests/unit/test-validate
+TESTS += tests/unit/test-validate
+tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
+tests_unit_test_validate_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_validate_LDADD = $(TEST_LIBS)
+dist_noinst_DATA += tests/lib/executions.sh
+
+# The supervisor and the REST API of executions and agents, linked into aegisd.
+aegisd_SOURCES += \
+	src/aegisd/executions.h \
+	src/aegisd/executions.c \
+	src/aegisd/supervisor.h \
+	src/aegisd/supervisor-internal.h \
+	src/aegisd/supervisor.c \
+	src/aegisd/run.c \
+	src/aegisd/run-dispatch.h \
+	src/aegisd/run-part.h \
+	src/aegisd/run-dispatch.c \
+	src/aegisd/run-judge.h \
+	src/aegisd/run-judge.c \
+	src/aegisd/gateway.h \
+	src/aegisd/gateway.c \
+	src/aegisd/api-executions.c \
+	src/aegisd/api-agents.c
+
+# End to end on real Podman (tests/lib/executions.sh starts aegisd on a private service).
+EXECUTIONS_TESTS = \
+	tests/integration/executions-first-iteration-success.sh \
+	tests/integration/executions-feedback.sh \
+	tests/integration/executions-timeout.sh \
+	tests/integration/executions-cancel.sh \
+	tests/integration/executions-oom.sh \
+	tests/integration/executions-crash-recovery.sh \
+	tests/integration/executions-api.sh \
+	tests/integration/executions-auth.sh \
+	tests/integration/executions-examples.sh \
+	tests/integration/executions-concurrency.sh \
+	tests/integration/executions-postgres-two-daemons.sh
+TESTS += $(EXECUTIONS_TESTS)
+EXTRA_DIST += $(EXECUTIONS_TESTS)
+
+# The tool catalogue of the inner loop and its tools (issue 21).
+AEGISD_TOOLS_SOURCES = \
+	src/aegisd/tools.h \
+	src/aegisd/tools.c \
+	src/aegisd/tools-fs.h \
+	src/aegisd/tools-fs-internal.h \
+	src/aegisd/tools-fs.c \
+	src/aegisd/tools-fs-walk.c \
+	src/aegisd/tools-web.c \
+	src/aegisd/tool-slots.h \
+	src/aegisd/tool-slots.c \
+	src/aegisd/html-text.h \
+	src/aegisd/html-text.c
+aegisd_SOURCES += $(AEGISD_TOOLS_SOURCES)
+# fs.grep's regular expressions (PCRE2, with a match limit): aegisd alone links it.
+aegisd_CFLAGS += $(PCRE2_CFLAGS)
+aegisd_LDADD += $(PCRE2_LIBS)
+# web.fetch's HTML to text (libxml2's HTML parser): aegisd alone links it.
+aegisd_CFLAGS += $(LIBXML2_CFLAGS)
+aegisd_LDADD += $(LIBXML2_LIBS)
+# The HTML to text converter on its own.
+check_PROGRAMS += tests/unit/test-html-text
+TESTS += tests/unit/test-html-text
+tests_unit_test_html_text_SOURCES = tests/unit/test-html-text.c src/aegisd/html-text.c src/aegisd/html-text.h
+tests_unit_test_html_text_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd $(LIBXML2_CFLAGS)
+tests_unit_test_html_text_LDADD = $(TEST_LIBS) $(LIBXML2_LIBS)
+# The operator's ceilings and the tenants' quotas at submission (issue 19).
+aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c
+
+# Judged validators (semantic, multi_judge): the verdict and the consensus (issue 21).
+check_PROGRAMS += tests/unit/test-judge
+TESTS += tests/unit/test-judge
+tests_unit_test_judge_SOURCES = tests/unit/test-judge.c
+tests_unit_test_judge_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_judge_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/validators-judged.sh
+EXTRA_DIST += tests/integration/validators-judged.sh
+
+# LLM providers (issue 14). One llm_generate() call as JSON, for tests/integration/llm-providers.sh.
+check_PROGRAMS += tests/helpers/llm-probe
+tests_helpers_llm_probe_SOURCES = tests/helpers/llm-probe.c
+tests_helpers_llm_probe_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -I$(top_srcdir)/src/aegisd
+tests_helpers_llm_probe_LDADD = $(AEGIS_LIBS)
+dist_noinst_DATA += tests/lib/llm.sh tests/lib/fake-llm.py
+TESTS += tests/integration/llm-providers.sh
+EXTRA_DIST += tests/integration/llm-providers.sh
+
+check_PROGRAMS += tests/unit/test-llm
+TESTS += tests/unit/test-llm
+tests_unit_test_llm_SOURCES = tests/unit/test-llm.c
+tests_unit_test_llm_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_llm_LDADD = $(TEST_LIBS)
+
+# Manifests and prompts.
+check_PROGRAMS += tests/unit/test-manifest
+TESTS += tests/unit/test-manifest
+tests_unit_test_manifest_SOURCES = tests/unit/test-manifest.c
+tests_unit_test_manifest_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_manifest_LDADD = $(TEST_LIBS)
+
+TESTS += tests/integration/fuzz-parsers.sh
+EXTRA_DIST += tests/integration/fuzz-parsers.sh fuzz/manifest.c fuzz/config.c
+
+check_PROGRAMS += tests/unit/test-prompt
+TESTS += tests/unit/test-prompt
+tests_unit_test_prompt_SOURCES = tests/unit/test-prompt.c
+tests_unit_test_prompt_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_prompt_LDADD = $(TEST_LIBS)
+
+# The Prometheus registry and the security contexts' decisions (issue 21).
+check_PROGRAMS += tests/unit/test-metrics
+TESTS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
+tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test-policy
+TESTS += tests/unit/test-policy
+tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
+tests_unit_test_policy_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_policy_LDADD = $(TEST_LIBS)
+
+# Volumes (issue 7) and their files (issue 15): the REST API and an iteration's volumes.
+aegisd_SOURCES += \
+	src/aegisd/api-volumes.h \
+	src/aegisd/api-volumes.c \
+	src/aegisd/api-volume-files.c \
+	src/aegisd/run-volumes.h \
+	src/aegisd/run-volumes.c
+TESTS += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
+	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh \
+	tests/integration/volumes-tenants-and-cli.sh
+EXTRA_DIST += tests/integration/volumes-api.sh tests/integration/volumes-bind-mode.sh \
+	tests/integration/volumes-nfs-mode.sh tests/integration/volumes-expiry-reaper.sh \
+	tests/integration/volumes-tenants-and-cli.sh
+TESTS += tests/integration/volumes-files-api.sh
+EXTRA_DIST += tests/integration/volumes-files-api.sh
+TESTS += tests/integration/volumes-files-live-execution.sh
+EXTRA_DIST += tests/integration/volumes-files-live-execution.sh
+# What an iteration used (issue 17): container stats sampled while it runs.
+aegisd_SOURCES += \
+	src/aegisd/run-stats.h \
+	src/aegisd/run-stats.c
+TESTS += tests/integration/executions-usage.sh
+EXTRA_DIST += tests/integration/executions-usage.sh

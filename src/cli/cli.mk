@@ -14,7 +14,7 @@ aegis_SOURCES = \
 	src/cli/doctor.c \
 	src/cli/loop-display.c
 aegis_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS)
-aegis_LDADD = $(AEGIS_LIBS)
+aegis_LDADD = $(AEGIS_PODMAN_LIBS) $(AEGIS_STORE_LIBS)
 dist_bashcompletion_DATA += src/cli/completion/aegis
 TESTS += tests/integration/doctor-reports-host-setup.sh
 EXTRA_DIST += tests/integration/doctor-reports-host-setup.sh

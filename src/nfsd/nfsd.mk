@@ -5,7 +5,7 @@
 # in (regenerate with `make regen-xdr`) and built with the warnings rpcgen cannot avoid off.
 NFSD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/nfsd
 NFSD_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(TIRPC_CFLAGS) $(SECCOMP_CFLAGS)
-NFSD_LIBS = libaegis-nfs.la libaegis-nfs-xdr.la $(AEGIS_LIBS)
+NFSD_LIBS = libaegis-nfs.la libaegis-nfs-xdr.la $(AEGIS_SHARED_LIBS) $(AEGIS_STORE_LIBS) $(TIRPC_LIBS) $(SECCOMP_LIBS)
 
 noinst_LTLIBRARIES += libaegis-nfs-xdr.la
 libaegis_nfs_xdr_la_SOURCES = \

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "redact.h"
 #include "state-dir.h"
+#include "string-table.h"
 #include "util.h"
 #include "yaml-tree.h"
 
@@ -178,26 +179,15 @@ static const char *const config_source_table[_CONFIG_SOURCE_MAX] = {
         [CONFIG_SOURCE_ENVIRONMENT] = "environment",
 };
 
-const char *config_source_to_string(ConfigSource s) {
-        return s >= 0 && s < _CONFIG_SOURCE_MAX ? config_source_table[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(config_source, ConfigSource)
 
-static const char *const mount_mode_table[_STORAGE_MOUNT_MAX] = {
+static const char *const storage_mount_mode_table[_STORAGE_MOUNT_MAX] = {
         [STORAGE_MOUNT_NFS] = "nfs",
         [STORAGE_MOUNT_BIND] = "bind",
         [STORAGE_MOUNT_AUTO] = "auto",
 };
 
-const char *storage_mount_mode_to_string(StorageMountMode m) {
-        return m >= 0 && m < _STORAGE_MOUNT_MAX ? mount_mode_table[m] : NULL;
-}
-
-int storage_mount_mode_from_string(const char *s) {
-        for (size_t i = 0; i < ELEMENTSOF(mount_mode_table); i++)
-                if (streq(s, mount_mode_table[i]))
-                        return (int) i;
-        return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(storage_mount_mode, StorageMountMode)
 
 const char *config_key_name(size_t i) {
         return i < N_KEYS ? config_keys[i].name : NULL;
@@ -719,16 +709,7 @@ static const char *const llm_provider_default_endpoint[_LLM_PROVIDER_TYPE_MAX] =
         [LLM_PROVIDER_GEMINI] = "https://generativelanguage.googleapis.com",
 };
 
-const char *llm_provider_type_to_string(LlmProviderType t) {
-        return t >= 0 && t < _LLM_PROVIDER_TYPE_MAX ? llm_provider_type_table[t] : NULL;
-}
-
-int llm_provider_type_from_string(const char *s) {
-        for (size_t i = 0; i < ELEMENTSOF(llm_provider_type_table); i++)
-                if (streq(s, llm_provider_type_table[i]))
-                        return (int) i;
-        return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(llm_provider_type, LlmProviderType)
 
 const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name) {
         assert(c);

@@ -18,6 +18,7 @@
  * closest one); programs print it and exit with CONFIG_EXIT_STATUS. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ typedef enum StorageMountMode {
         STORAGE_MOUNT_AUTO, /* the default: bind for a rootless engine or without mount.nfs, else nfs
                              * (storage_mount_mode_resolve(), volume-mount.h) */
         _STORAGE_MOUNT_MAX,
+        _STORAGE_MOUNT_INVALID = -EINVAL,
 } StorageMountMode;
 
 /* llm.providers[].type: the wire format a provider speaks. */
@@ -49,6 +51,7 @@ typedef enum LlmProviderType {
         LLM_PROVIDER_OLLAMA, /* /api/chat */
         LLM_PROVIDER_GEMINI, /* generateContent */
         _LLM_PROVIDER_TYPE_MAX,
+        _LLM_PROVIDER_TYPE_INVALID = -EINVAL,
 } LlmProviderType;
 
 /* llm.providers[].models[]: an alias the manifests name and the provider's model behind it. */
@@ -223,12 +226,12 @@ int config_create_directories(const Config *c, char **ret_path);
 const char *config_source_to_string(ConfigSource s);
 const char *storage_mount_mode_to_string(StorageMountMode m);
 const char *llm_provider_type_to_string(LlmProviderType t);
-int llm_provider_type_from_string(const char *s);
+LlmProviderType llm_provider_type_from_string(const char *s);
 /* The provider named name, NULL when none is. */
 const ConfigLlmProvider *config_llm_provider(const Config *c, const char *name);
 /* The context named so (NULL = security.default_context); NULL when there is none. */
 const ConfigSecurityContext *config_security_context(const Config *c, const char *name);
-int storage_mount_mode_from_string(const char *s);
+StorageMountMode storage_mount_mode_from_string(const char *s);
 
 /* The limits that hold for tenant: limits.tenants.TENANT's fields over the overall ones.
  * ret_where (optional) gets "FILE:LINE" of the tenant's entry, NULL when it has none. */

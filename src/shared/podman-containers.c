@@ -14,25 +14,26 @@
 #include "json-util.h"
 #include "podman-internal.h"
 #include "podman-sync.h"
+#include "string-table.h"
 #include "util.h"
 
 /* --- names and small tables ------------------------------------------------------------- */
 
-static const char *const status_table[_PODMAN_STATUS_MAX] = {
+static const char *const podman_container_status_table[_PODMAN_STATUS_MAX] = {
         [PODMAN_STATUS_UNKNOWN] = "unknown",       [PODMAN_STATUS_CREATED] = "created",
         [PODMAN_STATUS_RUNNING] = "running",       [PODMAN_STATUS_PAUSED] = "paused",
         [PODMAN_STATUS_RESTARTING] = "restarting", [PODMAN_STATUS_REMOVING] = "removing",
         [PODMAN_STATUS_EXITED] = "exited",         [PODMAN_STATUS_DEAD] = "dead",
 };
 
-const char *podman_container_status_to_string(PodmanContainerStatus s) {
-        return s >= 0 && s < _PODMAN_STATUS_MAX ? status_table[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(podman_container_status, PodmanContainerStatus)
 
 PodmanContainerStatus podman_container_status_from_string(const char *s) {
-        for (size_t i = 0; i < _PODMAN_STATUS_MAX; i++)
-                if (streq(status_table[i], s))
-                        return (PodmanContainerStatus) i;
+        int i = string_table_lookup_from_string(podman_container_status_table,
+                                                ELEMENTSOF(podman_container_status_table), s);
+
+        if (i >= 0)
+                return (PodmanContainerStatus) i;
         /* Podman's own words for the same states. */
         if (streq(s, "configured") || streq(s, "initialized"))
                 return PODMAN_STATUS_CREATED;

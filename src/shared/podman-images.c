@@ -10,27 +10,19 @@
 
 #include "podman-internal.h"
 #include "podman-sync.h"
+#include "string-table.h"
 #include "util.h"
 
 #define PULL_LINE_MAX (64U * 1024U)
 #define AUTH_FILE_MAX (1024U * 1024U)
 
-static const char *const pull_policy_table[_PODMAN_PULL_POLICY_MAX] = {
+static const char *const podman_pull_policy_table[_PODMAN_PULL_POLICY_MAX] = {
         [PODMAN_PULL_IF_NOT_PRESENT] = "IfNotPresent",
         [PODMAN_PULL_ALWAYS] = "Always",
         [PODMAN_PULL_NEVER] = "Never",
 };
 
-const char *podman_pull_policy_to_string(PodmanPullPolicy p) {
-        return p >= 0 && p < _PODMAN_PULL_POLICY_MAX ? pull_policy_table[p] : NULL;
-}
-
-int podman_pull_policy_from_string(const char *s) {
-        for (size_t i = 0; i < _PODMAN_PULL_POLICY_MAX; i++)
-                if (streq(pull_policy_table[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(podman_pull_policy, PodmanPullPolicy)
 
 void podman_image_done(PodmanImage *i) {
         if (!i)

@@ -37,6 +37,7 @@
  * The API version is part of every path (/v1.41/...): Podman ≥ 3 and Docker ≥ 20.10 serve it. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -149,9 +150,10 @@ typedef enum PodmanPullPolicy {
         PODMAN_PULL_ALWAYS,
         PODMAN_PULL_NEVER,
         _PODMAN_PULL_POLICY_MAX,
+        _PODMAN_PULL_POLICY_INVALID = -EINVAL,
 } PodmanPullPolicy;
 const char *podman_pull_policy_to_string(PodmanPullPolicy p); /* "IfNotPresent", "Always", "Never" */
-int podman_pull_policy_from_string(const char *s); /* the value or -EINVAL */
+PodmanPullPolicy podman_pull_policy_from_string(const char *s); /* the value or -EINVAL */
 
 typedef struct PodmanImage {
         char id[80]; /* "sha256:…" */

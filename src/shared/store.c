@@ -14,6 +14,7 @@
 #include "redact.h"
 #include "store-internal.h"
 #include "store-schema.h"
+#include "string-table.h"
 
 /* ---- enum tables ---- */
 
@@ -46,30 +47,12 @@ static const char *const volume_access_mode_table[_VOLUME_ACCESS_MODE_MAX] = {
         [VOLUME_READ_ONLY] = "read-only",
 };
 
-static int table_lookup(const char *const *table, int n, const char *s) {
-        if (!s)
-                return -1;
-        for (int i = 0; i < n; i++)
-                if (streq(table[i], s))
-                        return i;
-        return -1;
-}
-
-#define DEFINE_ENUM_STRINGS(type, prefix, table, max)                     \
-        const char *prefix##_to_string(type v) {                          \
-                return (int) v >= 0 && (int) v < (max) ? table[v] : NULL; \
-        }                                                                 \
-        type prefix##_from_string(const char *s) {                        \
-                return (type) table_lookup(table, (max), s);              \
-        }
-
-DEFINE_ENUM_STRINGS(ExecutionStatus, execution_status, execution_status_table, _EXECUTION_STATUS_MAX)
-DEFINE_ENUM_STRINGS(IterationStatus, iteration_status, iteration_status_table, _ITERATION_STATUS_MAX)
-DEFINE_ENUM_STRINGS(ContainerState, container_state, container_state_table, _CONTAINER_STATE_MAX)
-DEFINE_ENUM_STRINGS(VolumeStatus, volume_status, volume_status_table, _VOLUME_STATUS_MAX)
-DEFINE_ENUM_STRINGS(VolumeStorageClass, volume_storage_class, volume_storage_class_table,
-                    _VOLUME_STORAGE_CLASS_MAX)
-DEFINE_ENUM_STRINGS(VolumeAccessMode, volume_access_mode, volume_access_mode_table, _VOLUME_ACCESS_MODE_MAX)
+DEFINE_STRING_TABLE_LOOKUP(execution_status, ExecutionStatus)
+DEFINE_STRING_TABLE_LOOKUP(iteration_status, IterationStatus)
+DEFINE_STRING_TABLE_LOOKUP(container_state, ContainerState)
+DEFINE_STRING_TABLE_LOOKUP(volume_status, VolumeStatus)
+DEFINE_STRING_TABLE_LOOKUP(volume_storage_class, VolumeStorageClass)
+DEFINE_STRING_TABLE_LOOKUP(volume_access_mode, VolumeAccessMode)
 
 bool execution_status_is_terminal(ExecutionStatus s) {
         return s == EXECUTION_COMPLETED || s == EXECUTION_FAILED || s == EXECUTION_CANCELLED;

@@ -32,6 +32,7 @@
  * own message for the last failure (never contains the password of the URL). */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +57,7 @@ typedef enum ExecutionStatus {
         EXECUTION_FAILED,
         EXECUTION_CANCELLED,
         _EXECUTION_STATUS_MAX,
-        _EXECUTION_STATUS_INVALID = -1,
+        _EXECUTION_STATUS_INVALID = -EINVAL,
 } ExecutionStatus;
 const char *execution_status_to_string(ExecutionStatus s); /* NULL when out of range */
 ExecutionStatus execution_status_from_string(const char *s); /* _EXECUTION_STATUS_INVALID */
@@ -68,7 +69,7 @@ typedef enum IterationStatus {
         ITERATION_FAILED,
         ITERATION_CANCELLED,
         _ITERATION_STATUS_MAX,
-        _ITERATION_STATUS_INVALID = -1,
+        _ITERATION_STATUS_INVALID = -EINVAL,
 } IterationStatus;
 const char *iteration_status_to_string(IterationStatus s);
 IterationStatus iteration_status_from_string(const char *s);
@@ -78,7 +79,7 @@ typedef enum ContainerState {
         CONTAINER_RUNNING,
         CONTAINER_REMOVED,
         _CONTAINER_STATE_MAX,
-        _CONTAINER_STATE_INVALID = -1,
+        _CONTAINER_STATE_INVALID = -EINVAL,
 } ContainerState;
 const char *container_state_to_string(ContainerState s);
 ContainerState container_state_from_string(const char *s);
@@ -87,7 +88,7 @@ typedef enum VolumeStatus {
         VOLUME_ACTIVE,
         VOLUME_DELETED,
         _VOLUME_STATUS_MAX,
-        _VOLUME_STATUS_INVALID = -1,
+        _VOLUME_STATUS_INVALID = -EINVAL,
 } VolumeStatus;
 const char *volume_status_to_string(VolumeStatus s);
 VolumeStatus volume_status_from_string(const char *s);
@@ -96,7 +97,7 @@ typedef enum VolumeStorageClass {
         VOLUME_EPHEMERAL,
         VOLUME_PERSISTENT,
         _VOLUME_STORAGE_CLASS_MAX,
-        _VOLUME_STORAGE_CLASS_INVALID = -1,
+        _VOLUME_STORAGE_CLASS_INVALID = -EINVAL,
 } VolumeStorageClass;
 const char *volume_storage_class_to_string(VolumeStorageClass c); /* "ephemeral" | "persistent" */
 VolumeStorageClass volume_storage_class_from_string(const char *s);
@@ -105,7 +106,7 @@ typedef enum VolumeAccessMode {
         VOLUME_READ_WRITE,
         VOLUME_READ_ONLY,
         _VOLUME_ACCESS_MODE_MAX,
-        _VOLUME_ACCESS_MODE_INVALID = -1,
+        _VOLUME_ACCESS_MODE_INVALID = -EINVAL,
 } VolumeAccessMode;
 const char *volume_access_mode_to_string(VolumeAccessMode m); /* "read-write" | "read-only" */
 VolumeAccessMode volume_access_mode_from_string(const char *s);

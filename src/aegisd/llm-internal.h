@@ -4,7 +4,7 @@
  * A wire format turns the neutral conversation of llm.h into one HTTP request (path, headers,
  * JSON body) and one answer back into an LlmResponse. Tool names cross through an LlmNameTable
  * made per call: both directions are table look-ups, so "fs.create_dir" comes back as
- * "fs.create_dir" whatever the provider's spelling. Not for use outside src/shared/llm*.c and
+ * "fs.create_dir" whatever the provider's spelling. Not for use outside src/aegisd/llm*.c and
  * tests. */
 #pragma once
 

@@ -18,6 +18,7 @@
  * manifest (seed spellings, every default made explicit) that parses to the same plan. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,7 @@ typedef enum ManifestPullPolicy {
         MANIFEST_PULL_ALWAYS,
         MANIFEST_PULL_NEVER,
         _MANIFEST_PULL_MAX,
+        _MANIFEST_PULL_INVALID = -EINVAL,
 } ManifestPullPolicy;
 
 /* spec.security.network_policy.mode, as written (aegis-manifest(5)). What it means for the
@@ -97,6 +99,7 @@ typedef enum ManifestNetworkMode {
         MANIFEST_NETWORK_DENY, /* with a denylist: every host but the listed ones; without: none */
         MANIFEST_NETWORK_NONE, /* no network at all */
         _MANIFEST_NETWORK_MAX,
+        _MANIFEST_NETWORK_INVALID = -EINVAL,
 } ManifestNetworkMode;
 
 /* How a container of the plan reaches the network. */
@@ -114,6 +117,7 @@ typedef enum ManifestValidatorType {
         MANIFEST_VALIDATOR_SEMANTIC, /* one model judges the output (judge.h) */
         MANIFEST_VALIDATOR_MULTI_JUDGE, /* several, and a consensus */
         _MANIFEST_VALIDATOR_MAX,
+        _MANIFEST_VALIDATOR_INVALID = -EINVAL,
 } ManifestValidatorType;
 
 typedef enum ManifestConsensus {
@@ -121,24 +125,28 @@ typedef enum ManifestConsensus {
         MANIFEST_CONSENSUS_MAJORITY,
         MANIFEST_CONSENSUS_UNANIMOUS,
         _MANIFEST_CONSENSUS_MAX,
+        _MANIFEST_CONSENSUS_INVALID = -EINVAL,
 } ManifestConsensus;
 
 typedef enum ManifestStream {
         MANIFEST_STREAM_STDOUT, /* default */
         MANIFEST_STREAM_STDERR,
         _MANIFEST_STREAM_MAX,
+        _MANIFEST_STREAM_INVALID = -EINVAL,
 } ManifestStream;
 
 typedef enum ManifestStorageClass {
         MANIFEST_STORAGE_EPHEMERAL, /* default */
         MANIFEST_STORAGE_PERSISTENT,
         _MANIFEST_STORAGE_MAX,
+        _MANIFEST_STORAGE_INVALID = -EINVAL,
 } ManifestStorageClass;
 
 typedef enum ManifestAccessMode {
         MANIFEST_ACCESS_READ_WRITE, /* default */
         MANIFEST_ACCESS_READ_ONLY,
         _MANIFEST_ACCESS_MAX,
+        _MANIFEST_ACCESS_INVALID = -EINVAL,
 } ManifestAccessMode;
 
 /* "Always", "IfNotPresent", "Never"; "allow", "deny", "none"; "exit_code", "regex",
@@ -146,19 +154,19 @@ typedef enum ManifestAccessMode {
  * "read-write", "read-only"; "weighted_average", "majority", "unanimous".
  * *_from_string return the value or -EINVAL. */
 const char *manifest_pull_policy_to_string(ManifestPullPolicy p);
-int manifest_pull_policy_from_string(const char *s);
+ManifestPullPolicy manifest_pull_policy_from_string(const char *s);
 const char *manifest_network_mode_to_string(ManifestNetworkMode m);
-int manifest_network_mode_from_string(const char *s);
+ManifestNetworkMode manifest_network_mode_from_string(const char *s);
 const char *manifest_validator_type_to_string(ManifestValidatorType t);
-int manifest_validator_type_from_string(const char *s);
+ManifestValidatorType manifest_validator_type_from_string(const char *s);
 const char *manifest_stream_to_string(ManifestStream s);
-int manifest_stream_from_string(const char *s);
+ManifestStream manifest_stream_from_string(const char *s);
 const char *manifest_storage_class_to_string(ManifestStorageClass c);
-int manifest_storage_class_from_string(const char *s);
+ManifestStorageClass manifest_storage_class_from_string(const char *s);
 const char *manifest_access_mode_to_string(ManifestAccessMode m);
-int manifest_access_mode_from_string(const char *s);
+ManifestAccessMode manifest_access_mode_from_string(const char *s);
 const char *manifest_consensus_to_string(ManifestConsensus c);
-int manifest_consensus_from_string(const char *s);
+ManifestConsensus manifest_consensus_from_string(const char *s);
 
 typedef struct ManifestEnv {
         char *name; /* [A-Za-z_][A-Za-z0-9_]*, not starting with AEGIS_ (reserved) */

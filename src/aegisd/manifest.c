@@ -18,69 +18,52 @@
 #include "json-schema.h"
 #include "manifest.h"
 #include "prompt.h"
+#include "string-table.h"
 #include "util.h"
 #include "yaml-tree.h"
 
 /* ---- enum tables ---- */
 
-static const char *const pull_policy_table[_MANIFEST_PULL_MAX] = {
+static const char *const manifest_pull_policy_table[_MANIFEST_PULL_MAX] = {
         [MANIFEST_PULL_IF_NOT_PRESENT] = "IfNotPresent",
         [MANIFEST_PULL_ALWAYS] = "Always",
         [MANIFEST_PULL_NEVER] = "Never",
 };
-static const char *const network_mode_table[_MANIFEST_NETWORK_MAX] = {
+static const char *const manifest_network_mode_table[_MANIFEST_NETWORK_MAX] = {
         [MANIFEST_NETWORK_ALLOW] = "allow",
         [MANIFEST_NETWORK_DENY] = "deny",
         [MANIFEST_NETWORK_NONE] = "none",
 };
-static const char *const validator_type_table[_MANIFEST_VALIDATOR_MAX] = {
+static const char *const manifest_validator_type_table[_MANIFEST_VALIDATOR_MAX] = {
         [MANIFEST_VALIDATOR_EXIT_CODE] = "exit_code",     [MANIFEST_VALIDATOR_REGEX] = "regex",
         [MANIFEST_VALIDATOR_JSON_SCHEMA] = "json_schema", [MANIFEST_VALIDATOR_SEMANTIC] = "semantic",
         [MANIFEST_VALIDATOR_MULTI_JUDGE] = "multi_judge",
 };
-static const char *const consensus_table[_MANIFEST_CONSENSUS_MAX] = {
+static const char *const manifest_consensus_table[_MANIFEST_CONSENSUS_MAX] = {
         [MANIFEST_CONSENSUS_WEIGHTED_AVERAGE] = "weighted_average",
         [MANIFEST_CONSENSUS_MAJORITY] = "majority",
         [MANIFEST_CONSENSUS_UNANIMOUS] = "unanimous",
 };
-static const char *const stream_table[_MANIFEST_STREAM_MAX] = {
+static const char *const manifest_stream_table[_MANIFEST_STREAM_MAX] = {
         [MANIFEST_STREAM_STDOUT] = "stdout",
         [MANIFEST_STREAM_STDERR] = "stderr",
 };
-static const char *const storage_class_table[_MANIFEST_STORAGE_MAX] = {
+static const char *const manifest_storage_class_table[_MANIFEST_STORAGE_MAX] = {
         [MANIFEST_STORAGE_EPHEMERAL] = "ephemeral",
         [MANIFEST_STORAGE_PERSISTENT] = "persistent",
 };
-static const char *const access_mode_table[_MANIFEST_ACCESS_MAX] = {
+static const char *const manifest_access_mode_table[_MANIFEST_ACCESS_MAX] = {
         [MANIFEST_ACCESS_READ_WRITE] = "read-write",
         [MANIFEST_ACCESS_READ_ONLY] = "read-only",
 };
 
-static const char *table_to_string(const char *const *table, size_t n, int v) {
-        return v >= 0 && (size_t) v < n ? table[v] : NULL;
-}
-static int table_from_string(const char *const *table, size_t n, const char *s) {
-        for (size_t i = 0; s && i < n; i++)
-                if (streq(table[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
-
-#define DEFINE_ENUM_STRING(name, type, table)                          \
-        const char *name##_to_string(type v) {                         \
-                return table_to_string(table, ELEMENTSOF(table), v);   \
-        }                                                              \
-        int name##_from_string(const char *s) {                        \
-                return table_from_string(table, ELEMENTSOF(table), s); \
-        }
-
-DEFINE_ENUM_STRING(manifest_pull_policy, ManifestPullPolicy, pull_policy_table)
-DEFINE_ENUM_STRING(manifest_network_mode, ManifestNetworkMode, network_mode_table)
-DEFINE_ENUM_STRING(manifest_validator_type, ManifestValidatorType, validator_type_table)
-DEFINE_ENUM_STRING(manifest_stream, ManifestStream, stream_table)
-DEFINE_ENUM_STRING(manifest_storage_class, ManifestStorageClass, storage_class_table)
-DEFINE_ENUM_STRING(manifest_access_mode, ManifestAccessMode, access_mode_table)
-DEFINE_ENUM_STRING(manifest_consensus, ManifestConsensus, consensus_table)
+DEFINE_STRING_TABLE_LOOKUP(manifest_pull_policy, ManifestPullPolicy)
+DEFINE_STRING_TABLE_LOOKUP(manifest_network_mode, ManifestNetworkMode)
+DEFINE_STRING_TABLE_LOOKUP(manifest_validator_type, ManifestValidatorType)
+DEFINE_STRING_TABLE_LOOKUP(manifest_stream, ManifestStream)
+DEFINE_STRING_TABLE_LOOKUP(manifest_storage_class, ManifestStorageClass)
+DEFINE_STRING_TABLE_LOOKUP(manifest_access_mode, ManifestAccessMode)
+DEFINE_STRING_TABLE_LOOKUP(manifest_consensus, ManifestConsensus)
 
 /* ---- freeing ---- */
 
@@ -275,7 +258,7 @@ static int get_enum(Ctx *c, const YamlNode *n, const char *const *table, size_t 
                 return yaml_node_error(n, c->e, -EINVAL, "expected one of %s, got %s", expected,
                                        yaml_node_describe(n));
         s = n->value;
-        v = table_from_string(table, size, s);
+        v = string_table_lookup_from_string(table, size, s);
         if (v >= 0) {
                 *ret = v;
                 return 0;
@@ -496,7 +479,7 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(rt, "image_pull_policy"))) {
-                r = get_enum(c, n, pull_policy_table, ELEMENTSOF(pull_policy_table), &v);
+                r = get_enum(c, n, manifest_pull_policy_table, ELEMENTSOF(manifest_pull_policy_table), &v);
                 if (r < 0)
                         return r;
                 c->plan->pull_policy = v;
@@ -658,7 +641,7 @@ static int parse_network(Ctx *c, const YamlNode *net, NetworkPolicy *ret) {
                 return r;
         ret->node = net;
         if ((n = yaml_mapping_get(net, "mode"))) {
-                r = get_enum(c, n, network_mode_table, ELEMENTSOF(network_mode_table), &v);
+                r = get_enum(c, n, manifest_network_mode_table, ELEMENTSOF(manifest_network_mode_table), &v);
                 if (r < 0)
                         return r;
                 ret->mode = v;
@@ -937,7 +920,7 @@ static int parse_multi_judge(Ctx *c, const YamlNode *item, ManifestValidator *v)
                 }
         }
         if ((n = yaml_mapping_get(item, "consensus"))) {
-                r = get_enum(c, n, consensus_table, ELEMENTSOF(consensus_table), &x);
+                r = get_enum(c, n, manifest_consensus_table, ELEMENTSOF(manifest_consensus_table), &x);
                 if (r < 0)
                         return r;
                 v->consensus = x;
@@ -1027,7 +1010,7 @@ static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list
                 if (r < 0)
                         return r;
                 if ((t = yaml_mapping_get(item, "target"))) {
-                        r = get_enum(c, t, stream_table, ELEMENTSOF(stream_table), &x);
+                        r = get_enum(c, t, manifest_stream_table, ELEMENTSOF(manifest_stream_table), &x);
                         if (r < 0)
                                 return r;
                         v->target = x;
@@ -1207,7 +1190,8 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                 if (streq(c->plan->volumes[i].name, v->name))
                         return yaml_node_error(n, c->e, -EINVAL, "duplicate volume name \"%s\"", v->name);
         if ((n = yaml_mapping_get(item, "storage_class"))) {
-                r = get_enum(c, n, storage_class_table, ELEMENTSOF(storage_class_table), &x);
+                r = get_enum(c, n, manifest_storage_class_table, ELEMENTSOF(manifest_storage_class_table),
+                             &x);
                 if (r < 0)
                         return r;
                 v->storage_class = x;
@@ -1229,7 +1213,7 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                         return yaml_node_error(n, c->e, -EINVAL, "volume \"%s\" is already mounted at %s",
                                                c->plan->volumes[i].name, v->mount_path);
         if ((n = yaml_mapping_get(item, "access_mode"))) {
-                r = get_enum(c, n, access_mode_table, ELEMENTSOF(access_mode_table), &x);
+                r = get_enum(c, n, manifest_access_mode_table, ELEMENTSOF(manifest_access_mode_table), &x);
                 if (r < 0)
                         return r;
                 v->access_mode = x;
