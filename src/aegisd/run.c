@@ -640,6 +640,7 @@ static void on_started(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
         run_count_op(r, "start", k);
         if (k < 0) {
                 iteration_error(r, "start", e);
@@ -657,10 +658,11 @@ static void on_started(int k, const Error *e, void *userdata) {
         run_follow(r);
 }
 
-static void run_start_container(Run *r) {
+static void run_gated_start(Run *r) {
         int k;
 
-        if (r->kill_reason) { /* timed out or cancelled while created: never start it */
+        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
+                supervisor_gate_release(r);
                 r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
@@ -690,7 +692,7 @@ static void run_attach(Run *r, bool needs_start) {
                 return;
         }
         r->phase = PHASE_START;
-        run_start_container(r);
+        supervisor_gate(r->sup, r, run_gated_start);
 }
 
 /* The created container's own limits, as the engine set them: an engine that cannot enforce
@@ -1680,13 +1682,13 @@ static bool iteration_failed_so_far(Run *r) {
                !validate_exit_code_passes(r->plan->validators, r->plan->n_validators, r->exit_code);
 }
 
-static void run_remove_container(Run *r);
+static void run_gated_remove(Run *r);
 
 static int on_remove_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
-        run_remove_container(r);
+        supervisor_gate(r->sup, r, run_gated_remove);
         return 0;
 }
 
@@ -1695,6 +1697,7 @@ static void on_removed(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
+        supervisor_gate_release(r);
         run_count_op(r, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && engine_outage_retry(r, k)) {
                 engine_retry_later(r, on_remove_retry); /* the gate is free meanwhile */
@@ -1741,7 +1744,7 @@ static void on_volumes_released(int k, const char *message, void *userdata) {
         run_cleanup_done(userdata);
 }
 
-static void run_remove_container(Run *r) {
+static void run_gated_remove(Run *r) {
         const char *what = r->container_id ? r->container_id : r->container_name;
         int k;
 
@@ -1780,7 +1783,7 @@ static void run_cleanup_container(Run *r) {
                 (void) sd_event_add_time_relative(r->sup->event, &r->probe_timer, CLOCK_MONOTONIC,
                                                   r->sup->cleanup_delay_usec, 0, on_remove_retry, r);
         } else
-                run_remove_container(r);
+                supervisor_gate(r->sup, r, run_gated_remove);
         run_decide(r);
 }
 

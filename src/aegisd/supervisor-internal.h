@@ -142,11 +142,9 @@ struct Supervisor {
         sd_event_source *heartbeat_timer;
         sd_event_source *kick_event;
         bool running;
-        /* Podman serialises creates on its storage lock: with 50 at once, the last would
-         * wait past any sane per-call bound. Only this many creates are in flight; the rest
-         * queue here, in order. Starts and removals are not gated: the engine runs them
-         * side by side, and queueing them behind creates made 30 executions at once take
-         * three gated engine calls each in a line of 3 (bench/launch). */
+        /* Podman serialises creates, starts and removals on its storage lock: with 50 at
+         * once, the last would wait past any sane per-call bound. Only this many are in
+         * flight; the rest queue here, in order. */
         unsigned gate_busy;
         /* Tests only ($AEGIS_TEST_CLEANUP_DELAY_MSEC): how long a decided iteration's container
          * stays before its removal begins, so a crash in between can be provoked. */
@@ -164,7 +162,7 @@ struct Supervisor {
 };
 
 #define SUPERVISOR_GATE_MAX 3
-/* Runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations (creates) are in flight, else
+/* Runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations are in flight, else
  * when one is released. fn must lead to supervisor_gate_release(r) exactly once. */
 void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r));
 void supervisor_gate_release(Run *r);
