@@ -50,10 +50,11 @@ assert_eq "every served route is in the document" "" "$(comm -23 "$SCRATCH/serve
 assert_eq "every documented route is served" "" "$(comm -13 "$SCRATCH/served" "$SCRATCH/documented" | tr '\n' ';')"
 
 # 3. The real daemon (no Podman behind it: the routes do not need it to answer).
-PORT="$(free_port)"
+PORT="$(free_port)" MPORT="$(free_port)"
 cat >"$SCRATCH/config.yaml" <<YAML
 api:
   listen: "127.0.0.1:$PORT"
+  metrics_listen: "127.0.0.1:$MPORT"
 runtime:
   container_socket_path: $SCRATCH/podman/podman.sock
 YAML
