@@ -346,6 +346,8 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("json-schema");
         TCase *tc = tcase_create("json-schema");
+        /* The step-budget case walks a million steps: seconds under ASan on a loaded machine. */
+        tcase_set_timeout(tc, 60);
 
         tcase_add_test(tc, test_json_schema_type);
         tcase_add_test(tc, test_json_schema_objects);
