@@ -28,10 +28,20 @@ summary() { # summary DIR [LOG] → "pass fail skip"
         awk '/^# PASS:/{p=$3} /^# FAIL:/{f=$3} /^# XPASS:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s=$3} END{print p+0, f+0, s+0}' "$log"
 }
 
-print_failures() { # print_failures LOGFILE
-        if [ -f "$1" ]; then
-                grep -E '^(FAIL|ERROR|SKIP|XPASS):' "$1" | sed 's/^/  /' || true
-        fi
+# print_failures LOGFILE: each failed test's name, then the first of its failed checks
+# ("not ok", a check-unit failure, a sanitizer report) and the last lines of its log, so
+# a CI run that shows only this output still says why.
+print_failures() {
+        local t log
+        [ -f "$1" ] || return 0
+        grep -E '^(FAIL|ERROR|SKIP|XPASS):' "$1" | sed 's/^/  /' || true
+        for t in $(sed -n 's/^\(FAIL\|ERROR\|XPASS\): //p' "$1"); do
+                log="$(dirname "$1")/${t%.sh}.log"
+                [ -f "$log" ] || continue
+                echo "  --- $t: first failures, then the log's end"
+                grep -E -m 8 '^not ok|:[0-9]+:[EF]:|ERROR: AddressSanitizer|runtime error:|^FAIL' "$log" | cut -c1-300 | sed 's/^/    /' || true
+                tail -n 12 "$log" | cut -c1-300 | sed 's/^/    | /'
+        done
 }
 
 run_suite() { # run_suite BUILDDIR CHECK-TARGET [configure args...]
