@@ -12,7 +12,8 @@ aegis_bootstrap_SOURCES = \
 	src/bootstrap/bootstrap-http.c \
 	src/bootstrap/bootstrap-exec.c \
 	src/bootstrap/bootstrap-fs.c \
-	src/bootstrap/bootstrap-relay.c
+	src/bootstrap/bootstrap-relay.c \
+	src/shared/utf8.h
 aegis_bootstrap_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -fstack-protector-strong -Os $(JSONC_CFLAGS)
 aegis_bootstrap_LDFLAGS = -all-static -Wl,--gc-sections
 aegis_bootstrap_LDADD = $(JSONC_LIBS)
