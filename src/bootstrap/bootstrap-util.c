@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "fs-tools-core.h"
 #include "utf8.h"
 
 void bs_log(const char *fmt, ...) {
@@ -72,35 +73,6 @@ char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len) {
         out[o] = 0;
         *ret_len = o;
         return out;
-}
-
-bool bs_utf8_text_ok(const char *s, size_t len) {
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_char_len(s + i, len - i);
-
-                if (n == 0 || s[i] == 0)
-                        return false;
-                i += n;
-        }
-        return true;
-}
-
-size_t bs_utf8_head_cut(const char *s, size_t len) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t i = len, back = 0;
-
-        /* Step back over at most three continuation bytes to the lead byte before the cut. */
-        while (i > 0 && back < 3 && (u[i - 1] & 0xC0) == 0x80) {
-                i--;
-                back++;
-        }
-        if (i > 0 && u[i - 1] >= 0xC0) {
-                size_t want = u[i - 1] >= 0xF0 ? 4 : u[i - 1] >= 0xE0 ? 3 : 2;
-
-                if (back + 1 < want)
-                        return i - 1; /* the sequence is cut: drop its start */
-        }
-        return len;
 }
 
 size_t bs_utf8_tail_start(const char *s, size_t len) {
