@@ -19,10 +19,10 @@
  *
  * What the tools do once a path is open (reading, replacing, listing, editing, grep and glob,
  * their bounds and result objects) is src/shared/fs-tools-core.c, which aegis-bootstrap runs
- * too. Without a volume (on_host false), the fs tools but fs.grep and fs.glob run in the
- * container instead: their dispatch is {"action":"fs","op":"read",…} with the model's
- * arguments, the path made absolute and lexically normalized here (relative under
- * /workspace), and aegis-bootstrap (bootstrap-fs.c) answers with the same result object. */
+ * too. Without a volume (on_host false), every fs tool runs in the container instead: its
+ * dispatch is {"action":"fs","op":"read",…} with the model's arguments, the path made
+ * absolute and lexically normalized here (relative under /workspace), and aegis-bootstrap
+ * (bootstrap-fs.c) answers with the same result object. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -439,7 +439,7 @@ static bool fs_on_host(const ToolEnv *env) {
 static json_object *fs_dispatch(const char *op, const char *dflt, json_object *args, char **ret_why,
                                 char **ret_notes) {
         static const char *const keys[] = {
-                "content", "recursive", "target_content", "replacement_content", "edits",
+                "content", "recursive", "target_content", "replacement_content", "edits", "pattern",
         };
         _cleanup_free_ char *abs = NULL;
         json_object *o, *v;
@@ -497,6 +497,8 @@ FS_DISPATCH(dispatch_create_dir, "create_dir", NULL)
 FS_DISPATCH(dispatch_delete, "delete", NULL)
 FS_DISPATCH(dispatch_edit, "edit", NULL)
 FS_DISPATCH(dispatch_multi_edit, "multi_edit", NULL)
+FS_DISPATCH(dispatch_grep, "grep", TOOL_WORKSPACE)
+FS_DISPATCH(dispatch_glob, "glob", TOOL_WORKSPACE)
 
 #define FS_START(fn, tool)                                                                             \
         static int fn(const ToolEnv *env, json_object *args, tool_done_fn done, void *userdata,        \
@@ -619,8 +621,9 @@ const ToolDef tool_fs_grep = {
                 "\"The regular expression\"}," PATH_PROP("A file or a directory to search (default "
                                                          "/workspace)") "},\"required\":[\"pattern\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_on_host, /* not in the container (yet) */
+        .on_host = fs_on_host,
         .start = start_grep,
+        .dispatch = dispatch_grep,
 };
 
 const ToolDef tool_fs_glob = {
@@ -635,6 +638,7 @@ const ToolDef tool_fs_glob = {
                         "(default /workspace)") "},"
                                                 "\"required\":[\"pattern\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_on_host, /* not in the container (yet) */
+        .on_host = fs_on_host,
         .start = start_glob,
+        .dispatch = dispatch_glob,
 };

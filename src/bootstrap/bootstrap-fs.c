@@ -1,9 +1,9 @@
 /* bootstrap-fs.c — the fs tools in the container: one {"type":"dispatch","action":"fs"} message
- * (op read, write, list, create_dir, delete, edit, multi_edit), run natively (no shell: a
- * distroless image has none), answered with {"type":"dispatch_result", …, "result": {…}}.
- * What they do to an open file or directory (reading, replacing, listing, editing, the bounds
- * and the result objects) is src/shared/fs-tools-core.c, the code aegisd runs on a volume;
- * this file opens by path.
+ * (op read, write, list, create_dir, delete, edit, multi_edit, grep, glob), run natively (no
+ * shell: a distroless image has none), answered with {"type":"dispatch_result", …, "result":
+ * {…}}. What they do to an open file or directory (reading, replacing, listing, editing,
+ * grep's PCRE2 and glob's walks, the bounds and the result objects) is
+ * src/shared/fs-tools-core.c, the code aegisd runs on a volume; this file opens by path.
  *
  * aegisd offers the fs tools this way when an execution has no volume (src/aegisd/tools-fs.c
  * runs them on the host otherwise). What must stay true:
@@ -18,7 +18,7 @@
  *    replaced or removed is never followed, and a recursive delete never follows symlinks
  *    nor crosses mounts;
  *  - bounded as fs-tools-core.h says, so the serialized result stays under the gateway's
- *    request limit (a read is cut, and says so). */
+ *    request limit (a read is cut, and says so); grep and glob never start inside /proc. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -266,6 +266,27 @@ static json_object *do_multi_edit(json_object *d, const char *path) {
         return edit_file(d, path, "fs.multi_edit");
 }
 
+/* grep and glob: a walk from path, never of /proc (see fs_read_fd()). */
+static json_object *search(json_object *d, const char *path, const char *tool,
+                           json_object *(*fn)(int fd, const char *shown, const char *pattern)) {
+        struct statfs sf;
+        int fd = open_path(path, FS_PATH_OPEN_FLAGS);
+
+        if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
+                close(fd);
+                return fs_result_error("%s: %s: the process file system is not searched", tool, path);
+        }
+        return fn(fd, path, arg_str(d, "pattern"));
+}
+
+static json_object *do_grep(json_object *d, const char *path) {
+        return search(d, path, "fs.grep", fs_grep);
+}
+
+static json_object *do_glob(json_object *d, const char *path) {
+        return search(d, path, "fs.glob", fs_glob);
+}
+
 static const struct {
         const char *op;
         json_object *(*run)(json_object *d, const char *path);
@@ -277,6 +298,8 @@ static const struct {
         { "delete", do_delete },
         { "edit", do_edit },
         { "multi_edit", do_multi_edit },
+        { "grep", do_grep },
+        { "glob", do_glob },
 };
 
 json_object *bs_fs_run(json_object *d) {
