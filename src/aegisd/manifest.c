@@ -24,11 +24,6 @@
 
 /* ---- enum tables ---- */
 
-static const char *const manifest_pull_policy_table[_MANIFEST_PULL_MAX] = {
-        [MANIFEST_PULL_IF_NOT_PRESENT] = "IfNotPresent",
-        [MANIFEST_PULL_ALWAYS] = "Always",
-        [MANIFEST_PULL_NEVER] = "Never",
-};
 static const char *const manifest_network_mode_table[_MANIFEST_NETWORK_MAX] = {
         [MANIFEST_NETWORK_ALLOW] = "allow",
         [MANIFEST_NETWORK_DENY] = "deny",
@@ -48,21 +43,10 @@ static const char *const manifest_stream_table[_MANIFEST_STREAM_MAX] = {
         [MANIFEST_STREAM_STDOUT] = "stdout",
         [MANIFEST_STREAM_STDERR] = "stderr",
 };
-static const char *const manifest_storage_class_table[_MANIFEST_STORAGE_MAX] = {
-        [MANIFEST_STORAGE_EPHEMERAL] = "ephemeral",
-        [MANIFEST_STORAGE_PERSISTENT] = "persistent",
-};
-static const char *const manifest_access_mode_table[_MANIFEST_ACCESS_MAX] = {
-        [MANIFEST_ACCESS_READ_WRITE] = "read-write",
-        [MANIFEST_ACCESS_READ_ONLY] = "read-only",
-};
 
-DEFINE_STRING_TABLE_LOOKUP(manifest_pull_policy, ManifestPullPolicy)
 DEFINE_STRING_TABLE_LOOKUP(manifest_network_mode, ManifestNetworkMode)
 DEFINE_STRING_TABLE_LOOKUP(manifest_validator_type, ManifestValidatorType)
 DEFINE_STRING_TABLE_LOOKUP(manifest_stream, ManifestStream)
-DEFINE_STRING_TABLE_LOOKUP(manifest_storage_class, ManifestStorageClass)
-DEFINE_STRING_TABLE_LOOKUP(manifest_access_mode, ManifestAccessMode)
 DEFINE_STRING_TABLE_LOOKUP(manifest_consensus, ManifestConsensus)
 
 /* ---- freeing ---- */
@@ -479,7 +463,7 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(rt, "image_pull_policy"))) {
-                r = get_enum(c, n, manifest_pull_policy_table, ELEMENTSOF(manifest_pull_policy_table), &v);
+                r = get_enum(c, n, image_pull_policy_table, ELEMENTSOF(image_pull_policy_table), &v);
                 if (r < 0)
                         return r;
                 c->plan->pull_policy = v;
@@ -1190,8 +1174,7 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                 if (streq(c->plan->volumes[i].name, v->name))
                         return yaml_node_error(n, c->e, -EINVAL, "duplicate volume name \"%s\"", v->name);
         if ((n = yaml_mapping_get(item, "storage_class"))) {
-                r = get_enum(c, n, manifest_storage_class_table, ELEMENTSOF(manifest_storage_class_table),
-                             &x);
+                r = get_enum(c, n, volume_storage_class_table, ELEMENTSOF(volume_storage_class_table), &x);
                 if (r < 0)
                         return r;
                 v->storage_class = x;
@@ -1213,7 +1196,7 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                         return yaml_node_error(n, c->e, -EINVAL, "volume \"%s\" is already mounted at %s",
                                                c->plan->volumes[i].name, v->mount_path);
         if ((n = yaml_mapping_get(item, "access_mode"))) {
-                r = get_enum(c, n, manifest_access_mode_table, ELEMENTSOF(manifest_access_mode_table), &x);
+                r = get_enum(c, n, volume_access_mode_table, ELEMENTSOF(volume_access_mode_table), &x);
                 if (r < 0)
                         return r;
                 v->access_mode = x;
@@ -1224,10 +1207,10 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                 if (r < 0)
                         return r;
         }
-        if (v->storage_class == MANIFEST_STORAGE_EPHEMERAL)
+        if (v->storage_class == VOLUME_EPHEMERAL)
                 v->ttl_hours = MANIFEST_TTL_HOURS_DEFAULT;
         if ((n = yaml_mapping_get(item, "ttl_hours"))) {
-                if (v->storage_class != MANIFEST_STORAGE_EPHEMERAL)
+                if (v->storage_class != VOLUME_EPHEMERAL)
                         return yaml_node_error(n, c->e, -EINVAL,
                                                "only ephemeral volumes expire; remove ttl_hours or use "
                                                "storage_class: ephemeral");
@@ -1634,7 +1617,7 @@ static int from_tree(const YamlNode *root, Error *all, size_t max_all, size_t *r
         p = calloc(1, sizeof *p);
         if (!p)
                 return error_set(e, -ENOMEM, "out of memory while reading the manifest");
-        p->pull_policy = MANIFEST_PULL_IF_NOT_PRESENT;
+        p->pull_policy = IMAGE_PULL_IF_NOT_PRESENT;
         p->uid = MANIFEST_UID_DEFAULT;
         p->gid = MANIFEST_GID_DEFAULT;
         c = (Ctx){ .plan = p, .e = e, .all = all, .max_all = max_all };
@@ -1943,7 +1926,7 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
         if ((r = add(spec, "runtime", o = json_object_new_object())) < 0 ||
             (r = add(o, "image", json_object_new_string(p->image))) < 0 ||
             (r = add(o, "image_pull_policy",
-                     json_object_new_string(manifest_pull_policy_to_string(p->pull_policy)))) < 0)
+                     json_object_new_string(image_pull_policy_to_string(p->pull_policy)))) < 0)
                 return r;
         if (p->command && (r = add(o, "command", strv_to_json(p->command))) < 0)
                 return r;
@@ -2034,15 +2017,15 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                         if ((r = add(jv, "name", json_object_new_string(v->name))) < 0 ||
                             (r = add(jv, "storage_class",
                                      json_object_new_string(
-                                             manifest_storage_class_to_string(v->storage_class)))) < 0 ||
+                                             volume_storage_class_to_string(v->storage_class)))) < 0 ||
                             (r = add(jv, "mount_path", json_object_new_string(v->mount_path))) < 0 ||
                             (r = add(jv, "access_mode",
-                                     json_object_new_string(
-                                             manifest_access_mode_to_string(v->access_mode)))) < 0 ||
+                                     json_object_new_string(volume_access_mode_to_string(v->access_mode)))) <
+                                    0 ||
                             (r = add(jv, "size_limit",
                                      json_object_new_int64((int64_t) v->size_limit_bytes))) < 0)
                                 return r;
-                        if (v->storage_class == MANIFEST_STORAGE_EPHEMERAL &&
+                        if (v->storage_class == VOLUME_EPHEMERAL &&
                             (r = add(jv, "ttl_hours", json_object_new_int64((int64_t) v->ttl_hours))) < 0)
                                 return r;
                         if (v->volume_id &&

@@ -1597,9 +1597,9 @@ void run_next_iteration(Run *r) {
                  }));
         run_op_begin(r);
         r->pulling = false;
-        k = podman_image_ensure_async(
-                r->sup->podman, r->plan->image, (PodmanPullPolicy) r->plan->pull_policy,
-                r->sup->opts.image_pull_timeout_usec, on_pull_progress, on_image, r, &r->op);
+        k = podman_image_ensure_async(r->sup->podman, r->plan->image, r->plan->pull_policy,
+                                      r->sup->opts.image_pull_timeout_usec, on_pull_progress, on_image, r,
+                                      &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));

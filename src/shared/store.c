@@ -38,21 +38,11 @@ static const char *const volume_status_table[_VOLUME_STATUS_MAX] = {
         [VOLUME_ACTIVE] = "active",
         [VOLUME_DELETED] = "deleted",
 };
-static const char *const volume_storage_class_table[_VOLUME_STORAGE_CLASS_MAX] = {
-        [VOLUME_EPHEMERAL] = "ephemeral",
-        [VOLUME_PERSISTENT] = "persistent",
-};
-static const char *const volume_access_mode_table[_VOLUME_ACCESS_MODE_MAX] = {
-        [VOLUME_READ_WRITE] = "read-write",
-        [VOLUME_READ_ONLY] = "read-only",
-};
 
 DEFINE_STRING_TABLE_LOOKUP(execution_status, ExecutionStatus)
 DEFINE_STRING_TABLE_LOOKUP(iteration_status, IterationStatus)
 DEFINE_STRING_TABLE_LOOKUP(container_state, ContainerState)
 DEFINE_STRING_TABLE_LOOKUP(volume_status, VolumeStatus)
-DEFINE_STRING_TABLE_LOOKUP(volume_storage_class, VolumeStorageClass)
-DEFINE_STRING_TABLE_LOOKUP(volume_access_mode, VolumeAccessMode)
 
 bool execution_status_is_terminal(ExecutionStatus s) {
         return s == EXECUTION_COMPLETED || s == EXECUTION_FAILED || s == EXECUTION_CANCELLED;
