@@ -628,9 +628,9 @@ int store_agent_put(Store *s, const char *tenant_id, const char *name, const cha
                 return r;
         r = run(s,
                 "INSERT INTO agents (" AGENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (tenant_id, name, version) DO UPDATE SET manifest_json = "
-                "excluded.manifest_json, "
-                "updated_at = excluded.updated_at RETURNING id",
+                "ON CONFLICT (tenant_id, name, version) "
+                "DO UPDATE SET manifest_json = excluded.manifest_json, updated_at = excluded.updated_at "
+                "RETURNING id",
                 PARAMS(P_TEXT(id), P_TEXT(name), P_TEXT(version), P_TEXT(manifest_json), P_INT(t), P_INT(t),
                        P_TEXT(tenant_id)),
                 &rows, NULL);
@@ -803,8 +803,8 @@ int store_execution_create(Store *s, StoreExecution *x) {
                 return store_set_error(s, r, "invalid execution id");
         r = run(s,
                 "INSERT INTO executions (id, agent_id, agent_name, tenant_id, status, input_json, "
-                "manifest_json, "
-                "max_iterations, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                "manifest_json, max_iterations, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 PARAMS(P_TEXT(id), P_TEXT(x->agent_id), P_TEXT(x->agent_name),
                        P_TEXT(isempty(x->tenant_id) ? "default" : x->tenant_id), P_TEXT(x->input_json),
                        P_TEXT(x->manifest_json), P_INT(x->max_iterations), P_INT(t), P_INT(t)),
@@ -988,9 +988,8 @@ int store_execution_set_status(Store *s, const char *id, ExecutionStatus to, con
         switch (to) {
         case EXECUTION_RUNNING:
                 r = run(s,
-                        "UPDATE executions SET status = 'running', reason = COALESCE(?, reason), updated_at "
-                        "= ?, "
-                        "started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END "
+                        "UPDATE executions SET status = 'running', reason = COALESCE(?, reason), "
+                        "updated_at = ?, started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END "
                         "WHERE id = ? AND status IN ('pending', 'running') "
                         "AND EXISTS (SELECT 1 FROM containers c WHERE c.execution_id = executions.id)",
                         PARAMS(P_TEXT(reason), P_INT(t), P_INT(t), P_TEXT(id)), NULL, &n);
@@ -1001,12 +1000,10 @@ int store_execution_set_status(Store *s, const char *id, ExecutionStatus to, con
                 r = run(s,
                         to == EXECUTION_COMPLETED
                                 ? "UPDATE executions SET status = ?, reason = COALESCE(?, reason), "
-                                  "updated_at = ?, "
-                                  "finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
+                                  "updated_at = ?, finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
                                   "WHERE id = ? AND status = 'running'"
                                 : "UPDATE executions SET status = ?, reason = COALESCE(?, reason), "
-                                  "updated_at = ?, "
-                                  "finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
+                                  "updated_at = ?, finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
                                   "WHERE id = ? AND status IN ('pending', 'running')",
                         PARAMS(P_TEXT(execution_status_to_string(to)), P_TEXT(reason), P_INT(t), P_INT(t),
                                P_TEXT(id)),
@@ -1153,11 +1150,9 @@ int store_iteration_update(Store *s, const StoreIteration *it) {
         if (fin == 0 && it->status != ITERATION_RUNNING)
                 fin = now();
         r = run(s,
-                "UPDATE iterations SET status = ?, exit_code = ?, reason = ?, container_id = ?, stdout_text "
-                "= ?, "
-                "stderr_text = ?, finished_at = ?, judgement_json = ?, usage_json = ? WHERE execution_id = "
-                "? AND number = "
-                "?",
+                "UPDATE iterations SET status = ?, exit_code = ?, reason = ?, container_id = ?, "
+                "stdout_text = ?, stderr_text = ?, finished_at = ?, judgement_json = ?, usage_json = ? "
+                "WHERE execution_id = ? AND number = ?",
                 PARAMS(P_TEXT(status), P_INT(it->exit_code), P_TEXT(it->reason), P_TEXT(it->container_id),
                        P_TEXT(out), P_TEXT(err), P_INT(fin), P_TEXT(it->judgement_json),
                        P_TEXT(it->usage_json), P_TEXT(it->execution_id), P_INT(it->number)),
@@ -1252,12 +1247,13 @@ int store_container_update(Store *s, const char *name_or_id, const char *contain
                 return store_set_error(s, -EINVAL, "bad container update");
         /* A removed container stays removed. */
         r = run(s,
-                state == CONTAINER_REMOVED ? "UPDATE containers SET state = ?, container_id = COALESCE(?, "
-                                             "container_id), updated_at = ? "
-                                             "WHERE name = ? OR container_id = ?"
-                                           : "UPDATE containers SET state = ?, container_id = COALESCE(?, "
-                                             "container_id), updated_at = ? "
-                                             "WHERE (name = ? OR container_id = ?) AND state <> 'removed'",
+                state == CONTAINER_REMOVED
+                        ? "UPDATE containers SET state = ?, container_id = COALESCE(?, container_id), "
+                          "updated_at = ? "
+                          "WHERE name = ? OR container_id = ?"
+                        : "UPDATE containers SET state = ?, container_id = COALESCE(?, container_id), "
+                          "updated_at = ? "
+                          "WHERE (name = ? OR container_id = ?) AND state <> 'removed'",
                 PARAMS(P_TEXT(st), P_TEXT(container_id), P_INT(now()), P_TEXT(name_or_id),
                        P_TEXT(name_or_id)),
                 NULL, &n);
@@ -1346,8 +1342,9 @@ int store_event_append(Store *s, const char *execution_id, const char *type, con
         if (r < 0)
                 return r;
         r = run(s,
-                "UPDATE executions SET last_event_seq = last_event_seq + 1 WHERE id = ? RETURNING "
-                "last_event_seq",
+                "UPDATE executions SET last_event_seq = last_event_seq + 1 "
+                "WHERE id = ? "
+                "RETURNING last_event_seq",
                 PARAMS(P_TEXT(execution_id)), &rows, NULL);
         if (r >= 0 && rows.nrows == 0)
                 r = -ENOENT;
@@ -1355,8 +1352,8 @@ int store_event_append(Store *s, const char *execution_id, const char *type, con
                 r = store_set_error(s, -EIO, "corrupt event sequence");
         if (r >= 0)
                 r = run(s,
-                        "INSERT INTO events (execution_id, seq, type, payload_json, timestamp) VALUES (?, "
-                        "?, ?, ?, ?)",
+                        "INSERT INTO events (execution_id, seq, type, payload_json, timestamp) "
+                        "VALUES (?, ?, ?, ?, ?)",
                         PARAMS(P_TEXT(execution_id), P_INT(seq), P_TEXT(type), P_TEXT(payload),
                                P_INT(now())),
                         NULL, NULL);
@@ -1461,10 +1458,9 @@ int store_volume_create(Store *s, StoreVolume *v) {
         if (r < 0)
                 return store_set_error(s, r, "invalid volume id");
         r = run(s,
-                "INSERT INTO volumes (id, tenant_id, name, storage_class, access_mode, size_limit, uid, "
-                "gid, "
-                "owner_execution_id, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'active', ?, ?)",
+                "INSERT INTO volumes (id, tenant_id, name, storage_class, access_mode, size_limit, "
+                "uid, gid, owner_execution_id, status, expires_at, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
                 PARAMS(P_TEXT(id), P_TEXT(v->tenant_id), P_TEXT(v->name), P_TEXT(sc), P_TEXT(am),
                        P_INT(v->size_limit), P_INT(v->uid), P_INT(v->gid), P_TEXT(v->owner_execution_id),
                        P_INT(v->expires_at), P_INT(t)),
@@ -1553,8 +1549,8 @@ int store_volume_set_status(Store *s, const char *id, VolumeStatus status) {
         assert(id);
         if (status == VOLUME_DELETED) {
                 r = run(s,
-                        "UPDATE volumes SET status = 'deleted', deleted_at = ? WHERE id = ? AND status = "
-                        "'active'",
+                        "UPDATE volumes SET status = 'deleted', deleted_at = ? "
+                        "WHERE id = ? AND status = 'active'",
                         PARAMS(P_INT(now()), P_TEXT(id)), NULL, &n);
                 if (r < 0 || n > 0)
                         return r;
@@ -1641,8 +1637,8 @@ int store_reaper_backoff_get(Store *s, const char *container_id, StoreReaperBack
         assert(container_id);
         assert(ret);
         r = run(s,
-                "SELECT container_id, failures, next_attempt_at, quarantined, updated_at FROM "
-                "reaper_backoff "
+                "SELECT container_id, failures, next_attempt_at, quarantined, updated_at "
+                "FROM reaper_backoff "
                 "WHERE container_id = ?",
                 PARAMS(P_TEXT(container_id)), &rows, NULL);
         if (r < 0)
@@ -1665,12 +1661,12 @@ int store_reaper_backoff_put(Store *s, const StoreReaperBackoff *b) {
         if (isempty(b->container_id) || b->next_attempt_at > INT64_MAX)
                 return store_set_error(s, -EINVAL, "bad reaper backoff record");
         return run(s,
-                   "INSERT INTO reaper_backoff (container_id, failures, next_attempt_at, quarantined, "
-                   "updated_at) "
-                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (container_id) DO UPDATE SET failures = "
-                   "excluded.failures, "
-                   "next_attempt_at = excluded.next_attempt_at, quarantined = excluded.quarantined, "
-                   "updated_at = excluded.updated_at",
+                   "INSERT INTO reaper_backoff "
+                   "(container_id, failures, next_attempt_at, quarantined, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?) "
+                   "ON CONFLICT (container_id) "
+                   "DO UPDATE SET failures = excluded.failures, next_attempt_at = excluded.next_attempt_at, "
+                   "quarantined = excluded.quarantined, updated_at = excluded.updated_at",
                    PARAMS(P_TEXT(b->container_id), P_INT(b->failures), P_INT(b->next_attempt_at),
                           P_INT(b->quarantined ? 1 : 0), P_INT(now())),
                    NULL, NULL);
@@ -1698,10 +1694,13 @@ int store_reaper_run_put(Store *s, const StoreReaperRun *rr) {
         return run(
                 s,
                 "INSERT INTO reaper_runs (host, started_at, finished_at, ok, last_success_at, counts_json) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET started_at = "
-                "excluded.started_at, finished_at = excluded.finished_at, ok = excluded.ok, "
-                "last_success_at = CASE WHEN excluded.ok = 1 THEN excluded.finished_at ELSE "
-                "reaper_runs.last_success_at END, counts_json = excluded.counts_json",
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (host) "
+                "DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at, "
+                "ok = excluded.ok, "
+                "last_success_at = "
+                "CASE WHEN excluded.ok = 1 THEN excluded.finished_at ELSE reaper_runs.last_success_at END, "
+                "counts_json = excluded.counts_json",
                 PARAMS(P_TEXT(rr->host), P_INT(rr->started_at), P_INT(rr->finished_at),
                        P_INT(rr->ok ? 1 : 0), P_INT(rr->ok ? rr->finished_at : 0),
                        P_TEXT(rr->counts_json ? rr->counts_json : "{}")),
@@ -1752,8 +1751,9 @@ int store_conversation_put(Store *s, const char *execution_id, unsigned iteratio
                                        execution_id, iteration, STORE_CONVERSATION_MAX);
         return run(s,
                    "INSERT INTO dispatch_conversations (execution_id, iteration, state_json, updated_at) "
-                   "VALUES (?, ?, ?, ?) ON CONFLICT (execution_id, iteration) DO UPDATE SET state_json = "
-                   "excluded.state_json, updated_at = excluded.updated_at",
+                   "VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (execution_id, iteration) "
+                   "DO UPDATE SET state_json = excluded.state_json, updated_at = excluded.updated_at",
                    PARAMS(P_TEXT(execution_id), P_INT(iteration), P_TEXT(state_json), P_INT(now())), NULL,
                    NULL);
 }
