@@ -195,6 +195,17 @@ static int check_keys(Ctx *c, const YamlNode *map, const char *const *known, con
         return 0;
 }
 
+/* check_keys() for a part or an item: collecting, an unknown key is one error and the known
+ * keys are still read; only a node that is not a mapping ends it there. */
+static int check_part_keys(Ctx *c, const YamlNode *map, const char *const *known, const char *const *ignored,
+                           const char *why) {
+        int r = check_keys(c, map, known, ignored, why);
+
+        if (r < 0 && map->kind == YAML_TREE_MAPPING)
+                return keep_going(c, r);
+        return r;
+}
+
 static int required(Ctx *c, const YamlNode *parent, const char *key, const char *hint) {
         char path[YAML_PATH_MAX];
         size_t len;
@@ -308,22 +319,24 @@ static int parse_metadata(Ctx *c, const YamlNode *m) {
         const YamlNode *n;
         int r;
 
-        r = check_keys(c, m, known, NULL, NULL);
+        r = check_part_keys(c, m, known, NULL, NULL);
         if (r < 0)
                 return r;
-        if ((n = yaml_mapping_get(m, "name")) && (r = get_name(c, n, &c->plan->name)) < 0)
+        if ((n = yaml_mapping_get(m, "name")) && (r = keep_going(c, get_name(c, n, &c->plan->name))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(m, "version")) && (r = dup_string(c, n, 128, &c->plan->version)) < 0)
+        if ((n = yaml_mapping_get(m, "version")) &&
+            (r = keep_going(c, dup_string(c, n, 128, &c->plan->version))) < 0)
                 return r;
         if ((n = yaml_mapping_get(m, "description"))) {
                 r = yaml_node_get_string(n, 4096, &(const char *){ 0 }, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->description = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->description = n;
         }
-        if ((n = yaml_mapping_get(m, "labels")) && (r = string_map(c, n, 64, 1024)) < 0)
+        if ((n = yaml_mapping_get(m, "labels")) && (r = keep_going(c, string_map(c, n, 64, 1024))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(m, "annotations")) && (r = string_map(c, n, 64, 4096)) < 0)
+        if ((n = yaml_mapping_get(m, "annotations")) && (r = keep_going(c, string_map(c, n, 64, 4096))) < 0)
                 return r;
         return 0;
 }
@@ -438,7 +451,7 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
         const YamlNode *n, *language;
         int r, v;
 
-        r = check_keys(c, rt, known, NULL, NULL);
+        r = check_part_keys(c, rt, known, NULL, NULL);
         if (r < 0)
                 return r;
         /* language/version select an image from the reference's runtime registry, which this
@@ -459,23 +472,24 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
                 if (x && (r = warn(c, x, "not acted on: spec.runtime.image is run")) < 0)
                         return r;
         }
-        r = parse_image(c, n);
-        if (r < 0)
+        if ((r = keep_going(c, parse_image(c, n))) < 0)
                 return r;
         if ((n = yaml_mapping_get(rt, "image_pull_policy"))) {
                 r = get_enum(c, n, image_pull_policy_table, ELEMENTSOF(image_pull_policy_table), &v);
-                if (r < 0)
+                if (r >= 0)
+                        c->plan->pull_policy = v;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->plan->pull_policy = v;
         }
-        if ((n = yaml_mapping_get(rt, "command")) && (r = parse_command(c, n)) < 0)
+        if ((n = yaml_mapping_get(rt, "command")) && (r = keep_going(c, parse_command(c, n))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(rt, "workdir")) && (r = parse_absolute_path(c, n, &c->plan->workdir)) < 0)
+        if ((n = yaml_mapping_get(rt, "workdir")) &&
+            (r = keep_going(c, parse_absolute_path(c, n, &c->plan->workdir))) < 0)
                 return r;
         if ((n = yaml_mapping_get(rt, "keep_container_on_failure")) &&
-            (r = yaml_node_get_bool(n, &c->plan->keep_container_on_failure, c->e)) < 0)
+            (r = keep_going(c, yaml_node_get_bool(n, &c->plan->keep_container_on_failure, c->e))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(rt, "model")) && (r = parse_model(c, n)) < 0)
+        if ((n = yaml_mapping_get(rt, "model")) && (r = keep_going(c, parse_model(c, n))) < 0)
                 return r;
         return 0;
 }
@@ -488,34 +502,38 @@ static int parse_resources(Ctx *c, const YamlNode *res) {
         const YamlNode *n;
         int r;
 
-        r = check_keys(c, res, known, NULL, NULL);
+        r = check_part_keys(c, res, known, NULL, NULL);
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(res, "cpu_quota"))) {
                 double q;
                 r = yaml_node_get_double(n, 0.001, 1024, &q, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->cpu_quota = (Spelled){ n, (uint64_t) llround(q * 1e9) };
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->cpu_quota = (Spelled){ n, (uint64_t) llround(q * 1e9) };
         }
         if ((n = yaml_mapping_get(res, "memory_bytes"))) {
                 r = yaml_node_get_u64(n, MANIFEST_MEMORY_MIN, MANIFEST_MEMORY_MAX, &c->memory_bytes.value,
                                       c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->memory_bytes.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->memory_bytes.node = n;
         }
         if ((n = yaml_mapping_get(res, "timeout_secs"))) {
                 r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &c->timeout_secs.value, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->timeout_secs.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->timeout_secs.node = n;
         }
         if ((n = yaml_mapping_get(res, "pids_limit"))) {
                 r = yaml_node_get_u64(n, MANIFEST_PIDS_MIN, MANIFEST_PIDS_MAX, &c->pids_limit.value, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->pids_limit.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->pids_limit.node = n;
         }
         return 0;
 }
@@ -548,34 +566,38 @@ static int parse_security_resources(Ctx *c, const YamlNode *res) {
         uint64_t v = 0;
         int r;
 
-        r = check_keys(c, res, known, ignored,
-                       "not acted on: a container's disk is not limited; size volumes with "
-                       "spec.volumes[].size_limit");
+        r = check_part_keys(c, res, known, ignored,
+                            "not acted on: a container's disk is not limited; size volumes with "
+                            "spec.volumes[].size_limit");
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(res, "cpu"))) {
                 r = parse_millicores(c, n, &v);
-                if (r < 0)
+                if (r >= 0)
+                        c->cpu_millis = (Spelled){ n, v * UINT64_C(1000000) };
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->cpu_millis = (Spelled){ n, v * UINT64_C(1000000) };
         }
         if ((n = yaml_mapping_get(res, "memory"))) {
                 r = yaml_node_get_size(n, MANIFEST_MEMORY_MIN, MANIFEST_MEMORY_MAX, &c->memory.value, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->memory.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->memory.node = n;
         }
         if ((n = yaml_mapping_get(res, "timeout"))) {
                 r = yaml_node_get_duration_secs(n, 1, MANIFEST_TIMEOUT_MAX, &c->timeout.value, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->timeout.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->timeout.node = n;
         }
         if ((n = yaml_mapping_get(res, "pids"))) {
                 r = yaml_node_get_u64(n, MANIFEST_PIDS_MIN, MANIFEST_PIDS_MAX, &c->pids.value, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->pids.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->pids.node = n;
         }
         return 0;
 }
@@ -692,22 +714,24 @@ static int parse_security(Ctx *c, const YamlNode *sec) {
         const YamlNode *n;
         int r;
 
-        r = check_keys(
+        r = check_part_keys(
                 c, sec, known, ignored,
                 "not acted on: the container sees only its image and spec.volumes (use read_only_rootfs)");
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(sec, "network_policy")) &&
-            (r = parse_network(c, n, &c->network_policy)) < 0)
+            (r = keep_going(c, parse_network(c, n, &c->network_policy))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(sec, "network")) && (r = parse_network(c, n, &c->network)) < 0)
+        if ((n = yaml_mapping_get(sec, "network")) &&
+            (r = keep_going(c, parse_network(c, n, &c->network))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(sec, "resources")) && (r = parse_security_resources(c, n)) < 0)
+        if ((n = yaml_mapping_get(sec, "resources")) &&
+            (r = keep_going(c, parse_security_resources(c, n))) < 0)
                 return r;
-        if ((n = yaml_mapping_get(sec, "user")) && (r = parse_user(c, n)) < 0)
+        if ((n = yaml_mapping_get(sec, "user")) && (r = keep_going(c, parse_user(c, n))) < 0)
                 return r;
         if ((n = yaml_mapping_get(sec, "read_only_rootfs")) &&
-            (r = yaml_node_get_bool(n, &c->plan->read_only_rootfs, c->e)) < 0)
+            (r = keep_going(c, yaml_node_get_bool(n, &c->plan->read_only_rootfs, c->e))) < 0)
                 return r;
         return 0;
 }
@@ -1054,16 +1078,19 @@ static int parse_validators(Ctx *c, const YamlNode *n, bool judges_only, Manifes
         }
         for (size_t i = 0; i < n->n_items; i++) {
                 const YamlNode *item = yaml_sequence_item(n, i);
+                size_t before = *n_list;
+
+                /* Each validator on its own: collecting, a bad one does not hide the next. */
                 r = parse_validator(c, item, *list, n_list);
-                if (r < 0)
-                        return r;
-                if (judges_only && (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_SEMANTIC &&
+                if (r >= 0 && judges_only && *n_list > before &&
+                    (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_SEMANTIC &&
                     (*list)[*n_list - 1].type != MANIFEST_VALIDATOR_MULTI_JUDGE)
-                        return yaml_node_error(
-                                item, c->e, -EINVAL,
-                                "expected a judge (type semantic or multi_judge): a tool call "
-                                "has no exit code or output to check, got type %s",
-                                manifest_validator_type_to_string((*list)[*n_list - 1].type));
+                        r = yaml_node_error(item, c->e, -EINVAL,
+                                            "expected a judge (type semantic or multi_judge): a tool call "
+                                            "has no exit code or output to check, got type %s",
+                                            manifest_validator_type_to_string((*list)[*n_list - 1].type));
+                if ((r = keep_going(c, r)) < 0)
+                        return r;
         }
         return 0;
 }
@@ -1081,43 +1108,47 @@ static int parse_execution(Ctx *c, const YamlNode *ex) {
         const YamlNode *n;
         int r;
 
-        r = check_keys(c, ex, known, NULL, NULL);
+        r = check_part_keys(c, ex, known, NULL, NULL);
         if (r < 0)
                 return r;
         c->execution = ex;
         if ((n = yaml_mapping_get(ex, "max_iterations"))) {
                 r = yaml_node_get_u64(n, 1, MANIFEST_ITERATIONS_MAX, &c->plan->max_iterations, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->max_iterations = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->max_iterations = n;
         }
         if ((n = yaml_mapping_get(ex, "iteration_timeout"))) {
                 r = yaml_node_get_duration_secs(n, 1, MANIFEST_TIMEOUT_MAX, &c->iteration_timeout.value,
                                                 c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->iteration_timeout.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->iteration_timeout.node = n;
         }
         if ((n = yaml_mapping_get(ex, "iteration_timeout_secs"))) {
                 r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &c->iteration_timeout_secs.value, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->iteration_timeout_secs.node = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->iteration_timeout_secs.node = n;
         }
         if ((n = yaml_mapping_get(ex, "llm_timeout_seconds"))) {
                 r = yaml_node_get_u64(n, 1, MANIFEST_TIMEOUT_MAX, &c->plan->llm_timeout_secs, c->e);
-                if (r < 0)
+                if (r >= 0)
+                        c->llm_timeout = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->llm_timeout = n;
         }
         if ((n = yaml_mapping_get(ex, "validation"))) {
                 r = parse_validators(c, n, false, &c->plan->validators, &c->plan->n_validators);
-                if (r < 0)
+                if ((r = keep_going(c, r)) < 0)
                         return r;
         }
         if ((n = yaml_mapping_get(ex, "tool_validation"))) {
                 r = parse_validators(c, n, true, &c->plan->tool_validators, &c->plan->n_tool_validators);
-                if (r < 0)
+                if ((r = keep_going(c, r)) < 0)
                         return r;
         }
         return 0;
@@ -1249,11 +1280,10 @@ static int parse_volumes(Ctx *c, const YamlNode *n) {
         c->plan->volumes = calloc(n->n_items, sizeof *c->plan->volumes);
         if (!c->plan->volumes)
                 return oom(c);
-        for (size_t i = 0; i < n->n_items; i++) {
-                r = parse_volume(c, yaml_sequence_item(n, i));
-                if (r < 0)
+        /* Each volume on its own: collecting, a bad one does not hide the next. */
+        for (size_t i = 0; i < n->n_items; i++)
+                if ((r = keep_going(c, parse_volume(c, yaml_sequence_item(n, i)))) < 0)
                         return r;
-        }
         return 0;
 }
 
@@ -1366,13 +1396,13 @@ static int parse_task(Ctx *c, const YamlNode *task) {
         const YamlNode *n;
         int r;
 
-        r = check_keys(c, task, known, ignored,
-                       "not acted on by this runtime (give the input with the execution request)");
+        r = check_part_keys(c, task, known, ignored,
+                            "not acted on by this runtime (give the input with the execution request)");
         if (r < 0)
                 return r;
         c->task = task;
         if ((n = yaml_mapping_get(task, "instruction")) &&
-            (r = dup_string(c, n, MANIFEST_MAX_STRING, &c->plan->task_instruction)) < 0)
+            (r = keep_going(c, dup_string(c, n, MANIFEST_MAX_STRING, &c->plan->task_instruction))) < 0)
                 return r;
         if ((n = yaml_mapping_get(task, "prompt_template"))) {
                 const char *s;
@@ -1486,14 +1516,15 @@ static int parse_advanced(Ctx *c, const YamlNode *adv) {
         const YamlNode *n;
         int r;
 
-        r = check_keys(c, adv, known, ignored, "accepted but not acted on by this runtime");
+        r = check_part_keys(c, adv, known, ignored, "accepted but not acted on by this runtime");
         if (r < 0)
                 return r;
         if ((n = yaml_mapping_get(adv, "bootstrap_path"))) {
                 r = parse_absolute_path(c, n, &c->plan->bootstrap_path);
-                if (r < 0)
+                if (r >= 0)
+                        c->bootstrap_path = n;
+                else if ((r = keep_going(c, r)) < 0)
                         return r;
-                c->bootstrap_path = n;
         }
         return 0;
 }

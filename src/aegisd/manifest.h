@@ -234,9 +234,10 @@ typedef struct ManifestPlan {
 int manifest_parse(const char *data, size_t size, const char *file, ManifestPlan **ret, Error *e);
 int manifest_parse_file(const char *path, ManifestPlan **ret, Error *e);
 /* The same, reporting every error rather than the first: after an error, reading goes on
- * with the next part of the manifest (apiVersion, kind, metadata, and each section of spec:
+ * with the next field of the part (apiVersion, kind, metadata, and each section of spec:
  * runtime, resources, security, environment/env, execution, volumes, task, tools, advanced,
- * security_context), each part giving its first error; the checks that relate parts (two
+ * security_context) and the next item of a list (volumes, validators), each field or item
+ * giving its first error; the checks that relate parts (two
  * spellings of one setting, the inner loop's needs) run only once every part is valid. Up
  * to max_errors errors go to errors[] (*ret_n_errors of them; 0 when valid), e gets the
  * first, and the return value is the first's code. ret may be NULL (no plan wanted). */

@@ -105,7 +105,7 @@ static const ConfigKey config_keys[] = {
         { "runtime.lease_secs", KEY_SECS, FIELD(runtime.lease_secs), "15",
           .override_env = { "AEGIS_LEASE_SECS" }, .min = 1, .max = 3600 },
         { "runtime.allow_unenforced_limits", KEY_BOOL, FIELD(runtime.allow_unenforced_limits), "false" },
-        { "runtime.user_namespace", KEY_BOOL, FIELD(runtime.user_namespace), "false" },
+        { "runtime.user_namespace", KEY_BOOL, FIELD(runtime.user_namespace), "true" },
         { "runtime.user_namespace_base", KEY_UINT, FIELD(runtime.user_namespace_base), "1879048192",
           .min = 65536, .max = 4294901759 },
 

@@ -131,8 +131,7 @@ typedef struct Config {
                 /* Run even when the engine cannot enforce a manifest's limits (each execution
                  * then carries a warning naming them); false: refuse submissions (503). */
                 bool allow_unenforced_limits;
-                /* Agent containers get a user namespace of their own (true; false by default:
-                 * Podman 4.3 deadlocks with several at once, aegis-config.yaml(5)): with rootful
+                /* Agent containers get a user namespace of their own (true): with rootful
                  * Podman their ids 0…65535 are the host's user_namespace_base…+65535
                  * (1879048192 = 0x70000000: no login user's, outside useradd's subuid
                  * ranges); with rootless Podman they are 1…65536 of the engine's own

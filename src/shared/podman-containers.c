@@ -180,7 +180,11 @@ static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine
 
 /* The container's own user namespace: a fixed range (the same for every container, so a
  * volume's files keep their owner from one execution to the next) given as "auto" with
- * explicit mappings, which rootful Podman takes without any /etc/subuid entry. IPC gets no
+ * explicit mappings, which rootful Podman takes without any /etc/subuid entry. The size is
+ * given too: without it containers/storage sizes the namespace from the image's files
+ * while it holds the layers lock, and Podman 4.3 (Debian 12's) then deadlocks on
+ * storage.lock when several containers are created at once (containers/podman#16062,
+ * fixed in containers/storage 1.45). IPC gets no
  * namespace-shared /dev/shm: Podman 4.3 races unmounting a user-namespaced container's
  * userdata/shm and then cannot remove it (EBUSY, containers/podman#11594, fixed in 4.4); a
  * tmpfs of the container's own replaces it. */
@@ -189,8 +193,9 @@ static int userns_config(json_object *hc, uint32_t base) {
         json_object *tmpfs;
         int r;
 
-        (void) snprintf(mode, sizeof mode, "auto:uidmapping=0:%" PRIu32 ":%u,gidmapping=0:%" PRIu32 ":%u",
-                        base, PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE);
+        (void) snprintf(mode, sizeof mode,
+                        "auto:size=%u,uidmapping=0:%" PRIu32 ":%u,gidmapping=0:%" PRIu32 ":%u",
+                        PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE);
         r = json_add_string(hc, "UsernsMode", mode);
         if (r >= 0)
                 r = json_add_string(hc, "IpcMode", "none");

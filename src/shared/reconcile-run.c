@@ -118,7 +118,10 @@ static int load_fact(Run *run, Fact *f, Error *e) {
         f->found = true;
         f->x.state = reconcile_execution_state_from_status(execution_status_to_string(x.status));
         f->iteration = x.iteration;
-        f->x.owned = x.claimed_by && x.lease_expires_at > run->now && !streq(x.claimed_by, run->o->owner);
+        /* Owned: a live lease of another aegisd, or a claim of the calling aegisd's previous
+         * life, whose supervisor re-attaches to it and reads even a container that exited
+         * while it was down. */
+        f->x.owned = x.claimed_by && (x.lease_expires_at > run->now || streq(x.claimed_by, run->o->owner));
         store_execution_done(&x);
 
         if (f->x.state != RECONCILE_EXECUTION_LIVE)

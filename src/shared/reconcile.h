@@ -71,8 +71,9 @@ typedef struct ReconcileExecution {
          * execution counts as current). Containers of earlier iterations are orphans. */
         const char *current_container;
         const char *current_container_id;
-        /* Another process holds a live claim on the execution (its supervisor is alive and
-         * will handle its container's exit itself). */
+        /* A supervisor will handle the container's exit itself: another process holds a
+         * live claim on the execution, or the calling aegisd's previous life held one and
+         * it is about to re-attach (ReconcileOptions.owner). */
         bool owned;
 } ReconcileExecution;
 
@@ -174,8 +175,10 @@ typedef struct ReconcileOptions {
         uint64_t grace_usec; /* reaper.grace_secs × USEC_PER_SEC */
         uint64_t stop_timeout_secs; /* runtime.stop_timeout_secs: stop before SIGKILL */
         bool dry_run; /* decide and report; change nothing in Podman or the store */
-        /* The claim owner name of the calling aegisd, whose leases (left by its previous
-         * life) count as dead; NULL for the reaper: every live lease is respected. */
+        /* The claim owner name of the calling aegisd, whose claims (left by its previous
+         * life) count as owned whatever their lease says: it re-attaches to them, so their
+         * current containers stay, exited or not. NULL for the reaper: every live lease is
+         * respected, and an expired one is dead. */
         const char *owner;
         /* Whether to mark executions container_lost (aegisd may prefer to re-run the
          * iteration itself: then false, and it reads report->executions). */

@@ -18,7 +18,7 @@ podman_start
 ROOT="$SCRATCH/storage"
 BASE=1879048192
 SECRET="s3cret-$RANDOM$RANDOM"
-AEGIS_RUNTIME_EXTRA="  user_namespace: true" aegisd_start a "storage:
+aegisd_start a "storage:
   root: \"$ROOT\"
   mount_mode: bind"
 

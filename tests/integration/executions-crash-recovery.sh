@@ -1,8 +1,10 @@
 #!/bin/bash
 # kill -9 of aegisd mid-execution, then a restart: the new process re-attaches to the
 # container that still runs and the execution completes; if the container vanished while
-# aegisd was down, that iteration fails (container_lost) and the loop goes on. Either way
-# the execution reaches a defined end and no container is left.
+# aegisd was down, that iteration fails (container_lost) and the loop goes on; if it
+# finished while aegisd was down, longer ago than reaper.grace_secs, its output is still
+# read and judged (the start-up pass leaves this node's own executions to the re-attach).
+# Either way the execution reaches a defined end and no container is left.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 require_cmd jq
@@ -37,5 +39,25 @@ aegisd_start
 wait_status "$id" completed 60 || fail "not completed after restart: $(api GET "/v1/executions/$id")"
 assert_eq "iteration 1 lost" container_lost "$(execution_field "$id" '.iterations[0].reason')"
 assert_eq "iteration 2 succeeded" succeeded "$(execution_field "$id" '.iterations[1].status')"
+assert_no_managed_containers
+
+# 3. The container finishes while aegisd is down, and aegisd comes back after the grace: the
+# start-up reconciliation must not take the container the re-attach is about to read.
+grace=$'reaper:\n  grace_secs: 1'
+aegisd_kill9 a
+aegisd_start a "$grace"
+m="$(manifest finisher 'sleep 2; echo "finished-while-down-$AEGIS_ITERATION"')"
+id="$(aegis submit "$m")"
+wait_for 30 bash -c "curl -s $AEGIS_URL/v1/executions/$id | jq -e '.iterations[0].container_id != null'" ||
+        fail "never got a container"
+aegisd_kill9 a
+exited() { [ -n "$(podman_cmd ps -a --filter label=aegis.execution_id="$id" --filter status=exited -q)" ]; }
+wait_for 30 exited || fail "the container never exited"
+sleep 3 # past the grace
+aegisd_start a "$grace"
+wait_status "$id" completed 60 || fail "not completed after restart: $(api GET "/v1/executions/$id")"
+assert_eq "the output of a container that ended while aegisd was down" finished-while-down-1 \
+        "$(execution_field "$id" .output)"
+assert_eq "… in its one iteration" 1 "$(execution_field "$id" '.iterations | length')"
 assert_no_managed_containers
 finish

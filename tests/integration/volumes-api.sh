@@ -46,7 +46,7 @@ assert_eq "create echoes the volume" "work 1073741824 read-write persistent defa
         "$(body '[.name, .size_limit, .access_mode, .storage_class, .tenant_id, .status, .bytes_used] | map(tostring) | join(" ")')"
 check "the directory exists under storage.root/default/<id>" test -d "$ROOT/default/$ID"
 # The default agent's uid 1000 as its own user namespace maps it (runtime.user_namespace_base + 1000).
-own=1000 # runtime.user_namespace is off by default: the agent's uid as it is
+own="$((1879048192 + 1000))"
 assert_eq "read-write directory mode and owner" "770 $own:$own" "$(stat -c '%a %u:%g' "$ROOT/default/$ID")"
 
 assert_eq "ephemeral read-only with ttl" 201 \

@@ -54,7 +54,7 @@ assert_eq "ref: persistent, read-only, never expires" "persistent read-only null
         "$(jq -r --arg v "$ref" '.volumes[] | select(.id == $v) | [.storage_class, .access_mode, .expires_at] | map(tostring) | join(" ")' <<<"$vols")"
 assert_eq "the file is in storage.root/<tenant>/<id>" "written by 1" "$(cat "$ROOT/default/$work/a")"
 # uid 1000 in the agent's own user namespace is runtime.user_namespace_base + 1000 here.
-own=1000 # runtime.user_namespace is off by default: the agent's uid as it is
+own="$((1879048192 + 1000))"
 assert_eq "the directory is owned by the execution's uid:gid" "$own:$own 770" "$(stat -c '%u:%g %a' "$ROOT/default/$work")"
 assert_eq "the file is owned by the container's user" "$own:$own" "$(stat -c '%u:%g' "$ROOT/default/$work/a")"
 check "nothing was written to the read-only volume" test ! -e "$ROOT/default/$ref/x"

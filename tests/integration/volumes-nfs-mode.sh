@@ -97,7 +97,7 @@ sleep 0.6
 assert_eq "the gateway serves what was written into the volume" "OK written by the operator" \
         "$(nfs_client "$(url default "$V")" cat /from-api.txt)"
 check "a client writes through the gateway" nfs_client "$(url default "$V")" write /from-nfs.txt hello
-own=1000 # runtime.user_namespace is off by default: the agent's uid as it is
+own="$((1879048192 + 1000))" # the default agent's uid in its own user namespace
 assert_eq "and it lands in the volume's directory, owned by the volume's uid:gid" "hello $own:$own" \
         "$(cat "$ROOT/default/$V/from-nfs.txt") $(stat -c %u:%g "$ROOT/default/$V/from-nfs.txt")"
 assert_match "the read-only volume refuses writes over NFS" 'ROFS' "$(nfs_client "$(url default "$N")" write /x y)"

@@ -37,7 +37,7 @@ static void fails(const char *text, const char *message) {
         fails_len(text, strlen(text), 0, message);
 }
 
-/* manifest_check(): one error per part, in the manifest's order, the first also in e; the
+/* manifest_check(): every error, in the manifest's order, the first also in e; the
  * checks that relate parts wait until every part is valid; a valid manifest has none. */
 START_TEST(test_manifest_check_collects_every_error) {
         static const char text[] =
@@ -86,6 +86,43 @@ START_TEST(test_manifest_check_collects_every_error) {
         ck_assert_uint_eq(n, 0);
         ck_assert_ptr_nonnull(p);
         manifest_plan_free(p);
+}
+END_TEST
+
+/* Within a part too: every bad field of a mapping, every bad item of a list (volumes,
+ * validators), an unknown key beside bad known ones; a bad item stops only itself. */
+START_TEST(test_manifest_check_collects_errors_within_a_part) {
+        static const char text[] =
+                "spec:\n  runtime:\n    image: busybox\n    image_pull_policy: Sometimes\n"
+                "    keep_container_on_failure: maybe\n    colour: blue\n"
+                "  resources:\n    memory_bytes: lots\n    pids_limit: 0\n    timeout_secs: 10\n"
+                "  execution:\n    max_iterations: -3\n    iteration_timeout: soon\n"
+                "    validation:\n      - type: bogus\n      - type: exit_code\n      - type: regex\n"
+                "  volumes:\n    - name: a\n      mount_path: /elsewhere\n"
+                "    - name: b\n      mount_path: /workspace/b\n"
+                "    - mount_path: /workspace/c\n";
+        static const char *const fields[] = { "spec.runtime.colour",
+                                              "spec.runtime.image_pull_policy",
+                                              "spec.runtime.keep_container_on_failure",
+                                              "spec.resources.memory_bytes",
+                                              "spec.resources.pids_limit",
+                                              "spec.execution.max_iterations",
+                                              "spec.execution.iteration_timeout",
+                                              "spec.execution.validation[0].type",
+                                              "spec.execution.validation[2].pattern",
+                                              "spec.volumes[0].mount_path",
+                                              "spec.volumes[2].name" };
+        Error errors[MANIFEST_MAX_ERRORS], e = ERROR_INIT;
+        size_t n = 99;
+
+        ck_assert_int_eq(
+                manifest_check(text, strlen(text), "a.yaml", errors, ELEMENTSOF(errors), &n, NULL, &e),
+                -EINVAL);
+        for (size_t i = 0; n != ELEMENTSOF(fields) && i < n; i++) /* says what differs */
+                fprintf(stderr, "error %zu: %s: %s\n", i, errors[i].field, errors[i].message);
+        ck_assert_uint_eq(n, ELEMENTSOF(fields));
+        for (size_t i = 0; i < n; i++)
+                ck_assert_str_eq(errors[i].field, fields[i]);
 }
 END_TEST
 
@@ -1184,6 +1221,7 @@ static Suite *suite(void) {
         tcase_add_test(t, test_manifest_hello_example);
         tcase_add_test(t, test_manifest_agent_hello_example);
         tcase_add_test(t, test_manifest_check_collects_every_error);
+        tcase_add_test(t, test_manifest_check_collects_errors_within_a_part);
         suite_add_tcase(s, t);
         return s;
 }

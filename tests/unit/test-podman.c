@@ -278,7 +278,7 @@ START_TEST(test_create_body_user_namespace) {
         Error e = ERROR_INIT;
 
         ck_assert_str_eq(jstr(hc, "UsernsMode", NULL),
-                         "auto:uidmapping=0:1879048192:65536,gidmapping=0:1879048192:65536");
+                         "auto:size=65536,uidmapping=0:1879048192:65536,gidmapping=0:1879048192:65536");
         ck_assert_str_eq(jstr(hc, "IpcMode", NULL), "none");
         ck_assert_str_eq(jstr(hc, "Tmpfs", "/dev/shm"), "rw,nosuid,nodev,noexec,size=65536k");
         json_object_put(o);
