@@ -128,9 +128,9 @@ AEGISD_TOOLS_SOURCES = \
 	src/aegisd/tools.h \
 	src/aegisd/tools.c \
 	src/aegisd/tools-fs.h \
-	src/aegisd/tools-fs-internal.h \
 	src/aegisd/tools-fs.c \
-	src/aegisd/tools-fs-walk.c \
+	src/shared/fs-tools-core.h \
+	src/shared/fs-tools-core.c \
 	src/aegisd/tools-web.c \
 	src/aegisd/tool-slots.h \
 	src/aegisd/tool-slots.c \

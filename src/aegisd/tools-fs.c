@@ -17,10 +17,12 @@
  *    (when aegisd may give it away), a replaced file keeps its owner and mode.
  * Results name paths as the container sees them (/workspace/…).
  *
- * Without a volume (on_host false), the file tools but fs.grep and fs.glob run in the
- * container instead: their dispatch is {"action":"fs","op":"read",…} with the model's
- * arguments, the path made absolute and lexically normalized here (relative under
- * /workspace), and aegis-bootstrap (bootstrap-fs.c) answers with the same result object. */
+ * What the tools do once a path is open (reading, replacing, listing, editing, grep and glob,
+ * their bounds and result objects) is src/shared/fs-tools-core.c, which aegis-bootstrap runs
+ * too. Without a volume (on_host false), every fs tool runs in the container instead: its
+ * dispatch is {"action":"fs","op":"read",…} with the model's arguments, the path made
+ * absolute and lexically normalized here (relative under /workspace), and aegis-bootstrap
+ * (bootstrap-fs.c) answers with the same result object. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -35,18 +37,24 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fs-tools-core.h"
 #include "policy.h"
-#include "tools-fs-internal.h"
 #include "tools-fs.h"
 #include "volume-files.h"
 #include "util.h"
 
-#define FS_WRITE_MAX (10 * 1024 * 1024)
-#define FS_LIST_MAX 1000 /* entries of fs.list */
-#define FS_EDITS_MAX 100
 #define FS_DISPATCH_MAX (14 * 1024 * 1024) /* an fs dispatch's JSON (a write of 10 MiB, escaped) */
 
 #define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+/* One call's context: the volume's root fd and the path inside it. */
+typedef struct FsCtx {
+        const ToolEnv *env;
+        const ToolVolume *vol;
+        char *rel; /* "." or "a/b" */
+        char *shown; /* the container's path, for results */
+        int root_fd;
+} FsCtx;
 
 /* ---- paths ---- */
 
@@ -100,37 +108,23 @@ int tool_fs_open(int root_fd, const char *rel, int flags, mode_t mode) {
         return fd < 0 ? -errno : (int) fd;
 }
 
-void fs_ctx_done(FsCtx *c) {
+static void fs_ctx_done(FsCtx *c) {
         free(c->rel);
         free(c->shown);
         safe_close(c->root_fd);
 }
 
-const char *fs_arg_str(json_object *args, const char *key) {
+static const char *fs_arg_str(json_object *args, const char *key) {
         json_object *v;
         if (!json_object_object_get_ex(args, key, &v) || !json_object_is_type(v, json_type_string))
                 return NULL;
         return json_object_get_string(v);
 }
 
-static const char *errno_text(int k) {
-        switch (-k) {
-        case EXDEV:
-                return "the path leads outside the volume (\"..\", a symlink or another mount)";
-        case ELOOP:
-                return "the path is a symlink, or has too many";
-        case ENOENT:
-                return "no such file or directory";
-        case EROFS:
-                return "the volume is mounted read-only";
-        default:
-                return strerror(-k);
-        }
-}
-
-/* Resolves args[key] (a path, default dflt); NULL on success, else the error result. */
-json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args, const char *key, const char *dflt,
-                         bool write) {
+/* Resolves args[key] (a path, default dflt when absent; required when dflt is NULL) into c
+ * (write: the volume must be writable). NULL on success, else the error result. */
+static json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args, const char *key,
+                                const char *dflt, bool write) {
         const char *path = fs_arg_str(args, key);
         int k;
 
@@ -160,8 +154,9 @@ json_object *fs_ctx_open(FsCtx *c, const ToolEnv *env, json_object *args, const 
         return NULL;
 }
 
-/* Splits rel into its parent (opened, O_PATH directory) and its last component. */
-int fs_open_parent(FsCtx *c, const char **ret_last) {
+/* c->rel's parent directory (an O_PATH fd, opened beneath the root) and its last component;
+ * -EBUSY for the volume itself. */
+static int fs_open_parent(FsCtx *c, const char **ret_last) {
         _cleanup_free_ char *parent = NULL;
         const char *slash = strrchr(c->rel, '/');
 
@@ -249,140 +244,31 @@ static int make_dirs(FsCtx *c, bool whole, bool *ret_created) {
 
 /* Replaces rel with data (a temporary file in the same directory, renamed over it). */
 static int replace_file(FsCtx *c, const char *data, size_t n) {
-        _cleanup_close_ int pfd = -EBADF, fd = -EBADF;
-        char tmp[64];
+        _cleanup_close_ int pfd = -EBADF;
         const char *last;
-        struct stat st;
-        bool existed;
-        int k;
 
         pfd = fs_open_parent(c, &last);
         if (pfd < 0)
                 return pfd;
-        existed = fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
-        if (existed && S_ISDIR(st.st_mode))
-                return -EISDIR;
-        for (unsigned i = 0;; i++) {
-                snprintf(tmp, sizeof tmp, ".aegis-tmp-%d-%u-%u", getpid(), (unsigned) random(), i);
-                fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (fd >= 0)
-                        break;
-                if (errno != EEXIST || i > 100)
-                        return -errno;
-        }
-        for (size_t done = 0; done < n;) {
-                ssize_t w = write(fd, data + done, n - done);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        k = -errno;
-                        goto fail;
-                }
-                done += (size_t) w;
-        }
-        if (existed && S_ISREG(st.st_mode)) {
-                if (geteuid() == 0)
-                        (void) fchown(fd, st.st_uid, st.st_gid);
-                (void) fchmod(fd, st.st_mode & 07777);
-        } else
-                give_to_execution(c, fd);
-        if (fsync(fd) < 0) {
-                k = -errno;
-                goto fail;
-        }
-        if (renameat(pfd, tmp, pfd, last) < 0) {
-                k = -errno;
-                goto fail;
-        }
-        return 0;
-fail:
-        (void) unlinkat(pfd, tmp, 0);
-        return k;
+        return fs_replace_at(pfd, last, data, n, geteuid() == 0 ? c->env->uid : (uid_t) -1, c->env->gid);
 }
 
-bool fs_text_ok(const char *s, size_t n) {
-        for (size_t i = 0; i < n;) {
-                size_t k = utf8_char_len(s + i, n - i);
-                if (k == 0 || s[i] == '\0')
-                        return false;
-                i += k;
-        }
-        return true;
+/* rel opened beneath the volume for reading (the shared tools take the fd or the error). */
+static int open_rel(FsCtx *c, int flags) {
+        return tool_fs_open(c->root_fd, c->rel, O_RDONLY | O_NONBLOCK | flags, 0);
 }
 
-/* Reads the regular file rel (at most max bytes; *ret_truncated when it had more). */
-static int read_file(FsCtx *c, const char *rel, size_t max, char **ret, size_t *ret_n, uint64_t *ret_size,
-                     bool *ret_truncated) {
-        _cleanup_close_ int fd = tool_fs_open(c->root_fd, rel, O_RDONLY | O_NONBLOCK, 0);
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        size_t n = 0;
-
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (n < max) {
-                ssize_t r = read(fd, buf + n, max - n);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (r == 0)
-                        break;
-                n += (size_t) r;
-        }
-        buf[n] = '\0';
-        *ret_truncated = (uint64_t) st.st_size > n;
-        *ret_size = (uint64_t) st.st_size;
-        *ret_n = n;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-json_object *fs_fail(FsCtx *c, const char *what, int k) {
-        if (k == -EBADFD)
-                return tool_error("%s: %s: not a regular file", what, c->shown);
-        return tool_error("%s: %s: %s", what, c->shown, errno_text(k));
+static json_object *fs_fail(FsCtx *c, const char *what, int k) {
+        return fs_result_fail(what, c->shown, k);
 }
 
 /* ---- the tools ---- */
 
 static json_object *do_read(const ToolEnv *env, json_object *args) {
         _cleanup_(fs_ctx_done) FsCtx c;
-        _cleanup_free_ char *buf = NULL;
-        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, false), *o;
-        uint64_t size;
-        size_t n;
-        bool trunc;
-        int k;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, false);
 
-        if (e)
-                return e;
-        k = read_file(&c, c.rel, FS_READ_MAX, &buf, &n, &size, &trunc);
-        if (k < 0)
-                return fs_fail(&c, "fs.read", k);
-        while (trunc && n > 0 && utf8_char_len(buf + n - 1, 1) == 0 && (buf[n - 1] & 0xC0) == 0x80)
-                n--; /* not inside a character cut by the bound */
-        if (!fs_text_ok(buf, n))
-                return tool_error("fs.read: %s: a binary file (%" PRIu64 " bytes): not shown", c.shown,
-                                  size);
-        o = json_object_new_object();
-        json_object_object_add(o, "path", json_object_new_string(c.shown));
-        json_object_object_add(o, "content", json_object_new_string_len(buf, (int) n));
-        json_object_object_add(o, "size", json_object_new_int64((int64_t) size));
-        json_object_object_add(o, "truncated", json_object_new_boolean(trunc));
-        if (trunc)
-                json_object_object_add(o, "note", json_object_new_string("only the first 10 MiB are shown"));
-        return o;
+        return e ?: fs_read(open_rel(&c, 0), c.shown);
 }
 
 static json_object *do_write(const ToolEnv *env, json_object *args) {
@@ -411,58 +297,11 @@ static json_object *do_write(const ToolEnv *env, json_object *args) {
         return o;
 }
 
-static const char *type_name(mode_t m) {
-        return S_ISREG(m) ? "file" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symlink" : "other";
-}
-
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(json_object_get_string(json_object_object_get(*(json_object *const *) a, "name")),
-                      json_object_get_string(json_object_object_get(*(json_object *const *) b, "name")));
-}
-
 static json_object *do_list(const ToolEnv *env, json_object *args) {
         _cleanup_(fs_ctx_done) FsCtx c;
-        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false), *o, *a;
-        int fd;
-        DIR *d;
-        struct dirent *de;
-        bool trunc = false;
+        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false);
 
-        if (e)
-                return e;
-        fd = tool_fs_open(c.root_fd, c.rel, O_RDONLY | O_DIRECTORY, 0);
-        if (fd < 0)
-                return fs_fail(&c, "fs.list", fd);
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return fs_fail(&c, "fs.list", -errno);
-        }
-        a = json_object_new_array();
-        while ((de = readdir(d))) {
-                struct stat st;
-                json_object *x;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (json_object_array_length(a) >= FS_LIST_MAX) {
-                        trunc = true;
-                        break;
-                }
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                x = json_object_new_object();
-                json_object_object_add(x, "name", json_object_new_string(de->d_name));
-                json_object_object_add(x, "type", json_object_new_string(type_name(st.st_mode)));
-                json_object_object_add(x, "size", json_object_new_int64((int64_t) st.st_size));
-                json_object_array_add(a, x);
-        }
-        closedir(d);
-        json_object_array_sort(a, cmp_names);
-        o = json_object_new_object();
-        json_object_object_add(o, "path", json_object_new_string(c.shown));
-        json_object_object_add(o, "entries", a);
-        json_object_object_add(o, "truncated", json_object_new_boolean(trunc));
-        return o;
+        return e ?: fs_list(open_rel(&c, O_DIRECTORY), c.shown);
 }
 
 static json_object *do_create_dir(const ToolEnv *env, json_object *args) {
@@ -524,120 +363,43 @@ static json_object *do_delete(const ToolEnv *env, json_object *args) {
         return o;
 }
 
-/* Replaces the first occurrence of target in *text (n bytes). 0, or -ENOENT when absent.
- * *ret_count: how many occurrences there were. */
-static int apply_edit(char **text, size_t *n, const char *target, size_t tn, const char *repl, size_t rn,
-                      size_t *ret_count) {
-        char *hit, *out;
-        size_t count = 0, off;
-
-        if (tn == 0)
-                return -EINVAL;
-        hit = memmem(*text, *n, target, tn);
-        if (!hit)
-                return -ENOENT;
-        for (char *p = hit; p; p = memmem(p + tn, *n - (size_t) (p + tn - *text), target, tn))
-                count++;
-        off = (size_t) (hit - *text);
-        out = malloc(*n - tn + rn + 1);
-        if (!out)
-                return -ENOMEM;
-        memcpy(out, *text, off);
-        memcpy(out + off, repl, rn);
-        memcpy(out + off + rn, hit + tn, *n - off - tn);
-        *n = *n - tn + rn;
-        out[*n] = '\0';
-        free(*text);
-        *text = out;
-        *ret_count = count;
-        return 0;
+static int edit_read(void *userdata, char **ret, size_t *ret_n, uint64_t *ret_size, bool *ret_truncated) {
+        return fs_read_fd(open_rel(userdata, 0), FS_READ_MAX, ret, ret_n, ret_size, ret_truncated);
 }
 
-static json_object *edit_file(const ToolEnv *env, json_object *args, const char *tool, json_object *edits) {
-        _cleanup_(fs_ctx_done) FsCtx c;
-        _cleanup_free_ char *buf = NULL;
-        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, true), *o, *counts;
-        uint64_t size;
-        size_t n, ne;
-        bool trunc;
-        int k;
+static int edit_replace(void *userdata, const char *data, size_t n) {
+        return replace_file(userdata, data, n);
+}
 
-        if (e)
-                return e;
-        ne = json_object_array_length(edits);
-        if (ne == 0 || ne > FS_EDITS_MAX)
-                return tool_error("%s: between 1 and %d edits are needed", tool, FS_EDITS_MAX);
-        k = read_file(&c, c.rel, FS_READ_MAX, &buf, &n, &size, &trunc);
-        if (k < 0)
-                return fs_fail(&c, tool, k);
-        if (trunc)
-                return tool_error("%s: %s is over 10 MiB: not edited", tool, c.shown);
-        counts = json_object_new_array();
-        for (size_t i = 0; i < ne; i++) {
-                json_object *ed = json_object_array_get_idx(edits, i), *t, *r;
-                size_t count = 0;
-                if (!json_object_object_get_ex(ed, "target_content", &t) ||
-                    !json_object_is_type(t, json_type_string) ||
-                    !json_object_object_get_ex(ed, "replacement_content", &r) ||
-                    !json_object_is_type(r, json_type_string)) {
-                        json_object_put(counts);
-                        return tool_error("%s: edit %zu: \"target_content\" and \"replacement_content\" "
-                                          "(strings) are required",
-                                          tool, i + 1);
-                }
-                k = apply_edit(&buf, &n, json_object_get_string(t), (size_t) json_object_get_string_len(t),
-                               json_object_get_string(r), (size_t) json_object_get_string_len(r), &count);
-                if (k < 0) {
-                        json_object_put(counts);
-                        if (k == -ENOENT)
-                                return tool_error(
-                                        "%s: edit %zu: target_content not found in %s (nothing was "
-                                        "changed)",
-                                        tool, i + 1, c.shown);
-                        if (k == -EINVAL)
-                                return tool_error("%s: edit %zu: target_content is empty", tool, i + 1);
-                        return fs_fail(&c, tool, k);
-                }
-                if (n > FS_WRITE_MAX) {
-                        json_object_put(counts);
-                        return tool_error("%s: the result would be over 10 MiB: not edited", tool);
-                }
-                json_object_array_add(counts, json_object_new_int64((int64_t) count));
-        }
-        k = replace_file(&c, buf, n);
-        if (k < 0) {
-                json_object_put(counts);
-                return fs_fail(&c, tool, k);
-        }
-        o = json_object_new_object();
-        json_object_object_add(o, "path", json_object_new_string(c.shown));
-        json_object_object_add(o, "edits_applied", json_object_new_int64((int64_t) ne));
-        json_object_object_add(o, "occurrences", counts);
-        json_object_object_add(o, "size", json_object_new_int64((int64_t) n));
-        return o;
+static json_object *edit_file(const ToolEnv *env, json_object *args, const char *tool) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", NULL, true);
+
+        return e
+                       ?: fs_edit(tool, args, c.shown,
+                                  &(FsFileIO){ .read = edit_read, .replace = edit_replace, .userdata = &c });
 }
 
 static json_object *do_edit(const ToolEnv *env, json_object *args) {
-        json_object *edits = json_object_new_array(), *one = json_object_new_object(), *v, *r;
-
-        if (json_object_object_get_ex(args, "target_content", &v))
-                json_object_object_add(one, "target_content", json_object_get(v));
-        if (json_object_object_get_ex(args, "replacement_content", &v))
-                json_object_object_add(one, "replacement_content", json_object_get(v));
-        json_object_array_add(edits, one);
-        r = edit_file(env, args, "fs.edit", edits);
-        json_object_put(edits);
-        return r;
+        return edit_file(env, args, "fs.edit");
 }
 
 static json_object *do_multi_edit(const ToolEnv *env, json_object *args) {
-        json_object *edits;
+        return edit_file(env, args, "fs.multi_edit");
+}
 
-        if (!json_object_object_get_ex(args, "edits", &edits) ||
-            !json_object_is_type(edits, json_type_array))
-                return tool_error("fs.multi_edit: \"edits\" (an array of {target_content, "
-                                  "replacement_content}) is required");
-        return edit_file(env, args, "fs.multi_edit", edits);
+static json_object *do_grep(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false);
+
+        return e ?: fs_grep(open_rel(&c, 0), c.shown, fs_arg_str(args, "pattern"));
+}
+
+static json_object *do_glob(const ToolEnv *env, json_object *args) {
+        _cleanup_(fs_ctx_done) FsCtx c;
+        json_object *e = fs_ctx_open(&c, env, args, "path", ".", false);
+
+        return e ?: fs_glob(open_rel(&c, 0), c.shown, fs_arg_str(args, "pattern"));
 }
 
 /* ---- the catalogue's entries ---- */
@@ -655,8 +417,8 @@ static const FsTool fs_tools[] = {
         { "fs.delete", do_delete },
         { "fs.edit", do_edit },
         { "fs.multi_edit", do_multi_edit },
-        { "fs.grep", fs_do_grep },
-        { "fs.glob", fs_do_glob },
+        { "fs.grep", do_grep },
+        { "fs.glob", do_glob },
 };
 
 json_object *tool_fs_run(const ToolEnv *env, const char *name, json_object *args) {
@@ -677,7 +439,7 @@ static bool fs_on_host(const ToolEnv *env) {
 static json_object *fs_dispatch(const char *op, const char *dflt, json_object *args, char **ret_why,
                                 char **ret_notes) {
         static const char *const keys[] = {
-                "content", "recursive", "target_content", "replacement_content", "edits",
+                "content", "recursive", "target_content", "replacement_content", "edits", "pattern",
         };
         _cleanup_free_ char *abs = NULL;
         json_object *o, *v;
@@ -735,6 +497,8 @@ FS_DISPATCH(dispatch_create_dir, "create_dir", NULL)
 FS_DISPATCH(dispatch_delete, "delete", NULL)
 FS_DISPATCH(dispatch_edit, "edit", NULL)
 FS_DISPATCH(dispatch_multi_edit, "multi_edit", NULL)
+FS_DISPATCH(dispatch_grep, "grep", TOOL_WORKSPACE)
+FS_DISPATCH(dispatch_glob, "glob", TOOL_WORKSPACE)
 
 #define FS_START(fn, tool)                                                                             \
         static int fn(const ToolEnv *env, json_object *args, tool_done_fn done, void *userdata,        \
@@ -857,8 +621,9 @@ const ToolDef tool_fs_grep = {
                 "\"The regular expression\"}," PATH_PROP("A file or a directory to search (default "
                                                          "/workspace)") "},\"required\":[\"pattern\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_on_host, /* not in the container (yet) */
+        .on_host = fs_on_host,
         .start = start_grep,
+        .dispatch = dispatch_grep,
 };
 
 const ToolDef tool_fs_glob = {
@@ -873,6 +638,7 @@ const ToolDef tool_fs_glob = {
                         "(default /workspace)") "},"
                                                 "\"required\":[\"pattern\"]}",
         .place = TOOL_ON_HOST,
-        .available = fs_on_host, /* not in the container (yet) */
+        .on_host = fs_on_host,
         .start = start_glob,
+        .dispatch = dispatch_glob,
 };

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "fs-tools-core.h"
 #include "macros.h"
 
 #define DEFAULT_TIMEOUT_SECS 60
@@ -117,7 +118,7 @@ static json_object *capture_string(Capture *c, bool *truncated) {
                 memcpy(joined + head_len, tail, tail_len);
                 len = head_len + tail_len;
         } else {
-                size_t h = bs_utf8_head_cut(c->head, head_len), t0 = bs_utf8_tail_start(tail, tail_len);
+                size_t h = fs_utf8_head_cut(c->head, head_len), t0 = bs_utf8_tail_start(tail, tail_len);
                 uint64_t dropped = c->total - h - (tail_len - t0);
                 int n;
 

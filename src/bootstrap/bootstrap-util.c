@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "fs-tools-core.h"
+#include "utf8.h"
 
 void bs_log(const char *fmt, ...) {
         char line[1024];
@@ -45,41 +47,7 @@ void bs_sleep_ms(unsigned ms) {
                 ;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF), or 0 when the byte there does not start one. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t len) {
-        unsigned char c = s[0];
-        size_t n, i;
-        uint32_t cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF) {
-                n = 2;
-                cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-                n = 3;
-                cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-                n = 4;
-                cp = c & 0x07;
-        } else
-                return 0;
-        if (len < n)
-                return 0;
-        for (i = 1; i < n; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        return n;
-}
-
 char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len) {
-        const unsigned char *u = (const unsigned char *) s;
         size_t i = 0, o = 0;
         char *out;
 
@@ -90,7 +58,7 @@ char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len) {
         if (!out)
                 return NULL;
         while (i < len) {
-                size_t n = utf8_sequence_len(u + i, len - i);
+                size_t n = utf8_char_len(s + i, len - i);
 
                 if (n == 0) {
                         memcpy(out + o, "\xEF\xBF\xBD", 3);
@@ -105,37 +73,6 @@ char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len) {
         out[o] = 0;
         *ret_len = o;
         return out;
-}
-
-bool bs_utf8_text_ok(const char *s, size_t len) {
-        const unsigned char *u = (const unsigned char *) s;
-
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_sequence_len(u + i, len - i);
-
-                if (n == 0 || u[i] == 0)
-                        return false;
-                i += n;
-        }
-        return true;
-}
-
-size_t bs_utf8_head_cut(const char *s, size_t len) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t i = len, back = 0;
-
-        /* Step back over at most three continuation bytes to the lead byte before the cut. */
-        while (i > 0 && back < 3 && (u[i - 1] & 0xC0) == 0x80) {
-                i--;
-                back++;
-        }
-        if (i > 0 && u[i - 1] >= 0xC0) {
-                size_t want = u[i - 1] >= 0xF0 ? 4 : u[i - 1] >= 0xE0 ? 3 : 2;
-
-                if (back + 1 < want)
-                        return i - 1; /* the sequence is cut: drop its start */
-        }
-        return len;
 }
 
 size_t bs_utf8_tail_start(const char *s, size_t len) {

@@ -33,10 +33,7 @@ void bs_sleep_ms(unsigned ms);
 /* A copy of s[0..len) that is valid UTF-8: every byte that does not start a well-formed
  * sequence becomes U+FFFD. NUL-terminated; *ret_len is its length. NULL on ENOMEM. */
 char *bs_utf8_sanitize(const char *s, size_t len, size_t *ret_len);
-/* Whether s[0..len) is well-formed UTF-8 without NUL (text, not binary). */
-bool bs_utf8_text_ok(const char *s, size_t len);
-/* Length of the longest prefix of s[0..len) that does not end inside a UTF-8 sequence. */
-size_t bs_utf8_head_cut(const char *s, size_t len);
+/* (utf8.h has utf8_char_len(), fs-tools-core.h fs_text_ok() and fs_utf8_head_cut().) */
 /* Offset of the first byte of s[0..len) that is not a UTF-8 continuation byte. */
 size_t bs_utf8_tail_start(const char *s, size_t len);
 /* SIGCHLD is blocked for the whole program and read from this fd (signalfd). */

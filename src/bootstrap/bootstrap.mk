@@ -1,8 +1,9 @@
 # Build rules for src/bootstrap (aegis-bootstrap); appended to the lists in the top Makefile.am.
 #
 # aegis-bootstrap runs inside the agents' containers, whatever their image: it is linked
-# fully static (libc and json-c's static archive only, never libaegis-shared) and built
-# without the sanitizers, whose runtimes cannot be linked statically.
+# fully static (libc, json-c's and PCRE2's static archives only, never libaegis-shared) and
+# built without the sanitizers, whose runtimes cannot be linked statically. The fs tools'
+# core (src/shared/fs-tools-core.c) is compiled in from source, as aegisd compiles it.
 aegisbootstrapdir = $(pkglibexecdir)
 aegisbootstrap_PROGRAMS = aegis-bootstrap
 aegis_bootstrap_SOURCES = \
@@ -12,10 +13,13 @@ aegis_bootstrap_SOURCES = \
 	src/bootstrap/bootstrap-http.c \
 	src/bootstrap/bootstrap-exec.c \
 	src/bootstrap/bootstrap-fs.c \
-	src/bootstrap/bootstrap-relay.c
-aegis_bootstrap_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -fstack-protector-strong -Os $(JSONC_CFLAGS)
+	src/bootstrap/bootstrap-relay.c \
+	src/shared/utf8.h \
+	src/shared/fs-tools-core.h \
+	src/shared/fs-tools-core.c
+aegis_bootstrap_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -fstack-protector-strong -Os $(JSONC_CFLAGS) $(PCRE2_CFLAGS)
 aegis_bootstrap_LDFLAGS = -all-static -Wl,--gc-sections
-aegis_bootstrap_LDADD = $(JSONC_LIBS)
+aegis_bootstrap_LDADD = $(JSONC_LIBS) $(PCRE2_LIBS)
 dist_man_MANS += man/aegis-bootstrap.8
 
 # The protocol against a scripted fake gateway, on the host and in a busybox container

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "macros.h"
+#include "utf8.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 #define NSEC_PER_SEC UINT64_C(1000000000)
@@ -39,9 +40,7 @@ char *path_join(const char *a, const char *b);
 /* $HOME when absolute, else the password database's home of this uid, else NULL. */
 char *home_dir(void);
 
-/* UTF-8: the length (1–4) of the well-formed character at p (at most left bytes: shortest
- * form, no surrogates, ≤ U+10FFFF), or 0 when the bytes there are not one. */
-size_t utf8_char_len(const char *p, size_t left);
+/* UTF-8: utf8_char_len() is in utf8.h. */
 /* Whether s[0..n) is well-formed UTF-8 without NUL or other C0 control characters but tab. */
 bool utf8_is_valid_text(const char *s, size_t n);
 

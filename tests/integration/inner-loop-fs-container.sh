@@ -3,9 +3,9 @@
 # as {"action":"fs"} dispatches that aegis-bootstrap runs natively, on real Podman with the
 # scripted fake provider. Each op once: write (parents created), read, edit to a shorter text
 # (no old bytes left: checked by cmd.run in the container), multi_edit, list, create_dir,
-# delete (refused without recursive, then recursive), a path that does not exist, a path
-# that climbs above /; the results have the host-side tools' shape; grep and glob are not
-# offered there (yet).
+# delete (refused without recursive, then recursive), grep (PCRE2, and a pattern that does not
+# compile), glob, a path that does not exist, a path that climbs above /; the results have
+# the host-side tools' shape.
 . "$AEGIS_TEST_LIB/common.sh"
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
@@ -32,7 +32,12 @@ cat >"$SCRATCH/script.json" <<'JSON'
     {"name": "fs.delete", "id": "del-nr", "arguments": {"path": "d"}},
     {"name": "fs.delete", "id": "del", "arguments": {"path": "d", "recursive": true}},
     {"name": "fs.read", "id": "bad", "arguments": {"pathname": "x"}},
-    {"name": "fs.grep", "id": "grep", "arguments": {"pattern": "bye"}},
+    {"name": "fs.grep", "id": "grep", "arguments": {"pattern": "^by(?=e)\\w\\s"}},
+    {"name": "fs.grep", "id": "grep-bad", "arguments": {"pattern": "(unclosed"}},
+    {"name": "fs.write", "id": "w3", "arguments": {"path": "notes/deeper/b.txt", "content": "b"}},
+    {"name": "fs.glob", "id": "glob", "arguments": {"pattern": "**/*.txt"}},
+    {"name": "fs.glob", "id": "glob-dir", "arguments": {"pattern": "*", "path": "notes"}},
+    {"name": "cmd.run", "id": "rm", "arguments": {"command": "rm", "args": ["-r", "/workspace/notes/deeper"]}},
     {"name": "cmd.run", "id": "state", "arguments": {"command": "sh", "args": ["-c", "cat /workspace/notes/a.txt; echo; ls -A /workspace"]}}
   ]},
   {"text": "fs done"}
@@ -51,15 +56,14 @@ llm:
 m="$(inner_loop_manifest fsctr "$TEST_IMAGE" "  execution:
     max_iterations: 1
     llm_timeout_seconds: 20")"
-sed -i "s/^  tools: .*/  tools: [cmd.run, fs.read, fs.write, fs.list, fs.create_dir, fs.delete, fs.edit, fs.multi_edit, fs.grep]/" "$m"
+sed -i "s/^  tools: .*/  tools: [cmd.run, fs.read, fs.write, fs.list, fs.create_dir, fs.delete, fs.edit, fs.multi_edit, fs.grep, fs.glob]/" "$m"
 id="$(api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$m" | jq -r .execution_id)"
 wait_status "$id" completed 60 || { aegisd_log a | tail -30 >&2; fail "execution did not complete: $(api GET "/v1/executions/$id")"; }
 assert_eq "the loop went on to the final answer" "fs done" "$(execution_field "$id" .output)"
 offered="$(fake_llm_request "$FAKE_LLM_LOG" 1 '[t["function"]["name"] for t in r["body"].get("tools", [])]')"
-for t in fs.read fs.write fs.list fs.create_dir fs.delete fs.edit fs.multi_edit; do
+for t in fs.read fs.write fs.list fs.create_dir fs.delete fs.edit fs.multi_edit fs.grep fs.glob; do
         check "offered without a volume: $t" grep -q "\"${t//./__}\"\\|\"$t\"" <<<"$offered"
 done
-check "fs.grep not offered without a volume" bash -c '! grep -q "fs__grep\|fs\.grep" <<<"$1"' _ "$offered"
 r() { fake_llm_tool_result "$FAKE_LLM_LOG" 2 "$1"; }
 assert_eq "fs.write" '{"path":"/workspace/notes/a.txt","bytes_written":22}' "$(r w | jq -c .)"
 assert_eq "fs.read: the host tools' shape" \
@@ -79,7 +83,14 @@ assert_eq "fs.list (default /workspace)" "d:directory notes:directory" \
 assert_match "fs.delete of a full directory needs recursive" '"recursive": true' "$(r del-nr | jq -r .error)"
 assert_eq "fs.delete recursive" '{"path":"/workspace/d","deleted":true}' "$(r del | jq -c .)"
 assert_eq "bad arguments are a result for the model" '"path" (a string) is required' "$(r bad | jq -r .error)"
-assert_match "fs.grep without a volume: not available" "not available" "$(r grep | jq -r .error)"
+assert_eq "fs.grep in the container (PCRE2)" \
+        '{"path":"/workspace","matches":[{"path":"/workspace/notes/a.txt","line":1,"text":"bye y"}],"truncated":false}' \
+        "$(r grep | jq -c .)"
+assert_eq "fs.grep: a pattern that does not compile" "fs.grep: pattern: missing closing parenthesis at offset 9" \
+        "$(r grep-bad | jq -r .error)"
+assert_eq "fs.glob in the container" '{"path":"/workspace","matches":["notes/a.txt","notes/deeper/b.txt"],"truncated":false}' \
+        "$(r glob | jq -c .)"
+assert_eq "fs.glob from a directory" '["a.txt","deeper"]' "$(r glob-dir | jq -c .matches)"
 assert_eq "the container's state after all" "bye y notes" "$(r state | jq -r .stdout | tr '\n' ' ' | sed 's/ *$//')"
 events="$(api GET "/v1/executions/$id/events" --max-time 3)"
 check "a tool_call_finished event with an error outcome for the missing file" \

@@ -147,6 +147,127 @@ START_TEST(test_results_are_the_host_tools_results) {
 }
 END_TEST
 
+/* path (under both the volume and the container's directory) holding text. */
+static void both_files(const char *rel, const char *text) {
+        const char *dirs[] = { voldir, ctrdir };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *p = asprintf_safe("%s/%s", dirs[i], rel);
+                FILE *f = fopen(p, "we");
+                ck_assert_ptr_nonnull(f);
+                ck_assert_int_eq(fputs(text, f) >= 0, 1);
+                ck_assert_int_eq(fclose(f), 0);
+        }
+}
+
+static size_t n_matches(json_object *r) {
+        return json_object_array_length(json_object_object_get(r, "matches"));
+}
+
+START_TEST(test_grep_and_glob_give_the_host_tools_results) {
+        _cleanup_free_ char *many = NULL, *long_line = NULL, *deep = NULL;
+        json_object *r;
+        size_t n = 0;
+
+        same("fs.write", "{\"path\":\"src/a.c\",\"content\":\"int main;\\nint foobar;\\n// hello\\n\"}");
+        same("fs.write", "{\"path\":\"src/lib/b.py\",\"content\":\"print('hello')\\nx = 42\\n\"}");
+        same("fs.write", "{\"path\":\".hidden/c.c\",\"content\":\"hello hidden\\n\"}");
+        same("fs.write", "{\"path\":\"bin\",\"content\":\"hello\\u0000binary\"}");
+        both_files("src/latin1.txt", "caf\xe9 hello\n");
+        for (const char *d = voldir;; d = ctrdir) {
+                _cleanup_free_ char *l = asprintf_safe("%s/src/link.c", d);
+                ck_assert_int_eq(symlink("a.c", l), 0); /* never followed by a walk */
+                if (d == ctrdir)
+                        break;
+        }
+
+        /* the same PCRE2 dialect: classes, lookahead, alternation; the whole workspace or a part */
+        r = both("fs.grep", "{\"pattern\":\"hello\"}");
+        ck_assert_int_eq(n_matches(r), 4); /* a.c, b.py, .hidden/c.c, latin1.txt; not bin, not the link */
+        json_object_put(r);
+        r = both("fs.grep", "{\"pattern\":\"foo(?=bar)|\\\\d{2}\",\"path\":\"src\"}");
+        ck_assert_int_eq(n_matches(r), 2);
+        json_object_put(r);
+        same("fs.grep", "{\"pattern\":\"^int \\\\w+;$\",\"path\":\"/workspace/src/a.c\"}");
+        same("fs.grep", "{\"pattern\":\"caf.\",\"path\":\"src/latin1.txt\"}");
+        same("fs.grep", "{\"pattern\":\"nothing matches this\"}");
+        /* bad patterns and paths are results, the same text */
+        same("fs.grep", "{\"pattern\":\"(unclosed\"}");
+        same("fs.grep", "{\"pattern\":\"a{2,1}\"}");
+        same("fs.grep", "{\"pattern\":\"\"}");
+        same("fs.grep", "{}");
+        same("fs.grep", "{\"pattern\":\"x\",\"path\":\"nowhere\"}");
+        /* a catastrophic pattern stops at the match limit and says so */
+        both_files("slow.txt", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\n");
+        r = both("fs.grep", "{\"pattern\":\"(a+)+$\",\"path\":\"slow.txt\"}");
+        ck_assert(json_object_object_get_ex(r, "warning", NULL));
+        json_object_put(r);
+
+        same("fs.glob", "{\"pattern\":\"**/*.c\"}");
+        same("fs.glob", "{\"pattern\":\"*\",\"path\":\"src\"}");
+        same("fs.glob", "{\"pattern\":\"src/**\"}");
+        same("fs.glob", "{\"pattern\":\"lib/*.py\",\"path\":\"/workspace/src\"}");
+        same("fs.glob", "{\"pattern\":\"/etc/*\"}");
+        same("fs.glob", "{\"pattern\":\"*\",\"path\":\"src/a.c\"}");
+        same("fs.glob", "{\"pattern\":\"*\",\"path\":\"nowhere\"}");
+        same("fs.glob", "{}");
+        deep = strdup("");
+        for (int i = 0; i < 40; i++) {
+                char *d2 = asprintf_safe("%sd/", deep);
+                free(deep);
+                deep = d2;
+        }
+        {
+                _cleanup_free_ char *args = asprintf_safe("{\"pattern\":\"%s*\"}", deep);
+                same("fs.glob", args);
+        }
+
+        /* bounds: 500 matches at most, lines cut at 400 bytes, both say so the same way */
+        many = strdup("");
+        for (int i = 0; i < 600; i++) {
+                char *m2 = asprintf_safe("%smatch %d\n", many, i);
+                free(many);
+                many = m2;
+        }
+        both_files("many.txt", many);
+        r = both("fs.grep", "{\"pattern\":\"match\",\"path\":\"many.txt\"}");
+        ck_assert_int_eq(n_matches(r), 500);
+        ck_assert(json_object_get_boolean(json_object_object_get(r, "truncated")));
+        json_object_put(r);
+        long_line = calloc(1, 1002);
+        memset(long_line, 'x', 1000);
+        long_line[1000] = '\n';
+        both_files("long.txt", long_line);
+        r = both("fs.grep", "{\"pattern\":\"x\",\"path\":\"long.txt\"}");
+        ck_assert_int_eq(
+                json_object_get_string_len(json_object_object_get(
+                        json_object_array_get_idx(json_object_object_get(r, "matches"), 0), "text")),
+                400);
+        json_object_put(r);
+        same("fs.create_dir", "{\"path\":\"many\"}");
+        for (int i = 0; i < 510; i++) {
+                _cleanup_free_ char *f = asprintf_safe("many/f%03d.txt", i);
+                both_files(f, "");
+                n++;
+        }
+        r = both("fs.glob", "{\"pattern\":\"*.txt\",\"path\":\"many\"}");
+        ck_assert_int_eq(n_matches(r), 500);
+        ck_assert(json_object_get_boolean(json_object_object_get(r, "truncated")));
+        json_object_put(r);
+        ck_assert_int_eq(n, 510);
+}
+END_TEST
+
+/* aegis-bootstrap's result for the dispatch is an error that says what. */
+static void ctr_error_says(const char *dispatch_json, const char *what) {
+        json_object *d = json_tokener_parse(dispatch_json), *r = bs_fs_run(d);
+        const char *e = json_object_get_string(json_object_object_get(r, "error"));
+
+        ck_assert_msg(e && strstr(e, what), "%s: %s", dispatch_json, strempty(e));
+        json_object_put(r);
+        json_object_put(d);
+}
+
 START_TEST(test_dispatch_shape_and_what_stays_in_the_container) {
         const ToolDef *t = tool_find("fs.read");
         _cleanup_free_ char *why = NULL, *notes = NULL;
@@ -157,20 +278,12 @@ START_TEST(test_dispatch_shape_and_what_stays_in_the_container) {
         ck_assert_ptr_nonnull(strstr(why, "above /"));
         json_object_put(a);
 
-        /* nothing of /proc is read: the capability lives in aegis-bootstrap's memory */
-        d = json_tokener_parse("{\"op\":\"read\",\"path\":\"/proc/self/environ\"}");
-        r = bs_fs_run(d);
-        ck_assert_ptr_nonnull(
-                strstr(json_object_get_string(json_object_object_get(r, "error")), "not a regular file"));
-        json_object_put(r);
-        json_object_put(d);
-
+        /* nothing of /proc is read nor searched: the capability lives in aegis-bootstrap's memory */
+        ctr_error_says("{\"op\":\"read\",\"path\":\"/proc/self/environ\"}", "not a regular file");
+        ctr_error_says("{\"op\":\"grep\",\"path\":\"/proc/self\",\"pattern\":\"AEGIS\"}", "not searched");
+        ctr_error_says("{\"op\":\"glob\",\"path\":\"/proc\",\"pattern\":\"*\"}", "not searched");
         /* an unknown op is a result, not a failure */
-        d = json_tokener_parse("{\"op\":\"chmod\",\"path\":\"/x\"}");
-        r = bs_fs_run(d);
-        ck_assert_ptr_nonnull(strstr(json_object_get_string(json_object_object_get(r, "error")), "chmod"));
-        json_object_put(r);
-        json_object_put(d);
+        ctr_error_says("{\"op\":\"chmod\",\"path\":\"/x\"}", "chmod");
 
         /* the answer carries the result, the dispatch's ids and no exit code */
         d = json_tokener_parse("{\"type\":\"dispatch\",\"action\":\"fs\",\"op\":\"list\",\"path\":\"/\","
@@ -185,12 +298,14 @@ START_TEST(test_dispatch_shape_and_what_stays_in_the_container) {
         json_object_put(r);
         json_object_put(d);
 
-        /* without a volume the fs tools are offered in the container, grep and glob not yet */
+        /* without a volume every fs tool is offered in the container */
         env.n_volumes = 0;
         env.event = NULL;
-        ck_assert_int_eq(tool_place(tool_find("fs.edit"), &env), TOOL_IN_CONTAINER);
-        ck_assert(tool_available(tool_find("fs.edit"), &env));
-        ck_assert(!tool_available(tool_find("fs.grep"), &env));
+        for (const char *const *name = (const char *const[]){ "fs.edit", "fs.grep", "fs.glob", NULL }; *name;
+             name++) {
+                ck_assert_int_eq(tool_place(tool_find(*name), &env), TOOL_IN_CONTAINER);
+                ck_assert(tool_available(tool_find(*name), &env));
+        }
         env.n_volumes = 1;
         ck_assert_int_eq(tool_place(tool_find("fs.edit"), &env), TOOL_ON_HOST);
 }
@@ -202,6 +317,7 @@ int main(void) {
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_results_are_the_host_tools_results);
+        tcase_add_test(tc, test_grep_and_glob_give_the_host_tools_results);
         tcase_add_test(tc, test_dispatch_shape_and_what_stays_in_the_container);
         suite_add_tcase(s, tc);
         return run_suite(s);
