@@ -1,4 +1,8 @@
-/* main.c — aegisd: arguments, configuration, then the daemon on its sd-event loop. */
+/* main.c — aegisd's entry point: parses the arguments, loads the configuration (or only
+ * checks and prints it), sets up and starts the daemon (daemon.h), publishes org.aegis1 on
+ * D-Bus with the executions' callbacks (bus.h), and runs the sd-event loop until stopped.
+ * Exit statuses: 0 on a clean stop, 78 (EX_CONFIG) for a configuration error, 1 otherwise;
+ * no D-Bus is a warning, not a failure. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

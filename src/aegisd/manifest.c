@@ -24,11 +24,6 @@
 
 /* ---- enum tables ---- */
 
-static const char *const manifest_pull_policy_table[_MANIFEST_PULL_MAX] = {
-        [MANIFEST_PULL_IF_NOT_PRESENT] = "IfNotPresent",
-        [MANIFEST_PULL_ALWAYS] = "Always",
-        [MANIFEST_PULL_NEVER] = "Never",
-};
 static const char *const manifest_network_mode_table[_MANIFEST_NETWORK_MAX] = {
         [MANIFEST_NETWORK_ALLOW] = "allow",
         [MANIFEST_NETWORK_DENY] = "deny",
@@ -48,21 +43,10 @@ static const char *const manifest_stream_table[_MANIFEST_STREAM_MAX] = {
         [MANIFEST_STREAM_STDOUT] = "stdout",
         [MANIFEST_STREAM_STDERR] = "stderr",
 };
-static const char *const manifest_storage_class_table[_MANIFEST_STORAGE_MAX] = {
-        [MANIFEST_STORAGE_EPHEMERAL] = "ephemeral",
-        [MANIFEST_STORAGE_PERSISTENT] = "persistent",
-};
-static const char *const manifest_access_mode_table[_MANIFEST_ACCESS_MAX] = {
-        [MANIFEST_ACCESS_READ_WRITE] = "read-write",
-        [MANIFEST_ACCESS_READ_ONLY] = "read-only",
-};
 
-DEFINE_STRING_TABLE_LOOKUP(manifest_pull_policy, ManifestPullPolicy)
 DEFINE_STRING_TABLE_LOOKUP(manifest_network_mode, ManifestNetworkMode)
 DEFINE_STRING_TABLE_LOOKUP(manifest_validator_type, ManifestValidatorType)
 DEFINE_STRING_TABLE_LOOKUP(manifest_stream, ManifestStream)
-DEFINE_STRING_TABLE_LOOKUP(manifest_storage_class, ManifestStorageClass)
-DEFINE_STRING_TABLE_LOOKUP(manifest_access_mode, ManifestAccessMode)
 DEFINE_STRING_TABLE_LOOKUP(manifest_consensus, ManifestConsensus)
 
 /* ---- freeing ---- */
@@ -491,7 +475,7 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
         if ((r = keep_going(c, parse_image(c, n))) < 0)
                 return r;
         if ((n = yaml_mapping_get(rt, "image_pull_policy"))) {
-                r = get_enum(c, n, manifest_pull_policy_table, ELEMENTSOF(manifest_pull_policy_table), &v);
+                r = get_enum(c, n, image_pull_policy_table, ELEMENTSOF(image_pull_policy_table), &v);
                 if (r >= 0)
                         c->plan->pull_policy = v;
                 else if ((r = keep_going(c, r)) < 0)
@@ -1221,8 +1205,7 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                 if (streq(c->plan->volumes[i].name, v->name))
                         return yaml_node_error(n, c->e, -EINVAL, "duplicate volume name \"%s\"", v->name);
         if ((n = yaml_mapping_get(item, "storage_class"))) {
-                r = get_enum(c, n, manifest_storage_class_table, ELEMENTSOF(manifest_storage_class_table),
-                             &x);
+                r = get_enum(c, n, volume_storage_class_table, ELEMENTSOF(volume_storage_class_table), &x);
                 if (r < 0)
                         return r;
                 v->storage_class = x;
@@ -1244,7 +1227,7 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                         return yaml_node_error(n, c->e, -EINVAL, "volume \"%s\" is already mounted at %s",
                                                c->plan->volumes[i].name, v->mount_path);
         if ((n = yaml_mapping_get(item, "access_mode"))) {
-                r = get_enum(c, n, manifest_access_mode_table, ELEMENTSOF(manifest_access_mode_table), &x);
+                r = get_enum(c, n, volume_access_mode_table, ELEMENTSOF(volume_access_mode_table), &x);
                 if (r < 0)
                         return r;
                 v->access_mode = x;
@@ -1255,10 +1238,10 @@ static int parse_volume(Ctx *c, const YamlNode *item) {
                 if (r < 0)
                         return r;
         }
-        if (v->storage_class == MANIFEST_STORAGE_EPHEMERAL)
+        if (v->storage_class == VOLUME_EPHEMERAL)
                 v->ttl_hours = MANIFEST_TTL_HOURS_DEFAULT;
         if ((n = yaml_mapping_get(item, "ttl_hours"))) {
-                if (v->storage_class != MANIFEST_STORAGE_EPHEMERAL)
+                if (v->storage_class != VOLUME_EPHEMERAL)
                         return yaml_node_error(n, c->e, -EINVAL,
                                                "only ephemeral volumes expire; remove ttl_hours or use "
                                                "storage_class: ephemeral");
@@ -1665,7 +1648,7 @@ static int from_tree(const YamlNode *root, Error *all, size_t max_all, size_t *r
         p = calloc(1, sizeof *p);
         if (!p)
                 return error_set(e, -ENOMEM, "out of memory while reading the manifest");
-        p->pull_policy = MANIFEST_PULL_IF_NOT_PRESENT;
+        p->pull_policy = IMAGE_PULL_IF_NOT_PRESENT;
         p->uid = MANIFEST_UID_DEFAULT;
         p->gid = MANIFEST_GID_DEFAULT;
         c = (Ctx){ .plan = p, .e = e, .all = all, .max_all = max_all };
@@ -1952,29 +1935,30 @@ static struct json_object *cpus_to_json(uint64_t nano) {
         return json_object_new_double_s((double) nano / 1e9, text);
 }
 
-static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
-        struct json_object *spec, *o, *a;
-        char buf[64];
+static int metadata_to_json(const ManifestPlan *p, struct json_object *root) {
+        struct json_object *o;
         int r;
 
-        if ((r = add(root, "apiVersion", json_object_new_string(MANIFEST_API_VERSION))) < 0 ||
-            (r = add(root, "kind", json_object_new_string(MANIFEST_KIND))) < 0)
+        if (!p->name && !p->version)
+                return 0;
+        if ((r = add(root, "metadata", o = json_object_new_object())) < 0)
                 return r;
-        if (p->name || p->version) {
-                if ((r = add(root, "metadata", o = json_object_new_object())) < 0)
-                        return r;
-                if (p->name && (r = add(o, "name", json_object_new_string(p->name))) < 0)
-                        return r;
-                if (p->version && (r = add(o, "version", json_object_new_string(p->version))) < 0)
-                        return r;
-        }
-        if ((r = add(root, "spec", spec = json_object_new_object())) < 0)
+        if (p->name && (r = add(o, "name", json_object_new_string(p->name))) < 0)
                 return r;
+        if (p->version && (r = add(o, "version", json_object_new_string(p->version))) < 0)
+                return r;
+        return 0;
+}
+
+/* spec.runtime, and what the inner loop adds beside it: task, tools, security_context, advanced. */
+static int runtime_to_json(const ManifestPlan *p, struct json_object *spec) {
+        struct json_object *o, *a;
+        int r;
 
         if ((r = add(spec, "runtime", o = json_object_new_object())) < 0 ||
             (r = add(o, "image", json_object_new_string(p->image))) < 0 ||
             (r = add(o, "image_pull_policy",
-                     json_object_new_string(manifest_pull_policy_to_string(p->pull_policy)))) < 0)
+                     json_object_new_string(image_pull_policy_to_string(p->pull_policy)))) < 0)
                 return r;
         if (p->command && (r = add(o, "command", strv_to_json(p->command))) < 0)
                 return r;
@@ -2007,6 +1991,12 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
             ((r = add(spec, "advanced", a = json_object_new_object())) < 0 ||
              (r = add(a, "bootstrap_path", json_object_new_string(p->bootstrap_path))) < 0))
                 return r;
+        return 0;
+}
+
+static int resources_to_json(const ManifestPlan *p, struct json_object *spec) {
+        struct json_object *o;
+        int r;
 
         if ((r = add(spec, "resources", o = json_object_new_object())) < 0 ||
             (r = add(o, "cpu_quota", cpus_to_json(p->nano_cpus))) < 0 ||
@@ -2014,6 +2004,13 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
             (r = add(o, "timeout_secs", json_object_new_int64((int64_t) p->timeout_secs))) < 0 ||
             (r = add(o, "pids_limit", json_object_new_int64((int64_t) p->pids_limit))) < 0)
                 return r;
+        return 0;
+}
+
+static int security_to_json(const ManifestPlan *p, struct json_object *spec) {
+        struct json_object *o, *a;
+        char buf[64];
+        int r;
 
         (void) snprintf(buf, sizeof buf, "%" PRIu32 ":%" PRIu32, p->uid, p->gid);
         if ((r = add(spec, "security", o = json_object_new_object())) < 0 ||
@@ -2027,14 +2024,27 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                 return r;
         if (p->network_denylist && (r = add(a, "denylist", strv_to_json(p->network_denylist))) < 0)
                 return r;
+        return 0;
+}
 
-        if (p->n_env > 0) {
-                if ((r = add(spec, "environment", o = json_object_new_object())) < 0)
+static int environment_to_json(const ManifestPlan *p, struct json_object *spec) {
+        struct json_object *o;
+        int r;
+
+        if (p->n_env == 0)
+                return 0;
+        if ((r = add(spec, "environment", o = json_object_new_object())) < 0)
+                return r;
+        for (size_t i = 0; i < p->n_env; i++)
+                if ((r = add(o, p->env[i].name, json_object_new_string(p->env[i].value))) < 0)
                         return r;
-                for (size_t i = 0; i < p->n_env; i++)
-                        if ((r = add(o, p->env[i].name, json_object_new_string(p->env[i].value))) < 0)
-                                return r;
-        }
+        return 0;
+}
+
+static int execution_to_json(const ManifestPlan *p, struct json_object *spec) {
+        struct json_object *o;
+        char buf[64];
+        int r;
 
         (void) snprintf(buf, sizeof buf, "%" PRIu64 "s", p->iteration_timeout_secs);
         if ((r = add(spec, "execution", o = json_object_new_object())) < 0 ||
@@ -2051,36 +2061,63 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
         if (p->n_tool_validators > 0 &&
             (r = validators_to_json(p->tool_validators, p->n_tool_validators, o, "tool_validation")) < 0)
                 return r;
+        return 0;
+}
 
-        if (p->n_volumes > 0) {
-                if ((r = add(spec, "volumes", a = json_object_new_array())) < 0)
-                        return r;
-                for (size_t i = 0; i < p->n_volumes; i++) {
-                        const ManifestVolume *v = &p->volumes[i];
-                        struct json_object *jv = json_object_new_object();
-                        if (!jv || json_object_array_add(a, jv) < 0) {
-                                json_object_put(jv);
-                                return -ENOMEM;
-                        }
-                        if ((r = add(jv, "name", json_object_new_string(v->name))) < 0 ||
-                            (r = add(jv, "storage_class",
-                                     json_object_new_string(
-                                             manifest_storage_class_to_string(v->storage_class)))) < 0 ||
-                            (r = add(jv, "mount_path", json_object_new_string(v->mount_path))) < 0 ||
-                            (r = add(jv, "access_mode",
-                                     json_object_new_string(
-                                             manifest_access_mode_to_string(v->access_mode)))) < 0 ||
-                            (r = add(jv, "size_limit",
-                                     json_object_new_int64((int64_t) v->size_limit_bytes))) < 0)
-                                return r;
-                        if (v->storage_class == MANIFEST_STORAGE_EPHEMERAL &&
-                            (r = add(jv, "ttl_hours", json_object_new_int64((int64_t) v->ttl_hours))) < 0)
-                                return r;
-                        if (v->volume_id &&
-                            (r = add(jv, "volume_id", json_object_new_string(v->volume_id))) < 0)
-                                return r;
+static int volume_to_json(const ManifestVolume *v, struct json_object *jv) {
+        int r;
+
+        if ((r = add(jv, "name", json_object_new_string(v->name))) < 0 ||
+            (r = add(jv, "storage_class",
+                     json_object_new_string(volume_storage_class_to_string(v->storage_class)))) < 0 ||
+            (r = add(jv, "mount_path", json_object_new_string(v->mount_path))) < 0 ||
+            (r = add(jv, "access_mode",
+                     json_object_new_string(volume_access_mode_to_string(v->access_mode)))) < 0 ||
+            (r = add(jv, "size_limit", json_object_new_int64((int64_t) v->size_limit_bytes))) < 0)
+                return r;
+        if (v->storage_class == VOLUME_EPHEMERAL &&
+            (r = add(jv, "ttl_hours", json_object_new_int64((int64_t) v->ttl_hours))) < 0)
+                return r;
+        if (v->volume_id && (r = add(jv, "volume_id", json_object_new_string(v->volume_id))) < 0)
+                return r;
+        return 0;
+}
+
+static int volumes_to_json(const ManifestPlan *p, struct json_object *spec) {
+        struct json_object *a;
+        int r;
+
+        if (p->n_volumes == 0)
+                return 0;
+        if ((r = add(spec, "volumes", a = json_object_new_array())) < 0)
+                return r;
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                struct json_object *jv = json_object_new_object();
+                if (!jv || json_object_array_add(a, jv) < 0) {
+                        json_object_put(jv);
+                        return -ENOMEM;
                 }
+                r = volume_to_json(&p->volumes[i], jv);
+                if (r < 0)
+                        return r;
         }
+        return 0;
+}
+
+/* The canonical document, one function per section, in the order of aegis-manifest(5). */
+static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
+        struct json_object *spec;
+        int r;
+
+        if ((r = add(root, "apiVersion", json_object_new_string(MANIFEST_API_VERSION))) < 0 ||
+            (r = add(root, "kind", json_object_new_string(MANIFEST_KIND))) < 0 ||
+            (r = metadata_to_json(p, root)) < 0 ||
+            (r = add(root, "spec", spec = json_object_new_object())) < 0)
+                return r;
+        if ((r = runtime_to_json(p, spec)) < 0 || (r = resources_to_json(p, spec)) < 0 ||
+            (r = security_to_json(p, spec)) < 0 || (r = environment_to_json(p, spec)) < 0 ||
+            (r = execution_to_json(p, spec)) < 0 || (r = volumes_to_json(p, spec)) < 0)
+                return r;
         return 0;
 }
 

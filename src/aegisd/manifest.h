@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "regex-match.h"
+#include "spec-enums.h"
 
 struct json_object;
 struct YamlNode;
@@ -84,14 +85,6 @@ struct YamlNode;
 #define MANIFEST_KIND "Agent"
 #define MANIFEST_WORKSPACE "/workspace"
 
-typedef enum ManifestPullPolicy {
-        MANIFEST_PULL_IF_NOT_PRESENT, /* default */
-        MANIFEST_PULL_ALWAYS,
-        MANIFEST_PULL_NEVER,
-        _MANIFEST_PULL_MAX,
-        _MANIFEST_PULL_INVALID = -EINVAL,
-} ManifestPullPolicy;
-
 /* spec.security.network_policy.mode, as written (aegis-manifest(5)). What it means for the
  * container and for each tool call is manifest_plan_egress() and manifest_plan_host_allowed(). */
 typedef enum ManifestNetworkMode {
@@ -135,36 +128,15 @@ typedef enum ManifestStream {
         _MANIFEST_STREAM_INVALID = -EINVAL,
 } ManifestStream;
 
-typedef enum ManifestStorageClass {
-        MANIFEST_STORAGE_EPHEMERAL, /* default */
-        MANIFEST_STORAGE_PERSISTENT,
-        _MANIFEST_STORAGE_MAX,
-        _MANIFEST_STORAGE_INVALID = -EINVAL,
-} ManifestStorageClass;
-
-typedef enum ManifestAccessMode {
-        MANIFEST_ACCESS_READ_WRITE, /* default */
-        MANIFEST_ACCESS_READ_ONLY,
-        _MANIFEST_ACCESS_MAX,
-        _MANIFEST_ACCESS_INVALID = -EINVAL,
-} ManifestAccessMode;
-
-/* "Always", "IfNotPresent", "Never"; "allow", "deny", "none"; "exit_code", "regex",
- * "json_schema", "semantic", "multi_judge"; "stdout", "stderr"; "ephemeral", "persistent";
- * "read-write", "read-only"; "weighted_average", "majority", "unanimous".
- * *_from_string return the value or -EINVAL. */
-const char *manifest_pull_policy_to_string(ManifestPullPolicy p);
-ManifestPullPolicy manifest_pull_policy_from_string(const char *s);
+/* "allow", "deny", "none"; "exit_code", "regex", "json_schema", "semantic", "multi_judge";
+ * "stdout", "stderr"; "weighted_average", "majority", "unanimous" (the pull policy, storage
+ * class and access mode are spec-enums.h's). *_from_string return the value or -EINVAL. */
 const char *manifest_network_mode_to_string(ManifestNetworkMode m);
 ManifestNetworkMode manifest_network_mode_from_string(const char *s);
 const char *manifest_validator_type_to_string(ManifestValidatorType t);
 ManifestValidatorType manifest_validator_type_from_string(const char *s);
 const char *manifest_stream_to_string(ManifestStream s);
 ManifestStream manifest_stream_from_string(const char *s);
-const char *manifest_storage_class_to_string(ManifestStorageClass c);
-ManifestStorageClass manifest_storage_class_from_string(const char *s);
-const char *manifest_access_mode_to_string(ManifestAccessMode m);
-ManifestAccessMode manifest_access_mode_from_string(const char *s);
 const char *manifest_consensus_to_string(ManifestConsensus c);
 ManifestConsensus manifest_consensus_from_string(const char *s);
 
@@ -199,9 +171,9 @@ typedef struct ManifestValidator {
 
 typedef struct ManifestVolume {
         char *name; /* unique within the manifest, ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ */
-        ManifestStorageClass storage_class;
+        VolumeStorageClass storage_class;
         char *mount_path; /* normalised, "/workspace" or below, unique */
-        ManifestAccessMode access_mode;
+        VolumeAccessMode access_mode;
         uint64_t size_limit_bytes;
         uint64_t ttl_hours; /* ephemeral: default 24; persistent: 0 (no expiry) */
         char *volume_id; /* an existing volume to attach, or NULL to create one */
@@ -212,7 +184,7 @@ typedef struct ManifestPlan {
         char *version; /* metadata.version, NULL if not given */
 
         char *image; /* required */
-        ManifestPullPolicy pull_policy;
+        ImagePullPolicy pull_policy;
         char **command; /* strv argv, NULL = the image's default command */
         char *workdir; /* absolute, NULL = the image's default */
         bool keep_container_on_failure;

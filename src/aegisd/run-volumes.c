@@ -190,7 +190,7 @@ static int attach_existing(RunVolumes *rv, const ManifestVolume *mv, size_t i, R
                 return fail(ret_reason, k, "store: cannot attach volume %s: %s", sv.id,
                             store_last_error(store));
         memcpy(v->id, sv.id, sizeof v->id);
-        v->read_only = mv->access_mode == MANIFEST_ACCESS_READ_ONLY || sv.access_mode == VOLUME_READ_ONLY;
+        v->read_only = mv->access_mode == VOLUME_READ_ONLY || sv.access_mode == VOLUME_READ_ONLY;
         v->size_limit = sv.size_limit;
         return 0;
 }
@@ -206,7 +206,7 @@ static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVol
         for (size_t j = 0; j < n_owned; j++)
                 if (owned[j].status == VOLUME_ACTIVE && streq_ptr(owned[j].name, mv->name)) {
                         memcpy(v->id, owned[j].id, sizeof v->id);
-                        v->read_only = mv->access_mode == MANIFEST_ACCESS_READ_ONLY;
+                        v->read_only = mv->access_mode == VOLUME_READ_ONLY;
                         v->size_limit = owned[j].size_limit;
                         /* A crash between row and directory left no directory: make it. */
                         k = volume_dir_create(root, tenant, v->id, owned[j].uid, owned[j].gid,
@@ -222,9 +222,8 @@ static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVol
         sv.owner_execution_id = strdup(rv->execution_id);
         if (!sv.tenant_id || !sv.name || !sv.owner_execution_id)
                 return fail(ret_reason, -ENOMEM, "out of memory");
-        sv.storage_class =
-                mv->storage_class == MANIFEST_STORAGE_PERSISTENT ? VOLUME_PERSISTENT : VOLUME_EPHEMERAL;
-        sv.access_mode = mv->access_mode == MANIFEST_ACCESS_READ_ONLY ? VOLUME_READ_ONLY : VOLUME_READ_WRITE;
+        sv.storage_class = mv->storage_class;
+        sv.access_mode = mv->access_mode;
         sv.size_limit = mv->size_limit_bytes;
         sv.uid = rv->c.plan->uid + rv->c.uid_shift;
         sv.gid = rv->c.plan->gid + rv->c.uid_shift;

@@ -14,6 +14,7 @@
  *  - one step operation (r->op) at a time, plus the wait and the log stream;
  *  - the first reason to end an iteration wins (timeout, cancel, error), later ones are
  *    ignored, so a timeout is never reported as a mere "exit code 137". */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,6 +51,8 @@ static void on_volumes_released(int k, const char *message, void *userdata);
 static void run_cleanup_done(Run *r);
 
 int tail_append(Tail *t, const char *p, size_t n) {
+        assert(t);
+
         if (n >= t->cap) {
                 p += n - t->cap;
                 n = t->cap;
@@ -74,6 +77,8 @@ int tail_append(Tail *t, const char *p, size_t n) {
 }
 
 void tail_reset(Tail *t) {
+        assert(t);
+
         free(t->data);
         t->data = NULL;
         t->size = 0;
@@ -81,6 +86,8 @@ void tail_reset(Tail *t) {
 }
 
 const char *tail_str(const Tail *t) {
+        assert(t);
+
         return t->data ? t->data : "";
 }
 
@@ -106,6 +113,8 @@ void run_log(Run *r, int level, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *f1 = NULL, *f2 = NULL, *f3 = NULL;
         va_list ap;
 
+        assert(r);
+        assert(fmt);
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
@@ -123,6 +132,8 @@ void run_emit(Run *r, const char *type, json_object *payload) {
         json_object *v;
         int k;
 
+        assert(r);
+        assert(type);
         if (!payload)
                 payload = json_object_new_object();
         if (payload && json_object_object_get_ex(payload, "status", &v))
@@ -137,10 +148,15 @@ void run_emit(Run *r, const char *type, json_object *payload) {
 }
 
 void run_op_begin(Run *r) {
+        assert(r);
+
         r->op_started = now_usec(CLOCK_MONOTONIC);
 }
 
 void run_count_op(Run *r, const char *op, int k) {
+        assert(r);
+        assert(op);
+
         supervisor_count_container_op(r->sup, op, k);
         if (r->op_started > 0)
                 supervisor_observe_container_op(r->sup, op, now_usec(CLOCK_MONOTONIC) - r->op_started);
@@ -169,6 +185,9 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         Run *r;
         int k;
 
+        assert(s);
+        assert(x);
+        assert(ret);
         k = manifest_parse(x->manifest_json, strlen(strempty(x->manifest_json)), "stored manifest", &plan,
                            &e);
         if (k < 0) {
@@ -1540,6 +1559,7 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
 void run_next_iteration(Run *r) {
         int k;
 
+        assert(r);
         if (r->cancel_requested) {
                 run_finish(r, EXECUTION_CANCELLED, REASON_CANCELLED);
                 return;
@@ -1597,9 +1617,9 @@ void run_next_iteration(Run *r) {
                  }));
         run_op_begin(r);
         r->pulling = false;
-        k = podman_image_ensure_async(
-                r->sup->podman, r->plan->image, (PodmanPullPolicy) r->plan->pull_policy,
-                r->sup->opts.image_pull_timeout_usec, on_pull_progress, on_image, r, &r->op);
+        k = podman_image_ensure_async(r->sup->podman, r->plan->image, r->plan->pull_policy,
+                                      r->sup->opts.image_pull_timeout_usec, on_pull_progress, on_image, r,
+                                      &r->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
@@ -2043,6 +2063,8 @@ static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
 }
 
 void run_cancel(Run *r) {
+        assert(r);
+
         if (r->cancel_requested || r->finished)
                 return;
         r->cancel_requested = true;
@@ -2051,6 +2073,8 @@ void run_cancel(Run *r) {
 }
 
 void run_abandon(Run *r) {
+        assert(r);
+
         r->lost_claim = true;
         r->judge = run_judge_free(r->judge);
         podman_op_cancel(r->op);
@@ -2149,6 +2173,8 @@ void run_reattach(Run *r, const StoreExecution *x) {
         size_t n = 0;
         int k;
 
+        assert(r);
+        assert(x);
         r->iteration = x->iteration;
         r->started_realtime = x->started_at;
         if (!run_volumes_ready(r->volumes)) {

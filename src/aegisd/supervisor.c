@@ -7,6 +7,7 @@
  * claim (FOR UPDATE SKIP LOCKED), running work whose owner stopped renewing its lease is
  * adopted by whoever sees it first. The node id is kept in the state directory, so a
  * restarted aegisd recognises its own executions at once and re-attaches to them. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -28,6 +29,9 @@ static void run_list_remove(Supervisor *s, Run *r) {
 }
 
 Run *supervisor_find_run(Supervisor *s, const char *id) {
+        assert(s);
+        assert(id);
+
         for (Run *r = s->runs; r; r = r->next)
                 if (streq(r->id, id))
                         return r;
@@ -37,6 +41,8 @@ Run *supervisor_find_run(Supervisor *s, const char *id) {
 RunDispatch *supervisor_find_dispatch(Supervisor *s, const char *capability) {
         RunDispatch *found = NULL;
 
+        assert(s);
+        assert(capability);
         for (Run *r = s->runs; r; r = r->next) /* every live one compared: no early exit */
                 if (r->dispatch &&
                     gateway_capability_equal(run_dispatch_capability(r->dispatch), capability) && !found)
@@ -60,6 +66,9 @@ int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration,
         uint64_t seq = 0;
         int k;
 
+        assert(s);
+        assert(execution_id);
+        assert(type);
         if (!payload)
                 payload = json_object_new_object();
         if (!payload)
@@ -83,9 +92,11 @@ int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration,
 }
 
 void supervisor_gate_forget(Run *r) {
-        Supervisor *s = r->sup;
+        Supervisor *s;
         Run **p;
 
+        assert(r);
+        s = r->sup;
         if (!r->gate_queued)
                 return;
         for (p = &s->gate_head; *p; p = &(*p)->gate_next)
@@ -124,6 +135,10 @@ static int on_gate(sd_event_source *es, void *userdata) {
 }
 
 void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r)) {
+        assert(s);
+        assert(r);
+        assert(fn);
+
         supervisor_gate_forget(r);
         if (!s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
                 r->holds_gate = true;
@@ -141,8 +156,10 @@ void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r)) {
 }
 
 void supervisor_gate_release(Run *r) {
-        Supervisor *s = r->sup;
+        Supervisor *s;
 
+        assert(r);
+        s = r->sup;
         if (!r->holds_gate)
                 return;
         r->holds_gate = false;
@@ -152,6 +169,9 @@ void supervisor_gate_release(Run *r) {
 }
 
 void supervisor_run_finished(Supervisor *s, Run *r) {
+        assert(s);
+        assert(r);
+
         run_list_remove(s, r);
         s->n_runs--;
         run_free(r);
@@ -269,6 +289,8 @@ static int on_kick(sd_event_source *es, void *userdata) {
 }
 
 void supervisor_kick(Supervisor *s) {
+        assert(s);
+
         if (s->kick_event)
                 (void) sd_event_source_set_enabled(s->kick_event, SD_EVENT_ONESHOT);
 }
@@ -336,6 +358,11 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
         int k;
 
+        assert(event);
+        assert(store);
+        assert(podman);
+        assert(o);
+        assert(ret);
         s = calloc(1, sizeof *s);
         if (!s)
                 return error_set(e, -ENOMEM, "out of memory");
@@ -430,6 +457,7 @@ Supervisor *supervisor_free(Supervisor *s) {
 int supervisor_start(Supervisor *s) {
         int k;
 
+        assert(s);
         s->running = true;
         log_info("supervisor: node %s, up to %" PRIu64 " executions at once", s->node_id,
                  s->opts.max_concurrent);
@@ -443,24 +471,33 @@ int supervisor_start(Supervisor *s) {
 }
 
 void supervisor_stop(Supervisor *s) {
+        assert(s);
+
         s->running = false;
         s->poll_timer = sd_event_source_disable_unref(s->poll_timer);
         s->heartbeat_timer = sd_event_source_disable_unref(s->heartbeat_timer);
 }
 
 const char *supervisor_node_id(const Supervisor *s) {
+        assert(s);
+
         return s->node_id;
 }
 
 unsigned supervisor_active(const Supervisor *s) {
+        assert(s);
+
         return s->n_runs;
 }
 
 int supervisor_cancel(Supervisor *s, const char *id, Error *e) {
         StoreExecution x = { 0 };
-        Run *r = supervisor_find_run(s, id);
+        Run *r;
         int k;
 
+        assert(s);
+        assert(id);
+        r = supervisor_find_run(s, id);
         if (r && !r->finished) {
                 run_cancel(r);
                 return 0;
@@ -498,6 +535,9 @@ int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listen
                       SupervisorListener **ret) {
         SupervisorListener *l = calloc(1, sizeof *l);
 
+        assert(s);
+        assert(fn);
+        assert(ret);
         if (!l)
                 return -ENOMEM;
         l->execution_id = strdup_or_null(execution_id);
@@ -515,14 +555,20 @@ int supervisor_listen(Supervisor *s, const char *execution_id, supervisor_listen
 void supervisor_unlisten(Supervisor *s, SupervisorListener *l) {
         if (!l)
                 return;
+        assert(s);
         LIST_REMOVE(s->listeners, l);
         free(l->execution_id);
         free(l);
 }
 
 const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_iteration, size_t *ret_len) {
-        Run *r = supervisor_find_run(s, id);
+        Run *r;
 
+        assert(s);
+        assert(id);
+        assert(ret_iteration);
+        assert(ret_len);
+        r = supervisor_find_run(s, id);
         if (!r) {
                 *ret_iteration = 0;
                 *ret_len = 0;
@@ -571,6 +617,8 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
         static const double buckets[] = { 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600 };
         int k;
 
+        assert(s);
+        assert(reg);
         k = metrics_register(reg, METRIC_COUNTER, "aegis_executions_total",
                              "Executions finished, by status.", status_labels, NULL, 0, &s->m_executions);
         if (k >= 0)
@@ -613,21 +661,32 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
 }
 
 void supervisor_update_metrics(Supervisor *s) {
+        assert(s);
+
         if (s->m_active)
                 (void) metric_set(s->m_active, NULL, s->n_runs);
 }
 
 void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
+        assert(s);
+        assert(op);
+
         if (s->m_container_ops)
                 (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
 }
 
 void supervisor_count_policy_violation(Supervisor *s, const char *tool) {
+        assert(s);
+        assert(tool);
+
         if (s->m_policy_violations)
                 (void) metric_add(s->m_policy_violations, METRIC_LABELS(tool), 1);
 }
 
 void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec) {
+        assert(s);
+        assert(op);
+
         if (s->m_container_op_seconds)
                 (void) metric_observe(s->m_container_op_seconds, METRIC_LABELS(op), (double) usec / 1e6);
 }

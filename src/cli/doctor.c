@@ -7,9 +7,9 @@
  * are asked over D-Bus; the Podman API, the NFS port and the store are actually contacted.
  * Exit status: 0 when no check fails (warnings and skips do not fail), 1 otherwise, 125 on
  * usage errors. --output json (or yaml) prints {"ok":…, "checks":[{name, verdict, detail, fix}]}. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "json-util.h"
 #include "podman.h"
 #include "pq-dlopen.h"
 #include "state-dir.h"
@@ -291,18 +292,14 @@ static void check_podman_socket(Doctor *d, Result *res) {
                    (unsigned) st.st_uid, (unsigned) (st.st_mode & 0777));
 }
 
-static size_t discard(char *ptr, size_t size, size_t n, void *userdata) {
-        return size * n;
-}
-
 static void check_podman_api(Doctor *d, Result *res) {
+        _cleanup_(podman_client_freep) PodmanClient *c = NULL;
         _cleanup_close_ int fd = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        Error e = ERROR_INIT;
         const char *p;
-        CURL *c;
-        CURLcode cc;
-        long status = 0;
         char fix[512];
+        int r;
 
         if (!d->config) {
                 result_set(res, VERDICT_SKIP, NULL, "no valid configuration to read the socket path from");
@@ -332,26 +329,14 @@ static void check_podman_api(Doctor *d, Result *res) {
                 return;
         }
 
-        c = curl_easy_init();
-        if (!c) {
-                result_set(res, VERDICT_FAIL, NULL, "out of memory");
-                return;
-        }
-        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, p);
-        curl_easy_setopt(c, CURLOPT_URL, "http://d/_ping");
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        cc = curl_easy_perform(c);
-        if (cc == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(c);
+        r = podman_client_new(p, NULL, &c);
+        if (r >= 0)
+                r = podman_ping(c, 10 * USEC_PER_SEC, &e);
         snprintf(fix, sizeof(fix), "%s restart podman.socket; journalctl %s-u podman.service",
                  systemctl_scope(d), d->as_root ? "" : "--user ");
-        if (cc != CURLE_OK)
-                result_set(res, VERDICT_FAIL, fix, "GET /_ping on %s: %s", p, curl_easy_strerror(cc));
-        else if (status != 200)
-                result_set(res, VERDICT_FAIL, fix, "GET /_ping on %s answered HTTP %ld", p, status);
+        if (r < 0)
+                result_set(res, VERDICT_FAIL, fix, "GET /_ping on %s: %s", p,
+                           e.message[0] ? e.message : strerror(-r));
         else
                 result_set(res, VERDICT_PASS, NULL, "the Podman API answers on %s", p);
 }
@@ -779,6 +764,27 @@ static void check_store(Doctor *d, Result *res) {
                    "database.url has an unknown scheme");
 }
 
+/* Appends {name, verdict, detail, fix} to list; fix is null when there is none. */
+static int result_add_json(json_object *list, const char *name, const Result *res) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = json_add_string(o, "name", name);
+        if (r >= 0)
+                r = json_add_string(o, "verdict", verdict_table[res->verdict]);
+        if (r >= 0)
+                r = json_add_string(o, "detail", res->detail);
+        if (r >= 0)
+                r = *res->fix ? json_add_string(o, "fix", res->fix)
+                              : (json_object_object_add(o, "fix", NULL) < 0 ? -ENOMEM : 0);
+        if (r >= 0 && json_object_array_add(list, o) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                TAKE_PTR(o);
+        return r;
+}
+
 typedef struct Check {
         const char *name;
         const char *title;
@@ -827,7 +833,7 @@ int doctor_main(int argc, char **argv, OutputMode output) {
         };
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_strv_free_ char **skip = NULL;
-        _cleanup_(json_putp) json_object *list = NULL;
+        _cleanup_json_ json_object *list = NULL;
         _cleanup_(doctor_done) Doctor d = { .config_error = ERROR_INIT };
         bool json = output == OUTPUT_JSON || output == OUTPUT_YAML;
         unsigned failed = 0, warned = 0;
@@ -887,7 +893,6 @@ int doctor_main(int argc, char **argv, OutputMode output) {
                 return EXIT_FAILED;
         for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
                 Result res = { .verdict = VERDICT_PASS };
-                json_object *o;
 
                 if (strv_contains(skip, checks[i].name))
                         result_set(&res, VERDICT_SKIP, NULL, "skipped with --skip");
@@ -896,14 +901,8 @@ int doctor_main(int argc, char **argv, OutputMode output) {
                 failed += res.verdict == VERDICT_FAIL;
                 warned += res.verdict == VERDICT_WARN;
 
-                o = json_object_new_object();
-                if (!o)
+                if (result_add_json(list, checks[i].name, &res) < 0)
                         return EXIT_FAILED;
-                json_object_object_add(o, "name", json_object_new_string(checks[i].name));
-                json_object_object_add(o, "verdict", json_object_new_string(verdict_table[res.verdict]));
-                json_object_object_add(o, "detail", json_object_new_string(res.detail));
-                json_object_object_add(o, "fix", *res.fix ? json_object_new_string(res.fix) : NULL);
-                json_object_array_add(list, o);
 
                 if (!json) {
                         printf("%-4s  %-20s %s\n",
@@ -918,14 +917,21 @@ int doctor_main(int argc, char **argv, OutputMode output) {
         }
 
         if (json) {
-                _cleanup_(json_putp) json_object *top = json_object_new_object();
-                if (!top)
+                _cleanup_json_ json_object *top = json_object_new_object();
+                int r = top ? 0 : -ENOMEM;
+
+                if (r >= 0)
+                        r = json_add_bool(top, "ok", failed == 0);
+                if (r >= 0)
+                        r = json_add_string(top, "user", d.user_name);
+                if (r >= 0)
+                        r = json_add_int(top, "failed", failed);
+                if (r >= 0)
+                        r = json_add_int(top, "warnings", warned);
+                if (r >= 0)
+                        r = json_add_obj(top, "checks", TAKE_PTR(list));
+                if (r < 0)
                         return EXIT_FAILED;
-                json_object_object_add(top, "ok", json_object_new_boolean(failed == 0));
-                json_object_object_add(top, "user", json_object_new_string(d.user_name));
-                json_object_object_add(top, "failed", json_object_new_int((int) failed));
-                json_object_object_add(top, "warnings", json_object_new_int((int) warned));
-                json_object_object_add(top, "checks", TAKE_PTR(list));
                 if (output == OUTPUT_YAML)
                         cli_print_yaml(top);
                 else

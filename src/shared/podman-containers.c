@@ -1,10 +1,12 @@
-/* podman-containers.c — creating agent containers from a PodmanContainerSpec, placing files in
- * them, and the lifecycle verbs: wait, start, stop, kill, remove, inspect, list.
+/* podman-containers.c — creating an agent container from a PodmanContainerSpec: its name, the
+ * create body (labels, mounts, limits, user namespace, network), the create call with the
+ * spec's files put in before it starts, and the check that the engine kept the limits asked
+ * for; plus the container status words. The verbs on an existing container are
+ * podman-lifecycle.c's.
  *
  * Invariants: every container we create carries aegis.managed=true and its execution's labels
  * (the reaper's only way to find leaks); a create that fails after the engine made the
- * container removes it before reporting; idempotent verbs (start/stop on a container already
- * in that state, remove of a container already gone) succeed. */
+ * container removes it before reporting. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -10,19 +10,10 @@
 
 #include "podman-internal.h"
 #include "podman-sync.h"
-#include "string-table.h"
 #include "util.h"
 
 #define PULL_LINE_MAX (64U * 1024U)
 #define AUTH_FILE_MAX (1024U * 1024U)
-
-static const char *const podman_pull_policy_table[_PODMAN_PULL_POLICY_MAX] = {
-        [PODMAN_PULL_IF_NOT_PRESENT] = "IfNotPresent",
-        [PODMAN_PULL_ALWAYS] = "Always",
-        [PODMAN_PULL_NEVER] = "Never",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(podman_pull_policy, PodmanPullPolicy)
 
 void podman_image_done(PodmanImage *i) {
         if (!i)
@@ -255,7 +246,7 @@ static int image_from_json(PodmanCall *call, const char *reference, PodmanImage 
 
 typedef struct EnsureState {
         char *reference;
-        PodmanPullPolicy policy;
+        ImagePullPolicy policy;
         uint64_t pull_timeout_usec;
         podman_pull_progress_fn progress;
         char *auth;
@@ -412,7 +403,7 @@ static void ensure_inspect_finish(PodmanCall *call, int r, Error *e) {
         PodmanImage img = { 0 };
 
         if (r == -ENOENT) {
-                if (s->policy == PODMAN_PULL_NEVER) {
+                if (s->policy == IMAGE_PULL_NEVER) {
                         r = error_set_field(
                                 e, -ENOENT, "spec.runtime.image_pull_policy",
                                 "image %s is not present and image_pull_policy is Never, so it is not "
@@ -469,7 +460,7 @@ static int start_inspect_with_state(PodmanClient *c, EnsureState *s, podman_fini
         return podman_call_start(call, finish, cb, userdata, ret_op);
 }
 
-int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
+int podman_image_ensure_async(PodmanClient *c, const char *reference, ImagePullPolicy policy,
                               uint64_t timeout_usec, podman_pull_progress_fn progress, podman_image_fn cb,
                               void *userdata, PodmanOp **ret_op) {
         Error ignored = ERROR_INIT;
@@ -477,7 +468,7 @@ int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPull
         PodmanCall *call;
         int r;
 
-        if (!cb || !reference_ok(reference) || policy < 0 || policy >= _PODMAN_PULL_POLICY_MAX)
+        if (!cb || !reference_ok(reference) || policy < 0 || policy >= _IMAGE_PULL_POLICY_MAX)
                 return -EINVAL;
         s = calloc(1, sizeof *s);
         if (!s)
@@ -493,7 +484,7 @@ int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPull
                         return -ENOMEM;
                 }
         }
-        if (policy == PODMAN_PULL_ALWAYS) {
+        if (policy == IMAGE_PULL_ALWAYS) {
                 r = make_pull_call(c, s, &call);
                 if (r < 0) {
                         ensure_state_free(s);
@@ -540,7 +531,7 @@ typedef struct ImageSync {
         PodmanImage image;
         podman_pull_progress_fn progress;
         void *progress_userdata;
-        PodmanPullPolicy policy; /* podman_image_ensure()'s arguments */
+        ImagePullPolicy policy; /* podman_image_ensure()'s arguments */
         uint64_t timeout_usec;
 } ImageSync;
 
@@ -617,7 +608,7 @@ static int image_sync_start_ensure(PodmanClient *priv, const char *reference, Im
                                          image_sync_cb, is, NULL);
 }
 
-int podman_image_ensure(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
+int podman_image_ensure(PodmanClient *c, const char *reference, ImagePullPolicy policy,
                         uint64_t timeout_usec, podman_pull_progress_fn progress, void *userdata,
                         PodmanImage *ret, Error *e) {
         ImageSync is = {

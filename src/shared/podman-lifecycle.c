@@ -1,6 +1,9 @@
 /* podman-lifecycle.c — the verbs on an existing container: put files, wait, start, stop, kill,
  * remove, inspect, list; and parsing the engine's container descriptions (inspect and list
- * use different shapes: State object vs string, Name vs Names, RFC 3339 vs Unix Created). */
+ * use different shapes: State object vs string, Name vs Names, RFC 3339 vs Unix Created).
+ *
+ * Invariant: the idempotent verbs succeed when there is nothing to do (start or stop of a
+ * container already in that state, remove of a container already gone). */
 #include <errno.h>
 #include <string.h>
 #include <time.h>

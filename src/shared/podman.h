@@ -46,6 +46,7 @@
 
 #include "error.h"
 #include "macros.h"
+#include "spec-enums.h"
 
 struct json_object;
 
@@ -144,16 +145,7 @@ int podman_host_gateway_address(char ret[PODMAN_ADDRESS_MAX], Error *e);
  * Images
  * ======================================================================================== */
 
-/* Same order and spelling as the manifest's image_pull_policy. */
-typedef enum PodmanPullPolicy {
-        PODMAN_PULL_IF_NOT_PRESENT,
-        PODMAN_PULL_ALWAYS,
-        PODMAN_PULL_NEVER,
-        _PODMAN_PULL_POLICY_MAX,
-        _PODMAN_PULL_POLICY_INVALID = -EINVAL,
-} PodmanPullPolicy;
-const char *podman_pull_policy_to_string(PodmanPullPolicy p); /* "IfNotPresent", "Always", "Never" */
-PodmanPullPolicy podman_pull_policy_from_string(const char *s); /* the value or -EINVAL */
+/* ImagePullPolicy and its words: spec-enums.h. */
 
 typedef struct PodmanImage {
         char id[80]; /* "sha256:…" */
@@ -184,10 +176,10 @@ typedef void (*podman_pull_progress_fn)(const char *status, const char *id, cons
  * id = reference when the pull is requested — for Always from inside the _async call itself —
  * so callers know a pull happened even when it fails before the engine says anything). An error the engine reports inside the
  * stream (HTTP 200 then {"error": …}) fails the pull with that message. */
-int podman_image_ensure(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
+int podman_image_ensure(PodmanClient *c, const char *reference, ImagePullPolicy policy,
                         uint64_t timeout_usec, podman_pull_progress_fn progress, void *userdata,
                         PodmanImage *ret, Error *e);
-int podman_image_ensure_async(PodmanClient *c, const char *reference, PodmanPullPolicy policy,
+int podman_image_ensure_async(PodmanClient *c, const char *reference, ImagePullPolicy policy,
                               uint64_t timeout_usec, podman_pull_progress_fn progress, podman_image_fn cb,
                               void *userdata, PodmanOp **ret_op);
 

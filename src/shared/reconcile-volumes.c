@@ -1,4 +1,4 @@
-/* reconcile-volumes.c — expiry of ephemeral volumes (issue 7): an ephemeral volume past its
+/* reconcile-volumes.c — expiry of ephemeral volumes: an ephemeral volume past its
  * expires_at is marked deleted in the store (which deregisters it from the NFS gateway at
  * once: its handles go STALE), its directory storage.root/<tenant>/<volume_id> is removed,
  * then its row is purged.

@@ -16,7 +16,7 @@ AEGIS_RECONCILE_LIBS = libaegis-reconcile.la $(AEGIS_PODMAN_LIBS) $(AEGIS_STORE_
 
 noinst_LTLIBRARIES += libaegis-basic.la
 libaegis_basic_la_SOURCES = \
-	src/shared/macros.h src/shared/list.h src/shared/string-table.h \
+	src/shared/macros.h src/shared/list.h src/shared/string-table.h src/shared/spec-enums.h \
 	src/shared/error.h src/shared/error.c \
 	src/shared/log.h src/shared/log.c \
 	src/shared/util.h src/shared/util.c src/shared/utf8.h \

@@ -38,21 +38,11 @@ static const char *const volume_status_table[_VOLUME_STATUS_MAX] = {
         [VOLUME_ACTIVE] = "active",
         [VOLUME_DELETED] = "deleted",
 };
-static const char *const volume_storage_class_table[_VOLUME_STORAGE_CLASS_MAX] = {
-        [VOLUME_EPHEMERAL] = "ephemeral",
-        [VOLUME_PERSISTENT] = "persistent",
-};
-static const char *const volume_access_mode_table[_VOLUME_ACCESS_MODE_MAX] = {
-        [VOLUME_READ_WRITE] = "read-write",
-        [VOLUME_READ_ONLY] = "read-only",
-};
 
 DEFINE_STRING_TABLE_LOOKUP(execution_status, ExecutionStatus)
 DEFINE_STRING_TABLE_LOOKUP(iteration_status, IterationStatus)
 DEFINE_STRING_TABLE_LOOKUP(container_state, ContainerState)
 DEFINE_STRING_TABLE_LOOKUP(volume_status, VolumeStatus)
-DEFINE_STRING_TABLE_LOOKUP(volume_storage_class, VolumeStorageClass)
-DEFINE_STRING_TABLE_LOOKUP(volume_access_mode, VolumeAccessMode)
 
 bool execution_status_is_terminal(ExecutionStatus s) {
         return s == EXECUTION_COMPLETED || s == EXECUTION_FAILED || s == EXECUTION_CANCELLED;
@@ -166,6 +156,8 @@ void store_rows_done(StoreRows *r) {
 int store_set_error(Store *s, int code, const char *fmt, ...) {
         va_list ap;
 
+        assert(s);
+        assert(fmt);
         va_start(ap, fmt);
         (void) vsnprintf(s->last_error, sizeof s->last_error, fmt, ap);
         va_end(ap);
@@ -524,6 +516,7 @@ static int open_store(const char *url, bool no_create, StoreProgressFn progress,
         const char *target, *p;
         int r;
 
+        assert(ret);
         if (isempty(url))
                 return error_set_field(e, -EINVAL, "database.url",
                                        "database.url is empty: use sqlite:///path/to/aegis.db or "
@@ -593,7 +586,10 @@ Store *store_close(Store *s) {
 }
 
 int store_ping(Store *s, Error *e) {
-        int r = s->ops->ping(s);
+        int r;
+
+        assert(s);
+        r = s->ops->ping(s);
         if (r < 0)
                 return error_set(e, r, "%s database %s is not answering: %s", s->ops->name, s->url_redacted,
                                  s->last_error);
@@ -632,9 +628,9 @@ int store_agent_put(Store *s, const char *tenant_id, const char *name, const cha
                 return r;
         r = run(s,
                 "INSERT INTO agents (" AGENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (tenant_id, name, version) DO UPDATE SET manifest_json = "
-                "excluded.manifest_json, "
-                "updated_at = excluded.updated_at RETURNING id",
+                "ON CONFLICT (tenant_id, name, version) "
+                "DO UPDATE SET manifest_json = excluded.manifest_json, updated_at = excluded.updated_at "
+                "RETURNING id",
                 PARAMS(P_TEXT(id), P_TEXT(name), P_TEXT(version), P_TEXT(manifest_json), P_INT(t), P_INT(t),
                        P_TEXT(tenant_id)),
                 &rows, NULL);
@@ -653,6 +649,7 @@ int store_agent_get(Store *s, const char *tenant_id, const char *id_or_name, con
         int r;
 
         assert(s);
+        assert(ret);
         if (isempty(id_or_name))
                 return -EINVAL;
         /* "? IS NULL" would leave PostgreSQL without a type for the parameter: "any tenant" is
@@ -684,6 +681,8 @@ int store_agent_list(Store *s, const char *tenant_id, StoreAgent **ret, size_t *
         int r;
 
         assert(s);
+        assert(ret);
+        assert(ret_n);
         r = run(s,
                 "SELECT " AGENT_COLS " FROM agents WHERE (? = '' OR tenant_id = ?) "
                 "ORDER BY updated_at DESC, name, version",
@@ -709,8 +708,9 @@ int store_agent_set_manifest(Store *s, const char *id, const char *manifest_json
 
         assert(s);
         assert(manifest_json);
+        assert(id);
         r = run(s, "UPDATE agents SET manifest_json = ? WHERE id = ?",
-                PARAMS(P_TEXT(manifest_json), P_TEXT(strempty(id))), NULL, &n);
+                PARAMS(P_TEXT(manifest_json), P_TEXT(id)), NULL, &n);
         if (r < 0)
                 return r;
         return n > 0 ? 0 : -ENOENT;
@@ -739,7 +739,11 @@ int store_agent_delete_versions(Store *s, const char *tenant_id, const char *nam
 
 int store_agent_delete(Store *s, const char *id) {
         uint64_t n = 0;
-        int r = run(s, "DELETE FROM agents WHERE id = ?", PARAMS(P_TEXT(id)), NULL, &n);
+        int r;
+
+        assert(s);
+        assert(id);
+        r = run(s, "DELETE FROM agents WHERE id = ?", PARAMS(P_TEXT(id)), NULL, &n);
         if (r < 0)
                 return r;
         return n > 0 ? 0 : -ENOENT;
@@ -792,13 +796,15 @@ int store_execution_create(Store *s, StoreExecution *x) {
         uint64_t t = now();
         int r;
 
+        assert(s);
+        assert(x);
         r = copy_id_in(id, x->id);
         if (r < 0)
                 return store_set_error(s, r, "invalid execution id");
         r = run(s,
                 "INSERT INTO executions (id, agent_id, agent_name, tenant_id, status, input_json, "
-                "manifest_json, "
-                "max_iterations, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                "manifest_json, max_iterations, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 PARAMS(P_TEXT(id), P_TEXT(x->agent_id), P_TEXT(x->agent_name),
                        P_TEXT(isempty(x->tenant_id) ? "default" : x->tenant_id), P_TEXT(x->input_json),
                        P_TEXT(x->manifest_json), P_INT(x->max_iterations), P_INT(t), P_INT(t)),
@@ -813,8 +819,12 @@ int store_execution_create(Store *s, StoreExecution *x) {
 
 int store_execution_get(Store *s, const char *id, StoreExecution *ret) {
         _cleanup_(store_rows_done) StoreRows rows = {};
-        int r = run(s, "SELECT " EXEC_COLS " FROM executions WHERE id = ?", PARAMS(P_TEXT(strempty(id))),
-                    &rows, NULL);
+        int r;
+
+        assert(s);
+        assert(id);
+        assert(ret);
+        r = run(s, "SELECT " EXEC_COLS " FROM executions WHERE id = ?", PARAMS(P_TEXT(id)), &rows, NULL);
         if (r < 0)
                 return r;
         return one_execution(s, &rows, ret);
@@ -824,11 +834,16 @@ int store_execution_list(Store *s, const StoreExecutionFilter *f, StoreExecution
                          char **ret_next_cursor) {
         _cleanup_(store_rows_done) StoreRows rows = {};
         StoreParam p[8];
-        size_t np = 0, limit = f->limit ?: STORE_LIST_DEFAULT;
+        size_t np = 0, limit;
         char sql[1024];
         uint64_t cursor = 0;
         int r;
 
+        assert(s);
+        assert(f);
+        assert(ret);
+        assert(ret_n);
+        limit = f->limit ?: STORE_LIST_DEFAULT;
         if (limit > STORE_LIST_MAX)
                 return store_set_error(s, -EINVAL, "limit %zu is larger than %d", limit, STORE_LIST_MAX);
         if (f->cursor && (safe_atou64(f->cursor, &cursor) < 0 || cursor == 0 || cursor > INT64_MAX))
@@ -891,6 +906,8 @@ int store_execution_claim(Store *s, const char *owner, uint64_t lease_usec, Stor
         uint64_t t = now();
         int r;
 
+        assert(s);
+        assert(ret);
         if (isempty(owner) || lease_usec == 0)
                 return store_set_error(s, -EINVAL, "claim needs an owner and a lease");
         (void) snprintf(sql, sizeof sql,
@@ -925,18 +942,19 @@ int store_execution_claim_id(Store *s, const char *id, const char *owner, uint64
         uint64_t t = now(), n = 0;
         int r;
 
+        assert(s);
+        assert(id);
         if (isempty(owner) || lease_usec == 0)
                 return store_set_error(s, -EINVAL, "claim needs an owner and a lease");
         r = run(s,
                 "UPDATE executions SET claimed_by = ?, lease_expires_at = ?, updated_at = ? "
                 "WHERE id = ? AND status IN ('pending', 'running') "
                 "AND (claimed_by IS NULL OR claimed_by = ? OR lease_expires_at < ?)",
-                PARAMS(P_TEXT(owner), P_INT(t + lease_usec), P_INT(t), P_TEXT(strempty(id)), P_TEXT(owner),
-                       P_INT(t)),
+                PARAMS(P_TEXT(owner), P_INT(t + lease_usec), P_INT(t), P_TEXT(id), P_TEXT(owner), P_INT(t)),
                 NULL, &n);
         if (r < 0 || n > 0)
                 return r;
-        r = execution_status_now(s, strempty(id), &st);
+        r = execution_status_now(s, id, &st);
         if (r < 0)
                 return r;
         return execution_status_is_terminal(st) ? -EALREADY : -EBUSY;
@@ -944,15 +962,19 @@ int store_execution_claim_id(Store *s, const char *id, const char *owner, uint64
 
 int store_execution_heartbeat(Store *s, const char *id, const char *owner, uint64_t lease_usec) {
         uint64_t t = now(), n = 0;
-        int r = run(s,
-                    "UPDATE executions SET lease_expires_at = ?, updated_at = ? "
-                    "WHERE id = ? AND claimed_by = ? AND status IN ('pending', 'running')",
-                    PARAMS(P_INT(t + lease_usec), P_INT(t), P_TEXT(strempty(id)), P_TEXT(strempty(owner))),
-                    NULL, &n);
+        int r;
+
+        assert(s);
+        assert(id);
+        assert(owner);
+        r = run(s,
+                "UPDATE executions SET lease_expires_at = ?, updated_at = ? "
+                "WHERE id = ? AND claimed_by = ? AND status IN ('pending', 'running')",
+                PARAMS(P_INT(t + lease_usec), P_INT(t), P_TEXT(id), P_TEXT(owner)), NULL, &n);
         if (r < 0 || n > 0)
                 return r;
         ExecutionStatus st;
-        r = execution_status_now(s, strempty(id), &st);
+        r = execution_status_now(s, id, &st);
         return r < 0 ? r : -ESTALE;
 }
 
@@ -961,15 +983,16 @@ int store_execution_set_status(Store *s, const char *id, ExecutionStatus to, con
         uint64_t t = now(), n = 0;
         int r;
 
+        assert(s);
+        assert(id);
         switch (to) {
         case EXECUTION_RUNNING:
                 r = run(s,
-                        "UPDATE executions SET status = 'running', reason = COALESCE(?, reason), updated_at "
-                        "= ?, "
-                        "started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END "
+                        "UPDATE executions SET status = 'running', reason = COALESCE(?, reason), "
+                        "updated_at = ?, started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END "
                         "WHERE id = ? AND status IN ('pending', 'running') "
                         "AND EXISTS (SELECT 1 FROM containers c WHERE c.execution_id = executions.id)",
-                        PARAMS(P_TEXT(reason), P_INT(t), P_INT(t), P_TEXT(strempty(id))), NULL, &n);
+                        PARAMS(P_TEXT(reason), P_INT(t), P_INT(t), P_TEXT(id)), NULL, &n);
                 break;
         case EXECUTION_COMPLETED:
         case EXECUTION_FAILED:
@@ -977,15 +1000,13 @@ int store_execution_set_status(Store *s, const char *id, ExecutionStatus to, con
                 r = run(s,
                         to == EXECUTION_COMPLETED
                                 ? "UPDATE executions SET status = ?, reason = COALESCE(?, reason), "
-                                  "updated_at = ?, "
-                                  "finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
+                                  "updated_at = ?, finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
                                   "WHERE id = ? AND status = 'running'"
                                 : "UPDATE executions SET status = ?, reason = COALESCE(?, reason), "
-                                  "updated_at = ?, "
-                                  "finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
+                                  "updated_at = ?, finished_at = ?, claimed_by = NULL, lease_expires_at = 0 "
                                   "WHERE id = ? AND status IN ('pending', 'running')",
                         PARAMS(P_TEXT(execution_status_to_string(to)), P_TEXT(reason), P_INT(t), P_INT(t),
-                               P_TEXT(strempty(id))),
+                               P_TEXT(id)),
                         NULL, &n);
                 break;
         default:
@@ -994,7 +1015,7 @@ int store_execution_set_status(Store *s, const char *id, ExecutionStatus to, con
         if (r < 0 || n > 0)
                 return r;
 
-        r = execution_status_now(s, strempty(id), &st);
+        r = execution_status_now(s, id, &st);
         if (r < 0)
                 return r;
         if (execution_status_is_terminal(st))
@@ -1014,10 +1035,12 @@ int store_execution_set_output(Store *s, const char *id, const char *output) {
         uint64_t n = 0;
         int r;
 
+        assert(s);
+        assert(id);
         if (output && !clean)
                 return -ENOMEM;
         r = run(s, "UPDATE executions SET output = ?, updated_at = ? WHERE id = ?",
-                PARAMS(P_TEXT(clean), P_INT(now()), P_TEXT(strempty(id))), NULL, &n);
+                PARAMS(P_TEXT(clean), P_INT(now()), P_TEXT(id)), NULL, &n);
         if (r < 0)
                 return r;
         return n > 0 ? 0 : -ENOENT;
@@ -1027,12 +1050,16 @@ int store_execution_set_output(Store *s, const char *id, const char *output) {
 
 int store_execution_delete(Store *s, const char *id) {
         uint64_t n = 0;
-        int r = run(s, "DELETE FROM executions WHERE id = ? AND status IN " TERMINAL_SQL,
-                    PARAMS(P_TEXT(strempty(id))), NULL, &n);
+        int r;
+
+        assert(s);
+        assert(id);
+        r = run(s, "DELETE FROM executions WHERE id = ? AND status IN " TERMINAL_SQL, PARAMS(P_TEXT(id)),
+                NULL, &n);
         if (r < 0 || n > 0)
                 return r;
         ExecutionStatus st;
-        r = execution_status_now(s, strempty(id), &st);
+        r = execution_status_now(s, id, &st);
         return r < 0 ? r
                      : store_set_error(s, -EBUSY, "execution %s is still %s", id,
                                        execution_status_to_string(st));
@@ -1040,8 +1067,11 @@ int store_execution_delete(Store *s, const char *id) {
 
 int store_execution_prune(Store *s, uint64_t before_usec, uint64_t *ret_n) {
         uint64_t n = 0;
-        int r = run(s, "DELETE FROM executions WHERE status IN " TERMINAL_SQL " AND finished_at < ?",
-                    PARAMS(P_INT(before_usec)), NULL, &n);
+        int r;
+
+        assert(s);
+        r = run(s, "DELETE FROM executions WHERE status IN " TERMINAL_SQL " AND finished_at < ?",
+                PARAMS(P_INT(before_usec)), NULL, &n);
         if (r < 0)
                 return r;
         if (ret_n)
@@ -1078,13 +1108,15 @@ int store_iteration_begin(Store *s, const char *execution_id, unsigned number) {
         uint64_t t = now(), n = 0;
         int r;
 
+        assert(s);
+        assert(execution_id);
         if (number == 0)
                 return store_set_error(s, -EINVAL, "iteration numbers start at 1");
         r = tx_begin(s);
         if (r < 0)
                 return r;
         r = run(s, "UPDATE executions SET iteration = ?, updated_at = ? WHERE id = ?",
-                PARAMS(P_INT(number), P_INT(t), P_TEXT(strempty(execution_id))), NULL, &n);
+                PARAMS(P_INT(number), P_INT(t), P_TEXT(execution_id)), NULL, &n);
         if (r >= 0 && n == 0)
                 r = -ENOENT;
         if (r >= 0)
@@ -1100,14 +1132,17 @@ int store_iteration_begin(Store *s, const char *execution_id, unsigned number) {
 }
 
 int store_iteration_update(Store *s, const StoreIteration *it) {
-        _cleanup_free_ char *out =
-                it->stdout_text ? utf8_clean_tail(it->stdout_text, STORE_OUTPUT_MAX) : NULL;
-        _cleanup_free_ char *err =
-                it->stderr_text ? utf8_clean_tail(it->stderr_text, STORE_OUTPUT_MAX) : NULL;
-        const char *status = iteration_status_to_string(it->status);
-        uint64_t fin = it->finished_at, n = 0;
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        const char *status;
+        uint64_t fin, n = 0;
         int r;
 
+        assert(s);
+        assert(it);
+        out = it->stdout_text ? utf8_clean_tail(it->stdout_text, STORE_OUTPUT_MAX) : NULL;
+        err = it->stderr_text ? utf8_clean_tail(it->stderr_text, STORE_OUTPUT_MAX) : NULL;
+        status = iteration_status_to_string(it->status);
+        fin = it->finished_at;
         if (!status)
                 return store_set_error(s, -EINVAL, "bad iteration status");
         if ((it->stdout_text && !out) || (it->stderr_text && !err))
@@ -1115,11 +1150,9 @@ int store_iteration_update(Store *s, const StoreIteration *it) {
         if (fin == 0 && it->status != ITERATION_RUNNING)
                 fin = now();
         r = run(s,
-                "UPDATE iterations SET status = ?, exit_code = ?, reason = ?, container_id = ?, stdout_text "
-                "= ?, "
-                "stderr_text = ?, finished_at = ?, judgement_json = ?, usage_json = ? WHERE execution_id = "
-                "? AND number = "
-                "?",
+                "UPDATE iterations SET status = ?, exit_code = ?, reason = ?, container_id = ?, "
+                "stdout_text = ?, stderr_text = ?, finished_at = ?, judgement_json = ?, usage_json = ? "
+                "WHERE execution_id = ? AND number = ?",
                 PARAMS(P_TEXT(status), P_INT(it->exit_code), P_TEXT(it->reason), P_TEXT(it->container_id),
                        P_TEXT(out), P_TEXT(err), P_INT(fin), P_TEXT(it->judgement_json),
                        P_TEXT(it->usage_json), P_TEXT(it->execution_id), P_INT(it->number)),
@@ -1131,8 +1164,13 @@ int store_iteration_update(Store *s, const StoreIteration *it) {
 
 int store_iteration_get(Store *s, const char *execution_id, unsigned number, StoreIteration *ret) {
         _cleanup_(store_rows_done) StoreRows rows = {};
-        int r = run(s, "SELECT " ITER_COLS " FROM iterations WHERE execution_id = ? AND number = ?",
-                    PARAMS(P_TEXT(strempty(execution_id)), P_INT(number)), &rows, NULL);
+        int r;
+
+        assert(s);
+        assert(execution_id);
+        assert(ret);
+        r = run(s, "SELECT " ITER_COLS " FROM iterations WHERE execution_id = ? AND number = ?",
+                PARAMS(P_TEXT(execution_id), P_INT(number)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1146,8 +1184,14 @@ int store_iteration_get(Store *s, const char *execution_id, unsigned number, Sto
 
 int store_iteration_list(Store *s, const char *execution_id, StoreIteration **ret, size_t *ret_n) {
         _cleanup_(store_rows_done) StoreRows rows = {};
-        int r = run(s, "SELECT " ITER_COLS " FROM iterations WHERE execution_id = ? ORDER BY number",
-                    PARAMS(P_TEXT(strempty(execution_id))), &rows, NULL);
+        int r;
+
+        assert(s);
+        assert(execution_id);
+        assert(ret);
+        assert(ret_n);
+        r = run(s, "SELECT " ITER_COLS " FROM iterations WHERE execution_id = ? ORDER BY number",
+                PARAMS(P_TEXT(execution_id)), &rows, NULL);
         if (r < 0)
                 return r;
         StoreIteration *a = calloc(MAX(rows.nrows, 1u), sizeof *a);
@@ -1182,6 +1226,7 @@ static int container_from_row(StoreRows *rows, size_t i, StoreContainer *c) {
 int store_container_record(Store *s, const char *name, const char *execution_id, unsigned iteration) {
         uint64_t t = now();
 
+        assert(s);
         if (isempty(name) || isempty(execution_id))
                 return store_set_error(s, -EINVAL, "a container record needs a name and an execution");
         return run(s,
@@ -1197,16 +1242,18 @@ int store_container_update(Store *s, const char *name_or_id, const char *contain
         uint64_t n = 0;
         int r;
 
+        assert(s);
         if (!st || isempty(name_or_id))
                 return store_set_error(s, -EINVAL, "bad container update");
         /* A removed container stays removed. */
         r = run(s,
-                state == CONTAINER_REMOVED ? "UPDATE containers SET state = ?, container_id = COALESCE(?, "
-                                             "container_id), updated_at = ? "
-                                             "WHERE name = ? OR container_id = ?"
-                                           : "UPDATE containers SET state = ?, container_id = COALESCE(?, "
-                                             "container_id), updated_at = ? "
-                                             "WHERE (name = ? OR container_id = ?) AND state <> 'removed'",
+                state == CONTAINER_REMOVED
+                        ? "UPDATE containers SET state = ?, container_id = COALESCE(?, container_id), "
+                          "updated_at = ? "
+                          "WHERE name = ? OR container_id = ?"
+                        : "UPDATE containers SET state = ?, container_id = COALESCE(?, container_id), "
+                          "updated_at = ? "
+                          "WHERE (name = ? OR container_id = ?) AND state <> 'removed'",
                 PARAMS(P_TEXT(st), P_TEXT(container_id), P_INT(now()), P_TEXT(name_or_id),
                        P_TEXT(name_or_id)),
                 NULL, &n);
@@ -1220,8 +1267,13 @@ int store_container_update(Store *s, const char *name_or_id, const char *contain
 
 int store_container_get(Store *s, const char *name_or_id, StoreContainer *ret) {
         _cleanup_(store_rows_done) StoreRows rows = {};
-        int r = run(s, "SELECT " CONT_COLS " FROM containers WHERE name = ? OR container_id = ? LIMIT 1",
-                    PARAMS(P_TEXT(strempty(name_or_id)), P_TEXT(strempty(name_or_id))), &rows, NULL);
+        int r;
+
+        assert(s);
+        assert(name_or_id);
+        assert(ret);
+        r = run(s, "SELECT " CONT_COLS " FROM containers WHERE name = ? OR container_id = ? LIMIT 1",
+                PARAMS(P_TEXT(name_or_id), P_TEXT(name_or_id)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1239,6 +1291,9 @@ int store_container_list(Store *s, const char *execution_id, bool live_only, Sto
         char sql[512];
         int r;
 
+        assert(s);
+        assert(ret);
+        assert(ret_n);
         (void) snprintf(sql, sizeof sql,
                         "SELECT " CONT_COLS " FROM containers WHERE 1 = 1%s%s ORDER BY created_at, name",
                         execution_id ? " AND execution_id = ?" : "",
@@ -1271,6 +1326,8 @@ int store_event_append(Store *s, const char *execution_id, const char *type, con
         uint64_t seq = 0;
         int r;
 
+        assert(s);
+        assert(execution_id);
         if (isempty(type))
                 return store_set_error(s, -EINVAL, "an event needs a type");
         if (payload_json) {
@@ -1285,17 +1342,18 @@ int store_event_append(Store *s, const char *execution_id, const char *type, con
         if (r < 0)
                 return r;
         r = run(s,
-                "UPDATE executions SET last_event_seq = last_event_seq + 1 WHERE id = ? RETURNING "
-                "last_event_seq",
-                PARAMS(P_TEXT(strempty(execution_id))), &rows, NULL);
+                "UPDATE executions SET last_event_seq = last_event_seq + 1 "
+                "WHERE id = ? "
+                "RETURNING last_event_seq",
+                PARAMS(P_TEXT(execution_id)), &rows, NULL);
         if (r >= 0 && rows.nrows == 0)
                 r = -ENOENT;
         if (r >= 0 && cell_u64(&rows, 0, 0, &seq) < 0)
                 r = store_set_error(s, -EIO, "corrupt event sequence");
         if (r >= 0)
                 r = run(s,
-                        "INSERT INTO events (execution_id, seq, type, payload_json, timestamp) VALUES (?, "
-                        "?, ?, ?, ?)",
+                        "INSERT INTO events (execution_id, seq, type, payload_json, timestamp) "
+                        "VALUES (?, ?, ?, ?, ?)",
                         PARAMS(P_TEXT(execution_id), P_INT(seq), P_TEXT(type), P_TEXT(payload),
                                P_INT(now())),
                         NULL, NULL);
@@ -1316,20 +1374,24 @@ int store_event_list(Store *s, const char *execution_id, uint64_t after_seq, siz
         _cleanup_(store_rows_done) StoreRows rows = {};
         int r;
 
+        assert(s);
+        assert(execution_id);
+        assert(ret);
+        assert(ret_n);
         if (after_seq > INT64_MAX)
                 return -EINVAL;
         if (limit > 0)
                 r = run(s,
                         "SELECT execution_id, seq, type, payload_json, timestamp FROM events "
                         "WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                        PARAMS(P_TEXT(strempty(execution_id)), P_INT(after_seq),
+                        PARAMS(P_TEXT(execution_id), P_INT(after_seq),
                                P_INT(MIN(limit, (size_t) INT64_MAX))),
                         &rows, NULL);
         else
                 r = run(s,
                         "SELECT execution_id, seq, type, payload_json, timestamp FROM events "
                         "WHERE execution_id = ? AND seq > ? ORDER BY seq",
-                        PARAMS(P_TEXT(strempty(execution_id)), P_INT(after_seq)), &rows, NULL);
+                        PARAMS(P_TEXT(execution_id), P_INT(after_seq)), &rows, NULL);
         if (r < 0)
                 return r;
         StoreEvent *a = calloc(MAX(rows.nrows, 1u), sizeof *a);
@@ -1379,11 +1441,14 @@ static int volume_from_row(StoreRows *rows, size_t i, StoreVolume *v) {
 
 int store_volume_create(Store *s, StoreVolume *v) {
         char id[UUID_STRING_MAX] = "";
-        const char *sc = volume_storage_class_to_string(v->storage_class),
-                   *am = volume_access_mode_to_string(v->access_mode);
+        const char *sc, *am;
         uint64_t t = now();
         int r;
 
+        assert(s);
+        assert(v);
+        sc = volume_storage_class_to_string(v->storage_class);
+        am = volume_access_mode_to_string(v->access_mode);
         if (isempty(v->tenant_id) || isempty(v->name) || !sc || !am)
                 return store_set_error(
                         s, -EINVAL, "a volume needs a tenant, a name, a storage class and an access mode");
@@ -1393,10 +1458,9 @@ int store_volume_create(Store *s, StoreVolume *v) {
         if (r < 0)
                 return store_set_error(s, r, "invalid volume id");
         r = run(s,
-                "INSERT INTO volumes (id, tenant_id, name, storage_class, access_mode, size_limit, uid, "
-                "gid, "
-                "owner_execution_id, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'active', ?, ?)",
+                "INSERT INTO volumes (id, tenant_id, name, storage_class, access_mode, size_limit, "
+                "uid, gid, owner_execution_id, status, expires_at, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
                 PARAMS(P_TEXT(id), P_TEXT(v->tenant_id), P_TEXT(v->name), P_TEXT(sc), P_TEXT(am),
                        P_INT(v->size_limit), P_INT(v->uid), P_INT(v->gid), P_TEXT(v->owner_execution_id),
                        P_INT(v->expires_at), P_INT(t)),
@@ -1414,12 +1478,14 @@ int store_volume_get(Store *s, const char *tenant_id, const char *id, StoreVolum
         _cleanup_(store_rows_done) StoreRows rows = {};
         int r;
 
+        assert(s);
+        assert(id);
+        assert(ret);
         if (tenant_id)
                 r = run(s, "SELECT " VOL_COLS " FROM volumes WHERE id = ? AND tenant_id = ?",
-                        PARAMS(P_TEXT(strempty(id)), P_TEXT(tenant_id)), &rows, NULL);
+                        PARAMS(P_TEXT(id), P_TEXT(tenant_id)), &rows, NULL);
         else
-                r = run(s, "SELECT " VOL_COLS " FROM volumes WHERE id = ?", PARAMS(P_TEXT(strempty(id))),
-                        &rows, NULL);
+                r = run(s, "SELECT " VOL_COLS " FROM volumes WHERE id = ?", PARAMS(P_TEXT(id)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1438,6 +1504,10 @@ int store_volume_list(Store *s, const StoreVolumeFilter *f, StoreVolume **ret, s
         char sql[1024];
         int r;
 
+        assert(s);
+        assert(f);
+        assert(ret);
+        assert(ret_n);
         if ((int) f->status >= _VOLUME_STATUS_MAX || f->expired_before > INT64_MAX)
                 return store_set_error(s, -EINVAL, "bad volume filter");
         (void) snprintf(sql, sizeof sql,
@@ -1475,17 +1545,19 @@ int store_volume_set_status(Store *s, const char *id, VolumeStatus status) {
         uint64_t n = 0;
         int r;
 
+        assert(s);
+        assert(id);
         if (status == VOLUME_DELETED) {
                 r = run(s,
-                        "UPDATE volumes SET status = 'deleted', deleted_at = ? WHERE id = ? AND status = "
-                        "'active'",
-                        PARAMS(P_INT(now()), P_TEXT(strempty(id))), NULL, &n);
+                        "UPDATE volumes SET status = 'deleted', deleted_at = ? "
+                        "WHERE id = ? AND status = 'active'",
+                        PARAMS(P_INT(now()), P_TEXT(id)), NULL, &n);
                 if (r < 0 || n > 0)
                         return r;
         } else if (status != VOLUME_ACTIVE)
                 return store_set_error(s, -EINVAL, "bad volume status");
 
-        r = run(s, "SELECT status FROM volumes WHERE id = ?", PARAMS(P_TEXT(strempty(id))), &rows, NULL);
+        r = run(s, "SELECT status FROM volumes WHERE id = ?", PARAMS(P_TEXT(id)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1501,8 +1573,9 @@ int store_volume_set_name(Store *s, const char *id, const char *name) {
 
         assert(s);
         assert(name);
+        assert(id);
         r = run(s, "UPDATE volumes SET name = ? WHERE id = ? AND status = 'active'",
-                PARAMS(P_TEXT(name), P_TEXT(strempty(id))), NULL, &n);
+                PARAMS(P_TEXT(name), P_TEXT(id)), NULL, &n);
         if (r < 0)
                 return r;
         return n > 0 ? 0 : -ENOENT;
@@ -1510,28 +1583,40 @@ int store_volume_set_name(Store *s, const char *id, const char *name) {
 
 int store_volume_purge(Store *s, const char *id) {
         uint64_t n = 0;
-        int r = run(s, "DELETE FROM volumes WHERE id = ?", PARAMS(P_TEXT(strempty(id))), NULL, &n);
+        int r;
+
+        assert(s);
+        assert(id);
+        r = run(s, "DELETE FROM volumes WHERE id = ?", PARAMS(P_TEXT(id)), NULL, &n);
         if (r < 0)
                 return r;
         return n > 0 ? 0 : -ENOENT;
 }
 
 int store_volume_attach(Store *s, const char *volume_id, const char *execution_id) {
+        assert(s);
+        assert(volume_id);
+        assert(execution_id);
+
         return run(s,
                    "INSERT INTO volume_attachments (volume_id, execution_id, created_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (volume_id, execution_id) DO NOTHING",
-                   PARAMS(P_TEXT(strempty(volume_id)), P_TEXT(strempty(execution_id)), P_INT(now())), NULL,
-                   NULL);
+                   PARAMS(P_TEXT(volume_id), P_TEXT(execution_id), P_INT(now())), NULL, NULL);
 }
 
 int store_volume_users(Store *s, const char *volume_id, uint64_t *ret_n) {
         _cleanup_(store_rows_done) StoreRows rows = {};
         uint64_t n;
-        int r = run(s,
-                    "SELECT COUNT(*) FROM executions x WHERE x.status IN ('pending', 'running') AND ("
-                    "x.id IN (SELECT owner_execution_id FROM volumes WHERE id = ?) OR "
-                    "x.id IN (SELECT execution_id FROM volume_attachments WHERE volume_id = ?))",
-                    PARAMS(P_TEXT(strempty(volume_id)), P_TEXT(strempty(volume_id))), &rows, NULL);
+        int r;
+
+        assert(s);
+        assert(volume_id);
+        assert(ret_n);
+        r = run(s,
+                "SELECT COUNT(*) FROM executions x WHERE x.status IN ('pending', 'running') AND ("
+                "x.id IN (SELECT owner_execution_id FROM volumes WHERE id = ?) OR "
+                "x.id IN (SELECT execution_id FROM volume_attachments WHERE volume_id = ?))",
+                PARAMS(P_TEXT(volume_id), P_TEXT(volume_id)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows != 1 || cell_u64(&rows, 0, 0, &n) < 0)
@@ -1546,11 +1631,16 @@ int store_reaper_backoff_get(Store *s, const char *container_id, StoreReaperBack
         _cleanup_(store_rows_done) StoreRows rows = {};
         StoreReaperBackoff b = {};
         uint64_t q;
-        int r = run(s,
-                    "SELECT container_id, failures, next_attempt_at, quarantined, updated_at FROM "
-                    "reaper_backoff "
-                    "WHERE container_id = ?",
-                    PARAMS(P_TEXT(strempty(container_id))), &rows, NULL);
+        int r;
+
+        assert(s);
+        assert(container_id);
+        assert(ret);
+        r = run(s,
+                "SELECT container_id, failures, next_attempt_at, quarantined, updated_at "
+                "FROM reaper_backoff "
+                "WHERE container_id = ?",
+                PARAMS(P_TEXT(container_id)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1565,15 +1655,18 @@ int store_reaper_backoff_get(Store *s, const char *container_id, StoreReaperBack
 }
 
 int store_reaper_backoff_put(Store *s, const StoreReaperBackoff *b) {
+        assert(s);
+        assert(b);
+
         if (isempty(b->container_id) || b->next_attempt_at > INT64_MAX)
                 return store_set_error(s, -EINVAL, "bad reaper backoff record");
         return run(s,
-                   "INSERT INTO reaper_backoff (container_id, failures, next_attempt_at, quarantined, "
-                   "updated_at) "
-                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (container_id) DO UPDATE SET failures = "
-                   "excluded.failures, "
-                   "next_attempt_at = excluded.next_attempt_at, quarantined = excluded.quarantined, "
-                   "updated_at = excluded.updated_at",
+                   "INSERT INTO reaper_backoff "
+                   "(container_id, failures, next_attempt_at, quarantined, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?) "
+                   "ON CONFLICT (container_id) "
+                   "DO UPDATE SET failures = excluded.failures, next_attempt_at = excluded.next_attempt_at, "
+                   "quarantined = excluded.quarantined, updated_at = excluded.updated_at",
                    PARAMS(P_TEXT(b->container_id), P_INT(b->failures), P_INT(b->next_attempt_at),
                           P_INT(b->quarantined ? 1 : 0), P_INT(now())),
                    NULL, NULL);
@@ -1581,23 +1674,33 @@ int store_reaper_backoff_put(Store *s, const StoreReaperBackoff *b) {
 
 int store_reaper_backoff_delete(Store *s, const char *container_id) {
         uint64_t n = 0;
-        int r = run(s, "DELETE FROM reaper_backoff WHERE container_id = ?",
-                    PARAMS(P_TEXT(strempty(container_id))), NULL, &n);
+        int r;
+
+        assert(s);
+        assert(container_id);
+        r = run(s, "DELETE FROM reaper_backoff WHERE container_id = ?", PARAMS(P_TEXT(container_id)), NULL,
+                &n);
         if (r < 0)
                 return r;
         return n > 0 ? 0 : -ENOENT;
 }
 
 int store_reaper_run_put(Store *s, const StoreReaperRun *rr) {
+        assert(s);
+        assert(rr);
+
         if (isempty(rr->host) || rr->started_at > INT64_MAX || rr->finished_at > INT64_MAX)
                 return store_set_error(s, -EINVAL, "bad reaper run record");
         return run(
                 s,
                 "INSERT INTO reaper_runs (host, started_at, finished_at, ok, last_success_at, counts_json) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET started_at = "
-                "excluded.started_at, finished_at = excluded.finished_at, ok = excluded.ok, "
-                "last_success_at = CASE WHEN excluded.ok = 1 THEN excluded.finished_at ELSE "
-                "reaper_runs.last_success_at END, counts_json = excluded.counts_json",
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (host) "
+                "DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at, "
+                "ok = excluded.ok, "
+                "last_success_at = "
+                "CASE WHEN excluded.ok = 1 THEN excluded.finished_at ELSE reaper_runs.last_success_at END, "
+                "counts_json = excluded.counts_json",
                 PARAMS(P_TEXT(rr->host), P_INT(rr->started_at), P_INT(rr->finished_at),
                        P_INT(rr->ok ? 1 : 0), P_INT(rr->ok ? rr->finished_at : 0),
                        P_TEXT(rr->counts_json ? rr->counts_json : "{}")),
@@ -1608,11 +1711,15 @@ int store_reaper_run_get(Store *s, const char *host, StoreReaperRun *ret) {
         _cleanup_(store_rows_done) StoreRows rows = {};
         StoreReaperRun x = {};
         uint64_t ok;
-        int r = run(
-                s,
+        int r;
+
+        assert(s);
+        assert(host);
+        assert(ret);
+        r = run(s,
                 "SELECT host, started_at, finished_at, ok, last_success_at, counts_json FROM reaper_runs "
                 "WHERE host = ?",
-                PARAMS(P_TEXT(strempty(host))), &rows, NULL);
+                PARAMS(P_TEXT(host)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1644,8 +1751,9 @@ int store_conversation_put(Store *s, const char *execution_id, unsigned iteratio
                                        execution_id, iteration, STORE_CONVERSATION_MAX);
         return run(s,
                    "INSERT INTO dispatch_conversations (execution_id, iteration, state_json, updated_at) "
-                   "VALUES (?, ?, ?, ?) ON CONFLICT (execution_id, iteration) DO UPDATE SET state_json = "
-                   "excluded.state_json, updated_at = excluded.updated_at",
+                   "VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (execution_id, iteration) "
+                   "DO UPDATE SET state_json = excluded.state_json, updated_at = excluded.updated_at",
                    PARAMS(P_TEXT(execution_id), P_INT(iteration), P_TEXT(state_json), P_INT(now())), NULL,
                    NULL);
 }
@@ -1657,8 +1765,9 @@ int store_conversation_get(Store *s, const char *execution_id, unsigned iteratio
 
         assert(s);
         assert(ret_state_json);
+        assert(execution_id);
         r = run(s, "SELECT state_json FROM dispatch_conversations WHERE execution_id = ? AND iteration = ?",
-                PARAMS(P_TEXT(strempty(execution_id)), P_INT(iteration)), &rows, NULL);
+                PARAMS(P_TEXT(execution_id), P_INT(iteration)), &rows, NULL);
         if (r < 0)
                 return r;
         if (rows.nrows == 0)
@@ -1681,10 +1790,14 @@ int store_conversation_list(Store *s, const char *execution_id, unsigned **ret_i
 
         assert(s);
         assert(ret_iterations && ret_states && ret_n);
+        assert(execution_id);
+        assert(ret_iterations);
+        assert(ret_states);
+        assert(ret_n);
         r = run(s,
                 "SELECT iteration, state_json FROM dispatch_conversations WHERE execution_id = ? "
                 "ORDER BY iteration",
-                PARAMS(P_TEXT(strempty(execution_id))), &rows, NULL);
+                PARAMS(P_TEXT(execution_id)), &rows, NULL);
         if (r < 0)
                 return r;
         its = calloc(rows.nrows + 1, sizeof *its);

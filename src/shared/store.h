@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "spec-enums.h"
 #include "util.h"
 
 typedef struct Store Store;
@@ -93,23 +94,7 @@ typedef enum VolumeStatus {
 const char *volume_status_to_string(VolumeStatus s);
 VolumeStatus volume_status_from_string(const char *s);
 
-typedef enum VolumeStorageClass {
-        VOLUME_EPHEMERAL,
-        VOLUME_PERSISTENT,
-        _VOLUME_STORAGE_CLASS_MAX,
-        _VOLUME_STORAGE_CLASS_INVALID = -EINVAL,
-} VolumeStorageClass;
-const char *volume_storage_class_to_string(VolumeStorageClass c); /* "ephemeral" | "persistent" */
-VolumeStorageClass volume_storage_class_from_string(const char *s);
-
-typedef enum VolumeAccessMode {
-        VOLUME_READ_WRITE,
-        VOLUME_READ_ONLY,
-        _VOLUME_ACCESS_MODE_MAX,
-        _VOLUME_ACCESS_MODE_INVALID = -EINVAL,
-} VolumeAccessMode;
-const char *volume_access_mode_to_string(VolumeAccessMode m); /* "read-write" | "read-only" */
-VolumeAccessMode volume_access_mode_from_string(const char *s);
+/* VolumeStorageClass, VolumeAccessMode and their words: spec-enums.h. */
 
 /* ---- records: strings are malloc'd and owned by the record; free with *_done() ---- */
 

@@ -62,7 +62,7 @@ typedef struct Spec {
         char **mount_parts[8]; /* owns each mount's source, target and driver */
         PodmanFile files[8];
         char *file_paths[8]; /* owns each file's path */
-        PodmanPullPolicy policy;
+        ImagePullPolicy policy;
         size_t max_bytes;
         const char *out, *err;
 } Spec;
@@ -81,7 +81,7 @@ static void spec_done(Spec *s) {
 static int spec_parse(Spec *s, int argc, char **argv) {
         int i;
 
-        *s = (Spec){ .spec.image = "localhost/aegis-test-busybox:latest", .policy = PODMAN_PULL_NEVER };
+        *s = (Spec){ .spec.image = "localhost/aegis-test-busybox:latest", .policy = IMAGE_PULL_NEVER };
         if (argc < 2 || safe_atou(argv[1], &s->spec.iteration) < 0)
                 return -EINVAL;
         s->spec.execution_id = argv[0];
@@ -122,7 +122,7 @@ static int spec_parse(Spec *s, int argc, char **argv) {
                 else if (streq(a, "keep=1"))
                         s->spec.keep_container_on_failure = true;
                 else if ((v = startswith(a, "policy="))) {
-                        int p = podman_pull_policy_from_string(v);
+                        int p = image_pull_policy_from_string(v);
                         if (p < 0)
                                 return -EINVAL;
                         s->policy = p;
@@ -282,7 +282,7 @@ static int cmd_ensure(PodmanClient *c, int argc, char **argv) {
         uint64_t secs = 60;
         int p;
 
-        if (argc < 2 || (p = podman_pull_policy_from_string(argv[1])) < 0 ||
+        if (argc < 2 || (p = image_pull_policy_from_string(argv[1])) < 0 ||
             (argc > 2 && safe_atou64(argv[2], &secs) < 0))
                 return 2;
         if (podman_image_ensure(c, argv[0], p, secs * USEC_PER_SEC, print_progress, NULL, &img, &e) < 0)

@@ -3,6 +3,11 @@
 
 #include <check.h>
 
+/* The code asserts its contracts (HACKING.md); the tests run with them on. */
+#ifdef NDEBUG
+#error "build the tests without NDEBUG: they rely on the code's assert()s"
+#endif
+
 static inline int run_suite(Suite *s) {
         SRunner *sr = srunner_create(s);
         int failed;

@@ -132,7 +132,7 @@ START_TEST(test_manifest_defaults) {
         ck_assert_ptr_null(p->name);
         ck_assert_ptr_null(p->version);
         ck_assert_str_eq(p->image, "busybox");
-        ck_assert_int_eq(p->pull_policy, MANIFEST_PULL_IF_NOT_PRESENT);
+        ck_assert_int_eq(p->pull_policy, IMAGE_PULL_IF_NOT_PRESENT);
         ck_assert_ptr_null(p->command);
         ck_assert_ptr_null(p->workdir);
         ck_assert(!p->keep_container_on_failure);
@@ -362,7 +362,7 @@ START_TEST(test_manifest_seed_spellings) {
                         "    A: 1\n"
                         "    EMPTY: ''\n");
 
-        ck_assert_int_eq(p->pull_policy, MANIFEST_PULL_ALWAYS);
+        ck_assert_int_eq(p->pull_policy, IMAGE_PULL_ALWAYS);
         ck_assert_uint_eq(strv_length(p->command), 4);
         ck_assert_str_eq(p->command[2], "echo hi");
         ck_assert_str_eq(p->command[3], "5");
@@ -852,13 +852,13 @@ START_TEST(test_manifest_volumes) {
 
         ck_assert_uint_eq(p->n_volumes, 3);
         ck_assert_str_eq(p->volumes[0].name, "work");
-        ck_assert_int_eq(p->volumes[0].storage_class, MANIFEST_STORAGE_EPHEMERAL);
-        ck_assert_int_eq(p->volumes[0].access_mode, MANIFEST_ACCESS_READ_WRITE);
+        ck_assert_int_eq(p->volumes[0].storage_class, VOLUME_EPHEMERAL);
+        ck_assert_int_eq(p->volumes[0].access_mode, VOLUME_READ_WRITE);
         ck_assert_uint_eq(p->volumes[0].size_limit_bytes, UINT64_C(1) << 30);
         ck_assert_uint_eq(p->volumes[0].ttl_hours, 24);
         ck_assert_ptr_null(p->volumes[0].volume_id);
-        ck_assert_int_eq(p->volumes[1].storage_class, MANIFEST_STORAGE_PERSISTENT);
-        ck_assert_int_eq(p->volumes[1].access_mode, MANIFEST_ACCESS_READ_ONLY);
+        ck_assert_int_eq(p->volumes[1].storage_class, VOLUME_PERSISTENT);
+        ck_assert_int_eq(p->volumes[1].access_mode, VOLUME_READ_ONLY);
         ck_assert_uint_eq(p->volumes[1].size_limit_bytes, UINT64_C(5) << 30);
         ck_assert_uint_eq(p->volumes[1].ttl_hours, 0);
         ck_assert_str_eq(p->volumes[1].volume_id, "vol-123");
@@ -1110,15 +1110,15 @@ START_TEST(test_manifest_hostile_inputs) {
 END_TEST
 
 START_TEST(test_manifest_enum_tables) {
-        ck_assert_str_eq(manifest_pull_policy_to_string(MANIFEST_PULL_NEVER), "Never");
-        ck_assert_int_eq(manifest_pull_policy_from_string("IfNotPresent"), MANIFEST_PULL_IF_NOT_PRESENT);
-        ck_assert_int_eq(manifest_pull_policy_from_string("never"), -EINVAL);
+        ck_assert_str_eq(image_pull_policy_to_string(IMAGE_PULL_NEVER), "Never");
+        ck_assert_int_eq(image_pull_policy_from_string("IfNotPresent"), IMAGE_PULL_IF_NOT_PRESENT);
+        ck_assert_int_eq(image_pull_policy_from_string("never"), -EINVAL);
         ck_assert_str_eq(manifest_network_mode_to_string(MANIFEST_NETWORK_NONE), "none");
         ck_assert_int_eq(manifest_validator_type_from_string("json_schema"), MANIFEST_VALIDATOR_JSON_SCHEMA);
         ck_assert_str_eq(manifest_stream_to_string(MANIFEST_STREAM_STDERR), "stderr");
-        ck_assert_str_eq(manifest_storage_class_to_string(MANIFEST_STORAGE_PERSISTENT), "persistent");
-        ck_assert_int_eq(manifest_access_mode_from_string("read-only"), MANIFEST_ACCESS_READ_ONLY);
-        ck_assert_ptr_null(manifest_access_mode_to_string(_MANIFEST_ACCESS_MAX));
+        ck_assert_str_eq(volume_storage_class_to_string(VOLUME_PERSISTENT), "persistent");
+        ck_assert_int_eq(volume_access_mode_from_string("read-only"), VOLUME_READ_ONLY);
+        ck_assert_ptr_null(volume_access_mode_to_string(_VOLUME_ACCESS_MODE_MAX));
 }
 END_TEST
 
@@ -1180,7 +1180,7 @@ START_TEST(test_manifest_hello_example) {
 
         ck_assert_int_eq(manifest_parse_file(path, &p, &e), 0);
         ck_assert_str_eq(p->image, "localhost/aegis-test-busybox:latest");
-        ck_assert_int_eq(p->pull_policy, MANIFEST_PULL_NEVER);
+        ck_assert_int_eq(p->pull_policy, IMAGE_PULL_NEVER);
         ck_assert_str_eq(p->name, "hello");
         ck_assert_uint_eq(p->max_iterations, 1);
         fails("",

@@ -514,10 +514,10 @@ START_TEST(test_event_parse) {
 END_TEST
 
 START_TEST(test_pull_policy_strings) {
-        ck_assert_int_eq(podman_pull_policy_from_string("Never"), PODMAN_PULL_NEVER);
-        ck_assert_int_eq(podman_pull_policy_from_string("IfNotPresent"), PODMAN_PULL_IF_NOT_PRESENT);
-        ck_assert_int_eq(podman_pull_policy_from_string("always"), -EINVAL);
-        ck_assert_str_eq(podman_pull_policy_to_string(PODMAN_PULL_ALWAYS), "Always");
+        ck_assert_int_eq(image_pull_policy_from_string("Never"), IMAGE_PULL_NEVER);
+        ck_assert_int_eq(image_pull_policy_from_string("IfNotPresent"), IMAGE_PULL_IF_NOT_PRESENT);
+        ck_assert_int_eq(image_pull_policy_from_string("always"), -EINVAL);
+        ck_assert_str_eq(image_pull_policy_to_string(IMAGE_PULL_ALWAYS), "Always");
 }
 END_TEST
 
