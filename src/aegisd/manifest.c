@@ -448,8 +448,8 @@ static int parse_model(Ctx *c, const YamlNode *n) {
 
 static int parse_runtime(Ctx *c, const YamlNode *rt) {
         static const char *const known[] = {
-                "image",    "image_pull_policy", "command", "workdir", "keep_container_on_failure",
-                "language", "version",           "model",   NULL,
+                "image",    "image_pull_policy", "command", "workdir",   "keep_container_on_failure",
+                "language", "version",           "model",   "warm_pool", NULL,
         };
         const YamlNode *n, *language;
         int r, v;
@@ -493,6 +493,13 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
                 return r;
         if ((n = yaml_mapping_get(rt, "model")) && (r = parse_model(c, n)) < 0)
                 return r;
+        if ((n = yaml_mapping_get(rt, "warm_pool"))) {
+                uint64_t w;
+                r = yaml_node_get_u64(n, 0, MANIFEST_WARM_POOL_MAX, &w, c->e);
+                if (r < 0)
+                        return r;
+                c->plan->warm_pool = (int64_t) w;
+        }
         return 0;
 }
 
@@ -1635,6 +1642,7 @@ static int from_tree(const YamlNode *root, Error *all, size_t max_all, size_t *r
         if (!p)
                 return error_set(e, -ENOMEM, "out of memory while reading the manifest");
         p->pull_policy = MANIFEST_PULL_IF_NOT_PRESENT;
+        p->warm_pool = -1;
         p->uid = MANIFEST_UID_DEFAULT;
         p->gid = MANIFEST_GID_DEFAULT;
         c = (Ctx){ .plan = p, .e = e, .all = all, .max_all = max_all };
@@ -1951,6 +1959,8 @@ static int plan_to_json(const ManifestPlan *p, struct json_object *root) {
                 return r;
         if ((r = add(o, "keep_container_on_failure",
                      json_object_new_boolean(p->keep_container_on_failure))) < 0)
+                return r;
+        if (p->warm_pool >= 0 && (r = add(o, "warm_pool", json_object_new_int64(p->warm_pool))) < 0)
                 return r;
         /* The inner loop's fields only where they matter, so that a command-running
          * manifest's canonical form stays as it was. */
