@@ -30,11 +30,16 @@
  *    whatever happens to it afterwards is the Run's (removed like a created one);
  *  - refills run in the background, one create at a time (the engine serialises creates on
  *    its storage lock: requests must not queue behind a refill), never more pooled
- *    containers than runtime.max_concurrent in all;
+ *    containers than runtime.max_concurrent in all, nor for one tenant's agents together
+ *    than its limits.max_concurrent_executions;
  *  - every pooled container carries aegis.pool=<agent> and aegis.pool_owner=<this process's
  *    token> (process-token.h): the reconciliation (aegisd's at start, aegis-reaper) removes
  *    those whose owner is gone, so a killed aegisd leaks none; a stopping one removes its own
  *    (run_pool_free);
+ *  - a member is made from the image the agent's reference names at that moment, and is
+ *    taken only by an iteration whose image check found that same image id: an image
+ *    pulled or re-tagged since drains the pool (at the next refill or take, whichever
+ *    comes first);
  *  - warm_pool 0 (the default) creates nothing and changes nothing on the cold path. */
 #include <assert.h>
 #include <errno.h>
@@ -56,12 +61,14 @@ typedef struct PoolAgent PoolAgent;
 struct PoolAgent {
         PoolAgent *next;
         char *agent_id;
+        char *tenant_id;
         char *canonical; /* the manifest the members were made from */
         ManifestPlan *plan;
         uint64_t want;
         PoolMember *ready;
         size_t n_ready;
         unsigned creating;
+        char image_id[80]; /* the image its members were made from ("" = none yet) */
         uint64_t backoff_until; /* CLOCK_MONOTONIC µs; 0 = none */
         bool refused; /* the engine dropped its limits: not refilled until it changes */
         bool seen; /* run_pool_sync() */
@@ -130,6 +137,7 @@ static void agent_free(PoolAgent *a) {
                 member_done(&a->ready[i]);
         free(a->ready);
         free(a->agent_id);
+        free(a->tenant_id);
         free(a->canonical);
         manifest_plan_free(a->plan);
         free(a);
@@ -347,6 +355,35 @@ static void on_member_created(int k, const char *id, const Error *e, void *userd
         }
 }
 
+static int member_create(RunPool *p, PoolAgent *a, PoolCreate *x);
+
+/* The image a member is made from: when it is not the one the agent's members were made
+ * from, the image changed (pulled or re-tagged): those are drained first. */
+static void on_member_image(int k, const PodmanImage *image, const Error *e, void *userdata) {
+        PoolCreate *x = userdata;
+        RunPool *p = x->pool;
+        PoolAgent *a = agent_find(p, x->agent_id);
+
+        x->op = NULL;
+        if (k < 0 || !a || !streq(a->canonical, x->canonical)) {
+                if (k < 0)
+                        create_failed(p, x, "find the image of", e);
+                create_end(p, x);
+                return;
+        }
+        if (!streq(a->image_id, image->id)) {
+                if (a->n_ready > 0)
+                        log_info("warm pool of agent %s: image %s is now %s, draining %zu container(s)",
+                                 a->agent_id, a->plan->image, image->id, a->n_ready);
+                agent_drain(p, a);
+                snprintf(a->image_id, sizeof a->image_id, "%s", image->id);
+        }
+        if (member_create(p, a, x) < 0) {
+                x->op = NULL;
+                create_end(p, x);
+        }
+}
+
 /* The cold path's container for a, less what only an iteration knows (run.c,
  * run_create_container(); this file's head comment). */
 static int member_create(RunPool *p, PoolAgent *a, PoolCreate *x) {
@@ -408,6 +445,21 @@ static int member_create(RunPool *p, PoolAgent *a, PoolCreate *x) {
                 on_member_created, x, &x->op);
 }
 
+/* Whether a's tenant may have one more pooled container: its agents' pools together stay
+ * within its limits.max_concurrent_executions (what it could run at once anyway). */
+static bool tenant_has_room(RunPool *p, const PoolAgent *a) {
+        ConfigLimits l;
+        uint64_t n = 0;
+
+        if (!p->c.config)
+                return true;
+        config_limits_for_tenant(p->c.config, strempty(a->tenant_id), &l, NULL);
+        for (PoolAgent *b = p->agents; b; b = b->next)
+                if (streq_ptr(b->tenant_id, a->tenant_id))
+                        n += b->n_ready + b->creating;
+        return l.max_concurrent_executions == 0 || n < l.max_concurrent_executions;
+}
+
 static bool start_one(RunPool *p) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         PoolCreate *x;
@@ -417,7 +469,8 @@ static bool start_one(RunPool *p) {
         if (p->n_creating > 0 || p->n_ready_total + p->n_creating >= p->c.max_total)
                 return false;
         for (a = p->agents; a; a = a->next)
-                if (!a->refused && a->n_ready + a->creating < a->want && a->backoff_until <= now)
+                if (!a->refused && a->n_ready + a->creating < a->want && a->backoff_until <= now &&
+                    tenant_has_room(p, a))
                         break;
         if (!a)
                 return false;
@@ -430,7 +483,7 @@ static bool start_one(RunPool *p) {
         x->started = now;
         k = x->agent_id && x->canonical ? random_uuid(x->member) : -ENOMEM;
         if (k >= 0)
-                k = member_create(p, a, x);
+                k = podman_image_inspect_async(p->c.podman, a->plan->image, on_member_image, x, &x->op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "%s", strerror(-k));
@@ -565,7 +618,10 @@ static int agent_update(RunPool *p, const StoreAgent *sa) {
         }
         if (!a) {
                 a = calloc(1, sizeof *a);
-                if (!a || !(a->agent_id = strdup(sa->id))) {
+                if (!a || !(a->agent_id = strdup(sa->id)) ||
+                    !(a->tenant_id = strdup(isempty(sa->tenant_id) ? "default" : sa->tenant_id))) {
+                        if (a)
+                                free(a->agent_id);
                         free(a);
                         return -ENOMEM;
                 }
@@ -624,8 +680,8 @@ void run_pool_sync(RunPool *p) {
         schedule_refill(p);
 }
 
-int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, char **ret_name,
-                  char **ret_id) {
+int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id,
+                  char **ret_name, char **ret_id) {
         PoolAgent *a;
         PoolMember m;
 
@@ -635,6 +691,12 @@ int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, c
         a = isempty(agent_id) ? NULL : agent_find(p, agent_id);
         if (!a || a->want == 0)
                 return 0;
+        if (a->n_ready > 0 && !isempty(image_id) && !streq(a->image_id, image_id)) {
+                log_info("warm pool of agent %s: image %s is now %s, draining %zu container(s)", a->agent_id,
+                         a->plan->image, image_id, a->n_ready);
+                agent_drain(p, a);
+                a->image_id[0] = '\0';
+        }
         if (a->n_ready == 0 || !streq(a->canonical, manifest_json)) {
                 if (p->m_takes)
                         (void) metric_add(p->m_takes, METRIC_LABELS("miss"), 1);

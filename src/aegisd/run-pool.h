@@ -10,6 +10,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "config.h"
 #include "macros.h"
 #include "manifest.h"
 #include "metrics.h"
@@ -27,6 +28,8 @@ typedef struct RunPoolContext {
         PodmanClient *podman; /* borrowed */
         Store *store; /* borrowed: the deployed agents */
         uint64_t max_total; /* runtime.max_concurrent: pooled containers at once, all agents */
+        const Config *config; /* borrowed, may be NULL: a tenant's limits.max_concurrent_executions
+                               * bounds its agents' pooled containers together */
         uint64_t default_size; /* runtime.warm_pool_default */
         uint64_t max_size; /* runtime.warm_pool_max */
         bool allow_unenforced_limits; /* runtime.allow_unenforced_limits */
@@ -54,10 +57,11 @@ uint64_t run_pool_size(const RunPool *p, const ManifestPlan *plan);
 void run_pool_sync(RunPool *p);
 
 /* Takes a ready container of agent_id's pool, if it was made from exactly manifest_json
- * (the execution's canonical manifest): 1 and its name and id, 0 (a miss, counted when the
- * agent has a pool) when there is none. The pool refills in the background. */
-int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, char **ret_name,
-                  char **ret_id);
+ * (the execution's canonical manifest) and image_id (what the iteration's image check found;
+ * another one drains the pool): 1 and its name and id, 0 (a miss, counted when the agent has
+ * a pool) when there is none. The pool refills in the background. */
+int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id,
+                  char **ret_name, char **ret_id);
 
 /* A taken container could not be used (files not placed, start failed): removed in the
  * background; nothing calls back. */

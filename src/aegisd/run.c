@@ -1264,8 +1264,8 @@ static void run_iteration_step_create(Run *r) {
         free(r->container_id);
         r->container_id = NULL;
         r->pooled = false;
-        if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, &r->container_name,
-                                             &r->container_id) > 0)
+        if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
+                                             &r->container_name, &r->container_id) > 0)
                 r->pooled = true;
         else
                 k = podman_container_name(r->id, r->iteration, &r->container_name);
@@ -1653,6 +1653,7 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
                 run_finish(r, EXECUTION_FAILED, m);
                 return;
         }
+        snprintf(r->image_id, sizeof r->image_id, "%s", image ? image->id : "");
         write_feedback(r);
         tail_reset(&r->out);
         tail_reset(&r->err);

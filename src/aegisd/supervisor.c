@@ -400,6 +400,7 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                                                     .podman = podman,
                                                     .store = store,
                                                     .max_total = s->opts.max_concurrent,
+                                                    .config = c,
                                                     .default_size = c ? c->runtime.warm_pool_default : 0,
                                                     .max_size = c ? c->runtime.warm_pool_max : 0,
                                                     .allow_unenforced_limits =

@@ -5,6 +5,8 @@
 #    nothing of the first is in the second's container (each container serves one iteration);
 #  - a pooled container removed behind aegisd's back: the iteration still completes (cold);
 #  - a redeploy (changed manifest) drains the pool and refills it with new containers;
+#  - an image that changed under the agent's reference drains its pool, the iteration runs
+#    the new image; deleting the agent drains its pool;
 #  - SIGKILL of aegisd with a full pool, restart, one reaper pass: no pooled container of the
 #    dead daemon remains (the live one's are kept);
 #  - aegisd stopping removes its pool; metrics count hits and misses.
@@ -82,6 +84,28 @@ check "…and a new pool fills" wait_for 60 pool_has 2
 e4="$(execute "$agent2" '{"n":4}')"
 check "an execution after the redeploy completes" wait_status "$e4" completed 60
 assert_match "…with the new definition" "env=baz$" "$(execution_field "$e4" .output)"
+
+# The image changes under the agent's reference (re-tagged here; pulled under Always alike):
+# its pool is drained and the iteration runs the new image; deleting the agent drains too.
+agent_pool() { podman_cmd ps -a --filter label=aegis.pool="$1" --filter status=created --format '{{.ID}}'; }
+podman_cmd tag "$TEST_IMAGE" localhost/aegis-pool-retag:1
+rm_="$(manifest retag 'cat /version 2>/dev/null || echo v1')"
+sed -i -e "s|image: $TEST_IMAGE|image: localhost/aegis-pool-retag:1|" -e 's|^    image_pull_policy: Never$|&\n    warm_pool: 1|' "$rm_"
+ragent="$(deploy "$rm_")"
+rfull() { [ -n "$(agent_pool "$ragent")" ]; }
+check "the re-tagged agent's pool fills" wait_for 60 rfull
+rold="$(agent_pool "$ragent")"
+podman_cmd run --name v2maker "$TEST_IMAGE" sh -c 'echo v2 >/version' >/dev/null
+podman_cmd commit -q v2maker localhost/aegis-pool-retag:1 >/dev/null
+podman_cmd rm -f v2maker >/dev/null
+er="$(execute "$ragent" '{}')"
+check "an execution after the image changed completes" wait_status "$er" completed 60
+assert_eq "…on the new image" v2 "$(execution_field "$er" .output)"
+rgone() { ! podman_cmd container exists "$rold"; }
+check "…and the pool made from the old image is gone" wait_for 30 rgone
+check "deleting the agent" test "$(api_status DELETE /v1/agents/retag)" = 200
+rnone() { [ -z "$(podman_cmd ps -a --filter label=aegis.pool="$ragent" --format '{{.ID}}')" ]; }
+check "…drains its pool" wait_for 30 rnone
 
 # SIGKILL with a full pool; restart; the reaper removes the dead daemon's pool only.
 check "the pool is full before the kill" wait_for 60 pool_has 2
