@@ -1329,6 +1329,27 @@ static bool run_mounts_workspace(const PodmanMount *mounts, size_t n) {
         return false;
 }
 
+/* The iteration's input.json and, from iteration 2 on, feedback.json: into files (room for
+ * two), their number returned. */
+static size_t iteration_files(Run *r, PodmanFile *files) {
+        size_t n = 0;
+
+        files[n++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
+                                   .data = r->input_json,
+                                   .size = strlen(r->input_json),
+                                   .mode = 0644,
+                                   .uid = r->plan->uid,
+                                   .gid = r->plan->gid };
+        if (r->iteration > 1 && r->feedback_json)
+                files[n++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/feedback.json",
+                                           .data = r->feedback_json,
+                                           .size = strlen(r->feedback_json),
+                                           .mode = 0644,
+                                           .uid = r->plan->uid,
+                                           .gid = r->plan->gid };
+        return n;
+}
+
 /* ---- the warm pool (run-pool.h): a container made before the iteration was known ---- */
 
 /* The pooled container cannot serve this iteration: discard it and create one, as if the
@@ -1401,19 +1422,7 @@ static void run_pool_deliver(Run *r, char **env) {
                                          .mode = 0600,
                                          .uid = r->plan->uid,
                                          .gid = r->plan->gid };
-        files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
-                                         .data = r->input_json,
-                                         .size = strlen(r->input_json),
-                                         .mode = 0644,
-                                         .uid = r->plan->uid,
-                                         .gid = r->plan->gid };
-        if (r->iteration > 1 && r->feedback_json)
-                files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/feedback.json",
-                                                 .data = r->feedback_json,
-                                                 .size = strlen(r->feedback_json),
-                                                 .mode = 0644,
-                                                 .uid = r->plan->uid,
-                                                 .gid = r->plan->gid };
+        n_files += iteration_files(r, files + n_files);
         run_op_begin(r);
         k = podman_container_put_files_async(r->sup->podman, r->container_id, files, n_files,
                                              on_pool_delivered, r, &r->op);
@@ -1459,19 +1468,7 @@ static void run_create_container(Run *r) {
                 run_pool_deliver(r, env);
                 return;
         }
-        files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
-                                         .data = r->input_json,
-                                         .size = strlen(r->input_json),
-                                         .mode = 0644,
-                                         .uid = r->plan->uid,
-                                         .gid = r->plan->gid };
-        if (r->iteration > 1 && r->feedback_json)
-                files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/feedback.json",
-                                                 .data = r->feedback_json,
-                                                 .size = strlen(r->feedback_json),
-                                                 .mode = 0644,
-                                                 .uid = r->plan->uid,
-                                                 .gid = r->plan->gid };
+        n_files += iteration_files(r, files + n_files);
         vol_mounts = run_volumes_mounts(r->volumes, &n_vol_mounts);
         if (r->plan->inner_loop) {
                 /* aegis-bootstrap is the command; the gateway's directory (not the socket: a
