@@ -227,3 +227,9 @@ aegisd_SOURCES += \
 	src/aegisd/run-stats.c
 TESTS += tests/integration/executions-usage.sh
 EXTRA_DIST += tests/integration/executions-usage.sh
+# Warm pools (issue 18): containers created ahead for deployed agents.
+aegisd_SOURCES += \
+	src/aegisd/run-pool.h \
+	src/aegisd/run-pool.c
+TESTS += tests/integration/warm-pool.sh
+EXTRA_DIST += tests/integration/warm-pool.sh

@@ -153,6 +153,7 @@ static int deploy(HttpRequest *r, void *userdata) {
                             plan->version ? plan->version : "latest", canonical, id);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "agent", plan->name);
+        supervisor_agents_changed(x->supervisor);
         log_info("agent %s %s of tenant %s deployed (%s)", plan->name,
                  plan->version ? plan->version : "latest", http_request_tenant(r), id);
         answer = json_object_new_object();
@@ -278,6 +279,7 @@ static int delete_agent(HttpRequest *r, void *userdata) {
                 store_agent_done(&a);
                 return k;
         }
+        supervisor_agents_changed(x->supervisor);
         log_info("agent %s of tenant %s deleted (%" PRIu64 " version(s))", a.name, http_request_tenant(r),
                  n);
         o = json_object_new_object();
@@ -397,6 +399,7 @@ static int patch_agent(HttpRequest *r, void *userdata) {
                 store_agent_done(&a);
                 return k;
         }
+        supervisor_agents_changed(x->supervisor);
         free(a.manifest_json);
         a.manifest_json = strdup(text);
         o = a.manifest_json ? agent_json(&a, true) : NULL;

@@ -445,8 +445,8 @@ static int parse_model(Ctx *c, const YamlNode *n) {
 
 static int parse_runtime(Ctx *c, const YamlNode *rt) {
         static const char *const known[] = {
-                "image",    "image_pull_policy", "command", "workdir", "keep_container_on_failure",
-                "language", "version",           "model",   NULL,
+                "image",    "image_pull_policy", "command", "workdir",   "keep_container_on_failure",
+                "language", "version",           "model",   "warm_pool", NULL,
         };
         const YamlNode *n, *language;
         int r, v;
@@ -491,6 +491,14 @@ static int parse_runtime(Ctx *c, const YamlNode *rt) {
                 return r;
         if ((n = yaml_mapping_get(rt, "model")) && (r = keep_going(c, parse_model(c, n))) < 0)
                 return r;
+        if ((n = yaml_mapping_get(rt, "warm_pool"))) {
+                uint64_t w;
+                r = yaml_node_get_u64(n, 0, MANIFEST_WARM_POOL_MAX, &w, c->e);
+                if (r >= 0)
+                        c->plan->warm_pool = (int64_t) w;
+                else if ((r = keep_going(c, r)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -1649,6 +1657,7 @@ static int from_tree(const YamlNode *root, Error *all, size_t max_all, size_t *r
         if (!p)
                 return error_set(e, -ENOMEM, "out of memory while reading the manifest");
         p->pull_policy = IMAGE_PULL_IF_NOT_PRESENT;
+        p->warm_pool = -1;
         p->uid = MANIFEST_UID_DEFAULT;
         p->gid = MANIFEST_GID_DEFAULT;
         c = (Ctx){ .plan = p, .e = e, .all = all, .max_all = max_all };
@@ -1966,6 +1975,8 @@ static int runtime_to_json(const ManifestPlan *p, struct json_object *spec) {
                 return r;
         if ((r = add(o, "keep_container_on_failure",
                      json_object_new_boolean(p->keep_container_on_failure))) < 0)
+                return r;
+        if (p->warm_pool >= 0 && (r = add(o, "warm_pool", json_object_new_int64(p->warm_pool))) < 0)
                 return r;
         /* The inner loop's fields only where they matter, so that a command-running
          * manifest's canonical form stays as it was. */

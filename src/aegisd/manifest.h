@@ -72,6 +72,7 @@ struct YamlNode;
 #define MANIFEST_JUDGE_MIN_SCORE_DEFAULT 0.7 /* the reference's */
 #define MANIFEST_JUDGE_TIMEOUT_DEFAULT 300 /* one judge call, seconds (the reference's) */
 #define MANIFEST_ITERATIONS_MAX 100
+#define MANIFEST_WARM_POOL_MAX 1000 /* spec.runtime.warm_pool; runtime.warm_pool_max caps it further */
 #define MANIFEST_ITERATIONS_DEFAULT 5 /* with a spec.execution block */
 #define MANIFEST_ITERATIONS_DEFAULT_NO_EXECUTION 3 /* without one */
 #define MANIFEST_UID_DEFAULT 1000
@@ -188,6 +189,9 @@ typedef struct ManifestPlan {
         char **command; /* strv argv, NULL = the image's default command */
         char *workdir; /* absolute, NULL = the image's default */
         bool keep_container_on_failure;
+        /* spec.runtime.warm_pool: created containers kept ready for this deployed agent
+         * (run-pool.c); -1 = not given (runtime.warm_pool_default applies). */
+        int64_t warm_pool;
 
         uint64_t nano_cpus; /* Docker NanoCpus */
         uint64_t memory_bytes; /* Memory (and MemorySwap: no swap beyond it) */

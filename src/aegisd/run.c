@@ -49,6 +49,7 @@ static void run_finish(Run *r, ExecutionStatus status, const char *reason);
 static void on_volumes_prepared(int k, const char *message, void *userdata);
 static void on_volumes_released(int k, const char *message, void *userdata);
 static void run_cleanup_done(Run *r);
+static void run_pool_fallback(Run *r);
 
 int tail_append(Tail *t, const char *p, size_t n) {
         assert(t);
@@ -202,10 +203,11 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         r->plan = TAKE_PTR(plan);
         r->input_json = strdup(x->input_json ? x->input_json : "null");
         r->agent_id = strdup(strempty(x->agent_id));
+        r->manifest_json = strdup(strempty(x->manifest_json));
         r->exit_code = -1;
         r->prev_exit_code = -1;
         r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
-        if (!r->input_json || !r->agent_id) {
+        if (!r->input_json || !r->agent_id || !r->manifest_json) {
                 run_free(r);
                 return -ENOMEM;
         }
@@ -326,6 +328,7 @@ void run_free(Run *r) {
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->agent_id);
+        free(r->manifest_json);
         free(r->feedback_json);
         free(r->container_name);
         free(r->container_id);
@@ -661,6 +664,12 @@ static void on_started(int k, const Error *e, void *userdata) {
         r->op = NULL;
         supervisor_gate_release(r);
         run_count_op(r, "start", k);
+        if (k < 0 && r->pooled && !r->kill_reason) {
+                run_log(r, LOG_WARNING, "pooled container %s did not start: %s; creating one",
+                        strempty(r->container_id), e ? e->message : strerror(-k));
+                run_pool_fallback(r);
+                return;
+        }
         if (k < 0) {
                 iteration_error(r, "start", e);
                 r->wait_done = r->logs_done = true;
@@ -773,9 +782,10 @@ static void on_created_inspected(int k, const PodmanContainer *ct, const Error *
         run_attach(r, true);
 }
 
+static void run_container_created(Run *r, const char *container_id);
+
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
         Run *r = userdata;
-        int q;
 
         r->op = NULL;
         supervisor_gate_release(r);
@@ -786,8 +796,18 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
                 run_collect(r);
                 return;
         }
-        free(r->container_id);
-        r->container_id = strdup(container_id);
+        run_container_created(r, container_id);
+}
+
+/* The iteration's container exists (created now, or taken from the warm pool and given its
+ * files): record it, check its limits, start it. */
+static void run_container_created(Run *r, const char *container_id) {
+        int q;
+
+        if (container_id != r->container_id) {
+                free(r->container_id);
+                r->container_id = strdup(container_id);
+        }
         q = store_container_update(r->sup->store, r->container_name, container_id, CONTAINER_CREATED);
         if (q < 0)
                 run_log(r, LOG_WARNING, "cannot record container id: %s", strerror(-q));
@@ -797,8 +817,8 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
                 run_collect(r);
                 return;
         }
-        if (!r->plan->memory_bytes && !r->plan->pids_limit && !r->plan->nano_cpus) {
-                run_attach(r, true);
+        if (r->pooled || (!r->plan->memory_bytes && !r->plan->pids_limit && !r->plan->nano_cpus)) {
+                run_attach(r, true); /* a pooled one's limits were checked when it was made */
                 return;
         }
         run_op_begin(r);
@@ -1249,7 +1269,7 @@ static void run_create_container(Run *r);
 static void run_iteration_step_create(Run *r) {
         ExecutionStatus status = EXECUTION_RUNNING;
         Error e = ERROR_INIT;
-        int k;
+        int k = 0;
 
         if (r->kill_reason) { /* timed out or cancelled while queued */
                 supervisor_gate_release(r);
@@ -1260,7 +1280,14 @@ static void run_iteration_step_create(Run *r) {
         r->phase = PHASE_CREATE;
         free(r->container_name);
         r->container_name = NULL;
-        k = podman_container_name(r->id, r->iteration, &r->container_name);
+        free(r->container_id);
+        r->container_id = NULL;
+        r->pooled = false;
+        if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
+                                             &r->container_name, &r->container_id) > 0)
+                r->pooled = true;
+        else
+                k = podman_container_name(r->id, r->iteration, &r->container_name);
         if (k < 0) {
                 supervisor_gate_release(r);
                 error_set(&e, -ENOMEM, "out of memory");
@@ -1321,6 +1348,111 @@ static bool run_mounts_workspace(const PodmanMount *mounts, size_t n) {
         return false;
 }
 
+/* The iteration's input.json and, from iteration 2 on, feedback.json: into files (room for
+ * two), their number returned. */
+static size_t iteration_files(Run *r, PodmanFile *files) {
+        size_t n = 0;
+
+        files[n++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
+                                   .data = r->input_json,
+                                   .size = strlen(r->input_json),
+                                   .mode = 0644,
+                                   .uid = r->plan->uid,
+                                   .gid = r->plan->gid };
+        if (r->iteration > 1 && r->feedback_json)
+                files[n++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/feedback.json",
+                                           .data = r->feedback_json,
+                                           .size = strlen(r->feedback_json),
+                                           .mode = 0644,
+                                           .uid = r->plan->uid,
+                                           .gid = r->plan->gid };
+        return n;
+}
+
+/* ---- the warm pool (run-pool.h): a container made before the iteration was known ---- */
+
+/* The pooled container cannot serve this iteration: discard it and create one, as if the
+ * pool had been empty. Holds the gate or not: the create queues for it again. */
+static void run_pool_fallback(Run *r) {
+        int q;
+
+        if (r->container_id) {
+                run_pool_discard(r->sup->pool, r->container_id);
+                q = store_container_update(r->sup->store, r->container_name, r->container_id,
+                                           CONTAINER_REMOVED);
+                if (q < 0)
+                        run_log(r, LOG_WARNING, "cannot record container %s removed: %s", r->container_id,
+                                strerror(-q));
+        }
+        free(r->container_id);
+        r->container_id = NULL;
+        r->pooled = false;
+        r->pool_failed = true;
+        r->started = false;
+        run_pool_verify(r->sup->pool); /* were others lost too? */
+        r->wait_done = r->logs_done = false;
+        supervisor_gate_release(r);
+        supervisor_gate(r->sup, r, run_iteration_step_create);
+}
+
+static void on_pool_delivered(int k, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->op = NULL;
+        run_count_op(r, "files", k);
+        if (k < 0 && !r->kill_reason && !r->cancel_requested) {
+                run_log(r, LOG_WARNING, "cannot give pooled container %s its files: %s; creating one",
+                        strempty(r->container_id), e ? e->message : strerror(-k));
+                run_pool_fallback(r);
+                return;
+        }
+        supervisor_gate_release(r);
+        run_container_created(r, r->container_id);
+}
+
+/* What the cold path puts into the container's definition, the pooled one gets as files:
+ * the environment (read by aegis-bootstrap --env-file before it exec's the command), the
+ * input and the feedback. */
+static void run_pool_deliver(Run *r, char **env) {
+        _cleanup_free_ char *env_file = NULL;
+        PodmanFile files[3];
+        size_t n_files = 0, size = 0;
+        char *p;
+        int k;
+
+        for (char **v = env; v && *v; v++)
+                size += strlen(*v) + 1;
+        env_file = malloc(size + 1);
+        if (!env_file) {
+                Error e = ERROR_INIT;
+                error_set(&e, -ENOMEM, "out of memory");
+                create_failed(r, &e);
+                return;
+        }
+        p = env_file;
+        for (char **v = env; v && *v; v++) {
+                size_t n = strlen(*v) + 1;
+                memcpy(p, *v, n); /* NUL-separated: values may hold newlines */
+                p += n;
+        }
+        files[n_files++] = (PodmanFile){ .path = RUN_POOL_ENV_FILE,
+                                         .data = env_file,
+                                         .size = size,
+                                         .mode = 0600,
+                                         .uid = r->plan->uid,
+                                         .gid = r->plan->gid };
+        n_files += iteration_files(r, files + n_files);
+        run_op_begin(r);
+        k = podman_container_put_files_async(r->sup->podman, r->container_id, files, n_files,
+                                             on_pool_delivered, r, &r->op);
+        if (k < 0) {
+                Error e = ERROR_INIT;
+                error_set(&e, k, "%s", strerror(-k));
+                r->op = NULL;
+                on_pool_delivered(k, &e, r);
+        }
+}
+
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *user = NULL, *gateway_dir = NULL, *egress_host_dir = NULL;
@@ -1351,19 +1483,11 @@ static void run_create_container(Run *r) {
                 run_collect(r); /* removes what carries the container's name, if anything */
                 return;
         }
-        files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/input.json",
-                                         .data = r->input_json,
-                                         .size = strlen(r->input_json),
-                                         .mode = 0644,
-                                         .uid = r->plan->uid,
-                                         .gid = r->plan->gid };
-        if (r->iteration > 1 && r->feedback_json)
-                files[n_files++] = (PodmanFile){ .path = RUN_DIR_IN_CONTAINER "/feedback.json",
-                                                 .data = r->feedback_json,
-                                                 .size = strlen(r->feedback_json),
-                                                 .mode = 0644,
-                                                 .uid = r->plan->uid,
-                                                 .gid = r->plan->gid };
+        if (r->pooled) {
+                run_pool_deliver(r, env);
+                return;
+        }
+        n_files += iteration_files(r, files + n_files);
         vol_mounts = run_volumes_mounts(r->volumes, &n_vol_mounts);
         if (r->plan->inner_loop) {
                 /* aegis-bootstrap is the command; the gateway's directory (not the socket: a
@@ -1545,6 +1669,7 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
                 run_finish(r, EXECUTION_FAILED, m);
                 return;
         }
+        snprintf(r->image_id, sizeof r->image_id, "%s", image ? image->id : "");
         write_feedback(r);
         tail_reset(&r->out);
         tail_reset(&r->err);
@@ -1583,6 +1708,7 @@ void run_next_iteration(Run *r) {
         }
         r->iteration++;
         r->phase = PHASE_IMAGE;
+        r->pool_failed = false;
         r->exit_code = -1;
         r->wait_done = r->logs_done = r->started = false;
         free(r->kill_reason);

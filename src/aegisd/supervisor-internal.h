@@ -6,6 +6,7 @@
 
 #include "manifest.h"
 #include "metrics.h"
+#include "run-pool.h"
 #include "run-stats.h"
 #include "run-volumes.h"
 #include "supervisor.h"
@@ -44,6 +45,11 @@ struct Run {
         ManifestPlan *plan;
         char *input_json;
         char *agent_id; /* the registered agent's id, "" for an ad hoc manifest */
+        char *manifest_json; /* the execution's canonical manifest (a warm pool's key) */
+        /* The current iteration's container came from the warm pool (run-pool.h); its use
+         * failed this iteration, so it goes the cold way. */
+        bool pooled, pool_failed;
+        char image_id[80]; /* what the current iteration's image check found ("" = unknown) */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
         RunPhase phase;
@@ -152,6 +158,7 @@ struct Supervisor {
         Run *gate_head, *gate_tail;
         sd_event_source *gate_event;
         ToolSlots *tool_slots; /* the security contexts' max_concurrent, across every run */
+        RunPool *pool; /* warm pools of deployed agents (run-pool.h) */
         struct Metric *m_executions, *m_active, *m_duration, *m_iterations, *m_container_ops;
         struct Metric *m_container_op_seconds, *m_image_pulls;
         struct Metric *m_policy_violations; /* aegis_policy_violations_total{tool} */

@@ -421,6 +421,24 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                 k = sd_event_source_set_enabled(s->kick_event, SD_EVENT_OFF);
         if (k >= 0)
                 k = tool_slots_new(event, &s->tool_slots);
+        if (k >= 0) {
+                const Config *c = s->opts.config;
+                k = run_pool_new(&(RunPoolContext){ .event = event,
+                                                    .podman = podman,
+                                                    .store = store,
+                                                    .max_total = s->opts.max_concurrent,
+                                                    .config = c,
+                                                    .default_size = c ? c->runtime.warm_pool_default : 0,
+                                                    .max_size = c ? c->runtime.warm_pool_max : 0,
+                                                    .allow_unenforced_limits =
+                                                            c && c->runtime.allow_unenforced_limits,
+                                                    .network = s->network,
+                                                    .userns = s->opts.userns,
+                                                    .userns_base = s->opts.userns_base,
+                                                    .bootstrap_binary = s->opts.bootstrap_binary,
+                                                    .bootstrap_binary_size = s->opts.bootstrap_binary_size },
+                                 &s->pool);
+        }
         if (k < 0)
                 return error_set(e, k, "cannot set up the supervisor's events: %s", strerror(-k));
         *ret = TAKE_PTR(s);
@@ -445,6 +463,7 @@ Supervisor *supervisor_free(Supervisor *s) {
         s->kick_event = sd_event_source_disable_unref(s->kick_event);
         s->gate_event = sd_event_source_disable_unref(s->gate_event);
         s->tool_slots = tool_slots_free(s->tool_slots);
+        s->pool = run_pool_free(s->pool); /* removes the pooled containers */
         sd_event_unref(s->event);
         free(s->state_dir);
         free(s->network);
@@ -462,6 +481,7 @@ int supervisor_start(Supervisor *s) {
         log_info("supervisor: node %s, up to %" PRIu64 " executions at once", s->node_id,
                  s->opts.max_concurrent);
         supervisor_poll(s); /* re-attach to our own leftovers first, then claim */
+        run_pool_sync(s->pool);
         k = sd_event_add_time_relative(s->event, &s->poll_timer, CLOCK_MONOTONIC, s->opts.poll_usec,
                                        USEC_PER_MSEC * 50, on_poll, s);
         if (k >= 0)
@@ -476,6 +496,11 @@ void supervisor_stop(Supervisor *s) {
         s->running = false;
         s->poll_timer = sd_event_source_disable_unref(s->poll_timer);
         s->heartbeat_timer = sd_event_source_disable_unref(s->heartbeat_timer);
+}
+
+void supervisor_agents_changed(Supervisor *s) {
+        if (s->running)
+                run_pool_sync(s->pool);
 }
 
 const char *supervisor_node_id(const Supervisor *s) {
@@ -657,6 +682,8 @@ int supervisor_register_metrics(Supervisor *s, MetricsRegistry *reg) {
                                      0, &s->m_policy_violations);
         if (k >= 0)
                 k = supervisor_register_usage_metrics(s, reg);
+        if (k >= 0)
+                k = run_pool_register_metrics(s->pool, reg);
         return k;
 }
 

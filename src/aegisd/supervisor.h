@@ -99,6 +99,8 @@ int supervisor_start(Supervisor *s);
 void supervisor_stop(Supervisor *s);
 
 const char *supervisor_node_id(const Supervisor *s);
+/* An agent was deployed, changed or deleted: the warm pools follow (run-pool.h). */
+void supervisor_agents_changed(Supervisor *s);
 /* Executions running on this node now (for idle exit, /metrics, D-Bus). */
 unsigned supervisor_active(const Supervisor *s);
 /* Pending work was created: look for it now instead of at the next poll. */

@@ -17,7 +17,13 @@
  * - With --relay, the program is a byte pipe from 127.0.0.1:PORT to the socket for a
  *   client of the reference's protocol, and exits with that client's status.
  * - With --egress PORT:SOCKET, the same pipe to aegisd's egress proxy (a filtered
- *   network_policy: the container has no other way out). */
+ *   network_policy: the container has no other way out).
+ * - With --env-file PATH -- PROG [ARGS...], the environment an iteration gives its command
+ *   (NUL-separated NAME=value entries, written by aegisd before start into a warm pool's
+ *   container, created before the iteration was known) is set, and PROG is exec'd in this
+ *   process, with the signal mask and dispositions it was given: nothing of this program
+ *   remains. A file that cannot be read fails the container (exit 125): the command never
+ *   runs without its iteration's identity. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -52,7 +58,8 @@ typedef struct Config {
 static void help(void) {
         printf("Usage: aegis-bootstrap [--prompt-file PATH]\n"
                "       aegis-bootstrap --relay PORT -- PROG [ARGS...]\n"
-               "       aegis-bootstrap --egress PORT:SOCKET -- PROG [ARGS...]\n\n"
+               "       aegis-bootstrap --egress PORT:SOCKET -- PROG [ARGS...]\n"
+               "       aegis-bootstrap --env-file PATH -- PROG [ARGS...]\n\n"
                "The container's side of the AEGIS inner loop: asks aegisd's dispatch gateway to\n"
                "generate, runs the commands it dispatches, prints the final content on stdout.\n"
                "aegisd copies it into each inner-loop container; see aegis-bootstrap(8).\n\n"
@@ -60,6 +67,7 @@ static void help(void) {
                "  --relay PORT        forward 127.0.0.1:PORT to the gateway socket, run PROG\n"
                "                      with ARGS and exit with its status\n"
                "  --egress PORT:SOCKET  the same for aegisd's egress proxy at SOCKET (no resend)\n"
+               "  --env-file PATH     set the NUL-separated NAME=value entries of PATH, exec PROG\n"
                "  --help              show this help\n"
                "  --version           show the version\n");
 }
@@ -70,6 +78,51 @@ static void sigterm_handler(int sig) {
         if (g > 0)
                 (void) kill(-g, SIGKILL);
         _exit(128 + sig);
+}
+
+#define ENV_FILE_MAX (4u * 1024 * 1024)
+#define EXIT_ENV_FILE 125
+
+/* --env-file: sets every NAME=value entry of path (NUL-separated; a missing final NUL is
+ * allowed). -errno when it cannot be read or holds something else. */
+static int load_env_file(const char *path) {
+        FILE *f = fopen(path, "re");
+        char *buf, *p, *end;
+        size_t n;
+
+        if (!f)
+                return -errno;
+        buf = malloc(ENV_FILE_MAX + 1);
+        if (!buf) {
+                fclose(f);
+                return -ENOMEM;
+        }
+        n = fread(buf, 1, ENV_FILE_MAX + 1, f);
+        if (ferror(f) || n > ENV_FILE_MAX) {
+                fclose(f);
+                free(buf);
+                return n > ENV_FILE_MAX ? -E2BIG : -EIO;
+        }
+        fclose(f);
+        buf[n] = '\0';
+        for (p = buf, end = buf + n; p < end; p += strlen(p) + 1) {
+                char *eq = strchr(p, '=');
+                if (*p == '\0')
+                        continue;
+                if (!eq || eq == p) {
+                        free(buf);
+                        return -EBADMSG;
+                }
+                *eq = '\0';
+                if (setenv(p, eq + 1, 1) < 0) {
+                        int k = -errno;
+                        free(buf);
+                        return k;
+                }
+                *eq = '=';
+        }
+        free(buf);
+        return 0;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
@@ -391,11 +444,12 @@ int main(int argc, char **argv) {
                 { "prompt-file", required_argument, NULL, 'p' },
                 { "relay", required_argument, NULL, 'r' },
                 { "egress", required_argument, NULL, 'e' },
+                { "env-file", required_argument, NULL, 'f' },
                 {},
         };
         struct sigaction sa = { .sa_handler = sigterm_handler };
         Config c = { .prompt_file = DEFAULT_PROMPT_FILE };
-        const char *relay = NULL, *egress = NULL;
+        const char *relay = NULL, *egress = NULL, *env_file = NULL;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "+", options, NULL)) >= 0)
@@ -415,9 +469,30 @@ int main(int argc, char **argv) {
                 case 'e':
                         egress = optarg;
                         break;
+                case 'f':
+                        env_file = optarg;
+                        break;
                 default:
                         return BOOTSTRAP_EXIT_USAGE;
                 }
+
+        if (env_file) {
+                r = load_env_file(env_file);
+                if (r < 0) {
+                        bs_log("--env-file %s: %s", env_file, strerror(-r));
+                        return EXIT_ENV_FILE;
+                }
+                if (optind >= argc) {
+                        bs_log("--env-file needs the program to run: --env-file PATH -- PROG [ARGS...]");
+                        return BOOTSTRAP_EXIT_USAGE;
+                }
+                if (!egress && !relay) {
+                        /* Before any signal set-up of ours: PROG inherits none of it. */
+                        execvp(argv[optind], argv + optind);
+                        bs_log("cannot run %s: %s", argv[optind], strerror(errno));
+                        return errno == ENOENT ? 127 : 126;
+                }
+        }
 
         (void) signal(SIGPIPE, SIG_IGN);
         if (bs_sigchld_fd() < 0) {

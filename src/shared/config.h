@@ -126,6 +126,10 @@ typedef struct Config {
                 char *network; /* NetworkMode for agent containers; NULL = engine default */
                 uint64_t image_pull_timeout_secs; /* 180 */
                 uint64_t max_concurrent; /* executions running at once, 50 */
+                /* Warm pools (run-pool.c): containers kept created for a deployed agent whose
+                 * manifest does not say spec.runtime.warm_pool (0), and the ceiling of any. */
+                uint64_t warm_pool_default;
+                uint64_t warm_pool_max;
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
                 uint64_t lease_secs; /* claim lease of an execution, renewed every third, 15 */
                 /* Run even when the engine cannot enforce a manifest's limits (each execution

@@ -160,10 +160,15 @@ static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine
                 return -ENOMEM;
         (void) snprintf(iteration, sizeof iteration, "%u", spec->iteration);
         r = json_add_string(l, PODMAN_LABEL_MANAGED, "true");
-        if (r >= 0)
+        if (r >= 0 && spec->pool_agent_id) {
+                r = json_add_string(l, PODMAN_LABEL_POOL, spec->pool_agent_id);
+                if (r >= 0)
+                        r = json_add_string(l, PODMAN_LABEL_POOL_OWNER, strempty(spec->pool_owner));
+        } else if (r >= 0) {
                 r = json_add_string(l, PODMAN_LABEL_EXECUTION_ID, spec->execution_id);
-        if (r >= 0)
-                r = json_add_string(l, PODMAN_LABEL_ITERATION, iteration);
+                if (r >= 0)
+                        r = json_add_string(l, PODMAN_LABEL_ITERATION, iteration);
+        }
         if (r >= 0)
                 r = json_add_string(l, PODMAN_LABEL_RUNTIME,
                                     engine == PODMAN_ENGINE_DOCKER ? "docker" : "podman");
@@ -479,9 +484,15 @@ int podman_container_create_async(PodmanClient *c, const PodmanContainerSpec *sp
         r = podman_container_create_body(spec, engine, gw, &body, &ignored);
         if (r < 0)
                 return r;
-        r = podman_container_name(spec->execution_id, spec->iteration, &name);
-        if (r < 0)
-                return r;
+        if (spec->pool_agent_id)
+                name = asprintf_safe(PODMAN_POOL_NAME_PREFIX "%s", spec->execution_id);
+        else {
+                r = podman_container_name(spec->execution_id, spec->iteration, &name);
+                if (r < 0)
+                        return r;
+        }
+        if (!name)
+                return -ENOMEM;
         ename = podman_escape(name);
         path = ename ? asprintf_safe("/containers/create?name=%s", ename) : NULL;
         if (!path)

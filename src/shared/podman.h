@@ -198,6 +198,9 @@ int podman_registry_auth_header(const char *reference, char **ret, Error *e);
 #define PODMAN_LABEL_KEEP_ON_FAILURE "aegis.keep_container_on_failure"
 /* The id of the store (store_id()) of the daemon that created it: containers and engine volumes. */
 #define PODMAN_LABEL_STORE "aegis.store"
+#define PODMAN_LABEL_POOL "aegis.pool" /* a warm pool's container: the agent's id */
+#define PODMAN_LABEL_POOL_OWNER "aegis.pool_owner" /* the aegisd that keeps it: process_token() */
+#define PODMAN_POOL_NAME_PREFIX "aegis-pool-"
 
 typedef enum PodmanMountType {
         PODMAN_MOUNT_BIND, /* source = host path */
@@ -262,6 +265,12 @@ typedef struct PodmanContainerSpec {
          * per-container mapping (its daemon's userns-remap does it): ignored there. */
         bool userns;
         uint32_t userns_base;
+        /* A warm pool's container (run-pool.c): non-NULL = created for no execution yet.
+         * execution_id is then the pool member's own id; the name is aegis-pool-<it>, and the
+         * labels aegis.pool=<pool_agent_id> and aegis.pool_owner=<pool_owner> (a
+         * process_token()) replace aegis.execution_id and aegis.iteration. */
+        const char *pool_agent_id;
+        const char *pool_owner;
 } PodmanContainerSpec;
 
 /* How many ids a container's own user namespace maps (podman_container_create_body). */

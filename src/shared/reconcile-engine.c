@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "process-token.h"
 #include "reconcile-internal.h"
 #include "reconcile.h"
 #include "util.h"
@@ -149,6 +150,13 @@ int reconcile_engine_list(ReconcileEngine *engine, ReconcileEngineContainer **re
                 c->running = s->running || s->status == PODMAN_STATUS_PAUSED ||
                              s->status == PODMAN_STATUS_RESTARTING;
                 c->created_usec = s->created_usec;
+                for (char **l = s->labels; l && *l; l++) {
+                        const char *v;
+                        if (startswith(*l, PODMAN_LABEL_POOL "="))
+                                c->pool = true;
+                        else if ((v = startswith(*l, PODMAN_LABEL_POOL_OWNER "=")))
+                                c->pool_owner_alive = process_token_alive(v);
+                }
         }
         podman_container_list_free(list, n);
 

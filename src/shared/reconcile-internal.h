@@ -19,6 +19,7 @@ typedef struct ReconcileEngineContainer {
         bool managed; /* the label is exactly "true" (re-checked, whatever the filter did) */
         bool keep_on_failure;
         bool running; /* running, paused or restarting */
+        bool pool, pool_owner_alive; /* label aegis.pool; its aegis.pool_owner lives */
         uint64_t created_usec, finished_usec; /* CLOCK_REALTIME, 0 unknown */
         void *run; /* the pass this container belongs to, for callbacks */
 } ReconcileEngineContainer;

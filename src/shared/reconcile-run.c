@@ -202,6 +202,8 @@ static int gather(Run *run, Error *e) {
                         .running = en->ec.running,
                         .created_usec = en->ec.created_usec,
                         .finished_usec = en->ec.finished_usec,
+                        .pool = en->ec.pool,
+                        .pool_owner_alive = en->ec.pool_owner_alive,
                 };
         }
         free(list);

@@ -29,6 +29,8 @@ static const char *const reason_table[_RECONCILE_REASON_MAX] = {
         [RECONCILE_REASON_EXECUTION_FINISHED] = "execution_finished",
         [RECONCILE_REASON_CONTAINER_EXITED] = "container_exited",
         [RECONCILE_REASON_STALE_ITERATION] = "stale_iteration",
+        [RECONCILE_REASON_POOL_LIVE] = "pool_owner_alive",
+        [RECONCILE_REASON_POOL_ORPHAN] = "pool_owner_gone",
 };
 
 const char *reconcile_action_to_string(ReconcileAction a) {
@@ -90,6 +92,9 @@ ReconcileDecision reconcile_decide(const ReconcileContainer *c, const ReconcileE
                 return decision(RECONCILE_SKIP, RECONCILE_REASON_NOT_MANAGED, false);
         if (reconcile_other_store(c->store_id, policy->store_id))
                 return decision(RECONCILE_KEEP, RECONCILE_REASON_OTHER_STORE, false);
+        if (c->pool)
+                return c->pool_owner_alive ? decision(RECONCILE_KEEP, RECONCILE_REASON_POOL_LIVE, false)
+                                           : decision(RECONCILE_REAP, RECONCILE_REASON_POOL_ORPHAN, false);
         if (within(c->created_usec, policy->grace_usec, now_usec))
                 return decision(RECONCILE_KEEP, RECONCILE_REASON_GRACE, false);
 

@@ -20,6 +20,9 @@
  *  - a container labelled aegis.keep_container_on_failure=true is never removed;
  *  - a container created (or exited) less than grace ago is never removed: its row may not
  *    be committed yet, or its supervisor may still be collecting its logs;
+ *  - a warm pool's container (label aegis.pool) is kept while the aegisd its label
+ *    aegis.pool_owner names lives, and removed at once (no grace: no row waits for it) when
+ *    that process is gone, whatever it was doing;
  *  - a container whose removal failed is retried after 5, 10, 20, 40, then every 60
  *    minutes; after 5 failures it is quarantined, which is reported once. */
 #pragma once
@@ -54,6 +57,8 @@ typedef struct ReconcileContainer {
         bool running; /* running, paused or restarting: a process may still be in it */
         uint64_t created_usec; /* CLOCK_REALTIME; 0 = unknown (treated as old) */
         uint64_t finished_usec; /* when it exited; 0 = never ran or unknown */
+        bool pool; /* label aegis.pool present: a warm pool's container (run-pool.c) */
+        bool pool_owner_alive; /* the process its aegis.pool_owner names still runs */
 } ReconcileContainer;
 
 typedef enum ReconcileExecutionState {
@@ -110,6 +115,8 @@ typedef enum ReconcileReason {
         RECONCILE_REASON_EXECUTION_FINISHED, /* reap: the execution ended */
         RECONCILE_REASON_CONTAINER_EXITED, /* reap: execution live, its container is not running */
         RECONCILE_REASON_STALE_ITERATION, /* reap: execution live, container of an earlier iteration */
+        RECONCILE_REASON_POOL_LIVE, /* keep: a warm pool's, its aegisd alive */
+        RECONCILE_REASON_POOL_ORPHAN, /* reap: a warm pool's, its aegisd gone */
         _RECONCILE_REASON_MAX,
 } ReconcileReason;
 

@@ -24,7 +24,8 @@ libaegis_basic_la_SOURCES = \
 	src/shared/redact.h src/shared/redact.c \
 	src/shared/host-match.h src/shared/host-match.c \
 	src/shared/api-error.h src/shared/api-error.c \
-	src/shared/state-dir.h src/shared/state-dir.c
+	src/shared/state-dir.h src/shared/state-dir.c \
+	src/shared/process-token.h src/shared/process-token.c
 libaegis_basic_la_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 
 noinst_LTLIBRARIES += libaegis-store.la

@@ -1010,6 +1010,25 @@ START_TEST(test_manifest_network_policy_semantics) {
 }
 END_TEST
 
+START_TEST(test_manifest_warm_pool) {
+        _cleanup_(manifest_plan_freep) ManifestPlan *none = ok(HEAD), *some = ok(HEAD "    warm_pool: 3\n"),
+                                                    *zero = ok(HEAD "    warm_pool: 0\n"), *q = NULL;
+        _cleanup_free_ char *s_none = manifest_plan_to_json_string(none),
+                            *s_some = manifest_plan_to_json_string(some), *s_q = NULL;
+
+        ck_assert_int_eq(none->warm_pool, -1); /* not given: runtime.warm_pool_default */
+        ck_assert_int_eq(some->warm_pool, 3);
+        ck_assert_int_eq(zero->warm_pool, 0);
+        ck_assert(!strstr(s_none, "warm_pool")); /* the canonical form of others is unchanged */
+        ck_assert(strstr(s_some, "\"warm_pool\":3"));
+        q = ok(s_some);
+        s_q = manifest_plan_to_json_string(q);
+        ck_assert_str_eq(s_some, s_q);
+        fails(HEAD "    warm_pool: 1001\n",
+              "a.yaml:8:16: spec.runtime.warm_pool: expected an integer ≤ 1000, got \"1001\"");
+}
+END_TEST
+
 START_TEST(test_manifest_canonical_json_round_trips) {
         _cleanup_(manifest_plan_freep) ManifestPlan *p =
                 ok(HEAD "    image_pull_policy: Never\n    command: [a, '1', 'x\"y']\n    workdir: /w\n"
@@ -1215,6 +1234,7 @@ static Suite *suite(void) {
         tcase_add_test(t, test_manifest_json_form);
         tcase_add_test(t, test_manifest_network_policy_semantics);
         tcase_add_test(t, test_manifest_canonical_json_round_trips);
+        tcase_add_test(t, test_manifest_warm_pool);
         tcase_add_test(t, test_manifest_hostile_inputs);
         tcase_add_test(t, test_manifest_enum_tables);
         tcase_add_test(t, test_manifest_examples_parse);

@@ -218,6 +218,32 @@ START_TEST(test_create_body_carries_limits_labels_and_hardening) {
 }
 END_TEST
 
+/* A warm pool's container names its pool and owner, and no execution (run-pool.c). */
+START_TEST(test_create_body_of_a_pooled_container) {
+        PodmanContainerSpec spec = { .execution_id = "member-1",
+                                     .iteration = 1,
+                                     .image = "i",
+                                     .store_id = "s",
+                                     .pool_agent_id = "agent-1",
+                                     .pool_owner = "42:1234" };
+        json_object *o = create_body(&spec, NULL);
+
+        ck_assert_str_eq(jstr(o, "Labels", "aegis.managed"), "true");
+        ck_assert_str_eq(jstr(o, "Labels", "aegis.pool"), "agent-1");
+        ck_assert_str_eq(jstr(o, "Labels", "aegis.pool_owner"), "42:1234");
+        ck_assert_str_eq(jstr(o, "Labels", "aegis.store"), "s");
+        ck_assert_ptr_null(jstr(o, "Labels", "aegis.execution_id"));
+        ck_assert_ptr_null(jstr(o, "Labels", "aegis.iteration"));
+        json_object_put(o);
+        spec.pool_agent_id = NULL; /* the cold path's has no pool labels */
+        o = create_body(&spec, NULL);
+        ck_assert_ptr_null(jstr(o, "Labels", "aegis.pool"));
+        ck_assert_ptr_null(jstr(o, "Labels", "aegis.pool_owner"));
+        ck_assert_str_eq(jstr(o, "Labels", "aegis.execution_id"), "member-1");
+        json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_create_body_without_network_has_no_extra_hosts) {
         PodmanContainerSpec spec = { .execution_id = "e",
                                      .iteration = 1,
@@ -584,6 +610,7 @@ static Suite *podman_suite(void) {
         tcase_add_test(tc, test_demux_passes_on_a_consumer_error);
         tcase_add_test(tc, test_create_body_carries_limits_labels_and_hardening);
         tcase_add_test(tc, test_create_body_without_network_has_no_extra_hosts);
+        tcase_add_test(tc, test_create_body_of_a_pooled_container);
         tcase_add_test(tc, test_create_body_leaves_host_gateway_to_an_engine_that_resolves_it);
         tcase_add_test(tc, test_create_body_host_names_loopback);
         tcase_add_test(tc, test_create_body_errors_name_the_field);

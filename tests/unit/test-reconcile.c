@@ -4,6 +4,9 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include <unistd.h>
+
+#include "process-token.h"
 #include "reconcile.h"
 #include "util.h"
 #include "test-main.h"
@@ -55,6 +58,44 @@ START_TEST(test_reaper_reaps_container_without_execution_id) {
         c.execution_id = "";
         ck_assert_decision(reconcile_decide(&c, &live, NULL, &policy, NOW), RECONCILE_REAP,
                            RECONCILE_REASON_NO_EXECUTION_ID, false);
+}
+END_TEST
+
+START_TEST(test_reaper_keeps_pool_of_live_aegisd_and_reaps_a_dead_ones) {
+        ReconcileContainer c = ours("p1", NULL, false);
+
+        c.pool = true;
+        c.pool_owner_alive = true;
+        c.created_usec = OLD;
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_POOL_LIVE, false);
+        c.running = true; /* taken by an execution of the live aegisd */
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_KEEP,
+                           RECONCILE_REASON_POOL_LIVE, false);
+        c.pool_owner_alive = false;
+        c.created_usec = NOW; /* no grace: nothing waits for a dead daemon's pool */
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL, &policy, NOW), RECONCILE_REAP,
+                           RECONCILE_REASON_POOL_ORPHAN, false);
+        c.store_id = "another";
+        ck_assert_decision(reconcile_decide(&c, NULL, NULL,
+                                            &(ReconcilePolicy){ .grace_usec = GRACE, .store_id = "this" },
+                                            NOW),
+                           RECONCILE_KEEP, RECONCILE_REASON_OTHER_STORE, false);
+}
+END_TEST
+
+START_TEST(test_process_token_names_one_life) {
+        char me[PROCESS_TOKEN_MAX], forged[PROCESS_TOKEN_MAX + 8];
+
+        ck_assert_int_eq(process_token(0, me), 0);
+        ck_assert(process_token_alive(me));
+        snprintf(forged, sizeof forged, "%ld:1", (long) getpid()); /* same pid, another start */
+        ck_assert(!process_token_alive(forged));
+        ck_assert(!process_token_alive("2147483647:5"));
+        ck_assert(!process_token_alive(""));
+        ck_assert(!process_token_alive(":5"));
+        ck_assert(!process_token_alive("12"));
+        ck_assert(!process_token_alive(NULL));
 }
 END_TEST
 
@@ -446,6 +487,8 @@ int main(void) {
         tcase_add_test(tc, test_reaper_reaps_container_of_unknown_execution);
         tcase_add_test(tc, test_reaper_reaps_container_without_execution_id);
         tcase_add_test(tc, test_reaper_reaps_container_of_finished_execution);
+        tcase_add_test(tc, test_reaper_keeps_pool_of_live_aegisd_and_reaps_a_dead_ones);
+        tcase_add_test(tc, test_process_token_names_one_life);
         tcase_add_test(tc, test_reaper_keeps_running_container_of_live_execution);
         tcase_add_test(tc, test_reaper_reaps_exited_container_of_live_execution_and_marks_it_lost);
         tcase_add_test(tc, test_reaper_reaps_earlier_iteration_without_failing_execution);
