@@ -235,6 +235,8 @@ EXTRA_DIST += tests/integration/executions-answer-before-cleanup.sh
 # Agent containers in a user namespace of their own (issue 19)
 TESTS += tests/integration/containers-own-user-namespace.sh
 EXTRA_DIST += tests/integration/containers-own-user-namespace.sh
+TESTS += tests/integration/containers-rootless-user-namespace.sh
+EXTRA_DIST += tests/integration/containers-rootless-user-namespace.sh
 # Each created container's limits are checked (issue 19)
 TESTS += tests/integration/limits-checked-per-container.sh
 EXTRA_DIST += tests/integration/limits-checked-per-container.sh
