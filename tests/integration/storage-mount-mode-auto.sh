@@ -30,7 +30,10 @@ proxy=$!
 on_exit "kill $proxy"
 wait_for 10 test -S "$SCRATCH/proxy.sock" || fail "the proxy did not start"
 ROOT="$SCRATCH/storage"
-PODMAN_SOCK="$SCRATCH/proxy.sock" aegisd_start rootless "storage:
+# No user namespace here: the engine only says it is rootless, so a rootless mapping (ids
+# 1… of the engine's namespace) would be the rootful host's uid 1001 for the agent, and the
+# volume (owned by 1000, as aegis-volumes(7) says for rootless) would refuse it.
+PODMAN_SOCK="$SCRATCH/proxy.sock" AEGIS_RUNTIME_EXTRA="  user_namespace: false" aegisd_start rootless "storage:
   root: \"$ROOT\""
 want="bind mounts: storage.mount_mode is auto and the engine is rootless"
 check "rootless engine: the start-up log says bind and why" grep -q "volumes reach containers by $want" \
