@@ -34,13 +34,8 @@ echo done' "  env:
       storage_class: persistent")"
 id="$(aegis -q submit "$m")"
 assert_match "the execution was accepted" '^[0-9a-f-]{36}$' "$id"
-cid=
-for _ in $(seq 300); do
-        cid="$(podman_cmd ps -q --filter "label=aegis.execution_id=$id")"
-        [ -z "$cid" ] || break
-        sleep 0.2
-done
-[ -n "$cid" ] || fail "the agent's container did not start: $(execution_field "$id" .reason)"
+started() { cid="$(podman_cmd ps -q --filter "label=aegis.execution_id=$id")" && [ -n "$cid" ]; }
+wait_for 60 started || fail "the agent's container did not start: $(execution_field "$id" .reason)"
 vol="$(api GET /v1/volumes | jq -r --arg x "$id" '.volumes[] | select(.owner_execution_id == $x) | .id')"
 wait_for 30 test -s "$ROOT/default/$vol/maps" || fail "the agent did not write its maps"
 assert_eq "the container's uid_map and gid_map are its own range, not the identity" \

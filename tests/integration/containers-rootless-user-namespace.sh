@@ -53,13 +53,8 @@ m="$(manifest mapped 'cat /proc/self/uid_map /proc/self/gid_map; id -u; sleep 4;
       mode: none')"
 id="$(aegis -q submit "$m")"
 assert_match "the execution was accepted" '^[0-9a-f-]{36}$' "$id"
-cid=
-for _ in $(seq 300); do
-        cid="$(rl ps -q --filter "label=aegis.execution_id=$id" 2>/dev/null)"
-        [ -z "$cid" ] || break
-        sleep 0.2
-done
-[ -n "$cid" ] || fail "the agent's container did not start: $(execution_field "$id" .reason)"
+started() { cid="$(rl ps -q --filter "label=aegis.execution_id=$id" 2>/dev/null)" && [ -n "$cid" ]; }
+wait_for 60 started || fail "the agent's container did not start: $(execution_field "$id" .reason)"
 pid="$(rl inspect --format '{{.State.Pid}}' "$cid" 2>/dev/null)"
 host_uid="$(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)"
 wait_status "$id" completed 120 || fail "not completed: $(api GET "/v1/executions/$id")"
