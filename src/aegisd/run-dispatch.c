@@ -13,7 +13,9 @@
 #include "run-dispatch.h"
 #include "util.h"
 
-#define STATE_VERSION 1
+/* 2: the messages are rows of their own (store_conversation_add_messages()); 1 kept them in
+ * the state, which a resumed conversation of version 1 moves to rows at its first save. */
+#define STATE_VERSION 2
 #define TOOL_OUTPUT_MAX (1024 * 1024) /* what the model gets of each stream, whatever was sent */
 #define EVENT_ARGUMENTS_MAX 1024 /* arguments shown in tool_call_started */
 /* what the model gets of an fs dispatch's result: a 10 MiB read, escaped, and its fields */
@@ -57,8 +59,7 @@ struct RunDispatch {
 
         DispatchState state;
         json_object *messages; /* the conversation, llm.h's neutral format (only ever appended to) */
-        char *saved; /* the JSON text of messages[0, n_saved), comma-separated (save()) */
-        size_t saved_len, saved_size, n_saved;
+        size_t n_saved; /* messages[0, n_saved) are in the store */
         json_object *tool_defs; /* the tools offered (NULL = none) */
         char **offered; /* their names */
         json_object *pending; /* the dispatch answer in flight (STATE_DISPATCHED) */
@@ -204,80 +205,41 @@ static json_object *state_to_json(RunDispatch *d) {
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* Brings d->saved up to date: the JSON text of every message, comma-separated. Messages are
- * never changed once in the conversation, so only the ones added since the last save are
- * serialized (a save costs the turn, not the whole conversation). */
-static int saved_messages_update(RunDispatch *d) {
-        size_t n = json_object_array_length(d->messages), len, need;
-        _cleanup_json_ json_object *batch = NULL;
-        const char *t;
-
-        if (d->n_saved == n)
-                return 0;
-        batch = json_object_new_array_ext((int) (n - d->n_saved));
-        if (!batch)
-                return -ENOMEM;
-        for (size_t i = d->n_saved; i < n; i++)
-                if (json_object_array_add(batch,
-                                          json_object_get(json_object_array_get_idx(d->messages, i))) < 0)
-                        return -ENOMEM;
-        t = json_object_to_json_string_length(batch, JSON_FLAGS, &len); /* "[m,…]" */
-        if (!t || len < 2)
-                return -ENOMEM;
-        need = d->saved_len + len; /* its brackets make room for a comma and the NUL */
-        if (need > d->saved_size) {
-                size_t size = MAX(need, 2 * d->saved_size);
-                char *b = realloc(d->saved, size);
-                if (!b)
-                        return -ENOMEM;
-                d->saved = b;
-                d->saved_size = size;
-        }
-        if (d->saved_len > 0)
-                d->saved[d->saved_len++] = ',';
-        memcpy(d->saved + d->saved_len, t + 1, len - 2);
-        d->saved_len += len - 2;
-        d->saved[d->saved_len] = '\0';
-        d->n_saved = n;
-        return 0;
-}
-
-/* The state as a JSON document: state_to_json() with "messages" spliced in from d->saved. */
-static char *state_text(RunDispatch *d) {
-        static const char key[] = ",\"messages\":[";
-        _cleanup_json_ json_object *o = NULL;
-        const char *head;
-        size_t head_len;
-        char *text, *p;
-
-        if (saved_messages_update(d) < 0)
-                return NULL;
-        o = state_to_json(d);
-        head = o ? json_object_to_json_string_length(o, JSON_FLAGS, &head_len) : NULL; /* "{…}" */
-        if (!head || head_len < 2)
-                return NULL;
-        text = malloc(head_len - 1 + strlen(key) + d->saved_len + 3);
-        if (!text)
-                return NULL;
-        p = mempcpy(text, head, head_len - 1);
-        p = mempcpy(p, key, strlen(key));
-        p = mempcpy(p, strempty(d->saved), d->saved_len);
-        memcpy(p, "]}", 3);
-        return text;
-}
-
+/* Records the state and the messages added since the last save. Messages are never changed
+ * once in the conversation, so a save costs the turn, not the whole conversation. */
 static void save(RunDispatch *d) {
-        _cleanup_free_ char *text = NULL;
-        int k;
+        _cleanup_json_ json_object *o = NULL;
+        size_t n = json_object_array_length(d->messages);
+        _cleanup_free_ const char **texts = NULL;
+        const char *text;
+        int k = -ENOMEM;
 
         if (!d->ctx.store)
                 return;
-        text = state_text(d);
-        k = text ? store_conversation_put(d->ctx.store, d->execution_id, d->ctx.iteration, text) : -ENOMEM;
-        if (k < 0)
+        o = state_to_json(d);
+        text = o ? json_object_to_json_string_ext(o, JSON_FLAGS) : NULL;
+        texts = n > d->n_saved ? calloc(n - d->n_saved, sizeof *texts) : NULL;
+        if (text && (texts || n == d->n_saved)) {
+                k = 0;
+                for (size_t i = d->n_saved; k == 0 && i < n; i++) {
+                        texts[i - d->n_saved] = json_object_to_json_string_ext(
+                                json_object_array_get_idx(d->messages, i), JSON_FLAGS);
+                        if (!texts[i - d->n_saved])
+                                k = -ENOMEM;
+                }
+        }
+        if (k == 0)
+                k = store_conversation_put(d->ctx.store, d->execution_id, d->ctx.iteration, text);
+        if (k == 0)
+                k = store_conversation_add_messages(d->ctx.store, d->execution_id, d->ctx.iteration,
+                                                    d->n_saved, texts, n - d->n_saved);
+        if (k < 0) {
                 dlog(d, LOG_WARNING, "cannot record the conversation of iteration %u: %s (%s)",
                      d->ctx.iteration, strerror(-k),
-                     text ? store_last_error(d->ctx.store) : "out of memory");
+                     k == -ENOMEM ? "out of memory" : store_last_error(d->ctx.store));
+                return;
+        }
+        d->n_saved = n;
 }
 
 /* A step: what one callback changes (the model's answer, a tool's result, a review's verdict,
@@ -1017,12 +979,23 @@ int run_dispatch_resume(const RunDispatchContext *c, RunDispatch **ret) {
         cap = jget_str(o, "capability");
         st = state_from_string(jget_str(o, "state"));
         if (!o || !cap || strlen(cap) != RUN_DISPATCH_CAPABILITY_LEN || st < 0 ||
-            !json_object_object_get_ex(o, "messages", &v) || !json_object_is_type(v, json_type_array)) {
+            !jget_i64(o, "version", &i) || i < 1 || i > STATE_VERSION) {
                 json_object_put(o);
                 return -EBADMSG;
         }
+        if (json_object_object_get_ex(o, "messages", &v) && json_object_is_type(v, json_type_array))
+                d->messages = json_object_get(v);
+        else if (i == 1 || (v && !json_object_is_type(v, json_type_array))) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        if (!d->messages && !(d->messages = json_object_new_array())) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        /* version 1 kept its messages in the state: the first save records them as rows */
+        d->n_saved = i == 1 ? 0 : json_object_array_length(d->messages);
         memcpy(d->capability, cap, sizeof d->capability);
-        d->messages = json_object_get(v);
         d->state = (DispatchState) st;
         if (json_object_object_get_ex(o, "pending", &v) && json_object_is_type(v, json_type_object))
                 d->pending = json_object_get(v);
@@ -1080,7 +1053,6 @@ RunDispatch *run_dispatch_free(RunDispatch *d) {
                 reply(fn, d->waiter_userdata, 404, error_answer("not_found: this iteration is over"));
         }
         json_object_put(d->messages);
-        free(d->saved);
         json_object_put(d->tool_defs);
         strv_free(d->offered);
         json_object_put(d->pending);

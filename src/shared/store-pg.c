@@ -270,8 +270,10 @@ static const char pg_v7[] = STORE_SCHEMA_V7;
 
 static const char pg_v8[] = STORE_SCHEMA_V8;
 
+static const char pg_v9[] = STORE_SCHEMA_V9;
+
 static const char *const pg_migrations[] = {
-        pg_v1, pg_v2, pg_v3, pg_v4, pg_v5, pg_v6, pg_v7, pg_v8,
+        pg_v1, pg_v2, pg_v3, pg_v4, pg_v5, pg_v6, pg_v7, pg_v8, pg_v9,
 };
 
 const StoreBackendOps store_pg_ops = {

@@ -165,3 +165,16 @@
  * "samples":N,"known":bool}; a value the engine never reported is null. NULL before the
  * first sample and for an iteration that never started a container. */
 #define STORE_SCHEMA_V8 "ALTER TABLE iterations ADD COLUMN usage_json TEXT;\n"
+
+/* Version 9 (issue 14): the inner loop's messages, one row each, appended as the conversation
+ * grows. Before, every turn rewrote the whole conversation in dispatch_conversations.state_json
+ * (the cost of a turn grew with the conversation); the state row now holds the rest of the
+ * state only, and store.c splices these rows back in as its "messages" when it is read. A
+ * conversation recorded before keeps its messages in its state row and has no rows here. */
+#define STORE_SCHEMA_V9                                                                \
+        "CREATE TABLE dispatch_messages (\n"                                           \
+        "  execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,\n" \
+        "  iteration INTEGER NOT NULL,\n"                                              \
+        "  seq INTEGER NOT NULL,\n"                                                    \
+        "  message_json TEXT NOT NULL,\n"                                              \
+        "  PRIMARY KEY (execution_id, iteration, seq));\n"

@@ -312,8 +312,10 @@ static const char sqlite_v7[] = STORE_SCHEMA_V7;
 
 static const char sqlite_v8[] = STORE_SCHEMA_V8;
 
+static const char sqlite_v9[] = STORE_SCHEMA_V9;
+
 static const char *const sqlite_migrations[] = {
-        sqlite_v1, sqlite_v2, sqlite_v3, sqlite_v4, sqlite_v5, sqlite_v6, sqlite_v7, sqlite_v8,
+        sqlite_v1, sqlite_v2, sqlite_v3, sqlite_v4, sqlite_v5, sqlite_v6, sqlite_v7, sqlite_v8, sqlite_v9,
 };
 
 const StoreBackendOps store_sqlite_ops = {

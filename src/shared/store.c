@@ -1758,9 +1758,80 @@ int store_conversation_put(Store *s, const char *execution_id, unsigned iteratio
                    NULL);
 }
 
+int store_conversation_add_messages(Store *s, const char *execution_id, unsigned iteration, size_t first,
+                                    const char *const *messages, size_t n) {
+        int r;
+
+        assert(s);
+        if (isempty(execution_id) || iteration == 0 || (n > 0 && !messages))
+                return store_set_error(s, -EINVAL, "bad conversation messages");
+        for (size_t i = 0; i < n; i++) {
+                if (!messages[i])
+                        return store_set_error(s, -EINVAL, "bad conversation messages");
+                if (strlen(messages[i]) > STORE_CONVERSATION_MAX)
+                        return store_set_error(s, -E2BIG, "message %zu of %s iteration %u is over %u bytes",
+                                               first + i, execution_id, iteration, STORE_CONVERSATION_MAX);
+        }
+        if (n == 0)
+                return 0;
+        r = tx_begin(s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = run(s,
+                        "INSERT INTO dispatch_messages (execution_id, iteration, seq, message_json) "
+                        "VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (execution_id, iteration, seq) "
+                        "DO UPDATE SET message_json = excluded.message_json",
+                        PARAMS(P_TEXT(execution_id), P_INT(iteration), P_INT(first + i),
+                               P_TEXT(messages[i])),
+                        NULL, NULL);
+                if (r < 0) {
+                        tx_rollback(s);
+                        return r;
+                }
+        }
+        return tx_commit(s);
+}
+
+/* *state (a JSON object's text) with ,"messages":[…] added before its closing brace: the cells
+ * of column col in rows [from, to). Nothing changes when the range is empty. */
+static int splice_messages(char **state, const StoreRows *rows, size_t from, size_t to, size_t col) {
+        static const char key[] = "\"messages\":[";
+        size_t len = strlen(*state), need = len + sizeof key + 3;
+        char *text, *p;
+
+        if (from == to)
+                return 0;
+        if (len < 2 || (*state)[0] != '{' || (*state)[len - 1] != '}')
+                return -EIO;
+        for (size_t i = from; i < to; i++) {
+                const char *m = store_rows_get(rows, i, col);
+                if (!m)
+                        return -EIO;
+                need += strlen(m) + 1;
+        }
+        text = malloc(need);
+        if (!text)
+                return -ENOMEM;
+        p = mempcpy(text, *state, len - 1);
+        if (len > 2)
+                *p++ = ',';
+        p = stpcpy(p, key);
+        for (size_t i = from; i < to; i++) {
+                if (i > from)
+                        *p++ = ',';
+                p = stpcpy(p, store_rows_get(rows, i, col));
+        }
+        (void) stpcpy(p, "]}");
+        free(*state);
+        *state = text;
+        return 0;
+}
+
 int store_conversation_get(Store *s, const char *execution_id, unsigned iteration, char **ret_state_json) {
-        _cleanup_(store_rows_done) StoreRows rows = {};
-        char *state;
+        _cleanup_(store_rows_done) StoreRows rows = {}, msgs = {};
+        _cleanup_free_ char *state = NULL;
         int r;
 
         assert(s);
@@ -1777,19 +1848,31 @@ int store_conversation_get(Store *s, const char *execution_id, unsigned iteratio
         state = take(&rows, 0, 0);
         if (!state)
                 return -ENOMEM;
-        *ret_state_json = state;
+        r = run(s,
+                "SELECT message_json FROM dispatch_messages WHERE execution_id = ? AND iteration = ? "
+                "ORDER BY seq",
+                PARAMS(P_TEXT(execution_id), P_INT(iteration)), &msgs, NULL);
+        if (r < 0)
+                return r;
+        r = splice_messages(&state, &msgs, 0, msgs.nrows, 0);
+        if (r == -EIO)
+                return store_set_error(s, r, "corrupt conversation of %s iteration %u", execution_id,
+                                       iteration);
+        if (r < 0)
+                return r;
+        *ret_state_json = TAKE_PTR(state);
         return 0;
 }
 
 int store_conversation_list(Store *s, const char *execution_id, unsigned **ret_iterations,
                             char ***ret_states, size_t *ret_n) {
-        _cleanup_(store_rows_done) StoreRows rows = {};
+        _cleanup_(store_rows_done) StoreRows rows = {}, msgs = {};
         _cleanup_free_ unsigned *its = NULL;
         _cleanup_strv_free_ char **states = NULL;
+        size_t j = 0;
         int r;
 
         assert(s);
-        assert(ret_iterations && ret_states && ret_n);
         assert(execution_id);
         assert(ret_iterations);
         assert(ret_states);
@@ -1800,16 +1883,40 @@ int store_conversation_list(Store *s, const char *execution_id, unsigned **ret_i
                 PARAMS(P_TEXT(execution_id)), &rows, NULL);
         if (r < 0)
                 return r;
+        r = run(s,
+                "SELECT iteration, message_json FROM dispatch_messages WHERE execution_id = ? "
+                "ORDER BY iteration, seq",
+                PARAMS(P_TEXT(execution_id)), &msgs, NULL);
+        if (r < 0)
+                return r;
         its = calloc(rows.nrows + 1, sizeof *its);
         states = calloc(rows.nrows + 1, sizeof *states);
         if (!its || !states)
                 return -ENOMEM;
         for (size_t i = 0; i < rows.nrows; i++) {
+                size_t from;
+                unsigned it;
+
                 if (cell_unsigned(&rows, i, 0, &its[i]) < 0 || !store_rows_get(&rows, i, 1))
                         return store_set_error(s, -EIO, "corrupt dispatch_conversations row");
                 states[i] = take(&rows, i, 1);
                 if (!states[i])
                         return -ENOMEM;
+                /* both are in iteration order: skip messages of iterations with no state row */
+                for (from = SIZE_MAX; j < msgs.nrows; j++) {
+                        if (cell_unsigned(&msgs, j, 0, &it) < 0)
+                                return store_set_error(s, -EIO, "corrupt dispatch_messages row");
+                        if (it > its[i])
+                                break;
+                        if (it == its[i] && from == SIZE_MAX)
+                                from = j;
+                }
+                r = from == SIZE_MAX ? 0 : splice_messages(&states[i], &msgs, from, j, 1);
+                if (r == -EIO)
+                        return store_set_error(s, r, "corrupt conversation of %s iteration %u", execution_id,
+                                               its[i]);
+                if (r < 0)
+                        return r;
         }
         *ret_n = rows.nrows;
         *ret_iterations = TAKE_PTR(its);

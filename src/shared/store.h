@@ -404,16 +404,24 @@ int store_reaper_run_put(Store *s, const StoreReaperRun *run);
 /* -ENOENT when that host never recorded a run. */
 int store_reaper_run_get(Store *s, const char *host, StoreReaperRun *ret);
 
-/* ---- inner-loop conversations (one row per iteration: run-dispatch.c's state) ---- */
+/* ---- inner-loop conversations (one row per iteration: run-dispatch.c's state, and one row
+ * per message) ---- */
 
-/* Inserts or replaces the conversation state of (execution_id, iteration): a JSON document
+/* Inserts or replaces the conversation state of (execution_id, iteration): a JSON object
  * at most STORE_CONVERSATION_MAX bytes (-E2BIG beyond). -ENOENT when the execution does not
  * exist. */
 #define STORE_CONVERSATION_MAX (64U * 1024U * 1024U)
 int store_conversation_put(Store *s, const char *execution_id, unsigned iteration, const char *state_json);
-/* -ENOENT when that iteration has none. */
+/* Records messages[0, n) (JSON texts, each at most STORE_CONVERSATION_MAX bytes) as the
+ * conversation's messages first, first + 1, …; a message already recorded under one of those
+ * numbers is replaced. All or nothing. Messages are what a turn appends: a turn costs its own
+ * messages, not the conversation's. */
+int store_conversation_add_messages(Store *s, const char *execution_id, unsigned iteration, size_t first,
+                                    const char *const *messages, size_t n);
+/* The state, with its messages (when store_conversation_add_messages() recorded any) spliced
+ * in as its "messages" array, in order. -ENOENT when that iteration has none. */
 int store_conversation_get(Store *s, const char *execution_id, unsigned iteration, char **ret_state_json);
-/* Every conversation of an execution, by iteration: ret_iterations[i] and ret_states[i]
- * (free with free() and strv_free()). */
+/* Every conversation of an execution, by iteration, as store_conversation_get() gives each:
+ * ret_iterations[i] and ret_states[i] (free with free() and strv_free()). */
 int store_conversation_list(Store *s, const char *execution_id, unsigned **ret_iterations,
                             char ***ret_states, size_t *ret_n);

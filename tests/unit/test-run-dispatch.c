@@ -33,7 +33,8 @@ static int fake_call; /* its address is the LlmCall handle */
 static bool last_tools; /* the last call offered tools */
 
 static int fake_generate(void *model, const char *alias, json_object *messages, json_object *tools,
-                         uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
+                         uint64_t timeout_usec, llm_done_fn done, void *userdata,
+                         LlmCall **ret) {
         generate_calls++;
         last_tools = tools != NULL;
         json_object_put(last_messages);
@@ -471,6 +472,63 @@ START_TEST(test_resume_from_the_store_continues_the_conversation) {
 }
 END_TEST
 
+static size_t count(const char *haystack, const char *needle) {
+        size_t n = 0;
+        for (const char *p = haystack; (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+/* A conversation recorded by a version-1 aegisd (its messages inside the state) resumes, and
+ * its first save moves the messages to rows: nothing lost, nothing twice. */
+START_TEST(test_resume_of_a_version_1_conversation_keeps_every_message_once) {
+        static const Step s[] = {
+                { .calls_json =
+                          "[{\"id\":\"a\",\"name\":\"cmd.run\",\"arguments\":{\"command\":\"sleep\"}}]" },
+                { .content = "after upgrade" },
+        };
+        RunDispatchContext c = context(tools_cmd_run, 0);
+        RunDispatch *d = NULL, *r = NULL;
+        _cleanup_free_ char *v2 = NULL, *stored = NULL, *id = NULL;
+        char *v1;
+
+        script = s, n_script = ELEMENTSOF(s);
+        ck_assert_int_eq(run_dispatch_new(&c, &d), 0);
+        request(d, GENERATE);
+        model_answers();
+        id = strdup(reply_str("dispatch_id"));
+        d = run_dispatch_free(d);
+        /* The same state as version 1 wrote it, under an iteration with no message rows. */
+        ck_assert_int_eq(store_conversation_get(store, exec_id, 1, &v2), 0);
+        ck_assert_uint_eq(count(v2, "\"version\":2"), 1);
+        v1 = strstr(v2, "\"version\":2");
+        v1[strlen("\"version\":")] = '1';
+        ck_assert_int_eq(store_conversation_put(store, exec_id, 2, v2), 0);
+        c.iteration = 2;
+        ck_assert_int_eq(run_dispatch_resume(&c, &r), 0);
+        request(r, GENERATE);
+        ck_assert_str_eq(reply_str("dispatch_id"), id);
+        send_result(r, id, "slept");
+        /* The model saw the whole conversation: system, prompt, its call, the result. */
+        ck_assert_str_eq(seen(1, "content"), "Say hi");
+        ck_assert_ptr_nonnull(strstr(seen(3, "content"), "slept"));
+        model_answers();
+        ck_assert_str_eq(reply_str("content"), "after upgrade");
+        ck_assert_int_eq(store_conversation_get(store, exec_id, 2, &stored), 0);
+        ck_assert_uint_eq(count(stored, "\"version\":2"), 1);
+        ck_assert_uint_eq(count(stored, "\"messages\":"), 1);
+        ck_assert_uint_eq(count(stored, "Say hi"), 1);
+        ck_assert_uint_eq(count(stored, "after upgrade"), 2); /* the last message and "final" */
+        run_dispatch_free(r);
+        /* A state of a version this aegisd does not know is refused, not half-read. */
+        v1 = strstr(v2, "\"version\":1");
+        v1[strlen("\"version\":")] = '7';
+        ck_assert_int_eq(store_conversation_put(store, exec_id, 3, v2), 0);
+        c.iteration = 3;
+        ck_assert_int_eq(run_dispatch_resume(&c, &r), -EBADMSG);
+}
+END_TEST
+
 /* A policy that denies cmd.run when its command is "rm" and never offers it when asked to. */
 static bool deny_offer;
 static bool policy_offer(void *userdata, const char *tool) {
@@ -735,6 +793,7 @@ int main(void) {
         tcase_add_test(tc, test_round_limit_fails_the_loop);
         tcase_add_test(tc, test_model_error_answers_its_tag_and_status);
         tcase_add_test(tc, test_resume_from_the_store_continues_the_conversation);
+        tcase_add_test(tc, test_resume_of_a_version_1_conversation_keeps_every_message_once);
         tcase_add_test(tc, test_a_request_waiting_when_the_iteration_ends_gets_404);
         tcase_add_test(tc, test_a_denied_call_tells_the_model_and_is_recorded);
         tcase_add_test(tc, test_a_tool_the_context_does_not_offer_is_not_offered_and_denied);

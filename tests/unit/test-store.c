@@ -1311,6 +1311,66 @@ END_TEST
 
 /* ---- inner-loop conversations ---- */
 
+START_TEST(test_conversation_messages_are_rows_spliced_in_order) {
+        Store *s = open_store();
+        char a[UUID_STRING_MAX];
+        const char *first[] = { "{\"role\":\"user\",\"content\":\"q\"}", "{\"role\":\"assistant\"}" };
+        const char *then[] = { "{\"role\":\"tool\",\"content\":\"it's\"}" };
+        const char *big[] = { NULL };
+        _cleanup_free_ unsigned *its = NULL;
+        _cleanup_strv_free_ char **states = NULL;
+        _cleanup_free_ char *huge = NULL;
+        char *got = NULL;
+        size_t n = 0;
+
+        make_execution(s, NULL, a);
+        ck_assert_int_eq(store_conversation_put(s, a, 1, "{\"version\":2}"), 0);
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 1, 0, first, 2), 0);
+        /* A turn appends its own messages only; the state row is replaced on its own. */
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 1, 2, then, 1), 0);
+        ck_assert_int_eq(store_conversation_put(s, a, 1, "{\"version\":2,\"rounds\":1}"), 0);
+        ck_assert_int_eq(store_conversation_get(s, a, 1, &got), 0);
+        ck_assert_str_eq(got,
+                         "{\"version\":2,\"rounds\":1,\"messages\":[{\"role\":\"user\",\"content\":\"q\"},"
+                         "{\"role\":\"assistant\"},{\"role\":\"tool\",\"content\":\"it's\"}]}");
+        free(got);
+        /* A message recorded again under its number replaces the old one (a retried save). */
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 1, 1, then, 1), 0);
+        ck_assert_int_eq(store_conversation_get(s, a, 1, &got), 0);
+        ck_assert_ptr_null(strstr(got, "assistant"));
+        free(got);
+
+        /* Iteration 2 has a state and no messages; iteration 3's messages have no state yet. */
+        ck_assert_int_eq(store_conversation_put(s, a, 2, "{}"), 0);
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 3, 0, first, 1), 0);
+        ck_assert_int_eq(store_conversation_put(s, a, 4, "{\"v\":4}"), 0);
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 4, 0, then, 1), 0);
+        ck_assert_int_eq(store_conversation_list(s, a, &its, &states, &n), 0);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(its[1], 2);
+        ck_assert_str_eq(states[1], "{}");
+        ck_assert_uint_eq(its[2], 4);
+        ck_assert_str_eq(states[2], "{\"v\":4,\"messages\":[{\"role\":\"tool\",\"content\":\"it's\"}]}");
+        ck_assert_ptr_nonnull(strstr(states[0], "\"messages\":[{\"role\":\"user\""));
+
+        ck_assert_int_eq(store_conversation_add_messages(s, "no-such-execution", 1, 0, first, 1), -ENOENT);
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 0, 0, first, 1), -EINVAL);
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 1, 0, big, 1), -EINVAL);
+        huge = malloc(STORE_CONVERSATION_MAX + 2);
+        ck_assert_ptr_nonnull(huge);
+        memset(huge, 'x', STORE_CONVERSATION_MAX + 1);
+        huge[STORE_CONVERSATION_MAX + 1] = '\0';
+        big[0] = huge;
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 1, 5, big, 1), -E2BIG);
+
+        /* Deleting the execution deletes its messages. */
+        ck_assert_int_eq(store_execution_set_status(s, a, EXECUTION_CANCELLED, NULL), 0);
+        ck_assert_int_eq(store_execution_delete(s, a), 0);
+        ck_assert_int_eq(store_conversation_add_messages(s, a, 1, 9, first, 1), -ENOENT);
+        store_close(s);
+}
+END_TEST
+
 START_TEST(test_conversation_put_replaces_get_lists_and_cascades) {
         Store *s = open_store();
         char a[UUID_STRING_MAX], b[UUID_STRING_MAX];
@@ -1530,6 +1590,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_open_existing_leaves_a_new_database_without_a_schema,
                 test_reaper_run_keeps_one_row_per_host_and_the_last_success,
                 test_conversation_put_replaces_get_lists_and_cascades,
+                test_conversation_messages_are_rows_spliced_in_order,
                 test_store_id_is_made_with_the_schema_and_kept,
                 test_store_id_is_given_to_a_version_2_database_on_upgrade,
                 test_concurrent_claims_never_hand_out_the_same_execution,
