@@ -30,8 +30,9 @@ static struct RunDispatch *lookup_dispatch(const char *capability, void *userdat
 }
 
 static int model_generate(void *model, const char *alias, json_object *messages, json_object *tools,
-                          uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
-        return llm_generate(model, alias, messages, tools, timeout_usec, done, userdata, ret);
+                          LlmConversation *conv, uint64_t timeout_usec, llm_done_fn done, void *userdata,
+                          LlmCall **ret) {
+        return llm_generate(model, alias, messages, tools, conv, timeout_usec, done, userdata, ret);
 }
 
 /* The LLM client of llm.providers (none configured: inner-loop manifests are refused). */

@@ -28,6 +28,11 @@ typedef struct LlmNameTable {
 /* Every tool name of tools and of the conversation's tool calls and results, each with a wire
  * spelling unique within the table. */
 int llm_names_build(struct json_object *tools, struct json_object *messages, LlmNameTable *ret);
+/* Adds the names of messages[from, …) to t: a table built from a conversation's first
+ * messages and extended with the next ones is the table of the whole (names keep their wire
+ * spelling once given). */
+int llm_names_extend(LlmNameTable *t, struct json_object *messages, size_t from);
+int llm_names_copy(const LlmNameTable *t, LlmNameTable *ret);
 void llm_names_done(LlmNameTable *t);
 /* NULL when name is not in the table. */
 const char *llm_names_to_wire(const LlmNameTable *t, const char *ours);
@@ -55,6 +60,20 @@ void llm_http_request_done(LlmHttpRequest *r);
 /* Builds the request of in->type: -EINVAL with *ret_why (static text) when the conversation
  * cannot be expressed (a message without a role, a tool result without its call, …). */
 int llm_build_request(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
+/* The wire form of in->messages[i] alone, as llm_build_request() puts it in its "messages"
+ * array, for the formats whose messages map one to one onto the conversation's (OpenAI,
+ * OpenAI-compatible, Ollama); -EOPNOTSUPP for the others (Anthropic and Gemini group tool
+ * results), -EINVAL with *ret_why like llm_build_request(). */
+bool llm_wire_has_messages(LlmProviderType type);
+int llm_wire_message(const LlmRequestInput *in, size_t i, struct json_object **ret, const char **ret_why);
+/* llm-conversation.c: the names of tools and messages (a copy for the call), from the
+ * conversation's cache. */
+int llm_conversation_names(LlmConversation *c, struct json_object *tools, struct json_object *messages,
+                           LlmNameTable *ret);
+/* For a format with llm_wire_has_messages(): the request llm_build_request() would make, with
+ * its body as text in *ret_body (*ret_len bytes; ret->body is the body without messages). */
+int llm_conversation_request(LlmConversation *c, const LlmRequestInput *in, LlmHttpRequest *ret,
+                             char **ret_body, size_t *ret_len, const char **ret_why);
 /* Parses a 2xx answer of type into resp (provider/model/latency/attempts left untouched):
  * -EBADMSG with *ret_why (static text) when it is not an answer we can use. */
 int llm_parse_response(LlmProviderType type, const char *body, size_t size, const LlmNameTable *names,
@@ -62,12 +81,14 @@ int llm_parse_response(LlmProviderType type, const char *body, size_t size, cons
 
 /* The wire formats. Each fills ret (the body and headers beyond Content-Type). */
 int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
+int llm_openai_message(const LlmRequestInput *in, size_t i, struct json_object **ret, const char **ret_why);
 int llm_openai_parse(struct json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                      const char **ret_why);
 int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
 int llm_anthropic_parse(struct json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                         const char **ret_why);
 int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
+int llm_ollama_message(const LlmRequestInput *in, size_t i, struct json_object **ret, const char **ret_why);
 int llm_ollama_parse(struct json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                      const char **ret_why);
 int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);

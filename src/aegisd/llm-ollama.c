@@ -8,11 +8,53 @@
 #include <json-c/json.h>
 
 #include "json-body.h"
+#include "json-util.h"
 #include "llm-internal.h"
 #include "util.h"
 
+int llm_ollama_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
+        json_object *m = json_object_array_get_idx(in->messages, i), *calls = json_get(m, "tool_calls");
+        _cleanup_json_ json_object *w = json_object_new_object();
+        const char *role = json_get_string(m, "role");
+
+        if (!w)
+                return -ENOMEM;
+        if (!role) {
+                *ret_why = "a message has no role";
+                return -EINVAL;
+        }
+        if (json_add(w, "role", json_object_new_string(role)) < 0 ||
+            json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
+                return -ENOMEM;
+        if (streq(role, "tool")) {
+                const char *name = llm_names_to_wire(in->names, llm_tool_result_name(in->messages, i));
+                if (name && json_add(w, "tool_name", json_object_new_string(name)) < 0)
+                        return -ENOMEM;
+        }
+        if (streq(role, "assistant") && calls && json_object_array_length(calls) > 0) {
+                json_object *a = json_object_new_array();
+                if (json_add(w, "tool_calls", a) < 0)
+                        return -ENOMEM;
+                for (size_t j = 0; j < json_object_array_length(calls); j++) {
+                        json_object *c = json_object_array_get_idx(calls, j),
+                                    *args = json_get(c, "arguments");
+                        json_object *tc = json_object_new_object(), *f = json_object_new_object();
+                        if (json_append(a, tc) < 0 || json_add(tc, "function", f) < 0 ||
+                            json_add(f, "name",
+                                     json_object_new_string(strempty(llm_names_to_wire(
+                                             in->names, json_get_string(c, "name"))))) < 0 ||
+                            json_add(f, "arguments",
+                                     args ? json_object_get(args) : json_object_new_object()) < 0)
+                                return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
 int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
         json_object *body = json_object_new_object(), *msgs = json_object_new_array(), *options;
+        int r;
 
         ret->body = body;
         if (!body || !msgs || json_add(body, "model", json_object_new_string(in->model->model)) < 0 ||
@@ -20,42 +62,13 @@ int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
             json_add(body, "stream", json_object_new_boolean(false)) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < json_object_array_length(in->messages); i++) {
-                json_object *m = json_object_array_get_idx(in->messages, i), *w = json_object_new_object();
-                json_object *calls = json_get(m, "tool_calls");
-                const char *role = json_get_string(m, "role");
+                json_object *w = NULL;
 
+                r = llm_ollama_message(in, i, &w, ret_why);
+                if (r < 0)
+                        return r;
                 if (json_append(msgs, w) < 0)
                         return -ENOMEM;
-                if (!role) {
-                        *ret_why = "a message has no role";
-                        return -EINVAL;
-                }
-                if (json_add(w, "role", json_object_new_string(role)) < 0 ||
-                    json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
-                        return -ENOMEM;
-                if (streq(role, "tool")) {
-                        const char *name =
-                                llm_names_to_wire(in->names, llm_tool_result_name(in->messages, i));
-                        if (name && json_add(w, "tool_name", json_object_new_string(name)) < 0)
-                                return -ENOMEM;
-                }
-                if (streq(role, "assistant") && calls && json_object_array_length(calls) > 0) {
-                        json_object *a = json_object_new_array();
-                        if (json_add(w, "tool_calls", a) < 0)
-                                return -ENOMEM;
-                        for (size_t j = 0; j < json_object_array_length(calls); j++) {
-                                json_object *c = json_object_array_get_idx(calls, j),
-                                            *args = json_get(c, "arguments");
-                                json_object *tc = json_object_new_object(), *f = json_object_new_object();
-                                if (json_append(a, tc) < 0 || json_add(tc, "function", f) < 0 ||
-                                    json_add(f, "name",
-                                             json_object_new_string(strempty(llm_names_to_wire(
-                                                     in->names, json_get_string(c, "name"))))) < 0 ||
-                                    json_add(f, "arguments",
-                                             args ? json_object_get(args) : json_object_new_object()) < 0)
-                                        return -ENOMEM;
-                        }
-                }
         }
         if (in->tools && json_object_array_length(in->tools) > 0 &&
             json_add(body, "tools", llm_tool_declarations(in, "parameters", true, true)) < 0)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "json-body.h"
+#include "json-util.h"
 #include "llm-internal.h"
 #include "util.h"
 
@@ -37,49 +38,62 @@ static json_object *tool_calls_to_wire(json_object *calls, const LlmNameTable *n
         return a;
 }
 
+int llm_openai_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
+        json_object *m = json_object_array_get_idx(in->messages, i), *calls = json_get(m, "tool_calls");
+        _cleanup_json_ json_object *w = json_object_new_object();
+        const char *role = json_get_string(m, "role");
+
+        if (!w)
+                return -ENOMEM;
+        if (!role) {
+                *ret_why = "a message has no role";
+                return -EINVAL;
+        }
+        if (json_add(w, "role", json_object_new_string(role)) < 0)
+                return -ENOMEM;
+        if (streq(role, "assistant") && calls && json_object_array_length(calls) > 0) {
+                json_object *c = json_get(m, "content");
+                if (c && json_object_is_type(c, json_type_string)) {
+                        if (json_add(w, "content", json_object_new_string(json_object_get_string(c))) < 0)
+                                return -ENOMEM;
+                } else if (json_object_object_add(w, "content", NULL) < 0)
+                        return -ENOMEM;
+                if (json_add(w, "tool_calls", tool_calls_to_wire(calls, in->names)) < 0)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(w);
+                return 0;
+        }
+        if (json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
+                return -ENOMEM;
+        if (streq(role, "tool")) {
+                const char *id = json_get_string(m, "tool_call_id");
+                if (!id) {
+                        *ret_why = "a tool result names no tool_call_id";
+                        return -EINVAL;
+                }
+                if (json_add(w, "tool_call_id", json_object_new_string(id)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
 int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
         json_object *body = json_object_new_object(), *msgs = json_object_new_array();
+        int r;
 
         ret->body = body;
         if (!body || !msgs || json_add(body, "model", json_object_new_string(in->model->model)) < 0 ||
             json_add(body, "messages", msgs) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < json_object_array_length(in->messages); i++) {
-                json_object *m = json_object_array_get_idx(in->messages, i), *w = json_object_new_object();
-                const char *role = json_get_string(m, "role");
-                json_object *calls = json_get(m, "tool_calls");
+                json_object *w = NULL;
 
-                if (!w || json_append(msgs, w) < 0)
+                r = llm_openai_message(in, i, &w, ret_why);
+                if (r < 0)
+                        return r;
+                if (json_append(msgs, w) < 0)
                         return -ENOMEM;
-                if (!role) {
-                        *ret_why = "a message has no role";
-                        return -EINVAL;
-                }
-                if (json_add(w, "role", json_object_new_string(role)) < 0)
-                        return -ENOMEM;
-                if (streq(role, "assistant") && calls && json_object_array_length(calls) > 0) {
-                        json_object *c = json_get(m, "content");
-                        if (c && json_object_is_type(c, json_type_string)) {
-                                if (json_add(w, "content",
-                                             json_object_new_string(json_object_get_string(c))) < 0)
-                                        return -ENOMEM;
-                        } else if (json_object_object_add(w, "content", NULL) < 0)
-                                return -ENOMEM;
-                        if (json_add(w, "tool_calls", tool_calls_to_wire(calls, in->names)) < 0)
-                                return -ENOMEM;
-                        continue;
-                }
-                if (json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
-                        return -ENOMEM;
-                if (streq(role, "tool")) {
-                        const char *id = json_get_string(m, "tool_call_id");
-                        if (!id) {
-                                *ret_why = "a tool result names no tool_call_id";
-                                return -EINVAL;
-                        }
-                        if (json_add(w, "tool_call_id", json_object_new_string(id)) < 0)
-                                return -ENOMEM;
-                }
         }
         if (in->tools && json_object_array_length(in->tools) > 0 &&
             json_add(body, "tools", llm_tool_declarations(in, "parameters", true, true)) < 0)

@@ -197,26 +197,60 @@ static int names_add(LlmNameTable *t, const char *ours) {
         return 0;
 }
 
+int llm_names_extend(LlmNameTable *t, json_object *messages, size_t from) {
+        int r = 0;
+
+        assert(t);
+        for (size_t i = from; r >= 0 && messages && i < json_object_array_length(messages); i++) {
+                json_object *m = json_object_array_get_idx(messages, i), *calls = json_get(m, "tool_calls");
+
+                r = names_add(t, json_get_string(m, "name"));
+                for (size_t j = 0; r >= 0 && calls && json_object_is_type(calls, json_type_array) &&
+                                   j < json_object_array_length(calls);
+                     j++)
+                        r = names_add(t, json_get_string(json_object_array_get_idx(calls, j), "name"));
+        }
+        return r < 0 ? r : 0;
+}
+
 int llm_names_build(json_object *tools, json_object *messages, LlmNameTable *ret) {
         LlmNameTable t = {};
         int r = 0;
 
         for (size_t i = 0; r >= 0 && tools && i < json_object_array_length(tools); i++)
                 r = names_add(&t, json_get_string(json_object_array_get_idx(tools, i), "name"));
-        for (size_t i = 0; r >= 0 && messages && i < json_object_array_length(messages); i++) {
-                json_object *m = json_object_array_get_idx(messages, i), *calls = json_get(m, "tool_calls");
-
-                r = names_add(&t, json_get_string(m, "name"));
-                for (size_t j = 0; r >= 0 && calls && json_object_is_type(calls, json_type_array) &&
-                                   j < json_object_array_length(calls);
-                     j++)
-                        r = names_add(&t, json_get_string(json_object_array_get_idx(calls, j), "name"));
-        }
+        if (r >= 0)
+                r = llm_names_extend(&t, messages, 0);
         if (r < 0) {
                 llm_names_done(&t);
                 return r;
         }
         *ret = t;
+        return 0;
+}
+
+int llm_names_copy(const LlmNameTable *t, LlmNameTable *ret) {
+        LlmNameTable c = {};
+
+        assert(t && ret);
+        if (t->n > 0) {
+                c.ours = calloc(t->n, sizeof *c.ours);
+                c.wire = calloc(t->n, sizeof *c.wire);
+                if (!c.ours || !c.wire) {
+                        llm_names_done(&c);
+                        return -ENOMEM;
+                }
+        }
+        for (; c.n < t->n; c.n++) {
+                c.ours[c.n] = strdup(t->ours[c.n]);
+                c.wire[c.n] = strdup(t->wire[c.n]);
+                if (!c.ours[c.n] || !c.wire[c.n]) {
+                        c.n++;
+                        llm_names_done(&c);
+                        return -ENOMEM;
+                }
+        }
+        *ret = c;
         return 0;
 }
 
@@ -272,15 +306,30 @@ typedef struct LlmWire {
         int (*build)(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
         int (*parse)(json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                      const char **ret_why);
+        int (*message)(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why);
 } LlmWire;
 
 static const LlmWire wires[_LLM_PROVIDER_TYPE_MAX] = {
-        [LLM_PROVIDER_OPENAI] = { llm_openai_build, llm_openai_parse },
-        [LLM_PROVIDER_OPENAI_COMPATIBLE] = { llm_openai_build, llm_openai_parse },
-        [LLM_PROVIDER_ANTHROPIC] = { llm_anthropic_build, llm_anthropic_parse },
-        [LLM_PROVIDER_OLLAMA] = { llm_ollama_build, llm_ollama_parse },
-        [LLM_PROVIDER_GEMINI] = { llm_gemini_build, llm_gemini_parse },
+        [LLM_PROVIDER_OPENAI] = { llm_openai_build, llm_openai_parse, llm_openai_message },
+        [LLM_PROVIDER_OPENAI_COMPATIBLE] = { llm_openai_build, llm_openai_parse, llm_openai_message },
+        [LLM_PROVIDER_ANTHROPIC] = { llm_anthropic_build, llm_anthropic_parse, NULL },
+        [LLM_PROVIDER_OLLAMA] = { llm_ollama_build, llm_ollama_parse, llm_ollama_message },
+        [LLM_PROVIDER_GEMINI] = { llm_gemini_build, llm_gemini_parse, NULL },
 };
+
+bool llm_wire_has_messages(LlmProviderType type) {
+        assert(type >= 0 && type < _LLM_PROVIDER_TYPE_MAX);
+        return wires[type].message;
+}
+
+int llm_wire_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
+        assert(in && in->type >= 0 && in->type < _LLM_PROVIDER_TYPE_MAX);
+        assert(in->messages && in->names && ret);
+        assert(i < json_object_array_length(in->messages));
+        if (!wires[in->type].message)
+                return -EOPNOTSUPP;
+        return wires[in->type].message(in, i, ret, ret_why);
+}
 
 int llm_build_request(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
         LlmHttpRequest req = {};

@@ -46,6 +46,7 @@ struct LlmCall {
         LlmClient *client;
         LlmCall *prev, *next;
         json_object *messages, *tools; /* borrowed */
+        LlmConversation *conv; /* borrowed, may be NULL */
         LlmNameTable names;
         llm_done_fn done;
         void *userdata;
@@ -388,6 +389,7 @@ static int start_attempt(LlmCall *call) {
         LlmClient *c = call->client;
         LlmProvider *p = &c->providers[call->provider];
         LlmHttpRequest req = {};
+        LlmRequestInput in;
         const char *why = NULL, *s;
         uint64_t now = now_usec(CLOCK_MONOTONIC), left;
         size_t n;
@@ -396,14 +398,18 @@ static int start_attempt(LlmCall *call) {
         if (now >= call->deadline_usec)
                 return -ETIME;
         left = call->deadline_usec - now;
-        r = llm_build_request(&(LlmRequestInput){ .type = p->config->type,
-                                                  .endpoint = p->config->endpoint,
-                                                  .api_key = p->api_key,
-                                                  .model = call->model,
-                                                  .messages = call->messages,
-                                                  .tools = call->tools,
-                                                  .names = &call->names },
-                              &req, &why);
+        in = (LlmRequestInput){ .type = p->config->type,
+                                .endpoint = p->config->endpoint,
+                                .api_key = p->api_key,
+                                .model = call->model,
+                                .messages = call->messages,
+                                .tools = call->tools,
+                                .names = &call->names };
+        /* A conversation's turn costs its own messages: the others' wire text is kept. */
+        if (call->conv && llm_wire_has_messages(in.type))
+                r = llm_conversation_request(call->conv, &in, &req, &call->request_body, &n, &why);
+        else
+                r = llm_build_request(&in, &req, &why);
         if (r == -EINVAL) {
                 set_failure(call, LLM_ERROR_INTERNAL,
                             "the conversation cannot be sent to provider \"%s\": %s", p->config->name, why);
@@ -411,9 +417,11 @@ static int start_attempt(LlmCall *call) {
         }
         if (r < 0)
                 goto oom;
-        s = json_object_to_json_string_length(req.body,
-                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-        call->request_body = s ? strndup(s, n) : NULL;
+        if (!call->request_body) {
+                s = json_object_to_json_string_length(
+                        req.body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+                call->request_body = s ? strndup(s, n) : NULL;
+        }
         call->easy = curl_easy_init();
         if (!call->request_body || !call->easy)
                 goto oom;
@@ -648,7 +656,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int llm_generate(LlmClient *c, const char *alias, json_object *messages, json_object *tools,
-                 uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret) {
+                 LlmConversation *conv, uint64_t timeout_usec, llm_done_fn done, void *userdata,
+                 LlmCall **ret) {
         LlmCall *call;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
@@ -667,6 +676,7 @@ int llm_generate(LlmClient *c, const char *alias, json_object *messages, json_ob
         LIST_PREPEND(c->calls, call);
         call->messages = messages;
         call->tools = tools;
+        call->conv = conv;
         call->done = done;
         call->userdata = userdata;
         call->start_usec = now;
@@ -686,7 +696,8 @@ int llm_generate(LlmClient *c, const char *alias, json_object *messages, json_ob
                                 "model alias \"%s\" is not configured on any provider in llm.providers",
                                 alias);
         } else {
-                r = llm_names_build(tools, messages, &call->names);
+                r = conv ? llm_conversation_names(conv, tools, messages, &call->names)
+                         : llm_names_build(tools, messages, &call->names);
                 if (r < 0)
                         goto fail;
         }

@@ -99,14 +99,26 @@ int llm_client_register_metrics(LlmClient *c, struct MetricsRegistry *reg);
 typedef void (*llm_done_fn)(int r, const LlmResponse *resp, LlmErrorKind kind, const char *message,
                             void *userdata);
 
+/* What one conversation's calls keep between its turns: its tool names and the wire text of
+ * the messages already sent, so a turn costs its own messages rather than the whole
+ * conversation again. Owned by the conversation's owner, given to every llm_generate() of
+ * that conversation, and valid only while the conversation is only ever appended to (a
+ * conversation whose earlier messages are not the same objects any more is noticed, and the
+ * cache made again). Freed after the last call that used it ended or was cancelled. */
+typedef struct LlmConversation LlmConversation;
+int llm_conversation_new(LlmConversation **ret);
+LlmConversation *llm_conversation_free(LlmConversation *c);
+
 /* Asks the model behind alias for the next turn. messages and tools are borrowed until
- * done() runs or the call is cancelled (tools may be NULL: no tools offered). timeout_usec
+ * done() runs or the call is cancelled (tools may be NULL: no tools offered); conv (may be
+ * NULL) is the conversation's cache, used and updated by the call. timeout_usec
  * bounds the whole call, retries and fallback included (0 = llm.selection.overall_timeout_secs).
  * Returns < 0 only when the call cannot be made at all (-ENOMEM, -EINVAL: messages or tools
  * not arrays); an unknown alias or no provider is LLM_ERROR_CONFIG through done(), like any
  * other failure. The alias is looked up on the default provider, then on the others in order. */
 int llm_generate(LlmClient *c, const char *alias, struct json_object *messages, struct json_object *tools,
-                 uint64_t timeout_usec, llm_done_fn done, void *userdata, LlmCall **ret);
+                 LlmConversation *conv, uint64_t timeout_usec, llm_done_fn done, void *userdata,
+                 LlmCall **ret);
 /* done() will not run. NULL is fine. */
 void llm_call_cancel(LlmCall *call);
 

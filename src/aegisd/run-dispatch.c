@@ -61,6 +61,7 @@ struct RunDispatch {
         json_object *messages; /* the conversation, llm.h's neutral format (only ever appended to) */
         size_t n_saved; /* messages[0, n_saved) are in the store */
         json_object *tool_defs; /* the tools offered (NULL = none) */
+        LlmConversation *conv; /* what the model calls keep between turns (llm.h) */
         char **offered; /* their names */
         json_object *pending; /* the dispatch answer in flight (STATE_DISPATCHED) */
         char *pending_notes; /* what the model is told with the dispatch's result, or NULL */
@@ -779,7 +780,9 @@ static void call_model(RunDispatch *d) {
                              json_object_new_int64((int64_t) json_object_array_length(d->messages)));
                      p;
              }));
-        k = d->ctx.model->generate(d->ctx.model->model, d->model_alias, d->messages, d->tool_defs,
+        if (!d->conv && llm_conversation_new(&d->conv) < 0)
+                d->conv = NULL; /* the call goes without the cache */
+        k = d->ctx.model->generate(d->ctx.model->model, d->model_alias, d->messages, d->tool_defs, d->conv,
                                    d->ctx.llm_timeout_usec, on_model, d, &d->call);
         if (k < 0) {
                 d->call = NULL;
@@ -1052,6 +1055,7 @@ RunDispatch *run_dispatch_free(RunDispatch *d) {
                 d->waiter = NULL;
                 reply(fn, d->waiter_userdata, 404, error_answer("not_found: this iteration is over"));
         }
+        llm_conversation_free(d->conv); /* after the call that used it was cancelled */
         json_object_put(d->messages);
         json_object_put(d->tool_defs);
         strv_free(d->offered);

@@ -60,8 +60,8 @@ struct json_object;
  * llm_error_http_status() with the daemon's LlmClient as model. */
 typedef struct RunDispatchModel {
         int (*generate)(void *model, const char *alias, struct json_object *messages,
-                        struct json_object *tools, uint64_t timeout_usec, llm_done_fn done, void *userdata,
-                        LlmCall **ret);
+                        struct json_object *tools, LlmConversation *conv, uint64_t timeout_usec,
+                        llm_done_fn done, void *userdata, LlmCall **ret);
         void (*cancel)(LlmCall *call);
         const char *(*error_tag)(LlmErrorKind k);
         unsigned (*error_status)(LlmErrorKind k);

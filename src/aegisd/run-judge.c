@@ -158,8 +158,8 @@ static void ask(RunJudge *j, size_t i) {
                                                     json_object_new_int64((int64_t) n + 1));
                              p;
                      }));
-                k = m->generate(m->model, alias, j->messages, NULL, v->judge_timeout_secs * USEC_PER_SEC,
-                                on_answer, c, &c->call);
+                k = m->generate(m->model, alias, j->messages, NULL, NULL,
+                                v->judge_timeout_secs * USEC_PER_SEC, on_answer, c, &c->call);
                 if (k < 0) {
                         c->call = NULL;
                         j->verdicts[n].error =

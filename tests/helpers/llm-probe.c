@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
         if (llm_client_register_metrics(client, reg) < 0)
                 return 2;
         probe.start = now_usec(CLOCK_MONOTONIC);
-        r = llm_generate(client, argv[2], messages, tools, timeout_usec, on_done, &probe, NULL);
+        r = llm_generate(client, argv[2], messages, tools, NULL, timeout_usec, on_done, &probe, NULL);
         if (r < 0) {
                 fprintf(stderr, "llm-probe: llm_generate: %s\n", strerror(-r));
                 return 2;

@@ -430,6 +430,96 @@ START_TEST(test_llm_retry_after) {
 }
 END_TEST
 
+/* The body llm_build_request() makes of messages, and the one made with the conversation's
+ * cache (NULL where the format has no per-message wire: the names are still compared). */
+static void both_bodies(LlmConversation *conv, LlmProviderType type, json_object *messages,
+                        json_object *tools, char **ret_full, char **ret_cached) {
+        ConfigLlmModel model = { .alias = (char *) "default",
+                                 .model = (char *) "m-1",
+                                 .max_output_tokens = 9 };
+        LlmNameTable names = {}, cached = {};
+        LlmHttpRequest req = {}, creq = {};
+        LlmRequestInput in = {
+                .type = type, .endpoint = "http://x", .model = &model, .messages = messages, .tools = tools
+        };
+        const char *why = NULL;
+        size_t n = 0;
+
+        ck_assert_int_eq(llm_names_build(tools, messages, &names), 0);
+        ck_assert_int_eq(llm_conversation_names(conv, tools, messages, &cached), 0);
+        ck_assert_uint_eq(cached.n, names.n);
+        for (size_t i = 0; i < names.n; i++) {
+                ck_assert_str_eq(cached.ours[i], names.ours[i]);
+                ck_assert_str_eq(cached.wire[i], names.wire[i]);
+        }
+        in.names = &names;
+        ck_assert_int_eq(llm_build_request(&in, &req, &why), 0);
+        *ret_full = strdup(json_object_to_json_string_ext(req.body, JSON_C_TO_STRING_PLAIN |
+                                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+        *ret_cached = NULL;
+        if (llm_wire_has_messages(type)) {
+                in.names = &cached;
+                ck_assert_int_eq(llm_conversation_request(conv, &in, &creq, ret_cached, &n, &why), 0);
+                ck_assert_uint_eq(n, strlen(*ret_cached));
+                ck_assert_str_eq(creq.url, req.url);
+        }
+        llm_http_request_done(&req);
+        llm_http_request_done(&creq);
+        llm_names_done(&names);
+        llm_names_done(&cached);
+}
+
+START_TEST(test_llm_conversation_cache_makes_the_same_request) {
+        static const LlmProviderType types[] = { LLM_PROVIDER_OPENAI, LLM_PROVIDER_OLLAMA,
+                                                 LLM_PROVIDER_OPENAI_COMPATIBLE, LLM_PROVIDER_ANTHROPIC };
+        json_object *all = json_tokener_parse(conversation), *tools = json_tokener_parse(tools_json);
+        json_object *grown = json_object_new_array(), *other = NULL;
+        json_object *extra = json_tokener_parse(
+                "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c9\","
+                "\"name\":\"web.fetch\",\"arguments\":{\"url\":\"http://a/\\\"messages\\\":[]\"}}]}");
+        LlmConversation *conv = NULL;
+        char *full, *cached;
+
+        ck_assert_ptr_nonnull(all);
+        ck_assert_ptr_nonnull(extra);
+        ck_assert_int_eq(llm_conversation_new(&conv), 0);
+        /* Turn by turn, the provider changing between turns: always the whole request's bytes. */
+        for (size_t k = 0; k <= json_object_array_length(all) + 1; k++) {
+                if (k > 0 && k <= json_object_array_length(all))
+                        json_object_array_add(grown, json_object_get(json_object_array_get_idx(all, k - 1)));
+                else if (k > 0)
+                        json_object_array_add(grown, json_object_get(extra)); /* a new tool name */
+                for (size_t t = 0; t < ELEMENTSOF(types); t++) {
+                        both_bodies(conv, types[(t + k) % ELEMENTSOF(types)], grown, tools, &full, &cached);
+                        if (cached)
+                                ck_assert_str_eq(cached, full);
+                        free(full);
+                        free(cached);
+                }
+        }
+        /* Another conversation given the same cache (its messages are other objects), or other
+         * tools: noticed, and the request is still right. */
+        json_object_deep_copy(grown, &other, NULL);
+        both_bodies(conv, LLM_PROVIDER_OPENAI, other, tools, &full, &cached);
+        ck_assert_str_eq(cached, full);
+        ck_assert_ptr_nonnull(strstr(full, "web__fetch"));
+        free(full);
+        free(cached);
+        json_object_array_del_idx(other, 1, json_object_array_length(other) - 1);
+        both_bodies(conv, LLM_PROVIDER_OLLAMA, other, NULL, &full, &cached);
+        ck_assert_str_eq(cached, full);
+        ck_assert_ptr_null(strstr(full, "web__fetch"));
+        free(full);
+        free(cached);
+        llm_conversation_free(conv);
+        json_object_put(other);
+        json_object_put(grown);
+        json_object_put(extra);
+        json_object_put(all);
+        json_object_put(tools);
+}
+END_TEST
+
 START_TEST(test_llm_conversation_that_cannot_be_sent) {
         static const struct {
                 LlmProviderType type;
@@ -482,6 +572,7 @@ static Suite *llm_suite(void) {
         tcase_add_test(tc, test_llm_gemini_answer);
         tcase_add_test(tc, test_llm_unusable_answers);
         tcase_add_test(tc, test_llm_conversation_that_cannot_be_sent);
+        tcase_add_test(tc, test_llm_conversation_cache_makes_the_same_request);
         tcase_add_test(tc, test_llm_names_round_trip_by_table);
         tcase_add_test(tc, test_llm_error_classification);
         tcase_add_test(tc, test_llm_retry_after);

@@ -33,7 +33,7 @@ static int fake_call; /* its address is the LlmCall handle */
 static bool last_tools; /* the last call offered tools */
 
 static int fake_generate(void *model, const char *alias, json_object *messages, json_object *tools,
-                         uint64_t timeout_usec, llm_done_fn done, void *userdata,
+                         LlmConversation *conv, uint64_t timeout_usec, llm_done_fn done, void *userdata,
                          LlmCall **ret) {
         generate_calls++;
         last_tools = tools != NULL;
