@@ -7,7 +7,8 @@
 # iteration; a passing verdict completes; multi_judge takes the reference's plain list of
 # agent names (one with a version); an output that is no JSON verdict is the judge's failure;
 # a judge past its timeout_seconds is cancelled; cancelling the judged execution cancels its
-# judge; runtime.max_concurrent 1 does not deadlock a judged execution and its judge; and at
+# judge; an aegisd killed while a judge execution runs waits for that same execution after its
+# restart; runtime.max_concurrent 1 does not deadlock a judged execution and its judge; and at
 # submission another tenant's judge agent is refused exactly like a missing one, as is a judge
 # agent that is itself judged by agents.
 . "$AEGIS_TEST_LIB/common.sh"
@@ -116,7 +117,22 @@ as a-1111 POST "/v1/executions/$id/cancel" >/dev/null
 wait_a "$id" cancelled 30 || fail "cancel: not cancelled: $(field "$id" .)"
 wait_a "$judge" cancelled 30 || fail "cancel: the judge execution was not cancelled: $(field "$judge" .)"
 
-# 6. At submission: another tenant's judge agent reads exactly as a missing one; a judge agent
+# 6. aegisd killed while a judge execution runs: the restarted one waits for that same
+#    execution (its id is derived from the judge's place) instead of starting another.
+deploy a-1111 "$(manifest slow-judge 'sleep 4; echo "{\"score\":1,\"confidence\":1,\"reasoning\":\"Worth the wait.\"}"')"
+id="$(submit "$(judged restarted 'echo hi' '{type: semantic, criteria: "Says hi.", judge_agent: slow-judge}')")"
+wait_for 60 bash -c '[ -n "$(curl -s -H "Authorization: Bearer tok-a-1111" "$1/v1/executions?status=running" | jq -r ".executions[] | select(.agent == \"slow-judge\") | .id")" ]' \
+        _ "$AEGIS_URL" || fail "restart: the judge execution never ran"
+judge="$(as a-1111 GET '/v1/executions?status=running' | jq -r '.executions[] | select(.agent == "slow-judge") | .id')"
+aegisd_kill9 a
+AEGIS_API_EXTRA="  tokens_file: \"$SCRATCH/tokens\"" AEGIS_RUNTIME_EXTRA="  max_concurrent: 1" aegisd_start
+wait_a "$id" completed 90 || { aegisd_log a | tail -30 >&2; fail "restart: not completed: $(field "$id" .)"; }
+assert_eq "restart: the same judge execution gave the verdict" "$judge Worth the wait." \
+        "$(field "$id" '.iterations[0].judges[0].judges[0] | "\(.execution_id) \(.reasoning)"')"
+assert_eq "restart: no second judge execution" 1 \
+        "$(as a-1111 GET '/v1/executions?limit=100' | jq '[.executions[] | select(.agent == "slow-judge")] | length')"
+
+# 7. At submission: another tenant's judge agent reads exactly as a missing one; a judge agent
 #    judged by agents is refused.
 m="$(judged from-b 'echo hi' '{type: semantic, criteria: "Says hi.", judge_agent: strict-judge}')"
 b="$(curl -s -w ' %{http_code}' -X POST "$AEGIS_URL/v1/executions" -H 'Authorization: Bearer tok-b-2222' "${yaml[@]}" --data-binary "@$m")"
