@@ -138,7 +138,8 @@ static void on_agent_verdict(int k, const char *output, const char *message, voi
         json_object *p = json_object_new_object();
         _cleanup_free_ char *bad = NULL;
 
-        c->exec = NULL;
+        c->exec = judge_execution_free(c->exec); /* done with it: output and message are borrowed
+                                                  * until we return, not from it */
         json_object_object_add(p, "judge", json_object_new_int64((int64_t) j->current + 1));
         json_object_object_add(p, "judge_index", json_object_new_int64((int64_t) c->index + 1));
         json_object_object_add(p, "agent", json_object_new_string(verdict->agent));

@@ -73,6 +73,9 @@ assert_eq "the judge was given the criteria, the output and the iteration" \
         "$(jq -r '.input | "\(.criteria)|\(.output | rtrimstr("\n"))|\(.iteration)"' <<<"$je")"
 check "the judge execution is listed among the tenant's" grep -qx "$judge" \
         <<<"$(as a-1111 GET '/v1/executions?limit=100' | jq -r '.executions[].id')"
+check "aegis show names the judge agent and its execution" grep -q \
+        "agent strict-judge (execution $judge): score 0.20, confidence 0.90: Too terse: say more." \
+        <<<"$("$AEGIS_CLI" --url "$AEGIS_URL" --token tok-a-1111 show "$id")"
 judge2="$(jq -r '.iterations[1].judges[0].judges[0].execution_id' <<<"$ex")"
 check "iteration 2 had a judge execution of its own" test "$judge2" != "$judge" -a "$judge2" != null
 assert_eq "a plain execution does not pass for a judge" null "$(field "$id" .judge_of)"
