@@ -253,3 +253,7 @@ tests_unit_test_bootstrap_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_src
 tests_unit_test_bootstrap_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS) $(LIBXML2_LIBS)
 TESTS += tests/integration/inner-loop-fs-container.sh
 EXTRA_DIST += tests/integration/inner-loop-fs-container.sh
+# Judge agents: a deployed agent judges in an execution of its own (issue 21, judge_agent).
+TESTS += tests/integration/validators-judge-agent.sh
+EXTRA_DIST += tests/integration/validators-judge-agent.sh
+VALGRIND_TESTS += tests/integration/validators-judge-agent.sh

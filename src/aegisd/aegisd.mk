@@ -103,6 +103,8 @@ aegisd_SOURCES += \
 	src/aegisd/run-dispatch.c \
 	src/aegisd/run-judge.h \
 	src/aegisd/run-judge.c \
+	src/aegisd/judge-execution.h \
+	src/aegisd/judge-execution.c \
 	src/aegisd/gateway.h \
 	src/aegisd/gateway.c \
 	src/aegisd/api-executions.c \

@@ -21,6 +21,7 @@
 #include "executions.h"
 #include "run-dispatch.h"
 #include "json-body.h"
+#include "judge-execution.h"
 #include "list.h"
 #include "log.h"
 #include "manifest.h"
@@ -195,6 +196,63 @@ int api_respond_dry_run(HttpRequest *r, const ManifestPlan *plan) {
         return http_respond_json_unref(r, 200, o);
 }
 
+/* 0 when every judge_agent of the plan's validators is a deployed agent of the caller's
+ * tenant (another tenant's reads exactly as a missing one) that is not itself judged by
+ * agents; otherwise answers 400 naming the judge's field and returns 1. */
+static int check_judge_agents(Executions *x, HttpRequest *r, const ManifestPlan *plan) {
+        for (size_t i = 0; i < plan->n_validators; i++) {
+                const ManifestValidator *v = &plan->validators[i];
+                for (size_t n = 0; n < v->n_judges; n++) {
+                        const ManifestJudge *j = &v->judges[n];
+                        StoreAgent a = {};
+                        char field[96];
+                        int k;
+
+                        if (!j->agent)
+                                continue;
+                        if (v->type == MANIFEST_VALIDATOR_SEMANTIC)
+                                (void) snprintf(field, sizeof field,
+                                                "spec.execution.validation[%zu].judge_agent", i);
+                        else
+                                (void) snprintf(field, sizeof field,
+                                                "spec.execution.validation[%zu].judges[%zu]", i, n);
+                        k = store_agent_get(x->store, http_request_tenant(r), j->agent, j->agent_version,
+                                            &a);
+                        if (k == -ENOENT)
+                                return http_respond_error(
+                                               r, 400, field,
+                                               "%s: no deployed agent \"%s%s%s\" (deploy it with POST "
+                                               "/v1/agents)",
+                                               field, j->agent, j->agent_version ? ":" : "",
+                                               strempty(j->agent_version)) < 0
+                                               ? -EIO
+                                               : 1;
+                        if (k < 0)
+                                return api_respond_store_error(r, x->store, k, "agent", j->agent) < 0 ? -EIO
+                                                                                                      : 1;
+                        k = judge_execution_check_agent(a.manifest_json);
+                        store_agent_done(&a);
+                        if (k == -ELOOP)
+                                return http_respond_error(
+                                               r, 400, field,
+                                               "%s: the agent \"%s\" is itself judged by agents "
+                                               "(judge_agent): a judge agent's validators may use "
+                                               "models only, so judging never recurses",
+                                               field, j->agent) < 0
+                                               ? -EIO
+                                               : 1;
+                        if (k < 0)
+                                return http_respond_error(r, 400, field,
+                                                          "%s: the stored manifest of agent \"%s\" does not "
+                                                          "parse any more: deploy it again",
+                                                          field, j->agent) < 0
+                                               ? -EIO
+                                               : 1;
+                }
+        }
+        return 0;
+}
+
 int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *agent_id,
                const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
@@ -275,12 +333,14 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                           unenforced, unenforced_why);
         if (k <= 0)
                 unenforced[0] = '\0';
-        if ((manifest_plan_has_judges(plan) || plan->n_tool_validators > 0) && !x->model)
+        if (manifest_plan_has_model_judges(plan) && !x->model)
                 return http_respond_error(
                         r, 503, "spec.execution.validation",
                         "spec.execution.validation: this host cannot run semantic or multi_judge "
                         "validators: "
                         "no LLM provider is configured (llm.providers in aegis-config.yaml)");
+        if (check_judge_agents(x, r, plan) != 0)
+                return 0;
         /* Volumes attached by id must be this tenant's and alive (another tenant's look
          * exactly like missing ones). */
         for (size_t i = 0; i < plan->n_volumes; i++) {
@@ -566,6 +626,15 @@ static int get_execution(HttpRequest *r, void *userdata) {
                 return api_respond_store_error(r, x->store, k, "execution", id);
         o = execution_summary_json(&e);
         json_object_object_add(o, "input", e.input_json ? json_tokener_parse(e.input_json) : NULL);
+        {
+                /* A judge execution (judge_agent) says whom it judges: its input's judge_of, when
+                 * its id is the one aegisd gives that judge (an input cannot pass for one). */
+                json_object *in, *of;
+                if (json_object_object_get_ex(o, "input", &in) &&
+                    json_object_is_type(in, json_type_object) &&
+                    json_object_object_get_ex(in, "judge_of", &of) && judge_execution_is_judge_of(e.id, of))
+                        json_object_object_add(o, "judge_of", json_object_get(of));
+        }
         add_str(o, "output", e.output);
         m = e.manifest_json ? json_tokener_parse(e.manifest_json) : NULL;
         if (m) {

@@ -68,8 +68,7 @@ int api_check_ceilings(Executions *x, HttpRequest *r, const ManifestPlan *p) {
         return 0;
 }
 
-/* The caller's unfinished executions, counted up to stop_at. */
-static int count_unfinished(Executions *x, const char *tenant, uint64_t stop_at, uint64_t *ret) {
+int limits_count_unfinished(Store *store, const char *tenant, uint64_t stop_at, uint64_t *ret) {
         static const ExecutionStatus unfinished[] = { EXECUTION_PENDING, EXECUTION_RUNNING };
         uint64_t n = 0;
 
@@ -88,7 +87,7 @@ static int count_unfinished(Executions *x, const char *tenant, uint64_t stop_at,
                         f.limit = STORE_LIST_MAX;
                         f.cursor = cursor;
                         f.summary = true;
-                        k = store_execution_list(x->store, &f, &list, &got, &next);
+                        k = store_execution_list(store, &f, &list, &got, &next);
                         if (k < 0)
                                 return k;
                         store_execution_array_free(list, got);
@@ -110,7 +109,7 @@ int api_check_tenant_quota(Executions *x, HttpRequest *r) {
         assert(x);
         assert(r);
         section = limits_origin(x, r, &l);
-        k = count_unfinished(x, tenant, l.max_concurrent_executions, &n);
+        k = limits_count_unfinished(x->store, tenant, l.max_concurrent_executions, &n);
         if (k < 0) {
                 (void) api_respond_store_error(r, x->store, k, "executions", NULL);
                 return 1;

@@ -30,7 +30,13 @@
 void judge_verdict_done(JudgeVerdict *v) {
         free(v->reasoning);
         free(v->error);
-        v->reasoning = v->error = NULL;
+        free(v->execution_id);
+        v->reasoning = v->error = v->execution_id = NULL;
+}
+
+/* How a judge is named in reasons: its model alias, or "agent NAME". */
+static char *judge_name(const JudgeVerdict *j) {
+        return j->agent ? asprintf_safe("agent %s", j->agent) : strdup(strempty(j->model));
 }
 
 void judge_decision_done(JudgeDecision *d) {
@@ -154,8 +160,8 @@ static int unit_number(json_object *o, const char *key, double *ret, char **ret_
         return 0;
 }
 
-int judge_verdict_parse(const char *text, JudgeVerdict *ret, char **ret_error) {
-        _cleanup_json_ json_object *o = NULL;
+/* Checks the verdict object o field by field and fills ret. */
+static int verdict_from_object(json_object *o, JudgeVerdict *ret, char **ret_error) {
         json_object *v;
         double score, confidence;
         const char *reasoning;
@@ -163,14 +169,6 @@ int judge_verdict_parse(const char *text, JudgeVerdict *ret, char **ret_error) {
         size_t n;
         int r;
 
-        assert(ret);
-        assert(ret_error);
-        o = find_object(strempty(text));
-        if (!o) {
-                *ret_error = asprintf_safe("the judge answered no JSON verdict: \"%.80s%s\"", strempty(text),
-                                           strlen(strempty(text)) > 80 ? "…" : "");
-                return *ret_error ? -EBADMSG : -ENOMEM;
-        }
         if ((r = unit_number(o, "score", &score, ret_error)) < 0 ||
             (r = unit_number(o, "confidence", &confidence, ret_error)) < 0)
                 return r;
@@ -198,6 +196,83 @@ int judge_verdict_parse(const char *text, JudgeVerdict *ret, char **ret_error) {
         return 0;
 }
 
+int judge_verdict_parse(const char *text, JudgeVerdict *ret, char **ret_error) {
+        _cleanup_json_ json_object *o = NULL;
+
+        assert(ret);
+        assert(ret_error);
+        o = find_object(strempty(text));
+        if (!o) {
+                *ret_error = asprintf_safe("the judge answered no JSON verdict: \"%.80s%s\"", strempty(text),
+                                           strlen(strempty(text)) > 80 ? "…" : "");
+                return *ret_error ? -EBADMSG : -ENOMEM;
+        }
+        return verdict_from_object(o, ret, ret_error);
+}
+
+int judge_agent_verdict_parse(const char *output, JudgeVerdict *ret, char **ret_error) {
+        _cleanup_json_ json_object *o = NULL;
+        const char *text = strempty(output), *end, *line;
+
+        assert(ret);
+        assert(ret_error);
+        o = parse_object(text, strlen(text));
+        if (!o) {
+                /* The last non-empty line, as the json_schema validator reads stdout. */
+                end = text + strlen(text);
+                while (end > text && strchr(" \t\r\n", end[-1]))
+                        end--;
+                line = end;
+                while (line > text && line[-1] != '\n')
+                        line--;
+                if (end > line)
+                        o = parse_object(line, (size_t) (end - line));
+        }
+        if (!o) {
+                const char *tail = utf8_tail(text, 80);
+                *ret_error = asprintf_safe("the judge agent's output is not a JSON verdict "
+                                           "{\"score\", \"confidence\", \"reasoning\"}: \"%s%s\"",
+                                           tail != text ? "…" : "", tail);
+                return *ret_error ? -EBADMSG : -ENOMEM;
+        }
+        return verdict_from_object(o, ret, ret_error);
+}
+
+char *judge_agent_input(const char *criteria, const char *task, const char *input_json, const char *output,
+                        const char *execution_id, unsigned iteration, size_t validator, size_t judge) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *of = NULL, *in = input_json ? json_tokener_parse(input_json) : NULL;
+        const char *out = utf8_tail(strempty(output), JUDGE_OUTPUT_MAX);
+        int r = o ? 0 : -ENOMEM;
+
+        assert(criteria);
+        assert(execution_id);
+        if (r >= 0)
+                r = json_add_string(o, "criteria", criteria);
+        if (r >= 0 && task)
+                r = json_add_string(o, "task", task);
+        if (r >= 0 && in)
+                r = json_add_obj(o, "input", TAKE_PTR(in));
+        if (r >= 0)
+                r = json_add_string(o, "output", out);
+        if (r >= 0)
+                r = json_add_bool(o, "output_truncated", out != strempty(output));
+        if (r >= 0)
+                r = json_add_int(o, "iteration", iteration);
+        if (r >= 0)
+                r = json_add_obj(o, "judge_of", of = json_object_new_object());
+        if (r >= 0)
+                r = json_add_string(of, "execution_id", execution_id);
+        if (r >= 0)
+                r = json_add_int(of, "iteration", iteration);
+        if (r >= 0)
+                r = json_add_int(of, "validator", (int64_t) validator);
+        if (r >= 0)
+                r = json_add_int(of, "judge", (int64_t) judge);
+        json_object_put(in);
+        return r < 0 ? NULL : strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
 static bool judge_passes(const ManifestValidator *v, const JudgeVerdict *j) {
         return j->answered && j->score >= v->min_score && j->confidence >= v->min_confidence;
 }
@@ -210,17 +285,19 @@ static char *judges_said(const JudgeVerdict *verdicts, size_t n, bool single) {
         for (size_t i = 0; acc && i < n; i++) {
                 const JudgeVerdict *j = &verdicts[i];
                 char *next;
+                _cleanup_free_ char *name = judge_name(j);
+                if (!name)
+                        return NULL;
                 if (single)
                         next = j->answered ? asprintf_safe("%s", strempty(j->reasoning))
-                                           : asprintf_safe("the judge (%s) did not answer: %s",
-                                                           strempty(j->model), strempty(j->error));
+                                           : asprintf_safe("the judge (%s) did not answer: %s", name,
+                                                           strempty(j->error));
                 else
                         next = j->answered ? asprintf_safe("%s%sjudge %zu (%s, score %.2f): %s", acc,
-                                                           i ? "; " : "", i + 1, strempty(j->model),
-                                                           j->score, strempty(j->reasoning))
+                                                           i ? "; " : "", i + 1, name, j->score,
+                                                           strempty(j->reasoning))
                                            : asprintf_safe("%s%sjudge %zu (%s) did not answer: %s", acc,
-                                                           i ? "; " : "", i + 1, strempty(j->model),
-                                                           strempty(j->error));
+                                                           i ? "; " : "", i + 1, name, strempty(j->error));
                 free(acc);
                 acc = next;
         }
@@ -332,7 +409,12 @@ json_object *judge_record(const ManifestValidator *v, size_t index, const JudgeV
                         json_object_put(jo);
                         return NULL;
                 }
-                r = json_add_string(jo, "model", strempty(j->model));
+                if (j->agent) {
+                        r = json_add_string(jo, "agent", j->agent);
+                        if (r >= 0 && j->execution_id)
+                                r = json_add_string(jo, "execution_id", j->execution_id);
+                } else
+                        r = json_add_string(jo, "model", strempty(j->model));
                 if (r >= 0)
                         r = json_add_obj(jo, "weight", json_object_new_double(j->weight));
                 if (r >= 0 && j->answered) {

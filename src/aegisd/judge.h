@@ -25,7 +25,9 @@ struct json_object;
 #define JUDGE_REASONING_MAX 4096 /* bytes of a judge's reasoning kept */
 
 typedef struct JudgeVerdict {
-        const char *model; /* the alias asked (borrowed) */
+        const char *model; /* the alias asked (borrowed); NULL for an agent */
+        const char *agent; /* judge_agent (borrowed), NULL for a model */
+        char *execution_id; /* agent: the judge's execution, once created */
         double weight;
         bool answered; /* false: the call failed or the answer was no verdict (error says why) */
         double score, confidence;
@@ -47,6 +49,18 @@ int judge_messages(const char *criteria, const char *task, const char *input_jso
  * wrong with it, -ENOMEM. ret->model and ret->weight are left alone. */
 int judge_verdict_parse(const char *text, JudgeVerdict *ret, char **ret_error);
 
+/* A judge agent's answer: its execution's output must be the JSON verdict itself (the whole
+ * output, or its last non-empty line), not prose around one; then as judge_verdict_parse(). */
+int judge_agent_verdict_parse(const char *output, JudgeVerdict *ret, char **ret_error);
+
+/* The input of a judge agent's execution (a JSON object, compact, malloc'd): {"criteria",
+ * "task" (when known), "input" (the judged execution's, when there is one), "output" (its
+ * last JUDGE_OUTPUT_MAX bytes), "output_truncated", "iteration", "judge_of": {"execution_id",
+ * "iteration", "validator", "judge"}} (validator and judge 1-based). NULL on allocation
+ * failure. */
+char *judge_agent_input(const char *criteria, const char *task, const char *input_json, const char *output,
+                        const char *execution_id, unsigned iteration, size_t validator, size_t judge);
+
 typedef struct JudgeDecision {
         bool passed;
         unsigned answered; /* judges that gave a verdict */
@@ -65,6 +79,7 @@ int judge_decide(const ManifestValidator *v, size_t index, const JudgeVerdict *v
 
 /* The record kept with the iteration: {"validator": index, "type", "criteria", "passed", "score",
  * "confidence", "consensus" (multi_judge), "judges": [{"model","weight","score","confidence",
- * "reasoning"} or {"model","weight","error"}]}. NULL on allocation failure. */
+ * "reasoning"} or {"model","weight","error"}]}; an agent judge has "agent" and
+ * "execution_id" (its judge execution) in place of "model". NULL on allocation failure. */
 struct json_object *judge_record(const ManifestValidator *v, size_t index, const JudgeVerdict *verdicts,
                                  size_t n, const JudgeDecision *d);

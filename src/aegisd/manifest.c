@@ -58,8 +58,11 @@ static void validators_free(ManifestValidator *list, size_t n) {
                 free(v->pattern);
                 json_object_put(v->schema);
                 free(v->criteria);
-                for (size_t j = 0; j < v->n_judges; j++)
+                for (size_t j = 0; j < v->n_judges; j++) {
                         free(v->judges[j].model);
+                        free(v->judges[j].agent);
+                        free(v->judges[j].agent_version);
+                }
                 free(v->judges);
         }
         free(list);
@@ -819,11 +822,40 @@ static int build_env(Ctx *c, const YamlNode *map) {
 
 /* ---- judged validators (semantic, multi_judge) ---- */
 
-static int refuse_judge_agent(Ctx *c, const YamlNode *n) {
+/* judge_agent: "NAME" or "NAME:VERSION" (names never hold a ':'), NAME a deployed agent's
+ * name or id. Whether it exists for the tenant is the API's question, at submission. */
+static int get_judge_agent(Ctx *c, const YamlNode *n, ManifestJudge *ret) {
+        _cleanup_free_ char *name = NULL;
+        const char *s, *colon;
+        int r;
+
+        r = yaml_node_get_string(n, 0, &s, c->e);
+        if (r < 0)
+                return r;
+        colon = strchr(s, ':');
+        name = strndup(s, colon ? (size_t) (colon - s) : strlen(s));
+        if (!name)
+                return oom(c);
+        if (!dns_label_valid(name) || (colon && (isempty(colon + 1) || strlen(colon + 1) > 128)))
+                return yaml_node_error(n, c->e, -EINVAL,
+                                       "expected a deployed agent as NAME or NAME:VERSION, like "
+                                       "\"reviewer\" or \"reviewer:1.2.0\" (NAME as its metadata.name: "
+                                       "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$, at most %d bytes), got \"%.64s\"",
+                                       MANIFEST_MAX_NAME, s);
+        if (colon) {
+                ret->agent_version = strdup(colon + 1);
+                if (!ret->agent_version)
+                        return oom(c);
+        }
+        ret->agent = TAKE_PTR(name);
+        return 0;
+}
+
+/* A judge is a model or a deployed agent, never both. */
+static int refuse_model_and_agent(Ctx *c, const YamlNode *n) {
         return yaml_node_error(n, c->e, -EINVAL,
-                               "judge agents (another deployed agent as the judge) are not supported by "
-                               "this runtime; name a model alias of the configuration instead, like "
-                               "model: default");
+                               "a judge is either a model (model: ALIAS) or a deployed agent "
+                               "(judge_agent: NAME): give one of them");
 }
 
 /* The keys semantic and multi_judge share: criteria, min_score, min_confidence,
@@ -834,8 +866,6 @@ static int parse_judge_common(Ctx *c, const YamlNode *item, ManifestValidator *v
 
         v->min_score = MANIFEST_JUDGE_MIN_SCORE_DEFAULT;
         v->judge_timeout_secs = MANIFEST_JUDGE_TIMEOUT_DEFAULT;
-        if ((n = yaml_mapping_get(item, "judge_agent")))
-                return refuse_judge_agent(c, n);
         n = yaml_mapping_get(item, "criteria");
         if (!n)
                 return required(c, item, "criteria",
@@ -875,6 +905,11 @@ static int parse_semantic(Ctx *c, const YamlNode *item, ManifestValidator *v) {
         r = parse_judge_common(c, item, v);
         if (r < 0)
                 return r;
+        if ((n = yaml_mapping_get(item, "judge_agent"))) {
+                if (yaml_mapping_get(item, "model"))
+                        return refuse_model_and_agent(c, n);
+                return get_judge_agent(c, n, &v->judges[0]);
+        }
         if ((n = yaml_mapping_get(item, "model")))
                 return get_model_alias(c, n, &v->judges[0].model);
         return 0;
@@ -900,7 +935,7 @@ static int parse_multi_judge(Ctx *c, const YamlNode *item, ManifestValidator *v)
         list = yaml_mapping_get(item, "judges");
         if (!list)
                 return required(c, item, "judges",
-                                "a list of judges like [{model: default}, {model: fast}]");
+                                "a list of judges like [{model: default}, {judge_agent: reviewer}]");
         if (list->kind != YAML_TREE_SEQUENCE || list->n_items == 0)
                 return yaml_node_error(
                         list, c->e, -EINVAL,
@@ -916,13 +951,23 @@ static int parse_multi_judge(Ctx *c, const YamlNode *item, ManifestValidator *v)
                 ManifestJudge *mj = &v->judges[v->n_judges++];
 
                 mj->weight = 1;
-                if (j->kind == YAML_TREE_SCALAR)
-                        return refuse_judge_agent(c, j); /* the reference's list of agent names */
+                if (j->kind == YAML_TREE_SCALAR) {
+                        /* The reference's list of agent names. */
+                        r = get_judge_agent(c, j, mj);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = check_keys(c, j, judge_keys, NULL, NULL);
                 if (r < 0)
                         return r;
-                if ((n = yaml_mapping_get(j, "judge_agent")))
-                        return refuse_judge_agent(c, n);
+                if ((n = yaml_mapping_get(j, "judge_agent"))) {
+                        if (yaml_mapping_get(j, "model"))
+                                return refuse_model_and_agent(c, n);
+                        r = get_judge_agent(c, n, mj);
+                        if (r < 0)
+                                return r;
+                }
                 if ((n = yaml_mapping_get(j, "model")) && (r = get_model_alias(c, n, &mj->model)) < 0)
                         return r;
                 if ((n = yaml_mapping_get(j, "weight"))) {
@@ -963,6 +1008,25 @@ bool manifest_plan_has_judges(const ManifestPlan *p) {
                     p->validators[i].type == MANIFEST_VALIDATOR_MULTI_JUDGE)
                         return true;
         return false;
+}
+
+static bool validators_have_judge(const ManifestValidator *list, size_t n, bool agent) {
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < list[i].n_judges; j++)
+                        if (!!list[i].judges[j].agent == agent)
+                                return true;
+        return false;
+}
+
+bool manifest_plan_has_model_judges(const ManifestPlan *p) {
+        assert(p);
+        return validators_have_judge(p->validators, p->n_validators, false) ||
+               validators_have_judge(p->tool_validators, p->n_tool_validators, false);
+}
+
+bool manifest_plan_has_agent_judges(const ManifestPlan *p) {
+        assert(p);
+        return validators_have_judge(p->validators, p->n_validators, true);
 }
 
 static int parse_validator(Ctx *c, const YamlNode *item, ManifestValidator *list, size_t *n_list) {
@@ -1097,6 +1161,12 @@ static int parse_validators(Ctx *c, const YamlNode *n, bool judges_only, Manifes
                                             "expected a judge (type semantic or multi_judge): a tool call "
                                             "has no exit code or output to check, got type %s",
                                             manifest_validator_type_to_string((*list)[*n_list - 1].type));
+                if (r >= 0 && judges_only && *n_list > before &&
+                    validators_have_judge(&(*list)[*n_list - 1], 1, true))
+                        r = yaml_node_error(item, c->e, -EINVAL,
+                                            "a tool call is reviewed by models only: judge_agent (a whole "
+                                            "execution of another agent) cannot review each call; name a "
+                                            "model alias instead, like model: default");
                 if ((r = keep_going(c, r)) < 0)
                         return r;
         }
@@ -1818,6 +1888,15 @@ static int add(struct json_object *o, const char *key, struct json_object *v) {
         return 0;
 }
 
+static int add_judge_agent(struct json_object *o, const ManifestJudge *j) {
+        _cleanup_free_ char *s =
+                j->agent_version ? asprintf_safe("%s:%s", j->agent, j->agent_version) : strdup(j->agent);
+
+        if (!s)
+                return -ENOMEM;
+        return add(o, "judge_agent", json_object_new_string(s));
+}
+
 static int judged_validator_to_json(const ManifestValidator *v, struct json_object *jv) {
         struct json_object *a;
         int r;
@@ -1827,8 +1906,11 @@ static int judged_validator_to_json(const ManifestValidator *v, struct json_obje
             (r = add(jv, "min_confidence", json_object_new_double(v->min_confidence))) < 0 ||
             (r = add(jv, "timeout_seconds", json_object_new_int64((int64_t) v->judge_timeout_secs))) < 0)
                 return r;
-        if (v->type == MANIFEST_VALIDATOR_SEMANTIC)
+        if (v->type == MANIFEST_VALIDATOR_SEMANTIC) {
+                if (v->judges[0].agent)
+                        return add_judge_agent(jv, &v->judges[0]);
                 return v->judges[0].model ? add(jv, "model", json_object_new_string(v->judges[0].model)) : 0;
+        }
         if ((r = add(jv, "consensus", json_object_new_string(manifest_consensus_to_string(v->consensus)))) <
                     0 ||
             (r = add(jv, "min_judges_required", json_object_new_int64(v->min_judges_required))) < 0 ||
@@ -1840,6 +1922,8 @@ static int judged_validator_to_json(const ManifestValidator *v, struct json_obje
                         json_object_put(j);
                         return -ENOMEM;
                 }
+                if (v->judges[i].agent && (r = add_judge_agent(j, &v->judges[i])) < 0)
+                        return r;
                 if (v->judges[i].model &&
                     (r = add(j, "model", json_object_new_string(v->judges[i].model))) < 0)
                         return r;

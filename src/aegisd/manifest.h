@@ -147,7 +147,12 @@ typedef struct ManifestEnv {
 } ManifestEnv;
 
 typedef struct ManifestJudge {
-        char *model; /* a model alias; NULL = spec.runtime.model */
+        char *model; /* a model alias; NULL = spec.runtime.model (unless agent is set) */
+        /* judge_agent: NAME or NAME:VERSION, a deployed agent of the same tenant that judges
+         * in an execution of its own (judge-execution.h); NULL = a model judges. The name
+         * may also be an agent's id, as for POST /v1/agents/{name}/execute. */
+        char *agent;
+        char *agent_version; /* NULL = the agent's latest version */
         double weight; /* > 0, default 1 (multi_judge) */
 } ManifestJudge;
 
@@ -264,8 +269,12 @@ int manifest_plan_to_json(const ManifestPlan *p, struct json_object **ret);
 /* Same, as a malloc'd compact JSON string; NULL on allocation failure. */
 char *manifest_plan_to_json_string(const ManifestPlan *p);
 
-/* Whether a validator of the plan asks models to judge (semantic, multi_judge). */
+/* Whether a validator of the plan asks judges (semantic, multi_judge). */
 bool manifest_plan_has_judges(const ManifestPlan *p);
+/* Whether a judge of spec.execution.validation or tool_validation is a model (needs an LLM
+ * provider), or one of spec.execution.validation is a deployed agent (judge_agent). */
+bool manifest_plan_has_model_judges(const ManifestPlan *p);
+bool manifest_plan_has_agent_judges(const ManifestPlan *p);
 
 /* The value of env name in the plan, or NULL. */
 ManifestEgress manifest_plan_egress(const ManifestPlan *p);

@@ -19,6 +19,7 @@ typedef struct JudgeCall {
         RunJudge *owner;
         size_t index; /* in the validator's judges */
         LlmCall *call;
+        JudgeExecution *exec; /* a judge agent's execution being watched */
         uint64_t started; /* CLOCK_MONOTONIC µs */
 } JudgeCall;
 
@@ -130,6 +131,87 @@ static void on_answer(int k, const LlmResponse *resp, LlmErrorKind kind, const c
                 decide(j);
 }
 
+static void on_agent_verdict(int k, const char *output, const char *message, void *userdata) {
+        JudgeCall *c = userdata;
+        RunJudge *j = c->owner;
+        JudgeVerdict *verdict = &j->verdicts[c->index];
+        json_object *p = json_object_new_object();
+        _cleanup_free_ char *bad = NULL;
+
+        c->exec = judge_execution_free(c->exec); /* done with it: output and message are borrowed
+                                                  * until we return, not from it */
+        json_object_object_add(p, "judge", json_object_new_int64((int64_t) j->current + 1));
+        json_object_object_add(p, "judge_index", json_object_new_int64((int64_t) c->index + 1));
+        json_object_object_add(p, "agent", json_object_new_string(verdict->agent));
+        json_object_object_add(p, "execution_id", json_object_new_string(strempty(verdict->execution_id)));
+        json_object_object_add(
+                p, "latency_ms",
+                json_object_new_int64((int64_t) ((now_usec(CLOCK_MONOTONIC) - c->started) / USEC_PER_MSEC)));
+        if (k >= 0) {
+                if (judge_agent_verdict_parse(output, verdict, &bad) < 0)
+                        verdict->error = bad ? TAKE_PTR(bad) : strdup("out of memory reading the verdict");
+        } else
+                verdict->error = strdup(isempty(message) ? "the judge execution gave no output" : message);
+        if (verdict->error)
+                json_object_object_add(p, "error", json_object_new_string(verdict->error));
+        emit(j, "judge_execution_finished", p);
+        assert(j->n_pending > 0);
+        if (--j->n_pending == 0)
+                decide(j);
+}
+
+/* Starts judge n of validator i, a deployed agent: 0 when it is pending. */
+static int ask_agent(RunJudge *j, size_t i, size_t n) {
+        const ManifestValidator *v = &j->ctx.validators[i];
+        const ManifestJudge *mj = &v->judges[n];
+        JudgeVerdict *verdict = &j->verdicts[n];
+        JudgeCall *c = &j->calls[n];
+        _cleanup_free_ char *input = NULL, *error = NULL;
+        int k;
+
+        verdict->agent = mj->agent;
+        if (!j->ctx.agents) {
+                verdict->error = strdup("internal: judge agents cannot be asked here");
+                return -EOPNOTSUPP;
+        }
+        input = judge_agent_input(v->criteria, j->ctx.plan->task_instruction, j->ctx.input_json,
+                                  j->ctx.output, j->ctx.agents->execution_id, j->ctx.iteration, i + 1,
+                                  n + 1);
+        if (!input) {
+                verdict->error = strdup("out of memory while judging");
+                return -ENOMEM;
+        }
+        k = judge_execution_start(j->ctx.agents,
+                                  &(JudgeExecutionRequest){
+                                          .agent = mj->agent,
+                                          .version = mj->agent_version,
+                                          .input_json = input,
+                                          .iteration = j->ctx.iteration,
+                                          .validator = i + 1,
+                                          .judge = n + 1,
+                                          .timeout_usec = v->judge_timeout_secs * USEC_PER_SEC,
+                                  },
+                                  on_agent_verdict, c, &c->exec, &error);
+        if (k < 0) {
+                c->exec = NULL;
+                verdict->error = error ? TAKE_PTR(error)
+                                       : asprintf_safe("internal: cannot start the judge execution: %s",
+                                                       strerror(-k));
+                return k;
+        }
+        verdict->execution_id = strdup(judge_execution_id(c->exec));
+        emit(j, "judge_execution_started", ({
+                     json_object *p = json_object_new_object();
+                     json_object_object_add(p, "judge", json_object_new_int64((int64_t) i + 1));
+                     json_object_object_add(p, "judge_index", json_object_new_int64((int64_t) n + 1));
+                     json_object_object_add(p, "agent", json_object_new_string(mj->agent));
+                     json_object_object_add(p, "execution_id",
+                                            json_object_new_string(judge_execution_id(c->exec)));
+                     p;
+             }));
+        return 0;
+}
+
 /* Asks every judge of validator i. */
 static void ask(RunJudge *j, size_t i) {
         const ManifestValidator *v = &j->ctx.validators[i];
@@ -150,6 +232,17 @@ static void ask(RunJudge *j, size_t i) {
 
                 j->verdicts[n] = (JudgeVerdict){ .model = alias, .weight = v->judges[n].weight };
                 *c = (JudgeCall){ .owner = j, .index = n, .started = now_usec(CLOCK_MONOTONIC) };
+                if (v->judges[n].agent) {
+                        j->verdicts[n].model = NULL;
+                        if (ask_agent(j, i, n) >= 0)
+                                j->n_pending++;
+                        continue;
+                }
+                if (!m) {
+                        j->verdicts[n].error =
+                                strdup("no LLM provider is configured (llm.providers in aegis-config.yaml)");
+                        continue;
+                }
                 emit(j, "llm_call_started", ({
                              json_object *p = json_object_new_object();
                              json_object_object_add(p, "model_alias", json_object_new_string(alias));
@@ -197,7 +290,6 @@ int run_judge_start(const RunJudgeContext *c, RunJudge **ret) {
 
         assert(c);
         assert(c->plan);
-        assert(c->model);
         assert(c->done);
         assert(ret);
         for (size_t i = 0; i < c->n_validators; i++)
@@ -227,15 +319,25 @@ int run_judge_start(const RunJudgeContext *c, RunJudge **ret) {
 RunJudge *run_judge_free(RunJudge *j) {
         if (!j)
                 return NULL;
-        for (size_t i = 0; i < MANIFEST_MAX_JUDGES; i++)
-                if (j->calls[i].call && j->ctx.model->cancel)
+        for (size_t i = 0; i < MANIFEST_MAX_JUDGES; i++) {
+                if (j->calls[i].call && j->ctx.model && j->ctx.model->cancel)
                         j->ctx.model->cancel(j->calls[i].call);
+                j->calls[i].exec = judge_execution_free(j->calls[i].exec);
+        }
         clear_verdicts(j);
         json_object_put(j->messages);
         json_object_put(j->records);
         sd_event_source_disable_unref(j->defer);
         free(j);
         return NULL;
+}
+
+RunJudge *run_judge_cancel(RunJudge *j) {
+        if (!j)
+                return NULL;
+        for (size_t i = 0; i < MANIFEST_MAX_JUDGES; i++)
+                j->calls[i].exec = judge_execution_cancel(j->calls[i].exec);
+        return run_judge_free(j);
 }
 
 json_object *run_judge_records(const RunJudge *j) {

@@ -204,13 +204,22 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         r->input_json = strdup(x->input_json ? x->input_json : "null");
         r->agent_id = strdup(strempty(x->agent_id));
         r->manifest_json = strdup(strempty(x->manifest_json));
+        r->tenant_id = strdup(isempty(x->tenant_id) ? "default" : x->tenant_id);
         r->exit_code = -1;
         r->prev_exit_code = -1;
         r->out.cap = r->err.cap = STORE_OUTPUT_MAX;
-        if (!r->input_json || !r->agent_id || !r->manifest_json) {
+        if (!r->input_json || !r->agent_id || !r->manifest_json || !r->tenant_id) {
                 run_free(r);
                 return -ENOMEM;
         }
+        r->judge_agents = (JudgeExecutionContext){
+                .loop = s->event,
+                .store = s->store,
+                .supervisor = s,
+                .config = s->opts.config,
+                .tenant_id = r->tenant_id,
+                .execution_id = r->id,
+        };
         k = run_volumes_new(
                 &(RunVolumesContext){ .store = s->store,
                                       .podman = s->podman,
@@ -325,6 +334,7 @@ void run_free(Run *r) {
         run_judge_free(r->judge);
         free(r->judged_output);
         free(r->judgement_json);
+        free(r->tenant_id);
         manifest_plan_free(r->plan);
         free(r->input_json);
         free(r->agent_id);
@@ -2008,6 +2018,7 @@ static void on_judged(int k, const char *message, void *userdata) {
         char *reason = NULL, *final = NULL;
         json_object *kv[1][2];
 
+        r->awaits_judge_agents = false;
         kv[0][0] = json_object_new_string("validators");
         kv[0][1] = json_object_get(run_judge_records(r->judge));
         free(r->judgement_json);
@@ -2048,7 +2059,7 @@ static void run_judging_begin(Run *r, const char *output) {
         }
         flush_output(r, ITERATION_RUNNING, NULL);
         run_emit(r, "judging_started", NULL);
-        if (r->sup->opts.model)
+        if (r->sup->opts.model || !manifest_plan_has_model_judges(r->plan))
                 k = run_judge_start(
                         &(RunJudgeContext){
                                 .loop = r->sup->event,
@@ -2058,6 +2069,8 @@ static void run_judging_begin(Run *r, const char *output) {
                                 .input_json = r->input_json,
                                 .output = r->judged_output,
                                 .model = r->sup->opts.model,
+                                .agents = &r->judge_agents,
+                                .iteration = r->iteration,
                                 .event = on_judge_event,
                                 .log = on_judge_log,
                                 .done = on_judged,
@@ -2072,11 +2085,18 @@ static void run_judging_begin(Run *r, const char *output) {
                              NULL);
                 return;
         }
+        if (manifest_plan_has_agent_judges(r->plan)) {
+                /* No container now: make room for the judge executions (supervisor.c). */
+                r->awaits_judge_agents = true;
+                supervisor_kick(r->sup);
+        }
 }
 
-/* Cancelled or out of time while the judges think: the iteration ends without their verdict. */
+/* Cancelled or out of time while the judges think: the iteration ends without their verdict,
+ * and the judge executions still running are cancelled. */
 static void run_judging_interrupted(Run *r) {
-        r->judge = run_judge_free(r->judge);
+        r->awaits_judge_agents = false;
+        r->judge = run_judge_cancel(r->judge);
         run_conclude(r, r->cancel_requested ? ITERATION_CANCELLED : ITERATION_FAILED,
                      strdup(r->cancel_requested ? REASON_CANCELLED : strempty(r->kill_reason)), NULL);
 }

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "judge-execution.h"
 #include "manifest.h"
 #include "metrics.h"
 #include "run-pool.h"
@@ -122,6 +123,12 @@ struct Run {
         RunJudge *judge;
         char *judged_output;
         char *judgement_json;
+        /* Judge agents (judge_agent) judge in executions of their own, of this tenant: what
+         * the RunJudge lends them. While they run this Run holds no container and does not
+         * count against runtime.max_concurrent, so they can always be claimed. */
+        char *tenant_id;
+        JudgeExecutionContext judge_agents;
+        bool awaits_judge_agents;
 };
 
 struct SupervisorListener {

@@ -206,6 +206,18 @@ static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
         return 0;
 }
 
+/* The runs that count against runtime.max_concurrent: all but those waiting, without a
+ * container, for their judge agents' executions (which need slots of their own: counting
+ * the waiting ones would deadlock a node whose every slot waits for a judge). */
+static unsigned slots_used(const Supervisor *s) {
+        unsigned n = s->n_runs;
+
+        for (const Run *r = s->runs; r; r = r->next)
+                if (r->awaits_judge_agents && n > 0)
+                        n--;
+        return n;
+}
+
 /* Adopts running (or claimed-pending) executions that are ours from before a restart, or
  * whose owner's lease expired. */
 static void adopt_abandoned(Supervisor *s) {
@@ -224,7 +236,7 @@ static void adopt_abandoned(Supervisor *s) {
                             store_last_error(s->store));
                 return;
         }
-        for (size_t i = 0; i < n && s->n_runs < s->opts.max_concurrent; i++) {
+        for (size_t i = 0; i < n && slots_used(s) < s->opts.max_concurrent; i++) {
                 StoreExecution full = { 0 };
                 bool ours = streq(xs[i].claimed_by, s->node_id);
 
@@ -248,7 +260,7 @@ static void adopt_abandoned(Supervisor *s) {
 }
 
 static void claim_pending(Supervisor *s) {
-        while (s->running && s->n_runs < s->opts.max_concurrent) {
+        while (s->running && slots_used(s) < s->opts.max_concurrent) {
                 StoreExecution x = { 0 };
                 int k = store_execution_claim(s->store, s->node_id, s->opts.lease_usec, &x);
 

@@ -629,13 +629,20 @@ static void print_judges(json_object *iterations) {
                                 continue;
                         for (size_t n = 0; n < json_object_array_length(js); n++) {
                                 json_object *j = json_object_array_get_idx(js, n);
-                                if (json_str(j, "error"))
-                                        printf("    %s: no verdict: %s\n", strempty(json_str(j, "model")),
-                                               json_str(j, "error"));
+                                char who[256];
+                                /* A model alias, or a judge agent and its judge execution. */
+                                if (json_str(j, "agent"))
+                                        (void) snprintf(who, sizeof who, "agent %s (execution %s)",
+                                                        json_str(j, "agent"),
+                                                        json_str(j, "execution_id") ?: "not started");
                                 else
-                                        printf("    %s: score %s, confidence %s: %s\n",
-                                               strempty(json_str(j, "model")), unit_text(j, "score", b1),
-                                               unit_text(j, "confidence", b2),
+                                        (void) snprintf(who, sizeof who, "%s",
+                                                        strempty(json_str(j, "model")));
+                                if (json_str(j, "error"))
+                                        printf("    %s: no verdict: %s\n", who, json_str(j, "error"));
+                                else
+                                        printf("    %s: score %s, confidence %s: %s\n", who,
+                                               unit_text(j, "score", b1), unit_text(j, "confidence", b2),
                                                strempty(json_str(j, "reasoning")));
                         }
                 }

@@ -70,6 +70,84 @@ START_TEST(test_judge_malformed_verdict_is_a_failure_not_a_pass) {
 }
 END_TEST
 
+/* A judge agent's output is the verdict itself (or its last line), never prose around one. */
+START_TEST(test_judge_agent_output_must_be_the_verdict) {
+        JudgeVerdict v = { .agent = "reviewer", .weight = 1 };
+        char *error = NULL;
+
+        ck_assert_int_eq(judge_agent_verdict_parse(
+                                 "{\"score\":0.2,\"confidence\":0.9,\"reasoning\":\"terse\"}\n", &v, &error),
+                         0);
+        ck_assert(v.answered && v.score == 0.2 && v.confidence == 0.9);
+        ck_assert_str_eq(v.reasoning, "terse");
+        judge_verdict_done(&v);
+
+        v = (JudgeVerdict){ .agent = "reviewer", .weight = 1 };
+        ck_assert_int_eq(judge_agent_verdict_parse("thinking...\nstill thinking\n"
+                                                   "{\"score\":1,\"confidence\":1,\"reasoning\":\"ok\"}\n\n",
+                                                   &v, &error),
+                         0);
+        ck_assert_str_eq(v.reasoning, "ok");
+        judge_verdict_done(&v);
+
+        v = (JudgeVerdict){ .agent = "reviewer", .weight = 1 };
+        ck_assert_int_eq(
+                judge_agent_verdict_parse("My verdict is {\"score\":1,\"confidence\":1,\"reasoning\":"
+                                          "\"ok\"} as you see",
+                                          &v, &error),
+                -EBADMSG);
+        ck_assert(!v.answered);
+        ck_assert_str_eq(error,
+                         "the judge agent's output is not a JSON verdict {\"score\", \"confidence\", "
+                         "\"reasoning\"}: \"My verdict is {\"score\":1,\"confidence\":1,\"reasoning\":"
+                         "\"ok\"} as you see\"");
+        free(error);
+        error = NULL;
+        ck_assert_int_eq(
+                judge_agent_verdict_parse("{\"score\":2,\"confidence\":1,\"reasoning\":\"x\"}", &v, &error),
+                -EBADMSG);
+        ck_assert_str_eq(error, "the verdict's \"score\" is 2, not between 0 and 1");
+        free(error);
+}
+END_TEST
+
+/* What a judge agent's execution is given, and how an agent judge is recorded and named. */
+START_TEST(test_judge_agent_input_and_record) {
+        _cleanup_free_ char *in = judge_agent_input("is kind", "greet", "{\"who\":\"x\"}", "hello",
+                                                    "0f8fad5b-d9cb-469f-a165-70867728950e", 2, 1, 3);
+        ManifestJudge js[] = { { .agent = (char *) "reviewer", .weight = 1 } };
+        ManifestValidator v = { .type = MANIFEST_VALIDATOR_SEMANTIC,
+                                .criteria = (char *) "is kind",
+                                .min_score = 0.7,
+                                .judges = js,
+                                .n_judges = 1 };
+        JudgeVerdict said_ = { .agent = "reviewer", .weight = 1, .answered = false };
+        JudgeDecision d = {};
+        json_object *rec, *j;
+
+        ck_assert_ptr_nonnull(in);
+        ck_assert_str_eq(in, "{\"criteria\":\"is kind\",\"task\":\"greet\",\"input\":{\"who\":\"x\"},"
+                             "\"output\":\"hello\",\"output_truncated\":false,\"iteration\":2,\"judge_of\":"
+                             "{\"execution_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"iteration\":2,"
+                             "\"validator\":1,\"judge\":3}}");
+        said_.execution_id = strdup("e1");
+        said_.error = strdup("timeout: gone");
+        ck_assert_int_eq(judge_decide(&v, 1, &said_, 1, &d), 0);
+        ck_assert(!d.passed);
+        ck_assert_str_eq(d.reason,
+                         "validator 1 (semantic): the judge (agent reviewer) did not answer: timeout: gone");
+        rec = judge_record(&v, 1, &said_, 1, &d);
+        ck_assert_ptr_nonnull(rec);
+        j = json_object_array_get_idx(json_object_object_get(rec, "judges"), 0);
+        ck_assert_str_eq(json_object_get_string(json_object_object_get(j, "agent")), "reviewer");
+        ck_assert_str_eq(json_object_get_string(json_object_object_get(j, "execution_id")), "e1");
+        ck_assert(!json_object_object_get_ex(j, "model", NULL));
+        json_object_put(rec);
+        judge_decision_done(&d);
+        judge_verdict_done(&said_);
+}
+END_TEST
+
 START_TEST(test_judge_reasoning_is_bounded) {
         char *text = malloc(JUDGE_REASONING_MAX * 2 + 100), *error;
         JudgeVerdict v;
@@ -294,6 +372,8 @@ int main(void) {
         tcase_add_test(tc, test_judge_verdict_read_where_models_put_it);
         tcase_add_test(tc, test_judge_malformed_verdict_is_a_failure_not_a_pass);
         tcase_add_test(tc, test_judge_reasoning_is_bounded);
+        tcase_add_test(tc, test_judge_agent_output_must_be_the_verdict);
+        tcase_add_test(tc, test_judge_agent_input_and_record);
         tcase_add_test(tc, test_judge_semantic_thresholds_and_feedback);
         tcase_add_test(tc, test_judge_weighted_average);
         tcase_add_test(tc, test_judge_majority_and_unanimous);

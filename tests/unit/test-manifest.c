@@ -732,17 +732,62 @@ START_TEST(test_manifest_judged_validators) {
         fails(HEAD "  execution: {validation: [{type: semantic}]}\n",
               "a.yaml:8:28: spec.execution.validation[0].criteria: required key missing: what the judge "
               "checks, like \"the answer greets the user\"");
-        fails(HEAD "  execution: {validation: [{type: semantic, criteria: x, judge_agent: output-judge}]}\n",
-              "a.yaml:8:71: spec.execution.validation[0].judge_agent: judge agents (another deployed agent "
-              "as the judge) are not supported by this runtime; name a model alias of the configuration "
-              "instead, like model: default");
+        /* judge_agent: a deployed agent, by name or NAME:VERSION; in multi_judge also the
+         * reference's plain list of names. */
+        {
+                _cleanup_(manifest_plan_freep) ManifestPlan *a =
+                        ok(HEAD "  execution:\n"
+                                "    validation:\n"
+                                "      - {type: semantic, criteria: x, judge_agent: output-judge}\n"
+                                "      - {type: multi_judge, criteria: y, judges: [rev, 'rev2:1.0', "
+                                "{judge_agent: rev3, weight: 2}, {model: fast}]}\n");
+                _cleanup_(manifest_plan_freep) ManifestPlan *a2 = NULL;
+                _cleanup_free_ char *aj = NULL;
+                const ManifestValidator *m;
+
+                ck_assert_str_eq(a->validators[0].judges[0].agent, "output-judge");
+                ck_assert_ptr_null(a->validators[0].judges[0].agent_version);
+                ck_assert_ptr_null(a->validators[0].judges[0].model);
+                ck_assert(manifest_plan_has_agent_judges(a));
+                ck_assert(manifest_plan_has_model_judges(a)); /* {model: fast} */
+                aj = manifest_plan_to_json_string(a);
+                ck_assert_ptr_nonnull(aj);
+                ck_assert_int_eq(manifest_parse(aj, strlen(aj), "canonical", &a2, &e), 0);
+                m = &a2->validators[1];
+                ck_assert_uint_eq(m->n_judges, 4);
+                ck_assert_str_eq(a2->validators[0].judges[0].agent, "output-judge");
+                ck_assert_str_eq(m->judges[0].agent, "rev");
+                ck_assert_str_eq(m->judges[1].agent, "rev2");
+                ck_assert_str_eq(m->judges[1].agent_version, "1.0");
+                ck_assert_str_eq(m->judges[2].agent, "rev3");
+                ck_assert(m->judges[2].weight == 2);
+                ck_assert_ptr_null(m->judges[3].agent);
+                ck_assert_str_eq(m->judges[3].model, "fast");
+        }
+        {
+                _cleanup_(manifest_plan_freep) ManifestPlan *a = ok(
+                        HEAD "  execution: {validation: [{type: semantic, criteria: x, judge_agent: j}]}\n");
+                ck_assert(!manifest_plan_has_model_judges(a)); /* no LLM needed */
+        }
+        fails(HEAD "  execution: {validation: [{type: semantic, criteria: x, judge_agent: Output_Judge}]}\n",
+              "a.yaml:8:71: spec.execution.validation[0].judge_agent: expected a deployed agent as NAME or "
+              "NAME:VERSION, like \"reviewer\" or \"reviewer:1.2.0\" (NAME as its metadata.name: "
+              "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$, at most 63 bytes), got \"Output_Judge\"");
+        fails(HEAD "  execution: {validation: [{type: semantic, criteria: x, judge_agent: j, model: m}]}\n",
+              "a.yaml:8:71: spec.execution.validation[0].judge_agent: a judge is either a model (model: "
+              "ALIAS) or a deployed agent (judge_agent: NAME): give one of them");
+        fails(HEAD "  task: {instruction: x}\n"
+                   "  execution: {tool_validation: [{type: semantic, criteria: x, judge_agent: j}]}\n",
+              "a.yaml:9:33: spec.execution.tool_validation[0]: a tool call is reviewed by models only: "
+              "judge_agent (a whole execution of another agent) cannot review each call; name a model "
+              "alias instead, like model: default");
         fails(HEAD "  execution: {validation: [{type: semantic, criteria: x, min_score: 2}]}\n",
               "a.yaml:8:69: spec.execution.validation[0].min_score: expected a number between 0 and 1, got "
               "\"2\"");
-        fails(HEAD "  execution: {validation: [{type: multi_judge, criteria: x, judges: [a, b]}]}\n",
-              "a.yaml:8:70: spec.execution.validation[0].judges[0]: judge agents (another deployed agent as "
-              "the judge) are not supported by this runtime; name a model alias of the configuration "
-              "instead, like model: default");
+        fails(HEAD "  execution: {validation: [{type: multi_judge, criteria: x, judges: [a, 'b:']}]}\n",
+              "a.yaml:8:73: spec.execution.validation[0].judges[1]: expected a deployed agent as NAME or "
+              "NAME:VERSION, like \"reviewer\" or \"reviewer:1.2.0\" (NAME as its metadata.name: "
+              "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$, at most 63 bytes), got \"b:\"");
         fails(HEAD "  execution: {validation: [{type: multi_judge, criteria: x, judges: [{}],\n"
                    "    min_judges_required: 2}]}\n",
               "a.yaml:9:26: spec.execution.validation[0].min_judges_required: min_judges_required is 2 but "
