@@ -253,3 +253,6 @@ tests_unit_test_bootstrap_fs_CFLAGS = $(TEST_CFLAGS) $(PCRE2_CFLAGS) -I$(top_src
 tests_unit_test_bootstrap_fs_LDADD = $(TEST_LIBS) $(PCRE2_LIBS) $(LIBXML2_LIBS)
 TESTS += tests/integration/inner-loop-fs-container.sh
 EXTRA_DIST += tests/integration/inner-loop-fs-container.sh
+# Issue 17: image pulls report progress (a pull from a local docker-registry).
+TESTS += tests/integration/image-pull-progress.sh
+EXTRA_DIST += tests/integration/image-pull-progress.sh
