@@ -134,6 +134,12 @@ assert_eq "the final event has every layer" "$(jq -r .layers_total <<<"$last")" 
 ev="$(aegis events "$id")"
 assert_match "aegis events shows the pull" "image_pull_progress.*"$'\n'"    pulling 127.0.0.1:$pport" "$ev"
 
+# On a terminal the status line shows it (aegis wait replays the finished execution's events).
+script -qfc "stty cols 200; '$AEGIS_CLI' --url '$AEGIS_URL' wait $id" "$SCRATCH/tty.out" >/dev/null 2>&1
+tr '\r' '\n' <"$SCRATCH/tty.out" | sed 's/\x1b\[K//g' >"$SCRATCH/tty.lines"
+check "the status line shows the pull's bytes" \
+        grep -qE "^${id:0:12}  iteration 1/1  .*pulling 127.0.0.1:$pport/aegis/pull-test:1: [0-9.]+ [KM]i?B / [0-9.]+ MiB" "$SCRATCH/tty.lines"
+
 # The pull was counted.
 mport="$(sed -n 's/^  metrics_listen: "127.0.0.1:\([0-9]*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
 assert_match "the pull was counted" 'aegis_image_pulls_total\{result="ok"\} 1' "$(curl -s "http://127.0.0.1:$mport/metrics")"
