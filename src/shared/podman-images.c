@@ -14,6 +14,7 @@
 
 #define PULL_LINE_MAX (64U * 1024U)
 #define PULL_LAYERS_MAX 512U /* layers tracked for the progress sums; more are not counted */
+#define PULL_SIZE_MAX (INT64_C(1) << 50) /* a layer's size or offset above this is ignored */
 #define AUTH_FILE_MAX (1024U * 1024U)
 
 void podman_image_done(PodmanImage *i) {
@@ -323,9 +324,12 @@ static void pull_progress(PodmanCall *call, json_object *j) {
         if (l) {
                 int64_t cur = json_get_int(detail, "current", NULL),
                         tot = json_get_int(detail, "total", NULL);
-                if (tot > 0)
+                /* Sizes come from the registry: past PULL_SIZE_MAX they are nonsense, and the
+                 * sums must not wrap. */
+                if (tot > 0 && tot <= PULL_SIZE_MAX)
                         l->total = (uint64_t) tot;
-                if (cur > 0 && (uint64_t) cur > l->current && streq(status, "Downloading"))
+                if (cur > 0 && cur <= PULL_SIZE_MAX && (uint64_t) cur > l->current &&
+                    streq(status, "Downloading"))
                         l->current = (uint64_t) cur;
                 if (finishes)
                         l->done = true;
