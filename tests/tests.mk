@@ -257,3 +257,7 @@ EXTRA_DIST += tests/integration/inner-loop-fs-container.sh
 TESTS += tests/integration/validators-judge-agent.sh
 EXTRA_DIST += tests/integration/validators-judge-agent.sh
 VALGRIND_TESTS += tests/integration/validators-judge-agent.sh
+# Issue 17: image pulls report progress (a pull from a local docker-registry).
+TESTS += tests/integration/image-pull-progress.sh
+EXTRA_DIST += tests/integration/image-pull-progress.sh
+VALGRIND_TESTS += tests/integration/image-pull-progress.sh tests/integration/api-dry-run.sh

@@ -10,7 +10,7 @@ TEST="podman runc busybox-static uidmap slirp4netns fuse-overlayfs file python3 
   postgresql sqlite3 libnfs-utils libnfs-dev dbus dbus-user-session systemd mandoc groff-base
   debootstrap iproute2 procps psmisc strace zsh fish python3-yaml python3-jsonschema man-db
   catatonit gettext-base openssl tzdata postgresql-15 postgresql-client-15 prometheus-postgres-exporter
-  prometheus"
+  prometheus docker-registry"
 BENCH="wrk hyperfine nfs-ganesha nfs-ganesha-vfs nginx-light time"
 PACKAGING="rpm lintian dpkg-dev debhelper fakeroot"
 need=0
@@ -28,7 +28,7 @@ if [ "$need" = 1 ]; then
         apt-get install -y -q --no-install-recommends $BUILD $TEST $BENCH $PACKAGING
 fi
 # The packaged services must not run on their own: tests start private instances.
-for s in nginx nfs-ganesha rpcbind postgresql prometheus prometheus-postgres-exporter; do
+for s in nginx nfs-ganesha rpcbind postgresql prometheus prometheus-postgres-exporter docker-registry; do
         { command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null; } || true
         { command -v service >/dev/null && service "$s" stop >/dev/null 2>&1; } || true
 done

@@ -101,6 +101,7 @@ static int deploy(HttpRequest *r, void *userdata) {
         char id[UUID_STRING_MAX];
         const char *text, *file = "request body";
         Error e = ERROR_INIT;
+        Refusals f;
         size_t n;
         int k, dry_run;
 
@@ -138,12 +139,16 @@ static int deploy(HttpRequest *r, void *userdata) {
                         return api_respond_manifest_error(r, k, &e);
         }
         /* An agent that could never run here is refused when deployed, not at each execute. */
-        if (api_check_ceilings(x, r, plan) != 0)
-                return 0;
-        if (isempty(plan->name))
-                return http_respond_error(
-                        r, 400, "metadata.name",
-                        "metadata.name: a deployed agent needs a name (e.g. name: my-agent)");
+        refusals_init(&f, r, dry_run);
+        k = api_check_ceilings(x, &f, plan);
+        if (k == 0 && isempty(plan->name))
+                k = refusals_add(&f, 400, "metadata.name",
+                                 "metadata.name: a deployed agent needs a name (e.g. name: my-agent)");
+        if (k == 0)
+                k = refusals_finish(&f);
+        refusals_done(&f);
+        if (k != 0)
+                return k < 0 ? k : 0;
         if (dry_run)
                 return api_respond_dry_run(r, plan);
         canonical = manifest_plan_to_json_string(plan);

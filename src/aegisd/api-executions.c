@@ -196,10 +196,13 @@ int api_respond_dry_run(HttpRequest *r, const ManifestPlan *plan) {
         return http_respond_json_unref(r, 200, o);
 }
 
-/* 0 when every judge_agent of the plan's validators is a deployed agent of the caller's
- * tenant (another tenant's reads exactly as a missing one) that is not itself judged by
- * agents; otherwise answers 400 naming the judge's field and returns 1. */
-static int check_judge_agents(Executions *x, HttpRequest *r, const ManifestPlan *plan) {
+/* Every judge_agent of the plan's validators must be a deployed agent of the caller's tenant
+ * (another tenant's reads exactly as a missing one) that is not itself judged by agents: a
+ * refusal in f (400 naming the judge's field) for each that is not. 0 to go on, 1 when
+ * answered. */
+static int check_judge_agents(Executions *x, Refusals *f, const ManifestPlan *plan) {
+        HttpRequest *r = f->request;
+
         for (size_t i = 0; i < plan->n_validators; i++) {
                 const ManifestValidator *v = &plan->validators[i];
                 for (size_t n = 0; n < v->n_judges; n++) {
@@ -218,38 +221,152 @@ static int check_judge_agents(Executions *x, HttpRequest *r, const ManifestPlan 
                                                 "spec.execution.validation[%zu].judges[%zu]", i, n);
                         k = store_agent_get(x->store, http_request_tenant(r), j->agent, j->agent_version,
                                             &a);
-                        if (k == -ENOENT)
-                                return http_respond_error(
-                                               r, 400, field,
-                                               "%s: no deployed agent \"%s%s%s\" (deploy it with POST "
-                                               "/v1/agents)",
-                                               field, j->agent, j->agent_version ? ":" : "",
-                                               strempty(j->agent_version)) < 0
-                                               ? -EIO
-                                               : 1;
-                        if (k < 0)
+                        if (k == -ENOENT) {
+                                k = refusals_add(f, 400, field,
+                                                 "%s: no deployed agent \"%s%s%s\" (deploy it with POST "
+                                                 "/v1/agents)",
+                                                 field, j->agent, j->agent_version ? ":" : "",
+                                                 strempty(j->agent_version));
+                                if (k != 0)
+                                        return k;
+                                continue;
+                        }
+                        if (k < 0) {
+                                f->answered = true;
                                 return api_respond_store_error(r, x->store, k, "agent", j->agent) < 0 ? -EIO
                                                                                                       : 1;
+                        }
                         k = judge_execution_check_agent(a.manifest_json);
                         store_agent_done(&a);
                         if (k == -ELOOP)
-                                return http_respond_error(
-                                               r, 400, field,
-                                               "%s: the agent \"%s\" is itself judged by agents "
-                                               "(judge_agent): a judge agent's validators may use "
-                                               "models only, so judging never recurses",
-                                               field, j->agent) < 0
-                                               ? -EIO
-                                               : 1;
-                        if (k < 0)
-                                return http_respond_error(r, 400, field,
-                                                          "%s: the stored manifest of agent \"%s\" does not "
-                                                          "parse any more: deploy it again",
-                                                          field, j->agent) < 0
-                                               ? -EIO
-                                               : 1;
+                                k = refusals_add(f, 400, field,
+                                                 "%s: the agent \"%s\" is itself judged by agents "
+                                                 "(judge_agent): a judge agent's validators may use "
+                                                 "models only, so judging never recurses",
+                                                 field, j->agent);
+                        else if (k < 0)
+                                k = refusals_add(f, 400, field,
+                                                 "%s: the stored manifest of agent \"%s\" does not "
+                                                 "parse any more: deploy it again",
+                                                 field, j->agent);
+                        if (k != 0)
+                                return k;
                 }
         }
+        return 0;
+}
+
+/* The host-level checks of a submission, in f (api-refusals.h): what this host can run, the
+ * security context, the ceilings and the tenant's quota, the limits it can enforce, the
+ * volumes attached by id. 0 to go on (f may hold a dry run's refusals), 1 when answered;
+ * unenforced gets the limits that would not hold when runtime.allow_unenforced_limits lets
+ * the execution run without them ("" otherwise), *ret_unenforced_why why. */
+static int check_host(Executions *x, Refusals *f, const ManifestPlan *plan, char *unenforced,
+                      size_t unenforced_size, const char **ret_unenforced_why) {
+        HttpRequest *r = f->request;
+        const char *unenforced_why = NULL;
+        int k;
+
+#define REFUSE(...)                                    \
+        do {                                           \
+                int _k = refusals_add(f, __VA_ARGS__); \
+                if (_k != 0)                           \
+                        return _k;                     \
+        } while (0)
+
+        /* The inner loop needs aegis-bootstrap and a model here; say so now, not at run time. */
+        if (plan->inner_loop && !x->bootstrap)
+                REFUSE(503, "spec.task",
+                       "spec.task: this host cannot run the inner loop: %s (install "
+                       "aegis-bootstrap or point runtime.bootstrap_binary at it, then "
+                       "restart aegisd)",
+                       strempty(x->bootstrap_error));
+        /* An allow- or deny-list holds only through the egress proxy, which the container
+         * reaches through aegis-bootstrap: never run such a manifest unfiltered. */
+        if (manifest_plan_egress(plan) == MANIFEST_EGRESS_FILTERED && !x->bootstrap)
+                REFUSE(503, "spec.security.network_policy",
+                       "spec.security.network_policy: this host cannot enforce an "
+                       "allowlist or denylist: %s (the container reaches the egress "
+                       "proxy through aegis-bootstrap: install it or point "
+                       "runtime.bootstrap_binary at it, then restart aegisd; or use "
+                       "mode none)",
+                       strempty(x->bootstrap_error));
+        if (manifest_plan_egress(plan) == MANIFEST_EGRESS_FILTERED && !plan->inner_loop && !plan->command)
+                REFUSE(400, "spec.runtime.command",
+                       "spec.runtime.command: an allowlist or denylist needs the "
+                       "command given here: aegisd starts it behind the bootstrap that "
+                       "forwards to the egress proxy, so the image's own command "
+                       "cannot be used");
+        if (plan->inner_loop && !x->model)
+                REFUSE(503, "spec.task",
+                       "spec.task: this host cannot run the inner loop: no LLM provider is "
+                       "configured (llm.providers in aegis-config.yaml)");
+        if (plan->security_context && !config_security_context(x->config, plan->security_context)) {
+                _cleanup_free_ char *names = NULL;
+                for (size_t i = 0; i < x->config->security.n_contexts; i++) {
+                        char *m = asprintf_safe("%s%s%s", strempty(names), names ? ", " : "",
+                                                x->config->security.contexts[i].name);
+                        free(names);
+                        names = m;
+                }
+                REFUSE(400, "spec.security_context",
+                       "spec.security_context: no security context \"%s\" on this host "
+                       "(security.contexts in aegis-config.yaml defines: %s)",
+                       plan->security_context, strempty(names));
+        }
+        /* Nothing is created past a ceiling or at the tenant's quota. */
+        k = api_check_ceilings(x, f, plan);
+        if (k == 0)
+                k = api_check_tenant_quota(x, f);
+        if (k != 0)
+                return k;
+        /* Limits that would not hold: refused, unless the operator accepts it. */
+        unenforced[0] = '\0';
+        k = executions_unenforced_limits(x, unenforced, unenforced_size, &unenforced_why);
+        if (k > 0 && !x->config->runtime.allow_unenforced_limits)
+                REFUSE(503, NULL,
+                       "this host cannot enforce the limits of agent containers (%s "
+                       "would not hold): %s; or set runtime.allow_unenforced_limits: "
+                       "true in aegis-config.yaml to run without them",
+                       unenforced, unenforced_why);
+        if (k <= 0)
+                unenforced[0] = '\0';
+        *ret_unenforced_why = unenforced_why;
+        if (manifest_plan_has_model_judges(plan) && !x->model)
+                REFUSE(503, "spec.execution.validation",
+                       "spec.execution.validation: this host cannot run semantic or multi_judge "
+                       "validators: "
+                       "no LLM provider is configured (llm.providers in aegis-config.yaml)");
+        k = check_judge_agents(x, f, plan);
+        if (k != 0)
+                return k;
+        /* Volumes attached by id must be this tenant's and alive (another tenant's look
+         * exactly like missing ones). */
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                StoreVolume v = {};
+                const char *vid = plan->volumes[i].volume_id;
+                bool usable;
+
+                if (!vid)
+                        continue;
+                k = store_volume_get(x->store, http_request_tenant(r), vid, &v);
+                if (k < 0 && k != -ENOENT) {
+                        f->answered = true;
+                        k = api_respond_store_error(r, x->store, k, "volume", vid);
+                        return k < 0 ? k : 1;
+                }
+                usable = k >= 0 && v.status == VOLUME_ACTIVE;
+                store_volume_done(&v);
+                if (!usable) {
+                        char field[64];
+                        snprintf(field, sizeof field, "spec.volumes[%zu].volume_id", i);
+                        REFUSE(400, field,
+                               "%s: no volume %s for tenant %s: create it first (POST "
+                               "/v1/volumes, aegis volume create) or drop volume_id",
+                               field, vid, http_request_tenant(r));
+                }
+        }
+#undef REFUSE
         return 0;
 }
 
@@ -262,6 +379,7 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         char unenforced[64];
         const char *unenforced_why = NULL;
         json_object *warnings;
+        Refusals f;
         int k, dry_run;
 
         dry_run = api_query_dry_run(r);
@@ -279,91 +397,13 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
         }
         if (k != 0)
                 return k < 0 ? k : 0;
-        /* The inner loop needs aegis-bootstrap and a model here; say so now, not at run time. */
-        if (plan->inner_loop && !x->bootstrap)
-                return http_respond_error(r, 503, "spec.task",
-                                          "spec.task: this host cannot run the inner loop: %s (install "
-                                          "aegis-bootstrap or point runtime.bootstrap_binary at it, then "
-                                          "restart aegisd)",
-                                          strempty(x->bootstrap_error));
-        /* An allow- or deny-list holds only through the egress proxy, which the container
-         * reaches through aegis-bootstrap: never run such a manifest unfiltered. */
-        if (manifest_plan_egress(plan) == MANIFEST_EGRESS_FILTERED && !x->bootstrap)
-                return http_respond_error(r, 503, "spec.security.network_policy",
-                                          "spec.security.network_policy: this host cannot enforce an "
-                                          "allowlist or denylist: %s (the container reaches the egress "
-                                          "proxy through aegis-bootstrap: install it or point "
-                                          "runtime.bootstrap_binary at it, then restart aegisd; or use "
-                                          "mode none)",
-                                          strempty(x->bootstrap_error));
-        if (manifest_plan_egress(plan) == MANIFEST_EGRESS_FILTERED && !plan->inner_loop && !plan->command)
-                return http_respond_error(r, 400, "spec.runtime.command",
-                                          "spec.runtime.command: an allowlist or denylist needs the "
-                                          "command given here: aegisd starts it behind the bootstrap that "
-                                          "forwards to the egress proxy, so the image's own command "
-                                          "cannot be used");
-        if (plan->inner_loop && !x->model)
-                return http_respond_error(
-                        r, 503, "spec.task",
-                        "spec.task: this host cannot run the inner loop: no LLM provider is "
-                        "configured (llm.providers in aegis-config.yaml)");
-        if (plan->security_context && !config_security_context(x->config, plan->security_context)) {
-                _cleanup_free_ char *names = NULL;
-                for (size_t i = 0; i < x->config->security.n_contexts; i++) {
-                        char *m = asprintf_safe("%s%s%s", strempty(names), names ? ", " : "",
-                                                x->config->security.contexts[i].name);
-                        free(names);
-                        names = m;
-                }
-                return http_respond_error(r, 400, "spec.security_context",
-                                          "spec.security_context: no security context \"%s\" on this host "
-                                          "(security.contexts in aegis-config.yaml defines: %s)",
-                                          plan->security_context, strempty(names));
-        }
-        /* Nothing is created past a ceiling or at the tenant's quota. */
-        if (api_check_ceilings(x, r, plan) != 0 || api_check_tenant_quota(x, r) != 0)
-                return 0;
-        /* Limits that would not hold: refused, unless the operator accepts it. */
-        k = executions_unenforced_limits(x, unenforced, sizeof unenforced, &unenforced_why);
-        if (k > 0 && !x->config->runtime.allow_unenforced_limits)
-                return http_respond_error(r, 503, NULL,
-                                          "this host cannot enforce the limits of agent containers (%s "
-                                          "would not hold): %s; or set runtime.allow_unenforced_limits: "
-                                          "true in aegis-config.yaml to run without them",
-                                          unenforced, unenforced_why);
-        if (k <= 0)
-                unenforced[0] = '\0';
-        if (manifest_plan_has_model_judges(plan) && !x->model)
-                return http_respond_error(
-                        r, 503, "spec.execution.validation",
-                        "spec.execution.validation: this host cannot run semantic or multi_judge "
-                        "validators: "
-                        "no LLM provider is configured (llm.providers in aegis-config.yaml)");
-        if (check_judge_agents(x, r, plan) != 0)
-                return 0;
-        /* Volumes attached by id must be this tenant's and alive (another tenant's look
-         * exactly like missing ones). */
-        for (size_t i = 0; i < plan->n_volumes; i++) {
-                StoreVolume v = {};
-                const char *vid = plan->volumes[i].volume_id;
-                bool usable;
-
-                if (!vid)
-                        continue;
-                k = store_volume_get(x->store, http_request_tenant(r), vid, &v);
-                if (k < 0 && k != -ENOENT)
-                        return api_respond_store_error(r, x->store, k, "volume", vid);
-                usable = k >= 0 && v.status == VOLUME_ACTIVE;
-                store_volume_done(&v);
-                if (!usable) {
-                        char field[64];
-                        snprintf(field, sizeof field, "spec.volumes[%zu].volume_id", i);
-                        return http_respond_error(r, 400, field,
-                                                  "%s: no volume %s for tenant %s: create it first (POST "
-                                                  "/v1/volumes, aegis volume create) or drop volume_id",
-                                                  field, vid, http_request_tenant(r));
-                }
-        }
+        refusals_init(&f, r, dry_run);
+        k = check_host(x, &f, plan, unenforced, sizeof unenforced, &unenforced_why);
+        if (k == 0)
+                k = refusals_finish(&f);
+        refusals_done(&f);
+        if (k != 0)
+                return k < 0 ? k : 0;
         if (dry_run)
                 return api_respond_dry_run(r, plan);
         canonical = manifest_plan_to_json_string(plan);

@@ -25,45 +25,54 @@ static const char *limits_origin(Executions *x, HttpRequest *r, ConfigLimits *re
         return where ? "limits.tenants" : "limits";
 }
 
-static int refuse(HttpRequest *r, const char *field, const char *section, const char *key,
-                  const char *tenant, const char *asked, const char *ceiling) {
-        (void) http_respond_error(r, 400, field,
-                                  "%s: %s is above the ceiling of %s for tenant %s (%s.%s in "
-                                  "aegis-config.yaml): ask for at most %s, or have the operator raise it",
-                                  field, asked, ceiling, tenant, section, key, ceiling);
-        return 1;
+static int refuse(Refusals *f, const char *field, const char *section, const char *key, const char *tenant,
+                  const char *asked, const char *ceiling) {
+        return refusals_add(f, 400, field,
+                            "%s: %s is above the ceiling of %s for tenant %s (%s.%s in "
+                            "aegis-config.yaml): ask for at most %s, or have the operator raise it",
+                            field, asked, ceiling, tenant, section, key, ceiling);
 }
 
-int api_check_ceilings(Executions *x, HttpRequest *r, const ManifestPlan *p) {
-        const char *tenant = http_request_tenant(r), *section;
+int api_check_ceilings(Executions *x, Refusals *f, const ManifestPlan *p) {
+        const char *tenant, *section;
         ConfigLimits l;
         char asked[64], ceiling[64];
+        int k;
 
         assert(x);
-        assert(r);
+        assert(f);
         assert(p);
-        section = limits_origin(x, r, &l);
+        tenant = http_request_tenant(f->request);
+        section = limits_origin(x, f->request, &l);
         if (p->nano_cpus > l.max_nano_cpus) {
                 (void) snprintf(asked, sizeof asked, "%.3f CPUs", (double) p->nano_cpus / 1e9);
                 (void) snprintf(ceiling, sizeof ceiling, "%.3f CPUs", (double) l.max_nano_cpus / 1e9);
-                return refuse(r, "spec.resources.cpu_quota", section, "max_cpus", tenant, asked, ceiling);
+                k = refuse(f, "spec.resources.cpu_quota", section, "max_cpus", tenant, asked, ceiling);
+                if (k != 0)
+                        return k;
         }
         if (p->memory_bytes > l.max_memory_bytes) {
                 (void) snprintf(asked, sizeof asked, "%" PRIu64 " bytes", p->memory_bytes);
                 (void) snprintf(ceiling, sizeof ceiling, "%" PRIu64 " bytes", l.max_memory_bytes);
-                return refuse(r, "spec.resources.memory_bytes", section, "max_memory_bytes", tenant, asked,
-                              ceiling);
+                k = refuse(f, "spec.resources.memory_bytes", section, "max_memory_bytes", tenant, asked,
+                           ceiling);
+                if (k != 0)
+                        return k;
         }
         if (p->pids_limit > l.max_pids) {
                 (void) snprintf(asked, sizeof asked, "%" PRIu64 " pids", p->pids_limit);
                 (void) snprintf(ceiling, sizeof ceiling, "%" PRIu64 " pids", l.max_pids);
-                return refuse(r, "spec.resources.pids_limit", section, "max_pids", tenant, asked, ceiling);
+                k = refuse(f, "spec.resources.pids_limit", section, "max_pids", tenant, asked, ceiling);
+                if (k != 0)
+                        return k;
         }
         if (p->timeout_secs > l.max_timeout_secs) {
                 (void) snprintf(asked, sizeof asked, "%" PRIu64 " s", p->timeout_secs);
                 (void) snprintf(ceiling, sizeof ceiling, "%" PRIu64 " s", l.max_timeout_secs);
-                return refuse(r, "spec.resources.timeout_secs", section, "max_timeout_secs", tenant, asked,
-                              ceiling);
+                k = refuse(f, "spec.resources.timeout_secs", section, "max_timeout_secs", tenant, asked,
+                           ceiling);
+                if (k != 0)
+                        return k;
         }
         return 0;
 }
@@ -100,27 +109,29 @@ int limits_count_unfinished(Store *store, const char *tenant, uint64_t stop_at, 
         return 0;
 }
 
-int api_check_tenant_quota(Executions *x, HttpRequest *r) {
-        const char *tenant = http_request_tenant(r), *section;
+int api_check_tenant_quota(Executions *x, Refusals *f) {
+        const char *tenant, *section;
         ConfigLimits l;
         uint64_t n;
         int k;
 
         assert(x);
-        assert(r);
-        section = limits_origin(x, r, &l);
+        assert(f);
+        tenant = http_request_tenant(f->request);
+        section = limits_origin(x, f->request, &l);
         k = limits_count_unfinished(x->store, tenant, l.max_concurrent_executions, &n);
         if (k < 0) {
-                (void) api_respond_store_error(r, x->store, k, "executions", NULL);
+                (void) api_respond_store_error(f->request, x->store, k, "executions", NULL);
+                f->answered = true;
                 return 1;
         }
         if (n < l.max_concurrent_executions)
                 return 0;
-        (void) http_request_add_header(r, "Retry-After", "5");
-        (void) http_respond_error(r, 429, NULL,
-                                  "tenant %s already has %" PRIu64 " unfinished executions, its quota "
-                                  "(%s.max_concurrent_executions in aegis-config.yaml): retry when one "
-                                  "has finished, or cancel one",
-                                  tenant, n, section);
-        return 1;
+        if (!f->collect)
+                (void) http_request_add_header(f->request, "Retry-After", "5");
+        return refusals_add(f, 429, NULL,
+                            "tenant %s already has %" PRIu64 " unfinished executions, its quota "
+                            "(%s.max_concurrent_executions in aegis-config.yaml): retry when one "
+                            "has finished, or cancel one",
+                            tenant, n, section);
 }

@@ -20,13 +20,20 @@
 #include "util.h"
 
 #define RUN_STATS_INTERVAL_DEFAULT_USEC USEC_PER_SEC
-#define RUN_STATS_FIRST_USEC (100 * USEC_PER_MSEC) /* the first reading, after the start */
+#define RUN_STATS_FIRST_USEC (1 * USEC_PER_MSEC) /* the first reading, right after the start */
+/* During the container's first second, readings come this often (when the interval is longer):
+ * an iteration shorter than the interval still gets several readings and a fair peak. The
+ * engine has nothing to read once the container exited (Podman answers zeros), so a reading
+ * after the exit cannot make up for them. */
+#define RUN_STATS_EARLY_USEC (200 * USEC_PER_MSEC)
+#define RUN_STATS_EARLY_READINGS 5U
 
 struct RunStats {
         RunStatsContext c;
         char *container_id;
         sd_event_source *timer;
         PodmanOp *op; /* the reading in flight, if any */
+        unsigned asked; /* readings asked for since run_stats_start() */
         RunStatsUsage usage;
         unsigned failures; /* readings the engine refused this iteration (logged once) */
 };
@@ -100,7 +107,8 @@ static void on_stats(int k, const PodmanStats *st, const Error *e, void *userdat
                 /* Usually the container exited between the timer and the answer. */
                 run_part_log(s->c.log, s->c.userdata, LOG_DEBUG, "cannot read container stats: %s",
                              e && e->message[0] ? e->message : strerror(-k));
-        (void) arm(s, s->c.interval_usec);
+        (void) arm(s, s->asked < RUN_STATS_EARLY_READINGS ? MIN(s->c.interval_usec, RUN_STATS_EARLY_USEC)
+                                                          : s->c.interval_usec);
 }
 
 static int on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
@@ -109,6 +117,7 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
 
         if (s->op || !s->container_id)
                 return 0;
+        s->asked++;
         k = podman_container_stats_async(s->c.podman, s->container_id, on_stats, s, &s->op);
         if (k < 0) {
                 s->op = NULL;
@@ -135,6 +144,7 @@ int run_stats_start(RunStats *s, const char *container_id) {
         s->container_id = id;
         s->usage = (RunStatsUsage){};
         s->failures = 0;
+        s->asked = 0;
         return arm(s, RUN_STATS_FIRST_USEC);
 }
 

@@ -2,7 +2,8 @@
  * part a Run owns (HACKING.md, "An iteration's parts").
  *
  * While the container runs, a RunStats asks the engine for a stats reading (podman-stats.c)
- * right after the start and then every interval, off the iteration's critical path: the
+ * right after the start, every 200 ms during the first second (so a short iteration has its
+ * numbers too) and then every interval, off the iteration's critical path: the
  * reading uses its own engine operation, never the Run's step slot, and a failed or late
  * reading is skipped, never retried or waited for.
  *

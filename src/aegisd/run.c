@@ -41,6 +41,7 @@
 #define RUN_DIR_IN_CONTAINER "/run/aegis"
 #define ENGINE_RETRY_USEC (1 * USEC_PER_SEC) /* Podman unreachable: try again this often… */
 #define ENGINE_OUTAGE_MAX_USEC (120 * USEC_PER_SEC) /* …for this long, then fail the step */
+#define PULL_EVENT_INTERVAL_USEC (500 * USEC_PER_MSEC) /* image_pull_progress at most 2/s (+ the final) */
 
 static void run_iteration_step_create(Run *r);
 static void run_collect(Run *r);
@@ -444,6 +445,7 @@ static void on_killed(int k, const Error *e, void *userdata) {
 }
 
 static void run_judging_interrupted(Run *r);
+static void run_pull_end(Run *r, const char *status);
 
 static void run_kill(Run *r, const char *reason) {
         set_first(&r->kill_reason, reason);
@@ -455,6 +457,8 @@ static void run_kill(Run *r, const char *reason) {
                 /* No container yet: stop pulling and decide. */
                 podman_op_cancel(r->op);
                 r->op = NULL;
+                run_pull_end(r, "cancelled");
+                r->pulling = false;
                 run_collect(r);
                 return;
         }
@@ -1645,12 +1649,50 @@ static void write_feedback(Run *r) {
         json_object_put(fb);
 }
 
-static void on_pull_progress(const char *status, const char *id, const char *progress, void *userdata) {
+/* image_pull_progress: the image, layers done/total and, once the engine said sizes, bytes
+ * done/total; status "pulling" while it goes on, then one final event (final: true) saying
+ * how it ended. */
+static void emit_pull_progress(Run *r, const char *status, bool final) {
+        json_object *p = json_object_new_object();
+
+        if (!p)
+                return;
+        json_object_object_add(p, "image", json_object_new_string(r->plan->image));
+        json_object_object_add(p, "status", json_object_new_string(status));
+        json_object_object_add(p, "layers_done", json_object_new_int64(r->pull.layers_done));
+        json_object_object_add(p, "layers_total", json_object_new_int64(r->pull.layers_total));
+        if (r->pull.bytes_total > 0) {
+                json_object_object_add(p, "bytes_done", json_object_new_int64((int64_t) r->pull.bytes_done));
+                json_object_object_add(p, "bytes_total",
+                                       json_object_new_int64((int64_t) r->pull.bytes_total));
+        }
+        json_object_object_add(p, "final", json_object_new_boolean(final));
+        r->pull.emitted_usec = now_usec(CLOCK_MONOTONIC);
+        run_emit(r, EVENT_IMAGE_PULL_PROGRESS, p);
+}
+
+static void on_pull_progress(const PodmanPullProgress *p, void *userdata) {
         Run *r = userdata;
 
-        if (!r->pulling)
+        if (!r->pulling) {
                 run_log(r, LOG_INFO, "pulling image %s", r->plan->image);
-        r->pulling = true;
+                r->pull = (typeof(r->pull)){ 0 };
+                r->pulling = true;
+                emit_pull_progress(r, "pulling", false);
+                return;
+        }
+        r->pull.bytes_done = p->bytes_done;
+        r->pull.bytes_total = p->bytes_total;
+        r->pull.layers_done = p->layers_done;
+        r->pull.layers_total = p->layers_total;
+        if (now_usec(CLOCK_MONOTONIC) - r->pull.emitted_usec >= PULL_EVENT_INTERVAL_USEC)
+                emit_pull_progress(r, "pulling", false);
+}
+
+/* The pull (if one was asked for) ended: the final image_pull_progress. */
+static void run_pull_end(Run *r, const char *status) {
+        if (r->pulling)
+                emit_pull_progress(r, status, true);
 }
 
 static void on_image(int k, const PodmanImage *image, const Error *e, void *userdata) {
@@ -1660,6 +1702,7 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
         run_count_op(r, "image", k);
         if (r->pulling && r->sup->m_image_pulls)
                 (void) metric_add(r->sup->m_image_pulls, METRIC_LABELS(k >= 0 ? "ok" : "error"), 1);
+        run_pull_end(r, k >= 0 ? "completed" : "failed");
         r->pulling = false;
         if (k < 0) {
                 /* An image that cannot be had will not appear on retry: end the execution. */

@@ -109,6 +109,13 @@ struct Run {
         bool kill_pending;
         uint64_t op_started; /* CLOCK_MONOTONIC µs when the step operation r->op was issued */
         bool pulling; /* the image step asked the engine to pull (aegis_image_pulls_total) */
+        /* The pull's last progress sums, and when an image_pull_progress event last went out
+         * (events at most PULL_EVENT_INTERVAL_USEC apart, the final one always: run.c). */
+        struct {
+                uint64_t bytes_done, bytes_total;
+                unsigned layers_done, layers_total;
+                uint64_t emitted_usec;
+        } pull;
 
         /* The inner loop of the current iteration (plan->inner_loop): its conversation, freed
          * (capability dead) when the iteration ends. */

@@ -37,6 +37,7 @@ struct RunDispatchModel;
 #define EVENT_EXECUTION_CREATED "execution_created"
 #define EVENT_EXECUTION_STARTED "execution_started"
 #define EVENT_ITERATION_STARTED "iteration_started"
+#define EVENT_IMAGE_PULL_PROGRESS "image_pull_progress" /* bytes and layers of a pull, ≤ 2/s + final */
 #define EVENT_CONTAINER_CREATED "container_created"
 #define EVENT_CONTAINER_STARTED "container_started"
 #define EVENT_CONTAINER_REATTACHED "container_reattached"

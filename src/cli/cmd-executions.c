@@ -184,6 +184,43 @@ int cmd_run(Cli *cli, int argc, char **argv) {
         return cli_follow_execution(cli, id);
 }
 
+/* The text of an image_pull_progress event: "pulling IMAGE: 12 MiB / 40 MiB, 2/5 layers",
+ * then "pulled IMAGE: …" (or "pull of IMAGE failed: …") for the final one. Bytes are shown only
+ * once the engine said the layers' sizes. False for other events. */
+static bool event_final(json_object *j) {
+        json_object *v;
+
+        return j && json_object_object_get_ex(j, "final", &v) && json_object_get_boolean(v);
+}
+
+static bool pull_event_text(json_object *j, const char *type, char *buf, size_t size) {
+        const char *status = json_str(j, "status"), *image = json_str(j, "image");
+        char done[32], total[32], bytes[80] = "";
+        int64_t bt = json_int(j, "bytes_total", 0);
+
+        if (!streq_ptr(type, "image_pull_progress"))
+                return false;
+        if (bt > 0)
+                snprintf(
+                        bytes, sizeof bytes, "%s / %s, ",
+                        cli_format_bytes(done, sizeof done, (uint64_t) MAX(json_int(j, "bytes_done", 0), 0)),
+                        cli_format_bytes(total, sizeof total, (uint64_t) bt));
+        if (!event_final(j) && bt <= 0 && json_int(j, "layers_total", 0) <= 0) {
+                snprintf(buf, size, "pulling %.200s", strempty(image));
+                return true;
+        }
+        snprintf(buf, size, "%s%.200s%s: %s%" PRId64 "/%" PRId64 " layers",
+                 !event_final(j)                  ? "pulling "
+                 : streq_ptr(status, "completed") ? "pulled "
+                                                  : "pull of ",
+                 strempty(image),
+                 !event_final(j) || streq_ptr(status, "completed") ? ""
+                 : streq_ptr(status, "cancelled")                  ? " cancelled"
+                                                                   : " failed",
+                 bytes, json_int(j, "layers_done", 0), json_int(j, "layers_total", 0));
+        return true;
+}
+
 /* Following: a status line on a terminal, one line per event otherwise.
  *
  * The status line is one line cut to the terminal's width (re-read at every draw, so a
@@ -202,6 +239,7 @@ typedef struct Follow {
         char last_reason[256]; /* the last iteration's reason, already shown on its line */
         uint64_t start_usec;
         uint64_t last_draw_usec;
+        uint64_t last_pull_line_usec; /* not a tty: pull progress printed at most once a second */
         bool drawn;
 } Follow;
 
@@ -250,7 +288,7 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         Follow *f = userdata;
         json_object *j = json_tokener_parse(data);
         const char *type, *status, *reason, *msg;
-        bool loop;
+        bool loop, pull;
         int64_t it;
 
         if (!j)
@@ -270,10 +308,19 @@ static int follow_event(const char *event, const char *data, void *userdata) {
         else if (startswith(type, "iteration") && !status_is_final(f->status))
                 snprintf(f->status, sizeof f->status, "running");
         loop = cli_loop_event_text(j, type, f->last, sizeof f->last);
+        pull = !loop && pull_event_text(j, type, f->last, sizeof f->last);
+        if (pull && !f->tty && !f->cli->quiet && !event_final(j)) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now - f->last_pull_line_usec < USEC_PER_SEC) {
+                        json_object_put(j);
+                        return 0;
+                }
+                f->last_pull_line_usec = now;
+        }
         if (streq(type, "iteration_finished")) {
                 snprintf(f->last, sizeof f->last, "iteration %" PRId64 " %s", it, status_or_dash(status));
                 snprintf(f->last_reason, sizeof f->last_reason, "%s", strempty(reason));
-        } else if (!loop)
+        } else if (!loop && !pull)
                 snprintf(f->last, sizeof f->last, "%s%s%s%s%s", msg ? msg : type, status && !msg ? " " : "",
                          status && !msg ? status : "", reason && !msg ? ": " : "",
                          reason && !msg ? reason : "");
@@ -459,7 +506,8 @@ static int print_event(const char *event, const char *data, void *userdata) {
                 if (json_str(j, "status"))
                         printf(" %s", json_str(j, "status"));
                 putchar('\n');
-                if (cli_loop_event_text(j, json_str(j, "type") ?: event, text, sizeof text))
+                if (cli_loop_event_text(j, json_str(j, "type") ?: event, text, sizeof text) ||
+                    pull_event_text(j, json_str(j, "type") ?: event, text, sizeof text))
                         printf("    %s\n", text);
                 else if (json_str(j, "reason") || json_str(j, "message"))
                         printf("    %s\n",

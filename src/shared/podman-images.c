@@ -13,6 +13,8 @@
 #include "util.h"
 
 #define PULL_LINE_MAX (64U * 1024U)
+#define PULL_LAYERS_MAX 512U /* layers tracked for the progress sums; more are not counted */
+#define PULL_SIZE_MAX (INT64_C(1) << 50) /* a layer's size or offset above this is ignored */
 #define AUTH_FILE_MAX (1024U * 1024U)
 
 void podman_image_done(PodmanImage *i) {
@@ -244,6 +246,14 @@ static int image_from_json(PodmanCall *call, const char *reference, PodmanImage 
         return 0;
 }
 
+/* One layer of a pull, as the engine's progress lines named it. */
+typedef struct PullLayer {
+        char id[72];
+        uint64_t current;
+        uint64_t total; /* 0: not said yet */
+        bool done;
+} PullLayer;
+
 typedef struct EnsureState {
         char *reference;
         ImagePullPolicy policy;
@@ -252,6 +262,8 @@ typedef struct EnsureState {
         char *auth;
         char *line;
         size_t line_size;
+        PullLayer *layers;
+        size_t n_layers;
         bool pulled;
 } EnsureState;
 
@@ -263,11 +275,76 @@ static void ensure_state_free(void *p) {
         free(s->reference);
         free(s->auth);
         free(s->line);
+        free(s->layers);
         free(s);
 }
 
 static void ensure_report(PodmanCall *call, int r, const PodmanImage *img, const Error *e) {
         ((podman_image_fn) call->cb)(r, r >= 0 ? img : NULL, r < 0 ? e : NULL, call->userdata);
+}
+
+/* The layer called id, added when a line starts one (NULL when it does not, or the table is
+ * full). The engine's last line names the image by the same kind of short id: it is not a
+ * layer, and it only says "Download complete", which starts none. */
+static PullLayer *pull_layer(EnsureState *s, const char *id, bool starts) {
+        PullLayer *l;
+
+        if (isempty(id) || strlen(id) >= sizeof l->id)
+                return NULL;
+        for (size_t i = 0; i < s->n_layers; i++)
+                if (streq(s->layers[i].id, id))
+                        return &s->layers[i];
+        if (!starts || s->n_layers >= PULL_LAYERS_MAX)
+                return NULL;
+        if (!s->layers && !(s->layers = calloc(PULL_LAYERS_MAX, sizeof *s->layers)))
+                return NULL;
+        l = &s->layers[s->n_layers++];
+        (void) snprintf(l->id, sizeof l->id, "%s", id);
+        return l;
+}
+
+/* Folds one progress line into the layer table and reports the sums. */
+static void pull_progress(PodmanCall *call, json_object *j) {
+        static const char *const starting[] = { "Pulling fs layer",   "Waiting",        "Downloading",
+                                                "Verifying Checksum", "Already exists", "Extracting" };
+        static const char *const finishing[] = { "Download complete", "Pull complete", "Already exists" };
+        EnsureState *s = call->state;
+        const char *status = json_get_string(j, "status") ?: json_get_string(j, "stream"),
+                   *id = strempty(json_get_string(j, "id"));
+        json_object *detail = json_get(j, "progressDetail");
+        PodmanPullProgress p = { .status = status, .layer = id };
+        bool starts = false, finishes = false;
+        PullLayer *l;
+
+        for (size_t i = 0; i < ELEMENTSOF(starting); i++)
+                starts = starts || streq(status, starting[i]);
+        for (size_t i = 0; i < ELEMENTSOF(finishing); i++)
+                finishes = finishes || streq(status, finishing[i]);
+        l = json_get_string(j, "status") ? pull_layer(s, id, starts) : NULL;
+        if (l) {
+                int64_t cur = json_get_int(detail, "current", NULL),
+                        tot = json_get_int(detail, "total", NULL);
+                /* Sizes come from the registry: past PULL_SIZE_MAX they are nonsense, and the
+                 * sums must not wrap. */
+                if (tot > 0 && tot <= PULL_SIZE_MAX)
+                        l->total = (uint64_t) tot;
+                if (cur > 0 && cur <= PULL_SIZE_MAX && (uint64_t) cur > l->current &&
+                    streq(status, "Downloading"))
+                        l->current = (uint64_t) cur;
+                if (finishes)
+                        l->done = true;
+                if (l->done && l->total > 0)
+                        l->current = l->total;
+                if (l->total > 0 && l->current > l->total)
+                        l->current = l->total;
+        }
+        for (size_t i = 0; i < s->n_layers; i++) {
+                p.bytes_done += s->layers[i].current;
+                p.bytes_total += s->layers[i].total;
+                p.layers_done += s->layers[i].done;
+        }
+        p.layers_total = (unsigned) s->n_layers;
+        s->progress(&p, call->userdata);
 }
 
 static int pull_line(PodmanCall *call, const char *line) {
@@ -283,9 +360,7 @@ static int pull_line(PodmanCall *call, const char *line) {
                 return -EIO;
         }
         if (s->progress && (json_get_string(j, "status") || json_get_string(j, "stream")))
-                s->progress(json_get_string(j, "status") ?: json_get_string(j, "stream"),
-                            strempty(json_get_string(j, "id")), strempty(json_get_string(j, "progress")),
-                            call->userdata);
+                pull_progress(call, j);
         json_object_put(j);
         return 0;
 }
@@ -394,7 +469,7 @@ static int start_pull(PodmanCall *prev) {
         if (r < 0)
                 return r;
         if (s->progress) /* the caller learns that a pull begins, even one failing at once */
-                s->progress("pulling", s->reference, "", prev->userdata);
+                s->progress(&(PodmanPullProgress){ .status = "pulling", .layer = "" }, prev->userdata);
         return podman_call_continue(prev, call, ensure_pull_finish);
 }
 
@@ -494,7 +569,7 @@ int podman_image_ensure_async(PodmanClient *c, const char *reference, ImagePullP
                 call->free_state = ensure_state_free;
                 r = podman_call_start(call, ensure_pull_finish, cb, userdata, ret_op);
                 if (r >= 0 && progress) /* see start_pull() */
-                        progress("pulling", reference, "", userdata);
+                        progress(&(PodmanPullProgress){ .status = "pulling", .layer = "" }, userdata);
                 return r;
         }
         return start_inspect_with_state(c, s, ensure_inspect_finish, cb, userdata, ret_op);
@@ -547,11 +622,11 @@ static void image_sync_cb(int r, const PodmanImage *img, const Error *e, void *u
         podman_sync_done(r, e, &is->sync);
 }
 
-static void image_sync_progress(const char *status, const char *id, const char *progress, void *userdata) {
+static void image_sync_progress(const PodmanPullProgress *p, void *userdata) {
         ImageSync *is = userdata;
 
         if (is->progress)
-                is->progress(status, id, progress, is->progress_userdata);
+                is->progress(p, is->progress_userdata);
 }
 
 static int reference_error(const char *reference, Error *e) {

@@ -160,10 +160,22 @@ int podman_image_inspect(PodmanClient *c, const char *reference, PodmanImage *re
 int podman_image_inspect_async(PodmanClient *c, const char *reference, podman_image_fn cb, void *userdata,
                                PodmanOp **ret_op);
 
-/* One line of pull progress as the engine streams it: status ("Pulling fs layer",
- * "Download complete", …), the layer id and the progress text, each possibly "". */
-typedef void (*podman_pull_progress_fn)(const char *status, const char *id, const char *progress,
-                                        void *userdata);
+/* Pull progress, summed over the layers the engine has named so far (the compat endpoint
+ * streams docker-style {"status", "id", "progressDetail": {"current", "total"}} per layer):
+ * status is the line's ("Pulling fs layer", "Downloading", "Download complete", …; "pulling"
+ * when the pull is requested), layer its layer id ("" for none). bytes_total counts the
+ * layers whose size the engine said; bytes_done never goes down (a finished layer counts its
+ * whole size). layers_done counts those downloaded or already present; Podman counts the
+ * image's configuration blob as one more "layer". */
+typedef struct PodmanPullProgress {
+        const char *status;
+        const char *layer;
+        uint64_t bytes_done;
+        uint64_t bytes_total;
+        unsigned layers_done;
+        unsigned layers_total;
+} PodmanPullProgress;
+typedef void (*podman_pull_progress_fn)(const PodmanPullProgress *progress, void *userdata);
 
 /* Makes the image present according to policy:
  *   IfNotPresent — inspect; pull only when missing.   Always — pull (then inspect).
@@ -173,7 +185,7 @@ typedef void (*podman_pull_progress_fn)(const char *status, const char *id, cons
  * sends X-Registry-Auth for the image's registry from the first of $REGISTRY_AUTH_FILE,
  * $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json that has it, and reports
  * progress as it streams (progress may be NULL; it is first called with status "pulling" and
- * id = reference when the pull is requested — for Always from inside the _async call itself —
+ * no layer when the pull is requested — for Always from inside the _async call itself —
  * so callers know a pull happened even when it fails before the engine says anything). An error the engine reports inside the
  * stream (HTTP 200 then {"error": …}) fails the pull with that message. */
 int podman_image_ensure(PodmanClient *c, const char *reference, ImagePullPolicy policy,

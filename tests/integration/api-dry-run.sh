@@ -81,6 +81,44 @@ assert_eq "aegis agent validate of a good manifest: exit 0" "0 valid: nothing wa
 out="$(aegis -o json run --dry-run "$m" 2>"$SCRATCH/err")"
 assert_eq "aegis -o json run --dry-run: exit 0, the answer as JSON" "0 true" "$? $(jq .valid <<<"$out")"
 
+# A valid manifest that this host refuses for several reasons: a dry run lists every one
+# (the same body as the manifest's errors), a real submission stops at the first.
+AEGIS_URL_A="$AEGIS_URL"
+aegisd_start b "limits:
+  max_cpus: 1
+  max_memory_bytes: 64Mi
+  max_pids: 100"
+m="$(manifest host-refused 'echo hi' '  security_context: ghost
+  resources:
+    cpu_quota: 2
+    memory_bytes: 1073741824
+    pids_limit: 1000
+  volumes:
+    - name: data
+      mount_path: /workspace/data
+      volume_id: 00000000-0000-4000-8000-000000000000')"
+st="$(curl -s -o "$SCRATCH/ans" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' \
+        --data-binary @"$m" "$AEGIS_URL/v1/executions?dry_run=true")"
+cat "$SCRATCH/ans"; echo
+assert_eq "dry run of a refused manifest: 400, not valid" "400 true false" "$st $(jq -r '"\(.dry_run) \(.valid)"' "$SCRATCH/ans")"
+assert_eq "… every host-level refusal, each naming its field" \
+        "spec.resources.cpu_quota spec.resources.memory_bytes spec.resources.pids_limit spec.security_context spec.volumes[0].volume_id" \
+        "$(jq -r '[.errors[].field] | sort | join(" ")' "$SCRATCH/ans")"
+assert_eq "… each with a code" 5 "$(jq '[.errors[] | select(.code == "bad_request")] | length' "$SCRATCH/ans")"
+assert_eq "… the first is also the error" true "$(jq '.error == .errors[0].error and .field == .errors[0].field and .code == .errors[0].code' "$SCRATCH/ans")"
+st="$(curl -s -o "$SCRATCH/ans" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' \
+        --data-binary @"$m" "$AEGIS_URL/v1/executions")"
+assert_eq "a real submission stops at the first refusal" "400 spec.security_context null" \
+        "$st $(jq -r .field "$SCRATCH/ans") $(jq -c .errors "$SCRATCH/ans")"
+out="$(aegis run --dry-run "$m" 2>"$SCRATCH/err")"
+assert_eq "aegis run --dry-run: exit 125, one line per refusal" "125 5" "$? $(grep -c '^aegis: .*spec\.' "$SCRATCH/err")"
+cat "$SCRATCH/err"
+st="$(curl -s -o "$SCRATCH/ans" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' \
+        --data-binary @"$m" "$AEGIS_URL/v1/agents?dry_run=true")"
+assert_eq "agent deploy dry run: every ceiling passed" "400 3" "$st $(jq '.errors | length' "$SCRATCH/ans")"
+assert_eq "aegisd b created nothing" "0 0" "$(api GET /v1/executions | jq .count) $(api GET /v1/agents | jq .count)"
+AEGIS_URL="$AEGIS_URL_A"
+
 assert_eq "the store is unchanged (executions, agents, events)" "$before_store" "$(store_state)"
 assert_eq "the engine is unchanged (containers, volumes, images)" "$before_engine" "$(engine_state)"
 assert_eq "the API lists no execution" 0 "$(api GET /v1/executions | jq .count)"

@@ -43,5 +43,23 @@ mport="$(sed -n 's/^  metrics_listen: "127.0.0.1:\([0-9]*\)"/\1/p' "$SCRATCH/aeg
 metrics="$(curl -s "http://127.0.0.1:$mport/metrics")"
 assert_match "CPU histogram observed one iteration" 'aegis_iteration_cpu_seconds_count 1' "$metrics"
 assert_match "memory histogram observed one iteration" 'aegis_iteration_memory_peak_bytes_count 1' "$metrics"
+# An iteration shorter than the sampling interval (1 s) still has its numbers: readings come
+# right after the start and every 200 ms during the first second (one reading only, 100 ms
+# after the start, before).
+m="$(manifest short 'awk "BEGIN { s = \"x\"; while (length(s) < 8388608) s = s s; print length(s) }"; sleep 0.6' '  resources:
+    memory_bytes: 536870912
+  execution:
+    max_iterations: 1
+    iteration_timeout: 60s')"
+t0="$(date +%s%N)"
+aegis -q run "$m" >/dev/null
+assert_eq "the short iteration completes" 0 "$?"
+sid="$(aegis list --output json | jq -r '.executions[0].id')"
+su="$(api GET "/v1/executions/$sid" | jq -c '.iterations[0].usage')"
+echo "short usage: $su ($(( ($(date +%s%N) - t0) / 1000000 )) ms for the whole execution)"
+assert_eq "the short iteration's usage is known" true "$(jq -r .known <<<"$su")"
+[ "$(jq -r .samples <<<"$su")" -ge 2 ] || fail "fewer than 2 readings of an iteration under a second: $su"
+assert_eq "… with CPU time" 1 "$(jq -r '.cpu_seconds > 0' <<<"$su" | grep -c true)"
+[ "$(jq -r '.memory_peak_bytes // 0' <<<"$su")" -ge $((4 * 1024 * 1024)) ] || fail "the short iteration's 8 MiB do not show: $su"
 assert_no_managed_containers
 finish

@@ -9,6 +9,7 @@
  * Prints results as "key=value" lines on stdout; on failure prints the Error's message on
  * stderr and exits 1 (2 for usage errors). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,8 +228,9 @@ static int cmd_create(PodmanClient *c, int argc, char **argv) {
         return 0;
 }
 
-static void print_progress(const char *status, const char *id, const char *progress, void *userdata) {
-        printf("progress=%s %s %s\n", status, id, progress);
+static void print_progress(const PodmanPullProgress *p, void *userdata) {
+        printf("progress=%s %s %" PRIu64 "/%" PRIu64 " bytes %u/%u layers\n", p->status, p->layer,
+               p->bytes_done, p->bytes_total, p->layers_done, p->layers_total);
 }
 
 /* ensure → create → wait (issued first) → start → wait returns → logs → remove. */
