@@ -46,7 +46,9 @@ assert_match "memory histogram observed one iteration" 'aegis_iteration_memory_p
 # An iteration shorter than the sampling interval (1 s) still has its numbers: readings come
 # right after the start and every 200 ms during the first second (one reading only, 100 ms
 # after the start, before).
-m="$(manifest short 'awk "BEGIN { s = \"x\"; while (length(s) < 8388608) s = s s; print length(s) }"; sleep 0.6' '  resources:
+# awk holds its 8 MiB while it sleeps, so any reading in those 0.8 s sees them (on a loaded
+# machine the first may come before the string is built).
+m="$(manifest short 'awk "BEGIN { s = \"x\"; while (length(s) < 8388608) s = s s; print length(s); system(\"sleep 0.8\") }"' '  resources:
     memory_bytes: 536870912
   execution:
     max_iterations: 1
