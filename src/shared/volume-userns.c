@@ -177,8 +177,11 @@ int volume_userns_call(volume_userns_fn fn, void *userdata, void *out, size_t ou
         memcpy(&k, buf, sizeof k);
         memcpy(&refused, buf + sizeof k, sizeof refused);
         if (refused != 0)
-                return join_failed(-refused, "setns() refused it (is the engine another user's, or does a "
-                                             "sandbox forbid user namespaces?)");
+                return join_failed(-refused,
+                                   "setns() refused it (aegisd must be the engine's own user and run in "
+                                   "the host's user namespace: not under PrivateUsers=, which the shipped "
+                                   "user unit's sandbox needs, nor RestrictNamespaces= without user; "
+                                   "aegis-volumes(7))");
         if (k < 0)
                 return k;
         if (out)
