@@ -228,17 +228,15 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 /* Rootless and not root: the agent's ids are the engine user's subordinate
                  * ones, which only the engine's user namespace lets us give a volume or
                  * touch its files with (volume-userns.h). */
-                if (rootless && geteuid() != 0 && !(pv && pv->engine == PODMAN_ENGINE_DOCKER)) {
-                        _cleanup_free_ char *pid_file = c->runtime.engine_pause_pid_file
-                                                                ? strdup(c->runtime.engine_pause_pid_file)
-                                                                : volume_userns_engine_pid_file();
-                        if (!pid_file || volume_userns_set(pid_file) < 0)
-                                return log_error_errno(-ENOMEM, "Out of memory");
-                        in_engine_ns = true;
+                k = volume_userns_setup(rootless, pv && pv->engine == PODMAN_ENGINE_DOCKER,
+                                        c->runtime.engine_pause_pid_file);
+                if (k < 0)
+                        return log_error_errno(k, "Out of memory");
+                in_engine_ns = k > 0;
+                if (in_engine_ns)
                         log_info("volumes are worked on in the rootless engine's user namespace (its pause "
                                  "process is recorded in %s)",
-                                 pid_file);
-                }
+                                 volume_userns_pid_file());
         }
         o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,

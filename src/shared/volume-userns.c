@@ -43,6 +43,17 @@ char *volume_userns_engine_pid_file(void) {
         return asprintf_safe("/run/user/%u/libpod/tmp/pause.pid", (unsigned) geteuid());
 }
 
+int volume_userns_setup(bool engine_rootless, bool engine_docker, const char *path) {
+        _cleanup_free_ char *p = NULL;
+
+        if (!engine_rootless || engine_docker || geteuid() == 0)
+                return volume_userns_set(NULL);
+        p = path ? strdup(path) : volume_userns_engine_pid_file();
+        if (!p || volume_userns_set(p) < 0)
+                return -ENOMEM;
+        return 1;
+}
+
 const char *volume_userns_pid_file(void) {
         return pid_file;
 }

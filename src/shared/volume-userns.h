@@ -19,6 +19,7 @@
  * whose pause process was replaced, is found. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define VOLUME_USERNS_OUT_MAX 4096
@@ -34,6 +35,12 @@ int volume_userns_set(const char *pid_file);
 /* Where rootless Podman records its pause process: $XDG_RUNTIME_DIR/libpod/tmp/pause.pid
  * (/run/user/<uid>/… without XDG_RUNTIME_DIR), malloc'd. */
 char *volume_userns_engine_pid_file(void);
+
+/* What a program that works on volumes does at start, once it knows its engine: with a
+ * rootless Podman (not Docker, whose rootless mode has no per-container mapping) and this
+ * process not root, sets the namespace of the pause process in pid_file (NULL: the default
+ * above). 1 when set, 0 when volumes stay in this process, -ENOMEM. */
+int volume_userns_setup(bool engine_rootless, bool engine_docker, const char *pid_file);
 
 /* The pid file set, or NULL. */
 const char *volume_userns_pid_file(void);

@@ -9,11 +9,13 @@
 #    into the agent's directory, and the next execution's agent overwrites and appends to
 #    both;
 #  - the volume's size_limit is measured after each iteration (the private directory too);
-#  - deleting the volume removes everything the agent made: nothing is left on disk.
+#  - deleting the volume removes everything the agent made: nothing is left on disk;
+#  - aegis-reaper (the same user) removes an expired ephemeral volume the agent wrote in.
 # Cgroup v1 here: a rootless engine enforces no limit, so runtime.allow_unenforced_limits.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 . "$AEGIS_TEST_LIB/rootless.sh"
+require_cmd sqlite3 setpriv
 make_scratch
 rootless_start
 
@@ -41,8 +43,12 @@ check "its directory exists" test -d "$dir"
 assert_eq "its directory belongs to the agent (RL_SUB+1000 on the host)" "$((RL_SUB + 1000)):$((RL_SUB + 1000))" \
         "$(stat -c %u:%g "$dir")"
 
-run_agent() { # run_agent NAME SCRIPT: an execution with the volume at /workspace/data, to completion;
-        # prints its output
+# An ephemeral one too, for aegis-reaper to remove once expired.
+tmp="$(api POST /v1/volumes -H 'Content-Type: application/json' -d '{"name":"tmp","storage_class":"ephemeral"}' | jq -r .id)"
+[[ "$tmp" =~ ^[0-9a-f-]{36}$ ]] || fail "the ephemeral volume was not created"
+
+run_agent() { # run_agent NAME SCRIPT: an execution with the volumes at /workspace/data and
+        # /workspace/tmp, to completion; prints its output
         local m id
         m="$(manifest "$1" "$2" "  security:
     network_policy:
@@ -50,7 +56,10 @@ run_agent() { # run_agent NAME SCRIPT: an execution with the volume at /workspac
   volumes:
     - name: work
       volume_id: $vid
-      mount_path: /workspace/data")"
+      mount_path: /workspace/data
+    - name: tmp
+      volume_id: $tmp
+      mount_path: /workspace/tmp")"
         id="$(aegis -q submit "$m")"
         wait_status "$id" completed 90 || {
                 echo "$1 did not complete: $(api GET "/v1/executions/$id" | jq -c '{status, reason, output}')"
@@ -60,7 +69,8 @@ run_agent() { # run_agent NAME SCRIPT: an execution with the volume at /workspac
 }
 
 out="$(run_agent writer 'set -e; cd /workspace/data; mkdir d; echo agent >d/f
-mkdir -m 700 private; echo secret >private/s; echo top >top; echo wrote')" || fail "$out"
+mkdir -m 700 private; echo secret >private/s; echo top >top
+mkdir -m 700 /workspace/tmp/p; echo x >/workspace/tmp/p/x; echo wrote')" || fail "$out"
 assert_eq "the agent wrote files and directories in its volume" wrote "$(xargs <<<"$out")"
 
 assert_eq "aegisd lists the agent's files" "d private top" \
@@ -94,6 +104,17 @@ assert_eq "the volume's usage is measured, the agent's files too" 38 \
 
 assert_match "the volume is deleted" '^20[04]$' "$(api_status DELETE "/v1/volumes/$vid")"
 check "nothing of it is left on disk" test ! -e "$dir"
+# aegis-reaper, as the engine's user too, removes the expired ephemeral volume and the agent's
+# private directory in it.
+tdir="$(find "$SCRATCH/volumes" -mindepth 2 -maxdepth 2 -name "$tmp")"
+check "the agent's private directory is in the ephemeral volume" test -d "$tdir/p"
+rl_run sqlite3 "$SCRATCH/aegisd-a/state/aegis.db" "UPDATE volumes SET expires_at = 1 WHERE id = '$tmp'" ||
+        fail "cannot expire the ephemeral volume"
+rep="$(rl_run "$AEGIS_REAPER" --config "$SCRATCH/aegisd-a/config.yaml" --output json 2>"$SCRATCH/reaper.log")"
+assert_eq "aegis-reaper deleted the expired volume" deleted \
+        "$(jq -r --arg t "$tmp" '.volumes[] | select(.id == $t) | .result' <<<"$rep")"
+check "… and nothing of it is left on disk" test ! -e "$tdir"
+
 wait_for 30 rl_clean
 assert_eq "no aegis.managed container remains" "" "$(rl ps -aq --filter label=aegis.managed=true 2>/dev/null)"
 finish
