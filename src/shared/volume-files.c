@@ -374,7 +374,8 @@ int volume_list_dir(int dfd, VolumeEntry **ret, size_t *ret_n) {
                 return -ENOMEM;
         if (pread(fd, buf, len, 0) != (ssize_t) len)
                 return -EIO;
-        a = calloc(VOLUME_LIST_MAX + 1, sizeof *a);
+        /* At most VOLUME_LIST_MAX records, each at least a header long. */
+        a = calloc(MAX(MIN(len / sizeof(EntryRecord), (size_t) VOLUME_LIST_MAX), (size_t) 1), sizeof *a);
         if (!a)
                 return -ENOMEM;
         while (off + sizeof(EntryRecord) <= len && n < VOLUME_LIST_MAX) {
