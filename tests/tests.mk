@@ -237,6 +237,9 @@ TESTS += tests/integration/containers-own-user-namespace.sh
 EXTRA_DIST += tests/integration/containers-own-user-namespace.sh
 TESTS += tests/integration/containers-rootless-user-namespace.sh
 EXTRA_DIST += tests/integration/containers-rootless-user-namespace.sh
+TESTS += tests/integration/volumes-rootless-bind.sh
+EXTRA_DIST += tests/integration/volumes-rootless-bind.sh
+dist_noinst_DATA += tests/lib/rootless.sh
 # Each created container's limits are checked (issue 19)
 TESTS += tests/integration/limits-checked-per-container.sh
 EXTRA_DIST += tests/integration/limits-checked-per-container.sh

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "util.h"
 #include "volume-files.h"
+#include "volume-userns.h"
 #include "volume.h"
 
 /* Multipart framing (boundaries, part headers) an upload's Content-Length may carry beyond
@@ -87,6 +88,9 @@ static int answer_errno(HttpRequest *r, int k, const char *field, const char *pa
                                     "%s \"%.200s\": the directory holds more than %d entries; list a "
                                     "subdirectory",
                                     field, p, VOLUME_LIST_MAX);
+        case -ENOLINK:
+                log_warning("volumes: %s \"%s\": %s", field, p, volume_userns_strerror(k));
+                return ANSWER_ERROR(r, 500, NULL, "%s", volume_userns_strerror(k));
         default:
                 log_warning_errno(k, "volumes: %s \"%s\": %m", field, p);
                 return ANSWER_ERROR(r, 500, field, "%s \"%.200s\": %s", field, p, strerror(-k));
@@ -107,14 +111,14 @@ static int open_volume_dir(HttpRequest *r, Daemon *d, StoreVolume *ret_v, int *r
                 store_volume_done(ret_v);
                 return k == -ENOMEM ? k : ANSWER_ERROR(r, 500, NULL, "bad volume path: %s", strerror(-k));
         }
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = volume_open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         if (fd < 0) {
-                k = -errno;
-                log_warning_errno(k, "volumes: cannot open %s: %m", dir);
+                k = fd;
+                log_warning_errno(k, "volumes: cannot open %s: %s", dir, volume_userns_strerror(k));
                 store_volume_done(ret_v);
                 return ANSWER_ERROR(r, 500, NULL,
                                     "cannot open the volume's directory under storage.root: %s",
-                                    strerror(-k));
+                                    volume_userns_strerror(k));
         }
         *ret_vfd = fd;
         return 0;
@@ -298,10 +302,12 @@ static int execution_file(HttpRequest *r, void *userdata) {
         store_volume_array_free(a, n);
         if (k < 0)
                 return k;
-        vfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        vfd = volume_open_path(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        if (vfd == -ENOLINK)
+                return http_respond_error(r, 500, NULL, "%s", volume_userns_strerror(vfd));
         if (vfd < 0)
                 return http_respond_error(r, 404, "volume", "the volume's directory is gone: %s",
-                                          strerror(errno));
+                                          strerror(-vfd));
         return respond_file_beneath(r, vfd, comps, path);
 }
 
@@ -326,7 +332,7 @@ static void upload_free(Upload *u) {
         if (u->fd >= 0)
                 (void) close(u->fd);
         if (u->tmp[0])
-                (void) unlinkat(u->dfd, u->tmp, 0);
+                (void) volume_unlink_at(u->dfd, u->tmp);
         safe_close(u->dfd);
         free(u->name);
         free(u->path);
@@ -402,8 +408,8 @@ static int upload_end(HttpRequest *r, void *userdata) {
                 return answer_errno(r, k, "file", NULL) > 0 ? 0 : -EIO;
         }
         u->fd = -EBADF;
-        if (renameat(u->dfd, u->tmp, u->dfd, u->name) < 0) {
-                k = -errno;
+        k = volume_rename_at(u->dfd, u->tmp, u->dfd, u->name);
+        if (k < 0) {
                 upload_free(u);
                 return answer_errno(r, k == -ENOTEMPTY ? -EISDIR : k, "path",
                                     http_request_query(r, "path")) > 0
@@ -640,9 +646,11 @@ static int move_file(HttpRequest *r, void *userdata) {
                 if (k < 0)
                         k = answer_errno(r, k, "to", to_text);
         }
-        if (k == 0 && renameat(fdfd, from[strv_length(from) - 1], tdfd, to[strv_length(to) - 1]) < 0) {
-                k = -errno;
-                k = answer_errno(r, k, k == -ENOENT ? "from" : "to", k == -ENOENT ? from_text : to_text);
+        if (k == 0) {
+                k = volume_rename_at(fdfd, from[strv_length(from) - 1], tdfd, to[strv_length(to) - 1]);
+                if (k < 0)
+                        k = answer_errno(r, k, k == -ENOENT ? "from" : "to",
+                                         k == -ENOENT ? from_text : to_text);
         }
         if (k == 0) {
                 o = json_object_new_object();

@@ -22,6 +22,7 @@
 #include "manifest.h"
 #include "store.h"
 #include "util.h"
+#include "volume-userns.h"
 #include "volume.h"
 
 #define VOLUME_TTL_HOURS_DEFAULT 24 /* ephemeral volumes without ttl_hours */
@@ -252,12 +253,12 @@ static int create_volume(HttpRequest *r, void *userdata) {
         k = volume_dir_create(d->config->storage.root, v.tenant_id, v.id, v.uid, v.gid,
                               v.access_mode == VOLUME_READ_ONLY ? 0750 : 0770);
         if (k < 0) {
-                log_error_errno(k, "volumes: cannot create %s/%s/%s: %m", d->config->storage.root,
-                                v.tenant_id, v.id);
+                log_error_errno(k, "volumes: cannot create %s/%s/%s: %s", d->config->storage.root,
+                                v.tenant_id, v.id, volume_userns_strerror(k));
                 (void) store_volume_purge(s, v.id);
                 return http_respond_error(r, 500, NULL,
                                           "cannot create the volume's directory under storage.root: %s",
-                                          strerror(-k));
+                                          volume_userns_strerror(k));
         }
         log_info("volumes: created %s (%s) for tenant %s", v.id, v.name, v.tenant_id);
         {
@@ -389,9 +390,9 @@ static int get_volume(HttpRequest *r, void *userdata) {
                 return k > 0 ? 0 : k;
         k = volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used);
         if (k < 0) {
-                log_warning_errno(k, "volumes: cannot measure %s: %m", v.id);
+                log_warning_errno(k, "volumes: cannot measure %s: %s", v.id, volume_userns_strerror(k));
                 return http_respond_error(r, 500, NULL, "cannot measure the volume's directory: %s",
-                                          strerror(-k));
+                                          volume_userns_strerror(k));
         }
         return respond_volume(r, 200, &v, &used);
 }
@@ -482,10 +483,11 @@ static int delete_volume(HttpRequest *r, void *userdata) {
                 return http_respond_error(r, 503, NULL, "cannot mark the volume deleted: %s", strerror(-k));
         k = volume_dir_remove(d->config->storage.root, v.tenant_id, v.id);
         if (k < 0) {
-                log_error_errno(k, "volumes: cannot remove the directory of %s: %m", v.id);
+                log_error_errno(k, "volumes: cannot remove the directory of %s: %s", v.id,
+                                volume_userns_strerror(k));
                 return http_respond_error(r, 500, NULL,
                                           "the volume is deleted but its directory could not be removed: %s",
-                                          strerror(-k));
+                                          volume_userns_strerror(k));
         }
         k = store_volume_purge(s, v.id);
         if (k < 0 && k != -ENOENT)

@@ -17,6 +17,7 @@
 #include "reconcile.h"
 #include "util.h"
 #include "volume-mount.h"
+#include "volume-userns.h"
 
 bool executions_busy(const Executions *x) {
         assert(x);
@@ -197,7 +198,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         SupervisorOptions o;
         StorageMountMode mount_mode;
         const char *mount_why;
-        bool userns, userns_rootless;
+        bool userns, userns_rootless, in_engine_ns = false;
         Error e = ERROR_INIT;
         int k;
 
@@ -225,6 +226,18 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                                : "");
                 userns = c->runtime.user_namespace && !(pv && pv->engine == PODMAN_ENGINE_DOCKER);
                 userns_rootless = rootless;
+                /* Rootless and not root: the agent's ids are the engine user's subordinate
+                 * ones, which only the engine's user namespace lets us give a volume or
+                 * touch its files with (volume-userns.h). */
+                k = volume_userns_setup(rootless, pv && pv->engine == PODMAN_ENGINE_DOCKER,
+                                        c->runtime.engine_pause_pid_file);
+                if (k < 0)
+                        return log_error_errno(k, "Out of memory");
+                in_engine_ns = k > 0;
+                if (in_engine_ns)
+                        log_info("volumes are worked on in the rootless engine's user namespace (its pause "
+                                 "process is recorded in %s)",
+                                 volume_userns_pid_file());
         }
         o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,
@@ -241,8 +254,13 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 /* Rootless: the engine's own namespace is 0 = its user, 1… its subordinate
                  * ids; the container's start at 1, so none of its ids is that user. */
                 .userns_base = userns_rootless ? 1 : (uint32_t) c->runtime.user_namespace_base,
-                .volume_uid_shift =
-                        userns && !userns_rootless ? (uint32_t) c->runtime.user_namespace_base : 0,
+                /* In the namespace the volume is chowned in: the host's (rootful) or the
+                 * engine's (rootless), where the agent's u is userns_base+u. Rootless with
+                 * aegisd as root: the host's, where those ids are not the agent's (BUGS). */
+                .volume_uid_shift = !userns            ? 0
+                                    : !userns_rootless ? (uint32_t) c->runtime.user_namespace_base
+                                    : in_engine_ns     ? 1
+                                                       : 0,
         };
         x = calloc(1, sizeof *x);
         if (!x)

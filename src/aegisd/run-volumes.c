@@ -36,6 +36,7 @@
 #include "supervisor.h" /* REASON_QUOTA_EXCEEDED */
 #include "util.h"
 #include "volume-mount.h"
+#include "volume-userns.h"
 #include "volume.h"
 
 typedef struct RunVolume {
@@ -213,7 +214,7 @@ static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVol
                                               v->read_only ? 0750 : 0770);
                         if (k < 0 && k != -EEXIST)
                                 return fail(ret_reason, k, "volume %s: cannot create %s/%s/%s: %s", mv->name,
-                                            root, tenant, v->id, strerror(-k));
+                                            root, tenant, v->id, volume_userns_strerror(k));
                         return 0;
                 }
 
@@ -238,7 +239,7 @@ static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVol
         if (k < 0) {
                 (void) store_volume_purge(store, sv.id);
                 return fail(ret_reason, k, "volume %s: cannot create %s/%s/%s: %s", mv->name, root, tenant,
-                            sv.id, strerror(-k));
+                            sv.id, volume_userns_strerror(k));
         }
         memcpy(v->id, sv.id, sizeof v->id);
         v->read_only = sv.access_mode == VOLUME_READ_ONLY;
@@ -599,7 +600,8 @@ static int quota_judge(RunVolumes *rv, const RunVolume *v, int k, uint64_t used,
                 return *ret_reason ? 1 : -ENOMEM;
         }
         if (k < 0) {
-                vlog(rv, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name, strerror(-k));
+                vlog(rv, LOG_WARNING, "cannot measure volume %s (%s): %s", v->id, v->name,
+                     volume_userns_strerror(k));
                 *ret_reason = asprintf_safe(REASON_QUOTA_EXCEEDED
                                             ": volume \"%s\" at %s could not be measured (%s), so it "
                                             "is not known to be within its size_limit",

@@ -19,7 +19,8 @@
  *
  * What the tools do once a path is open (reading, replacing, listing, editing, grep and glob,
  * their bounds and result objects) is src/shared/fs-tools-core.c, which aegis-bootstrap runs
- * too. Without a volume (on_host false), every fs tool runs in the container instead: its
+ * too. Without a volume, or with volumes of a rootless engine's user namespace (on_host false),
+ * every fs tool runs in the container instead: its
  * dispatch is {"action":"fs","op":"read",…} with the model's arguments, the path made
  * absolute and lexically normalized here (relative under /workspace), and aegis-bootstrap
  * (bootstrap-fs.c) answers with the same result object. */
@@ -41,6 +42,7 @@
 #include "policy.h"
 #include "tools-fs.h"
 #include "volume-files.h"
+#include "volume-userns.h"
 #include "util.h"
 
 #define FS_DISPATCH_MAX (14 * 1024 * 1024) /* an fs dispatch's JSON (a write of 10 MiB, escaped) */
@@ -429,8 +431,11 @@ json_object *tool_fs_run(const ToolEnv *env, const char *name, json_object *args
         return tool_error("unknown tool \"%s\"", strempty(name));
 }
 
+/* On the host with a volume, unless volumes are worked on in a rootless engine's user
+ * namespace (volume-userns.h): there aegisd as itself may not write the agent's files, and
+ * aegis-bootstrap, the agent's own uid behind the same mounts, may. */
 static bool fs_on_host(const ToolEnv *env) {
-        return env && env->n_volumes > 0;
+        return env && env->n_volumes > 0 && !volume_userns_pid_file();
 }
 
 /* The container's side: {"action":"fs","op":op} and the arguments the op takes, the path

@@ -25,6 +25,7 @@
 #include "reconcile.h"
 #include "store.h"
 #include "util.h"
+#include "volume-userns.h"
 
 #define EXIT_USAGE 2
 #define EXIT_PODMAN 69 /* EX_UNAVAILABLE */
@@ -271,6 +272,19 @@ int main(int argc, char **argv) {
                 if (!dry_run)
                         record_failed_run(config->database.url, started);
                 return EXIT_PODMAN;
+        }
+
+        /* Expired volumes of a rootless engine hold the agent's files, which only its user
+         * namespace lets us remove (volume-userns.h), as aegisd does. */
+        {
+                PodmanInfo info;
+                const PodmanVersion *pv = podman_client_version(podman);
+                if (podman_info(podman, &info, NULL) >= 0 &&
+                    volume_userns_setup(info.rootless, pv && pv->engine == PODMAN_ENGINE_DOCKER,
+                                        config->runtime.engine_pause_pid_file) < 0) {
+                        log_error_errno(-ENOMEM, "Out of memory");
+                        return EXIT_FAILURE;
+                }
         }
 
         /* Never creates the schema: a new database stays new, and is refused again next time. */

@@ -110,6 +110,7 @@ static const ConfigKey config_keys[] = {
         { "runtime.user_namespace", KEY_BOOL, FIELD(runtime.user_namespace), "true" },
         { "runtime.user_namespace_base", KEY_UINT, FIELD(runtime.user_namespace_base), "1879048192",
           .min = 65536, .max = 4294901759 },
+        { "runtime.engine_pause_pid_file", KEY_PATH, FIELD(runtime.engine_pause_pid_file), NULL },
 
         { "runtime.bootstrap_binary", KEY_PATH, FIELD(runtime.bootstrap_binary),
           PKGLIBEXECDIR "/aegis-bootstrap" },

@@ -142,6 +142,10 @@ typedef struct Config {
                  * namespace, its user's subordinate ids. */
                 bool user_namespace;
                 uint64_t user_namespace_base;
+                /* Where a rootless engine records its pause process, whose user namespace
+                 * aegisd joins to work on volumes (volume-userns.h); NULL = Podman's default,
+                 * $XDG_RUNTIME_DIR/libpod/tmp/pause.pid (its engine.tmp_dir + /pause.pid). */
+                char *engine_pause_pid_file;
 
                 /* aegis-bootstrap, copied into every inner-loop container; read once at start
                  * ($(pkglibexecdir)/aegis-bootstrap) */

@@ -53,6 +53,8 @@ libaegis_shared_la_SOURCES = \
 	src/shared/config-security.c \
 	src/shared/volume.h \
 	src/shared/volume.c \
+	src/shared/volume-userns.h \
+	src/shared/volume-userns.c \
 	src/shared/volume-mount.h \
 	src/shared/volume-mount.c \
 	src/shared/hmac.h \

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "macros.h"
 #include "util.h"
 #include "volume-files.h"
+#include "volume-userns.h"
 #include "volume.h"
 
 static const char *const file_type_table[_VOLUME_FILE_TYPE_MAX] = {
@@ -84,7 +86,7 @@ static int open_walk(int vfd, char *const *comps, size_t n, int flags) {
         return TAKE_FD(cur);
 }
 
-int volume_open_beneath(int vfd, char *const *comps, size_t n, int flags) {
+static int open_beneath(int vfd, char *const *comps, size_t n, int flags) {
         static bool no_openat2 = false;
         _cleanup_free_ char *path = NULL;
         int fd;
@@ -124,11 +126,60 @@ static int mkdir_at(int dfd, const char *name, uid_t uid, gid_t gid) {
         return 0;
 }
 
-int volume_mkdir_p(int vfd, char *const *comps, size_t n, uid_t uid, gid_t gid) {
+typedef struct Args {
+        int vfd, dfd, tdfd;
+        char *const *comps;
+        size_t n;
+        int flags;
+        uid_t uid;
+        gid_t gid;
+        bool create;
+        const char *name, *to;
+        const char *path;
+} Args;
+
+static int call_open_beneath(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        int fd = open_beneath(a->vfd, a->comps, a->n, a->flags);
+
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+int volume_open_beneath(int vfd, char *const *comps, size_t n, int flags) {
+        int fd = -EBADF, k;
+
+        assert(vfd >= 0);
+        k = volume_userns_call(call_open_beneath,
+                               &(Args){ .vfd = vfd, .comps = comps, .n = n, .flags = flags }, NULL, 0, &fd);
+        return k < 0 ? k : fd;
+}
+
+static int call_open_path(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        int fd = open(a->path, a->flags | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int volume_open_path(const char *path, int flags) {
+        int fd = -EBADF, k;
+
+        assert(path);
+        k = volume_userns_call(call_open_path, &(Args){ .path = path, .flags = flags }, NULL, 0, &fd);
+        return k < 0 ? k : fd;
+}
+
+static int mkdir_beneath(int vfd, char *const *comps, size_t n, uid_t uid, gid_t gid) {
         int k;
 
         for (size_t i = 0; i < n; i++) {
-                _cleanup_close_ int parent = volume_open_beneath(vfd, comps, i, O_PATH | O_DIRECTORY);
+                _cleanup_close_ int parent = open_beneath(vfd, comps, i, O_PATH | O_DIRECTORY);
                 if (parent < 0)
                         return parent;
                 k = mkdir_at(parent, comps[i], uid, gid);
@@ -136,26 +187,45 @@ int volume_mkdir_p(int vfd, char *const *comps, size_t n, uid_t uid, gid_t gid) 
                         return k;
         }
         /* What exists now must be a directory reached without a link. */
-        _cleanup_close_ int fd = volume_open_beneath(vfd, comps, n, O_PATH | O_DIRECTORY);
+        _cleanup_close_ int fd = open_beneath(vfd, comps, n, O_PATH | O_DIRECTORY);
         return fd < 0 ? fd : 0;
 }
 
-int volume_open_parent(int vfd, char *const *comps, size_t n, bool create, uid_t uid, gid_t gid,
-                       int *ret_fd) {
+static int call_mkdir_p(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        return mkdir_beneath(a->vfd, a->comps, a->n, a->uid, a->gid);
+}
+
+int volume_mkdir_p(int vfd, char *const *comps, size_t n, uid_t uid, gid_t gid) {
+        return volume_userns_call(call_mkdir_p,
+                                  &(Args){ .vfd = vfd, .comps = comps, .n = n, .uid = uid, .gid = gid },
+                                  NULL, 0, NULL);
+}
+
+static int call_open_parent(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
         int fd, k;
 
-        assert(n >= 1);
-        assert(ret_fd);
-        if (create) {
-                k = volume_mkdir_p(vfd, comps, n - 1, uid, gid);
+        if (a->create) {
+                k = mkdir_beneath(a->vfd, a->comps, a->n - 1, a->uid, a->gid);
                 if (k < 0)
                         return k;
         }
-        fd = volume_open_beneath(vfd, comps, n - 1, O_RDONLY | O_DIRECTORY);
+        fd = open_beneath(a->vfd, a->comps, a->n - 1, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return fd;
         *ret_fd = fd;
         return 0;
+}
+
+int volume_open_parent(int vfd, char *const *comps, size_t n, bool create, uid_t uid, gid_t gid,
+                       int *ret_fd) {
+        assert(n >= 1);
+        assert(ret_fd);
+        return volume_userns_call(
+                call_open_parent,
+                &(Args){ .vfd = vfd, .comps = comps, .n = n, .create = create, .uid = uid, .gid = gid },
+                NULL, 0, ret_fd);
 }
 
 static int entry_cmp(const void *a, const void *b) {
@@ -169,7 +239,7 @@ static VolumeFileType type_of(mode_t m) {
                             : VOLUME_FILE_OTHER;
 }
 
-int volume_list_dir(int dfd, VolumeEntry **ret, size_t *ret_n) {
+static int list_dir(int dfd, VolumeEntry **ret, size_t *ret_n) {
         VolumeEntry *a = NULL;
         size_t n = 0, alloc = 0;
         DIR *d;
@@ -244,12 +314,98 @@ int volume_list_dir(int dfd, VolumeEntry **ret, size_t *ret_n) {
         return 0;
 }
 
-int volume_remove_at(int dfd, const char *name) {
+/* The entries as the child hands them back: a memfd of records (type, size, mtime, name
+ * length, name). */
+typedef struct EntryRecord {
+        uint32_t type;
+        uint32_t name_len;
+        uint64_t size, mtime_usec;
+} EntryRecord;
+
+static int call_list_dir(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        _cleanup_close_ int fd = -EBADF;
+        VolumeEntry *e = NULL;
+        size_t n = 0;
+        int k;
+
+        k = list_dir(a->dfd, &e, &n);
+        if (k < 0)
+                return k;
+        fd = memfd_create("aegis-volume-list", MFD_CLOEXEC);
+        if (fd < 0)
+                k = -errno;
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                EntryRecord r = { .type = e[i].type,
+                                  .name_len = (uint32_t) strlen(e[i].name),
+                                  .size = e[i].size,
+                                  .mtime_usec = e[i].mtime_usec };
+                if (write(fd, &r, sizeof r) != (ssize_t) sizeof r ||
+                    write(fd, e[i].name, r.name_len) != (ssize_t) r.name_len)
+                        k = errno > 0 ? -errno : -EIO;
+        }
+        volume_entry_array_free(e, n);
+        if (k < 0)
+                return k;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int volume_list_dir(int dfd, VolumeEntry **ret, size_t *ret_n) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        VolumeEntry *a = NULL;
+        size_t n = 0, len, off = 0;
+        struct stat st;
+        int k;
+
+        assert(ret);
+        assert(ret_n);
+        if (!volume_userns_pid_file())
+                return list_dir(dfd, ret, ret_n);
+        k = volume_userns_call(call_list_dir, &(Args){ .dfd = dfd }, NULL, 0, &fd);
+        if (k < 0)
+                return k;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        len = (size_t) st.st_size;
+        buf = malloc(len + 1);
+        if (!buf)
+                return -ENOMEM;
+        if (pread(fd, buf, len, 0) != (ssize_t) len)
+                return -EIO;
+        /* At most VOLUME_LIST_MAX records, each at least a header long. */
+        a = calloc(MAX(MIN(len / sizeof(EntryRecord), (size_t) VOLUME_LIST_MAX), (size_t) 1), sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        while (off + sizeof(EntryRecord) <= len && n < VOLUME_LIST_MAX) {
+                EntryRecord r;
+                memcpy(&r, buf + off, sizeof r);
+                off += sizeof r;
+                if (r.name_len > len - off || r.type >= _VOLUME_FILE_TYPE_MAX) {
+                        volume_entry_array_free(a, n);
+                        return -EIO;
+                }
+                a[n] = (VolumeEntry){ .name = strndup(buf + off, r.name_len),
+                                      .type = (VolumeFileType) r.type,
+                                      .size = r.size,
+                                      .mtime_usec = r.mtime_usec };
+                off += r.name_len;
+                if (!a[n].name) {
+                        volume_entry_array_free(a, n);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+static int remove_at(int dfd, const char *name) {
         struct stat st, parent;
         int sub, k;
 
-        assert(dfd >= 0);
-        assert(name);
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         if (!S_ISDIR(st.st_mode))
@@ -267,19 +423,61 @@ int volume_remove_at(int dfd, const char *name) {
         return unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
-int volume_tmpfile_at(int dfd, uid_t uid, gid_t gid, char ret_name[VOLUME_TMP_NAME_MAX], int *ret_fd) {
+static int call_remove_at(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        return remove_at(a->dfd, a->name);
+}
+
+int volume_remove_at(int dfd, const char *name) {
+        assert(dfd >= 0);
+        assert(name);
+        return volume_userns_call(call_remove_at, &(Args){ .dfd = dfd, .name = name }, NULL, 0, NULL);
+}
+
+static int call_unlink_at(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        return unlinkat(a->dfd, a->name, 0) < 0 ? -errno : 0;
+}
+
+int volume_unlink_at(int dfd, const char *name) {
+        assert(dfd >= 0);
+        assert(name);
+        return volume_userns_call(call_unlink_at, &(Args){ .dfd = dfd, .name = name }, NULL, 0, NULL);
+}
+
+static int call_rename_at(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
+        return renameat(a->dfd, a->name, a->tdfd, a->to) < 0 ? -errno : 0;
+}
+
+int volume_rename_at(int from_dfd, const char *from, int to_dfd, const char *to) {
+        assert(from_dfd >= 0 && to_dfd >= 0);
+        assert(from && to);
+        return volume_userns_call(call_rename_at,
+                                  &(Args){ .dfd = from_dfd, .name = from, .tdfd = to_dfd, .to = to }, NULL,
+                                  0, NULL);
+}
+
+static int call_tmpfile_at(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const Args *a = userdata;
         char id[ID128_STRING_MAX];
         int fd, k;
 
-        assert(ret_fd);
+        assert(out_size == VOLUME_TMP_NAME_MAX);
         k = random_id(id);
         if (k < 0)
                 return k;
-        (void) snprintf(ret_name, VOLUME_TMP_NAME_MAX, VOLUME_UPLOAD_TMP_PREFIX "%.16s", id);
-        fd = openat(dfd, ret_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
+        (void) snprintf(out, VOLUME_TMP_NAME_MAX, VOLUME_UPLOAD_TMP_PREFIX "%.16s", id);
+        fd = openat(a->dfd, out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
         if (fd < 0)
                 return -errno;
-        (void) fchown(fd, uid, gid);
+        (void) fchown(fd, a->uid, a->gid);
         *ret_fd = fd;
         return 0;
+}
+
+int volume_tmpfile_at(int dfd, uid_t uid, gid_t gid, char ret_name[VOLUME_TMP_NAME_MAX], int *ret_fd) {
+        assert(ret_fd);
+        return volume_userns_call(call_tmpfile_at, &(Args){ .dfd = dfd, .uid = uid, .gid = gid }, ret_name,
+                                  VOLUME_TMP_NAME_MAX, ret_fd);
 }

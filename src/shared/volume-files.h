@@ -11,7 +11,11 @@
  *     a link planted from inside a container (bind mode, NFS) cannot lead out (-ELOOP, -EXDEV);
  *   - the final component of a name to create, replace or remove is acted on with *at() calls
  *     on its parent's descriptor, so a symlink there is removed or replaced, never followed;
- *   - every walk is bounded (VOLUME_LIST_MAX entries listed, VOLUME_WALK_MAX_* for removal). */
+ *   - every walk is bounded (VOLUME_LIST_MAX entries listed, VOLUME_WALK_MAX_* for removal);
+ *   - every function that touches the file system does so through volume_userns_call(), so
+ *     with a rootless engine it acts in the engine's user namespace on the agent's files
+ *     (volume-userns.h); descriptors it returns are usable here, but an *at() call on them
+ *     must go through a function of this file too. */
 #pragma once
 
 #include <stdbool.h>
@@ -53,6 +57,9 @@ int volume_path_split(const char *path, char ***ret);
  * -ELOOP when a symlink is on the way (or is the last component), -EXDEV for a mount. */
 int volume_open_beneath(int vfd, char *const *comps, size_t n, int flags);
 
+/* Opens path (a volume's directory, from volume_path()) with flags (O_CLOEXEC added). */
+int volume_open_path(const char *path, int flags);
+
 /* Opens the directory that holds comps[n-1] (n ≥ 1). create: makes the missing directories
  * on the way, mode 0770 owned by uid:gid (ownership best effort: only root may give it). */
 int volume_open_parent(int vfd, char *const *comps, size_t n, bool create, uid_t uid, gid_t gid,
@@ -68,6 +75,11 @@ int volume_list_dir(int dfd, VolumeEntry **ret, size_t *ret_n);
 /* Removes name in directory dfd: a file or symlink (never followed), or a directory with
  * everything under it, never leaving dfd's file system. */
 int volume_remove_at(int dfd, const char *name);
+
+/* unlinkat(dfd, name, 0) and renameat(from_dfd, from, to_dfd, to), where the volume's files
+ * are worked on. */
+int volume_unlink_at(int dfd, const char *name);
+int volume_rename_at(int from_dfd, const char *from, int to_dfd, const char *to);
 
 /* Creates an upload temporary in dfd (mode 0660, owned by uid:gid when we may); its name
  * goes to ret_name (at least sizeof VOLUME_UPLOAD_TMP_PREFIX + 16 bytes). */

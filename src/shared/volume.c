@@ -11,6 +11,7 @@
 
 #include "macros.h"
 #include "util.h"
+#include "volume-userns.h"
 #include "volume.h"
 
 int volume_path(const char *root, const char *tenant, const char *id, char **ret) {
@@ -45,13 +46,23 @@ static int open_tenant_dir(const char *root, const char *tenant, bool create, in
         return 0;
 }
 
-int volume_dir_create(const char *root, const char *tenant, const char *id, uid_t uid, gid_t gid,
-                      mode_t mode) {
+typedef struct DirArgs {
+        const char *root, *tenant, *id;
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+        uint64_t max_entries;
+} DirArgs;
+
+static int dir_create(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const DirArgs *a = userdata;
+        const char *root = a->root, *tenant = a->tenant, *id = a->id;
+        uid_t uid = a->uid;
+        gid_t gid = a->gid;
+        mode_t mode = a->mode;
         _cleanup_close_ int tfd = -EBADF, vfd = -EBADF;
         int r;
 
-        if (!id_is_valid(id))
-                return -EINVAL;
         r = open_tenant_dir(root, tenant, true, &tfd);
         if (r < 0)
                 return r;
@@ -67,6 +78,16 @@ int volume_dir_create(const char *root, const char *tenant, const char *id, uid_
                 return r;
         }
         return 0;
+}
+
+int volume_dir_create(const char *root, const char *tenant, const char *id, uid_t uid, gid_t gid,
+                      mode_t mode) {
+        if (!id_is_valid(id))
+                return -EINVAL;
+        return volume_userns_call(
+                dir_create,
+                &(DirArgs){ .root = root, .tenant = tenant, .id = id, .uid = uid, .gid = gid, .mode = mode },
+                NULL, 0, NULL);
 }
 
 static void closedirp(DIR **d) {
@@ -179,27 +200,45 @@ int volume_dir_bytes_used(const char *root, const char *tenant, const char *id, 
         return volume_dir_usage(root, tenant, id, 0, ret);
 }
 
-int volume_dir_usage(const char *root, const char *tenant, const char *id, uint64_t max_entries,
-                     uint64_t *ret) {
-        Walk w = { .max_entries = max_entries };
+static int dir_usage(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const DirArgs *a = userdata;
+        Walk w = { .max_entries = a->max_entries };
         int vfd = -EBADF, r;
 
-        r = open_volume_dir(root, tenant, id, NULL, &vfd);
+        assert(out_size == sizeof w.bytes);
+        r = open_volume_dir(a->root, a->tenant, a->id, NULL, &vfd);
         if (r < 0)
                 return r;
         r = walk_volume_dir(vfd, &w);
         if (r < 0)
                 return r;
-        *ret = w.bytes;
+        memcpy(out, &w.bytes, sizeof w.bytes);
         return 0;
 }
 
-int volume_dir_remove(const char *root, const char *tenant, const char *id) {
+int volume_dir_usage(const char *root, const char *tenant, const char *id, uint64_t max_entries,
+                     uint64_t *ret) {
+        uint64_t bytes;
+        int r;
+
+        r = volume_userns_call(
+                dir_usage,
+                &(DirArgs){ .root = root, .tenant = tenant, .id = id, .max_entries = max_entries }, &bytes,
+                sizeof bytes, NULL);
+        if (r < 0)
+                return r;
+        *ret = bytes;
+        return 0;
+}
+
+static int dir_remove(void *userdata, void *out, size_t out_size, int *ret_fd) {
+        const DirArgs *a = userdata;
+        const char *id = a->id;
         _cleanup_close_ int tfd = -EBADF;
         Walk w = { .remove = true };
         int vfd = -EBADF, r;
 
-        r = open_volume_dir(root, tenant, id, &tfd, &vfd);
+        r = open_volume_dir(a->root, a->tenant, id, &tfd, &vfd);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -210,6 +249,11 @@ int volume_dir_remove(const char *root, const char *tenant, const char *id) {
         if (unlinkat(tfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
+}
+
+int volume_dir_remove(const char *root, const char *tenant, const char *id) {
+        return volume_userns_call(dir_remove, &(DirArgs){ .root = root, .tenant = tenant, .id = id }, NULL,
+                                  0, NULL);
 }
 
 int volume_parse_size_limit(const char *s, uint64_t *ret) {

@@ -2,7 +2,9 @@
  *
  * Create it owned by the volume's uid:gid, measure the bytes it holds (a bounded walk that
  * never follows symlinks), delete it recursively without following symlinks or leaving the
- * root. tenant and volume id must satisfy id_is_valid() (no "/", no ".."), else -EINVAL. */
+ * root. tenant and volume id must satisfy id_is_valid() (no "/", no ".."), else -EINVAL.
+ * Create, measure and remove act through volume_userns_call(): in the rootless engine's user
+ * namespace when one is set (volume-userns.h), where uid:gid are that namespace's ids. */
 #pragma once
 
 #include <stdbool.h>

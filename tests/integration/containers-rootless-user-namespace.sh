@@ -10,41 +10,10 @@
 # Cgroup v1 here: a rootless engine enforces no limit, so runtime.allow_unenforced_limits.
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
-require_cmd jq runuser useradd userdel newuidmap newgidmap pkill
+. "$AEGIS_TEST_LIB/rootless.sh"
 make_scratch
-
-# The engine's user and its range: names and ids of this test only, removed at exit.
-U="aegisrl$$"
-SUB=$((2000000000 + ($$ % 30000) * 65536)) # unless useradd gives one
-useradd --no-create-home --shell /usr/sbin/nologin "$U" || fail "cannot create the user $U"
-on_exit "userdel $U 2>/dev/null; sed -i '/^$U:/d' /etc/subuid /etc/subgid"
-# useradd may have given it a range already (SUB_UID_COUNT in login.defs): the engine takes
-# the first one, so that is the one to expect.
-for f in /etc/subuid /etc/subgid; do
-        grep -q "^$U:" "$f" 2>/dev/null || echo "$U:$SUB:65536" >>"$f"
-done
-SUB="$(awk -F: -v u="$U" '$1 == u {print $2; exit}' /etc/subuid)"
-RL="$SCRATCH/rootless"
-mkdir -p "$RL/home" "$RL/run" "$RL/tmp"
-cp "$CONTAINERS_CONF" "$RL/containers.conf"
-PODMAN_DIR="$RL" # busybox_tar builds $RL/busybox.tar
-busybox_tar >/dev/null
-chown -R "$U:" "$RL"
-chmod 700 "$RL/run"
-chmod 711 "$SCRATCH"
-rl() {
-        runuser -u "$U" -- env -u CONTAINER_HOST HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" \
-                CONTAINERS_CONF="$RL/containers.conf" podman --root "$RL/root" --runroot "$RL/run/containers" \
-                --tmpdir "$RL/tmp" "$@"
-}
-on_exit "pkill -KILL -u $U 2>/dev/null; sleep 0.5"
-SOCK="$RL/run/podman.sock"
-rl system service --time=0 "unix://$SOCK" >"$SCRATCH/rootless-service.log" 2>&1 &
-wait_for 30 curl -sf --unix-socket "$SOCK" http://d/_ping ||
-        fail "the rootless Podman service did not come up: $(tail -5 "$SCRATCH/rootless-service.log")"
-assert_eq "the engine is rootless" true "$(rl info --format '{{.Host.Security.Rootless}}' 2>/dev/null)"
-rl import -q "$RL/busybox.tar" "$TEST_IMAGE" >/dev/null || fail "cannot import the busybox test image"
-ENGINE_UID="$(id -u "$U")"
+rootless_start
+SOCK="$RL_SOCK" SUB="$RL_SUB" ENGINE_UID="$RL_UID"
 
 PODMAN_SOCK="$SOCK" AEGIS_RUNTIME_EXTRA="  allow_unenforced_limits: true" aegisd_start a
 # No network: a rootless engine's slirp4netns needs /dev/net/tun, which not every host lends.
@@ -64,7 +33,6 @@ assert_eq "the container's maps are ids 1…65536 of the engine's namespace, and
 assert_eq "the agent (uid 1000 inside) is the subordinate id SUB+1000 on the host" "$((SUB + 1000))" "$host_uid"
 check "… not the engine user's own uid ($ENGINE_UID)" test "$host_uid" != "$ENGINE_UID"
 check "… and no login user's" bash -c "! getent passwd $host_uid"
-rl_clean() { [ -z "$(rl ps -aq --filter label=aegis.managed=true 2>/dev/null)" ]; }
 wait_for 30 rl_clean
 assert_eq "no aegis.managed container remains" "" "$(rl ps -aq --filter label=aegis.managed=true 2>/dev/null)"
 finish

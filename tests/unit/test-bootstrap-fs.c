@@ -15,6 +15,7 @@
 #include "test-main.h"
 #include "tools-fs.h"
 #include "util.h"
+#include "volume-userns.h"
 
 static char tmpdir[] = "/tmp/test-bootstrap-fs-XXXXXX";
 static char *voldir, *ctrdir;
@@ -307,6 +308,13 @@ START_TEST(test_dispatch_shape_and_what_stays_in_the_container) {
                 ck_assert(tool_available(tool_find(*name), &env));
         }
         env.n_volumes = 1;
+        ck_assert_int_eq(tool_place(tool_find("fs.edit"), &env), TOOL_ON_HOST);
+        /* volumes of a rootless engine's user namespace: aegisd may not write the agent's
+         * files, the container may */
+        ck_assert_int_eq(volume_userns_set("/run/user/1000/libpod/tmp/pause.pid"), 0);
+        ck_assert_int_eq(tool_place(tool_find("fs.edit"), &env), TOOL_IN_CONTAINER);
+        ck_assert_int_eq(tool_place(tool_find("fs.write"), &env), TOOL_IN_CONTAINER);
+        ck_assert_int_eq(volume_userns_set(NULL), 0);
         ck_assert_int_eq(tool_place(tool_find("fs.edit"), &env), TOOL_ON_HOST);
 }
 END_TEST

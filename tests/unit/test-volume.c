@@ -2,13 +2,18 @@
  * never follows symlinks or leaves the root, id validation, size limits. */
 #include <check.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
 #include "volume-mount.h"
+#include "volume-userns.h"
 #include "volume.h"
 #include "test-main.h"
 
@@ -187,6 +192,81 @@ START_TEST(test_nfs_options_are_exactly_the_documented_ones) {
 }
 END_TEST
 
+/* No pause process: every volume operation says why, where and what to do. */
+START_TEST(test_userns_unjoinable_says_why) {
+        char *pid_file = sub("no-engine/pause.pid");
+        uint64_t used;
+
+        ck_assert_int_eq(volume_userns_set(pid_file), 0);
+        ck_assert_int_eq(volume_dir_create(root, "tn", "v1", 1001, 1001, 0770), -ENOLINK);
+        ck_assert_ptr_nonnull(strstr(volume_userns_strerror(-ENOLINK), pid_file));
+        ck_assert_ptr_nonnull(strstr(volume_userns_strerror(-ENOLINK), "start the engine first"));
+        ck_assert_int_eq(volume_dir_usage(root, "tn", "v1", 0, &used), -ENOLINK);
+        ck_assert_int_eq(volume_dir_remove(root, "tn", "v1"), -ENOLINK);
+        ck_assert_int_eq(volume_userns_set(NULL), 0);
+        free(pid_file);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+}
+
+/* A user namespace mapping its 1… to the host's 200000… (as a rootless engine's maps them to
+ * the subordinate ids): the volume is created, owned and removed there, and what is owned
+ * by 1001 inside is the host's 201000. Root only: it writes the namespace's maps. */
+START_TEST(test_userns_works_in_the_namespace) {
+        char *pid_file = sub("pause.pid"), *maps, *p, text[32];
+        int ready[2];
+        struct stat st;
+        uint64_t used;
+        pid_t pid;
+
+        if (geteuid() != 0)
+                return;
+        ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+                (void) write(ready[1], &c, 1);
+                pause();
+                _exit(0);
+        }
+        ck_assert_int_eq(read(ready[0], text, 1), 1);
+        ck_assert_int_eq(text[0], 'y');
+        maps = asprintf_safe("/proc/%d/uid_map", (int) pid);
+        write_file(maps, "0 0 1\n1 200000 65536\n");
+        free(maps);
+        maps = asprintf_safe("/proc/%d/gid_map", (int) pid);
+        write_file(maps, "0 0 1\n1 200000 65536\n");
+        free(maps);
+        (void) snprintf(text, sizeof text, "%d\n", (int) pid);
+        write_file(pid_file, text);
+
+        ck_assert_int_eq(volume_userns_set(pid_file), 0);
+        ck_assert_int_eq(volume_dir_create(root, "tu", "v1", 1001, 1001, 0700), 0);
+        p = sub("tu/v1");
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_uint_eq(st.st_uid, 201000);
+        ck_assert_uint_eq(st.st_gid, 201000);
+        ck_assert_int_eq(volume_dir_usage(root, "tu", "v1", 0, &used), 0);
+        ck_assert_uint_eq(used, 0);
+        ck_assert_int_eq(volume_dir_remove(root, "tu", "v1"), 0);
+        ck_assert_int_eq(stat(p, &st), -1);
+        ck_assert_int_eq(volume_userns_set(NULL), 0);
+        kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        close(ready[0]);
+        close(ready[1]);
+        free(p);
+        free(pid_file);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("volume");
         TCase *tc = tcase_create("core");
@@ -201,6 +281,8 @@ int main(void) {
         tcase_add_test(tc, test_size_limit_parsing);
         tcase_add_test(tc, test_engine_volume_names);
         tcase_add_test(tc, test_nfs_options_are_exactly_the_documented_ones);
+        tcase_add_test(tc, test_userns_unjoinable_says_why);
+        tcase_add_test(tc, test_userns_works_in_the_namespace);
         tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
         r = run_suite(s);
