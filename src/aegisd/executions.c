@@ -242,6 +242,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         o = (SupervisorOptions){
                 .max_concurrent = c->runtime.max_concurrent,
                 .image_pull_timeout_usec = c->runtime.image_pull_timeout_secs * USEC_PER_SEC,
+                .stats_interval_usec = c->runtime.stats_interval_secs * USEC_PER_SEC,
                 .stop_timeout_secs = c->runtime.stop_timeout_secs,
                 .network = c->runtime.network,
                 .state_dir = c->state_dir,

@@ -6,7 +6,8 @@
  * known reading (the engine counts it up from the container's start); memory and pids keep
  * the highest reading. A container that exits between two readings is caught by the first
  * one, taken as soon as it starts; what it did after the last reading is not seen (the
- * engine has no cgroup to read once it exited). */
+ * engine has no cgroup to read once it exited), except when aegisd kills it: then
+ * run_stats_last() reads it once more first. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct RunStats {
         unsigned asked; /* readings asked for since run_stats_start() */
         RunStatsUsage usage;
         unsigned failures; /* readings the engine refused this iteration (logged once) */
+        run_stats_done_fn last_done; /* run_stats_last() in flight */
+        void *last_userdata;
 };
 
 int run_stats_new(const RunStatsContext *c, RunStats **ret) {
@@ -61,6 +64,7 @@ void run_stats_stop(RunStats *s) {
         podman_op_cancel(s->op);
         s->op = NULL;
         s->timer = sd_event_source_disable_unref(s->timer);
+        s->last_done = NULL;
 }
 
 void run_stats_reset(RunStats *s) {
@@ -97,10 +101,27 @@ static void usage_merge(RunStatsUsage *u, const PodmanStats *st) {
 
 static int arm(RunStats *s, uint64_t usec);
 
+/* The end of run_stats_last(): its reading came back or its time ran out. */
+static void last_end(RunStats *s) {
+        run_stats_done_fn done = s->last_done;
+
+        podman_op_cancel(s->op);
+        s->op = NULL;
+        s->timer = sd_event_source_disable_unref(s->timer);
+        s->last_done = NULL;
+        done(s->last_userdata);
+}
+
 static void on_stats(int k, const PodmanStats *st, const Error *e, void *userdata) {
         RunStats *s = userdata;
 
         s->op = NULL;
+        if (s->last_done) {
+                if (k >= 0 && st)
+                        usage_merge(&s->usage, st);
+                last_end(s);
+                return;
+        }
         if (k >= 0 && st)
                 usage_merge(&s->usage, st);
         else if (s->failures++ == 0)
@@ -129,6 +150,37 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
 static int arm(RunStats *s, uint64_t usec) {
         s->timer = sd_event_source_disable_unref(s->timer);
         return sd_event_add_time_relative(s->c.event, &s->timer, CLOCK_MONOTONIC, usec, 0, on_timer, s);
+}
+
+static int on_last_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
+        last_end(userdata);
+        return 0;
+}
+
+int run_stats_last(RunStats *s, run_stats_done_fn done, void *userdata) {
+        int k;
+
+        assert(s);
+        assert(done);
+        if (!s->container_id || !s->timer || s->last_done)
+                return -ENOENT; /* not reading (stopped, or never started) */
+        podman_op_cancel(s->op); /* a reading in flight may be older than the kill */
+        s->op = NULL;
+        s->timer = sd_event_source_disable_unref(s->timer);
+        k = sd_event_add_time_relative(s->c.event, &s->timer, CLOCK_MONOTONIC, RUN_STATS_LAST_USEC, 0,
+                                       on_last_timeout, s);
+        if (k < 0)
+                return k;
+        s->asked++;
+        k = podman_container_stats_async(s->c.podman, s->container_id, on_stats, s, &s->op);
+        if (k < 0) {
+                s->op = NULL;
+                s->timer = sd_event_source_disable_unref(s->timer);
+                return k;
+        }
+        s->last_done = done;
+        s->last_userdata = userdata;
+        return 0;
 }
 
 int run_stats_start(RunStats *s, const char *container_id) {

@@ -48,7 +48,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(RunStats *, run_stats_free);
 /* Forgets the readings and starts reading container_id (a new iteration's container, or the
  * same one again after a restart, whose CPU time the engine still counts). */
 int run_stats_start(RunStats *s, const char *container_id);
-/* Stops reading (the container exited or is being removed); the usage stays. */
+/* A last reading before aegisd kills the container (a timeout, a cancel): the engine has
+ * nothing to read once it is dead. The reading counts like any other; done(userdata) runs
+ * once, from the event loop, when it came back, failed or RUN_STATS_LAST_USEC passed, and no
+ * reading follows it. < 0 (done will not run) when no container is being read. */
+#define RUN_STATS_LAST_USEC (500 * USEC_PER_MSEC)
+typedef void (*run_stats_done_fn)(void *userdata);
+int run_stats_last(RunStats *s, run_stats_done_fn done, void *userdata);
+/* Stops reading (the container exited or is being removed); the usage stays. A last reading
+ * in flight is cancelled and its done does not run. */
 void run_stats_stop(RunStats *s);
 /* Stops reading and forgets the usage (a new iteration, before it has a container). */
 void run_stats_reset(RunStats *s);

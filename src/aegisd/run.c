@@ -242,6 +242,7 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         if (k >= 0)
                 k = run_stats_new(&(RunStatsContext){ .event = s->event,
                                                       .podman = s->podman,
+                                                      .interval_usec = s->opts.stats_interval_usec,
                                                       .log = on_volumes_log,
                                                       .userdata = r },
                                   &r->stats);
@@ -447,6 +448,25 @@ static void on_killed(int k, const Error *e, void *userdata) {
 static void run_judging_interrupted(Run *r);
 static void run_pull_end(Run *r, const char *status);
 
+/* Sends the kill, when the Run is still at a step where its container may run. */
+static void run_kill_now(Run *r) {
+        if (r->phase != PHASE_START && r->phase != PHASE_RUNNING)
+                return; /* create in flight (checked on its answer) or already collecting */
+        if (!r->container_id || r->op)
+                return;
+        run_log(r, LOG_INFO, "killing container %s (%s)", r->container_id, r->kill_reason);
+        run_op_begin(r);
+        if (podman_container_kill_async(r->sup->podman, r->container_id, NULL, on_killed, r, &r->op) < 0)
+                r->op = NULL;
+}
+
+static void on_last_reading(void *userdata) {
+        Run *r = userdata;
+
+        r->reading_last = false;
+        run_kill_now(r);
+}
+
 static void run_kill(Run *r, const char *reason) {
         set_first(&r->kill_reason, reason);
         if (r->phase == PHASE_JUDGE) {
@@ -464,12 +484,15 @@ static void run_kill(Run *r, const char *reason) {
         }
         if (r->phase != PHASE_START && r->phase != PHASE_RUNNING)
                 return; /* create in flight (checked on its answer) or already collecting */
-        if (!r->container_id || r->op)
+        if (!r->container_id || r->op || r->reading_last)
                 return;
-        run_log(r, LOG_INFO, "killing container %s (%s)", r->container_id, reason);
-        run_op_begin(r);
-        if (podman_container_kill_async(r->sup->podman, r->container_id, NULL, on_killed, r, &r->op) < 0)
-                r->op = NULL;
+        /* What it used until now, read while it still runs (at most RUN_STATS_LAST_USEC). */
+        if (r->phase == PHASE_RUNNING && !r->read_last &&
+            run_stats_last(r->stats, on_last_reading, r) >= 0) {
+                r->read_last = r->reading_last = true;
+                return;
+        }
+        run_kill_now(r);
 }
 
 static bool overall_deadline_passed(Run *r) {
@@ -1776,6 +1799,7 @@ void run_next_iteration(Run *r) {
         r->judged_output = r->judgement_json = NULL;
         r->iteration_started_realtime = now_rt();
         run_stats_reset(r->stats);
+        r->read_last = r->reading_last = false;
         k = store_iteration_begin(r->sup->store, r->id, r->iteration);
         if (k < 0 && k != -EEXIST) {
                 _cleanup_free_ char *m = asprintf_safe("store: cannot begin iteration %u: %s", r->iteration,

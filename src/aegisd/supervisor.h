@@ -57,6 +57,7 @@ struct RunDispatchModel;
 typedef struct SupervisorOptions {
         uint64_t max_concurrent; /* runtime.max_concurrent */
         uint64_t image_pull_timeout_usec;
+        uint64_t stats_interval_usec; /* run-stats.h's interval (0 = its default) */
         uint64_t stop_timeout_secs;
         const char *network; /* runtime.network or NULL */
         const char *state_dir; /* per-execution files live in state_dir/executions/<id>/ */

@@ -63,5 +63,24 @@ assert_eq "the short iteration's usage is known" true "$(jq -r .known <<<"$su")"
 [ "$(jq -r .samples <<<"$su")" -ge 2 ] || fail "fewer than 2 readings of an iteration under a second: $su"
 assert_eq "… with CPU time" 1 "$(jq -r '.cpu_seconds > 0' <<<"$su" | grep -c true)"
 [ "$(jq -r '.memory_peak_bytes // 0' <<<"$su")" -ge $((4 * 1024 * 1024)) ] || fail "the short iteration's 8 MiB do not show: $su"
+# A cancelled iteration gets a last reading before the kill. With readings 30 s apart after
+# the first second, only that one can see the 16 MiB the agent holds from its 3rd second on.
+aegisd_stop a
+AEGIS_RUNTIME_EXTRA="  stats_interval_secs: 30" aegisd_start b
+m="$(manifest late 'sleep 3; awk "BEGIN { s = \"x\"; while (length(s) < 16777216) s = s s; print \"grown\"; fflush(); system(\"sleep 120\") }"' '  resources:
+    memory_bytes: 536870912
+  execution:
+    max_iterations: 1
+    iteration_timeout: 300s')"
+lid="$(api POST /v1/executions -H 'Content-Type: application/yaml' --data-binary "@$m" | jq -r .execution_id)"
+wait_for 60 sh -c "curl -s '$AEGIS_URL/v1/executions/$lid/logs' | grep -q grown" ||
+        fail "the late allocation never printed: $(api GET "/v1/executions/$lid")"
+api POST "/v1/executions/$lid/cancel" >/dev/null
+wait_for 30 sh -c "curl -s '$AEGIS_URL/v1/executions/$lid' | jq -e '.status == \"cancelled\"' >/dev/null" ||
+        fail "the execution was not cancelled: $(api GET "/v1/executions/$lid")"
+lu="$(api GET "/v1/executions/$lid" | jq -c '.iterations[0].usage')"
+echo "cancelled usage: $lu"
+[ "$(jq -r '.memory_peak_bytes // 0' <<<"$lu")" -ge $((16 * 1024 * 1024)) ] ||
+        fail "the last reading before the kill did not see the 16 MiB: $lu"
 assert_no_managed_containers
 finish
