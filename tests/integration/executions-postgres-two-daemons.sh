@@ -19,14 +19,16 @@ export AEGIS_DATABASE_URL="$PG_URL"
 aegisd_start a
 aegisd_start b
 AEGIS_RUNTIME_EXTRA="  max_concurrent: 1" aegisd_start c
+# a and b stop before the holding execution exists: c must be the one it fills (on a loaded
+# machine a or b could claim it first, and c would then run one of the 30).
+pid_a="$(aegisd_pid a)" pid_b="$(aegisd_pid b)" pid_c="$(aegisd_pid c)"
+kill -STOP "$pid_a" "$pid_b"
+on_exit "kill -CONT $pid_a $pid_b $pid_c 2>/dev/null"
 hold="$(curl -s -X POST "$AEGIS_URL_c/v1/executions" -H 'Content-Type: application/yaml' \
         --data-binary @"$(manifest hold 'sleep 45' '  execution:
     max_iterations: 1')" | jq -r .execution_id)"
 wait_for 60 bash -c "[ \"\$(curl -s '$AEGIS_URL_c/v1/executions/$hold' | jq -r .status)\" = running ]" ||
         fail "the holding execution did not start"
-pid_a="$(aegisd_pid a)" pid_b="$(aegisd_pid b)" pid_c="$(aegisd_pid c)"
-kill -STOP "$pid_a" "$pid_b"
-on_exit "kill -CONT $pid_a $pid_b $pid_c 2>/dev/null"
 m="$(manifest twice 'sleep 1; echo ran')"
 ids=()
 for i in $(seq 30); do
