@@ -17,6 +17,7 @@
 #include "egress.h"
 #include "gateway.h"
 #include "list.h"
+#include "loopback.h"
 #include "macros.h"
 #include "util.h"
 
@@ -56,6 +57,8 @@ struct Conn {
         sd_event_source *cio, *uio, *lio, *timer;
         Lookup *lookup;
         struct addrinfo *addrs, *next_addr;
+        bool internal_skipped; /* an address was not tried: loopback or link-local */
+        bool ufd_tried; /* a connection to an address was tried */
         EgressRequest req;
         Buf in; /* client bytes not yet judged: the head, then the ClientHello */
         Buf up, down; /* client → upstream, upstream → client */
@@ -202,10 +205,16 @@ static void conn_connected(Conn *c) {
 static void conn_try_connect(Conn *c) {
         for (; c->next_addr; c->next_addr = c->next_addr->ai_next) {
                 struct addrinfo *a = c->next_addr;
-                int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                int fd;
 
+                if (!c->proxy->ctx.allow_internal && sockaddr_is_internal(a->ai_addr)) {
+                        c->internal_skipped = true;
+                        continue;
+                }
+                fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
                 if (fd < 0)
                         continue;
+                c->ufd_tried = true;
                 if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
                         close(fd);
                         continue;
@@ -217,6 +226,17 @@ static void conn_try_connect(Conn *c) {
                         return;
                 }
                 c->state = CONN_CONNECTING;
+                return;
+        }
+        if (c->internal_skipped && !c->ufd_tried) {
+                /* A name that resolves to this host's services or the cloud metadata service
+                 * (a DNS answer the agent may control) is refused like an unlisted host. */
+                count(c->proxy, "refused");
+                plog(c->proxy, LOG_WARNING,
+                     "egress: refused %s port %u: it resolves to a loopback or link-local address "
+                     "(security.allow_internal_egress is off)",
+                     c->req.host, c->req.port);
+                conn_refuse(c, 403, "the host resolves to a loopback or link-local address");
                 return;
         }
         count(c->proxy, "failed");

@@ -29,6 +29,9 @@ typedef struct EgressContext {
         sd_event *event;
         const char *socket_path; /* made (a stale one replaced); its directory must exist */
         bool (*allowed)(const char *host, void *userdata);
+        /* Whether an admitted host may be reached on a loopback or link-local address
+         * (sockaddr_is_internal()); never otherwise, whatever the name resolves to. */
+        bool allow_internal;
         void (*log)(void *userdata, int level, const char *message); /* refusals, failures */
         Metric *connections; /* counter with one label, result: allowed|refused|failed; or NULL */
         void *userdata;

@@ -305,13 +305,16 @@ static int run_egress_open(Run *r) {
                 k = -errno;
         if (k < 0)
                 return k;
-        return egress_proxy_new(&(EgressContext){ .event = r->sup->event,
-                                                  .socket_path = sock,
-                                                  .allowed = on_egress_allowed,
-                                                  .log = on_egress_log,
-                                                  .connections = r->sup->m_egress,
-                                                  .userdata = r },
-                                &r->egress);
+        return egress_proxy_new(
+                &(EgressContext){ .event = r->sup->event,
+                                  .socket_path = sock,
+                                  .allowed = on_egress_allowed,
+                                  .allow_internal = r->sup->opts.config &&
+                                                    r->sup->opts.config->security.allow_internal_egress,
+                                  .log = on_egress_log,
+                                  .connections = r->sup->m_egress,
+                                  .userdata = r },
+                &r->egress);
 }
 
 void run_free(Run *r) {
@@ -1106,7 +1109,11 @@ static int run_dispatch_open(Run *r, const char *prompt, bool resume) {
         r->tool_env.web_host_check =
                 manifest_plan_egress(r->plan) == MANIFEST_EGRESS_NONE ? NULL : on_web_host_check;
         r->tool_env.web_userdata = r;
-        r->tool_env.web_public_only = manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN;
+        /* Never this host's services or the cloud metadata service, unless the operator allows
+         * them for hosts a policy names (security.allow_internal_egress). */
+        r->tool_env.web_public_only = manifest_plan_egress(r->plan) == MANIFEST_EGRESS_OPEN ||
+                                      !r->sup->opts.config ||
+                                      !r->sup->opts.config->security.allow_internal_egress;
         /* web.search (tools.web_search): the operator's endpoint, offered with web.fetch. */
         if (r->sup->opts.config) {
                 r->tool_env.search_endpoint = r->sup->opts.config->tools.web_search.endpoint;

@@ -35,6 +35,7 @@
 #include "curl-event.h"
 #include "html-text.h"
 #include "json-util.h"
+#include "loopback.h"
 #include "tools.h"
 #include "util.h"
 
@@ -177,29 +178,10 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
         return body_append(&f->body, &f->n, &f->too_big, WEB_BODY_MAX, p, size * nmemb);
 }
 
-static bool ipv4_is_local(uint32_t a) {
-        return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xA9FE; /* 127/8, 0/8, 169.254/16 */
-}
-
-static bool address_is_local(const struct sockaddr *sa) {
-        if (sa->sa_family == AF_INET)
-                return ipv4_is_local(ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr));
-        if (sa->sa_family == AF_INET6) {
-                const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
-                uint32_t v4;
-                if (IN6_IS_ADDR_V4MAPPED(a)) {
-                        memcpy(&v4, a->s6_addr + 12, sizeof v4);
-                        return ipv4_is_local(ntohl(v4));
-                }
-                return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_UNSPECIFIED(a);
-        }
-        return true; /* not an internet address: not for web.fetch */
-}
-
 static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *a) {
         WebFetch *f = userdata;
 
-        if (purpose != CURLSOCKTYPE_IPCXN || (f->env->web_public_only && address_is_local(&a->addr))) {
+        if (purpose != CURLSOCKTYPE_IPCXN || (f->env->web_public_only && sockaddr_is_internal(&a->addr))) {
                 f->local_refused = true;
                 return CURL_SOCKET_BAD;
         }

@@ -147,6 +147,7 @@ static const ConfigKey config_keys[] = {
           .min = 1, .max = DAY },
         /* security.contexts[] is a list, parsed by config-security.c. */
         { "security.default_context", KEY_STRING, FIELD(security.default_context), NULL },
+        { "security.allow_internal_egress", KEY_BOOL, FIELD(security.allow_internal_egress), "false" },
         /* tools: the backends of the inner loop's tools (web.search without an endpoint is not
          * offered). */
         { "tools.web_search.endpoint", KEY_URL, FIELD(tools.web_search.endpoint), NULL },

@@ -189,6 +189,9 @@ typedef struct Config {
                 ConfigSecurityContext *contexts;
                 size_t n_contexts;
                 char *default_context; /* for manifests without spec.security_context */
+                /* Agents may reach loopback and link-local addresses through the egress proxy
+                 * and web.fetch when their network_policy names the host (false). */
+                bool allow_internal_egress;
         } security;
         struct {
                 /* tools.web_search: the provider behind web.search (aegis-config.yaml(5)). */

@@ -47,6 +47,26 @@ bool sockaddr_is_loopback(const struct sockaddr *sa, socklen_t len) {
         }
 }
 
+static bool ipv4_is_internal(uint32_t a) {
+        return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xA9FE; /* 127/8, 0/8, 169.254/16 */
+}
+
+bool sockaddr_is_internal(const struct sockaddr *sa) {
+        assert(sa);
+        if (sa->sa_family == AF_INET)
+                return ipv4_is_internal(ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr));
+        if (sa->sa_family == AF_INET6) {
+                const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+                uint32_t v4;
+                if (IN6_IS_ADDR_V4MAPPED(a)) {
+                        memcpy(&v4, a->s6_addr + 12, sizeof v4);
+                        return ipv4_is_internal(ntohl(v4));
+                }
+                return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_UNSPECIFIED(a);
+        }
+        return true;
+}
+
 void sockaddr_to_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size) {
         char a[INET6_ADDRSTRLEN] = "?";
 

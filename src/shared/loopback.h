@@ -14,6 +14,11 @@
 #include <sys/socket.h>
 
 bool sockaddr_is_loopback(const struct sockaddr *sa, socklen_t len);
+/* An address an agent must not reach unless the operator says so (security.allow_internal_egress):
+ * loopback (this host's own services), 0.0.0.0/8 and ::, link-local (169.254.0.0/16 — the cloud
+ * metadata service — and fe80::/10), IPv4-mapped ones included; anything that is not an
+ * internet address. */
+bool sockaddr_is_internal(const struct sockaddr *sa);
 
 /* "127.0.0.1:8088", "[::1]:9091", "unix:/run/aegis.sock": for messages. */
 #define SOCKADDR_TEXT_MAX 128

@@ -49,7 +49,9 @@ llm:
       type: openai-compatible
       endpoint: $FAKE_LLM_URL/v1
       api_key: env:FAKE_LLM_TEST_KEY
-      models: [{alias: default, model: fake-gpt}]"
+      models: [{alias: default, model: fake-gpt}]
+security:
+  allow_internal_egress: true"
 state="$SCRATCH/aegisd-a/state"
 
 # submit NAME POLICY SCRIPT: submits SCRIPT under POLICY; sets ID.
@@ -173,6 +175,16 @@ result="$(fake_llm_request "$FAKE_LLM_LOG" 2 'r["body"]["messages"]')"
 assert_match "inner loop: cmd.run reached the allowed host through the proxy" 'allowed-server' "$result"
 assert_match "inner loop: and not the denied one" 'the host is not allowed' "$result"
 assert_match "inner loop: the capability is not in PID 1's environment" 'pid1-capability=0' "$result"
+
+# Without security.allow_internal_egress (the default) a listed name that resolves to a
+# loopback address (this host's own services: a DNS answer the tenant may control) is refused.
+aegisd_start c
+run internal "{mode: allow, allowlist: [allowed.test]}" "$fetch; p allowed.test:$port" >"$SCRATCH/out"
+assert_match "an allowed name on a loopback address is refused by default" \
+        "via allowed.test:$port: aegis egress proxy: the host resolves to a loopback or link-local address" \
+        "$(cat "$SCRATCH/out")"
+check "and the refusal is logged" grep -q "egress: refused allowed.test port $port: it resolves to a loopback" \
+        "$SCRATCH/aegisd-c/aegisd.log"
 
 # Without aegis-bootstrap the policy cannot hold here: refused at submission, with why.
 AEGISD="$AEGISD_REAL"

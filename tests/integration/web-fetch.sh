@@ -96,6 +96,7 @@ llm:
       endpoint: $FAKE_LLM_URL/v1
       models: [{alias: default, model: fake-gpt}]
 security:
+  allow_internal_egress: true
   contexts:
     - name: narrow
       capabilities:
