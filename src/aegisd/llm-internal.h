@@ -81,14 +81,17 @@ int llm_parse_response(LlmProviderType type, const char *body, size_t size, cons
 
 /* The wire formats. Each fills ret (the body and headers beyond Content-Type). */
 int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
-int llm_openai_message(const LlmRequestInput *in, size_t i, struct json_object **ret, const char **ret_why);
+/* The rest of in->messages[i] (m, its role already in w and checked), for llm_wire_message(). */
+int llm_openai_message(const LlmRequestInput *in, size_t i, struct json_object *m, const char *role,
+                       struct json_object *w, const char **ret_why);
 int llm_openai_parse(struct json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                      const char **ret_why);
 int llm_anthropic_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
 int llm_anthropic_parse(struct json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                         const char **ret_why);
 int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
-int llm_ollama_message(const LlmRequestInput *in, size_t i, struct json_object **ret, const char **ret_why);
+int llm_ollama_message(const LlmRequestInput *in, size_t i, struct json_object *m, const char *role,
+                       struct json_object *w, const char **ret_why);
 int llm_ollama_parse(struct json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                      const char **ret_why);
 int llm_gemini_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);

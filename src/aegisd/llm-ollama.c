@@ -12,19 +12,11 @@
 #include "llm-internal.h"
 #include "util.h"
 
-int llm_ollama_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
-        json_object *m = json_object_array_get_idx(in->messages, i), *calls = json_get(m, "tool_calls");
-        _cleanup_json_ json_object *w = json_object_new_object();
-        const char *role = json_get_string(m, "role");
+int llm_ollama_message(const LlmRequestInput *in, size_t i, json_object *m, const char *role, json_object *w,
+                       const char **ret_why) {
+        json_object *calls = json_get(m, "tool_calls");
 
-        if (!w)
-                return -ENOMEM;
-        if (!role) {
-                *ret_why = "a message has no role";
-                return -EINVAL;
-        }
-        if (json_add(w, "role", json_object_new_string(role)) < 0 ||
-            json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
+        if (json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
                 return -ENOMEM;
         if (streq(role, "tool")) {
                 const char *name = llm_names_to_wire(in->names, llm_tool_result_name(in->messages, i));
@@ -48,7 +40,6 @@ int llm_ollama_message(const LlmRequestInput *in, size_t i, json_object **ret, c
                                 return -ENOMEM;
                 }
         }
-        *ret = TAKE_PTR(w);
         return 0;
 }
 
@@ -64,7 +55,7 @@ int llm_ollama_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
         for (size_t i = 0; i < json_object_array_length(in->messages); i++) {
                 json_object *w = NULL;
 
-                r = llm_ollama_message(in, i, &w, ret_why);
+                r = llm_wire_message(in, i, &w, ret_why);
                 if (r < 0)
                         return r;
                 if (json_append(msgs, w) < 0)

@@ -38,19 +38,10 @@ static json_object *tool_calls_to_wire(json_object *calls, const LlmNameTable *n
         return a;
 }
 
-int llm_openai_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
-        json_object *m = json_object_array_get_idx(in->messages, i), *calls = json_get(m, "tool_calls");
-        _cleanup_json_ json_object *w = json_object_new_object();
-        const char *role = json_get_string(m, "role");
+int llm_openai_message(const LlmRequestInput *in, size_t i, json_object *m, const char *role, json_object *w,
+                       const char **ret_why) {
+        json_object *calls = json_get(m, "tool_calls");
 
-        if (!w)
-                return -ENOMEM;
-        if (!role) {
-                *ret_why = "a message has no role";
-                return -EINVAL;
-        }
-        if (json_add(w, "role", json_object_new_string(role)) < 0)
-                return -ENOMEM;
         if (streq(role, "assistant") && calls && json_object_array_length(calls) > 0) {
                 json_object *c = json_get(m, "content");
                 if (c && json_object_is_type(c, json_type_string)) {
@@ -58,10 +49,7 @@ int llm_openai_message(const LlmRequestInput *in, size_t i, json_object **ret, c
                                 return -ENOMEM;
                 } else if (json_object_object_add(w, "content", NULL) < 0)
                         return -ENOMEM;
-                if (json_add(w, "tool_calls", tool_calls_to_wire(calls, in->names)) < 0)
-                        return -ENOMEM;
-                *ret = TAKE_PTR(w);
-                return 0;
+                return json_add(w, "tool_calls", tool_calls_to_wire(calls, in->names));
         }
         if (json_add(w, "content", json_object_new_string(llm_message_text(m))) < 0)
                 return -ENOMEM;
@@ -71,10 +59,8 @@ int llm_openai_message(const LlmRequestInput *in, size_t i, json_object **ret, c
                         *ret_why = "a tool result names no tool_call_id";
                         return -EINVAL;
                 }
-                if (json_add(w, "tool_call_id", json_object_new_string(id)) < 0)
-                        return -ENOMEM;
+                return json_add(w, "tool_call_id", json_object_new_string(id));
         }
-        *ret = TAKE_PTR(w);
         return 0;
 }
 
@@ -89,7 +75,7 @@ int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
         for (size_t i = 0; i < json_object_array_length(in->messages); i++) {
                 json_object *w = NULL;
 
-                r = llm_openai_message(in, i, &w, ret_why);
+                r = llm_wire_message(in, i, &w, ret_why);
                 if (r < 0)
                         return r;
                 if (json_append(msgs, w) < 0)

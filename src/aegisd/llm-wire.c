@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "json-body.h"
+#include "json-util.h"
 #include "llm-internal.h"
 #include "util.h"
 
@@ -306,7 +307,8 @@ typedef struct LlmWire {
         int (*build)(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
         int (*parse)(json_object *answer, const LlmNameTable *names, LlmResponse *resp,
                      const char **ret_why);
-        int (*message)(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why);
+        int (*message)(const LlmRequestInput *in, size_t i, json_object *m, const char *role, json_object *w,
+                       const char **ret_why);
 } LlmWire;
 
 static const LlmWire wires[_LLM_PROVIDER_TYPE_MAX] = {
@@ -323,12 +325,30 @@ bool llm_wire_has_messages(LlmProviderType type) {
 }
 
 int llm_wire_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
+        _cleanup_json_ json_object *w = NULL;
+        json_object *m;
+        const char *role;
+        int r;
+
         assert(in && in->type >= 0 && in->type < _LLM_PROVIDER_TYPE_MAX);
         assert(in->messages && in->names && ret);
         assert(i < json_object_array_length(in->messages));
         if (!wires[in->type].message)
                 return -EOPNOTSUPP;
-        return wires[in->type].message(in, i, ret, ret_why);
+        m = json_object_array_get_idx(in->messages, i);
+        role = json_get_string(m, "role");
+        if (!role) {
+                *ret_why = "a message has no role";
+                return -EINVAL;
+        }
+        w = json_object_new_object();
+        if (!w || json_add(w, "role", json_object_new_string(role)) < 0)
+                return -ENOMEM;
+        r = wires[in->type].message(in, i, m, role, w, ret_why);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(w);
+        return 0;
 }
 
 int llm_build_request(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
