@@ -34,6 +34,9 @@ wait_for 30 curl -sf "$U/health" || { tail -20 "$SCRATCH/aegisd.log" >&2; fail "
 req() { local m="$1" p="$2"; shift 2; curl -s -o "$SCRATCH/body" -w '%{http_code}' -X "$m" "$U$p" "$@"; }
 post() { req POST /v1/volumes -H 'Content-Type: application/json' --data-binary "$1"; }
 body() { jq -r "$1" "$SCRATCH/body"; }
+# db SQL: a change made behind aegisd's back; it waits out aegisd's own write transactions
+# (the sqlite3 shell gives up at once on a locked database by default).
+db() { sqlite3 -cmd '.timeout 10000' "$DB" "$1" || fail "cannot change the store: $1"; }
 
 # Canary outside storage.root: must survive every request below.
 echo keep >"$SCRATCH/canary"
@@ -96,24 +99,23 @@ done
 check "canary outside storage.root untouched" test "$(cat "$SCRATCH/canary")" = keep
 check "the volume survived the tricks" test -f "$ROOT/default/$ID/a"
 # Another tenant's volume is invisible.
-sqlite3 "$DB" "UPDATE volumes SET tenant_id = 'other' WHERE id = '$ID2';"
+db "UPDATE volumes SET tenant_id = 'other' WHERE id = '$ID2';"
 assert_eq "another tenant's volume is 404" 404 "$(req GET "/v1/volumes/$ID2")"
 assert_eq "another tenant's volume cannot be deleted" 404 "$(req DELETE "/v1/volumes/$ID2")"
 assert_eq "and is not listed" "work" "$(req GET /v1/volumes >/dev/null; body '[.volumes[].name] | join(" ")')"
-sqlite3 "$DB" "UPDATE volumes SET tenant_id = 'default' WHERE id = '$ID2';"
+db "UPDATE volumes SET tenant_id = 'default' WHERE id = '$ID2';"
 
 # ---- 409 while a live execution owns it ----
 # Leased by another daemon for an hour, so this aegisd's supervisor leaves it alone.
 NOW="$(date +%s)000000"
 LEASE="$(($(date +%s) + 3600))000000"
-sqlite3 "$DB" "INSERT INTO executions (id, tenant_id, status, max_iterations, created_at, updated_at,
-                                       claimed_by, lease_expires_at)
-               VALUES ('exec-live', 'default', 'running', 1, $NOW, $NOW, 'another-daemon', $LEASE);
-               UPDATE volumes SET owner_execution_id = 'exec-live' WHERE id = '$ID';" ||
-        fail "cannot insert a live execution into the store"
+db "INSERT INTO executions (id, tenant_id, status, max_iterations, created_at, updated_at,
+                            claimed_by, lease_expires_at)
+    VALUES ('exec-live', 'default', 'running', 1, $NOW, $NOW, 'another-daemon', $LEASE);
+    UPDATE volumes SET owner_execution_id = 'exec-live' WHERE id = '$ID';"
 assert_eq "delete while in use is 409" "409 id" "$(req DELETE "/v1/volumes/$ID") $(body .field)"
 check "the directory is still there" test -f "$ROOT/default/$ID/a"
-sqlite3 "$DB" "UPDATE executions SET status = 'completed', finished_at = $NOW WHERE id = 'exec-live';"
+db "UPDATE executions SET status = 'completed', finished_at = $NOW WHERE id = 'exec-live';"
 
 # ---- delete ----
 assert_eq "delete answers 204" 204 "$(req DELETE "/v1/volumes/$ID")"
