@@ -162,8 +162,10 @@ int run_stats_last(RunStats *s, run_stats_done_fn done, void *userdata) {
 
         assert(s);
         assert(done);
-        if (!s->container_id || !s->timer || s->last_done)
-                return -ENOENT; /* not reading (stopped, or never started) */
+        if (s->last_done)
+                return -EBUSY;
+        if (!s->container_id || !s->timer)
+                return -ENOENT; /* not reading: stopped, never started, or the last reading taken */
         podman_op_cancel(s->op); /* a reading in flight may be older than the kill */
         s->op = NULL;
         s->timer = sd_event_source_disable_unref(s->timer);

@@ -51,7 +51,9 @@ int run_stats_start(RunStats *s, const char *container_id);
 /* A last reading before aegisd kills the container (a timeout, a cancel): the engine has
  * nothing to read once it is dead. The reading counts like any other; done(userdata) runs
  * once, from the event loop, when it came back, failed or RUN_STATS_LAST_USEC passed, and no
- * reading follows it. < 0 (done will not run) when no container is being read. */
+ * reading follows it until the next run_stats_start(). -EBUSY while one is in flight, -ENOENT
+ * when no container is being read (never started, stopped, or its last reading was taken);
+ * done does not run then. */
 #define RUN_STATS_LAST_USEC (500 * USEC_PER_MSEC)
 typedef void (*run_stats_done_fn)(void *userdata);
 int run_stats_last(RunStats *s, run_stats_done_fn done, void *userdata);

@@ -464,10 +464,7 @@ static void run_kill_now(Run *r) {
 }
 
 static void on_last_reading(void *userdata) {
-        Run *r = userdata;
-
-        r->reading_last = false;
-        run_kill_now(r);
+        run_kill_now(userdata);
 }
 
 static void run_kill(Run *r, const char *reason) {
@@ -485,15 +482,13 @@ static void run_kill(Run *r, const char *reason) {
                 run_collect(r);
                 return;
         }
-        if (r->phase != PHASE_START && r->phase != PHASE_RUNNING)
-                return; /* create in flight (checked on its answer) or already collecting */
-        if (!r->container_id || r->op || r->reading_last)
-                return;
-        /* What it used until now, read while it still runs (at most RUN_STATS_LAST_USEC). */
-        if (r->phase == PHASE_RUNNING && !r->read_last &&
-            run_stats_last(r->stats, on_last_reading, r) >= 0) {
-                r->read_last = r->reading_last = true;
-                return;
+        if (r->phase == PHASE_RUNNING && r->container_id && !r->op) {
+                /* What it used until now, read while it still runs (at most RUN_STATS_LAST_USEC):
+                 * the kill follows the reading, or already waits for one in flight. Once taken,
+                 * the reading is not taken again this iteration (-ENOENT). */
+                int k = run_stats_last(r->stats, on_last_reading, r);
+                if (k >= 0 || k == -EBUSY)
+                        return;
         }
         run_kill_now(r);
 }
@@ -1806,7 +1801,6 @@ void run_next_iteration(Run *r) {
         r->judged_output = r->judgement_json = NULL;
         r->iteration_started_realtime = now_rt();
         run_stats_reset(r->stats);
-        r->read_last = r->reading_last = false;
         k = store_iteration_begin(r->sup->store, r->id, r->iteration);
         if (k < 0 && k != -EEXIST) {
                 _cleanup_free_ char *m = asprintf_safe("store: cannot begin iteration %u: %s", r->iteration,

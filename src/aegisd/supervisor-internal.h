@@ -107,8 +107,6 @@ struct Run {
          * 0 = it answers), and whether a kill must be sent again once it is back. */
         uint64_t engine_down_since;
         bool kill_pending;
-        /* A last stats reading was asked before the kill (run_stats_last()) / is in flight. */
-        bool read_last, reading_last;
         uint64_t op_started; /* CLOCK_MONOTONIC µs when the step operation r->op was issued */
         bool pulling; /* the image step asked the engine to pull (aegis_image_pulls_total) */
         /* The pull's last progress sums, and when an image_pull_progress event last went out
