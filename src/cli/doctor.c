@@ -780,8 +780,7 @@ static int result_add_json(json_object *list, const char *name, const Result *re
         if (r >= 0)
                 r = json_add_string(o, "detail", res->detail);
         if (r >= 0)
-                r = *res->fix ? json_add_string(o, "fix", res->fix)
-                              : (json_object_object_add(o, "fix", NULL) < 0 ? -ENOMEM : 0);
+                r = json_add_string(o, "fix", isempty(res->fix) ? NULL : res->fix);
         if (r >= 0 && json_object_array_add(list, o) < 0)
                 r = -ENOMEM;
         if (r >= 0)
