@@ -130,10 +130,13 @@ EXTRA_DIST += $(EXECUTIONS_TESTS)
 AEGISD_TOOLS_SOURCES = \
 	src/aegisd/tools.h \
 	src/aegisd/tools.c \
+	src/aegisd/tool-call.h \
+	src/aegisd/tool-call.c \
 	src/aegisd/tools-fs.h \
 	src/aegisd/tools-fs.c \
 	src/shared/fs-tools-core.h \
 	src/shared/fs-tools-core.c \
+	src/aegisd/tools-web.h \
 	src/aegisd/tools-web.c \
 	src/aegisd/tool-slots.h \
 	src/aegisd/tool-slots.c \

@@ -35,7 +35,6 @@ assert_match "… saying to remove it" 'names no circle any more' "$out"
 KNOWN=(
         api-agents,api-executions,api-health,api-limits,api-metrics,api-openapi,api-routes,api-volume-files,api-volumes,daemon,executions,judge-execution,run,run-judge,run-volumes,supervisor
         llm-anthropic,llm-gemini,llm-ollama,llm-openai,llm-wire
-        tools,tools-fs,tools-web
 )
 args=()
 for k in "${KNOWN[@]}"; do args+=(--allow "$k"); done
