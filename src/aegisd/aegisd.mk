@@ -18,6 +18,7 @@ libaegisd_la_SOURCES = \
 	src/aegisd/llm-internal.h \
 	src/aegisd/llm.c \
 	src/aegisd/llm-wire.c \
+	src/aegisd/llm-formats.c \
 	src/aegisd/llm-conversation.c \
 	src/aegisd/llm-openai.c \
 	src/aegisd/llm-anthropic.c \
