@@ -158,6 +158,7 @@ tests_unit_test_html_text_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd $(L
 tests_unit_test_html_text_LDADD = $(TEST_LIBS) $(LIBXML2_LIBS)
 # The operator's ceilings and the tenants' quotas at submission (issue 19).
 aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c
+aegisd_SOURCES += src/aegisd/api-store-error.h src/aegisd/api-store-error.c
 
 # Judged validators (semantic, multi_judge): the verdict and the consensus (issue 21).
 check_PROGRAMS += tests/unit/test-judge
