@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (p->inner_loop) {
                 char *prompt = NULL;
                 e = ERROR_INIT;
-                r = prompt_build(p, "{\"intent\": \"i\", \"input\": {\"a\": [1, {\"b\": \"c\"}]}}", NULL,
+                r = prompt_build(p->prompt_template, p->task_instruction,
+                                 "{\"intent\": \"i\", \"input\": {\"a\": [1, {\"b\": \"c\"}]}}", NULL,
                                  &prompt, &e);
                 if (r < 0 && r != -E2BIG) {
                         fprintf(stderr, "accepted template does not render: %s\n", e.message);

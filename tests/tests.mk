@@ -264,3 +264,6 @@ VALGRIND_TESTS += tests/integration/validators-judge-agent.sh
 TESTS += tests/integration/image-pull-progress.sh
 EXTRA_DIST += tests/integration/image-pull-progress.sh
 VALGRIND_TESTS += tests/integration/image-pull-progress.sh tests/integration/api-dry-run.sh
+TESTS += tests/integration/aegisd-no-call-circles.sh
+EXTRA_DIST += tests/integration/aegisd-no-call-circles.sh tools/check-calls.py
+SANITIZER_SKIP_TESTS += tests/integration/aegisd-no-call-circles.sh

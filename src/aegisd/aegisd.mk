@@ -18,6 +18,7 @@ libaegisd_la_SOURCES = \
 	src/aegisd/llm-internal.h \
 	src/aegisd/llm.c \
 	src/aegisd/llm-wire.c \
+	src/aegisd/llm-formats.c \
 	src/aegisd/llm-conversation.c \
 	src/aegisd/llm-openai.c \
 	src/aegisd/llm-anthropic.c \
@@ -130,10 +131,13 @@ EXTRA_DIST += $(EXECUTIONS_TESTS)
 AEGISD_TOOLS_SOURCES = \
 	src/aegisd/tools.h \
 	src/aegisd/tools.c \
+	src/aegisd/tool-call.h \
+	src/aegisd/tool-call.c \
 	src/aegisd/tools-fs.h \
 	src/aegisd/tools-fs.c \
 	src/shared/fs-tools-core.h \
 	src/shared/fs-tools-core.c \
+	src/aegisd/tools-web.h \
 	src/aegisd/tools-web.c \
 	src/aegisd/tool-slots.h \
 	src/aegisd/tool-slots.c \
@@ -154,6 +158,7 @@ tests_unit_test_html_text_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/aegisd $(L
 tests_unit_test_html_text_LDADD = $(TEST_LIBS) $(LIBXML2_LIBS)
 # The operator's ceilings and the tenants' quotas at submission (issue 19).
 aegisd_SOURCES += src/aegisd/api-limits.h src/aegisd/api-limits.c
+aegisd_SOURCES += src/aegisd/api-store-error.h src/aegisd/api-store-error.c
 
 # Judged validators (semantic, multi_judge): the verdict and the consensus (issue 21).
 check_PROGRAMS += tests/unit/test-judge

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api-limits.h"
+#include "api-store-error.h"
 #include "executions.h"
 #include "json-util.h"
 #include "log.h"
@@ -140,7 +141,7 @@ static int deploy(HttpRequest *r, void *userdata) {
         }
         /* An agent that could never run here is refused when deployed, not at each execute. */
         refusals_init(&f, r, dry_run);
-        k = api_check_ceilings(x, &f, plan);
+        k = api_check_ceilings(x->config, &f, plan);
         if (k == 0 && isempty(plan->name))
                 k = refusals_add(&f, 400, "metadata.name",
                                  "metadata.name: a deployed agent needs a name (e.g. name: my-agent)");

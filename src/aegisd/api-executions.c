@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "api-limits.h"
+#include "api-store-error.h"
 #include "executions.h"
 #include "run-dispatch.h"
 #include "json-body.h"
@@ -68,14 +69,6 @@ int api_parse_json_body(HttpRequest *r, json_object **ret) {
         if (k < 0)
                 (void) http_respond_error_from(r, &e);
         return k;
-}
-
-int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, const char *id) {
-        if (k == -ENOENT)
-                return http_respond_error(r, 404, NULL, "no %s %s", what, strempty(id));
-        log_error("store: %s %s: %s (%s)", what, strempty(id), strerror(-k), store_last_error(s));
-        return http_respond_error(r, k == -ECONNRESET || k == -EBUSY ? 503 : 500, NULL, "database error: %s",
-                                  store_last_error(s)[0] ? store_last_error(s) : strerror(-k));
 }
 
 int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret) {
@@ -315,9 +308,9 @@ static int check_host(Executions *x, Refusals *f, const ManifestPlan *plan, char
                        plan->security_context, strempty(names));
         }
         /* Nothing is created past a ceiling or at the tenant's quota. */
-        k = api_check_ceilings(x, f, plan);
+        k = api_check_ceilings(x->config, f, plan);
         if (k == 0)
-                k = api_check_tenant_quota(x, f);
+                k = api_check_tenant_quota(x->config, x->store, f);
         if (k != 0)
                 return k;
         /* Limits that would not hold: refused, unless the operator accepts it. */

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "executions.h"
+#include "json-util.h"
 #include "log.h"
 #include "podman.h"
 #include "store.h"
@@ -46,18 +47,13 @@ struct ReadyProbe {
 };
 
 static struct json_object *health_object(Daemon *d, const char *status) {
-        struct json_object *o = json_object_new_object();
+        _cleanup_json_ struct json_object *o = json_object_new_object();
 
-        if (!o)
+        if (!o || json_add_string(o, "status", status) < 0 ||
+            json_add_int(o, "uptime_seconds", (int64_t) daemon_uptime_secs(d)) < 0 ||
+            json_add_string(o, "version", PACKAGE_VERSION) < 0)
                 return NULL;
-        if (json_object_object_add(o, "status", json_object_new_string(status)) < 0 ||
-            json_object_object_add(o, "uptime_seconds",
-                                   json_object_new_int64((int64_t) daemon_uptime_secs(d))) < 0 ||
-            json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION)) < 0) {
-                json_object_put(o);
-                return NULL;
-        }
-        return o;
+        return TAKE_PTR(o);
 }
 
 static int get_health(HttpRequest *r, void *userdata) {
@@ -74,35 +70,35 @@ static void probe_free(ReadyProbe *p) {
         free(p);
 }
 
+/* {"ok": …, "error": …} per check, by name. */
+static struct json_object *probe_dependencies(ReadyProbe *p) {
+        _cleanup_json_ struct json_object *deps = json_object_new_object();
+
+        if (!deps)
+                return NULL;
+        for (size_t i = 0; i < N_CHECKS; i++) {
+                struct json_object *dep = json_object_new_object();
+                if (json_add_obj(deps, ready_checks[i].name, dep) < 0 ||
+                    json_add_bool(dep, "ok", p->results[i].ok) < 0 ||
+                    (p->results[i].error && json_add_string(dep, "error", p->results[i].error) < 0))
+                        return NULL;
+        }
+        return TAKE_PTR(deps);
+}
+
 static void probe_answer(ReadyProbe *p) {
-        struct json_object *o, *deps;
+        _cleanup_json_ struct json_object *o = NULL;
         bool all_ok = true;
 
         for (size_t i = 0; i < N_CHECKS; i++)
                 all_ok = all_ok && p->results[i].ok;
         o = health_object(p->daemon, all_ok ? "ready" : "not_ready");
-        deps = json_object_new_object();
-        if (!o || !deps)
-                goto fail;
-        for (size_t i = 0; i < N_CHECKS; i++) {
-                struct json_object *dep = json_object_new_object();
-                if (!dep || json_object_object_add(deps, ready_checks[i].name, dep) < 0 ||
-                    json_object_object_add(dep, "ok", json_object_new_boolean(p->results[i].ok)) < 0 ||
-                    (p->results[i].error &&
-                     json_object_object_add(dep, "error", json_object_new_string(p->results[i].error)) < 0))
-                        goto fail;
+        if (!o || json_add_obj(o, "dependencies", probe_dependencies(p)) < 0) {
+                (void) http_respond_error(p->req, 500, NULL, "internal error: out of memory");
+                return;
         }
-        if (json_object_object_add(o, "dependencies", json_object_get(deps)) < 0)
-                goto fail;
         if (http_respond_json(p->req, all_ok ? 200 : 503, o) < 0)
                 log_warning("Failed to answer GET /health/ready");
-        json_object_put(deps);
-        json_object_put(o);
-        return;
-fail:
-        json_object_put(deps);
-        json_object_put(o);
-        (void) http_respond_error(p->req, 500, NULL, "internal error: out of memory");
 }
 
 /* Records one check's outcome; the last one answers and frees the probe. */

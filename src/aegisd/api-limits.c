@@ -14,14 +14,15 @@
 #include <inttypes.h>
 
 #include "api-limits.h"
+#include "api-store-error.h"
 #include "manifest.h"
 #include "util.h"
 
 /* Which limits apply to the caller, and where an operator changes them. */
-static const char *limits_origin(Executions *x, HttpRequest *r, ConfigLimits *ret) {
+static const char *limits_origin(const Config *config, HttpRequest *r, ConfigLimits *ret) {
         const char *where;
 
-        config_limits_for_tenant(x->config, http_request_tenant(r), ret, &where);
+        config_limits_for_tenant(config, http_request_tenant(r), ret, &where);
         return where ? "limits.tenants" : "limits";
 }
 
@@ -33,17 +34,17 @@ static int refuse(Refusals *f, const char *field, const char *section, const cha
                             field, asked, ceiling, tenant, section, key, ceiling);
 }
 
-int api_check_ceilings(Executions *x, Refusals *f, const ManifestPlan *p) {
+int api_check_ceilings(const Config *config, Refusals *f, const ManifestPlan *p) {
         const char *tenant, *section;
         ConfigLimits l;
         char asked[64], ceiling[64];
         int k;
 
-        assert(x);
+        assert(config);
         assert(f);
         assert(p);
         tenant = http_request_tenant(f->request);
-        section = limits_origin(x, f->request, &l);
+        section = limits_origin(config, f->request, &l);
         if (p->nano_cpus > l.max_nano_cpus) {
                 (void) snprintf(asked, sizeof asked, "%.3f CPUs", (double) p->nano_cpus / 1e9);
                 (void) snprintf(ceiling, sizeof ceiling, "%.3f CPUs", (double) l.max_nano_cpus / 1e9);
@@ -109,19 +110,20 @@ int limits_count_unfinished(Store *store, const char *tenant, uint64_t stop_at, 
         return 0;
 }
 
-int api_check_tenant_quota(Executions *x, Refusals *f) {
+int api_check_tenant_quota(const Config *config, Store *store, Refusals *f) {
         const char *tenant, *section;
         ConfigLimits l;
         uint64_t n;
         int k;
 
-        assert(x);
+        assert(config);
+        assert(store);
         assert(f);
         tenant = http_request_tenant(f->request);
-        section = limits_origin(x, f->request, &l);
-        k = limits_count_unfinished(x->store, tenant, l.max_concurrent_executions, &n);
+        section = limits_origin(config, f->request, &l);
+        k = limits_count_unfinished(store, tenant, l.max_concurrent_executions, &n);
         if (k < 0) {
-                (void) api_respond_store_error(f->request, x->store, k, "executions", NULL);
+                (void) api_respond_store_error(f->request, store, k, "executions", NULL);
                 f->answered = true;
                 return 1;
         }

@@ -14,6 +14,7 @@
 
 #include "api-error.h"
 #include "api-refusals.h"
+#include "json-util.h"
 #include "util.h"
 
 void refusals_init(Refusals *f, HttpRequest *r, bool collect) {
@@ -34,9 +35,21 @@ bool refusals_any(const Refusals *f) {
         return f->answered || f->status > 0;
 }
 
+/* o's error, code (from status) and, unless empty, field: the shape of every API error. */
+static int add_error(json_object *o, const char *message, unsigned status, const char *field) {
+        int k;
+
+        k = json_add_string(o, "error", message);
+        if (k >= 0)
+                k = json_add_string(o, "code", api_error_code_to_string(api_error_code_from_status(status)));
+        if (k >= 0 && !isempty(field))
+                k = json_add_string(o, "field", field);
+        return k;
+}
+
 int refusals_add(Refusals *f, unsigned status, const char *field, const char *fmt, ...) {
         char msg[ERROR_MESSAGE_MAX];
-        json_object *one;
+        _cleanup_json_ json_object *one = NULL;
         va_list ap;
 
         assert(f);
@@ -53,18 +66,9 @@ int refusals_add(Refusals *f, unsigned status, const char *field, const char *fm
         if (!f->errors && !(f->errors = json_object_new_array()))
                 return -ENOMEM;
         one = json_object_new_object();
-        if (!one)
+        if (!one || add_error(one, msg, status, field) < 0 || json_object_array_add(f->errors, one) < 0)
                 return -ENOMEM;
-        json_object_object_add(one, "error", json_object_new_string(msg));
-        json_object_object_add(
-                one, "code",
-                json_object_new_string(api_error_code_to_string(api_error_code_from_status(status))));
-        if (!isempty(field))
-                json_object_object_add(one, "field", json_object_new_string(field));
-        if (json_object_array_add(f->errors, one) < 0) {
-                json_object_put(one);
-                return -ENOMEM;
-        }
+        TAKE_PTR(one);
         if (f->status == 0) {
                 f->status = status;
                 (void) snprintf(f->field, sizeof f->field, "%s", strempty(field));
@@ -74,7 +78,7 @@ int refusals_add(Refusals *f, unsigned status, const char *field, const char *fm
 }
 
 int refusals_finish(Refusals *f) {
-        json_object *o;
+        _cleanup_json_ json_object *o = NULL;
         int k;
 
         assert(f);
@@ -85,16 +89,16 @@ int refusals_finish(Refusals *f) {
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        json_object_object_add(o, "error", json_object_new_string(f->message));
-        json_object_object_add(
-                o, "code",
-                json_object_new_string(api_error_code_to_string(api_error_code_from_status(f->status))));
-        if (f->field[0])
-                json_object_object_add(o, "field", json_object_new_string(f->field));
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(false));
-        json_object_object_add(o, "errors", TAKE_PTR(f->errors));
+        k = add_error(o, f->message, f->status, f->field);
+        if (k >= 0)
+                k = json_add_bool(o, "dry_run", true);
+        if (k >= 0)
+                k = json_add_bool(o, "valid", false);
+        if (k >= 0)
+                k = json_add_obj(o, "errors", TAKE_PTR(f->errors));
+        if (k < 0)
+                return k;
         f->answered = true;
-        k = http_respond_json_unref(f->request, f->status, o);
+        k = http_respond_json(f->request, f->status, o);
         return k < 0 ? k : 1;
 }

@@ -29,6 +29,7 @@
 
 #include "api-volumes.h"
 #include "json-body.h"
+#include "json-util.h"
 #include "log.h"
 #include "util.h"
 #include "volume-files.h"
@@ -151,8 +152,7 @@ static int open_volume_path(HttpRequest *r, Daemon *d, StoreVolume *ret_v, int *
 
 static int add_time(struct json_object *o, const char *key, uint64_t usec) {
         char buf[TIMESTAMP_MAX];
-        return json_object_object_add(o, key,
-                                      json_object_new_string(format_timestamp(buf, sizeof buf, usec)));
+        return json_add_string(o, key, format_timestamp(buf, sizeof buf, usec));
 }
 
 /* ---- list ---- */
@@ -162,7 +162,7 @@ static int list_files(HttpRequest *r, void *userdata) {
         _cleanup_strv_free_ char **comps = NULL;
         _cleanup_close_ int vfd = -EBADF, dfd = -EBADF;
         const char *path = http_request_query(r, "path");
-        struct json_object *o, *arr;
+        _cleanup_json_ struct json_object *o = NULL, *arr = NULL;
         VolumeEntry *e = NULL;
         size_t n = 0;
         int k;
@@ -180,7 +180,7 @@ static int list_files(HttpRequest *r, void *userdata) {
         arr = json_object_new_array();
         k = o && arr ? 0 : -ENOMEM;
         if (k >= 0)
-                k = json_object_object_add(o, "path", json_object_new_string(isempty(path) ? "/" : path));
+                k = json_add_string(o, "path", isempty(path) ? "/" : path);
         for (size_t i = 0; k >= 0 && i < n; i++) {
                 struct json_object *it = json_object_new_object();
                 if (!it || json_object_array_add(arr, it) < 0) {
@@ -188,26 +188,22 @@ static int list_files(HttpRequest *r, void *userdata) {
                         k = -ENOMEM;
                         break;
                 }
-                k = json_object_object_add(it, "name", json_object_new_string(e[i].name));
+                k = json_add_string(it, "name", e[i].name);
                 if (k >= 0)
-                        k = json_object_object_add(
-                                it, "type", json_object_new_string(volume_file_type_to_string(e[i].type)));
+                        k = json_add_string(it, "type", volume_file_type_to_string(e[i].type));
                 if (k >= 0)
-                        k = json_object_object_add(it, "size_bytes", json_object_new_uint64(e[i].size));
+                        k = json_add_int(it, "size_bytes", (int64_t) e[i].size);
                 if (k >= 0)
                         k = add_time(it, "modified_at", e[i].mtime_usec);
         }
         volume_entry_array_free(e, n);
         if (k >= 0)
-                k = json_object_object_add(o, "entries", json_object_get(arr));
+                k = json_add_obj(o, "entries", TAKE_PTR(arr));
         if (k >= 0)
-                k = json_object_object_add(o, "count", json_object_new_uint64(n));
-        json_object_put(arr);
-        if (k < 0) {
-                json_object_put(o);
+                k = json_add_int(o, "count", (int64_t) n);
+        if (k < 0)
                 return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 200, o);
+        return http_respond_json(r, 200, o);
 }
 
 /* ---- download ---- */
@@ -389,7 +385,7 @@ static int upload_data(HttpRequest *r, const char *field, const char *filename, 
 
 static int upload_end(HttpRequest *r, void *userdata) {
         Upload *u = userdata;
-        struct json_object *o;
+        _cleanup_json_ struct json_object *o = NULL;
         int k;
 
         if (u->multipart && !u->seen_file) {
@@ -421,19 +417,17 @@ static int upload_end(HttpRequest *r, void *userdata) {
         o = json_object_new_object();
         k = o ? 0 : -ENOMEM;
         if (k >= 0)
-                k = json_object_object_add(o, "name", json_object_new_string(u->name));
+                k = json_add_string(o, "name", u->name);
         if (k >= 0)
-                k = json_object_object_add(o, "path", json_object_new_string(u->path));
+                k = json_add_string(o, "path", u->path);
         if (k >= 0)
-                k = json_object_object_add(o, "size_bytes", json_object_new_uint64(u->written));
+                k = json_add_int(o, "size_bytes", (int64_t) u->written);
         if (k >= 0)
                 k = add_time(o, "uploaded_at", now_usec(CLOCK_REALTIME));
         upload_free(u);
-        if (k < 0) {
-                json_object_put(o);
+        if (k < 0)
                 return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 201, o);
+        return http_respond_json(r, 201, o);
 }
 
 static int upload_file(HttpRequest *r, void *userdata) {
@@ -587,7 +581,8 @@ static int make_directory(HttpRequest *r, void *userdata) {
         _cleanup_(store_volume_done) StoreVolume v = {};
         _cleanup_strv_free_ char **comps = NULL;
         _cleanup_close_ int vfd = -EBADF;
-        struct json_object *body = NULL, *o;
+        _cleanup_json_ struct json_object *o = NULL;
+        struct json_object *body = NULL;
         const char *path;
         int k;
 
@@ -608,20 +603,19 @@ static int make_directory(HttpRequest *r, void *userdata) {
                 return k > 0 ? 0 : k;
         }
         o = json_object_new_object();
-        if (!o || json_object_object_add(o, "path", json_object_new_string(path)) < 0) {
-                json_object_put(body);
-                json_object_put(o);
-                return -ENOMEM;
-        }
+        k = o ? json_add_string(o, "path", path) : -ENOMEM;
         json_object_put(body);
-        return http_respond_json_unref(r, 201, o);
+        if (k < 0)
+                return k;
+        return http_respond_json(r, 201, o);
 }
 
 static int move_file(HttpRequest *r, void *userdata) {
         _cleanup_(store_volume_done) StoreVolume v = {};
         _cleanup_strv_free_ char **from = NULL, **to = NULL;
         _cleanup_close_ int vfd = -EBADF, fdfd = -EBADF, tdfd = -EBADF;
-        struct json_object *body = NULL, *o = NULL;
+        _cleanup_json_ struct json_object *o = NULL;
+        struct json_object *body = NULL;
         const char *from_text = NULL, *to_text = NULL;
         int k;
 
@@ -654,16 +648,13 @@ static int move_file(HttpRequest *r, void *userdata) {
         }
         if (k == 0) {
                 o = json_object_new_object();
-                if (!o || json_object_object_add(o, "from", json_object_new_string(from_text)) < 0 ||
-                    json_object_object_add(o, "to", json_object_new_string(to_text)) < 0)
+                if (!o || json_add_string(o, "from", from_text) < 0 || json_add_string(o, "to", to_text) < 0)
                         k = -ENOMEM;
         }
         json_object_put(body);
-        if (k != 0) {
-                json_object_put(o);
+        if (k != 0)
                 return k > 0 ? 0 : k;
-        }
-        return http_respond_json_unref(r, 200, o);
+        return http_respond_json(r, 200, o);
 }
 
 static int delete_file(HttpRequest *r, void *userdata) {
@@ -671,7 +662,7 @@ static int delete_file(HttpRequest *r, void *userdata) {
         _cleanup_strv_free_ char **comps = NULL;
         _cleanup_close_ int vfd = -EBADF, dfd = -EBADF;
         const char *path = http_request_query(r, "path");
-        struct json_object *o;
+        _cleanup_json_ struct json_object *o = NULL;
         size_t n;
         int k;
 
@@ -689,12 +680,9 @@ static int delete_file(HttpRequest *r, void *userdata) {
         if (k < 0)
                 return answer_errno(r, k, "path", path) > 0 ? 0 : -EIO;
         o = json_object_new_object();
-        if (!o || json_object_object_add(o, "status", json_object_new_string("deleted")) < 0 ||
-            json_object_object_add(o, "path", json_object_new_string(path)) < 0) {
-                json_object_put(o);
+        if (!o || json_add_string(o, "status", "deleted") < 0 || json_add_string(o, "path", path) < 0)
                 return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 200, o);
+        return http_respond_json(r, 200, o);
 }
 
 const HttpRoute api_volume_files_routes[] = {

@@ -82,9 +82,8 @@ extern const HttpRoute api_agent_routes[];
 /* Shared by api-executions.c and api-agents.c. */
 int api_submit(Executions *x, HttpRequest *r, struct json_object *input, const char *agent_id,
                const char *agent_name, const char *manifest_text, size_t manifest_size, const char *file);
-int api_respond_store_error(HttpRequest *r, Store *s, int k, const char *what, const char *id);
 /* The execution id if it is the caller's tenant's: another tenant's is -ENOENT, which
- * api_respond_store_error() answers exactly as a missing id (no existence oracle). */
+ * api_respond_store_error() (api-store-error.h) answers exactly as a missing id (no existence oracle). */
 int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret);
 /* The HTTP status of a manifest_parse() failure k: 413 only when the document is too many
  * bytes, 400 for every other refusal (structural limits: nesting, entries, lengths). */

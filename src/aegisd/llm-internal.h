@@ -66,6 +66,14 @@ int llm_build_request(const LlmRequestInput *in, LlmHttpRequest *ret, const char
  * results), -EINVAL with *ret_why like llm_build_request(). */
 bool llm_wire_has_messages(LlmProviderType type);
 int llm_wire_message(const LlmRequestInput *in, size_t i, struct json_object **ret, const char **ret_why);
+/* A format's part of one message: the rest of in->messages[i] (m, its role already in w and
+ * checked). */
+typedef int (*LlmMessageFn)(const LlmRequestInput *in, size_t i, struct json_object *m, const char *role,
+                            struct json_object *w, const char **ret_why);
+/* llm_wire_message() with the format's message given (llm-wire.c): what the formats call, so
+ * that they need not go through the table of formats (llm-formats.c). */
+int llm_wire_message_with(const LlmRequestInput *in, size_t i, LlmMessageFn message,
+                          struct json_object **ret, const char **ret_why);
 /* llm-conversation.c: the names of tools and messages (a copy for the call), from the
  * conversation's cache. */
 int llm_conversation_names(LlmConversation *c, struct json_object *tools, struct json_object *messages,

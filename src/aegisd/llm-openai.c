@@ -75,7 +75,7 @@ int llm_openai_build(const LlmRequestInput *in, LlmHttpRequest *ret, const char 
         for (size_t i = 0; i < json_object_array_length(in->messages); i++) {
                 json_object *w = NULL;
 
-                r = llm_wire_message(in, i, &w, ret_why);
+                r = llm_wire_message_with(in, i, llm_openai_message, &w, ret_why);
                 if (r < 0)
                         return r;
                 if (json_append(msgs, w) < 0)

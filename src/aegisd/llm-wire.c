@@ -1,5 +1,6 @@
-/* llm-wire.c — what every wire format shares: the tool name table, the dispatch to a format,
- * the response helpers, error classification and Retry-After.
+/* llm-wire.c — what every wire format shares: the tool name table, one message's envelope,
+ * the response helpers, error classification and Retry-After. The dispatch to a format is
+ * llm-formats.c: the formats use this file, this file uses none of them.
  *
  * Invariants: a wire name matches [A-Za-z0-9_-]{1,64} (the charset OpenAI, Anthropic, Ollama
  * and Gemini all accept) and is unique within its table; names are never turned back by
@@ -303,38 +304,15 @@ int llm_join_system(char **system, const char *text) {
         return 0;
 }
 
-typedef struct LlmWire {
-        int (*build)(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why);
-        int (*parse)(json_object *answer, const LlmNameTable *names, LlmResponse *resp,
-                     const char **ret_why);
-        int (*message)(const LlmRequestInput *in, size_t i, json_object *m, const char *role, json_object *w,
-                       const char **ret_why);
-} LlmWire;
-
-static const LlmWire wires[_LLM_PROVIDER_TYPE_MAX] = {
-        [LLM_PROVIDER_OPENAI] = { llm_openai_build, llm_openai_parse, llm_openai_message },
-        [LLM_PROVIDER_OPENAI_COMPATIBLE] = { llm_openai_build, llm_openai_parse, llm_openai_message },
-        [LLM_PROVIDER_ANTHROPIC] = { llm_anthropic_build, llm_anthropic_parse, NULL },
-        [LLM_PROVIDER_OLLAMA] = { llm_ollama_build, llm_ollama_parse, llm_ollama_message },
-        [LLM_PROVIDER_GEMINI] = { llm_gemini_build, llm_gemini_parse, NULL },
-};
-
-bool llm_wire_has_messages(LlmProviderType type) {
-        assert(type >= 0 && type < _LLM_PROVIDER_TYPE_MAX);
-        return wires[type].message;
-}
-
-int llm_wire_message(const LlmRequestInput *in, size_t i, json_object **ret, const char **ret_why) {
+int llm_wire_message_with(const LlmRequestInput *in, size_t i, LlmMessageFn message, json_object **ret,
+                          const char **ret_why) {
         _cleanup_json_ json_object *w = NULL;
         json_object *m;
         const char *role;
         int r;
 
-        assert(in && in->type >= 0 && in->type < _LLM_PROVIDER_TYPE_MAX);
-        assert(in->messages && in->names && ret);
+        assert(in && in->messages && message && ret);
         assert(i < json_object_array_length(in->messages));
-        if (!wires[in->type].message)
-                return -EOPNOTSUPP;
         m = json_object_array_get_idx(in->messages, i);
         role = json_get_string(m, "role");
         if (!role) {
@@ -344,50 +322,11 @@ int llm_wire_message(const LlmRequestInput *in, size_t i, json_object **ret, con
         w = json_object_new_object();
         if (!w || json_add(w, "role", json_object_new_string(role)) < 0)
                 return -ENOMEM;
-        r = wires[in->type].message(in, i, m, role, w, ret_why);
+        r = message(in, i, m, role, w, ret_why);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(w);
         return 0;
-}
-
-int llm_build_request(const LlmRequestInput *in, LlmHttpRequest *ret, const char **ret_why) {
-        LlmHttpRequest req = {};
-        int r;
-
-        assert(in && in->type >= 0 && in->type < _LLM_PROVIDER_TYPE_MAX);
-        assert(in->messages && in->model && in->names);
-        if (!json_object_is_type(in->messages, json_type_array)) {
-                *ret_why = "the conversation is not a list of messages";
-                return -EINVAL;
-        }
-        r = wires[in->type].build(in, &req, ret_why);
-        if (r >= 0)
-                r = llm_request_add_header(&req, "Content-Type", "application/json");
-        if (r < 0) {
-                llm_http_request_done(&req);
-                return r;
-        }
-        *ret = req;
-        return 0;
-}
-
-int llm_parse_response(LlmProviderType type, const char *body, size_t size, const LlmNameTable *names,
-                       LlmResponse *resp, const char **ret_why) {
-        json_object *j = NULL;
-        int r;
-
-        assert(type >= 0 && type < _LLM_PROVIDER_TYPE_MAX);
-        r = json_parse_object(body, size, 128, &j);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                *ret_why = "the answer is not a JSON object";
-                return -EBADMSG;
-        }
-        r = wires[type].parse(j, names, resp, ret_why);
-        json_object_put(j);
-        return r;
 }
 
 int llm_response_add_text(LlmResponse *resp, const char *text) {

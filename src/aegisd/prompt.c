@@ -483,8 +483,8 @@ static void bind_input(struct json_object *root, Vars *v) {
                 v->input = x;
 }
 
-int prompt_build(const ManifestPlan *p, const char *input_json, struct json_object *history, char **ret,
-                 Error *e) {
+int prompt_build(const char *template, const char *instruction_text, const char *input_json,
+                 struct json_object *history, char **ret, Error *e) {
         struct json_object *root = NULL, *instruction = NULL;
         char *text = NULL;
         size_t size = 0;
@@ -492,13 +492,12 @@ int prompt_build(const ManifestPlan *p, const char *input_json, struct json_obje
         Out o = {};
         int r;
 
-        assert(p);
         assert(ret);
 
         r = parse_input(input_json, &root, e);
         if (r < 0)
                 return r;
-        if (p->task_instruction && !(instruction = json_object_new_string(p->task_instruction))) {
+        if (instruction_text && !(instruction = json_object_new_string(instruction_text))) {
                 r = error_set(e, -ENOMEM, "out of memory while building the prompt");
                 goto finish;
         }
@@ -512,7 +511,7 @@ int prompt_build(const ManifestPlan *p, const char *input_json, struct json_obje
         }
         r = emit_history(&o, history, e);
         if (r >= 0)
-                r = run(p->prompt_template ?: PROMPT_DEFAULT_TEMPLATE, &v, &o, e);
+                r = run(template ?: PROMPT_DEFAULT_TEMPLATE, &v, &o, e);
         if (fclose(o.f) != 0 && r >= 0)
                 r = error_set(e, -ENOMEM, "out of memory while building the prompt");
         if (r >= 0 && !text)

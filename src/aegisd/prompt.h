@@ -28,7 +28,6 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "manifest.h"
 
 struct json_object;
 
@@ -46,12 +45,14 @@ int prompt_template_check(const char *template, Error *e);
 
 /* The prompt of one iteration: the reference's "# Previous Attempts:" section built from
  * history (NULL or empty on iteration 1; pass NULL as well when the client builds it itself
- * from AEGIS_ITERATION_HISTORY, as the reference's bootstrap.py does), then p's template
- * (or PROMPT_DEFAULT_TEMPLATE) rendered with input_json (JSON text, NULL = no input).
+ * from AEGIS_ITERATION_HISTORY, as the reference's bootstrap.py does), then template (the
+ * plan's prompt_template; NULL = PROMPT_DEFAULT_TEMPLATE) rendered with input_json (JSON text,
+ * NULL = no input) and instruction (the plan's task_instruction; NULL = ""). Takes the two
+ * strings, not the plan, so that the manifest parser may use this file and not the reverse.
  * Errors: -EINVAL (input_json is not JSON; a template that prompt_template_check() refuses),
  * -E2BIG (more than PROMPT_MAX_BYTES), -ENOMEM. */
-int prompt_build(const ManifestPlan *p, const char *input_json, struct json_object *history, char **ret,
-                 Error *e);
+int prompt_build(const char *template, const char *instruction, const char *input_json,
+                 struct json_object *history, char **ret, Error *e);
 
 /* The value of AEGIS_ITERATION_HISTORY for history, in the reference's shape: a JSON array
  * of {"iteration", "output", "exit_code", "validation_failed": true, "validation_reason",

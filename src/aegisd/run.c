@@ -1203,9 +1203,11 @@ static int inner_loop_prepare(Run *r, InnerLoopSpec *l, Error *e) {
                                  "the inner loop needs an LLM provider: configure llm.providers in "
                                  "aegis-config.yaml");
         history = iteration_history(r);
-        k = prompt_build(r->plan, r->input_json, history, &l->prompt, e);
+        k = prompt_build(r->plan->prompt_template, r->plan->task_instruction, r->input_json, history,
+                         &l->prompt, e);
         if (k >= 0 && r->plan->bootstrap_path)
-                k = prompt_build(r->plan, r->input_json, NULL, &l->argv_prompt, e);
+                k = prompt_build(r->plan->prompt_template, r->plan->task_instruction, r->input_json, NULL,
+                                 &l->argv_prompt, e);
         if (k >= 0 && history && json_object_array_length(history) > 0)
                 l->history_env = prompt_history_env(history);
         json_object_put(history);

@@ -1,8 +1,11 @@
-/* tools-fs.h — what the fs tools (tools-fs.c) offer besides their catalogue entries (tools.h):
- * the path resolution and a synchronous run, for tests. */
+/* tools-fs.h — the fs tools (tools-fs.c): their catalogue entries (listed in tools.c), the
+ * path resolution and a synchronous run, for tests. */
 #pragma once
 
-#include "tools.h"
+#include "tool-call.h"
+
+extern const ToolDef tool_fs_read, tool_fs_write, tool_fs_list, tool_fs_create_dir, tool_fs_delete,
+        tool_fs_edit, tool_fs_multi_edit, tool_fs_grep, tool_fs_glob;
 
 struct json_object;
 

@@ -36,7 +36,7 @@
 #include "html-text.h"
 #include "json-util.h"
 #include "loopback.h"
-#include "tools.h"
+#include "tools-web.h"
 #include "util.h"
 
 #define WEB_TIMEOUT_DEFAULT 30 /* s */

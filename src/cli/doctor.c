@@ -4,7 +4,8 @@
  * pass the exact command or edit that fixes it. It checks the identity it runs as: run it
  * as the service user (`runuser -u aegis -- aegis doctor`) for the per-user set-up, as root
  * for the system one (the service user is then "aegis", or --user NAME). systemd and logind
- * are asked over D-Bus; the Podman API, the NFS port and the store are actually contacted.
+ * are asked over D-Bus; the Podman API, the NFS port and the store are actually contacted (the
+ * store through its own open, read-only: doctor never creates or migrates one).
  * Exit status: 0 when no check fails (warnings and skips do not fail), 1 otherwise, 125 on
  * usage errors. --output json (or yaml) prints {"ok":…, "checks":[{name, verdict, detail, fix}]}. */
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <json-c/json.h>
 #include <netdb.h>
 #include <pwd.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +32,7 @@
 #include "podman.h"
 #include "pq-dlopen.h"
 #include "state-dir.h"
+#include "store.h"
 #include "util.h"
 #include "volume-mount.h"
 
@@ -693,75 +694,78 @@ static void check_config(Doctor *d, Result *res) {
         }
 }
 
+/* A SQLite store that does not exist yet: fine when aegisd may create it. Nothing is created. */
+static void check_store_missing_file(const char *path, Result *res) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir) {
+                result_set(res, VERDICT_FAIL, NULL, "out of memory");
+                return;
+        }
+        slash = strrchr(dir, '/');
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = '\0';
+        if (access(slash ? dir : ".", W_OK) == 0)
+                result_set(res, VERDICT_PASS, NULL,
+                           "%s does not exist yet; aegisd creates it on first start", path);
+        else
+                result_set(res, VERDICT_FAIL, "create the directory and give it to the service user",
+                           "%s does not exist and %s is not writable: %s", path, dir, strerror(errno));
+}
+
+/* Opens the store the way aegisd would, but read-only: doctor never creates or migrates one. */
 static void check_store(Doctor *d, Result *res) {
+        _cleanup_(store_closep) Store *store = NULL;
+        Error e = ERROR_INIT;
         const char *url, *p;
+        bool pg;
 
         if (!d->config) {
                 result_set(res, VERDICT_SKIP, NULL, "no valid configuration to read database.url from");
                 return;
         }
         url = d->config->database.url;
-        if ((p = startswith(url, "sqlite://"))) {
-                _cleanup_free_ char *dir = strdup(p);
-                sqlite3 *db = NULL;
-                char *slash;
-                int r;
-
-                if (!dir) {
-                        result_set(res, VERDICT_FAIL, NULL, "out of memory");
-                        return;
-                }
-                slash = strrchr(dir, '/');
-                if (slash)
-                        *(slash == dir ? slash + 1 : slash) = '\0';
-                if (access(p, F_OK) < 0) {
-                        if (access(slash ? dir : ".", W_OK) == 0)
-                                result_set(res, VERDICT_PASS, NULL,
-                                           "%s does not exist yet; aegisd creates it on first start", p);
-                        else
-                                result_set(res, VERDICT_FAIL,
-                                           "create the directory and give it to the service user",
-                                           "%s does not exist and %s is not writable: %s", p, dir,
-                                           strerror(errno));
-                        return;
-                }
-                r = sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL);
-                if (r == SQLITE_OK)
-                        r = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-                if (r != SQLITE_OK)
-                        result_set(res, VERDICT_FAIL,
-                                   "check the file's owner and mode (the service user must write it)",
-                                   "%s: %s", p, db ? sqlite3_errmsg(db) : sqlite3_errstr(r));
-                else
-                        result_set(res, VERDICT_PASS, NULL, "SQLite store %s opens read-write", p);
-                sqlite3_close(db);
+        p = startswith(url, "sqlite://");
+        pg = startswith(url, "postgresql://") || startswith(url, "postgres://");
+        if (!p && !pg) {
+                result_set(res, VERDICT_FAIL, "use sqlite:///PATH or postgresql://USER@HOST/DB",
+                           "database.url has an unknown scheme");
                 return;
         }
-        if (startswith(url, "postgresql://") || startswith(url, "postgres://")) {
-                Error e = ERROR_INIT;
-                if (pq_dlopen(&e) < 0) {
-                        result_set(res, VERDICT_FAIL, "apt-get install libpq5", "%s", e.message);
-                        return;
-                }
-                PGPing ping = sym_PQping(url);
-                static const char *const what[] = {
-                        [PQPING_OK] = "accepting connections",
-                        [PQPING_REJECT] = "rejecting connections (starting up or shutting down)",
-                        [PQPING_NO_RESPONSE] = "not answering",
-                        [PQPING_NO_ATTEMPT] = "not contacted: the URL is malformed",
-                };
-                if (ping == PQPING_OK)
-                        result_set(res, VERDICT_PASS, NULL, "PostgreSQL is %s", what[ping]);
-                else
-                        result_set(res, VERDICT_FAIL,
-                                   "start PostgreSQL, or correct DATABASE_URL / database.url (host, port, "
-                                   "dbname)",
-                                   "PostgreSQL is %s",
-                                   (unsigned) ping < ELEMENTSOF(what) ? what[ping] : "unknown");
+        if (store_url_names_missing_file(url)) {
+                check_store_missing_file(p, res);
                 return;
         }
-        result_set(res, VERDICT_FAIL, "use sqlite:///PATH or postgresql://USER@HOST/DB",
-                   "database.url has an unknown scheme");
+        if (pg && pq_dlopen(&e) < 0) {
+                result_set(res, VERDICT_FAIL, "apt-get install libpq5", "%s", e.message);
+                return;
+        }
+        if (store_open_read_only(url, &e, &store) < 0) {
+                result_set(res, VERDICT_FAIL,
+                           e.code == -EPROTONOSUPPORT
+                                   ? "upgrade aegis, or point database.url at another database"
+                           : pg ? "start PostgreSQL, or correct DATABASE_URL / database.url (host, port, "
+                                  "dbname)"
+                                : "check the file's owner and mode (the service user must write it)",
+                           "%s", e.message);
+                return;
+        }
+        if (p && access(p, W_OK) < 0) {
+                result_set(res, VERDICT_FAIL,
+                           "check the file's owner and mode (the service user must write it)",
+                           "%s opens but is not writable: %s", p, strerror(errno));
+                return;
+        }
+        if (store_schema_version(store) < store_schema_version_latest())
+                result_set(
+                        res, VERDICT_PASS, NULL,
+                        "%s store %s opens; its schema is at version %u, aegisd migrates it to %u on start",
+                        p ? "SQLite" : "PostgreSQL", store_url(store), store_schema_version(store),
+                        store_schema_version_latest());
+        else
+                result_set(res, VERDICT_PASS, NULL, "%s store %s opens; its schema is at version %u",
+                           p ? "SQLite" : "PostgreSQL", store_url(store), store_schema_version(store));
 }
 
 /* Appends {name, verdict, detail, fix} to list; fix is null when there is none. */
@@ -776,8 +780,7 @@ static int result_add_json(json_object *list, const char *name, const Result *re
         if (r >= 0)
                 r = json_add_string(o, "detail", res->detail);
         if (r >= 0)
-                r = *res->fix ? json_add_string(o, "fix", res->fix)
-                              : (json_object_object_add(o, "fix", NULL) < 0 ? -ENOMEM : 0);
+                r = json_add_string(o, "fix", isempty(res->fix) ? NULL : res->fix);
         if (r >= 0 && json_object_array_add(list, o) < 0)
                 r = -ENOMEM;
         if (r >= 0)

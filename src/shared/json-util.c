@@ -16,6 +16,10 @@ int json_add_obj(json_object *o, const char *key, json_object *v) {
 }
 
 int json_add_string(json_object *o, const char *key, const char *value) {
+        assert(o);
+        assert(key);
+        if (!value)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
         return json_add_obj(o, key, json_object_new_string(value));
 }
 

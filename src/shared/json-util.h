@@ -16,6 +16,7 @@ static inline void json_object_putp(json_object **o) {
 }
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
+/* value NULL adds a JSON null. */
 int json_add_string(json_object *o, const char *key, const char *value);
 int json_add_int(json_object *o, const char *key, int64_t value);
 int json_add_bool(json_object *o, const char *key, bool value);

@@ -3,6 +3,7 @@
  * per family and result (what the store keeps of aegis-reaper's last run for /metrics). */
 #include <json-c/json.h>
 
+#include "json-util.h"
 #include "reconcile.h"
 #include "util.h"
 
@@ -57,177 +58,193 @@ ReconcileReport *reconcile_report_free(ReconcileReport *r) {
         return NULL;
 }
 
-/* json-c helpers that tolerate NULL values (as JSON null) and count allocation failures. */
-static void add(json_object *o, const char *key, json_object *v, bool *oom) {
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                *oom = true;
-        }
-}
-
-/* v was just made: NULL means its allocation failed. */
-static void add_new(json_object *o, const char *key, json_object *v, bool *oom) {
-        if (!v) {
-                *oom = true;
-                return;
-        }
-        add(o, key, v, oom);
-}
-
-static void add_str(json_object *o, const char *key, const char *s, bool *oom) {
-        if (s)
-                add_new(o, key, json_object_new_string(s), oom);
-        else
-                add(o, key, NULL, oom);
-}
-
-static void add_int(json_object *o, const char *key, int64_t n, bool *oom) {
-        add_new(o, key, json_object_new_int64(n), oom);
-}
-
-static void add_bool(json_object *o, const char *key, bool b, bool *oom) {
-        add_new(o, key, json_object_new_boolean(b), oom);
-}
-
-static void add_time(json_object *o, const char *key, uint64_t usec, bool *oom) {
+/* o[key] = the timestamp usec, or null when 0. */
+static int add_time(json_object *o, const char *key, uint64_t usec) {
         char buf[TIMESTAMP_MAX];
 
-        add_str(o, key, usec ? format_timestamp(buf, sizeof buf, usec) : NULL, oom);
+        return json_add_string(o, key, usec ? format_timestamp(buf, sizeof buf, usec) : NULL);
 }
 
-static void container_json(json_object *o, const void *entry, bool *oom) {
+static int add_error(json_object *o, const char *error) {
+        return error ? json_add_string(o, "error", error) : 0;
+}
+
+static int container_json(json_object *o, const void *entry) {
         const ReconcileContainerReport *c = entry;
+        int r;
 
-        add_str(o, "id", c->id, oom);
-        add_str(o, "name", c->name, oom);
-        add_str(o, "execution_id", c->execution_id, oom);
-        add_str(o, "state", c->state, oom);
-        add_str(o, "action", reconcile_action_to_string(c->decision.action), oom);
-        add_str(o, "reason", reconcile_reason_to_string(c->decision.reason), oom);
-        add_str(o, "result", reconcile_result_to_string(c->result), oom);
-        add_bool(o, "execution_lost", c->decision.execution_lost, oom);
-        if (c->error)
-                add_str(o, "error", c->error, oom);
-        if (c->backoff.failures > 0) {
-                add_int(o, "failures", c->backoff.failures, oom);
-                add_time(o, "next_attempt_at", c->backoff.next_attempt_usec, oom);
-                add_bool(o, "quarantined", c->backoff.quarantined, oom);
+        r = json_add_string(o, "id", c->id);
+        if (r >= 0)
+                r = json_add_string(o, "name", c->name);
+        if (r >= 0)
+                r = json_add_string(o, "execution_id", c->execution_id);
+        if (r >= 0)
+                r = json_add_string(o, "state", c->state);
+        if (r >= 0)
+                r = json_add_string(o, "action", reconcile_action_to_string(c->decision.action));
+        if (r >= 0)
+                r = json_add_string(o, "reason", reconcile_reason_to_string(c->decision.reason));
+        if (r >= 0)
+                r = json_add_string(o, "result", reconcile_result_to_string(c->result));
+        if (r >= 0)
+                r = json_add_bool(o, "execution_lost", c->decision.execution_lost);
+        if (r >= 0)
+                r = add_error(o, c->error);
+        if (r >= 0 && c->backoff.failures > 0) {
+                r = json_add_int(o, "failures", c->backoff.failures);
+                if (r >= 0)
+                        r = add_time(o, "next_attempt_at", c->backoff.next_attempt_usec);
+                if (r >= 0)
+                        r = json_add_bool(o, "quarantined", c->backoff.quarantined);
         }
+        return r;
 }
 
-static void execution_json(json_object *o, const void *entry, bool *oom) {
+static int execution_json(json_object *o, const void *entry) {
         const ReconcileExecutionReport *x = entry;
+        int r;
 
-        add_str(o, "id", x->id, oom);
-        add_str(o, "status", "failed", oom);
-        add_str(o, "reason", RECONCILE_REASON_CONTAINER_LOST, oom);
-        add_str(o, "container", x->container, oom);
-        add_str(o, "result", reconcile_result_to_string(x->result), oom);
-        if (x->error)
-                add_str(o, "error", x->error, oom);
+        r = json_add_string(o, "id", x->id);
+        if (r >= 0)
+                r = json_add_string(o, "status", "failed");
+        if (r >= 0)
+                r = json_add_string(o, "reason", RECONCILE_REASON_CONTAINER_LOST);
+        if (r >= 0)
+                r = json_add_string(o, "container", x->container);
+        if (r >= 0)
+                r = json_add_string(o, "result", reconcile_result_to_string(x->result));
+        if (r >= 0)
+                r = add_error(o, x->error);
+        return r;
 }
 
-static void volume_json(json_object *o, const void *entry, bool *oom) {
+static int volume_json(json_object *o, const void *entry) {
         const ReconcileVolumeReport *v = entry;
+        int r;
 
-        add_str(o, "id", v->id, oom);
-        add_str(o, "tenant_id", v->tenant_id, oom);
-        add_str(o, "path", v->path, oom);
-        add_time(o, "expires_at", v->expires_usec, oom);
-        add_str(o, "result", reconcile_result_to_string(v->result), oom);
-        if (v->error)
-                add_str(o, "error", v->error, oom);
+        r = json_add_string(o, "id", v->id);
+        if (r >= 0)
+                r = json_add_string(o, "tenant_id", v->tenant_id);
+        if (r >= 0)
+                r = json_add_string(o, "path", v->path);
+        if (r >= 0)
+                r = add_time(o, "expires_at", v->expires_usec);
+        if (r >= 0)
+                r = json_add_string(o, "result", reconcile_result_to_string(v->result));
+        if (r >= 0)
+                r = add_error(o, v->error);
+        return r;
 }
 
-static void engine_volume_json(json_object *o, const void *entry, bool *oom) {
+static int engine_volume_json(json_object *o, const void *entry) {
         const ReconcileEngineVolumeReport *v = entry;
+        int r;
 
-        add_str(o, "name", v->name, oom);
-        add_str(o, "volume_id", v->volume_id, oom);
-        add_str(o, "reason", v->reason, oom);
-        add_str(o, "result", reconcile_result_to_string(v->result), oom);
-        if (v->error)
-                add_str(o, "error", v->error, oom);
+        r = json_add_string(o, "name", v->name);
+        if (r >= 0)
+                r = json_add_string(o, "volume_id", v->volume_id);
+        if (r >= 0)
+                r = json_add_string(o, "reason", v->reason);
+        if (r >= 0)
+                r = json_add_string(o, "result", reconcile_result_to_string(v->result));
+        if (r >= 0)
+                r = add_error(o, v->error);
+        return r;
 }
 
 /* o[key] = an array with one object per entry (n entries of size bytes), filled by fill. */
-static void add_list(json_object *o, const char *key, const void *entries, size_t n, size_t size,
-                     void (*fill)(json_object *o, const void *entry, bool *oom), bool *oom) {
-        json_object *list = json_object_new_array();
+static int add_list(json_object *o, const char *key, const void *entries, size_t n, size_t size,
+                    int (*fill)(json_object *o, const void *entry)) {
+        _cleanup_json_ json_object *list = json_object_new_array();
 
-        for (size_t i = 0; list && i < n; i++) {
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_new_object();
                 if (!e || json_object_array_add(list, e) < 0) {
                         json_object_put(e);
-                        json_object_put(list);
-                        list = NULL;
-                        break;
+                        return -ENOMEM;
                 }
-                fill(e, (const char *) entries + i * size, oom);
+                int r = fill(e, (const char *) entries + i * size);
+                if (r < 0)
+                        return r;
         }
-        add_new(o, key, list, oom);
+        return json_add_obj(o, key, TAKE_PTR(list));
+}
+
+static int add_summary(json_object *root, const ReconcileReport *r) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        const struct {
+                const char *key;
+                unsigned n;
+        } counts[] = {
+                { "reaped", r->reaped },
+                { "kept", r->kept },
+                { "quarantined", r->quarantined },
+                { "failed", r->failed },
+                { "skipped", r->skipped },
+                { "lost", r->lost },
+                { "volumes_deleted", r->volumes_deleted },
+                { "engine_volumes_removed", r->engine_volumes_removed },
+                { "other_store", r->other_store },
+        };
+
+        if (!o)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(counts); i++)
+                if (json_add_int(o, counts[i].key, counts[i].n) < 0)
+                        return -ENOMEM;
+        return json_add_obj(root, "summary", TAKE_PTR(o));
 }
 
 json_object *reconcile_report_to_json(const ReconcileReport *r) {
-        json_object *root = NULL, *summary = NULL;
-        bool oom = false;
+        _cleanup_json_ json_object *root = NULL;
+        int k;
 
         if (!r)
                 return NULL;
         root = json_object_new_object();
-        summary = json_object_new_object();
-        if (!root || !summary)
-                goto fail;
-        add_bool(root, "dry_run", r->dry_run, &oom);
-        add_int(root, "grace_secs", (int64_t) (r->grace_usec / USEC_PER_SEC), &oom);
-        add_time(root, "started_at", r->started_usec, &oom);
-        add_int(root, "duration_ms", (int64_t) (r->duration_usec / USEC_PER_MSEC), &oom);
-        add_int(summary, "reaped", r->reaped, &oom);
-        add_int(summary, "kept", r->kept, &oom);
-        add_int(summary, "quarantined", r->quarantined, &oom);
-        add_int(summary, "failed", r->failed, &oom);
-        add_int(summary, "skipped", r->skipped, &oom);
-        add_int(summary, "lost", r->lost, &oom);
-        add_int(summary, "volumes_deleted", r->volumes_deleted, &oom);
-        add_int(summary, "engine_volumes_removed", r->engine_volumes_removed, &oom);
-        add_int(summary, "other_store", r->other_store, &oom);
-        add(root, "summary", TAKE_PTR(summary), &oom);
-
-        add_list(root, "containers", r->containers, r->n_containers, sizeof *r->containers, container_json,
-                 &oom);
-        add_list(root, "executions", r->executions, r->n_executions, sizeof *r->executions, execution_json,
-                 &oom);
-        add_list(root, "volumes", r->volumes, r->n_volumes, sizeof *r->volumes, volume_json, &oom);
-        add_list(root, "engine_volumes", r->engine_volumes, r->n_engine_volumes, sizeof *r->engine_volumes,
-                 engine_volume_json, &oom);
-        if (oom)
-                goto fail;
-        return root;
-fail:
-        json_object_put(summary);
-        json_object_put(root);
-        return NULL;
+        if (!root)
+                return NULL;
+        k = json_add_bool(root, "dry_run", r->dry_run);
+        if (k >= 0)
+                k = json_add_int(root, "grace_secs", (int64_t) (r->grace_usec / USEC_PER_SEC));
+        if (k >= 0)
+                k = add_time(root, "started_at", r->started_usec);
+        if (k >= 0)
+                k = json_add_int(root, "duration_ms", (int64_t) (r->duration_usec / USEC_PER_MSEC));
+        if (k >= 0)
+                k = add_summary(root, r);
+        if (k >= 0)
+                k = add_list(root, "containers", r->containers, r->n_containers, sizeof *r->containers,
+                             container_json);
+        if (k >= 0)
+                k = add_list(root, "executions", r->executions, r->n_executions, sizeof *r->executions,
+                             execution_json);
+        if (k >= 0)
+                k = add_list(root, "volumes", r->volumes, r->n_volumes, sizeof *r->volumes, volume_json);
+        if (k >= 0)
+                k = add_list(root, "engine_volumes", r->engine_volumes, r->n_engine_volumes,
+                             sizeof *r->engine_volumes, engine_volume_json);
+        return k < 0 ? NULL : TAKE_PTR(root);
 }
 
-static void add_counts(json_object *root, const char *family, const unsigned counts[], bool *oom) {
-        json_object *o = json_object_new_object();
+static int add_counts(json_object *root, const char *family, const unsigned counts[]) {
+        _cleanup_json_ json_object *o = json_object_new_object();
 
-        if (!o) {
-                *oom = true;
-                return;
-        }
+        if (!o)
+                return -ENOMEM;
         for (size_t i = 0; i < _RECONCILE_RESULT_MAX; i++)
-                if (counts[i] > 0)
-                        add_int(o, result_table[i], counts[i], oom);
-        add(root, family, o, oom);
+                if (counts[i] > 0 && json_add_int(o, result_table[i], counts[i]) < 0)
+                        return -ENOMEM;
+        return json_add_obj(root, family, TAKE_PTR(o));
 }
 
 char *reconcile_report_counts_json(const ReconcileReport *r) {
         unsigned c[_RECONCILE_RESULT_MAX] = {}, x[_RECONCILE_RESULT_MAX] = {}, v[_RECONCILE_RESULT_MAX] = {},
                  ev[_RECONCILE_RESULT_MAX] = {};
-        json_object *root;
-        bool oom = false;
-        char *text = NULL;
+        _cleanup_json_ json_object *root = NULL;
+        int k;
 
         if (!r)
                 return strdup("{}");
@@ -246,14 +263,14 @@ char *reconcile_report_counts_json(const ReconcileReport *r) {
         root = json_object_new_object();
         if (!root)
                 return NULL;
-        add_counts(root, "containers", c, &oom);
-        add_counts(root, "executions", x, &oom);
-        add_counts(root, "volumes", v, &oom);
-        add_counts(root, "engine_volumes", ev, &oom);
-        if (!oom)
-                text = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
-        json_object_put(root);
-        return text;
+        k = add_counts(root, "containers", c);
+        if (k >= 0)
+                k = add_counts(root, "executions", x);
+        if (k >= 0)
+                k = add_counts(root, "volumes", v);
+        if (k >= 0)
+                k = add_counts(root, "engine_volumes", ev);
+        return k < 0 ? NULL : strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 }
 
 static const char *short_id(const char *id, char buf[static 13]) {

@@ -54,6 +54,8 @@ typedef struct StoreBackendOps {
         const char *migration_lock_sql; /* NULL when begin_sql already serializes */
         const char *migration_unlock_sql;
         const char *skip_locked; /* appended to the claim's inner SELECT */
+        /* One row, one column: 1 when the schema_version table exists, else 0. */
+        const char *schema_table_exists_sql;
         const char *const *migrations; /* migrations[i] brings the schema to version i+1 */
         size_t n_migrations;
 } StoreBackendOps;
@@ -66,6 +68,7 @@ struct Store {
         unsigned schema_found; /* the version before migrating; 0 = no schema */
         char id[UUID_STRING_MAX]; /* store_identity.id; "" while the schema is absent */
         bool no_create; /* store_open_existing(): do not create a missing schema */
+        bool read_only; /* store_open_read_only(): never write, create or migrate */
         bool in_transaction;
         unsigned batch_depth; /* store_batch_begin() calls not ended yet */
         bool in_savepoint; /* a tx_begin() inside a batch: a savepoint of its transaction */

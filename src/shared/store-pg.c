@@ -71,6 +71,17 @@ static int sqlstate_errno(const char *st) {
         return -EIO;
 }
 
+/* What every connection (and every reconnection) starts with. */
+static int session_setup(Store *s) {
+        sym_PQsetNoticeProcessor(conn_of(s), notice_ignore, NULL);
+        if (!s->read_only)
+                return 0;
+        PGresult *res = sym_PQexec(conn_of(s), "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+        int r = sym_PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -EIO;
+        sym_PQclear(res);
+        return r;
+}
+
 static int pg_connect(Store *s, const char *url, Error *e) {
         /* Later keywords win: the URL may set its own connect_timeout / application_name. */
         const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
@@ -93,8 +104,11 @@ static int pg_connect(Store *s, const char *url, Error *e) {
                         "and that the server runs",
                         s->url_redacted, msg);
         }
-        sym_PQsetNoticeProcessor(c, notice_ignore, NULL);
         s->conn = c;
+        if (session_setup(s) < 0)
+                return error_set_field(e, -EIO, "database.url",
+                                       "%s: cannot make the connection read-only: %s", s->url_redacted,
+                                       sym_PQerrorMessage(c));
         return 0;
 }
 
@@ -112,7 +126,9 @@ static int ensure_connected(Store *s) {
         sym_PQreset(conn_of(s));
         if (sym_PQstatus(conn_of(s)) != CONNECTION_OK)
                 return pg_fail(s, -ECONNRESET, "connection lost", sym_PQerrorMessage(conn_of(s)));
-        sym_PQsetNoticeProcessor(conn_of(s), notice_ignore, NULL);
+        if (session_setup(s) < 0)
+                return pg_fail(s, -ECONNRESET, "cannot make the connection read-only",
+                               sym_PQerrorMessage(conn_of(s)));
         return 0;
 }
 
@@ -287,6 +303,8 @@ const StoreBackendOps store_pg_ops = {
         .migration_lock_sql = "SELECT pg_advisory_lock(" PG_MIGRATION_LOCK_KEY ")",
         .migration_unlock_sql = "SELECT pg_advisory_unlock(" PG_MIGRATION_LOCK_KEY ")",
         .skip_locked = " FOR UPDATE SKIP LOCKED",
+        .schema_table_exists_sql = "SELECT count(*) FROM pg_catalog.pg_class "
+                                   "WHERE oid = to_regclass('schema_version')",
         .migrations = pg_migrations,
         .n_migrations = ELEMENTSOF(pg_migrations),
 };

@@ -125,7 +125,10 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
         sqlite3 *db = NULL;
         int rc, r;
 
-        if (strcmp(path, ":memory:") != 0) {
+        if (s->read_only && access(path, F_OK) < 0)
+                return error_set_field(e, negative_errno(), "database.url",
+                                       "cannot open SQLite database %s: %m", path);
+        if (!s->read_only && strcmp(path, ":memory:") != 0) {
                 /* Create it 0600 ourselves: SQLite would honour only the umask. */
                 _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
                 if (fd < 0)
@@ -136,8 +139,11 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
                                 path);
         }
 
-        rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+        rc = sqlite3_open_v2(
+                path, &db,
+                (s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                        SQLITE_OPEN_NOMUTEX,
+                NULL);
         if (rc != SQLITE_OK) {
                 r = error_set_field(e, sqlite_errno(rc) ?: -EIO, "database.url",
                                     "cannot open SQLite database %s: %s", path,
@@ -159,7 +165,8 @@ static int sqlite_connect(Store *s, const char *path, Error *e) {
                 "PRAGMA synchronous=NORMAL",
                 "PRAGMA foreign_keys=ON",
         };
-        for (size_t i = 0; i < ELEMENTSOF(pragmas); i++) {
+        /* Read-only: the journal mode is the writer's to choose; foreign keys matter to writes. */
+        for (size_t i = 0; !s->read_only && i < ELEMENTSOF(pragmas); i++) {
                 /* Switching to WAL takes the database's exclusive lock, and SQLite answers BUSY at
                  * once, without its busy handler, while another process opening the same new
                  * database is switching it too: retry for as long as the busy timeout. */
@@ -327,6 +334,8 @@ const StoreBackendOps store_sqlite_ops = {
         .exec_script = sqlite_exec_script,
         .begin_sql = "BEGIN IMMEDIATE",
         .skip_locked = "",
+        .schema_table_exists_sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                                   "'schema_version'",
         .migrations = sqlite_migrations,
         .n_migrations = ELEMENTSOF(sqlite_migrations),
 };

@@ -414,6 +414,35 @@ static int load_identity(Store *s, Error *e) {
         return 0;
 }
 
+/* store_open_read_only(): what the database is at, changing nothing. */
+static int read_schema_version(Store *s, Error *e) {
+        const unsigned latest = (unsigned) s->ops->n_migrations;
+        _cleanup_(store_rows_done) StoreRows rows = {};
+        uint64_t v = 0;
+        int r;
+
+        r = run(s, s->ops->schema_table_exists_sql, NULL, 0, &rows, NULL);
+        if (r >= 0 && (rows.nrows != 1 || cell_u64(&rows, 0, 0, &v) < 0))
+                r = store_set_error(s, -EIO, "cannot tell whether the schema_version table exists");
+        if (r >= 0 && v > 0) {
+                store_rows_done(&rows);
+                r = run(s, "SELECT COALESCE(MAX(version), 0) FROM schema_version", NULL, 0, &rows, NULL);
+                if (r >= 0 && (rows.nrows != 1 || cell_u64(&rows, 0, 0, &v) < 0))
+                        r = store_set_error(s, -EIO, "unreadable schema_version table");
+        }
+        if (r < 0)
+                return error_set_field(e, r, "database.url", "%s: cannot read the schema version: %s",
+                                       s->url_redacted, s->last_error);
+        if (v > latest)
+                return error_set_field(
+                        e, -EPROTONOSUPPORT, "database.url",
+                        "%s: the database schema is at version %" PRIu64
+                        ", newer than this aegis knows (%u): upgrade aegis or use another database",
+                        s->url_redacted, v, latest);
+        s->schema_found = s->schema_version = (unsigned) v;
+        return 0;
+}
+
 static int migrate(Store *s, StoreProgressFn progress, void *userdata, Error *e) {
         const unsigned latest = (unsigned) s->ops->n_migrations;
         int r;
@@ -510,8 +539,14 @@ bool store_url_names_missing_file(const char *url) {
         return p && !isempty(p) && access(p, F_OK) < 0 && errno == ENOENT;
 }
 
-static int open_store(const char *url, bool no_create, StoreProgressFn progress, void *userdata, Error *e,
-                      Store **ret) {
+typedef enum StoreOpenMode {
+        STORE_OPEN_MIGRATE, /* create and migrate the schema */
+        STORE_OPEN_EXISTING, /* migrate a schema that exists, create none */
+        STORE_OPEN_READ_ONLY, /* write nothing at all */
+} StoreOpenMode;
+
+static int open_store(const char *url, StoreOpenMode mode, StoreProgressFn progress, void *userdata,
+                      Error *e, Store **ret) {
         const StoreBackendOps *ops;
         const char *target, *p;
         int r;
@@ -544,7 +579,8 @@ static int open_store(const char *url, bool no_create, StoreProgressFn progress,
         if (!s)
                 return error_set(e, -ENOMEM, "out of memory");
         s->ops = ops;
-        s->no_create = no_create;
+        s->no_create = mode != STORE_OPEN_MIGRATE;
+        s->read_only = mode == STORE_OPEN_READ_ONLY;
         s->url_redacted = store_url_redact(url);
         if (!s->url_redacted) {
                 free(s);
@@ -552,7 +588,7 @@ static int open_store(const char *url, bool no_create, StoreProgressFn progress,
         }
         r = ops->connect(s, target, e);
         if (r >= 0)
-                r = migrate(s, progress, userdata, e);
+                r = s->read_only ? read_schema_version(s, e) : migrate(s, progress, userdata, e);
         if (r >= 0)
                 r = load_identity(s, e);
         if (r < 0) {
@@ -564,15 +600,19 @@ static int open_store(const char *url, bool no_create, StoreProgressFn progress,
 }
 
 int store_open_full(const char *url, StoreProgressFn progress, void *userdata, Error *e, Store **ret) {
-        return open_store(url, false, progress, userdata, e, ret);
+        return open_store(url, STORE_OPEN_MIGRATE, progress, userdata, e, ret);
 }
 
 int store_open(const char *url, Error *e, Store **ret) {
-        return open_store(url, false, NULL, NULL, e, ret);
+        return open_store(url, STORE_OPEN_MIGRATE, NULL, NULL, e, ret);
 }
 
 int store_open_existing(const char *url, Error *e, Store **ret) {
-        return open_store(url, true, NULL, NULL, e, ret);
+        return open_store(url, STORE_OPEN_EXISTING, NULL, NULL, e, ret);
+}
+
+int store_open_read_only(const char *url, Error *e, Store **ret) {
+        return open_store(url, STORE_OPEN_READ_ONLY, NULL, NULL, e, ret);
 }
 
 Store *store_close(Store *s) {

@@ -220,6 +220,11 @@ int store_open_full(const char *url, StoreProgressFn progress, void *userdata, E
  * (aegis-reaper: a store nobody created is not the daemon's; opening it must not make it look
  * like one to the next run). A SQLite file that does not exist is still created, empty. */
 int store_open_existing(const char *url, Error *e, Store **ret);
+/* Opens url for reading only (aegis doctor): creates nothing (a SQLite file that does not exist
+ * is -ENOENT), migrates nothing (store_schema_version() is the version the database is at, 0 when
+ * it has no schema; a schema newer than this build is -EPROTONOSUPPORT), and every transaction is
+ * read-only (SQLite SQLITE_OPEN_READONLY, PostgreSQL default_transaction_read_only). */
+int store_open_read_only(const char *url, Error *e, Store **ret);
 Store *store_close(Store *s); /* NULL-safe, returns NULL */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_close);
 /* A round trip to the database (for /health/ready); Error says what is down. */

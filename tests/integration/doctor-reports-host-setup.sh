@@ -48,6 +48,8 @@ assert_match "… and says how" "enforces the memory, pids and cpu limits \(cgro
 assert_eq "slirp4netns is found" pass "$(verdict rootless-network "$out")"
 assert_eq "the NFS port is reachable" pass "$(verdict nfs-port "$out")"
 assert_eq "a new SQLite store in a writable directory passes" pass "$(verdict store "$out")"
+assert_match "… saying it does not exist yet" 'aegis.db does not exist yet' "$(field store detail "$out")"
+check "… and doctor did not create it" test ! -e "$SCRATCH/state/aegis.db"
 if [ "$(stat -fc %T /sys/fs/cgroup/)" = cgroup2fs ]; then want=pass; else want=fail; fi
 assert_eq "cgroup v2 verdict matches stat -fc %T /sys/fs/cgroup" "$want" "$(verdict cgroup-v2 "$out")"
 # No logind here: lingering cannot be confirmed, and the fix says how to turn it on.
@@ -122,6 +124,13 @@ out="$(setpriv --reuid=65534 --regid=65534 --clear-groups "$AEGIS_CLI" doctor --
 assert_eq "a socket the user may not open fails podman-api" fail "$(verdict podman-api "$out")"
 assert_match "… saying permission denied" 'ermission denied' "$(field podman-api detail "$out")"
 assert_match "… and the fix names the socket's owner" 'user owning' "$(field podman-api fix "$out")"
+
+# An old store: doctor reads its version and leaves it as it is (no migration).
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"); c.execute("INSERT INTO schema_version VALUES (1, 0)"); c.commit()' "$SCRATCH/state/aegis.db"
+out="$(doctor_json --config "$SCRATCH/config.yaml")"
+assert_eq "a store at an old schema version passes" pass "$(verdict store "$out")"
+assert_match "… saying aegisd migrates it" 'schema is at version 1, aegisd migrates it to [0-9]+ on start' "$(field store detail "$out")"
+assert_eq "… and doctor did not migrate it" 1 "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT max(version) FROM schema_version").fetchone()[0])' "$SCRATCH/state/aegis.db")"
 
 # A store that cannot be opened.
 echo "not a database" >"$SCRATCH/state/aegis.db"

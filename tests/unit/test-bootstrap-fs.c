@@ -14,6 +14,7 @@
 #include "bootstrap.h"
 #include "test-main.h"
 #include "tools-fs.h"
+#include "tools.h"
 #include "util.h"
 #include "volume-userns.h"
 

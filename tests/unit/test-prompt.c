@@ -31,7 +31,7 @@ static char *build(const char *instruction, const char *template, const char *in
         int r;
 
         ck_assert(!history || h);
-        r = prompt_build(p, input, h, &s, &e);
+        r = prompt_build(p->prompt_template, p->task_instruction, input, h, &s, &e);
         json_object_put(h);
         ck_assert_msg(r == 0, "prompt_build: %s", e.message);
         ck_assert_ptr_nonnull(s);
@@ -52,7 +52,8 @@ static void refused(const char *template, const char *message) {
         ck_assert_str_eq(e.message, message);
         /* Rendering refuses it the same way. */
         e = ERROR_INIT;
-        ck_assert_int_eq(prompt_build(p, "\"x\"", NULL, &s, &e), -EINVAL);
+        ck_assert_int_eq(prompt_build(p->prompt_template, p->task_instruction, "\"x\"", NULL, &s, &e),
+                         -EINVAL);
         ck_assert_ptr_null(s);
         ck_assert_str_eq(e.message, message);
 }
@@ -194,7 +195,9 @@ START_TEST(test_prompt_manifest_checks_template) {
                 "\"x\": a template knows {{instruction}}, {{intent}}, {{input}} and {{input.KEY}}, "
                 "with {{#if NAME}}…{{else}}…{{/if}}");
         ck_assert_int_eq(manifest_parse(good, strlen(good), "a.yaml", &q, &e), 0);
-        ck_assert_int_eq(prompt_build(q, "{\"intent\": \"I\", \"input\": {\"a\": \"A\"}}", NULL, &s, &e), 0);
+        ck_assert_int_eq(prompt_build(q->prompt_template, q->task_instruction,
+                                      "{\"intent\": \"I\", \"input\": {\"a\": \"A\"}}", NULL, &s, &e),
+                         0);
         ck_assert_str_eq(s, "I A");
 }
 END_TEST
@@ -242,7 +245,7 @@ START_TEST(test_prompt_history_bounded) {
                 json_object_object_add(item, "reason", json_object_new_string(big));
                 json_object_array_add(h, item);
         }
-        ck_assert_int_eq(prompt_build(p, "\"in\"", h, &s, &e), 0);
+        ck_assert_int_eq(prompt_build(p->prompt_template, p->task_instruction, "\"in\"", h, &s, &e), 0);
         ck_assert_ptr_null(strstr(s, "## Iteration 2:"));
         ck_assert_ptr_nonnull(strstr(s, "## Iteration 3:\nOutput:\n[… 95904 earlier bytes not shown]\n"));
         ck_assert_ptr_nonnull(strstr(s, "<end 5>\nValidation Failed:\n<start 5>"));
@@ -258,7 +261,7 @@ START_TEST(test_prompt_history_bounded) {
         json_object_object_add(json_object_array_get_idx(h, 0), "output", json_object_new_string(big));
         free(s);
         s = NULL;
-        ck_assert_int_eq(prompt_build(p, NULL, h, &s, &e), 0);
+        ck_assert_int_eq(prompt_build(p->prompt_template, p->task_instruction, NULL, h, &s, &e), 0);
         o = strstr(s, "not shown]\n");
         ck_assert_ptr_nonnull(o);
         ck_assert_ptr_nonnull(strstr(s, "## Iteration ?:\nOutput:\n[… 95905 earlier bytes not shown]\nooo"));
@@ -274,16 +277,17 @@ START_TEST(test_prompt_size_bounds_and_input_errors) {
         input[0] = '"';
         memset(input + 1, 'x', 200 * 1024);
         memcpy(input + 1 + 200 * 1024, "\"", 2);
-        ck_assert_int_eq(prompt_build(p, input, NULL, &s, &e), -E2BIG);
+        ck_assert_int_eq(prompt_build(p->prompt_template, p->task_instruction, input, NULL, &s, &e), -E2BIG);
         ck_assert_ptr_null(s);
         ck_assert_str_eq(e.message,
                          "the prompt would be larger than 524288 bytes: shorten the instruction, the "
                          "template or the input");
         free(p->prompt_template);
         p->prompt_template = strdup("{{input}}{{input}}");
-        ck_assert_int_eq(prompt_build(p, input, NULL, &s, &e), 0);
+        ck_assert_int_eq(prompt_build(p->prompt_template, p->task_instruction, input, NULL, &s, &e), 0);
         ck_assert_uint_eq(strlen(s), 400 * 1024);
-        ck_assert_int_eq(prompt_build(p, "{\"a\": ", NULL, &s, &e), -EINVAL);
+        ck_assert_int_eq(prompt_build(p->prompt_template, p->task_instruction, "{\"a\": ", NULL, &s, &e),
+                         -EINVAL);
         ck_assert_str_eq(e.message, "the execution's input is not valid JSON: unexpected end of data");
 }
 END_TEST

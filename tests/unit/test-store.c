@@ -171,6 +171,48 @@ START_TEST(test_open_existing_leaves_a_new_database_without_a_schema) {
 }
 END_TEST
 
+/* store_open_read_only() (aegis doctor): creates no file and no schema, migrates nothing, and
+ * refuses writes; a store aegisd made reads as it is. */
+START_TEST(test_open_read_only_creates_and_writes_nothing) {
+        Error e = ERROR_INIT;
+        Store *s = NULL;
+        char id[UUID_STRING_MAX];
+
+        if (!on_pg) {
+                ck_assert_int_eq(store_open_read_only(test_url, &e, &s), -ENOENT);
+                ck_assert_str_eq(e.field, "database.url");
+                ck_assert(store_url_names_missing_file(test_url));
+                ck_assert_int_eq(store_open_existing(test_url, &e, &s), 0); /* an empty file */
+                s = store_close(s);
+        }
+        for (int i = 0; i < 2; i++) {
+                ck_assert_int_eq(store_open_read_only(test_url, &e, &s), 0);
+                ck_assert_uint_eq(store_schema_found(s), 0);
+                ck_assert_uint_eq(store_schema_version(s), 0);
+                ck_assert_str_eq(store_id(s), "");
+                s = store_close(s);
+        }
+
+        s = open_store();
+        ck_assert_uint_eq(store_schema_found(s), 0); /* the read-only opens left no schema behind */
+        make_execution(s, NULL, id);
+        s = store_close(s);
+
+        ck_assert_int_eq(store_open_read_only(test_url, &e, &s), 0);
+        ck_assert_uint_eq(store_schema_version(s), store_schema_version_latest());
+        ck_assert_str_ne(store_id(s), "");
+        StoreExecution x = {};
+        ck_assert_int_eq(store_execution_get(s, id, &x), 0);
+        store_execution_done(&x);
+        ck_assert_int_lt(store_execution_delete(s, id), 0);
+        s = store_close(s);
+        s = open_store();
+        ck_assert_int_eq(store_execution_get(s, id, &x), 0);
+        store_execution_done(&x);
+        store_close(s);
+}
+END_TEST
+
 START_TEST(test_open_extends_the_start_timeout_while_migrating) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -1588,6 +1630,7 @@ static TCase *backend_tcase(const char *name, void (*setup)(void), void (*teardo
                 test_volume_users_count_owners_and_attachments_until_they_finish,
                 test_reaper_backoff_get_put_delete,
                 test_open_existing_leaves_a_new_database_without_a_schema,
+                test_open_read_only_creates_and_writes_nothing,
                 test_reaper_run_keeps_one_row_per_host_and_the_last_success,
                 test_conversation_put_replaces_get_lists_and_cascades,
                 test_conversation_messages_are_rows_spliced_in_order,

@@ -11,6 +11,7 @@
 
 #include "test-main.h"
 #include "tools-fs.h"
+#include "tools.h"
 #include "util.h"
 
 static char tmpdir[] = "/tmp/test-tools-fs-XXXXXX";
