@@ -287,25 +287,33 @@ static void create_end(RunPool *p, PoolCreate *x) {
         schedule_refill(p);
 }
 
+/* A step (what) on member x answered k: its agent when the member is still wanted, else NULL
+ * and the member is discarded and x ended. */
+static PoolAgent *member_step_done(RunPool *p, PoolCreate *x, int k, const char *what, const Error *e) {
+        PoolAgent *a = agent_find(p, x->agent_id);
+
+        x->op = NULL;
+        if (k < 0)
+                create_failed(p, x, what, e);
+        else if (!a || !streq(a->canonical, x->canonical) || a->n_ready >= a->want)
+                k = -ESTALE; /* changed or shrunk meanwhile */
+        if (k < 0) {
+                run_pool_discard(p, x->id);
+                create_end(p, x);
+                return NULL;
+        }
+        return a;
+}
+
 /* The member runs: aegis-bootstrap waits, silently, for its iteration's files (--wait-for). */
 static void on_member_started(int k, const Error *e, void *userdata) {
         PoolCreate *x = userdata;
         RunPool *p = x->pool;
-        PoolAgent *a = agent_find(p, x->agent_id);
+        PoolAgent *a = member_step_done(p, x, k, "start", e);
         PoolMember *m;
 
-        x->op = NULL;
-        if (k < 0) {
-                create_failed(p, x, "start", e);
-                run_pool_discard(p, x->id);
-                create_end(p, x);
+        if (!a)
                 return;
-        }
-        if (!a || !streq(a->canonical, x->canonical) || a->n_ready >= a->want) {
-                run_pool_discard(p, x->id); /* changed or shrunk meanwhile */
-                create_end(p, x);
-                return;
-        }
         m = reallocarray(a->ready, a->n_ready + 1, sizeof *a->ready);
         if (!m) {
                 run_pool_discard(p, x->id);
@@ -335,21 +343,11 @@ static void on_member_started(int k, const Error *e, void *userdata) {
 static void on_member_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
         PoolCreate *x = userdata;
         RunPool *p = x->pool;
-        PoolAgent *a = agent_find(p, x->agent_id);
+        PoolAgent *a = member_step_done(p, x, k, "inspect", e);
         char limits[32];
 
-        x->op = NULL;
-        if (k < 0) {
-                create_failed(p, x, "inspect", e);
-                run_pool_discard(p, x->id);
-                create_end(p, x);
+        if (!a)
                 return;
-        }
-        if (!a || !streq(a->canonical, x->canonical) || a->n_ready >= a->want) {
-                run_pool_discard(p, x->id); /* changed or shrunk meanwhile */
-                create_end(p, x);
-                return;
-        }
         if (!p->c.allow_unenforced_limits &&
             podman_container_limits_differ(&(PodmanContainerSpec){ .memory_bytes = a->plan->memory_bytes,
                                                                    .pids_limit = a->plan->pids_limit,
@@ -768,6 +766,16 @@ void run_pool_sync(RunPool *p) {
                 agent_free(a);
         }
         schedule_refill(p);
+}
+
+bool run_pool_ready(const RunPool *p, const char *agent_id, const char *manifest_json,
+                    const char *image_id) {
+        const PoolAgent *a;
+
+        assert(p);
+        a = isempty(agent_id) ? NULL : agent_find((RunPool *) p, agent_id);
+        return a && a->want > 0 && a->n_ready > 0 && streq_ptr(a->canonical, manifest_json) &&
+               (isempty(image_id) || streq(a->image_id, image_id));
 }
 
 int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id,

@@ -66,6 +66,9 @@ void run_pool_sync(RunPool *p);
 int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id,
                   char **ret_name, char **ret_id);
 
+/* Whether run_pool_take() with the same arguments would take a container (changes nothing). */
+bool run_pool_ready(const RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id);
+
 /* A taken container could not be used (files not placed, start failed): removed in the
  * background; nothing calls back. */
 void run_pool_discard(RunPool *p, const char *id);

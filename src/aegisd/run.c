@@ -1381,7 +1381,11 @@ static void run_iteration_step_create(Run *r) {
         if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
                                              &r->container_name, &r->container_id) > 0)
                 r->pooled = true;
-        else
+        else if (!r->holds_gate) {
+                /* Came ungated for a warm take that missed after all: a create queues. */
+                supervisor_gate(r->sup, r, run_iteration_step_create);
+                return;
+        } else
                 k = podman_container_name(r->id, r->iteration, &r->container_name);
         if (k < 0) {
                 supervisor_gate_release(r);
@@ -1820,7 +1824,11 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
                 run_collect(r);
                 return;
         }
-        supervisor_gate(r->sup, r, run_iteration_step_create);
+        /* A warm take issues neither create nor start: it does not queue behind them. */
+        if (!r->pool_failed && run_pool_ready(r->sup->pool, r->agent_id, r->manifest_json, r->image_id))
+                run_iteration_step_create(r);
+        else
+                supervisor_gate(r->sup, r, run_iteration_step_create);
 }
 
 void run_next_iteration(Run *r) {
