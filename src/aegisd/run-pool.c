@@ -244,18 +244,18 @@ int run_pool_register_metrics(RunPool *p, MetricsRegistry *reg) {
         int k;
 
         k = metrics_register(reg, METRIC_GAUGE, "aegis_pool_containers",
-                             "Warm pools' containers created and ready to start, all agents.", NULL, NULL, 0,
-                             &p->m_size);
+                             "Warm pools' containers started and waiting for an iteration, all agents.",
+                             NULL, NULL, 0, &p->m_size);
         if (k >= 0)
                 k = metrics_register(reg, METRIC_COUNTER, "aegis_pool_takes_total",
-                                     "Iterations of agents with a warm pool, by result: hit (started a "
-                                     "pooled container), miss (created one).",
+                                     "Iterations of agents with a warm pool, by result: hit (took a pooled "
+                                     "container), miss (created one).",
                                      result_labels, NULL, 0, &p->m_takes);
         if (k >= 0)
                 k = metrics_register(
                         reg, METRIC_HISTOGRAM, "aegis_pool_refill_seconds",
-                        "Time to make one pooled container ready (create, files, limits check).", NULL,
-                        buckets, ELEMENTSOF(buckets), &p->m_refill);
+                        "Time to make one pooled container ready (create, files, limits check, start).",
+                        NULL, buckets, ELEMENTSOF(buckets), &p->m_refill);
         return k;
 }
 
