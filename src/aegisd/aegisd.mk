@@ -241,5 +241,8 @@ aegisd_SOURCES += \
 	src/aegisd/run-pool.c
 TESTS += tests/integration/warm-pool.sh
 EXTRA_DIST += tests/integration/warm-pool.sh
+TESTS += tests/integration/warm-pool-idle.sh
+EXTRA_DIST += tests/integration/warm-pool-idle.sh
+VALGRIND_TESTS += tests/integration/warm-pool-idle.sh
 # Host-level refusals of a submission: the first, or all of them in a dry run (issue 17).
 aegisd_SOURCES += src/aegisd/api-refusals.h src/aegisd/api-refusals.c

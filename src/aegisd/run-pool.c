@@ -1,6 +1,7 @@
 /* run-pool.c — warm pools: for each deployed agent that asks for one (spec.runtime.warm_pool:
  * N, or runtime.warm_pool_default; never more than runtime.warm_pool_max), N containers
- * created and never started, so that an iteration only delivers its files and starts one.
+ * created and started ahead, waiting for an iteration, so that an iteration only delivers
+ * its files to one.
  *
  * Design. One RunPool per daemon (the Supervisor's). It knows agents, not executions: each
  * pool is keyed by the agent's id and the canonical manifest it was made from; an execution
@@ -11,11 +12,16 @@
  *
  * A pooled container is what the cold path would create for the agent — same image, user,
  * workdir, limits, network, read-only root, the manifest's environment — except what only
- * the iteration knows: its command is aegis-bootstrap --env-file /run/aegis/env -- COMMAND,
- * and the Run places /run/aegis/env (every variable the cold path would set, execution id,
- * iteration, input and feedback included), input.json and feedback.json through the
- * engine's archive upload before start; aegis-bootstrap sets them and exec's the command in
- * its place (PID 1 is the agent's command, as in a cold container). Limits are checked once,
+ * the iteration knows: its command is aegis-bootstrap --env-file /run/aegis/env --wait-for
+ * /run/aegis/ready -- COMMAND, started as soon as it is made: it blocks (inotify), prints
+ * nothing, until the Run places input.json, feedback.json, /run/aegis/env (every variable
+ * the cold path would set, execution id, iteration, input and feedback included) and last
+ * the ready marker through the engine's archive upload; then aegis-bootstrap sets them and
+ * exec's the command in its place (PID 1 is the agent's command, as in a cold container).
+ * The Run does not start it: it follows it (logs, wait) as one it started. A member that
+ * exited before it was taken (killed, stopped) is found by the Run when the wait answers
+ * at once (run.c, on_pool_exit_probe()) and the iteration goes cold. A member idle for
+ * runtime.warm_pool_max_idle_secs is removed and replaced. Limits are checked once,
  * when the container is made (the cold path checks each one it creates): a pool whose
  * limits the engine dropped is discarded and not refilled, and the cold path says why.
  *
@@ -28,6 +34,8 @@
  * What must stay true:
  *  - a container is used for exactly one iteration: take removes it from the pool, and
  *    whatever happens to it afterwards is the Run's (removed like a created one);
+ *  - nothing of an iteration is in a member before it is taken: the member's logs, until
+ *    then, are empty;
  *  - refills run in the background, one create at a time (the engine serialises creates on
  *    its storage lock: requests must not queue behind a refill), never more pooled
  *    containers than runtime.max_concurrent in all, nor for one tenant's agents together
@@ -55,6 +63,7 @@
 
 typedef struct PoolMember {
         char *name, *id;
+        uint64_t since; /* CLOCK_MONOTONIC µs: started, waiting since */
 } PoolMember;
 
 typedef struct PoolAgent PoolAgent;
@@ -94,7 +103,7 @@ struct RunPool {
         PoolCreate *creates;
         size_t n_ready_total;
         unsigned n_creating;
-        sd_event_source *refill_event, *backoff_timer;
+        sd_event_source *refill_event, *backoff_timer, *idle_timer;
         PodmanOp *verify_op; /* run_pool_verify() */
         Metric *m_size, *m_takes, *m_refill;
 };
@@ -223,6 +232,7 @@ RunPool *run_pool_free(RunPool *p) {
         podman_op_cancel(p->verify_op);
         p->refill_event = sd_event_source_disable_unref(p->refill_event);
         p->backoff_timer = sd_event_source_disable_unref(p->backoff_timer);
+        p->idle_timer = sd_event_source_disable_unref(p->idle_timer);
         free(p->network);
         free(p);
         return NULL;
@@ -234,24 +244,25 @@ int run_pool_register_metrics(RunPool *p, MetricsRegistry *reg) {
         int k;
 
         k = metrics_register(reg, METRIC_GAUGE, "aegis_pool_containers",
-                             "Warm pools' containers created and ready to start, all agents.", NULL, NULL, 0,
-                             &p->m_size);
+                             "Warm pools' containers started and waiting for an iteration, all agents.",
+                             NULL, NULL, 0, &p->m_size);
         if (k >= 0)
                 k = metrics_register(reg, METRIC_COUNTER, "aegis_pool_takes_total",
-                                     "Iterations of agents with a warm pool, by result: hit (started a "
-                                     "pooled container), miss (created one).",
+                                     "Iterations of agents with a warm pool, by result: hit (took a pooled "
+                                     "container), miss (created one).",
                                      result_labels, NULL, 0, &p->m_takes);
         if (k >= 0)
                 k = metrics_register(
                         reg, METRIC_HISTOGRAM, "aegis_pool_refill_seconds",
-                        "Time to make one pooled container ready (create, files, limits check).", NULL,
-                        buckets, ELEMENTSOF(buckets), &p->m_refill);
+                        "Time to make one pooled container ready (create, files, limits check, start).",
+                        NULL, buckets, ELEMENTSOF(buckets), &p->m_refill);
         return k;
 }
 
 /* ---- refilling ---- */
 
 static void schedule_refill(RunPool *p);
+static void schedule_idle(RunPool *p);
 
 static void create_failed(RunPool *p, PoolCreate *x, const char *what, const Error *e) {
         PoolAgent *a = agent_find(p, x->agent_id);
@@ -276,25 +287,67 @@ static void create_end(RunPool *p, PoolCreate *x) {
         schedule_refill(p);
 }
 
-static void on_member_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
-        PoolCreate *x = userdata;
-        RunPool *p = x->pool;
+/* A step (what) on member x answered k: its agent when the member is still wanted, else NULL
+ * and the member is discarded and x ended. */
+static PoolAgent *member_step_done(RunPool *p, PoolCreate *x, int k, const char *what, const Error *e) {
         PoolAgent *a = agent_find(p, x->agent_id);
-        PoolMember *m;
-        char limits[32];
 
         x->op = NULL;
+        if (k < 0)
+                create_failed(p, x, what, e);
+        else if (!a || !streq(a->canonical, x->canonical) || a->n_ready >= a->want)
+                k = -ESTALE; /* changed or shrunk meanwhile */
         if (k < 0) {
-                create_failed(p, x, "inspect", e);
+                run_pool_discard(p, x->id);
+                create_end(p, x);
+                return NULL;
+        }
+        return a;
+}
+
+/* The member runs: aegis-bootstrap waits, silently, for its iteration's files (--wait-for). */
+static void on_member_started(int k, const Error *e, void *userdata) {
+        PoolCreate *x = userdata;
+        RunPool *p = x->pool;
+        PoolAgent *a = member_step_done(p, x, k, "start", e);
+        PoolMember *m;
+
+        if (!a)
+                return;
+        m = reallocarray(a->ready, a->n_ready + 1, sizeof *a->ready);
+        if (!m) {
                 run_pool_discard(p, x->id);
                 create_end(p, x);
                 return;
         }
-        if (!a || !streq(a->canonical, x->canonical) || a->n_ready >= a->want) {
-                run_pool_discard(p, x->id); /* changed or shrunk meanwhile */
+        a->ready = m;
+        a->ready[a->n_ready] = (PoolMember){ .name = asprintf_safe(PODMAN_POOL_NAME_PREFIX "%s", x->member),
+                                             .id = TAKE_PTR(x->id),
+                                             .since = now_usec(CLOCK_MONOTONIC) };
+        if (!a->ready[a->n_ready].name) {
+                run_pool_discard(p, a->ready[a->n_ready].id);
+                member_done(&a->ready[a->n_ready]);
                 create_end(p, x);
                 return;
         }
+        a->n_ready++;
+        p->n_ready_total++;
+        update_size(p);
+        schedule_idle(p);
+        if (p->m_refill)
+                (void) metric_observe(p->m_refill, NULL,
+                                      (double) (now_usec(CLOCK_MONOTONIC) - x->started) / 1e6);
+        create_end(p, x);
+}
+
+static void on_member_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        PoolCreate *x = userdata;
+        RunPool *p = x->pool;
+        PoolAgent *a = member_step_done(p, x, k, "inspect", e);
+        char limits[32];
+
+        if (!a)
+                return;
         if (!p->c.allow_unenforced_limits &&
             podman_container_limits_differ(&(PodmanContainerSpec){ .memory_bytes = a->plan->memory_bytes,
                                                                    .pids_limit = a->plan->pids_limit,
@@ -308,28 +361,11 @@ static void on_member_inspected(int k, const PodmanContainer *ct, const Error *e
                 create_end(p, x);
                 return;
         }
-        m = reallocarray(a->ready, a->n_ready + 1, sizeof *a->ready);
-        if (!m) {
+        if (podman_container_start_async(p->c.podman, x->id, on_member_started, x, &x->op) < 0) {
+                x->op = NULL;
                 run_pool_discard(p, x->id);
                 create_end(p, x);
-                return;
         }
-        a->ready = m;
-        a->ready[a->n_ready] = (PoolMember){ .name = asprintf_safe(PODMAN_POOL_NAME_PREFIX "%s", x->member),
-                                             .id = TAKE_PTR(x->id) };
-        if (!a->ready[a->n_ready].name) {
-                run_pool_discard(p, a->ready[a->n_ready].id);
-                member_done(&a->ready[a->n_ready]);
-                create_end(p, x);
-                return;
-        }
-        a->n_ready++;
-        p->n_ready_total++;
-        update_size(p);
-        if (p->m_refill)
-                (void) metric_observe(p->m_refill, NULL,
-                                      (double) (now_usec(CLOCK_MONOTONIC) - x->started) / 1e6);
-        create_end(p, x);
 }
 
 static void on_member_created(int k, const char *id, const Error *e, void *userdata) {
@@ -407,15 +443,17 @@ static int member_create(RunPool *p, PoolAgent *a, PoolCreate *x) {
         if (strv_extend(&env, buf) < 0 ||
             strv_extend(&env, "AEGIS_INPUT_FILE=" ENV_IN_CONTAINER_INPUT_FILE) < 0)
                 return -ENOMEM;
-        cmd = calloc(n + 5, sizeof *cmd);
+        cmd = calloc(n + 7, sizeof *cmd);
         user = asprintf_safe("%u:%u", plan->uid, plan->gid);
         if (!cmd || !user)
                 return -ENOMEM;
         cmd[0] = (char *) RUN_POOL_BOOTSTRAP;
         cmd[1] = (char *) "--env-file";
         cmd[2] = (char *) RUN_POOL_ENV_FILE;
-        cmd[3] = (char *) "--";
-        memcpy(cmd + 4, plan->command, n * sizeof *cmd);
+        cmd[3] = (char *) "--wait-for";
+        cmd[4] = (char *) RUN_POOL_READY_FILE;
+        cmd[5] = (char *) "--";
+        memcpy(cmd + 6, plan->command, n * sizeof *cmd);
         return podman_container_create_async(
                 p->c.podman,
                 &(PodmanContainerSpec){
@@ -532,12 +570,59 @@ static void schedule_refill(RunPool *p) {
         (void) sd_event_source_set_enabled(p->refill_event, SD_EVENT_ONESHOT);
 }
 
+/* ---- members that waited too long ---- */
+
+/* Removes every member that has waited runtime.warm_pool_max_idle_secs (they are replaced)
+ * and looks again when the next one will have. */
+static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
+        RunPool *p = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        size_t dropped = 0;
+
+        p->idle_timer = sd_event_source_disable_unref(p->idle_timer);
+        for (PoolAgent *a = p->agents; a; a = a->next)
+                for (size_t i = 0; i < a->n_ready;) {
+                        if (a->ready[i].since + p->c.max_idle_usec > now) {
+                                i++;
+                                continue;
+                        }
+                        run_pool_discard(p, a->ready[i].id);
+                        member_done(&a->ready[i]);
+                        memmove(a->ready + i, a->ready + i + 1, (a->n_ready - i - 1) * sizeof *a->ready);
+                        a->n_ready--;
+                        p->n_ready_total--;
+                        dropped++;
+                }
+        if (dropped > 0) {
+                log_info("warm pools: replacing %zu container(s) idle for %" PRIu64 " s", dropped,
+                         p->c.max_idle_usec / USEC_PER_SEC);
+                update_size(p);
+                schedule_refill(p);
+        }
+        schedule_idle(p);
+        return 0;
+}
+
+static void schedule_idle(RunPool *p) {
+        uint64_t oldest = 0;
+
+        if (p->idle_timer || p->c.max_idle_usec == 0)
+                return;
+        for (PoolAgent *a = p->agents; a; a = a->next)
+                if (a->n_ready > 0 && (!oldest || a->ready[0].since < oldest))
+                        oldest = a->ready[0].since; /* ready[] is oldest first */
+        if (oldest)
+                (void) sd_event_add_time(p->c.event, &p->idle_timer, CLOCK_MONOTONIC,
+                                         oldest + p->c.max_idle_usec, USEC_PER_SEC, on_idle, p);
+}
+
 /* ---- members that vanished ---- */
 
-static bool listed(const PodmanContainer *cts, size_t n, const char *id) {
+/* Whether id is listed and still runs (a member that exited waiting is of no use). */
+static bool listed_running(const PodmanContainer *cts, size_t n, const char *id) {
         for (size_t i = 0; i < n; i++)
                 if (streq(cts[i].id, id))
-                        return true;
+                        return cts[i].status == PODMAN_STATUS_RUNNING;
         return false;
 }
 
@@ -550,18 +635,21 @@ static void on_verified(int k, const PodmanContainer *cts, size_t n, const Error
                 return;
         for (PoolAgent *a = p->agents; a; a = a->next)
                 for (size_t i = 0; i < a->n_ready;) {
-                        if (listed(cts, n, a->ready[i].id)) {
+                        if (listed_running(cts, n, a->ready[i].id)) {
                                 i++;
                                 continue;
                         }
+                        run_pool_discard(p, a->ready[i].id); /* if it is still there */
                         member_done(&a->ready[i]);
-                        a->ready[i] = a->ready[--a->n_ready];
+                        memmove(a->ready + i, a->ready + i + 1, (a->n_ready - i - 1) * sizeof *a->ready);
+                        a->n_ready--; /* oldest first still */
                         p->n_ready_total--;
                         dropped++;
                 }
         if (dropped > 0) {
                 log_warning(
-                        "warm pools: %zu pooled container(s) were removed behind aegisd's back; refilling",
+                        "warm pools: %zu pooled container(s) were removed or stopped behind aegisd's back; "
+                        "refilling",
                         dropped);
                 update_size(p);
                 schedule_refill(p);
@@ -678,6 +766,16 @@ void run_pool_sync(RunPool *p) {
                 agent_free(a);
         }
         schedule_refill(p);
+}
+
+bool run_pool_ready(const RunPool *p, const char *agent_id, const char *manifest_json,
+                    const char *image_id) {
+        const PoolAgent *a;
+
+        assert(p);
+        a = isempty(agent_id) ? NULL : agent_find((RunPool *) p, agent_id);
+        return a && a->want > 0 && a->n_ready > 0 && streq_ptr(a->canonical, manifest_json) &&
+               (isempty(image_id) || streq(a->image_id, image_id));
 }
 
 int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id,

@@ -1,5 +1,5 @@
-/* run-pool.h — warm pools: containers created ahead for deployed agents, so an iteration
- * starts one instead of creating it (issue 18). The daemon owns one RunPool (the
+/* run-pool.h — warm pools: containers created and started ahead for deployed agents, so
+ * an iteration only gives one its files (issue 18). The daemon owns one RunPool (the
  * Supervisor); a Run borrows a container from it with run_pool_take() and from then on
  * owns it like one it created. See run-pool.c for the design and what must stay true. */
 #pragma once
@@ -22,6 +22,8 @@ typedef struct RunPool RunPool;
 /* Where the per-iteration environment file and the wrapper live in a pooled container. */
 #define RUN_POOL_ENV_FILE "/run/aegis/env"
 #define RUN_POOL_BOOTSTRAP "/run/aegis/bin/aegis-bootstrap"
+/* Uploaded last, after the env file: the started member's aegis-bootstrap waits for it. */
+#define RUN_POOL_READY_FILE "/run/aegis/ready"
 
 typedef struct RunPoolContext {
         sd_event *event; /* borrowed */
@@ -32,6 +34,7 @@ typedef struct RunPoolContext {
                                * bounds its agents' pooled containers together */
         uint64_t default_size; /* runtime.warm_pool_default */
         uint64_t max_size; /* runtime.warm_pool_max */
+        uint64_t max_idle_usec; /* runtime.warm_pool_max_idle_secs; 0 = members wait forever */
         bool allow_unenforced_limits; /* runtime.allow_unenforced_limits */
         const char *network; /* runtime.network or NULL */
         bool userns;
@@ -62,6 +65,9 @@ void run_pool_sync(RunPool *p);
  * a pool) when there is none. The pool refills in the background. */
 int run_pool_take(RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id,
                   char **ret_name, char **ret_id);
+
+/* Whether run_pool_take() with the same arguments would take a container (changes nothing). */
+bool run_pool_ready(const RunPool *p, const char *agent_id, const char *manifest_json, const char *image_id);
 
 /* A taken container could not be used (files not placed, start failed): removed in the
  * background; nothing calls back. */

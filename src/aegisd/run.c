@@ -51,6 +51,7 @@ static void on_volumes_prepared(int k, const char *message, void *userdata);
 static void on_volumes_released(int k, const char *message, void *userdata);
 static void run_cleanup_done(Run *r);
 static void run_pool_fallback(Run *r);
+static void run_container_running(Run *r);
 
 int tail_append(Tail *t, const char *p, size_t n) {
         assert(t);
@@ -621,6 +622,33 @@ static void on_exit_probe(int k, const PodmanContainer *ct, const Error *e, void
         run_read_final_logs(r);
 }
 
+/* A pooled container's non-zero exit: when it ended before the iteration gave it its files,
+ * it was dead when taken (killed or stopped behind aegisd's back) and the iteration takes
+ * the cold path, as when it had vanished; otherwise the exit is the iteration's. */
+static void on_pool_exit_probe(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        if (k >= 0 && ct && ct->finished_usec > 0 && ct->finished_usec < r->pool_delivered_rt &&
+            !r->kill_reason) {
+                r->op = NULL;
+                run_log(r, LOG_WARNING,
+                        "pooled container %s had exited (status %" PRIi64
+                        ") before it was taken; creating one",
+                        strempty(r->container_id), ct->exit_code);
+                podman_op_cancel(r->logs_op);
+                r->logs_op = NULL;
+                run_stats_reset(r->stats);
+                disarm(&r->iteration_timer);
+                disarm(&r->flush_timer);
+                tail_reset(&r->out);
+                tail_reset(&r->err);
+                r->exit_code = -1;
+                run_pool_fallback(r);
+                return;
+        }
+        on_exit_probe(k, ct, e, userdata);
+}
+
 static void on_wait(int k, int64_t exit_code, const Error *e, void *userdata) {
         Run *r = userdata;
 
@@ -641,6 +669,13 @@ static void on_wait(int k, int64_t exit_code, const Error *e, void *userdata) {
                 return;
         }
         r->exit_code = (int) exit_code;
+        if (r->pooled && exit_code != 0 && !r->kill_reason && r->container_id && !r->op) {
+                /* Did the member die (killed, stopped) before it was taken? inspect says when. */
+                if (podman_container_inspect_async(r->sup->podman, r->container_id, on_pool_exit_probe, r,
+                                                   &r->op) >= 0)
+                        return;
+                r->op = NULL;
+        }
         if (exit_code < 0 && r->container_id && !r->op) {
                 if (podman_container_inspect_async(r->sup->podman, r->container_id, on_exit_probe, r,
                                                    &r->op) >= 0)
@@ -692,9 +727,23 @@ static void run_follow(Run *r) {
                 run_kill(r, r->kill_reason);
 }
 
+/* The iteration's container runs (started now, or a pooled one that was started ahead and
+ * has just been given its iteration's files): record it and follow it. */
+static void run_container_running(Run *r) {
+        int q;
+
+        r->started = true;
+        q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_RUNNING);
+        if (q < 0)
+                run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id,
+                        strerror(-q));
+        flush_output(r, ITERATION_RUNNING, NULL); /* the iteration shows its container from now on */
+        run_emit(r, EVENT_CONTAINER_STARTED, NULL);
+        run_follow(r);
+}
+
 static void on_started(int k, const Error *e, void *userdata) {
         Run *r = userdata;
-        int q;
 
         r->op = NULL;
         supervisor_gate_release(r);
@@ -711,14 +760,7 @@ static void on_started(int k, const Error *e, void *userdata) {
                 run_collect(r);
                 return;
         }
-        r->started = true;
-        q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_RUNNING);
-        if (q < 0)
-                run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id,
-                        strerror(-q));
-        flush_output(r, ITERATION_RUNNING, NULL); /* the iteration shows its container from now on */
-        run_emit(r, EVENT_CONTAINER_STARTED, NULL);
-        run_follow(r);
+        run_container_running(r);
 }
 
 static void run_gated_start(Run *r) {
@@ -740,15 +782,11 @@ static void run_gated_start(Run *r) {
         }
 }
 
+static void run_arm_iteration(Run *r);
+
 /* Attach to a container that exists: start it unless it ran, then follow it. */
 static void run_attach(Run *r, bool needs_start) {
-        r->wait_done = r->logs_done = r->started = false;
-        arm_timer(r, &r->iteration_timer,
-                  r->iteration_started_realtime + r->plan->iteration_timeout_secs * USEC_PER_SEC,
-                  on_iteration_timeout);
-        disarm(&r->flush_timer);
-        (void) sd_event_add_time_relative(r->sup->event, &r->flush_timer, CLOCK_MONOTONIC, FLUSH_USEC, 0,
-                                          on_flush, r);
+        run_arm_iteration(r);
         if (!needs_start) {
                 r->started = true;
                 run_follow(r);
@@ -756,6 +794,17 @@ static void run_attach(Run *r, bool needs_start) {
         }
         r->phase = PHASE_START;
         supervisor_gate(r->sup, r, run_gated_start);
+}
+
+/* The iteration's timers, once its container exists. */
+static void run_arm_iteration(Run *r) {
+        r->wait_done = r->logs_done = r->started = false;
+        arm_timer(r, &r->iteration_timer,
+                  r->iteration_started_realtime + r->plan->iteration_timeout_secs * USEC_PER_SEC,
+                  on_iteration_timeout);
+        disarm(&r->flush_timer);
+        (void) sd_event_add_time_relative(r->sup->event, &r->flush_timer, CLOCK_MONOTONIC, FLUSH_USEC, 0,
+                                          on_flush, r);
 }
 
 /* The created container's own limits, as the engine set them: an engine that cannot enforce
@@ -852,8 +901,15 @@ static void run_container_created(Run *r, const char *container_id) {
                 run_collect(r);
                 return;
         }
-        if (r->pooled || (!r->plan->memory_bytes && !r->plan->pids_limit && !r->plan->nano_cpus)) {
-                run_attach(r, true); /* a pooled one's limits were checked when it was made */
+        if (r->pooled) {
+                /* Started ahead (its limits checked when it was made): aegis-bootstrap exec's
+                 * the command now that its files are there. */
+                run_arm_iteration(r);
+                run_container_running(r);
+                return;
+        }
+        if (!r->plan->memory_bytes && !r->plan->pids_limit && !r->plan->nano_cpus) {
+                run_attach(r, true);
                 return;
         }
         run_op_begin(r);
@@ -1327,7 +1383,11 @@ static void run_iteration_step_create(Run *r) {
         if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
                                              &r->container_name, &r->container_id) > 0)
                 r->pooled = true;
-        else
+        else if (!r->holds_gate) {
+                /* Came ungated for a warm take that missed after all: a create queues. */
+                supervisor_gate(r->sup, r, run_iteration_step_create);
+                return;
+        } else
                 k = podman_container_name(r->id, r->iteration, &r->container_name);
         if (k < 0) {
                 supervisor_gate_release(r);
@@ -1456,7 +1516,7 @@ static void on_pool_delivered(int k, const Error *e, void *userdata) {
  * input and the feedback. */
 static void run_pool_deliver(Run *r, char **env) {
         _cleanup_free_ char *env_file = NULL;
-        PodmanFile files[3];
+        PodmanFile files[4];
         size_t n_files = 0, size = 0;
         char *p;
         int k;
@@ -1476,13 +1536,21 @@ static void run_pool_deliver(Run *r, char **env) {
                 memcpy(p, *v, n); /* NUL-separated: values may hold newlines */
                 p += n;
         }
+        /* In the archive's order: the ready marker last, once the others are complete. */
+        n_files += iteration_files(r, files + n_files);
         files[n_files++] = (PodmanFile){ .path = RUN_POOL_ENV_FILE,
                                          .data = env_file,
                                          .size = size,
                                          .mode = 0600,
                                          .uid = r->plan->uid,
                                          .gid = r->plan->gid };
-        n_files += iteration_files(r, files + n_files);
+        files[n_files++] = (PodmanFile){ .path = RUN_POOL_READY_FILE,
+                                         .data = "",
+                                         .size = 0,
+                                         .mode = 0644,
+                                         .uid = r->plan->uid,
+                                         .gid = r->plan->gid };
+        r->pool_delivered_rt = now_rt();
         run_op_begin(r);
         k = podman_container_put_files_async(r->sup->podman, r->container_id, files, n_files,
                                              on_pool_delivered, r, &r->op);
@@ -1767,7 +1835,11 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
                 run_collect(r);
                 return;
         }
-        supervisor_gate(r->sup, r, run_iteration_step_create);
+        /* A warm take issues neither create nor start: it does not queue behind them. */
+        if (!r->pool_failed && run_pool_ready(r->sup->pool, r->agent_id, r->manifest_json, r->image_id))
+                run_iteration_step_create(r);
+        else
+                supervisor_gate(r->sup, r, run_iteration_step_create);
 }
 
 void run_next_iteration(Run *r) {

@@ -50,6 +50,7 @@ struct Run {
         /* The current iteration's container came from the warm pool (run-pool.h); its use
          * failed this iteration, so it goes the cold way. */
         bool pooled, pool_failed;
+        uint64_t pool_delivered_rt; /* CLOCK_REALTIME: a pooled container was given its files */
         char image_id[80]; /* what the current iteration's image check found ("" = unknown) */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */

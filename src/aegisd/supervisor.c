@@ -435,6 +435,7 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                 k = tool_slots_new(event, &s->tool_slots);
         if (k >= 0) {
                 const Config *c = s->opts.config;
+                uint64_t idle = c ? c->runtime.warm_pool_max_idle_secs * USEC_PER_SEC : 0;
                 k = run_pool_new(&(RunPoolContext){ .event = event,
                                                     .podman = podman,
                                                     .store = store,
@@ -442,6 +443,7 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
                                                     .config = c,
                                                     .default_size = c ? c->runtime.warm_pool_default : 0,
                                                     .max_size = c ? c->runtime.warm_pool_max : 0,
+                                                    .max_idle_usec = idle,
                                                     .allow_unenforced_limits =
                                                             c && c->runtime.allow_unenforced_limits,
                                                     .network = s->network,

@@ -23,7 +23,13 @@
  *   container, created before the iteration was known) is set, and PROG is exec'd in this
  *   process, with the signal mask and dispositions it was given: nothing of this program
  *   remains. A file that cannot be read fails the container (exit 125): the command never
- *   runs without its iteration's identity. */
+ *   runs without its iteration's identity.
+ * - With --wait-for MARKER as well (a warm pool's container started ahead), nothing happens
+ *   until MARKER exists: the program blocks on inotify (and looks again each second, should
+ *   the engine write past inotify), prints nothing, and ends quietly (143) on SIGTERM or
+ *   SIGINT, which it otherwise ignores as PID 1; once MARKER is there (aegisd uploads it
+ *   last, after the env file), the env file is read and PROG exec'd as above, with the
+ *   dispositions this program was given. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -31,7 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
@@ -68,6 +77,7 @@ static void help(void) {
                "                      with ARGS and exit with its status\n"
                "  --egress PORT:SOCKET  the same for aegisd's egress proxy at SOCKET (no resend)\n"
                "  --env-file PATH     set the NUL-separated NAME=value entries of PATH, exec PROG\n"
+               "  --wait-for MARKER   with --env-file: first wait, silently, until MARKER exists\n"
                "  --help              show this help\n"
                "  --version           show the version\n");
 }
@@ -123,6 +133,53 @@ static int load_env_file(const char *path) {
         }
         free(buf);
         return 0;
+}
+
+static void wait_signal_handler(int sig) {
+        _exit(128 + sig);
+}
+
+/* --wait-for: returns once marker exists (0), or -errno when it cannot be watched. SIGTERM and
+ * SIGINT end the process meanwhile (a pooled container is stopped quickly, though PID 1);
+ * their dispositions are restored before returning. */
+static int wait_for_marker(const char *marker) {
+        struct sigaction sa = { .sa_handler = wait_signal_handler }, old_term, old_int;
+        char dir[PATH_MAX], buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        const char *slash = strrchr(marker, '/');
+        struct stat st;
+        int fd, r = 0;
+
+        if (!slash || slash == marker || (size_t) (slash - marker) >= sizeof dir)
+                return -EINVAL;
+        memcpy(dir, marker, (size_t) (slash - marker));
+        dir[slash - marker] = '\0';
+        if (sigaction(SIGTERM, &sa, &old_term) < 0 || sigaction(SIGINT, &sa, &old_int) < 0)
+                return -errno;
+        fd = inotify_init1(IN_CLOEXEC);
+        if (fd < 0 || inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+                r = -errno;
+                goto out;
+        }
+        /* Looked at after the watch is in place: a marker made in between is not missed. */
+        while (stat(marker, &st) < 0) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+                if (errno != ENOENT) {
+                        r = -errno;
+                        break;
+                }
+                if (poll(&pfd, 1, 1000) > 0 && read(fd, buf, sizeof buf) < 0 && errno != EINTR &&
+                    errno != EAGAIN) {
+                        r = -errno;
+                        break;
+                }
+        }
+out:
+        if (fd >= 0)
+                (void) close(fd);
+        (void) sigaction(SIGTERM, &old_term, NULL);
+        (void) sigaction(SIGINT, &old_int, NULL);
+        return r;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
@@ -445,11 +502,12 @@ int main(int argc, char **argv) {
                 { "relay", required_argument, NULL, 'r' },
                 { "egress", required_argument, NULL, 'e' },
                 { "env-file", required_argument, NULL, 'f' },
+                { "wait-for", required_argument, NULL, 'w' },
                 {},
         };
         struct sigaction sa = { .sa_handler = sigterm_handler };
         Config c = { .prompt_file = DEFAULT_PROMPT_FILE };
-        const char *relay = NULL, *egress = NULL, *env_file = NULL;
+        const char *relay = NULL, *egress = NULL, *env_file = NULL, *wait_marker = NULL;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "+", options, NULL)) >= 0)
@@ -472,10 +530,24 @@ int main(int argc, char **argv) {
                 case 'f':
                         env_file = optarg;
                         break;
+                case 'w':
+                        wait_marker = optarg;
+                        break;
                 default:
                         return BOOTSTRAP_EXIT_USAGE;
                 }
 
+        if (wait_marker && !env_file) {
+                bs_log("--wait-for needs --env-file: --env-file PATH --wait-for MARKER -- PROG [ARGS...]");
+                return BOOTSTRAP_EXIT_USAGE;
+        }
+        if (wait_marker) {
+                r = wait_for_marker(wait_marker);
+                if (r < 0) {
+                        bs_log("--wait-for %s: %s", wait_marker, strerror(-r));
+                        return EXIT_ENV_FILE;
+                }
+        }
         if (env_file) {
                 r = load_env_file(env_file);
                 if (r < 0) {

@@ -103,6 +103,8 @@ static const ConfigKey config_keys[] = {
         { "runtime.max_concurrent", KEY_UINT, FIELD(runtime.max_concurrent), "50", .min = 1, .max = 10000 },
         { "runtime.warm_pool_default", KEY_UINT, FIELD(runtime.warm_pool_default), "0", .max = 1000 },
         { "runtime.warm_pool_max", KEY_UINT, FIELD(runtime.warm_pool_max), "8", .max = 1000 },
+        { "runtime.warm_pool_max_idle_secs", KEY_SECS, FIELD(runtime.warm_pool_max_idle_secs), "900",
+          .min = 10, .max = DAY },
         { "runtime.stats_interval_secs", KEY_SECS, FIELD(runtime.stats_interval_secs), "1", .min = 1,
           .max = 3600 },
         { "runtime.stop_timeout_secs", KEY_SECS, FIELD(runtime.stop_timeout_secs), "5", .max = 3600 },

@@ -1,9 +1,12 @@
 #!/bin/bash
 # Warm pools (issue 18, run-pool.c): a deployed agent with spec.runtime.warm_pool gets
-# containers created ahead, labelled aegis.pool; an execution starts one of them:
+# containers created and started ahead, labelled aegis.pool, whose aegis-bootstrap waits
+# silently for its iteration's files; an execution gives one of them its files:
+#  - the members run before any submit, and have printed nothing;
 #  - two executions in a row from the pool get their own id, input and iteration, and
 #    nothing of the first is in the second's container (each container serves one iteration);
-#  - a pooled container removed behind aegisd's back: the iteration still completes (cold);
+#  - a pooled container removed behind aegisd's back, or killed while waiting: the iteration
+#    still completes (cold) and the pool refills;
 #  - a redeploy (changed manifest) drains the pool and refills it with new containers;
 #  - an image that changed under the agent's reference drains its pool, the iteration runs
 #    the new image; deleting the agent drains its pool;
@@ -18,7 +21,7 @@ AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$(cd "$top_builddir" && pwd)/aegis-bo
 aegisd_start a
 mport="$(sed -n 's/.*metrics_listen: "\(.*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
 
-pool_ids() { podman_cmd ps -a --filter label=aegis.pool --filter status=created --format '{{.ID}}' | sort; }
+pool_ids() { podman_cmd ps -a --filter label=aegis.pool --filter status=running --format '{{.ID}}' | sort; }
 pool_count() { pool_ids | wc -l; }
 pool_has() { [ "$(pool_count)" = "$1" ]; }
 deploy() { api POST /v1/agents -H 'Content-Type: application/yaml' --data-binary @"$1" | jq -r .id; }
@@ -33,7 +36,11 @@ agent="$(deploy "$m")"
 assert_match "the agent deploys" '^[0-9a-f-]{36}$' "$agent"
 # warm_pool not given and runtime.warm_pool_default 0: no pool, the cold path as always.
 plain="$(deploy "$(manifest plain 'echo plain')")"
-check "the pool fills with 2 created containers" wait_for 60 pool_has 2
+check "the pool fills with 2 running containers" wait_for 60 pool_has 2
+assert_eq "…and none that is not running" 2 "$(podman_cmd ps -aq --filter label=aegis.pool | wc -l)"
+silent=""
+for id in $(pool_ids); do silent="$silent$(podman_cmd logs "$id" 2>&1)"; done
+assert_eq "the waiting members have printed nothing" "" "$silent"
 ep="$(execute "$plain" '{}')"
 check "an agent without warm_pool runs" wait_status "$ep" completed 60
 assert_eq "…and gets no pool" "" "$(podman_cmd ps -a --filter label=aegis.pool="$plain" --format '{{.ID}}')"
@@ -53,6 +60,8 @@ assert_match "the first sees its own id, iteration, input (env and file) and the
         "^id=$e1 it=1 input=\\{\"n\":1\\} file=\\{\"n\":1\\} max=3"$'\n'"env=bar$" "$out1"
 assert_match "the second sees its own" \
         "^id=$e2 it=1 input=\\{\"n\":2\\} file=\\{\"n\":2\\} max=3"$'\n'"env=bar$" "$out2"
+assert_eq "…and its logs hold only the agent's output (stdout and stderr)" "$out2" \
+        "$(api GET "/v1/executions/$e2/logs?iteration=1")"
 c1="$(execution_field "$e1" '.iterations[0].container_id')"
 c2="$(execution_field "$e2" '.iterations[0].container_id')"
 check "the two ran in different containers" test "$c1" != "$c2"
@@ -73,6 +82,18 @@ assert_match "…with its own input" "^id=$e3 it=1 input=\\{\"n\":3\\}" "$(execu
 check "…after aegisd found its pooled container gone" grep -q "cannot give pooled container .*creating one" "$SCRATCH/aegisd-a/aegisd.log"
 check "the pool refills after the loss" wait_for 60 pool_has 2
 
+# Pooled containers killed while they wait (the engine still lists them, exited): the
+# iteration notices its member was dead before it was taken and takes the cold path.
+dead="$(pool_ids)"
+for id in $dead; do podman_cmd kill "$id" >/dev/null; done
+e5="$(execute "$agent" '{"n":5}')"
+check "an execution whose pooled container was killed still completes" wait_status "$e5" completed 60
+assert_match "…with its own input" "^id=$e5 it=1 input=\\{\"n\":5\\}" "$(execution_field "$e5" .output)"
+check "…after aegisd found its pooled container dead" grep -q "had exited (status .*) before it was taken; creating one" "$SCRATCH/aegisd-a/aegisd.log"
+check "the pool refills after the kill" wait_for 60 pool_has 2
+gone_dead() { for id in $dead; do podman_cmd container exists "$id" && return 1; done; return 0; }
+check "…and the killed members are removed" wait_for 30 gone_dead
+
 # Redeploy with a changed manifest (same name and version): the old pool is drained.
 old="$(pool_ids)"
 assert_eq "two pooled containers before the redeploy" 2 "$(wc -w <<<"$old")"
@@ -87,7 +108,7 @@ assert_match "…with the new definition" "env=baz$" "$(execution_field "$e4" .o
 
 # The image changes under the agent's reference (re-tagged here; pulled under Always alike):
 # its pool is drained and the iteration runs the new image; deleting the agent drains too.
-agent_pool() { podman_cmd ps -a --filter label=aegis.pool="$1" --filter status=created --format '{{.ID}}'; }
+agent_pool() { podman_cmd ps -a --filter label=aegis.pool="$1" --filter status=running --format '{{.ID}}'; }
 podman_cmd tag "$TEST_IMAGE" localhost/aegis-pool-retag:1
 rm_="$(manifest retag 'cat /version 2>/dev/null || echo v1')"
 sed -i -e "s|image: $TEST_IMAGE|image: localhost/aegis-pool-retag:1|" -e 's|^    image_pull_policy: Never$|&\n    warm_pool: 1|' "$rm_"
