@@ -239,8 +239,11 @@ static int create_volume(HttpRequest *r, void *userdata) {
         v.access_mode = c.access_mode;
         v.size_limit = c.size_limit;
         /* The owner on the host: the default agent's ids as its user namespace maps them. */
-        v.uid = MANIFEST_UID_DEFAULT + (d->executions ? d->executions->volume_uid_shift : 0);
-        v.gid = MANIFEST_GID_DEFAULT + (d->executions ? d->executions->volume_uid_shift : 0);
+        {
+                VolumeOwner o = d->executions ? d->executions->volume_owner : (VolumeOwner){ 0 };
+                v.uid = volume_owner_uid(&o, MANIFEST_UID_DEFAULT);
+                v.gid = volume_owner_gid(&o, MANIFEST_GID_DEFAULT);
+        }
         if (c.storage_class == VOLUME_EPHEMERAL)
                 v.expires_at = now_usec(CLOCK_REALTIME) +
                                (uint64_t) (c.ttl_hours > 0 ? c.ttl_hours : VOLUME_TTL_HOURS_DEFAULT) * 3600 *

@@ -198,7 +198,8 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         SupervisorOptions o;
         StorageMountMode mount_mode;
         const char *mount_why;
-        bool userns, userns_rootless, in_engine_ns = false;
+        bool userns, userns_rootless;
+        VolumeUserns vmode;
         Error e = ERROR_INIT;
         int k;
 
@@ -215,7 +216,11 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 PodmanInfo info;
                 bool rootless = geteuid() != 0;
                 int q = podman_info(ctx->podman, &info, NULL);
-                const PodmanVersion *pv = podman_client_version(ctx->podman);
+                /* Asked once here: the client keeps it (podman_client_version()). Unknown, the
+                 * engine is taken for the Podman ≥ 4.3 the packages depend on. */
+                const PodmanVersion *pv = podman_version(ctx->podman, NULL, NULL) >= 0
+                                                  ? podman_client_version(ctx->podman)
+                                                  : NULL;
                 if (q >= 0)
                         rootless = info.rootless;
                 mount_mode = storage_mount_mode_resolve(c->storage.mount_mode, rootless, &mount_why);
@@ -227,14 +232,19 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 userns = c->runtime.user_namespace && !(pv && pv->engine == PODMAN_ENGINE_DOCKER);
                 userns_rootless = rootless;
                 /* Rootless and not root: the agent's ids are the engine user's subordinate
-                 * ones, which only the engine's user namespace lets us give a volume or
-                 * touch its files with (volume-userns.h). */
+                 * ones, which aegisd cannot give a volume or touch its files with; keep-id
+                 * makes the agent of a bind-mode volume this user, or (Podman < 4.3) the
+                 * engine's user namespace lets us (volume-userns.h). */
                 k = volume_userns_setup(rootless, pv && pv->engine == PODMAN_ENGINE_DOCKER,
-                                        c->runtime.engine_pause_pid_file);
+                                        !pv || pv->keep_id_uid, c->runtime.engine_pause_pid_file);
                 if (k < 0)
                         return log_error_errno(k, "Out of memory");
-                in_engine_ns = k > 0;
-                if (in_engine_ns)
+                vmode = (VolumeUserns) k;
+                if (vmode == VOLUME_USERNS_KEEP_ID)
+                        log_info("the rootless engine's containers with bind-mode volumes run as its own "
+                                 "user "
+                                 "(keep-id with the agent's uid:gid): their files are aegisd's");
+                else if (vmode == VOLUME_USERNS_ENGINE)
                         log_info("volumes are worked on in the rootless engine's user namespace (its pause "
                                  "process is recorded in %s)",
                                  volume_userns_pid_file());
@@ -258,17 +268,18 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 /* In the namespace the volume is chowned in: the host's (rootful) or the
                  * engine's (rootless), where the agent's u is userns_base+u. Rootless with
                  * aegisd as root: the host's, where those ids are not the agent's (BUGS). */
-                .volume_uid_shift = !userns            ? 0
-                                    : !userns_rootless ? (uint32_t) c->runtime.user_namespace_base
-                                    : in_engine_ns     ? 1
-                                                       : 0,
+                .volume_owner = { .mode = vmode,
+                                  .shift = !userns            ? 0
+                                           : !userns_rootless ? (uint32_t) c->runtime.user_namespace_base
+                                           : vmode == VOLUME_USERNS_ENGINE ? 1
+                                                                           : 0 },
         };
         x = calloc(1, sizeof *x);
         if (!x)
                 return log_error_errno(-ENOMEM, "Out of memory");
         x->event = ctx->event;
         x->config = c;
-        x->volume_uid_shift = o.volume_uid_shift;
+        x->volume_owner = o.volume_owner;
         x->store = ctx->store;
         x->podman = ctx->podman;
         _cleanup_free_ char *nfs_listen_host = NULL;

@@ -47,8 +47,8 @@ typedef struct Executions {
          * probe and at a submission while unknown. */
         PodmanInfo engine;
         bool engine_known;
-        /* A volume's owner on the host is its agent's uid:gid plus this (SupervisorOptions). */
-        uint32_t volume_uid_shift;
+        /* Whose a volume's files are on the host (SupervisorOptions). */
+        VolumeOwner volume_owner;
         /* aegis_reaper_containers_total{action}, aegis_reaper_engine_volumes_total{action}:
          * what this daemon's reconciliation passes did (action = the report's result). */
         struct Metric *m_reaper_containers, *m_reaper_engine_volumes;

@@ -4,7 +4,7 @@
  *  - A volume the manifest names without volume_id is the execution's own: a store row (owner
  *    = the execution, active, so aegis-nfsd exports it; ephemeral ones expire ttl_hours after
  *    creation) and the directory storage.root/<tenant>/<id> owned by the execution's uid:gid
- *    as the containers' user namespace maps it (uid_shift), recorded so in the store.
+ *    as the containers' user namespace maps it (owner), recorded so in the store.
  *    It is created once: a restarted or adopted run finds it again by owner and name.
  *  - A volume_id attaches an existing volume of the execution's tenant (recorded with
  *    store_volume_attach, so it cannot be deleted while the execution lives). A missing,
@@ -226,8 +226,8 @@ static int ensure_owned(RunVolumes *rv, const ManifestVolume *mv, const StoreVol
         sv.storage_class = mv->storage_class;
         sv.access_mode = mv->access_mode;
         sv.size_limit = mv->size_limit_bytes;
-        sv.uid = rv->c.plan->uid + rv->c.uid_shift;
-        sv.gid = rv->c.plan->gid + rv->c.uid_shift;
+        sv.uid = volume_owner_uid(&rv->c.owner, rv->c.plan->uid);
+        sv.gid = volume_owner_gid(&rv->c.owner, rv->c.plan->gid);
         if (sv.storage_class == VOLUME_EPHEMERAL)
                 sv.expires_at = now_usec(CLOCK_REALTIME) + mv->ttl_hours * 3600 * USEC_PER_SEC;
         k = store_volume_create(store, &sv);

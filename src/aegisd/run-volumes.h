@@ -23,6 +23,7 @@
 #include "manifest.h"
 #include "podman.h"
 #include "store.h"
+#include "volume-userns.h"
 #include "tools.h"
 
 typedef struct RunVolumes RunVolumes;
@@ -39,7 +40,7 @@ typedef struct RunVolumesContext {
         const char *tenant_id;
         const char *execution_id;
         const ManifestPlan *plan; /* volumes[], uid, gid; borrowed, must outlive the object */
-        uint32_t uid_shift; /* a volume's owner on the host is plan->uid:gid plus this */
+        VolumeOwner owner; /* a volume's owner on the host, from plan->uid:gid */
 
         /* Reports (all optional). log: one line about this execution. count_op: an engine
          * operation ended with result k (aegis_container_operations_total). interrupted:

@@ -226,7 +226,7 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
                                       .podman = s->podman,
                                       .storage_root = s->storage_root,
                                       .mount_mode = s->opts.mount_mode,
-                                      .uid_shift = s->opts.volume_uid_shift,
+                                      .owner = s->opts.volume_owner,
                                       .nfs_host = s->nfs_host,
                                       .nfs_port = s->opts.nfs_port,
                                       .max_entries = s->opts.volume_max_entries,
@@ -1502,6 +1502,7 @@ static void run_create_container(Run *r) {
         char *loop_cmd[7] = {};
         const PodmanMount *vol_mounts;
         size_t n_vol_mounts = 0;
+        bool keep_id = false;
         PodmanContainerSpec spec;
         PodmanFile files[5];
         size_t n_files = 0;
@@ -1528,6 +1529,11 @@ static void run_create_container(Run *r) {
         }
         n_files += iteration_files(r, files + n_files);
         vol_mounts = run_volumes_mounts(r->volumes, &n_vol_mounts);
+        /* A rootless engine's agent shares a bind-mode volume with aegisd as its user
+         * (volume-userns.h). */
+        for (size_t i = 0; i < n_vol_mounts; i++)
+                if (vol_mounts[i].type == PODMAN_MOUNT_BIND)
+                        keep_id = r->sup->opts.volume_owner.mode == VOLUME_USERNS_KEEP_ID;
         if (r->plan->inner_loop) {
                 /* aegis-bootstrap is the command; the gateway's directory (not the socket: a
                  * restarted aegisd makes a new one) is how it reaches us, with any network. */
@@ -1640,8 +1646,11 @@ static void run_create_container(Run *r) {
                 .keep_container_on_failure = r->plan->keep_container_on_failure,
                 .files = files,
                 .n_files = n_files,
-                .userns = r->sup->opts.userns,
+                .userns = r->sup->opts.userns && !keep_id,
                 .userns_base = r->sup->opts.userns_base,
+                .userns_keep_id = keep_id,
+                .keep_id_uid = r->plan->uid,
+                .keep_id_gid = r->plan->gid,
         };
         spec.mounts = vol_mounts;
         spec.n_mounts = n_vol_mounts;

@@ -29,6 +29,7 @@
 #include "error.h"
 #include "podman.h"
 #include "store.h"
+#include "volume-userns.h"
 
 typedef struct Supervisor Supervisor;
 struct RunDispatchModel;
@@ -69,12 +70,12 @@ typedef struct SupervisorOptions {
         uint16_t nfs_port; /* port= and mountport= of NFS mounts (storage.nfs_listen_addr's) */
         uint64_t volume_max_entries; /* storage.volume_max_entries: the bind-mode quota walk's bound */
         /* runtime.user_namespace: containers get ids userns_base…+65535 of the engine's
-         * namespace (podman.h). volume_uid_shift: what a volume's owner on the host is
-         * beyond the agent's uid (rootful: userns_base; 0 without a mapping aegisd can
-         * chown to). */
+         * namespace (podman.h). volume_owner: whose a volume's files are on the host
+         * (volume-userns.h); with VOLUME_USERNS_KEEP_ID a container with a bind-mode volume
+         * runs keep-id with the agent's ids instead. */
         bool userns;
         uint32_t userns_base;
-        uint32_t volume_uid_shift;
+        VolumeOwner volume_owner;
         /* The inner loop (issue 14), all borrowed: aegis-bootstrap's bytes (NULL = unavailable:
          * the API refuses inner-loop manifests), how to reach the model (NULL = no LLM
          * configured) and llm.max_tool_rounds (0 = 50). */

@@ -274,14 +274,15 @@ int main(int argc, char **argv) {
                 return EXIT_PODMAN;
         }
 
-        /* Expired volumes of a rootless engine hold the agent's files, which only its user
-         * namespace lets us remove (volume-userns.h), as aegisd does. */
+        /* Expired volumes of a rootless Podman older than 4.3 hold the agent's files, which
+         * only its user namespace lets us remove (volume-userns.h), as aegisd does. */
         {
                 PodmanInfo info;
-                const PodmanVersion *pv = podman_client_version(podman);
+                const PodmanVersion *pv =
+                        podman_version(podman, NULL, NULL) >= 0 ? podman_client_version(podman) : NULL;
                 if (podman_info(podman, &info, NULL) >= 0 &&
                     volume_userns_setup(info.rootless, pv && pv->engine == PODMAN_ENGINE_DOCKER,
-                                        config->runtime.engine_pause_pid_file) < 0) {
+                                        !pv || pv->keep_id_uid, config->runtime.engine_pause_pid_file) < 0) {
                         log_error_errno(-ENOMEM, "Out of memory");
                         return EXIT_FAILURE;
                 }

@@ -192,15 +192,21 @@ static int container_labels(const PodmanContainerSpec *spec, PodmanEngine engine
  * fixed in containers/storage 1.45). IPC gets no
  * namespace-shared /dev/shm: Podman 4.3 races unmounting a user-namespaced container's
  * userdata/shm and then cannot remove it (EBUSY, containers/podman#11594, fixed in 4.4); a
- * tmpfs of the container's own replaces it. */
-static int userns_config(json_object *hc, uint32_t base) {
+ * tmpfs of the container's own replaces it. Or keep-id with the agent's ids (userns_keep_id):
+ * the agent is the engine's own user, so a rootless aegisd owns what it writes in a volume. */
+static int userns_config(json_object *hc, const PodmanContainerSpec *spec) {
         char mode[128];
         json_object *tmpfs;
         int r;
 
-        (void) snprintf(mode, sizeof mode,
-                        "auto:size=%u,uidmapping=0:%" PRIu32 ":%u,gidmapping=0:%" PRIu32 ":%u",
-                        PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE, base, PODMAN_USERNS_SIZE);
+        if (spec->userns_keep_id)
+                (void) snprintf(mode, sizeof mode, "keep-id:uid=%" PRIu32 ",gid=%" PRIu32, spec->keep_id_uid,
+                                spec->keep_id_gid);
+        else
+                (void) snprintf(mode, sizeof mode,
+                                "auto:size=%u,uidmapping=0:%" PRIu32 ":%u,gidmapping=0:%" PRIu32 ":%u",
+                                PODMAN_USERNS_SIZE, spec->userns_base, PODMAN_USERNS_SIZE, spec->userns_base,
+                                PODMAN_USERNS_SIZE);
         r = json_add_string(hc, "UsernsMode", mode);
         if (r >= 0)
                 r = json_add_string(hc, "IpcMode", "none");
@@ -248,8 +254,8 @@ static int host_config(const PodmanContainerSpec *spec, PodmanEngine engine, con
                 r = json_add_obj(hc, "SecurityOpt", json_strv(secopt));
         if (r >= 0 && spec->read_only_rootfs)
                 r = json_add_bool(hc, "ReadonlyRootfs", true);
-        if (r >= 0 && spec->userns && engine != PODMAN_ENGINE_DOCKER)
-                r = userns_config(hc, spec->userns_base);
+        if (r >= 0 && (spec->userns || spec->userns_keep_id) && engine != PODMAN_ENGINE_DOCKER)
+                r = userns_config(hc, spec);
         if (r < 0)
                 return error_set(e, r, BODY_OOM);
         if (spec->n_mounts > 0) {

@@ -219,6 +219,7 @@ int podman_version_parse(const char *json, size_t size, PodmanVersion *ret) {
                 v.resolves_host_gateway = v.major > 20 || (v.major == 20 && v.minor >= 10);
         else
                 v.resolves_host_gateway = v.major >= 5;
+        v.keep_id_uid = v.engine == PODMAN_ENGINE_PODMAN && (v.major > 4 || (v.major == 4 && v.minor >= 3));
         json_object_put(o);
         *ret = v;
         return 0;

@@ -80,6 +80,9 @@ typedef struct PodmanVersion {
         /* Whether the engine itself translates "host-gateway" in ExtraHosts (Docker ≥ 20.10,
          * Podman ≥ 5.0). When false we put the host's address there ourselves. */
         bool resolves_host_gateway;
+        /* Whether the engine takes a user namespace mode "keep-id:uid=U,gid=G" (Podman ≥ 4.3):
+         * the container's U:G is the engine's own user, its other ids subordinate ones. */
+        bool keep_id_uid;
 } PodmanVersion;
 
 const char *podman_engine_to_string(PodmanEngine e);
@@ -277,6 +280,11 @@ typedef struct PodmanContainerSpec {
          * per-container mapping (its daemon's userns-remap does it): ignored there. */
         bool userns;
         uint32_t userns_base;
+        /* Instead of userns: the container's keep_id_uid:keep_id_gid are the engine's own user
+         * (keep-id, PodmanVersion.keep_id_uid), its other ids the engine's subordinate ones;
+         * how a rootless engine's agent shares a bind-mode volume with aegisd (volume-userns.h). */
+        bool userns_keep_id;
+        uint32_t keep_id_uid, keep_id_gid;
         /* A warm pool's container (run-pool.c): non-NULL = created for no execution yet.
          * execution_id is then the pool member's own id; the name is aegis-pool-<it>, and the
          * labels aegis.pool=<pool_agent_id> and aegis.pool_owner=<pool_owner> (a

@@ -43,15 +43,19 @@ char *volume_userns_engine_pid_file(void) {
         return asprintf_safe("/run/user/%u/libpod/tmp/pause.pid", (unsigned) geteuid());
 }
 
-int volume_userns_setup(bool engine_rootless, bool engine_docker, const char *path) {
+int volume_userns_setup(bool engine_rootless, bool engine_docker, bool engine_keep_id, const char *path) {
         _cleanup_free_ char *p = NULL;
 
+        if (volume_userns_set(NULL) < 0)
+                return -ENOMEM;
         if (!engine_rootless || engine_docker || geteuid() == 0)
-                return volume_userns_set(NULL);
+                return VOLUME_USERNS_HOST;
+        if (engine_keep_id)
+                return VOLUME_USERNS_KEEP_ID;
         p = path ? strdup(path) : volume_userns_engine_pid_file();
         if (!p || volume_userns_set(p) < 0)
                 return -ENOMEM;
-        return 1;
+        return VOLUME_USERNS_ENGINE;
 }
 
 const char *volume_userns_pid_file(void) {

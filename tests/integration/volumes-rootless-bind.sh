@@ -1,8 +1,10 @@
 #!/bin/bash
 # A bind-mode volume the agent writes, with rootless Podman, user namespaces on and aegisd
-# running as the engine's own unprivileged user (issue 19): the agent is the engine
-# namespace's 1001 (the host's RL_SUB+1000), which that user cannot chown to from the host;
-# aegisd does what needs it in the engine's user namespace (aegis-volumes(7)). So:
+# running as the engine's own unprivileged user (issue 19): a container with a bind-mode
+# volume runs keep-id with the agent's uid:gid (1000), so the agent is that user on the host
+# and the volume's files are aegisd's own, with nothing joining the engine's user namespace
+# (aegis-volumes(7); the unit's PrivateUsers= forbids that). Containers without one keep
+# their own mapping. So:
 #  - a volume created through the API is the agent's: it makes files and directories there,
 #    one of them private (0700) with a file inside;
 #  - aegisd lists and downloads them (the file API), uploads a file into the root and one
@@ -19,8 +21,8 @@ require_cmd sqlite3 setpriv
 make_scratch
 rootless_start
 
-# aegisd as the engine's user, with nothing of root's; the engine's pause process is recorded
-# in its --tmpdir, not Podman's default $XDG_RUNTIME_DIR/libpod/tmp, so aegisd is told where.
+# aegisd as the engine's user, with nothing of root's, and no way into the engine's user
+# namespace: its pause process is recorded in the engine's --tmpdir and aegisd is not told.
 mkdir -p "$SCRATCH/aegisd-a/state" "$SCRATCH/volumes"
 chown -R "$RL_USER:" "$SCRATCH/aegisd-a" "$SCRATCH/volumes"
 cat >"$SCRATCH/aegisd-as-user" <<SH
@@ -29,8 +31,7 @@ exec setpriv --reuid "$RL_USER" --regid "$RL_USER" --init-groups env -u CONTAINE
         XDG_RUNTIME_DIR="$RL/run" "$AEGISD" "\$@"
 SH
 chmod 755 "$SCRATCH/aegisd-as-user"
-AEGISD="$SCRATCH/aegisd-as-user" PODMAN_SOCK="$RL_SOCK" AEGIS_RUNTIME_EXTRA="  allow_unenforced_limits: true
-  engine_pause_pid_file: $RL/tmp/pause.pid" aegisd_start a "storage:
+AEGISD="$SCRATCH/aegisd-as-user" PODMAN_SOCK="$RL_SOCK" AEGIS_RUNTIME_EXTRA="  allow_unenforced_limits: true" aegisd_start a "storage:
   root: $SCRATCH/volumes
   mount_mode: bind"
 check "aegisd runs as the engine's user" test "$(stat -c %u "/proc/$(aegisd_pid a)")" = "$RL_UID"
@@ -40,7 +41,7 @@ vid="$(jq -r .id <<<"$vol")"
 [[ "$vid" =~ ^[0-9a-f-]{36}$ ]] || fail "the volume was not created: $vol"
 dir="$(find "$SCRATCH/volumes" -mindepth 2 -maxdepth 2 -name "$vid")"
 check "its directory exists" test -d "$dir"
-assert_eq "its directory belongs to the agent (RL_SUB+1000 on the host)" "$((RL_SUB + 1000)):$((RL_SUB + 1000))" \
+assert_eq "its directory is aegisd's own, the agent's on the host" "$RL_UID:$(id -g "$RL_USER")" \
         "$(stat -c %u:%g "$dir")"
 
 # An ephemeral one too, for aegis-reaper to remove once expired.
@@ -68,11 +69,15 @@ run_agent() { # run_agent NAME SCRIPT: an execution with the volumes at /workspa
         execution_field "$id" .output
 }
 
-out="$(run_agent writer 'set -e; cd /workspace/data; mkdir d; echo agent >d/f
+out="$(run_agent writer 'set -e; cd /workspace/data; id -u >uid; mkdir d; echo agent >d/f
 mkdir -m 700 private; echo secret >private/s; echo top >top
 mkdir -m 700 /workspace/tmp/p; echo x >/workspace/tmp/p/x; echo wrote')" || fail "$out"
 assert_eq "the agent wrote files and directories in its volume" wrote "$(xargs <<<"$out")"
 
+assert_eq "the agent runs as its own uid in the container" 1000 "$(cat "$dir/uid")"
+assert_eq "… which is aegisd's user on the host" "$RL_UID" "$(stat -c %u "$dir/uid")"
+rm -f "$dir/uid"
+check "aegisd said why" grep -q "keep-id with the agent's uid:gid" "$SCRATCH/aegisd-a/aegisd.log"
 assert_eq "aegisd lists the agent's files" "d private top" \
         "$(api GET "/v1/volumes/$vid/files?path=/" | jq -r '[.entries[].name] | join(" ")')"
 assert_eq "… and in the agent's directory" "f" \
@@ -88,7 +93,7 @@ assert_eq "aegisd makes a directory in the agent's" 201 \
         "$(api_status POST "/v1/volumes/$vid/files/mkdir" -H 'Content-Type: application/json' -d '{"path":"/d/sub"}')"
 assert_eq "aegisd moves the agent's file" 200 \
         "$(api_status POST "/v1/volumes/$vid/files/move" -H 'Content-Type: application/json' -d '{"from":"/top","to":"/d/sub/top"}')"
-assert_eq "an uploaded file is the agent's" "$((RL_SUB + 1000))" "$(stat -c %u "$dir/up.txt")"
+assert_eq "an uploaded file is the agent's" "$RL_UID" "$(stat -c %u "$dir/up.txt")"
 
 out="$(run_agent rewriter 'set -e; cd /workspace/data; cat up.txt; echo; echo overwritten >up.txt
 echo more >>d/up2.txt; touch d/sub/new; cat d/sub/top')" || fail "$out"
@@ -108,7 +113,7 @@ check "nothing of it is left on disk" test ! -e "$dir"
 # private directory in it.
 tdir="$(find "$SCRATCH/volumes" -mindepth 2 -maxdepth 2 -name "$tmp")"
 check "the agent's private directory is in the ephemeral volume" test -d "$tdir/p"
-rl_run sqlite3 "$SCRATCH/aegisd-a/state/aegis.db" "UPDATE volumes SET expires_at = 1 WHERE id = '$tmp'" ||
+rl_run sqlite3 -cmd ".timeout 10000" "$SCRATCH/aegisd-a/state/aegis.db" "UPDATE volumes SET expires_at = 1 WHERE id = '$tmp'" ||
         fail "cannot expire the ephemeral volume"
 rep="$(rl_run "$AEGIS_REAPER" --config "$SCRATCH/aegisd-a/config.yaml" --output json 2>"$SCRATCH/reaper.log")"
 assert_eq "aegis-reaper deleted the expired volume" deleted \

@@ -323,6 +323,26 @@ START_TEST(test_create_body_user_namespace) {
         ck_assert_int_eq(podman_container_create_body(&spec, PODMAN_ENGINE_PODMAN, NULL, &body, &e),
                          -ERANGE);
         ck_assert_str_eq(e.field, "userns_base");
+        /* keep-id with the agent's ids (a rootless engine's container with a bind-mode volume),
+         * with the same /dev/shm; not for Docker. */
+        spec = (PodmanContainerSpec){ .execution_id = "e",
+                                      .iteration = 1,
+                                      .image = "i",
+                                      .userns_keep_id = true,
+                                      .keep_id_uid = 1000,
+                                      .keep_id_gid = 1001 };
+        o = create_body(&spec, NULL);
+        hc = json_object_object_get(o, "HostConfig");
+        ck_assert_str_eq(jstr(hc, "UsernsMode", NULL), "keep-id:uid=1000,gid=1001");
+        ck_assert_str_eq(jstr(hc, "IpcMode", NULL), "none");
+        ck_assert_str_eq(jstr(hc, "Tmpfs", "/dev/shm"), "rw,nosuid,nodev,noexec,size=65536k");
+        json_object_put(o);
+        free(docker);
+        docker = NULL;
+        ck_assert_int_eq(podman_container_create_body(&spec, PODMAN_ENGINE_DOCKER, NULL, &docker, &e), 0);
+        d = json_tokener_parse(docker);
+        ck_assert(!json_object_object_get_ex(json_object_object_get(d, "HostConfig"), "UsernsMode", NULL));
+        json_object_put(d);
 }
 END_TEST
 
@@ -459,12 +479,13 @@ END_TEST
 
 /* --- parsers ------------------------------------------------------------------------------ */
 
-START_TEST(test_version_parse_detects_engine_and_host_gateway_support) {
+START_TEST(test_version_parse_detects_engine_and_what_it_supports) {
         const char *podman43 =
                 "{\"Platform\":{\"Name\":\"linux/amd64/debian-12\"},\"Components\":[{\"Name\":"
                 "\"Podman Engine\",\"Version\":\"4.3.1\"}],\"Version\":\"4.3.1\",\"ApiVersion\":"
                 "\"1.41\",\"Os\":\"linux\",\"Arch\":\"amd64\"}";
         const char *podman5 = "{\"Components\":[{\"Name\":\"Podman Engine\"}],\"Version\":\"5.2.0\"}";
+        const char *podman42 = "{\"Components\":[{\"Name\":\"Podman Engine\"}],\"Version\":\"4.2.0\"}";
         const char *docker =
                 "{\"Components\":[{\"Name\":\"Engine\"}],\"Version\":\"24.0.7\",\"ApiVersion\":\"1.43\"}";
         PodmanVersion v;
@@ -475,11 +496,16 @@ START_TEST(test_version_parse_detects_engine_and_host_gateway_support) {
         ck_assert_uint_eq(v.major, 4);
         ck_assert_uint_eq(v.minor, 3);
         ck_assert(!v.resolves_host_gateway);
+        ck_assert(v.keep_id_uid);
         ck_assert_int_eq(podman_version_parse(podman5, strlen(podman5), &v), 0);
         ck_assert(v.resolves_host_gateway);
+        ck_assert(v.keep_id_uid);
         ck_assert_int_eq(podman_version_parse(docker, strlen(docker), &v), 0);
         ck_assert_int_eq(v.engine, PODMAN_ENGINE_DOCKER);
         ck_assert(v.resolves_host_gateway);
+        ck_assert(!v.keep_id_uid);
+        ck_assert_int_eq(podman_version_parse(podman42, strlen(podman42), &v), 0);
+        ck_assert(!v.keep_id_uid);
         ck_assert_int_eq(podman_version_parse("[]", 2, &v), -EBADMSG);
         ck_assert_int_eq(podman_version_parse("{}", 2, &v), -EBADMSG);
 }
@@ -619,7 +645,7 @@ static Suite *podman_suite(void) {
         tcase_add_test(tc, test_container_name);
         tcase_add_test(tc, test_tar_is_readable_by_tar);
         tcase_add_test(tc, test_tar_refuses_bad_paths);
-        tcase_add_test(tc, test_version_parse_detects_engine_and_host_gateway_support);
+        tcase_add_test(tc, test_version_parse_detects_engine_and_what_it_supports);
         tcase_add_test(tc, test_stats_parse_v1_v2_and_zeros_as_unknown);
         tcase_add_test(tc, test_event_parse);
         tcase_add_test(tc, test_pull_policy_strings);

@@ -208,6 +208,32 @@ START_TEST(test_userns_unjoinable_says_why) {
 }
 END_TEST
 
+/* Whose a volume is: the agent's ids shifted by the containers' mapping, or (keep-id) this
+ * process's own; which way a program takes from what its engine is. */
+START_TEST(test_userns_owner_and_mode) {
+        VolumeOwner shifted = { .mode = VOLUME_USERNS_HOST, .shift = 1879048192 },
+                    self = { .mode = VOLUME_USERNS_KEEP_ID, .shift = 7 };
+
+        ck_assert_uint_eq(volume_owner_uid(&shifted, 1000), 1879049192u);
+        ck_assert_uint_eq(volume_owner_gid(&shifted, 1001), 1879049193u);
+        ck_assert_uint_eq(volume_owner_uid(&self, 1000), getuid());
+        ck_assert_uint_eq(volume_owner_gid(&self, 1001), getgid());
+        /* Rootful or Docker: here, whatever the version. */
+        ck_assert_int_eq(volume_userns_setup(false, false, true, NULL), VOLUME_USERNS_HOST);
+        ck_assert_int_eq(volume_userns_setup(true, true, false, NULL), VOLUME_USERNS_HOST);
+        ck_assert_ptr_null(volume_userns_pid_file());
+        /* Rootless: keep-id when the engine takes it, else its namespace (root stays here). */
+        ck_assert_int_eq(volume_userns_setup(true, false, true, NULL),
+                         geteuid() == 0 ? VOLUME_USERNS_HOST : VOLUME_USERNS_KEEP_ID);
+        ck_assert_ptr_null(volume_userns_pid_file());
+        ck_assert_int_eq(volume_userns_setup(true, false, false, "/run/x/pause.pid"),
+                         geteuid() == 0 ? VOLUME_USERNS_HOST : VOLUME_USERNS_ENGINE);
+        if (geteuid() != 0)
+                ck_assert_str_eq(volume_userns_pid_file(), "/run/x/pause.pid");
+        ck_assert_int_eq(volume_userns_set(NULL), 0);
+}
+END_TEST
+
 static void write_file(const char *path, const char *text) {
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         ck_assert_int_ge(fd, 0);
@@ -282,6 +308,7 @@ int main(void) {
         tcase_add_test(tc, test_engine_volume_names);
         tcase_add_test(tc, test_nfs_options_are_exactly_the_documented_ones);
         tcase_add_test(tc, test_userns_unjoinable_says_why);
+        tcase_add_test(tc, test_userns_owner_and_mode);
         tcase_add_test(tc, test_userns_works_in_the_namespace);
         tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
