@@ -344,6 +344,10 @@ vol="$(as_aegis aegis volume list --output json 2>&1 | jq -r '.volumes[] | selec
 assert_match "… its volume is listed" '^[0-9a-f-]{36}$' "$vol"
 assert_eq "… aegis volume cp downloads the file the agent wrote" "written by aegis" \
         "$(as_aegis aegis volume cp "$vol:/result.txt" - 2>&1)"
+# keep-id: the agent ran as the aegis user itself, so the file is aegis's own on the host.
+f="$(in_c find /var/lib/aegis -path "*/$vol/result.txt" 2>/dev/null | head -1)"
+assert_eq "… the file the agent wrote belongs to aegis on the host (${f:-not found})" aegis:aegis \
+        "$(in_c stat -c %U:%G "${f:-/nonexistent}" 2>&1)"
 out="$(as_aegis aegis volume delete "$vol" 2>&1)"
 assert_eq "… aegis volume delete exits 0${out:+: $out}" 0 "$?"
 assert_eq "… and the volume is gone" "" \
