@@ -61,6 +61,7 @@ static int dir_create(void *userdata, void *out, size_t out_size, int *ret_fd) {
         gid_t gid = a->gid;
         mode_t mode = a->mode;
         _cleanup_close_ int tfd = -EBADF, vfd = -EBADF;
+        struct stat st;
         int r;
 
         r = open_tenant_dir(root, tenant, true, &tfd);
@@ -69,9 +70,12 @@ static int dir_create(void *userdata, void *out, size_t out_size, int *ret_fd) {
         if (mkdirat(tfd, id, 0700) < 0)
                 return -errno;
         vfd = openat(tfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (vfd < 0)
+        if (vfd < 0 || fstat(vfd, &st) < 0)
                 r = -errno;
-        else if (fchown(vfd, uid, gid) < 0 || fchmod(vfd, mode & 07777) < 0)
+        /* A directory that is already uid:gid's (keep-id: this process's own) is not chowned:
+         * the shipped user unit's seccomp filter refuses every chown (~@privileged). */
+        else if (((st.st_uid != uid || st.st_gid != gid) && fchown(vfd, uid, gid) < 0) ||
+                 fchmod(vfd, mode & 07777) < 0)
                 r = -errno;
         if (r < 0) {
                 (void) unlinkat(tfd, id, AT_REMOVEDIR);

@@ -9,7 +9,7 @@
 # package list, so changing the list builds a new one and reruns take seconds.
 E2E_PACKAGES="systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,procps,curl,ca-certificates,\
 libcurl4,libjson-c5,libyaml-0-2,libpq5,libsqlite3-0,libtirpc3,libseccomp2,libmicrohttpd12,libsystemd0,\
-libpcre2-8-0,libxml2,libgcrypt20,uidmap,slirp4netns,adduser,passwd,podman,netavark"
+libpcre2-8-0,libxml2,libgcrypt20,uidmap,slirp4netns,adduser,passwd,podman,netavark,make,gettext-base"
 E2E_SUITE=bookworm
 E2E_MASKED="podman.service podman.socket podman-restart.service podman-auto-update.service podman-auto-update.timer"
 

@@ -57,6 +57,12 @@ on_exit "kill $LINT_PID 2>/dev/null; wait $LINT_PID 2>/dev/null"
 # --- the host's Podman, and the container -------------------------------------------------
 podman_start
 chmod 0666 "$PODMAN_SOCK" # the aegis user in the container must be able to connect
+# The deployment's aegis-runtime image (deploy/images/build.sh, from the same .deb) in the
+# host's Podman, built while the container boots (issue 16: deploy/ under a real systemd).
+(AEGIS_DEB="$DEB" AEGIS_IMAGE_TAG=e2e PODMAN="env -u CONTAINER_HOST podman --root $PODMAN_DIR/root --runroot $PODMAN_DIR/run --tmpdir $PODMAN_DIR/tmp" \
+        exec "$top_srcdir/deploy/images/build.sh" aegis-runtime >"$SCRATCH/images.log" 2>&1) &
+IMAGES_PID=$!
+on_exit "kill $IMAGES_PID 2>/dev/null; wait $IMAGES_PID 2>/dev/null"
 wait "$ROOTFS_PID" && ROOTFS="$(cat "$SCRATCH/rootfs.path")" && [ -s "$ROOTFS" ] \
         || skip_or_fail "cannot debootstrap a Debian 12 rootfs (needs the apt archive): $(cat "$SCRATCH/rootfs.err")"
 note "rootfs: $ROOTFS ($(($(date +%s) - T0)) s)"
@@ -64,13 +70,24 @@ podman_cmd import -q --change 'CMD ["/sbin/init"]' "$ROOTFS" localhost/aegis-e2e
         || fail "cannot import the rootfs"
 C=aegis-e2e-$$
 # systemd shuts down on SIGRTMIN+3 (SIGTERM would cost the 10 s stop timeout, then SIGKILL).
-podman_cmd run -d --name "$C" --systemd=always --stop-signal SIGRTMIN+3 --network none --hostname aegis-e2e \
+# CAP_SYS_ADMIN and an unmasked /proc are the least a rootless Podman nested in it needs (the
+# aegis user's own, issue 19): without them newuidmap cannot write the uid_map of its user
+# namespace, then the OCI runtime cannot write /proc/sys. Not --privileged: no host devices.
+# slirp4netns with allow_host_loopback: the host's loopback is 10.0.2.2 in the container, where
+# the deployed pods' published ports answer (`make validate`).
+podman_cmd run -d --name "$C" --systemd=always --stop-signal SIGRTMIN+3 \
+        --network slirp4netns:allow_host_loopback=true --hostname aegis-e2e \
+        --cap-add SYS_ADMIN --security-opt unmask=ALL \
         -v "$PODMAN_SOCK:/run/host-podman.sock" localhost/aegis-e2e-systemd:latest >/dev/null \
         || fail "cannot start the systemd container"
 on_exit "podman_cmd rm -f -t 0 $C >/dev/null 2>&1"
 in_c() { podman_cmd exec "$C" "$@"; }
 not() { ! "$@"; }
 in_c_stdin() { podman_cmd exec -i "$C" "$@"; }
+as_aegis_stdin() {
+        in_c_stdin runuser -u aegis -- env XDG_RUNTIME_DIR="/run/user/$AUID" \
+                DBUS_SESSION_BUS_ADDRESS="unix:path=/run/user/$AUID/bus" "$@"
+}
 boot() {
         local s
         wait_for 60 in_c test -S /run/systemd/private || fail "systemd did not start in the container"
@@ -134,7 +151,8 @@ check "systemctl --user enable --now $UNITS_EN${out:+: $out}" as_aegis systemctl
 assert_eq "aegis.service is not running before the first request" inactive \
         "$(as_aegis systemctl --user is-active aegis.service 2>&1)"
 
-health() { in_c curl -sf --max-time 20 http://127.0.0.1:8088/health; }
+# The first start opens the store and asks the engine: half a minute on a loaded machine.
+health() { in_c curl -sf --max-time 60 http://127.0.0.1:8088/health; }
 out="$(health)"
 check "curl :8088/health answers through the socket${out:+: $out}" grep -q '"status"' <<<"$out"
 check "… and started aegis.service" wait_for 20 as_aegis systemctl --user is-active --quiet aegis.service
@@ -209,10 +227,66 @@ out="$(as_aegis timeout 120 aegis --quiet wait "$id" 2>&1)"
 assert_eq "the next start re-attaches: aegis wait sees it complete (exit 0)${out:+: $out}" 0 "$?"
 check "… and no container is left" test -z "$(podman_managed_ids)"
 
+# The platform deployment (deploy/, issue 16) as root under this systemd: a one-pod profile
+# (pod-core from the aegis-runtime image built above) on the host's Podman through its API
+# socket; `make deploy` writes, enables and starts aegis-pod-core.service.
+T_DEPLOY=$(date +%s)
+wait "$IMAGES_PID"
+check "deploy/images/build.sh builds aegis-runtime from the .deb: $(tail -3 "$SCRATCH/images.log")" \
+        podman_cmd image exists localhost/aegis/aegis-runtime:e2e
+podman_cmd cp "$top_srcdir/deploy" "$C:/opt/aegis-deploy" || fail "cannot copy deploy/ in"
+in_c rm -f /opt/aegis-deploy/.env
+printf 'core\nAEGIS_RUNTIME_IMAGE=localhost/aegis/aegis-runtime:${AEGIS_IMAGE_TAG}\n' \
+        | in_c_stdin sh -c 'cat >/opt/aegis-deploy/profiles/e2e'
+in_c_stdin sh -c 'cat >/opt/aegis-deploy/.env' <<ENV
+AEGIS_ROOT=/var/lib/aegis-deploy
+AEGIS_IMAGE_TAG=e2e
+AEGIS_API_TOKEN=token-$$
+CONTAINER_SOCK=$PODMAN_SOCK
+AEGIS_NETWORK=aegis-e2e-$$
+AEGIS_HTTP_PORT=$(free_port)
+AEGIS_GRPC_PORT=$(free_port)
+AEGIS_NFS_PORT=$(free_port)
+AEGIS_METRICS_PORT=$(free_port)
+PODMAN="podman --remote --url unix:///run/host-podman.sock"
+AEGIS_PODS_HOST=10.0.2.2
+ENV
+mk() { in_c timeout 300 make -s -C /opt/aegis-deploy "$@"; }
+validate() { wait_for 60 mk validate >/dev/null 2>&1; mk validate 2>&1; }
+out="$(mk deploy PROFILE=e2e 2>&1)"
+check "make deploy PROFILE=e2e (pod-core on the host's Podman)${out:+: $(tail -1 <<<"$out")}" grep -q 'profile e2e deployed' <<<"$out"
+assert_eq "… aegis-pod-core.service is enabled" enabled "$(in_c systemctl is-enabled aegis-pod-core.service 2>&1)"
+assert_eq "… and active" active "$(in_c systemctl is-active aegis-pod-core.service 2>&1)"
+assert_eq "… pod-core runs" Running "$(podman_cmd pod inspect pod-core --format '{{.State}}' 2>&1)"
+out="$(validate)"
+rc=$?
+assert_eq "make validate passes: $(head -1 <<<"$out")" 0 "$rc"
+
+note "deploy: $(($(date +%s) - T_DEPLOY)) s"
+
 # A reboot: lingering (from the flag file alone) brings the user manager and the enabled
 # socket back, and the next request starts the service again.
-podman_cmd restart -t 10 "$C" >/dev/null || fail "cannot restart the container"
+# As a real reboot, the shutdown waits for the units to stop: aegis-pod-core's ExecStop runs
+# `kube down` on the host's engine, which goes on there if the container is killed first and
+# then races the next boot's `kube play` (seen: the new pod's published port dropped).
+T_REBOOT=$(date +%s)
+podman_cmd restart -t 90 "$C" >/dev/null || fail "cannot restart the container"
+note "reboot: $(($(date +%s) - T_REBOOT)) s to shut down and start"
 boot
+# The deployment's enabled unit starts pod-core again by itself: a fresh pod.
+check "after a reboot aegis-pod-core.service starts by itself" wait_for 60 in_c systemctl is-active --quiet aegis-pod-core.service
+started="$(podman_cmd inspect pod-core-aegis-runtime --format '{{.State.StartedAt.Unix}}' 2>&1)"
+assert_eq "… pod-core runs again" true "$(podman_cmd inspect pod-core-aegis-runtime --format '{{.State.Running}}' 2>&1)"
+check "… started after the reboot ($started >= $T_REBOOT)" test "${started:-0}" -ge "$T_REBOOT"
+out="$(validate)"
+rc=$?
+assert_eq "… and make validate passes: $(head -1 <<<"$out")" 0 "$rc"
+[ "$rc" = 0 ] || note "pod-core: $(podman_cmd pod ps 2>&1; podman_cmd logs --tail 10 pod-core-aegis-runtime 2>&1;
+        in_c journalctl -u aegis-pod-core --no-pager -b 2>&1 | tail -10
+        port="$(in_c sed -n 's/^AEGIS_HTTP_PORT=//p' /opt/aegis-deploy/.env)"
+        curl -sS --max-time 5 "http://127.0.0.1:$port/health" 2>&1
+        podman_cmd inspect pod-core-aegis-runtime --format '{{json .NetworkSettings.Networks}}' 2>&1
+        iptables-save 2>&1 | grep -e "$port" -e NETAVARK-HOSTPORT | head -20)"
 check "after a reboot the user manager of aegis starts by itself" wait_for 30 in_c systemctl is-active --quiet "user@$AUID.service"
 check "… aegis.socket listens again" wait_for 30 as_aegis systemctl --user is-active --quiet aegis.socket
 out="$(health)"
@@ -220,6 +294,82 @@ check "… and /health starts aegis.service again" grep -q '"status"' <<<"$out"
 out="$(as_aegis systemctl --user stop aegis.socket aegis-metrics.socket aegis.service 2>&1)"
 check "… and systemctl --user stop leaves no aegisd${out:+: $out}" not in_c pgrep -x aegisd
 check "… and no container" test -z "$(podman_managed_ids)"
+
+# The deployment's teardown and clean leave no pod, unit, volume or network behind.
+T_DEPLOY=$(date +%s)
+out="$(mk teardown 2>&1)"
+check "make teardown stops pod-core${out:+: $(tail -1 <<<"$out")}" not podman_cmd pod exists pod-core
+check "… and removes its unit" not in_c test -e /etc/systemd/system/aegis-pod-core.service
+check "… no aegis-pod unit is known" test -z "$(in_c systemctl list-units --all --no-legend 'aegis-pod-*' 2>&1)"
+out="$(mk clean 2>&1)"
+check "make clean removes the volume aegis-runtime-data${out:+: $(head -1 <<<"$out")}" not podman_cmd volume exists aegis-runtime-data
+check "… and the network aegis-e2e-$$" not podman_cmd network exists "aegis-e2e-$$"
+check "… and no container of the deployment is left" test -z "$(podman_cmd ps -a -q --filter name='^pod-')"
+
+note "teardown and clean: $(($(date +%s) - T_DEPLOY)) s"
+T_ROOTLESS=$(date +%s)
+
+# Issue 19: the aegis user's own rootless Podman (podman.socket, which aegis.service
+# Requires=) under the shipped user unit: the configuration names no container_socket_path;
+# storage.mount_mode auto picks bind mounts for a rootless engine. This container's root is
+# overlayfs, which cannot be an overlay's upper layer: vfs storage. Its cgroups (v1 on the
+# test machines) are not delegated: limits cannot hold, which aegisd is told it may accept.
+as_aegis_stdin sh -c 'mkdir -p ~/.config/containers && cat >~/.config/containers/storage.conf' <<'CONF'
+[storage]
+driver = "vfs"
+CONF
+as_aegis_stdin sh -c 'cat >~/.config/aegis/config.yaml' <<'YAML'
+runtime:
+  allow_unenforced_limits: true
+storage:
+  nfs_listen_addr: "127.0.0.1:20490"
+YAML
+out="$(podman_cmd save localhost/aegis-test-busybox:latest 2>/dev/null | as_aegis_stdin podman load 2>&1)"
+check "the test image loads into the aegis user's rootless Podman${out:+: $(tail -1 <<<"$out")}" \
+        as_aegis podman image exists localhost/aegis-test-busybox:latest
+as_aegis systemctl --user start aegis.socket aegis-metrics.socket
+doc="$(as_aegis aegis doctor --output json 2>&1)"
+assert_match "doctor: the engine is aegis's rootless Podman" 'rootless' \
+        "$(jq -r '.checks[] | select(.name == "engine-limits" or .name == "mount-mode") | .detail' <<<"$doc" 2>&1)"
+podman_cmd cp "$top_srcdir/examples/hello.yaml" "$C:/tmp/hello.yaml" && in_c chmod 0644 /tmp/hello.yaml # /tmp is new since the reboot
+out="$(as_aegis timeout 180 aegis --quiet run /tmp/hello.yaml 2>&1)"
+assert_eq "rootless: aegis run examples/hello.yaml completes (exit 0)" 0 "$?"
+assert_match "… with the container's output" 'hello from aegis' "$out"
+check "… and leaves no container in aegis's Podman" test -z "$(as_aegis podman ps -aq --filter label=aegis.managed=true 2>&1)"
+check "… nor on the host's" test -z "$(podman_managed_ids)"
+[ -n "$out" ] || note "aegis.service: $(as_aegis journalctl --user-unit aegis --no-pager 2>&1 | tail -15)"
+
+# A bind-mode volume: the agent writes a file, aegis downloads it, then deletes the volume.
+sed -e 's/^  name: hello/  name: hello-volume/' \
+        -e 's|^    command: .*|    command: ["/bin/sh", "-c", "echo \\"written by $GREETING\\" >/workspace/result.txt \&\& echo \\"hello from $GREETING\\""]|' \
+        "$top_srcdir/examples/hello.yaml" >"$SCRATCH/volume.yaml"
+cat >>"$SCRATCH/volume.yaml" <<'YAML'
+  volumes:
+    - name: out
+      mount_path: /workspace
+      storage_class: persistent
+      size_limit: 1Mi
+YAML
+podman_cmd cp "$SCRATCH/volume.yaml" "$C:/tmp/volume.yaml" && in_c chmod 0644 /tmp/volume.yaml
+out="$(as_aegis timeout 180 aegis --quiet run /tmp/volume.yaml 2>&1)"
+rc=$?
+assert_eq "rootless: an agent with a bind-mode volume completes (exit 0)${out:+: $(tail -3 <<<"$out")}" 0 "$rc"
+[ "$rc" = 0 ] || note "aegis show: $(as_aegis aegis show "$(as_aegis aegis list --output json 2>/dev/null | jq -r '.executions[0].id')" 2>&1 | tail -25)"
+[ -n "$out" ] || note "aegis.service: $(as_aegis journalctl --user-unit aegis --no-pager 2>&1 | tail -15)"
+vol="$(as_aegis aegis volume list --output json 2>&1 | jq -r '.volumes[] | select(.name == "out") | .id' 2>&1)"
+assert_match "… its volume is listed" '^[0-9a-f-]{36}$' "$vol"
+assert_eq "… aegis volume cp downloads the file the agent wrote" "written by aegis" \
+        "$(as_aegis aegis volume cp "$vol:/result.txt" - 2>&1)"
+# keep-id: the agent ran as the aegis user itself, so the file is aegis's own on the host.
+f="$(in_c find /var/lib/aegis -path "*/$vol/result.txt" 2>/dev/null | head -1)"
+assert_eq "… the file the agent wrote belongs to aegis on the host (${f:-not found})" aegis:aegis \
+        "$(in_c stat -c %U:%G "${f:-/nonexistent}" 2>&1)"
+out="$(as_aegis aegis volume delete "$vol" 2>&1)"
+assert_eq "… aegis volume delete exits 0${out:+: $out}" 0 "$?"
+assert_eq "… and the volume is gone" "" \
+        "$(as_aegis aegis volume list --output json 2>&1 | jq -r '.volumes[] | select(.name == "out") | .id' 2>&1)"
+check "… and no container is left in aegis's Podman" test -z "$(as_aegis podman ps -aq --filter label=aegis.managed=true 2>&1)"
+note "rootless: $(($(date +%s) - T_ROOTLESS)) s"
 
 # Removal and purge: nothing of the package keeps running or listening, and no file stays.
 as_aegis systemctl --user start aegis.socket && health >/dev/null # a running daemon to remove

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <string.h>
 #include <stdio.h>
@@ -55,6 +56,31 @@ START_TEST(test_create_sets_owner_and_mode) {
         ck_assert_int_eq(stat(p, &st), 0);
         ck_assert_uint_eq(st.st_mode & 07777, 0750);
         free(p);
+}
+END_TEST
+
+/* The shipped user unit's seccomp filter (~@privileged) refuses every chown: a directory made
+ * for this process's own uid:gid (keep-id) must not need one, another owner still fails. */
+START_TEST(test_create_for_own_ids_needs_no_chown) {
+        pid_t pid = fork();
+        int status;
+
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+                if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fchown), 0) < 0 ||
+                    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fchownat), 0) < 0 ||
+                    seccomp_load(ctx) < 0)
+                        _exit(2);
+                if (volume_dir_create(root, "t2", "own", geteuid(), getegid(), 0770) != 0)
+                        _exit(3);
+                if (volume_dir_create(root, "t2", "foreign", geteuid() + 1, getegid(), 0770) != -EPERM)
+                        _exit(4);
+                _exit(0);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
 END_TEST
 
@@ -301,6 +327,7 @@ int main(void) {
         if (!mkdtemp(root))
                 return 99;
         tcase_add_test(tc, test_create_sets_owner_and_mode);
+        tcase_add_test(tc, test_create_for_own_ids_needs_no_chown);
         tcase_add_test(tc, test_invalid_ids_are_refused);
         tcase_add_test(tc, test_bytes_used_counts_files_not_symlink_targets);
         tcase_add_test(tc, test_remove_never_follows_symlinks);
