@@ -97,7 +97,9 @@ build_aegis_runtime() {
         dpkg-deb --fsys-tarfile "$deb" | tar -C "$root" --keep-directory-symlink -xf - || die "cannot unpack $deb"
         dpkg-deb -f "$deb" Package Version | paste -sd' ' | sed 's/Package: //; s/ Version: / /' >>"$root/usr/share/aegis-image/packages"
         # libpq is dlopen()ed by the store, so ldd does not name it.
-        pq="$(ldconfig -p | awk '/libpq\.so\.5 .*x86-64|libpq\.so\.5 \(libc6/{print $NF; exit}')"
+        # awk reads to the end: exiting at the match would leave ldconfig writing into a closed
+        # pipe, and its SIGPIPE fails the script (pipefail, set -e) with status 141.
+        pq="$(ldconfig -p | awk '!f && /libpq\.so\.5 .*x86-64|libpq\.so\.5 \(libc6/{print $NF; f = 1}')"
         [ -n "$pq" ] || die "the image needs libpq5 (PostgreSQL stores): apt-get install libpq5"
         copy "$root" "$pq" "$(readlink -f "$pq")"
         libs "$root" "$root"/usr/sbin/* "$root"/usr/bin/* "$pq"
