@@ -55,6 +55,10 @@ LINT_PID=$!
 on_exit "kill $LINT_PID 2>/dev/null; wait $LINT_PID 2>/dev/null"
 
 # --- the host's Podman, and the container -------------------------------------------------
+# The deployment's network (AEGIS_NETWORK below) must outlive the other tests running beside
+# this one: their `podman system reset` deletes the networks of the shared directory (seen in
+# CI: "unable to find network with name or ID aegis-e2e-…" at the reboot's kube play).
+podman_private_networks
 podman_start
 chmod 0666 "$PODMAN_SOCK" # the aegis user in the container must be able to connect
 # The deployment's aegis-runtime image (deploy/images/build.sh, from the same .deb) in the

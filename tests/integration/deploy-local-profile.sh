@@ -14,11 +14,7 @@
 require_cmd podman runc catatonit envsubst curl systemd-analyze dpkg-deb flock sha256sum
 T0=$(date +%s)
 make_scratch
-# Networks in a private directory: the CNI default (/etc/cni/net.d) is shared, and another
-# test's `podman system reset` would delete this test's network there.
-mkdir -p "$SCRATCH/cni"
-sed "/^\[engine\]/i [network]\nnetwork_config_dir = \"$SCRATCH/cni\"\n" "$CONTAINERS_CONF" >"$SCRATCH/containers.conf"
-export CONTAINERS_CONF="$SCRATCH/containers.conf"
+podman_private_networks # the deployment's network outlives other tests' resets
 podman_start
 DEPLOY="$top_srcdir/deploy"
 

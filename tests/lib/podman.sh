@@ -60,6 +60,17 @@ podman_service_restart() {
         wait_for 30 curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping || fail "podman API did not come back: $(tail -5 "$PODMAN_DIR/service.log")"
 }
 
+# podman_private_networks: this test's networks in its scratch dir; call before podman_start.
+# The default directory (/etc/containers/networks, /etc/cni/net.d) is shared by every test's
+# Podman, and each test's podman_stop ends with `podman system reset`, which deletes every
+# network there: a test whose network must outlive the others' ends needs its own.
+podman_private_networks() {
+        mkdir -p "$SCRATCH/networks"
+        sed "/^\[engine\]/i [network]\nnetwork_config_dir = \"$SCRATCH/networks\"\n" "$CONTAINERS_CONF" \
+                >"$SCRATCH/containers.conf" || fail "cannot write $SCRATCH/containers.conf"
+        export CONTAINERS_CONF="$SCRATCH/containers.conf"
+}
+
 podman_start() {
         require_cmd podman runc curl
         [ -x /bin/busybox ] || skip_or_fail "needs busybox-static"
