@@ -242,8 +242,7 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
                 vmode = (VolumeUserns) k;
                 if (vmode == VOLUME_USERNS_KEEP_ID)
                         log_info("the rootless engine's containers with bind-mode volumes run as its own "
-                                 "user "
-                                 "(keep-id with the agent's uid:gid): their files are aegisd's");
+                                 "user (keep-id with the agent's uid:gid): their files are aegisd's");
                 else if (vmode == VOLUME_USERNS_ENGINE)
                         log_info("volumes are worked on in the rootless engine's user namespace (its pause "
                                  "process is recorded in %s)",
