@@ -51,6 +51,7 @@ static void on_volumes_prepared(int k, const char *message, void *userdata);
 static void on_volumes_released(int k, const char *message, void *userdata);
 static void run_cleanup_done(Run *r);
 static void run_pool_fallback(Run *r);
+static void run_exit_report_reset(Run *r);
 static void run_container_running(Run *r);
 
 int tail_append(Tail *t, const char *p, size_t n) {
@@ -330,6 +331,7 @@ void run_free(Run *r) {
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        disarm(&r->report_event);
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
         run_volumes_free(r->volumes); /* cancels a quota check in progress */
@@ -530,10 +532,49 @@ static void iteration_error(Run *r, const char *what, const Error *e) {
         set_first(&r->error_reason, m ? m : what);
 }
 
-static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userdata) {
+/* The exit report at the end of a stream's tail (exit-report.h), if any: taken off the
+ * output, its status kept; true when it was there. */
+static bool take_exit_report(Run *r, Tail *t) {
+        const char *nonce = r->exit_nonce[0] ? r->exit_nonce : NULL;
+        int status;
+
+        if ((!nonce && !r->report_any) || !t->data || !exit_report_take(t->data, &t->size, nonce, &status))
+                return false;
+        r->reported_status = status;
+        return true;
+}
+
+static void run_collect_reported(Run *r);
+
+/* Both streams ended with the pooled command's exit report: everything it wrote has been
+ * read, and it exited with r->reported_status. The engine would say so only once the
+ * runtime has cleaned up after it (about 0.6 s): the iteration ends now, and its container
+ * (aegis-bootstrap exiting) is removed after, as always. */
+static int on_exit_reported(sd_event_source *es, void *userdata) {
         Run *r = userdata;
 
-        return tail_append(stream == PODMAN_STREAM_STDERR ? &r->err : &r->out, p, n);
+        r->report_event = sd_event_source_disable_unref(r->report_event);
+        /* A kill under way, or the engine's answer already in: the engine's path decides. */
+        if (r->phase != PHASE_RUNNING || r->wait_done || r->op || r->kill_reason)
+                return 0;
+        run_collect_reported(r);
+        return 0;
+}
+
+static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userdata) {
+        Run *r = userdata;
+        bool err = stream == PODMAN_STREAM_STDERR;
+        bool *seen = err ? &r->report_err : &r->report_out;
+        int k;
+
+        k = tail_append(err ? &r->err : &r->out, p, n);
+        if (k < 0 || !r->exit_nonce[0] || *seen || !take_exit_report(r, err ? &r->err : &r->out))
+                return k;
+        *seen = true;
+        /* Not from inside the stream's own callback, which must not cancel it. */
+        if (r->report_out && r->report_err && !r->report_event)
+                (void) sd_event_add_defer(r->sup->event, &r->report_event, on_exit_reported, r);
+        return 0;
 }
 
 static void on_logs_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
@@ -554,6 +595,12 @@ static void on_final_logs(int k, const PodmanLogs *logs, const Error *e, void *u
         if (k < 0)
                 run_log(r, LOG_WARNING, "cannot read the logs of %s: %s", strempty(r->container_id),
                         e ? e->message : "");
+        /* A report the stream did not bring in time (or whose nonce died with an aegisd
+         * restart) is not output either. */
+        if (!r->report_out)
+                r->report_out = take_exit_report(r, &r->out);
+        if (!r->report_err)
+                r->report_err = take_exit_report(r, &r->err);
         run_collect(r);
 }
 
@@ -572,6 +619,7 @@ static void run_read_final_logs(Run *r) {
         if (r->started && r->container_id) {
                 tail_reset(&r->out);
                 tail_reset(&r->err);
+                r->report_out = r->report_err = false;
                 r->logs_done = false;
                 if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_final_logs, r,
                                                 &r->logs_op) >= 0)
@@ -1380,6 +1428,7 @@ static void run_iteration_step_create(Run *r) {
         free(r->container_id);
         r->container_id = NULL;
         r->pooled = false;
+        run_exit_report_reset(r);
         if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
                                              &r->container_name, &r->container_id) > 0)
                 r->pooled = true;
@@ -1474,6 +1523,13 @@ static size_t iteration_files(Run *r, PodmanFile *files) {
 
 /* The pooled container cannot serve this iteration: discard it and create one, as if the
  * pool had been empty. Holds the gate or not: the create queues for it again. */
+/* No exit report asked (a cold container), none seen. */
+static void run_exit_report_reset(Run *r) {
+        r->exit_nonce[0] = '\0';
+        r->report_out = r->report_err = r->report_any = false;
+        disarm(&r->report_event);
+}
+
 static void run_pool_fallback(Run *r) {
         int q;
 
@@ -1489,6 +1545,7 @@ static void run_pool_fallback(Run *r) {
         r->container_id = NULL;
         r->pooled = false;
         r->pool_failed = true;
+        run_exit_report_reset(r);
         r->started = false;
         run_pool_verify(r->sup->pool); /* were others lost too? */
         r->wait_done = r->logs_done = false;
@@ -1515,14 +1572,23 @@ static void on_pool_delivered(int k, const Error *e, void *userdata) {
  * the environment (read by aegis-bootstrap --env-file before it exec's the command), the
  * input and the feedback. */
 static void run_pool_deliver(Run *r, char **env) {
-        _cleanup_free_ char *env_file = NULL;
+        _cleanup_free_ char *env_file = NULL, *report = NULL;
         PodmanFile files[4];
         size_t n_files = 0, size = 0;
         char *p;
         int k;
 
+        /* The nonce of the command's exit report (exit-report.h); without one, the engine
+         * says when it exited. */
+        run_exit_report_reset(r);
+        if (random_id(r->exit_nonce) >= 0)
+                report = asprintf_safe(EXIT_REPORT_ENV "=%s", r->exit_nonce);
+        if (!report)
+                r->exit_nonce[0] = '\0';
         for (char **v = env; v && *v; v++)
                 size += strlen(*v) + 1;
+        if (report)
+                size += strlen(report) + 1;
         env_file = malloc(size + 1);
         if (!env_file) {
                 Error e = ERROR_INIT;
@@ -1536,6 +1602,8 @@ static void run_pool_deliver(Run *r, char **env) {
                 memcpy(p, *v, n); /* NUL-separated: values may hold newlines */
                 p += n;
         }
+        if (report)
+                memcpy(p, report, strlen(report) + 1);
         /* In the archive's order: the ready marker last, once the others are complete. */
         n_files += iteration_files(r, files + n_files);
         files[n_files++] = (PodmanFile){ .path = RUN_POOL_ENV_FILE,
@@ -1958,6 +2026,19 @@ static void run_record_usage(Run *r) {
                  }));
 }
 
+/* The iteration's end as its exit report told it (on_exit_reported). */
+static void run_collect_reported(Run *r) {
+        podman_op_cancel(r->wait_op);
+        r->wait_op = NULL;
+        r->wait_done = r->logs_done = true;
+        r->exit_code = r->reported_status;
+        if (r->sup->m_exit_reports)
+                (void) metric_add(r->sup->m_exit_reports, NULL, 1);
+        run_log(r, LOG_DEBUG, "container %s reported exit status %d", strempty(r->container_id),
+                r->exit_code);
+        run_collect(r);
+}
+
 static void run_collect(Run *r) {
         if (r->phase == PHASE_COLLECT || r->phase == PHASE_REMOVE)
                 return;
@@ -1965,6 +2046,7 @@ static void run_collect(Run *r) {
         disarm(&r->iteration_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        disarm(&r->report_event);
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
         if (!r->container_id && r->phase != PHASE_CREATE) {
@@ -2423,6 +2505,11 @@ static void on_reattach_inspected(int k, const PodmanContainer *info, const Erro
         }
         free(r->container_id);
         r->container_id = strdup(info->id);
+        /* A warm pool's container: its exit report's nonce died with the old aegisd. */
+        r->report_any = false;
+        for (char **l = info->labels; l && *l; l++)
+                if (startswith(*l, PODMAN_LABEL_POOL "="))
+                        r->report_any = true;
         run_emit(r, EVENT_CONTAINER_REATTACHED, ({
                          json_object *p = json_object_new_object();
                          json_object_object_add(

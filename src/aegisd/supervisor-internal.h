@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "exit-report.h"
 #include "judge-execution.h"
 #include "manifest.h"
 #include "metrics.h"
@@ -51,6 +52,14 @@ struct Run {
          * failed this iteration, so it goes the cold way. */
         bool pooled, pool_failed;
         uint64_t pool_delivered_rt; /* CLOCK_REALTIME: a pooled container was given its files */
+        /* A pooled iteration's exit report (exit-report.h): the nonce it was given ("" = none),
+         * whether its stdout and stderr ended with the report yet, and the status reported.
+         * report_any: a pooled container re-attached after a restart (its nonce is lost):
+         * any report is taken off its output. */
+        char exit_nonce[EXIT_REPORT_NONCE_LEN + 1];
+        bool report_out, report_err, report_any;
+        int reported_status;
+        sd_event_source *report_event;
         char image_id[80]; /* what the current iteration's image check found ("" = unknown) */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
@@ -181,6 +190,7 @@ struct Supervisor {
         /* What iterations used (run-stats.h): CPU seconds, peak memory, OOM kills, and
          * iterations whose readings were all zero (no cgroup delegation). */
         struct Metric *m_iter_cpu, *m_iter_memory, *m_iter_oom, *m_iter_usage_unknown;
+        struct Metric *m_exit_reports; /* aegis_iteration_exit_reports_total (exit-report.h) */
 };
 
 #define SUPERVISOR_GATE_MAX 3

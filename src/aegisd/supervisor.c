@@ -644,6 +644,11 @@ static int supervisor_register_usage_metrics(Supervisor *s, MetricsRegistry *reg
                                      "Iterations whose stats read only zeros: the engine's cgroup "
                                      "controllers are not delegated.",
                                      NULL, NULL, 0, &s->m_iter_usage_unknown);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iteration_exit_reports_total",
+                                     "Warm pool iterations whose end their container's aegis-bootstrap "
+                                     "reported, before the engine noticed it.",
+                                     NULL, NULL, 0, &s->m_exit_reports);
         return k;
 }
 
