@@ -53,47 +53,6 @@ static void run_cleanup_done(Run *r);
 static void run_pool_fallback(Run *r);
 static void run_container_running(Run *r);
 
-int tail_append(Tail *t, const char *p, size_t n) {
-        assert(t);
-
-        if (n >= t->cap) {
-                p += n - t->cap;
-                n = t->cap;
-                t->truncated = true;
-                t->size = 0;
-        }
-        if (t->size + n > t->cap) {
-                size_t drop = t->size + n - t->cap;
-                memmove(t->data, t->data + drop, t->size - drop);
-                t->size -= drop;
-                t->truncated = true;
-        }
-        if (!t->data) {
-                t->data = malloc(t->cap + 1);
-                if (!t->data)
-                        return -ENOMEM;
-        }
-        memcpy(t->data + t->size, p, n);
-        t->size += n;
-        t->data[t->size] = '\0';
-        return 0;
-}
-
-void tail_reset(Tail *t) {
-        assert(t);
-
-        free(t->data);
-        t->data = NULL;
-        t->size = 0;
-        t->truncated = false;
-}
-
-const char *tail_str(const Tail *t) {
-        assert(t);
-
-        return t->data ? t->data : "";
-}
-
 static char *output_tail(const char *s, size_t max) {
         size_t n = strlen(s);
         return strdup(n > max ? s + n - max : s);

@@ -13,17 +13,6 @@
 #include "supervisor.h"
 #include "tool-slots.h"
 
-/* A bounded tail of a byte stream: keeps the last `cap` bytes. */
-typedef struct Tail {
-        char *data;
-        size_t size;
-        size_t cap;
-        bool truncated;
-} Tail;
-int tail_append(Tail *t, const char *p, size_t n);
-void tail_reset(Tail *t);
-const char *tail_str(const Tail *t); /* NUL-terminated, "" when empty */
-
 typedef enum RunPhase {
         PHASE_NONE,
         PHASE_IMAGE, /* ensuring the image */
