@@ -96,6 +96,7 @@ aegisd_SOURCES += \
 	src/aegisd/executions.h \
 	src/aegisd/executions.c \
 	src/aegisd/supervisor.h \
+	src/aegisd/execution-events.h \
 	src/aegisd/supervisor-internal.h \
 	src/aegisd/supervisor.c \
 	src/aegisd/run.c \
