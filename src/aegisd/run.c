@@ -59,6 +59,10 @@ static void run_gate(Run *r, void (*fn)(Run *r)) {
         r->host.ops->gate(r->host.userdata, r, fn);
 }
 
+static void run_gate_cleanup(Run *r, void (*fn)(Run *r)) {
+        r->host.ops->gate_cleanup(r->host.userdata, r, fn);
+}
+
 static void run_gate_release(Run *r) {
         r->host.ops->gate_release(r->host.userdata, r);
 }
@@ -2054,7 +2058,7 @@ static int on_remove_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
-        run_gate(r, run_gated_remove);
+        run_gate_cleanup(r, run_gated_remove);
         return 0;
 }
 
@@ -2149,7 +2153,7 @@ static void run_cleanup_container(Run *r) {
                 (void) sd_event_add_time_relative(r->sup->event, &r->probe_timer, CLOCK_MONOTONIC,
                                                   r->sup->cleanup_delay_usec, 0, on_remove_retry, r);
         } else
-                run_gate(r, run_gated_remove);
+                run_gate_cleanup(r, run_gated_remove);
         run_decide(r);
 }
 

@@ -41,6 +41,9 @@ typedef struct RunHostOps {
          * flight, else when one is released. fn must lead to gate_release() exactly once;
          * gate_forget() leaves the queue (run ending or changing course while waiting). */
         void (*gate)(void *userdata, Run *r, void (*fn)(Run *r));
+        /* The same for a cleanup (a container's removal): passes after every other waiting
+         * operation, so that removals never hold up the launches an answer waits for. */
+        void (*gate_cleanup)(void *userdata, Run *r, void (*fn)(Run *r));
         void (*gate_release)(void *userdata, Run *r);
         void (*gate_forget)(void *userdata, Run *r);
         /* Metrics (no-ops before supervisor_register_metrics): a step operation's result, its
@@ -117,7 +120,7 @@ struct Run {
         /* The gate (RunHostOps.gate). */
         void (*gate_fn)(Run *r);
         Run *gate_next;
-        bool gate_queued, holds_gate;
+        bool gate_queued, holds_gate, gate_cleanup;
 
         /* Feedback of the previous iteration. */
         int prev_exit_code;

@@ -91,14 +91,10 @@ int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration,
         return 0;
 }
 
-static void gate_forget(void *userdata, Run *r) {
-        Supervisor *s = userdata;
+/* Takes r out of the gate's queue. */
+static void gate_unlink(Supervisor *s, Run *r) {
         Run **p;
 
-        assert(s);
-        assert(r);
-        if (!r->gate_queued)
-                return;
         for (p = &s->gate_head; *p; p = &(*p)->gate_next)
                 if (*p == r) {
                         *p = r->gate_next;
@@ -112,19 +108,39 @@ static void gate_forget(void *userdata, Run *r) {
         r->gate_fn = NULL;
 }
 
+static void gate_forget(void *userdata, Run *r) {
+        Supervisor *s = userdata;
+
+        assert(s);
+        assert(r);
+        if (r->gate_queued)
+                gate_unlink(s, r);
+}
+
+/* The next to pass the gate: the first that is not a cleanup, else the first. */
+static Run *gate_next_in_line(Supervisor *s) {
+        for (Run *q = s->gate_head; q; q = q->gate_next)
+                if (!q->gate_cleanup)
+                        return q;
+        return s->gate_head;
+}
+
+/* Whether someone waits who passes before a newcomer: anyone before a cleanup, a non-cleanup
+ * before the others. */
+static bool gate_waits_before(Supervisor *s, bool cleanup) {
+        Run *q = gate_next_in_line(s);
+
+        return q && (cleanup || !q->gate_cleanup);
+}
+
 static int on_gate(sd_event_source *es, void *userdata) {
         Supervisor *s = userdata;
 
         while (s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
-                Run *r = s->gate_head;
+                Run *r = gate_next_in_line(s);
                 void (*fn)(Run *) = r->gate_fn;
 
-                s->gate_head = r->gate_next;
-                if (!s->gate_head)
-                        s->gate_tail = NULL;
-                r->gate_next = NULL;
-                r->gate_queued = false;
-                r->gate_fn = NULL;
+                gate_unlink(s, r);
                 r->holds_gate = true;
                 s->gate_busy++;
                 fn(r);
@@ -134,15 +150,14 @@ static int on_gate(sd_event_source *es, void *userdata) {
         return 0;
 }
 
-static void gate(void *userdata, Run *r, void (*fn)(Run *r)) {
-        Supervisor *s = userdata;
-
+static void gate_enqueue(Supervisor *s, Run *r, void (*fn)(Run *r), bool cleanup) {
         assert(s);
         assert(r);
         assert(fn);
 
         gate_forget(s, r);
-        if (!s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
+        r->gate_cleanup = cleanup;
+        if (s->gate_busy < SUPERVISOR_GATE_MAX && !gate_waits_before(s, cleanup)) {
                 r->holds_gate = true;
                 s->gate_busy++;
                 fn(r);
@@ -155,6 +170,14 @@ static void gate(void *userdata, Run *r, void (*fn)(Run *r)) {
         else
                 s->gate_head = r;
         s->gate_tail = r;
+}
+
+static void gate(void *userdata, Run *r, void (*fn)(Run *r)) {
+        gate_enqueue(userdata, r, fn, false);
+}
+
+static void gate_cleanup(void *userdata, Run *r, void (*fn)(Run *r)) {
+        gate_enqueue(userdata, r, fn, true);
 }
 
 static void gate_release(void *userdata, Run *r) {
@@ -259,6 +282,7 @@ static const JudgeExecutionOps judge_execution_ops = {
 static const RunHostOps run_host_ops = {
         .emit = run_host_emit,
         .gate = gate,
+        .gate_cleanup = gate_cleanup,
         .gate_release = gate_release,
         .gate_forget = gate_forget,
         .count_container_op = count_container_op,
