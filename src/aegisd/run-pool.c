@@ -17,7 +17,8 @@
  * nothing, until the Run places input.json, feedback.json, /run/aegis/env (every variable
  * the cold path would set, execution id, iteration, input and feedback included) and last
  * the ready marker through the engine's archive upload; then aegis-bootstrap sets them and
- * exec's the command in its place (PID 1 is the agent's command, as in a cold container).
+ * runs the command as its child, and reports its exit on the log stream (exit-report.h), so
+ * the Run ends the iteration without waiting for the engine to notice the container's end.
  * The Run does not start it: it follows it (logs, wait) as one it started. A member that
  * exited before it was taken (killed, stopped) is found by the Run when the wait answers
  * at once (run.c, on_pool_exit_probe()) and the iteration goes cold. A member idle for
