@@ -718,9 +718,10 @@ static void on_wait(int k, int64_t exit_code, const Error *e, void *userdata) {
 static void run_issue_wait(Run *r) {
         int k;
 
-        k = podman_container_wait_async(r->sup->podman, r->container_id,
-                                        (r->plan->timeout_secs + 300) * USEC_PER_SEC, on_wait, r,
-                                        &r->wait_op);
+        /* Started (by us, ahead for a pool, or before a restart): no need to look for "created". */
+        k = (r->started ? podman_container_wait_started_async : podman_container_wait_async)(
+                r->sup->podman, r->container_id, (r->plan->timeout_secs + 300) * USEC_PER_SEC, on_wait, r,
+                &r->wait_op);
         if (k < 0) {
                 Error e = ERROR_INIT;
                 error_set(&e, k, "cannot issue wait: %s", strerror(-k));

@@ -409,6 +409,26 @@ int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeou
         return podman_call_start(call, wait_poll_finish, (void *) cb, userdata, ret_op);
 }
 
+int podman_container_wait_started_async(PodmanClient *c, const char *id, uint64_t timeout_usec,
+                                        podman_wait_fn cb, void *userdata, PodmanOp **ret_op) {
+        _cleanup_free_ char *eid = NULL, *path = NULL;
+        PodmanCall *call;
+        int r;
+
+        if (engine_is_docker(c))
+                return podman_container_wait_async(c, id, timeout_usec, cb, userdata, ret_op);
+        if (!cb || id_check(id) < 0)
+                return -EINVAL;
+        eid = podman_escape(id);
+        path = eid ? asprintf_safe("/libpod/containers/%s/wait?condition=exited", eid) : NULL;
+        if (!path)
+                return -ENOMEM;
+        r = podman_call_new(c, "POST", path, timeout_usec == 0 ? UINT64_MAX : timeout_usec, &call);
+        if (r < 0)
+                return r;
+        return podman_call_start(call, libpod_wait_finish, (void *) cb, userdata, ret_op);
+}
+
 /* Docker: the wait (condition next-exit: the container is only "created" yet) is sent first;
  * Docker answers its headers once the waiter is registered, and only then is the start sent,
  * so even a container that exits at once cannot slip past the wait. */

@@ -344,7 +344,11 @@ int podman_container_put_files_async(PodmanClient *c, const char *id, const Podm
  * (reporting 0 for a container that exited 3: measured with Podman 4.3). The exit code is
  * then confirmed by inspect; a container the engine lost track of (state back to "created"
  * after it ran) fails with -EIO instead of a false 0. timeout_usec 0 = no bound. Call
- * podman_version() once first when the engine may be Docker (unknown is taken as Podman). */
+ * podman_version() once first when the engine may be Docker (unknown is taken as Podman).
+ *
+ * podman_container_wait_started_async(): the same for a container known to have been
+ * started (its start answered, or inspect saw it leave "created"): Podman's wait goes out
+ * at once, without the inspect that looks for "created" first. */
 typedef void (*podman_wait_fn)(int r, int64_t exit_code, const Error *e, void *userdata);
 int podman_container_wait_start(PodmanClient *c, const char *id, uint64_t timeout_usec,
                                 int64_t *ret_exit_code, Error *e);
@@ -354,6 +358,8 @@ int podman_container_wait(PodmanClient *c, const char *id, uint64_t timeout_usec
                           Error *e);
 int podman_container_wait_async(PodmanClient *c, const char *id, uint64_t timeout_usec, podman_wait_fn cb,
                                 void *userdata, PodmanOp **ret_op);
+int podman_container_wait_started_async(PodmanClient *c, const char *id, uint64_t timeout_usec,
+                                        podman_wait_fn cb, void *userdata, PodmanOp **ret_op);
 
 /* POST /containers/{id}/start (already running: success). */
 int podman_container_start(PodmanClient *c, const char *id, Error *e);
