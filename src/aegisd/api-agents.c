@@ -16,6 +16,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-agents.h"
+#include "api-executions.h"
 #include "api-limits.h"
 #include "api-store-error.h"
 #include "executions.h"

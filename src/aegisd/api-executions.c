@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-executions.h"
 #include "api-limits.h"
 #include "api-store-error.h"
 #include "executions.h"

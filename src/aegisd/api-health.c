@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-health.h"
 #include "daemon.h"
 #include "executions.h"
 #include "json-util.h"

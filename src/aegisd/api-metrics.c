@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "api-metrics.h"
 #include "daemon.h"
 #include "util.h"
 

@@ -16,8 +16,5 @@ extern const HttpRoute *const api_daemon_route_tables[];
 /* NULL-terminated; registered with the Executions as userdata (executions.c). */
 extern const HttpRoute *const api_executions_route_tables[];
 
-/* GET /v1/openapi.json (api-openapi.c). */
-extern const HttpRoute api_openapi_routes[];
-
 /* One line "METHOD PATTERN" per route of both lists, to f. */
 int api_routes_print(FILE *f);

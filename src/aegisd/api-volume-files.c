@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api-volume-files.h"
 #include "api-volumes.h"
 #include "json-body.h"
 #include "json-util.h"

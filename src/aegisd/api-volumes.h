@@ -1,4 +1,5 @@
-/* api-volumes.h — what api-volumes.c (the volumes) lends api-volume-files.c (their files). */
+/* api-volumes.h — the route table of api-volumes.c (the volumes) and what it lends
+ * api-volume-files.c (their files). */
 #pragma once
 
 #include "daemon.h"
@@ -16,4 +17,5 @@
  * -EIO when answering failed. */
 int api_volume_open(HttpRequest *r, Daemon *d, StoreVolume *ret);
 
-extern const HttpRoute api_volume_files_routes[];
+/* POST/GET /v1/volumes, GET /v1/volumes/quota, GET/PATCH/DELETE /v1/volumes/{id}. */
+extern const HttpRoute api_volumes_routes[];

@@ -11,8 +11,8 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "api-metrics.h"
 #include "api-routes.h"
-#include "api-volumes.h"
 #include "daemon.h"
 #include "log.h"
 #include "loopback.h"

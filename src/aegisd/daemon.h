@@ -60,8 +60,3 @@ int daemon_start(Daemon *d);
 static inline uint64_t daemon_uptime_secs(const Daemon *d) {
         return (now_usec(CLOCK_MONOTONIC) - d->start_usec) / USEC_PER_SEC;
 }
-
-/* Route tables of the api-*.c modules. */
-extern const HttpRoute api_health_routes[];
-extern const HttpRoute api_metrics_routes[];
-extern const HttpRoute api_volumes_routes[];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api-executions.h"
 #include "api-routes.h"
 #include "executions.h"
 #include "gateway.h"
