@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "api-volumes.h"
-#include "daemon.h"
+#include "api-context.h"
 #include "executions.h"
 #include "json-body.h"
 #include "log.h"
@@ -33,9 +33,9 @@ static const char *request_tenant(HttpRequest *r) {
 }
 
 /* The daemon's store, opened before any request is served. */
-static Store *get_store(Daemon *d) {
-        assert(d->store);
-        return d->store;
+static Store *get_store(ApiContext *ctx) {
+        assert(ctx->store);
+        return ctx->store;
 }
 
 static int add_timestamp(struct json_object *o, const char *key, uint64_t usec) {
@@ -207,7 +207,7 @@ static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest 
 }
 
 static int create_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body;
         Error e = ERROR_INIT;
@@ -228,7 +228,7 @@ static int create_volume(HttpRequest *r, void *userdata) {
                 json_object_put(body);
                 return k > 0 ? 0 : k;
         }
-        s = get_store(d);
+        s = get_store(ctx);
 
         v.tenant_id = strdup(request_tenant(r));
         v.name = strdup(c.name);
@@ -240,7 +240,7 @@ static int create_volume(HttpRequest *r, void *userdata) {
         v.size_limit = c.size_limit;
         /* The owner on the host: the default agent's ids as its user namespace maps them. */
         {
-                VolumeOwner o = d->executions ? d->executions->volume_owner : (VolumeOwner){ 0 };
+                VolumeOwner o = ctx->executions ? ctx->executions->volume_owner : (VolumeOwner){ 0 };
                 v.uid = volume_owner_uid(&o, MANIFEST_UID_DEFAULT);
                 v.gid = volume_owner_gid(&o, MANIFEST_GID_DEFAULT);
         }
@@ -253,10 +253,10 @@ static int create_volume(HttpRequest *r, void *userdata) {
         if (k < 0)
                 return http_respond_error(r, 503, NULL, "cannot record the volume in the store: %s",
                                           strerror(-k));
-        k = volume_dir_create(d->config->storage.root, v.tenant_id, v.id, v.uid, v.gid,
+        k = volume_dir_create(ctx->config->storage.root, v.tenant_id, v.id, v.uid, v.gid,
                               v.access_mode == VOLUME_READ_ONLY ? 0750 : 0770);
         if (k < 0) {
-                log_error_errno(k, "volumes: cannot create %s/%s/%s: %s", d->config->storage.root,
+                log_error_errno(k, "volumes: cannot create %s/%s/%s: %s", ctx->config->storage.root,
                                 v.tenant_id, v.id, volume_userns_strerror(k));
                 (void) store_volume_purge(s, v.id);
                 return http_respond_error(r, 500, NULL,
@@ -271,7 +271,7 @@ static int create_volume(HttpRequest *r, void *userdata) {
 }
 
 static int list_volumes(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
         uint64_t total_quota = 0;
         StoreVolume *a = NULL;
@@ -297,8 +297,8 @@ static int list_volumes(HttpRequest *r, void *userdata) {
         for (size_t i = 0; i < n; i++) {
                 uint64_t used = 0;
                 /* Measured on each list (a bounded walk): what the reference's list shows. */
-                bool measured =
-                        volume_dir_bytes_used(d->config->storage.root, a[i].tenant_id, a[i].id, &used) >= 0;
+                bool measured = volume_dir_bytes_used(ctx->config->storage.root, a[i].tenant_id, a[i].id,
+                                                      &used) >= 0;
                 struct json_object *e = volume_to_json(&a[i], measured ? &used : NULL);
                 total_quota += a[i].size_limit;
                 if (!e || json_object_array_add(arr, e) < 0) {
@@ -321,7 +321,7 @@ static int list_volumes(HttpRequest *r, void *userdata) {
  * ceiling is the file system under storage.root (quota_bytes its size), and volume_limit is
  * null (no limit on the number of volumes). */
 static int get_quota(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
         StoreVolume *a = NULL;
         struct json_object *o;
@@ -332,16 +332,16 @@ static int get_quota(HttpRequest *r, void *userdata) {
 
         f.tenant_id = request_tenant(r);
         f.status = VOLUME_ACTIVE;
-        k = store_volume_list(get_store(d), &f, &a, &n);
+        k = store_volume_list(get_store(ctx), &f, &a, &n);
         if (k < 0)
                 return http_respond_error(r, 503, NULL, "cannot list volumes: %s", strerror(-k));
         for (size_t i = 0; i < n; i++) {
                 uint64_t u = 0;
-                if (volume_dir_bytes_used(d->config->storage.root, a[i].tenant_id, a[i].id, &u) >= 0)
+                if (volume_dir_bytes_used(ctx->config->storage.root, a[i].tenant_id, a[i].id, &u) >= 0)
                         used += u;
         }
         store_volume_array_free(a, n);
-        if (statvfs(d->config->storage.root, &sv) >= 0)
+        if (statvfs(ctx->config->storage.root, &sv) >= 0)
                 fs_bytes = (uint64_t) sv.f_blocks * sv.f_frsize;
         o = json_object_new_object();
         if (!o || json_object_object_add(o, "quota_bytes", json_object_new_uint64(fs_bytes)) < 0 ||
@@ -354,12 +354,12 @@ static int get_quota(HttpRequest *r, void *userdata) {
         return http_respond_json_unref(r, 200, o);
 }
 
-static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume *ret) {
+static int open_volume(HttpRequest *r, ApiContext *ctx, Store **ret_store, StoreVolume *ret) {
         const char *id = http_request_param(r, "id");
         Store *s;
         int k;
 
-        s = get_store(d);
+        s = get_store(ctx);
         *ret_store = s;
         if (!id_is_valid(id))
                 return ANSWER_ERROR(r, 404, "id",
@@ -375,23 +375,23 @@ static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume
         return 0;
 }
 
-int api_volume_open(HttpRequest *r, Daemon *d, StoreVolume *ret) {
+int api_volume_open(HttpRequest *r, ApiContext *ctx, StoreVolume *ret) {
         Store *s;
 
-        return open_volume(r, d, &s, ret);
+        return open_volume(r, ctx, &s, ret);
 }
 
 static int get_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         uint64_t used = 0;
         Store *s;
         int k;
 
-        k = open_volume(r, d, &s, &v);
+        k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
-        k = volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used);
+        k = volume_dir_bytes_used(ctx->config->storage.root, v.tenant_id, v.id, &used);
         if (k < 0) {
                 log_warning_errno(k, "volumes: cannot measure %s: %s", v.id, volume_userns_strerror(k));
                 return http_respond_error(r, 500, NULL, "cannot measure the volume's directory: %s",
@@ -403,7 +403,7 @@ static int get_volume(HttpRequest *r, void *userdata) {
 /* PATCH /v1/volumes/{id} {"label"}: what can change of a volume (its size, class and mode
  * stay what executions were promised). */
 static int patch_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body = NULL, *label = NULL;
         Error e = ERROR_INIT;
@@ -413,7 +413,7 @@ static int patch_volume(HttpRequest *r, void *userdata) {
         Store *s;
         int k;
 
-        k = open_volume(r, d, &s, &v);
+        k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
         text = http_request_body(r, &size);
@@ -457,19 +457,19 @@ static int patch_volume(HttpRequest *r, void *userdata) {
         if (!v.name)
                 return -ENOMEM;
         return respond_volume(r, 200, &v,
-                              volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used) >= 0
+                              volume_dir_bytes_used(ctx->config->storage.root, v.tenant_id, v.id, &used) >= 0
                                       ? &used
                                       : NULL);
 }
 
 static int delete_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         uint64_t users = 0;
         Store *s;
         int k;
 
-        k = open_volume(r, d, &s, &v);
+        k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
         k = store_volume_users(s, v.id, &users);
@@ -484,7 +484,7 @@ static int delete_volume(HttpRequest *r, void *userdata) {
         k = store_volume_set_status(s, v.id, VOLUME_DELETED);
         if (k < 0 && k != -EALREADY)
                 return http_respond_error(r, 503, NULL, "cannot mark the volume deleted: %s", strerror(-k));
-        k = volume_dir_remove(d->config->storage.root, v.tenant_id, v.id);
+        k = volume_dir_remove(ctx->config->storage.root, v.tenant_id, v.id);
         if (k < 0) {
                 log_error_errno(k, "volumes: cannot remove the directory of %s: %s", v.id,
                                 volume_userns_strerror(k));

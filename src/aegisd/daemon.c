@@ -39,13 +39,14 @@ int daemon_new(Config *config, Daemon **ret) {
                 return -ENOMEM;
         d->config = config;
         d->api_fd = d->metrics_fd = -1;
-        d->start_usec = now_usec(CLOCK_MONOTONIC);
+        d->api_context = (ApiContext){ .config = config, .start_usec = now_usec(CLOCK_MONOTONIC) };
         r = sd_event_default(&d->event);
         if (r < 0)
                 return r;
         r = metrics_registry_new(&d->registry);
         if (r < 0)
                 return r;
+        d->api_context.registry = d->registry;
         r = metrics_register_process(d->registry, PACKAGE_VERSION);
         if (r < 0)
                 return r;
@@ -357,7 +358,7 @@ static int start_servers(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start the API server: %m");
         for (const HttpRoute *const *t = api_daemon_route_tables; *t; t++)
-                if ((r = http_server_add_routes(d->api, *t, d)) < 0)
+                if ((r = http_server_add_routes(d->api, *t, &d->api_context)) < 0)
                         return log_error_errno(r, "Failed to add routes: %m");
         if (d->tokens)
                 http_server_set_auth(d->api, check_token, d);
@@ -371,7 +372,7 @@ static int start_servers(Daemon *d) {
                 for (unsigned i = 0; i < d->n_metrics_more_fds; i++)
                         if ((r = http_server_add_listener(d->metrics, d->metrics_more_fds[i])) < 0)
                                 return log_error_errno(r, "Failed to serve metrics on another socket: %m");
-                r = http_server_add_routes(d->metrics, api_metrics_routes, d);
+                r = http_server_add_routes(d->metrics, api_metrics_routes, &d->api_context);
                 if (r < 0)
                         return log_error_errno(r, "Failed to add routes: %m");
         }
@@ -455,6 +456,10 @@ int daemon_start(Daemon *d) {
                            &d->executions);
         if (r < 0 || executions_start(d->executions) < 0)
                 return EXIT_FAILURE;
+        /* Lent to the routes before the loop serves their first request. */
+        d->api_context.podman = d->podman;
+        d->api_context.store = d->store;
+        d->api_context.executions = d->executions;
 
         (void) sigemptyset(&mask);
         (void) sigaddset(&mask, SIGTERM);
