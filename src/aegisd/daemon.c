@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "api-executions.h"
 #include "api-metrics.h"
 #include "api-routes.h"
 #include "daemon.h"
@@ -72,7 +73,9 @@ int daemon_new(Config *config, Daemon **ret) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
-        executions_free(d->executions); /* ends its streams, then stops supervising */
+        if (d->executions)
+                api_close_streams(d->executions); /* the API's streams first: they listen to it */
+        executions_free(d->executions);
         /* Servers first: their deferred requests and streams are told, then closed. */
         http_server_free(d->api);
         http_server_free(d->metrics);
@@ -451,10 +454,16 @@ int daemon_start(Daemon *d) {
                                                  .config = d->config,
                                                  .store = d->store,
                                                  .podman = d->podman,
-                                                 .api = d->api,
                                                  .registry = d->registry },
                            &d->executions);
-        if (r < 0 || executions_start(d->executions) < 0)
+        if (r < 0)
+                return EXIT_FAILURE;
+        for (const HttpRoute *const *t = api_executions_route_tables; *t; t++)
+                if ((r = http_server_add_routes(d->api, *t, d->executions)) < 0) {
+                        log_error_errno(r, "Failed to add the execution routes: %m");
+                        return EXIT_FAILURE;
+                }
+        if (executions_start(d->executions) < 0)
                 return EXIT_FAILURE;
         /* Lent to the routes before the loop serves their first request. */
         d->api_context.podman = d->podman;

@@ -1,7 +1,7 @@
-/* executions.h — the executions subsystem of aegisd: the supervisor, the REST routes of
- * executions and agents, their metrics, and what the daemon and D-Bus ask of it (busy,
- * the active executions, cancel). It is given what it uses (ExecutionsContext) and never
- * calls back into the daemon. */
+/* executions.h — the executions subsystem of aegisd: the supervisor, its metrics, and what
+ * the daemon, the API files of executions and agents (their route userdata) and D-Bus ask of
+ * it (busy, the active executions, cancel). It is given what it uses (ExecutionsContext) and
+ * never calls back into the daemon nor into an API file. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,7 +25,6 @@ typedef struct ExecutionsContext {
         const Config *config;
         Store *store;
         PodmanClient *podman;
-        HttpServer *api; /* the routes are added here */
         MetricsRegistry *registry; /* NULL: no metrics */
 } ExecutionsContext;
 
@@ -42,7 +41,8 @@ typedef struct Executions {
         const struct RunDispatchModel *model; /* how iterations reach the LLM; NULL = none configured */
         struct LlmClient *llm; /* llm.providers, NULL when none is configured */
         char *web_search_key; /* tools.web_search.api_key resolved; NULL = none */
-        ApiStream *streams; /* open SSE / followed-log streams */
+        ApiStream *streams; /* open SSE / followed-log streams (api-executions.c's, closed by
+                             * api_close_streams() before executions_free()) */
         /* What the engine can enforce (GET /libpod/info), asked at start, at each readiness
          * probe and at a submission while unknown. */
         PodmanInfo engine;
@@ -58,8 +58,9 @@ typedef struct Executions {
         struct Metric *m_last_run_containers, *m_last_run_engine_volumes;
 } Executions;
 
-/* Creates the supervisor on c->podman and c->store, registers the routes on c->api and the
- * metrics on c->registry. Errors are logged; returns a negative errno. */
+/* Creates the supervisor on c->podman and c->store and registers the metrics on c->registry
+ * (the routes of executions and agents are the daemon's to serve, with the Executions as
+ * userdata: api-routes.h). Errors are logged; returns a negative errno. */
 int executions_new(const ExecutionsContext *c, Executions **ret);
 /* Re-attaches to what a crash left running, then starts claiming work. */
 int executions_start(Executions *x);
