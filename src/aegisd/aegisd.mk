@@ -111,6 +111,10 @@ aegisd_SOURCES += \
 	src/aegisd/judge-execution.c \
 	src/aegisd/gateway.h \
 	src/aegisd/gateway.c \
+	src/aegisd/api-request.h \
+	src/aegisd/api-request.c \
+	src/aegisd/api-manifest.h \
+	src/aegisd/api-manifest.c \
 	src/aegisd/api-executions.h \
 	src/aegisd/api-executions.c \
 	src/aegisd/api-agents.h \

@@ -19,6 +19,8 @@
 #include "api-agents.h"
 #include "api-executions.h"
 #include "api-limits.h"
+#include "api-manifest.h"
+#include "api-request.h"
 #include "api-store-error.h"
 #include "executions.h"
 #include "json-util.h"

@@ -19,10 +19,12 @@
 
 #include "api-executions.h"
 #include "api-limits.h"
+#include "api-manifest.h"
+#include "api-request.h"
 #include "api-store-error.h"
 #include "executions.h"
 #include "run-dispatch.h"
-#include "json-body.h"
+#include "json-util.h"
 #include "judge-execution.h"
 #include "list.h"
 #include "log.h"
@@ -50,28 +52,6 @@ static void add_str(json_object *o, const char *key, const char *v) {
         json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
 }
 
-bool api_content_is_yaml(HttpRequest *r) {
-        const char *ct = http_request_header(r, "Content-Type");
-
-        return ct && (startswith(ct, "application/yaml") || startswith(ct, "application/x-yaml") ||
-                      startswith(ct, "text/yaml") || startswith(ct, "text/x-yaml"));
-}
-
-int api_parse_json_body(HttpRequest *r, json_object **ret) {
-        Error e = ERROR_INIT;
-        const char *body;
-        size_t n;
-        int k;
-
-        body = http_request_body(r, &n);
-        k = json_body_parse(body, n, ret, &e);
-        if (k == -ENOMEM)
-                return k;
-        if (k < 0)
-                (void) http_respond_error_from(r, &e);
-        return k;
-}
-
 int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret) {
         StoreExecution e = { 0 };
         int k;
@@ -90,27 +70,6 @@ int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecut
         return 0;
 }
 
-unsigned api_manifest_error_status(int k) {
-        return k == -ENOMEM ? 500 : k == -EMSGSIZE ? 413 : 400;
-}
-
-int api_respond_manifest_error(HttpRequest *r, int k, Error *e) {
-        assert(k < 0);
-        if (!e->http_status)
-                e->http_status = api_manifest_error_status(k);
-        if (error_http_status(e) >= 500)
-                return http_respond_error_from(r, e);
-        return http_respond_error_from_code(r, e, API_ERROR_INVALID_MANIFEST);
-}
-
-static json_object *warnings_json(char **warnings) {
-        json_object *a = json_object_new_array();
-
-        for (char **w = warnings; w && *w; w++)
-                json_object_array_add(a, json_object_new_string(*w));
-        return a;
-}
-
 /* 202 Accepted: {"execution_id", "status"} and "warnings" (taken) unless NULL. */
 static int respond_accepted(HttpRequest *r, const char *id, const char *status, json_object *warnings) {
         json_object *o = json_object_new_object();
@@ -120,74 +79,6 @@ static int respond_accepted(HttpRequest *r, const char *id, const char *status, 
         if (warnings)
                 json_object_object_add(o, "warnings", warnings);
         return http_respond_json_unref(r, 202, o);
-}
-
-int api_query_dry_run(HttpRequest *r) {
-        const char *v = http_request_query(r, "dry_run");
-
-        if (!v || streq(v, "false") || streq(v, "0"))
-                return 0;
-        if (streq(v, "true") || streq(v, "1") || streq(v, ""))
-                return 1;
-        (void) http_respond_error(r, 400, "dry_run", "dry_run: expected true or false, got \"%s\"", v);
-        return -EINVAL;
-}
-
-int api_check_manifest(HttpRequest *r, const char *text, size_t size, const char *file, ManifestPlan **ret) {
-        _cleanup_free_ Error *errors = calloc(MANIFEST_MAX_ERRORS, sizeof *errors);
-        Error e = ERROR_INIT;
-        json_object *o, *a;
-        size_t n;
-        int k;
-
-        if (!errors)
-                return -ENOMEM;
-        k = manifest_check(text, size, file, errors, MANIFEST_MAX_ERRORS, &n, ret, &e);
-        if (k >= 0)
-                return 0;
-        if (k == -ENOMEM)
-                return k;
-        if (!e.field[0])
-                snprintf(e.field, sizeof e.field, "manifest");
-        if (!e.http_status)
-                e.http_status = api_manifest_error_status(k);
-        o = json_object_new_object();
-        a = json_object_new_array();
-        if (!o || !a) {
-                json_object_put(o);
-                json_object_put(a);
-                return -ENOMEM;
-        }
-        json_object_object_add(o, "error", json_object_new_string(e.message));
-        json_object_object_add(o, "code",
-                               json_object_new_string(api_error_code_to_string(API_ERROR_INVALID_MANIFEST)));
-        json_object_object_add(o, "field", json_object_new_string(e.field));
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(false));
-        for (size_t i = 0; i < n; i++) {
-                json_object *one = json_object_new_object();
-                json_object_object_add(one, "error", json_object_new_string(errors[i].message));
-                if (errors[i].field[0])
-                        json_object_object_add(one, "field", json_object_new_string(errors[i].field));
-                json_object_array_add(a, one);
-        }
-        json_object_object_add(o, "errors", a);
-        k = http_respond_json_unref(r, (unsigned) error_http_status(&e), o);
-        return k < 0 ? k : 1;
-}
-
-int api_respond_dry_run(HttpRequest *r, const ManifestPlan *plan) {
-        json_object *o = json_object_new_object(), *m = NULL;
-
-        if (!o || manifest_plan_to_json(plan, &m) < 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(true));
-        json_object_object_add(o, "warnings", warnings_json(plan->warnings));
-        json_object_object_add(o, "manifest", m);
-        return http_respond_json_unref(r, 200, o);
 }
 
 /* Every judge_agent of the plan's validators must be a deployed agent of the caller's tenant
@@ -429,7 +320,7 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                                               json_object_new_int64(plan->max_iterations));
                                        p;
                                }));
-        warnings = warnings_json(plan->warnings);
+        warnings = json_strv(plan->warnings);
         if (unenforced[0]) {
                 _cleanup_free_ char *w = asprintf_safe("limits not enforced by this engine: %s (%s)",
                                                        unenforced, unenforced_why);

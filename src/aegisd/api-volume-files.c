@@ -29,7 +29,7 @@
 
 #include "api-volume-files.h"
 #include "api-volumes.h"
-#include "json-body.h"
+#include "api-request.h"
 #include "json-util.h"
 #include "log.h"
 #include "util.h"
@@ -538,17 +538,11 @@ static int upload_file(HttpRequest *r, void *userdata) {
 
 /* The JSON object body: 0, or 1 once answered (400). */
 static int parse_body(HttpRequest *r, struct json_object **ret) {
-        Error e = ERROR_INIT;
-        const char *text;
-        size_t size;
         int k;
 
-        text = http_request_body(r, &size);
-        k = json_body_parse(text, size, ret, &e);
-        if (k == -ENOMEM)
-                return k;
+        k = api_parse_json_body(r, ret);
         if (k < 0)
-                return http_respond_error_from(r, &e) < 0 ? -EIO : 1;
+                return k == -ENOMEM ? k : 1;
         if (!json_object_is_type(*ret, json_type_object)) {
                 json_object_put(*ret);
                 return ANSWER_ERROR(r, 400, NULL, "the request body must be a JSON object");

@@ -17,7 +17,7 @@
 #include "api-volumes.h"
 #include "api-context.h"
 #include "executions.h"
-#include "json-body.h"
+#include "api-request.h"
 #include "log.h"
 #include "manifest.h"
 #include "store.h"
@@ -210,19 +210,13 @@ static int create_volume(HttpRequest *r, void *userdata) {
         ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body;
-        Error e = ERROR_INIT;
         CreateRequest c;
-        const char *text;
         Store *s;
-        size_t size;
         int k;
 
-        text = http_request_body(r, &size);
-        k = json_body_parse(text, size, &body, &e);
-        if (k == -ENOMEM)
-                return k;
+        k = api_parse_json_body(r, &body);
         if (k < 0)
-                return http_respond_error_from(r, &e);
+                return k == -ENOMEM ? k : 0;
         k = parse_create(r, body, &c);
         if (k != 0) {
                 json_object_put(body);
@@ -406,22 +400,16 @@ static int patch_volume(HttpRequest *r, void *userdata) {
         ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body = NULL, *label = NULL;
-        Error e = ERROR_INIT;
-        const char *text;
         uint64_t used = 0;
-        size_t size;
         Store *s;
         int k;
 
         k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
-        text = http_request_body(r, &size);
-        k = json_body_parse(text, size, &body, &e);
-        if (k == -ENOMEM)
-                return k;
+        k = api_parse_json_body(r, &body);
         if (k < 0)
-                return http_respond_error_from(r, &e);
+                return k == -ENOMEM ? k : 0;
         if (!json_object_is_type(body, json_type_object)) {
                 json_object_put(body);
                 return http_respond_error(r, 400, NULL, "the request body must be a JSON object");
