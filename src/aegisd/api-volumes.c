@@ -18,6 +18,7 @@
 #include "api-context.h"
 #include "executions.h"
 #include "api-request.h"
+#include "json-util.h"
 #include "log.h"
 #include "manifest.h"
 #include "store.h"
@@ -38,50 +39,44 @@ static Store *get_store(ApiContext *ctx) {
         return ctx->store;
 }
 
-static int add_timestamp(struct json_object *o, const char *key, uint64_t usec) {
-        char buf[TIMESTAMP_MAX];
-
-        if (usec == 0)
-                return json_object_object_add(o, key, NULL);
-        return json_object_object_add(o, key,
-                                      json_object_new_string(format_timestamp(buf, sizeof buf, usec)));
-}
-
 static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *bytes_used) {
-        struct json_object *o = json_object_new_object();
-        bool ok;
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        int k;
 
         if (!o)
                 return NULL;
-        ok = json_object_object_add(o, "id", json_object_new_string(v->id)) >= 0 &&
-             json_object_object_add(o, "tenant_id", json_object_new_string(strempty(v->tenant_id))) >= 0 &&
-             json_object_object_add(o, "name", json_object_new_string(strempty(v->name))) >= 0 &&
-             json_object_object_add(o, "label", json_object_new_string(strempty(v->name))) >= 0 &&
-             json_object_object_add(
-                     o, "storage_class",
-                     json_object_new_string(volume_storage_class_to_string(v->storage_class))) >= 0 &&
-             json_object_object_add(o, "access_mode",
-                                    json_object_new_string(volume_access_mode_to_string(v->access_mode))) >=
-                     0 &&
-             json_object_object_add(o, "size_limit", json_object_new_uint64(v->size_limit)) >= 0 &&
-             json_object_object_add(o, "size_limit_bytes", json_object_new_uint64(v->size_limit)) >= 0 &&
-             json_object_object_add(o, "uid", json_object_new_int64(v->uid)) >= 0 &&
-             json_object_object_add(o, "gid", json_object_new_int64(v->gid)) >= 0 &&
-             json_object_object_add(o, "owner_execution_id",
-                                    v->owner_execution_id ? json_object_new_string(v->owner_execution_id)
-                                                          : NULL) >= 0 &&
-             json_object_object_add(o, "status",
-                                    json_object_new_string(volume_status_to_string(v->status))) >= 0 &&
-             add_timestamp(o, "created_at", v->created_at) >= 0 &&
-             add_timestamp(o, "expires_at", v->expires_at) >= 0;
-        if (ok && bytes_used)
-                ok = json_object_object_add(o, "bytes_used", json_object_new_uint64(*bytes_used)) >= 0 &&
-                     json_object_object_add(o, "used_bytes", json_object_new_uint64(*bytes_used)) >= 0;
-        if (!ok) {
-                json_object_put(o);
-                return NULL;
-        }
-        return o;
+        k = json_add_string(o, "id", v->id);
+        if (k >= 0)
+                k = json_add_string(o, "tenant_id", strempty(v->tenant_id));
+        if (k >= 0)
+                k = json_add_string(o, "name", strempty(v->name));
+        if (k >= 0)
+                k = json_add_string(o, "label", strempty(v->name));
+        if (k >= 0)
+                k = json_add_string(o, "storage_class", volume_storage_class_to_string(v->storage_class));
+        if (k >= 0)
+                k = json_add_string(o, "access_mode", volume_access_mode_to_string(v->access_mode));
+        if (k >= 0)
+                k = json_add_uint(o, "size_limit", v->size_limit);
+        if (k >= 0)
+                k = json_add_uint(o, "size_limit_bytes", v->size_limit);
+        if (k >= 0)
+                k = json_add_int(o, "uid", v->uid);
+        if (k >= 0)
+                k = json_add_int(o, "gid", v->gid);
+        if (k >= 0)
+                k = json_add_string(o, "owner_execution_id", v->owner_execution_id);
+        if (k >= 0)
+                k = json_add_string(o, "status", volume_status_to_string(v->status));
+        if (k >= 0)
+                k = json_add_timestamp(o, "created_at", v->created_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "expires_at", v->expires_at);
+        if (k >= 0 && bytes_used)
+                k = json_add_uint(o, "bytes_used", *bytes_used);
+        if (k >= 0 && bytes_used)
+                k = json_add_uint(o, "used_bytes", *bytes_used);
+        return k < 0 ? NULL : TAKE_PTR(o);
 }
 
 static int respond_volume(HttpRequest *r, unsigned status, const StoreVolume *v,
@@ -269,7 +264,8 @@ static int list_volumes(HttpRequest *r, void *userdata) {
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
         uint64_t total_quota = 0;
         StoreVolume *a = NULL;
-        struct json_object *o, *arr;
+        _cleanup_json_ struct json_object *o = NULL;
+        struct json_object *arr;
         size_t n = 0;
         Store *s;
         int k;
@@ -282,9 +278,7 @@ static int list_volumes(HttpRequest *r, void *userdata) {
                 return http_respond_error(r, 503, NULL, "cannot list volumes: %s", strerror(-k));
         o = json_object_new_object();
         arr = json_object_new_array();
-        if (!o || !arr || json_object_object_add(o, "volumes", arr) < 0) {
-                json_object_put(o);
-                json_object_put(arr);
+        if (!o || json_add_obj(o, "volumes", arr) < 0) {
                 store_volume_array_free(a, n);
                 return -ENOMEM;
         }
@@ -297,18 +291,17 @@ static int list_volumes(HttpRequest *r, void *userdata) {
                 total_quota += a[i].size_limit;
                 if (!e || json_object_array_add(arr, e) < 0) {
                         json_object_put(e);
-                        json_object_put(o);
                         store_volume_array_free(a, n);
                         return -ENOMEM;
                 }
         }
         store_volume_array_free(a, n);
-        if (json_object_object_add(o, "total_count", json_object_new_uint64(n)) < 0 ||
-            json_object_object_add(o, "total_quota_bytes", json_object_new_uint64(total_quota)) < 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 200, o);
+        k = json_add_uint(o, "total_count", n);
+        if (k >= 0)
+                k = json_add_uint(o, "total_quota_bytes", total_quota);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
 
 /* GET /v1/volumes/quota: the caller's tenant's usage. There is no per-tenant quota: the
@@ -318,7 +311,7 @@ static int get_quota(HttpRequest *r, void *userdata) {
         ApiContext *ctx = userdata;
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
         StoreVolume *a = NULL;
-        struct json_object *o;
+        _cleanup_json_ struct json_object *o = NULL;
         struct statvfs sv;
         uint64_t used = 0, fs_bytes = 0;
         size_t n = 0;
@@ -338,14 +331,18 @@ static int get_quota(HttpRequest *r, void *userdata) {
         if (statvfs(ctx->config->storage.root, &sv) >= 0)
                 fs_bytes = (uint64_t) sv.f_blocks * sv.f_frsize;
         o = json_object_new_object();
-        if (!o || json_object_object_add(o, "quota_bytes", json_object_new_uint64(fs_bytes)) < 0 ||
-            json_object_object_add(o, "used_bytes", json_object_new_uint64(used)) < 0 ||
-            json_object_object_add(o, "volume_count", json_object_new_uint64(n)) < 0 ||
-            json_object_object_add(o, "volume_limit", NULL) < 0) {
-                json_object_put(o);
+        if (!o)
                 return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 200, o);
+        k = json_add_uint(o, "quota_bytes", fs_bytes);
+        if (k >= 0)
+                k = json_add_uint(o, "used_bytes", used);
+        if (k >= 0)
+                k = json_add_uint(o, "volume_count", n);
+        if (k >= 0)
+                k = json_add_nullable(o, "volume_limit", NULL);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
 
 static int open_volume(HttpRequest *r, ApiContext *ctx, Store **ret_store, StoreVolume *ret) {
