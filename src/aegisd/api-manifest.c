@@ -23,10 +23,29 @@ int api_respond_manifest_error(HttpRequest *r, int k, Error *e) {
         return http_respond_error_from_code(r, e, API_ERROR_INVALID_MANIFEST);
 }
 
+/* {"error", "field"?}: one error of a manifest. */
+static int add_manifest_error(json_object *a, const Error *e) {
+        _cleanup_json_ json_object *one = json_object_new_object();
+        int k;
+
+        if (!one)
+                return -ENOMEM;
+        k = json_add_string(one, "error", e->message);
+        if (k >= 0 && e->field[0])
+                k = json_add_string(one, "field", e->field);
+        if (k < 0)
+                return k;
+        if (json_object_array_add(a, one) < 0)
+                return -ENOMEM;
+        TAKE_PTR(one);
+        return 0;
+}
+
 int api_check_manifest(HttpRequest *r, const char *text, size_t size, const char *file, ManifestPlan **ret) {
         _cleanup_free_ Error *errors = calloc(MANIFEST_MAX_ERRORS, sizeof *errors);
+        _cleanup_json_ json_object *o = NULL;
         Error e = ERROR_INIT;
-        json_object *o, *a;
+        json_object *a;
         size_t n;
         int k;
 
@@ -42,40 +61,44 @@ int api_check_manifest(HttpRequest *r, const char *text, size_t size, const char
         if (!e.http_status)
                 e.http_status = api_manifest_error_status(k);
         o = json_object_new_object();
-        a = json_object_new_array();
-        if (!o || !a) {
-                json_object_put(o);
-                json_object_put(a);
+        if (!o)
                 return -ENOMEM;
-        }
-        json_object_object_add(o, "error", json_object_new_string(e.message));
-        json_object_object_add(o, "code",
-                               json_object_new_string(api_error_code_to_string(API_ERROR_INVALID_MANIFEST)));
-        json_object_object_add(o, "field", json_object_new_string(e.field));
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(false));
-        for (size_t i = 0; i < n; i++) {
-                json_object *one = json_object_new_object();
-                json_object_object_add(one, "error", json_object_new_string(errors[i].message));
-                if (errors[i].field[0])
-                        json_object_object_add(one, "field", json_object_new_string(errors[i].field));
-                json_object_array_add(a, one);
-        }
-        json_object_object_add(o, "errors", a);
-        k = http_respond_json_unref(r, (unsigned) error_http_status(&e), o);
+        k = json_add_string(o, "error", e.message);
+        if (k >= 0)
+                k = json_add_string(o, "code", api_error_code_to_string(API_ERROR_INVALID_MANIFEST));
+        if (k >= 0)
+                k = json_add_string(o, "field", e.field);
+        if (k >= 0)
+                k = json_add_bool(o, "dry_run", true);
+        if (k >= 0)
+                k = json_add_bool(o, "valid", false);
+        if (k >= 0)
+                k = json_add_obj(o, "errors", a = json_object_new_array());
+        for (size_t i = 0; k >= 0 && i < n; i++)
+                k = add_manifest_error(a, &errors[i]);
+        if (k < 0)
+                return k;
+        k = http_respond_json_unref(r, (unsigned) error_http_status(&e), TAKE_PTR(o));
         return k < 0 ? k : 1;
 }
 
 int api_respond_dry_run(HttpRequest *r, const ManifestPlan *plan) {
-        json_object *o = json_object_new_object(), *m = NULL;
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *m = NULL;
+        int k;
 
-        if (!o || manifest_plan_to_json(plan, &m) < 0) {
-                json_object_put(o);
+        if (!o || manifest_plan_to_json(plan, &m) < 0)
                 return -ENOMEM;
-        }
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(true));
-        json_object_object_add(o, "warnings", json_strv(plan->warnings));
-        json_object_object_add(o, "manifest", m);
-        return http_respond_json_unref(r, 200, o);
+        k = json_add_bool(o, "dry_run", true);
+        if (k >= 0)
+                k = json_add_bool(o, "valid", true);
+        if (k >= 0)
+                k = json_add_obj(o, "warnings", json_strv(plan->warnings));
+        if (k >= 0)
+                k = json_add_obj(o, "manifest", m);
+        else
+                json_object_put(m);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
