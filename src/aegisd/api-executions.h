@@ -19,7 +19,6 @@ int api_submit(Executions *x, HttpRequest *r, struct json_object *input, const c
 /* The execution id if it is the caller's tenant's: another tenant's is -ENOENT, which
  * api_respond_store_error() (api-store-error.h) answers exactly as a missing id (no existence oracle). */
 int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret);
-char *api_timestamp(uint64_t usec); /* RFC 3339, NULL for 0 */
 void api_close_streams(Executions *x);
 /* GET /v1/agents/{id}/events: an SSE stream of the live events of the executions of agent_id
  * (an agent of the caller's tenant, checked by the caller) that this node runs. */
