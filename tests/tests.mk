@@ -146,6 +146,13 @@ tests_unit_test_redact_SOURCES = tests/unit/test-redact.c
 tests_unit_test_redact_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_redact_LDADD = $(TEST_LIBS)
 
+# The exit report line of aegis-bootstrap (issue 18: a warm iteration ends without the engine).
+check_PROGRAMS += tests/unit/test-exit-report
+TESTS += tests/unit/test-exit-report
+tests_unit_test_exit_report_SOURCES = tests/unit/test-exit-report.c
+tests_unit_test_exit_report_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_exit_report_LDADD = $(TEST_LIBS)
+
 # The inner loop's protocol (issue 14): run-dispatch.c against a scripted model and SQLite.
 check_PROGRAMS += tests/unit/test-run-dispatch
 TESTS += tests/unit/test-run-dispatch

@@ -99,6 +99,7 @@ aegisd_SOURCES += \
 	src/aegisd/executions.h \
 	src/aegisd/executions.c \
 	src/aegisd/supervisor.h \
+	src/aegisd/execution-events.h \
 	src/aegisd/supervisor-internal.h \
 	src/aegisd/supervisor.c \
 	src/aegisd/run.c \
@@ -254,5 +255,9 @@ EXTRA_DIST += tests/integration/warm-pool.sh
 TESTS += tests/integration/warm-pool-idle.sh
 EXTRA_DIST += tests/integration/warm-pool-idle.sh
 VALGRIND_TESTS += tests/integration/warm-pool-idle.sh
+# A pooled iteration ends on aegis-bootstrap's exit report (exit-report.h).
+TESTS += tests/integration/warm-pool-exit-report.sh
+EXTRA_DIST += tests/integration/warm-pool-exit-report.sh
+VALGRIND_TESTS += tests/integration/warm-pool-exit-report.sh
 # Host-level refusals of a submission: the first, or all of them in a dry run (issue 17).
 aegisd_SOURCES += src/aegisd/api-refusals.h src/aegisd/api-refusals.c

@@ -1,7 +1,7 @@
-/* judge-execution.c — see judge-execution.h. The judge execution is watched three ways: the
- * supervisor's listener (its events on this node: prompt), a poll of its row (it may run on
- * another node sharing the store) and the timeout. Each only schedules a look at the row from
- * a defer source, so done() never runs inside the supervisor's event emission. */
+/* judge-execution.c — see judge-execution.h. The judge execution is watched three ways: a
+ * listener of the node's (ops->listen: its events on this node, prompt), a poll of its row (it
+ * may run on another node sharing the store) and the timeout. Each only schedules a look at
+ * the row from a defer source, so done() never runs inside the node's event emission. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api-limits.h"
+#include "execution-events.h"
 #include "hmac.h"
 #include "json-util.h"
 #include "judge-execution.h"
@@ -25,7 +26,7 @@ struct JudgeExecution {
         uint64_t timeout_usec;
         judge_execution_done_fn done;
         void *userdata;
-        SupervisorListener *listener;
+        void *listener; /* ctx.ops->listen()'s */
         sd_event_source *look, *poll, *timer;
 };
 
@@ -76,7 +77,7 @@ int judge_execution_check_agent(const char *manifest_json) {
 }
 
 static void stop_watching(JudgeExecution *j) {
-        supervisor_unlisten(j->ctx.supervisor, j->listener);
+        j->ctx.ops->unlisten(j->ctx.ops_userdata, j->listener);
         j->listener = NULL;
         j->look = sd_event_source_disable_unref(j->look);
         j->poll = sd_event_source_disable_unref(j->poll);
@@ -145,9 +146,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         JudgeExecution *j = userdata;
         _cleanup_free_ char *message = NULL;
-        Error e = ERROR_INIT;
 
-        (void) supervisor_cancel(j->ctx.supervisor, j->id, &e);
+        (void) j->ctx.ops->cancel(j->ctx.ops_userdata, j->id);
         message = asprintf_safe("timeout: the judge execution %s did not finish within %" PRIu64
                                 " s (timeout_seconds): cancelled",
                                 j->id, j->timeout_usec / USEC_PER_SEC);
@@ -231,8 +231,8 @@ static int create_row(const JudgeExecutionContext *c, const JudgeExecutionReques
                 *ret_error =
                         asprintf_safe("cannot create the judge execution: %s", store_last_error(c->store));
         else
-                (void) supervisor_emit(
-                        c->supervisor, id, 0, NULL, EVENT_EXECUTION_CREATED, ({
+                (void) c->ops->emit(
+                        c->ops_userdata, id, EVENT_EXECUTION_CREATED, ({
                                 json_object *p = json_object_new_object();
                                 json_object *of = json_object_new_object();
                                 json_object_object_add(p, "status", json_object_new_string("pending"));
@@ -261,6 +261,7 @@ int judge_execution_start(const JudgeExecutionContext *c, const JudgeExecutionRe
         int k;
 
         assert(c);
+        assert(c->ops);
         assert(req);
         assert(req->agent);
         assert(req->input_json);
@@ -288,14 +289,14 @@ int judge_execution_start(const JudgeExecutionContext *c, const JudgeExecutionRe
                 k = sd_event_add_time_relative(c->loop, &j->timer, CLOCK_MONOTONIC, req->timeout_usec,
                                                USEC_PER_MSEC * 10, on_timeout, j);
         if (k >= 0)
-                k = supervisor_listen(c->supervisor, id, on_event, j, &j->listener);
+                k = c->ops->listen(c->ops_userdata, id, on_event, j, &j->listener);
         if (k < 0) {
                 /* Created but not watched: it must not run unjudged-for. */
                 judge_execution_cancel(j);
                 *ret_error = asprintf_safe("cannot watch the judge execution: %s", strerror(-k));
                 return k;
         }
-        supervisor_kick(c->supervisor);
+        c->ops->kick(c->ops_userdata);
         *ret = j;
         return 0;
 }
@@ -314,10 +315,8 @@ JudgeExecution *judge_execution_free(JudgeExecution *j) {
 }
 
 JudgeExecution *judge_execution_cancel(JudgeExecution *j) {
-        Error e = ERROR_INIT;
-
         if (!j)
                 return NULL;
-        (void) supervisor_cancel(j->ctx.supervisor, j->id, &e);
+        (void) j->ctx.ops->cancel(j->ctx.ops_userdata, j->id);
         return judge_execution_free(j);
 }

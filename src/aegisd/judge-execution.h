@@ -25,15 +25,30 @@
 
 #include "config.h"
 #include "store.h"
-#include "supervisor.h"
 
 typedef struct JudgeExecution JudgeExecution;
+struct json_object;
+
+/* What the node (supervisor.c) does for a judge execution, each called with the context's
+ * ops_userdata: append an event of it (payload: taken, completed with type, execution_id
+ * and time), look for pending work now, cancel it (-ENOENT, -EALREADY when it ended), and
+ * call fn for each event of it this node appends until unlisten (which takes NULL). */
+typedef void (*judge_execution_event_fn)(const char *execution_id, uint64_t seq, void *userdata);
+typedef struct JudgeExecutionOps {
+        int (*emit)(void *userdata, const char *execution_id, const char *type, struct json_object *payload);
+        void (*kick)(void *userdata);
+        int (*cancel)(void *userdata, const char *execution_id);
+        int (*listen)(void *userdata, const char *execution_id, judge_execution_event_fn fn,
+                      void *fn_userdata, void **ret_listener);
+        void (*unlisten)(void *userdata, void *listener);
+} JudgeExecutionOps;
 
 /* What the judged execution's Run lends (borrowed, outliving every JudgeExecution). */
 typedef struct JudgeExecutionContext {
         sd_event *loop;
         Store *store;
-        Supervisor *supervisor;
+        const JudgeExecutionOps *ops;
+        void *ops_userdata;
         const Config *config; /* limits: the tenant's quota */
         const char *tenant_id;
         const char *execution_id; /* the judged execution */
@@ -71,7 +86,6 @@ JudgeExecution *judge_execution_cancel(JudgeExecution *j);
 /* Whether execution id is the judge execution that judge_of ({"execution_id", "iteration",
  * "validator", "judge"}, its input's) names: ids are derived from those, so an execution
  * submitted with such an input does not pass for a judge. */
-struct json_object;
 bool judge_execution_is_judge_of(const char *id, struct json_object *judge_of);
 
 /* Whether the stored manifest of agent may judge: 0, -ELOOP when its own validators name judge

@@ -31,9 +31,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "execution-events.h" /* REASON_QUOTA_EXCEEDED */
 #include "log.h"
 #include "run-volumes.h"
-#include "supervisor.h" /* REASON_QUOTA_EXCEEDED */
 #include "util.h"
 #include "volume-mount.h"
 #include "volume-userns.h"

@@ -51,47 +51,20 @@ static void on_volumes_prepared(int k, const char *message, void *userdata);
 static void on_volumes_released(int k, const char *message, void *userdata);
 static void run_cleanup_done(Run *r);
 static void run_pool_fallback(Run *r);
+static void run_exit_report_reset(Run *r);
 static void run_container_running(Run *r);
 
-int tail_append(Tail *t, const char *p, size_t n) {
-        assert(t);
-
-        if (n >= t->cap) {
-                p += n - t->cap;
-                n = t->cap;
-                t->truncated = true;
-                t->size = 0;
-        }
-        if (t->size + n > t->cap) {
-                size_t drop = t->size + n - t->cap;
-                memmove(t->data, t->data + drop, t->size - drop);
-                t->size -= drop;
-                t->truncated = true;
-        }
-        if (!t->data) {
-                t->data = malloc(t->cap + 1);
-                if (!t->data)
-                        return -ENOMEM;
-        }
-        memcpy(t->data + t->size, p, n);
-        t->size += n;
-        t->data[t->size] = '\0';
-        return 0;
+/* The node's gate (RunHostOps.gate), for r. */
+static void run_gate(Run *r, void (*fn)(Run *r)) {
+        r->host.ops->gate(r->host.userdata, r, fn);
 }
 
-void tail_reset(Tail *t) {
-        assert(t);
-
-        free(t->data);
-        t->data = NULL;
-        t->size = 0;
-        t->truncated = false;
+static void run_gate_release(Run *r) {
+        r->host.ops->gate_release(r->host.userdata, r);
 }
 
-const char *tail_str(const Tail *t) {
-        assert(t);
-
-        return t->data ? t->data : "";
+static void run_gate_forget(Run *r) {
+        r->host.ops->gate_forget(r->host.userdata, r);
 }
 
 static char *output_tail(const char *s, size_t max) {
@@ -145,7 +118,7 @@ void run_emit(Run *r, const char *type, json_object *payload) {
                 reason = json_object_get_string(v);
         run_log(r, LOG_INFO, "%s%s%s%s%s", type, status ? " " : "", strempty(status), reason ? ": " : "",
                 strempty(reason));
-        k = supervisor_emit(r->sup, r->id, r->iteration, r->container_id, type, payload);
+        k = r->host.ops->emit(r->host.userdata, r->id, r->iteration, r->container_id, type, payload);
         if (k < 0)
                 run_log(r, LOG_WARNING, "cannot record event %s: %s", type, strerror(-k));
 }
@@ -160,9 +133,10 @@ void run_count_op(Run *r, const char *op, int k) {
         assert(r);
         assert(op);
 
-        supervisor_count_container_op(r->sup, op, k);
+        r->host.ops->count_container_op(r->host.userdata, op, k);
         if (r->op_started > 0)
-                supervisor_observe_container_op(r->sup, op, now_usec(CLOCK_MONOTONIC) - r->op_started);
+                r->host.ops->observe_container_op(r->host.userdata, op,
+                                                  now_usec(CLOCK_MONOTONIC) - r->op_started);
         r->op_started = 0;
 }
 
@@ -174,7 +148,7 @@ static void on_volumes_log(void *userdata, int level, const char *message) {
 
 static void on_volumes_count_op(void *userdata, const char *op, int k) {
         Run *r = userdata;
-        supervisor_count_container_op(r->sup, op, k);
+        r->host.ops->count_container_op(r->host.userdata, op, k);
 }
 
 static bool on_volumes_interrupted(void *userdata) {
@@ -182,13 +156,15 @@ static bool on_volumes_interrupted(void *userdata) {
         return r->kill_reason;
 }
 
-int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
+int run_new(Supervisor *s, const RunHost *host, const StoreExecution *x, Run **ret) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
         Error e = ERROR_INIT;
         Run *r;
         int k;
 
         assert(s);
+        assert(host);
+        assert(host->ops);
         assert(x);
         assert(ret);
         k = manifest_parse(x->manifest_json, strlen(strempty(x->manifest_json)), "stored manifest", &plan,
@@ -201,6 +177,7 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         if (!r)
                 return -ENOMEM;
         r->sup = s;
+        r->host = *host;
         memcpy(r->id, x->id, sizeof r->id);
         r->plan = TAKE_PTR(plan);
         r->input_json = strdup(x->input_json ? x->input_json : "null");
@@ -217,7 +194,8 @@ int run_new(Supervisor *s, const StoreExecution *x, Run **ret) {
         r->judge_agents = (JudgeExecutionContext){
                 .loop = s->event,
                 .store = s->store,
-                .supervisor = s,
+                .ops = host->ops->judge_executions,
+                .ops_userdata = host->userdata,
                 .config = s->opts.config,
                 .tenant_id = r->tenant_id,
                 .execution_id = r->id,
@@ -321,8 +299,8 @@ static int run_egress_open(Run *r) {
 void run_free(Run *r) {
         if (!r)
                 return;
-        supervisor_gate_forget(r);
-        supervisor_gate_release(r);
+        run_gate_forget(r);
+        run_gate_release(r);
         podman_op_cancel(r->op);
         podman_op_cancel(r->wait_op);
         podman_op_cancel(r->logs_op);
@@ -330,6 +308,7 @@ void run_free(Run *r) {
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        disarm(&r->report_event);
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
         run_volumes_free(r->volumes); /* cancels a quota check in progress */
@@ -530,10 +509,49 @@ static void iteration_error(Run *r, const char *what, const Error *e) {
         set_first(&r->error_reason, m ? m : what);
 }
 
-static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userdata) {
+/* The exit report at the end of a stream's tail (exit-report.h), if any: taken off the
+ * output, its status kept; true when it was there. */
+static bool take_exit_report(Run *r, Tail *t) {
+        const char *nonce = r->exit_nonce[0] ? r->exit_nonce : NULL;
+        int status;
+
+        if ((!nonce && !r->report_any) || !t->data || !exit_report_take(t->data, &t->size, nonce, &status))
+                return false;
+        r->reported_status = status;
+        return true;
+}
+
+static void run_collect_reported(Run *r);
+
+/* Both streams ended with the pooled command's exit report: everything it wrote has been
+ * read, and it exited with r->reported_status. The engine would say so only once the
+ * runtime has cleaned up after it (about 0.6 s): the iteration ends now, and its container
+ * (aegis-bootstrap exiting) is removed after, as always. */
+static int on_exit_reported(sd_event_source *es, void *userdata) {
         Run *r = userdata;
 
-        return tail_append(stream == PODMAN_STREAM_STDERR ? &r->err : &r->out, p, n);
+        r->report_event = sd_event_source_disable_unref(r->report_event);
+        /* A kill under way, or the engine's answer already in: the engine's path decides. */
+        if (r->phase != PHASE_RUNNING || r->wait_done || r->op || r->kill_reason)
+                return 0;
+        run_collect_reported(r);
+        return 0;
+}
+
+static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userdata) {
+        Run *r = userdata;
+        bool err = stream == PODMAN_STREAM_STDERR;
+        bool *seen = err ? &r->report_err : &r->report_out;
+        int k;
+
+        k = tail_append(err ? &r->err : &r->out, p, n);
+        if (k < 0 || !r->exit_nonce[0] || *seen || !take_exit_report(r, err ? &r->err : &r->out))
+                return k;
+        *seen = true;
+        /* Not from inside the stream's own callback, which must not cancel it. */
+        if (r->report_out && r->report_err && !r->report_event)
+                (void) sd_event_add_defer(r->sup->event, &r->report_event, on_exit_reported, r);
+        return 0;
 }
 
 static void on_logs_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
@@ -554,6 +572,12 @@ static void on_final_logs(int k, const PodmanLogs *logs, const Error *e, void *u
         if (k < 0)
                 run_log(r, LOG_WARNING, "cannot read the logs of %s: %s", strempty(r->container_id),
                         e ? e->message : "");
+        /* A report the stream did not bring in time (or whose nonce died with an aegisd
+         * restart) is not output either. */
+        if (!r->report_out)
+                r->report_out = take_exit_report(r, &r->out);
+        if (!r->report_err)
+                r->report_err = take_exit_report(r, &r->err);
         run_collect(r);
 }
 
@@ -572,6 +596,7 @@ static void run_read_final_logs(Run *r) {
         if (r->started && r->container_id) {
                 tail_reset(&r->out);
                 tail_reset(&r->err);
+                r->report_out = r->report_err = false;
                 r->logs_done = false;
                 if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_final_logs, r,
                                                 &r->logs_op) >= 0)
@@ -746,7 +771,7 @@ static void on_started(int k, const Error *e, void *userdata) {
         Run *r = userdata;
 
         r->op = NULL;
-        supervisor_gate_release(r);
+        run_gate_release(r);
         run_count_op(r, "start", k);
         if (k < 0 && r->pooled && !r->kill_reason) {
                 run_log(r, LOG_WARNING, "pooled container %s did not start: %s; creating one",
@@ -767,7 +792,7 @@ static void run_gated_start(Run *r) {
         int k;
 
         if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
-                supervisor_gate_release(r);
+                run_gate_release(r);
                 r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
@@ -793,7 +818,7 @@ static void run_attach(Run *r, bool needs_start) {
                 return;
         }
         r->phase = PHASE_START;
-        supervisor_gate(r->sup, r, run_gated_start);
+        run_gate(r, run_gated_start);
 }
 
 /* The iteration's timers, once its container exists. */
@@ -872,7 +897,7 @@ static void on_created(int k, const char *container_id, const Error *e, void *us
         Run *r = userdata;
 
         r->op = NULL;
-        supervisor_gate_release(r);
+        run_gate_release(r);
         run_count_op(r, "create", k);
         if (k < 0) {
                 iteration_error(r, "create", e);
@@ -936,7 +961,7 @@ static void on_dispatch_event(void *userdata, const char *type, json_object *pay
         json_object *v;
 
         if (streq(type, "policy_violation") && json_object_object_get_ex(payload, "tool", &v))
-                supervisor_count_policy_violation(r->sup, json_object_get_string(v));
+                r->host.ops->count_policy_violation(r->host.userdata, json_object_get_string(v));
         run_emit(r, type, payload);
 }
 
@@ -1369,7 +1394,7 @@ static void run_iteration_step_create(Run *r) {
         int k = 0;
 
         if (r->kill_reason) { /* timed out or cancelled while queued */
-                supervisor_gate_release(r);
+                run_gate_release(r);
                 r->wait_done = r->logs_done = true;
                 run_collect(r);
                 return;
@@ -1380,17 +1405,18 @@ static void run_iteration_step_create(Run *r) {
         free(r->container_id);
         r->container_id = NULL;
         r->pooled = false;
+        run_exit_report_reset(r);
         if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
                                              &r->container_name, &r->container_id) > 0)
                 r->pooled = true;
         else if (!r->holds_gate) {
                 /* Came ungated for a warm take that missed after all: a create queues. */
-                supervisor_gate(r->sup, r, run_iteration_step_create);
+                run_gate(r, run_iteration_step_create);
                 return;
         } else
                 k = podman_container_name(r->id, r->iteration, &r->container_name);
         if (k < 0) {
-                supervisor_gate_release(r);
+                run_gate_release(r);
                 error_set(&e, -ENOMEM, "out of memory");
                 iteration_error(r, "create", &e);
                 r->wait_done = r->logs_done = true;
@@ -1434,7 +1460,7 @@ static void on_volumes_prepared(int k, const char *message, void *userdata) {
 /* The container cannot be created: the iteration ends with e, nothing to remove. */
 static void create_failed(Run *r, const Error *e) {
         iteration_error(r, "create", e);
-        supervisor_gate_release(r);
+        run_gate_release(r);
         r->wait_done = r->logs_done = true;
         run_collect(r);
 }
@@ -1474,6 +1500,13 @@ static size_t iteration_files(Run *r, PodmanFile *files) {
 
 /* The pooled container cannot serve this iteration: discard it and create one, as if the
  * pool had been empty. Holds the gate or not: the create queues for it again. */
+/* No exit report asked (a cold container), none seen. */
+static void run_exit_report_reset(Run *r) {
+        r->exit_nonce[0] = '\0';
+        r->report_out = r->report_err = r->report_any = false;
+        disarm(&r->report_event);
+}
+
 static void run_pool_fallback(Run *r) {
         int q;
 
@@ -1489,11 +1522,12 @@ static void run_pool_fallback(Run *r) {
         r->container_id = NULL;
         r->pooled = false;
         r->pool_failed = true;
+        run_exit_report_reset(r);
         r->started = false;
         run_pool_verify(r->sup->pool); /* were others lost too? */
         r->wait_done = r->logs_done = false;
-        supervisor_gate_release(r);
-        supervisor_gate(r->sup, r, run_iteration_step_create);
+        run_gate_release(r);
+        run_gate(r, run_iteration_step_create);
 }
 
 static void on_pool_delivered(int k, const Error *e, void *userdata) {
@@ -1507,7 +1541,7 @@ static void on_pool_delivered(int k, const Error *e, void *userdata) {
                 run_pool_fallback(r);
                 return;
         }
-        supervisor_gate_release(r);
+        run_gate_release(r);
         run_container_created(r, r->container_id);
 }
 
@@ -1515,14 +1549,23 @@ static void on_pool_delivered(int k, const Error *e, void *userdata) {
  * the environment (read by aegis-bootstrap --env-file before it exec's the command), the
  * input and the feedback. */
 static void run_pool_deliver(Run *r, char **env) {
-        _cleanup_free_ char *env_file = NULL;
+        _cleanup_free_ char *env_file = NULL, *report = NULL;
         PodmanFile files[4];
         size_t n_files = 0, size = 0;
         char *p;
         int k;
 
+        /* The nonce of the command's exit report (exit-report.h); without one, the engine
+         * says when it exited. */
+        run_exit_report_reset(r);
+        if (random_id(r->exit_nonce) >= 0)
+                report = asprintf_safe(EXIT_REPORT_ENV "=%s", r->exit_nonce);
+        if (!report)
+                r->exit_nonce[0] = '\0';
         for (char **v = env; v && *v; v++)
                 size += strlen(*v) + 1;
+        if (report)
+                size += strlen(report) + 1;
         env_file = malloc(size + 1);
         if (!env_file) {
                 Error e = ERROR_INIT;
@@ -1536,6 +1579,8 @@ static void run_pool_deliver(Run *r, char **env) {
                 memcpy(p, *v, n); /* NUL-separated: values may hold newlines */
                 p += n;
         }
+        if (report)
+                memcpy(p, report, strlen(report) + 1);
         /* In the archive's order: the ready marker last, once the others are complete. */
         n_files += iteration_files(r, files + n_files);
         files[n_files++] = (PodmanFile){ .path = RUN_POOL_ENV_FILE,
@@ -1588,7 +1633,7 @@ static void run_create_container(Run *r) {
                         error_set(&e, -ENOMEM, "out of memory");
                         iteration_error(r, "create", &e);
                 }
-                supervisor_gate_release(r);
+                run_gate_release(r);
                 r->wait_done = r->logs_done = true;
                 run_collect(r); /* removes what carries the container's name, if anything */
                 return;
@@ -1839,7 +1884,7 @@ static void on_image(int k, const PodmanImage *image, const Error *e, void *user
         if (!r->pool_failed && run_pool_ready(r->sup->pool, r->agent_id, r->manifest_json, r->image_id))
                 run_iteration_step_create(r);
         else
-                supervisor_gate(r->sup, r, run_iteration_step_create);
+                run_gate(r, run_iteration_step_create);
 }
 
 void run_next_iteration(Run *r) {
@@ -1958,13 +2003,27 @@ static void run_record_usage(Run *r) {
                  }));
 }
 
+/* The iteration's end as its exit report told it (on_exit_reported). */
+static void run_collect_reported(Run *r) {
+        podman_op_cancel(r->wait_op);
+        r->wait_op = NULL;
+        r->wait_done = r->logs_done = true;
+        r->exit_code = r->reported_status;
+        if (r->sup->m_exit_reports)
+                (void) metric_add(r->sup->m_exit_reports, NULL, 1);
+        run_log(r, LOG_DEBUG, "container %s reported exit status %d", strempty(r->container_id),
+                r->exit_code);
+        run_collect(r);
+}
+
 static void run_collect(Run *r) {
         if (r->phase == PHASE_COLLECT || r->phase == PHASE_REMOVE)
                 return;
-        supervisor_gate_forget(r);
+        run_gate_forget(r);
         disarm(&r->iteration_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        disarm(&r->report_event);
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
         if (!r->container_id && r->phase != PHASE_CREATE) {
@@ -1995,7 +2054,7 @@ static int on_remove_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Run *r = userdata;
 
         r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
-        supervisor_gate(r->sup, r, run_gated_remove);
+        run_gate(r, run_gated_remove);
         return 0;
 }
 
@@ -2004,7 +2063,7 @@ static void on_removed(int k, const Error *e, void *userdata) {
         int q;
 
         r->op = NULL;
-        supervisor_gate_release(r);
+        run_gate_release(r);
         run_count_op(r, "remove", k == -ENOENT ? 0 : k);
         if (k < 0 && engine_outage_retry(r, k)) {
                 engine_retry_later(r, on_remove_retry); /* the gate is free meanwhile */
@@ -2090,7 +2149,7 @@ static void run_cleanup_container(Run *r) {
                 (void) sd_event_add_time_relative(r->sup->event, &r->probe_timer, CLOCK_MONOTONIC,
                                                   r->sup->cleanup_delay_usec, 0, on_remove_retry, r);
         } else
-                supervisor_gate(r->sup, r, run_gated_remove);
+                run_gate(r, run_gated_remove);
         run_decide(r);
 }
 
@@ -2104,7 +2163,7 @@ static void run_decide(Run *r) {
 
         r->phase = PHASE_DONE;
         if (r->lost_claim) {
-                supervisor_run_finished(r->sup, r);
+                r->host.ops->finished(r->host.userdata, r);
                 return;
         }
         if (r->cancel_requested) {
@@ -2239,7 +2298,7 @@ static void run_judging_begin(Run *r, const char *output) {
         if (manifest_plan_has_agent_judges(r->plan)) {
                 /* No container now: make room for the judge executions (supervisor.c). */
                 r->awaits_judge_agents = true;
-                supervisor_kick(r->sup);
+                r->host.ops->kick(r->host.userdata);
         }
 }
 
@@ -2327,7 +2386,7 @@ static void run_conclude_measured(Run *r, IterationStatus status, char *reason_t
 }
 
 static void run_release(Run *r) {
-        supervisor_run_finished(r->sup, r);
+        r->host.ops->finished(r->host.userdata, r);
 }
 
 static void run_finish(Run *r, ExecutionStatus status, const char *reason) {
@@ -2378,7 +2437,7 @@ void run_abandon(Run *r) {
         podman_op_cancel(r->wait_op);
         podman_op_cancel(r->logs_op);
         r->op = r->wait_op = r->logs_op = NULL;
-        supervisor_run_finished(r->sup, r);
+        r->host.ops->finished(r->host.userdata, r);
 }
 
 /* ---- re-attach after a restart ---- */
@@ -2423,6 +2482,11 @@ static void on_reattach_inspected(int k, const PodmanContainer *info, const Erro
         }
         free(r->container_id);
         r->container_id = strdup(info->id);
+        /* A warm pool's container: its exit report's nonce died with the old aegisd. */
+        r->report_any = false;
+        for (char **l = info->labels; l && *l; l++)
+                if (startswith(*l, PODMAN_LABEL_POOL "="))
+                        r->report_any = true;
         run_emit(r, EVENT_CONTAINER_REATTACHED, ({
                          json_object *p = json_object_new_object();
                          json_object_object_add(

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "exit-report.h"
 #include "judge-execution.h"
 #include "manifest.h"
 #include "metrics.h"
@@ -12,17 +13,6 @@
 #include "run-volumes.h"
 #include "supervisor.h"
 #include "tool-slots.h"
-
-/* A bounded tail of a byte stream: keeps the last `cap` bytes. */
-typedef struct Tail {
-        char *data;
-        size_t size;
-        size_t cap;
-        bool truncated;
-} Tail;
-int tail_append(Tail *t, const char *p, size_t n);
-void tail_reset(Tail *t);
-const char *tail_str(const Tail *t); /* NUL-terminated, "" when empty */
 
 typedef enum RunPhase {
         PHASE_NONE,
@@ -39,8 +29,41 @@ typedef enum RunPhase {
 typedef struct Run Run;
 typedef struct RunDispatch RunDispatch;
 typedef struct RunJudge RunJudge;
+
+/* What a Run calls on its owner: supervisor.c fills it in and gives it to run_new(), and a
+ * Run reaches the Supervisor only through it, so run.c calls nothing in supervisor.c (no
+ * circle: the Supervisor owns Runs, not the other way round). Each op gets userdata first. */
+typedef struct RunHostOps {
+        /* Appends an event of the run (supervisor_emit()): payload taken. */
+        int (*emit)(void *userdata, const char *execution_id, unsigned iteration, const char *container_id,
+                    const char *type, json_object *payload);
+        /* The gate: runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations are in
+         * flight, else when one is released. fn must lead to gate_release() exactly once;
+         * gate_forget() leaves the queue (run ending or changing course while waiting). */
+        void (*gate)(void *userdata, Run *r, void (*fn)(Run *r));
+        void (*gate_release)(void *userdata, Run *r);
+        void (*gate_forget)(void *userdata, Run *r);
+        /* Metrics (no-ops before supervisor_register_metrics): a step operation's result, its
+         * latency (aegis_container_operation_duration_seconds{op}), a refused tool call. */
+        void (*count_container_op)(void *userdata, const char *op, int k);
+        void (*observe_container_op)(void *userdata, const char *op, uint64_t usec);
+        void (*count_policy_violation)(void *userdata, const char *tool);
+        /* Pending work may be claimable now: look at once. */
+        void (*kick)(void *userdata);
+        /* The run is over: the owner forgets and frees r (the last thing a Run does). */
+        void (*finished)(void *userdata, Run *r);
+        /* What the run's judge executions are given (judge-execution.h), same userdata. */
+        const JudgeExecutionOps *judge_executions;
+} RunHostOps;
+
+typedef struct RunHost {
+        const RunHostOps *ops;
+        void *userdata;
+} RunHost;
+
 struct Run {
-        Supervisor *sup;
+        Supervisor *sup; /* what the run reads (store, engine, options, metrics); no calls */
+        RunHost host;
         Run *prev, *next;
         char id[UUID_STRING_MAX];
         ManifestPlan *plan;
@@ -51,6 +74,14 @@ struct Run {
          * failed this iteration, so it goes the cold way. */
         bool pooled, pool_failed;
         uint64_t pool_delivered_rt; /* CLOCK_REALTIME: a pooled container was given its files */
+        /* A pooled iteration's exit report (exit-report.h): the nonce it was given ("" = none),
+         * whether its stdout and stderr ended with the report yet, and the status reported.
+         * report_any: a pooled container re-attached after a restart (its nonce is lost):
+         * any report is taken off its output. */
+        char exit_nonce[EXIT_REPORT_NONCE_LEN + 1];
+        bool report_out, report_err, report_any;
+        int reported_status;
+        sd_event_source *report_event;
         char image_id[80]; /* what the current iteration's image check found ("" = unknown) */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
         unsigned iteration; /* current, 1-based */
@@ -83,7 +114,7 @@ struct Run {
         bool cleaning, finished;
         void (*after_cleanup)(Run *r);
 
-        /* The gate (see supervisor_gate). */
+        /* The gate (RunHostOps.gate). */
         void (*gate_fn)(Run *r);
         Run *gate_next;
         bool gate_queued, holds_gate;
@@ -181,24 +212,15 @@ struct Supervisor {
         /* What iterations used (run-stats.h): CPU seconds, peak memory, OOM kills, and
          * iterations whose readings were all zero (no cgroup delegation). */
         struct Metric *m_iter_cpu, *m_iter_memory, *m_iter_oom, *m_iter_usage_unknown;
+        struct Metric *m_exit_reports; /* aegis_iteration_exit_reports_total (exit-report.h) */
 };
 
 #define SUPERVISOR_GATE_MAX 3
-/* Runs fn(r) now when fewer than SUPERVISOR_GATE_MAX gated operations are in flight, else
- * when one is released. fn must lead to supervisor_gate_release(r) exactly once. */
-void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r));
-void supervisor_gate_release(Run *r);
-/* Leaves the queue (run ending or changing course while waiting). */
-void supervisor_gate_forget(Run *r);
-
-/* Metrics (no-ops before supervisor_register_metrics). */
-void supervisor_count_container_op(Supervisor *s, const char *op, int r);
-void supervisor_count_policy_violation(Supervisor *s, const char *tool);
-/* Observes one step operation's latency in aegis_container_operation_duration_seconds{op}. */
-void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec);
 
 /* run.c */
-int run_new(Supervisor *s, const StoreExecution *x, Run **ret);
+/* s: what the run reads (store, engine, options, metrics), borrowed; host: how it calls its
+ * owner (copied). */
+int run_new(Supervisor *s, const RunHost *host, const StoreExecution *x, Run **ret);
 void run_free(Run *r);
 /* Starts the next iteration (or the first). */
 void run_next_iteration(Run *r);
@@ -217,5 +239,4 @@ void run_op_begin(Run *r);
 void run_count_op(Run *r, const char *op, int k);
 
 /* supervisor.c */
-void supervisor_run_finished(Supervisor *s, Run *r);
 Run *supervisor_find_run(Supervisor *s, const char *id);

@@ -91,12 +91,12 @@ int supervisor_emit(Supervisor *s, const char *execution_id, unsigned iteration,
         return 0;
 }
 
-void supervisor_gate_forget(Run *r) {
-        Supervisor *s;
+static void gate_forget(void *userdata, Run *r) {
+        Supervisor *s = userdata;
         Run **p;
 
+        assert(s);
         assert(r);
-        s = r->sup;
         if (!r->gate_queued)
                 return;
         for (p = &s->gate_head; *p; p = &(*p)->gate_next)
@@ -134,12 +134,14 @@ static int on_gate(sd_event_source *es, void *userdata) {
         return 0;
 }
 
-void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r)) {
+static void gate(void *userdata, Run *r, void (*fn)(Run *r)) {
+        Supervisor *s = userdata;
+
         assert(s);
         assert(r);
         assert(fn);
 
-        supervisor_gate_forget(r);
+        gate_forget(s, r);
         if (!s->gate_head && s->gate_busy < SUPERVISOR_GATE_MAX) {
                 r->holds_gate = true;
                 s->gate_busy++;
@@ -155,11 +157,11 @@ void supervisor_gate(Supervisor *s, Run *r, void (*fn)(Run *r)) {
         s->gate_tail = r;
 }
 
-void supervisor_gate_release(Run *r) {
-        Supervisor *s;
+static void gate_release(void *userdata, Run *r) {
+        Supervisor *s = userdata;
 
+        assert(s);
         assert(r);
-        s = r->sup;
         if (!r->holds_gate)
                 return;
         r->holds_gate = false;
@@ -168,7 +170,9 @@ void supervisor_gate_release(Run *r) {
                 (void) sd_event_source_set_enabled(s->gate_event, SD_EVENT_ON);
 }
 
-void supervisor_run_finished(Supervisor *s, Run *r) {
+static void run_finished(void *userdata, Run *r) {
+        Supervisor *s = userdata;
+
         assert(s);
         assert(r);
 
@@ -178,13 +182,100 @@ void supervisor_run_finished(Supervisor *s, Run *r) {
         supervisor_kick(s);
 }
 
+static void count_container_op(void *userdata, const char *op, int r) {
+        Supervisor *s = userdata;
+
+        assert(s);
+        assert(op);
+
+        if (s->m_container_ops)
+                (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
+}
+
+static void count_policy_violation(void *userdata, const char *tool) {
+        Supervisor *s = userdata;
+
+        assert(s);
+        assert(tool);
+
+        if (s->m_policy_violations)
+                (void) metric_add(s->m_policy_violations, METRIC_LABELS(tool), 1);
+}
+
+static void observe_container_op(void *userdata, const char *op, uint64_t usec) {
+        Supervisor *s = userdata;
+
+        assert(s);
+        assert(op);
+
+        if (s->m_container_op_seconds)
+                (void) metric_observe(s->m_container_op_seconds, METRIC_LABELS(op), (double) usec / 1e6);
+}
+
+/* ---- what a Run and its judge executions call on the node (RunHostOps) ---- */
+
+static int run_host_emit(void *userdata, const char *execution_id, unsigned iteration,
+                         const char *container_id, const char *type, json_object *payload) {
+        return supervisor_emit(userdata, execution_id, iteration, container_id, type, payload);
+}
+
+static void run_host_kick(void *userdata) {
+        supervisor_kick(userdata);
+}
+
+static int judge_emit(void *userdata, const char *execution_id, const char *type, json_object *payload) {
+        return supervisor_emit(userdata, execution_id, 0, NULL, type, payload);
+}
+
+static int judge_cancel(void *userdata, const char *execution_id) {
+        Error e = ERROR_INIT;
+
+        return supervisor_cancel(userdata, execution_id, &e);
+}
+
+static int judge_listen(void *userdata, const char *execution_id, judge_execution_event_fn fn,
+                        void *fn_userdata, void **ret_listener) {
+        SupervisorListener *l;
+        int k;
+
+        k = supervisor_listen(userdata, execution_id, fn, fn_userdata, &l);
+        if (k >= 0)
+                *ret_listener = l;
+        return k;
+}
+
+static void judge_unlisten(void *userdata, void *listener) {
+        supervisor_unlisten(userdata, listener);
+}
+
+static const JudgeExecutionOps judge_execution_ops = {
+        .emit = judge_emit,
+        .kick = run_host_kick,
+        .cancel = judge_cancel,
+        .listen = judge_listen,
+        .unlisten = judge_unlisten,
+};
+
+static const RunHostOps run_host_ops = {
+        .emit = run_host_emit,
+        .gate = gate,
+        .gate_release = gate_release,
+        .gate_forget = gate_forget,
+        .count_container_op = count_container_op,
+        .observe_container_op = observe_container_op,
+        .count_policy_violation = count_policy_violation,
+        .kick = run_host_kick,
+        .finished = run_finished,
+        .judge_executions = &judge_execution_ops,
+};
+
 static int start_run(Supervisor *s, const StoreExecution *x, bool reattach) {
         Run *r;
         int k;
 
         if (supervisor_find_run(s, x->id))
                 return 0; /* already ours and running here: never twice */
-        k = run_new(s, x, &r);
+        k = run_new(s, &(RunHost){ .ops = &run_host_ops, .userdata = s }, x, &r);
         if (k < 0) {
                 _cleanup_free_ char *m = asprintf_safe("cannot start: %s", strerror(-k));
                 (void) store_execution_set_status(s->store, x->id, EXECUTION_FAILED,
@@ -644,6 +735,11 @@ static int supervisor_register_usage_metrics(Supervisor *s, MetricsRegistry *reg
                                      "Iterations whose stats read only zeros: the engine's cgroup "
                                      "controllers are not delegated.",
                                      NULL, NULL, 0, &s->m_iter_usage_unknown);
+        if (k >= 0)
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iteration_exit_reports_total",
+                                     "Warm pool iterations whose end their container's aegis-bootstrap "
+                                     "reported, before the engine noticed it.",
+                                     NULL, NULL, 0, &s->m_exit_reports);
         return k;
 }
 
@@ -706,28 +802,4 @@ void supervisor_update_metrics(Supervisor *s) {
 
         if (s->m_active)
                 (void) metric_set(s->m_active, NULL, s->n_runs);
-}
-
-void supervisor_count_container_op(Supervisor *s, const char *op, int r) {
-        assert(s);
-        assert(op);
-
-        if (s->m_container_ops)
-                (void) metric_add(s->m_container_ops, METRIC_LABELS(op, r >= 0 ? "ok" : "error"), 1);
-}
-
-void supervisor_count_policy_violation(Supervisor *s, const char *tool) {
-        assert(s);
-        assert(tool);
-
-        if (s->m_policy_violations)
-                (void) metric_add(s->m_policy_violations, METRIC_LABELS(tool), 1);
-}
-
-void supervisor_observe_container_op(Supervisor *s, const char *op, uint64_t usec) {
-        assert(s);
-        assert(op);
-
-        if (s->m_container_op_seconds)
-                (void) metric_observe(s->m_container_op_seconds, METRIC_LABELS(op), (double) usec / 1e6);
 }

@@ -23,7 +23,10 @@
  *   container, created before the iteration was known) is set, and PROG is exec'd in this
  *   process, with the signal mask and dispositions it was given: nothing of this program
  *   remains. A file that cannot be read fails the container (exit 125): the command never
- *   runs without its iteration's identity.
+ *   runs without its iteration's identity. When the file carries AEGIS_EXIT_REPORT (a
+ *   nonce, exit-report.h), that entry reaches no command, the file is emptied, and PROG
+ *   runs as a child instead, whose exit is reported on stdout and stderr
+ *   (bootstrap-report.c): aegisd learns it without waiting for the engine.
  * - With --wait-for MARKER as well (a warm pool's container started ahead), nothing happens
  *   until MARKER exists: the program blocks on inotify (and looks again each second, should
  *   the engine write past inotify), prints nothing, and ends quietly (143) on SIGTERM or
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "exit-report.h"
 #include "macros.h"
 
 #define DEFAULT_SOCKET "/run/aegis/gateway/dispatch.sock"
@@ -133,6 +137,28 @@ static int load_env_file(const char *path) {
         }
         free(buf);
         return 0;
+}
+
+/* --env-file: the exit report nonce the file gave (exit-report.h), taken out of the
+ * environment. > 0 when the command's exit is to be reported: the nonce is valid and the
+ * file, which the command could read, is emptied first (with this process not dumpable, the
+ * command cannot read the nonce from memory either); 0 otherwise (no report, exec). */
+static int take_exit_report_nonce(const char *env_file, char ret[EXIT_REPORT_NONCE_LEN + 1]) {
+        const char *v = getenv(EXIT_REPORT_ENV);
+        bool valid = exit_report_nonce_valid(v);
+
+        if (valid)
+                memcpy(ret, v, EXIT_REPORT_NONCE_LEN + 1);
+        if (v && unsetenv(EXIT_REPORT_ENV) < 0)
+                return 0;
+        if (!valid)
+                return 0;
+        if (truncate(env_file, 0) < 0) {
+                bs_log("cannot empty %s: %s (the exit is not reported early)", env_file, strerror(errno));
+                return 0;
+        }
+        (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        return 1;
 }
 
 static void wait_signal_handler(int sig) {
@@ -508,6 +534,7 @@ int main(int argc, char **argv) {
         struct sigaction sa = { .sa_handler = sigterm_handler };
         Config c = { .prompt_file = DEFAULT_PROMPT_FILE };
         const char *relay = NULL, *egress = NULL, *env_file = NULL, *wait_marker = NULL;
+        char nonce[EXIT_REPORT_NONCE_LEN + 1];
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "+", options, NULL)) >= 0)
@@ -558,8 +585,11 @@ int main(int argc, char **argv) {
                         bs_log("--env-file needs the program to run: --env-file PATH -- PROG [ARGS...]");
                         return BOOTSTRAP_EXIT_USAGE;
                 }
+                r = take_exit_report_nonce(env_file, nonce);
                 if (!egress && !relay) {
                         /* Before any signal set-up of ours: PROG inherits none of it. */
+                        if (r > 0)
+                                return bs_report_main(nonce, argv + optind);
                         execvp(argv[optind], argv + optind);
                         bs_log("cannot run %s: %s", argv[optind], strerror(errno));
                         return errno == ENOENT ? 127 : 126;

@@ -76,3 +76,7 @@ void bs_scrub_environment(void);
 /* bootstrap-relay.c: --relay PORT -- PROG ARGS… (replay: resend a broken connection's bytes),
  * and --egress PORT:SOCKET -- PROG ARGS… (no replay). */
 int bs_relay_main(uint16_t port, const char *socket_path, unsigned retry_secs, bool replay, char **argv);
+
+/* bootstrap-report.c: --env-file … -- PROG ARGS… when the environment file carries an exit
+ * report nonce: runs PROG as a child, forwards signals, reports its exit (exit-report.h). */
+int bs_report_main(const char *nonce, char **argv);

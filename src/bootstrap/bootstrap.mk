@@ -14,6 +14,9 @@ aegis_bootstrap_SOURCES = \
 	src/bootstrap/bootstrap-exec.c \
 	src/bootstrap/bootstrap-fs.c \
 	src/bootstrap/bootstrap-relay.c \
+	src/bootstrap/bootstrap-report.c \
+	src/shared/exit-report.h \
+	src/shared/exit-report.c \
 	src/shared/utf8.h \
 	src/shared/fs-tools-core.h \
 	src/shared/fs-tools-core.c

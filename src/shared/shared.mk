@@ -20,6 +20,7 @@ libaegis_basic_la_SOURCES = \
 	src/shared/error.h src/shared/error.c \
 	src/shared/log.h src/shared/log.c \
 	src/shared/util.h src/shared/util.c src/shared/utf8.h \
+	src/shared/exit-report.h src/shared/exit-report.c \
 	src/shared/loopback.h src/shared/loopback.c \
 	src/shared/redact.h src/shared/redact.c \
 	src/shared/host-match.h src/shared/host-match.c \

@@ -1,4 +1,5 @@
 /* util.c — see util.h. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -548,4 +549,45 @@ int fd_nonblock(int fd, bool nonblock) {
                 return -errno;
         flags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
         return fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0;
+}
+
+int tail_append(Tail *t, const char *p, size_t n) {
+        assert(t);
+
+        if (n >= t->cap) {
+                p += n - t->cap;
+                n = t->cap;
+                t->truncated = true;
+                t->size = 0;
+        }
+        if (t->size + n > t->cap) {
+                size_t drop = t->size + n - t->cap;
+                memmove(t->data, t->data + drop, t->size - drop);
+                t->size -= drop;
+                t->truncated = true;
+        }
+        if (!t->data) {
+                t->data = malloc(t->cap + 1);
+                if (!t->data)
+                        return -ENOMEM;
+        }
+        memcpy(t->data + t->size, p, n);
+        t->size += n;
+        t->data[t->size] = '\0';
+        return 0;
+}
+
+void tail_reset(Tail *t) {
+        assert(t);
+
+        free(t->data);
+        t->data = NULL;
+        t->size = 0;
+        t->truncated = false;
+}
+
+const char *tail_str(const Tail *t) {
+        assert(t);
+
+        return t->data ? t->data : "";
 }

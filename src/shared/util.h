@@ -84,3 +84,15 @@ bool id_is_valid(const char *s);
 
 /* Close-on-exec everywhere; errors as negative errno. */
 int fd_nonblock(int fd, bool nonblock);
+
+/* A bounded tail of a byte stream: keeps the last `cap` bytes (set cap before the first
+ * append; data is NUL-terminated, truncated says bytes were dropped). */
+typedef struct Tail {
+        char *data;
+        size_t size;
+        size_t cap;
+        bool truncated;
+} Tail;
+int tail_append(Tail *t, const char *p, size_t n);
+void tail_reset(Tail *t); /* frees the bytes, keeps cap */
+const char *tail_str(const Tail *t); /* NUL-terminated, "" when empty */

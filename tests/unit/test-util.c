@@ -182,6 +182,29 @@ START_TEST(test_file_roundtrip_and_size_cap) {
 }
 END_TEST
 
+START_TEST(test_tail_keeps_the_last_cap_bytes) {
+        Tail t = { .cap = 4 };
+
+        ck_assert_str_eq(tail_str(&t), "");
+        ck_assert_int_eq(tail_append(&t, "ab", 2), 0);
+        ck_assert_str_eq(tail_str(&t), "ab");
+        ck_assert(!t.truncated);
+        ck_assert_int_eq(tail_append(&t, "cde", 3), 0);
+        ck_assert_str_eq(tail_str(&t), "bcde");
+        ck_assert_uint_eq(t.size, 4);
+        ck_assert(t.truncated);
+        ck_assert_int_eq(tail_append(&t, "0123456", 7), 0);
+        ck_assert_str_eq(tail_str(&t), "3456");
+        tail_reset(&t);
+        ck_assert_str_eq(tail_str(&t), "");
+        ck_assert(!t.truncated);
+        ck_assert_uint_eq(t.cap, 4);
+        ck_assert_int_eq(tail_append(&t, "xyz", 3), 0);
+        ck_assert_str_eq(tail_str(&t), "xyz");
+        tail_reset(&t);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
@@ -196,6 +219,7 @@ int main(void) {
         tcase_add_test(tc, test_error_maps_to_http_status);
         tcase_add_test(tc, test_log_levels_accept_rust_log_syntax);
         tcase_add_test(tc, test_file_roundtrip_and_size_cap);
+        tcase_add_test(tc, test_tail_keeps_the_last_cap_bytes);
         suite_add_tcase(s, tc);
         return run_suite(s);
 }
