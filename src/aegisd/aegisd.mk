@@ -41,7 +41,9 @@ aegisd_SOURCES = \
 	src/aegisd/daemon.c \
 	src/aegisd/http.h \
 	src/aegisd/http.c \
+	src/aegisd/api-health.h \
 	src/aegisd/api-health.c \
+	src/aegisd/api-metrics.h \
 	src/aegisd/api-metrics.c
 aegisd_CFLAGS = $(AM_CFLAGS) $(AEGIS_DEP_CFLAGS) -I$(top_srcdir)/src/aegisd
 aegisd_LDADD = $(AEGIS_LIBS)
@@ -73,6 +75,7 @@ aegisd_SOURCES += src/aegisd/egress.c src/aegisd/egress.h
 # Issue 17: error codes, the route lists, and the OpenAPI document (data/openapi.json)
 # compiled in for GET /v1/openapi.json and installed as $(pkgdatadir)/openapi.json.
 aegisd_SOURCES += src/aegisd/api-routes.h src/aegisd/api-routes.c src/aegisd/api-openapi.c
+aegisd_SOURCES += src/aegisd/api-openapi.h
 nodist_aegisd_SOURCES = src/aegisd/openapi-data.c
 CLEANFILES += src/aegisd/openapi-data.c
 dist_pkgdata_DATA += data/openapi.json
@@ -109,7 +112,13 @@ aegisd_SOURCES += \
 	src/aegisd/judge-execution.c \
 	src/aegisd/gateway.h \
 	src/aegisd/gateway.c \
+	src/aegisd/api-request.h \
+	src/aegisd/api-request.c \
+	src/aegisd/api-manifest.h \
+	src/aegisd/api-manifest.c \
+	src/aegisd/api-executions.h \
 	src/aegisd/api-executions.c \
+	src/aegisd/api-agents.h \
 	src/aegisd/api-agents.c
 
 # End to end on real Podman (tests/lib/executions.sh starts aegisd on a private service).
@@ -217,6 +226,7 @@ tests_unit_test_policy_LDADD = $(TEST_LIBS)
 aegisd_SOURCES += \
 	src/aegisd/api-volumes.h \
 	src/aegisd/api-volumes.c \
+	src/aegisd/api-volume-files.h \
 	src/aegisd/api-volume-files.c \
 	src/aegisd/run-volumes.h \
 	src/aegisd/run-volumes.c

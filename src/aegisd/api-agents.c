@@ -16,7 +16,11 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-agents.h"
+#include "api-executions.h"
 #include "api-limits.h"
+#include "api-manifest.h"
+#include "api-request.h"
 #include "api-store-error.h"
 #include "executions.h"
 #include "json-util.h"
@@ -28,31 +32,39 @@
 #define VERSIONS_DEFAULT 50
 
 static json_object *agent_json(const StoreAgent *a, bool with_manifest) {
-        json_object *o = json_object_new_object();
-        _cleanup_free_ char *c = api_timestamp(a->created_at), *u = api_timestamp(a->updated_at);
-        json_object *m = a->manifest_json ? json_tokener_parse(a->manifest_json) : NULL, *md, *v;
-        json_object *description = NULL, *labels = NULL;
+        _cleanup_json_ json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *m = a->manifest_json ? json_tokener_parse(a->manifest_json) : NULL;
+        json_object *md, *v, *description = NULL, *labels = NULL;
+        int k;
 
+        if (!o)
+                return NULL;
         if (m && json_object_object_get_ex(m, "metadata", &md)) {
                 if (json_object_object_get_ex(md, "description", &v))
-                        description = json_object_get(v);
+                        description = v;
                 if (json_object_object_get_ex(md, "labels", &v))
-                        labels = json_object_get(v);
+                        labels = v;
         }
-
-        json_object_object_add(o, "agent_id", json_object_new_string(a->id));
-        json_object_object_add(o, "id", json_object_new_string(a->id));
-        json_object_object_add(o, "name", json_object_new_string(strempty(a->name)));
-        json_object_object_add(o, "version", json_object_new_string(strempty(a->version)));
-        json_object_object_add(o, "created_at", c ? json_object_new_string(c) : NULL);
-        json_object_object_add(o, "updated_at", u ? json_object_new_string(u) : NULL);
-        json_object_object_add(o, "description", description);
-        json_object_object_add(o, "labels", labels ? labels : json_object_new_object());
-        json_object_object_add(o, "status", json_object_new_string("active")); /* deleted ones are gone */
-        if (with_manifest && m)
-                json_object_object_add(o, "manifest", json_object_get(m));
-        json_object_put(m);
-        return o;
+        k = json_add_string(o, "agent_id", a->id);
+        if (k >= 0)
+                k = json_add_string(o, "id", a->id);
+        if (k >= 0)
+                k = json_add_string(o, "name", strempty(a->name));
+        if (k >= 0)
+                k = json_add_string(o, "version", strempty(a->version));
+        if (k >= 0)
+                k = json_add_timestamp(o, "created_at", a->created_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "updated_at", a->updated_at);
+        if (k >= 0)
+                k = json_add_nullable(o, "description", json_object_get(description));
+        if (k >= 0)
+                k = json_add_obj(o, "labels", labels ? json_object_get(labels) : json_object_new_object());
+        if (k >= 0)
+                k = json_add_string(o, "status", "active"); /* deleted ones are gone */
+        if (k >= 0 && with_manifest && m)
+                k = json_add_obj(o, "manifest", json_object_get(m));
+        return k < 0 ? NULL : TAKE_PTR(o);
 }
 
 /* Copies metadata.description and metadata.labels of the deployed document (text, already
@@ -60,7 +72,8 @@ static json_object *agent_json(const StoreAgent *a, bool with_manifest) {
 static int keep_metadata(const char *text, size_t n, char **canonical) {
         _cleanup_(yaml_document_freep) YamlDocument *doc = NULL;
         const YamlNode *md, *d, *l;
-        json_object *c, *cmd, *j = NULL;
+        _cleanup_json_ json_object *c = NULL;
+        json_object *cmd, *j = NULL;
         Error e = ERROR_INIT;
         char *s;
 
@@ -74,17 +87,15 @@ static int keep_metadata(const char *text, size_t n, char **canonical) {
         c = json_tokener_parse(*canonical);
         if (!c)
                 return -ENOMEM;
-        if (!json_object_object_get_ex(c, "metadata", &cmd)) {
-                cmd = json_object_new_object();
-                json_object_object_add(c, "metadata", cmd);
-        }
-        if (d && yaml_node_to_json(d, &j, &e) >= 0)
-                json_object_object_add(cmd, "description", j);
-        if (l && yaml_node_to_json(l, &j, &e) >= 0)
-                json_object_object_add(cmd, "labels", j);
+        if (!json_object_object_get_ex(c, "metadata", &cmd) &&
+            json_add_obj(c, "metadata", cmd = json_object_new_object()) < 0)
+                return -ENOMEM;
+        if (d && yaml_node_to_json(d, &j, &e) >= 0 && json_add_nullable(cmd, "description", j) < 0)
+                return -ENOMEM;
+        if (l && yaml_node_to_json(l, &j, &e) >= 0 && json_add_nullable(cmd, "labels", j) < 0)
+                return -ENOMEM;
         s = strdup_or_null(
                 json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(c);
         if (!s)
                 return -ENOMEM;
         free(*canonical);
@@ -97,7 +108,8 @@ static int deploy(HttpRequest *r, void *userdata) {
         _cleanup_(manifest_plan_freep) ManifestPlan *plan = NULL;
         _cleanup_free_ char *canonical = NULL;
         _cleanup_json_ json_object *body = NULL;
-        json_object *m, *answer, *w;
+        _cleanup_json_ json_object *answer = NULL;
+        json_object *m;
         StoreAgent a = { 0 };
         char id[UUID_STRING_MAX];
         const char *text, *file = "request body";
@@ -163,27 +175,31 @@ static int deploy(HttpRequest *r, void *userdata) {
         log_info("agent %s %s of tenant %s deployed (%s)", plan->name,
                  plan->version ? plan->version : "latest", http_request_tenant(r), id);
         answer = json_object_new_object();
-        json_object_object_add(answer, "id", json_object_new_string(id));
-        json_object_object_add(answer, "agent_id", json_object_new_string(id));
-        if (store_agent_get(x->store, http_request_tenant(r), id, NULL, &a) >= 0) {
-                _cleanup_free_ char *t = api_timestamp(a.updated_at);
-                json_object_object_add(answer, "deployed_at", t ? json_object_new_string(t) : NULL);
+        if (!answer)
+                return -ENOMEM;
+        k = json_add_string(answer, "id", id);
+        if (k >= 0)
+                k = json_add_string(answer, "agent_id", id);
+        if (k >= 0 && store_agent_get(x->store, http_request_tenant(r), id, NULL, &a) >= 0) {
+                k = json_add_timestamp(answer, "deployed_at", a.updated_at);
                 store_agent_done(&a);
         }
-        json_object_object_add(answer, "name", json_object_new_string(plan->name));
-        json_object_object_add(answer, "version",
-                               json_object_new_string(plan->version ? plan->version : "latest"));
-        w = json_object_new_array();
-        for (char **p = plan->warnings; p && *p; p++)
-                json_object_array_add(w, json_object_new_string(*p));
-        json_object_object_add(answer, "warnings", w);
-        return http_respond_json_unref(r, 201, answer);
+        if (k >= 0)
+                k = json_add_string(answer, "name", plan->name);
+        if (k >= 0)
+                k = json_add_string(answer, "version", plan->version ? plan->version : "latest");
+        if (k >= 0)
+                k = json_add_obj(answer, "warnings", json_strv(plan->warnings));
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 201, TAKE_PTR(answer));
 }
 
 static int list_agents(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         StoreAgent *list = NULL;
-        json_object *answer, *arr;
+        _cleanup_json_ json_object *answer = NULL;
+        json_object *arr = NULL;
         size_t n = 0;
         int k;
 
@@ -191,14 +207,22 @@ static int list_agents(HttpRequest *r, void *userdata) {
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "agents", NULL);
         answer = json_object_new_object();
-        arr = json_object_new_array();
-        for (size_t i = 0; i < n; i++)
-                json_object_array_add(arr, agent_json(&list[i], false));
-        json_object_object_add(answer, "agents", arr);
-        json_object_object_add(answer, "items", json_object_get(arr));
-        json_object_object_add(answer, "count", json_object_new_uint64(n));
+        k = answer ? json_add_obj(answer, "agents", arr = json_object_new_array()) : -ENOMEM;
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                json_object *one = agent_json(&list[i], false);
+                if (!one || json_object_array_add(arr, one) < 0) {
+                        json_object_put(one);
+                        k = -ENOMEM;
+                }
+        }
         store_agent_array_free(list, n);
-        return http_respond_json_unref(r, 200, answer);
+        if (k >= 0) /* the reference SDK's {items, count}: the same page */
+                k = json_add_obj(answer, "items", json_object_get(arr));
+        if (k >= 0)
+                k = json_add_uint(answer, "count", n);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(answer));
 }
 
 static int get_agent(HttpRequest *r, void *userdata) {
@@ -213,6 +237,8 @@ static int get_agent(HttpRequest *r, void *userdata) {
                 return api_respond_store_error(r, x->store, k, "agent", name);
         o = agent_json(&a, true);
         store_agent_done(&a);
+        if (!o)
+                return -ENOMEM;
         return http_respond_json_unref(r, 200, o);
 }
 
@@ -263,6 +289,8 @@ static int lookup_agent(HttpRequest *r, void *userdata) {
                 return k > 0 ? 0 : k;
         o = agent_json(&a, true);
         store_agent_done(&a);
+        if (!o)
+                return -ENOMEM;
         return http_respond_json_unref(r, 200, o);
 }
 
@@ -272,7 +300,7 @@ static int delete_agent(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *version = http_request_query(r, "version");
         StoreAgent a = { 0 };
-        json_object *o;
+        _cleanup_json_ json_object *o = NULL;
         uint64_t n = 0;
         int k;
 
@@ -289,12 +317,39 @@ static int delete_agent(HttpRequest *r, void *userdata) {
         log_info("agent %s of tenant %s deleted (%" PRIu64 " version(s))", a.name, http_request_tenant(r),
                  n);
         o = json_object_new_object();
-        json_object_object_add(o, "status", json_object_new_string("deleted"));
-        json_object_object_add(o, "id", json_object_new_string(a.id));
-        json_object_object_add(o, "name", json_object_new_string(a.name));
-        json_object_object_add(o, "versions_deleted", json_object_new_uint64(n));
+        k = o ? json_add_string(o, "status", "deleted") : -ENOMEM;
+        if (k >= 0)
+                k = json_add_string(o, "id", a.id);
+        if (k >= 0)
+                k = json_add_string(o, "name", a.name);
+        if (k >= 0)
+                k = json_add_uint(o, "versions_deleted", n);
         store_agent_done(&a);
-        return http_respond_json_unref(r, 200, o);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
+}
+
+/* {id, agent_id, version, deployed_at}: one version of the agent agent_id, to arr. */
+static int add_version(json_object *arr, const StoreAgent *version, const char *agent_id) {
+        _cleanup_json_ json_object *v = json_object_new_object();
+        int k;
+
+        if (!v)
+                return -ENOMEM;
+        k = json_add_string(v, "id", version->id);
+        if (k >= 0)
+                k = json_add_string(v, "agent_id", agent_id);
+        if (k >= 0)
+                k = json_add_string(v, "version", strempty(version->version));
+        if (k >= 0)
+                k = json_add_timestamp(v, "deployed_at", version->updated_at);
+        if (k < 0)
+                return k;
+        if (json_object_array_add(arr, v) < 0)
+                return -ENOMEM;
+        TAKE_PTR(v);
+        return 0;
 }
 
 /* GET /v1/agents/{id}/versions?limit=: the deployed versions of the agent's name, newest
@@ -303,7 +358,8 @@ static int agent_versions(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *limit = http_request_query(r, "limit");
         StoreAgent a = { 0 }, *list = NULL;
-        json_object *o, *arr;
+        _cleanup_json_ json_object *o = NULL;
+        json_object *arr = NULL;
         unsigned l = VERSIONS_DEFAULT;
         size_t n = 0, count = 0;
         int k;
@@ -320,28 +376,21 @@ static int agent_versions(HttpRequest *r, void *userdata) {
                 store_agent_done(&a);
                 return api_respond_store_error(r, x->store, k, "agents", NULL);
         }
-        arr = json_object_new_array();
-        for (size_t i = 0; i < n && count < l; i++) {
-                _cleanup_free_ char *t = NULL;
-                json_object *v;
-
+        o = json_object_new_object();
+        k = o ? json_add_obj(o, "versions", arr = json_object_new_array()) : -ENOMEM;
+        for (size_t i = 0; k >= 0 && i < n && count < l; i++) {
                 if (!streq(list[i].name, a.name))
                         continue;
-                t = api_timestamp(list[i].updated_at);
-                v = json_object_new_object();
-                json_object_object_add(v, "id", json_object_new_string(list[i].id));
-                json_object_object_add(v, "agent_id", json_object_new_string(a.id));
-                json_object_object_add(v, "version", json_object_new_string(strempty(list[i].version)));
-                json_object_object_add(v, "deployed_at", t ? json_object_new_string(t) : NULL);
-                json_object_array_add(arr, v);
+                k = add_version(arr, &list[i], a.id);
                 count++;
         }
         store_agent_array_free(list, n);
         store_agent_done(&a);
-        o = json_object_new_object();
-        json_object_object_add(o, "versions", arr);
-        json_object_object_add(o, "count", json_object_new_uint64(count));
-        return http_respond_json_unref(r, 200, o);
+        if (k >= 0)
+                k = json_add_uint(o, "count", count);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
 
 /* PATCH /v1/agents/{id} {"description", "labels"}: what can change without a new deploy
@@ -382,15 +431,20 @@ static int patch_agent(HttpRequest *r, void *userdata) {
                 store_agent_done(&a);
                 return -ENOMEM;
         }
-        if (!json_object_object_get_ex(m, "metadata", &md)) {
-                md = json_object_new_object();
-                json_object_object_add(m, "metadata", md);
-        }
+        k = 0;
+        if (!json_object_object_get_ex(m, "metadata", &md))
+                k = json_add_obj(m, "metadata", md = json_object_new_object());
         json_object_object_foreach (body, key2, val2) {
+                if (k < 0)
+                        break;
                 if (val2)
-                        json_object_object_add(md, key2, json_object_get(val2));
+                        k = json_add_obj(md, key2, json_object_get(val2));
                 else
                         json_object_object_del(md, key2);
+        }
+        if (k < 0) {
+                store_agent_done(&a);
+                return k;
         }
         text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         k = manifest_parse(text, strlen(text), "manifest", &plan, &e);

@@ -17,11 +17,14 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-executions.h"
 #include "api-limits.h"
+#include "api-manifest.h"
+#include "api-request.h"
 #include "api-store-error.h"
 #include "executions.h"
 #include "run-dispatch.h"
-#include "json-body.h"
+#include "json-util.h"
 #include "judge-execution.h"
 #include "list.h"
 #include "log.h"
@@ -30,46 +33,6 @@
 
 #define STREAM_POLL_USEC (500 * USEC_PER_MSEC)
 #define LOG_POLL_USEC (500 * USEC_PER_MSEC)
-
-char *api_timestamp(uint64_t usec) {
-        char buf[TIMESTAMP_MAX];
-
-        if (usec == 0)
-                return NULL;
-        return strdup(format_timestamp(buf, sizeof buf, usec));
-}
-
-static void add_time(json_object *o, const char *key, uint64_t usec) {
-        _cleanup_free_ char *t = api_timestamp(usec);
-
-        json_object_object_add(o, key, t ? json_object_new_string(t) : NULL);
-}
-
-static void add_str(json_object *o, const char *key, const char *v) {
-        json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
-}
-
-bool api_content_is_yaml(HttpRequest *r) {
-        const char *ct = http_request_header(r, "Content-Type");
-
-        return ct && (startswith(ct, "application/yaml") || startswith(ct, "application/x-yaml") ||
-                      startswith(ct, "text/yaml") || startswith(ct, "text/x-yaml"));
-}
-
-int api_parse_json_body(HttpRequest *r, json_object **ret) {
-        Error e = ERROR_INIT;
-        const char *body;
-        size_t n;
-        int k;
-
-        body = http_request_body(r, &n);
-        k = json_body_parse(body, n, ret, &e);
-        if (k == -ENOMEM)
-                return k;
-        if (k < 0)
-                (void) http_respond_error_from(r, &e);
-        return k;
-}
 
 int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecution *ret) {
         StoreExecution e = { 0 };
@@ -89,104 +52,40 @@ int api_execution_get(Executions *x, HttpRequest *r, const char *id, StoreExecut
         return 0;
 }
 
-unsigned api_manifest_error_status(int k) {
-        return k == -ENOMEM ? 500 : k == -EMSGSIZE ? 413 : 400;
-}
-
-int api_respond_manifest_error(HttpRequest *r, int k, Error *e) {
-        assert(k < 0);
-        if (!e->http_status)
-                e->http_status = api_manifest_error_status(k);
-        if (error_http_status(e) >= 500)
-                return http_respond_error_from(r, e);
-        return http_respond_error_from_code(r, e, API_ERROR_INVALID_MANIFEST);
-}
-
-static json_object *warnings_json(char **warnings) {
-        json_object *a = json_object_new_array();
-
-        for (char **w = warnings; w && *w; w++)
-                json_object_array_add(a, json_object_new_string(*w));
-        return a;
-}
-
 /* 202 Accepted: {"execution_id", "status"} and "warnings" (taken) unless NULL. */
 static int respond_accepted(HttpRequest *r, const char *id, const char *status, json_object *warnings) {
-        json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int k = o ? 0 : -ENOMEM;
 
-        json_object_object_add(o, "execution_id", json_object_new_string(id));
-        json_object_object_add(o, "status", json_object_new_string(status));
-        if (warnings)
-                json_object_object_add(o, "warnings", warnings);
-        return http_respond_json_unref(r, 202, o);
-}
-
-int api_query_dry_run(HttpRequest *r) {
-        const char *v = http_request_query(r, "dry_run");
-
-        if (!v || streq(v, "false") || streq(v, "0"))
-                return 0;
-        if (streq(v, "true") || streq(v, "1") || streq(v, ""))
-                return 1;
-        (void) http_respond_error(r, 400, "dry_run", "dry_run: expected true or false, got \"%s\"", v);
-        return -EINVAL;
-}
-
-int api_check_manifest(HttpRequest *r, const char *text, size_t size, const char *file, ManifestPlan **ret) {
-        _cleanup_free_ Error *errors = calloc(MANIFEST_MAX_ERRORS, sizeof *errors);
-        Error e = ERROR_INIT;
-        json_object *o, *a;
-        size_t n;
-        int k;
-
-        if (!errors)
-                return -ENOMEM;
-        k = manifest_check(text, size, file, errors, MANIFEST_MAX_ERRORS, &n, ret, &e);
         if (k >= 0)
-                return 0;
-        if (k == -ENOMEM)
+                k = json_add_string(o, "execution_id", id);
+        if (k >= 0)
+                k = json_add_string(o, "status", status);
+        if (k >= 0 && warnings)
+                k = json_add_obj(o, "warnings", TAKE_PTR(warnings));
+        json_object_put(warnings); /* not added */
+        if (k < 0)
                 return k;
-        if (!e.field[0])
-                snprintf(e.field, sizeof e.field, "manifest");
-        if (!e.http_status)
-                e.http_status = api_manifest_error_status(k);
-        o = json_object_new_object();
-        a = json_object_new_array();
-        if (!o || !a) {
-                json_object_put(o);
-                json_object_put(a);
-                return -ENOMEM;
-        }
-        json_object_object_add(o, "error", json_object_new_string(e.message));
-        json_object_object_add(o, "code",
-                               json_object_new_string(api_error_code_to_string(API_ERROR_INVALID_MANIFEST)));
-        json_object_object_add(o, "field", json_object_new_string(e.field));
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(false));
-        for (size_t i = 0; i < n; i++) {
-                json_object *one = json_object_new_object();
-                json_object_object_add(one, "error", json_object_new_string(errors[i].message));
-                if (errors[i].field[0])
-                        json_object_object_add(one, "field", json_object_new_string(errors[i].field));
-                json_object_array_add(a, one);
-        }
-        json_object_object_add(o, "errors", a);
-        k = http_respond_json_unref(r, (unsigned) error_http_status(&e), o);
-        return k < 0 ? k : 1;
+        return http_respond_json_unref(r, 202, TAKE_PTR(o));
 }
 
-int api_respond_dry_run(HttpRequest *r, const ManifestPlan *plan) {
-        json_object *o = json_object_new_object(), *m = NULL;
+/* The payload of EVENT_EXECUTION_CREATED; NULL when out of memory. */
+static json_object *created_event(int64_t max_iterations) {
+        _cleanup_json_ json_object *p = json_object_new_object();
 
-        if (!o || manifest_plan_to_json(plan, &m) < 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        json_object_object_add(o, "dry_run", json_object_new_boolean(true));
-        json_object_object_add(o, "valid", json_object_new_boolean(true));
-        json_object_object_add(o, "warnings", warnings_json(plan->warnings));
-        json_object_object_add(o, "manifest", m);
-        return http_respond_json_unref(r, 200, o);
+        if (!p || json_add_string(p, "status", "pending") < 0 ||
+            json_add_int(p, "max_iterations", max_iterations) < 0)
+                return NULL;
+        return TAKE_PTR(p);
+}
+
+/* The payload of EVENT_LIMITS_UNENFORCED; NULL when out of memory. */
+static json_object *limits_unenforced_event(const char *limits, const char *reason) {
+        _cleanup_json_ json_object *p = json_object_new_object();
+
+        if (!p || json_add_string(p, "limits", limits) < 0 || json_add_string(p, "reason", reason) < 0)
+                return NULL;
+        return TAKE_PTR(p);
 }
 
 /* Every judge_agent of the plan's validators must be a deployed agent of the caller's tenant
@@ -420,27 +319,16 @@ int api_submit(Executions *x, HttpRequest *r, json_object *input, const char *ag
                                 log_warning_errno(q, "execution %s: cannot attach volume %s: %m", ex.id,
                                                   plan->volumes[i].volume_id);
                 }
-        (void) supervisor_emit(x->supervisor, ex.id, 0, NULL, EVENT_EXECUTION_CREATED, ({
-                                       json_object *p = json_object_new_object();
-                                       json_object_object_add(p, "status",
-                                                              json_object_new_string("pending"));
-                                       json_object_object_add(p, "max_iterations",
-                                                              json_object_new_int64(plan->max_iterations));
-                                       p;
-                               }));
-        warnings = warnings_json(plan->warnings);
+        (void) supervisor_emit(x->supervisor, ex.id, 0, NULL, EVENT_EXECUTION_CREATED,
+                               created_event(plan->max_iterations));
+        warnings = json_strv(plan->warnings);
         if (unenforced[0]) {
                 _cleanup_free_ char *w = asprintf_safe("limits not enforced by this engine: %s (%s)",
                                                        unenforced, unenforced_why);
-                if (w)
+                if (w && warnings)
                         json_object_array_add(warnings, json_object_new_string(w));
-                (void) supervisor_emit(
-                        x->supervisor, ex.id, 0, NULL, EVENT_LIMITS_UNENFORCED, ({
-                                json_object *p = json_object_new_object();
-                                json_object_object_add(p, "limits", json_object_new_string(unenforced));
-                                json_object_object_add(p, "reason", json_object_new_string(unenforced_why));
-                                p;
-                        }));
+                (void) supervisor_emit(x->supervisor, ex.id, 0, NULL, EVENT_LIMITS_UNENFORCED,
+                                       limits_unenforced_event(unenforced, unenforced_why));
         }
         supervisor_kick(x->supervisor);
         {
@@ -527,22 +415,55 @@ static int post_execution(HttpRequest *r, void *userdata) {
                 "{\"agent_id\": …}, or the YAML with Content-Type: application/yaml");
 }
 
+/* NULL when out of memory. */
 static json_object *execution_summary_json(const StoreExecution *e) {
-        json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int k = o ? 0 : -ENOMEM;
 
-        json_object_object_add(o, "id", json_object_new_string(e->id));
-        json_object_object_add(o, "execution_id", json_object_new_string(e->id));
-        add_str(o, "agent_id", e->agent_id);
-        add_str(o, "agent", e->agent_name);
-        add_str(o, "status", execution_status_to_string(e->status));
-        add_str(o, "reason", e->reason);
-        json_object_object_add(o, "iteration_count", json_object_new_int64(e->iteration));
-        json_object_object_add(o, "max_iterations", json_object_new_int64(e->max_iterations));
-        add_time(o, "created_at", e->created_at);
-        add_time(o, "started_at", e->started_at);
-        add_time(o, "finished_at", e->finished_at);
-        add_time(o, "ended_at", e->finished_at); /* the reference SDK's name */
-        return o;
+        if (k >= 0)
+                k = json_add_string(o, "id", e->id);
+        if (k >= 0)
+                k = json_add_string(o, "execution_id", e->id);
+        if (k >= 0)
+                k = json_add_string(o, "agent_id", e->agent_id);
+        if (k >= 0)
+                k = json_add_string(o, "agent", e->agent_name);
+        if (k >= 0)
+                k = json_add_string(o, "status", execution_status_to_string(e->status));
+        if (k >= 0)
+                k = json_add_string(o, "reason", e->reason);
+        if (k >= 0)
+                k = json_add_int(o, "iteration_count", e->iteration);
+        if (k >= 0)
+                k = json_add_int(o, "max_iterations", e->max_iterations);
+        if (k >= 0)
+                k = json_add_timestamp(o, "created_at", e->created_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "started_at", e->started_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "finished_at", e->finished_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "ended_at", e->finished_at); /* the reference SDK's name */
+        return k < 0 ? NULL : TAKE_PTR(o);
+}
+
+/* {"executions": arr, "items": the same (the reference SDK's {items, count}), "count"}, and
+ * "next_cursor" (null: the last page) unless !with_cursor. Takes arr; NULL when out of memory
+ * (arr NULL included). */
+static json_object *execution_page_json(json_object *arr, size_t n, const char *next_cursor,
+                                        bool with_cursor) {
+        _cleanup_json_ json_object *a = arr, *o = json_object_new_object();
+        int k = o ? 0 : -ENOMEM;
+
+        if (k >= 0)
+                k = json_add_obj(o, "executions", json_object_get(a));
+        if (k >= 0)
+                k = json_add_obj(o, "items", json_object_get(a));
+        if (k >= 0)
+                k = json_add_uint(o, "count", n);
+        if (k >= 0 && with_cursor)
+                k = json_add_string(o, "next_cursor", next_cursor);
+        return k < 0 ? NULL : TAKE_PTR(o);
 }
 
 static int list_executions(HttpRequest *r, void *userdata) {
@@ -581,11 +502,8 @@ static int list_executions(HttpRequest *r, void *userdata) {
                 StoreAgent a = { 0 };
                 k = store_agent_get(x->store, http_request_tenant(r), agent, NULL, &a);
                 if (k == -ENOENT) {
-                        answer = json_object_new_object();
-                        json_object_object_add(answer, "executions", json_object_new_array());
-                        json_object_object_add(answer, "items", json_object_new_array());
-                        json_object_object_add(answer, "count", json_object_new_int(0));
-                        return http_respond_json_unref(r, 200, answer);
+                        answer = execution_page_json(json_object_new_array(), 0, NULL, false);
+                        return answer ? http_respond_json_unref(r, 200, answer) : -ENOMEM;
                 }
                 if (k < 0)
                         return api_respond_store_error(r, x->store, k, "agent", agent);
@@ -603,99 +521,144 @@ static int list_executions(HttpRequest *r, void *userdata) {
                 return http_respond_error(r, 400, "cursor", "cursor: not a cursor this server issued");
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "executions", NULL);
-        answer = json_object_new_object();
         arr = json_object_new_array();
-        for (size_t i = 0; i < n; i++)
-                json_object_array_add(arr, execution_summary_json(&list[i]));
-        json_object_object_add(answer, "executions", arr);
-        /* The reference SDK's {items, count}: the same page. */
-        json_object_object_add(answer, "items", json_object_get(arr));
-        json_object_object_add(answer, "count", json_object_new_uint64(n));
-        add_str(answer, "next_cursor", next);
+        for (size_t i = 0; arr && i < n; i++) {
+                json_object *one = execution_summary_json(&list[i]);
+                if (!one || json_object_array_add(arr, one) < 0) {
+                        json_object_put(one);
+                        json_object_put(arr);
+                        arr = NULL;
+                }
+        }
         store_execution_array_free(list, n);
-        return http_respond_json_unref(r, 200, answer);
+        answer = execution_page_json(arr, n, next, true);
+        return answer ? http_respond_json_unref(r, 200, answer) : -ENOMEM;
 }
 
-static json_object *iteration_json(const StoreIteration *it) {
-        json_object *o = json_object_new_object();
+/* What the judges said (validators semantic, multi_judge), or that they are still thinking,
+ * from the iteration's judgement; nothing without one. */
+static int add_judgement(json_object *o, const char *judgement_json) {
+        _cleanup_json_ json_object *j = judgement_json ? json_tokener_parse(judgement_json) : NULL;
+        json_object *v;
 
-        json_object_object_add(o, "number", json_object_new_int64(it->number));
-        add_str(o, "status", iteration_status_to_string(it->status));
-        json_object_object_add(o, "exit_code",
-                               it->exit_code >= 0 ? json_object_new_int(it->exit_code) : NULL);
-        add_str(o, "reason", it->reason);
-        add_str(o, "container_id", it->container_id);
-        add_time(o, "started_at", it->started_at);
-        add_time(o, "finished_at", it->finished_at);
-        if (it->judgement_json) {
-                /* What the judges said (validators semantic, multi_judge), or that they are
-                 * still thinking. */
-                json_object *j = json_tokener_parse(it->judgement_json), *v;
-                if (j && json_object_object_get_ex(j, "validators", &v))
-                        json_object_object_add(o, "judges", json_object_get(v));
-                else if (j && json_object_object_get_ex(j, "state", &v) &&
-                         streq(strempty(json_object_get_string(v)), "judging"))
-                        json_object_object_add(o, "judging", json_object_new_boolean(true));
-                json_object_put(j);
-        }
+        if (j && json_object_object_get_ex(j, "validators", &v))
+                return json_add_obj(o, "judges", json_object_get(v));
+        if (j && json_object_object_get_ex(j, "state", &v) &&
+            streq(strempty(json_object_get_string(v)), "judging"))
+                return json_add_bool(o, "judging", true);
+        return 0;
+}
+
+/* NULL when out of memory. */
+static json_object *iteration_json(const StoreIteration *it) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int k = o ? 0 : -ENOMEM;
+
+        if (k >= 0)
+                k = json_add_int(o, "number", it->number);
+        if (k >= 0)
+                k = json_add_string(o, "status", iteration_status_to_string(it->status));
+        if (k >= 0)
+                k = it->exit_code >= 0 ? json_add_int(o, "exit_code", it->exit_code)
+                                       : json_add_nullable(o, "exit_code", NULL);
+        if (k >= 0)
+                k = json_add_string(o, "reason", it->reason);
+        if (k >= 0)
+                k = json_add_string(o, "container_id", it->container_id);
+        if (k >= 0)
+                k = json_add_timestamp(o, "started_at", it->started_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "finished_at", it->finished_at);
+        if (k >= 0)
+                k = add_judgement(o, it->judgement_json);
         /* What it used (run-stats.h): null before the first reading. */
-        json_object_object_add(o, "usage", it->usage_json ? json_tokener_parse(it->usage_json) : NULL);
-        return o;
+        if (k >= 0)
+                k = json_add_nullable(o, "usage",
+                                      it->usage_json ? json_tokener_parse(it->usage_json) : NULL);
+        return k < 0 ? NULL : TAKE_PTR(o);
+}
+
+/* A judge execution (judge_agent) says whom it judges: its input's judge_of, when its id is
+ * the one aegisd gives that judge (an input cannot pass for one). */
+static int add_judge_of(json_object *o, const char *id) {
+        json_object *in, *of;
+
+        if (json_object_object_get_ex(o, "input", &in) && json_object_is_type(in, json_type_object) &&
+            json_object_object_get_ex(in, "judge_of", &of) && judge_execution_is_judge_of(id, of))
+                return json_add_obj(o, "judge_of", json_object_get(of));
+        return 0;
+}
+
+/* metadata.version of the execution's manifest, when it has one. */
+static int add_agent_version(json_object *o, const char *manifest_json) {
+        _cleanup_json_ json_object *m = manifest_json ? json_tokener_parse(manifest_json) : NULL;
+        json_object *md, *v;
+
+        if (m && json_object_object_get_ex(m, "metadata", &md) &&
+            json_object_object_get_ex(md, "version", &v))
+                return json_add_string(o, "agent_version", json_object_get_string(v));
+        return 0;
+}
+
+/* The iterations of execution id (none when the store cannot list them); the inner loop's carry
+ * their conversation: trajectory and token counts. NULL when out of memory. */
+static json_object *iterations_json(Executions *x, const char *id) {
+        _cleanup_json_ json_object *arr = json_object_new_array();
+        _cleanup_free_ unsigned *conv_its = NULL;
+        _cleanup_strv_free_ char **conv_states = NULL;
+        StoreIteration *its = NULL;
+        size_t n = 0, n_conv = 0;
+        int k;
+
+        if (!arr)
+                return NULL;
+        k = store_iteration_list(x->store, id, &its, &n);
+        if (store_conversation_list(x->store, id, &conv_its, &conv_states, &n_conv) < 0)
+                n_conv = 0;
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                _cleanup_json_ json_object *it = iteration_json(&its[i]);
+
+                k = it ? 0 : -ENOMEM;
+                for (size_t j = 0; k >= 0 && j < n_conv; j++)
+                        if (conv_its[j] == its[i].number) {
+                                json_object *t = run_dispatch_trajectory(conv_states[j]);
+                                if (t)
+                                        k = json_add_obj(it, "trajectory", t);
+                        }
+                if (k >= 0 && json_object_array_add(arr, it) < 0)
+                        k = -ENOMEM;
+                if (k >= 0)
+                        TAKE_PTR(it);
+        }
+        store_iteration_array_free(its, n);
+        return k == -ENOMEM ? NULL : TAKE_PTR(arr);
 }
 
 static int get_execution(HttpRequest *r, void *userdata) {
         Executions *x = userdata;
         const char *id = http_request_param(r, "id");
-        StoreExecution e = { 0 };
-        StoreIteration *its = NULL;
-        _cleanup_free_ unsigned *conv_its = NULL;
-        _cleanup_strv_free_ char **conv_states = NULL;
-        json_object *o, *arr, *m;
-        size_t n = 0, n_conv = 0;
+        _cleanup_(store_execution_done) StoreExecution e = { 0 };
+        _cleanup_json_ json_object *o = NULL;
         int k;
 
         k = api_execution_get(x, r, id, &e);
         if (k < 0)
                 return api_respond_store_error(r, x->store, k, "execution", id);
         o = execution_summary_json(&e);
-        json_object_object_add(o, "input", e.input_json ? json_tokener_parse(e.input_json) : NULL);
-        {
-                /* A judge execution (judge_agent) says whom it judges: its input's judge_of, when
-                 * its id is the one aegisd gives that judge (an input cannot pass for one). */
-                json_object *in, *of;
-                if (json_object_object_get_ex(o, "input", &in) &&
-                    json_object_is_type(in, json_type_object) &&
-                    json_object_object_get_ex(in, "judge_of", &of) && judge_execution_is_judge_of(e.id, of))
-                        json_object_object_add(o, "judge_of", json_object_get(of));
-        }
-        add_str(o, "output", e.output);
-        m = e.manifest_json ? json_tokener_parse(e.manifest_json) : NULL;
-        if (m) {
-                json_object *md, *v;
-                if (json_object_object_get_ex(m, "metadata", &md) &&
-                    json_object_object_get_ex(md, "version", &v))
-                        add_str(o, "agent_version", json_object_get_string(v));
-                json_object_put(m);
-        }
-        k = store_iteration_list(x->store, id, &its, &n);
-        /* The inner loop's iterations carry their conversation: trajectory and token counts. */
-        if (store_conversation_list(x->store, id, &conv_its, &conv_states, &n_conv) < 0)
-                n_conv = 0;
-        arr = json_object_new_array();
-        for (size_t i = 0; k >= 0 && i < n; i++) {
-                json_object *it = iteration_json(&its[i]);
-                for (size_t j = 0; j < n_conv; j++)
-                        if (conv_its[j] == its[i].number) {
-                                json_object *t = run_dispatch_trajectory(conv_states[j]);
-                                if (t)
-                                        json_object_object_add(it, "trajectory", t);
-                        }
-                json_object_array_add(arr, it);
-        }
-        json_object_object_add(o, "iterations", arr);
-        store_iteration_array_free(its, n);
-        store_execution_done(&e);
-        return http_respond_json_unref(r, 200, o);
+        k = o ? 0 : -ENOMEM;
+        if (k >= 0)
+                k = json_add_nullable(o, "input", e.input_json ? json_tokener_parse(e.input_json) : NULL);
+        if (k >= 0)
+                k = add_judge_of(o, e.id);
+        if (k >= 0)
+                k = json_add_string(o, "output", e.output);
+        if (k >= 0)
+                k = add_agent_version(o, e.manifest_json);
+        if (k >= 0)
+                k = json_add_obj(o, "iterations", iterations_json(x, id));
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
 
 #define CANCEL_REASON_MAX 1024
@@ -731,10 +694,11 @@ static int cancel_execution(HttpRequest *r, void *userdata) {
         /* The caller's reason goes into the execution's events (the status keeps the
          * machine-readable reason "cancelled"). */
         if (reason && !execution_status_is_terminal(own.status)) {
-                json_object *p = json_object_new_object();
-                json_object_object_add(p, "reason", json_object_get(reason));
-                json_object_object_add(p, "by", json_object_new_string("api"));
-                (void) supervisor_emit(x->supervisor, id, own.iteration, NULL, EVENT_CANCEL_REQUESTED, p);
+                _cleanup_json_ json_object *p = json_object_new_object();
+                if (p && json_add_obj(p, "reason", json_object_get(reason)) >= 0 &&
+                    json_add_string(p, "by", "api") >= 0)
+                        (void) supervisor_emit(x->supervisor, id, own.iteration, NULL,
+                                               EVENT_CANCEL_REQUESTED, TAKE_PTR(p));
         }
         json_object_put(body);
         store_execution_done(&own);

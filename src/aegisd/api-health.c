@@ -8,7 +8,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "api-health.h"
+#include "api-context.h"
 #include "executions.h"
 #include "json-util.h"
 #include "log.h"
@@ -19,11 +20,11 @@
 #define READY_PODMAN_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
 typedef struct ReadyProbe ReadyProbe;
-typedef int (*ReadyCheckFunc)(Daemon *d, ReadyProbe *p, size_t i);
+typedef int (*ReadyCheckFunc)(ApiContext *ctx, ReadyProbe *p, size_t i);
 
-static int check_podman(Daemon *d, ReadyProbe *p, size_t i);
-static int check_database(Daemon *d, ReadyProbe *p, size_t i);
-static int check_limits(Daemon *d, ReadyProbe *p, size_t i);
+static int check_podman(ApiContext *ctx, ReadyProbe *p, size_t i);
+static int check_database(ApiContext *ctx, ReadyProbe *p, size_t i);
+static int check_limits(ApiContext *ctx, ReadyProbe *p, size_t i);
 
 static const struct {
         const char *name; /* the key in "dependencies" */
@@ -36,7 +37,7 @@ static const struct {
 #define N_CHECKS ELEMENTSOF(ready_checks)
 
 struct ReadyProbe {
-        Daemon *daemon;
+        ApiContext *ctx;
         HttpRequest *req; /* NULL when the server went away first */
         size_t n_pending;
         struct {
@@ -46,11 +47,12 @@ struct ReadyProbe {
         } results[N_CHECKS];
 };
 
-static struct json_object *health_object(Daemon *d, const char *status) {
+static struct json_object *health_object(ApiContext *ctx, const char *status) {
         _cleanup_json_ struct json_object *o = json_object_new_object();
+        uint64_t uptime = (now_usec(CLOCK_MONOTONIC) - ctx->start_usec) / USEC_PER_SEC;
 
         if (!o || json_add_string(o, "status", status) < 0 ||
-            json_add_int(o, "uptime_seconds", (int64_t) daemon_uptime_secs(d)) < 0 ||
+            json_add_int(o, "uptime_seconds", (int64_t) uptime) < 0 ||
             json_add_string(o, "version", PACKAGE_VERSION) < 0)
                 return NULL;
         return TAKE_PTR(o);
@@ -92,7 +94,7 @@ static void probe_answer(ReadyProbe *p) {
 
         for (size_t i = 0; i < N_CHECKS; i++)
                 all_ok = all_ok && p->results[i].ok;
-        o = health_object(p->daemon, all_ok ? "ready" : "not_ready");
+        o = health_object(p->ctx, all_ok ? "ready" : "not_ready");
         if (!o || json_add_obj(o, "dependencies", probe_dependencies(p)) < 0) {
                 (void) http_respond_error(p->req, 500, NULL, "internal error: out of memory");
                 return;
@@ -139,11 +141,11 @@ static void on_podman_ping(int r, const Error *e, void *userdata) {
         probe_done(p, i, r >= 0, r >= 0 ? NULL : e && e->message[0] ? e->message : strerror(-r));
 }
 
-static int check_podman(Daemon *d, ReadyProbe *p, size_t i) {
+static int check_podman(ApiContext *ctx, ReadyProbe *p, size_t i) {
         Error e = ERROR_INIT;
         int r;
 
-        r = podman_ping_async(d->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_ping, p, &p->results[i].op);
+        r = podman_ping_async(ctx->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_ping, p, &p->results[i].op);
         if (r < 0)
                 probe_done(p, i, false, e.message[0] ? e.message : strerror(-r));
         return 0;
@@ -151,15 +153,15 @@ static int check_podman(Daemon *d, ReadyProbe *p, size_t i) {
 
 /* A round trip on the daemon's store when it has one; else the store must open (and migrate)
  * from database.url. Blocking: SQLite answers in microseconds, PostgreSQL in a round trip. */
-static int check_database(Daemon *d, ReadyProbe *p, size_t i) {
+static int check_database(ApiContext *ctx, ReadyProbe *p, size_t i) {
         Error e = ERROR_INIT;
         int r;
 
-        if (d->store)
-                r = store_ping(d->store, &e);
+        if (ctx->store)
+                r = store_ping(ctx->store, &e);
         else {
                 _cleanup_(store_closep) Store *s = NULL;
-                r = store_open(d->config->database.url, &e, &s);
+                r = store_open(ctx->config->database.url, &e, &s);
         }
         probe_done(p, i, r >= 0, r >= 0 ? NULL : e.message[0] ? e.message : strerror(-r));
         return 0;
@@ -167,7 +169,7 @@ static int check_database(Daemon *d, ReadyProbe *p, size_t i) {
 
 static void on_podman_info(int r, const PodmanInfo *info, const Error *e, void *userdata) {
         ReadyProbe *p = userdata;
-        Daemon *d = p->daemon;
+        ApiContext *ctx = p->ctx;
         _cleanup_free_ char *message = NULL;
         const char *why;
         char limits[64];
@@ -179,10 +181,10 @@ static void on_podman_info(int r, const PodmanInfo *info, const Error *e, void *
                 probe_done(p, i, false, e && e->message[0] ? e->message : strerror(-r));
                 return;
         }
-        if (d->executions)
-                executions_record_engine(d->executions, info);
+        if (ctx->executions)
+                executions_record_engine(ctx->executions, info);
         why = podman_info_unenforced_limits(info, limits, sizeof limits);
-        if (why && !d->config->runtime.allow_unenforced_limits) {
+        if (why && !ctx->config->runtime.allow_unenforced_limits) {
                 message = asprintf_safe(
                         "the engine does not enforce these limits of agent containers: %s: %s; "
                         "or set runtime.allow_unenforced_limits: true to run without them",
@@ -195,10 +197,10 @@ static void on_podman_info(int r, const PodmanInfo *info, const Error *e, void *
 
 /* What the engine can enforce (GET /libpod/info): the memory, pids and cpu limits of agent
  * containers must hold unless runtime.allow_unenforced_limits says otherwise. */
-static int check_limits(Daemon *d, ReadyProbe *p, size_t i) {
+static int check_limits(ApiContext *ctx, ReadyProbe *p, size_t i) {
         int r;
 
-        r = podman_info_async(d->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_info, p, &p->results[i].op);
+        r = podman_info_async(ctx->podman, READY_PODMAN_TIMEOUT_USEC, on_podman_info, p, &p->results[i].op);
         if (r < 0)
                 probe_done(p, i, false, strerror(-r));
         return 0;
@@ -211,7 +213,7 @@ static int get_ready(HttpRequest *r, void *userdata) {
         p = calloc(1, sizeof *p);
         if (!p)
                 return -ENOMEM;
-        p->daemon = userdata;
+        p->ctx = userdata;
         p->req = r;
         p->n_pending = N_CHECKS + 1; /* +1: this function, so that checks finishing at once cannot free p */
         k = http_request_defer(r, probe_closed, p);
@@ -220,7 +222,7 @@ static int get_ready(HttpRequest *r, void *userdata) {
                 return k;
         }
         for (size_t i = 0; i < N_CHECKS; i++)
-                (void) ready_checks[i].start(p->daemon, p, i);
+                (void) ready_checks[i].start(p->ctx, p, i);
         probe_done(p, SIZE_MAX, false, NULL);
         return 0;
 }

@@ -3,11 +3,12 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "daemon.h"
+#include "api-metrics.h"
+#include "api-context.h"
 #include "util.h"
 
 static int get_metrics(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         FILE *f;
@@ -16,7 +17,7 @@ static int get_metrics(HttpRequest *r, void *userdata) {
         f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
-        k = metrics_render(d->registry, f);
+        k = metrics_render(ctx->registry, f);
         if (fclose(f) != 0 && k >= 0)
                 k = -ENOMEM;
         if (k < 0)

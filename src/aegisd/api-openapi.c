@@ -6,7 +6,7 @@
  * routes of api-routes.c: tests/integration/api-openapi.sh checks both ways. */
 #include <string.h>
 
-#include "api-routes.h"
+#include "api-openapi.h"
 
 /* openapi-data.c (generated) */
 extern const char aegis_openapi_json[];

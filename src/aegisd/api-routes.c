@@ -2,10 +2,13 @@
 #include <assert.h>
 #include <errno.h>
 
+#include "api-agents.h"
+#include "api-executions.h"
+#include "api-health.h"
+#include "api-openapi.h"
 #include "api-routes.h"
+#include "api-volume-files.h"
 #include "api-volumes.h"
-#include "daemon.h"
-#include "executions.h"
 
 const HttpRoute *const api_daemon_route_tables[] = {
         api_health_routes, api_volumes_routes, api_volume_files_routes, api_openapi_routes, NULL,

@@ -1,9 +1,9 @@
 /* api-routes.h — every route table the API listener serves, in one list.
  *
- * The daemon registers the tables of its own modules, the executions subsystem its own, both
- * from these lists, and `aegisd --list-routes` prints them: what the API serves, the
- * OpenAPI document (data/openapi.json) and that listing cannot drift apart unnoticed
- * (tests/integration/api-openapi.sh compares them). A new table of the API listener goes
+ * The daemon registers both lists on its API server, the first with its ApiContext as
+ * userdata, the second with its Executions, and `aegisd --list-routes` prints them: what the
+ * API serves, the OpenAPI document (data/openapi.json) and that listing cannot drift apart
+ * unnoticed (tests/integration/api-openapi.sh compares them). A new table of the API listener goes
  * here, never straight into http_server_add_routes(). */
 #pragma once
 
@@ -11,13 +11,10 @@
 
 #include "http.h"
 
-/* NULL-terminated; registered with the Daemon as userdata (daemon.c). */
+/* NULL-terminated; registered with the daemon's ApiContext as userdata (daemon.c). */
 extern const HttpRoute *const api_daemon_route_tables[];
-/* NULL-terminated; registered with the Executions as userdata (executions.c). */
+/* NULL-terminated; registered with the daemon's Executions as userdata (daemon.c). */
 extern const HttpRoute *const api_executions_route_tables[];
-
-/* GET /v1/openapi.json (api-openapi.c). */
-extern const HttpRoute api_openapi_routes[];
 
 /* One line "METHOD PATTERN" per route of both lists, to f. */
 int api_routes_print(FILE *f);

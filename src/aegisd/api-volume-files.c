@@ -27,8 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api-volume-files.h"
 #include "api-volumes.h"
-#include "json-body.h"
+#include "api-request.h"
 #include "json-util.h"
 #include "log.h"
 #include "util.h"
@@ -100,14 +101,14 @@ static int answer_errno(HttpRequest *r, int k, const char *field, const char *pa
 
 /* The volume of the route's {id} and its directory: 0 with *ret_v and *ret_vfd set, 1 once
  * answered, -EIO. */
-static int open_volume_dir(HttpRequest *r, Daemon *d, StoreVolume *ret_v, int *ret_vfd) {
+static int open_volume_dir(HttpRequest *r, ApiContext *ctx, StoreVolume *ret_v, int *ret_vfd) {
         _cleanup_free_ char *dir = NULL;
         int k, fd;
 
-        k = api_volume_open(r, d, ret_v);
+        k = api_volume_open(r, ctx, ret_v);
         if (k != 0)
                 return k;
-        k = volume_path(d->config->storage.root, ret_v->tenant_id, ret_v->id, &dir);
+        k = volume_path(ctx->config->storage.root, ret_v->tenant_id, ret_v->id, &dir);
         if (k < 0) {
                 store_volume_done(ret_v);
                 return k == -ENOMEM ? k : ANSWER_ERROR(r, 500, NULL, "bad volume path: %s", strerror(-k));
@@ -137,8 +138,9 @@ static int query_path(HttpRequest *r, const char *name, char ***ret) {
 }
 
 /* open_volume_dir() and the split ?path=: 0, or 1 once answered, or a negative errno. */
-static int open_volume_path(HttpRequest *r, Daemon *d, StoreVolume *ret_v, int *ret_vfd, char ***ret_comps) {
-        int k = open_volume_dir(r, d, ret_v, ret_vfd);
+static int open_volume_path(HttpRequest *r, ApiContext *ctx, StoreVolume *ret_v, int *ret_vfd,
+                            char ***ret_comps) {
+        int k = open_volume_dir(r, ctx, ret_v, ret_vfd);
 
         if (k != 0)
                 return k;
@@ -248,7 +250,7 @@ static int download_file(HttpRequest *r, void *userdata) {
  * execution owns (its spec.volumes), ?volume=NAME when it owns several. An execution of
  * another tenant is 404 exactly as a missing one. */
 static int execution_file(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         const char *id = http_request_param(r, "id"), *path = http_request_param(r, "path");
         const char *name = http_request_query(r, "volume");
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
@@ -260,7 +262,7 @@ static int execution_file(HttpRequest *r, void *userdata) {
         size_t n = 0;
         int k;
 
-        k = store_execution_get(d->store, id, &e);
+        k = store_execution_get(ctx->store, id, &e);
         if (k >= 0 && !streq_ptr(e.tenant_id, http_request_tenant(r)))
                 k = -ENOENT;
         store_execution_done(&e);
@@ -274,7 +276,7 @@ static int execution_file(HttpRequest *r, void *userdata) {
         f.tenant_id = http_request_tenant(r);
         f.owner_execution_id = id;
         f.status = VOLUME_ACTIVE;
-        k = store_volume_list(d->store, &f, &a, &n);
+        k = store_volume_list(ctx->store, &f, &a, &n);
         if (k < 0)
                 return http_respond_error(r, 503, NULL, "cannot list the execution's volumes: %s",
                                           strerror(-k));
@@ -294,7 +296,7 @@ static int execution_file(HttpRequest *r, void *userdata) {
                 store_volume_array_free(a, n);
                 return k;
         }
-        k = volume_path(d->config->storage.root, v->tenant_id, v->id, &dir);
+        k = volume_path(ctx->config->storage.root, v->tenant_id, v->id, &dir);
         store_volume_array_free(a, n);
         if (k < 0)
                 return k;
@@ -310,7 +312,7 @@ static int execution_file(HttpRequest *r, void *userdata) {
 /* ---- upload ---- */
 
 typedef struct Upload {
-        Daemon *d;
+        ApiContext *ctx;
         char volume_id[UUID_STRING_MAX];
         int dfd; /* the directory the file lands in */
         int fd; /* the temporary */
@@ -431,7 +433,7 @@ static int upload_end(HttpRequest *r, void *userdata) {
 }
 
 static int upload_file(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         _cleanup_strv_free_ char **comps = NULL;
         _cleanup_close_ int vfd = -EBADF;
@@ -445,7 +447,7 @@ static int upload_file(HttpRequest *r, void *userdata) {
         size_t n;
         int k;
 
-        k = open_volume_path(r, d, &v, &vfd, &comps);
+        k = open_volume_path(r, ctx, &v, &vfd, &comps);
         if (k != 0)
                 return k > 0 ? 0 : k;
         n = strv_length(comps);
@@ -453,7 +455,7 @@ static int upload_file(HttpRequest *r, void *userdata) {
         u = calloc(1, sizeof *u);
         if (!u)
                 return -ENOMEM;
-        u->d = d;
+        u->ctx = ctx;
         u->dfd = u->fd = -EBADF;
         u->room = UINT64_MAX;
         u->multipart = ct && startswith(ct, "multipart/");
@@ -494,7 +496,7 @@ static int upload_file(HttpRequest *r, void *userdata) {
         }
 
         if (v.size_limit > 0) {
-                k = volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used);
+                k = volume_dir_bytes_used(ctx->config->storage.root, v.tenant_id, v.id, &used);
                 if (k < 0) {
                         upload_free(u);
                         return answer_errno(r, k, "path", path) > 0 ? 0 : -EIO;
@@ -536,17 +538,11 @@ static int upload_file(HttpRequest *r, void *userdata) {
 
 /* The JSON object body: 0, or 1 once answered (400). */
 static int parse_body(HttpRequest *r, struct json_object **ret) {
-        Error e = ERROR_INIT;
-        const char *text;
-        size_t size;
         int k;
 
-        text = http_request_body(r, &size);
-        k = json_body_parse(text, size, ret, &e);
-        if (k == -ENOMEM)
-                return k;
+        k = api_parse_json_body(r, ret);
         if (k < 0)
-                return http_respond_error_from(r, &e) < 0 ? -EIO : 1;
+                return k == -ENOMEM ? k : 1;
         if (!json_object_is_type(*ret, json_type_object)) {
                 json_object_put(*ret);
                 return ANSWER_ERROR(r, 400, NULL, "the request body must be a JSON object");

@@ -15,9 +15,10 @@
 #include <time.h>
 
 #include "api-volumes.h"
-#include "daemon.h"
+#include "api-context.h"
 #include "executions.h"
-#include "json-body.h"
+#include "api-request.h"
+#include "json-util.h"
 #include "log.h"
 #include "manifest.h"
 #include "store.h"
@@ -33,55 +34,49 @@ static const char *request_tenant(HttpRequest *r) {
 }
 
 /* The daemon's store, opened before any request is served. */
-static Store *get_store(Daemon *d) {
-        assert(d->store);
-        return d->store;
-}
-
-static int add_timestamp(struct json_object *o, const char *key, uint64_t usec) {
-        char buf[TIMESTAMP_MAX];
-
-        if (usec == 0)
-                return json_object_object_add(o, key, NULL);
-        return json_object_object_add(o, key,
-                                      json_object_new_string(format_timestamp(buf, sizeof buf, usec)));
+static Store *get_store(ApiContext *ctx) {
+        assert(ctx->store);
+        return ctx->store;
 }
 
 static struct json_object *volume_to_json(const StoreVolume *v, const uint64_t *bytes_used) {
-        struct json_object *o = json_object_new_object();
-        bool ok;
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        int k;
 
         if (!o)
                 return NULL;
-        ok = json_object_object_add(o, "id", json_object_new_string(v->id)) >= 0 &&
-             json_object_object_add(o, "tenant_id", json_object_new_string(strempty(v->tenant_id))) >= 0 &&
-             json_object_object_add(o, "name", json_object_new_string(strempty(v->name))) >= 0 &&
-             json_object_object_add(o, "label", json_object_new_string(strempty(v->name))) >= 0 &&
-             json_object_object_add(
-                     o, "storage_class",
-                     json_object_new_string(volume_storage_class_to_string(v->storage_class))) >= 0 &&
-             json_object_object_add(o, "access_mode",
-                                    json_object_new_string(volume_access_mode_to_string(v->access_mode))) >=
-                     0 &&
-             json_object_object_add(o, "size_limit", json_object_new_uint64(v->size_limit)) >= 0 &&
-             json_object_object_add(o, "size_limit_bytes", json_object_new_uint64(v->size_limit)) >= 0 &&
-             json_object_object_add(o, "uid", json_object_new_int64(v->uid)) >= 0 &&
-             json_object_object_add(o, "gid", json_object_new_int64(v->gid)) >= 0 &&
-             json_object_object_add(o, "owner_execution_id",
-                                    v->owner_execution_id ? json_object_new_string(v->owner_execution_id)
-                                                          : NULL) >= 0 &&
-             json_object_object_add(o, "status",
-                                    json_object_new_string(volume_status_to_string(v->status))) >= 0 &&
-             add_timestamp(o, "created_at", v->created_at) >= 0 &&
-             add_timestamp(o, "expires_at", v->expires_at) >= 0;
-        if (ok && bytes_used)
-                ok = json_object_object_add(o, "bytes_used", json_object_new_uint64(*bytes_used)) >= 0 &&
-                     json_object_object_add(o, "used_bytes", json_object_new_uint64(*bytes_used)) >= 0;
-        if (!ok) {
-                json_object_put(o);
-                return NULL;
-        }
-        return o;
+        k = json_add_string(o, "id", v->id);
+        if (k >= 0)
+                k = json_add_string(o, "tenant_id", strempty(v->tenant_id));
+        if (k >= 0)
+                k = json_add_string(o, "name", strempty(v->name));
+        if (k >= 0)
+                k = json_add_string(o, "label", strempty(v->name));
+        if (k >= 0)
+                k = json_add_string(o, "storage_class", volume_storage_class_to_string(v->storage_class));
+        if (k >= 0)
+                k = json_add_string(o, "access_mode", volume_access_mode_to_string(v->access_mode));
+        if (k >= 0)
+                k = json_add_uint(o, "size_limit", v->size_limit);
+        if (k >= 0)
+                k = json_add_uint(o, "size_limit_bytes", v->size_limit);
+        if (k >= 0)
+                k = json_add_int(o, "uid", v->uid);
+        if (k >= 0)
+                k = json_add_int(o, "gid", v->gid);
+        if (k >= 0)
+                k = json_add_string(o, "owner_execution_id", v->owner_execution_id);
+        if (k >= 0)
+                k = json_add_string(o, "status", volume_status_to_string(v->status));
+        if (k >= 0)
+                k = json_add_timestamp(o, "created_at", v->created_at);
+        if (k >= 0)
+                k = json_add_timestamp(o, "expires_at", v->expires_at);
+        if (k >= 0 && bytes_used)
+                k = json_add_uint(o, "bytes_used", *bytes_used);
+        if (k >= 0 && bytes_used)
+                k = json_add_uint(o, "used_bytes", *bytes_used);
+        return k < 0 ? NULL : TAKE_PTR(o);
 }
 
 static int respond_volume(HttpRequest *r, unsigned status, const StoreVolume *v,
@@ -207,28 +202,22 @@ static int parse_create(HttpRequest *r, struct json_object *body, CreateRequest 
 }
 
 static int create_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body;
-        Error e = ERROR_INIT;
         CreateRequest c;
-        const char *text;
         Store *s;
-        size_t size;
         int k;
 
-        text = http_request_body(r, &size);
-        k = json_body_parse(text, size, &body, &e);
-        if (k == -ENOMEM)
-                return k;
+        k = api_parse_json_body(r, &body);
         if (k < 0)
-                return http_respond_error_from(r, &e);
+                return k == -ENOMEM ? k : 0;
         k = parse_create(r, body, &c);
         if (k != 0) {
                 json_object_put(body);
                 return k > 0 ? 0 : k;
         }
-        s = get_store(d);
+        s = get_store(ctx);
 
         v.tenant_id = strdup(request_tenant(r));
         v.name = strdup(c.name);
@@ -240,7 +229,7 @@ static int create_volume(HttpRequest *r, void *userdata) {
         v.size_limit = c.size_limit;
         /* The owner on the host: the default agent's ids as its user namespace maps them. */
         {
-                VolumeOwner o = d->executions ? d->executions->volume_owner : (VolumeOwner){ 0 };
+                VolumeOwner o = ctx->executions ? ctx->executions->volume_owner : (VolumeOwner){ 0 };
                 v.uid = volume_owner_uid(&o, MANIFEST_UID_DEFAULT);
                 v.gid = volume_owner_gid(&o, MANIFEST_GID_DEFAULT);
         }
@@ -253,10 +242,10 @@ static int create_volume(HttpRequest *r, void *userdata) {
         if (k < 0)
                 return http_respond_error(r, 503, NULL, "cannot record the volume in the store: %s",
                                           strerror(-k));
-        k = volume_dir_create(d->config->storage.root, v.tenant_id, v.id, v.uid, v.gid,
+        k = volume_dir_create(ctx->config->storage.root, v.tenant_id, v.id, v.uid, v.gid,
                               v.access_mode == VOLUME_READ_ONLY ? 0750 : 0770);
         if (k < 0) {
-                log_error_errno(k, "volumes: cannot create %s/%s/%s: %s", d->config->storage.root,
+                log_error_errno(k, "volumes: cannot create %s/%s/%s: %s", ctx->config->storage.root,
                                 v.tenant_id, v.id, volume_userns_strerror(k));
                 (void) store_volume_purge(s, v.id);
                 return http_respond_error(r, 500, NULL,
@@ -271,11 +260,12 @@ static int create_volume(HttpRequest *r, void *userdata) {
 }
 
 static int list_volumes(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
         uint64_t total_quota = 0;
         StoreVolume *a = NULL;
-        struct json_object *o, *arr;
+        _cleanup_json_ struct json_object *o = NULL;
+        struct json_object *arr;
         size_t n = 0;
         Store *s;
         int k;
@@ -288,43 +278,40 @@ static int list_volumes(HttpRequest *r, void *userdata) {
                 return http_respond_error(r, 503, NULL, "cannot list volumes: %s", strerror(-k));
         o = json_object_new_object();
         arr = json_object_new_array();
-        if (!o || !arr || json_object_object_add(o, "volumes", arr) < 0) {
-                json_object_put(o);
-                json_object_put(arr);
+        if (!o || json_add_obj(o, "volumes", arr) < 0) {
                 store_volume_array_free(a, n);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
                 uint64_t used = 0;
                 /* Measured on each list (a bounded walk): what the reference's list shows. */
-                bool measured =
-                        volume_dir_bytes_used(d->config->storage.root, a[i].tenant_id, a[i].id, &used) >= 0;
+                bool measured = volume_dir_bytes_used(ctx->config->storage.root, a[i].tenant_id, a[i].id,
+                                                      &used) >= 0;
                 struct json_object *e = volume_to_json(&a[i], measured ? &used : NULL);
                 total_quota += a[i].size_limit;
                 if (!e || json_object_array_add(arr, e) < 0) {
                         json_object_put(e);
-                        json_object_put(o);
                         store_volume_array_free(a, n);
                         return -ENOMEM;
                 }
         }
         store_volume_array_free(a, n);
-        if (json_object_object_add(o, "total_count", json_object_new_uint64(n)) < 0 ||
-            json_object_object_add(o, "total_quota_bytes", json_object_new_uint64(total_quota)) < 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 200, o);
+        k = json_add_uint(o, "total_count", n);
+        if (k >= 0)
+                k = json_add_uint(o, "total_quota_bytes", total_quota);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
 
 /* GET /v1/volumes/quota: the caller's tenant's usage. There is no per-tenant quota: the
  * ceiling is the file system under storage.root (quota_bytes its size), and volume_limit is
  * null (no limit on the number of volumes). */
 static int get_quota(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         StoreVolumeFilter f = STORE_VOLUME_FILTER_INIT;
         StoreVolume *a = NULL;
-        struct json_object *o;
+        _cleanup_json_ struct json_object *o = NULL;
         struct statvfs sv;
         uint64_t used = 0, fs_bytes = 0;
         size_t n = 0;
@@ -332,34 +319,38 @@ static int get_quota(HttpRequest *r, void *userdata) {
 
         f.tenant_id = request_tenant(r);
         f.status = VOLUME_ACTIVE;
-        k = store_volume_list(get_store(d), &f, &a, &n);
+        k = store_volume_list(get_store(ctx), &f, &a, &n);
         if (k < 0)
                 return http_respond_error(r, 503, NULL, "cannot list volumes: %s", strerror(-k));
         for (size_t i = 0; i < n; i++) {
                 uint64_t u = 0;
-                if (volume_dir_bytes_used(d->config->storage.root, a[i].tenant_id, a[i].id, &u) >= 0)
+                if (volume_dir_bytes_used(ctx->config->storage.root, a[i].tenant_id, a[i].id, &u) >= 0)
                         used += u;
         }
         store_volume_array_free(a, n);
-        if (statvfs(d->config->storage.root, &sv) >= 0)
+        if (statvfs(ctx->config->storage.root, &sv) >= 0)
                 fs_bytes = (uint64_t) sv.f_blocks * sv.f_frsize;
         o = json_object_new_object();
-        if (!o || json_object_object_add(o, "quota_bytes", json_object_new_uint64(fs_bytes)) < 0 ||
-            json_object_object_add(o, "used_bytes", json_object_new_uint64(used)) < 0 ||
-            json_object_object_add(o, "volume_count", json_object_new_uint64(n)) < 0 ||
-            json_object_object_add(o, "volume_limit", NULL) < 0) {
-                json_object_put(o);
+        if (!o)
                 return -ENOMEM;
-        }
-        return http_respond_json_unref(r, 200, o);
+        k = json_add_uint(o, "quota_bytes", fs_bytes);
+        if (k >= 0)
+                k = json_add_uint(o, "used_bytes", used);
+        if (k >= 0)
+                k = json_add_uint(o, "volume_count", n);
+        if (k >= 0)
+                k = json_add_nullable(o, "volume_limit", NULL);
+        if (k < 0)
+                return k;
+        return http_respond_json_unref(r, 200, TAKE_PTR(o));
 }
 
-static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume *ret) {
+static int open_volume(HttpRequest *r, ApiContext *ctx, Store **ret_store, StoreVolume *ret) {
         const char *id = http_request_param(r, "id");
         Store *s;
         int k;
 
-        s = get_store(d);
+        s = get_store(ctx);
         *ret_store = s;
         if (!id_is_valid(id))
                 return ANSWER_ERROR(r, 404, "id",
@@ -375,23 +366,23 @@ static int open_volume(HttpRequest *r, Daemon *d, Store **ret_store, StoreVolume
         return 0;
 }
 
-int api_volume_open(HttpRequest *r, Daemon *d, StoreVolume *ret) {
+int api_volume_open(HttpRequest *r, ApiContext *ctx, StoreVolume *ret) {
         Store *s;
 
-        return open_volume(r, d, &s, ret);
+        return open_volume(r, ctx, &s, ret);
 }
 
 static int get_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         uint64_t used = 0;
         Store *s;
         int k;
 
-        k = open_volume(r, d, &s, &v);
+        k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
-        k = volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used);
+        k = volume_dir_bytes_used(ctx->config->storage.root, v.tenant_id, v.id, &used);
         if (k < 0) {
                 log_warning_errno(k, "volumes: cannot measure %s: %s", v.id, volume_userns_strerror(k));
                 return http_respond_error(r, 500, NULL, "cannot measure the volume's directory: %s",
@@ -403,25 +394,19 @@ static int get_volume(HttpRequest *r, void *userdata) {
 /* PATCH /v1/volumes/{id} {"label"}: what can change of a volume (its size, class and mode
  * stay what executions were promised). */
 static int patch_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         struct json_object *body = NULL, *label = NULL;
-        Error e = ERROR_INIT;
-        const char *text;
         uint64_t used = 0;
-        size_t size;
         Store *s;
         int k;
 
-        k = open_volume(r, d, &s, &v);
+        k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
-        text = http_request_body(r, &size);
-        k = json_body_parse(text, size, &body, &e);
-        if (k == -ENOMEM)
-                return k;
+        k = api_parse_json_body(r, &body);
         if (k < 0)
-                return http_respond_error_from(r, &e);
+                return k == -ENOMEM ? k : 0;
         if (!json_object_is_type(body, json_type_object)) {
                 json_object_put(body);
                 return http_respond_error(r, 400, NULL, "the request body must be a JSON object");
@@ -457,19 +442,19 @@ static int patch_volume(HttpRequest *r, void *userdata) {
         if (!v.name)
                 return -ENOMEM;
         return respond_volume(r, 200, &v,
-                              volume_dir_bytes_used(d->config->storage.root, v.tenant_id, v.id, &used) >= 0
+                              volume_dir_bytes_used(ctx->config->storage.root, v.tenant_id, v.id, &used) >= 0
                                       ? &used
                                       : NULL);
 }
 
 static int delete_volume(HttpRequest *r, void *userdata) {
-        Daemon *d = userdata;
+        ApiContext *ctx = userdata;
         _cleanup_(store_volume_done) StoreVolume v = {};
         uint64_t users = 0;
         Store *s;
         int k;
 
-        k = open_volume(r, d, &s, &v);
+        k = open_volume(r, ctx, &s, &v);
         if (k != 0)
                 return k > 0 ? 0 : k;
         k = store_volume_users(s, v.id, &users);
@@ -484,7 +469,7 @@ static int delete_volume(HttpRequest *r, void *userdata) {
         k = store_volume_set_status(s, v.id, VOLUME_DELETED);
         if (k < 0 && k != -EALREADY)
                 return http_respond_error(r, 503, NULL, "cannot mark the volume deleted: %s", strerror(-k));
-        k = volume_dir_remove(d->config->storage.root, v.tenant_id, v.id);
+        k = volume_dir_remove(ctx->config->storage.root, v.tenant_id, v.id);
         if (k < 0) {
                 log_error_errno(k, "volumes: cannot remove the directory of %s: %s", v.id,
                                 volume_userns_strerror(k));

@@ -1,7 +1,8 @@
-/* api-volumes.h — what api-volumes.c (the volumes) lends api-volume-files.c (their files). */
+/* api-volumes.h — the route table of api-volumes.c (the volumes) and what it lends
+ * api-volume-files.c (their files). */
 #pragma once
 
-#include "daemon.h"
+#include "api-context.h"
 #include "http.h"
 #include "store.h"
 
@@ -14,6 +15,7 @@
  * tenant in the daemon's store. Returns 0 with *ret set; 1 once it has answered (404 for an
  * invalid, unknown, deleted or foreign id: another tenant's volume is exactly a missing one);
  * -EIO when answering failed. */
-int api_volume_open(HttpRequest *r, Daemon *d, StoreVolume *ret);
+int api_volume_open(HttpRequest *r, ApiContext *ctx, StoreVolume *ret);
 
-extern const HttpRoute api_volume_files_routes[];
+/* POST/GET /v1/volumes, GET /v1/volumes/quota, GET/PATCH/DELETE /v1/volumes/{id}. */
+extern const HttpRoute api_volumes_routes[];

@@ -11,8 +11,9 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "api-executions.h"
+#include "api-metrics.h"
 #include "api-routes.h"
-#include "api-volumes.h"
 #include "daemon.h"
 #include "log.h"
 #include "loopback.h"
@@ -39,13 +40,14 @@ int daemon_new(Config *config, Daemon **ret) {
                 return -ENOMEM;
         d->config = config;
         d->api_fd = d->metrics_fd = -1;
-        d->start_usec = now_usec(CLOCK_MONOTONIC);
+        d->api_context = (ApiContext){ .config = config, .start_usec = now_usec(CLOCK_MONOTONIC) };
         r = sd_event_default(&d->event);
         if (r < 0)
                 return r;
         r = metrics_registry_new(&d->registry);
         if (r < 0)
                 return r;
+        d->api_context.registry = d->registry;
         r = metrics_register_process(d->registry, PACKAGE_VERSION);
         if (r < 0)
                 return r;
@@ -71,7 +73,9 @@ int daemon_new(Config *config, Daemon **ret) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
-        executions_free(d->executions); /* ends its streams, then stops supervising */
+        if (d->executions)
+                api_close_streams(d->executions); /* the API's streams first: they listen to it */
+        executions_free(d->executions);
         /* Servers first: their deferred requests and streams are told, then closed. */
         http_server_free(d->api);
         http_server_free(d->metrics);
@@ -357,7 +361,7 @@ static int start_servers(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start the API server: %m");
         for (const HttpRoute *const *t = api_daemon_route_tables; *t; t++)
-                if ((r = http_server_add_routes(d->api, *t, d)) < 0)
+                if ((r = http_server_add_routes(d->api, *t, &d->api_context)) < 0)
                         return log_error_errno(r, "Failed to add routes: %m");
         if (d->tokens)
                 http_server_set_auth(d->api, check_token, d);
@@ -371,7 +375,7 @@ static int start_servers(Daemon *d) {
                 for (unsigned i = 0; i < d->n_metrics_more_fds; i++)
                         if ((r = http_server_add_listener(d->metrics, d->metrics_more_fds[i])) < 0)
                                 return log_error_errno(r, "Failed to serve metrics on another socket: %m");
-                r = http_server_add_routes(d->metrics, api_metrics_routes, d);
+                r = http_server_add_routes(d->metrics, api_metrics_routes, &d->api_context);
                 if (r < 0)
                         return log_error_errno(r, "Failed to add routes: %m");
         }
@@ -450,11 +454,21 @@ int daemon_start(Daemon *d) {
                                                  .config = d->config,
                                                  .store = d->store,
                                                  .podman = d->podman,
-                                                 .api = d->api,
                                                  .registry = d->registry },
                            &d->executions);
-        if (r < 0 || executions_start(d->executions) < 0)
+        if (r < 0)
                 return EXIT_FAILURE;
+        for (const HttpRoute *const *t = api_executions_route_tables; *t; t++)
+                if ((r = http_server_add_routes(d->api, *t, d->executions)) < 0) {
+                        log_error_errno(r, "Failed to add the execution routes: %m");
+                        return EXIT_FAILURE;
+                }
+        if (executions_start(d->executions) < 0)
+                return EXIT_FAILURE;
+        /* Lent to the routes before the loop serves their first request. */
+        d->api_context.podman = d->podman;
+        d->api_context.store = d->store;
+        d->api_context.executions = d->executions;
 
         (void) sigemptyset(&mask);
         (void) sigaddset(&mask, SIGTERM);

@@ -1,6 +1,7 @@
 /* daemon.h — the aegisd process: its objects, sockets, sd_notify life cycle and idle exit.
  *
- * One Daemon lives in main(); the api-*.c route modules get it as their route userdata.
+ * One Daemon lives in main(); the api-*.c route modules it serves get its ApiContext
+ * (api-context.h) as their route userdata, never the Daemon.
  * Life cycle: daemon_new() (config already loaded) → daemon_start() (take or bind sockets,
  * HTTP servers, signals, watchdog, idle timer, READY=1) → sd_event_loop() → daemon_free()
  * (STOPPING=1 was sent by whatever ended the loop). */
@@ -11,6 +12,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "api-context.h"
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
@@ -24,7 +26,6 @@ typedef struct Store Store;
 typedef struct Daemon {
         sd_event *event;
         Config *config;
-        uint64_t start_usec; /* CLOCK_MONOTONIC */
 
         int api_fd, metrics_fd;
         /* Further sockets systemd passed under the same name (one per ListenStream= line:
@@ -43,6 +44,8 @@ typedef struct Daemon {
         char **tokens; /* from api.tokens_file; NULL = no authentication */
         char **token_tenants; /* the tenant of each token, same order */
 
+        ApiContext api_context; /* what the daemon's own routes are lent */
+
         sd_event_source *sigterm, *sigint, *watchdog, *idle;
         uint64_t watchdog_usec;
 } Daemon;
@@ -55,13 +58,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Daemon *, daemon_free);
 /* Everything up to READY=1. Errors are logged here; the return value is an exit status
  * (0, or EXIT_FAILURE / CONFIG_EXIT_STATUS). */
 int daemon_start(Daemon *d);
-
-/* Seconds since start, for /health. */
-static inline uint64_t daemon_uptime_secs(const Daemon *d) {
-        return (now_usec(CLOCK_MONOTONIC) - d->start_usec) / USEC_PER_SEC;
-}
-
-/* Route tables of the api-*.c modules. */
-extern const HttpRoute api_health_routes[];
-extern const HttpRoute api_metrics_routes[];
-extern const HttpRoute api_volumes_routes[];

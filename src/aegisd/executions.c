@@ -1,13 +1,13 @@
-/* executions.c — wires the executions subsystem into aegisd: supervisor, routes, metrics,
- * and the answers the daemon (busy) and D-Bus (active, list, cancel) ask for. The store is
- * the daemon's, lent. */
+/* executions.c — wires the executions subsystem into aegisd: supervisor, metrics, and the
+ * answers the daemon (busy), the API files and D-Bus (active, list, cancel) ask for. The
+ * store is the daemon's, lent. It calls no API file: the daemon serves the routes of
+ * executions and agents (api-routes.h) and closes their streams before freeing it. */
 #include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "api-routes.h"
 #include "executions.h"
 #include "gateway.h"
 #include "llm.h"
@@ -208,7 +208,6 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         assert(ctx->config);
         assert(ctx->store);
         assert(ctx->podman);
-        assert(ctx->api);
         assert(ret);
         c = ctx->config;
         {
@@ -333,11 +332,6 @@ int executions_new(const ExecutionsContext *ctx, Executions **ret) {
         k = gateway_new(x->event, c->state_dir, ctx->registry, lookup_dispatch, x, &x->gateway);
         if (k < 0)
                 return k;
-        for (const HttpRoute *const *t = api_executions_route_tables; *t; t++) {
-                k = http_server_add_routes(ctx->api, *t, x);
-                if (k < 0)
-                        return log_error_errno(k, "Failed to add the execution routes: %m");
-        }
         *ret = TAKE_PTR(x);
         return 0;
 }
@@ -437,7 +431,6 @@ int executions_start(Executions *x) {
 Executions *executions_free(Executions *x) {
         if (!x)
                 return NULL;
-        api_close_streams(x);
         gateway_free(x->gateway); /* its waiting requests look their iteration up */
         supervisor_free(x->supervisor);
         free(x->bootstrap);

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "json-util.h"
+#include "util.h"
 
 int json_add_obj(json_object *o, const char *key, json_object *v) {
         assert(o);
@@ -13,6 +14,14 @@ int json_add_obj(json_object *o, const char *key, json_object *v) {
                 return -ENOMEM;
         }
         return 0;
+}
+
+int json_add_nullable(json_object *o, const char *key, json_object *v) {
+        assert(o);
+        assert(key);
+        if (!v)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        return json_add_obj(o, key, v);
 }
 
 int json_add_string(json_object *o, const char *key, const char *value) {
@@ -25,6 +34,16 @@ int json_add_string(json_object *o, const char *key, const char *value) {
 
 int json_add_int(json_object *o, const char *key, int64_t value) {
         return json_add_obj(o, key, json_object_new_int64(value));
+}
+
+int json_add_uint(json_object *o, const char *key, uint64_t value) {
+        return json_add_obj(o, key, json_object_new_uint64(value));
+}
+
+int json_add_timestamp(json_object *o, const char *key, uint64_t usec) {
+        char buf[TIMESTAMP_MAX];
+
+        return json_add_string(o, key, usec == 0 ? NULL : format_timestamp(buf, sizeof buf, usec));
 }
 
 int json_add_bool(json_object *o, const char *key, bool value) {

@@ -184,3 +184,9 @@ tests_unit_test_json_schema_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_json_schema_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/validators-checked-at-submission.sh
 EXTRA_DIST += tests/integration/validators-checked-at-submission.sh
+# json-util.h's adders.
+check_PROGRAMS += tests/unit/test-json-util
+TESTS += tests/unit/test-json-util
+tests_unit_test_json_util_SOURCES = tests/unit/test-json-util.c
+tests_unit_test_json_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_json_util_LDADD = $(TEST_LIBS)
