@@ -259,5 +259,8 @@ VALGRIND_TESTS += tests/integration/warm-pool-idle.sh
 TESTS += tests/integration/warm-pool-exit-report.sh
 EXTRA_DIST += tests/integration/warm-pool-exit-report.sh
 VALGRIND_TESTS += tests/integration/warm-pool-exit-report.sh
+# A pool's image re-checked on a schedule (runtime.warm_pool_image_check_secs).
+TESTS += tests/integration/warm-pool-image-check.sh
+EXTRA_DIST += tests/integration/warm-pool-image-check.sh
 # Host-level refusals of a submission: the first, or all of them in a dry run (issue 17).
 aegisd_SOURCES += src/aegisd/api-refusals.h src/aegisd/api-refusals.c

@@ -47,8 +47,8 @@
  *    (run_pool_free);
  *  - a member is made from the image the agent's reference names at that moment, and is
  *    taken only by an iteration whose image check found that same image id: an image
- *    pulled or re-tagged since drains the pool (at the next refill or take, whichever
- *    comes first);
+ *    pulled or re-tagged since drains the pool (at the next refill, take or scheduled
+ *    check, every runtime.warm_pool_image_check_secs, whichever comes first);
  *  - warm_pool 0 (the default) creates nothing and changes nothing on the cold path. */
 #include <assert.h>
 #include <errno.h>
@@ -81,6 +81,8 @@ struct PoolAgent {
         char image_id[80]; /* the image its members were made from ("" = none yet) */
         uint64_t backoff_until; /* CLOCK_MONOTONIC µs; 0 = none */
         bool refused; /* the engine dropped its limits: not refilled until it changes */
+        RunPool *pool;
+        PodmanOp *image_op; /* the scheduled image check (on_image_checked) */
         bool seen; /* run_pool_sync() */
 };
 
@@ -104,7 +106,7 @@ struct RunPool {
         PoolCreate *creates;
         size_t n_ready_total;
         unsigned n_creating;
-        sd_event_source *refill_event, *backoff_timer, *idle_timer;
+        sd_event_source *refill_event, *backoff_timer, *idle_timer, *image_timer;
         PodmanOp *verify_op; /* run_pool_verify() */
         Metric *m_size, *m_takes, *m_refill;
 };
@@ -143,6 +145,7 @@ static void agent_drain(RunPool *p, PoolAgent *a) {
 static void agent_free(PoolAgent *a) {
         if (!a)
                 return;
+        podman_op_cancel(a->image_op);
         for (size_t i = 0; i < a->n_ready; i++)
                 member_done(&a->ready[i]);
         free(a->ready);
@@ -234,6 +237,7 @@ RunPool *run_pool_free(RunPool *p) {
         p->refill_event = sd_event_source_disable_unref(p->refill_event);
         p->backoff_timer = sd_event_source_disable_unref(p->backoff_timer);
         p->idle_timer = sd_event_source_disable_unref(p->idle_timer);
+        p->image_timer = sd_event_source_disable_unref(p->image_timer);
         free(p->network);
         free(p);
         return NULL;
@@ -264,6 +268,7 @@ int run_pool_register_metrics(RunPool *p, MetricsRegistry *reg) {
 
 static void schedule_refill(RunPool *p);
 static void schedule_idle(RunPool *p);
+static void schedule_image_check(RunPool *p);
 
 static void create_failed(RunPool *p, PoolCreate *x, const char *what, const Error *e) {
         PoolAgent *a = agent_find(p, x->agent_id);
@@ -335,6 +340,7 @@ static void on_member_started(int k, const Error *e, void *userdata) {
         p->n_ready_total++;
         update_size(p);
         schedule_idle(p);
+        schedule_image_check(p);
         if (p->m_refill)
                 (void) metric_observe(p->m_refill, NULL,
                                       (double) (now_usec(CLOCK_MONOTONIC) - x->started) / 1e6);
@@ -617,6 +623,50 @@ static void schedule_idle(RunPool *p) {
                                          oldest + p->c.max_idle_usec, USEC_PER_SEC, on_idle, p);
 }
 
+/* ---- images changed under the agents' references ---- */
+
+/* The image an agent's reference names now: another one than its members were made from
+ * (pulled or re-tagged since) drains them, and the refill makes new ones from it. A check
+ * that fails changes nothing: the next refill and take look as well. */
+static void on_image_checked(int k, const PodmanImage *image, const Error *e, void *userdata) {
+        PoolAgent *a = userdata;
+        RunPool *p = a->pool;
+
+        a->image_op = NULL;
+        if (k < 0) {
+                log_debug("warm pool of agent %s: cannot inspect image %s: %s", a->agent_id,
+                          a->plan ? a->plan->image : "", e ? e->message : strerror(-k));
+                return;
+        }
+        if (a->n_ready == 0 || streq(a->image_id, image->id))
+                return;
+        log_info("warm pool of agent %s: image %s is now %s, draining %zu container(s)", a->agent_id,
+                 a->plan ? a->plan->image : "", image->id, a->n_ready);
+        agent_drain(p, a);
+        schedule_refill(p);
+}
+
+static int on_image_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        RunPool *p = userdata;
+
+        p->image_timer = sd_event_source_disable_unref(p->image_timer);
+        for (PoolAgent *a = p->agents; a; a = a->next)
+                if (a->n_ready > 0 && a->plan && !a->image_op &&
+                    podman_image_inspect_async(p->c.podman, a->plan->image, on_image_checked, a,
+                                               &a->image_op) < 0)
+                        a->image_op = NULL;
+        schedule_image_check(p);
+        return 0;
+}
+
+/* Every runtime.warm_pool_image_check_secs while a pool has members. */
+static void schedule_image_check(RunPool *p) {
+        if (p->image_timer || p->c.image_check_usec == 0 || p->n_ready_total == 0)
+                return;
+        (void) sd_event_add_time_relative(p->c.event, &p->image_timer, CLOCK_MONOTONIC,
+                                          p->c.image_check_usec, USEC_PER_SEC / 10, on_image_timer, p);
+}
+
 /* ---- members that vanished ---- */
 
 /* Whether id is listed and still runs (a member that exited waiting is of no use). */
@@ -714,6 +764,7 @@ static int agent_update(RunPool *p, const StoreAgent *sa) {
                         free(a);
                         return -ENOMEM;
                 }
+                a->pool = p;
                 a->next = p->agents;
                 p->agents = a;
         }

@@ -35,6 +35,7 @@ typedef struct RunPoolContext {
         uint64_t default_size; /* runtime.warm_pool_default */
         uint64_t max_size; /* runtime.warm_pool_max */
         uint64_t max_idle_usec; /* runtime.warm_pool_max_idle_secs; 0 = members wait forever */
+        uint64_t image_check_usec; /* runtime.warm_pool_image_check_secs; 0 = only at refill and take */
         bool allow_unenforced_limits; /* runtime.allow_unenforced_limits */
         const char *network; /* runtime.network or NULL */
         bool userns;

@@ -551,22 +551,25 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
         if (k >= 0) {
                 const Config *c = s->opts.config;
                 uint64_t idle = c ? c->runtime.warm_pool_max_idle_secs * USEC_PER_SEC : 0;
-                k = run_pool_new(&(RunPoolContext){ .event = event,
-                                                    .podman = podman,
-                                                    .store = store,
-                                                    .max_total = s->opts.max_concurrent,
-                                                    .config = c,
-                                                    .default_size = c ? c->runtime.warm_pool_default : 0,
-                                                    .max_size = c ? c->runtime.warm_pool_max : 0,
-                                                    .max_idle_usec = idle,
-                                                    .allow_unenforced_limits =
-                                                            c && c->runtime.allow_unenforced_limits,
-                                                    .network = s->network,
-                                                    .userns = s->opts.userns,
-                                                    .userns_base = s->opts.userns_base,
-                                                    .bootstrap_binary = s->opts.bootstrap_binary,
-                                                    .bootstrap_binary_size = s->opts.bootstrap_binary_size },
-                                 &s->pool);
+                k = run_pool_new(
+                        &(RunPoolContext){
+                                .event = event,
+                                .podman = podman,
+                                .store = store,
+                                .max_total = s->opts.max_concurrent,
+                                .config = c,
+                                .default_size = c ? c->runtime.warm_pool_default : 0,
+                                .max_size = c ? c->runtime.warm_pool_max : 0,
+                                .max_idle_usec = idle,
+                                .image_check_usec =
+                                        c ? c->runtime.warm_pool_image_check_secs * USEC_PER_SEC : 0,
+                                .allow_unenforced_limits = c && c->runtime.allow_unenforced_limits,
+                                .network = s->network,
+                                .userns = s->opts.userns,
+                                .userns_base = s->opts.userns_base,
+                                .bootstrap_binary = s->opts.bootstrap_binary,
+                                .bootstrap_binary_size = s->opts.bootstrap_binary_size },
+                        &s->pool);
         }
         if (k < 0)
                 return error_set(e, k, "cannot set up the supervisor's events: %s", strerror(-k));

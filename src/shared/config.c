@@ -105,6 +105,8 @@ static const ConfigKey config_keys[] = {
         { "runtime.warm_pool_max", KEY_UINT, FIELD(runtime.warm_pool_max), "8", .max = 1000 },
         { "runtime.warm_pool_max_idle_secs", KEY_SECS, FIELD(runtime.warm_pool_max_idle_secs), "900",
           .min = 10, .max = DAY },
+        { "runtime.warm_pool_image_check_secs", KEY_SECS, FIELD(runtime.warm_pool_image_check_secs), "60",
+          .max = DAY },
         { "runtime.stats_interval_secs", KEY_SECS, FIELD(runtime.stats_interval_secs), "1", .min = 1,
           .max = 3600 },
         { "runtime.stop_timeout_secs", KEY_SECS, FIELD(runtime.stop_timeout_secs), "5", .max = 3600 },

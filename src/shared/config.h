@@ -131,6 +131,7 @@ typedef struct Config {
                 uint64_t warm_pool_default;
                 uint64_t warm_pool_max;
                 uint64_t warm_pool_max_idle_secs; /* a member waits no longer, then is replaced, 900 */
+                uint64_t warm_pool_image_check_secs; /* pools' images looked at again, 60; 0 = never */
                 uint64_t stats_interval_secs; /* between stats readings of a container, 1 */
                 uint64_t stop_timeout_secs; /* stop grace before SIGKILL, 5 */
                 uint64_t lease_secs; /* claim lease of an execution, renewed every third, 15 */
