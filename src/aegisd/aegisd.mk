@@ -37,6 +37,7 @@ AEGISD_LIBS = libaegisd.la $(AEGIS_RECONCILE_LIBS)
 sbin_PROGRAMS += aegisd
 aegisd_SOURCES = \
 	src/aegisd/main.c \
+	src/aegisd/api-context.h \
 	src/aegisd/daemon.h \
 	src/aegisd/daemon.c \
 	src/aegisd/http.h \
