@@ -3,6 +3,8 @@ TESTS += tests/check-format.sh
 EXTRA_DIST += tests/check-format.sh
 TESTS += tests/check-build-lists.sh
 EXTRA_DIST += tests/check-build-lists.sh
+TESTS += tests/check-test-lib.sh
+EXTRA_DIST += tests/check-test-lib.sh
 # Every configuration a test writes names its own ports (no fixed port must be free).
 TESTS += tests/integration/tests-own-their-ports.sh
 EXTRA_DIST += tests/integration/tests-own-their-ports.sh
@@ -39,7 +41,8 @@ dist_noinst_DATA += tests/lib/postgres.sh
 # Not rerun by `make check-sanitizers` (see the top Makefile.am): text and unit-file checks,
 # and the packaged end-to-end test. The fuzz tests (fuzz-parsers, fuzz-podman-frames,
 # nfs-fuzz-xdr) are rerun there like any other test.
-SANITIZER_SKIP_TESTS += tests/check-format.sh tests/check-build-lists.sh tests/integration/man-pages-lint-clean.sh \
+SANITIZER_SKIP_TESTS += tests/check-format.sh tests/check-build-lists.sh tests/check-test-lib.sh \
+	tests/integration/man-pages-lint-clean.sh \
 	tests/integration/tests-own-their-ports.sh \
 	tests/integration/units-verify-clean.sh tests/integration/units-security-exposure.sh \
 	tests/e2e/systemd-container.sh

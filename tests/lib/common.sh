@@ -5,6 +5,11 @@
 # scratch directory and ports, starts what it needs, and stops it on exit.
 set -u -o pipefail
 
+# The other libraries source this file too: only the first time counts, or a second one
+# would forget the failed checks and the cleanups registered so far.
+[ -z "${AEGIS_TEST_COMMON_LOADED:-}" ] || return 0
+AEGIS_TEST_COMMON_LOADED=1
+
 : "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
 AEGIS_TEST_LIB="${AEGIS_TEST_LIB:-$top_srcdir/tests/lib}"
