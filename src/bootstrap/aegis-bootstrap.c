@@ -140,17 +140,17 @@ static int load_env_file(const char *path) {
 }
 
 /* --env-file: the exit report nonce the file gave (exit-report.h), taken out of the
- * environment. > 0 when the command's exit is to be reported: the nonce is valid and the
- * file, which the command could read, is emptied first (with this process not dumpable, the
- * command cannot read the nonce from memory either); 0 otherwise (no report, exec). */
-static int take_exit_report_nonce(const char *env_file, char ret[EXIT_REPORT_NONCE_LEN + 1]) {
+ * environment whatever the mode, so that no command sees it. > 0 when the command's exit is
+ * to be reported (wanted: PROG runs under this program, not --relay or --egress): the nonce
+ * is valid and the file, which the command could read, is emptied first (with this process
+ * not dumpable, the command cannot read the nonce from memory either); 0 otherwise. */
+static int take_exit_report_nonce(const char *env_file, bool wanted, char ret[EXIT_REPORT_NONCE_LEN + 1]) {
         const char *v = getenv(EXIT_REPORT_ENV);
-        bool valid = exit_report_nonce_valid(v);
+        bool valid = wanted && exit_report_nonce_valid(v);
 
         if (valid)
                 memcpy(ret, v, EXIT_REPORT_NONCE_LEN + 1);
-        if (v && unsetenv(EXIT_REPORT_ENV) < 0)
-                return 0;
+        (void) unsetenv(EXIT_REPORT_ENV); /* fails only for a malformed name */
         if (!valid)
                 return 0;
         if (truncate(env_file, 0) < 0) {
@@ -585,7 +585,7 @@ int main(int argc, char **argv) {
                         bs_log("--env-file needs the program to run: --env-file PATH -- PROG [ARGS...]");
                         return BOOTSTRAP_EXIT_USAGE;
                 }
-                r = take_exit_report_nonce(env_file, nonce);
+                r = take_exit_report_nonce(env_file, !egress && !relay, nonce);
                 if (!egress && !relay) {
                         /* Before any signal set-up of ours: PROG inherits none of it. */
                         if (r > 0)

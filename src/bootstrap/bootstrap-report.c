@@ -11,7 +11,8 @@
  *   it is the last thing on each; a PROG killed by a signal gets none, and aegisd asks the
  *   engine, which knows whether the kernel's OOM killer did it.
  * - This program exits with PROG's status (128+N for signal N), as if PROG had been
- *   exec'd; orphans re-parented to it are reaped meanwhile. */
+ *   exec'd, even when the report cannot be written; orphans re-parented to it are reaped
+ *   meanwhile. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -70,6 +71,8 @@ int bs_report_main(const char *nonce, char **argv) {
                 _exit(errno == ENOENT ? 127 : 126);
         }
         child_pid = pid;
+        /* A log pipe gone before the report must not change the status (141). */
+        (void) signal(SIGPIPE, SIG_IGN);
         sigemptyset(&sa.sa_mask);
         for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
                 (void) sigaction(forwarded[i], &sa, NULL);

@@ -33,6 +33,9 @@ printf 'AEGIS_EXIT_REPORT=%s\0' "$NONCE" >"$SCRATCH/env"
 "$BS" --env-file "$SCRATCH/env" -- /bin/sh -c 'echo dying; kill -KILL $$' >"$SCRATCH/bs.out" 2>&1
 assert_eq "a command killed by a signal: the shell's status" 137 "$?"
 assert_eq "…and no report" dying "$(cat "$SCRATCH/bs.out")"
+printf 'AEGIS_EXIT_REPORT=%s\0' "$NONCE" >"$SCRATCH/env"
+"$BS" --env-file "$SCRATCH/env" -- /bin/sh -c 'sleep 0.3; exit 4' 2>/dev/null | true
+assert_eq "a log pipe gone before the report: still the command's status" 4 "${PIPESTATUS[0]}"
 
 podman_start
 AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$(cd "$top_builddir" && pwd)/aegis-bootstrap\"" aegisd_start a
