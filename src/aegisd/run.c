@@ -546,10 +546,11 @@ static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userd
         Run *r = userdata;
         bool err = stream == PODMAN_STREAM_STDERR;
         bool *seen = err ? &r->report_err : &r->report_out;
+        Tail *t = err ? &r->err : &r->out;
         int k;
 
-        k = tail_append(err ? &r->err : &r->out, p, n);
-        if (k < 0 || !r->exit_nonce[0] || *seen || !take_exit_report(r, err ? &r->err : &r->out))
+        k = tail_append(t, p, n);
+        if (k < 0 || !r->exit_nonce[0] || *seen || !take_exit_report(r, t))
                 return k;
         *seen = true;
         /* Not from inside the stream's own callback, which must not cancel it. */
@@ -1503,8 +1504,6 @@ static size_t iteration_files(Run *r, PodmanFile *files) {
 
 /* ---- the warm pool (run-pool.h): a container made before the iteration was known ---- */
 
-/* The pooled container cannot serve this iteration: discard it and create one, as if the
- * pool had been empty. Holds the gate or not: the create queues for it again. */
 /* No exit report asked (a cold container), none seen. */
 static void run_exit_report_reset(Run *r) {
         r->exit_nonce[0] = '\0';
@@ -1512,6 +1511,9 @@ static void run_exit_report_reset(Run *r) {
         disarm(&r->report_event);
 }
 
+/* The pooled container cannot serve this iteration: discard it and create one, as if the
+ * pool had been empty. Holds the gate or not: the create queues for it again (which forgets
+ * its exit report: run_iteration_step_create()). */
 static void run_pool_fallback(Run *r) {
         int q;
 
@@ -1527,7 +1529,6 @@ static void run_pool_fallback(Run *r) {
         r->container_id = NULL;
         r->pooled = false;
         r->pool_failed = true;
-        run_exit_report_reset(r);
         r->started = false;
         run_pool_verify(r->sup->pool); /* were others lost too? */
         r->wait_done = r->logs_done = false;
@@ -1551,7 +1552,7 @@ static void on_pool_delivered(int k, const Error *e, void *userdata) {
 }
 
 /* What the cold path puts into the container's definition, the pooled one gets as files:
- * the environment (read by aegis-bootstrap --env-file before it exec's the command), the
+ * the environment (read by aegis-bootstrap --env-file before it runs the command), the
  * input and the feedback. */
 static void run_pool_deliver(Run *r, char **env) {
         _cleanup_free_ char *env_file = NULL, *report = NULL;
@@ -1560,9 +1561,8 @@ static void run_pool_deliver(Run *r, char **env) {
         char *p;
         int k;
 
-        /* The nonce of the command's exit report (exit-report.h); without one, the engine
-         * says when it exited. */
-        run_exit_report_reset(r);
+        /* The nonce of the command's exit report (exit-report.h; none yet: the take just
+         * reset it); without one, the engine says when it exited. */
         if (random_id(r->exit_nonce) >= 0)
                 report = asprintf_safe(EXIT_REPORT_ENV "=%s", r->exit_nonce);
         if (!report)
