@@ -400,6 +400,22 @@ static void on_member_created(int k, const char *id, const Error *e, void *userd
 
 static int member_create(RunPool *p, PoolAgent *a, PoolCreate *x);
 
+/* The agent's reference names image_id now: when its members were made from another image
+ * (pulled or re-tagged since), they are drained, saying so, and image_id is what new ones
+ * are made from. True when members were drained. */
+static bool agent_image_is(RunPool *p, PoolAgent *a, const char *image_id) {
+        size_t n = a->n_ready;
+
+        if (streq(a->image_id, image_id))
+                return false;
+        if (n > 0)
+                log_info("warm pool of agent %s: image %s is now %s, draining %zu container(s)", a->agent_id,
+                         a->plan ? a->plan->image : "", image_id, n);
+        agent_drain(p, a);
+        snprintf(a->image_id, sizeof a->image_id, "%s", image_id);
+        return n > 0;
+}
+
 /* The image a member is made from: when it is not the one the agent's members were made
  * from, the image changed (pulled or re-tagged): those are drained first. */
 static void on_member_image(int k, const PodmanImage *image, const Error *e, void *userdata) {
@@ -414,13 +430,7 @@ static void on_member_image(int k, const PodmanImage *image, const Error *e, voi
                 create_end(p, x);
                 return;
         }
-        if (!streq(a->image_id, image->id)) {
-                if (a->n_ready > 0)
-                        log_info("warm pool of agent %s: image %s is now %s, draining %zu container(s)",
-                                 a->agent_id, a->plan->image, image->id, a->n_ready);
-                agent_drain(p, a);
-                snprintf(a->image_id, sizeof a->image_id, "%s", image->id);
-        }
+        (void) agent_image_is(p, a, image->id);
         if (member_create(p, a, x) < 0) {
                 x->op = NULL;
                 create_end(p, x);
@@ -638,12 +648,8 @@ static void on_image_checked(int k, const PodmanImage *image, const Error *e, vo
                           a->plan ? a->plan->image : "", e ? e->message : strerror(-k));
                 return;
         }
-        if (a->n_ready == 0 || streq(a->image_id, image->id))
-                return;
-        log_info("warm pool of agent %s: image %s is now %s, draining %zu container(s)", a->agent_id,
-                 a->plan ? a->plan->image : "", image->id, a->n_ready);
-        agent_drain(p, a);
-        schedule_refill(p);
+        if (agent_image_is(p, a, image->id))
+                schedule_refill(p);
 }
 
 static int on_image_timer(sd_event_source *es, uint64_t usec, void *userdata) {
