@@ -33,6 +33,10 @@ printf 'AEGIS_EXIT_REPORT=%s\0' "$NONCE" >"$SCRATCH/env"
 "$BS" --env-file "$SCRATCH/env" -- /bin/sh -c 'echo dying; kill -KILL $$' >"$SCRATCH/bs.out" 2>&1
 assert_eq "a command killed by a signal: the shell's status" 137 "$?"
 assert_eq "…and no report" dying "$(cat "$SCRATCH/bs.out")"
+printf 'AEGIS_EXIT_REPORT=not-a-nonce\0FOO=bar\0' >"$SCRATCH/env"
+"$BS" --env-file "$SCRATCH/env" -- /bin/sh -c 'echo "${AEGIS_EXIT_REPORT:-unset} $FOO"; exit 6' >"$SCRATCH/bs.out" 2>&1
+assert_eq "a malformed nonce: no report, the command runs as before" 6 "$?"
+assert_eq "…without the variable, with the others" "unset bar" "$(cat "$SCRATCH/bs.out")"
 printf 'AEGIS_EXIT_REPORT=%s\0' "$NONCE" >"$SCRATCH/env"
 "$BS" --env-file "$SCRATCH/env" -- /bin/sh -c 'sleep 0.3; exit 4' 2>/dev/null | true
 assert_eq "a log pipe gone before the report: still the command's status" 4 "${PIPESTATUS[0]}"
