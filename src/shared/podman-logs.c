@@ -1,4 +1,5 @@
-/* podman-logs.c — GET /containers/{id}/logs, demultiplexed into stdout and stderr.
+/* podman-logs.c — GET /containers/{id}/logs, or POST /containers/{id}/attach (the same frames,
+ * live), demultiplexed into stdout and stderr.
  *
  * Each stream keeps at most max_bytes (binary-safe); past the bound the bytes are counted but
  * dropped and PODMAN_TRUNCATION_MARKER is appended once, so a runaway agent cannot exhaust the
@@ -103,6 +104,14 @@ static int logs_sink(PodmanCall *call, const char *p, size_t n) {
         return r;
 }
 
+/* The engine answers an attach once it is attached to the container's output. */
+static void attach_headers(PodmanCall *call) {
+        LogsState *s = call->state;
+
+        if (call->status >= 200 && call->status < 300 && s->opts.on_attached)
+                s->opts.on_attached(s->opts.chunk_userdata);
+}
+
 static void logs_finish(PodmanCall *call, int r, Error *e) {
         LogsState *s = call->state;
         podman_logs_fn cb = (podman_logs_fn) call->cb;
@@ -127,9 +136,12 @@ int podman_container_logs_async(PodmanClient *c, const char *id, const PodmanLog
         if (o.max_bytes == 0)
                 o.max_bytes = LOGS_DEFAULT_MAX;
         eid = podman_escape(id);
-        path = eid ? asprintf_safe("/containers/%s/logs?stdout=%d&stderr=%d&follow=%d", eid, o.stdout_,
-                                   o.stderr_, o.follow)
-                   : NULL;
+        if (!eid)
+                return -ENOMEM;
+        path = o.attach ? asprintf_safe("/containers/%s/attach?stream=1&stdout=%d&stderr=%d", eid, o.stdout_,
+                                        o.stderr_)
+                        : asprintf_safe("/containers/%s/logs?stdout=%d&stderr=%d&follow=%d", eid, o.stdout_,
+                                        o.stderr_, o.follow);
         if (!path)
                 return -ENOMEM;
         s = calloc(1, sizeof *s);
@@ -137,7 +149,7 @@ int podman_container_logs_async(PodmanClient *c, const char *id, const PodmanLog
                 return -ENOMEM;
         podman_demux_init(&s->demux);
         s->opts = o;
-        r = podman_call_new(c, "GET", path, o.timeout_usec, &call);
+        r = podman_call_new(c, o.attach ? "POST" : "GET", path, o.timeout_usec, &call);
         if (r < 0) {
                 free(s);
                 return r;
@@ -145,6 +157,8 @@ int podman_container_logs_async(PodmanClient *c, const char *id, const PodmanLog
         call->state = s;
         call->free_state = logs_state_free;
         call->sink = logs_sink;
+        if (o.attach)
+                call->on_headers = attach_headers;
         return podman_call_start(call, logs_finish, cb, userdata, ret_op);
 }
 

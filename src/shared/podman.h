@@ -441,7 +441,7 @@ int podman_container_list_async(PodmanClient *c, char *const *label_filters, pod
 void podman_container_list_free(PodmanContainer *cts, size_t n);
 
 /* ========================================================================================
- * Logs: GET /containers/{id}/logs, demultiplexed
+ * Logs: GET /containers/{id}/logs (or POST …/attach), demultiplexed
  * ======================================================================================== */
 
 typedef enum PodmanStream {
@@ -458,6 +458,12 @@ typedef int (*podman_log_chunk_fn)(PodmanStream stream, const void *data, size_t
 
 typedef struct PodmanLogOptions {
         bool follow; /* stream until the container stops (start it after issuing this) */
+        /* Instead of the logs: POST /containers/{id}/attach?stream=1, what a running container
+         * writes from the moment the engine attached, as it writes it, until it stops. (A
+         * followed log of Podman 4 polls its file every 250 ms.) Not its past output: read the
+         * logs for that. on_attached runs once the engine is attached. */
+        bool attach;
+        void (*on_attached)(void *userdata); /* attach only; with chunk_userdata */
         bool stdout_, stderr_; /* which streams (both false = both) */
         size_t max_bytes; /* per stream kept in PodmanLogs; 0 = 1 MiB; beyond: marker, dropped */
         uint64_t timeout_usec; /* bound on the whole transfer; 0 = default */

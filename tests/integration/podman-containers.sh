@@ -93,6 +93,26 @@ assert_eq "binary stderr exact" "$(printf 'E\001\002' | od -An -tx1)" "$(od -An 
 assert_eq "kept exactly the bound, then the marker" 1000 "$(( $(stat -c %s "$SCRATCH/logs.out") - $(printf '\n[aegis: output truncated]\n' | wc -c) ))"
 check "marker at the end" grep -q 'aegis: output truncated' "$SCRATCH/logs.out"
 
+# --- attach: what a running container writes from then on, as it writes it --------------
+# (how a warm iteration's output and exit report arrive: run.c, run_pool_attach())
+at="$(P create attach 1 -- sh -c 'echo before; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo out; echo err >&2; sleep 1; echo late' | kv id)"
+P start "$at" >/dev/null || fail "start for attach failed"
+said_before() { papi GET "/containers/$at/logs?stdout=1" | grep -q before; }
+wait_for 10 said_before || fail "the container to attach to did not start"
+P attach "$at" >"$SCRATCH/attach.out" 2>"$SCRATCH/attach.err" & apid=$!
+check "attach: told once the engine is attached" wait_for 10 grep -q '^attached$' "$SCRATCH/attach.err"
+podman_cmd exec "$at" touch /tmp/go
+attach_ended() { ! kill -0 "$apid" 2>/dev/null; }
+check "attach: ends when the container stops" wait_for 20 attach_ended
+wait "$apid"; rc=$?
+assert_eq "attach: succeeds" 0 "$rc"
+assert_eq "attach: stdout from the attach on, not what came before" "$(printf 'out\nlate')" "$(cat "$SCRATCH/attach.out")"
+assert_eq "attach: stderr apart" "$(printf 'attached\nerr')" "$(cat "$SCRATCH/attach.err")"
+P remove "$at" >/dev/null
+out="$(P attach "$at" 2>&1)"; rc=$?
+assert_eq "attach to a removed container fails" 1 "$rc"
+assert_match "… with the engine's status and message" "HTTP 404: .*no such container" "$out"
+
 # --- stop / kill / remove ---------------------------------------------------------------
 a="$(P create sleeper 1 -- sleep 600 | kv id)"
 b="$(P create sleeper 2 -- sleep 600 | kv id)"

@@ -3,6 +3,7 @@
  *   podman-probe SOCKET ping | version | gateway
  *   podman-probe SOCKET create|run EXEC ITER [key=value...] [-- cmd...]
  *   podman-probe SOCKET ensure REF POLICY [SECS] | start|stop|kill|remove|wait|inspect|logs|stats ID
+ *   podman-probe SOCKET attach ID   (says "attached" on stderr once the engine is; output as logs)
  *   podman-probe SOCKET list [LABEL=VALUE...] | volume create|remove|inspect NAME [OPT=V...]
  *   podman-probe SOCKET concurrent N | events
  *
@@ -394,6 +395,26 @@ static int cmd_logs(PodmanClient *c, int argc, char **argv) {
         return 0;
 }
 
+static void on_probe_attached(void *userdata) {
+        fputs("attached\n", stderr);
+        fflush(stderr);
+}
+
+static int cmd_attach(PodmanClient *c, int argc, char **argv) {
+        PodmanLogOptions lo = { .attach = true, .on_attached = on_probe_attached };
+        PodmanLogs logs;
+        Error e = ERROR_INIT;
+
+        if (argc != 1)
+                return 2;
+        if (podman_container_logs(c, argv[0], &lo, &logs, &e) < 0)
+                return fail(&e);
+        fwrite(logs.out, 1, logs.out_size, stdout);
+        fwrite(logs.err, 1, logs.err_size, stderr);
+        podman_logs_done(&logs);
+        return 0;
+}
+
 static void print_known(const char *name, bool known, uint64_t v) {
         if (known)
                 printf("%s=%" PRIu64 "\n", name, v);
@@ -448,23 +469,12 @@ static const struct {
         const char *name;
         int (*run)(PodmanClient *c, int argc, char **argv);
 } commands[] = {
-        { "ping", cmd_ping },
-        { "version", cmd_version },
-        { "gateway", cmd_gateway },
-        { "create", cmd_create },
-        { "run", cmd_run },
-        { "ensure", cmd_ensure },
-        { "start", cmd_start },
-        { "stop", cmd_stop },
-        { "kill", cmd_kill },
-        { "remove", cmd_remove },
-        { "wait", cmd_wait },
-        { "inspect", cmd_inspect },
-        { "list", cmd_list },
-        { "logs", cmd_logs },
-        { "stats", cmd_stats },
-        { "volume", cmd_volume },
-        { "concurrent", cmd_concurrent },
+        { "ping", cmd_ping },     { "version", cmd_version }, { "gateway", cmd_gateway },
+        { "create", cmd_create }, { "run", cmd_run },         { "ensure", cmd_ensure },
+        { "start", cmd_start },   { "stop", cmd_stop },       { "kill", cmd_kill },
+        { "remove", cmd_remove }, { "wait", cmd_wait },       { "inspect", cmd_inspect },
+        { "list", cmd_list },     { "logs", cmd_logs },       { "attach", cmd_attach },
+        { "stats", cmd_stats },   { "volume", cmd_volume },   { "concurrent", cmd_concurrent },
         { "events", cmd_events },
 };
 
