@@ -53,6 +53,9 @@ static void run_cleanup_done(Run *r);
 static void run_pool_fallback(Run *r);
 static void run_exit_report_reset(Run *r);
 static void run_container_running(Run *r);
+static void run_read_final_logs(Run *r);
+static void run_container_created(Run *r, const char *container_id);
+static void run_pool_attach(Run *r, char **env);
 
 /* The node's gate (RunHostOps.gate), for r. */
 static void run_gate(Run *r, void (*fn)(Run *r)) {
@@ -308,6 +311,7 @@ void run_free(Run *r) {
         podman_op_cancel(r->op);
         podman_op_cancel(r->wait_op);
         podman_op_cancel(r->logs_op);
+        strv_free(r->pool_env);
         disarm(&r->iteration_timer);
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
@@ -466,6 +470,15 @@ static void run_kill(Run *r, const char *reason) {
                 run_collect(r);
                 return;
         }
+        if (r->phase == PHASE_CREATE && r->pool_env && r->logs_op && !r->op) {
+                /* Waiting for the engine to attach to a pooled container: give it up. */
+                podman_op_cancel(r->logs_op);
+                r->logs_op = NULL;
+                strv_free(TAKE_PTR(r->pool_env));
+                run_gate_release(r);
+                run_container_created(r, r->container_id); /* removes it */
+                return;
+        }
         if (r->phase == PHASE_RUNNING && r->container_id && !r->op) {
                 /* What it used until now, read while it still runs (at most RUN_STATS_LAST_USEC):
                  * the kill follows the reading, or already waits for one in flight. Once taken,
@@ -527,19 +540,31 @@ static bool take_exit_report(Run *r, Tail *t) {
 
 static void run_collect_reported(Run *r);
 
-/* Both streams ended with the pooled command's exit report: everything it wrote has been
- * read, and it exited with r->reported_status. The engine would say so only once the
- * runtime has cleaned up after it (about 0.6 s): the iteration ends now, and its container
- * (aegis-bootstrap exiting) is removed after, as always. */
+/* Both streams ended with the pooled command's exit report: it exited with
+ * r->reported_status. The engine would say so only once the runtime has cleaned up after it
+ * (about 0.6 s). What the attach brought is confirmed by the logs, read once more (they are
+ * written before the attach is served): when they end with the report too, everything the
+ * command wrote has been read and the iteration ends now; its container (aegis-bootstrap
+ * exiting) is removed after, as always. */
 static int on_exit_reported(sd_event_source *es, void *userdata) {
         Run *r = userdata;
 
         r->report_event = sd_event_source_disable_unref(r->report_event);
-        /* A kill under way, or the engine's answer already in: the engine's path decides. */
-        if (r->phase != PHASE_RUNNING || r->wait_done || r->op || r->kill_reason)
+        /* A kill under way, the engine's answer already in, or a confirmation under way: the
+         * path already taken decides. */
+        if (r->phase != PHASE_RUNNING || r->wait_done || r->op || r->kill_reason || r->report_confirming)
                 return 0;
-        run_collect_reported(r);
+        run_read_final_logs(r);
+        r->report_confirming = r->logs_op != NULL;
         return 0;
+}
+
+/* When both streams have brought the report: on_exit_reported(), not from inside a stream's
+ * own callback (which must not cancel it), and only once running (the report may come
+ * before the engine has answered the upload of the files that started the command). */
+static void run_exit_reported_soon(Run *r) {
+        if (r->report_out && r->report_err && !r->report_event && r->phase == PHASE_RUNNING)
+                (void) sd_event_add_defer(r->sup->event, &r->report_event, on_exit_reported, r);
 }
 
 static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userdata) {
@@ -553,9 +578,7 @@ static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userd
         if (k < 0 || !r->exit_nonce[0] || *seen || !take_exit_report(r, t))
                 return k;
         *seen = true;
-        /* Not from inside the stream's own callback, which must not cancel it. */
-        if (r->report_out && r->report_err && !r->report_event)
-                (void) sd_event_add_defer(r->sup->event, &r->report_event, on_exit_reported, r);
+        run_exit_reported_soon(r);
         return 0;
 }
 
@@ -571,9 +594,11 @@ static void on_logs_done(int k, const PodmanLogs *logs, const Error *e, void *us
 
 static void on_final_logs(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
         Run *r = userdata;
+        bool confirming = r->report_confirming;
 
         r->logs_op = NULL;
         r->logs_done = true;
+        r->report_confirming = false;
         if (k < 0)
                 run_log(r, LOG_WARNING, "cannot read the logs of %s: %s", strempty(r->container_id),
                         e ? e->message : "");
@@ -583,7 +608,23 @@ static void on_final_logs(int k, const PodmanLogs *logs, const Error *e, void *u
                 r->report_out = take_exit_report(r, &r->out);
         if (!r->report_err)
                 r->report_err = take_exit_report(r, &r->err);
-        run_collect(r);
+        if (!confirming) {
+                run_collect(r);
+                return;
+        }
+        if (r->report_out && r->report_err && !r->wait_done && !r->kill_reason) {
+                run_collect_reported(r);
+                return;
+        }
+        /* The logs did not confirm the report (or a kill or the engine's answer came first):
+         * the engine decides, as for a cold container (on_wait() reads the logs again). */
+        run_log(r, LOG_DEBUG, "the logs of %s do not end with its exit report yet: waiting for the engine",
+                strempty(r->container_id));
+        r->report_out = r->report_err = false;
+        if (r->wait_done)
+                run_collect(r);
+        else
+                r->logs_done = false;
 }
 
 static void run_read_final_logs(Run *r) {
@@ -598,6 +639,7 @@ static void run_read_final_logs(Run *r) {
          * that it is complete, instead of waiting for the stream to notice. */
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
+        r->report_confirming = false;
         if (r->started && r->container_id) {
                 tail_reset(&r->out);
                 tail_reset(&r->err);
@@ -665,13 +707,9 @@ static void on_pool_exit_probe(int k, const PodmanContainer *ct, const Error *e,
                         "pooled container %s had exited (status %" PRIi64
                         ") before it was taken; creating one",
                         strempty(r->container_id), ct->exit_code);
-                podman_op_cancel(r->logs_op);
-                r->logs_op = NULL;
                 run_stats_reset(r->stats);
                 disarm(&r->iteration_timer);
                 disarm(&r->flush_timer);
-                tail_reset(&r->out);
-                tail_reset(&r->err);
                 r->exit_code = -1;
                 run_pool_fallback(r);
                 return;
@@ -748,7 +786,10 @@ static void run_follow(Run *r) {
         r->wait_retries = 0;
         if (run_stats_start(r->stats, r->container_id) < 0)
                 run_log(r, LOG_WARNING, "cannot sample the container's stats: out of memory");
-        k = podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_logs_done, r, &r->logs_op);
+        /* A pooled container's output comes through the attach opened before its files. */
+        k = r->pool_attached ? 0
+                             : podman_container_logs_async(r->sup->podman, r->container_id, &lo,
+                                                           on_logs_done, r, &r->logs_op);
         if (k < 0) {
                 r->logs_op = NULL;
                 r->logs_done = true;
@@ -756,6 +797,8 @@ static void run_follow(Run *r) {
         run_issue_wait(r);
         if (r->kill_reason && r->phase == PHASE_RUNNING) /* a timeout or cancel came while starting */
                 run_kill(r, r->kill_reason);
+        else
+                run_exit_reported_soon(r); /* the attach may have brought it already */
 }
 
 /* The iteration's container runs (started now, or a pooled one that was started ahead and
@@ -896,8 +939,6 @@ static void on_created_inspected(int k, const PodmanContainer *ct, const Error *
         }
         run_attach(r, true);
 }
-
-static void run_container_created(Run *r, const char *container_id);
 
 static void on_created(int k, const char *container_id, const Error *e, void *userdata) {
         Run *r = userdata;
@@ -1410,7 +1451,7 @@ static void run_iteration_step_create(Run *r) {
         r->container_name = NULL;
         free(r->container_id);
         r->container_id = NULL;
-        r->pooled = false;
+        r->pooled = r->pool_attached = false;
         run_exit_report_reset(r);
         if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
                                              &r->container_name, &r->container_id) > 0)
@@ -1517,6 +1558,12 @@ static void run_exit_report_reset(Run *r) {
 static void run_pool_fallback(Run *r) {
         int q;
 
+        podman_op_cancel(r->logs_op); /* its attach, or its followed log */
+        r->logs_op = NULL;
+        r->pool_attached = false;
+        strv_free(TAKE_PTR(r->pool_env));
+        tail_reset(&r->out);
+        tail_reset(&r->err);
         if (r->container_id) {
                 run_pool_discard(r->sup->pool, r->container_id);
                 q = store_container_update(r->sup->store, r->container_name, r->container_id,
@@ -1612,6 +1659,98 @@ static void run_pool_deliver(Run *r, char **env) {
         }
 }
 
+/* Is the member still the one that was started ahead? An attach re-initialises a container
+ * that has exited (Docker's behaviour: it would wait for a start that never comes), so the
+ * check comes after the attach: running now, the attach is to its live output. */
+static void on_pool_member_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        Run *r = userdata;
+        _cleanup_strv_free_ char **env = TAKE_PTR(r->pool_env);
+
+        r->op = NULL;
+        run_count_op(r, "inspect", k);
+        if (r->kill_reason || r->cancel_requested) {
+                run_gate_release(r);
+                run_container_created(r, r->container_id); /* removes it */
+                return;
+        }
+        if (k >= 0 && ct->running) {
+                run_pool_deliver(r, env);
+                return;
+        }
+        if (k >= 0) /* its exit status is gone with the re-initialisation */
+                run_log(r, LOG_WARNING,
+                        "pooled container %s is not running (stopped or killed behind aegisd's back); "
+                        "creating one",
+                        strempty(r->container_id));
+        else
+                run_log(r, LOG_WARNING, "pooled container %s cannot be inspected: %s; creating one",
+                        strempty(r->container_id), e ? e->message : strerror(-k));
+        run_pool_fallback(r);
+}
+
+static void on_pool_attached(void *userdata) {
+        Run *r = userdata;
+        Error e = ERROR_INIT;
+        int k;
+
+        r->pool_attached = true;
+        run_op_begin(r);
+        k = podman_container_inspect_async(r->sup->podman, r->container_id, on_pool_member_inspected, r,
+                                           &r->op);
+        if (k < 0) {
+                r->op = NULL;
+                error_set(&e, k, "%s", strerror(-k));
+                on_pool_member_inspected(k, NULL, &e, r);
+        }
+}
+
+/* The attach ended. Before the engine attached, the member cannot serve (gone, exited); after,
+ * the container stopped or the stream broke: the wait decides, as for a followed log. */
+static void on_pool_attach_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        if (r->pool_attached) {
+                on_logs_done(k, logs, e, userdata);
+                return;
+        }
+        r->logs_op = NULL;
+        strv_free(TAKE_PTR(r->pool_env));
+        if (r->kill_reason || r->cancel_requested) {
+                run_gate_release(r);
+                run_container_created(r, r->container_id); /* removes it */
+                return;
+        }
+        run_log(r, LOG_WARNING, "pooled container %s cannot be attached to: %s; creating one",
+                strempty(r->container_id), e ? e->message : strerror(-k));
+        run_pool_fallback(r);
+}
+
+/* A pooled container waits for its files. Its output is attached to first, then it is given
+ * them: the engine streams what the command writes as it writes it, and the exit report
+ * arrives at once (a followed log of Podman 4 polls its file every 250 ms, which was most of
+ * a warm launch). Without an attach, the followed log serves, as for a cold container. */
+static void run_pool_attach(Run *r, char **env) {
+        PodmanLogOptions lo = {
+                .attach = true,
+                .max_bytes = 4096, /* we keep our own tail through on_chunk */
+                .timeout_usec = (r->plan->timeout_secs + 300) * USEC_PER_SEC,
+                .on_chunk = on_log_data,
+                .on_attached = on_pool_attached,
+                .chunk_userdata = r,
+        };
+        _cleanup_strv_free_ char **l = env;
+
+        assert(!r->pool_env && !r->logs_op);
+        r->pool_attached = false;
+        if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_pool_attach_done, r,
+                                        &r->logs_op) < 0) {
+                r->logs_op = NULL;
+                run_pool_deliver(r, l);
+                return;
+        }
+        r->pool_env = TAKE_PTR(l);
+}
+
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *user = NULL, *gateway_dir = NULL, *egress_host_dir = NULL;
@@ -1644,7 +1783,7 @@ static void run_create_container(Run *r) {
                 return;
         }
         if (r->pooled) {
-                run_pool_deliver(r, env);
+                run_pool_attach(r, TAKE_PTR(env));
                 return;
         }
         n_files += iteration_files(r, files + n_files);

@@ -77,6 +77,11 @@ struct Run {
          * failed this iteration, so it goes the cold way. */
         bool pooled, pool_failed;
         uint64_t pool_delivered_rt; /* CLOCK_REALTIME: a pooled container was given its files */
+        /* A pooled iteration's output comes through an attach (logs_op), opened before the
+         * container is given its files (pool_env, held until then); report_confirming: both
+         * streams brought the exit report, the final read of the logs is under way. */
+        bool pool_attached, report_confirming;
+        char **pool_env;
         /* A pooled iteration's exit report (exit-report.h): the nonce it was given ("" = none),
          * whether its stdout and stderr ended with the report yet, and the status reported.
          * report_any: a pooled container re-attached after a restart (its nonce is lost):

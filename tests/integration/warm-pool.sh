@@ -79,7 +79,7 @@ for id in $gone; do podman_cmd rm -f "$id" >/dev/null; done
 e3="$(execute "$agent" '{"n":3}')"
 check "an execution whose pooled container vanished still completes" wait_status "$e3" completed 60
 assert_match "…with its own input" "^id=$e3 it=1 input=\\{\"n\":3\\}" "$(execution_field "$e3" .output)"
-check "…after aegisd found its pooled container gone" grep -q "cannot give pooled container .*creating one" "$SCRATCH/aegisd-a/aegisd.log"
+check "…after aegisd found its pooled container gone" grep -q "pooled container .* cannot be attached to: .*creating one" "$SCRATCH/aegisd-a/aegisd.log"
 check "the pool refills after the loss" wait_for 60 pool_has 2
 
 # Pooled containers killed while they wait (the engine still lists them, exited): the
@@ -89,7 +89,7 @@ for id in $dead; do podman_cmd kill "$id" >/dev/null; done
 e5="$(execute "$agent" '{"n":5}')"
 check "an execution whose pooled container was killed still completes" wait_status "$e5" completed 60
 assert_match "…with its own input" "^id=$e5 it=1 input=\\{\"n\":5\\}" "$(execution_field "$e5" .output)"
-check "…after aegisd found its pooled container dead" grep -q "had exited (status .*) before it was taken; creating one" "$SCRATCH/aegisd-a/aegisd.log"
+check "…after aegisd found its pooled container dead" grep -Eq "pooled container .* (is not running|cannot be attached to).*creating one" "$SCRATCH/aegisd-a/aegisd.log"
 check "the pool refills after the kill" wait_for 60 pool_has 2
 gone_dead() { for id in $dead; do podman_cmd container exists "$id" && return 1; done; return 0; }
 check "…and the killed members are removed" wait_for 30 gone_dead
