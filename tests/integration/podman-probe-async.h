@@ -180,6 +180,7 @@ static int cmd_concurrent(PodmanClient *unused, int argc, char **argv) {
 
 /* Streams events while one container runs: prints each event of ours as "event=ACTION EXIT". */
 typedef struct EventsRun {
+        const char *exec; /* our container's execution label */
         bool died, stream_done;
         int stream_r;
         Error stream_e;
@@ -190,7 +191,9 @@ static int on_event(const PodmanEvent *ev, void *userdata) {
         EventsRun *er = userdata;
 
         printf("event=%s %s %" PRIi64 "\n", ev->action, strempty(ev->execution_id), ev->exit_code);
-        if (streq(ev->action, "died") || streq(ev->action, "die")) {
+        /* The stream starts a second back: another container's death may come first. */
+        if ((streq(ev->action, "died") || streq(ev->action, "die")) &&
+            streq_ptr(ev->execution_id, er->exec)) {
                 er->died = true;
                 return -1; /* enough: stop the stream */
         }
@@ -221,6 +224,7 @@ static int cmd_events(PodmanClient *unused, int argc, char **argv) {
         if (sd_event_new(&ev) < 0 || podman_client_new(podman_client_socket_path(unused), ev, &c) < 0)
                 return 1;
         (void) snprintf(exec, sizeof exec, "ev%d", (int) getpid());
+        er.exec = exec;
         if (podman_events_async(c, NULL, now_usec(CLOCK_REALTIME) - USEC_PER_SEC, 30 * USEC_PER_SEC,
                                 on_event, on_events_done, &er, &er.stream) < 0)
                 return 1;
