@@ -769,19 +769,25 @@ static void run_issue_wait(Run *r) {
         }
 }
 
-/* Follow a started container: wait for its exit (condition not-running: Podman answers with
- * the recorded exit code even when it already exited, so starting first misses nothing;
- * waiting before start is racy on Podman 4.3, see podman.h) and stream its logs. */
-static void run_follow(Run *r) {
-        PodmanLogOptions lo = {
-                .follow = true,
+/* How a Run streams its container's output while it runs (followed or attached): into its own
+ * tails through on_log_data, for as long as the execution may last. */
+static PodmanLogOptions run_stream_options(Run *r) {
+        return (PodmanLogOptions){
                 .max_bytes = 4096, /* we keep our own tail through on_chunk */
                 .timeout_usec = (r->plan->timeout_secs + 300) * USEC_PER_SEC,
                 .on_chunk = on_log_data,
                 .chunk_userdata = r,
         };
+}
+
+/* Follow a started container: wait for its exit (condition not-running: Podman answers with
+ * the recorded exit code even when it already exited, so starting first misses nothing;
+ * waiting before start is racy on Podman 4.3, see podman.h) and stream its logs. */
+static void run_follow(Run *r) {
+        PodmanLogOptions lo = run_stream_options(r);
         int k;
 
+        lo.follow = true;
         r->phase = PHASE_RUNNING;
         r->wait_retries = 0;
         if (run_stats_start(r->stats, r->container_id) < 0)
@@ -1730,17 +1736,12 @@ static void on_pool_attach_done(int k, const PodmanLogs *logs, const Error *e, v
  * arrives at once (a followed log of Podman 4 polls its file every 250 ms, which was most of
  * a warm launch). Without an attach, the followed log serves, as for a cold container. */
 static void run_pool_attach(Run *r, char **env) {
-        PodmanLogOptions lo = {
-                .attach = true,
-                .max_bytes = 4096, /* we keep our own tail through on_chunk */
-                .timeout_usec = (r->plan->timeout_secs + 300) * USEC_PER_SEC,
-                .on_chunk = on_log_data,
-                .on_attached = on_pool_attached,
-                .chunk_userdata = r,
-        };
+        PodmanLogOptions lo = run_stream_options(r);
         _cleanup_strv_free_ char **l = env;
 
         assert(!r->pool_env && !r->logs_op);
+        lo.attach = true;
+        lo.on_attached = on_pool_attached;
         r->pool_attached = false;
         if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_pool_attach_done, r,
                                         &r->logs_op) < 0) {

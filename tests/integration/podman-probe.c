@@ -378,21 +378,27 @@ static int cmd_list(PodmanClient *c, int argc, char **argv) {
         return 0;
 }
 
-static int cmd_logs(PodmanClient *c, int argc, char **argv) {
-        PodmanLogOptions lo = { 0 };
+/* The container's stdout on ours, its stderr on ours. */
+static int print_logs(PodmanClient *c, const char *id, const PodmanLogOptions *lo) {
         PodmanLogs logs;
         Error e = ERROR_INIT;
-        uint64_t m = 0;
 
-        if (argc < 1 || (argc > 1 && parse_size(argv[1], &m) < 0))
-                return 2;
-        lo.max_bytes = m;
-        if (podman_container_logs(c, argv[0], &lo, &logs, &e) < 0)
+        if (podman_container_logs(c, id, lo, &logs, &e) < 0)
                 return fail(&e);
         fwrite(logs.out, 1, logs.out_size, stdout);
         fwrite(logs.err, 1, logs.err_size, stderr);
         podman_logs_done(&logs);
         return 0;
+}
+
+static int cmd_logs(PodmanClient *c, int argc, char **argv) {
+        PodmanLogOptions lo = { 0 };
+        uint64_t m = 0;
+
+        if (argc < 1 || (argc > 1 && parse_size(argv[1], &m) < 0))
+                return 2;
+        lo.max_bytes = m;
+        return print_logs(c, argv[0], &lo);
 }
 
 static void on_probe_attached(void *userdata) {
@@ -402,17 +408,10 @@ static void on_probe_attached(void *userdata) {
 
 static int cmd_attach(PodmanClient *c, int argc, char **argv) {
         PodmanLogOptions lo = { .attach = true, .on_attached = on_probe_attached };
-        PodmanLogs logs;
-        Error e = ERROR_INIT;
 
         if (argc != 1)
                 return 2;
-        if (podman_container_logs(c, argv[0], &lo, &logs, &e) < 0)
-                return fail(&e);
-        fwrite(logs.out, 1, logs.out_size, stdout);
-        fwrite(logs.err, 1, logs.err_size, stderr);
-        podman_logs_done(&logs);
-        return 0;
+        return print_logs(c, argv[0], &lo);
 }
 
 static void print_known(const char *name, bool known, uint64_t v) {
