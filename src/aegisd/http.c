@@ -14,7 +14,9 @@
  *  - A stream is shared by its request and its MHD response (two references); whichever goes
  *    last frees it, so neither MHD's order of callbacks nor the owner can free it twice.
  *  - The listening socket is never closed or shut down here (MHD_quiesce_daemon() before
- *    MHD_stop_daemon()): under socket activation it belongs to systemd. */
+ *    MHD_stop_daemon()): under socket activation it belongs to systemd.
+ *  - A parked stream's socket, which MHD does not poll, is watched for its client leaving
+ *    (stream_watch_peer()) only while it is parked: the watch goes before MHD may close it. */
 #include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -142,6 +144,7 @@ struct HttpStream {
         bool suspended; /* MHD connection suspended waiting for data */
         bool sse;
         sd_event_source *heartbeat;
+        sd_event_source *peer_watch; /* while suspended: the client hanging up */
         HttpClosedFunc on_closed;
         void *userdata;
 };
@@ -215,9 +218,14 @@ static _printf_(2, 0) void mhd_logger(void *cls, const char *fmt, va_list ap) {
 
 /* ---- streams ---- */
 
+static void stream_unwatch_peer(HttpStream *st) {
+        st->peer_watch = sd_event_source_disable_unref(st->peer_watch);
+}
+
 static HttpStream *stream_unref(HttpStream *st) {
         if (!st || --st->n_ref > 0)
                 return NULL;
+        stream_unwatch_peer(st);
         sd_event_source_disable_unref(st->heartbeat);
         free(st->buf);
         free(st);
@@ -226,12 +234,39 @@ static HttpStream *stream_unref(HttpStream *st) {
 
 /* Lets MHD call the reader again (data arrived, end, or failure). */
 static void stream_wake(HttpStream *st) {
+        stream_unwatch_peer(st);
         if (st->suspended && st->req) {
                 st->suspended = false;
                 st->req->suspended = false;
                 MHD_resume_connection(st->req->conn);
                 server_kick(st->server);
         }
+}
+
+static void stream_wake(HttpStream *st);
+
+/* The client of a parked stream hung up: end the response, so that MHD closes the connection
+ * and the owner's on_closed frees what the stream held (a per-token stream slot) now, not at
+ * the second heartbeat after (the first write to a closed peer still succeeds). */
+static int on_peer_gone(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        HttpStream *st = userdata;
+
+        st->failed = true;
+        stream_wake(st);
+        return 0;
+}
+
+/* MHD does not poll a suspended connection: watch its socket for the peer's hang-up (not for
+ * data, which a client may send at any time). Without the watch, the heartbeat finds out. */
+static void stream_watch_peer(HttpStream *st) {
+        const union MHD_ConnectionInfo *i =
+                MHD_get_connection_info(st->req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        if (st->peer_watch || !i)
+                return;
+        if (sd_event_add_io(st->server->event, &st->peer_watch, i->connect_fd, EPOLLRDHUP, on_peer_gone,
+                            st) < 0)
+                st->peer_watch = NULL;
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
@@ -255,6 +290,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
         st->suspended = true;
         st->req->suspended = true;
         MHD_suspend_connection(st->req->conn);
+        stream_watch_peer(st);
         return 0;
 }
 
@@ -396,6 +432,7 @@ static void request_free(HttpRequest *r) {
         LIST_REMOVE(s->requests, r);
         if (r->stream) {
                 r->stream->req = NULL;
+                stream_unwatch_peer(r->stream);
                 (void) sd_event_source_set_enabled(r->stream->heartbeat, SD_EVENT_OFF);
                 stream_unref(r->stream);
         }
@@ -1401,8 +1438,10 @@ HttpServer *http_server_free(HttpServer *s) {
                                 r->stream->failed = true;
                         if (r->suspended) {
                                 r->suspended = false;
-                                if (r->stream)
+                                if (r->stream) {
                                         r->stream->suspended = false;
+                                        stream_unwatch_peer(r->stream);
+                                }
                                 MHD_resume_connection(r->conn);
                         }
                 }
