@@ -243,8 +243,6 @@ static void stream_wake(HttpStream *st) {
         }
 }
 
-static void stream_wake(HttpStream *st);
-
 /* The client of a parked stream hung up: end the response, so that MHD closes the connection
  * and the owner's on_closed frees what the stream held (a per-token stream slot) now, not at
  * the second heartbeat after (the first write to a closed peer still succeeds). */
