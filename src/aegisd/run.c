@@ -56,6 +56,7 @@ static void run_container_running(Run *r);
 static void run_read_final_logs(Run *r);
 static void run_container_created(Run *r, const char *container_id);
 static void run_pool_attach(Run *r, char **env);
+static void run_pool_abandon(Run *r);
 
 /* The node's gate (RunHostOps.gate), for r. */
 static void run_gate(Run *r, void (*fn)(Run *r)) {
@@ -474,9 +475,7 @@ static void run_kill(Run *r, const char *reason) {
                 /* Waiting for the engine to attach to a pooled container: give it up. */
                 podman_op_cancel(r->logs_op);
                 r->logs_op = NULL;
-                strv_free(TAKE_PTR(r->pool_env));
-                run_gate_release(r);
-                run_container_created(r, r->container_id); /* removes it */
+                run_pool_abandon(r);
                 return;
         }
         if (r->phase == PHASE_RUNNING && r->container_id && !r->op) {
@@ -1665,6 +1664,14 @@ static void run_pool_deliver(Run *r, char **env) {
         }
 }
 
+/* A kill or cancel came while a pooled member was being taken (attached to, checked): it is
+ * not given its files, and goes as a created container that never ran (removed). */
+static void run_pool_abandon(Run *r) {
+        strv_free(TAKE_PTR(r->pool_env));
+        run_gate_release(r);
+        run_container_created(r, r->container_id);
+}
+
 /* Is the member still the one that was started ahead? An attach re-initialises a container
  * that has exited (Docker's behaviour: it would wait for a start that never comes), so the
  * check comes after the attach: running now, the attach is to its live output. */
@@ -1675,8 +1682,7 @@ static void on_pool_member_inspected(int k, const PodmanContainer *ct, const Err
         r->op = NULL;
         run_count_op(r, "inspect", k);
         if (r->kill_reason || r->cancel_requested) {
-                run_gate_release(r);
-                run_container_created(r, r->container_id); /* removes it */
+                run_pool_abandon(r);
                 return;
         }
         if (k >= 0 && ct->running) {
@@ -1714,21 +1720,21 @@ static void on_pool_attached(void *userdata) {
  * the container stopped or the stream broke: the wait decides, as for a followed log. */
 static void on_pool_attach_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
         Run *r = userdata;
+        const char *why;
 
         if (r->pool_attached) {
                 on_logs_done(k, logs, e, userdata);
                 return;
         }
         r->logs_op = NULL;
-        strv_free(TAKE_PTR(r->pool_env));
         if (r->kill_reason || r->cancel_requested) {
-                run_gate_release(r);
-                run_container_created(r, r->container_id); /* removes it */
+                run_pool_abandon(r);
                 return;
         }
+        why = k >= 0 ? "the engine ended it before attaching" : e ? e->message : strerror(-k);
         run_log(r, LOG_WARNING, "pooled container %s cannot be attached to: %s; creating one",
-                strempty(r->container_id), e ? e->message : strerror(-k));
-        run_pool_fallback(r);
+                strempty(r->container_id), why);
+        run_pool_fallback(r); /* forgets pool_env */
 }
 
 /* A pooled container waits for its files. Its output is attached to first, then it is given
