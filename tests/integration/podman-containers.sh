@@ -113,6 +113,24 @@ out="$(P attach "$at" 2>&1)"; rc=$?
 assert_eq "attach to a removed container fails" 1 "$rc"
 assert_match "… with the engine's status and message" "HTTP 404: .*no such container" "$out"
 
+# --- attach before start: how a created iteration's container runs ----------------------
+# (run.c, run_gated_start(): the attach's end says when the command ended, and inspect has
+# its status then, well before the engine's wait answers)
+ca="$(P create attach 2 -- sh -c 'echo first; echo err >&2; exit 3' | kv id)"
+P attach "$ca" >"$SCRATCH/cattach.out" 2>"$SCRATCH/cattach.err" & apid=$!
+check "attach to a created container: told once attached" wait_for 10 grep -q '^attached$' "$SCRATCH/cattach.err"
+assert_eq "… and it has not started" created "$(P inspect "$ca" | kv status)"
+P start "$ca" >/dev/null || fail "start after an attach failed"
+wait "$apid"; rc=$?
+assert_eq "… the attach ends with the container, successfully" 0 "$rc"
+stopped() { P inspect "$ca" >"$SCRATCH/cinspect" && [ "$(kv running <"$SCRATCH/cinspect")" = 0 ]; }
+check "… and inspect soon says it is not running" wait_for 5 stopped
+assert_eq "… exited, with the command's status" "exited 3" "$(kv status <"$SCRATCH/cinspect") $(kv exit <"$SCRATCH/cinspect")"
+check "… and when it finished" test "$(kv finished <"$SCRATCH/cinspect")" -gt 0
+assert_eq "… stdout from its first line" first "$(cat "$SCRATCH/cattach.out")"
+assert_eq "… stderr apart" "$(printf 'attached\nerr')" "$(cat "$SCRATCH/cattach.err")"
+P remove "$ca" >/dev/null
+
 # --- stop / kill / remove ---------------------------------------------------------------
 a="$(P create sleeper 1 -- sleep 600 | kv id)"
 b="$(P create sleeper 2 -- sleep 600 | kv id)"

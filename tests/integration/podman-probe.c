@@ -343,10 +343,10 @@ static int cmd_wait(PodmanClient *c, int argc, char **argv) {
 
 static void print_container(const PodmanContainer *ct) {
         printf("id=%s\nname=%s\nstatus=%s\nrunning=%d\nexit=%" PRIi64 "\noom=%d\nmanaged=%d\nexecution=%s\n"
-               "iteration=%u\nkeep=%d\ncreated=%" PRIu64 "\n",
+               "iteration=%u\nkeep=%d\ncreated=%" PRIu64 "\nfinished=%" PRIu64 "\n",
                ct->id, strempty(ct->name), podman_container_status_to_string(ct->status), ct->running,
                ct->exit_code, ct->oom_killed, ct->managed, strempty(ct->execution_id), ct->iteration,
-               ct->keep_container_on_failure, ct->created_usec);
+               ct->keep_container_on_failure, ct->created_usec, ct->finished_usec);
         for (size_t i = 0; ct->labels && ct->labels[i]; i++)
                 printf("label=%s\n", ct->labels[i]);
 }
