@@ -131,12 +131,15 @@ EXECUTIONS_TESTS = \
 	tests/integration/executions-oom.sh \
 	tests/integration/executions-crash-recovery.sh \
 	tests/integration/executions-api.sh \
+	tests/integration/executions-cold-exit.sh \
 	tests/integration/executions-auth.sh \
 	tests/integration/executions-examples.sh \
 	tests/integration/executions-concurrency.sh \
 	tests/integration/executions-postgres-two-daemons.sh
 TESTS += $(EXECUTIONS_TESTS)
 EXTRA_DIST += $(EXECUTIONS_TESTS)
+# A created container's end, taken from its attach, under valgrind too.
+VALGRIND_TESTS += tests/integration/executions-cold-exit.sh
 
 # The tool catalogue of the inner loop and its tools (issue 21).
 AEGISD_TOOLS_SOURCES = \

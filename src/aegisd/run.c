@@ -317,6 +317,7 @@ void run_free(Run *r) {
         disarm(&r->overall_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        disarm(&r->ended_timer);
         disarm(&r->report_event);
         run_dispatch_free(r->dispatch); /* before what its tools borrow */
         free(r->tool_volumes);
@@ -478,6 +479,15 @@ static void run_kill(Run *r, const char *reason) {
                 run_pool_abandon(r);
                 return;
         }
+        if (r->phase == PHASE_START && r->logs_op && !r->attached && !r->op) {
+                /* Waiting for the engine to attach to a created container: never start it. */
+                podman_op_cancel(r->logs_op);
+                r->logs_op = NULL;
+                run_gate_release(r);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
         if (r->phase == PHASE_RUNNING && r->container_id && !r->op) {
                 /* What it used until now, read while it still runs (at most RUN_STATS_LAST_USEC):
                  * the kill follows the reading, or already waits for one in flight. Once taken,
@@ -581,14 +591,84 @@ static int on_log_data(PodmanStream stream, const void *p, size_t n, void *userd
         return 0;
 }
 
+/* ---- a created container's end, told by its attach ---- */
+
+/* Its attach ends when its command has ended, but the runtime may not have reaped it yet:
+ * inspect is asked again this often, this many times, before the wait is left to decide. */
+#define ENDED_CHECK_USEC (20 * USEC_PER_MSEC)
+#define ENDED_CHECKS_MAX 10
+
+static void run_check_ended(Run *r);
+
+static int on_ended_check_due(sd_event_source *es, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+
+        r->ended_timer = sd_event_source_disable_unref(r->ended_timer);
+        run_check_ended(r);
+        return 0;
+}
+
+/* Exited, with the status conmon wrote (FinishedAt is set once Podman has read it): the
+ * iteration ends now, its logs read once more. Still running: asked again shortly. Anything
+ * else: the wait decides, as it would have without the attach. */
+static void on_ended_inspected(int k, const PodmanContainer *ct, const Error *e, void *userdata) {
+        Run *r = userdata;
+
+        r->op = NULL;
+        run_count_op(r, "inspect", k);
+        if (r->phase != PHASE_RUNNING || r->wait_done)
+                return; /* the wait answered meanwhile, and decided */
+        if (k >= 0 && ct->status == PODMAN_STATUS_EXITED && ct->finished_usec > 0 && ct->exit_code >= 0) {
+                podman_op_cancel(r->wait_op);
+                r->wait_op = NULL;
+                r->wait_done = true;
+                r->exit_code = (int) ct->exit_code;
+                r->exit_seen_by = "attach";
+                if (ct->oom_killed)
+                        set_first(&r->kill_reason, REASON_OOM);
+                run_log(r, LOG_DEBUG, "container %s exited with status %d", strempty(r->container_id),
+                        r->exit_code);
+                disarm(&r->iteration_timer);
+                run_read_final_logs(r);
+                return;
+        }
+        if (r->kill_reason) { /* a kill that came meanwhile found the step busy: send it now */
+                run_kill(r, r->kill_reason);
+                return;
+        }
+        if (k >= 0 && ct->running && r->ended_checks < ENDED_CHECKS_MAX)
+                (void) sd_event_add_time_relative(r->sup->event, &r->ended_timer, CLOCK_MONOTONIC,
+                                                  ENDED_CHECK_USEC, 0, on_ended_check_due, r);
+        else if (k < 0)
+                run_log(r, LOG_DEBUG, "cannot inspect %s after its attach ended: %s; waiting for the engine",
+                        strempty(r->container_id), e ? e->message : strerror(-k));
+}
+
+/* Podman's wait answers only once the engine has cleaned up after the container, 200–300 ms
+ * after its command ended (Podman 4.3); inspect knows the status as soon as conmon wrote it. */
+static void run_check_ended(Run *r) {
+        if (r->phase != PHASE_RUNNING || r->wait_done || r->op || r->kill_reason || !r->container_id)
+                return; /* the wait decides */
+        r->ended_checks++;
+        run_op_begin(r);
+        if (podman_container_inspect_async(r->sup->podman, r->container_id, on_ended_inspected, r, &r->op) <
+            0)
+                r->op = NULL;
+}
+
 static void on_logs_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
         Run *r = userdata;
 
-        /* The follow stream ended by itself (the container stopped): the wait decides. */
+        /* The stream ended by itself (the container stopped): the wait decides, or, for a
+         * created container's attach, inspect may say at once. */
         r->logs_op = NULL;
         if (k < 0)
                 run_log(r, LOG_DEBUG, "log stream of %s ended: %s", strempty(r->container_id),
                         e ? e->message : "");
+        else if (r->attached && !r->pooled) {
+                r->ended_checks = 0;
+                run_check_ended(r);
+        }
 }
 
 static void on_final_logs(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
@@ -736,6 +816,7 @@ static void on_wait(int k, int64_t exit_code, const Error *e, void *userdata) {
                 return;
         }
         r->exit_code = (int) exit_code;
+        r->exit_seen_by = "wait";
         if (r->pooled && exit_code != 0 && !r->kill_reason && r->container_id && !r->op) {
                 /* Did the member die (killed, stopped) before it was taken? inspect says when. */
                 if (podman_container_inspect_async(r->sup->podman, r->container_id, on_pool_exit_probe, r,
@@ -792,9 +873,9 @@ static void run_follow(Run *r) {
         if (run_stats_start(r->stats, r->container_id) < 0)
                 run_log(r, LOG_WARNING, "cannot sample the container's stats: out of memory");
         /* A pooled container's output comes through the attach opened before its files. */
-        k = r->pool_attached ? 0
-                             : podman_container_logs_async(r->sup->podman, r->container_id, &lo,
-                                                           on_logs_done, r, &r->logs_op);
+        k = r->attached ? 0
+                        : podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_logs_done, r,
+                                                      &r->logs_op);
         if (k < 0) {
                 r->logs_op = NULL;
                 r->logs_done = true;
@@ -842,15 +923,9 @@ static void on_started(int k, const Error *e, void *userdata) {
         run_container_running(r);
 }
 
-static void run_gated_start(Run *r) {
+static void run_start(Run *r) {
         int k;
 
-        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
-                run_gate_release(r);
-                r->wait_done = r->logs_done = true;
-                run_collect(r);
-                return;
-        }
         run_op_begin(r);
         k = podman_container_start_async(r->sup->podman, r->container_id, on_started, r, &r->op);
         if (k < 0) {
@@ -858,6 +933,56 @@ static void run_gated_start(Run *r) {
                 error_set(&e, k, "%s", strerror(-k));
                 r->op = NULL;
                 on_started(k, &e, r);
+        }
+}
+
+/* The engine attached to the created container (and prepared it for that: what start would
+ * do first): it starts, its output streamed as written. */
+static void on_created_attached(void *userdata) {
+        Run *r = userdata;
+
+        r->attached = true;
+        run_start(r);
+}
+
+/* The attach ended. Once attached: the container ran and stopped (on_logs_done). Before: it
+ * could not be attached to, and is started all the same, its output followed in its log;
+ * what keeps it from running, start says. */
+static void on_created_attach_done(int k, const PodmanLogs *logs, const Error *e, void *userdata) {
+        Run *r = userdata;
+        const char *why;
+
+        if (r->attached) {
+                on_logs_done(k, logs, e, userdata);
+                return;
+        }
+        r->logs_op = NULL;
+        why = k >= 0 ? "the engine ended the stream" : e ? e->message : strerror(-k);
+        run_log(r, LOG_DEBUG, "cannot attach to container %s before its start: %s; following its log",
+                strempty(r->container_id), why);
+        run_start(r);
+}
+
+/* A created container is attached to before it starts: then the end of the stream says when
+ * its command ended (run_check_ended), and its output arrives as it is written (a followed
+ * log of Podman 4 polls its file every 250 ms). An attach to a container that has already
+ * exited would prepare it to run again, so it can only come first. */
+static void run_gated_start(Run *r) {
+        PodmanLogOptions lo = run_stream_options(r);
+
+        if (r->kill_reason) { /* timed out or cancelled while queued: never start it */
+                run_gate_release(r);
+                r->wait_done = r->logs_done = true;
+                run_collect(r);
+                return;
+        }
+        lo.attach = true;
+        lo.on_attached = on_created_attached;
+        r->attached = false;
+        if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_created_attach_done, r,
+                                        &r->logs_op) < 0) {
+                r->logs_op = NULL;
+                run_start(r);
         }
 }
 
@@ -1456,7 +1581,7 @@ static void run_iteration_step_create(Run *r) {
         r->container_name = NULL;
         free(r->container_id);
         r->container_id = NULL;
-        r->pooled = r->pool_attached = false;
+        r->pooled = r->attached = false;
         run_exit_report_reset(r);
         if (!r->pool_failed && run_pool_take(r->sup->pool, r->agent_id, r->manifest_json, r->image_id,
                                              &r->container_name, &r->container_id) > 0)
@@ -1550,9 +1675,10 @@ static size_t iteration_files(Run *r, PodmanFile *files) {
 
 /* ---- the warm pool (run-pool.h): a container made before the iteration was known ---- */
 
-/* No exit report asked (a cold container), none seen. */
+/* No exit report asked (a cold container), none seen, the exit not seen yet. */
 static void run_exit_report_reset(Run *r) {
         r->exit_nonce[0] = '\0';
+        r->exit_seen_by = NULL;
         r->report_out = r->report_err = r->report_any = false;
         disarm(&r->report_event);
 }
@@ -1565,7 +1691,7 @@ static void run_pool_fallback(Run *r) {
 
         podman_op_cancel(r->logs_op); /* its attach, or its followed log */
         r->logs_op = NULL;
-        r->pool_attached = false;
+        r->attached = false;
         strv_free(TAKE_PTR(r->pool_env));
         tail_reset(&r->out);
         tail_reset(&r->err);
@@ -1705,7 +1831,7 @@ static void on_pool_attached(void *userdata) {
         Error e = ERROR_INIT;
         int k;
 
-        r->pool_attached = true;
+        r->attached = true;
         run_op_begin(r);
         k = podman_container_inspect_async(r->sup->podman, r->container_id, on_pool_member_inspected, r,
                                            &r->op);
@@ -1722,7 +1848,7 @@ static void on_pool_attach_done(int k, const PodmanLogs *logs, const Error *e, v
         Run *r = userdata;
         const char *why;
 
-        if (r->pool_attached) {
+        if (r->attached) {
                 on_logs_done(k, logs, e, userdata);
                 return;
         }
@@ -1748,7 +1874,7 @@ static void run_pool_attach(Run *r, char **env) {
         assert(!r->pool_env && !r->logs_op);
         lo.attach = true;
         lo.on_attached = on_pool_attached;
-        r->pool_attached = false;
+        r->attached = false;
         if (podman_container_logs_async(r->sup->podman, r->container_id, &lo, on_pool_attach_done, r,
                                         &r->logs_op) < 0) {
                 r->logs_op = NULL;
@@ -2160,8 +2286,7 @@ static void run_collect_reported(Run *r) {
         r->wait_op = NULL;
         r->wait_done = r->logs_done = true;
         r->exit_code = r->reported_status;
-        if (r->sup->m_exit_reports)
-                (void) metric_add(r->sup->m_exit_reports, NULL, 1);
+        r->exit_seen_by = "report";
         run_log(r, LOG_DEBUG, "container %s reported exit status %d", strempty(r->container_id),
                 r->exit_code);
         run_collect(r);
@@ -2174,6 +2299,7 @@ static void run_collect(Run *r) {
         disarm(&r->iteration_timer);
         disarm(&r->flush_timer);
         disarm(&r->probe_timer);
+        disarm(&r->ended_timer);
         disarm(&r->report_event);
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
@@ -2184,6 +2310,8 @@ static void run_collect(Run *r) {
                 return;
         }
         r->phase = PHASE_COLLECT;
+        if (r->exit_seen_by && r->sup->m_exits_seen)
+                (void) metric_add(r->sup->m_exits_seen, METRIC_LABELS(r->exit_seen_by), 1);
         if (r->container_id && r->started && !r->kill_reason && r->exit_code == 137 &&
             r->plan->memory_bytes > 0)
                 /* SIGKILL that we did not send, under a memory limit: the kernel's OOM killer.

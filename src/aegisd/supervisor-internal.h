@@ -77,10 +77,11 @@ struct Run {
          * failed this iteration, so it goes the cold way. */
         bool pooled, pool_failed;
         uint64_t pool_delivered_rt; /* CLOCK_REALTIME: a pooled container was given its files */
-        /* A pooled iteration's output comes through an attach (logs_op), opened before the
-         * container is given its files (pool_env, held until then); report_confirming: both
-         * streams brought the exit report, the final read of the logs is under way. */
-        bool pool_attached, report_confirming;
+        /* attached: the iteration's output comes through an attach (logs_op) the engine has
+         * opened: a pooled container's, before it is given its files (pool_env, held until
+         * then); a created one's, before it starts. report_confirming: both streams brought
+         * a pooled command's exit report, the final read of the logs is under way. */
+        bool attached, report_confirming;
         char **pool_env;
         /* A pooled iteration's exit report (exit-report.h): the nonce it was given ("" = none),
          * whether its stdout and stderr ended with the report yet, and the status reported.
@@ -89,6 +90,9 @@ struct Run {
         char exit_nonce[EXIT_REPORT_NONCE_LEN + 1];
         bool report_out, report_err, report_any;
         int reported_status;
+        /* How the current iteration's end was seen (aegis_iteration_exits_seen_total's by):
+         * "report", "attach" or "wait"; NULL until it was. */
+        const char *exit_seen_by;
         sd_event_source *report_event;
         char image_id[80]; /* what the current iteration's image check found ("" = unknown) */
         char *feedback_json; /* /run/aegis/feedback.json of the current iteration (from 2 on) */
@@ -139,6 +143,10 @@ struct Run {
         sd_event_source *flush_timer;
         sd_event_source *probe_timer;
         unsigned wait_retries;
+        /* A created container's attach ended: inspect is asked, every ENDED_CHECK_USEC, whether
+         * it exited (run_check_ended). */
+        sd_event_source *ended_timer;
+        unsigned ended_checks;
 
         RunVolumes *volumes; /* spec.volumes[] (run-volumes.h) */
         RunStats *stats; /* what the current iteration's container used (run-stats.h) */
@@ -220,7 +228,7 @@ struct Supervisor {
         /* What iterations used (run-stats.h): CPU seconds, peak memory, OOM kills, and
          * iterations whose readings were all zero (no cgroup delegation). */
         struct Metric *m_iter_cpu, *m_iter_memory, *m_iter_oom, *m_iter_usage_unknown;
-        struct Metric *m_exit_reports; /* aegis_iteration_exit_reports_total (exit-report.h) */
+        struct Metric *m_exits_seen; /* aegis_iteration_exits_seen_total{by} */
 };
 
 #define SUPERVISOR_GATE_MAX 3

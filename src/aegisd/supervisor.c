@@ -738,6 +738,7 @@ const char *supervisor_live_output(Supervisor *s, const char *id, unsigned *ret_
 
 /* What iterations used (run-stats.h), observed as each container exits. */
 static int supervisor_register_usage_metrics(Supervisor *s, MetricsRegistry *reg) {
+        static const char *const by_labels[] = { "by", NULL };
         static const double cpu_buckets[] = { 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 };
         static const double mem_buckets[] = { 1 << 20,         16 << 20,        64 << 20,
                                               256 << 20,       512 << 20,       1 << 30,
@@ -763,10 +764,12 @@ static int supervisor_register_usage_metrics(Supervisor *s, MetricsRegistry *reg
                                      "controllers are not delegated.",
                                      NULL, NULL, 0, &s->m_iter_usage_unknown);
         if (k >= 0)
-                k = metrics_register(reg, METRIC_COUNTER, "aegis_iteration_exit_reports_total",
-                                     "Warm pool iterations whose end their container's aegis-bootstrap "
-                                     "reported, before the engine noticed it.",
-                                     NULL, NULL, 0, &s->m_exit_reports);
+                k = metrics_register(reg, METRIC_COUNTER, "aegis_iteration_exits_seen_total",
+                                     "Iterations whose container's exit aegisd saw, by how: report (a "
+                                     "warm container's aegis-bootstrap told it), attach (the attach "
+                                     "ended and inspect had the status), wait (the engine's wait "
+                                     "answered).",
+                                     by_labels, NULL, 0, &s->m_exits_seen);
         return k;
 }
 

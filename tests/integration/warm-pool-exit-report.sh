@@ -7,7 +7,8 @@
 #  - output without a final newline, on stdout and stderr, stays byte for byte;
 #  - the reported status is the iteration's exit code (0 and 3);
 #  - a report line the command forges (another nonce) is output, and the real status wins;
-#  - each report is counted (aegis_iteration_exit_reports_total); a cold iteration has none.
+#  - each report is counted (aegis_iteration_exits_seen_total{by="report"}); a cold
+#    iteration's end is seen otherwise (by its attach, or the wait).
 . "$AEGIS_TEST_LIB/podman.sh"
 . "$AEGIS_TEST_LIB/executions.sh"
 require_cmd jq
@@ -45,11 +46,12 @@ podman_start
 AEGIS_RUNTIME_EXTRA="  bootstrap_binary: \"$(cd "$top_builddir" && pwd)/aegis-bootstrap\"" aegisd_start a
 mport="$(sed -n 's/.*metrics_listen: "\(.*\)"/\1/p' "$SCRATCH/aegisd-a/config.yaml")"
 
-reports() { # a counter at 0 is not listed
+seen() { # seen BY: a counter at 0 is not listed
         local n
-        n="$(curl -s "http://$mport/metrics" | sed -n 's/^aegis_iteration_exit_reports_total //p')"
+        n="$(curl -s "http://$mport/metrics" | sed -n "s/^aegis_iteration_exits_seen_total{by=\"$1\"} //p")"
         echo "${n:-0}"
 }
+reports() { seen report; }
 deploy() { api POST /v1/agents -H 'Content-Type: application/yaml' --data-binary @"$1" | jq -r .id; }
 execute() { api POST /v1/executions -H 'Content-Type: application/json' -d "{\"agent_id\":\"$1\",\"input\":$2}" | jq -r .execution_id; }
 pooled() { # pooled NAME SCRIPT: a deployed agent with a warm pool of one, one iteration
@@ -99,5 +101,6 @@ assert_eq "…only the real report counted" 3 "$(reports)"
 cold="$(deploy "$(manifest cold 'echo cold')")"
 e4="$(execute "$cold" '{}')"
 check "a cold execution completes" wait_status "$e4" completed 60
-assert_eq "…by the engine's word: no report" 3 "$(reports)"
+assert_eq "…with no report" 3 "$(reports)"
+assert_eq "…its end seen by its attach (or, on a loaded machine, the wait)" 1 "$(( $(seen attach) + $(seen wait) ))"
 finish
