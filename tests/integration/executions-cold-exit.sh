@@ -4,7 +4,8 @@
 # command's status, 200–300 ms before the engine's wait answers. What that must not lose:
 #  - the exit code (0 and 3), and all the output, written up to the exit, on stdout and stderr,
 #    byte for byte, even a lot of it;
-#  - each such end is counted (aegis_iteration_exits_seen_total{by="attach"});
+#  - each end is counted, by attach, or by wait when the engine's cleanup held inspect up until
+#    its wait answered (a loaded machine): aegis_iteration_exits_seen_total{by};
 #  - a command the runtime cannot run fails the iteration with the engine's message;
 #  - a cancel while it runs ends it, and nothing is left behind.
 . "$AEGIS_TEST_LIB/podman.sh"
@@ -32,13 +33,16 @@ api GET "/v1/executions/$id/logs?iteration=1" >"$SCRATCH/logs" # stdout, then st
 sh -c "$big" >"$SCRATCH/want.out" 2>"$SCRATCH/want.err"
 check "… its stdout and stderr whole, up to the last bytes before the exit" \
         cmp "$SCRATCH/logs" <(cat "$SCRATCH/want.out" "$SCRATCH/want.err")
-assert_eq "… its end seen by its attach" 1 "$(seen attach)"
 
-id="$(aegis submit "$(manifest quick 'echo done' "$once")")" || fail "submit failed"
-check "a command exiting 0 completes its execution" wait_status "$id" completed 60
-assert_eq "… with exit code 0" 0 "$(execution_field "$id" '.iterations[0].exit_code')"
-assert_eq "… and its output" done "$(execution_field "$id" .output)"
-assert_eq "… its end seen by its attach as well" 2 "$(seen attach)"
+for n in 1 2 3; do
+        id="$(aegis submit "$(manifest quick 'echo done' "$once")")" || fail "submit failed"
+        check "a command exiting 0 completes its execution ($n)" wait_status "$id" completed 60
+        assert_eq "… with exit code 0" 0 "$(execution_field "$id" '.iterations[0].exit_code')"
+        assert_eq "… and its output" done "$(execution_field "$id" .output)"
+done
+assert_eq "all four ends counted" 4 "$(( $(seen attach) + $(seen wait) ))"
+check "… seen by their attach (at least one: on a loaded machine the wait may answer first)" \
+        test "$(seen attach)" -ge 1
 
 m="$(manifest missing 'true' "$once")"
 sed -i 's|^    command: .*|    command: ["/no/such/program"]|' "$m"
