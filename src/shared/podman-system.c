@@ -314,3 +314,125 @@ int podman_host_gateway_address(char ret[PODMAN_ADDRESS_MAX], Error *e) {
                 "cannot resolve host-gateway: the host has no default route and no non-loopback "
                 "IPv4 address; set runtime.host_gateway to the address containers reach the host at");
 }
+
+/* --- does the engine see a host directory ---------------------------------------------- */
+
+typedef struct SeesDir {
+        char *dir;
+        int sees; /* the answer, once create answered */
+        Error refused; /* what the engine said when it did not see dir */
+} SeesDir;
+
+static void sees_dir_free(void *p) {
+        SeesDir *s = p;
+
+        if (s)
+                free(s->dir);
+        free(s);
+}
+
+static void sees_dir_report(PodmanCall *call, int r, const Error *e) {
+        SeesDir *s = call->state;
+
+        ((podman_done_fn) call->cb)(r < 0 ? r : s->sees,
+                                    r < 0     ? e
+                                    : s->sees ? NULL
+                                              : &s->refused,
+                                    call->userdata);
+}
+
+static void sees_dir_removed(PodmanCall *call, int r, Error *e) {
+        /* Created: it sees dir, whatever the removal did (the probe never ran). */
+        sees_dir_report(call, 0, NULL);
+}
+
+static void sees_dir_created(PodmanCall *call, int r, Error *e) {
+        SeesDir *s = call->state;
+        json_object *j;
+        const char *id;
+        _cleanup_free_ char *path = NULL;
+        PodmanCall *rm;
+
+        if (r < 0 && call->status >= 400 && call->status < 600 && strstr(e->message, s->dir)) {
+                /* The engine answered about dir itself: it cannot stat it. */
+                s->sees = 0;
+                s->refused = *e;
+                sees_dir_report(call, 0, NULL);
+                return;
+        }
+        if (r < 0) {
+                sees_dir_report(call, r, e);
+                return;
+        }
+        s->sees = 1;
+        j = podman_call_json(call);
+        id = json_get_string(j, "Id");
+        path = id ? asprintf_safe("/libpod/containers/%s?force=true", id) : NULL;
+        json_object_put(j);
+        if (path && podman_call_new(call->client, "DELETE", path, 0, &rm) >= 0 &&
+            podman_call_continue(call, rm, sees_dir_removed) >= 0)
+                return;
+        sees_dir_report(call, 0, NULL);
+}
+
+static int podman_engine_sees_dir_async(PodmanClient *c, const char *dir, podman_done_fn cb,
+                                        void *userdata) {
+        char name[ID128_STRING_MAX + 16] = "aegis-probe-";
+        SeesDir *s;
+        json_object *o, *cmd;
+        PodmanCall *call;
+        int r;
+
+        s = calloc(1, sizeof *s);
+        if (!s || !(s->dir = strdup(dir))) {
+                sees_dir_free(s);
+                return -ENOMEM;
+        }
+        r = random_id(name + strlen(name));
+        o = json_object_new_object();
+        cmd = json_object_new_array();
+        if (r < 0 || !o || !cmd) {
+                json_object_put(o);
+                json_object_put(cmd);
+                sees_dir_free(s);
+                return r < 0 ? r : -ENOMEM;
+        }
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "rootfs", json_object_new_string(dir));
+        json_object_array_add(cmd, json_object_new_string("/aegis-probe"));
+        json_object_object_add(o, "command", cmd);
+        r = podman_call_new(c, "POST", "/libpod/containers/create", 0, &call);
+        if (r >= 0) {
+                r = podman_call_set_json_body(call, o);
+                if (r < 0)
+                        podman_call_free(call);
+        }
+        json_object_put(o);
+        if (r < 0) {
+                sees_dir_free(s);
+                return r;
+        }
+        call->state = s;
+        call->free_state = sees_dir_free;
+        return podman_call_start(call, sees_dir_created, (void *) cb, userdata, NULL);
+}
+
+static void sees_dir_sync_cb(int r, const Error *e, void *userdata) {
+        PodmanSync *sync = userdata;
+
+        sync->r = r;
+        if (r <= 0 && e)
+                sync->e = *e; /* 0 too: what the engine said */
+        sync->done = true;
+}
+
+int podman_engine_sees_dir(PodmanClient *c, const char *dir, Error *e) {
+        if (!dir || dir[0] != '/')
+                return error_set(e, -EINVAL, "not an absolute path: %s", strempty(dir));
+        PODMAN_SYNC_BEGIN(c, e);
+        r = podman_engine_sees_dir_async(priv, dir, sees_dir_sync_cb, &sync);
+        PODMAN_SYNC_END(c, e);
+        if (r == 0 && e)
+                *e = sync.e;
+        return r;
+}

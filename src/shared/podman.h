@@ -134,6 +134,15 @@ int podman_info_async(PodmanClient *c, uint64_t timeout_usec, podman_info_fn cb,
                       PodmanOp **ret_op);
 /* Parses a GET /libpod/info answer (exposed for tests and the fuzzer). */
 int podman_info_parse(const char *json, size_t size, PodmanInfo *ret);
+
+/* Does the engine see the host directory dir (absolute) as the caller does? Podman makes an
+ * empty directory of a bind mount's missing source, so a caller whose files the engine does
+ * not see (another mount namespace or host) or cannot enter would mount nothing, silently.
+ * Asked by creating a container whose root file system is dir (libpod's rootfs: the engine
+ * stats it first), never started and removed at once. 1: it sees it; 0: it does not (e says
+ * what the engine answered); < 0: it cannot tell (Docker has no such create, the engine does
+ * not answer). Synchronous: for startup. */
+int podman_engine_sees_dir(PodmanClient *c, const char *dir, Error *e);
 /* The limits of an agent container that do not hold with this engine, "memory, pids, cpu"
  * (into buf), and why with what to do (a static string); NULL when every limit holds. */
 const char *podman_info_unenforced_limits(const PodmanInfo *i, char *buf, size_t size);
