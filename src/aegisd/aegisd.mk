@@ -248,6 +248,12 @@ EXTRA_DIST += tests/integration/volumes-files-live-execution.sh
 aegisd_SOURCES += \
 	src/aegisd/run-stats.h \
 	src/aegisd/run-stats.c
+# An iteration's own files as bind mounts of a private host directory (issue 18).
+aegisd_SOURCES += \
+	src/aegisd/run-inbox.h \
+	src/aegisd/run-inbox.c
+TESTS += tests/integration/executions-inbox.sh
+EXTRA_DIST += tests/integration/executions-inbox.sh
 TESTS += tests/integration/executions-usage.sh
 EXTRA_DIST += tests/integration/executions-usage.sh
 # Warm pools (issue 18): containers created ahead for deployed agents.

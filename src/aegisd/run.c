@@ -30,6 +30,7 @@
 #include "prompt.h"
 #include "policy.h"
 #include "run-dispatch.h"
+#include "run-inbox.h"
 #include "run-judge.h"
 #include "supervisor-internal.h"
 #include "util.h"
@@ -227,6 +228,10 @@ int run_new(Supervisor *s, const RunHost *host, const StoreExecution *x, Run **r
                                       .userdata = r },
                 &r->volumes);
         if (k >= 0)
+                k = run_inbox_new(
+                        &(RunInboxContext){ .state_dir = s->state_dir, .engine_uid = s->engine_uid },
+                        &r->inbox);
+        if (k >= 0)
                 k = run_stats_new(&(RunStatsContext){ .event = s->event,
                                                       .podman = s->podman,
                                                       .interval_usec = s->opts.stats_interval_usec,
@@ -323,6 +328,7 @@ void run_free(Run *r) {
         free(r->tool_volumes);
         run_volumes_free(r->volumes); /* cancels a quota check in progress */
         run_stats_free(r->stats);
+        run_inbox_free(r->inbox);
         free(r->concluding_reason);
         free(r->concluding_final);
         run_egress_close(r);
@@ -893,6 +899,7 @@ static void run_container_running(Run *r) {
         int q;
 
         r->started = true;
+        run_inbox_empty(r->inbox, r->container_name); /* its mounts hold the files from now on */
         q = store_container_update(r->sup->store, r->container_name, r->container_id, CONTAINER_RUNNING);
         if (q < 0)
                 run_log(r, LOG_WARNING, "cannot record container %s running: %s", r->container_id,
@@ -1887,7 +1894,8 @@ static void run_pool_attach(Run *r, char **env) {
 static void run_create_container(Run *r) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *user = NULL, *gateway_dir = NULL, *egress_host_dir = NULL;
-        _cleanup_free_ PodmanMount *mounts = NULL, *egress_mounts = NULL;
+        _cleanup_free_ PodmanMount *mounts = NULL, *egress_mounts = NULL, *all_mounts = NULL;
+        const PodmanMount *inbox_mounts = NULL;
         _cleanup_free_ char **egress_cmd = NULL;
         char *const *cmd;
         _cleanup_(inner_loop_spec_done) InnerLoopSpec loop = {};
@@ -1896,8 +1904,8 @@ static void run_create_container(Run *r) {
         size_t n_vol_mounts = 0;
         bool keep_id = false;
         PodmanContainerSpec spec;
-        PodmanFile files[5];
-        size_t n_files = 0;
+        PodmanFile files[5], own[2];
+        size_t n_files = 0, n_own;
         Error e = ERROR_INIT;
         int k;
 
@@ -1919,7 +1927,6 @@ static void run_create_container(Run *r) {
                 run_pool_attach(r, TAKE_PTR(env));
                 return;
         }
-        n_files += iteration_files(r, files + n_files);
         vol_mounts = run_volumes_mounts(r->volumes, &n_vol_mounts);
         /* A rootless engine's agent shares a bind-mode volume with aegisd as its user
          * (volume-userns.h). */
@@ -2014,6 +2021,28 @@ static void run_create_container(Run *r) {
                 egress_cmd[3] = (char *) "--";
                 memcpy(egress_cmd + 4, cmd, n * sizeof *cmd);
                 cmd = egress_cmd;
+        }
+        /* The iteration's own files: bind-mounted from its inbox; uploaded with the others when
+         * the engine does not see aegisd's files, or the inbox cannot be written. */
+        n_own = iteration_files(r, own);
+        k = r->sup->inbox_unseen ? -EREMOTE
+                                 : run_inbox_fill(r->inbox, r->container_name, own, n_own, &inbox_mounts);
+        if (k >= 0)
+                all_mounts = calloc(n_vol_mounts + n_own, sizeof *all_mounts);
+        if (k >= 0 && all_mounts) {
+                if (n_vol_mounts > 0)
+                        memcpy(all_mounts, vol_mounts, n_vol_mounts * sizeof *all_mounts);
+                memcpy(all_mounts + n_vol_mounts, inbox_mounts, n_own * sizeof *all_mounts);
+                vol_mounts = all_mounts;
+                n_vol_mounts += n_own;
+        } else {
+                if (k != -EREMOTE)
+                        run_log(r, LOG_WARNING,
+                                "cannot write the iteration's files into %s: %s; uploading them",
+                                run_inbox_base(r->inbox), strerror(k < 0 ? -k : ENOMEM));
+                run_inbox_empty(r->inbox, r->container_name);
+                memcpy(files + n_files, own, n_own * sizeof *own);
+                n_files += n_own;
         }
         user = asprintf_safe("%u:%u", r->plan->uid, r->plan->gid);
         spec = (PodmanContainerSpec){
@@ -2303,6 +2332,7 @@ static void run_collect(Run *r) {
         disarm(&r->report_event);
         podman_op_cancel(r->logs_op);
         r->logs_op = NULL;
+        run_inbox_empty(r->inbox, r->container_name); /* never started, or re-attached */
         if (!r->container_id && r->phase != PHASE_CREATE) {
                 /* Never got a container (image phase, or cancelled before create). */
                 r->phase = PHASE_COLLECT;

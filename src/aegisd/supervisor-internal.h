@@ -8,6 +8,7 @@
 #include "judge-execution.h"
 #include "manifest.h"
 #include "metrics.h"
+#include "run-inbox.h"
 #include "run-pool.h"
 #include "run-stats.h"
 #include "run-volumes.h"
@@ -150,6 +151,7 @@ struct Run {
 
         RunVolumes *volumes; /* spec.volumes[] (run-volumes.h) */
         RunStats *stats; /* what the current iteration's container used (run-stats.h) */
+        RunInbox *inbox; /* the current iteration's own files (run-inbox.h) */
 
         /* Podman unreachable (service stopped or restarting): since when (CLOCK_MONOTONIC µs,
          * 0 = it answers), and whether a kill must be sent again once it is back. */
@@ -199,6 +201,10 @@ struct Supervisor {
         PodmanClient *podman;
         SupervisorOptions opts;
         char *state_dir;
+        /* The engine does not see aegisd's inbox directory (run-inbox.h): iterations' files
+         * go by upload. engine_uid: the user of the engine's process, when it does. */
+        bool inbox_unseen;
+        uid_t engine_uid;
         char *network;
         char *storage_root; /* storage.root */
         char *nfs_host; /* addr= of NFS mounts: storage.nfs_server_host or the host's address */

@@ -9,6 +9,7 @@
  * restarted aegisd recognises its own executions at once and re-attaches to them. */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -509,6 +510,20 @@ int supervisor_new(sd_event *event, Store *store, PodmanClient *podman, const Su
         if (!s->state_dir || (o->network && !s->network) || !s->storage_root)
                 return error_set(e, -ENOMEM, "out of memory");
         s->opts.storage_root = NULL; /* borrowed: use s->storage_root */
+        {
+                char why[PATH_MAX + ERROR_MESSAGE_MAX] = "";
+                k = run_inbox_engine_sees(s->state_dir, podman, &s->engine_uid, why, sizeof why);
+                if (k < 0)
+                        return error_set(e, k, "cannot make %s/" RUN_INBOX_DIR ": %s", s->state_dir,
+                                         strerror(-k));
+                s->inbox_unseen = k == 0;
+                if (s->inbox_unseen)
+                        log_notice("iterations' own files are uploaded into their containers: %s", why);
+                else
+                        log_info("iterations' own files reach their containers as bind mounts from "
+                                 "%s/" RUN_INBOX_DIR,
+                                 s->state_dir);
+        }
         s->opts.nfs_server_host = NULL;
         if (s->opts.nfs_port == 0)
                 s->opts.nfs_port = 2049;

@@ -65,10 +65,12 @@ assert_match "the execution's own volume exists" '^[0-9a-f-]{36}$' "$N"
 
 ctr="$(podman_cmd ps -a --filter "label=aegis.execution_id=$id" --format '{{.ID}}')"
 check "the failed container was kept (keep_container_on_failure)" test -n "$ctr"
-mounts="$(podman_cmd container inspect "$ctr" | jq -c '[.[0].Mounts[] | {Type, Name, Destination, Driver, RW}] | sort_by(.Destination)')"
+mounts="$(podman_cmd container inspect "$ctr" | jq -c '[.[0].Mounts[] | select(.Type == "volume") | {Type, Name, Destination, Driver, RW}] | sort_by(.Destination)')"
 assert_eq "the container mounts both engine volumes by name" \
         "[{\"Type\":\"volume\",\"Name\":\"aegis-vol-$V\",\"Destination\":\"/workspace\",\"Driver\":\"local\",\"RW\":true},{\"Type\":\"volume\",\"Name\":\"aegis-vol-$N-ro\",\"Destination\":\"/workspace/notes\",\"Driver\":\"local\",\"RW\":false}]" \
         "$mounts"
+assert_eq "… and its input, read-only from its inbox (run-inbox.h)" '[{"Destination":"/run/aegis/input.json","RW":false}]' \
+        "$(podman_cmd container inspect "$ctr" | jq -c '[.[0].Mounts[] | select(.Type == "bind") | {Destination, RW}]')"
 opts() { podman_cmd volume inspect "$1" | jq -c '.[0].Options'; }
 assert_eq "read-write volume: exactly the documented options" \
         "{\"device\":\"127.0.0.1:$(nfs_export_path default "$V")\",\"o\":\"addr=127.0.0.1,nfsvers=3,proto=tcp,port=$NFS_PORT,mountport=$NFS_PORT,soft,timeo=10,nolock\",\"type\":\"nfs\"}" \
