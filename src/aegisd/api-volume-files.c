@@ -349,7 +349,7 @@ static bool file_name_is_valid(const char *s) {
 static int upload_data(HttpRequest *r, const char *field, const char *filename, const void *data,
                        size_t size, void *userdata) {
         Upload *u = userdata;
-        const char *p = data;
+        int k;
 
         if (u->multipart && !streq(field, "file"))
                 return 0; /* other form fields: not ours */
@@ -373,15 +373,9 @@ static int upload_data(HttpRequest *r, const char *field, const char *filename, 
                                     "the upload passes volume %s's size_limit: %" PRIu64
                                     " bytes are left; delete files or create a larger volume",
                                     u->volume_id, u->room);
-        while (size > 0) {
-                ssize_t w = write(u->fd, p, size);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return answer_errno(r, -errno, "file", u->path);
-                p += w;
-                size -= (size_t) w;
-        }
+        k = write_all(u->fd, data, size);
+        if (k < 0)
+                return answer_errno(r, k, "file", u->path);
         return 0;
 }
 

@@ -86,7 +86,6 @@ void run_inbox_empty(RunInbox *b, const char *name) {
 
 static int write_new_file(const char *path, const void *data, size_t size) {
         _cleanup_close_ int fd = -1;
-        const char *p = data;
 
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
@@ -94,16 +93,7 @@ static int write_new_file(const char *path, const void *data, size_t size) {
         /* Readable by whoever the agent runs as, whatever the umask. */
         if (fchmod(fd, 0644) < 0)
                 return -errno;
-        while (size > 0) {
-                ssize_t k = write(fd, p, size);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                size -= (size_t) k;
-        }
-        return 0;
+        return write_all(fd, data, size);
 }
 
 int run_inbox_fill(RunInbox *b, const char *name, const PodmanFile *files, size_t n,

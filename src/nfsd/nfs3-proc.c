@@ -447,7 +447,7 @@ static uint32_t proc_read(NfsCall *c, void *a, void *r) {
         return NFS3_OK;
 }
 
-static int write_all(int fd, const char *p, size_t n, uint64_t offset) {
+static int pwrite_all(int fd, const char *p, size_t n, uint64_t offset) {
         while (n > 0) {
                 ssize_t k = pwrite(fd, p, n, (off_t) offset);
                 if (k < 0 && errno == EINTR)
@@ -501,7 +501,7 @@ static uint32_t proc_write(NfsCall *c, void *a, void *r) {
                 st = NFS3ERR_DQUOT;
                 goto out;
         }
-        k = write_all(o.fd, args->data.data_val, n, args->offset);
+        k = pwrite_all(o.fd, args->data.data_val, n, args->offset);
         if (k == 0 && args->stable == FILE_SYNC)
                 k = fsync(o.fd) < 0 ? -errno : 0;
         else if (k == 0 && args->stable == DATA_SYNC)

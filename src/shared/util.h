@@ -65,6 +65,9 @@ int parse_listen_address(const char *s, char **ret_host, uint16_t *ret_port);
 
 /* Whole-file helpers with a size cap; ret is NUL-terminated, ret_size excludes the NUL. */
 int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
+/* Writes all of p to fd, again after EINTR and short writes; -errno on failure (-EIO when
+ * the file takes nothing more). */
+int write_all(int fd, const void *p, size_t size);
 /* Writes via a temporary file in the same directory and rename(), with the given mode. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);

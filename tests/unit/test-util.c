@@ -1,5 +1,8 @@
 /* test-util.c — parsers and helpers in util.c, error.c and log.c. */
 #include <check.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 #include <syslog.h>
 
 #include "error.h"
@@ -182,6 +185,33 @@ START_TEST(test_file_roundtrip_and_size_cap) {
 }
 END_TEST
 
+START_TEST(test_write_all_writes_everything_or_says_why) {
+        char dir[] = "/tmp/aegis-util-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *p = path_join(dir, "f");
+        size_t size = 3 * 1024 * 1024;
+        _cleanup_free_ char *data = malloc(size);
+        ck_assert_ptr_nonnull(data);
+        for (size_t i = 0; i < size; i++)
+                data[i] = (char) ('a' + i % 26);
+        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write_all(fd, data, size), 0);
+        close(fd);
+        _cleanup_free_ char *back = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(read_full_file(p, size + 1, &back, &n), 0);
+        ck_assert_uint_eq(n, size);
+        ck_assert_int_eq(memcmp(back, data, size), 0);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write_all(fd, "x", 1), -EBADF); /* not open for writing */
+        close(fd);
+        unlink(p);
+        rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_tail_keeps_the_last_cap_bytes) {
         Tail t = { .cap = 4 };
 
@@ -219,6 +249,7 @@ int main(void) {
         tcase_add_test(tc, test_error_maps_to_http_status);
         tcase_add_test(tc, test_log_levels_accept_rust_log_syntax);
         tcase_add_test(tc, test_file_roundtrip_and_size_cap);
+        tcase_add_test(tc, test_write_all_writes_everything_or_says_why);
         tcase_add_test(tc, test_tail_keeps_the_last_cap_bytes);
         suite_add_tcase(s, tc);
         return run_suite(s);
