@@ -171,9 +171,7 @@ int gateway_new(sd_event *event, const char *state_dir, MetricsRegistry *reg, ga
         g->path = g->dir ? path_join(g->dir, GATEWAY_SOCKET) : NULL;
         if (!g->path)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        k = mkdir_p(g->dir, 0755);
-        if (k >= 0 && chmod(g->dir, 0755) < 0)
-                k = -errno;
+        k = mkdir_p_exact(g->dir, 0755);
         if (k < 0)
                 return log_error_errno(k, "Cannot create the dispatch gateway's directory %s: %m", g->dir);
         k = gateway_listen_unix(g->path, &g->fd);

@@ -110,9 +110,7 @@ int run_inbox_fill(RunInbox *b, const char *name, const PodmanFile *files, size_
         dir = path_join(b->base, name);
         if (!dir)
                 return -ENOMEM;
-        k = mkdir_p(b->base, 0700);
-        if (k >= 0 && chmod(b->base, 0700) < 0)
-                k = -errno;
+        k = mkdir_p_exact(b->base, 0700);
         if (k >= 0 && mkdir(dir, 0700) < 0)
                 k = -errno;
         if (k >= 0 && b->owner != (uid_t) -1 && chown(dir, b->owner, (gid_t) -1) < 0)
@@ -180,9 +178,7 @@ int run_inbox_engine_sees(const char *state_dir, PodmanClient *podman, uid_t *re
         /* aegisd as root, a rootless engine: the directories are given to the engine's user. */
         uid = engine_user(podman_client_socket_path(podman));
         owner = geteuid() == 0 && uid != (uid_t) -1 && uid != 0 ? uid : (uid_t) -1;
-        k = mkdir_p(base, 0700);
-        if (k >= 0 && chmod(base, 0700) < 0)
-                k = -errno;
+        k = mkdir_p_exact(base, 0700);
         if (k >= 0 && owner != (uid_t) -1 && chown(base, owner, (gid_t) -1) < 0)
                 k = -errno;
         if (k < 0)

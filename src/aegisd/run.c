@@ -292,9 +292,7 @@ static int run_egress_open(Run *r) {
         sock = dir ? path_join(dir, EGRESS_SOCKET) : NULL;
         if (!sock)
                 return -ENOMEM;
-        k = mkdir_p(dir, 0755);
-        if (k >= 0 && chmod(dir, 0755) < 0)
-                k = -errno;
+        k = mkdir_p_exact(dir, 0755);
         if (k < 0)
                 return k;
         return egress_proxy_new(

@@ -498,6 +498,14 @@ int mkdir_p(const char *path, mode_t mode) {
         return 0;
 }
 
+int mkdir_p_exact(const char *path, mode_t mode) {
+        int r = mkdir_p(path, mode);
+
+        if (r >= 0 && chmod(path, mode) < 0)
+                r = -errno;
+        return r;
+}
+
 uint64_t now_usec(int clock) {
         struct timespec ts;
 

@@ -71,6 +71,8 @@ int write_all(int fd, const void *p, size_t size);
 /* Writes via a temporary file in the same directory and rename(), with the given mode. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
+/* mkdir_p(), then path itself gets exactly mode, whatever the umask or the mode it had. */
+int mkdir_p_exact(const char *path, mode_t mode);
 
 uint64_t now_usec(int clock); /* CLOCK_REALTIME / CLOCK_MONOTONIC / CLOCK_BOOTTIME */
 /* RFC 3339 UTC with microseconds into buf ("2026-11-28T10:00:00.123456Z"). */

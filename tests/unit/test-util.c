@@ -2,6 +2,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <syslog.h>
 
@@ -212,6 +213,28 @@ START_TEST(test_write_all_writes_everything_or_says_why) {
 }
 END_TEST
 
+START_TEST(test_mkdir_p_exact_sets_the_mode) {
+        char dir[] = "/tmp/aegis-util-XXXXXX";
+        struct stat st;
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *a = path_join(dir, "a");
+        _cleanup_free_ char *b = path_join(a, "b");
+        mode_t old = umask(0077);
+        ck_assert_int_eq(mkdir_p_exact(b, 0755), 0); /* made, despite the umask */
+        umask(old);
+        ck_assert_int_eq(stat(b, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0755);
+        ck_assert_int_eq(chmod(b, 0777), 0);
+        ck_assert_int_eq(mkdir_p_exact(b, 0700), 0); /* there already, with another mode */
+        ck_assert_int_eq(stat(b, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0700);
+        ck_assert_int_eq(mkdir_p_exact("/proc/no-such-dir/x", 0700) < 0, 1);
+        rmdir(b);
+        rmdir(a);
+        rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_tail_keeps_the_last_cap_bytes) {
         Tail t = { .cap = 4 };
 
@@ -250,6 +273,7 @@ int main(void) {
         tcase_add_test(tc, test_log_levels_accept_rust_log_syntax);
         tcase_add_test(tc, test_file_roundtrip_and_size_cap);
         tcase_add_test(tc, test_write_all_writes_everything_or_says_why);
+        tcase_add_test(tc, test_mkdir_p_exact_sets_the_mode);
         tcase_add_test(tc, test_tail_keeps_the_last_cap_bytes);
         suite_add_tcase(s, tc);
         return run_suite(s);
