@@ -317,54 +317,26 @@ int podman_host_gateway_address(char ret[PODMAN_ADDRESS_MAX], Error *e) {
 
 /* --- does the engine see a host directory ---------------------------------------------- */
 
-typedef struct SeesDir {
-        char *dir;
-        int sees; /* the answer, once create answered */
-        Error refused; /* what the engine said when it did not see dir */
-} SeesDir;
-
-static void sees_dir_free(void *p) {
-        SeesDir *s = p;
-
-        if (s)
-                free(s->dir);
-        free(s);
-}
-
-static void sees_dir_report(PodmanCall *call, int r, const Error *e) {
-        SeesDir *s = call->state;
-
-        ((podman_done_fn) call->cb)(r < 0 ? r : s->sees,
-                                    r < 0     ? e
-                                    : s->sees ? NULL
-                                              : &s->refused,
-                                    call->userdata);
-}
-
+/* The call's state is the directory asked about (for the engine's answer to be recognised). */
 static void sees_dir_removed(PodmanCall *call, int r, Error *e) {
         /* Created: it sees dir, whatever the removal did (the probe never ran). */
-        sees_dir_report(call, 0, NULL);
+        ((podman_done_fn) call->cb)(1, NULL, call->userdata);
 }
 
 static void sees_dir_created(PodmanCall *call, int r, Error *e) {
-        SeesDir *s = call->state;
+        const char *dir = call->state;
         json_object *j;
         const char *id;
         _cleanup_free_ char *path = NULL;
         PodmanCall *rm;
 
-        if (r < 0 && call->status >= 400 && call->status < 600 && strstr(e->message, s->dir)) {
-                /* The engine answered about dir itself: it cannot stat it. */
-                s->sees = 0;
-                s->refused = *e;
-                sees_dir_report(call, 0, NULL);
-                return;
-        }
         if (r < 0) {
-                sees_dir_report(call, r, e);
+                /* Refused naming dir itself: the engine cannot stat it (0, its words in e).
+                 * Anything else: it cannot be told. */
+                bool about_dir = call->status >= 400 && call->status < 600 && strstr(e->message, dir);
+                ((podman_done_fn) call->cb)(about_dir ? 0 : r, e, call->userdata);
                 return;
         }
-        s->sees = 1;
         j = podman_call_json(call);
         id = json_get_string(j, "Id");
         path = id ? asprintf_safe("/libpod/containers/%s?force=true", id) : NULL;
@@ -372,29 +344,25 @@ static void sees_dir_created(PodmanCall *call, int r, Error *e) {
         if (path && podman_call_new(call->client, "DELETE", path, 0, &rm) >= 0 &&
             podman_call_continue(call, rm, sees_dir_removed) >= 0)
                 return;
-        sees_dir_report(call, 0, NULL);
+        sees_dir_removed(call, 0, NULL);
 }
 
 static int podman_engine_sees_dir_async(PodmanClient *c, const char *dir, podman_done_fn cb,
                                         void *userdata) {
         char name[ID128_STRING_MAX + 16] = "aegis-probe-";
-        SeesDir *s;
+        char *state;
         json_object *o, *cmd;
         PodmanCall *call;
         int r;
 
-        s = calloc(1, sizeof *s);
-        if (!s || !(s->dir = strdup(dir))) {
-                sees_dir_free(s);
-                return -ENOMEM;
-        }
+        state = strdup(dir);
         r = random_id(name + strlen(name));
         o = json_object_new_object();
         cmd = json_object_new_array();
-        if (r < 0 || !o || !cmd) {
+        if (r < 0 || !state || !o || !cmd) {
                 json_object_put(o);
                 json_object_put(cmd);
-                sees_dir_free(s);
+                free(state);
                 return r < 0 ? r : -ENOMEM;
         }
         json_object_object_add(o, "name", json_object_new_string(name));
@@ -409,11 +377,11 @@ static int podman_engine_sees_dir_async(PodmanClient *c, const char *dir, podman
         }
         json_object_put(o);
         if (r < 0) {
-                sees_dir_free(s);
+                free(state);
                 return r;
         }
-        call->state = s;
-        call->free_state = sees_dir_free;
+        call->state = state;
+        call->free_state = free;
         return podman_call_start(call, sees_dir_created, (void *) cb, userdata, NULL);
 }
 
